@@ -1,0 +1,267 @@
+"""The ``siapwisata`` command line (typer). A contract: other work calls these exactly.
+
+Every user error is a :class:`~geo.exceptions.SiapError`, printed without a traceback,
+with exit code 1. Set ``SIAPWISATA_DEBUG=1`` to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._progress import RichReporter
+from .exceptions import SiapError
+from .workspace import Workspace
+
+app = typer.Typer(
+    name="siapwisata",
+    help="SIAP Wisata: kesiapan destinasi wisata lintas OPD (tourism readiness across agencies).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Workspace GeoPackage (.gpkg)", show_default=False)
+]
+
+
+def _wrote(path: Path | str, what: str) -> None:
+    out.print(f"[green]Ditulis[/green] (wrote) {what}: [bold]{path}[/bold]")
+
+
+@app.command()
+def init(
+    boundary: Annotated[Path, typer.Option(help="Region boundary (GeoJSON, GPKG, SHP)")],
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Option(help="Region name")] = None,
+    admin: Annotated[Path | None, typer.Option(help="Distrik/kampung polygons")] = None,
+) -> None:
+    """Create a workspace from a boundary (and optional admin areas)."""
+    from .regions import init_workspace
+
+    ws = Workspace(workspace)
+    init_workspace(ws, boundary, name=name, admin=admin, reporter=RichReporter())
+    _wrote(ws.path, "workspace")
+
+
+@app.command("ingest-osm")
+def ingest_osm(
+    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm or .osm.bz2")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Read an OSM extract (streamed) into roads, pois, destinations, umkm and gateways."""
+    from .osm import ingest_osm as run
+
+    ws = Workspace(workspace)
+    counts = run(file, ws, reporter=RichReporter())
+    _print_counts(counts)
+    _wrote(ws.path, "workspace")
+
+
+@app.command("fetch-osm")
+def fetch_osm(
+    workspace: WorkspaceOpt,
+    overpass_url: Annotated[str | None, typer.Option(help="Overpass API endpoint")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Response cache folder")] = None,
+) -> None:
+    """Download OSM data for the workspace boundary from Overpass (via osmnx, cached)."""
+    from .fetch import fetch_osm as run
+    from .settings import get_settings
+
+    settings = get_settings(overpass_url=overpass_url, cache_dir=cache_dir)
+    ws = Workspace(workspace)
+    counts = run(ws, settings=settings, reporter=RichReporter())
+    _print_counts(counts)
+    _wrote(ws.path, "workspace")
+
+
+class ImportKind(str, Enum):
+    destinations = "destinations"
+    umkm = "umkm"
+    gateways = "gateways"
+    road_conditions = "road-conditions"
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON or GeoPackage")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Import an agency file (OPD data) into the workspace, validating every row."""
+    from .importers import import_file
+
+    ws = Workspace(workspace)
+    summary = import_file(kind.value, file, ws, reporter=RichReporter())
+    for line in summary.lines():
+        out.print(line)
+    _wrote(ws.path, f"layer '{summary.layer}'")
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceOpt,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Shared data folder (env SIAPWISATA_DATA_DIR)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic generator")] = 20240517,
+) -> None:
+    """Build the Mimika demo workspace: real boundaries and gateways, SYNTHETIC roads/sites/UMKM."""
+    from .demo import build_demo
+    from .settings import get_settings
+
+    settings = get_settings(data_dir=data_dir)
+    ws = Workspace(workspace)
+    build_demo(ws, data_dir=settings.data_dir, seed=seed, reporter=RichReporter())
+    _wrote(ws.path, "demo workspace (DATA CONTOH: jalan, destinasi dan UMKM SINTETIS)")
+    _print_info(ws)
+
+
+@app.command()
+def info(workspace: WorkspaceOpt) -> None:
+    """Layers, counts, sources, and whether any data is synthetic."""
+    _print_info(Workspace(workspace))
+
+
+@app.command()
+def score(
+    workspace: WorkspaceOpt,
+    config: Annotated[Path | None, typer.Option(help="Readiness indicator TOML")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write .csv, .geojson or .xlsx")
+    ] = None,
+) -> None:
+    """Score every destination's readiness per agency (OPD) and name its bottleneck."""
+    from .readiness import score_workspace
+
+    ws = Workspace(workspace)
+    result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter())
+    out.print(result.summary())
+    _wrote(ws.path, "layer 'scores'")
+    if out_file is not None:
+        _wrote(out_file, "scores")
+
+
+class AuthorityChoice(str, Enum):
+    kabupaten = "kabupaten"
+    provinsi = "provinsi"
+    nasional = "nasional"
+    all = "all"
+
+
+@app.command()
+def priorities(
+    workspace: WorkspaceOpt,
+    budget: Annotated[float | None, typer.Option(help="Budget in Rupiah")] = None,
+    authority: Annotated[AuthorityChoice, typer.Option(help="Road authority")] = (
+        AuthorityChoice.kabupaten
+    ),
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write .csv, .xlsx or .gpkg")
+    ] = None,
+) -> None:
+    """Rank costed road upgrades (ruas) by readiness benefit per Rupiah, for PU."""
+    from .priorities import priorities_workspace
+
+    ws = Workspace(workspace)
+    result = priorities_workspace(
+        ws, budget=budget, authority=authority.value, out=out_file, reporter=RichReporter()
+    )
+    out.print(result.summary())
+    _wrote(ws.path, "layer 'priorities'")
+    if out_file is not None:
+        _wrote(out_file, "priorities")
+
+
+@app.command()
+def scenario(
+    workspace: WorkspaceOpt,
+    what_if: Annotated[Path, typer.Option("--what-if", help="Planned works (CSV/XLSX/GPKG)")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Before/after table")] = None,
+) -> None:
+    """Apply a programme of planned road works and report scores before and after."""
+    from .priorities import scenario_workspace
+
+    ws = Workspace(workspace)
+    result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter())
+    out.print(result.summary())
+    if out_file is not None:
+        _wrote(out_file, "scenario")
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Serve the maps and the API for a workspace."""
+    import uvicorn
+
+    from api.main import create_app
+
+    ws = Workspace(workspace).require()
+    out.print(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
+    uvicorn.run(create_app(ws.path), host=host, port=port, log_level="info")
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    t = Table("layer", "rows")
+    for k, v in counts.items():
+        t.add_row(k, f"{v:,}")
+    out.print(t)
+
+
+def _print_info(ws: Workspace) -> None:
+    from .workspace import info as ws_info
+
+    summary = ws_info(ws)
+    meta = summary["metadata"]
+    out.print(f"[bold]{meta.get('region', '?')}[/bold]  {summary['path']}")
+    t = Table("layer", "geometry", "features", "synthetic")
+    for layer in summary["layers"]:
+        t.add_row(
+            layer["layer"], str(layer["geometry"] or "-"), f"{layer['features']:,}",
+            f"{layer['synthetic']:,}" if layer["synthetic"] else "",
+        )
+    out.print(t)
+    s = Table("source", "layer", "date", "licence", "synthetic")
+    for src in summary["sources"]:
+        s.add_row(src["name"], src["layer"], src["date"], src["licence"],
+                  "YA / yes" if src["synthetic"] else "")
+    out.print(s)
+    if summary["synthetic"]:
+        out.print("[bold yellow]DATA CONTOH (SINTETIS)[/bold yellow]: this workspace holds "
+                  "synthetic (generated) data; it is not a survey of the real region.")
+    else:
+        out.print("No synthetic data.")
+    out.print(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
+              f"software {meta.get('software')} {meta.get('software_version')}")
+
+
+def main() -> None:
+    try:
+        app()
+    except SiapError as exc:
+        err.print(f"[bold red]Galat (error):[/bold red] {exc}", highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - users get a message, developers opt into traces
+        if os.environ.get("SIAPWISATA_DEBUG"):
+            raise
+        err.print(f"[bold red]Galat internal (internal error):[/bold red] {type(exc).__name__}: "
+                  f"{exc}\nSet SIAPWISATA_DEBUG=1 for the traceback.", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Region set-up: the boundary and admin areas (distrik, kampung) of a workspace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from . import schema
+from ._progress import SILENT, Reporter
+from .exceptions import InputError, Problem
+from .workspace import Source, Staging, Workspace
+
+_KODE_LEVEL = (
+    (re.compile(r"^\d{2}$"), "provinsi"),
+    (re.compile(r"^\d{2}\.\d{2}$"), "kabupaten"),
+    (re.compile(r"^\d{2}\.\d{2}\.\d{2}$"), "distrik"),
+    (re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"), "kampung"),
+)
+
+
+def level_from_kode(kode: str) -> str | None:
+    """Admin level implied by a Kemendagri code (94.04.01 is a distrik, 94.04.01.1001 a kampung)."""
+    for pattern, level in _KODE_LEVEL:
+        if pattern.match(str(kode).strip()):
+            return level
+    return None
+
+
+def read_polygons(path: Path, what: str) -> gpd.GeoDataFrame:
+    """Read a polygon file, reporting every problem (unreadable, CRS, geometry) at once."""
+    name = str(path)
+    try:
+        gdf = pyogrio.read_dataframe(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types; the user needs the file name
+        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable {what}): {exc}")]) from None
+    problems: list[Problem] = []
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        raise InputError([Problem(name, f"{what} has no geometry")])
+    if gdf.crs is None:
+        problems.append(Problem(name, "CRS tidak diketahui (no CRS); expected EPSG:4326"))
+    for i in range(len(gdf)):  # per input row, to name each bad line
+        g = gdf.geometry.iloc[i]
+        line = i + 2
+        if g is None or g.is_empty:
+            problems.append(Problem(name, "geometri kosong (empty geometry)", line=line))
+        elif g.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(Problem(name, f"expected a polygon, got {g.geom_type}", line=line))
+        elif not g.is_valid:
+            problems.append(
+                Problem(name, f"geometri rusak (invalid geometry): {shapely.is_valid_reason(g)}",
+                        line=line)
+            )
+    if problems:
+        raise InputError(problems)
+    gdf = gdf.to_crs(schema.WGS84)
+    b = gdf.total_bounds
+    if b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
+        raise InputError([Problem(name, "coordinates outside WGS84 range: wrong CRS?")])
+    return gdf
+
+
+def admin_areas(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Normalise distrik/kampung polygons to ``kode``, ``nama``, ``level`` (+ extra columns)."""
+    problems = [
+        Problem(source, f"kolom wajib '{c}' tidak ada (missing required column)", field=c)
+        for c in ("kode", "nama")
+        if c not in gdf.columns
+    ]
+    if problems:
+        raise InputError(problems)
+    out = gdf.copy()
+    out["kode"] = out["kode"].astype(str).str.strip()
+    if "level" not in out.columns:
+        out["level"] = out["kode"].map(level_from_kode)
+    bad = out["level"].isna()
+    if bad.any():
+        raise InputError(
+            [Problem(source, f"kode '{k}' is not a Kemendagri code", line=int(i) + 2, field="kode")
+             for i, k in out.loc[bad, "kode"].items()]
+        )
+    dup = out["kode"].duplicated(keep="first")
+    if dup.any():
+        raise InputError(
+            [Problem(source, f"kode '{k}' duplikat (duplicate)", line=int(i) + 2, field="kode")
+             for i, k in out.loc[dup, "kode"].items()]
+        )
+    return out
+
+
+def write_region(
+    stage: Staging,
+    boundary: gpd.GeoDataFrame,
+    *,
+    name: str,
+    boundary_source: Source,
+    admin: gpd.GeoDataFrame | None = None,
+    admin_source: Source | None = None,
+) -> None:
+    """Write ``boundary`` (one dissolved polygon) and optional ``admin_areas``."""
+    geom = shapely.make_valid(boundary.geometry.union_all())
+    b = gpd.GeoDataFrame({"name": [name]}, geometry=[geom], crs=schema.WGS84)
+    stage.write(schema.BOUNDARY, b)
+    stage.add_source(boundary_source)
+    if admin is not None:
+        stage.write("admin_areas", admin)
+        if admin_source is not None:
+            stage.add_source(admin_source)
+    stage.set_meta(region=name)
+
+
+def init_workspace(
+    ws: Workspace,
+    boundary: Path,
+    *,
+    name: str | None = None,
+    admin: Path | None = None,
+    reporter: Reporter = SILENT,
+) -> None:
+    """Create (or reset the region of) a workspace from a boundary file."""
+    reporter.step(f"membaca batas wilayah (reading boundary) {boundary}")
+    b = read_polygons(boundary, "boundary")
+    region = name or str(b.iloc[0].get("nama", b.iloc[0].get("name", Path(boundary).stem)))
+    adm = None
+    if admin is not None:
+        reporter.step(f"membaca wilayah administrasi (reading admin areas) {admin}")
+        adm = admin_areas(read_polygons(admin, "admin areas"), str(admin))
+    today = pd.Timestamp.now().date().isoformat()
+    with ws.update(create=True) as stage:
+        write_region(
+            stage, b, name=region,
+            boundary_source=Source(Path(boundary).name, schema.BOUNDARY, today, "see file"),
+            admin=adm,
+            admin_source=Source(Path(admin).name, "admin_areas", today, "see file") if admin else None,
+        )
