@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -85,7 +85,7 @@ def fetch_osm(
     _wrote(ws.path, "workspace")
 
 
-class ImportKind(str, Enum):
+class ImportKind(StrEnum):
     destinations = "destinations"
     umkm = "umkm"
     gateways = "gateways"
@@ -152,7 +152,7 @@ def score(
         _wrote(out_file, "scores")
 
 
-class AuthorityChoice(str, Enum):
+class AuthorityChoice(StrEnum):
     kabupaten = "kabupaten"
     provinsi = "provinsi"
     nasional = "nasional"
@@ -255,7 +255,7 @@ def main() -> None:
     except SiapError as exc:
         err.print(f"[bold red]Galat (error):[/bold red] {exc}", highlight=False)
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - users get a message, developers opt into traces
+    except Exception as exc:
         if os.environ.get("SIAPWISATA_DEBUG"):
             raise
         err.print(f"[bold red]Galat internal (internal error):[/bold red] {type(exc).__name__}: "

@@ -36,7 +36,7 @@ def read_polygons(path: Path, what: str) -> gpd.GeoDataFrame:
     name = str(path)
     try:
         gdf = pyogrio.read_dataframe(path)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises many types; the user needs the file name
+    except Exception as exc:
         raise InputError([Problem(name, f"tidak bisa dibaca (unreadable {what}): {exc}")]) from None
     problems: list[Problem] = []
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():

@@ -1,0 +1,102 @@
+"""Shared fixtures: paths to the real shared data and workspaces built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geo.settings import get_settings
+
+DATA = get_settings().data_dir
+OSM = DATA / "osm"
+MIMIKA = DATA / "mimika"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"shared data missing: {path} (expected ../shared/data beside the repository)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _need(DATA)
+
+
+@pytest.fixture(scope="session")
+def andorra_pbf() -> Path:
+    return _need(OSM / "andorra-2021-04-14.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def porto_pbf() -> Path:
+    return _need(OSM / "porto-2020-07-20.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def monaco_pbf() -> Path:
+    return _need(OSM / "monaco-2016-03-05.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def menteng_osm() -> Path:
+    return _need(OSM / "jakarta-menteng-2022-04-05.osm")
+
+
+@pytest.fixture(scope="session")
+def mimika_dir() -> Path:
+    return _need(MIMIKA)
+
+
+def _ingested(tmp_path_factory: pytest.TempPathFactory, src: Path, name: str) -> Path:
+    from geo.osm import ingest_osm
+    from geo.workspace import Workspace
+
+    path = tmp_path_factory.mktemp(name) / f"{name}.gpkg"
+    ingest_osm(src, Workspace(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def andorra_ws(tmp_path_factory: pytest.TempPathFactory, andorra_pbf: Path) -> Path:
+    """Path of a workspace made by ``ingest-osm`` on the real Andorra extract (read-only!)."""
+    return _ingested(tmp_path_factory, andorra_pbf, "andorra")
+
+
+@pytest.fixture(scope="session")
+def porto_ws(tmp_path_factory: pytest.TempPathFactory, porto_pbf: Path) -> Path:
+    return _ingested(tmp_path_factory, porto_pbf, "porto")
+
+
+@pytest.fixture(scope="session")
+def menteng_ws(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> Path:
+    return _ingested(tmp_path_factory, menteng_osm, "menteng")
+
+
+@pytest.fixture(scope="session")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """Path of the Mimika demo workspace (synthetic roads/sites/UMKM). Copy before changing."""
+    from geo.demo import build_demo
+    from geo.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("demo") / "mimika-demo.gpkg"
+    build_demo(Workspace(path), data_dir=data_dir, seed=20240517)
+    return path
+
+
+@pytest.fixture()
+def copy_ws(tmp_path: Path):
+    """Return a function that copies a session workspace so a test may change it."""
+    import shutil
+
+    def _copy(src: Path) -> Path:
+        dst = tmp_path / src.name
+        shutil.copyfile(src, dst)
+        return dst
+
+    return _copy
+
+
+os.environ.setdefault("SIAPWISATA_CACHE_DIR", str(Path(__file__).parent / ".cache-unused"))
