@@ -1,0 +1,504 @@
+"""OpenStreetMap ingestion: ``siapwisata ingest-osm`` (and the back end of ``fetch-osm``).
+
+The file is streamed once with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``; never the
+whole XML in memory). C++ filters drop every object without an interesting key before
+Python sees it; node locations are cached by pyosmium so ways come with coordinates,
+and multipolygon relations are assembled into areas by libosmium.
+
+While streaming, road ways are flattened into arrays (node id, lon, lat per node
+reference); :mod:`geo._topology` then splits them into edges with numpy. Points of
+interest become representative points (``shapely.point_on_surface``), and the tag rules
+of :mod:`geo._osmtags` derive ``destinations``, ``umkm`` and ``gateways``.
+
+When the workspace has a boundary, only what lies inside it is kept: road nodes outside
+break the way there, points of interest outside are dropped. When the workspace does not
+exist yet, it is created with the convex hull of the data as its boundary (recorded in
+the metadata as ``boundary_origin``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+from . import _osmtags as rules
+from . import schema
+from ._progress import SILENT, Reporter
+from ._topology import build_edges
+from .crs import metric_crs
+from .exceptions import InputError, Problem
+from .regions import write_region
+from .roads import authority_from_highway, condition_from_smoothness, surface_class
+from .workspace import Source, Staging, Workspace
+
+OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
+OSM_URL = "https://www.openstreetmap.org/copyright"
+SUPPORTED_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+DERIVED_LAYERS = ("destinations", "umkm", "gateways")
+_UNDEFINED = 2147483647  # libosmium's fixed-point value of an undefined coordinate
+_SCALE = 1e-7  # libosmium stores coordinates as integer 1e-7 degrees
+
+_ROAD_FIELDS = ("osm_way_id", "highway", "route", *rules.ROAD_TAGS, "oneway")
+_POI_TAG_COLUMNS = ("name", *schema.POI_KEYS, *(
+    t for t in rules.POI_EXTRA_TAGS if t not in schema.POI_KEYS
+))
+_EMPTY_ARRAY_INT = np.empty(0, dtype=np.int64)
+
+
+@dataclass
+class OsmSource:
+    """Where the OSM data came from, for the ``sources`` table."""
+
+    name: str
+    date: str = ""
+    url: str = OSM_URL
+    note: str = ""
+    region: str = ""
+
+
+@dataclass
+class OsmExtract:
+    """What the stream kept, as flat arrays and small tables.
+
+    Road node arrays have one entry per node reference of a kept way (ways one after
+    another); ``way_nodes`` gives the count per way, matching the rows of ``ways``.
+    """
+
+    ref: np.ndarray = field(default_factory=lambda: _EMPTY_ARRAY_INT)
+    lon: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lat: np.ndarray = field(default_factory=lambda: np.empty(0))
+    valid: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    way_nodes: np.ndarray = field(default_factory=lambda: _EMPTY_ARRAY_INT)
+    ways: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pois: pd.DataFrame = field(default_factory=pd.DataFrame)
+    poi_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    header_date: str = ""
+    newest_object: dt.datetime | None = None
+    skipped_pois: int = 0
+
+
+# --- reading -----------------------------------------------------------------------------
+def check_osm_file(file: str | Path) -> Path:
+    """Raise :class:`InputError` naming the file unless it is a readable OSM file."""
+    path = Path(file)
+    name = str(file)
+    if not path.exists():
+        raise InputError([Problem(name, "file tidak ditemukan (file not found)")])
+    if not path.is_file():
+        raise InputError([Problem(name, "bukan file (not a file)")])
+    if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
+        raise InputError([Problem(
+            name, "format tidak didukung (unsupported format); expected "
+            + ", ".join(SUPPORTED_SUFFIXES),
+        )])
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable): {exc}")]) from None
+    return path
+
+
+def region_name(path: Path) -> str:
+    """File name without its OSM suffixes (``andorra-2021-04-14.osm.pbf`` -> ``andorra-2021-04-14``)."""
+    name = path.name
+    for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] or name
+    return path.stem
+
+
+def _header_date(path: Path) -> str:
+    header = osmium.io.Reader(str(path), osmium.osm.NOTHING).header()
+    for key in ("osmosis_replication_timestamp", "timestamp"):
+        value = header.get(key)
+        if value:
+            return str(value)
+    return ""
+
+
+def _guarded(items: Iterable[Any], name: str) -> Iterator[Any]:
+    """Re-raise libosmium read errors (corrupt or truncated files) as InputError."""
+    it = iter(items)
+    while True:
+        try:
+            obj = next(it)
+        except StopIteration:
+            return
+        except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+            raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]
+                             ) from None
+        yield obj
+
+
+def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
+    """Stream an OSM file once and keep road ways (as flat arrays) and points of interest."""
+    name = str(path)
+    try:
+        header_date = _header_date(path)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]) from None
+
+    keys = ("highway", "route", *rules.POI_FILTER_KEYS)
+    fp = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        # only relations with a POI key become multipolygon candidates
+        .with_areas(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
+        .with_filter(osmium.filter.KeyFilter(*keys))
+    )
+    wkb = osmium.geom.WKBFactory()
+
+    refs, xs, ys = array("q"), array("i"), array("i")
+    way_nodes = array("q")
+    way_rows: list[tuple[Any, ...]] = []
+    poi_rows: list[tuple[Any, ...]] = []
+    poi_geom: list[Any] = []  # (lon, lat) tuple for nodes, WKB hex for ways/areas
+    way_area: dict[int, str] = {}
+    poi_way_pos: dict[int, int] = {}
+    skipped = 0
+    newest = 0.0
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    def tag_values(tags: Any) -> tuple[Any, ...]:
+        vals = [tags.get(k) for k in _POI_TAG_COLUMNS]
+        for i, k in enumerate(_POI_TAG_COLUMNS):
+            if vals[i] is None and k in rules.POI_TAG_FALLBACK:
+                vals[i] = tags.get(rules.POI_TAG_FALLBACK[k])
+        return tuple(vals)
+
+    reporter.step(f"membaca OSM (reading, streamed) {path.name}")
+    for obj in reporter.track(_guarded(fp, name), None, "membaca OSM (reading)"):
+        ts = obj.timestamp.timestamp()
+        if ts > newest:
+            newest = ts
+        tags = obj.tags
+        if obj.is_node():
+            if rules.is_poi(tags):
+                loc = obj.location
+                if loc.valid():
+                    poi_rows.append(("n", obj.id, *tag_values(tags)))
+                    poi_geom.append((loc.lon, loc.lat))
+        elif obj.is_way():
+            hw = tags.get("highway")
+            route = tags.get("route")
+            if hw is not None:
+                is_road = hw not in rules.EXCLUDED_HIGHWAY and tags.get("area") != "yes"
+            else:
+                is_road = route == "ferry"
+            if is_road:
+                nodes = obj.nodes
+                for nd in nodes:  # per node reference: the only way pyosmium exposes refs
+                    refs.append(nd.ref)
+                    loc = nd.location
+                    xs.append(loc.x)
+                    ys.append(loc.y)
+                way_nodes.append(len(nodes))
+                way_rows.append((obj.id, hw, route, *(tags.get(k) for k in rules.ROAD_TAGS),
+                                 tags.get("oneway")))
+            if rules.is_poi(tags):
+                try:
+                    geom: Any = wkb.create_linestring(obj, osmium.geom.use_nodes.UNIQUE)
+                except (RuntimeError, osmium.InvalidLocationError):
+                    geom = None  # fewer than two located nodes; an area may still come
+                poi_way_pos[obj.id] = len(poi_rows)
+                poi_rows.append(("w", obj.id, *tag_values(tags)))
+                poi_geom.append(geom)
+        elif obj.is_area():
+            if rules.is_poi(tags):
+                try:
+                    geom = wkb.create_multipolygon(obj)
+                except (RuntimeError, osmium.InvalidLocationError):
+                    skipped += 1
+                    continue
+                if obj.from_way():
+                    way_area[obj.orig_id()] = geom
+                else:
+                    poi_rows.append(("r", obj.orig_id(), *tag_values(tags)))
+                    poi_geom.append(geom)
+
+    # closed POI ways: prefer the assembled area (a proper polygon) over the ring
+    for way_id, geom in way_area.items():
+        pos = poi_way_pos.get(way_id)
+        if pos is not None:
+            poi_geom[pos] = geom
+
+    x = np.frombuffer(xs, dtype=np.int32) if len(xs) else np.empty(0, dtype=np.int32)
+    y = np.frombuffer(ys, dtype=np.int32) if len(ys) else np.empty(0, dtype=np.int32)
+    valid = (x != _UNDEFINED) & (y != _UNDEFINED)
+    ways = pd.DataFrame.from_records(way_rows, columns=list(_ROAD_FIELDS))
+    pois = pd.DataFrame.from_records(poi_rows, columns=["osm_type", "osm_id", *_POI_TAG_COLUMNS])
+    geoms = _poi_points(poi_geom)
+    located = ~shapely.is_missing(geoms)
+    skipped += int((~located).sum())
+    return OsmExtract(
+        ref=np.frombuffer(refs, dtype=np.int64).copy() if len(refs) else _EMPTY_ARRAY_INT,
+        lon=np.where(valid, x * _SCALE, np.nan),
+        lat=np.where(valid, y * _SCALE, np.nan),
+        valid=valid,
+        way_nodes=np.frombuffer(way_nodes, dtype=np.int64).copy()
+        if len(way_nodes) else _EMPTY_ARRAY_INT,
+        ways=ways,
+        pois=pois[located].reset_index(drop=True),
+        poi_geometry=geoms[located],
+        header_date=header_date,
+        newest_object=(epoch + dt.timedelta(seconds=newest)) if newest > 0 else None,
+        skipped_pois=skipped,
+    )
+
+
+def _poi_points(geoms: list[Any]) -> np.ndarray:
+    """Representative points: nodes as they are, ways and areas via point_on_surface."""
+    out = np.full(len(geoms), None, dtype=object)
+    if not geoms:
+        return out
+    is_node = np.fromiter((isinstance(g, tuple) for g in geoms), dtype=bool, count=len(geoms))
+    if is_node.any():
+        xy = np.array([g for g, n in zip(geoms, is_node, strict=True) if n], dtype=np.float64)
+        out[is_node] = shapely.points(xy)
+    shaped = ~is_node
+    if shaped.any():
+        wkbs = np.array([g for g, n in zip(geoms, is_node, strict=True) if not n], dtype=object)
+        present = np.array([w is not None for w in wkbs], dtype=bool)
+        parsed = np.full(len(wkbs), None, dtype=object)
+        if present.any():
+            parsed[present] = shapely.from_wkb(wkbs[present], on_invalid="ignore")
+        out[shaped] = shapely.point_on_surface(parsed)
+    return out
+
+
+# --- layers ---------------------------------------------------------------------------
+def roads_frame(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> gpd.GeoDataFrame:
+    """Road edges (one row per edge between graph nodes) with the ``roads`` columns."""
+    ways = ext.ways
+    oneway, reverse = rules.oneway_flags(ways["oneway"], ways["junction"], ways["highway"])
+    way_index = np.repeat(np.arange(len(ways), dtype=np.int64), ext.way_nodes)
+    edges = build_edges(ext.ref, ext.lon, ext.lat, way_index, usable, reverse)
+    tr = Transformer.from_crs(schema.WGS84, metric, always_xy=True)
+    px, py = tr.transform(edges.lon, edges.lat)
+    attrs = ways.iloc[edges.way].reset_index(drop=True)
+    water = attrs["highway"].isna().to_numpy()
+    out = pd.DataFrame({
+        "u": edges.u,
+        "v": edges.v,
+        "osm_way_id": attrs["osm_way_id"].astype(np.int64),
+        "highway": attrs["highway"],
+        "name": attrs["name"],
+        "ref": attrs["ref"],
+        "surface": attrs["surface"],
+        "smoothness": attrs["smoothness"],
+        "tracktype": attrs["tracktype"],
+        "maxspeed": attrs["maxspeed"],
+        "oneway": oneway[edges.way],
+        "length_m": np.round(edges.lengths(np.asarray(px), np.asarray(py)), 3),
+        "authority": authority_from_highway(attrs["highway"]).to_numpy(),
+        "condition": condition_from_smoothness(attrs["smoothness"]).to_numpy(),
+        "mode": np.where(water, "water", "road"),
+        "provenance": "osm",
+        "edge_id": np.arange(len(edges), dtype=np.int64),
+        "surface_class": surface_class(attrs["surface"]).to_numpy(),
+        "authority_source": "inferred",
+        "access": attrs["access"],
+        "bridge": attrs["bridge"],
+        "tunnel": attrs["tunnel"],
+        "junction": attrs["junction"],
+        "route": attrs["route"],
+    })
+    return gpd.GeoDataFrame(out, geometry=edges.linestrings(), crs=schema.WGS84)
+
+
+def _osm_id(frame: pd.DataFrame) -> pd.Series:
+    return "osm-" + frame["osm_type"].astype(str) + frame["osm_id"].astype(str)
+
+
+def _derive(pois: gpd.GeoDataFrame, table: tuple[rules.Rule, ...], column: str,
+            extras: tuple[str, ...]) -> gpd.GeoDataFrame:
+    value, tag = rules.classify(pois, table)
+    m = value.notna().to_numpy()
+    sel = pois[m]
+    tag = tag[m]
+    name = sel["name"].astype("string").fillna(tag + " tanpa nama (unnamed)")
+    out = pd.DataFrame({
+        "id": _osm_id(sel),
+        "name": name.astype(str),
+        column: value[m].astype(str),
+        "provenance": "osm",
+        "osm_type": sel["osm_type"],
+        "osm_id": sel["osm_id"],
+        "osm_tag": tag.astype(str),
+        **{c: sel[c] for c in extras},
+    })
+    return gpd.GeoDataFrame(out, geometry=sel.geometry.to_numpy(), crs=schema.WGS84)
+
+
+def destinations_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Destinations derived from POIs by :data:`geo._osmtags.DESTINATION_RULES`."""
+    return _derive(pois, rules.DESTINATION_RULES, "category",
+                   ("website", "opening_hours", "wheelchair", "toilets", "fee", "wikidata"))
+
+
+def umkm_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """UMKM derived from POIs by :data:`geo._osmtags.UMKM_RULES` (exact locations)."""
+    out = _derive(pois, rules.UMKM_RULES, "type",
+                  ("cuisine", "opening_hours", "phone", "website"))
+    out.insert(3, "location_precision", "exact")
+    return out
+
+
+def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Gateways derived from POIs by :data:`geo._osmtags.GATEWAY_RULES`."""
+    return _derive(pois, rules.GATEWAY_RULES, "kind", ())
+
+
+def _merge_keep_agency(stage: Staging, layer: str, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Replace the OSM rows of ``layer``, keeping rows that came from agencies or the demo."""
+    if not stage.has(layer):
+        return new
+    old = stage.read(layer)
+    keep = old[old["provenance"].astype(str) != "osm"] if "provenance" in old else old
+    if keep.empty:
+        return new
+    keep = keep.to_crs(schema.WGS84)
+    both = pd.concat([keep, new], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=schema.WGS84)
+
+
+def _derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
+    """Convex hull of every kept coordinate: the region when none was given."""
+    xy = [np.column_stack([ext.lon[ext.valid], ext.lat[ext.valid]])]
+    if len(ext.poi_geometry):
+        xy.append(shapely.get_coordinates(ext.poi_geometry))
+    pts = np.concatenate(xy)
+    if not len(pts):
+        raise InputError([Problem(name, "tidak ada jalan atau POI (no roads or "
+                                  "points of interest with coordinates in the file)")])
+    hull = shapely.convex_hull(shapely.multipoints(pts))
+    if not isinstance(hull, shapely.Polygon):
+        # a point or a straight line: give it a small area (~10 m) to be a region
+        hull = shapely.buffer(hull, 1e-4)
+    return hull
+
+
+def ingest_osm(file: Path, ws: Workspace, *, reporter: Reporter = SILENT) -> dict[str, int]:
+    """Read an OSM extract into ``roads``, ``pois``, ``destinations``, ``umkm``, ``gateways``.
+
+    Parameters
+    ----------
+    file
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` (also ``.osm.gz``), streamed.
+    ws
+        The workspace. If it has a boundary, only data inside it is kept; if it does not
+        exist, it is created with the convex hull of the data as boundary and the file
+        name (without suffixes) as region name.
+
+    Returns
+    -------
+    dict
+        Rows written per layer.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, not OSM, or holds nothing usable.
+    """
+    path = check_osm_file(file)
+    return ingest_path(path, ws, source=OsmSource(name=path.name, region=region_name(path)),
+                       reporter=reporter)
+
+
+def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
+                reporter: Reporter = SILENT) -> dict[str, int]:
+    """The one ingestion path shared by ``ingest-osm`` and ``fetch-osm``."""
+    boundary = ws.boundary() if ws.exists and ws.has(schema.BOUNDARY) else None
+    ext = read_osm(path, reporter=reporter)
+
+    date, date_note = source.date, source.note
+    if not date:
+        if ext.header_date:
+            date, date_note = ext.header_date, date_note or "OSM data date from the file header"
+        elif ext.newest_object is not None:
+            date = ext.newest_object.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            date_note = date_note or "no date in the file header: newest object edit in the file"
+        else:
+            date = "unknown"
+
+    reporter.step("membangun topologi jalan (building road topology)")
+    created_boundary = boundary is None
+    if boundary is None:
+        boundary = _derived_boundary(ext, str(path))
+        usable = ext.valid
+        metric = metric_crs(boundary)
+    else:
+        shapely.prepare(boundary)
+        usable = ext.valid.copy()
+        usable[ext.valid] = shapely.intersects_xy(boundary, ext.lon[ext.valid],
+                                                  ext.lat[ext.valid])
+        metric = ws.metric_crs()
+    roads = roads_frame(ext, usable, metric)
+
+    reporter.step("titik minat dan turunannya (points of interest, destinations, UMKM, gateways)")
+    pts = ext.poi_geometry
+    inside = shapely.intersects_xy(boundary, shapely.get_x(pts), shapely.get_y(pts)) \
+        if len(pts) else np.zeros(0, dtype=bool)
+    pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
+                            crs=schema.WGS84)
+    if roads.empty and pois.empty:
+        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah "
+                                  "(no roads or points of interest inside the boundary)")])
+    derived = {
+        "destinations": destinations_frame(pois),
+        "umkm": umkm_frame(pois),
+        "gateways": gateways_frame(pois),
+    }
+
+    def src(layer: str) -> Source:
+        return Source(name=source.name, layer=layer, date=date, licence=OSM_LICENCE,
+                      url=source.url, note=date_note)
+
+    counts: dict[str, int] = {}
+    reporter.step(f"menulis workspace (writing) {ws.path}")
+    with ws.update(create=True) as stage:
+        if created_boundary:
+            b = gpd.GeoDataFrame(geometry=[boundary], crs=schema.WGS84)
+            write_region(stage, b, name=source.region or region_name(path),
+                         boundary_source=Source(
+                             name=source.name, layer=schema.BOUNDARY, date=date,
+                             licence=OSM_LICENCE, url=source.url,
+                             note="convex hull of the OSM data (no boundary was given)"))
+            stage.set_meta(boundary_origin="convex_hull_of_osm_data")
+        stage.write("roads", roads)
+        stage.write("pois", pois)
+        counts["roads"] = len(roads)
+        counts["pois"] = len(pois)
+        stage.add_source(src("roads"))
+        stage.add_source(src("pois"))
+        _drop_osm_sources(stage, DERIVED_LAYERS)
+        for layer, frame in derived.items():
+            merged = _merge_keep_agency(stage, layer, frame)
+            stage.write(layer, merged)
+            counts[layer] = len(merged)
+            stage.add_source(src(layer), replace_layer=False)
+        stage.set_meta(osm_source=source.name, osm_data_date=date)
+    return counts
+
+
+def _drop_osm_sources(stage: Staging, layers: Iterable[str]) -> None:
+    """Forget earlier OSM sources of ``layers`` while keeping the agencies' sources."""
+    old = stage.sources()
+    if old.empty:
+        return
+    drop = old["layer"].isin(list(layers)) & (old["licence"] == OSM_LICENCE)
+    if drop.any():
+        stage.write_table(schema.SOURCES, old[~drop])
