@@ -1,0 +1,224 @@
+"""Array kernels of the readiness score: normalisation, weighted means with unknowns,
+completion gains (bottleneck), ranks and the Monte Carlo rank intervals.
+
+Everything here is pure and vectorised over destinations (rows) and dimensions (columns).
+Unknown values are NaN throughout: they are skipped by the means, never read as zero.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+# Gains closer than this are treated as equal when choosing the bottleneck.
+GAIN_TIE_TOL = 1e-9
+
+TRUE_WORDS = frozenset({"true", "1", "1.0", "ya", "yes", "y", "ada", "benar", "t"})
+FALSE_WORDS = frozenset(
+    {"false", "0", "0.0", "tidak", "no", "n", "tidak_ada", "tdk", "belum", "salah", "f"}
+)
+
+
+def linear_score(x: np.ndarray, zero: float, full: float) -> np.ndarray:
+    """Map values to 0-100, linear from ``zero`` (0) to ``full`` (100), clipped outside.
+
+    ``full < zero`` means "less is better". NaN stays NaN (unknown).
+    """
+    t = (np.asarray(x, dtype=float) - zero) / (full - zero)
+    return np.clip(t, 0.0, 1.0) * 100.0
+
+
+def category_key(value: object) -> str | None:
+    """Normalise a category cell: lower case, spaces and hyphens as ``_``; None when empty.
+
+    Booleans become ``"true"``/``"false"``; whole floats lose their ``.0``.
+    """
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    return text or None
+
+
+def categorical_score(
+    values: pd.Series, mapping: Mapping[str, float], other: float | None
+) -> np.ndarray:
+    """Score text / yes-no cells by ``mapping`` (keys already normalised by :func:`category_key`).
+
+    Yes/no words (ya, tidak, 1, 0, ...) are understood when the map only has true/false.
+    A value not in the map scores ``other`` when given, else NaN (unknown).
+    """
+    boolean = set(mapping) <= {"true", "false"}
+    keys = [category_key(v) for v in values.to_numpy(dtype=object)]
+    if boolean:
+        keys = [
+            None if k is None else "true" if k in TRUE_WORDS else "false" if k in FALSE_WORDS else k
+            for k in keys
+        ]
+    miss = math.nan if other is None else float(other)
+    return np.array(
+        [math.nan if k is None else mapping.get(k, miss) for k in keys], dtype=float
+    )
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise weighted mean over the known (non-NaN) entries.
+
+    Parameters
+    ----------
+    values
+        (n, k) array, NaN = unknown.
+    weights
+        (k,) non-negative weights.
+
+    Returns
+    -------
+    mean, known_weight
+        ``mean`` is NaN where no entry with positive weight is known; ``known_weight`` is
+        the sum of the weights of the known entries.
+    """
+    known = ~np.isnan(values)
+    w = np.asarray(weights, dtype=float)
+    num = np.where(known, values, 0.0) @ w
+    den = known.astype(float) @ w
+    mean = np.full(values.shape[0], np.nan)
+    np.divide(num, den, out=mean, where=den > 0)
+    return mean, den
+
+
+def completion_gains(dim_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Gain in the overall score from raising each known dimension to 100.
+
+    With the weights renormalised over the known dimensions of each row, raising known
+    dimension d from D_d to 100 adds W_d (100 - D_d) / sum_known W. Unknown dimensions get
+    NaN (not eligible: there is nothing to raise until the agency supplies data).
+    """
+    known = ~np.isnan(dim_scores)
+    w = np.asarray(weights, dtype=float)
+    den = known.astype(float) @ w
+    gains = w[None, :] * (100.0 - dim_scores)
+    out = np.full(dim_scores.shape, np.nan)
+    np.divide(gains, den[:, None], out=out, where=known & (den[:, None] > 0))
+    return out
+
+
+def pick_bottleneck(gains: np.ndarray) -> np.ndarray:
+    """Index of the dimension with the largest gain per row, -1 when none gains anything.
+
+    Ties (within :data:`GAIN_TIE_TOL`) go to the first dimension in configuration order.
+    """
+    g = np.where(np.isnan(gains), -np.inf, gains)
+    best = g.max(axis=1, initial=-np.inf)
+    tied = g >= (best - GAIN_TIE_TOL)[:, None]
+    idx = np.argmax(tied, axis=1)
+    return np.where(best > GAIN_TIE_TOL, idx, -1)
+
+
+def competition_rank(scores: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest score, ties share the best rank ("1224"), NaN stays NaN.
+
+    Works along axis 0, so a (n, K) matrix is ranked column by column.
+    """
+    s = np.asarray(scores, dtype=float)
+    if s.size == 0:
+        return s.copy()
+    return np.asarray(rankdata(-s, axis=0, method="min", nan_policy="omit"), dtype=float)
+
+
+def dirichlet_weights(
+    weights: np.ndarray, samples: int, concentration: float, seed: int
+) -> np.ndarray:
+    """(samples, k) weight draws from Dirichlet(concentration x normalised weights).
+
+    Dimensions with zero weight stay at zero in every draw (a Dirichlet needs alpha > 0).
+    """
+    w = np.asarray(weights, dtype=float)
+    active = w > 0
+    out = np.zeros((samples, w.size))
+    if samples and active.any():
+        rng = np.random.default_rng(seed)
+        alpha = concentration * w[active] / w[active].sum()
+        out[:, active] = rng.dirichlet(alpha, size=samples)
+    return out
+
+
+def monte_carlo_ranks(
+    dim_scores: np.ndarray,
+    weight_samples: np.ndarray,
+    interval: tuple[float, float],
+    *,
+    max_cells: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank interval of each destination over sampled weight vectors.
+
+    For every sample the overall scores are one matrix product (known dimensions only, the
+    weights renormalised per row), ranked with :func:`competition_rank`. Samples are taken
+    in chunks so that no chunk holds more than ``max_cells`` scores.
+
+    Returns
+    -------
+    low, high
+        The ``interval`` percentiles of each row's rank ("lower" / "higher" interpolation,
+        so both are ranks that occurred); NaN for rows never scored.
+    """
+    n, _ = dim_scores.shape
+    k_samples = weight_samples.shape[0]
+    low = np.full(n, np.nan)
+    high = np.full(n, np.nan)
+    if n == 0 or k_samples == 0:
+        return low, high
+    known = ~np.isnan(dim_scores)
+    filled = np.where(known, dim_scores, 0.0)
+    knownf = known.astype(float)
+    ranks = np.empty((n, k_samples), dtype=np.float32)
+    step = max(1, max_cells // max(n, 1))
+    for start in range(0, k_samples, step):
+        w = weight_samples[start : start + step].T  # (k, chunk)
+        num = filled @ w
+        den = knownf @ w
+        s = np.full(num.shape, np.nan)
+        np.divide(num, den, out=s, where=den > 0)
+        ranks[:, start : start + step] = competition_rank(s)
+    ok = ~np.isnan(ranks).all(axis=1)
+    if ok.any():
+        lo_p, hi_p = interval
+        low[ok] = np.nanpercentile(ranks[ok], lo_p, axis=1, method="lower")
+        high[ok] = np.nanpercentile(ranks[ok], hi_p, axis=1, method="higher")
+    return low, high
+
+
+class _SafeFormatter(string.Formatter):
+    """str.format that never fails on data: missing or empty fields print as ``?``."""
+
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, str):
+            return kwargs.get(key)
+        return super().get_value(key, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return "?"
+        try:
+            return format(value, format_spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+_FORMATTER = _SafeFormatter()
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Fill ``template`` with row ``values``; unknown fields and empty values show ``?``."""
+    return _FORMATTER.vformat(template, (), dict(values))

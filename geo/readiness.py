@@ -1,0 +1,987 @@
+"""Multi-agency readiness scores: per agency (OPD), overall, class, bottleneck, actions, ranks.
+
+The indicator set lives in ``data/readiness.toml`` (see its header for the exact rules);
+this module validates it (:func:`load_readiness_config`), scores a table of destinations
+(:func:`score_frame`, pure) and runs the whole step on a workspace (:func:`score_workspace`,
+the ``siapwisata score`` command).
+
+Definitions (also in the TOML header):
+
+- indicator score: 0-100 by the indicator's thresholds or category map; empty = unknown;
+- dimension score: weighted mean of the dimension's KNOWN indicator scores; NaN when none
+  is known;
+- ``score``: weighted mean of the KNOWN dimension scores (weights renormalised per row);
+- ``coverage``: sum_d W_d * (known indicator weight in d / indicator weight of d) / sum_d W_d,
+  i.e. the share of the full model's weight that rested on known data;
+- ``class``: rintisan / berkembang / maju / mandiri by the lower bounds in ``[classes]``
+  (inclusive); empty when the score is unknown;
+- ``bottleneck``: the known dimension whose raise to 100 adds most to ``score`` (gain
+  W_d (100 - D_d) / sum over known W); ties go to the first dimension in configuration order;
+  unknown dimensions are not eligible (they appear in ``actions`` as "data belum tersedia");
+  empty when no known dimension can gain (all at 100, or nothing known);
+- ``rank``: 1 = best ``score``, ties share the best rank; ``rank_low``/``rank_high``: the
+  configured percentiles of the rank over Dirichlet draws of the dimension weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import _scoring as sc
+from ._config import load_toml_model, validate_model
+from ._progress import SILENT, Reporter
+from .exceptions import ConfigError, SiapError, WorkspaceError
+from .schema import UMKM_TYPES, WGS84
+from .workspace import Source, Workspace
+
+DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
+CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
+OUT_SUFFIXES: Final = (".csv", ".geojson", ".xlsx")
+SCORES_LAYER: Final = "scores"
+# Input columns copied to the output when present (route summary, nearest services).
+PASS_THROUGH: Final = (
+    "access_gateway_name",
+    "connected",
+    "route_km",
+    "route_road_km",
+    "route_paved_good_km",
+    "route_unpaved_km",
+    "route_damaged_km",
+    "route_water_km",
+    "route_air_km",
+    "route_modes",
+    "last_mile_m",
+    "nearest_lodging_min",
+    "nearest_health_min",
+    "nearest_fuel_min",
+)
+ASSUMPTION_NOTE: Final = (
+    "ambang, bobot dan kecepatan adalah asumsi (thresholds, weights and speeds are "
+    "assumptions): lihat readiness.toml dan network.toml"
+)
+
+FourA = Literal["atraksi", "aksesibilitas", "amenitas", "ansilari"]
+Score100 = Annotated[float, Field(ge=0.0, le=100.0)]
+
+# Access columns that mean "unknown" when the workspace has no UMKM data at all.
+UMKM_COLUMNS: Final = (
+    "umkm_15min",
+    "umkm_30min",
+    "umkm_types_30min",
+    *(f"umkm_{m}min_{t}" for m in (15, 30) for t in UMKM_TYPES),
+)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Indicator(_Strict):
+    """One indicator: a source column turned into 0-100.
+
+    Numeric indicators set ``zero`` and ``full``; text / yes-no indicators set ``map``.
+    """
+
+    label: str
+    column: str = Field(min_length=1)
+    weight: float = Field(gt=0.0)
+    zero: float | None = None
+    full: float | None = None
+    map: dict[str, Score100] | None = None
+    other: Score100 | None = None
+    missing: Score100 | None = None
+    if_present: bool = False
+    assumption: bool = False
+    note: str = ""
+    gap: str | dict[str, str] = ""
+    missing_gap: str = ""
+
+    @field_validator("map")
+    @classmethod
+    def _map_keys(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return None
+        if not v:
+            raise ValueError("map must list at least one value")
+        return {sc.category_key(k) or "": s for k, s in v.items()}
+
+    @field_validator("gap")
+    @classmethod
+    def _gap_keys(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(v, dict):
+            return {k if k == "*" else (sc.category_key(k) or ""): t for k, t in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> Indicator:
+        numeric = self.zero is not None or self.full is not None
+        if numeric and self.map is not None:
+            raise ValueError("give either 'zero'/'full' (numeric) or 'map' (categories), not both")
+        if not numeric and self.map is None:
+            raise ValueError("needs 'zero' and 'full' (numeric) or 'map' (categories)")
+        if numeric:
+            if self.zero is None or self.full is None:
+                raise ValueError("a numeric indicator needs both 'zero' and 'full'")
+            if not (math.isfinite(self.zero) and math.isfinite(self.full)):
+                raise ValueError("'zero' and 'full' must be finite numbers")
+            if self.zero == self.full:
+                raise ValueError("'zero' and 'full' must differ")
+            if self.other is not None:
+                raise ValueError("'other' applies to 'map' indicators only")
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        return self.map is None
+
+
+class Dimension(_Strict):
+    """One agency dimension (OPD), mapped to the 4A framework."""
+
+    agency: str
+    short: str
+    four_a: list[FourA] = Field(min_length=1)
+    weight: float = Field(ge=0.0)
+    assumption: bool = False
+    note: str = ""
+    indicators: dict[str, Indicator] = Field(min_length=1)
+
+    @field_validator("indicators")
+    @classmethod
+    def _names(cls, v: dict[str, Indicator]) -> dict[str, Indicator]:
+        bad = [k for k in v if not _NAME.match(k)]
+        if bad:
+            raise ValueError(f"indicator names must be lower-case identifiers: {', '.join(bad)}")
+        return v
+
+
+class Classes(_Strict):
+    """Lower bounds (inclusive) of the classes above rintisan."""
+
+    assumption: bool = False
+    berkembang: float = Field(gt=0.0, le=100.0)
+    maju: float = Field(gt=0.0, le=100.0)
+    mandiri: float = Field(gt=0.0, le=100.0)
+
+    @field_validator("maju")
+    @classmethod
+    def _maju(cls, v: float, info: Any) -> float:
+        if "berkembang" in info.data and v <= info.data["berkembang"]:
+            raise ValueError("must be greater than 'berkembang'")
+        return v
+
+    @field_validator("mandiri")
+    @classmethod
+    def _mandiri(cls, v: float, info: Any) -> float:
+        if "maju" in info.data and v <= info.data["maju"]:
+            raise ValueError("must be greater than 'maju'")
+        return v
+
+
+class MonteCarlo(_Strict):
+    assumption: bool = False
+    samples: int = Field(default=1000, ge=0, le=100_000)
+    concentration: float = Field(default=50.0, gt=0.0)
+    seed: int = 20240517
+    interval: tuple[float, float] = (5.0, 95.0)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = v
+        if not (0.0 <= lo <= hi <= 100.0):
+            raise ValueError("needs 0 <= low <= high <= 100 (percentiles)")
+        return v
+
+
+class Actions(_Strict):
+    max_gaps_per_dimension: int = Field(default=3, ge=1)
+    unknown_text: str = "data belum tersedia"
+
+
+class Meta(_Strict):
+    name: str = ""
+    version: int = 1
+    note: str = ""
+
+
+class ReadinessConfig(_Strict):
+    """The validated indicator set (``data/readiness.toml``)."""
+
+    meta: Meta = Meta()
+    classes: Classes
+    monte_carlo: MonteCarlo = MonteCarlo()
+    actions: Actions = Actions()
+    dimensions: dict[str, Dimension]
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dims(cls, v: dict[str, Dimension]) -> dict[str, Dimension]:
+        missing = [d for d in DIMENSIONS if d not in v]
+        if missing:
+            raise ValueError(
+                "missing dimension(s): " + ", ".join(f"dimensions.{d}" for d in missing)
+            )
+        bad = [k for k in v if not _NAME.match(k)]
+        if bad:
+            raise ValueError(f"dimension names must be lower-case identifiers: {', '.join(bad)}")
+        if sum(d.weight for d in v.values()) <= 0:
+            raise ValueError("the dimension weights must not all be zero")
+        return v
+
+    @property
+    def names(self) -> list[str]:
+        """Dimension names in configuration order (the bottleneck tie-break order)."""
+        return list(self.dimensions)
+
+    def weight_vector(self, weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Dimension weights in configuration order, with ``weights`` overriding some.
+
+        Raises
+        ------
+        ConfigError
+            Unknown dimension, negative or non-finite weight, or all weights zero.
+        """
+        given = dict(weights or {})
+        unknown = [k for k in given if k not in self.dimensions]
+        if unknown:
+            raise ConfigError(
+                f"weights: dimensi tidak dikenal (unknown dimension) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(self.names)}"
+            )
+        out = []
+        for name, dim in self.dimensions.items():
+            w = given.get(name, dim.weight)
+            try:
+                w = float(w)
+            except (TypeError, ValueError):
+                raise ConfigError(f"weights.{name}: bukan angka (not a number): {w!r}") from None
+            if not math.isfinite(w) or w < 0:
+                raise ConfigError(f"weights.{name}: harus angka >= 0 (must be >= 0), got {w}")
+            out.append(w)
+        vec = np.array(out, dtype=float)
+        if vec.sum() <= 0:
+            raise ConfigError("weights: semua bobot nol (all weights are zero)")
+        return vec
+
+
+def load_readiness_config(path: str | os.PathLike[str] | None = None) -> ReadinessConfig:
+    """Load and validate a readiness TOML (default: the settings' ``readiness_config``).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid TOML or an invalid key (named as a dotted path).
+    """
+    if path is None:
+        from .settings import get_settings
+
+        path = get_settings().readiness_config
+    return load_toml_model(Path(path), ReadinessConfig)
+
+
+def readiness_config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> ReadinessConfig:
+    """Validate an already-parsed configuration mapping (tests, the API)."""
+    return validate_model(dict(raw), ReadinessConfig, source=source)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(np.nan, index=df.index, dtype=float)
+
+
+def _bool_or_na(s: pd.Series) -> np.ndarray:
+    """Reach flags as float 1/0/NaN from bools, 0/1 or yes/no words."""
+    keys = [sc.category_key(v) for v in s.to_numpy(dtype=object)]
+    return np.array(
+        [1.0 if k in sc.TRUE_WORDS else 0.0 if k in sc.FALSE_WORDS else np.nan for k in keys]
+    )
+
+
+def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
+
+    - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
+    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty when the
+      route has no road km (reached by boat or air only) or is unknown;
+    - ``moda_utama``: best option reaching the site (darat > perairan > udara > tidak_ada)
+      from ``reach_road``/``reach_water``/``reach_air``; empty when none of them is known;
+    - ``route_surface_gap``: text naming the road km of the route that is not paved in good
+      condition: "X km jalan tidak beraspal" (``route_unpaved_km``) and "Y km aspal
+      rusak/belum disurvei" (the remaining km not counted as paved-good);
+    - ``umkm_30min_note``: " (tidak ada penginapan)" when no lodging UMKM lies within 30 min;
+    - ``access_gateway_label``: ``access_gateway_iata`` when given, else ``access_gateway``.
+    Existing derived columns are kept where they hold a value.
+    """
+    df = inputs.copy()
+    n = len(df)
+
+    if "fasilitas" in df.columns:
+        text = df["fasilitas"].astype(object)
+        counted = np.array(
+            [
+                float(len([p for p in re.split(r"[,;]", str(v)) if p.strip()]))
+                if isinstance(v, str) and v.strip() else np.nan
+                for v in text
+            ]
+        )
+        have = pd.to_numeric(_column(df, "jumlah_fasilitas"), errors="coerce").to_numpy(float)
+        df["jumlah_fasilitas"] = np.where(np.isnan(have), counted, have)
+
+    if "route_paved_good_km" in df.columns and "route_road_km" in df.columns:
+        good = pd.to_numeric(df["route_paved_good_km"], errors="coerce").to_numpy(float)
+        road = pd.to_numeric(df["route_road_km"], errors="coerce").to_numpy(float)
+        share = np.full(n, np.nan)
+        np.divide(good, road, out=share, where=road > 0)
+        df["route_paved_good_share"] = np.clip(share, 0.0, 1.0)
+        unpaved = pd.to_numeric(_column(df, "route_unpaved_km"), errors="coerce").to_numpy(float)
+        unpaved = np.where(np.isnan(unpaved), 0.0, unpaved)
+        rest = road - good - unpaved
+        df["route_surface_gap"] = [
+            ", ".join(
+                ([f"{u:.1f} km jalan tidak beraspal"] if u >= 0.05 else [])
+                + ([f"{r:.1f} km aspal rusak/belum disurvei"] if r >= 0.05 else [])
+            ) or f"{max(b_ - g, 0.0):.1f} km jalan belum mantap"
+            for u, r, b_, g in zip(unpaved, rest, road, good, strict=True)
+        ]
+
+    reach = [c for c in ("reach_road", "reach_water", "reach_air") if c in df.columns]
+    if reach and "moda_utama" not in df.columns:
+        flags = {c: _bool_or_na(df[c]) for c in reach}
+        road = flags.get("reach_road", np.full(n, np.nan))
+        water = flags.get("reach_water", np.full(n, np.nan))
+        air = flags.get("reach_air", np.full(n, np.nan))
+        allnan = np.isnan(road) & np.isnan(water) & np.isnan(air)
+        moda = np.full(n, "tidak_ada", dtype=object)
+        # Later assignments win: the best option reaching the site decides.
+        moda[allnan] = None
+        moda[air == 1] = "udara"
+        moda[water == 1] = "perairan"
+        moda[road == 1] = "darat"
+        df["moda_utama"] = pd.Series(moda, index=df.index, dtype=object)
+
+    if "umkm_30min_penginapan" in df.columns:
+        lodging = pd.to_numeric(df["umkm_30min_penginapan"], errors="coerce").to_numpy(float)
+        df["umkm_30min_note"] = np.where(lodging == 0, " (tidak ada penginapan)", "")
+    elif "umkm_30min_note" not in df.columns:
+        df["umkm_30min_note"] = ""
+
+    gw = _column(df, "access_gateway").astype(object)
+    if "access_gateway_iata" in df.columns:
+        iata = df["access_gateway_iata"].astype(object)
+        gw = iata.where(iata.map(lambda v: isinstance(v, str) and bool(v.strip())), gw)
+    if "access_gateway_label" not in df.columns:
+        df["access_gateway_label"] = gw.where(gw.notna(), "gerbang")
+    return df
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+@dataclass
+class _IndicatorResult:
+    dimension: str
+    name: str
+    spec: Indicator
+    scores: np.ndarray  # (n,) 0-100, NaN unknown
+    missing_used: np.ndarray  # (n,) bool: empty cell scored by `missing`
+
+
+def _score_indicator(df: pd.DataFrame, spec: Indicator) -> tuple[np.ndarray, np.ndarray] | None:
+    """Scores of one indicator, or None when it is left out (``if_present`` and absent)."""
+    n = len(df)
+    if spec.column not in df.columns:
+        if spec.if_present:
+            return None
+        return np.full(n, np.nan), np.zeros(n, dtype=bool)
+    col = df[spec.column]
+    if spec.map is not None:
+        scores = sc.categorical_score(col, spec.map, spec.other)
+        empty = np.array([sc.category_key(v) is None for v in col.to_numpy(dtype=object)], bool)
+    else:
+        assert spec.zero is not None and spec.full is not None
+        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        scores = sc.linear_score(x, spec.zero, spec.full)
+        empty = np.isnan(x)
+    used = np.zeros(n, dtype=bool)
+    # A column with no value anywhere says nothing: it stays unknown even with `missing`.
+    if spec.missing is not None and not empty.all():
+        scores = np.where(empty, spec.missing, scores)
+        used = empty
+    return scores, used
+
+
+@dataclass
+class _Scored:
+    """Intermediate arrays of one scoring run (shared by score_frame and tests)."""
+
+    inputs: pd.DataFrame
+    indicators: list[_IndicatorResult]
+    dim_scores: np.ndarray  # (n, k)
+    coverage: np.ndarray
+    score: np.ndarray
+    weights: np.ndarray  # (k,)
+    gains: np.ndarray  # (n, k)
+    bottleneck: np.ndarray  # (n,) index or -1
+    names: list[str] = field(default_factory=list)
+
+
+def _score_core(
+    inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None
+) -> _Scored:
+    w = config.weight_vector(weights)
+    df = derive_inputs(inputs)
+    n = len(df)
+    names = config.names
+    dim_scores = np.full((n, len(names)), np.nan)
+    known_share = np.zeros((n, len(names)))
+    results: list[_IndicatorResult] = []
+    for j, name in enumerate(names):
+        dim = config.dimensions[name]
+        cols, iw = [], []
+        for ind_name, spec in dim.indicators.items():
+            got = _score_indicator(df, spec)
+            if got is None:
+                continue
+            results.append(_IndicatorResult(name, ind_name, spec, got[0], got[1]))
+            cols.append(got[0])
+            iw.append(spec.weight)
+        if not cols:
+            continue  # every indicator left out: the dimension is unknown everywhere
+        mat = np.column_stack(cols)
+        iw_arr = np.array(iw)
+        dim_scores[:, j], known_w = sc.weighted_mean(mat, iw_arr)
+        known_share[:, j] = known_w / iw_arr.sum()
+    score, _ = sc.weighted_mean(dim_scores, w)
+    coverage = known_share @ w / w.sum()
+    gains = sc.completion_gains(dim_scores, w)
+    return _Scored(
+        inputs=df,
+        indicators=results,
+        dim_scores=dim_scores,
+        coverage=coverage,
+        score=score,
+        weights=w,
+        gains=gains,
+        bottleneck=sc.pick_bottleneck(gains),
+        names=names,
+    )
+
+
+def classify(score: np.ndarray, classes: Classes) -> np.ndarray:
+    """Class of each score by the inclusive lower bounds; None where the score is NaN."""
+    s = np.asarray(score, dtype=float)
+    out = np.full(s.shape, None, dtype=object)
+    # Ascending bounds, later assignments win (NaN compares False and stays None).
+    out[s >= -np.inf] = "rintisan"
+    out[s >= classes.berkembang] = "berkembang"
+    out[s >= classes.maju] = "maju"
+    out[s >= classes.mandiri] = "mandiri"
+    return out
+
+
+def overall_scores(
+    inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Fast path without ranks or texts: ``score``, ``coverage`` and ``score_<dimension>``.
+
+    Indexed like ``inputs``; used where scores are recomputed many times (priorities).
+    """
+    core = _score_core(inputs, config, weights)
+    data: dict[str, Any] = {"score": core.score, "coverage": core.coverage}
+    for j, name in enumerate(core.names):
+        data[f"score_{name}"] = core.dim_scores[:, j]
+    return pd.DataFrame(data, index=inputs.index)
+
+
+def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool) -> str:
+    spec = ind.spec
+    if missing_used:
+        return spec.missing_gap or f"{spec.label}: tidak ada"
+    template = spec.gap
+    if isinstance(template, dict):
+        key = sc.category_key(row.get(spec.column))
+        template = template.get(key or "", template.get("*", ""))
+    if not template:
+        return f"{spec.label}: {sc.render('{v}', {'v': row.get(spec.column)})}"
+    return sc.render(template, row)
+
+
+def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
+    """Per destination: agency gaps ordered by gain, then agencies without data."""
+    by_dim: dict[str, list[_IndicatorResult]] = {}
+    for ind in core.indicators:
+        by_dim.setdefault(ind.dimension, []).append(ind)
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in core.inputs.to_dict("records")
+    ]
+    cap = config.actions.max_gaps_per_dimension
+    out: list[str] = []
+    for i, row in enumerate(records):
+        gains = core.gains[i]
+        order = sorted(
+            (j for j in range(len(core.names)) if not np.isnan(gains[j])
+             and gains[j] > sc.GAIN_TIE_TOL),
+            key=lambda j: (-gains[j], j),
+        )
+        parts: list[str] = []
+        for j in order:
+            name = core.names[j]
+            gaps = [
+                (ind.spec.weight * (100.0 - ind.scores[i]), k, ind)
+                for k, ind in enumerate(by_dim.get(name, []))
+                if not np.isnan(ind.scores[i]) and ind.scores[i] < 100.0
+            ]
+            gaps.sort(key=lambda t: (-t[0], t[1]))
+            texts = [_gap_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps[:cap]]
+            parts.append(f"{config.dimensions[name].short}: {', '.join(texts)}")
+        for j, name in enumerate(core.names):
+            if np.isnan(core.dim_scores[i, j]) and core.weights[j] > 0:
+                parts.append(f"{config.dimensions[name].short}: {config.actions.unknown_text}")
+        out.append("; ".join(parts))
+    return out
+
+
+def _synthetic(df: pd.DataFrame) -> np.ndarray:
+    prov = _column(df, "provenance").astype(object)
+    syn = prov.map(lambda v: isinstance(v, str) and v.strip().lower() == "synthetic")
+    flag = syn.to_numpy(dtype=bool)
+    if "inputs_synthetic" in df.columns:
+        flag = flag | (_bool_or_na(df["inputs_synthetic"]) == 1)
+    return flag
+
+
+def _nullable_int(a: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return pd.array([pd.NA if np.isnan(v) else int(v) for v in a], dtype="Int64")
+
+
+def score_frame(
+    inputs: pd.DataFrame,
+    config: ReadinessConfig,
+    weights: Mapping[str, float] | None = None,
+    *,
+    ranks: bool = True,
+) -> pd.DataFrame:
+    """Score destinations. PURE: reads only ``inputs`` and ``config``.
+
+    Parameters
+    ----------
+    inputs
+        One row per destination: ``id`` (required), ``name``, ``provenance``, the agency
+        attributes and the columns of ``geo.access.AccessResult.destinations``. Absent
+        columns are unknown. An optional bool ``inputs_synthetic`` marks rows whose inputs
+        (roads, UMKM, gateways) hold synthetic data.
+    config
+        A validated :class:`ReadinessConfig`.
+    weights
+        Dimension weights overriding the configured ones (others keep theirs); also the
+        centre of the Monte Carlo draws.
+    ranks
+        Compute ``rank_low``/``rank_high`` by Monte Carlo (``False``: both equal ``rank``).
+
+    Returns
+    -------
+    pandas.DataFrame (GeoDataFrame when ``inputs`` is one)
+        One row per input row, in input order, with the columns of issue 3 (``id``, ``name``,
+        ``provenance``, ``score``, ``class``, ``bottleneck``, ``coverage``,
+        ``score_<dimension>``, ``access_minutes``, ``access_gateway``, ``umkm_15min``,
+        ``umkm_30min``, ``rank``, ``rank_low``, ``rank_high``, ``actions``) and extras:
+        ``synthetic``, ``destination_provenance``, ``bottleneck_agency``, ``gain_<dimension>``,
+        route summary columns, ``ind_<dimension>_<indicator>`` and ``assumptions``.
+
+    Raises
+    ------
+    SiapError
+        ``inputs`` lacks ``id``; ConfigError for bad ``weights``.
+    """
+    if "id" not in inputs.columns:
+        raise SiapError("score_frame: input tanpa kolom 'id' (inputs lack the 'id' column)")
+    core = _score_core(inputs, config, weights)
+    df = core.inputs
+    n = len(df)
+    names = core.names
+
+    rank = sc.competition_rank(core.score)
+    mc = config.monte_carlo
+    if ranks and mc.samples > 0:
+        draws = sc.dirichlet_weights(core.weights, mc.samples, mc.concentration, mc.seed)
+        low, high = sc.monte_carlo_ranks(core.dim_scores, draws, mc.interval)
+    else:
+        low, high = rank.copy(), rank.copy()
+
+    synthetic = _synthetic(df)
+    dest_prov = _column(df, "provenance").astype(object)
+    bidx = core.bottleneck
+    bottleneck = np.array([names[b] if b >= 0 else None for b in bidx], dtype=object)
+    agency = np.array(
+        [config.dimensions[names[b]].agency if b >= 0 else None for b in bidx], dtype=object
+    )
+
+    out: dict[str, Any] = {
+        "id": df["id"].to_numpy(dtype=object),
+        "name": _column(df, "name").astype(object).to_numpy(),
+        "category": _column(df, "category").astype(object).to_numpy(),
+        "provenance": np.where(synthetic, "synthetic", dest_prov.to_numpy()),
+        "destination_provenance": dest_prov.to_numpy(),
+        "synthetic": synthetic,
+        "score": core.score,
+        "class": classify(core.score, config.classes),
+        "bottleneck": bottleneck,
+        "bottleneck_agency": agency,
+        "coverage": core.coverage,
+    }
+    for j, name in enumerate(names):
+        out[f"score_{name}"] = core.dim_scores[:, j]
+    for col in ("access_minutes", "access_gateway", "umkm_15min", "umkm_30min"):
+        out[col] = _column(df, col).to_numpy()
+    for col in PASS_THROUGH:
+        if col in df.columns:
+            out[col] = df[col].to_numpy()
+    out["rank"] = _nullable_int(rank)
+    out["rank_low"] = _nullable_int(low)
+    out["rank_high"] = _nullable_int(high)
+    out["actions"] = _actions(core, config) if n else []
+    for j, name in enumerate(names):
+        out[f"gain_{name}"] = core.gains[:, j]
+    for ind in core.indicators:
+        out[f"ind_{ind.dimension}_{ind.name}"] = ind.scores
+    out["assumptions"] = ASSUMPTION_NOTE
+    table = pd.DataFrame(out, index=pd.RangeIndex(n))
+    if isinstance(inputs, gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(
+            table, geometry=np.asarray(inputs.geometry.values), crs=inputs.crs
+        )
+    return table
+
+
+# --- workspace step -----------------------------------------------------------------------
+
+
+def check_out_path(out: str | os.PathLike[str] | None) -> Path | None:
+    """Validate an output path before any work: .csv, .geojson or .xlsx.
+
+    Raises
+    ------
+    SiapError
+        Unknown extension.
+    """
+    if out is None:
+        return None
+    path = Path(out)
+    if path.suffix.lower() not in OUT_SUFFIXES:
+        raise SiapError(
+            f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' (unknown output "
+            f"format); gunakan (use) {', '.join(OUT_SUFFIXES)}"
+        )
+    return path
+
+
+@dataclass
+class ScoreResult:
+    """What :func:`score_workspace` produced."""
+
+    table: gpd.GeoDataFrame
+    config: ReadinessConfig
+    config_path: Path
+    out: Path | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.table["synthetic"].any()) if len(self.table) else False
+
+    def summary(self) -> str:
+        """A few lines in Bahasa Indonesia (with English) for the terminal."""
+        t = self.table
+        lines = [f"Skor kesiapan (readiness scores): {len(t)} destinasi"]
+        counts = t["class"].value_counts()
+        lines.append(
+            "Kelas (class): "
+            + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in reversed(CLASSES))
+            + (f", tidak diketahui {int(t['class'].isna().sum())}" if t["class"].isna().any() else "")
+        )
+        b = t["bottleneck"].value_counts()
+        if len(b):
+            lines.append(
+                "Penghambat utama (bottleneck): "
+                + ", ".join(
+                    f"{self.config.dimensions[str(k)].short} {int(v)}" for k, v in b.items()
+                )
+            )
+        if len(t):
+            lines.append(f"Kelengkapan data rata-rata (mean coverage): {t['coverage'].mean():.2f}")
+            top = t[t["score"].notna()].sort_values(["rank", "id"]).head(5)
+            for _, r in top.iterrows():
+                lines.append(
+                    f"  {int(r['rank'])}. {r['name']} ({r['id']}): {r['score']:.1f}, {r['class']}, "
+                    f"peringkat {int(r['rank_low'])}-{int(r['rank_high'])}"
+                )
+        lines.append("Catatan: " + ASSUMPTION_NOTE + f" ({self.config_path.name}).")
+        if self.synthetic:
+            lines.append(
+                "DATA CONTOH (SINTETIS): skor ini memakai data sintetis, bukan survei wilayah "
+                "nyata (these scores use synthetic data)."
+            )
+        return "\n".join(lines)
+
+
+def _layer_synthetic(ws: Workspace, layer: str) -> bool:
+    if not ws.has(layer):
+        return False
+    if "provenance" not in pyogrio.read_info(ws.path, layer=layer)["fields"]:
+        return False
+    prov = pyogrio.read_dataframe(ws.path, layer=layer, columns=["provenance"], read_geometry=False)
+    return bool((prov["provenance"].astype(object) == "synthetic").any())
+
+
+def _layer_empty(ws: Workspace, layer: str) -> bool:
+    return not ws.has(layer) or int(pyogrio.read_info(ws.path, layer=layer)["features"]) == 0
+
+
+def build_inputs(ws: Workspace, access: Any) -> gpd.GeoDataFrame:
+    """Join the destinations layer with the access table (and gateway labels) for scoring.
+
+    Access columns win over same-named destination attributes. Without UMKM data in the
+    workspace the UMKM counts are unknown (NaN), not zero.
+    """
+    dest = ws.read("destinations")
+    acc = access.destinations.copy()
+    geom = dest.geometry
+    if len(dest) and not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    attrs = pd.DataFrame(dest.drop(columns=dest.geometry.name))
+    keep = [c for c in attrs.columns if c == "id" or c not in acc.columns]
+    acc.index = acc.index.astype(object)
+    acc.index.name = "id"
+    joined = attrs[keep].join(acc, on="id", how="left")
+    if ws.has("gateways") and "access_gateway" in joined.columns:
+        gws = pd.DataFrame(ws.read("gateways").drop(columns="geometry"))
+        gws = gws.drop_duplicates("id").set_index("id")
+        joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
+        if "iata" in gws.columns:
+            joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
+    if _layer_empty(ws, "umkm"):
+        for col in UMKM_COLUMNS:
+            if col in joined.columns:
+                joined[col] = np.nan
+        joined = joined.drop(columns=["umkm_30min_penginapan"], errors="ignore")
+    joined["inputs_synthetic"] = any(
+        _layer_synthetic(ws, layer) for layer in ("roads", "umkm", "gateways", "pois")
+    )
+    return gpd.GeoDataFrame(joined, geometry=np.asarray(geom.values), crs=dest.crs or WGS84)
+
+
+def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
+    s = frame[col].astype(object)
+    return {k: v for k, v in s.items() if isinstance(v, str) and v.strip()}
+
+
+def score_workspace(
+    ws: Workspace,
+    config: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    reporter: Reporter = SILENT,
+) -> ScoreResult:
+    """Score every destination of a workspace; write layer ``scores`` and optionally a file.
+
+    The output path is checked before any work, the workspace is changed atomically
+    (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written.
+
+    Raises
+    ------
+    SiapError
+        Unknown output format; WorkspaceError without destinations; ConfigError for a bad
+        configuration; whatever the accessibility engine raises.
+    """
+    out_path = check_out_path(out)
+    ws.require()
+    from .settings import get_settings
+
+    cfg_path = Path(config) if config is not None else get_settings().readiness_config
+    cfg = load_readiness_config(cfg_path)
+    if _layer_empty(ws, "destinations"):
+        raise WorkspaceError(
+            f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
+            "import them with 'siapwisata import destinations'"
+        )
+    from .access import compute_access
+
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    access = compute_access(ws, reporter=reporter)
+    reporter.step("Menghitung skor kesiapan (readiness scores)")
+    inputs = build_inputs(ws, access)
+    table = score_frame(inputs, cfg)
+    table = gpd.GeoDataFrame(table, geometry=table.geometry.name, crs=WGS84)
+    synthetic = bool(table["synthetic"].any())
+    reporter.step("Menulis layer 'scores' (writing)")
+    with ws.update() as stage:
+        stage.write(SCORES_LAYER, table)
+        stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
+        stage.add_source(
+            Source(
+                name="SIAP Wisata readiness scores",
+                layer=SCORES_LAYER,
+                date=datetime.now(UTC).date().isoformat(),
+                licence="derived from the workspace layers",
+                synthetic=synthetic,
+                note=f"{ASSUMPTION_NOTE}; config {cfg_path.name}",
+            )
+        )
+    result = ScoreResult(table=table, config=cfg, config_path=cfg_path, out=out_path)
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        write_scores(table, out_path, cfg)
+    return result
+
+
+# --- file output --------------------------------------------------------------------------
+
+HEADERS_ID: Final[dict[str, str]] = {
+    "id": "ID",
+    "name": "Nama destinasi",
+    "category": "Kategori",
+    "provenance": "Provenans",
+    "destination_provenance": "Provenans destinasi",
+    "synthetic": "Data sintetis",
+    "score": "Skor kesiapan (0-100)",
+    "class": "Kelas",
+    "bottleneck": "Penghambat utama",
+    "bottleneck_agency": "OPD penghambat",
+    "coverage": "Kelengkapan data (0-1)",
+    "score_pariwisata": "Skor Pariwisata",
+    "score_pu": "Skor PUPR",
+    "score_umkm": "Skor Koperasi & UKM",
+    "score_kominfo": "Skor Kominfo",
+    "score_perhubungan": "Skor Perhubungan",
+    "access_minutes": "Waktu tempuh (menit)",
+    "access_gateway": "Gerbang terdekat",
+    "access_gateway_name": "Nama gerbang",
+    "umkm_15min": "UMKM dalam 15 menit",
+    "umkm_30min": "UMKM dalam 30 menit",
+    "route_km": "Panjang rute (km)",
+    "route_road_km": "Rute darat (km)",
+    "route_unpaved_km": "Rute tanah/kerikil (km)",
+    "route_modes": "Moda rute",
+    "last_mile_m": "Jalan kaki dari jaringan (m)",
+    "rank": "Peringkat",
+    "rank_low": "Peringkat terbaik (simulasi)",
+    "rank_high": "Peringkat terburuk (simulasi)",
+    "actions": "Tindakan per OPD",
+    "assumptions": "Asumsi",
+    "lon": "Bujur",
+    "lat": "Lintang",
+}
+
+
+def _flat(table: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Attribute table with lon/lat instead of geometry."""
+    df = pd.DataFrame(table.drop(columns=table.geometry.name))
+    pts = table.geometry
+    df["lon"] = pts.x.to_numpy()
+    df["lat"] = pts.y.to_numpy()
+    return df
+
+
+def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig) -> None:
+    """Write the scores as .csv (lon/lat), .geojson (points) or .xlsx (formatted).
+
+    Written to a temporary file beside ``out`` and moved into place, so a failure never
+    leaves half a file.
+    """
+    suffix = out.suffix.lower()
+    check_out_path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
+    try:
+        if suffix == ".csv":
+            _flat(table).to_csv(tmp, index=False, encoding="utf-8")
+        elif suffix == ".geojson":
+            gj = table.to_crs(WGS84).copy()
+            for col in ("rank", "rank_low", "rank_high"):
+                gj[col] = gj[col].astype("float64")  # GeoJSON has no nullable ints
+            gj.to_file(tmp, driver="GeoJSON")
+        else:
+            _write_xlsx(table, tmp, config)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) -> None:
+    from openpyxl.utils import get_column_letter
+
+    df = _flat(table)
+    df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
+    headers = [HEADERS_ID.get(c, c) for c in df.columns]
+    assumptions = _assumption_rows(config)
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        df.to_excel(xw, sheet_name="Skor kesiapan", index=False, header=headers)
+        assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
+        ws = xw.sheets["Skor kesiapan"]
+        ws.freeze_panes = "C2"
+        for k, col in enumerate(df.columns, start=1):
+            letter = get_column_letter(k)
+            width = 60 if col == "actions" else max(10, min(40, len(headers[k - 1]) + 2))
+            ws.column_dimensions[letter].width = width
+            if col.startswith("score") or col in ("access_minutes", "route_km",
+                                                  "route_road_km", "route_unpaved_km"):
+                for cell in ws[letter][1:]:
+                    cell.number_format = "0.0"
+            elif col == "coverage":
+                for cell in ws[letter][1:]:
+                    cell.number_format = "0.00"
+        sheet = xw.sheets["Asumsi"]
+        for k, width in enumerate((18, 26, 34, 60), start=1):
+            sheet.column_dimensions[get_column_letter(k)].width = width
+
+
+def _assumption_rows(config: ReadinessConfig) -> pd.DataFrame:
+    """The 'Asumsi' sheet: every weight, threshold and class bound, marked as assumption."""
+    rows: list[dict[str, str]] = []
+
+    def add(what: str, key: str, value: str, note: str, assumed: bool) -> None:
+        rows.append({"Bagian": what, "Kunci": key, "Nilai": value,
+                     "Keterangan": ("ASUMSI. " if assumed else "") + note})
+
+    total = sum(d.weight for d in config.dimensions.values())
+    for name, dim in config.dimensions.items():
+        add("Bobot OPD", f"dimensions.{name}.weight", f"{dim.weight / total:.3f}",
+            f"{dim.agency} ({', '.join(dim.four_a)})", dim.assumption)
+        for ind_name, ind in dim.indicators.items():
+            if ind.map is not None:
+                value = ", ".join(f"{k}={v:g}" for k, v in ind.map.items())
+            else:
+                value = f"0 pada {ind.zero:g}, 100 pada {ind.full:g}"
+            add(f"Indikator {dim.short}", f"dimensions.{name}.indicators.{ind_name}",
+                value, f"{ind.label}; kolom {ind.column}; bobot {ind.weight:g}. {ind.note}".strip(),
+                ind.assumption)
+    c = config.classes
+    add("Kelas", "classes", f"berkembang>={c.berkembang:g}, maju>={c.maju:g}, "
+        f"mandiri>={c.mandiri:g}", "di bawah berkembang: rintisan", c.assumption)
+    m = config.monte_carlo
+    add("Simulasi bobot", "monte_carlo",
+        f"{m.samples} sampel, konsentrasi {m.concentration:g}, persentil {m.interval[0]:g}-"
+        f"{m.interval[1]:g}, seed {m.seed}", "Dirichlet di sekitar bobot OPD", m.assumption)
+    add("Kecepatan", "network.toml", "lihat file", "kecepatan dan waktu tempuh per moda", True)
+    return pd.DataFrame(rows)
