@@ -1,0 +1,459 @@
+"""Accessibility of destinations over the multimodal network (road, water, air).
+
+For every destination: travel time from every gateway (and from the nearest, the "main"
+gateway), what the fastest route from it runs on (paved, unpaved, damaged road, boat,
+flight), the UMKM of each type within 15 and 30 minutes, and the nearest lodging, health
+facility and fuel. For every kampung (or, in OSM-only workspaces, every populated place):
+the time from its point to the nearest destination.
+
+All of it runs on scipy.sparse.csgraph over the :class:`~geo.network.AccessGraph`: one
+Dijkstra per gateway, a handful of multi-source (``min_only``) runs, and limited runs from
+destinations in memory-bounded chunks. Route attributes are accumulated along the
+shortest-path forest by pointer jumping, never by walking paths in Python.
+
+Times rest on the assumed speeds of ``data/network.toml`` (see
+:meth:`~geo.network.NetworkConfig.assumptions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from scipy.sparse.csgraph import dijkstra
+
+from . import schema
+from ._graph import accumulate_tree, csr_min, many_to_some, nearest_of_set
+from ._progress import SILENT, Reporter
+from .network import (
+    EPS_MINUTES,
+    AccessGraph,
+    NetworkConfig,
+    build_access_graph,
+    build_network,
+    load_network_config,
+)
+from .roads import PAVED_CLASSES, surface_class
+from .workspace import Workspace
+
+UMKM_MINUTES = (15, 30)
+"""Walking/driving reach (minutes from the destination) of the UMKM counts."""
+
+PLACE_VALUES = ("city", "town", "village", "hamlet")
+"""OSM ``place`` values used as populated places when a workspace has no kampung."""
+
+ROUTE_COLUMNS = ("route_km", "route_road_km", "route_paved_good_km", "route_unpaved_km",
+                 "route_damaged_km", "route_water_km", "route_air_km", "route_paved_km")
+"""km of the fastest route from the main gateway: all links; road links; paved (aspal,
+beton, paving) in condition baik/sedang; kerikil/tanah/unknown surface; rusak_ringan/
+rusak_berat; water; air; paved in any condition (OSM rarely states a condition)."""
+
+
+@dataclass
+class AccessResult:
+    """Everything :func:`compute_access` found; see the module docstring.
+
+    Attributes
+    ----------
+    destinations
+        One row per destination, indexed by ``id`` in layer order.
+    gateway_minutes
+        Minutes from each gateway (index) to each destination (columns), all modes.
+    kampung
+        ``kode``, ``nama``, ``level``, ``connected``, ``snap_dist_m``,
+        ``minutes_to_nearest_destination``, ``nearest_destination``, ``lon``, ``lat``.
+    graph
+        The augmented graph (feature sets ``gateways``, ``destinations``, ``umkm``,
+        ``kampung``, ``pois``) for reuse by priorities and maps.
+    config
+        The network configuration used.
+    main_pred
+        Shortest-path forest from the gateways (predecessor per graph node), so the route
+        of a destination can be drawn.
+    """
+
+    destinations: pd.DataFrame
+    gateway_minutes: pd.DataFrame
+    kampung: pd.DataFrame
+    graph: AccessGraph
+    config: NetworkConfig
+    main_pred: np.ndarray = field(repr=False)
+
+    def _dest_node(self, destination_id: object) -> int:
+        pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
+        if pos < 0:
+            raise KeyError(f"unknown destination id {destination_id!r}")
+        return int(self.graph.nodes("destinations")[pos])
+
+    def reachable_edges(self, destination_id: object, minutes: float) -> np.ndarray:
+        """Road rows wholly travelable within ``minutes`` from a destination (sorted).
+
+        A row counts when some piece of it (between nodes or snap points) can be
+        travelled to its end within the time. Empty when the destination is not connected.
+        """
+        node = self._dest_node(destination_id)
+        if node < 0:
+            return np.empty(0, dtype=np.int64)
+        g = self.graph
+        cost = g.arc_minutes()
+        dist = dijkstra(g.csr(arc_cost=cost), indices=node, limit=minutes)
+        ok = (g.arc_row >= 0) & (dist[g.arc_tail] + cost <= minutes + 1e-9)
+        return np.unique(g.arc_row[ok])
+
+    def route_rows(self, destination_id: object) -> np.ndarray:
+        """Road rows of the fastest route from the main gateway, gateway first.
+
+        One destination's path, for drawing it on a map.
+        """
+        node = self._dest_node(destination_id)
+        if node < 0 or self.main_pred[node] < 0:
+            return np.empty(0, dtype=np.int64)
+        path = [node]
+        while self.main_pred[path[-1]] >= 0:  # one path, for one map query
+            path.append(int(self.main_pred[path[-1]]))
+        nodes = np.array(path[::-1])
+        arcs = self.graph.entry_winner()[self.graph.entries(nodes[:-1], nodes[1:])]
+        rows = self.graph.arc_row[arcs]
+        rows = rows[rows >= 0]
+        keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.empty(0, bool)
+        return rows[keep]
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+def _empty_points() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=schema.WGS84))
+
+
+def populated_places(admin_areas: gpd.GeoDataFrame | None,
+                     pois: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The kampung view's points: admin kampung, else OSM populated places.
+
+    Returns ``kode``, ``nama``, ``level`` and a point geometry (a representative point of
+    each kampung polygon; the place node for OSM places).
+    """
+    if admin_areas is not None and len(admin_areas) and "level" in admin_areas:
+        k = admin_areas[admin_areas["level"].astype(str) == "kampung"]
+        if len(k):
+            pts = k.geometry.representative_point()
+            return gpd.GeoDataFrame({"kode": k["kode"].astype(str).to_numpy(),
+                                     "nama": k["nama"].astype(str).to_numpy(),
+                                     "level": "kampung"},
+                                    geometry=pts.to_numpy(), crs=k.crs)
+    if pois is not None and len(pois) and "place" in pois:
+        p = pois[pois["place"].astype("string").isin(PLACE_VALUES).fillna(False)]
+        if len(p):
+            kode = (p["osm_type"].astype(str) + "/" + p["osm_id"].astype(str)
+                    if {"osm_type", "osm_id"} <= set(p.columns) else p.index.astype(str))
+            return gpd.GeoDataFrame({"kode": np.asarray(kode),
+                                     "nama": p["name"].astype("string").fillna("").to_numpy(),
+                                     "level": p["place"].astype(str).to_numpy()},
+                                    geometry=p.geometry.representative_point().to_numpy(),
+                                    crs=p.crs)
+    out = _empty_points()
+    for c in ("kode", "nama", "level"):
+        out[c] = pd.Series(dtype=str)
+    return out
+
+
+def facility_points(pois: gpd.GeoDataFrame | None, umkm: gpd.GeoDataFrame | None,
+                    config: NetworkConfig) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Lodging, health and fuel points with a category label each.
+
+    Lodging: ``tourism`` in the configured list, plus every UMKM of type ``penginapan``.
+    Health and fuel: ``amenity`` in the configured lists.
+    """
+    parts: list[gpd.GeoSeries] = []
+    labels: list[np.ndarray] = []
+
+    def add(frame: gpd.GeoDataFrame | None, col: str, values: list[str], label: str) -> None:
+        if frame is None or not len(frame) or col not in frame:
+            return
+        sel = frame[frame[col].astype("string").isin(values).fillna(False).to_numpy(bool)]
+        if len(sel):
+            parts.append(sel.geometry.to_crs(schema.WGS84))
+            labels.append(np.full(len(sel), label, dtype=object))
+
+    f = config.facilities
+    add(pois, "tourism", f.lodging_tourism, "lodging")
+    add(umkm, "type", ["penginapan"], "lodging")
+    add(pois, "amenity", f.health_amenity, "health")
+    add(pois, "amenity", f.fuel_amenity, "fuel")
+    if not parts:
+        return gpd.GeoSeries([], crs=schema.WGS84), np.empty(0, dtype=object)
+    geoms = gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=schema.WGS84)
+    return geoms, np.concatenate(labels)
+
+
+# --- route attributes -----------------------------------------------------------------
+
+
+def _row_attributes(graph: AccessGraph) -> np.ndarray:
+    """Per road row, km counted in each ROUTE_COLUMNS bucket (full row length)."""
+    roads = graph.network.roads
+    km = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(float) / 1000.0
+    mode = graph.network.mode
+    road = mode == "road"
+    surf = surface_class(roads["surface"]).to_numpy(str)
+    cond = roads["condition"].astype("string").str.strip().str.lower().fillna("unknown")
+    cond = cond.to_numpy(str)
+    paved_good = road & np.isin(surf, list(PAVED_CLASSES)) & np.isin(cond, ["baik", "sedang"])
+    unpaved = road & np.isin(surf, ["kerikil", "tanah", "unknown"])
+    damaged = road & np.isin(cond, ["rusak_ringan", "rusak_berat"])
+    paved = road & np.isin(surf, list(PAVED_CLASSES))
+    cols = [np.ones_like(km), road, paved_good, unpaved, damaged, mode == "water", mode == "air",
+            paved]
+    return np.column_stack([km * np.asarray(c, float) for c in cols])
+
+
+def route_attributes(graph: AccessGraph, pred: np.ndarray,
+                     arc_cost: np.ndarray | None = None) -> np.ndarray:
+    """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of a forest."""
+    n = graph.n_nodes
+    vals = np.zeros((n, len(ROUTE_COLUMNS)))
+    has = np.flatnonzero(pred >= 0)
+    if len(has):
+        entry = graph.entries(pred[has], has)
+        arc = graph.entry_winner(arc_cost)[entry]
+        row = graph.arc_row[arc]
+        on_row = row >= 0
+        vals[has[on_row]] = (_row_attributes(graph)[row[on_row]]
+                             * graph.arc_share[arc[on_row], None])
+    return accumulate_tree(pred, vals)
+
+
+_MODE_LABELS = np.array(["walk", "road", "water", "road+water", "air", "road+air",
+                         "water+air", "road+water+air"], dtype=object)
+
+
+def _modes_label(km: np.ndarray, reached: np.ndarray) -> np.ndarray:
+    """"road", "road+water", ... from the km per mode; "walk" when only connectors."""
+    code = (km[:, 1] > 0).astype(np.int64) + (km[:, 5] > 0) * 2 + (km[:, 6] > 0) * 4
+    out = _MODE_LABELS[code]
+    out[~reached] = None
+    return out
+
+
+def _labels_at(labels: np.ndarray, label_nodes: np.ndarray, source: np.ndarray,
+               at_nodes: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Label of the source node each of ``at_nodes`` was reached from (None if none)."""
+    pos = np.full(n_nodes + 1, -1, dtype=np.int64)  # last slot: "no node"
+    ok = label_nodes >= 0
+    pos[label_nodes[ok]] = np.flatnonzero(ok)
+    src = np.full(len(at_nodes), -1, dtype=np.int64)
+    has = at_nodes >= 0
+    if len(source):
+        src[has] = source[at_nodes[has]]
+    p = pos[np.where(src >= 0, src, n_nodes)]
+    out = np.full(len(at_nodes), None, dtype=object)
+    out[p >= 0] = labels[p[p >= 0]]
+    return out
+
+
+def _via_mode_minutes(graph: AccessGraph, arc_cost: np.ndarray, arc_mode: np.ndarray,
+                      sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Fastest time from the nearest source to each target using >= 1 arc of a mode.
+
+    Two copies of the graph: layer 0 before any arc of the mode, layer 1 after. Arcs of
+    the mode lead from layer 0 to layer 1, so a layer-1 target is reached only through one.
+    """
+    n = graph.n_nodes
+    t, h = graph.arc_tail, graph.arc_head
+    other = ~arc_mode
+    tail = np.concatenate([t[other], t[arc_mode], t + n])
+    head = np.concatenate([h[other], h[arc_mode] + n, h + n])
+    cost = np.concatenate([arc_cost[other], arc_cost[arc_mode], arc_cost])
+    ok = np.isfinite(cost)
+    layered = csr_min(tail[ok], head[ok], cost[ok], 2 * n)
+    dist, _, _ = nearest_of_set(layered, sources)
+    out = np.full(len(targets), np.inf)
+    out[targets >= 0] = dist[targets[targets >= 0] + n]
+    return out
+
+
+def _at(values: np.ndarray, nodes: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    out = np.full(len(nodes), fill, dtype=float)
+    ok = nodes >= 0
+    out[ok] = values[nodes[ok]]
+    return out
+
+
+def _finite_or_nan(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+# --- the computation ------------------------------------------------------------------
+
+
+def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
+                          gateways: gpd.GeoDataFrame, umkm: gpd.GeoDataFrame | None,
+                          pois: gpd.GeoDataFrame | None, kampung: gpd.GeoDataFrame | None,
+                          config: NetworkConfig, metric_crs: CRS | str | int, *,
+                          reporter: Reporter = SILENT) -> AccessResult:
+    """Accessibility of every destination (pure: frames in, frames out).
+
+    Parameters
+    ----------
+    roads
+        The ``roads`` layer.
+    destinations, gateways
+        Point layers with ``id`` (and ``name``); gateways are the trip origins.
+    umkm
+        Point layer with ``id`` and ``type`` (:data:`geo.schema.UMKM_TYPES`), or None.
+    pois
+        Points of interest (``tourism``, ``amenity``, ``place`` ...), or None.
+    kampung
+        Points or polygons with ``kode``, ``nama`` (see :func:`populated_places`), or None.
+    config
+        Speeds, snap limit and facility lists.
+    metric_crs
+        CRS for distances (the workspace's UTM zone).
+    reporter
+        Progress reporting.
+    """
+    umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
+    kampung = kampung if kampung is not None else populated_places(None, None)
+    reporter.step(f"Membangun jaringan (building network): {len(roads):,} ruas")
+    net = build_network(roads, config, metric_crs)
+    fac_geom, fac_label = facility_points(pois, umkm, config)
+    reporter.step("Snapping titik ke jaringan (snapping features to the network)")
+    graph = build_access_graph(
+        net,
+        {"gateways": gateways.geometry, "destinations": destinations.geometry,
+         "umkm": umkm.geometry, "kampung": kampung.geometry, "pois": fac_geom},
+        config.snap.max_dist_m, config.walking.speed_kmh)
+    cost = graph.arc_minutes()
+    A = graph.csr(arc_cost=cost)
+    AT = A.T.tocsr()
+    g_nodes = graph.nodes("gateways")
+    d_nodes = graph.nodes("destinations")
+    gw_ids = gateways["id"].to_numpy(dtype=object)
+    dest_ids = destinations["id"].to_numpy(dtype=object)
+
+    reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang (travel times from gateways)")
+    gw_min = many_to_some(A, g_nodes, d_nodes)
+    gateway_minutes = pd.DataFrame(_finite_or_nan(gw_min), index=pd.Index(gw_ids, name="id"),
+                                   columns=pd.Index(dest_ids, name="destination"))
+
+    dist, pred, src = nearest_of_set(A, g_nodes, predecessors=True)
+    access = _at(dist, d_nodes, np.inf)
+    reached = np.isfinite(access)
+    access_gateway = _labels_at(gw_ids, g_nodes, src, d_nodes, graph.n_nodes)
+
+    reporter.step("Atribut rute (route attributes)")
+    km_all = route_attributes(graph, pred, cost)
+    km = np.zeros((len(d_nodes), len(ROUTE_COLUMNS)))
+    km[d_nodes >= 0] = km_all[d_nodes[d_nodes >= 0]]
+    km[~reached] = np.nan
+
+    # transport options: road-only reach, and routes through water / air links
+    arc_mode = np.where(graph.arc_row >= 0, net.mode[np.maximum(graph.arc_row, 0)], "walk")
+    road_only = np.where(np.isin(arc_mode, ["water", "air"]), np.inf, cost)
+    d_road, _, _ = nearest_of_set(graph.csr(arc_cost=road_only), g_nodes)
+    reach_road = np.isfinite(_at(d_road, d_nodes, np.inf))
+    reach: dict[str, np.ndarray] = {}
+    for mode, col in (("water", 5), ("air", 6)):
+        uses = np.nan_to_num(km[:, col]) > 0
+        is_mode = arc_mode == mode
+        if is_mode.any() and (g_nodes >= 0).any():
+            via = _via_mode_minutes(graph, cost, is_mode, g_nodes, d_nodes)
+            uses |= via <= access * config.options.max_ratio + EPS_MINUTES
+        reach[mode] = uses & reached
+
+    reporter.step("UMKM dalam 15/30 menit (UMKM within reach)")
+    u_nodes = graph.nodes("umkm")
+    u_types = umkm["type"].astype("string").str.strip().str.lower().fillna("lainnya")
+    u_types = u_types.where(u_types.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
+    onehot = (u_types[:, None] == np.array(schema.UMKM_TYPES)[None, :]).astype(np.int64)
+    d_u = many_to_some(A, d_nodes, u_nodes, limit=float(max(UMKM_MINUTES)))
+    counts: dict[str, np.ndarray] = {}
+    for m in UMKM_MINUTES:
+        within = (d_u <= m).astype(np.int64)
+        counts[f"umkm_{m}min"] = within.sum(axis=1)
+        by_type = within @ onehot
+        for j, t in enumerate(schema.UMKM_TYPES):
+            counts[f"umkm_{m}min_{t}"] = by_type[:, j]
+    last = f"umkm_{max(UMKM_MINUTES)}min"
+    counts["umkm_types_30min"] = (np.stack([counts[f"{last}_{t}"] for t in schema.UMKM_TYPES],
+                                           axis=1) > 0).sum(axis=1)
+
+    reporter.step("Fasilitas terdekat (nearest lodging, health, fuel)")
+    f_nodes = graph.nodes("pois")
+    nearest: dict[str, np.ndarray] = {}
+    for label in ("lodging", "health", "fuel"):
+        sel = f_nodes[(fac_label == label) & (f_nodes >= 0)]
+        d_f, _, _ = nearest_of_set(AT, sel)
+        nearest[f"nearest_{label}_min"] = _finite_or_nan(_at(d_f, d_nodes))
+
+    reporter.step("Kampung ke destinasi terdekat (kampung view)")
+    k_nodes = graph.nodes("kampung")
+    d_k, _, s_k = nearest_of_set(AT, d_nodes, predecessors=True)
+    k_min = _at(d_k, k_nodes, np.inf)
+    nearest_dest = _labels_at(dest_ids, d_nodes, s_k, k_nodes, graph.n_nodes)
+    k_snap = graph.snap("kampung")
+    k_ll = kampung.geometry.to_crs(schema.WGS84)
+    kampung_df = pd.DataFrame({
+        "kode": kampung["kode"].to_numpy(dtype=object),
+        "nama": kampung["nama"].to_numpy(dtype=object),
+        "level": (kampung["level"].to_numpy(dtype=object) if "level" in kampung
+                  else np.full(len(kampung), "kampung", dtype=object)),
+        "connected": k_snap.connected,
+        "snap_dist_m": k_snap.distance_m,
+        "minutes_to_nearest_destination": _finite_or_nan(k_min),
+        "nearest_destination": nearest_dest,
+        "lon": k_ll.x.to_numpy() if len(k_ll) else np.empty(0),
+        "lat": k_ll.y.to_numpy() if len(k_ll) else np.empty(0),
+    })
+
+    d_snap = graph.snap("destinations")
+    table = pd.DataFrame({
+        "connected": d_snap.connected,
+        "snap_dist_m": d_snap.distance_m,
+        "access_minutes": _finite_or_nan(access),
+        "access_gateway": access_gateway,
+        **{c: km[:, j] for j, c in enumerate(ROUTE_COLUMNS)},
+        "route_modes": _modes_label(np.nan_to_num(km), reached),
+        "last_mile_m": d_snap.distance_m,
+        **counts,
+        **nearest,
+        "reach_road": reach_road,
+        "reach_water": reach["water"],
+        "reach_air": reach["air"],
+    }, index=pd.Index(dest_ids, name="id"))
+    return AccessResult(destinations=table, gateway_minutes=gateway_minutes, kampung=kampung_df,
+                        graph=graph, config=config, main_pred=pred)
+
+
+def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
+    return ws.read(layer) if ws.has(layer) else None
+
+
+def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
+                   reporter: Reporter = SILENT) -> AccessResult:
+    """Accessibility of a workspace's destinations (reads the workspace, writes nothing).
+
+    Uses the layers ``roads``, ``destinations``, ``gateways`` and, when present, ``umkm``,
+    ``pois`` and ``admin_areas`` (kampung; else OSM populated places from ``pois``).
+
+    Raises
+    ------
+    WorkspaceError
+        If ``roads``, ``destinations`` or ``gateways`` is missing.
+    NetworkError
+        If the roads cannot form a network.
+    """
+    ws.require()
+    config = config or load_network_config()
+    reporter.step(f"Membaca workspace {ws.path.name} (reading workspace)")
+    roads = ws.read("roads")
+    destinations = ws.read("destinations")
+    gateways = ws.read("gateways")
+    umkm = _optional(ws, "umkm")
+    pois = _optional(ws, "pois")
+    kampung = populated_places(_optional(ws, "admin_areas"), pois)
+    return compute_access_frames(roads, destinations, gateways, umkm, pois, kampung, config,
+                                 ws.metric_crs(), reporter=reporter)

@@ -1,0 +1,659 @@
+"""The transport network: travel times per link, the directed graph, and snapping.
+
+The workspace ``roads`` layer holds one row per link between graph nodes (``u`` -> ``v``,
+geometry drawn from ``u`` to ``v``), with ``mode`` road, water or air. This module turns it
+into travel minutes per direction from the speed table in ``data/network.toml``
+(:class:`NetworkConfig`), builds the directed graph as a ``scipy.sparse`` matrix, and snaps
+features (destinations, UMKM, gateways, kampung, points of interest) onto the nearest
+point of the nearest link with a shapely STRtree in the metric CRS.
+
+:class:`AccessGraph` is the graph augmented with one node per snapped feature: links are
+split at the snap points and a walking connector joins each feature to its snap point.
+It keeps, for every arc and every csr entry, the road row it came from, so road-works
+scenarios can re-cost a set of rows and re-run Dijkstra without rebuilding the structure.
+
+Everything is vectorised (numpy, shapely 2, scipy.sparse); nothing loops over nodes or
+edges in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
+from pyproj import CRS
+from scipy.sparse import csr_matrix
+
+from . import schema
+from ._config import load_toml_model
+from ._graph import csr_min, entry_winners
+from .exceptions import NetworkError
+from .roads import surface_class
+from .settings import PROJECT_ROOT
+
+DEFAULT_CONFIG = PROJECT_ROOT / "data" / "network.toml"
+
+EPS_MINUTES = 1e-9
+"""Floor of every arc cost: csgraph would read an explicit zero as "no edge"."""
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+class _Assumed(BaseModel):
+    """A group of figures that must say whether they are assumptions, and their source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    assumption: bool
+    source: str = ""
+
+
+class WalkingConfig(_Assumed):
+    speed_kmh: PositiveFloat
+
+
+class SnapConfig(_Assumed):
+    max_dist_m: PositiveFloat
+
+
+class RoadConfig(_Assumed):
+    highway_speed_kmh: dict[str, PositiveFloat]
+    default_speed_kmh: PositiveFloat
+    use_maxspeed: bool = True
+    walk_only: list[str] = Field(default_factory=list)
+
+
+def _complete(table: dict[str, float], keys: tuple[str, ...]) -> dict[str, float]:
+    missing = [k for k in keys if k not in table]
+    extra = [k for k in table if k not in keys]
+    if missing or extra:
+        raise ValueError(
+            (f"missing classes {missing}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unknown classes {extra} (allowed: {list(keys)})" if extra else "")
+        )
+    return table
+
+
+class SurfaceConfig(_Assumed):
+    cap_kmh: dict[str, PositiveFloat]
+
+    @field_validator("cap_kmh")
+    @classmethod
+    def _all_classes(cls, v: dict[str, float]) -> dict[str, float]:
+        return _complete(v, schema.SURFACE_CLASSES)
+
+
+class ConditionConfig(_Assumed):
+    cap_kmh: dict[str, PositiveFloat]
+
+    @field_validator("cap_kmh")
+    @classmethod
+    def _all_classes(cls, v: dict[str, float]) -> dict[str, float]:
+        return _complete(v, schema.CONDITIONS)
+
+
+class WaterConfig(_Assumed):
+    speed_kmh: PositiveFloat
+    boarding_min: float = Field(ge=0)
+
+
+class AirConfig(_Assumed):
+    speed_kmh: PositiveFloat
+    checkin_min: float = Field(ge=0)
+    wait_min: float = Field(ge=0)
+
+
+class OptionsConfig(_Assumed):
+    max_ratio: float = Field(ge=1.0)
+
+
+class FacilitiesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lodging_tourism: list[str]
+    health_amenity: list[str]
+    fuel_amenity: list[str]
+
+
+class NetworkConfig(BaseModel):
+    """Speeds and fixed times of the travel-time model (``data/network.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    walking: WalkingConfig
+    snap: SnapConfig
+    road: RoadConfig
+    surface: SurfaceConfig
+    condition: ConditionConfig
+    water: WaterConfig
+    air: AirConfig
+    options: OptionsConfig
+    facilities: FacilitiesConfig
+
+    def assumptions(self) -> pd.DataFrame:
+        """One row per figure: ``key``, ``value``, ``assumption``, ``source``.
+
+        Outputs that rest on these figures (priorities spreadsheets, reports) list them.
+        """
+        rows: list[dict[str, Any]] = []
+        for name in ("walking", "snap", "road", "surface", "condition", "water", "air",
+                     "options"):
+            group = getattr(self, name)
+            for key, value in group.model_dump(exclude={"assumption", "source"}).items():
+                items = value.items() if isinstance(value, dict) else [(None, value)]
+                for sub, v in items:
+                    rows.append({
+                        "key": ".".join(p for p in (name, key, sub) if p),
+                        "value": ", ".join(map(str, v)) if isinstance(v, list) else v,
+                        "assumption": group.assumption,
+                        "source": group.source,
+                    })
+        return pd.DataFrame(rows)
+
+
+def load_network_config(path: str | Path | None = None) -> NetworkConfig:
+    """Load and validate the network configuration (default ``data/network.toml``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every offending key.
+    """
+    return load_toml_model(path or DEFAULT_CONFIG, NetworkConfig)
+
+
+# --- travel minutes per link ---------------------------------------------------------
+
+
+def _as_bool(s: pd.Series) -> np.ndarray:
+    if s.dtype == bool:
+        return s.to_numpy()
+    words = s.astype("string").str.strip().str.lower()
+    return words.isin(["1", "true", "yes", "t", "y"]).to_numpy(dtype=bool)
+
+
+def parse_maxspeed(maxspeed: pd.Series) -> np.ndarray:
+    """OSM ``maxspeed`` in km/h (``"50"``, ``"30 mph"``); NaN when absent or not numeric."""
+    s = maxspeed.astype("string").str.strip().str.lower()
+    num = pd.to_numeric(s.str.extract(r"^(\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    mph = s.str.contains("mph", regex=False).fillna(False).to_numpy(dtype=bool)
+    out = num.to_numpy(dtype=float, na_value=np.nan)
+    out[mph] *= 1.609344
+    out[out <= 0] = np.nan
+    return out
+
+
+def _lookup(keys: pd.Series, table: Mapping[str, float], default: float) -> np.ndarray:
+    return keys.map(table).fillna(default).to_numpy(dtype=float)
+
+
+def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Speed (km/h) of each row travelled as a road link; walk-only classes at walking speed.
+
+    ``speed = min(highway speed, maxspeed, surface cap, condition cap)``.
+    """
+    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
+    speed = np.minimum(speed, _lookup(surface_class(roads["surface"]), config.surface.cap_kmh,
+                                      np.inf))
+    cond = roads["condition"].astype("string").str.strip().str.lower().fillna("unknown")
+    speed = np.minimum(speed, _lookup(cond, config.condition.cap_kmh,
+                                      config.condition.cap_kmh["unknown"]))
+    if config.road.use_maxspeed and "maxspeed" in roads:
+        speed = np.fmin(speed, parse_maxspeed(roads["maxspeed"]))
+    walk = highway.isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
+    speed[walk] = config.walking.speed_kmh
+    return speed
+
+
+def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Travel minutes of each row, forward (``u -> v``) and backward (``inf`` when oneway).
+
+    Parameters
+    ----------
+    roads
+        Rows with ``highway``, ``surface``, ``condition``, ``maxspeed``, ``oneway``,
+        ``length_m`` and ``mode`` (road / water / air).
+    config
+        The speed table.
+
+    Returns
+    -------
+    forward, backward
+        float64 arrays of minutes, one per row.
+
+    Raises
+    ------
+    NetworkError
+        If a mode is unknown or a length is missing or negative (naming the rows).
+    """
+    mode = roads["mode"].astype("string").str.strip().str.lower().fillna("road").to_numpy(str)
+    length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
+    bad_mode = ~np.isin(mode, schema.MODES)
+    bad_len = ~(length >= 0)
+    if bad_mode.any() or bad_len.any():
+        msgs = []
+        if bad_mode.any():
+            msgs.append(f"unknown mode {sorted(set(mode[bad_mode]))} in rows "
+                        f"{np.flatnonzero(bad_mode)[:10].tolist()} (allowed: {schema.MODES})")
+        if bad_len.any():
+            msgs.append(f"missing or negative length_m in rows "
+                        f"{np.flatnonzero(bad_len)[:10].tolist()}")
+        raise NetworkError("roads: " + "; ".join(msgs))
+    per_min = 1000.0 / 60.0  # metres per minute at 1 km/h
+    fwd = length / (road_speed_kmh(roads, config) * per_min)
+    water = mode == "water"
+    fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
+    air = mode == "air"
+    fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
+                + config.air.checkin_min + config.air.wait_min)
+    bwd = np.where(_as_bool(roads["oneway"]), np.inf, fwd)
+    return fwd, bwd
+
+
+# --- the network ---------------------------------------------------------------------
+
+
+@dataclass
+class Network:
+    """The directed transport network of a workspace.
+
+    Attributes
+    ----------
+    roads
+        The ``roads`` layer rows (RangeIndex; row ``i`` is link ``i``).
+    node_ids
+        Original node ids (int64), index = graph node.
+    node_xy
+        (N, 2) lon/lat of each node.
+    edge_u, edge_v
+        Graph node of each row's ends.
+    minutes_fwd, minutes_bwd
+        Travel minutes per row along and against its geometry (``inf`` = not allowed).
+    metric_crs
+        The CRS in which distances are measured.
+    geometry_m
+        Row geometries in ``metric_crs``.
+    """
+
+    roads: gpd.GeoDataFrame
+    node_ids: np.ndarray
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    minutes_fwd: np.ndarray
+    minutes_bwd: np.ndarray
+    metric_crs: CRS
+    geometry_m: np.ndarray
+    mode: np.ndarray = field(repr=False)
+    _snap_index: tuple[shapely.STRtree, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    def graph(self, minutes_fwd: np.ndarray | None = None,
+              minutes_bwd: np.ndarray | None = None) -> csr_matrix:
+        """The directed graph (N x N csr) of minutes; parallel links keep the fastest."""
+        fwd = self.minutes_fwd if minutes_fwd is None else minutes_fwd
+        bwd = self.minutes_bwd if minutes_bwd is None else minutes_bwd
+        tail = np.concatenate([self.edge_u, self.edge_v])
+        head = np.concatenate([self.edge_v, self.edge_u])
+        cost = np.concatenate([fwd, bwd])
+        keep = np.isfinite(cost) & (tail != head)
+        return csr_min(tail[keep], head[keep], np.maximum(cost[keep], EPS_MINUTES),
+                       self.n_nodes)
+
+    def snap_index(self) -> tuple[shapely.STRtree, np.ndarray, np.ndarray]:
+        """STRtree of snap targets with, per target, its row and fixed fraction.
+
+        Road links are targets as lines (any point along them). Water and air links are
+        targets only at their two ends (fraction 0 or 1): nobody boards a boat or a plane
+        halfway along its route.
+        """
+        if self._snap_index is None:
+            road = np.flatnonzero(self.mode == "road")
+            other = np.flatnonzero(self.mode != "road")
+            ends = np.concatenate([shapely.get_point(self.geometry_m[other], 0),
+                                   shapely.get_point(self.geometry_m[other], -1)])
+            geoms = np.concatenate([self.geometry_m[road], ends])
+            rows = np.concatenate([road, other, other])
+            frac = np.concatenate([np.full(len(road), np.nan), np.zeros(len(other)),
+                                   np.ones(len(other))])
+            self._snap_index = (shapely.STRtree(geoms), rows, frac)
+        return self._snap_index
+
+
+def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
+                  metric_crs: CRS | str | int) -> Network:
+    """Build the network from a ``roads`` layer (columns of :data:`geo.schema.ROAD_COLUMNS`).
+
+    Missing ``length_m`` values are measured in ``metric_crs``.
+
+    Raises
+    ------
+    NetworkError
+        If there are no links or a row has no usable geometry.
+    """
+    if roads is None or len(roads) == 0:
+        raise NetworkError("roads: layer kosong (no links); ingest OSM or import roads first")
+    missing = [c for c in ("u", "v", "oneway", "length_m", "highway", "mode") if c not in roads]
+    if missing:
+        raise NetworkError(f"roads: kolom hilang (missing columns): {', '.join(missing)}")
+    roads = roads.reset_index(drop=True)
+    for col in ("surface", "condition", "maxspeed"):
+        if col not in roads:
+            roads[col] = pd.NA
+    crs = CRS(metric_crs)
+    geom_m = roads.geometry.to_crs(crs).to_numpy()
+    bad = shapely.is_missing(geom_m) | shapely.is_empty(geom_m)
+    if bad.any():
+        raise NetworkError(f"roads: rows without geometry: {np.flatnonzero(bad)[:10].tolist()}")
+    length = pd.to_numeric(roads["length_m"], errors="coerce")
+    if length.isna().any():
+        roads["length_m"] = length.fillna(pd.Series(shapely.length(geom_m), index=roads.index))
+    fwd, bwd = edge_minutes(roads, config)
+
+    u = roads["u"].to_numpy(dtype=np.int64)
+    v = roads["v"].to_numpy(dtype=np.int64)
+    node_ids, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
+    edge_u, edge_v = inv[: len(u)], inv[len(u):]
+    geom_ll = roads.geometry.to_crs(schema.WGS84).to_numpy()
+    xy = np.empty((len(node_ids), 2))
+    xy[edge_u] = shapely.get_coordinates(shapely.get_point(geom_ll, 0))
+    xy[edge_v] = shapely.get_coordinates(shapely.get_point(geom_ll, -1))
+    mode = roads["mode"].astype("string").str.strip().str.lower().fillna("road").to_numpy(str)
+    return Network(roads=roads, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
+                   minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, geometry_m=geom_m,
+                   mode=mode)
+
+
+def load_network(ws: Any, config: NetworkConfig | None = None) -> Network:
+    """The network of a workspace's ``roads`` layer in its metric CRS."""
+    return build_network(ws.read("roads"), config or load_network_config(), ws.metric_crs())
+
+
+# --- snapping ------------------------------------------------------------------------
+
+
+@dataclass
+class Snap:
+    """Where each feature meets the network.
+
+    Attributes
+    ----------
+    edge
+        Road row of the nearest link (-1 when the feature has no geometry).
+    fraction
+        Position of the snap point along the row's geometry, 0 at ``u`` .. 1 at ``v``.
+    x, y
+        Snap point in the metric CRS.
+    distance_m
+        Off-network distance from the feature to the snap point (NaN without geometry).
+    connected
+        ``distance_m <= max_dist_m``; unconnected features get no graph node.
+    """
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    distance_m: np.ndarray
+    connected: np.ndarray
+    crs: CRS
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    def points(self) -> gpd.GeoSeries:
+        """Snap points in EPSG:4326 (empty where the feature has no geometry)."""
+        pts = shapely.points(self.x, self.y)
+        return gpd.GeoSeries(pts, crs=self.crs).to_crs(schema.WGS84)
+
+
+def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float) -> Snap:
+    """Snap features to the nearest point of the nearest link (not the nearest node).
+
+    Parameters
+    ----------
+    network
+        The network; road links take snaps anywhere, water and air links only at their ends.
+    points
+        Feature geometries in any CRS (non-points are reduced to a representative point).
+    max_dist_m
+        Features farther than this from every link are ``connected = False``.
+    """
+    if points.crs is None:
+        raise NetworkError("features have no CRS; expected EPSG:4326")
+    geoms = points.to_crs(network.metric_crs).to_numpy()
+    n = len(geoms)
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    pts = np.asarray(shapely.point_on_surface(geoms[has]))
+    edge = np.full(n, -1, dtype=np.int64)
+    frac = np.full(n, np.nan)
+    dist = np.full(n, np.nan)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if len(pts):
+        tree, rows, fixed = network.snap_index()
+        (src, tgt), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        idx = np.flatnonzero(has)[src]
+        r = rows[tgt]
+        line = network.geometry_m[r]
+        f = np.where(np.isnan(fixed[tgt]),
+                     shapely.line_locate_point(line, pts[src], normalized=True), fixed[tgt])
+        f = np.nan_to_num(np.clip(f, 0.0, 1.0))  # zero-length lines give NaN
+        on = shapely.get_coordinates(shapely.line_interpolate_point(line, f, normalized=True))
+        edge[idx], frac[idx], dist[idx] = r, f, d
+        x[idx], y[idx] = on[:, 0], on[:, 1]
+    connected = np.nan_to_num(dist, nan=np.inf) <= max_dist_m
+    return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist, connected=connected,
+                crs=network.metric_crs)
+
+
+# --- the augmented graph -------------------------------------------------------------
+
+
+@dataclass
+class AccessGraph:
+    """The network with a node for every snapped feature.
+
+    Node numbering: ``0 .. network.n_nodes-1`` are network nodes, then one snap-point node
+    and one feature node per connected feature. Links carrying snaps are split at the
+    snap points (``u -> p1 -> p2 -> ... -> v``, cost proportional to the fraction of the
+    row between them, both directions unless oneway); a walking connector joins each
+    feature node to its snap point in both directions.
+
+    Arcs: every directed piece of a row (or connector) is an *arc*. Its cost is
+    ``share * minutes_fwd[row]`` (``minutes_bwd`` when ``backward``) for row arcs, or the
+    fixed walking minutes for connectors (``row == -1``). Parallel arcs between the same
+    two nodes share one csr *entry* that takes the cheapest. Re-costing road rows is
+    ``csr(minutes_fwd=..., minutes_bwd=...)``: O(arcs), the structure is reused.
+
+    Attributes
+    ----------
+    network
+        The underlying network.
+    n_nodes
+        Total nodes.
+    features
+        For each feature set (e.g. ``"destinations"``), the :class:`Snap` and the feature
+        node of every feature (-1 when not connected).
+    arc_tail, arc_head, arc_row, arc_backward, arc_share, arc_fixed
+        The arcs.
+    arc_entry
+        csr entry (index into ``csr().data``) of every arc.
+    indptr, indices, entry_key
+        The csr structure; ``entry_key = tail * n_nodes + head``, sorted.
+    """
+
+    network: Network
+    n_nodes: int
+    features: dict[str, tuple[Snap, np.ndarray]]
+    arc_tail: np.ndarray
+    arc_head: np.ndarray
+    arc_row: np.ndarray
+    arc_backward: np.ndarray
+    arc_share: np.ndarray
+    arc_fixed: np.ndarray
+    arc_entry: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    entry_key: np.ndarray
+    _order: np.ndarray = field(repr=False)
+    _starts: np.ndarray = field(repr=False)
+    _row_arcs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.indices)
+
+    def nodes(self, name: str) -> np.ndarray:
+        """Graph node of each feature of a set (-1 when not connected)."""
+        return self.features[name][1]
+
+    def snap(self, name: str) -> Snap:
+        return self.features[name][0]
+
+    def arc_minutes(self, minutes_fwd: np.ndarray | None = None,
+                    minutes_bwd: np.ndarray | None = None) -> np.ndarray:
+        """Cost of every arc for the given per-row minutes (default: the network's)."""
+        fwd = self.network.minutes_fwd if minutes_fwd is None else minutes_fwd
+        bwd = self.network.minutes_bwd if minutes_bwd is None else minutes_bwd
+        row = np.maximum(self.arc_row, 0)
+        per_row = np.where(self.arc_backward, bwd[row], fwd[row])
+        cost = np.where(self.arc_row >= 0, self.arc_share * per_row, self.arc_fixed)
+        return np.maximum(cost, EPS_MINUTES)
+
+    def entry_minutes(self, arc_cost: np.ndarray) -> np.ndarray:
+        """csr data: the cheapest arc cost of every entry."""
+        return np.minimum.reduceat(arc_cost[self._order], self._starts)
+
+    def csr(self, minutes_fwd: np.ndarray | None = None,
+            minutes_bwd: np.ndarray | None = None, *,
+            arc_cost: np.ndarray | None = None) -> csr_matrix:
+        """The augmented graph as an N x N csr matrix of minutes.
+
+        Pass per-row minutes (re-costed rows) or directly a cost per arc. Entries whose
+        cost becomes infinite are dropped from the returned matrix.
+        """
+        if arc_cost is None:
+            arc_cost = self.arc_minutes(minutes_fwd, minutes_bwd)
+        data = self.entry_minutes(arc_cost)
+        finite = np.isfinite(data)
+        if finite.all():
+            return csr_matrix((data, self.indices, self.indptr),
+                              shape=(self.n_nodes, self.n_nodes))
+        tail = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
+        return csr_min(tail[finite], self.indices[finite], data[finite], self.n_nodes)
+
+    def entry_winner(self, arc_cost: np.ndarray | None = None) -> np.ndarray:
+        """The arc that gives each csr entry its cost (the cheapest of parallel arcs)."""
+        if arc_cost is None:
+            arc_cost = self.arc_minutes()
+        return entry_winners(self.arc_entry, arc_cost, self.n_entries)
+
+    def entries(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """csr entry of each (tail, head) pair, -1 where there is no such entry."""
+        key = np.asarray(tail, dtype=np.int64) * self.n_nodes + np.asarray(head, dtype=np.int64)
+        pos = np.searchsorted(self.entry_key, key)
+        pos = np.minimum(pos, len(self.entry_key) - 1)
+        return np.where(self.entry_key[pos] == key, pos, -1)
+
+    def arcs_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Indices of every arc that comes from one of the given road rows."""
+        if self._row_arcs is None:
+            order = np.argsort(self.arc_row, kind="stable")
+            n_rows = len(self.network.roads)
+            start = np.searchsorted(self.arc_row[order], np.arange(n_rows + 1))
+            self._row_arcs = (order, start)
+        order, start = self._row_arcs
+        rows = np.asarray(rows, dtype=np.int64)
+        lo, hi = start[rows], start[rows + 1]
+        n = hi - lo
+        offs = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+        return order[np.arange(n.sum()) + offs]
+
+
+def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
+                       max_dist_m: float, walk_speed_kmh: float) -> AccessGraph:
+    """Snap every feature set and build the augmented graph.
+
+    Parameters
+    ----------
+    network
+        The network.
+    features
+        Feature geometries per set name (e.g. ``{"gateways": ..., "destinations": ...}``).
+    max_dist_m
+        Snap limit; farther features are not connected (node -1).
+    walk_speed_kmh
+        Speed of the off-network connector walk.
+    """
+    snaps = {name: snap_points(network, pts, max_dist_m) for name, pts in features.items()}
+    nb = network.n_nodes
+    all_edge = np.concatenate([s.edge[s.connected] for s in snaps.values()] + [np.empty(0, int)])
+    all_frac = np.concatenate([s.fraction[s.connected] for s in snaps.values()] + [np.empty(0)])
+    all_dist = np.concatenate([s.distance_m[s.connected] for s in snaps.values()]
+                              + [np.empty(0)])
+    k = len(all_edge)
+    p_node = nb + np.arange(k)  # snap point nodes
+    f_node = nb + k + np.arange(k)  # feature nodes
+    feats: dict[str, tuple[Snap, np.ndarray]] = {}
+    offset = 0
+    for name, s in snaps.items():
+        node = np.full(len(s), -1, dtype=np.int64)
+        m = int(s.connected.sum())
+        node[s.connected] = f_node[offset: offset + m]
+        offset += m
+        feats[name] = (s, node)
+
+    # split rows at snap points: sort snaps along each row, chain u -> p1 -> ... -> v
+    order = np.lexsort((all_frac, all_edge))
+    e_s, f_s, p_s = all_edge[order], all_frac[order], p_node[order]
+    first = np.ones(k, dtype=bool)
+    first[1:] = e_s[1:] != e_s[:-1]
+    last = np.ones(k, dtype=bool)
+    last[:-1] = e_s[:-1] != e_s[1:]
+    prev_node = np.where(first, network.edge_u[e_s], np.roll(p_s, 1))
+    prev_frac = np.where(first, 0.0, np.roll(f_s, 1))
+    whole = np.setdiff1d(np.arange(len(network.roads)), e_s)
+    seg_tail = np.concatenate([network.edge_u[whole], prev_node, p_s[last]])
+    seg_head = np.concatenate([network.edge_v[whole], p_s, network.edge_v[e_s[last]]])
+    seg_row = np.concatenate([whole, e_s, e_s[last]])
+    seg_share = np.concatenate([np.ones(len(whole)), f_s - prev_frac, 1.0 - f_s[last]])
+
+    fwd_ok = np.isfinite(network.minutes_fwd[seg_row])
+    bwd_ok = np.isfinite(network.minutes_bwd[seg_row])
+    walk_min = all_dist / (walk_speed_kmh * 1000.0 / 60.0)
+    tail = np.concatenate([seg_tail[fwd_ok], seg_head[bwd_ok], f_node, p_node])
+    head = np.concatenate([seg_head[fwd_ok], seg_tail[bwd_ok], p_node, f_node])
+    row = np.concatenate([seg_row[fwd_ok], seg_row[bwd_ok], np.full(2 * k, -1)])
+    backward = np.concatenate([np.zeros(fwd_ok.sum(), bool), np.ones(bwd_ok.sum(), bool),
+                               np.zeros(2 * k, bool)])
+    share = np.concatenate([seg_share[fwd_ok], seg_share[bwd_ok], np.zeros(2 * k)])
+    fixed = np.concatenate([np.zeros(fwd_ok.sum() + bwd_ok.sum()), walk_min, walk_min])
+    keep = tail != head  # whole self-loops never lie on a shortest path
+    tail, head, row, backward, share, fixed = (a[keep] for a in
+                                               (tail, head, row, backward, share, fixed))
+    n = nb + 2 * k
+    key = tail.astype(np.int64) * n + head
+    entry_key, arc_entry = np.unique(key, return_inverse=True)
+    arc_order = np.argsort(arc_entry, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(arc_entry[arc_order]) != 0])
+    indices = (entry_key % n).astype(np.int32)
+    indptr = np.searchsorted(entry_key // n, np.arange(n + 1)).astype(np.int32)
+    return AccessGraph(network=network, n_nodes=n, features=feats, arc_tail=tail,
+                       arc_head=head, arc_row=row.astype(np.int64), arc_backward=backward,
+                       arc_share=share, arc_fixed=fixed, arc_entry=arc_entry, indptr=indptr,
+                       indices=indices, entry_key=entry_key, _order=arc_order, _starts=starts)
