@@ -1,0 +1,1235 @@
+"""Import agency (OPD) data: destinations, UMKM, gateways and PU road conditions.
+
+``siapwisata import KIND FILE --workspace PATH`` calls :func:`import_file`. Files come as
+agencies send them (CSV, XLSX, GeoJSON, GeoPackage; see :mod:`geo._io`), with Indonesian
+or English headers matched case- and whitespace-insensitively:
+
+==================  ===================================================================
+field               accepted headers (first match wins)
+==================  ===================================================================
+id                  id, kode, ... (UMKM: id, id_umkm, kode_umkm, nib; ``kode`` only when
+                    no other id column exists, else it is the kampung code)
+name                nama, name, nama_destinasi, nama_usaha, ...
+category/type/kind  kategori, category, jenis, type, ...
+latitude            lintang, latitude, lat, y  (or geometry, or a ``koordinat`` "lat, lon"
+longitude           bujur, longitude, lon, lng, x   column, or a WKT column)
+kampung (UMKM)      kode_kampung / kode, kampung / nama_kampung / desa / kelurahan
+road conditions     osm_way_id; kondisi/condition; permukaan/surface/perkerasan;
+                    kewenangan/authority/status_jalan
+==================  ===================================================================
+
+Every problem in a file is collected and raised together as one
+:class:`~geo.exceptions.InputError` *before* the workspace is touched, so a failed import
+leaves the GeoPackage byte-for-byte unchanged. Line numbers: see :mod:`geo._io` (CSV line,
+XLSX sheet row, GeoJSON/GPKG feature index + 2).
+
+Imported rows get ``provenance=agency``. Rows whose ``id`` already exists in the layer
+(whatever its provenance) replace that row; the others are added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from . import schema
+from ._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
+from ._progress import SILENT, Reporter
+from .exceptions import InputError, Problem, WorkspaceError
+from .roads import authority_class, condition_class, surface_class
+from .workspace import Source, Workspace
+
+KINDS = ("destinations", "umkm", "gateways", "road-conditions")
+LICENCE = "data OPD (agency data)"
+PROVENANCE = "agency"
+
+# Points may lie a little outside the regency polygon (piers, jetties, river mouths on a
+# generalised coastline); farther than this they are an error.
+BOUNDARY_TOLERANCE_M = 1000.0
+# A survey line matches a road edge when at least ROAD_MATCH_MIN_SHARE of the edge lies
+# within ROAD_MATCH_TOLERANCE_M of the line and the edge runs along it (its endpoints
+# projected on the line span at least that share of its length). The second test keeps
+# short cross streets at junctions out.
+ROAD_MATCH_TOLERANCE_M = 20.0
+ROAD_MATCH_MIN_SHARE = 0.5
+
+# --- header aliases (normalised: lower case, non-alphanumerics -> "_") -----------------
+ID_ALIASES = ("id", "kode", "kode_id", "id_destinasi", "kode_destinasi", "id_gerbang",
+              "kode_gerbang", "no_id")
+UMKM_ID_ALIASES = ("id", "id_umkm", "kode_umkm", "no_umkm", "nib")
+NAME_ALIASES = ("nama", "name", "nama_destinasi", "nama_objek", "nama_objek_wisata",
+                "nama_usaha", "nama_umkm", "nama_gerbang", "nama_lokasi")
+CATEGORY_ALIASES = ("kategori", "category", "jenis", "type", "jenis_wisata",
+                    "kategori_wisata", "jenis_destinasi")
+TYPE_ALIASES = ("jenis", "type", "jenis_usaha", "kategori", "category", "bidang_usaha",
+                "sektor", "kategori_usaha")
+KIND_ALIASES = ("jenis", "kind", "type", "tipe", "kategori", "category", "jenis_gerbang")
+LAT_ALIASES = ("lintang", "latitude", "lat", "y", "koordinat_y", "lintang_y")
+LON_ALIASES = ("bujur", "longitude", "lon", "lng", "long", "x", "koordinat_x", "bujur_x")
+COORD_ALIASES = ("koordinat", "coordinates", "coordinate", "titik_koordinat")
+WKT_ALIASES = ("wkt", "geometry", "geom", "geometri")
+KAMPUNG_CODE_ALIASES = ("kode_kampung", "kode_desa", "kode_kelurahan", "kode_wilayah")
+KAMPUNG_NAME_ALIASES = ("kampung", "nama_kampung", "desa", "nama_desa", "kelurahan",
+                        "nama_kelurahan", "kampung_kelurahan")
+WAY_ALIASES = ("osm_way_id", "way_id", "osm_id", "id_osm", "osm_way")
+CONDITION_ALIASES = ("kondisi", "condition", "kondisi_jalan", "kondisi_ruas")
+SURFACE_ALIASES = ("permukaan", "surface", "jenis_permukaan", "perkerasan",
+                   "jenis_perkerasan", "tipe_perkerasan", "tipe_permukaan")
+AUTHORITY_ALIASES = ("kewenangan", "authority", "status", "status_jalan", "status_ruas")
+ROAD_REF_ALIASES = ("nama_ruas", "ruas", "no_ruas", "kode_ruas", "nama", "name", "id")
+
+ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
+    "fasilitas": ("fasilitas", "facilities", "sarana", "sarana_prasarana"),
+    "jumlah_fasilitas": ("jumlah_fasilitas", "jml_fasilitas", "n_fasilitas", "facility_count"),
+    "pengunjung_tahun": ("pengunjung_tahun", "pengunjung_per_tahun", "jumlah_pengunjung",
+                         "pengunjung", "kunjungan_per_tahun", "visitors_per_year", "visitors",
+                         "wisatawan"),
+    "pengelola": ("pengelola", "manager", "pengelolaan"),
+    "daya_tarik": ("daya_tarik", "nilai_daya_tarik", "rating", "attraction"),
+    "promosi_portal": ("promosi_portal", "portal", "portal_resmi", "di_portal"),
+    "promosi_medsos": ("promosi_medsos", "medsos", "media_sosial", "social_media"),
+    "papan_petunjuk": ("papan_petunjuk", "penunjuk_arah", "rambu", "signage"),
+    "sinyal": ("sinyal", "signal", "sinyal_seluler", "jaringan_seluler"),
+    "importance": ("importance", "bobot", "weight"),
+}
+if set(ATTRIBUTE_ALIASES) != set(schema.DESTINATION_ATTRIBUTES):  # pragma: no cover
+    raise RuntimeError("ATTRIBUTE_ALIASES must list exactly schema.DESTINATION_ATTRIBUTES")
+
+# --- vocabularies and their synonyms -----------------------------------------------------
+DESTINATION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pantai": ("beach", "wisata pantai", "bahari", "wisata bahari", "marine", "pesisir",
+               "coast", "coastal", "pulau", "island"),
+    "budaya": ("culture", "cultural", "adat", "seni budaya", "wisata budaya", "kampung adat",
+               "tradisi", "traditional", "seni", "art"),
+    "alam": ("nature", "natural", "wisata alam", "ekowisata", "ecotourism", "hutan", "forest",
+             "air terjun", "waterfall", "danau", "lake", "sungai", "river", "gunung",
+             "mountain", "goa", "gua", "cave", "taman nasional", "national park"),
+    "sejarah": ("history", "historic", "historical", "heritage", "cagar budaya", "monumen",
+                "monument", "museum", "situs", "peninggalan", "wisata sejarah"),
+    "kuliner": ("culinary", "food", "makanan", "wisata kuliner"),
+    "religi": ("religious", "religion", "wisata religi", "ziarah", "pilgrimage", "rohani",
+               "gereja", "church", "masjid", "mosque"),
+    "rekreasi": ("recreation", "leisure", "hiburan", "entertainment", "taman", "park",
+                 "wisata buatan", "buatan", "man made", "taman rekreasi", "olahraga", "sport"),
+    "belanja": ("shopping", "pasar", "market", "pusat belanja", "mall"),
+}
+UMKM_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "kuliner": ("makanan", "minuman", "makan", "minum", "warung", "warung makan",
+                "rumah makan", "restoran", "restaurant", "resto", "cafe", "kafe", "kedai",
+                "katering", "catering", "food", "drink", "culinary", "roti", "kue", "kopi",
+                "coffee", "bakery"),
+    "kerajinan": ("oleh oleh", "souvenir", "suvenir", "cendera mata", "cenderamata", "kriya",
+                  "craft", "crafts", "handicraft", "kerajinan tangan", "noken", "ukiran",
+                  "carving", "anyaman"),
+    "penginapan": ("homestay", "home stay", "hotel", "losmen", "guest house", "guesthouse",
+                   "wisma", "mess", "lodging", "villa", "pondok wisata", "akomodasi",
+                   "accommodation"),
+    "transportasi": ("transport", "sewa", "rental", "ojek", "speedboat", "speed boat",
+                     "longboat", "long boat", "perahu", "boat", "taksi", "taxi", "angkot",
+                     "travel", "penyewaan"),
+    "toko": ("kios", "shop", "store", "kelontong", "warung kelontong", "minimarket",
+             "swalayan", "supermarket", "retail", "grosir"),
+    "lainnya": ("lain lain", "lain", "other", "others", "jasa", "services"),
+}
+GATEWAY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "bandara": ("bandar udara", "airport", "airstrip", "air strip", "aerodrome",
+                "lapangan terbang", "lapter", "bandara perintis"),
+    "pelabuhan": ("port", "dermaga", "harbour", "harbor", "jetty", "pier", "pelabuhan laut",
+                  "pelabuhan perikanan", "pelabuhan penyeberangan", "ferry terminal",
+                  "seaport", "tambatan perahu"),
+    "terminal": ("bus", "terminal bus", "bus station", "terminal angkutan", "stasiun bus"),
+    "pusat kota": ("city centre", "city center", "town centre", "town center", "kota",
+                   "city", "town", "downtown", "pusat_kota"),
+}
+SIGNAL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "none": ("tidak ada", "tidak ada sinyal", "no signal", "blank spot", "blankspot",
+             "tidak", "0"),
+    "2g": ("edge", "gprs", "gsm", "e"),
+    "3g": ("h", "h+", "hsdpa", "hspa", "umts"),
+    "4g": ("lte", "4g lte", "4g+"),
+}
+MANAGER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pokdarwis": ("kelompok sadar wisata",),
+    "pemerintah": ("pemda", "pemerintah daerah", "dinas", "government", "pemkab"),
+    "swasta": ("private", "perusahaan", "company", "pt", "cv"),
+    "adat": ("masyarakat adat", "lembaga adat", "customary", "suku"),
+    "none": ("tidak ada", "belum ada", "no one"),
+}
+# PU survey surface words that geo.roads.SURFACE_MAP does not know.
+PU_SURFACE_EXTRA: dict[str, str] = {
+    "rabat beton": "beton", "perkerasan kaku": "beton", "rigid pavement": "beton",
+    "perkerasan lentur": "aspal", "flexible pavement": "aspal", "hot mix": "aspal",
+    "lapis penetrasi": "aspal", "penetrasi makadam": "aspal", "ac": "aspal",
+    "paving block": "paving", "conblock": "paving", "batu": "kerikil",
+    "jalan tanah": "tanah", "tanah liat": "tanah", "perkerasan tanah": "tanah",
+}
+PU_AUTHORITY_EXTRA: dict[str, str] = {"kab": "kabupaten", "kab.": "kabupaten",
+                                      "prov": "provinsi", "prov.": "provinsi",
+                                      "nas": "nasional", "jalan kampung": "desa"}
+
+
+def _word(value: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", value.strip().lower())).strip()
+
+
+def _lookup(synonyms: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for cls, words in synonyms.items():
+        canonical = cls.replace(" ", "_")
+        out[_word(cls)] = canonical
+        for w in words:
+            out[_word(w)] = canonical
+    return out
+
+
+_PREFIXES = ("objek wisata ", "obyek wisata ", "daya tarik wisata ", "wisata ", "usaha ",
+             "umkm ", "jenis ")
+
+
+def classify(value: str, lookup: Mapping[str, str], *, fallback: str | None = None) -> str | None:
+    """Map a free-text class (``"Wisata Alam"``, ``"budaya/adat"``) to a vocabulary entry.
+
+    Tries, in order: the whole phrase; without prefixes such as ``wisata``/``usaha``;
+    its parts split at ``/ , ; & +`` and ``dan``/``atau``; its single words. A step only
+    succeeds when everything it recognises agrees on one class (``fallback``, e.g.
+    ``lainnya``, yields to any specific class). Returns None when unknown or ambiguous.
+    """
+    w = _word(value)
+    if not w:
+        return None
+
+    def whole(s: str) -> str | None:
+        s = s.strip()
+        if s in lookup:
+            return lookup[s]
+        for p in _PREFIXES:
+            if s.startswith(p) and s[len(p):].strip() in lookup:
+                return lookup[s[len(p):].strip()]
+        return None
+
+    def agree(found: Iterable[str | None]) -> str | None:
+        classes = {c for c in found if c is not None}
+        if fallback is not None and len(classes) > 1:
+            classes.discard(fallback)
+        return classes.pop() if len(classes) == 1 else None
+
+    if (hit := whole(w)) is not None:
+        return hit
+    parts = [p for p in re.split(r"\s*(?:[/,;&+|]|\bdan\b|\batau\b|\band\b|\bor\b)\s*", w) if p]
+    if len(parts) > 1 and (hit := agree(whole(p) for p in parts)) is not None:
+        return hit
+    return agree(lookup.get(t) for t in re.split(r"[\s/,;&+|()]+", w))
+
+
+_DEST = _lookup(DESTINATION_SYNONYMS)
+_UMKM = _lookup(UMKM_SYNONYMS)
+_GATE = _lookup(GATEWAY_SYNONYMS)
+_SIGNAL = _lookup(SIGNAL_SYNONYMS)
+_MANAGER = _lookup(MANAGER_SYNONYMS)
+
+
+def _mapper(lookup: dict[str, str], fallback: str | None = None) -> Callable[[pd.Series], pd.Series]:
+    def run(values: pd.Series) -> pd.Series:
+        return values.map(lambda v: None if is_blank(v) else classify(str(v), lookup,
+                                                                        fallback=fallback))
+    return run
+
+
+destination_category = _mapper(_DEST)
+destination_category.__doc__ = "Map category words to schema.DESTINATION_CATEGORIES (else None)."
+umkm_type = _mapper(_UMKM, "lainnya")
+umkm_type.__doc__ = "Map business-type words to schema.UMKM_TYPES (else None)."
+gateway_kind = _mapper(_GATE)
+gateway_kind.__doc__ = "Map gateway words to schema.GATEWAY_KINDS (else None)."
+
+
+def pu_surface(words: pd.Series) -> pd.Series:
+    """PU surface words -> ``aspal/beton/paving/kerikil/tanah``; unrecognised -> NA."""
+    cls = surface_class(words).where(lambda s: s != "unknown")
+    extra = words.astype("string").map(lambda v: None if pd.isna(v) else _word(str(v)))
+    extra = extra.map(lambda v: None if v is None else PU_SURFACE_EXTRA.get(v) or classify(
+        v, {**{k: k for k in schema.SURFACE_CLASSES if k != "unknown"}, **PU_SURFACE_EXTRA})
+    )
+    return cls.fillna(extra)
+
+
+def pu_authority(words: pd.Series) -> pd.Series:
+    """PU authority words -> ``nasional/provinsi/kabupaten/desa``; unrecognised -> NA."""
+    cls = authority_class(words)
+    extra = words.astype("string").str.strip().str.lower().map(PU_AUTHORITY_EXTRA)
+    return cls.fillna(extra)
+
+
+# --- summary -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, for the CLI and for tests."""
+
+    kind: str
+    layer: str
+    file: str
+    rows_read: int
+    added: int = 0
+    replaced: int = 0
+    updated: int = 0
+    total: int = 0
+    details: tuple[tuple[str, int], ...] = ()
+
+    def lines(self) -> list[str]:
+        """Human summary lines (Bahasa Indonesia with English)."""
+        out = [f"Impor {self.kind} dari {Path(self.file).name}: {self.rows_read} baris dibaca "
+               f"(rows read)"]
+        if self.kind == "road-conditions":
+            out.append(f"{self.updated} ruas/segmen jalan diperbarui (road edges updated) in "
+                       f"layer '{self.layer}' ({self.total} edges)")
+        else:
+            out.append(f"ditambah (added) {self.added}, diganti (replaced) {self.replaced}; "
+                       f"layer '{self.layer}' kini (now) {self.total} baris (rows)")
+        out.extend(f"  {label}: {n}" for label, n in self.details)
+        return out
+
+
+# --- problems ----------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects problems for one file; raises them all at once."""
+
+    def __init__(self, table: Table):
+        self.file = table.file
+        self.items: list[Problem] = list(table.problems)
+
+    def add(self, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.items.append(Problem(self.file, message, None if line is None else int(line), field))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            # File-level problems first, then by line; stable within a line.
+            ordered = sorted(self.items, key=lambda p: (p.line is not None, p.line or 0))
+            raise InputError(ordered)
+
+
+def _missing_column(problems: _Problems, table: Table, what: str, aliases: Iterable[str]) -> None:
+    names = ", ".join(list(aliases)[:5])
+    problems.add(f"kolom wajib '{what}' tidak ada (missing required column); expected one of: "
+                 f"{names}; columns present: {', '.join(table.headers.values()) or 'none'}",
+                 field=what)
+
+
+# --- coordinates -------------------------------------------------------------------------
+
+
+@dataclass
+class _Region:
+    """The workspace context imports check against (loaded once, lazily)."""
+
+    ws: Workspace
+    _boundary: BaseGeometry | None = None
+    _metric: CRS | None = None
+    _kampung: gpd.GeoDataFrame | None = None
+    loaded: bool = False
+
+    def boundary(self) -> BaseGeometry | None:
+        if not self.loaded:
+            self.loaded = True
+            if self.ws.has(schema.BOUNDARY):
+                self._boundary = self.ws.boundary()
+                shapely.prepare(self._boundary)
+        return self._boundary
+
+    def metric(self) -> CRS:
+        if self._metric is None:
+            self._metric = self.ws.metric_crs()
+        return self._metric
+
+    def kampung(self) -> gpd.GeoDataFrame | None:
+        """Kampung of ``admin_areas`` with their point (see :func:`kampung_points`)."""
+        if self._kampung is None and self.ws.has("admin_areas"):
+            admin = self.ws.read("admin_areas")
+            kp = admin[admin["level"].astype(str) == "kampung"]
+            if len(kp):
+                self._kampung = kampung_points(kp, self.metric())
+        return self._kampung
+
+
+def kampung_points(kampung: gpd.GeoDataFrame, metric: CRS) -> gpd.GeoDataFrame:
+    """The point that stands for each kampung when only its name or code is known.
+
+    The area centroid computed in the metric CRS, or, where the polygon is so concave that
+    its centroid falls outside it, :func:`shapely.point_on_surface`. Returns ``kode``,
+    ``nama`` and point geometry in EPSG:4326.
+    """
+    poly = kampung.to_crs(metric).geometry
+    cen = poly.centroid
+    inside = poly.covers(cen)
+    pts = cen.where(inside, poly.representative_point())
+    out = gpd.GeoDataFrame(
+        {"kode": kampung["kode"].astype(str).str.strip().to_numpy(),
+         "nama": kampung["nama"].astype(str).to_numpy()},
+        geometry=gpd.GeoSeries(pts.to_numpy(), crs=metric).to_crs(schema.WGS84).to_numpy(),
+        crs=schema.WGS84,
+    )
+    return out
+
+
+@dataclass
+class _Columns:
+    lat: str | None = None
+    lon: str | None = None
+    coord: str | None = None
+    wkt: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool((self.lat and self.lon) or self.coord or self.wkt)
+
+
+def _coordinate_columns(table: Table, problems: _Problems, *, used: set[str]) -> _Columns:
+    cols = _Columns(
+        lat=table.column(LAT_ALIASES, exclude=used),
+        lon=table.column(LON_ALIASES, exclude=used),
+        coord=table.column(COORD_ALIASES, exclude=used),
+        wkt=table.column(WKT_ALIASES, exclude=used),
+    )
+    if bool(cols.lat) != bool(cols.lon):
+        have, want, aliases = (("lintang", "bujur", LON_ALIASES) if cols.lat
+                               else ("bujur", "lintang", LAT_ALIASES))
+        _missing_column(problems, table, f"{want} (there is a {have} column)", aliases)
+    used.update(c for c in (cols.lat, cols.lon, cols.coord, cols.wkt) if c)
+    return cols
+
+
+def _parse_pair(value: object) -> tuple[float, float] | None:
+    """``"-4.55, 136.88"`` (lat, lon, as copied from a map app) -> (lat, lon)."""
+    s = text(value)
+    if s is None:
+        return None
+    nums = re.findall(r"[-+\u2212]?\d+(?:[.,]\d+)?", s)
+    if len(nums) != 2 or (s.count(",") > 1 and ";" not in s and " " not in s.strip()):
+        return None
+    a, b = number(nums[0]), number(nums[1])
+    return None if a is None or b is None else (a, b)
+
+
+_POINT_TYPES = ("Point", "MultiPoint", "Polygon", "MultiPolygon")
+_LINE_TYPES = ("LineString", "MultiLineString")
+
+
+def _geometry_problem(g: BaseGeometry, allowed: tuple[str, ...]) -> str | None:
+    if g.is_empty:
+        return "geometri kosong (empty geometry)"
+    if g.geom_type not in allowed:
+        return (f"jenis geometri salah (wrong geometry type): {g.geom_type}, expected "
+                f"{' or '.join(allowed)}")
+    if g.geom_type == "MultiPoint" and len(g.geoms) != 1:
+        return f"MultiPoint with {len(g.geoms)} points: expected one point per row"
+    if not g.is_valid:
+        return f"geometri rusak (invalid geometry): {shapely.is_valid_reason(g)}"
+    if not np.isfinite(shapely.get_coordinates(g)).all():
+        return "geometri rusak (invalid geometry): non-finite coordinates"
+    return None
+
+
+def _row_geometries(
+    table: Table, cols: _Columns, problems: _Problems, allowed: tuple[str, ...],
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    """Per-row geometry (None where there is none or it is bad), the field each came from,
+    and whether the row gave any location at all (even a bad one). Only ``rows`` (a
+    boolean mask; default all) are looked at."""
+    n = len(table)
+    geoms = np.full(n, None, dtype=object)
+    fields: list[str | None] = [None] * n
+    given = np.zeros(n, dtype=bool)
+    frame = table.frame
+    for i in range(n):  # per input row, to name each bad line
+        if rows is not None and not rows[i]:
+            continue
+        line = int(table.lines[i])
+        g = table.geometry.iloc[i] if table.geometry is not None else None
+        given[i] = True
+        if g is not None and not g.is_empty:
+            if (msg := _geometry_problem(g, allowed)) is not None:
+                problems.add(msg, line, "geometry")
+                continue
+            geoms[i], fields[i] = g, "geometry"
+            continue
+        if cols.lat and cols.lon:
+            lat_raw, lon_raw = frame.at[i, cols.lat], frame.at[i, cols.lon]
+            if not (is_blank(lat_raw) and is_blank(lon_raw)):
+                lat, lon = coordinate(lat_raw, "lat"), coordinate(lon_raw, "lon")
+                for raw, val, col in ((lat_raw, lat, cols.lat), (lon_raw, lon, cols.lon)):
+                    if is_blank(raw):
+                        problems.add("koordinat kosong (missing coordinate)", line,
+                                     table.headers[col])
+                    elif val is None:
+                        problems.add(f"'{raw!s}' bukan angka (not a number in decimal degrees)",
+                                     line, table.headers[col])
+                if lat is not None and lon is not None:
+                    geoms[i] = shapely.Point(lon, lat)
+                    fields[i] = f"{table.headers[cols.lat]}/{table.headers[cols.lon]}"
+                continue
+        if cols.coord and not is_blank(frame.at[i, cols.coord]):
+            pair = _parse_pair(frame.at[i, cols.coord])
+            if pair is None:
+                problems.add(f"'{frame.at[i, cols.coord]!s}' bukan pasangan 'lintang, bujur' "
+                             "(expected 'lat, lon')", line, table.headers[cols.coord])
+            else:
+                geoms[i] = shapely.Point(pair[1], pair[0])
+                fields[i] = table.headers[cols.coord]
+            continue
+        if cols.wkt and not is_blank(frame.at[i, cols.wkt]):
+            try:
+                g = shapely.from_wkt(str(frame.at[i, cols.wkt]))
+            except shapely.errors.GEOSException as exc:
+                problems.add(f"WKT rusak (invalid WKT): {exc}", line, table.headers[cols.wkt])
+                continue
+            if (msg := _geometry_problem(g, allowed)) is not None:
+                problems.add(msg, line, table.headers[cols.wkt])
+                continue
+            geoms[i], fields[i] = g, table.headers[cols.wkt]
+            continue
+        given[i] = False
+        if g is not None and table.geometry is not None:
+            # An empty feature geometry with no coordinate columns to fall back on.
+            problems.add("geometri kosong (empty geometry)", line, "geometry")
+            given[i] = True
+    return geoms, fields, given
+
+
+def _check_location(
+    table: Table, geoms: np.ndarray, fields: list[str | None], region: _Region,
+    problems: _Problems,
+) -> None:
+    """Impossible coordinates (wrong CRS) and points outside the workspace boundary."""
+    has = np.array([g is not None for g in geoms], dtype=bool)
+    if not has.any():
+        return
+    idx = np.flatnonzero(has)
+    garr = np.asarray(list(geoms[idx]), dtype=object)
+    b = shapely.bounds(garr)
+    impossible = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+    declared = f" (file CRS {table.source_crs})" if table.source_crs else ""
+    cx, cy = shapely.get_x(shapely.centroid(garr)), shapely.get_y(shapely.centroid(garr))
+    boundary = region.boundary()
+    swapped_in = np.zeros(len(idx), dtype=bool)
+    if boundary is not None:
+        swapped_in = shapely.covers(boundary, shapely.points(cy, cx))
+    for k in np.flatnonzero(impossible):
+        i = idx[k]
+        hint = ("lintang/bujur tertukar? (lat/lon swapped?)" if swapped_in[k] else
+                "koordinat proyeksi (projected, e.g. UTM metres) atau CRS salah (wrong CRS)?")
+        problems.add(f"koordinat mustahil (impossible coordinates) x={cx[k]:.6g}, "
+                     f"y={cy[k]:.6g}{declared}: {hint}; use decimal degrees (EPSG:4326)",
+                     int(table.lines[i]), fields[i])
+    if boundary is None:
+        return
+    ok = ~impossible
+    if not ok.any():
+        return
+    inside = np.zeros(len(idx), dtype=bool)
+    inside[ok] = shapely.intersects(boundary, garr[ok])
+    out = ok & ~inside
+    if not out.any():
+        return
+    metric = region.metric()
+    bm = gpd.GeoSeries([boundary], crs=schema.WGS84).to_crs(metric).iloc[0]
+    dist = gpd.GeoSeries(garr[out], crs=schema.WGS84).to_crs(metric).distance(bm).to_numpy()
+    flip_sign = shapely.covers(boundary, shapely.points(cx[out], -cy[out]))
+    for k, d, fs in zip(np.flatnonzero(out), dist, flip_sign, strict=True):
+        if d <= BOUNDARY_TOLERANCE_M:
+            continue
+        i = idx[k]
+        if swapped_in[k]:
+            hint = ": lintang/bujur tertukar? (lat/lon swapped?)"
+        elif fs:
+            hint = ": tanda lintang salah? (latitude sign: south/LS must be negative)"
+        else:
+            hint = ""
+        problems.add(f"di luar batas wilayah (outside the workspace boundary) by "
+                     f"{d / 1000:.1f} km, at {cx[k]:.5f}, {cy[k]:.5f}{declared}{hint}",
+                     int(table.lines[i]), fields[i])
+
+
+# --- attribute parsing ---------------------------------------------------------------------
+
+
+def _attribute_kind(key: str) -> str:
+    """The type word at the start of a schema.DESTINATION_ATTRIBUTES description."""
+    return schema.DESTINATION_ATTRIBUTES[key].split(":", 1)[0].strip()
+
+
+def _parse_attribute(key: str, raw: object) -> tuple[Any, str | None]:
+    """(value, problem message) for one destination attribute cell."""
+    kind = _attribute_kind(key)
+    if key == "sinyal":
+        signal = classify(text(raw) or "", _SIGNAL)
+        return (signal, None) if signal else (None, f"'{raw!s}' bukan sinyal yang dikenal (unknown signal); "
+                                    "expected none, 2g, 3g or 4g")
+    if key == "pengelola":
+        s = text(raw) or ""
+        return classify(s, _MANAGER) or s, None
+    if kind.startswith("int"):
+        v = integer(raw)
+        if v is None:
+            return None, f"'{raw!s}' bukan bilangan bulat (not a whole number)"
+        lo_hi = re.search(r"(\d+)\s*-\s*(\d+)", kind)
+        if lo_hi and not int(lo_hi.group(1)) <= v <= int(lo_hi.group(2)):
+            return None, f"{v} di luar rentang (out of range) {lo_hi.group(1)}-{lo_hi.group(2)}"
+        if v < 0:
+            return None, f"{v} negatif (must not be negative)"
+        return v, None
+    if kind == "float":
+        f = number(raw)
+        if f is None:
+            return None, f"'{raw!s}' bukan angka (not a number)"
+        if f < 0:
+            return None, f"{f} negatif (must not be negative)"
+        return f, None
+    if kind == "bool":
+        b = boolean(raw)
+        if b is None:
+            return None, f"'{raw!s}' bukan ya/tidak (expected ya/tidak, yes/no, 1/0, true/false)"
+        return b, None
+    return text(raw), None
+
+
+def _facility_count(fasilitas: object) -> int | None:
+    s = text(fasilitas)
+    if s is None:
+        return None
+    items = [p for p in re.split(r"[,;/\n]|\bdan\b", s) if p.strip()]
+    return len(items)
+
+
+_ATTR_DTYPES = {"int": "Int64", "float": "Float64", "bool": "boolean"}
+
+
+def _coerce_attributes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give the agency attribute columns one dtype after merging old and new rows."""
+    for key in schema.DESTINATION_ATTRIBUTES:
+        if key not in gdf.columns:
+            continue
+        kind = _attribute_kind(key).split()[0]
+        dtype = _ATTR_DTYPES.get(kind)
+        if dtype is None:
+            gdf[key] = gdf[key].map(text).astype(object)
+        elif dtype == "boolean":
+            gdf[key] = gdf[key].map(lambda v: None if is_blank(v) else boolean(v)).astype(dtype)
+        else:
+            gdf[key] = pd.to_numeric(gdf[key], errors="coerce").astype(dtype)
+    return gdf
+
+
+# --- point layers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PointSpec:
+    kind: str
+    layer: str
+    class_field: str
+    class_aliases: tuple[str, ...]
+    vocabulary: tuple[str, ...]
+    classify: Callable[[pd.Series], pd.Series]
+    id_aliases: tuple[str, ...] = ID_ALIASES
+    prefer_layers: tuple[str, ...] = ()
+
+
+SPECS: dict[str, _PointSpec] = {
+    "destinations": _PointSpec("destinations", "destinations", "category", CATEGORY_ALIASES,
+                               schema.DESTINATION_CATEGORIES, destination_category,
+                               prefer_layers=("destinations", "destinasi")),
+    "umkm": _PointSpec("umkm", "umkm", "type", TYPE_ALIASES, schema.UMKM_TYPES, umkm_type,
+                       id_aliases=UMKM_ID_ALIASES, prefer_layers=("umkm",)),
+    "gateways": _PointSpec("gateways", "gateways", "kind", KIND_ALIASES, schema.GATEWAY_KINDS,
+                           gateway_kind, prefer_layers=("gateways", "gerbang")),
+}
+
+
+def _ids(table: Table, col: str | None, problems: _Problems, what: str = "id") -> list[str | None]:
+    if col is None:
+        return [None] * len(table)
+    ids = [text(v) for v in table.frame[col]]
+    first: dict[str, int] = {}
+    for i, v in enumerate(ids):
+        line = int(table.lines[i])
+        if v is None:
+            problems.add(f"{what} kosong (missing {what})", line, table.headers[col])
+        elif v in first:
+            problems.add(f"{what} '{v}' duplikat (duplicate {what}), first on line {first[v]}",
+                         line, table.headers[col])
+        else:
+            first[v] = line
+    return ids
+
+
+def _extras(table: Table, used: set[str], reserved: Iterable[str]) -> dict[str, list[Any]]:
+    """Further columns of the file, kept as text (the layers welcome more columns)."""
+    taken = {*reserved, "geometry", "fid", "provenance", "location_precision"}
+    out: dict[str, list[Any]] = {}
+    for col in table.frame.columns:
+        if col in used:
+            continue
+        name = f"src_{col}" if col in taken else str(col)
+        out[name] = [text(v) for v in table.frame[col]]
+    return out
+
+
+def _read_points(table: Table, spec: _PointSpec, region: _Region) -> gpd.GeoDataFrame:
+    """Validate a point file and return the new rows (raises InputError with every problem)."""
+    problems = _Problems(table)
+    used: set[str] = set()
+    frame = table.frame
+    n = len(table)
+    if n == 0:
+        problems.add("tidak ada baris data (no data rows under the header)")
+
+    kampung_code_col = kampung_name_col = None
+    if spec.kind == "umkm":
+        kampung_code_col = table.column(KAMPUNG_CODE_ALIASES)
+        kampung_name_col = table.column(KAMPUNG_NAME_ALIASES)
+        used.update(c for c in (kampung_code_col, kampung_name_col) if c)
+    id_col = table.column(spec.id_aliases, exclude=used)
+    if spec.kind == "umkm" and id_col is None:
+        id_col = table.column(("kode",), exclude=used)  # 'kode' is the id only if nothing else is
+    elif spec.kind == "umkm" and kampung_code_col is None and id_col is not None:
+        kampung_code_col = table.column(("kode",), exclude=used | {id_col})
+    used.update(c for c in (id_col, kampung_code_col) if c)
+    name_col = table.column(NAME_ALIASES, exclude=used)
+    used.update(c for c in (name_col,) if c)
+    class_col = table.column(spec.class_aliases, exclude=used)
+    used.update(c for c in (class_col,) if c)
+    for col, what, aliases in ((id_col, "id", spec.id_aliases), (name_col, "nama/name", NAME_ALIASES),
+                               (class_col, spec.class_field, spec.class_aliases)):
+        if col is None:
+            _missing_column(problems, table, what, aliases)
+    cols = _coordinate_columns(table, problems, used=used)
+    has_kampung = bool(kampung_code_col or kampung_name_col)
+    if table.geometry is None and not cols.any and not has_kampung:
+        extra = " or kode_kampung/kampung" if spec.kind == "umkm" else ""
+        problems.add(f"tidak ada koordinat (no coordinates): the file needs a geometry or "
+                     f"columns lintang/bujur (latitude/longitude){extra}", field="lintang/bujur")
+
+    ids = _ids(table, id_col, problems)
+    names = [text(v) for v in frame[name_col]] if name_col else [None] * n
+    if name_col:
+        for i in np.flatnonzero([v is None for v in names]).tolist():
+            problems.add("nama kosong (missing name)", int(table.lines[i]), table.headers[name_col])
+    classes: list[Any] = [None] * n
+    if class_col:
+        classes = [None if pd.isna(c) else str(c) for c in spec.classify(frame[class_col])]
+        for i in range(n):
+            raw = frame.at[i, class_col]
+            if is_blank(raw):
+                problems.add(f"{spec.class_field} kosong (missing {spec.class_field})",
+                             int(table.lines[i]), table.headers[class_col])
+            elif classes[i] is None:
+                problems.add(f"{spec.class_field} '{raw!s}' tidak dikenal (unknown {spec.class_field}); "
+                             f"expected one of: {', '.join(spec.vocabulary)}",
+                             int(table.lines[i]), table.headers[class_col])
+
+    geoms, fields, given = _row_geometries(table, cols, problems, _POINT_TYPES)
+    # Polygons stand for their representative point, like areas in the OSM ingestion.
+    for i, g in enumerate(geoms):
+        if g is not None and g.geom_type in ("Polygon", "MultiPolygon"):
+            geoms[i] = g.representative_point()
+        elif g is not None and g.geom_type == "MultiPoint":
+            geoms[i] = g.geoms[0]
+    _check_location(table, geoms, fields, region, problems)
+
+    precision = ["exact" if g is not None else None for g in geoms]
+    kampung_kode: list[str | None] = [None] * n
+    if spec.kind == "umkm":
+        given |= _place_by_kampung(table, geoms, precision, kampung_kode, kampung_code_col,
+                                   kampung_name_col, region, problems)
+    for i in range(n):
+        if not given[i]:
+            extra = " or a kampung code/name" if spec.kind == "umkm" else ""
+            problems.add(f"koordinat tidak ada (missing coordinates): give lintang/bujur{extra}",
+                         int(table.lines[i]), "lintang/bujur")
+
+    attrs: dict[str, list[Any]] = {}
+    if spec.kind == "destinations":
+        for key, aliases in ATTRIBUTE_ALIASES.items():
+            col = table.column(aliases, exclude=used)
+            if col is None:
+                continue
+            used.add(col)
+            values: list[Any] = []
+            for i, raw in enumerate(frame[col]):
+                if is_blank(raw):
+                    values.append(None)
+                    continue
+                v, msg = _parse_attribute(key, raw)
+                if msg:
+                    problems.add(msg, int(table.lines[i]), table.headers[col])
+                values.append(v)
+            attrs[key] = values
+        if "fasilitas" in attrs:
+            derived = [_facility_count(v) for v in attrs["fasilitas"]]
+            stated = attrs.get("jumlah_fasilitas", [None] * n)
+            attrs["jumlah_fasilitas"] = [g if g is not None else d
+                                         for g, d in zip(stated, derived, strict=True)]
+    problems.raise_if_any()
+
+    data: dict[str, Any] = {"id": ids, "name": names, spec.class_field: classes}
+    if spec.kind == "umkm":
+        data["location_precision"] = precision
+        if any(k is not None for k in kampung_kode):
+            data["kode_kampung"] = kampung_kode
+    data["provenance"] = [PROVENANCE] * n
+    data.update(attrs)
+    data.update(_extras(table, used, data.keys()))
+    gdf = gpd.GeoDataFrame(data, geometry=list(geoms), crs=schema.WGS84)
+    return _coerce_attributes(gdf)
+
+
+def _place_by_kampung(
+    table: Table, geoms: np.ndarray, precision: list[str | None], kode_out: list[str | None],
+    code_col: str | None, name_col: str | None, region: _Region, problems: _Problems,
+) -> np.ndarray:
+    """Give rows without coordinates their kampung's point (location_precision=kampung_centroid).
+
+    Returns a mask of the rows that named a kampung (found or not)."""
+    frame = table.frame
+    named = np.zeros(len(table), dtype=bool)
+    kampung: gpd.GeoDataFrame | None = None
+    by_code: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
+
+    def load() -> gpd.GeoDataFrame | None:
+        nonlocal kampung
+        if kampung is None:
+            kampung = region.kampung()
+            if kampung is not None:
+                for j, (k, nm) in enumerate(zip(kampung["kode"], kampung["nama"], strict=True)):
+                    by_code[str(k)] = j
+                    by_name.setdefault(_kampung_key(str(nm)), []).append(j)
+        return kampung
+
+    for i in range(len(table)):  # per input row, to name each bad line
+        code = text(frame.at[i, code_col]) if code_col else None
+        name = text(frame.at[i, name_col]) if name_col else None
+        line = int(table.lines[i])
+        if code is None and name is None:
+            continue
+        named[i] = True
+        kp = load()
+        if kp is None:
+            if geoms[i] is None:
+                problems.add("workspace tidak punya kampung (no kampung in admin_areas): cannot "
+                             "place the row by kampung; give lintang/bujur or run 'siapwisata "
+                             "init --admin'", line, table.headers[code_col or name_col or ""])
+            continue
+        j: int | None = None
+        if code is not None:
+            j = by_code.get(code)
+            if j is None:
+                problems.add(f"kode kampung '{code}' tidak dikenal (unknown kampung code)", line,
+                             table.headers[code_col] if code_col else None)
+                continue
+            if name is not None and j not in by_name.get(_kampung_key(name), [j]):
+                problems.add(f"kode kampung '{code}' adalah {kp['nama'].iloc[j]}, bukan '{name}' "
+                             "(code and name disagree)", line,
+                             table.headers[name_col] if name_col else None)
+                continue
+        elif name is not None:
+            hits = by_name.get(_kampung_key(name), [])
+            if not hits:
+                problems.add(f"kampung '{name}' tidak dikenal (unknown kampung)", line,
+                             table.headers[name_col] if name_col else None)
+                continue
+            if len(hits) > 1:
+                codes = ", ".join(str(kp["kode"].iloc[h]) for h in hits)
+                problems.add(f"nama kampung '{name}' ganda (ambiguous: {codes}); give "
+                             "kode_kampung", line, table.headers[name_col] if name_col else None)
+                continue
+            j = hits[0]
+        assert j is not None
+        kode_out[i] = str(kp["kode"].iloc[j])
+        if geoms[i] is None:
+            geoms[i] = kp.geometry.iloc[j]
+            precision[i] = "kampung_centroid"
+    return named
+
+
+def _kampung_key(name: str) -> str:
+    w = _word(name)
+    return re.sub(r"^(kampung|kelurahan|desa|kel\.?|kp\.?)\s+", "", w)
+
+
+def merge_layer(
+    existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, int, int]:
+    """Rows of ``new`` replace rows of ``existing`` with the same ``id``; others are added.
+
+    Returns the merged layer, the number added and the number replaced.
+    """
+    if existing is None or existing.empty:
+        return new.reset_index(drop=True), len(new), 0
+    old_ids = existing["id"].map(text)
+    replaced_mask = old_ids.isin(set(new["id"]))
+    keep = existing.loc[~replaced_mask.to_numpy()].copy()
+    keep["id"] = old_ids[~replaced_mask].astype(object)
+    merged = pd.concat([keep.to_crs(schema.WGS84), new], ignore_index=True)
+    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=schema.WGS84)
+    replaced = int(replaced_mask.sum())
+    return _coerce_attributes(merged), len(new) - replaced, replaced
+
+
+# --- road conditions -----------------------------------------------------------------------
+
+
+@dataclass
+class RoadSurvey:
+    """Validated PU survey rows: at most one of ``way`` / ``geometry`` is used per row."""
+
+    lines: np.ndarray
+    way: list[str | None]
+    geometry: np.ndarray  # shapely lines in EPSG:4326 or None
+    condition: list[str | None]
+    surface: list[str | None]
+    authority: list[str | None]
+    label: list[str] = field(default_factory=list)
+
+
+_WAY_RE = re.compile(r"^(?:https?://\S*openstreetmap\.org/)?(?:way/?|w)?\s*(\d+)$", re.IGNORECASE)
+
+
+def _way_id(value: object) -> str | None | bool:
+    """``123``, ``123.0``, ``w123``, ``way/123`` or an osm.org URL -> ``"123"``; False if bad."""
+    s = text(value)
+    if s is None:
+        return None
+    m = _WAY_RE.match(s)
+    return m.group(1) if m else False
+
+
+def _way_key(values: pd.Series) -> pd.Series:
+    """Road-layer ``osm_way_id`` as digit strings (vectorised; ints may come back as floats)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values).astype("Int64").astype("string")
+    return values.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+
+
+def _read_survey(table: Table, region: _Region) -> RoadSurvey:
+    problems = _Problems(table)
+    n = len(table)
+    if n == 0:
+        problems.add("tidak ada baris data (no data rows under the header)")
+    used: set[str] = set()
+    way_col = table.column(WAY_ALIASES)
+    used.update(c for c in (way_col,) if c)
+    cond_col = table.column(CONDITION_ALIASES, exclude=used)
+    surf_col = table.column(SURFACE_ALIASES, exclude=used)
+    auth_col = table.column(AUTHORITY_ALIASES, exclude=used)
+    used.update(c for c in (cond_col, surf_col, auth_col) if c)
+    ref_col = table.column(ROAD_REF_ALIASES, exclude=used)
+    if not (cond_col or surf_col or auth_col):
+        _missing_column(problems, table, "kondisi/permukaan/kewenangan",
+                        (*CONDITION_ALIASES[:2], *SURFACE_ALIASES[:2], *AUTHORITY_ALIASES[:2]))
+    cols = _Columns(wkt=table.column(WKT_ALIASES, exclude=used))
+    if way_col is None and table.geometry is None and cols.wkt is None:
+        problems.add("tidak ada osm_way_id atau geometri (no osm_way_id column and no line "
+                     "geometry): survey rows cannot be joined to roads", field="osm_way_id")
+
+    frame = table.frame
+
+    def mapped(col: str | None, fn: Callable[[pd.Series], pd.Series], what: str,
+               vocab: Iterable[str]) -> list[str | None]:
+        if col is None:
+            return [None] * n
+        out = fn(frame[col].map(text).astype("string")).astype(object).tolist()
+        vals: list[str | None] = []
+        for i, (raw, v) in enumerate(zip(frame[col], out, strict=True)):
+            if is_blank(raw):
+                vals.append(None)
+            elif v is None or pd.isna(v):
+                problems.add(f"{what} '{raw!s}' tidak dikenal (unknown {what}); expected one of: "
+                             f"{', '.join(vocab)}", int(table.lines[i]), table.headers[col])
+                vals.append(None)
+            else:
+                vals.append(str(v))
+        return vals
+
+    cond = mapped(cond_col, condition_class, "kondisi/condition",
+                  [c.replace("_", " ") for c in schema.CONDITIONS if c != "unknown"])
+    surf = mapped(surf_col, pu_surface, "permukaan/surface",
+                  [c for c in schema.SURFACE_CLASSES if c != "unknown"])
+    auth = mapped(auth_col, pu_authority, "kewenangan/authority",
+                  [c for c in schema.AUTHORITIES if c != "unknown"])
+    for i in range(n):
+        stated = [c for c in (cond_col, surf_col, auth_col) if c and not is_blank(frame.at[i, c])]
+        if (cond_col or surf_col or auth_col) and not stated:
+            problems.add("baris tanpa kondisi/permukaan/kewenangan (nothing to set on this row)",
+                         int(table.lines[i]))
+
+    ways: list[str | None] = [None] * n
+    seen: dict[str, int] = {}
+    if way_col:
+        for i, raw in enumerate(frame[way_col]):
+            w = _way_id(raw)
+            line = int(table.lines[i])
+            if w is False:
+                problems.add(f"osm_way_id '{raw!s}' bukan id way OSM (not an OSM way id)", line,
+                             table.headers[way_col])
+            elif isinstance(w, str):
+                if w in seen:
+                    problems.add(f"osm_way_id '{w}' duplikat (duplicate), first on line "
+                                 f"{seen[w]}", line, table.headers[way_col])
+                seen.setdefault(w, line)
+                ways[i] = w
+    # Geometry is only needed (and only checked) for rows without a way id.
+    has_way = np.array([bool(way_col) and not is_blank(frame.at[i, way_col]) for i in range(n)],
+                       dtype=bool)
+    geoms, fields, given = _row_geometries(table, cols, problems, _LINE_TYPES, rows=~has_way)
+    for i in np.flatnonzero(~has_way & ~given).tolist():
+        if way_col or table.geometry is not None or cols.wkt:
+            problems.add("baris tanpa osm_way_id dan tanpa geometri garis (no osm_way_id "
+                         "and no line geometry)", int(table.lines[i]),
+                         table.headers[way_col] if way_col else "geometry")
+    _check_location(table, geoms, fields, region, problems)
+    problems.raise_if_any()
+    labels = [text(v) or f"baris {int(table.lines[i])}"
+              for i, v in enumerate(frame[ref_col] if ref_col else [None] * n)]
+    return RoadSurvey(table.lines.copy(), ways, geoms, cond, surf, auth, labels)
+
+
+def match_survey(
+    roads: gpd.GeoDataFrame, survey: RoadSurvey, metric: CRS,
+    *, tolerance_m: float = ROAD_MATCH_TOLERANCE_M, min_share: float = ROAD_MATCH_MIN_SHARE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match survey rows to road edges.
+
+    Rows with an ``osm_way_id`` take every edge of that way. Rows with a line take the
+    ``mode=road`` edges of which at least ``min_share`` of the length lies within
+    ``tolerance_m`` of the line (in the metric CRS) *and* whose endpoints, projected on
+    the line, span at least ``min_share`` of the edge's length (so a short cross street
+    touching the line is not taken). An edge claimed by several lines goes to the line
+    that covers the largest share of it; way-id rows win over lines.
+
+    Returns
+    -------
+    edge, row
+        Positional edge index and the survey row assigned to it (one pair per edge).
+    row_matches
+        Number of edges matched per survey row (before edges are assigned), for errors.
+    """
+    n = len(survey.lines)
+    ne = len(roads)
+    counts = np.zeros(n, dtype=np.int64)
+    best_row = np.full(ne, -1, dtype=np.int64)
+    best_score = np.full(ne, -np.inf)
+    is_road = (roads["mode"].astype(str).to_numpy() == "road") if "mode" in roads else np.ones(
+        ne, dtype=bool)
+
+    geo_rows = np.array([i for i in range(n) if survey.geometry[i] is not None], dtype=np.int64)
+    if len(geo_rows) and ne:
+        edge_pos = np.flatnonzero(is_road)
+        edges_m = np.asarray(roads.geometry.iloc[edge_pos].to_crs(metric).to_numpy(), dtype=object)
+        lines_m = gpd.GeoSeries(list(survey.geometry[geo_rows]), crs=schema.WGS84).to_crs(
+            metric).to_numpy()
+        lines_m = shapely.line_merge(np.asarray(lines_m, dtype=object))
+        buffers = shapely.buffer(lines_m, tolerance_m)
+        tree = shapely.STRtree(edges_m)
+        s_idx, e_idx = tree.query(buffers, predicate="intersects")
+        if len(s_idx):
+            e_geom = edges_m[e_idx]
+            elen = shapely.length(e_geom)
+            within = shapely.length(shapely.intersection(e_geom, buffers[s_idx]))
+            share = np.divide(within, elen, out=np.zeros_like(elen), where=elen > 0)
+            line = lines_m[s_idx]
+            start = shapely.line_locate_point(line, shapely.get_point(shapely.line_merge(e_geom), 0))
+            end = shapely.line_locate_point(line, shapely.get_point(shapely.line_merge(e_geom), -1))
+            span = np.abs(end - start)
+            # Multi-part edges have no single start/end: judge them by share alone.
+            span = np.where(np.isnan(span), elen, span)
+            along = np.divide(span, elen, out=np.ones_like(elen), where=elen > 0)
+            ok = (share >= min_share) & (along >= min_share)
+            rows, edges, score = geo_rows[s_idx[ok]], edge_pos[e_idx[ok]], share[ok]
+            np.add.at(counts, rows, 1)
+            order = np.lexsort((rows, score))  # ascending: the best pair per edge is written last
+            best_row[edges[order]] = rows[order]
+            best_score[edges[order]] = score[order]
+
+    way_rows = [i for i in range(n) if survey.way[i] is not None]
+    if way_rows and ne and "osm_way_id" in roads:
+        keys = _way_key(roads["osm_way_id"])
+        wanted = pd.DataFrame({"key": [survey.way[i] for i in way_rows], "row": way_rows})
+        have = pd.DataFrame({"key": keys.to_numpy(dtype=object), "edge": np.arange(ne)})
+        pairs = wanted.astype({"key": object}).merge(have.dropna(), on="key", how="inner")
+        e = pairs["edge"].to_numpy(dtype=np.int64)
+        r = pairs["row"].to_numpy(dtype=np.int64)
+        np.add.at(counts, r, 1)
+        best_row[e] = r
+        best_score[e] = np.inf
+    edge = np.flatnonzero(best_row >= 0)
+    return edge, best_row[edge], counts
+
+
+def apply_survey(
+    roads: gpd.GeoDataFrame, survey: RoadSurvey, edge: np.ndarray, row: np.ndarray,
+) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Set condition, surface and authority on the matched edges; ``*_source='agency'``."""
+    out = roads.copy()
+    counts: dict[str, int] = {}
+    for col, values in (("condition", survey.condition), ("surface", survey.surface),
+                        ("authority", survey.authority)):
+        vals = np.asarray(values, dtype=object)[row] if len(row) else np.array([], dtype=object)
+        has = np.array([v is not None for v in vals], dtype=bool)
+        counts[col] = int(has.sum())
+        if not has.any():
+            continue
+        src = f"{col}_source"
+        if col not in out:
+            out[col] = "unknown"
+        if src not in out:
+            out[src] = None
+        target = out.index[edge[has]]
+        out[col] = out[col].astype(object)
+        out[src] = out[src].astype(object)
+        out.loc[target, col] = vals[has]
+        out.loc[target, src] = PROVENANCE
+    return out, counts
+
+
+def _nearest_hints(roads: gpd.GeoDataFrame, survey: RoadSurvey, rows: Iterable[int],
+                   metric: CRS) -> dict[int, float]:
+    rows = [r for r in rows if survey.geometry[r] is not None]
+    if not rows or roads.empty:
+        return {}
+    edges_m = roads.geometry.to_crs(metric).to_numpy()
+    lines_m = gpd.GeoSeries(list(survey.geometry[rows]), crs=schema.WGS84).to_crs(metric).to_numpy()
+    tree = shapely.STRtree(np.asarray(edges_m, dtype=object))
+    (li, _), dist = tree.query_nearest(np.asarray(lines_m, dtype=object), return_distance=True,
+                                       all_matches=False)
+    return {rows[int(i)]: float(d) for i, d in zip(li, dist, strict=True)}
+
+
+def import_road_conditions(
+    path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
+    tolerance_m: float = ROAD_MATCH_TOLERANCE_M,
+) -> ImportSummary:
+    """Join a PU road survey to the ``roads`` layer (see :func:`match_survey`) and store it."""
+    ws.require()
+    if not ws.has("roads"):
+        raise WorkspaceError(f"{ws.path}: layer 'roads' tidak ada (missing): run ingest-osm, "
+                             "fetch-osm or demo first")
+    region = _Region(ws)
+    reporter.step(f"membaca survei PU (reading PU survey) {path}")
+    table = read_table(path, prefer_layers=("road_conditions", "kondisi_jalan", "survey"))
+    survey = _read_survey(table, region)
+    roads = ws.read("roads")
+    metric = region.metric()
+    reporter.step(f"mencocokkan {len(table)} baris dengan jalan (matching rows to roads)")
+    edge, row, counts = match_survey(roads, survey, metric, tolerance_m=tolerance_m)
+    missing = np.flatnonzero(counts == 0)
+    if len(missing):
+        problems = _Problems(table)
+        near = _nearest_hints(roads, survey, missing, metric)
+        for r in missing.tolist():
+            line = int(survey.lines[r])
+            if survey.way[r] is not None:
+                problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
+                             "this way id)", line, "osm_way_id")
+            else:
+                hint = f"; nearest road edge {near[r]:.0f} m away" if r in near else ""
+                problems.add(f"garis survei tidak cocok dengan jalan mana pun (matches no road "
+                             f"within {tolerance_m:.0f} m){hint}", line, "geometry")
+        problems.raise_if_any()
+    updated, set_counts = apply_survey(roads, survey, edge, row)
+    by_way = sum(1 for w in survey.way if w is not None)
+    details = (
+        ("baris via osm_way_id (rows joined by osm_way_id)", by_way),
+        ("baris via geometri (rows joined by geometry)", len(table) - by_way),
+        ("kondisi diisi (condition set)", set_counts["condition"]),
+        ("permukaan diisi (surface set)", set_counts["surface"]),
+        ("kewenangan diisi (authority set)", set_counts["authority"]),
+    )
+    with ws.update() as stage:
+        stage.write("roads", updated)
+        stage.add_source(_source(path, "roads", f"PU road survey: {len(table)} rows, "
+                                 f"{len(edge)} edges updated"), replace_layer=False)
+    return ImportSummary("road-conditions", "roads", str(path), len(table), updated=len(edge),
+                         total=len(roads), details=details)
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def _source(path: Path, layer: str, note: str) -> Source:
+    return Source(name=Path(path).name, layer=layer, date=date.today().isoformat(),
+                  licence=LICENCE, note=note)
+
+
+def import_points(
+    kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
+) -> ImportSummary:
+    """Import destinations, UMKM or gateways; merge by ``id`` into the layer."""
+    spec = SPECS[kind]
+    ws.require()
+    region = _Region(ws)
+    reporter.step(f"membaca {kind} (reading) {path}")
+    table = read_table(path, prefer_layers=spec.prefer_layers)
+    new = _read_points(table, spec, region)
+    existing = ws.read(spec.layer) if ws.has(spec.layer) else None
+    merged, added, replaced = merge_layer(existing, new)
+    details: tuple[tuple[str, int], ...] = ()
+    if kind == "umkm":
+        prec = new["location_precision"].value_counts()
+        details = (("lokasi exact (coordinates)", int(prec.get("exact", 0))),
+                   ("lokasi kampung_centroid (kampung point)", int(prec.get("kampung_centroid", 0))))
+    reporter.step(f"menulis layer '{spec.layer}' (writing)")
+    with ws.update() as stage:
+        stage.write(spec.layer, merged)
+        stage.add_source(_source(path, spec.layer, f"import {kind}: {len(new)} rows "
+                                 f"({added} added, {replaced} replaced)"), replace_layer=False)
+    return ImportSummary(kind, spec.layer, str(path), len(table), added=added, replaced=replaced,
+                         total=len(merged), details=details)
+
+
+def import_file(
+    kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
+) -> ImportSummary:
+    """Import an agency file into the workspace (``siapwisata import KIND FILE``).
+
+    Parameters
+    ----------
+    kind
+        ``destinations``, ``umkm``, ``gateways`` or ``road-conditions``.
+    path
+        CSV, XLSX, GeoJSON or GeoPackage file.
+    ws
+        An existing workspace; it is only changed when the whole file is valid.
+
+    Raises
+    ------
+    InputError
+        Every problem in the file at once (file, line, field); nothing is written.
+    WorkspaceError
+        The workspace is missing, or lacks ``roads`` for road conditions.
+    """
+    if kind not in KINDS:
+        raise InputError([Problem(str(path), f"jenis impor '{kind}' tidak dikenal (unknown "
+                                  f"import kind); expected one of: {', '.join(KINDS)}")])
+    path = Path(path)
+    if kind == "road-conditions":
+        return import_road_conditions(path, ws, reporter=reporter)
+    return import_points(kind, path, ws, reporter=reporter)
