@@ -1,0 +1,174 @@
+"""Offline front-end assets: every JS/CSS file a map needs is served by our own API.
+
+Folium points its pages at CDNs (jsdelivr, cdnjs, code.jquery.com, ...). Mimika's offices
+often have no usable internet, so before rendering we rewrite each element's
+``default_js`` / ``default_css`` to ``/static/...`` paths that the API serves from:
+
+- ``npm/<package>/...``: packages installed with ``npm ci`` from ``package.json`` +
+  ``package-lock.json`` into ``node_modules/`` (never committed);
+- ``folium/...``: files that the folium wheel from PyPI ships itself (its patched heatmap);
+- ``app/...``: this project's own small CSS/JS (``maps/siapwisata.css|js``).
+
+A resource we do not know raises :class:`AssetError` instead of silently falling back to
+a CDN, and :func:`external_urls` lets tests and the renderer prove that a page loads
+nothing from outside.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import folium
+from branca.element import Element
+
+from geo.exceptions import SiapError
+from geo.settings import PROJECT_ROOT
+
+
+class AssetError(SiapError):
+    """A map needs a front-end file that is not mapped to a local path or not installed."""
+
+
+# npm packages whose files may be served (the "dependencies" of package.json).
+NPM_PACKAGES: Final = (
+    "leaflet",
+    "leaflet-measure",
+    "leaflet-search",
+    "leaflet.fullscreen",
+    "leaflet.markercluster",
+)
+
+# Folium resource name -> path below the static root. Only what our maps use.
+LOCAL_ASSETS: Final[dict[str, str]] = {
+    "leaflet": "npm/leaflet/dist/leaflet.js",
+    "leaflet_css": "npm/leaflet/dist/leaflet.css",
+    "Control.Fullscreen.js": "npm/leaflet.fullscreen/Control.FullScreen.js",
+    "Control.FullScreen.css": "npm/leaflet.fullscreen/Control.FullScreen.css",
+    "leaflet_measure_js": "npm/leaflet-measure/dist/leaflet-measure.js",
+    "leaflet_measure_css": "npm/leaflet-measure/dist/leaflet-measure.css",
+    "markerclusterjs": "npm/leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclustercss": "npm/leaflet.markercluster/dist/MarkerCluster.css",
+    "markerclusterdefaultcss": "npm/leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "Leaflet.Search.js": "npm/leaflet-search/dist/leaflet-search.min.js",
+    "Leaflet.Search.css": "npm/leaflet-search/dist/leaflet-search.min.css",
+    "leaflet-heat.js": "folium/leaflet_heat.min.js",
+    "siapwisata_css": "app/siapwisata.css",
+    "siapwisata_js": "app/siapwisata.js",
+}
+
+# Folium's Map loads these by default; our maps use none of them (no Bootstrap widgets,
+# no awesome-marker icons), so they are dropped rather than served.
+UNUSED: Final = frozenset(
+    {
+        "jquery",
+        "bootstrap",
+        "awesome_markers",
+        "bootstrap_css",
+        "glyphicons_css",
+        "awesome_markers_font_css",
+        "awesome_markers_css",
+        "awesome_rotate_css",
+    }
+)
+
+# Our own page furniture, added to every map.
+APP_JS: Final = ("siapwisata_js",)
+APP_CSS: Final = ("siapwisata_css",)
+
+
+def asset_roots() -> dict[str, Path]:
+    """Folders behind each static prefix.
+
+    ``SIAPWISATA_NODE_MODULES`` overrides where ``npm ci`` put the packages (default
+    ``<project>/node_modules``).
+    """
+    node_modules = Path(os.environ.get("SIAPWISATA_NODE_MODULES", PROJECT_ROOT / "node_modules"))
+    return {
+        "npm": node_modules,
+        "folium": Path(folium.__file__).resolve().parent / "templates",
+        "app": Path(__file__).resolve().parent,
+    }
+
+
+def resolve(relpath: str) -> Path | None:
+    """Map a path below the static root to a file, refusing anything outside the roots.
+
+    Returns ``None`` for unknown prefixes, npm packages we do not depend on, path
+    traversal and missing files.
+    """
+    prefix, _, rest = relpath.partition("/")
+    roots = asset_roots()
+    if prefix not in roots or not rest:
+        return None
+    if prefix == "npm" and rest.split("/", 1)[0] not in NPM_PACKAGES:
+        return None
+    if prefix == "app" and Path(rest).suffix not in {".css", ".js"}:
+        return None  # the maps package folder also holds Python sources
+    root = roots[prefix].resolve()
+    path = (root / rest).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def missing_assets() -> list[str]:
+    """Static paths a map needs that are not installed (empty when all is well)."""
+    return [p for p in LOCAL_ASSETS.values() if resolve(p) is None]
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def _rewrite(resources: list[tuple[str, str]], static_url: str, owner: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for name, _url in resources:
+        if name in UNUSED:
+            continue
+        if name not in LOCAL_ASSETS:
+            raise AssetError(
+                f"{owner} memerlukan aset '{name}' yang tidak tersedia lokal "
+                f"(front-end asset '{name}' has no local copy; add it to maps/_assets.py)"
+            )
+        out.append((name, f"{static_url}/{LOCAL_ASSETS[name]}"))
+    return out
+
+
+def localize(m: folium.Map, static_url: str = "/static") -> folium.Map:
+    """Point every JS/CSS resource of ``m`` and its children at ``static_url``.
+
+    Also adds this project's own stylesheet and script. Mutates and returns ``m``.
+    """
+    static_url = static_url.rstrip("/")
+    for el in _walk(m):
+        for attr in ("default_js", "default_css"):
+            res = getattr(el, attr, None)
+            if res:
+                # An instance attribute shadows folium's class-level CDN list.
+                setattr(el, attr, _rewrite(list(res), static_url, type(el).__name__))
+    m.default_js = [*m.default_js, *((n, f"{static_url}/{LOCAL_ASSETS[n]}") for n in APP_JS)]
+    m.default_css = [*m.default_css, *((n, f"{static_url}/{LOCAL_ASSETS[n]}") for n in APP_CSS)]
+    return m
+
+
+_LOAD_ATTR = re.compile(
+    r"""<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""", re.IGNORECASE)
+
+
+def external_urls(html: str) -> list[str]:
+    """URLs that a page would *load* from another host (scripts, styles, images, CSS).
+
+    Plain ``<a href>`` links (such as the OpenStreetMap copyright link) are not loads and
+    are ignored.
+    """
+    found = [*_LOAD_ATTR.findall(html), *_CSS_URL.findall(html)]
+    return sorted({u for u in found if re.match(r"^(?:[a-z]+:)?//", u, re.IGNORECASE)})
