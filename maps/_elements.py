@@ -1,0 +1,104 @@
+"""Small folium elements that call our own ``siapwisata.js`` (served at /static/app/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from branca.element import MacroElement
+from folium.features import GeoJson
+from folium.plugins import Search
+from folium.template import Template
+
+
+class Setup(MacroElement):
+    """Banner, title, legend, credits, Indonesian zoom/measure labels, initial view.
+
+    ``config`` is passed as JSON to ``SiapWisata.setup(map, config)``; see siapwisata.js.
+    Add it after the layers so that it runs once they exist.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        SiapWisata.setup({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict[str, Any]):
+        super().__init__()
+        self._name = "SiapWisataSetup"
+        self.config = config
+
+
+class ReachOnPopup(MacroElement):
+    """Fetch and draw a destination's 15/30-minute road reach while its popup is open."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        SiapWisata.reachOnPopup({{ this._parent.get_name() }}, {{ this.layer.get_name() }},
+                                {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: GeoJson, url: str, styles: dict[str, dict[str, Any]]):
+        super().__init__()
+        self._name = "ReachOnPopup"
+        self.layer = layer
+        self.config = {"url": url, "styles": styles}
+
+
+class SearchControl(Search):
+    """folium's leaflet-search control with Bahasa Indonesia texts.
+
+    folium's template hard-codes only the placeholder; the 'not found' and 'cancel'
+    texts would stay English.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{this.layer.get_name()}}searchControl = new L.Control.Search({
+                layer: {{this.layer.get_name()}},
+                propertyName: {{ this.search_label|tojson }},
+                collapsed: {{ this.collapsed|tojson }},
+                textPlaceholder: {{ this.placeholder|tojson }},
+                textErr: {{ this.text_err|tojson }},
+                textCancel: {{ this.text_cancel|tojson }},
+                position: {{ this.position|tojson }},
+                initial: false,
+                zoom: {{ this.search_zoom|tojson }},
+                hideMarkerOnCollapse: true
+            });
+            {{this.layer.get_name()}}searchControl.on('search:locationfound', function(e) {
+                if (e.layer && e.layer._popup) { e.layer.openPopup(); }
+            });
+            {{this._parent.get_name()}}.addControl({{this.layer.get_name()}}searchControl);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        layer: GeoJson,
+        search_label: str,
+        *,
+        placeholder: str = "Cari destinasi…",
+        text_err: str = "Tidak ditemukan",
+        text_cancel: str = "Batal",
+        search_zoom: int = 13,
+        position: str = "topleft",
+    ):
+        super().__init__(
+            layer,
+            search_label=search_label,
+            search_zoom=search_zoom,
+            geom_type="Point",
+            position=position,
+            placeholder=placeholder,
+            collapsed=False,
+        )
+        self.text_err = text_err
+        self.text_cancel = text_cancel

@@ -1,0 +1,136 @@
+"""Popup HTML, built in Python so the page needs no templating library.
+
+Every value from the workspace is HTML-escaped: names come from agency spreadsheets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from . import _style as st
+
+
+def _num(value: Any) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def split_actions(actions: Any) -> list[str]:
+    """The ``actions`` column as a list: one action per line or per '; '."""
+    if actions is None or (isinstance(actions, float) and math.isnan(actions)):
+        return []
+    text = str(actions).strip()
+    if not text:
+        return []
+    parts = re.split(r"\s*(?:\n|;\s|\|)\s*", text)
+    return [p.strip(" ;") for p in parts if p.strip(" ;")]
+
+
+def breakdown_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per-agency scores in display order: key, label, agency, score (None = unknown)."""
+    out = []
+    for dim in st.DIMENSIONS:
+        out.append(
+            {
+                "dimension": dim,
+                "label": st.DIMENSION_LABELS[dim],
+                "agency": st.DIMENSION_AGENCIES[dim],
+                "score": _num(row.get(f"score_{dim}")),
+            }
+        )
+    return out
+
+
+def _bars(row: Mapping[str, Any]) -> str:
+    bottleneck = str(row.get("bottleneck") or "")
+    lines = []
+    for b in breakdown_rows(row):
+        score = b["score"]
+        width = 0.0 if score is None else min(max(score, 0.0), 100.0)
+        cls = ' class="bottleneck"' if b["dimension"] == bottleneck else ""
+        value = "?" if score is None else st.fmt_num(score, 0)
+        title = "tidak diketahui (data kosong)" if score is None else f"{st.fmt_num(score)} / 100"
+        lines.append(
+            f'<tr{cls} title="{escape(b["agency"])}: {title}"><td>{escape(b["label"])}</td>'
+            f'<td><div class="bar"><span style="width:{width:.0f}%"></span></div></td>'
+            f'<td class="num">{value}</td></tr>'
+        )
+    return '<table class="sw-bars">' + "".join(lines) + "</table>"
+
+
+def destination_popup(
+    row: Mapping[str, Any],
+    *,
+    category: str | None = None,
+    gateway_name: str | None = None,
+) -> str:
+    """The readiness popup: class, score, per-agency bar chart, bottleneck, actions, access."""
+    name = escape(str(row.get("name") or row.get("id") or "?"))
+    cls = str(row.get("class") or "")
+    badge = (
+        f'<span class="badge" style="background:{st.class_color(cls)}">'
+        f"{escape(st.CLASS_LABELS.get(cls, cls or 'belum dinilai'))}</span>"
+    )
+    cat = st.CATEGORY_LABELS.get(str(category), str(category)) if category else None
+    sub = " · ".join(x for x in (escape(cat) if cat else "", badge) if x)
+    score = _num(row.get("score"))
+    rank = _num(row.get("rank"))
+    lo, hi = _num(row.get("rank_low")), _num(row.get("rank_high"))
+    coverage = _num(row.get("coverage"))
+    parts = [
+        '<div class="sw-pop">',
+        f"<h4>{name}</h4>",
+        f'<div class="sub">{sub}</div>',
+        f'<div>Skor kesiapan <span class="big">{st.fmt_num(score)}</span> / 100</div>',
+    ]
+    if rank is not None:
+        interval = (
+            f" (rentang {st.fmt_num(lo, 0)}–{st.fmt_num(hi, 0)} bila bobot diubah)"
+            if lo is not None and hi is not None else ""
+        )
+        parts.append(f"<div>Peringkat {st.fmt_num(rank, 0)}{interval}</div>")
+    if coverage is not None:
+        parts.append(f"<div>Kelengkapan data: {st.fmt_num(100 * coverage, 0)}%</div>")
+    parts.append("<div><b>Skor per OPD</b></div>")
+    parts.append(_bars(row))
+    bottleneck = str(row.get("bottleneck") or "")
+    if bottleneck:
+        label = st.DIMENSION_AGENCIES.get(bottleneck, bottleneck)
+        parts.append(f"<div>Hambatan utama: <b>{escape(label)}</b></div>")
+    actions = split_actions(row.get("actions"))
+    if actions:
+        items = "".join(f"<li>{escape(a)}</li>" for a in actions)
+        parts.append(f"<div>Tindakan:</div><ul>{items}</ul>")
+    minutes = _num(row.get("access_minutes"))
+    gw = row.get("access_gateway")
+    if minutes is None:
+        parts.append("<div>Akses: <b>tidak terjangkau</b> dari gerbang mana pun</div>")
+    else:
+        via = escape(gateway_name or str(gw or "?"))
+        code = f" ({escape(str(gw))})" if gw and gateway_name and gateway_name != gw else ""
+        parts.append(f"<div>Akses: <b>{st.fmt_num(minutes, 0)} menit</b> dari {via}{code}</div>")
+    u15, u30 = _num(row.get("umkm_15min")), _num(row.get("umkm_30min"))
+    if u15 is not None or u30 is not None:
+        parts.append(
+            f"<div>UMKM terjangkau: {st.fmt_num(u15, 0)} dalam 15 menit, "
+            f"{st.fmt_num(u30, 0)} dalam 30 menit</div>"
+        )
+    if str(row.get("provenance")) == "synthetic":
+        parts.append(f'<div class="synthetic">{st.BANNER_SYNTHETIC}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def table_popup(title: str, rows: Sequence[tuple[str, str]], *, synthetic: bool = False) -> str:
+    """A two-column table popup (label, value), values already formatted as text."""
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    foot = f'<div class="synthetic">{st.BANNER_SYNTHETIC}</div>' if synthetic else ""
+    return (f'<div class="sw-pop"><h4>{escape(title)}</h4>'
+            f'<table class="row">{body}</table>{foot}</div>')
