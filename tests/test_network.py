@@ -1,0 +1,344 @@
+"""The network model: speed table, directed graph, snapping.
+
+Hand-worked small networks (coordinates in metres, UTM 31N) with round speeds, so every
+expected time is worked out by hand in the test; and, on the real Andorra and Porto
+workspaces, snapping compared with a brute-force nearest-segment search in numpy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point
+
+from geo.access import facility_points, populated_places
+from geo.exceptions import ConfigError, NetworkError
+from geo.network import (
+    DEFAULT_CONFIG,
+    NetworkConfig,
+    build_access_graph,
+    build_network,
+    edge_minutes,
+    load_network,
+    load_network_config,
+    snap_points,
+)
+from geo.workspace import Workspace
+
+UTM = "EPSG:32631"
+X0, Y0 = 500_000.0, 4_000_000.0
+
+
+def small_config(**over: Any) -> NetworkConfig:
+    """Round numbers: 60 km/h = 1 km/min, walking 6 km/h = 100 m/min."""
+    raw: dict[str, Any] = {
+        "walking": {"speed_kmh": 6.0, "assumption": True},
+        "snap": {"max_dist_m": 500.0, "assumption": True},
+        "road": {"assumption": True, "default_speed_kmh": 12.0, "use_maxspeed": True,
+                 "walk_only": ["footway", "path"],
+                 "highway_speed_kmh": {"primary": 60.0, "residential": 30.0, "track": 30.0}},
+        "surface": {"assumption": True, "cap_kmh": {"aspal": np.inf, "beton": np.inf,
+                                                     "paving": 40.0, "kerikil": 30.0,
+                                                     "tanah": 15.0, "unknown": np.inf}},
+        "condition": {"assumption": True, "cap_kmh": {"baik": np.inf, "sedang": 40.0,
+                                                       "rusak_ringan": 20.0,
+                                                       "rusak_berat": 6.0,
+                                                       "unknown": np.inf}},
+        "water": {"assumption": True, "speed_kmh": 30.0, "boarding_min": 10.0},
+        "air": {"assumption": True, "speed_kmh": 300.0, "checkin_min": 30.0, "wait_min": 10.0},
+        "options": {"assumption": True, "max_ratio": 1.5},
+        "facilities": {"lodging_tourism": ["hotel"], "health_amenity": ["clinic"],
+                       "fuel_amenity": ["fuel"]},
+    }
+    for key, value in over.items():
+        group, name = key.split("__")
+        raw[group][name] = value
+    return NetworkConfig.model_validate(raw)
+
+
+def xy(x: float, y: float) -> tuple[float, float]:
+    return (X0 + x, Y0 + y)
+
+
+def roads_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Road rows from dicts with ``u``, ``v`` and ``line`` (local metre coordinates)."""
+    out = []
+    for r in rows:
+        line = LineString([xy(*p) for p in r["line"]])
+        out.append({
+            "u": r["u"], "v": r["v"], "osm_way_id": 0,
+            "highway": r.get("highway", "primary"), "name": r.get("name"), "ref": None,
+            "surface": r.get("surface", "asphalt"), "smoothness": None, "tracktype": None,
+            "maxspeed": r.get("maxspeed"), "oneway": r.get("oneway", False),
+            "length_m": r.get("length_m", line.length), "authority": "kabupaten",
+            "condition": r.get("condition", "baik"), "mode": r.get("mode", "road"),
+            "provenance": "synthetic", "geometry": line,
+        })
+    if not out:
+        return gpd.GeoDataFrame({"u": [], "v": [], "oneway": [], "length_m": [],
+                                 "highway": [], "mode": []}, geometry=[], crs=UTM)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=UTM)
+
+
+def points(coords: list[tuple[float, float]]) -> gpd.GeoSeries:
+    return gpd.GeoSeries([Point(xy(*c)) for c in coords], crs=UTM)
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+def test_default_config_every_figure_is_a_marked_assumption() -> None:
+    cfg = load_network_config()
+    table = cfg.assumptions()
+    assert len(table) > 30
+    assert table["assumption"].all()
+    # every group names a source
+    assert (table["source"].str.len() > 0).all()
+    assert "walking.speed_kmh" in set(table["key"])
+    assert cfg.snap.max_dist_m == 2000.0
+
+
+def test_bad_config_names_every_key(tmp_path: Path) -> None:
+    text = DEFAULT_CONFIG.read_text()
+    text = text.replace("speed_kmh = 5.0", "speed_kmh = -5.0")
+    text = text.replace("tanah = 20.0\n", "")
+    text = text.replace("max_ratio = 1.5", "max_ratio = 1.5\nbogus = 1")
+    bad = tmp_path / "network.toml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_network_config(bad)
+    msg = str(exc.value)
+    assert str(bad) in msg
+    assert "walking.speed_kmh" in msg
+    assert "surface.cap_kmh" in msg and "tanah" in msg
+    assert "options.bogus" in msg
+
+
+# --- travel minutes ------------------------------------------------------------------
+
+
+def test_edge_minutes_follow_the_speed_table() -> None:
+    km = [(0, 0), (1000, 0)]
+    rows = [
+        {"u": 1, "v": 2, "line": km},  # primary aspal baik: 60 km/h -> 1 min
+        {"u": 1, "v": 2, "line": km, "surface": "dirt"},  # tanah cap 15 -> 4 min
+        {"u": 1, "v": 2, "line": km, "surface": "gravel"},  # kerikil cap 30 -> 2 min
+        {"u": 1, "v": 2, "line": km, "condition": "rusak_berat"},  # cap 6 -> 10 min
+        {"u": 1, "v": 2, "line": km, "condition": "rusak_ringan", "surface": "dirt"},  # 15 -> 4
+        {"u": 1, "v": 2, "line": km, "highway": "residential", "surface": None},  # 30 -> 2
+        {"u": 1, "v": 2, "line": km, "highway": "footway"},  # walking 6 -> 10 min
+        {"u": 1, "v": 2, "line": km, "highway": "weird_class"},  # default 12 -> 5 min
+        {"u": 1, "v": 2, "line": km, "maxspeed": "20"},  # maxspeed 20 -> 3 min
+        {"u": 1, "v": 2, "line": km, "maxspeed": "10 mph"},  # 16.09344 km/h
+        {"u": 1, "v": 2, "line": km, "maxspeed": "none"},  # not numeric: ignored -> 1 min
+        {"u": 1, "v": 2, "line": km, "oneway": True},  # 1 min forward, no way back
+        {"u": 1, "v": 2, "line": [(0, 0), (2000, 0)], "mode": "water"},  # 4 + 10 boarding
+        {"u": 1, "v": 2, "line": [(0, 0), (10000, 0)], "mode": "air"},  # 2 + 30 + 10
+    ]
+    fwd, bwd = edge_minutes(roads_frame(rows), small_config())
+    expected = [1, 4, 2, 10, 4, 2, 10, 5, 3, 60 / 16.09344, 1, 1, 14, 42]
+    np.testing.assert_allclose(fwd, expected, rtol=1e-12)
+    exp_bwd = np.array(expected, dtype=float)
+    exp_bwd[11] = np.inf
+    np.testing.assert_allclose(bwd, exp_bwd, rtol=1e-12)
+
+
+def test_edge_minutes_maxspeed_can_be_switched_off() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)], "maxspeed": "20"}]
+    fwd, _ = edge_minutes(roads_frame(rows), small_config(road__use_maxspeed=False))
+    assert fwd[0] == pytest.approx(1.0)
+
+
+def test_edge_minutes_reject_unknown_mode_and_bad_length() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)], "mode": "rail"},
+            {"u": 2, "v": 3, "line": [(0, 0), (1000, 0)], "length_m": -5.0}]
+    with pytest.raises(NetworkError) as exc:
+        edge_minutes(roads_frame(rows), small_config())
+    assert "rail" in str(exc.value) and "length_m" in str(exc.value)
+
+
+def test_empty_roads_are_a_network_error() -> None:
+    with pytest.raises(NetworkError):
+        build_network(roads_frame([]), small_config(), UTM)
+
+
+# --- graph ---------------------------------------------------------------------------
+
+
+def test_graph_respects_oneway_and_keeps_the_fastest_parallel_link() -> None:
+    rows = [
+        {"u": 10, "v": 20, "line": [(0, 0), (1000, 0)], "oneway": True},  # 1 min, 10->20 only
+        {"u": 20, "v": 30, "line": [(1000, 0), (1000, 1000)]},  # 1 min both ways
+        {"u": 30, "v": 10, "line": [(1000, 1000), (0, 0)], "length_m": 3000.0},  # 3 min
+        # parallel to 20-30: slower (tanah, 4 min) -> the csr keeps 1 min
+        {"u": 20, "v": 30, "line": [(1000, 0), (1100, 500), (1000, 1000)], "length_m": 1000.0,
+         "surface": "dirt"},
+    ]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    assert list(net.node_ids) == [10, 20, 30]
+    g = net.graph().toarray()
+    a, b, c = 0, 1, 2
+    assert g[a, b] == pytest.approx(1.0)
+    assert g[b, a] == 0  # no arc against the oneway
+    assert g[b, c] == pytest.approx(1.0) and g[c, b] == pytest.approx(1.0)
+    assert g[c, a] == pytest.approx(3.0) and g[a, c] == pytest.approx(3.0)
+    np.testing.assert_allclose(net.node_xy[a], [3.0, 36.1], atol=0.1)  # back in lon/lat
+
+
+def test_missing_lengths_are_measured_in_the_metric_crs() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (600, 800)], "length_m": np.nan}]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    assert net.minutes_fwd[0] == pytest.approx(1.0)  # 1000 m at 60 km/h
+
+
+# --- snapping ------------------------------------------------------------------------
+
+
+def test_snap_to_the_middle_of_an_edge_not_a_node() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)]},
+            {"u": 2, "v": 3, "line": [(1000, 0), (1000, 1000)]}]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    s = snap_points(net, points([(500, 100), (1000, 1300), (400, -600), (1010, 250)]), 500.0)
+    np.testing.assert_array_equal(s.edge, [0, 1, 0, 1])
+    np.testing.assert_allclose(s.fraction, [0.5, 1.0, 0.4, 0.25])
+    np.testing.assert_allclose(s.distance_m, [100.0, 300.0, 600.0, 10.0])
+    np.testing.assert_array_equal(s.connected, [True, True, False, True])
+    np.testing.assert_allclose(s.x - X0, [500, 1000, 400, 1000])
+    np.testing.assert_allclose(s.y - Y0, [0, 1000, 0, 250])
+    ll = s.points()
+    assert ll.crs.to_epsg() == 4326 and len(ll) == 4
+
+
+def test_water_and_air_links_take_snaps_only_at_their_ends() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (4000, 0)], "mode": "water"},
+            {"u": 2, "v": 3, "line": [(4000, 0), (4000, 1000)]}]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    # beside the middle of the water link: the nearest end is u (0, 0) at ~1000 m ...
+    # ... but the road is nearer, so that wins
+    s = snap_points(net, points([(1000, 100), (3000, 100), (-50, 0)]), 5000.0)
+    np.testing.assert_array_equal(s.edge, [0, 1, 0])
+    np.testing.assert_allclose(s.fraction, [0.0, 0.1, 0.0])
+    np.testing.assert_allclose(s.distance_m, [np.hypot(1000, 100), np.hypot(1000, 0), 50.0])
+
+
+def test_features_without_geometry_are_not_connected() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)]}]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    pts = gpd.GeoSeries([Point(xy(10, 10)), None], crs=UTM)
+    s = snap_points(net, pts, 500.0)
+    assert s.connected.tolist() == [True, False]
+    assert s.edge[1] == -1 and np.isnan(s.distance_m[1])
+
+
+def test_access_graph_splits_an_edge_at_two_snaps_with_proportional_costs() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)], "surface": "dirt"},  # 4 min
+            {"u": 2, "v": 3, "line": [(1000, 0), (2000, 0)], "oneway": True}]  # 1 min
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    feats = {"a": points([(750, 40), (1500, -20)]), "b": points([(250, -30), (5000, 0)])}
+    g = build_access_graph(net, feats, 500.0, 6.0)
+    assert g.n_nodes == 3 + 2 * 3  # 3 nodes, 3 connected features: snap point + feature
+    assert g.nodes("b")[1] == -1
+    from scipy.sparse.csgraph import dijkstra
+
+    d = dijkstra(g.csr())
+    a0, a1 = g.nodes("a")
+    b0 = g.nodes("b")[0]
+    # b0 -> a0: walk 0.3 + (0.75-0.25)*4 + walk 0.4
+    assert d[b0, a0] == pytest.approx(0.3 + 2.0 + 0.4)
+    assert d[a0, b0] == pytest.approx(0.4 + 2.0 + 0.3)
+    # a0 -> a1: 0.4 + 0.25*4 + 0.5*1 + 0.2; back against the oneway: impossible
+    assert d[a0, a1] == pytest.approx(0.4 + 1.0 + 0.5 + 0.2)
+    assert np.isinf(d[a1, a0])
+    # each arc knows its road row; re-costing row 0 changes only the split pieces of it
+    fwd = net.minutes_fwd.copy()
+    bwd = net.minutes_bwd.copy()
+    fwd[0] = bwd[0] = 1.0
+    d2 = dijkstra(g.csr(fwd, bwd))
+    assert d2[b0, a0] == pytest.approx(0.3 + 0.5 + 0.4)
+    assert d2[a0, a1] == pytest.approx(0.4 + 0.25 + 0.5 + 0.2)
+    arcs = g.arcs_of_rows(np.array([0]))
+    assert set(g.arc_row[arcs]) == {0}
+    assert len(arcs) == 6  # three pieces, both directions
+    np.testing.assert_allclose(sorted(g.arc_share[arcs]), [0.25, 0.25, 0.25, 0.25, 0.5, 0.5])
+
+
+# --- snapping on real data: brute force ------------------------------------------------
+
+
+def brute_nearest(pts: np.ndarray, lines: np.ndarray,
+                  ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest distance and point from every point to every segment, in numpy chunks.
+
+    Segments come from every vertex pair of ``lines``; ``ends`` are extra points (the ends
+    of water and air links).
+    """
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    same = idx[1:] == idx[:-1]
+    a = coords[:-1][same]
+    b = coords[1:][same]
+    if len(ends):
+        a = np.vstack([a, ends])
+        b = np.vstack([b, ends])
+    ab = b - a
+    ab2 = np.maximum((ab**2).sum(axis=1), 1e-300)
+    best_d = np.full(len(pts), np.inf)
+    best_p = np.zeros((len(pts), 2))
+    step = 16
+    for lo in range(0, len(pts), step):
+        p = pts[lo: lo + step]
+        ap = p[:, None, :] - a[None]  # (P, S, 2)
+        t = np.clip(np.einsum("psk,sk->ps", ap, ab) / ab2, 0.0, 1.0)
+        r = ap - t[..., None] * ab[None]  # point minus its projection
+        d2 = np.einsum("psk,psk->ps", r, r)
+        j = d2.argmin(axis=1)
+        rows = np.arange(len(p))
+        best_d[lo: lo + step] = np.sqrt(d2[rows, j])
+        best_p[lo: lo + step] = a[j] + t[rows, j, None] * ab[j]
+    return best_d, best_p
+
+
+@pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
+def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
+                                                  request: pytest.FixtureRequest) -> None:
+    ws = Workspace(request.getfixturevalue(ws_name))
+    cfg = load_network_config()
+    net = load_network(ws, cfg)
+    pois = ws.read("pois")
+    umkm = ws.read("umkm")
+    kampung = populated_places(ws.read("admin_areas") if ws.has("admin_areas") else None, pois)
+    fac, _ = facility_points(pois, umkm, cfg)
+    feats = pd.concat([ws.read("destinations").geometry, umkm.geometry,
+                       ws.read("gateways").geometry, kampung.geometry.to_crs(4326), fac],
+                      ignore_index=True)
+    feats = gpd.GeoSeries(feats, crs=4326)
+    assert len(feats) > 500
+    s = snap_points(net, feats, cfg.snap.max_dist_m)
+    pts = shapely.get_coordinates(feats.to_crs(net.metric_crs).to_numpy())
+    road = net.mode == "road"
+    other = net.geometry_m[~road]
+    ends = np.vstack([shapely.get_coordinates(shapely.get_point(other, 0)),
+                      shapely.get_coordinates(shapely.get_point(other, -1))]) \
+        if len(other) else np.empty((0, 2))
+    d_ref, p_ref = brute_nearest(pts, net.geometry_m[road], ends)
+    # the same minimal distance for every feature
+    np.testing.assert_allclose(s.distance_m, d_ref, rtol=1e-9, atol=1e-6)
+    # our snap point lies on the edge we report, at the reported fraction ...
+    ours = shapely.points(s.x, s.y)
+    on_edge = shapely.distance(ours, net.geometry_m[s.edge])
+    assert np.all(on_edge < 1e-6)
+    at_frac = shapely.line_interpolate_point(net.geometry_m[s.edge], s.fraction,
+                                             normalized=True)
+    assert np.all(shapely.distance(ours, at_frac) < 1e-6)
+    # ... and at the reported distance from the feature (so it is a nearest point)
+    np.testing.assert_allclose(shapely.distance(ours, shapely.points(pts)), s.distance_m,
+                               rtol=1e-9, atol=1e-6)
+    # where the nearest point is unique, it is the brute-force one
+    same = np.hypot(*(np.column_stack([s.x, s.y]) - p_ref).T) < 1e-5
+    assert same.mean() > 0.99
+    assert (s.connected == (d_ref <= cfg.snap.max_dist_m)).all()
