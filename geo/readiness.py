@@ -312,6 +312,10 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=df.index, dtype=float)
 
 
+def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(_column(df, name), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _bool_or_na(s: pd.Series) -> np.ndarray:
     """Reach flags as float 1/0/NaN from bools, 0/1 or yes/no words."""
     keys = [sc.category_key(v) for v in s.to_numpy(dtype=object)]
@@ -324,13 +328,15 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
 
     - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
-    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty when the
-      route has no road km (reached by boat or air only) or is unknown;
+    - ``route_paved_share``: ``route_paved_km / route_road_km`` (paved surface, any
+      condition), empty when the route has no road km (reached by boat or air only);
+    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty as above
+      and also when no road km of the route has a PU condition (neither good nor damaged);
+    - ``route_condition_gap``: "X km jalan rusak di rute", or when nothing is known to be
+      damaged "Y km aspal belum disurvei kondisinya di rute" (paved km not known to be in
+      good condition), else empty;
     - ``moda_utama``: best option reaching the site (darat > perairan > udara > tidak_ada)
       from ``reach_road``/``reach_water``/``reach_air``; empty when none of them is known;
-    - ``route_surface_gap``: text naming the road km of the route that is not paved in good
-      condition: "X km jalan tidak beraspal" (``route_unpaved_km``) and "Y km aspal
-      rusak/belum disurvei" (the remaining km not counted as paved-good);
     - ``umkm_30min_note``: " (tidak ada penginapan)" when no lodging UMKM lies within 30 min;
     - ``access_gateway_label``: ``access_gateway_iata`` when given, else ``access_gateway``.
     Existing derived columns are kept where they hold a value.
@@ -350,22 +356,30 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         have = pd.to_numeric(_column(df, "jumlah_fasilitas"), errors="coerce").to_numpy(float)
         df["jumlah_fasilitas"] = np.where(np.isnan(have), counted, have)
 
-    if "route_paved_good_km" in df.columns and "route_road_km" in df.columns:
-        good = pd.to_numeric(df["route_paved_good_km"], errors="coerce").to_numpy(float)
-        road = pd.to_numeric(df["route_road_km"], errors="coerce").to_numpy(float)
-        share = np.full(n, np.nan)
-        np.divide(good, road, out=share, where=road > 0)
-        df["route_paved_good_share"] = np.clip(share, 0.0, 1.0)
-        unpaved = pd.to_numeric(_column(df, "route_unpaved_km"), errors="coerce").to_numpy(float)
-        unpaved = np.where(np.isnan(unpaved), 0.0, unpaved)
-        rest = road - good - unpaved
-        df["route_surface_gap"] = [
-            ", ".join(
-                ([f"{u:.1f} km jalan tidak beraspal"] if u >= 0.05 else [])
-                + ([f"{r:.1f} km aspal rusak/belum disurvei"] if r >= 0.05 else [])
-            ) or f"{max(b_ - g, 0.0):.1f} km jalan belum mantap"
-            for u, r, b_, g in zip(unpaved, rest, road, good, strict=True)
-        ]
+    if "route_road_km" in df.columns:
+        road = _numeric(df, "route_road_km")
+        good = _numeric(df, "route_paved_good_km")
+        paved = _numeric(df, "route_paved_km")
+        damaged = _numeric(df, "route_damaged_km")
+        with np.errstate(invalid="ignore"):
+            share = np.full(n, np.nan)
+            np.divide(paved, road, out=share, where=road > 0)
+            df["route_paved_share"] = np.clip(share, 0.0, 1.0)
+            share = np.full(n, np.nan)
+            np.divide(good, road, out=share, where=road > 0)
+            # No PU condition anywhere on the route (neither good nor damaged km): the
+            # condition share is unknown, not zero (OSM rarely states a condition).
+            no_condition = ~(np.nan_to_num(good) + np.nan_to_num(damaged) > 0)
+        df["route_paved_good_share"] = np.where(no_condition, np.nan, np.clip(share, 0.0, 1.0))
+        texts = []
+        for d, p_, g in zip(damaged, paved, good, strict=True):
+            if d >= 0.05:
+                texts.append(f"{d:.1f} km jalan rusak di rute")
+            elif p_ - g >= 0.05:
+                texts.append(f"{p_ - g:.1f} km aspal belum disurvei kondisinya di rute")
+            else:
+                texts.append("")
+        df["route_condition_gap"] = texts
 
     reach = [c for c in ("reach_road", "reach_water", "reach_air") if c in df.columns]
     if reach and "moda_utama" not in df.columns:
@@ -555,7 +569,9 @@ def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
                 if not np.isnan(ind.scores[i]) and ind.scores[i] < 100.0
             ]
             gaps.sort(key=lambda t: (-t[0], t[1]))
-            texts = [_gap_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps[:cap]]
+            rendered = [_gap_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps]
+            # A template may render empty when another indicator already names the gap.
+            texts = [t for t in rendered if t.strip()][:cap] or [gaps[0][2].spec.label]
             parts.append(f"{config.dimensions[name].short}: {', '.join(texts)}")
         for j, name in enumerate(core.names):
             if np.isnan(core.dim_scores[i, j]) and core.weights[j] > 0:

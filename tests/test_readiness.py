@@ -137,6 +137,7 @@ def test_default_route_share_and_transport_derivations():
         {"reach_road": False, "reach_water": False, "reach_air": False},
     ])
     out = score_frame(df, cfg, ranks=False)
+    # no route_damaged_km / route_paved_km columns: 16 good km are the only condition data
     share = out["ind_pu_jalan_mantap"].to_numpy()
     assert share[0] == pytest.approx(100 * 16 / 30)
     assert np.isnan(share[1:]).all()
@@ -144,6 +145,32 @@ def test_default_route_share_and_transport_derivations():
     # the scheduled-service indicator is absent from the data: left out, not unknown
     assert "ind_perhubungan_layanan" not in out.columns
     assert out["score_perhubungan"].tolist() == [100.0, 60.0, 40.0, 0.0]
+
+
+def test_route_condition_unknown_is_not_zero_and_damage_is_named():
+    cfg = load_readiness_config(DEFAULT_TOML)
+    base = {"access_minutes": 30.0, "access_gateway": "G", "last_mile_m": 0.0}
+    df = frame([
+        # all 20 km asphalt, no PU condition anywhere (typical OSM): condition unknown
+        {**base, "route_road_km": 20.0, "route_paved_km": 20.0, "route_paved_good_km": 0.0,
+         "route_unpaved_km": 0.0, "route_damaged_km": 0.0},
+        # 10 km asphalt of which 4 good, 3 km damaged, 10 km unpaved
+        {**base, "route_road_km": 20.0, "route_paved_km": 10.0, "route_paved_good_km": 4.0,
+         "route_unpaved_km": 10.0, "route_damaged_km": 3.0},
+        # boat only: no road km, both shares unknown
+        {**base, "route_road_km": 0.0, "route_paved_km": 0.0, "route_paved_good_km": 0.0,
+         "route_unpaved_km": 0.0, "route_damaged_km": 0.0},
+    ])
+    out = score_frame(df, cfg, ranks=False)
+    assert out.loc[0, "ind_pu_jalan_aspal"] == 100.0
+    assert np.isnan(out.loc[0, "ind_pu_jalan_mantap"])
+    assert out.loc[0, "score_pu"] == 100.0  # the unknown condition is skipped, not zero
+    assert out.loc[1, "ind_pu_jalan_aspal"] == pytest.approx(50.0)
+    assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(20.0)
+    pu = next(a for a in out.loc[1, "actions"].split("; ") if a.startswith("PU:"))
+    # lost points: mantap 0.5*80 = 40 before aspal 0.5*50 = 25
+    assert pu == "PU: 3.0 km jalan rusak di rute, 10.0 km jalan tidak beraspal di rute"
+    assert np.isnan(out.loc[2, "ind_pu_jalan_aspal"]) and np.isnan(out.loc[2, "ind_pu_jalan_mantap"])
 
 
 def test_facilities_counted_from_text_when_number_missing():
@@ -347,8 +374,8 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
         "daya_tarik": 5, "jumlah_fasilitas": 6, "pengunjung_tahun": 20000, "pengelola": "pokdarwis",
         "nearest_lodging_min": 10.0,
         "access_minutes": 52.0, "access_gateway": "WABP", "access_gateway_iata": "TIM",
-        "route_road_km": 20.0, "route_paved_good_km": 6.0, "route_unpaved_km": 14.0,
-        "last_mile_m": 50.0,
+        "route_road_km": 20.0, "route_paved_km": 6.0, "route_paved_good_km": 6.0,
+        "route_unpaved_km": 14.0, "route_damaged_km": 0.0, "last_mile_m": 50.0,
         "umkm_15min": 1, "umkm_30min": 2, "umkm_types_30min": 1, "umkm_30min_penginapan": 0,
         "promosi_portal": False, "promosi_medsos": True, "papan_petunjuk": True, "sinyal": "none",
         "reach_road": False, "reach_water": False, "reach_air": True,
@@ -368,9 +395,9 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
     dim_of = {"PU": "pu", "UMKM": "umkm", "Kominfo": "kominfo", "Perhubungan": "perhubungan"}
     gains = [out.loc[0, f"gain_{dim_of[a.split(':')[0]]}"] for a in actions]
     assert gains == sorted(gains, reverse=True)
-    # hand-worked PU: waktu (240-52)/210*100 = 89.52; share 6/20 = 30; last mile 100;
-    # weights 1, 1, 0.5 -> (89.524 + 30 + 50) / 2.5
-    assert out.loc[0, "score_pu"] == pytest.approx((188 / 210 * 100 + 30 + 50) / 2.5)
+    # hand-worked PU: waktu (240-52)/210*100 = 89.52 (w 1); paved 6/20 = 30 (w 0.5);
+    # paved-good 6/20 = 30 (w 0.5); last mile 100 (w 0.5)
+    assert out.loc[0, "score_pu"] == pytest.approx((188 / 210 * 100 + 15 + 15 + 50) / 2.5)
 
 
 def test_unreachable_destination_scores_zero_access_with_its_reason():
