@@ -47,7 +47,7 @@ from . import schema
 from ._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
 from ._progress import SILENT, Reporter
 from .exceptions import InputError, Problem, WorkspaceError
-from .roads import authority_class, condition_class, surface_class
+from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
 from .workspace import Source, Workspace
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
@@ -87,7 +87,6 @@ CONDITION_ALIASES = ("kondisi", "condition", "kondisi_jalan", "kondisi_ruas")
 SURFACE_ALIASES = ("permukaan", "surface", "jenis_permukaan", "perkerasan",
                    "jenis_perkerasan", "tipe_perkerasan", "tipe_permukaan")
 AUTHORITY_ALIASES = ("kewenangan", "authority", "status", "status_jalan", "status_ruas")
-ROAD_REF_ALIASES = ("nama_ruas", "ruas", "no_ruas", "kode_ruas", "nama", "name", "id")
 
 ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
     "fasilitas": ("fasilitas", "facilities", "sarana", "sarana_prasarana"),
@@ -254,13 +253,14 @@ gateway_kind = _mapper(_GATE)
 gateway_kind.__doc__ = "Map gateway words to schema.GATEWAY_KINDS (else None)."
 
 
+_PU_SURFACE = {**{_word(k): v for k, v in SURFACE_MAP.items()}, **PU_SURFACE_EXTRA}
+
+
 def pu_surface(words: pd.Series) -> pd.Series:
     """PU surface words -> ``aspal/beton/paving/kerikil/tanah``; unrecognised -> NA."""
     cls = surface_class(words).where(lambda s: s != "unknown")
-    extra = words.astype("string").map(lambda v: None if pd.isna(v) else _word(str(v)))
-    extra = extra.map(lambda v: None if v is None else PU_SURFACE_EXTRA.get(v) or classify(
-        v, {**{k: k for k in schema.SURFACE_CLASSES if k != "unknown"}, **PU_SURFACE_EXTRA})
-    )
+    extra = words.astype(object).map(
+        lambda v: None if is_blank(v) else classify(str(v), _PU_SURFACE))
     return cls.fillna(extra)
 
 
@@ -516,11 +516,14 @@ def _row_geometries(
 def _check_location(
     table: Table, geoms: np.ndarray, fields: list[str | None], region: _Region,
     problems: _Problems,
-) -> None:
-    """Impossible coordinates (wrong CRS) and points outside the workspace boundary."""
+) -> np.ndarray:
+    """Impossible coordinates (wrong CRS) and points outside the workspace boundary.
+
+    Returns a mask of the rows reported."""
+    flagged = np.zeros(len(geoms), dtype=bool)
     has = np.array([g is not None for g in geoms], dtype=bool)
     if not has.any():
-        return
+        return flagged
     idx = np.flatnonzero(has)
     garr = np.asarray(list(geoms[idx]), dtype=object)
     b = shapely.bounds(garr)
@@ -538,16 +541,17 @@ def _check_location(
         problems.add(f"koordinat mustahil (impossible coordinates) x={cx[k]:.6g}, "
                      f"y={cy[k]:.6g}{declared}: {hint}; use decimal degrees (EPSG:4326)",
                      int(table.lines[i]), fields[i])
+        flagged[i] = True
     if boundary is None:
-        return
+        return flagged
     ok = ~impossible
     if not ok.any():
-        return
+        return flagged
     inside = np.zeros(len(idx), dtype=bool)
     inside[ok] = shapely.intersects(boundary, garr[ok])
     out = ok & ~inside
     if not out.any():
-        return
+        return flagged
     metric = region.metric()
     bm = gpd.GeoSeries([boundary], crs=schema.WGS84).to_crs(metric).iloc[0]
     dist = gpd.GeoSeries(garr[out], crs=schema.WGS84).to_crs(metric).distance(bm).to_numpy()
@@ -565,6 +569,8 @@ def _check_location(
         problems.add(f"di luar batas wilayah (outside the workspace boundary) by "
                      f"{d / 1000:.1f} km, at {cx[k]:.5f}, {cy[k]:.5f}{declared}{hint}",
                      int(table.lines[i]), fields[i])
+        flagged[i] = True
+    return flagged
 
 
 # --- attribute parsing ---------------------------------------------------------------------
@@ -907,7 +913,8 @@ class RoadSurvey:
     condition: list[str | None]
     surface: list[str | None]
     authority: list[str | None]
-    label: list[str] = field(default_factory=list)
+    way_field: str = "osm_way_id"
+    geometry_field: list[str | None] = field(default_factory=list)
 
 
 _WAY_RE = re.compile(r"^(?:https?://\S*openstreetmap\.org/)?(?:way/?|w)?\s*(\d+)$", re.IGNORECASE)
@@ -929,7 +936,8 @@ def _way_key(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
 
 
-def _read_survey(table: Table, region: _Region) -> RoadSurvey:
+def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
+    """Validate survey rows; rows whose location is bad are left out of the join."""
     problems = _Problems(table)
     n = len(table)
     if n == 0:
@@ -941,7 +949,6 @@ def _read_survey(table: Table, region: _Region) -> RoadSurvey:
     surf_col = table.column(SURFACE_ALIASES, exclude=used)
     auth_col = table.column(AUTHORITY_ALIASES, exclude=used)
     used.update(c for c in (cond_col, surf_col, auth_col) if c)
-    ref_col = table.column(ROAD_REF_ALIASES, exclude=used)
     if not (cond_col or surf_col or auth_col):
         _missing_column(problems, table, "kondisi/permukaan/kewenangan",
                         (*CONDITION_ALIASES[:2], *SURFACE_ALIASES[:2], *AUTHORITY_ALIASES[:2]))
@@ -1005,11 +1012,11 @@ def _read_survey(table: Table, region: _Region) -> RoadSurvey:
             problems.add("baris tanpa osm_way_id dan tanpa geometri garis (no osm_way_id "
                          "and no line geometry)", int(table.lines[i]),
                          table.headers[way_col] if way_col else "geometry")
-    _check_location(table, geoms, fields, region, problems)
-    problems.raise_if_any()
-    labels = [text(v) or f"baris {int(table.lines[i])}"
-              for i, v in enumerate(frame[ref_col] if ref_col else [None] * n)]
-    return RoadSurvey(table.lines.copy(), ways, geoms, cond, surf, auth, labels)
+    geoms[_check_location(table, geoms, fields, region, problems)] = None
+    survey = RoadSurvey(table.lines.copy(), ways, geoms, cond, surf, auth,
+                        way_field=table.headers[way_col] if way_col else "osm_way_id",
+                        geometry_field=fields)
+    return survey, problems
 
 
 def match_survey(
@@ -1135,25 +1142,26 @@ def import_road_conditions(
     region = _Region(ws)
     reporter.step(f"membaca survei PU (reading PU survey) {path}")
     table = read_table(path, prefer_layers=("road_conditions", "kondisi_jalan", "survey"))
-    survey = _read_survey(table, region)
+    survey, problems = _read_survey(table, region)
     roads = ws.read("roads")
     metric = region.metric()
     reporter.step(f"mencocokkan {len(table)} baris dengan jalan (matching rows to roads)")
     edge, row, counts = match_survey(roads, survey, metric, tolerance_m=tolerance_m)
-    missing = np.flatnonzero(counts == 0)
-    if len(missing):
-        problems = _Problems(table)
-        near = _nearest_hints(roads, survey, missing, metric)
-        for r in missing.tolist():
-            line = int(survey.lines[r])
-            if survey.way[r] is not None:
-                problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
-                             "this way id)", line, "osm_way_id")
-            else:
-                hint = f"; nearest road edge {near[r]:.0f} m away" if r in near else ""
-                problems.add(f"garis survei tidak cocok dengan jalan mana pun (matches no road "
-                             f"within {tolerance_m:.0f} m){hint}", line, "geometry")
-        problems.raise_if_any()
+    located = np.array([w is not None or g is not None
+                        for w, g in zip(survey.way, survey.geometry, strict=True)], dtype=bool)
+    missing = np.flatnonzero(located & (counts == 0))
+    near = _nearest_hints(roads, survey, missing.tolist(), metric)
+    for r in missing.tolist():  # per survey row, to name each bad line
+        line = int(survey.lines[r])
+        if survey.way[r] is not None:
+            problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
+                         "this way id)", line, survey.way_field)
+        else:
+            hint = f"; nearest road edge {near[r]:.0f} m away" if r in near else ""
+            problems.add(f"garis survei tidak cocok dengan jalan mana pun (matches no road "
+                         f"within {tolerance_m:.0f} m){hint}", line,
+                         survey.geometry_field[r] or "geometry")
+    problems.raise_if_any()
     updated, set_counts = apply_survey(roads, survey, edge, row)
     by_way = sum(1 for w in survey.way if w is not None)
     details = (
