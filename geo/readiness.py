@@ -324,14 +324,63 @@ def _bool_or_na(s: pd.Series) -> np.ndarray:
     )
 
 
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole clipped to 0..1; NaN where whole is ~0 or unknown."""
+    out = np.full(part.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        np.divide(part, whole, out=out, where=whole > 1e-6)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _route_columns(df: pd.DataFrame) -> None:
+    """Surface and condition shares of the route and their gap texts (see derive_inputs)."""
+    n = len(df)
+    road = _numeric(df, "route_road_km")
+    good = _numeric(df, "route_paved_good_km")
+    paved = _numeric(df, "route_paved_km")
+    damaged = _numeric(df, "route_damaged_km")
+    unpaved = _numeric(df, "route_unpaved_km")
+    # Optional engine columns separating "no data" from "bad": when given, unknown km are
+    # left out of the denominators instead of counting against the route.
+    has_us = "route_unknown_surface_km" in df.columns
+    has_uc = "route_unknown_condition_km" in df.columns
+    unk_s = np.nan_to_num(_numeric(df, "route_unknown_surface_km")) if has_us else np.zeros(n)
+    unk_c = np.nan_to_num(_numeric(df, "route_unknown_condition_km")) if has_uc else np.zeros(n)
+    df["route_paved_share"] = _share(paved, road - unk_s)
+    if has_uc:
+        df["route_paved_good_share"] = _share(good, road - unk_c)
+    else:
+        # No PU condition anywhere on the route (neither good nor damaged km): the
+        # condition share is unknown, not zero (OSM rarely states a condition).
+        no_condition = ~(np.nan_to_num(good) + np.nan_to_num(damaged) > 0)
+        df["route_paved_good_share"] = np.where(no_condition, np.nan, _share(good, road))
+    bare = np.nan_to_num(unpaved) - unk_s
+    what = "jalan tanah/kerikil" if has_us else "jalan tak beraspal/tanpa data permukaan"
+    df["route_unpaved_gap"] = [f"{u:.1f} km {what} di rute" if u >= 0.05 else "" for u in bare]
+    texts = []
+    for d, p_, g in zip(damaged, paved, good, strict=True):
+        if d >= 0.05:
+            texts.append(f"{d:.1f} km jalan rusak di rute")
+        elif p_ - g >= 0.05:
+            texts.append(f"{p_ - g:.1f} km aspal belum disurvei kondisinya di rute")
+        else:
+            texts.append("")
+    df["route_condition_gap"] = texts
+
+
 def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
 
     - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
     - ``route_paved_share``: ``route_paved_km / route_road_km`` (paved surface, any
       condition), empty when the route has no road km (reached by boat or air only);
-    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty as above
-      and also when no road km of the route has a PU condition (neither good nor damaged);
+      with ``route_unknown_surface_km`` the denominator leaves the unknown km out;
+    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty as above;
+      with ``route_unknown_condition_km`` the denominator leaves those km out, without it
+      the share is empty when no road km of the route has a PU condition (neither good
+      nor damaged);
+    - ``route_unpaved_gap``: "X km jalan tak beraspal/tanpa data permukaan di rute" (or
+      "jalan tanah/kerikil" when unknown surfaces are given apart), empty below 0.05 km;
     - ``route_condition_gap``: "X km jalan rusak di rute", or when nothing is known to be
       damaged "Y km aspal belum disurvei kondisinya di rute" (paved km not known to be in
       good condition), else empty;
@@ -357,29 +406,7 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         df["jumlah_fasilitas"] = np.where(np.isnan(have), counted, have)
 
     if "route_road_km" in df.columns:
-        road = _numeric(df, "route_road_km")
-        good = _numeric(df, "route_paved_good_km")
-        paved = _numeric(df, "route_paved_km")
-        damaged = _numeric(df, "route_damaged_km")
-        with np.errstate(invalid="ignore"):
-            share = np.full(n, np.nan)
-            np.divide(paved, road, out=share, where=road > 0)
-            df["route_paved_share"] = np.clip(share, 0.0, 1.0)
-            share = np.full(n, np.nan)
-            np.divide(good, road, out=share, where=road > 0)
-            # No PU condition anywhere on the route (neither good nor damaged km): the
-            # condition share is unknown, not zero (OSM rarely states a condition).
-            no_condition = ~(np.nan_to_num(good) + np.nan_to_num(damaged) > 0)
-        df["route_paved_good_share"] = np.where(no_condition, np.nan, np.clip(share, 0.0, 1.0))
-        texts = []
-        for d, p_, g in zip(damaged, paved, good, strict=True):
-            if d >= 0.05:
-                texts.append(f"{d:.1f} km jalan rusak di rute")
-            elif p_ - g >= 0.05:
-                texts.append(f"{p_ - g:.1f} km aspal belum disurvei kondisinya di rute")
-            else:
-                texts.append("")
-        df["route_condition_gap"] = texts
+        _route_columns(df)
 
     reach = [c for c in ("reach_road", "reach_water", "reach_air") if c in df.columns]
     if reach and "moda_utama" not in df.columns:

@@ -169,8 +169,31 @@ def test_route_condition_unknown_is_not_zero_and_damage_is_named():
     assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(20.0)
     pu = next(a for a in out.loc[1, "actions"].split("; ") if a.startswith("PU:"))
     # lost points: mantap 0.5*80 = 40 before aspal 0.5*50 = 25
-    assert pu == "PU: 3.0 km jalan rusak di rute, 10.0 km jalan tidak beraspal di rute"
+    assert pu == ("PU: 3.0 km jalan rusak di rute, "
+                  "10.0 km jalan tak beraspal/tanpa data permukaan di rute")
     assert np.isnan(out.loc[2, "ind_pu_jalan_aspal"]) and np.isnan(out.loc[2, "ind_pu_jalan_mantap"])
+
+
+def test_route_km_without_data_leave_the_shares_when_the_engine_separates_them():
+    cfg = load_readiness_config(DEFAULT_TOML)
+    df = frame([
+        # 20 road km: 8 paved (5 of them good), 12 without surface data, 15 without condition
+        {"access_minutes": 30.0, "access_gateway": "G", "last_mile_m": 0.0,
+         "route_road_km": 20.0, "route_paved_km": 8.0, "route_paved_good_km": 5.0,
+         "route_unpaved_km": 12.0, "route_damaged_km": 0.0,
+         "route_unknown_surface_km": 12.0, "route_unknown_condition_km": 15.0},
+        # 20 road km: 10 paved, 6 gravel, 4 unknown surface; 10 good, 2 damaged, 8 unknown
+        {"access_minutes": 30.0, "access_gateway": "G", "last_mile_m": 0.0,
+         "route_road_km": 20.0, "route_paved_km": 10.0, "route_paved_good_km": 10.0,
+         "route_unpaved_km": 10.0, "route_damaged_km": 2.0,
+         "route_unknown_surface_km": 4.0, "route_unknown_condition_km": 8.0},
+    ])
+    out = score_frame(df, cfg, ranks=False)
+    assert out.loc[0, "ind_pu_jalan_aspal"] == pytest.approx(100.0)  # 8 / (20 - 12)
+    assert out.loc[0, "ind_pu_jalan_mantap"] == pytest.approx(100.0)  # 5 / (20 - 15)
+    assert out.loc[1, "ind_pu_jalan_aspal"] == pytest.approx(62.5)  # 10 / 16
+    assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(10 / 12 * 100)
+    assert "6.0 km jalan tanah/kerikil di rute" in out.loc[1, "actions"]
 
 
 def test_facilities_counted_from_text_when_number_missing():
@@ -376,6 +399,7 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
         "access_minutes": 52.0, "access_gateway": "WABP", "access_gateway_iata": "TIM",
         "route_road_km": 20.0, "route_paved_km": 6.0, "route_paved_good_km": 6.0,
         "route_unpaved_km": 14.0, "route_damaged_km": 0.0, "last_mile_m": 50.0,
+        "route_unknown_surface_km": 0.0, "route_unknown_condition_km": 0.0,
         "umkm_15min": 1, "umkm_30min": 2, "umkm_types_30min": 1, "umkm_30min_penginapan": 0,
         "promosi_portal": False, "promosi_medsos": True, "papan_petunjuk": True, "sinyal": "none",
         "reach_road": False, "reach_water": False, "reach_air": True,
@@ -384,7 +408,7 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
     actions = out.loc[0, "actions"].split("; ")
     by_agency = {a.split(":")[0]: a for a in actions}
     assert "Pariwisata" not in by_agency  # all at 100: nothing to do
-    assert by_agency["PU"] == "PU: 14.0 km jalan tidak beraspal di rute, 52 menit dari TIM"
+    assert by_agency["PU"] == "PU: 14.0 km jalan tanah/kerikil di rute, 52 menit dari TIM"
     assert by_agency["UMKM"].startswith(
         "UMKM: hanya 2 UMKM dalam 30 menit (tidak ada penginapan)"
     )
