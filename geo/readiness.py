@@ -386,6 +386,8 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
       good condition), else empty;
     - ``moda_utama``: best option reaching the site (darat > perairan > udara > tidak_ada)
       from ``reach_road``/``reach_water``/``reach_air``; empty when none of them is known;
+    - ``moda_akses``: the options other than road that reach the site, e.g. "perairan
+      (perahu) atau udara" (for the Perhubungan gap text);
     - ``umkm_30min_note``: " (tidak ada penginapan)" when no lodging UMKM lies within 30 min;
     - ``access_gateway_label``: ``access_gateway_iata`` when given, else ``access_gateway``.
     Existing derived columns are kept where they hold a value.
@@ -422,6 +424,13 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         moda[water == 1] = "perairan"
         moda[road == 1] = "darat"
         df["moda_utama"] = pd.Series(moda, index=df.index, dtype=object)
+        others = [
+            " atau ".join(
+                name for name, flag in (("perairan (perahu)", w), ("udara", a)) if flag == 1
+            )
+            for w, a in zip(water, air, strict=True)
+        ]
+        df["moda_akses"] = others
 
     if "umkm_30min_penginapan" in df.columns:
         lodging = pd.to_numeric(df["umkm_30min_penginapan"], errors="coerce").to_numpy(float)
@@ -564,7 +573,10 @@ def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool)
     template = spec.gap
     if isinstance(template, dict):
         key = sc.category_key(row.get(spec.column))
-        template = template.get(key or "", template.get("*", ""))
+        chosen = template.get(key or "", template.get("*"))
+        if chosen is not None:
+            return sc.render(chosen, row)  # may be "" on purpose: named by another gap
+        template = ""
     if not template:
         return f"{spec.label}: {sc.render('{v}', {'v': row.get(spec.column)})}"
     return sc.render(template, row)

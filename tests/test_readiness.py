@@ -145,6 +145,11 @@ def test_default_route_share_and_transport_derivations():
     # the scheduled-service indicator is absent from the data: left out, not unknown
     assert "ind_perhubungan_layanan" not in out.columns
     assert out["score_perhubungan"].tolist() == [100.0, 60.0, 40.0, 0.0]
+    both = score_frame(frame([{"reach_road": False, "reach_water": True, "reach_air": True}]),
+                       cfg, ranks=False)
+    assert both.loc[0, "ind_perhubungan_moda"] == 60.0  # the best option counts
+    assert ("Perhubungan: tanpa jalan darat, hanya lewat perairan (perahu) atau udara"
+            in both.loc[0, "actions"])
 
 
 def test_route_condition_unknown_is_not_zero_and_damage_is_named():
@@ -194,6 +199,16 @@ def test_route_km_without_data_leave_the_shares_when_the_engine_separates_them()
     assert out.loc[1, "ind_pu_jalan_aspal"] == pytest.approx(62.5)  # 10 / 16
     assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(10 / 12 * 100)
     assert "6.0 km jalan tanah/kerikil di rute" in out.loc[1, "actions"]
+
+
+def test_gap_texts_for_zero_counts_are_not_repeated():
+    cfg = load_readiness_config(DEFAULT_TOML)
+    df = frame([{"umkm_15min": 0, "umkm_30min": 0, "umkm_types_30min": 0,
+                 "umkm_30min_penginapan": 0, "jumlah_fasilitas": 0}])
+    out = score_frame(df, cfg, ranks=False)
+    actions = dict(a.split(": ", 1) for a in out.loc[0, "actions"].split("; "))
+    assert actions["UMKM"] == "tidak ada UMKM dalam 30 menit"
+    assert actions["Pariwisata"] == "belum ada fasilitas"
 
 
 def test_facilities_counted_from_text_when_number_missing():
@@ -414,7 +429,7 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
     )
     # equal lost points (weight 1, score 0): configuration order within the agency
     assert by_agency["Kominfo"] == "Kominfo: belum ada di portal resmi, tidak ada sinyal"
-    assert by_agency["Perhubungan"] == "Perhubungan: hanya lewat udara"
+    assert by_agency["Perhubungan"] == "Perhubungan: tanpa jalan darat, hanya lewat udara"
     # agencies appear in decreasing gain
     dim_of = {"PU": "pu", "UMKM": "umkm", "Kominfo": "kominfo", "Perhubungan": "perhubungan"}
     gains = [out.loc[0, f"gain_{dim_of[a.split(':')[0]]}"] for a in actions]
