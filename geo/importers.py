@@ -238,19 +238,25 @@ _SIGNAL = _lookup(SIGNAL_SYNONYMS)
 _MANAGER = _lookup(MANAGER_SYNONYMS)
 
 
-def _mapper(lookup: dict[str, str], fallback: str | None = None) -> Callable[[pd.Series], pd.Series]:
-    def run(values: pd.Series) -> pd.Series:
-        return values.map(lambda v: None if is_blank(v) else classify(str(v), lookup,
-                                                                        fallback=fallback))
-    return run
+def _classify_series(values: pd.Series, lookup: Mapping[str, str],
+                     fallback: str | None = None) -> pd.Series:
+    return values.astype(object).map(
+        lambda v: None if is_blank(v) else classify(str(v), lookup, fallback=fallback))
 
 
-destination_category = _mapper(_DEST)
-destination_category.__doc__ = "Map category words to schema.DESTINATION_CATEGORIES (else None)."
-umkm_type = _mapper(_UMKM, "lainnya")
-umkm_type.__doc__ = "Map business-type words to schema.UMKM_TYPES (else None)."
-gateway_kind = _mapper(_GATE)
-gateway_kind.__doc__ = "Map gateway words to schema.GATEWAY_KINDS (else None)."
+def destination_category(values: pd.Series) -> pd.Series:
+    """Category words (``Wisata Alam``, ``beach``) -> schema.DESTINATION_CATEGORIES, else NA."""
+    return _classify_series(values, _DEST)
+
+
+def umkm_type(values: pd.Series) -> pd.Series:
+    """Business-type words (``warung makan``, ``oleh-oleh``) -> schema.UMKM_TYPES, else NA."""
+    return _classify_series(values, _UMKM, "lainnya")
+
+
+def gateway_kind(values: pd.Series) -> pd.Series:
+    """Gateway words (``airport``, ``dermaga``) -> schema.GATEWAY_KINDS, else NA."""
+    return _classify_series(values, _GATE)
 
 
 _PU_SURFACE = {**{_word(k): v for k, v in SURFACE_MAP.items()}, **PU_SURFACE_EXTRA}
@@ -765,11 +771,13 @@ def _read_points(table: Table, spec: _PointSpec, region: _Region) -> gpd.GeoData
     if spec.kind == "umkm":
         given |= _place_by_kampung(table, geoms, precision, kampung_kode, kampung_code_col,
                                    kampung_name_col, region, problems)
+    coord_field = (f"{table.headers[cols.lat]}/{table.headers[cols.lon]}"
+                   if cols.lat and cols.lon else "lintang/bujur")
     for i in range(n):
         if not given[i]:
             extra = " or a kampung code/name" if spec.kind == "umkm" else ""
             problems.add(f"koordinat tidak ada (missing coordinates): give lintang/bujur{extra}",
-                         int(table.lines[i]), "lintang/bujur")
+                         int(table.lines[i]), coord_field)
 
     attrs: dict[str, list[Any]] = {}
     if spec.kind == "destinations":
@@ -1094,26 +1102,31 @@ def match_survey(
 def apply_survey(
     roads: gpd.GeoDataFrame, survey: RoadSurvey, edge: np.ndarray, row: np.ndarray,
 ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
-    """Set condition, surface and authority on the matched edges; ``*_source='agency'``."""
+    """Set condition, surface and authority on the matched edges; ``*_source='agency'``.
+
+    ``surface`` receives the PU class word (aspal, beton, ...), which
+    :func:`geo.roads.surface_class` maps to itself; a stored ``surface_class`` column
+    is kept in step.
+    """
     out = roads.copy()
     counts: dict[str, int] = {}
     for col, values in (("condition", survey.condition), ("surface", survey.surface),
                         ("authority", survey.authority)):
-        vals = np.asarray(values, dtype=object)[row] if len(row) else np.array([], dtype=object)
-        has = np.array([v is not None for v in vals], dtype=bool)
+        per_row = np.asarray(values, dtype=object)
+        has = pd.notna(per_row)[row] if len(row) else np.zeros(0, dtype=bool)
         counts[col] = int(has.sum())
         if not has.any():
             continue
-        src = f"{col}_source"
-        if col not in out:
-            out[col] = "unknown"
-        if src not in out:
-            out[src] = None
-        target = out.index[edge[has]]
-        out[col] = out[col].astype(object)
-        out[src] = out[src].astype(object)
-        out.loc[target, col] = vals[has]
-        out.loc[target, src] = PROVENANCE
+        targets = [col, f"{col}_source"]
+        if col == "surface" and "surface_class" in out:
+            targets.append("surface_class")
+        for t in targets:
+            out[t] = out[t].astype(object) if t in out else None
+        idx = out.index[edge[has]]
+        out.loc[idx, col] = per_row[row[has]]
+        out.loc[idx, f"{col}_source"] = PROVENANCE
+        if "surface_class" in targets:
+            out.loc[idx, "surface_class"] = per_row[row[has]]
     return out, counts
 
 

@@ -72,7 +72,8 @@ def _roads() -> gpd.GeoDataFrame:
     for u, v, way, pts, mode in ROAD_EDGES:
         rows.append({
             "u": u, "v": v, "osm_way_id": way, "highway": "residential" if mode == "road" else "",
-            "name": f"Jalan {way}", "ref": "", "surface": "unpaved", "smoothness": "",
+            "name": f"Jalan {way}", "ref": "", "surface": "unpaved", "surface_class": "kerikil",
+            "smoothness": "",
             "tracktype": "", "maxspeed": "", "oneway": "no",
             "length_m": float(LineString(pts).length), "authority": "kabupaten",
             "condition": "unknown", "mode": mode, "provenance": "synthetic",
@@ -359,6 +360,7 @@ def test_road_conditions_by_osm_way_id(ws: Workspace, tmp_path: Path) -> None:
     # way 100 = edges 0, 1, 2; way 201 = edge 4
     assert r["condition"].tolist() == ["rusak_berat"] * 3 + ["unknown", "sedang"] + ["unknown"] * 3
     assert r["surface"].tolist() == ["aspal"] * 3 + ["unpaved", "beton"] + ["unpaved"] * 3
+    assert r["surface_class"].tolist() == ["aspal"] * 3 + ["kerikil", "beton"] + ["kerikil"] * 3
     assert r["authority"].tolist() == ["kabupaten"] * 8  # R-02 gives none: unchanged
     assert r["condition_source"].fillna("-").tolist() == ["agency"] * 3 + ["-", "agency"] + ["-"] * 3
     assert r["authority_source"].fillna("-").tolist() == ["agency"] * 3 + ["-"] * 5
@@ -492,7 +494,7 @@ def test_bad_umkm_xlsx_uses_sheet_rows(ws: Workspace, tmp_path: Path) -> None:
     ])
     problems = failing("umkm", f, ws)
     assert located(problems) == {(4, "Jenis"), (5, "Kode Kampung"), (6, "Kampung"),
-                                 (7, "Kampung"), (8, "lintang/bujur")}
+                                 (7, "Kampung"), (8, "Lintang/Bujur")}
 
 
 def test_bad_geojson_geometry(ws: Workspace, tmp_path: Path) -> None:
@@ -650,3 +652,32 @@ def test_read_table_reports_duplicate_headers(tmp_path: Path) -> None:
     assert [(p.line, p.field) for p in t.problems] == [(1, "nama ")]
     assert t.frame.loc[0, "nama"] == "a"
     assert np.array_equal(t.lines, [2])
+
+
+def test_road_conditions_xlsx_way_ids_and_wkt(ws: Workspace, tmp_path: Path) -> None:
+    wkt = line_ll((0, 95), (300, 90)).wkt  # along e5, as in the GeoJSON test
+    f = write_xlsx(tmp_path / "survei.xlsx", [
+        ["Nama Ruas", "osm_way_id", "Kondisi", "Permukaan", "Status Jalan", "WKT"],
+        ["Jl. Cendrawasih", 201, "Rusak Ringan", "Kerikil", "Jalan Desa", None],
+        ["Jl. Baru", None, "baik", "beton", "kab", wkt],
+    ])
+    s = import_file("road-conditions", f, ws)
+    assert s.updated == 2
+    r = ws.read("roads")
+    assert r.index[r["condition"] != "unknown"].tolist() == [4, 5]
+    assert r.loc[4, ["condition", "surface", "authority"]].tolist() == [
+        "rusak_ringan", "kerikil", "desa"]
+    assert r.loc[5, ["condition", "surface", "authority"]].tolist() == [
+        "baik", "beton", "kabupaten"]
+
+
+def test_gpkg_with_several_layers(ws: Workspace, tmp_path: Path) -> None:
+    pt = gpd.GeoDataFrame({"id": ["U1"], "nama": ["Kios"], "jenis": ["kios"]},
+                          geometry=[Point(ll(0, 0))], crs=schema.WGS84)
+    f = tmp_path / "dua.gpkg"
+    pt.to_file(f, layer="lapisan_a", driver="GPKG")
+    pt.to_file(f, layer="lapisan_b", driver="GPKG")
+    problems = failing("umkm", f, ws)
+    assert "several layers" in problems[0].message and "lapisan_b" in problems[0].message
+    pt.to_file(f, layer="umkm", driver="GPKG")  # a layer named like the import is taken
+    assert import_file("umkm", f, ws).added == 1
