@@ -321,9 +321,6 @@ class _Problems:
     def add(self, message: str, line: int | None = None, field: str | None = None) -> None:
         self.items.append(Problem(self.file, message, None if line is None else int(line), field))
 
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
     def raise_if_any(self) -> None:
         if self.items:
             # File-level problems first, then by line; stable within a line.

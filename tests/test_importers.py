@@ -232,7 +232,7 @@ def test_destinations_csv_semicolon_decimal_comma_bom(ws: Workspace, tmp_path: P
 
 def test_destinations_csv_comma_latin1(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "dest.csv"
-    f.write_bytes("id,nama,jenis,lat,lon\nX1,Café Tepi Sungai,Kuliner,-4.55,136.89\n"
+    f.write_bytes("  ID ,  NAMA  ,Jenis,LAT , Lon\nX1,Café Tepi Sungai,Kuliner,-4.55,136.89\n"
                   .encode("latin-1"))
     import_file("destinations", f, ws)
     d = ws.read("destinations")
@@ -681,3 +681,14 @@ def test_gpkg_with_several_layers(ws: Workspace, tmp_path: Path) -> None:
     assert "several layers" in problems[0].message and "lapisan_b" in problems[0].message
     pt.to_file(f, layer="umkm", driver="GPKG")  # a layer named like the import is taken
     assert import_file("umkm", f, ws).added == 1
+
+
+def test_geojson_with_declared_projected_crs(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "d.geojson"
+    f.write_text(feature_collection([
+        point_feature({"id": "A", "nama": "Titik UTM", "kategori": "alam"},
+                      {"type": "Point", "coordinates": [X0 + 250.0, Y0 - 100.0]}),
+    ], crs="urn:ogc:def:crs:EPSG::32753"))
+    import_file("destinations", f, ws)
+    p = ws.read("destinations").geometry.iloc[0]
+    assert (p.x, p.y) == pytest.approx(ll(250, -100), abs=1e-8)
