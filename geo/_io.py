@@ -315,7 +315,7 @@ def read_table(path: str | Path, *, prefer_layers: Sequence[str] = ()) -> Table:
         hint = f"; isinya tampak seperti {looks.upper()} (content looks like {looks})" if looks else ""
         raise fail(f"ekstensi '{suffix or '(none)'}' tidak didukung (unsupported file type); "
                    f"supported: {SUPPORTED}{hint}")
-    if looks is not None and looks != fmt and not (fmt == "csv" and looks == "geojson"):
+    if looks is not None and looks != fmt:
         raise fail(f"ekstensi {suffix} tidak sesuai isi (wrong extension): the content looks like "
                    f"{looks.upper()}; rename the file or export it again")
     if fmt in ("xlsx", "gpkg") and looks != fmt:
