@@ -89,19 +89,18 @@ class AccessResult:
         return int(self.graph.nodes("destinations")[pos])
 
     def reachable_edges(self, destination_id: object, minutes: float) -> np.ndarray:
-        """Road rows wholly travelable within ``minutes`` from a destination (sorted).
+        """Road rows with both ends reachable within ``minutes`` from a destination.
 
-        A row counts when some piece of it (between nodes or snap points) can be
-        travelled to its end within the time. Empty when the destination is not connected.
+        For the map's "reachable within 15/30 min" layer (sorted row indices; empty when
+        the destination is not connected).
         """
         node = self._dest_node(destination_id)
         if node < 0:
             return np.empty(0, dtype=np.int64)
-        g = self.graph
-        cost = g.arc_minutes()
-        dist = dijkstra(g.csr(arc_cost=cost), indices=node, limit=minutes)
-        ok = (g.arc_row >= 0) & (dist[g.arc_tail] + cost <= minutes + 1e-9)
-        return np.unique(g.arc_row[ok])
+        net = self.graph.network
+        dist = dijkstra(self.graph.csr(), indices=node, limit=minutes)
+        ok = (dist[net.edge_u] <= minutes) & (dist[net.edge_v] <= minutes)
+        return np.flatnonzero(ok)
 
     def route_rows(self, destination_id: object) -> np.ndarray:
         """Road rows of the fastest route from the main gateway, gateway first.
@@ -395,7 +394,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     k_min = _at(d_k, k_nodes, np.inf)
     nearest_dest = _labels_at(dest_ids, d_nodes, s_k, k_nodes, graph.n_nodes)
     k_snap = graph.snap("kampung")
-    k_ll = kampung.geometry.to_crs(schema.WGS84)
+    # the point that was snapped (polygons: a point on the surface in the metric CRS)
+    k_ll = kampung.geometry.to_crs(net.metric_crs).representative_point().to_crs(schema.WGS84)
     kampung_df = pd.DataFrame({
         "kode": kampung["kode"].to_numpy(dtype=object),
         "nama": kampung["nama"].to_numpy(dtype=object),

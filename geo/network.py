@@ -476,7 +476,8 @@ class AccessGraph:
 
     Arcs: every directed piece of a row (or connector) is an *arc*. Its cost is
     ``share * minutes_fwd[row]`` (``minutes_bwd`` when ``backward``) for row arcs, or the
-    fixed walking minutes for connectors (``row == -1``). Parallel arcs between the same
+    fixed walking minutes for connectors (``row == -1``: feature walks, and the zero-length
+    pieces that join coincident points, passable both ways even on oneway links). Parallel arcs between the same
     two nodes share one csr *entry* that takes the cheapest. Re-costing road rows is
     ``csr(minutes_fwd=..., minutes_bwd=...)``: O(arcs), the structure is reused.
 
@@ -530,9 +531,10 @@ class AccessGraph:
         """Cost of every arc for the given per-row minutes (default: the network's)."""
         fwd = self.network.minutes_fwd if minutes_fwd is None else minutes_fwd
         bwd = self.network.minutes_bwd if minutes_bwd is None else minutes_bwd
-        row = np.maximum(self.arc_row, 0)
-        per_row = np.where(self.arc_backward, bwd[row], fwd[row])
-        cost = np.where(self.arc_row >= 0, self.arc_share * per_row, self.arc_fixed)
+        on = self.arc_row >= 0
+        row = self.arc_row[on]
+        cost = self.arc_fixed.copy()
+        cost[on] = self.arc_share[on] * np.where(self.arc_backward[on], bwd[row], fwd[row])
         return np.maximum(cost, EPS_MINUTES)
 
     def entry_minutes(self, arc_cost: np.ndarray) -> np.ndarray:
@@ -633,8 +635,11 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
     seg_row = np.concatenate([whole, e_s, e_s[last]])
     seg_share = np.concatenate([np.ones(len(whole)), f_s - prev_frac, 1.0 - f_s[last]])
 
-    fwd_ok = np.isfinite(network.minutes_fwd[seg_row])
-    bwd_ok = np.isfinite(network.minutes_bwd[seg_row])
+    # zero-length pieces join coincident points (two snaps at one spot, a snap on a node):
+    # they are passable both ways even on a oneway link
+    zero = seg_share == 0
+    fwd_ok = np.isfinite(network.minutes_fwd[seg_row]) | zero
+    bwd_ok = np.isfinite(network.minutes_bwd[seg_row]) | zero
     walk_min = all_dist / (walk_speed_kmh * 1000.0 / 60.0)
     tail = np.concatenate([seg_tail[fwd_ok], seg_head[bwd_ok], f_node, p_node])
     head = np.concatenate([seg_head[fwd_ok], seg_tail[bwd_ok], p_node, f_node])
@@ -643,6 +648,8 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
                                np.zeros(2 * k, bool)])
     share = np.concatenate([seg_share[fwd_ok], seg_share[bwd_ok], np.zeros(2 * k)])
     fixed = np.concatenate([np.zeros(fwd_ok.sum() + bwd_ok.sum()), walk_min, walk_min])
+    # zero-length pieces are free connectors of no row: not road, not boat, not re-costed
+    row[share == 0] = -1
     keep = tail != head  # whole self-loops never lie on a shortest path
     tail, head, row, backward, share, fixed = (a[keep] for a in
                                                (tail, head, row, backward, share, fixed))
