@@ -68,7 +68,7 @@ def pick(
     prob = np.atleast_2d(np.asarray(p, dtype=np.float64))
     cdf = np.cumsum(prob, axis=1)
     cdf[:, -1] = 1.0
-    u: FloatArray = rng.random(prob.shape[0])
+    u = np.asarray(rng.random(size=(prob.shape[0],)), dtype=np.float64)
     idx = (u[:, None] > cdf).sum(axis=1)
     return np.asarray(choices)[idx]
 

@@ -454,10 +454,9 @@ class _Mimika:
                                  np.where((dkm < 18)[:, None], [0.15, 0.0, 0.5, 0.35],
                                           [0.0, 0.0, 0.3, 0.7]))
                 surface = pick(rng, SURFACES4, p_sec)
-                track = (surface == "tanah") & (rng.random(n_sec) < 0.3)
-                highway = np.where(track, "track", np.where(dkm < 10, "tertiary", "unclassified"))
-                authority = np.where(track, "desa", pick(rng, ("kabupaten", "desa"),
-                                                          np.tile([0.85, 0.15], (n_sec, 1))))
+                # Class and authority belong to the whole road (one ruas owner).
+                highway = "tertiary" if dkm.mean() < 8 else "unclassified"
+                authority = "kabupaten" if rng.random() < 0.85 else "desa"
                 base = f"Jalan Poros {self.k_name[k]}"
                 names = [base if n_sec == 1 else f"{base} seksi {i + 1}" for i in range(n_sec)]
                 self.net.add_edges(chain[:-1], chain[1:], {
@@ -465,7 +464,7 @@ class _Mimika:
                     "highway": highway, "name": names,
                     "ref": [self.next_ruas() for _ in range(n_sec)],
                     "surface": surface, "smoothness": None,
-                    "tracktype": np.where(track, "grade4", ""), "maxspeed": None,
+                    "tracktype": None, "maxspeed": None,
                     "oneway": False, "authority": authority,
                     "condition": condition_for(rng, surface), "mode": "road",
                 }, inner)
