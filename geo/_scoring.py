@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,26 @@ def competition_rank(scores: np.ndarray) -> np.ndarray:
     return np.asarray(rankdata(-s, axis=0, method="min", nan_policy="omit"), dtype=float)
 
 
+def column_ranks(scores: np.ndarray) -> np.ndarray:
+    """:func:`competition_rank` of every column of a (n, K) matrix, as float32.
+
+    One argsort along axis 0 for all columns at once; the rank of each run of equal
+    scores is the position of its first member. NaN scores sort last and stay NaN.
+    """
+    n = scores.shape[0]
+    key = np.where(np.isnan(scores), np.inf, -scores)
+    order = np.argsort(key, axis=0)
+    sk = np.take_along_axis(key, order, axis=0)
+    new = np.ones(sk.shape, dtype=bool)
+    new[1:] = sk[1:] != sk[:-1]
+    pos = np.arange(1, n + 1, dtype=np.float32)[:, None]
+    first = np.maximum.accumulate(np.where(new, pos, np.float32(0)), axis=0)
+    out = np.empty(scores.shape, dtype=np.float32)
+    np.put_along_axis(out, order, first, axis=0)
+    out[np.isnan(scores)] = np.nan
+    return out
+
+
 def dirichlet_weights(
     weights: np.ndarray, samples: int, concentration: float, seed: int
 ) -> np.ndarray:
@@ -159,12 +180,12 @@ def monte_carlo_ranks(
     weight_samples: np.ndarray,
     interval: tuple[float, float],
     *,
-    max_cells: int = 4_000_000,
+    max_cells: int = 1_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rank interval of each destination over sampled weight vectors.
 
     For every sample the overall scores are one matrix product (known dimensions only, the
-    weights renormalised per row), ranked with :func:`competition_rank`. Samples are taken
+    weights renormalised per row), ranked with :func:`column_ranks`. Samples are taken
     in chunks so that no chunk holds more than ``max_cells`` scores.
 
     Returns
@@ -190,7 +211,7 @@ def monte_carlo_ranks(
         den = knownf @ w
         s = np.full(num.shape, np.nan)
         np.divide(num, den, out=s, where=den > 0)
-        ranks[:, start : start + step] = competition_rank(s)
+        ranks[:, start : start + step] = column_ranks(s)
     ok = ~np.isnan(ranks).all(axis=1)
     if ok.any():
         lo_p, hi_p = interval
@@ -199,26 +220,34 @@ def monte_carlo_ranks(
     return low, high
 
 
-class _SafeFormatter(string.Formatter):
-    """str.format that never fails on data: missing or empty fields print as ``?``."""
-
-    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, str):
-            return kwargs.get(key)
-        return super().get_value(key, args, kwargs)
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-            return "?"
-        try:
-            return format(value, format_spec)
-        except (TypeError, ValueError):
-            return str(value)
+def _fmt(value: Any, spec: str) -> str:
+    """Format one value; empty values print as ``?``, a spec that does not fit falls back."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
 
 
-_FORMATTER = _SafeFormatter()
+@lru_cache(maxsize=512)
+def _compile(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    """(literal, field name, format spec) parts of a str.format template, parsed once."""
+    return tuple(
+        (literal, field, spec or "")
+        for literal, field, spec, _ in string.Formatter().parse(template)
+    )
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill ``template`` with row ``values``; unknown fields and empty values show ``?``."""
-    return _FORMATTER.vformat(template, (), dict(values))
+    """Fill ``template`` with row ``values``; unknown fields and empty values show ``?``.
+
+    Only plain field names are supported (``{access_minutes:.0f}``), which is all the
+    readiness configuration needs; no attribute or index lookups are evaluated.
+    """
+    out = []
+    for literal, field, spec in _compile(template):
+        out.append(literal)
+        if field is not None:
+            out.append(_fmt(values.get(field), spec))
+    return "".join(out)

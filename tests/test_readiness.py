@@ -652,3 +652,28 @@ def test_zero_equal_full_message_and_syntax_error(tmp_path):
         load_readiness_config(bad)
     with pytest.raises(ConfigError, match="not found"):
         load_readiness_config(tmp_path / "nope.toml")
+
+
+def test_column_ranks_equal_scipy_rankdata_with_ties_and_nan():
+    from scipy.stats import rankdata
+
+    from geo._scoring import column_ranks
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(1, 6))
+        s = rng.integers(0, 5, (n, k)).astype(float)  # many ties
+        s[rng.random((n, k)) < 0.2] = np.nan
+        ours = column_ranks(s)
+        ref = np.column_stack(
+            [rankdata(-s[:, j], method="min", nan_policy="omit") for j in range(k)]
+        )
+        np.testing.assert_array_equal(ours, ref.astype(np.float32))
+
+
+def test_gap_templates_never_fail_on_data():
+    from geo._scoring import render
+
+    row = {"a": 2.345, "b": None, "c": "x", "d": float("nan")}
+    assert render("{a:.1f} km, {b}, {c:.0f}, {d:.0f}, {zz}", row) == "2.3 km, ?, x, ?, ?"
+    assert render("tanpa kolom", row) == "tanpa kolom"
