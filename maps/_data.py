@@ -132,7 +132,8 @@ def reach_union(access: AccessResult, destination_ids: list[str]) -> dict[int, n
     return out
 
 
-def load_map_data(ws: Workspace, *, access: AccessResult | None = None) -> MapData:
+def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
+                  compute_access: bool = True) -> MapData:
     """Read every layer a map may show.
 
     Parameters
@@ -143,6 +144,8 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None) -> MapDa
         The engine's result for this workspace version. When ``None`` and the workspace
         has roads and destinations it is computed here (geo.access.compute_access), so the
         reach and kampung layers are always based on the current network.
+    compute_access
+        ``False`` to skip that computation (no reach or kampung-time layers).
     """
     ws.require()
     roads = _maybe(ws, "roads")
@@ -154,10 +157,12 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None) -> MapDa
             roads[col] = roads[col].fillna(default).astype(str)
     destinations = _maybe(ws, "destinations")
     scores = _maybe(ws, "scores")
-    if access is None and roads is not None and destinations is not None and len(destinations):
-        from geo.access import compute_access
+    gateways = _maybe(ws, "gateways")
+    if (access is None and compute_access and roads is not None and gateways is not None
+            and destinations is not None and len(destinations)):
+        from geo.access import compute_access as compute
 
-        access = compute_access(ws)
+        access = compute(ws)
     reach: dict[int, np.ndarray] = {}
     kampung_access = None
     if access is not None and destinations is not None:
@@ -174,7 +179,7 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None) -> MapDa
         boundary=_maybe(ws, "boundary"),
         admin=_maybe(ws, "admin_areas"),
         roads=roads,
-        gateways=_maybe(ws, "gateways"),
+        gateways=gateways,
         destinations=destinations,
         umkm=_maybe(ws, "umkm"),
         scores=scores,

@@ -42,8 +42,11 @@ def base_map(data: MapData, area: Area | None, tiles: Tiles | None) -> folium.Ma
     """A folium map without CDN tiles, framed on the region (or the chosen distrik)."""
     frame = _frame(data, area)
     center = [(frame[0][0] + frame[1][0]) / 2, (frame[0][1] + frame[1][1]) / 2]
-    m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=True,
-                   zoom_control=False, min_zoom=6, max_zoom=19)
+    m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=False,
+                   zoom_control=False)
+    # folium hands min/max zoom only to its tile layer; without tiles the map itself must
+    # know them (marker clustering refuses a map without maxZoom).
+    m.options.update(minZoom=5, maxZoom=19)
     if tiles is not None:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name,
                          overlay=False, control=True, max_zoom=tiles.max_zoom).add_to(m)

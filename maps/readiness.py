@@ -32,6 +32,14 @@ from ._geom import dissolve_lines, features, simplify
 from ._popup import destination_popup
 
 TITLE = "Kesiapan Destinasi Wisata"
+DEST_PANE = "swDestinations"
+# Neutral cluster badges: the green/yellow/orange defaults read like readiness classes.
+CLUSTER_ICON = (
+    "function (cluster) { var n = cluster.getChildCount();"
+    " var s = n < 10 ? 26 : n < 100 ? 32 : 38;"
+    " return L.divIcon({html: '<div><span>' + n + '</span></div>',"
+    " className: 'sw-cluster', iconSize: L.point(s, s)}); }"
+)
 # Layers whose rows decide the synthetic banner and the OSM credit on this map.
 SHOWN = ("boundary", "admin", "roads", "gateways", "umkm", "scores", "destinations")
 
@@ -63,7 +71,7 @@ def destination_features(data: MapData, area: Area | None) -> dict[str, object]:
         styles.append({
             "radius": round(st.score_radius(None if pd.isna(score) else float(score)), 1),
             "fillColor": st.class_color(rec.get("class")),
-            "color": "#212121", "weight": 1.2, "fillOpacity": 0.95,
+            "color": "#212121", "weight": 1.2, "fill": True, "fillOpacity": 0.95,
         })
     out = s[["id", "name", "class", "score", s.geometry.name]].copy()
     out["id"] = out["id"].astype(str)
@@ -107,13 +115,14 @@ def _umkm_layers(m: folium.Map, data: MapData, area: Area | None) -> None:
     types = u["type"].astype(str).tolist()
     rows = [[float(a), float(b), n, t] for a, b, n, t in zip(lat, lon, names, types, strict=True)]
     callback = (
-        "var callback = function (row) {"
+        "function (row) {"
         f"var C = {ly.dumps(st.UMKM_TYPE_COLORS)}; var T = {ly.dumps(st.UMKM_TYPE_LABELS)};"
         "var mk = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 5, color: '#fff',"
         " weight: 1, fillColor: C[row[3]] || '#757575', fillOpacity: 0.95});"
-        "mk.bindTooltip(row[2] + ' (' + (T[row[3]] || row[3]) + ')'); return mk; };"
+        "mk.bindTooltip(row[2] + ' (' + (T[row[3]] || row[3]) + ')'); return mk; }"
     )
     plugins.FastMarkerCluster(rows, callback=callback, name="UMKM (klaster)",
+                              icon_create_function=CLUSTER_ICON,
                               options={"showCoverageOnHover": False,
                                        "maxClusterRadius": 45}).add_to(m)
     plugins.HeatMap([[float(a), float(b)] for a, b in zip(lat, lon, strict=True)],
@@ -177,12 +186,16 @@ def readiness_map(
     ly.add_links(m, data, area)
     _umkm_layers(m, data, area)
     ly.add_gateways(m, data)
+    # Destinations get their own pane above the marker pane, so UMKM cluster badges
+    # never hide them.
+    folium.map.CustomPane(DEST_PANE, z_index=640, pointer_events=True).add_to(m)
     dest = folium.GeoJson(
         dest_fc,
         name="Destinasi wisata (kelas kesiapan)",
-        marker=folium.CircleMarker(radius=6, className="sw-dest"),
+        marker=folium.CircleMarker(radius=6, className="sw-dest", pane=DEST_PANE),
         on_each_feature=JsCode(
-            "function(f, layer){ layer.bindPopup(f.properties.popup, {maxWidth: 380});"
+            "function(f, layer){ layer.bindPopup(f.properties.popup, {maxWidth: 380, maxHeight: 460,"
+            " autoPanPaddingTopLeft: [60, 50]});"
             " layer.bindTooltip(f.properties.name); }"
         ),
     )

@@ -126,8 +126,9 @@
       L.control.zoom({ position: "topleft", zoomInTitle: "Perbesar", zoomOutTitle: "Perkecil" })
         .addTo(map);
     }
+    L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
     if (cfg.banner) { banner(map, cfg.banner); }
-    if (cfg.title) { control(map, "topleft", "sw-title", cfg.title); }
+    if (cfg.title) { control(map, "bottomleft", "sw-title", cfg.title); }
     if (cfg.legend) { control(map, "bottomright", "sw-legend", cfg.legend); }
     if (cfg.attribution && map.attributionControl) {
       map.attributionControl.setPrefix("Leaflet");

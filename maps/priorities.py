@@ -1,0 +1,264 @@
+"""The road-priorities map for Dinas PUPR (Bahasa Indonesia).
+
+Candidate road sections (ruas) are coloured by rank or by benefit/cost, the ones selected
+within the budget are drawn with a yellow halo, and each popup shows the section's row of
+the priorities table. The road network, water/air links, gateways and destinations are
+drawn muted for context.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.utilities import JsCode
+
+from geo.exceptions import WorkspaceError
+from geo.workspace import Workspace
+
+from . import _layers as ly
+from . import _style as st
+from ._data import Area, MapData, clip, load_map_data
+from ._geom import features, simplify
+from ._popup import table_popup
+
+TITLE = "Prioritas Peningkatan Ruas Jalan (PUPR)"
+SHOWN = ("boundary", "admin", "roads", "gateways", "scores", "priorities")
+
+# (column, header) of the popup table, in the order of the priorities table (issue 4).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "Peringkat"),
+    ("ruas_id", "ID ruas"),
+    ("name", "Nama ruas"),
+    ("authority", "Kewenangan"),
+    ("length_km", "Panjang (km)"),
+    ("surface", "Permukaan"),
+    ("condition", "Kondisi"),
+    ("upgrade", "Peningkatan"),
+    ("cost_rp", "Biaya (asumsi)"),
+    ("minutes_saved", "Menit dihemat (tertimbang)"),
+    ("destinations_served", "Destinasi terlayani"),
+    ("score_gain", "Kenaikan skor kesiapan"),
+    ("benefit_cost", "Manfaat/biaya"),
+    ("selected", "Terpilih dalam anggaran"),
+    ("cumulative_cost_rp", "Biaya kumulatif"),
+    ("provenance", "Provenans"),
+)
+
+
+def fmt_sig(value: Any, digits: int = 3) -> str:
+    """A few significant digits in Indonesian format (benefit/cost spans magnitudes)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))
+    return st.fmt_num(x, min(decimals, 8))
+
+
+def _cell(col: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    if col in ("cost_rp", "cumulative_cost_rp"):
+        return st.fmt_rupiah(value)
+    if col == "selected":
+        return "Ya" if bool(value) else "Tidak"
+    if col in ("rank", "destinations_served"):
+        return st.fmt_num(value, 0)
+    if col == "length_km":
+        return st.fmt_num(value, 2)
+    if col == "minutes_saved":
+        return st.fmt_num(value, 1)
+    if col in ("score_gain", "benefit_cost"):
+        return fmt_sig(value)
+    if col == "authority":
+        return st.AUTHORITY_LABELS.get(str(value), str(value))
+    if col == "condition":
+        return st.CONDITION_LABELS.get(str(value), str(value))
+    return str(value)
+
+
+def section_popup(row: dict[str, Any]) -> str:
+    rows = [(label, _cell(col, row.get(col))) for col, label in COLUMNS if col in row]
+    title = str(row.get("name") or row.get("ruas_id") or "Ruas")
+    return table_popup(title, rows, synthetic=str(row.get("provenance")) == "synthetic")
+
+
+def color_bins(values: pd.Series, *, ascending: bool) -> np.ndarray:
+    """Index 0 (darkest) .. 4 per row by quintile; rank 1 / highest benefit-cost darkest."""
+    v = pd.to_numeric(values, errors="coerce")
+    n = len(RANK_STEPS)
+    if v.notna().sum() == 0:
+        return np.full(len(v), n - 1)
+    pct = v.rank(method="first", ascending=ascending, pct=True).fillna(1.0).to_numpy()
+    return np.minimum((pct * n - 1e-9).astype(int), n - 1)
+
+
+RANK_STEPS = st.RANK_COLORS
+
+
+def bin_labels(values: pd.Series, bins: np.ndarray, what: str) -> list[str]:
+    out = []
+    v = pd.to_numeric(values, errors="coerce")
+    for b in range(len(RANK_STEPS)):
+        sel = v[bins == b].dropna()
+        if sel.empty:
+            out.append("")
+            continue
+        lo, hi = sel.min(), sel.max()
+        fmt = (lambda x: st.fmt_num(x, 0)) if what == "rank" else fmt_sig
+        out.append(f"{fmt(lo)}" if lo == hi else f"{fmt(lo)} – {fmt(hi)}")
+    return out
+
+
+def priorities_map(
+    data: MapData,
+    table: gpd.GeoDataFrame,
+    *,
+    distrik: str | None = None,
+    budget: float | None = None,
+    color_by: str = "rank",
+    tiles: ly.Tiles | None = None,
+    home_url: str | None = "/",
+) -> folium.Map:
+    """Build the priorities map.
+
+    Parameters
+    ----------
+    data
+        Layers of the workspace (context: roads, links, gateways, destinations).
+    table
+        The priorities rows to show (layer ``priorities``, possibly filtered by authority
+        and re-selected for a budget), with line geometry.
+    distrik
+        Show only sections in this distrik.
+    budget
+        The budget the ``selected`` column was computed for (shown in the legend).
+    color_by
+        ``"rank"`` or ``"benefit_cost"``.
+    """
+    if color_by not in ("rank", "benefit_cost"):
+        raise ValueError(f"color_by must be 'rank' or 'benefit_cost', not {color_by!r}")
+    area = data.find_distrik(distrik) if distrik else None
+    m = ly.base_map(data, area, tiles)
+    ly.add_boundaries(m, data, area)
+    ly.add_roads(m, data, area, muted=True)
+    ly.add_links(m, data, area)
+    ly.add_gateways(m, data)
+    _context_destinations(m, data, area)
+
+    t = clip(table, area)
+    assert t is not None
+    t = t[t.geometry.notna() & ~t.geometry.is_empty]
+    bins = color_bins(t[color_by], ascending=(color_by == "rank"))
+    labels = bin_labels(t[color_by], bins, color_by)
+    selected = t["selected"].fillna(False).astype(bool).to_numpy() if "selected" in t else \
+        np.zeros(len(t), bool)
+    if len(t):
+        shown = simplify(t, data.metric_crs, ly.TOL_ROADS_M)
+        keep = t.index.isin(shown.index)
+        bins, selected = bins[keep], selected[keep]
+        records = pd.DataFrame(shown.drop(columns=shown.geometry.name)).to_dict("records")
+        popups = [section_popup({str(k): v for k, v in r.items()}) for r in records]
+        halo = shown[selected][[shown.geometry.name]]
+        if len(halo):
+            fc = features(halo)
+            for f in fc["features"]:
+                f["properties"]["style"] = {"color": st.SELECTED_HALO, "weight": 11,
+                                            "opacity": 0.85, "lineCap": "round"}
+            folium.GeoJson(fc, name="Terpilih dalam anggaran (sorotan)",
+                           interactive=False).add_to(m)
+        out = shown[["ruas_id", "name", shown.geometry.name]].copy()
+        out["popup"] = popups
+        out["style"] = [
+            {"color": RANK_STEPS[b], "weight": 6 if s else 4, "opacity": 0.95,
+             "lineCap": "round"}
+            for b, s in zip(bins, selected, strict=True)
+        ]
+        folium.GeoJson(
+            features(out, ["ruas_id", "name", "popup", "style"]),
+            name="Ruas prioritas",
+            on_each_feature=JsCode(
+                "function(f, layer){ layer.bindPopup(f.properties.popup, {maxWidth: 360, maxHeight: 460,"
+                " autoPanPaddingTopLeft: [60, 50]});"
+                " layer.bindTooltip(f.properties.name || f.properties.ruas_id,"
+                " {sticky: true}); }"
+            ),
+        ).add_to(m)
+    ly.finish(m, data, shown=SHOWN, title=TITLE,
+              legend=legend_html(t, labels, color_by, budget, selected), area=area,
+              home_url=home_url)
+    return m
+
+
+def _context_destinations(m: folium.Map, data: MapData, area: Area | None) -> None:
+    s = clip(data.scores, area)
+    if s is None or s.empty:
+        return
+    s = simplify(s[["name", "class", s.geometry.name]], data.metric_crs, 0.0)
+    fc = features(s, ["name", "class"])
+    for f in fc["features"]:
+        p = f["properties"]
+        p["style"] = {"radius": 5, "fillColor": st.class_color(p.get("class")),
+                      "color": "#212121", "weight": 1, "fill": True, "fillOpacity": 0.9}
+    folium.GeoJson(
+        fc, name="Destinasi wisata",
+        marker=folium.CircleMarker(radius=5, className="sw-dest"),
+        on_each_feature=JsCode(
+            "function(f, layer){ layer.bindTooltip(f.properties.name); }"
+        ),
+    ).add_to(m)
+
+
+def legend_html(t: gpd.GeoDataFrame, labels: list[str], color_by: str, budget: float | None,
+                selected: np.ndarray) -> str:
+    title = "Peringkat (1 = prioritas tertinggi)" if color_by == "rank" else \
+        "Manfaat/biaya (tertinggi paling gelap)"
+    rows = [f"<h4>{title}</h4>"]
+    rows += [ly.legend_row(ly.line_swatch(c, None, 5), lab or "–")
+             for c, lab in zip(RANK_STEPS, labels, strict=True) if lab]
+    rows.append(ly.legend_row(
+        f'<svg width="26" height="12"><line x1="2" y1="6" x2="24" y2="6" '
+        f'stroke="{st.SELECTED_HALO}" stroke-width="10" stroke-linecap="round"/>'
+        f'<line x1="2" y1="6" x2="24" y2="6" stroke="{RANK_STEPS[1]}" stroke-width="4"/></svg>',
+        "Terpilih dalam anggaran"))
+    n_sel = int(selected.sum())
+    cost = pd.to_numeric(t["cost_rp"], errors="coerce")[selected].sum() if "cost_rp" in t else 0
+    budget_txt = st.fmt_rupiah(budget) if budget is not None else "anggaran tersimpan"
+    rows.append(f'<div class="note">Anggaran: {budget_txt}. {n_sel} dari {len(t)} ruas '
+                f"terpilih, total {st.fmt_rupiah(cost)}. Biaya satuan adalah asumsi "
+                "(lihat konfigurasi).</div>")
+    rows.append("<h4>Konteks</h4>")
+    rows.append(ly.legend_row(ly.line_swatch("#9e9e9e"), "Jaringan jalan"))
+    rows.append(ly.links_legend())
+    rows += [ly.legend_row(ly.dot_swatch(st.CLASS_COLORS[c]), f"Destinasi {st.CLASS_LABELS[c]}")
+             for c in st.CLASS_ORDER]
+    return "".join(rows)
+
+
+def build_priorities_map(ws: Workspace, *, distrik: str | None = None,
+                         color_by: str = "rank") -> folium.Map:
+    """Convenience for notebooks: the stored priorities of a workspace as a map."""
+    data = load_map_data(ws, compute_access=False)
+    if data.priorities is None:
+        raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
+                             "jalankan 'siapwisata priorities' dulu")
+    return priorities_map(data, data.priorities, distrik=distrik, color_by=color_by,
+                          home_url=None)
+
+
+def priorities_html(data: MapData, table: gpd.GeoDataFrame, *, distrik: str | None = None,
+                    budget: float | None = None, color_by: str = "rank",
+                    tiles: ly.Tiles | None = None, static_url: str = "/static") -> str:
+    """The page served at ``/maps/priorities``."""
+    m = priorities_map(data, table, distrik=distrik, budget=budget, color_by=color_by,
+                       tiles=tiles, home_url="/")
+    return ly.render(m, static_url)
