@@ -1,0 +1,62 @@
+"""Small helpers shared by the routers: pre-serialised bodies and GeoJSON building."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import geopandas as gpd
+from fastapi import Response
+from pydantic import BaseModel
+
+from maps._geom import features
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A response body computed once and served many times from the cache."""
+
+    content: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        return Response(content=self.content, media_type=self.media_type,
+                        headers=dict(self.headers))
+
+
+def model_body(model: BaseModel, media_type: str = JSON) -> Body:
+    return Body(model.model_dump_json().encode("utf-8"), media_type)
+
+
+def collection(model: type[M], gdf: gpd.GeoDataFrame, columns: Sequence[str], *,
+               synthetic: bool, attribution: list[str]) -> M:
+    """Validate a GeoDataFrame as a typed GeoJSON FeatureCollection model."""
+    fc: dict[str, Any] = features(gdf, columns)
+    fc["synthetic"] = synthetic
+    fc["attribution"] = attribution
+    return model.model_validate(fc)
+
+
+def is_synthetic(gdf: Any) -> bool:
+    return (
+        gdf is not None
+        and "provenance" in gdf.columns
+        and bool((gdf["provenance"].astype(str) == "synthetic").any())
+    )
+
+
+def credits(*frames: Any) -> list[str]:
+    """'© OpenStreetMap contributors' when any frame holds OSM rows."""
+    osm = any(
+        f is not None and "provenance" in f.columns and bool((f["provenance"].astype(str) == "osm").any())
+        for f in frames
+    )
+    return ["© OpenStreetMap contributors"] if osm else []

@@ -1,0 +1,104 @@
+"""Errors as JSON with a clear message: unknown ids 404, bad parameters 422, never a 500
+for anything a user can send.
+
+Domain errors (:class:`~geo.exceptions.SiapError`) keep their Indonesian/English message.
+A workspace that lacks a layer a request needs (no ``scores`` yet, say) is a 409
+Conflict: the request is fine, the workspace must first be brought to that state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.exceptions import ConfigError, InputError, SiapError
+from maps._data import UnknownArea
+
+from .schemas import ErrorItem, ErrorResponse
+
+log = logging.getLogger("siapwisata.api")
+
+
+class NotFound(SiapError):
+    """An id that names nothing in the workspace."""
+
+
+class BadParameter(SiapError):
+    """A parameter that is well-formed but not acceptable (e.g. unknown weight name)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+def _json(status: int, body: ErrorResponse) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+
+
+_STATUS_WORDS = {
+    404: "tidak ditemukan (not found)",
+    405: "metode tidak diizinkan (method not allowed)",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        items = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ())]
+            items.append(ErrorItem(field=".".join(loc) or "request", message=str(e.get("msg"))))
+        head = "; ".join(f"{i.field}: {i.message}" for i in items[:5])
+        return _json(422, ErrorResponse(
+            detail=f"parameter tidak sah (invalid parameters): {head}", errors=items))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"{request.url.path}: {_STATUS_WORDS[404]}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} {request.url.path}: {_STATUS_WORDS[405]}"
+        return _json(exc.status_code, ErrorResponse(detail=detail))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return _json(404, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(UnknownArea)
+    async def _area(request: Request, exc: UnknownArea) -> JSONResponse:
+        return _json(422, ErrorResponse(
+            detail=str(exc), errors=[ErrorItem(field="query.distrik", message=str(exc))],
+            choices=exc.choices))
+
+    @app.exception_handler(BadParameter)
+    async def _bad(request: Request, exc: BadParameter) -> JSONResponse:
+        return _json(422, ErrorResponse(
+            detail=str(exc), errors=[ErrorItem(field=exc.field, message=str(exc))]))
+
+    @app.exception_handler(ConfigError)
+    async def _config(request: Request, exc: ConfigError) -> JSONResponse:
+        # Reached only from server-side configuration files (request weights are checked
+        # by the routers and become BadParameter): the server cannot answer as set up.
+        return _json(503, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        return _json(422, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(SiapError)
+    async def _siap(request: Request, exc: SiapError) -> JSONResponse:
+        return _json(409, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a user error; still JSON, and logged with its traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _json(500, ErrorResponse(
+            detail=f"galat internal (internal error): {type(exc).__name__}: {exc}"))

@@ -1,0 +1,84 @@
+"""Scores under custom weights, without touching the stored ``scores`` layer."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Response
+
+from geo.exceptions import ConfigError
+
+from .._util import Body, model_body
+from ..deps import WorkspaceStore, get_store
+from ..errors import BadParameter
+from ..schemas import ErrorResponse, ScoreRequest, ScoreResponse, ScoreRow
+
+router = APIRouter(prefix="/api/score", tags=["skor"])
+
+
+def _v(x: Any) -> Any:
+    if x is None or x is pd.NA:
+        return None
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+@router.post("", response_model=ScoreResponse,
+             responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
+def score(
+    request: ScoreRequest,
+    store: Annotated[WorkspaceStore, Depends(get_store)],
+) -> Response:
+    """Re-score every destination with the given agency weights (a what-if).
+
+    Omitted weights keep their configured value. The stored scores, and what every other
+    endpoint and map shows, stay as they are.
+    """
+    from geo.readiness import score_frame
+
+    given = request.weights.given()
+    cfg = store.readiness_config()
+    try:
+        vec = cfg.weight_vector(given)
+    except ConfigError as exc:
+        raise BadParameter("body.weights", str(exc)) from None
+    key = ("score", tuple(round(float(w), 12) for w in vec), request.ranks)
+
+    def build() -> Body:
+        inputs = store.score_inputs()
+        effective = dict(zip(cfg.names, (float(w) for w in vec), strict=True))
+        table = score_frame(inputs, cfg, effective, ranks=request.ranks)
+        stored = store.map_data().scores
+        old_score: dict[str, Any] = {}
+        old_rank: dict[str, Any] = {}
+        if stored is not None:
+            ids = stored["id"].astype(str)
+            old_score = dict(zip(ids, stored["score"], strict=True))
+            old_rank = dict(zip(ids, stored["rank"], strict=True))
+        rows = []
+        for rec in pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")).to_dict("records"):
+            r = {k: _v(v) for k, v in rec.items()}
+            rid = str(r["id"])
+            before = _v(old_score.get(rid))
+            r["stored_score"] = before
+            r["stored_rank"] = _v(old_rank.get(rid))
+            now = r.get("score")
+            r["score_change"] = None if before is None or now is None else now - before
+            r["id"] = rid
+            rows.append(ScoreRow.model_validate(r))
+        total = float(vec.sum())
+        resp = ScoreResponse(
+            weights={k: v / total for k, v in effective.items()},
+            stored=False,
+            synthetic=bool(table["synthetic"].any()) if len(table) else False,
+            destinations=rows,
+        )
+        return model_body(resp)
+
+    return store.cached(key, build).response()

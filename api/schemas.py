@@ -1,0 +1,355 @@
+"""pydantic models for every request and response of the API.
+
+Field names follow the workspace layer columns (issues 3 and 4), so a GeoJSON download,
+the CSV export and the GeoPackage layer all use the same words. ``class`` is a Python
+keyword: the models store it as ``class_`` and always serialise it as ``class``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class ReadinessClass(StrEnum):
+    rintisan = "rintisan"
+    berkembang = "berkembang"
+    maju = "maju"
+    mandiri = "mandiri"
+
+
+class UmkmType(StrEnum):
+    kuliner = "kuliner"
+    kerajinan = "kerajinan"
+    penginapan = "penginapan"
+    transportasi = "transportasi"
+    toko = "toko"
+    lainnya = "lainnya"
+
+
+class Authority(StrEnum):
+    kabupaten = "kabupaten"
+    provinsi = "provinsi"
+    nasional = "nasional"
+    desa = "desa"
+    all = "all"
+
+
+class DownloadFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    gpkg = "gpkg"
+
+
+class ColorBy(StrEnum):
+    rank = "rank"
+    benefit_cost = "benefit_cost"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class ErrorItem(_Out):
+    """One invalid parameter or body field."""
+
+    field: str = Field(description="Where: 'query.budget', 'body.weights.pu', 'path.id'")
+    message: str
+
+
+class ErrorResponse(_Out):
+    """Every error: a message for people, plus the offending fields when known."""
+
+    detail: str
+    errors: list[ErrorItem] = []
+    choices: list[str] | None = Field(default=None, description="Valid values, when the list is short")
+
+
+# --- GeoJSON --------------------------------------------------------------------------
+
+
+class Geometry(_Out):
+    type: Literal[
+        "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+        "GeometryCollection",
+    ]
+    coordinates: Any = None
+    geometries: list[dict[str, Any]] | None = None
+
+
+class Feature(_Out, Generic[P]):
+    type: Literal["Feature"] = "Feature"
+    geometry: Geometry | None
+    properties: P
+
+
+class FeatureCollection(_Out, Generic[P]):
+    """A GeoJSON FeatureCollection (RFC 7946) with two foreign members."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature[P]]
+    synthetic: bool = Field(
+        default=False, description="True when any feature holds synthetic (DATA CONTOH) data"
+    )
+    attribution: list[str] = Field(
+        default_factory=list, description="Credits, e.g. '© OpenStreetMap contributors'"
+    )
+
+
+# --- destinations ---------------------------------------------------------------------
+
+
+class DestinationProperties(_Out):
+    """The columns of the ``scores`` layer (issue 3) for one destination."""
+
+    id: str
+    name: str | None = None
+    category: str | None = None
+    provenance: str | None = None
+    score: float | None = Field(default=None, ge=0, le=100)
+    class_: str | None = Field(default=None, alias="class")
+    bottleneck: str | None = None
+    bottleneck_agency: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    score_pariwisata: float | None = None
+    score_pu: float | None = None
+    score_umkm: float | None = None
+    score_kominfo: float | None = None
+    score_perhubungan: float | None = None
+    access_minutes: float | None = None
+    access_gateway: str | None = None
+    access_gateway_name: str | None = None
+    umkm_15min: int | None = None
+    umkm_30min: int | None = None
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    actions: str | None = None
+
+
+DestinationCollection = FeatureCollection[DestinationProperties]
+
+
+class DimensionScore(_Out):
+    dimension: str = Field(description="pariwisata, pu, umkm, kominfo or perhubungan")
+    agency: str = Field(description="The agency (OPD) holding this piece")
+    score: float | None = Field(default=None, description="0-100; null = unknown (no data)")
+    weight: float = Field(description="Configured weight of the dimension")
+    gain: float | None = Field(
+        default=None, description="Points the overall score gains if this dimension reached 100"
+    )
+
+
+class RouteSummary(_Out):
+    """The fastest route from the nearest gateway, all modes."""
+
+    connected: bool | None = None
+    access_minutes: float | None = None
+    access_gateway: str | None = None
+    access_gateway_name: str | None = None
+    route_modes: str | None = Field(default=None, description="e.g. 'road', 'road+water'")
+    route_km: float | None = None
+    route_road_km: float | None = None
+    route_paved_good_km: float | None = None
+    route_unpaved_km: float | None = None
+    route_damaged_km: float | None = None
+    route_water_km: float | None = None
+    route_air_km: float | None = None
+    last_mile_m: float | None = None
+    nearest_lodging_min: float | None = None
+    nearest_health_min: float | None = None
+    nearest_fuel_min: float | None = None
+    gateway_minutes: dict[str, float | None] = Field(
+        default_factory=dict, description="Minutes from every gateway (null = unreachable)"
+    )
+
+
+class DestinationDetail(_Out):
+    id: str
+    name: str | None = None
+    category: str | None = None
+    provenance: str | None = None
+    synthetic: bool = False
+    lon: float | None = None
+    lat: float | None = None
+    score: float | None = None
+    class_: str | None = Field(default=None, alias="class")
+    coverage: float | None = None
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    bottleneck: str | None = None
+    bottleneck_agency: str | None = None
+    breakdown: list[DimensionScore]
+    actions: list[str]
+    route: RouteSummary
+    umkm_15min: int | None = None
+    umkm_30min: int | None = None
+    umkm_by_type_30min: dict[str, int | None] = Field(default_factory=dict)
+
+
+class ReachProperties(_Out):
+    minutes: int = Field(description="Reachable within this many minutes (15 or 30)")
+    road_rows: int = Field(description="Number of road rows in the feature")
+
+
+ReachCollection = FeatureCollection[ReachProperties]
+
+
+# --- UMKM and kampung -----------------------------------------------------------------
+
+
+class UmkmProperties(_Out):
+    id: str
+    name: str | None = None
+    type: str | None = None
+    location_precision: str | None = None
+    provenance: str | None = None
+
+
+UmkmCollection = FeatureCollection[UmkmProperties]
+
+
+class KampungProperties(_Out):
+    kode: str
+    nama: str | None = None
+    distrik: str | None = None
+    connected: bool | None = None
+    minutes_to_nearest_destination: float | None = None
+    nearest_destination: str | None = None
+    nearest_destination_name: str | None = None
+
+
+KampungCollection = FeatureCollection[KampungProperties]
+
+
+# --- priorities -----------------------------------------------------------------------
+
+
+class PriorityRow(_Out):
+    """One road section (ruas) of the ``priorities`` layer (issue 4)."""
+
+    rank: int | None = None
+    ruas_id: str
+    name: str | None = None
+    authority: str | None = None
+    length_km: float | None = None
+    surface: str | None = None
+    condition: str | None = None
+    upgrade: str | None = None
+    cost_rp: float | None = None
+    minutes_saved: float | None = None
+    destinations_served: int | None = None
+    score_gain: float | None = None
+    benefit_cost: float | None = None
+    selected: bool | None = None
+    cumulative_cost_rp: float | None = None
+    provenance: str | None = None
+
+
+class PrioritiesResponse(_Out):
+    budget: float | None = Field(default=None, description="Budget in Rupiah used for 'selected'")
+    authority: str
+    count: int
+    selected_count: int
+    selected_cost_rp: float
+    synthetic: bool
+    assumptions: list[str] = Field(
+        default_factory=list, description="Unit costs and speeds that are assumptions"
+    )
+    rows: list[PriorityRow]
+
+
+# --- custom weights -------------------------------------------------------------------
+
+
+class ScoreWeights(BaseModel):
+    """Weights of the agency dimensions; omitted ones keep their configured weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pariwisata: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    pu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    umkm: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    kominfo: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    perhubungan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+    def given(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class ScoreRequest(BaseModel):
+    """Body of ``POST /api/score``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"weights": {"pu": 3, "pariwisata": 1}}]},
+    )
+
+    weights: ScoreWeights = Field(default_factory=lambda: ScoreWeights())
+    ranks: bool = Field(default=True, description="Compute Monte Carlo rank intervals")
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> ScoreRequest:
+        given = self.weights.given()
+        if given and len(given) == 5 and sum(given.values()) <= 0:
+            raise ValueError("semua bobot nol (all weights are zero)")
+        return self
+
+
+class ScoreRow(_Out):
+    id: str
+    name: str | None = None
+    score: float | None = None
+    class_: str | None = Field(default=None, alias="class")
+    bottleneck: str | None = None
+    coverage: float | None = None
+    score_pariwisata: float | None = None
+    score_pu: float | None = None
+    score_umkm: float | None = None
+    score_kominfo: float | None = None
+    score_perhubungan: float | None = None
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    actions: str | None = None
+    stored_score: float | None = Field(default=None, description="Score in the workspace layer")
+    stored_rank: int | None = None
+    score_change: float | None = Field(default=None, description="score - stored_score")
+
+
+class ScoreResponse(_Out):
+    weights: dict[str, float] = Field(description="Effective weights, summing to 1")
+    stored: bool = Field(default=False, description="Always false: stored scores are unchanged")
+    synthetic: bool
+    destinations: list[ScoreRow]
+
+
+# --- service --------------------------------------------------------------------------
+
+
+class LayerInfo(_Out):
+    layer: str
+    features: int
+    synthetic: int
+
+
+class Health(_Out):
+    status: Literal["ok", "degraded"]
+    workspace: str
+    version: str | None = None
+    region: str | None = None
+    layers: list[LayerInfo] = []
+    synthetic: bool = False
+    missing_assets: list[str] = Field(
+        default_factory=list, description="Front-end files not installed (run `npm ci`)"
+    )
+    problems: list[str] = []
