@@ -732,7 +732,12 @@ class _Mimika:
         anchors = rng.choice(outer_k, size=n_outer)
         outer_xy = scatter_near(rng, self.k_xy[anchors], 50.0, 900.0,
                                 lambda pts, _w: self.inside(pts))
-        cent_k = rng.choice(road_k, size=n_centroid)
+        # Registry rows with only a kampung code: mostly road kampung, and a quarter from
+        # the coast and highlands (carvers, sago and fish sellers registered by kampung).
+        other_k = np.flatnonzero(self.k_access != "road")
+        n_remote = n_centroid // 4
+        cent_k = np.concatenate([rng.choice(road_k, size=n_centroid - n_remote),
+                                 rng.choice(other_k, size=n_remote)])
         ll = np.vstack([self.proj.lonlat(town_xy), self.proj.lonlat(outer_xy),
                         self.k_ll[cent_k]])
         precision = np.array(["exact"] * n_exact + ["kampung_centroid"] * n_centroid)
