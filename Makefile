@@ -6,7 +6,7 @@ DEMO_WORKSPACE ?= build/mimika-demo.gpkg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test lint system-deps assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-demo: $(VENV)/.installed
+# Map front-end files (Leaflet and plugins) from the npm registry, pinned by
+# package-lock.json. The API serves them from node_modules/ (git-ignored): no CDN.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "installing npm (apt-get)"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+demo: $(VENV)/.installed node_modules/.installed
 	$(BIN)/siapwisata demo --workspace $(DEMO_WORKSPACE)
 	$(BIN)/siapwisata score --workspace $(DEMO_WORKSPACE)
 	$(BIN)/siapwisata priorities --workspace $(DEMO_WORKSPACE)
@@ -40,7 +52,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check geo api maps tests bench
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-dev system-deps lint
+test: $(VENV)/.installed-dev node_modules/.installed system-deps lint
 	$(BIN)/python -m pytest
 
 clean:
