@@ -247,6 +247,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     # multipolygons libosmium could not assemble (members cut off by the extract):
     # keep them, placed on what remains of their outline
     broken = {rid: v for rid, v in relations.items() if rid not in assembled}
+    del fp  # free the first pass's node location index before a second pass
     if broken:
         reporter.step(f"{len(broken)} multipolygon(s) incomplete: placing them on their "
                       "remaining members")
