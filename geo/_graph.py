@@ -5,6 +5,8 @@ Private helpers of :mod:`geo.network` and :mod:`geo.access`. All vectorised.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -45,6 +47,20 @@ def chunk_size(n_nodes: int, budget: int = MEMORY_BUDGET) -> int:
     return max(1, budget // (8 * max(n_nodes, 1)))
 
 
+def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf,
+                budget: int = MEMORY_BUDGET) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Dijkstra from the connected ``sources`` (>= 0) in memory-bounded chunks.
+
+    Yields ``(positions, dist)``: positions into ``sources`` and the (chunk x N) distances.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    ok = np.flatnonzero(sources >= 0)
+    step = chunk_size(graph.shape[0], budget)
+    for lo in range(0, len(ok), step):  # chunks of sources, not nodes
+        rows = ok[lo: lo + step]
+        yield rows, dijkstra(graph, indices=sources[rows], limit=limit)
+
+
 def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
                  limit: float = np.inf, budget: int = MEMORY_BUDGET) -> np.ndarray:
     """Shortest distances from each source to each target, in memory-bounded chunks.
@@ -55,18 +71,38 @@ def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
     -------
     (len(sources), len(targets)) float array.
     """
-    sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
     out = np.full((len(sources), len(targets)), np.inf)
-    ok_s = np.flatnonzero(sources >= 0)
     ok_t = np.flatnonzero(targets >= 0)
-    if not len(ok_s) or not len(ok_t):
+    if not len(ok_t):
         return out
-    step = chunk_size(graph.shape[0], budget)
-    for lo in range(0, len(ok_s), step):  # chunks of sources, not nodes
-        rows = ok_s[lo: lo + step]
-        d = dijkstra(graph, indices=sources[rows], limit=limit)
+    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget):
         out[np.ix_(rows, ok_t)] = d[:, targets[ok_t]]
+    return out
+
+
+def count_within(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray,
+                 groups: np.ndarray, n_groups: int, minutes: tuple[float, ...], *,
+                 budget: int = MEMORY_BUDGET) -> np.ndarray:
+    """Number of targets of each group within each time limit of every source.
+
+    Reduced chunk by chunk, so no sources x targets matrix is ever held.
+
+    Returns
+    -------
+    (len(minutes), len(sources), n_groups) int64 counts; 0 for unconnected sources.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    out = np.zeros((len(minutes), len(sources), n_groups), dtype=np.int64)
+    ok_t = targets >= 0
+    if not ok_t.any():
+        return out
+    onehot = np.zeros((int(ok_t.sum()), n_groups), dtype=np.int64)
+    onehot[np.arange(len(onehot)), np.asarray(groups)[ok_t]] = 1
+    for rows, d in iter_chunks(graph, sources, limit=max(minutes), budget=budget):
+        dt = d[:, targets[ok_t]]
+        for i, m in enumerate(minutes):
+            out[i, rows] = (dt <= m).astype(np.int64) @ onehot
     return out
 
 

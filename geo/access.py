@@ -26,7 +26,7 @@ from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
 from . import schema
-from ._graph import accumulate_tree, csr_min, many_to_some, nearest_of_set
+from ._graph import accumulate_tree, count_within, csr_min, many_to_some, nearest_of_set
 from ._progress import SILENT, Reporter
 from .network import (
     EPS_MINUTES,
@@ -367,18 +367,15 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     u_nodes = graph.nodes("umkm")
     u_types = umkm["type"].astype("string").str.strip().str.lower().fillna("lainnya")
     u_types = u_types.where(u_types.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
-    onehot = (u_types[:, None] == np.array(schema.UMKM_TYPES)[None, :]).astype(np.int64)
-    d_u = many_to_some(A, d_nodes, u_nodes, limit=float(max(UMKM_MINUTES)))
+    type_idx = pd.Categorical(u_types, categories=list(schema.UMKM_TYPES)).codes
+    within = count_within(A, d_nodes, u_nodes, type_idx, len(schema.UMKM_TYPES),
+                          tuple(float(m) for m in UMKM_MINUTES))
     counts: dict[str, np.ndarray] = {}
-    for m in UMKM_MINUTES:
-        within = (d_u <= m).astype(np.int64)
-        counts[f"umkm_{m}min"] = within.sum(axis=1)
-        by_type = within @ onehot
+    for i, m in enumerate(UMKM_MINUTES):
+        counts[f"umkm_{m}min"] = within[i].sum(axis=1)
         for j, t in enumerate(schema.UMKM_TYPES):
-            counts[f"umkm_{m}min_{t}"] = by_type[:, j]
-    last = f"umkm_{max(UMKM_MINUTES)}min"
-    counts["umkm_types_30min"] = (np.stack([counts[f"{last}_{t}"] for t in schema.UMKM_TYPES],
-                                           axis=1) > 0).sum(axis=1)
+            counts[f"umkm_{m}min_{t}"] = within[i][:, j]
+    counts["umkm_types_30min"] = (within[UMKM_MINUTES.index(30)] > 0).sum(axis=1)
 
     reporter.step("Fasilitas terdekat (nearest lodging, health, fuel)")
     f_nodes = graph.nodes("pois")

@@ -527,15 +527,56 @@ class AccessGraph:
         return self.features[name][0]
 
     def arc_minutes(self, minutes_fwd: np.ndarray | None = None,
-                    minutes_bwd: np.ndarray | None = None) -> np.ndarray:
-        """Cost of every arc for the given per-row minutes (default: the network's)."""
+                    minutes_bwd: np.ndarray | None = None, *,
+                    arcs: np.ndarray | None = None) -> np.ndarray:
+        """Cost of every arc (or of ``arcs``) for the given per-row minutes.
+
+        Per-row minutes default to the network's.
+        """
         fwd = self.network.minutes_fwd if minutes_fwd is None else minutes_fwd
         bwd = self.network.minutes_bwd if minutes_bwd is None else minutes_bwd
-        on = self.arc_row >= 0
-        row = self.arc_row[on]
-        cost = self.arc_fixed.copy()
-        cost[on] = self.arc_share[on] * np.where(self.arc_backward[on], bwd[row], fwd[row])
+        sel = slice(None) if arcs is None else arcs
+        rows, share, back = self.arc_row[sel], self.arc_share[sel], self.arc_backward[sel]
+        cost = self.arc_fixed[sel].copy()
+        on = rows >= 0
+        row = rows[on]
+        cost[on] = share[on] * np.where(back[on], bwd[row], fwd[row])
         return np.maximum(cost, EPS_MINUTES)
+
+    def recost(self, data: np.ndarray, rows: np.ndarray, minutes_fwd: np.ndarray,
+               minutes_bwd: np.ndarray) -> np.ndarray:
+        """csr data after changing the minutes of some road rows, touching only them.
+
+        Parameters
+        ----------
+        data
+            Current csr data (e.g. ``csr().data``), not modified.
+        rows
+            Road rows whose minutes changed.
+        minutes_fwd, minutes_bwd
+            Per-row minutes (full arrays) holding the new values for ``rows``.
+
+        Returns
+        -------
+        A new data vector: entries of the arcs of ``rows`` recomputed as the minimum over
+        all their parallel arcs; use with :meth:`with_data`. Cost: O(arcs of those rows).
+        """
+        ent = np.unique(self.arc_entry[self.arcs_of_rows(rows)])
+        out = np.array(data, dtype=float, copy=True)
+        if not len(ent):
+            return out
+        ends = np.r_[self._starts[1:], len(self._order)]
+        lo, hi = self._starts[ent], ends[ent]
+        n = hi - lo
+        offs = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n)
+        arcs = self._order[np.arange(n.sum()) + offs]
+        cost = self.arc_minutes(minutes_fwd, minutes_bwd, arcs=arcs)
+        out[ent] = np.minimum.reduceat(cost, np.r_[0, np.cumsum(n)[:-1]])
+        return out
+
+    def with_data(self, data: np.ndarray) -> csr_matrix:
+        """The csr matrix of this structure with the given (finite) entry costs."""
+        return csr_matrix((data, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
     def entry_minutes(self, arc_cost: np.ndarray) -> np.ndarray:
         """csr data: the cheapest arc cost of every entry."""

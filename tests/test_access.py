@@ -464,3 +464,18 @@ def test_real_transport_options_agree_with_networkx_reachability(real: Any) -> N
     assert d["reach_road"].sum() > 100
     # a fastest route over water implies the boat option
     assert (d.loc[d["route_water_km"] > 0, "reach_water"]).all()
+
+
+def test_real_recost_of_some_rows_equals_a_full_rebuild(real: Any) -> None:
+    res, _, _ = real
+    g = res.graph
+    rng = np.random.default_rng(3)
+    rows = rng.choice(len(g.network.roads), size=200, replace=False)
+    fwd = g.network.minutes_fwd.copy()
+    bwd = g.network.minutes_bwd.copy()
+    fwd[rows] *= 0.5  # e.g. an upgrade doubling speed
+    bwd[rows] *= 0.5
+    base = g.csr().data
+    fast = g.recost(base, rows, fwd, bwd)
+    np.testing.assert_array_equal(fast, g.csr(fwd, bwd).data)
+    assert (fast < base).sum() > 100

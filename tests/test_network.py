@@ -262,6 +262,11 @@ def test_access_graph_splits_an_edge_at_two_snaps_with_proportional_costs() -> N
     d2 = dijkstra(g.csr(fwd, bwd))
     assert d2[b0, a0] == pytest.approx(0.3 + 0.5 + 0.4)
     assert d2[a0, a1] == pytest.approx(0.4 + 0.25 + 0.5 + 0.2)
+    # the same through the incremental path that touches only row 0's entries
+    fast = g.recost(g.csr().data, np.array([0]), fwd, bwd)
+    np.testing.assert_array_equal(fast, g.csr(fwd, bwd).data)
+    d3 = dijkstra(g.with_data(fast))
+    np.testing.assert_allclose(d3, d2)
     arcs = g.arcs_of_rows(np.array([0]))
     assert set(g.arc_row[arcs]) == {0}
     assert len(arcs) == 6  # three pieces, both directions
