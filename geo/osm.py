@@ -224,8 +224,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
                 try:
                     geom = wkb.create_multipolygon(obj)
                 except (RuntimeError, osmium.InvalidLocationError):
-                    skipped += 1
-                    continue
+                    continue  # ways keep their line; relations get the fallback below
                 if obj.from_way():
                     way_area[obj.orig_id()] = geom
                 else:
@@ -507,6 +506,9 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
     roads = roads_frame(ext, usable, metric)
 
     reporter.step("titik minat dan turunannya (points of interest, destinations, UMKM, gateways)")
+    if ext.skipped_pois:
+        reporter.step(f"{ext.skipped_pois} POI tanpa geometri dilewati "
+                      "(skipped: no located nodes in the file)")
     pts = ext.poi_geometry
     inside = shapely.intersects_xy(boundary, shapely.get_x(pts), shapely.get_y(pts)) \
         if len(pts) else np.zeros(0, dtype=bool)
