@@ -90,6 +90,8 @@ TIMIKA_CENTRE = (136.88, -4.55)
 TIMIKA_GRID_CENTRE = (136.8765, -4.554)
 TIMIKA_GRID_SIZE_M = (8500.0, 10100.0)
 KOKONAO = "Kokonao"
+NODE_ID_BASE = 1
+REQUIRED_GATEWAYS = ("WABP", "WABN", "MMP", "PMK", "PP-POUMAKO")
 KUALA_KENCANA = "Kuala Kencana"
 
 _GATEWAY_KIND = {"bandara": "bandara", "pelabuhan": "pelabuhan",
@@ -161,6 +163,9 @@ def read_mimika(data_dir: Path) -> MimikaData:
         if str(jenis) not in _GATEWAY_KIND:
             problems.append(Problem(str(gpath), f"jenis '{jenis}' unknown", line=i + 2,
                                     field="jenis"))
+    ids = set(gerbang["id"].astype(str))
+    problems += [Problem(str(gpath), f"gerbang '{g}' tidak ada (missing gateway)", field="id")
+                 for g in REQUIRED_GATEWAYS if g not in ids]
     if problems:
         raise InputError(problems)
     return MimikaData(boundary, distrik, kampung, gerbang.to_crs(schema.WGS84), folder)
@@ -249,7 +254,6 @@ class _Mimika:
         self.gw_ll = shapely.get_coordinates(g.geometry.to_numpy())
         self.gw_node = dict(zip(g["id"].astype(str),
                                 self.net.add_lonlat_nodes(self.gw_ll).tolist(), strict=True))
-        self.gw_name = dict(zip(g["id"].astype(str), g["nama"].astype(str), strict=True))
         self.ruas_no = 0
 
     # -- helpers --
@@ -272,7 +276,7 @@ class _Mimika:
         return np.asarray(shapely.contains_xy(self.region_in, ll[:, 0], ll[:, 1]))
 
     def covered(self, segments: FloatArray) -> NDArray[np.bool_]:
-        """Which metric polylines, shape (m, k, 2), stay inside the region (with a margin)."""
+        """Which metric polylines, shape (m, k, 2), stay inside the region polygon."""
         m, k, _ = segments.shape
         ll = self.proj.lonlat(segments.reshape(-1, 2))
         lines = shapely.linestrings(ll, indices=np.repeat(np.arange(m), k))
@@ -281,7 +285,7 @@ class _Mimika:
     def link_inner(self, a: FloatArray, b: FloatArray) -> FloatArray:
         """Vertices between two link ends so the link stays inside the region.
 
-        None when the straight line does; else one bend for short links, or a route
+        No vertices when the straight line does; else one bend for short links, or a route
         through the interior raster for long ones (whose end segments may bend once).
         """
         if self.covered(np.stack([a, b])[None])[0]:
@@ -547,7 +551,6 @@ class _Mimika:
         strip_xy = scatter_near(self.rng, self.k_xy[seed_k], 700.0, 1500.0,
                                 lambda pts, _w: self.inside(pts))
         strips = self.net.add_nodes(strip_xy)
-        self.airstrips = (strips, seed_k)
         self.footpath(strips[member], nodes,
                       [f"Jalan Setapak Lapter {self.k_name[seed_k[m]]} - {self.k_name[k]}"
                        for m, k in zip(member, idx, strict=True)])
@@ -599,7 +602,7 @@ class _Mimika:
         return self._roads_frame()
 
     def _roads_frame(self) -> gpd.GeoDataFrame:
-        attrs, flat, edge_index = self.net.finish()
+        attrs, flat, edge_index = self.net.finish(NODE_ID_BASE)
         geoms = shapely.linestrings(flat, indices=edge_index)
         gdf = gpd.GeoDataFrame(attrs, geometry=geoms, crs=schema.WGS84)
         gdf["length_m"] = gdf.geometry.to_crs(self.metric).length.round(2)
@@ -623,7 +626,7 @@ class _Mimika:
         m = len(road)
         g = coo_matrix((np.ones(m), (inv[:m], inv[m:])), shape=(len(ids), len(ids)))
         _, lab = connected_components(g, directed=False)
-        wabp_id = int(self.gw_node["WABP"]) + 1
+        wabp_id = int(self.gw_node["WABP"]) + NODE_ID_BASE
         comp = lab[np.searchsorted(ids, wabp_id)]
         keep = lab[inv[:m]] == comp
         return road[keep].geometry.to_crs(self.metric).union_all()

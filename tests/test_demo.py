@@ -327,3 +327,46 @@ def test_missing_data_dir_names_the_files(tmp_path: Path) -> None:
     assert len(err.value.problems) == 4
     assert "kabupaten.geojson" in str(err.value) and "gerbang.geojson" in str(err.value)
     assert not path.exists()
+
+
+def test_bad_gateway_file_lists_every_problem(tmp_path: Path, mimika_dir: Path) -> None:
+    import json
+    import shutil
+
+    from geo.demo import build_demo
+
+    data = tmp_path / "data"
+    shutil.copytree(mimika_dir, data / "mimika")
+    path = data / "mimika" / "gerbang.geojson"
+    doc = json.loads(path.read_text())
+    doc["features"] = [f for f in doc["features"] if f["properties"]["id"] != "WABN"]
+    doc["features"][2]["properties"]["jenis"] = "dermaga_apung"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError) as err:
+        build_demo(Workspace(tmp_path / "x.gpkg"), data_dir=data, seed=SEED)
+    text = str(err.value)
+    assert len(err.value.problems) == 2
+    assert "baris 4" in text and "dermaga_apung" in text and "WABN" in text
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_interior_route_stays_inside_a_u_shaped_region() -> None:
+    from geo._synth import InteriorRouter, taut
+
+    # A U of 20 km arms, 6 km wide, joined at the bottom: the straight link between the arm
+    # tips leaves the polygon, the shortest inside path goes round the inner corners.
+    u_shape = shapely.Polygon([(0, 0), (20000, 0), (20000, 20000), (14000, 20000),
+                               (14000, 6000), (6000, 6000), (6000, 20000), (0, 20000)])
+    a, b = np.array([3000.0, 18000.0]), np.array([17000.0, 18000.0])
+    router = InteriorRouter(u_shape, cell_m=500.0)
+
+    def ok(seg: np.ndarray) -> np.ndarray:
+        lines = shapely.linestrings(seg.reshape(-1, 2), indices=np.repeat(np.arange(len(seg)), 2))
+        return shapely.covered_by(lines, u_shape)
+
+    path = taut(np.vstack([a, router.route(a, b), b]), ok)
+    line = shapely.LineString(path)
+    assert u_shape.covers(line)
+    # Shortest path round the corners (6000, 6000) and (14000, 6000), by hand.
+    best = np.hypot(3000, 12000) * 2 + 8000
+    assert best <= line.length < 1.1 * best
