@@ -295,9 +295,9 @@ def reference_graph(res: AccessResult) -> nx.DiGraph:
                  + [(f, ("p", *key)) for f, key in sorted(on_row.get(row, []))]
                  + [(1.0, ("n", int(vs[row])))])
         for (fa, a), (fb, b) in zip(chain[:-1], chain[1:], strict=True):
-            if fb == fa:  # coincident points: passable both ways, free
-                add(a, b, 0.0, row, 0.0)
-                add(b, a, 0.0, row, 0.0)
+            if fb == fa:  # coincident points: passable both ways, free, of no mode
+                add(a, b, 0.0, -1, 0.0)
+                add(b, a, 0.0, -1, 0.0)
                 continue
             if np.isfinite(fwd[row]):
                 add(a, b, (fb - fa) * fwd[row], row, fb - fa)
@@ -333,7 +333,7 @@ def route_km_reference(res: AccessResult, G: nx.DiGraph, path: list[Any]) -> dic
     return out
 
 
-@pytest.fixture(scope="module", params=["andorra_ws", "porto_ws"])
+@pytest.fixture(scope="module", params=["andorra_ws", "porto_ws", "demo_ws"])
 def real(request: pytest.FixtureRequest) -> tuple[AccessResult, nx.DiGraph, Workspace]:
     ws = Workspace(request.getfixturevalue(request.param))
     res = compute_access(ws)
@@ -349,7 +349,7 @@ def test_real_gateway_times_equal_networkx_for_every_pair(real: Any) -> None:
     gm = res.gateway_minutes
     n_g, n_d = gm.shape
     assert n_g == len(ws.read("gateways")) and n_d == len(ws.read("destinations"))
-    assert n_g > 0 and res.destinations["connected"].sum() > 100
+    assert n_g > 0 and res.destinations["connected"].mean() > 0.8
     ref = np.full((n_g, n_d), np.nan)
     for gi in range(n_g):
         src = fnode(res, "gateways", gi)
@@ -358,7 +358,7 @@ def test_real_gateway_times_equal_networkx_for_every_pair(real: Any) -> None:
         dist = nx.single_source_dijkstra_path_length(G, src)
         for di in range(n_d):
             ref[gi, di] = dist.get(("f", "destinations", di), np.nan)
-    assert np.isfinite(ref).sum() > 100
+    assert np.isfinite(ref).mean() > 0.5
     np.testing.assert_allclose(gm.to_numpy(), ref, rtol=1e-6, atol=1e-6)
     # the main gateway is the fastest one
     d = res.destinations
@@ -385,8 +385,8 @@ def test_real_route_attributes_equal_a_networkx_path_walk(real: Any) -> None:
         for col in ROUTE_COLUMNS:
             assert d.loc[dest_id, col] == pytest.approx(ref[col], abs=1e-6), (dest_id, col)
         checked += 1
-    assert checked > 100
-    assert (d["route_km"] > 0).sum() > 100
+    assert checked > 0.7 * len(d)
+    assert (d["route_km"] > 0).sum() > 0.7 * len(d)
 
 
 def test_real_umkm_counts_equal_a_brute_force_count(real: Any) -> None:
@@ -461,9 +461,26 @@ def test_real_transport_options_agree_with_networkx_reachability(real: Any) -> N
     d = res.destinations
     ref = [("f", "destinations", i) in reach for i in range(len(d))]
     np.testing.assert_array_equal(d["reach_road"].to_numpy(), ref)
-    assert d["reach_road"].sum() > 100
-    # a fastest route over water implies the boat option
-    assert (d.loc[d["route_water_km"] > 0, "reach_water"]).all()
+    assert d["reach_road"].mean() > 0.3
+    # boat / air: fastest route uses the mode, or a route through at least one link of it
+    # takes at most max_ratio x the fastest (layered graph: layer 1 = "has used it")
+    ratio = res.config.options.max_ratio
+    for m, col in (("water", "route_water_km"), ("air", "route_air_km")):
+        L = nx.DiGraph()
+        for a, b, data in G.edges(data=True):
+            is_m = data["row"] >= 0 and mode[data["row"]] == m
+            L.add_edge((0, a), (1 if is_m else 0, b), weight=data["weight"])
+            L.add_edge((1, a), (1, b), weight=data["weight"])
+        via = nx.multi_source_dijkstra_path_length(L, [(0, s) for s in srcs_all(res)])
+        for i, dest_id in enumerate(d.index):
+            t_via = via.get((1, ("f", "destinations", i)), np.inf)
+            fastest = d.loc[dest_id, "access_minutes"]
+            expect = bool(d.loc[dest_id, col] > 0) or bool(t_via <= ratio * fastest + 1e-9)
+            assert d.loc[dest_id, f"reach_{m}"] == (expect and np.isfinite(fastest)), (m, dest_id)
+
+
+def srcs_all(res: AccessResult) -> list[tuple[str, str, int]]:
+    return [("f", "gateways", int(i)) for i in np.flatnonzero(res.graph.nodes("gateways") >= 0)]
 
 
 def test_real_recost_of_some_rows_equals_a_full_rebuild(real: Any) -> None:
@@ -471,6 +488,7 @@ def test_real_recost_of_some_rows_equals_a_full_rebuild(real: Any) -> None:
     g = res.graph
     rng = np.random.default_rng(3)
     rows = rng.choice(len(g.network.roads), size=200, replace=False)
+    rows = rows[np.isfinite(g.network.minutes_fwd[rows])]
     fwd = g.network.minutes_fwd.copy()
     bwd = g.network.minutes_bwd.copy()
     fwd[rows] *= 0.5  # e.g. an upgrade doubling speed
@@ -478,4 +496,4 @@ def test_real_recost_of_some_rows_equals_a_full_rebuild(real: Any) -> None:
     base = g.csr().data
     fast = g.recost(base, rows, fwd, bwd)
     np.testing.assert_array_equal(fast, g.csr(fwd, bwd).data)
-    assert (fast < base).sum() > 100
+    assert (fast < base).sum() > 50
