@@ -761,6 +761,7 @@ class ScoreResult:
     config: ReadinessConfig
     config_path: Path
     out: Path | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def synthetic(self) -> bool:
@@ -792,6 +793,7 @@ class ScoreResult:
                     f"  {int(r['rank'])}. {r['name']} ({r['id']}): {r['score']:.1f}, {r['class']}, "
                     f"peringkat {int(r['rank_low'])}-{int(r['rank_high'])}"
                 )
+        lines.extend(f"Catatan: {note}" for note in self.notes)
         lines.append("Catatan: " + ASSUMPTION_NOTE + f" ({self.config_path.name}).")
         if self.synthetic:
             lines.append(
@@ -818,7 +820,8 @@ def build_inputs(ws: Workspace, access: Any) -> gpd.GeoDataFrame:
     """Join the destinations layer with the access table (and gateway labels) for scoring.
 
     Access columns win over same-named destination attributes. Without UMKM data in the
-    workspace the UMKM counts are unknown (NaN), not zero.
+    workspace the UMKM counts are unknown (NaN), not zero; without gateways the travel
+    times, routes and transport options are unknown.
     """
     dest = ws.read("destinations")
     acc = access.destinations.copy()
@@ -836,6 +839,15 @@ def build_inputs(ws: Workspace, access: Any) -> gpd.GeoDataFrame:
         joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
         if "iata" in gws.columns:
             joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
+    if _layer_empty(ws, "gateways"):
+        # No trip origins: travel times, routes and transport options are unknown, not
+        # "unreachable" (the engine reports every destination as not reached).
+        for col in joined.columns:
+            if col in ("access_gateway", "route_modes", "reach_road", "reach_water",
+                       "reach_air"):
+                joined[col] = pd.Series(None, index=joined.index, dtype=object)
+            elif col.startswith("route_") or col == "access_minutes":
+                joined[col] = np.nan
     if _layer_empty(ws, "umkm"):
         for col in UMKM_COLUMNS:
             if col in joined.columns:
@@ -903,7 +915,15 @@ def score_workspace(
                 note=f"{ASSUMPTION_NOTE}; config {cfg_path.name}",
             )
         )
-    result = ScoreResult(table=table, config=cfg, config_path=cfg_path, out=out_path)
+    notes = []
+    if _layer_empty(ws, "gateways"):
+        notes.append("tidak ada gerbang (no gateways): waktu tempuh dan moda tidak diketahui; "
+                     "tambahkan dengan 'siapwisata import gateways'")
+    if _layer_empty(ws, "umkm"):
+        notes.append("tidak ada data UMKM (no UMKM data): dimensi UMKM tidak diketahui")
+    result = ScoreResult(
+        table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes
+    )
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
         write_scores(table, out_path, cfg)

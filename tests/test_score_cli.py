@@ -243,3 +243,28 @@ def test_rescoring_replaces_the_layer_and_custom_config_is_used(demo_ws, copy_ws
     expect = np.where(known, dims, 0) @ w / (known @ w)
     np.testing.assert_allclose(layer["score"], expect, rtol=1e-9)
     assert "alt.toml" in second.summary()
+
+
+def test_without_gateways_travel_and_transport_are_unknown(menteng_ws, copy_ws):
+    """The real Menteng extract has no aerodrome, ferry terminal, bus station or town centre."""
+    ws = Workspace(copy_ws(menteng_ws))
+    assert len(ws.read("gateways")) == 0
+    result = score_workspace(ws)
+    t = result.table
+    assert len(t) == len(ws.read("destinations")) > 0
+    assert t["access_minutes"].isna().all() and t["score_perhubungan"].isna().all()
+    assert t["actions"].str.contains("Perhubungan: data belum tersedia").all()
+    assert not t["actions"].str.contains("tidak terjangkau").any()
+    assert "tidak ada gerbang" in result.summary()
+
+
+def test_no_destinations_is_a_clear_error(demo_ws, copy_ws):
+    from geo.exceptions import WorkspaceError
+
+    ws = Workspace(copy_ws(demo_ws))
+    with ws.update() as stage:
+        stage.write("destinations", ws.read("destinations").iloc[:0])
+    before = ws.path.read_bytes()
+    with pytest.raises(WorkspaceError, match="tidak ada destinasi"):
+        score_workspace(ws)
+    assert ws.path.read_bytes() == before
