@@ -77,12 +77,9 @@ class ErrorResponse(_Out):
 
 
 class Geometry(_Out):
-    type: Literal[
-        "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
-        "GeometryCollection",
-    ]
-    coordinates: Any = None
-    geometries: list[dict[str, Any]] | None = None
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                  "MultiPolygon"]
+    coordinates: Any
 
 
 class Feature(_Out, Generic[P]):
