@@ -956,7 +956,15 @@ HEADERS_ID: Final[dict[str, str]] = {
     "umkm_30min": "UMKM dalam 30 menit",
     "route_km": "Panjang rute (km)",
     "route_road_km": "Rute darat (km)",
-    "route_unpaved_km": "Rute tanah/kerikil (km)",
+    "route_paved_good_km": "Rute aspal kondisi baik/sedang (km)",
+    "route_unpaved_km": "Rute tak beraspal/tanpa data (km)",
+    "route_damaged_km": "Rute rusak (km)",
+    "route_water_km": "Rute perairan (km)",
+    "route_air_km": "Rute udara (km)",
+    "connected": "Terhubung ke jaringan",
+    "nearest_lodging_min": "Penginapan terdekat (menit)",
+    "nearest_health_min": "Faskes terdekat (menit)",
+    "nearest_fuel_min": "BBM terdekat (menit)",
     "route_modes": "Moda rute",
     "last_mile_m": "Jalan kaki dari jaringan (m)",
     "rank": "Peringkat",
@@ -1010,6 +1018,13 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) ->
     df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
     headers = [HEADERS_ID.get(c, c) for c in df.columns]
     assumptions = _assumption_rows(config)
+    if len(table) and bool(table["synthetic"].any()):
+        banner = pd.DataFrame([{
+            "Bagian": "Data", "Kunci": "synthetic", "Nilai": f"{int(table['synthetic'].sum())} baris",
+            "Keterangan": "DATA CONTOH (SINTETIS): sebagian atau semua input dibuat oleh "
+                          "generator, bukan survei wilayah nyata (synthetic data).",
+        }])
+        assumptions = pd.concat([banner, assumptions], ignore_index=True)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="Skor kesiapan", index=False, header=headers)
         assumptions.to_excel(xw, sheet_name="Asumsi", index=False)

@@ -165,8 +165,12 @@ def test_out_files_csv_geojson_xlsx(scored):
     assert len(rows) == n + 1
     ids = [r[header.index("ID")] for r in rows[1:]]
     assert [str(i) for i in ids] == layer["id"].tolist()
-    notes = [r[3] for r in wb["Asumsi"].iter_rows(min_row=2, values_only=True)]
+    sheet = list(wb["Asumsi"].iter_rows(min_row=2, values_only=True))
+    notes = [r[3] for r in sheet if r[0] != "Data"]
     assert notes and all(str(t).startswith("ASUMSI") for t in notes)
+    banner = [r[3] for r in sheet if r[0] == "Data"]
+    assert bool(banner) == bool(layer["synthetic"].any())
+    assert all("DATA CONTOH (SINTETIS)" in t for t in banner)
 
 
 # --- errors -------------------------------------------------------------------------------
