@@ -390,7 +390,9 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
       (perahu) atau udara" (for the Perhubungan gap text);
     - ``umkm_30min_note``: " (tidak ada penginapan)" when no lodging UMKM lies within 30 min;
     - ``access_gateway_label``: ``access_gateway_iata`` when given, else ``access_gateway``.
-    Existing derived columns are kept where they hold a value.
+
+    ``moda_utama`` and ``access_gateway_label`` are kept when the input already has them;
+    the other derived columns are always recomputed from their sources.
     """
     df = inputs.copy()
     n = len(df)
