@@ -91,7 +91,8 @@
 
   // Road sections reachable within 15 and 30 minutes of the destination whose popup is
   // open, fetched from the API on demand (keeps the page small). Failure is harmless:
-  // the map saved as a file simply has no on-demand overlay.
+  // the map saved as a file simply has no on-demand overlay. Drawn above the roads (the
+  // regency's land fill is at the back of the same SVG); destinations have their own pane.
   function reachOnPopup(map, layer, cfg) {
     var overlay = null;
     var seq = 0;
@@ -114,7 +115,6 @@
               return cfg.styles[String(feat.properties.minutes)] || cfg.styles["30"];
             }
           }).addTo(map);
-          overlay.bringToBack();
         })
         .catch(function () { /* offline file copy: no API to ask */ });
     });
@@ -137,7 +137,12 @@
       }
     }
     if (cfg.measure) { translateMeasure(map); }
-    if (cfg.fit) { map.fitBounds(cfg.fit, { padding: [12, 12] }); }
+    if (cfg.fit) {
+      // keep the region clear of the legend (bottom right) and the controls (top left)
+      var wide = map.getSize().x > 900;
+      map.fitBounds(cfg.fit, { paddingTopLeft: [wide ? 50 : 10, 40],
+                               paddingBottomRight: [wide && cfg.legend ? 260 : 10, 10] });
+    }
   }
 
   window.SiapWisata = { setup: setup, reachOnPopup: reachOnPopup, translateText: translateText };
