@@ -1,0 +1,127 @@
+"""Latency of the map and GeoJSON endpoints, and the size of the map pages.
+
+Usage::
+
+    python -m bench.api [--workspace PATH] [--requests 50]
+
+Without ``--workspace`` it builds the Mimika demo workspace in a temporary folder and
+scores it (and computes road priorities when that step exists). It then starts
+``siapwisata serve`` as a separate process on 127.0.0.1 (a free port), makes one cold
+request per endpoint (the first build after start-up, reported as ``cold_ms``) and
+``--requests`` warm ones, and prints one JSON line per endpoint with ``p50_ms``,
+``p95_ms`` and ``bytes``. All traffic stays on loopback; the loop is bounded in count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from geo.settings import get_settings
+from geo.workspace import Workspace
+
+ENDPOINTS = (
+    "/maps/readiness",
+    "/maps/readiness?distrik=Mimika%20Baru",
+    "/maps/priorities",
+    "/api/destinations",
+    "/api/umkm",
+    "/api/kampung",
+    "/api/priorities",
+    "/",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_demo(folder: Path) -> Path:
+    from geo.demo import build_demo as demo
+    from geo.readiness import score_workspace
+
+    ws = Workspace(folder / "mimika-demo.gpkg")
+    demo(ws, data_dir=get_settings().data_dir, seed=20240517)
+    score_workspace(ws)
+    if importlib.util.find_spec("geo.priorities") is not None:
+        from geo.priorities import priorities_workspace
+
+        priorities_workspace(ws, budget=None, authority="kabupaten")
+    return ws.path
+
+
+def bench(path: Path, n: int) -> list[dict[str, object]]:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("siapwisata")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--workspace", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows: list[dict[str, object]] = []
+    try:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise SystemExit("server did not start") from None
+                    time.sleep(0.1)
+            for url in ENDPOINTS:
+                t0 = time.perf_counter()
+                r = client.get(url)
+                cold = (time.perf_counter() - t0) * 1000
+                if r.status_code != 200:
+                    rows.append({"endpoint": url, "status": r.status_code,
+                                 "detail": r.json().get("detail", "")[:120]})
+                    continue
+                times = []
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    client.get(url)
+                    times.append((time.perf_counter() - t0) * 1000)
+                rows.append({
+                    "endpoint": url, "status": 200, "bytes": len(r.content),
+                    "cold_ms": round(cold, 1),
+                    "p50_ms": round(float(np.percentile(times, 50)), 2),
+                    "p95_ms": round(float(np.percentile(times, 95)), 2),
+                    "requests": n,
+                })
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", type=Path, help="serve this workspace (default: demo)")
+    parser.add_argument("--requests", type=int, default=50, help="warm requests per endpoint")
+    args = parser.parse_args()
+    n = max(1, min(args.requests, 1000))
+    if args.workspace:
+        rows = bench(args.workspace, n)
+    else:
+        with tempfile.TemporaryDirectory(prefix="siap-bench-api-") as tmp:
+            rows = bench(build_demo(Path(tmp)), n)
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
