@@ -35,7 +35,7 @@ from . import schema
 from ._config import load_toml_model
 from ._graph import csr_min, entry_winners
 from .exceptions import NetworkError
-from .roads import surface_class
+from .roads import map_unique, normalise_words, surface_class
 from .settings import PROJECT_ROOT
 
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "network.toml"
@@ -177,13 +177,13 @@ def load_network_config(path: str | Path | None = None) -> NetworkConfig:
 def _as_bool(s: pd.Series) -> np.ndarray:
     if s.dtype == bool:
         return s.to_numpy()
-    words = s.astype("string").str.strip().str.lower()
+    words = normalise_words(s)
     return words.isin(["1", "true", "yes", "t", "y"]).to_numpy(dtype=bool)
 
 
 def parse_maxspeed(maxspeed: pd.Series) -> np.ndarray:
     """OSM ``maxspeed`` in km/h (``"50"``, ``"30 mph"``); NaN when absent or not numeric."""
-    s = maxspeed.astype("string").str.strip().str.lower()
+    s = normalise_words(maxspeed)
     num = pd.to_numeric(s.str.extract(r"^(\d+(?:\.\d+)?)", expand=False), errors="coerce")
     mph = s.str.contains("mph", regex=False).fillna(False).to_numpy(dtype=bool)
     out = num.to_numpy(dtype=float, na_value=np.nan)
@@ -201,11 +201,12 @@ def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
 
     ``speed = min(highway speed, maxspeed, surface cap, condition cap)``.
     """
-    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    highway = map_unique(roads["highway"],
+                         lambda u: u.str.split(";").str[0].str.strip().str.lower())
     speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
     speed = np.minimum(speed, _lookup(surface_class(roads["surface"]), config.surface.cap_kmh,
                                       np.inf))
-    cond = roads["condition"].astype("string").str.strip().str.lower().fillna("unknown")
+    cond = normalise_words(roads["condition"]).fillna("unknown")
     speed = np.minimum(speed, _lookup(cond, config.condition.cap_kmh,
                                       config.condition.cap_kmh["unknown"]))
     if config.road.use_maxspeed and "maxspeed" in roads:
@@ -236,7 +237,7 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     NetworkError
         If a mode is unknown or a length is missing or negative (naming the rows).
     """
-    mode = roads["mode"].astype("string").str.strip().str.lower().fillna("road").to_numpy(str)
+    mode = normalise_words(roads["mode"]).fillna("road").to_numpy(str)
     length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
     bad_mode = ~np.isin(mode, schema.MODES)
     bad_len = ~(length >= 0)
@@ -372,7 +373,7 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     xy = np.empty((len(node_ids), 2))
     xy[edge_u] = shapely.get_coordinates(shapely.get_point(geom_ll, 0))
     xy[edge_v] = shapely.get_coordinates(shapely.get_point(geom_ll, -1))
-    mode = roads["mode"].astype("string").str.strip().str.lower().fillna("road").to_numpy(str)
+    mode = normalise_words(roads["mode"]).fillna("road").to_numpy(str)
     return Network(roads=roads, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
                    minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, geometry_m=geom_m,
                    mode=mode)

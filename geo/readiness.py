@@ -806,12 +806,7 @@ class ScoreResult:
 
 
 def _layer_synthetic(ws: Workspace, layer: str) -> bool:
-    if not ws.has(layer):
-        return False
-    if "provenance" not in pyogrio.read_info(ws.path, layer=layer)["fields"]:
-        return False
-    prov = pyogrio.read_dataframe(ws.path, layer=layer, columns=["provenance"], read_geometry=False)
-    return bool((prov["provenance"].astype(object) == "synthetic").any())
+    return ws.synthetic_rows(layer) > 0
 
 
 def _layer_empty(ws: Workspace, layer: str) -> bool:

@@ -51,11 +51,19 @@ class _Reader:
     """Read access shared by the workspace and its staging copy."""
 
     path: Path
+    _layers_cache: tuple[tuple[int, int], list[str]] | None = None
 
     def layers(self) -> list[str]:
-        if not self.path.exists():
+        """Layer names; cached until the file changes (listing opens the GeoPackage)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
             return []
-        return [str(name) for name in pyogrio.list_layers(self.path)[:, 0]]
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._layers_cache is None or self._layers_cache[0] != stamp:
+            names = [str(name) for name in pyogrio.list_layers(self.path)[:, 0]]
+            self._layers_cache = (stamp, names)
+        return list(self._layers_cache[1])
 
     def has(self, layer: str) -> bool:
         return layer in self.layers()
@@ -71,6 +79,19 @@ class _Reader:
         if not isinstance(gdf, gpd.GeoDataFrame):
             raise WorkspaceError(f"{self.path}: layer '{layer}' has no geometry")
         return gdf
+
+    def synthetic_rows(self, layer: str) -> int:
+        """Rows of ``layer`` with ``provenance = 'synthetic'`` (0 when absent or no column).
+
+        Counted by GDAL's SQL filter, so big layers are not read into memory.
+        """
+        if not self.has(layer):
+            return 0
+        if "provenance" not in pyogrio.read_info(self.path, layer=layer)["fields"]:
+            return 0
+        rows = pyogrio.read_dataframe(self.path, layer=layer, columns=["provenance"],
+                                      read_geometry=False, where="provenance = 'synthetic'")
+        return len(rows)
 
     def read_table(self, layer: str) -> pd.DataFrame:
         """Read a non-spatial table (``metadata``, ``sources``)."""
@@ -227,14 +248,7 @@ def info(ws: Workspace) -> dict[str, Any]:
     for name, geom_type in pyogrio.list_layers(ws.path):
         name = str(name)
         n = int(pyogrio.read_info(ws.path, layer=name)["features"])
-        synthetic = 0
-        if geom_type is not None:
-            cols = pyogrio.read_info(ws.path, layer=name)["fields"]
-            if "provenance" in cols and n:
-                prov = pyogrio.read_dataframe(
-                    ws.path, layer=name, columns=["provenance"], read_geometry=False
-                )["provenance"]
-                synthetic = int((prov == "synthetic").sum())
+        synthetic = ws.synthetic_rows(name) if geom_type is not None and n else 0
         any_synthetic |= synthetic > 0
         layers.append(
             {"layer": name, "geometry": geom_type, "features": n, "synthetic": synthetic}
