@@ -170,7 +170,8 @@ def test_readiness_map_in_chromium(browser, base_url: str, served: Path) -> None
     assert "sw-dest" in target.get_attribute("class")
     _click(browser, target)
     popup = _wait(browser, ".leaflet-popup-content .sw-pop")
-    text = popup.text
+    # textContent, not .text: the popup may still be auto-panning into view
+    text = popup.get_attribute("textContent")
     assert str(best["name"]) in text
     assert len(popup.find_elements("css selector", ".sw-bars tr")) == 5
     for label in ("Skor kesiapan", "Skor per OPD", "Pariwisata", "PUPR (jalan)", "Akses:"):
@@ -190,15 +191,19 @@ def test_readiness_map_in_chromium(browser, base_url: str, served: Path) -> None
     browser.find_element("css selector", ".leaflet-popup-close-button").click()
     other = scores.sort_values(["rank", "id"]).iloc[-1]
     box = browser.find_element("css selector", ".leaflet-control-search input.search-input")
-    box.send_keys(str(other["name"])[:12])
-    tip = _wait(browser, ".search-tooltip .search-tip")
-    tip.click()
-    popup = _wait(browser, ".leaflet-popup-content .sw-pop")
-    deadline = time.monotonic() + 5
-    while str(other["name"]) not in popup.text and time.monotonic() < deadline:
+    box.send_keys(str(other["name"]))
+    _wait(browser, ".search-tooltip .search-tip")
+    tips = [t for t in browser.find_elements("css selector", ".search-tooltip .search-tip")
+            if t.text == str(other["name"])]
+    assert tips, "the search box does not offer the destination"
+    tips[0].click()
+    deadline = time.monotonic() + 10
+    found = ""
+    while str(other["name"]) not in found and time.monotonic() < deadline:
         time.sleep(0.2)
-        popup = browser.find_element("css selector", ".leaflet-popup-content .sw-pop")
-    assert str(other["name"]) in popup.text
+        pops = browser.find_elements("css selector", ".leaflet-popup-content .sw-pop")
+        found = pops[0].get_attribute("textContent") if pops else ""
+    assert str(other["name"]) in found
 
     requests += _requests(browser)
     assert requests, "no network events recorded"
