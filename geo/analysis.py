@@ -11,7 +11,9 @@ recomputed here by a twin formula: weight scenarios go through
   would add;
 - :func:`rank_intervals`: rank and Monte Carlo rank interval per destination, for a plot;
 - :func:`raised_weights`, :func:`class_changes`, :func:`class_change_summary`: how classes
-  move when one agency's weight is raised in turn.
+  move when one agency's weight is raised in turn;
+- :func:`budget_curve`: readiness gained against Rupiah spent along the picks of a budget
+  run of the road priorities.
 """
 
 from __future__ import annotations
@@ -307,3 +309,51 @@ def class_change_summary(changes: pd.DataFrame) -> pd.DataFrame:
     cols = ["scenario", CHANGE_UP, CHANGE_DOWN, CHANGE_SAME, CHANGE_UNKNOWN,
             "mean_score_change", "changed"]
     return pd.DataFrame(rows, columns=cols).set_index("scenario")
+
+
+BUDGET_CURVE_COLUMNS: Final = (
+    "pick", "ruas_id", "name", "upgrade", "cost_rp", "minutes_saved", "score_gain",
+    "cumulative_cost_rp", "cumulative_minutes_saved", "cumulative_score_gain",
+)
+
+
+def budget_curve(priorities: pd.DataFrame) -> pd.DataFrame:
+    """The readiness-gain curve of a budget run: what each greedy pick adds, cumulatively.
+
+    Parameters
+    ----------
+    priorities
+        The priorities table of a run WITH a budget (``priorities_workspace(ws, budget=...)
+        .table`` or ``ws.read("priorities")``). Its selected rows are the picks in pick order
+        (ranks 1..k); their ``cumulative_*`` columns are the exact marginal sums the library
+        computed after re-evaluating every remaining section at each pick.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Pick 0 (nothing spent, all zero) followed by one row per selected section in pick
+        order: ``pick``, ``ruas_id``, ``name``, ``upgrade``, ``cost_rp``, ``minutes_saved``,
+        ``score_gain``, ``cumulative_cost_rp``, ``cumulative_minutes_saved``,
+        ``cumulative_score_gain``. Only the origin row when nothing was selected.
+
+    Raises
+    ------
+    SiapError
+        Missing columns, or selected rows that are not the top of the ranking (a table
+        whose order was changed).
+    """
+    _require(priorities, ["rank", "selected", *BUDGET_CURVE_COLUMNS[1:]], "budget_curve")
+    t = priorities.iloc[np.argsort(pd.to_numeric(priorities["rank"]).to_numpy(), kind="stable")]
+    sel = t["selected"].fillna(False).astype(bool).to_numpy()
+    if sel.any() and not sel[: int(sel.sum())].all():
+        raise SiapError("budget_curve: ruas terpilih bukan urutan teratas (selected sections "
+                        "are not the top of the ranking)")
+    picks = t[sel]
+    origin: dict[str, object] = {c: 0.0 for c in BUDGET_CURVE_COLUMNS}
+    origin.update(pick=0, ruas_id="", name="(belum ada pekerjaan)", upgrade="")
+    rows = pd.DataFrame({c: picks[c].to_numpy() for c in BUDGET_CURVE_COLUMNS[1:]})
+    rows.insert(0, "pick", np.arange(1, len(picks) + 1))
+    out = pd.concat([pd.DataFrame([origin]), rows], ignore_index=True)
+    for c in BUDGET_CURVE_COLUMNS[4:]:
+        out[c] = pd.to_numeric(out[c]).astype(float)
+    return out[list(BUDGET_CURVE_COLUMNS)]

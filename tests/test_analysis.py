@@ -274,3 +274,52 @@ def test_on_the_real_default_config_and_a_scored_table() -> None:
     assert {d: int(t.loc[d, "destinations"]) for d in cfg.names} == {
         d: counted.get(d, 0) for d in cfg.names}
     assert t["destinations"].is_monotonic_decreasing
+
+
+def _priorities_table() -> pd.DataFrame:
+    # Three picks within the budget, then two unselected sections; cumulative columns as a
+    # budget run writes them (marginal gains at pick time, summed by hand here).
+    cost = [2e9, 1e9, 4e9, 3e9, 5e9]
+    minutes = [30.0, 10.0, 8.0, 6.0, 0.0]
+    gain = [1.5, math.nan, 0.5, 0.25, 0.0]
+    return pd.DataFrame({
+        "rank": [1, 2, 3, 4, 5],
+        "ruas_id": ["R3", "R1", "R7", "R2", "R9"],
+        "name": ["Jalan A", "Jalan B", "Jalan C", "Jalan D", "Jalan E"],
+        "upgrade": ["tanah -> kerikil"] * 5,
+        "cost_rp": cost,
+        "minutes_saved": minutes,
+        "score_gain": gain,
+        "selected": [True, True, True, False, False],
+        "cumulative_cost_rp": [2e9, 3e9, 7e9, 10e9, 15e9],
+        "cumulative_minutes_saved": [30.0, 40.0, 48.0, 54.0, 54.0],
+        "cumulative_score_gain": [1.5, 1.5, 2.0, 2.25, 2.25],
+    })
+
+
+def test_budget_curve_follows_the_picks() -> None:
+    t = _priorities_table()
+    shuffled = t.iloc[[3, 0, 4, 2, 1]]  # e.g. read back in another order
+    for table in (t, shuffled):
+        c = an.budget_curve(table)
+        assert c["pick"].tolist() == [0, 1, 2, 3]
+        assert c["ruas_id"].tolist() == ["", "R3", "R1", "R7"]
+        assert c["cumulative_cost_rp"].tolist() == [0.0, 2e9, 3e9, 7e9]
+        # the curve is the running sum of the picks (NaN gain = no known change)
+        np.testing.assert_allclose(c["cumulative_cost_rp"], np.cumsum(c["cost_rp"]))
+        np.testing.assert_allclose(c["cumulative_minutes_saved"], [0, 30, 40, 48])
+        np.testing.assert_allclose(c["cumulative_score_gain"], [0, 1.5, 1.5, 2.0])
+        assert c["cumulative_cost_rp"].is_monotonic_increasing
+
+
+def test_budget_curve_without_picks_and_bad_tables() -> None:
+    t = _priorities_table()
+    t["selected"] = False
+    c = an.budget_curve(t)
+    assert len(c) == 1 and c.loc[0, "cumulative_cost_rp"] == 0.0
+    t = _priorities_table()
+    t.loc[1, "selected"] = False  # a gap: rank 3 selected but rank 2 not
+    with pytest.raises(SiapError, match="top of the ranking"):
+        an.budget_curve(t)
+    with pytest.raises(SiapError, match="cumulative_score_gain"):
+        an.budget_curve(_priorities_table().drop(columns="cumulative_score_gain"))
