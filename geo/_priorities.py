@@ -1,0 +1,502 @@
+"""Exact travel-time benefits of road-section upgrades by pruned incremental shortest paths.
+
+Private engine of :mod:`geo.priorities`. A *candidate* is a set of arcs of the
+:class:`~geo.network.AccessGraph` whose costs an upgrade lowers (never raises). The
+*objective* of a cost vector ``c`` is the weighted total travel time over the OD pairs::
+
+    F(c) = sum_g sum_t  w_t * d_c(g, t)          gateways g, destinations t
+         + sum_k        w_k * min_t d_c(k, t)    kampung k (nearest destination)
+
+over finite distances only (an upgrade lowers costs of existing arcs and adds none, so the
+set of reachable pairs never changes). The benefit of candidate ``U`` with new costs
+``c_U <= c`` is ``F(c) - F(c_U)``: exactly what re-running every route with the upgrade
+gives, but computed without re-running them.
+
+Method
+------
+``D[s, v] = d_c(s, v)`` is known for every source ``s`` (one Dijkstra per source per
+state). For a candidate, improved labels ``D'[s, v] < D[s, v]`` are propagated from the
+upgraded arcs by label-correcting rounds, all candidates of a chunk and all sources at once
+(numpy over (candidate, source, node) keys; no Python loop over nodes or arcs):
+
+- round 0 relaxes every upgraded arc ``(x, y)`` from the old labels:
+  ``D[s, x] + c_U(x, y) < D[s, y]``;
+- every later round relaxes, under ``c_U``, the out-arcs of the labels improved in the
+  previous round;
+- a label is kept only if it is strictly better than the label it would replace and below
+  the bound ``B[s, v]`` (next paragraph);
+- the rounds stop when a round improves nothing.
+
+The bounds rest on ``R[t, v]``, the distance from ``v`` to destination ``t`` with EVERY
+candidate upgraded: a lower bound of ``d_{c_U}(v, t)`` for every candidate and every
+state of the greedy selection (which only applies candidates). ``H[v] = min_t R[t, v]``
+costs one multi-source Dijkstra on the transposed graph. For a kampung ``s`` with old
+nearest-destination time ``m_s``, ``B[s, v] = m_s - H[v]``. For a gateway,
+``B[s, v] = max_t (D[s, t] - R[t, v])`` when the per-destination runs are cheap next to the
+naive work (many candidates), else the weaker ``max_t D[s, t] - H[v]``.
+
+A candidate whose labels grow past a share of the graph (a main road: everything behind
+it gets faster) leaves the label rounds; its improved sources are re-run with scipy's
+Dijkstra on the re-costed graph (csr structure reused, ``limit`` = the largest old
+distance that matters), which is cheaper per node than numpy rounds. Its destination
+labels are the exact new distances where they are lower than the old ones.
+
+Proof of exactness
+------------------
+1. *Only improvements through an upgraded arc exist.* If no upgraded arc satisfies
+   ``D[s, x] + c_U(x, y) < D[s, y]`` then ``D[s, .]`` satisfies every arc inequality
+   under ``c_U`` (unchanged arcs: it is a shortest-path potential under ``c``) and is
+   therefore a lower bound of ``d_{c_U}(s, .)``; as ``c_U <= c`` it is also an upper bound:
+   nothing changes. Round 0 is exactly this test, so only sources with a round-0 label are
+   ever recomputed.
+2. *Kept labels are lengths of real paths*, so every label stays ``>= d_{c_U}``.
+3. *Pruned labels cannot matter.* A path through ``v`` to destination ``t`` costs at least
+   ``D'[s, v] + d_{c_U}(v, t) >= D'[s, v] + R[t, v]``. For a gateway it improves ``t`` only
+   if that is below ``D[s, t]``, i.e. ``D'[s, v] < D[s, t] - R[t, v] <= B[s, v]`` (also for
+   the weaker bound, as ``R >= H`` and ``D[s, t] <= max_t D[s, t]``). For a kampung it
+   improves the nearest-destination time only if it is below ``m_s``:
+   ``D'[s, v] < m_s - H[v] = B[s, v]``.
+4. *Every improved destination label is exact.* Let ``d_{c_U}(s, t)`` drop below the old
+   value along a shortest ``c_U``-path ``P``; every node ``v`` on ``P`` satisfies
+   ``d_{c_U}(s, v) < B[s, v]`` by 3, so no label on ``P`` is pruned. Let ``w`` be the last
+   node of ``P`` whose distance did not improve; it holds its exact old label, and the arc
+   leaving it on ``P`` must be upgraded (an unchanged arc from an unimproved node cannot
+   improve its head), so round 0 gives that arc's head its exact label. Each later node of
+   ``P`` gets its exact label at the latest one round after its predecessor got its own
+   (a node's out-arcs are relaxed in the round after its last improvement). Candidates
+   handed to Dijkstra get exact distances within ``limit``, and every destination whose
+   distance can drop has an old distance ``<= limit``.
+5. Hence at the fixed point, for every source and destination, the new distance is
+   ``min(D[s, t], label)``; the benefit sums ``w (D - label)`` over improved destination
+   labels (gateways), and ``w (m_s - min label)`` per kampung. Everything not reached by
+   the propagation keeps its old distance exactly, so the cost is proportional to the
+   region an upgrade actually changes (a dead-end track: the track).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from ._graph import MEMORY_BUDGET, chunk_size, nearest_of_set
+from .network import AccessGraph
+
+SEED_CAP = 2_000_000
+"""Most (candidate, source, upgraded arc) seeds handled in one chunk."""
+
+OVERLAY_CAP = 8_000_000
+"""Improved labels held at once before a chunk of candidates is split in two."""
+
+DIJKSTRA_SHARE = 0.05
+"""A candidate whose labels exceed this share of the nodes per improved source (plus
+:data:`MIN_LABELS`) is finished by plain Dijkstra runs instead: a numpy label round costs
+about ten to twenty times a node settled by scipy's Dijkstra."""
+
+MIN_LABELS = 256
+
+NOISE = 1e-9
+"""Relative size below which a drop in minutes is float noise (ties between routes): it
+still enters the sums, but serves no destination or kampung in the counts."""
+
+
+@dataclass(frozen=True)
+class ODPairs:
+    """The origin-destination pairs of the objective (graph nodes, all connected).
+
+    Attributes
+    ----------
+    sources
+        Source nodes: gateways and kampung.
+    gateway
+        Per source: True for a gateway (-> every destination), False for a kampung
+        (-> its nearest destination).
+    source_weight
+        Per source: weight of a kampung's nearest-destination time (unused for gateways).
+    targets
+        Destination nodes.
+    target_weight
+        Per destination: weight of every gateway -> destination pair.
+    """
+
+    sources: np.ndarray
+    gateway: np.ndarray
+    source_weight: np.ndarray
+    targets: np.ndarray
+    target_weight: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    """Benefits of a list of candidates in the engine's current state.
+
+    Attributes
+    ----------
+    benefit_gateway, benefit_kampung
+        Weighted minutes saved on gateway -> destination pairs and on kampung -> nearest
+        destination pairs; ``benefit`` is their sum.
+    kampung_served
+        Kampung whose time to the nearest destination drops.
+    served
+        (position in the candidate list, destination index) pairs, unique: destinations
+        reached faster from some gateway, or the new nearest destination of a kampung
+        reached faster.
+    access_changed
+        Per candidate: the time from the nearest gateway of some destination drops.
+    """
+
+    benefit_gateway: np.ndarray
+    benefit_kampung: np.ndarray
+    kampung_served: np.ndarray
+    served: np.ndarray
+    access_changed: np.ndarray
+
+    @property
+    def benefit(self) -> np.ndarray:
+        return self.benefit_gateway + self.benefit_kampung
+
+    def destinations_served(self) -> np.ndarray:
+        """Number of destinations served per candidate."""
+        return np.bincount(self.served[:, 0], minlength=len(self.benefit_gateway))
+
+
+def _min_by_key(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique sorted keys with the smallest value of each."""
+    if len(keys) == 0:
+        return keys, vals
+    order = np.lexsort((vals, keys))
+    k, v = keys[order], vals[order]
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    return k[first], v[first]
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(start[i], stop[i])`` and the owner ``i`` of each element."""
+    n = stop - start
+    owner = np.repeat(np.arange(len(start)), n)
+    offs = np.repeat(start - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return np.arange(int(n.sum())) + offs, owner
+
+
+class BenefitEngine:
+    """Exact benefits of candidate upgrades, with a state that upgrades can be applied to.
+
+    Parameters
+    ----------
+    graph
+        The augmented graph (arcs and csr structure).
+    od
+        The OD pairs of the objective.
+    arc_cost
+        Current cost of every arc (``graph.arc_minutes()`` for the network as it is).
+    cand_ptr, cand_arc, cand_cost
+        Candidate ``c`` upgrades arcs ``cand_arc[cand_ptr[c]:cand_ptr[c+1]]`` to costs
+        ``cand_cost[...]`` (only decreases take effect). An arc belongs to at most one
+        candidate.
+    budget
+        Bytes for the dense distance blocks of a batch of sources.
+    per_target
+        Prune gateway labels with per-destination lower bounds (one extra Dijkstra per
+        destination); default: when that is at most 2% of the naive work.
+    """
+
+    def __init__(self, graph: AccessGraph, od: ODPairs, arc_cost: np.ndarray,
+                 cand_ptr: np.ndarray, cand_arc: np.ndarray, cand_cost: np.ndarray, *,
+                 budget: int = MEMORY_BUDGET, per_target: bool | None = None) -> None:
+        self.graph = graph
+        self.od = od
+        self.n = graph.n_nodes
+        self.cost = np.asarray(arc_cost, dtype=float).copy()
+        self.cand_ptr = np.asarray(cand_ptr, dtype=np.int64)
+        self.cand_arc = np.asarray(cand_arc, dtype=np.int64)
+        self.n_cand = len(self.cand_ptr) - 1
+        n_arcs = len(self.cost)
+        self.owner = np.full(n_arcs, -1, dtype=np.int64)
+        self.owner[self.cand_arc] = np.repeat(np.arange(self.n_cand), np.diff(self.cand_ptr))
+        self.new = np.full(n_arcs, np.inf)
+        self.new[self.cand_arc] = np.maximum(np.asarray(cand_cost, dtype=float), 0.0)
+        # arcs sorted by tail: out-arcs of node u are _perm[_ptr[u]:_ptr[u+1]]
+        self._perm = np.argsort(graph.arc_tail, kind="stable")
+        self._ptr = np.searchsorted(graph.arc_tail[self._perm], np.arange(self.n + 1))
+        self._head = graph.arc_head[self._perm].astype(np.int64)
+        self.target_index = np.full(self.n, -1, dtype=np.int64)
+        self.target_index[od.targets] = np.arange(len(od.targets))
+        # Lower bounds of d_{c_U}(v, t) for every candidate and state: distances with
+        # EVERY candidate upgraded. H[v] = to the nearest destination (one multi-source
+        # run); R[t, v] per destination (one run per destination) only where that costs
+        # little next to the naive work it prunes (candidates x sources runs).
+        best = np.minimum(self.cost, self.new)
+        everything = graph.csr(arc_cost=best).T.tocsr()
+        self.H, _, _ = nearest_of_set(everything, od.targets)
+        nt = len(od.targets)
+        if per_target is None:
+            per_target = nt <= 0.02 * self.n_cand * len(od.sources)
+        self.R: np.ndarray | None = None
+        if per_target and od.gateway.any() and nt and nt * self.n * 8 <= budget * 4:
+            self.R = dijkstra(everything, indices=od.targets)
+            self.R = np.atleast_2d(self.R)
+        # dense blocks per batch of sources: D and the pruning bound B
+        step = chunk_size(self.n, budget // 2)
+        self._batches = [np.arange(i, min(i + step, len(od.sources)))
+                         for i in range(0, max(len(od.sources), 1), step)]
+        self._cached: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self.refresh()
+
+    # --- state -----------------------------------------------------------------------
+
+    def csr(self) -> csr_matrix:
+        """The graph at the current costs."""
+        return self.graph.csr(arc_cost=self.cost)
+
+    def refresh(self) -> None:
+        """Recompute the source distances for the current costs."""
+        self._csr = self.csr()
+        self._sorted_cost = self.cost[self._perm]
+        self._sorted_owner = self.owner[self._perm]
+        self._sorted_new = np.minimum(self.new[self._perm], self._sorted_cost)
+        self._cached = None
+        nt = len(self.od.targets)
+        self.access = np.full(nt, np.inf)
+        self.source_value = np.zeros(len(self.od.sources))
+        blocks = []
+        for b in self._batches:
+            D, L, B = self._distances(b)
+            Dt = D[:, self.od.targets] if nt else np.empty((len(b), 0))
+            gw = self.od.gateway[b]
+            if gw.any() and nt:
+                self.access = np.minimum(self.access, Dt[gw].min(axis=0))
+            blocks.append((D, L, B))
+            fin = np.where(np.isfinite(Dt), Dt, 0.0)
+            val = np.where(gw, fin @ self.od.target_weight,
+                           np.where(np.isfinite(L), L, 0.0) * self.od.source_weight[b])
+            self.source_value[b] = val
+        self._cached = blocks if len(self._batches) == 1 else None
+
+    def _distances(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For a batch of sources: distances ``D`` to every node, the objective's limit
+        ``L`` (farthest destination of a gateway, nearest of a kampung) and the bound
+        ``B``: a label ``D'[s, v] >= B[s, v]`` can improve no pair of the objective."""
+        if self._cached is not None:
+            return self._cached[0]
+        if len(batch) == 0:
+            return np.empty((0, self.n)), np.empty(0), np.empty((0, self.n))
+        D = np.atleast_2d(dijkstra(self._csr, indices=self.od.sources[batch]))
+        gw = self.od.gateway[batch]
+        if len(self.od.targets):
+            Dt = D[:, self.od.targets]
+            reach = np.isfinite(Dt)
+            far = np.where(reach, Dt, -np.inf).max(axis=1)
+            near = np.where(reach, Dt, np.inf).min(axis=1)
+        else:
+            reach = np.zeros((len(batch), 0), dtype=bool)
+            far = near = np.full(len(batch), -np.inf)
+        L = np.where(gw, far, np.where(np.isfinite(near), near, -np.inf))
+        B = L[:, None] - self.H[None, :]
+        if self.R is not None:
+            for i in np.flatnonzero(gw):  # per gateway: max_t D[s, t] - R[t, v]
+                dt = np.where(reach[i], Dt[i], -np.inf)
+                B[i] = (dt[:, None] - self.R).max(axis=0)
+        B[np.isnan(B)] = -np.inf
+        return D, L, B
+
+    def objective(self) -> float:
+        """Weighted total minutes of the OD pairs at the current costs."""
+        return float(self.source_value.sum())
+
+    def apply(self, cand: int) -> None:
+        """Make a candidate's upgrade part of the current state (and retire it)."""
+        arcs = self.cand_arc[self.cand_ptr[cand]: self.cand_ptr[cand + 1]]
+        self.cost[arcs] = np.minimum(self.cost[arcs], self.new[arcs])
+        self.owner[arcs] = -1
+        self.refresh()
+
+    def upgraded_cost(self, cand: int) -> np.ndarray:
+        """Arc costs of the current state with one candidate upgraded."""
+        cost = self.cost.copy()
+        arcs = self.cand_arc[self.cand_ptr[cand]: self.cand_ptr[cand + 1]]
+        cost[arcs] = np.minimum(cost[arcs], self.new[arcs])
+        return cost
+
+    # --- evaluation ------------------------------------------------------------------
+
+    def evaluate(self, cands: np.ndarray) -> Evaluation:
+        """Exact benefits of each candidate alone, in the current state."""
+        cands = np.asarray(cands, dtype=np.int64)
+        m = len(cands)
+        ev = Evaluation(benefit_gateway=np.zeros(m), benefit_kampung=np.zeros(m),
+                        kampung_served=np.zeros(m, dtype=np.int64),
+                        served=np.empty((0, 2), dtype=np.int64),
+                        access_changed=np.zeros(m, dtype=bool))
+        if m == 0 or len(self.od.sources) == 0 or len(self.od.targets) == 0:
+            return ev
+        seeds_per = np.diff(self.cand_ptr)[cands]
+        served: list[np.ndarray] = []
+        for batch in self._batches:
+            D, L, B = self._distances(batch)
+            per = np.maximum(seeds_per * len(batch), 1)
+            start = 0
+            while start < m:  # chunks of candidates, bounded by their seed count
+                stop = start + max(1, int(np.searchsorted(np.cumsum(per[start:]), SEED_CAP,
+                                                          side="right")))
+                self._evaluate_chunk(np.arange(start, min(stop, m)), cands, batch, D, L, B,
+                                     ev, served)
+                start = stop
+        if served:
+            pairs = np.concatenate(served)
+            ev.served = np.unique(pairs, axis=0)
+        return ev
+
+    def _evaluate_chunk(self, pos: np.ndarray, cands: np.ndarray, batch: np.ndarray,
+                        D: np.ndarray, L: np.ndarray, B: np.ndarray, ev: Evaluation,
+                        served: list[np.ndarray]) -> None:
+        keys, vals, big = self._propagate(cands[pos], D, B)
+        if keys is None:  # too many labels at once: halve the chunk
+            half = len(pos) // 2
+            self._evaluate_chunk(pos[:half], cands, batch, D, L, B, ev, served)
+            self._evaluate_chunk(pos[half:], cands, batch, D, L, B, ev, served)
+            return
+        if len(big):
+            k2, v2 = self._dijkstra_labels(cands[pos], big, batch, D, L)
+            keys, vals = np.concatenate([keys, k2]), np.concatenate([vals, v2])
+        n, ns = self.n, len(batch)
+        v = keys % n
+        cs = keys // n
+        s = cs % ns
+        cl = cs // ns
+        t = self.target_index[v]
+        at = t >= 0
+        v, s, cl, t, val = v[at], s[at], cl[at], t[at], vals[at]
+        gw = self.od.gateway[batch][s]
+        # gateway -> destination pairs: every improved destination label is exact
+        g = gw
+        old = D[s[g], v[g]]
+        gain = self.od.target_weight[t[g]] * (old - val[g])
+        ev.benefit_gateway[pos] += np.bincount(cl[g], weights=gain, minlength=len(pos))
+        # counts ignore float-noise "improvements" between paths of equal length
+        real = old - val[g] > NOISE * (1.0 + old)
+        served.append(np.column_stack([pos[cl[g][real]], t[g][real]]))
+        faster = real & (val[g] < self.access[t[g]] - NOISE * (1.0 + self.access[t[g]]))
+        ev.access_changed[pos[np.unique(cl[g][faster])]] = True
+        # kampung -> nearest destination: the best improved destination label per kampung
+        k = ~gw
+        if k.any():
+            key = cl[k] * ns + s[k]
+            order = np.lexsort((val[k], key))
+            key_s, val_s, t_s = key[order], val[k][order], t[k][order]
+            first = np.ones(len(key_s), dtype=bool)
+            first[1:] = key_s[1:] != key_s[:-1]
+            kc, ks, kv, kt = key_s[first] // ns, key_s[first] % ns, val_s[first], t_s[first]
+            old_k = L[ks]
+            gain_k = self.od.source_weight[batch][ks] * np.maximum(old_k - kv, 0.0)
+            ev.benefit_kampung[pos] += np.bincount(kc, weights=gain_k, minlength=len(pos))
+            real_k = old_k - kv > NOISE * (1.0 + old_k)
+            ev.kampung_served[pos] += np.bincount(kc[real_k], minlength=len(pos))
+            served.append(np.column_stack([pos[kc[real_k]], kt[real_k]]))
+
+    def _dijkstra_labels(self, cands: np.ndarray, big: list[tuple[int, np.ndarray]],
+                         batch: np.ndarray, D: np.ndarray,
+                         L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Improved destination labels of candidates that change a large region.
+
+        For each ``(candidate, sources)`` a plain Dijkstra on the re-costed graph from
+        those sources (the ones an upgraded arc improves), limited to the largest ``L``:
+        every destination label that could improve is within it. Keys as in
+        :meth:`_propagate`.
+        """
+        n, ns = self.n, D.shape[0]
+        t = self.od.targets
+        keys: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for cl, srcs in big:  # one re-costed graph per large candidate
+            graph = self.graph.csr(arc_cost=self.upgraded_cost(int(cands[cl])))
+            for group in (srcs[self.od.gateway[batch][srcs]],
+                          srcs[~self.od.gateway[batch][srcs]]):
+                if not len(group):
+                    continue
+                new = np.atleast_2d(dijkstra(graph, indices=self.od.sources[batch][group],
+                                             limit=float(L[group].max())))[:, t]
+                si, ti = np.nonzero(new < D[np.ix_(group, t)])
+                keys.append((cl * ns + group[si]) * n + t[ti])
+                vals.append(new[si, ti])
+        if not keys:
+            return np.empty(0, np.int64), np.empty(0)
+        return np.concatenate(keys), np.concatenate(vals)
+
+    def _propagate(self, cands: np.ndarray, D: np.ndarray, B: np.ndarray
+                   ) -> tuple[np.ndarray | None, np.ndarray, list[tuple[int, np.ndarray]]]:
+        """Improved labels of a chunk of candidates, keyed ``(cand*ns + source)*n + node``.
+
+        A candidate whose labels outgrow :data:`DIJKSTRA_SHARE` of the nodes per improved
+        source leaves the propagation: it is returned in the third item with the sources
+        to re-run by Dijkstra (cheaper per node than label-correcting rounds). Returns
+        ``(None, ...)`` when the labels outgrow :data:`OVERLAY_CAP` for a chunk of more
+        than one candidate (the caller splits it).
+        """
+        n, ns = self.n, D.shape[0]
+        m = len(cands)
+        Dflat = D.ravel()
+        Bflat = B.ravel()
+        # round 0: every upgraded arc from the old labels
+        idx, cl = _ranges(self.cand_ptr[cands], self.cand_ptr[cands + 1])
+        arcs = self.cand_arc[idx]
+        w = np.minimum(self.new[arcs], self.cost[arcs])
+        changed = w < self.cost[arcs]
+        arcs, cl, w = arcs[changed], cl[changed], w[changed]
+        x = self.graph.arc_tail[arcs].astype(np.int64)
+        y = self.graph.arc_head[arcs].astype(np.int64)
+        val = D[:, x] + w[None, :]
+        ok = (val < D[:, y]) & (val < B[:, y])
+        si, ai = np.nonzero(ok)
+        keys = (cl[ai] * ns + si) * n + y[ai]
+        okeys, ovals = _min_by_key(keys, val[si, ai])
+        seeded = np.unique(okeys // n)  # (candidate, source) pairs with a better label
+        cap = DIJKSTRA_SHARE * n * np.bincount(seeded // ns, minlength=m) + MIN_LABELS
+        count = np.bincount(okeys // n // ns, minlength=m)
+        big: list[tuple[int, np.ndarray]] = []
+        gone = np.zeros(m, dtype=bool)
+        fk, fv = okeys, ovals
+        ptr, head = self._ptr, self._head
+        s_cost, s_owner, s_new = self._sorted_cost, self._sorted_owner, self._sorted_new
+        while len(fk):
+            u = fk % n
+            cs = fk // n
+            lo, hi = ptr[u], ptr[u + 1]
+            pos, rep = _ranges(lo, hi)
+            c_of = cands[cs[rep] // ns]
+            w = np.where(s_owner[pos] == c_of, s_new[pos], s_cost[pos])
+            v = head[pos]
+            val = fv[rep] + w
+            src = cs[rep] % ns
+            at_sv = src * n + v
+            ok = (val < Dflat[at_sv]) & (val < Bflat[at_sv])
+            nk, nv = _min_by_key(cs[rep][ok] * n + v[ok], val[ok])
+            if not len(nk):
+                break
+            at = np.searchsorted(okeys, nk)
+            found = at < len(okeys)
+            found[found] = okeys[at[found]] == nk[found]
+            better = ~found
+            better[found] = nv[found] < ovals[at[found]]
+            upd = found & better
+            ovals[at[upd]] = nv[upd]
+            ins = ~found
+            okeys = np.insert(okeys, at[ins], nk[ins])
+            ovals = np.insert(ovals, at[ins], nv[ins])
+            fk, fv = nk[better], nv[better]
+            count += np.bincount(nk[ins] // n // ns, minlength=m)
+            over = (count > cap) & ~gone
+            if over.any():  # hand large regions to Dijkstra
+                for c in np.flatnonzero(over):
+                    srcs = seeded[seeded // ns == c] % ns
+                    big.append((int(c), srcs))
+                gone |= over
+                keep = ~gone[okeys // n // ns]
+                okeys, ovals = okeys[keep], ovals[keep]
+                keep = ~gone[fk // n // ns]
+                fk, fv = fk[keep], fv[keep]
+            if len(okeys) > OVERLAY_CAP and m > 1:
+                return None, ovals, big
+        return okeys, ovals, big

@@ -1,0 +1,264 @@
+"""Planned road works (a PU programme) read from an agency file, for ``siapwisata scenario``.
+
+One line per work. A work names the links it covers by one of (first present wins):
+
+- ``ruas_id``: a section id of the priorities output (``R00042``);
+- ``osm_way_id``: every road link of that OSM way;
+- ``name``: every road link whose name or ref equals it (case-insensitive);
+
+and what it does, either
+
+- ``upgrade``: an option id or label of ``data/priorities.toml`` (applied, like in the
+  ranking, to the links it matches: e.g. ``kerikil_aspal`` paves only the gravel links), or
+- ``surface`` and/or ``condition``: the state every covered road link gets (a PU survey
+  word such as ``aspal``, ``hotmix``, ``rusak berat``; worsening is allowed, e.g. to test
+  what neglect costs).
+
+Lines apply in file order, each on the state the previous ones left, so a staged
+programme (``tanah_kerikil`` then ``kerikil_aspal`` on the same ruas) works. Every bad line
+is reported at once with file, line and field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from ._io import integer, read_table, text
+from ._sections import road_sections
+from .exceptions import InputError, Problem
+from .roads import condition_class, surface_class
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "ruas_id": ("ruas_id", "id_ruas", "ruas", "kode_ruas"),
+    "osm_way_id": ("osm_way_id", "way_id", "osm_id"),
+    "name": ("name", "nama", "nama_ruas", "nama_jalan", "ref"),
+    "upgrade": ("upgrade", "peningkatan", "pekerjaan", "jenis_pekerjaan", "opsi"),
+    "surface": ("surface", "permukaan", "to_surface", "permukaan_baru"),
+    "condition": ("condition", "kondisi", "to_condition", "kondisi_baru"),
+}
+_RUAS = re.compile(r"^r?0*(\d+)$", re.IGNORECASE)
+
+
+@dataclass
+class Works:
+    """The parsed programme.
+
+    Attributes
+    ----------
+    surface, condition
+        (road row, new value) per change, in application order (later ones win); values
+        are surface classes / PU conditions.
+    summary
+        One row per line: ``line``, ``target``, ``upgrade``, ``surface``, ``condition``,
+        ``links_changed``, ``km_changed``, ``cost_rp`` (options only, an assumption),
+        ``note``.
+    """
+
+    surface: pd.DataFrame
+    condition: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object) -> Works:
+    """Parse and check a works file against the workspace roads.
+
+    Parameters
+    ----------
+    path
+        CSV, XLSX, GeoJSON or GeoPackage (geometry, if any, is ignored).
+    roads
+        The ``roads`` layer.
+    config
+        A :class:`geo.priorities.PrioritiesConfig`.
+
+    Raises
+    ------
+    InputError
+        Every bad line (unknown ruas/way/name, unknown option or surface/condition word,
+        missing or conflicting fields).
+    """
+    from .network import load_network_config
+    from .priorities import PrioritiesConfig, road_state
+
+    assert isinstance(config, PrioritiesConfig)
+    table = read_table(Path(path))
+    name = table.file
+    cols = {key: table.column(aliases) for key, aliases in ALIASES.items()}
+    problems = list(table.problems)
+    if not any(cols[k] for k in ("ruas_id", "osm_way_id", "name")):
+        problems.append(Problem(name, "tidak ada kolom ruas_id, osm_way_id atau name (no column "
+                                "naming the road: ruas_id, osm_way_id or name)"))
+    if not any(cols[k] for k in ("upgrade", "surface", "condition")):
+        problems.append(Problem(name, "tidak ada kolom upgrade, surface atau condition (no column "
+                                "saying what the work does)"))
+    if problems and not len(table):
+        raise InputError(problems)
+    if not len(table):
+        raise InputError([Problem(name, "tidak ada baris pekerjaan (no works listed)")])
+    if problems:
+        raise InputError(problems)
+
+    roads = roads.reset_index(drop=True)
+    labels = road_sections(roads)
+    is_road = labels >= 0
+    walk_only = load_network_config().road.walk_only
+    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    walk = highway.isin(walk_only).fillna(False).to_numpy(dtype=bool)
+    way = pd.to_numeric(roads.get("osm_way_id", pd.Series(np.nan, index=roads.index)),
+                        errors="coerce").to_numpy(dtype=float)
+
+    def lower(col: str) -> np.ndarray:
+        if col not in roads:
+            return np.full(len(roads), "", dtype=object)
+        return roads[col].astype("string").str.strip().str.lower().fillna("").to_numpy(object)
+
+    names, refs = lower("name"), lower("ref")
+    length_km = pd.to_numeric(roads["length_m"], errors="coerce").fillna(0.0).to_numpy() / 1000
+    surf, cond = road_state(roads)
+    surf, cond = surf.copy(), cond.copy()
+    options = config.upgrades
+    s_rows: list[np.ndarray] = []
+    s_vals: list[np.ndarray] = []
+    c_rows: list[np.ndarray] = []
+    c_vals: list[np.ndarray] = []
+    summary: list[dict[str, object]] = []
+
+    for i, line in enumerate(table.lines.tolist()):  # one iteration per input line
+        row = table.frame.iloc[i]
+        bad: list[Problem] = []
+
+        def cell(key: str, row: pd.Series = row) -> object:
+            col = cols[key]
+            return row[col] if col else None
+
+        selected: np.ndarray | None = None
+        target = ""
+        rid, wid, nm = text(cell("ruas_id")), cell("osm_way_id"), text(cell("name"))
+        if rid is not None:
+            m = _RUAS.match(rid)
+            label = int(m.group(1)) - 1 if m else -1
+            if label < 0 or label > labels.max(initial=-1):
+                bad.append(Problem(name, f"ruas_id '{rid}' tidak ada di workspace (unknown "
+                                   "section; use an id from the priorities output)", line,
+                                   cols["ruas_id"]))
+            else:
+                selected = np.flatnonzero(labels == label)
+                target = f"ruas_id {rid}"
+        elif text(wid) is not None:
+            w = integer(wid)
+            hits = np.flatnonzero(is_road & (way == w)) if w is not None else np.empty(0, int)
+            if not len(hits):
+                bad.append(Problem(name, f"osm_way_id '{text(wid)}' tidak ditemukan di jalan "
+                                   "workspace (no road link of that way)", line,
+                                   cols["osm_way_id"]))
+            else:
+                selected, target = hits, f"osm_way_id {w}"
+        elif nm is not None:
+            key = nm.strip().lower()
+            hits = np.flatnonzero(is_road & ((names == key) | (refs == key)))
+            if not len(hits):
+                bad.append(Problem(name, f"jalan '{nm}' tidak ditemukan (no road link with that "
+                                   "name or ref)", line, cols["name"]))
+            else:
+                selected, target = hits, f"name {nm}"
+        else:
+            field = cols["ruas_id"] or cols["osm_way_id"] or cols["name"]
+            bad.append(Problem(name, "baris tanpa ruas_id, osm_way_id atau name (the line names "
+                               "no road)", line, field))
+
+        up, sw, cw = text(cell("upgrade")), text(cell("surface")), text(cell("condition"))
+        oid = None
+        new_s = new_c = None
+        if up is not None and (sw is not None or cw is not None):
+            bad.append(Problem(name, "isi upgrade ATAU surface/condition, bukan keduanya (give "
+                               "either an upgrade or a target surface/condition)", line,
+                               cols["upgrade"]))
+        elif up is not None:
+            oid = config.option(up)
+            if oid is None:
+                bad.append(Problem(name, f"peningkatan '{up}' tidak dikenal (unknown upgrade); "
+                                   f"known: {', '.join(options)}", line, cols["upgrade"]))
+        elif sw is None and cw is None:
+            bad.append(Problem(name, "baris tanpa upgrade, surface atau condition (the line "
+                               "says nothing to do)", line,
+                               cols["upgrade"] or cols["surface"] or cols["condition"]))
+        if sw is not None:
+            new_s = str(surface_class(pd.Series([sw])).iloc[0])
+            if new_s == "unknown":
+                bad.append(Problem(name, f"permukaan '{sw}' tidak dikenal (unknown surface); "
+                                   f"use one of {', '.join(schema.SURFACE_CLASSES[:-1])}", line,
+                                   cols["surface"]))
+        if cw is not None:
+            got = condition_class(pd.Series([cw])).iloc[0]
+            if pd.isna(got):
+                bad.append(Problem(name, f"kondisi '{cw}' tidak dikenal (unknown condition); "
+                                   f"use one of {', '.join(schema.CONDITIONS[:-1])}", line,
+                                   cols["condition"]))
+            else:
+                new_c = str(got)
+        if bad or selected is None:
+            problems.extend(bad)
+            continue
+
+        note = ""
+        cost = np.nan
+        if oid is not None:
+            opt = options[oid]
+            m = (~walk[selected] & np.isin(surf[selected], opt.surfaces())
+                 & np.isin(cond[selected], opt.conditions()))
+            changes = np.zeros(len(selected), dtype=bool)
+            if opt.to_surface is not None:
+                changes |= surf[selected] != opt.to_surface
+            if opt.to_condition is not None:
+                changes |= cond[selected] != opt.to_condition
+            rows = selected[m & changes]
+            new_s, new_c = opt.to_surface, opt.to_condition
+            cost = float(length_km[rows].sum() * opt.unit_cost_rp_per_km)
+            if not len(rows):
+                note = (f"tidak ada link yang cocok untuk {oid} (nothing to upgrade: "
+                        "surface/condition already past it)")
+        else:
+            rows = selected
+        if new_s is not None:
+            s_rows.append(rows)
+            s_vals.append(np.full(len(rows), new_s, dtype=object))
+            surf[rows] = new_s
+        if new_c is not None:
+            c_rows.append(rows)
+            c_vals.append(np.full(len(rows), new_c, dtype=object))
+            cond[rows] = new_c
+        summary.append({"line": line, "target": target, "upgrade": oid or "",
+                        "surface": new_s or "", "condition": new_c or "",
+                        "links_changed": len(rows), "km_changed": float(length_km[rows].sum()),
+                        "cost_rp": cost, "note": note})
+    if problems:
+        raise InputError(problems)
+
+    def frame(rows: list[np.ndarray], vals: list[np.ndarray]) -> pd.DataFrame:
+        if not rows:
+            return pd.DataFrame({"row": np.empty(0, np.int64), "value": np.empty(0, object)})
+        return pd.DataFrame({"row": np.concatenate(rows), "value": np.concatenate(vals)})
+
+    return Works(surface=frame(s_rows, s_vals), condition=frame(c_rows, c_vals),
+                 summary=pd.DataFrame(summary))
+
+
+def apply_works(roads: pd.DataFrame, works: Works) -> pd.DataFrame:
+    """A copy of ``roads`` with the works' surfaces and conditions written in."""
+    out = roads.reset_index(drop=True).copy()
+    for col, changes in (("surface", works.surface), ("condition", works.condition)):
+        if not len(changes):
+            continue
+        last = changes.drop_duplicates("row", keep="last")
+        values = (np.array(out[col].astype(object), dtype=object) if col in out
+                  else np.full(len(out), None, dtype=object))
+        values[last["row"].to_numpy(dtype=np.int64)] = last["value"].to_numpy(dtype=object)
+        out[col] = pd.Series(values, index=out.index, dtype=object)
+    return out

@@ -1,0 +1,1197 @@
+"""Road-works priorities for Dinas PUPR: exact, costed, budgeted (``siapwisata priorities``).
+
+Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
+``data/priorities.toml`` (see its header); in short:
+
+- *Candidates* are road sections (ruas, :func:`geo._sections.road_sections`) under the
+  chosen authority whose links an upgrade option can improve (tanah -> kerikil,
+  kerikil -> aspal, rehabilitasi, rekonstruksi ...). Per link the first matching option
+  applies; the section's cost is the sum of length x unit cost over its upgraded links.
+  The new speed of a link comes from the same speed table (``data/network.toml``,
+  :func:`geo.network.edge_minutes`) as every other travel time.
+- *Benefit* (``minutes_saved``) is the drop of the weighted total travel minutes over the
+  OD pairs: every gateway -> every destination (weight x destination ``importance``) and
+  every kampung (OSM populated place) -> its nearest destination. It is exact: the same
+  number as re-running every route with the section upgraded, computed by the pruned
+  incremental engine of :mod:`geo._priorities` (proof in its docstring).
+- ``benefit_cost`` is minutes saved per Rp 1 billion (menit per Rp 1 miliar).
+- ``score_gain`` is the sum over destinations of the change in readiness score when the
+  route from the nearest gateway is recomputed with the upgrade: access time and the
+  paved / good-condition shares of the route (the PU indicators). UMKM counts, nearest
+  facilities and transport options are held at their current values here; the
+  ``scenario`` command recomputes everything.
+- *Budget mode*: the best benefit/cost section that still fits is picked, applied, and
+  every remaining section is re-evaluated (upgrades interact), until nothing with a
+  positive benefit fits. Picks rank first in pick order (``selected``); the rest follow by
+  their benefit/cost after the picks. Without a budget every section is ranked by its
+  own benefit/cost and nothing is ``selected``. ``cumulative_cost_rp`` and
+  ``cumulative_score_gain`` run down the ranking (the readiness-gain curve); along the
+  picks they are exact marginal sums.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, cast
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import schema
+from ._config import load_toml_model
+from ._graph import nearest_of_set
+from ._priorities import BenefitEngine, Evaluation, ODPairs
+from ._progress import SILENT, Reporter
+from ._sections import road_sections, section_keys
+from .access import ROUTE_COLUMNS, AccessResult, route_attributes
+from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
+from .network import AccessGraph, NetworkConfig, edge_minutes
+from .roads import surface_class
+from .workspace import Source, Workspace
+
+AUTHORITY_CHOICES: Final = ("kabupaten", "provinsi", "nasional", "all")
+OUT_SUFFIXES: Final = (".csv", ".xlsx", ".gpkg")
+LAYER: Final = "priorities"
+BILLION: Final = 1e9
+ASSUMPTION_NOTE: Final = (
+    "Biaya satuan (Rp/km), bobot dan kecepatan adalah ASUMSI, bukan angka resmi PUPR "
+    "(unit costs, weights and speeds are assumptions): lihat priorities.toml dan network.toml"
+)
+
+COLUMNS: Final = (
+    "rank", "ruas_id", "name", "authority", "length_km", "surface", "condition", "upgrade",
+    "upgrade_km", "cost_rp", "minutes_saved", "minutes_saved_gateway", "minutes_saved_kampung",
+    "destinations_served", "kampung_served", "score_gain", "benefit_cost", "selected",
+    "cumulative_cost_rp", "cumulative_minutes_saved", "cumulative_score_gain",
+    "speed_before_kmh", "speed_after_kmh", "ref", "highway", "n_links", "osm_way_ids",
+    "provenance", "assumptions",
+)
+"""Columns of the ``priorities`` layer and files, in order (issue 4 columns first)."""
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_UPGRADE_SURFACES: Final = tuple(s for s in schema.SURFACE_CLASSES if s != "unknown")
+_UPGRADE_CONDITIONS: Final = tuple(c for c in schema.CONDITIONS if c != "unknown")
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UpgradeOption(_Strict):
+    """One upgrade option: which links it applies to, what they become, what it costs."""
+
+    label: str = Field(min_length=1)
+    surface: list[str] | None = None
+    condition: list[str] | None = None
+    to_surface: str | None = None
+    to_condition: str | None = None
+    unit_cost_rp_per_km: float = Field(gt=0.0)
+    assumption: bool
+    source: str = ""
+
+    @field_validator("surface")
+    @classmethod
+    def _surfaces(cls, v: list[str] | None) -> list[str] | None:
+        bad = [s for s in v or [] if s not in schema.SURFACE_CLASSES]
+        if bad:
+            raise ValueError(f"unknown surface class {bad} (allowed: {list(schema.SURFACE_CLASSES)})")
+        return v
+
+    @field_validator("condition")
+    @classmethod
+    def _conditions(cls, v: list[str] | None) -> list[str] | None:
+        bad = [c for c in v or [] if c not in schema.CONDITIONS]
+        if bad:
+            raise ValueError(f"unknown condition {bad} (allowed: {list(schema.CONDITIONS)})")
+        return v
+
+    @field_validator("to_surface")
+    @classmethod
+    def _to_surface(cls, v: str | None) -> str | None:
+        if v is not None and v not in _UPGRADE_SURFACES:
+            raise ValueError(f"must be one of {list(_UPGRADE_SURFACES)}")
+        return v
+
+    @field_validator("to_condition")
+    @classmethod
+    def _to_condition(cls, v: str | None) -> str | None:
+        if v is not None and v not in _UPGRADE_CONDITIONS:
+            raise ValueError(f"must be one of {list(_UPGRADE_CONDITIONS)}")
+        return v
+
+    @field_validator("unit_cost_rp_per_km")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number of Rupiah per km")
+        return v
+
+    @model_validator(mode="after")
+    def _does_something(self) -> UpgradeOption:
+        if self.to_surface is None and self.to_condition is None:
+            raise ValueError("needs 'to_surface' and/or 'to_condition'")
+        return self
+
+    def surfaces(self) -> list[str]:
+        return list(self.surface) if self.surface is not None else list(schema.SURFACE_CLASSES)
+
+    def conditions(self) -> list[str]:
+        return list(self.condition) if self.condition is not None else list(schema.CONDITIONS)
+
+
+class WeightsConfig(_Strict):
+    assumption: bool
+    source: str = ""
+    gateway_destination: float = Field(ge=0.0)
+    kampung: float = Field(ge=0.0)
+    importance_column: str = "importance"
+    default_importance: float = Field(default=1.0, ge=0.0)
+
+
+class Meta(_Strict):
+    name: str = ""
+    version: int = 1
+    note: str = ""
+
+
+class PrioritiesConfig(_Strict):
+    """The validated ``data/priorities.toml``."""
+
+    meta: Meta = Meta()
+    weights: WeightsConfig
+    authority_filter: dict[str, list[str]]
+    upgrades: dict[str, UpgradeOption] = Field(min_length=1)
+
+    @field_validator("authority_filter")
+    @classmethod
+    def _filters(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        need = [a for a in AUTHORITY_CHOICES if a != "all"]
+        missing = [a for a in need if a not in v]
+        extra = [a for a in v if a not in need]
+        bad = sorted({x for xs in v.values() for x in xs if x not in schema.AUTHORITIES})
+        msgs = []
+        if missing:
+            msgs.append(f"missing filter(s) {missing}")
+        if extra:
+            msgs.append(f"unknown filter(s) {extra} (allowed: {need}; 'all' takes every road)")
+        if bad:
+            msgs.append(f"unknown authority {bad} (allowed: {list(schema.AUTHORITIES)})")
+        if msgs:
+            raise ValueError("; ".join(msgs))
+        return v
+
+    @field_validator("upgrades")
+    @classmethod
+    def _ids(cls, v: dict[str, UpgradeOption]) -> dict[str, UpgradeOption]:
+        bad = [k for k in v if not _ID.match(k)]
+        if bad:
+            raise ValueError(f"upgrade ids must be lower-case identifiers: {bad}")
+        return v
+
+    def allowed(self, authority: str) -> list[str] | None:
+        """Road authorities an ``--authority`` choice covers (None = every road)."""
+        if authority not in AUTHORITY_CHOICES:
+            raise SiapError(f"--authority '{authority}' tidak dikenal (unknown); "
+                            f"pilih (choose) {', '.join(AUTHORITY_CHOICES)}")
+        return None if authority == "all" else list(self.authority_filter[authority])
+
+    def option(self, key: str) -> str | None:
+        """The option id named by an id or a label (case-insensitive), or None."""
+        k = key.strip().lower()
+        for oid, opt in self.upgrades.items():
+            if k in (oid, opt.label.strip().lower()):
+                return oid
+        return None
+
+
+def load_priorities_config(path: str | os.PathLike[str] | None = None) -> PrioritiesConfig:
+    """Load and validate the priorities configuration (default ``data/priorities.toml``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every offending key.
+    """
+    if path is None:
+        from .settings import get_settings
+
+        path = get_settings().priorities_config
+    return load_toml_model(Path(path), PrioritiesConfig)
+
+
+def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> None:
+    """Every option must keep or raise the speed caps of the links it applies to.
+
+    The exact benefits rest on upgrades never making an arc slower.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``upgrades.<id>.to_surface`` / ``to_condition``.
+    """
+    problems = []
+    s_cap, c_cap = network.surface.cap_kmh, network.condition.cap_kmh
+    for oid, opt in config.upgrades.items():
+        if opt.to_surface is not None:
+            worse = [s for s in opt.surfaces() if s_cap[opt.to_surface] < s_cap[s]]
+            if worse:
+                problems.append(f"  - key 'upgrades.{oid}.to_surface': {opt.to_surface} "
+                                f"({s_cap[opt.to_surface]:g} km/h) is slower than {worse}")
+        if opt.to_condition is not None:
+            worse = [c for c in opt.conditions() if c_cap[opt.to_condition] < c_cap[c]]
+            if worse:
+                problems.append(f"  - key 'upgrades.{oid}.to_condition': {opt.to_condition} "
+                                f"({c_cap[opt.to_condition]:g} km/h) is slower than {worse}")
+    if problems:
+        raise ConfigError("priorities: peningkatan yang memperlambat jalan (an upgrade would "
+                          "make roads slower):\n" + "\n".join(problems))
+
+
+# --- candidates ------------------------------------------------------------------------
+
+
+def _norm(s: pd.Series) -> np.ndarray:
+    out = np.array(s.astype("string").str.strip().str.lower().astype(object), dtype=object)
+    out[pd.isna(out)] = None
+    return out
+
+
+def road_state(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Surface class and PU condition class of every row (``unknown`` when not known)."""
+    surf = surface_class(roads["surface"]).to_numpy(dtype=object)
+    cond = _norm(roads["condition"]) if "condition" in roads else np.full(len(roads), None)
+    cond = np.array([c if c in schema.CONDITIONS else "unknown" for c in cond], dtype=object)
+    return surf, cond
+
+
+def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: NetworkConfig,
+                  allowed: list[str] | None) -> np.ndarray:
+    """Index (in file order) of the upgrade option each row gets, -1 for none.
+
+    A row is eligible when it is a road link, not of a walking-only class, and its own
+    authority is allowed; the first option whose lists hold its surface and condition and
+    which changes one of them applies.
+    """
+    n = len(roads)
+    surf, cond = road_state(roads)
+    mode = _norm(roads["mode"]) if "mode" in roads else np.full(n, "road", dtype=object)
+    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    walk = highway.isin(network.road.walk_only).fillna(False).to_numpy(dtype=bool)
+    eligible = (mode == "road") & ~walk
+    if allowed is not None:
+        auth = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
+        auth = np.array([a if a in schema.AUTHORITIES else "unknown" for a in auth], dtype=object)
+        eligible &= np.isin(auth, allowed)
+    option = np.full(n, -1, dtype=np.int64)
+    for j, opt in enumerate(config.upgrades.values()):  # a handful of options
+        m = eligible & (option < 0) & np.isin(surf, opt.surfaces()) & np.isin(cond,
+                                                                             opt.conditions())
+        changes = np.zeros(n, dtype=bool)
+        if opt.to_surface is not None:
+            changes |= surf != opt.to_surface
+        if opt.to_condition is not None:
+            changes |= cond != opt.to_condition
+        option[m & changes] = j
+    return option
+
+
+def upgraded_rows(roads: pd.DataFrame, rows: np.ndarray, option: np.ndarray,
+                  config: PrioritiesConfig) -> pd.DataFrame:
+    """Copies of ``roads`` rows with their option's surface and condition written in."""
+    out = roads.iloc[rows].copy()
+    opts = list(config.upgrades.values())
+    to_s = np.array([opts[j].to_surface for j in option], dtype=object)
+    to_c = np.array([opts[j].to_condition for j in option], dtype=object)
+    surface = out["surface"].astype(object).to_numpy()
+    cond = out["condition"].astype(object).to_numpy() if "condition" in out else \
+        np.full(len(out), None, dtype=object)
+    out["surface"] = np.where(to_s != None, to_s, surface)  # noqa: E711 (elementwise)
+    out["condition"] = np.where(to_c != None, to_c, cond)  # noqa: E711
+    return out
+
+
+def ruas_id(label: np.ndarray) -> np.ndarray:
+    """Stable text id of a section label (``R00042``)."""
+    return np.array([f"R{int(x) + 1:05d}" for x in label], dtype=object)
+
+
+@dataclass
+class Candidates:
+    """Candidate sections and the links each upgrades.
+
+    Attributes
+    ----------
+    table
+        One row per candidate (section attributes, cost, speeds), in label order.
+    labels
+        Section label of every road row (-1 for non-road rows).
+    rows, row_ptr
+        Candidate ``c`` upgrades ``rows[row_ptr[c]:row_ptr[c+1]]``.
+    option
+        Option index of each upgraded row.
+    new_rows
+        The upgraded rows (surface/condition written in), aligned with ``rows``.
+    minutes_fwd, minutes_bwd
+        Per road row: minutes with EVERY candidate upgraded.
+    """
+
+    table: pd.DataFrame
+    labels: np.ndarray
+    rows: np.ndarray
+    row_ptr: np.ndarray
+    option: np.ndarray
+    new_rows: pd.DataFrame
+    minutes_fwd: np.ndarray
+    minutes_bwd: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def rows_of(self, c: int) -> slice:
+        return slice(int(self.row_ptr[c]), int(self.row_ptr[c + 1]))
+
+
+def _majority(labels: np.ndarray, values: np.ndarray, weights: np.ndarray) -> pd.Series:
+    """Per label, the value holding the largest total weight (ties: first in sort order)."""
+    df = pd.DataFrame({"l": labels, "v": pd.Series(values, dtype=object).fillna(""),
+                       "w": weights})
+    tot = df.groupby(["l", "v"], sort=True)["w"].sum()
+    best = tot.groupby(level=0).idxmax()
+    return pd.Series([b[1] for b in best], index=best.index, dtype=object)
+
+
+def build_candidates(roads: pd.DataFrame, config: PrioritiesConfig, network: NetworkConfig,
+                     authority: str, minutes: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> Candidates:
+    """Candidate sections under an ``--authority`` choice (see the module docstring).
+
+    Parameters
+    ----------
+    roads
+        The ``roads`` layer (RangeIndex, as in :class:`geo.network.Network`).
+    config, network
+        Upgrade options and the speed table.
+    authority
+        ``kabupaten`` (with desa), ``provinsi``, ``nasional`` or ``all``.
+    minutes
+        Current (forward, backward) minutes per row; default from ``network``.
+    """
+    check_against_speeds(config, network)
+    allowed = config.allowed(authority)
+    roads = roads.reset_index(drop=True)
+    labels = road_sections(roads)
+    n = len(roads)
+    length = pd.to_numeric(roads["length_m"], errors="coerce").fillna(0.0).to_numpy(float)
+    road = labels >= 0
+    auth_all = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
+    auth_all = np.array([a if a in schema.AUTHORITIES else "unknown" for a in auth_all],
+                        dtype=object)
+    option = match_options(roads, config, network, allowed)
+    sec_auth = _majority(labels[road], auth_all[road], length[road])
+    if allowed is not None:
+        ok_sections = sec_auth.index[sec_auth.isin(allowed)].to_numpy()
+        option[~np.isin(labels, ok_sections)] = -1
+    rows = np.flatnonzero(option >= 0)
+    rows = rows[np.lexsort((rows, labels[rows]))]
+    cand_labels, first = np.unique(labels[rows], return_index=True)
+    row_ptr = np.append(first, len(rows)).astype(np.int64)
+    new_rows = upgraded_rows(roads, rows, option[rows], config)
+    fwd0, bwd0 = minutes if minutes is not None else edge_minutes(roads, network)
+    fwd, bwd = fwd0.copy(), bwd0.copy()
+    if len(rows):
+        f_new, b_new = edge_minutes(new_rows, network)
+        # an upgrade never slows a link (checked above); min() guards rounding only
+        fwd[rows] = np.minimum(f_new, fwd0[rows])
+        bwd[rows] = np.minimum(b_new, bwd0[rows])
+    table = _candidate_table(roads, labels, cand_labels, rows, row_ptr, option[rows], config,
+                             length, auth_all, sec_auth, fwd0, fwd)
+    return Candidates(table=table, labels=labels, rows=rows, row_ptr=row_ptr,
+                      option=option[rows], new_rows=new_rows.reset_index(drop=True),
+                      minutes_fwd=fwd, minutes_bwd=bwd)
+
+
+def _candidate_table(roads: pd.DataFrame, labels: np.ndarray, cand_labels: np.ndarray,
+                     rows: np.ndarray, row_ptr: np.ndarray, option: np.ndarray,
+                     config: PrioritiesConfig, length: np.ndarray, auth: np.ndarray,
+                     sec_auth: pd.Series, fwd0: np.ndarray, fwd1: np.ndarray) -> pd.DataFrame:
+    """Section attributes of the candidates (all their links, not just the upgraded ones)."""
+    k = len(cand_labels)
+    in_c = np.isin(labels, cand_labels)
+    sec_rows = np.flatnonzero(in_c)
+    lab = labels[sec_rows]
+    w = length[sec_rows]
+    surf, cond = road_state(roads)
+
+    def maj(values: Any) -> np.ndarray:
+        s = _majority(lab, np.asarray(values, dtype=object)[sec_rows], w)
+        return s.reindex(cand_labels).to_numpy(dtype=object)
+
+    names = roads["name"] if "name" in roads else pd.Series(pd.NA, index=roads.index)
+    name = maj(names.astype("string").str.strip().fillna("").to_numpy(dtype=object))
+    refs = roads["ref"] if "ref" in roads else pd.Series(pd.NA, index=roads.index)
+    ref = maj(refs.astype("string").str.strip().fillna("").to_numpy(dtype=object))
+    key = maj(section_keys(roads).fillna("").to_numpy(dtype=object))
+    highway = maj(roads["highway"].astype("string").fillna("").to_numpy(dtype=object))
+    name = np.where(name != "", name, np.where(key != "", key,
+                                               [f"(tanpa nama, {h})" for h in highway]))
+    prov = maj(_norm(roads["provenance"]) if "provenance" in roads else np.full(len(roads), ""))
+    sec_len = pd.Series(w, index=lab).groupby(level=0).sum().reindex(cand_labels).to_numpy()
+    n_links = pd.Series(1, index=lab).groupby(level=0).sum().reindex(cand_labels).to_numpy()
+    way = roads["osm_way_id"] if "osm_way_id" in roads else pd.Series(np.nan, index=roads.index)
+    way = pd.to_numeric(way, errors="coerce")
+    ways = (pd.Series(way.to_numpy()[sec_rows], index=lab).dropna().astype(np.int64)
+            .groupby(level=0).agg(lambda s: ",".join(map(str, sorted(set(s)))))
+            .reindex(cand_labels).fillna("").to_numpy(dtype=object))
+
+    # upgraded links: cost, km and speeds per candidate
+    opts = list(config.upgrades.values())
+    unit = np.array([o.unit_cost_rp_per_km for o in opts])[option]
+    km = length[rows] / 1000.0
+    cand_of = np.repeat(np.arange(k), np.diff(row_ptr))
+    cost = np.bincount(cand_of, weights=km * unit, minlength=k)
+    up_km = np.bincount(cand_of, weights=km, minlength=k)
+    finite = np.isfinite(fwd0[rows]) & np.isfinite(fwd1[rows])
+    t0 = np.bincount(cand_of, weights=np.where(finite, fwd0[rows], 0.0), minlength=k)
+    t1 = np.bincount(cand_of, weights=np.where(finite, fwd1[rows], 0.0), minlength=k)
+    km_f = np.bincount(cand_of, weights=np.where(finite, km, 0.0), minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v0 = np.where(t0 > 0, km_f / (t0 / 60.0), np.nan)
+        v1 = np.where(t1 > 0, km_f / (t1 / 60.0), np.nan)
+    per_opt = (pd.DataFrame({"c": cand_of, "o": option, "km": km})
+               .groupby(["c", "o"], sort=True, as_index=False)["km"].sum())
+    labels_txt = [""] * k
+    for c, o, x in zip(per_opt["c"].tolist(), per_opt["o"].tolist(), per_opt["km"].tolist(),
+                       strict=True):  # one entry per (candidate, option): few
+        part = f"{opts[o].label} {x:.2f} km"
+        labels_txt[c] = f"{labels_txt[c]}; {part}" if labels_txt[c] else part
+    return pd.DataFrame({
+        "label": cand_labels,
+        "ruas_id": ruas_id(cand_labels),
+        "name": name,
+        "authority": sec_auth.reindex(cand_labels).to_numpy(dtype=object),
+        "length_km": sec_len / 1000.0,
+        "surface": maj(surf),
+        "condition": maj(cond),
+        "upgrade": np.array(labels_txt, dtype=object),
+        "upgrade_km": up_km,
+        "cost_rp": cost,
+        "speed_before_kmh": v0,
+        "speed_after_kmh": v1,
+        "ref": ref,
+        "highway": highway,
+        "n_links": n_links.astype(np.int64),
+        "osm_way_ids": ways,
+        "road_provenance": prov,
+    })
+
+
+def section_geometry(roads: gpd.GeoDataFrame, labels: np.ndarray,
+                     wanted: np.ndarray) -> gpd.GeoSeries:
+    """Merged line geometry (EPSG:4326, MultiLineString) of each wanted section label."""
+    sel = np.flatnonzero(np.isin(labels, wanted))
+    geoms = gpd.GeoSeries(roads.geometry.to_numpy()[sel], crs=roads.crs).to_crs(schema.WGS84)
+    parts = gpd.GeoDataFrame({"label": labels[sel]}, geometry=geoms.to_numpy(),
+                             crs=schema.WGS84).dissolve(by="label")
+    merged = shapely.line_merge(parts.geometry.to_numpy())
+    pieces, idx = shapely.get_parts(merged, return_index=True)
+    multi = shapely.multilinestrings(pieces, indices=idx)
+    out = pd.Series(multi, index=parts.index).reindex(wanted)
+    return gpd.GeoSeries(out.to_numpy(), crs=schema.WGS84)
+
+
+# --- OD pairs and scores ---------------------------------------------------------------
+
+
+def importance(destinations: pd.DataFrame, config: PrioritiesConfig) -> np.ndarray:
+    """Weight of every destination (``importance`` column, default where empty).
+
+    Raises
+    ------
+    InputError
+        A negative or non-numeric importance, naming the row and field.
+    """
+    col = config.weights.importance_column
+    n = len(destinations)
+    if col not in destinations:
+        return np.full(n, config.weights.default_importance)
+    raw = destinations[col]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    blank = raw.isna().to_numpy() | raw.astype("string").str.strip().eq("").fillna(True).to_numpy()
+    bad = (~blank & ~np.isfinite(num)) | (np.isfinite(num) & (num < 0))
+    if bad.any():
+        raise InputError([Problem("layer destinations", f"importance harus angka >= 0 (must be "
+                                  f"a number >= 0), got {raw.iloc[i]!r}", line=int(i) + 2,
+                                  field=col) for i in np.flatnonzero(bad)])
+    return np.where(blank | ~np.isfinite(num), config.weights.default_importance, num)
+
+
+def od_pairs(graph: AccessGraph, weights: np.ndarray, config: PrioritiesConfig) -> ODPairs:
+    """Gateways -> destinations and kampung -> nearest destination (connected features)."""
+    g = graph.nodes("gateways")
+    k = graph.nodes("kampung") if "kampung" in graph.features else np.empty(0, np.int64)
+    d = graph.nodes("destinations")
+    g, k = g[g >= 0], k[k >= 0]
+    return ODPairs(
+        sources=np.concatenate([g, k]).astype(np.int64),
+        gateway=np.r_[np.ones(len(g), bool), np.zeros(len(k), bool)],
+        source_weight=np.r_[np.ones(len(g)), np.full(len(k), config.weights.kampung)],
+        targets=d[d >= 0].astype(np.int64),
+        target_weight=np.asarray(weights, dtype=float)[d >= 0] * config.weights.gateway_destination,
+    )
+
+
+def default_score_inputs(destinations: pd.DataFrame, access: AccessResult) -> pd.DataFrame:
+    """Destination attributes joined with the access table (what ``score`` rates)."""
+    attrs = pd.DataFrame(destinations.drop(columns=destinations.geometry.name)
+                         if isinstance(destinations, gpd.GeoDataFrame) else destinations)
+    acc = access.destinations.copy()
+    acc.index = acc.index.astype(object)
+    acc.index.name = "id"
+    keep = [c for c in attrs.columns if c == "id" or c not in acc.columns]
+    return attrs[keep].join(acc, on="id", how="left").reset_index(drop=True)
+
+
+class _Scorer:
+    """Readiness scores with the route from the nearest gateway recomputed.
+
+    Re-runs the gateway forest on given arc costs and the route composition with given
+    surfaces/conditions, writes ``access_minutes`` and the ``route_*`` km into the score
+    inputs and scores them (:func:`geo.readiness.overall_scores`).
+    """
+
+    def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: Any,
+                 arc_cost: np.ndarray) -> None:
+        from .readiness import overall_scores
+
+        self._score = overall_scores
+        self.readiness = readiness
+        self.graph = access.graph
+        self.g_nodes = self.graph.nodes("gateways")
+        self.d_nodes = self.graph.nodes("destinations")
+        roads = self.graph.network.roads
+        self.length_m = roads["length_m"].to_numpy(dtype=float)
+        self.surface = np.array(roads["surface"].astype(object), dtype=object)
+        self.condition = (np.array(roads["condition"].astype(object), dtype=object)
+                          if "condition" in roads else np.full(len(roads), None, object))
+        self.inputs = inputs.reset_index(drop=True).copy()
+        self.set_state(arc_cost)
+
+    def _roads(self, surface: np.ndarray, condition: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"length_m": self.length_m,
+                             "surface": pd.Series(surface, dtype=object),
+                             "condition": pd.Series(condition, dtype=object)})
+
+    def set_state(self, arc_cost: np.ndarray) -> None:
+        self.arc_cost = arc_cost
+        self.scores, pred = self._run(arc_cost, self._roads(self.surface, self.condition))
+        self.on_route = self._route_rows(pred, arc_cost)
+
+    def _with(self, rows: np.ndarray, new_rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        surface, condition = self.surface.copy(), self.condition.copy()
+        surface[rows] = new_rows["surface"].to_numpy(dtype=object)
+        condition[rows] = new_rows["condition"].to_numpy(dtype=object)
+        return surface, condition
+
+    def apply(self, rows: np.ndarray, new_rows: pd.DataFrame, arc_cost: np.ndarray) -> None:
+        self.surface, self.condition = self._with(rows, new_rows)
+        self.set_state(arc_cost)
+
+    def gains(self, rows: np.ndarray, new_rows: pd.DataFrame,
+              arc_cost: np.ndarray) -> np.ndarray:
+        """Per destination: score with the upgrade minus the current score."""
+        after, _ = self._run(arc_cost, self._roads(*self._with(rows, new_rows)))
+        return after - self.scores
+
+    def _run(self, arc_cost: np.ndarray, roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        graph = self.graph
+        dist, pred, _ = nearest_of_set(graph.csr(arc_cost=arc_cost), self.g_nodes,
+                                       predecessors=True)
+        # route_attributes reads surface/condition/length from graph.network.roads
+        net = dataclasses.replace(graph.network, roads=cast(gpd.GeoDataFrame, roads))
+        km_all = route_attributes(dataclasses.replace(graph, network=net), pred, arc_cost)
+        d = self.d_nodes
+        ok = d >= 0
+        access = np.full(len(d), np.nan)
+        access[ok] = dist[d[ok]]
+        access[~np.isfinite(access)] = np.nan
+        km = np.full((len(d), len(ROUTE_COLUMNS)), np.nan)
+        km[ok] = km_all[d[ok]]
+        km[np.isnan(access)] = np.nan
+        inputs = self.inputs.copy()
+        inputs["access_minutes"] = access
+        for j, c in enumerate(ROUTE_COLUMNS):
+            inputs[c] = km[:, j]
+        scores = self._score(inputs, self.readiness)["score"].to_numpy(dtype=float)
+        return scores, pred
+
+    def _route_rows(self, pred: np.ndarray, arc_cost: np.ndarray) -> np.ndarray:
+        """Road rows on the fastest route from the nearest gateway of some destination."""
+        g = self.graph
+        on = np.zeros(g.n_nodes, dtype=bool)
+        cur = np.unique(self.d_nodes[self.d_nodes >= 0])
+        while len(cur):  # one hop up all routes per round (vectorised)
+            cur = cur[~on[cur]]
+            on[cur] = True
+            up = pred[cur]
+            cur = np.unique(up[up >= 0])
+        has = np.flatnonzero(on & (pred >= 0))
+        mask = np.zeros(len(g.network.roads), dtype=bool)
+        if len(has):
+            arcs = g.entry_winner(arc_cost)[g.entries(pred[has], has)]
+            rows = g.arc_row[arcs]
+            mask[rows[rows >= 0]] = True
+        return mask
+
+
+# --- the ranking ------------------------------------------------------------------------
+
+
+@dataclass
+class PrioritiesResult:
+    """What :func:`priorities_frame` / :func:`priorities_workspace` produced.
+
+    Attributes
+    ----------
+    table
+        The ``priorities`` layer: one row per candidate section, in rank order.
+    gains
+        Per destination score changes of every section with a non-zero one: ``ruas_id``,
+        ``id``, ``name``, ``score_before``, ``score_after``, ``gain`` (for a selected section,
+        at the moment it was picked).
+    objective_minutes
+        Weighted total minutes of the OD pairs before any upgrade.
+    """
+
+    table: gpd.GeoDataFrame
+    gains: pd.DataFrame
+    config: PrioritiesConfig
+    network: NetworkConfig
+    authority: str
+    budget: float | None
+    objective_minutes: float
+    n_sources: int
+    n_targets: int
+    synthetic: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    out: Path | None = None
+
+    def summary(self) -> str:
+        """A few lines in Bahasa Indonesia (with English) for the terminal."""
+        t = self.table
+        lines = [f"Prioritas ruas jalan (road priorities), kewenangan {self.authority}: "
+                 f"{len(t)} ruas kandidat"]
+        lines.append(f"Pasangan asal-tujuan (OD): {self.n_sources} asal (gerbang + kampung), "
+                     f"{self.n_targets} destinasi; total {self.objective_minutes:,.0f} menit "
+                     "tertimbang")
+        useful = int((t["minutes_saved"] > 0).sum()) if len(t) else 0
+        lines.append(f"Ruas yang menghemat waktu (sections that save time): {useful}")
+        if self.budget is not None:
+            sel = t[t["selected"]] if len(t) else t
+            lines.append(
+                f"Anggaran (budget) Rp {self.budget:,.0f}: {len(sel)} ruas terpilih, biaya "
+                f"Rp {sel['cost_rp'].sum():,.0f}, hemat {sel['minutes_saved'].sum():,.1f} menit, "
+                f"kenaikan skor {np.nansum(sel['score_gain']):,.2f}")
+        for _, r in t.head(5).iterrows():
+            lines.append(f"  {int(r['rank'])}. {r['ruas_id']} {r['name']}: {r['upgrade']}, "
+                         f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved']:,.1f} menit, "
+                         f"{r['benefit_cost']:,.2f} menit/Rp 1 M")
+        lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
+        if self.synthetic:
+            lines.append("DATA CONTOH (SINTETIS): jalan/destinasi ini sintetis, bukan data "
+                         "wilayah nyata (synthetic data).")
+        return "\n".join(lines)
+
+    def assumptions(self) -> pd.DataFrame:
+        """The 'Asumsi' sheet: every unit cost, weight, speed and method note."""
+        from ._priorities_out import assumption_rows
+
+        return assumption_rows(self.config, self.network, synthetic=self.synthetic,
+                               budget=self.budget, authority=self.authority)
+
+
+def _order_rest(ev: Evaluation, cost: np.ndarray, gain: np.ndarray, ids: np.ndarray,
+                idx: np.ndarray) -> np.ndarray:
+    """Candidates by benefit/cost (desc), then score gain (desc), then ruas_id."""
+    bc = np.where(cost > 0, ev.benefit / np.where(cost > 0, cost, 1.0), 0.0)
+    g = np.nan_to_num(gain, nan=0.0)
+    order = np.lexsort((ids[idx], -g, -bc))
+    return idx[order]
+
+
+def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
+                     authority: str = "kabupaten", budget: float | None = None,
+                     config: PrioritiesConfig | None = None,
+                     score_inputs: pd.DataFrame | None = None, readiness: Any = None,
+                     synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
+    """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
+
+    Parameters
+    ----------
+    access
+        :func:`geo.access.compute_access` (or ``compute_access_frames``) of the network as
+        it is; its graph holds the gateways, destinations and kampung.
+    destinations
+        The ``destinations`` layer (same order as ``access``): ``id``, ``name``,
+        ``provenance`` and optional ``importance``.
+    authority
+        ``kabupaten`` (with desa), ``provinsi``, ``nasional`` or ``all``.
+    budget
+        Budget in Rupiah for the greedy selection, or None to rank only.
+    config
+        Upgrade options and weights (default ``data/priorities.toml``).
+    score_inputs
+        Score inputs per destination (default: destinations joined with the access table).
+    readiness
+        A :class:`geo.readiness.ReadinessConfig` (default ``data/readiness.toml``).
+    synthetic
+        The destinations, gateways or kampung used are synthetic (marks every row).
+    reporter
+        Progress reporting.
+
+    Raises
+    ------
+    SiapError
+        Unknown authority or a negative budget; ConfigError for a bad configuration.
+    """
+    from .readiness import load_readiness_config
+
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+    config = config or load_priorities_config()
+    readiness = readiness or load_readiness_config()
+    graph = access.graph
+    net = graph.network
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    reporter.step("Ruas kandidat (candidate sections)")
+    cands = build_candidates(net.roads, config, access.config, authority,
+                             minutes=(net.minutes_fwd, net.minutes_bwd))
+    k = len(cands)
+    weights = importance(destinations, config)
+    od = od_pairs(graph, weights, config)
+    base_cost = graph.arc_minutes()
+    new_cost = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)
+    row_cand = np.full(len(net.roads), -1, dtype=np.int64)
+    row_cand[cands.rows] = np.repeat(np.arange(k), np.diff(cands.row_ptr))
+    arcs = graph.arcs_of_rows(cands.rows)
+    owner = row_cand[graph.arc_row[arcs]]
+    order = np.argsort(owner, kind="stable")
+    arcs, owner = arcs[order], owner[order]
+    cand_ptr = np.searchsorted(owner, np.arange(k + 1))
+    timings["candidates_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    reporter.step(f"Waktu tempuh dasar (base travel times): {len(od.sources)} asal, "
+                  f"{len(od.targets)} destinasi")
+    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, new_cost[arcs])
+    objective = engine.objective()
+    timings["engine_setup_s"] = time.perf_counter() - clock
+
+    inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
+                                                                                 access)
+    scorer = _Scorer(access, inputs, readiness, base_cost)
+    ids = cands.table["ruas_id"].to_numpy(dtype=object)
+    cost = cands.table["cost_rp"].to_numpy(dtype=float)
+    dest_ids = destinations["id"].to_numpy(dtype=object)
+    dest_names = (destinations["name"].astype(object).to_numpy() if "name" in destinations
+                  else dest_ids)
+
+    benefit = np.zeros(k)
+    b_gw = np.zeros(k)
+    b_k = np.zeros(k)
+    served = np.zeros(k, dtype=np.int64)
+    k_served = np.zeros(k, dtype=np.int64)
+    gain = np.full(k, np.nan)
+    gain_rows: list[pd.DataFrame] = []
+    picks: list[int] = []
+    spent = 0.0
+    remaining = np.arange(k)
+    t_benefit = t_score = 0.0
+
+    def score_gain(c: int, changed: bool) -> float:
+        """Sum of score changes of one candidate in the current state (0 when untouched)."""
+        rows = cands.rows[cands.rows_of(c)]
+        if not changed and not scorer.on_route[rows].any():
+            return 0.0
+        per = scorer.gains(rows, cands.new_rows.iloc[cands.rows_of(c)],
+                           engine.upgraded_cost(c))
+        nz = np.flatnonzero(np.nan_to_num(per) != 0)
+        if len(nz):
+            gain_rows.append(pd.DataFrame({
+                "ruas_id": ids[c], "id": dest_ids[nz], "name": dest_names[nz],
+                "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + per[nz],
+                "gain": per[nz]}))
+        return float(np.nansum(per))
+
+    def record(ev: Evaluation, idx: np.ndarray) -> None:
+        benefit[idx] = ev.benefit
+        b_gw[idx] = ev.benefit_gateway
+        b_k[idx] = ev.benefit_kampung
+        served[idx] = ev.destinations_served()
+        k_served[idx] = ev.kampung_served
+
+    while True:
+        clock = time.perf_counter()
+        ev = engine.evaluate(remaining)
+        t_benefit += time.perf_counter() - clock
+        record(ev, remaining)
+        if budget is None or not len(remaining):
+            break
+        bc = ev.benefit / np.where(cost[remaining] > 0, cost[remaining], np.inf)
+        fits = (cost[remaining] <= budget - spent + 1e-6) & (ev.benefit > 0)
+        if not fits.any():
+            break
+        best_bc = bc[fits].max()
+        tie = np.flatnonzero(fits & (bc == best_bc))
+        at = tie[np.lexsort((ids[remaining[tie]], -ev.benefit[tie]))[0]]
+        c = int(remaining[at])
+        reporter.step(f"Pilihan {len(picks) + 1}: {ids[c]} {cands.table['name'].iat[c]} "
+                      f"(Rp {cost[c]:,.0f}, {ev.benefit[at]:,.1f} menit)")
+        clock = time.perf_counter()
+        gain[c] = score_gain(c, bool(ev.access_changed[at]))
+        t_score += time.perf_counter() - clock
+        picks.append(c)
+        spent += cost[c]
+        engine.apply(c)
+        clock = time.perf_counter()
+        scorer.apply(cands.rows[cands.rows_of(c)], cands.new_rows.iloc[cands.rows_of(c)],
+                     engine.cost.copy())
+        t_score += time.perf_counter() - clock
+        remaining = remaining[remaining != c]
+    # the rest, in the final state
+    clock = time.perf_counter()
+    changed = dict(zip(remaining.tolist(), ev.access_changed.tolist(), strict=True))
+    for c in reporter.track(remaining.tolist(), len(remaining),
+                            "Kenaikan skor (score gains)"):
+        gain[c] = score_gain(c, changed[c])
+    t_score += time.perf_counter() - clock
+    timings["benefits_s"] = t_benefit
+    timings["scores_s"] = t_score
+
+    rest_ev = Evaluation(benefit_gateway=b_gw[remaining], benefit_kampung=b_k[remaining],
+                         kampung_served=k_served[remaining], served=np.empty((0, 2), np.int64),
+                         access_changed=np.zeros(len(remaining), bool))
+    ranked = np.concatenate([np.array(picks, dtype=np.int64),
+                             _order_rest(rest_ev, cost[remaining], gain[remaining], ids,
+                                         remaining)])
+    table = _assemble(cands, ranked, len(picks), budget is not None, benefit, b_gw, b_k,
+                      served, k_served, gain, synthetic, net.roads)
+    gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
+             pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
+                                   "gain"]))
+    return PrioritiesResult(table=table, gains=gains, config=config, network=access.config,
+                            authority=authority, budget=budget, objective_minutes=objective,
+                            n_sources=len(od.sources), n_targets=len(od.targets),
+                            synthetic=synthetic or bool((table["provenance"] == "synthetic").any()),
+                            timings=timings)
+
+
+def _assemble(cands: Candidates, ranked: np.ndarray, n_picks: int, has_budget: bool,
+              benefit: np.ndarray, b_gw: np.ndarray, b_k: np.ndarray, served: np.ndarray,
+              k_served: np.ndarray, gain: np.ndarray, synthetic: bool,
+              roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    t = cands.table.iloc[ranked].reset_index(drop=True)
+    cost = t["cost_rp"].to_numpy(dtype=float)
+    saved = benefit[ranked]
+    g = gain[ranked]
+    prov = t["road_provenance"].to_numpy(dtype=object)
+    prov = np.where(synthetic | (prov == "synthetic"), "synthetic", prov)
+    prov = np.where(prov == "", "unknown", prov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bc = np.where(cost > 0, saved / (cost / BILLION), np.nan)
+    data: dict[str, Any] = {
+        "rank": np.arange(1, len(t) + 1, dtype=np.int64),
+        "ruas_id": t["ruas_id"], "name": t["name"], "authority": t["authority"],
+        "length_km": t["length_km"], "surface": t["surface"], "condition": t["condition"],
+        "upgrade": t["upgrade"], "upgrade_km": t["upgrade_km"], "cost_rp": cost,
+        "minutes_saved": saved, "minutes_saved_gateway": b_gw[ranked],
+        "minutes_saved_kampung": b_k[ranked], "destinations_served": served[ranked],
+        "kampung_served": k_served[ranked], "score_gain": g, "benefit_cost": bc,
+        "selected": (np.arange(len(t)) < n_picks) if has_budget else np.zeros(len(t), bool),
+        "cumulative_cost_rp": np.cumsum(cost),
+        "cumulative_minutes_saved": np.cumsum(saved),
+        "cumulative_score_gain": np.cumsum(np.nan_to_num(g)),
+        "speed_before_kmh": t["speed_before_kmh"], "speed_after_kmh": t["speed_after_kmh"],
+        "ref": t["ref"], "highway": t["highway"], "n_links": t["n_links"],
+        "osm_way_ids": t["osm_way_ids"], "provenance": prov, "assumptions": ASSUMPTION_NOTE,
+    }
+    df = pd.DataFrame(data)
+    geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
+            else gpd.GeoSeries([], crs=schema.WGS84))
+    return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)
+
+
+# --- workspace steps --------------------------------------------------------------------
+
+
+def check_out_path(out: str | os.PathLike[str] | None,
+                   suffixes: tuple[str, ...] = OUT_SUFFIXES) -> Path | None:
+    """Validate an output path before any work.
+
+    Raises
+    ------
+    SiapError
+        Unknown extension.
+    """
+    if out is None:
+        return None
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise SiapError(f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' "
+                        f"(unknown output format); gunakan (use) {', '.join(suffixes)}")
+    return path
+
+
+def _require(ws: Workspace, *layers: str) -> None:
+    ws.require()
+    missing = [name for name in layers if not ws.has(name)]
+    if missing:
+        raise WorkspaceError(f"{ws.path}: layer {', '.join(missing)} tidak ada (missing); "
+                             "ingest OSM, import agency data or build the demo first")
+
+
+def inputs_synthetic(ws: Workspace) -> bool:
+    """Whether the destinations, gateways, kampung or places used hold synthetic rows."""
+    return any(ws.synthetic_rows(layer) > 0
+               for layer in ("destinations", "gateways", "admin_areas", "pois"))
+
+
+def priorities_workspace(ws: Workspace, budget: float | None = None,
+                         authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
+                         reporter: Reporter = SILENT, *,
+                         config: str | os.PathLike[str] | None = None) -> PrioritiesResult:
+    """Rank road upgrades of a workspace; write layer ``priorities`` and optionally a file.
+
+    The output path, authority and budget are checked before any work; the workspace is
+    changed atomically; ``out`` may be .csv, .xlsx (formatted, with an 'Asumsi' sheet) or
+    .gpkg.
+
+    Raises
+    ------
+    SiapError
+        Bad output format, authority or budget; WorkspaceError without roads, destinations
+        or gateways; ConfigError for a bad configuration.
+    """
+    from .access import compute_access
+    from .readiness import build_inputs, load_readiness_config
+
+    out_path = check_out_path(out)
+    cfg_path = Path(config) if config is not None else None
+    cfg = load_priorities_config(cfg_path)
+    cfg.allowed(authority)
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+    _require(ws, "roads", "destinations", "gateways")
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    access = compute_access(ws, reporter=reporter)
+    readiness = load_readiness_config()
+    destinations = ws.read("destinations")
+    inputs = pd.DataFrame(build_inputs(ws, access))
+    result = priorities_frame(access, destinations, authority=authority, budget=budget,
+                              config=cfg, score_inputs=inputs, readiness=readiness,
+                              synthetic=inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0,
+                              reporter=reporter)
+    reporter.step("Menulis layer 'priorities' (writing)")
+    with ws.update() as stage:
+        stage.write(LAYER, result.table)
+        stage.set_meta(priorities_authority=authority,
+                       priorities_budget="" if budget is None else f"{budget:.0f}",
+                       priorities_at=datetime.now(UTC).isoformat())
+        stage.add_source(Source(
+            name="SIAP Wisata road priorities (prioritas ruas jalan)", layer=LAYER,
+            date=datetime.now(UTC).date().isoformat(),
+            licence="derived from the workspace layers", synthetic=result.synthetic,
+            note=(f"{ASSUMPTION_NOTE}; kewenangan {authority}; "
+                  + ("tanpa anggaran" if budget is None else f"anggaran Rp {budget:,.0f}"))))
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        write_priorities(result, out_path)
+    result.out = out_path
+    return result
+
+
+def write_priorities(result: PrioritiesResult, out: Path) -> None:
+    """Write the ranked table as .csv, .xlsx or .gpkg (atomically)."""
+    from ._priorities_out import write_table
+
+    check_out_path(out)
+    write_table(result.table, out, result.assumptions(), layer=LAYER)
+
+
+def write_priorities_xlsx(df: pd.DataFrame, path: str | os.PathLike[str],
+                          assumptions: pd.DataFrame | list[str] | None = None) -> None:
+    """The priorities table as a formatted workbook (used by the API download too).
+
+    Without ``assumptions`` the 'Asumsi' sheet states the default configuration's unit
+    costs, weights and speeds, and whether the rows hold synthetic data.
+    """
+    from ._priorities_out import assumption_rows, write_xlsx
+    from .network import load_network_config
+
+    if assumptions is None:
+        synthetic = bool((df.get("provenance", pd.Series(dtype=object)) == "synthetic").any())
+        table = assumption_rows(load_priorities_config(), load_network_config(),
+                                synthetic=synthetic)
+    elif isinstance(assumptions, list):
+        table = pd.DataFrame({"Bagian": "Catatan", "Kunci": "", "Nilai": "",
+                              "Keterangan": assumptions})
+    else:
+        table = assumptions
+    write_xlsx(pd.DataFrame(df), Path(path), table)
+
+
+# --- scenario ---------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioResult:
+    """Scores per destination before and after a programme of planned works.
+
+    Attributes
+    ----------
+    table
+        One row per destination: ``id``, ``name``, ``score_before``, ``score_after``,
+        ``delta``, ``class_before``, ``class_after``, ``access_minutes_before``,
+        ``access_minutes_after``, ``access_delta``, ``provenance``.
+    works
+        One row per line of the works file: what it matched and changed.
+    """
+
+    table: pd.DataFrame
+    works: pd.DataFrame
+    synthetic: bool
+    source: str
+    out: Path | None = None
+
+    def summary(self) -> str:
+        t = self.table
+        w = self.works
+        lines = [f"Skenario (what-if) {self.source}: {len(w)} pekerjaan, "
+                 f"{int(w['links_changed'].sum())} link diubah, "
+                 f"{w['km_changed'].sum():,.2f} km"]
+        known = w["cost_rp"].dropna()
+        if len(known):
+            lines.append(f"Biaya (asumsi) pekerjaan berbiaya: Rp {known.sum():,.0f}")
+        for _, r in w[w["note"] != ""].iterrows():
+            lines.append(f"  baris {r['line']}: {r['note']}")
+        up = t[t["delta"] > 1e-9]
+        down = t[t["delta"] < -1e-9]
+        lines.append(f"Destinasi naik skor: {len(up)}, turun: {len(down)}, "
+                     f"jumlah perubahan {np.nansum(t['delta']):+.2f}")
+        for _, r in t.reindex(t["delta"].abs().sort_values(ascending=False).index).head(8).iterrows():
+            if not (abs(r["delta"]) > 1e-9):
+                continue
+            lines.append(f"  {r['id']} {r['name']}: {r['score_before']:.1f} -> "
+                         f"{r['score_after']:.1f} ({r['delta']:+.2f}), {r['class_before']} -> "
+                         f"{r['class_after']}, akses {_fmt_min(r['access_minutes_before'])} -> "
+                         f"{_fmt_min(r['access_minutes_after'])} menit")
+        lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
+        if self.synthetic:
+            lines.append("DATA CONTOH (SINTETIS): skenario ini memakai data sintetis "
+                         "(synthetic data).")
+        return "\n".join(lines)
+
+
+def _fmt_min(x: Any) -> str:
+    return "-" if x is None or not np.isfinite(float(x)) else f"{float(x):.1f}"
+
+
+def scenario_frames(roads: gpd.GeoDataFrame, works: Any, score: Any) -> tuple[pd.DataFrame,
+                                                                               pd.DataFrame]:
+    """Before/after tables from a scoring callback (see :func:`scenario_workspace`).
+
+    ``score(roads) -> DataFrame`` with ``id``, ``name``, ``score``, ``class``,
+    ``access_minutes``, ``provenance`` per destination.
+    """
+    from ._works import apply_works
+
+    before = score(roads)
+    changed = apply_works(roads, works)
+    after = score(changed)
+    table = pd.DataFrame({
+        "id": before["id"].to_numpy(dtype=object),
+        "name": before["name"].to_numpy(dtype=object),
+        "score_before": before["score"].to_numpy(dtype=float),
+        "score_after": after["score"].to_numpy(dtype=float),
+        "class_before": before["class"].to_numpy(dtype=object),
+        "class_after": after["class"].to_numpy(dtype=object),
+        "access_minutes_before": before["access_minutes"].to_numpy(dtype=float),
+        "access_minutes_after": after["access_minutes"].to_numpy(dtype=float),
+    })
+    table.insert(4, "delta", table["score_after"] - table["score_before"])
+    table["access_delta"] = table["access_minutes_after"] - table["access_minutes_before"]
+    for col in ("score_pu",):
+        if col in before and col in after:
+            table[f"{col}_before"] = before[col].to_numpy(dtype=float)
+            table[f"{col}_after"] = after[col].to_numpy(dtype=float)
+    table["provenance"] = before["provenance"].to_numpy(dtype=object)
+    return table, changed
+
+
+def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
+                       out: str | os.PathLike[str] | None = None,
+                       reporter: Reporter = SILENT, *,
+                       config: str | os.PathLike[str] | None = None) -> ScenarioResult:
+    """Apply a file of planned works and score every destination before and after.
+
+    The works file (CSV/XLSX/GeoJSON/GPKG) names each work by ``ruas_id`` (from the
+    priorities output), ``osm_way_id`` or road ``name``/``ref``, and gives either an
+    ``upgrade`` (an option id or label of ``data/priorities.toml``) or a target
+    ``surface`` and/or ``condition``. Every bad line is reported at once (InputError with
+    file, line and field). The workspace is not changed; ``out`` (.csv, .xlsx or .gpkg)
+    receives the before/after table.
+
+    Raises
+    ------
+    InputError
+        Bad lines in the works file; SiapError for a bad output format; WorkspaceError
+        when layers are missing.
+    """
+    from ._priorities_out import write_scenario
+    from ._works import read_works
+    from .access import compute_access_frames, populated_places
+    from .network import load_network_config
+    from .readiness import build_inputs, load_readiness_config, score_frame
+
+    out_path = check_out_path(out)
+    cfg = load_priorities_config(config)
+    _require(ws, "roads", "destinations", "gateways")
+    roads = ws.read("roads")
+    works = read_works(what_if, roads, cfg)
+    net_cfg = load_network_config()
+    readiness = load_readiness_config()
+    destinations = ws.read("destinations")
+    gateways = ws.read("gateways")
+    umkm = ws.read("umkm") if ws.has("umkm") else None
+    pois = ws.read("pois") if ws.has("pois") else None
+    kampung = populated_places(ws.read("admin_areas") if ws.has("admin_areas") else None, pois)
+
+    def score(r: gpd.GeoDataFrame) -> pd.DataFrame:
+        reporter.step("Menghitung aksesibilitas dan skor (access and scores)")
+        acc = compute_access_frames(r, destinations, gateways, umkm, pois, kampung, net_cfg,
+                                    ws.metric_crs())
+        return pd.DataFrame(score_frame(build_inputs(ws, acc), readiness, ranks=False))
+
+    table, _ = scenario_frames(roads, works, score)
+    synthetic = (inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0
+                 or bool((table["provenance"] == "synthetic").any()))
+    result = ScenarioResult(table=table, works=works.summary, synthetic=synthetic,
+                            source=str(what_if), out=out_path)
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        write_scenario(result, out_path, destinations, cfg, net_cfg)
+    return result
+
