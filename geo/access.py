@@ -209,9 +209,20 @@ def _row_attributes(graph: AccessGraph) -> np.ndarray:
     return np.column_stack([km * np.asarray(c, float) for c in cols])
 
 
+def row_attributes(graph: AccessGraph) -> np.ndarray:
+    """(rows, K) km of each road row in each ROUTE_COLUMNS bucket, from
+    ``graph.network.roads`` (road-works priorities re-score routes with changed rows)."""
+    return _row_attributes(graph)
+
+
 def route_attributes(graph: AccessGraph, pred: np.ndarray,
-                     arc_cost: np.ndarray | None = None) -> np.ndarray:
-    """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of a forest."""
+                     arc_cost: np.ndarray | None = None, *,
+                     attributes: np.ndarray | None = None) -> np.ndarray:
+    """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of a forest.
+
+    ``attributes`` replaces :func:`row_attributes` of the graph's roads (e.g. the rows of
+    a road-works scenario).
+    """
     n = graph.n_nodes
     vals = np.zeros((n, len(ROUTE_COLUMNS)))
     has = np.flatnonzero(pred >= 0)
@@ -220,8 +231,8 @@ def route_attributes(graph: AccessGraph, pred: np.ndarray,
         arc = graph.entry_winner(arc_cost)[entry]
         row = graph.arc_row[arc]
         on_row = row >= 0
-        vals[has[on_row]] = (_row_attributes(graph)[row[on_row]]
-                             * graph.arc_share[arc[on_row], None])
+        attrs = _row_attributes(graph) if attributes is None else attributes
+        vals[has[on_row]] = attrs[row[on_row]] * graph.arc_share[arc[on_row], None]
     return accumulate_tree(pred, vals)
 
 

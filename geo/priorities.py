@@ -454,7 +454,7 @@ def _candidate_table(roads: pd.DataFrame, labels: np.ndarray, cand_labels: np.nd
     way = pd.to_numeric(way, errors="coerce")
     ways = (pd.Series(way.to_numpy()[sec_rows], index=lab).dropna().astype(np.int64)
             .groupby(level=0).agg(lambda s: ",".join(map(str, sorted(set(s)))))
-            .reindex(cand_labels).fillna("").to_numpy(dtype=object))
+            .reindex(cand_labels).astype(object).fillna("").to_numpy(dtype=object))
 
     # upgraded links: cost, km and speeds per candidate
     opts = list(config.upgrades.values())
@@ -567,61 +567,56 @@ def default_score_inputs(destinations: pd.DataFrame, access: AccessResult) -> pd
 class _Scorer:
     """Readiness scores with the route from the nearest gateway recomputed.
 
-    Re-runs the gateway forest on given arc costs and the route composition with given
-    surfaces/conditions, writes ``access_minutes`` and the ``route_*`` km into the score
-    inputs and scores them (:func:`geo.readiness.overall_scores`).
+    For the current state it holds the gateway forest, each destination's access time and
+    route km per bucket (``ROUTE_COLUMNS``), its score, and ``W`` (destination x road row:
+    km share of the row on the destination's route). A candidate is re-scored
+
+    - when it speeds up some destination's nearest-gateway time: by a new forest on the
+      upgraded costs and the route km with the upgraded rows' attributes;
+    - when it only changes surfaces/conditions on current routes: by ``W`` (the route
+      stays a shortest path: its cost can only drop, and a drop would change the time),
+      km + W[:, rows] @ (new - old row attributes);
+    - otherwise not at all (no score input moves).
+
+    The changed destinations of all candidates are scored in one call of
+    :func:`geo.readiness.overall_scores`, together with the unchanged table (its rules look
+    at whole columns).
     """
 
     def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: Any,
-                 arc_cost: np.ndarray) -> None:
-        from .readiness import overall_scores
-
-        self._score = overall_scores
+                 arc_cost: np.ndarray, cands: Candidates) -> None:
         self.readiness = readiness
         self.graph = access.graph
         self.g_nodes = self.graph.nodes("gateways")
         self.d_nodes = self.graph.nodes("destinations")
+        self.cands = cands
         roads = self.graph.network.roads
         self.length_m = roads["length_m"].to_numpy(dtype=float)
         self.surface = np.array(roads["surface"].astype(object), dtype=object)
         self.condition = (np.array(roads["condition"].astype(object), dtype=object)
                           if "condition" in roads else np.full(len(roads), None, object))
+        s_all, c_all = self.surface.copy(), self.condition.copy()
+        s_all[cands.rows] = cands.new_rows["surface"].to_numpy(dtype=object)
+        c_all[cands.rows] = cands.new_rows["condition"].to_numpy(dtype=object)
+        self.A_new = self._attributes(s_all, c_all)
         self.inputs = inputs.reset_index(drop=True).copy()
         self.set_state(arc_cost)
 
-    def _roads(self, surface: np.ndarray, condition: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({"length_m": self.length_m,
-                             "surface": pd.Series(surface, dtype=object),
-                             "condition": pd.Series(condition, dtype=object)})
+    def _attributes(self, surface: np.ndarray, condition: np.ndarray) -> np.ndarray:
+        from .access import row_attributes
 
-    def set_state(self, arc_cost: np.ndarray) -> None:
-        self.arc_cost = arc_cost
-        self.scores, pred = self._run(arc_cost, self._roads(self.surface, self.condition))
-        self.on_route = self._route_rows(pred, arc_cost)
+        roads = pd.DataFrame({"length_m": self.length_m,
+                              "surface": pd.Series(surface, dtype=object),
+                              "condition": pd.Series(condition, dtype=object)})
+        # row_attributes reads length/surface/condition from graph.network.roads
+        net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
+        return row_attributes(dataclasses.replace(self.graph, network=net))
 
-    def _with(self, rows: np.ndarray, new_rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        surface, condition = self.surface.copy(), self.condition.copy()
-        surface[rows] = new_rows["surface"].to_numpy(dtype=object)
-        condition[rows] = new_rows["condition"].to_numpy(dtype=object)
-        return surface, condition
-
-    def apply(self, rows: np.ndarray, new_rows: pd.DataFrame, arc_cost: np.ndarray) -> None:
-        self.surface, self.condition = self._with(rows, new_rows)
-        self.set_state(arc_cost)
-
-    def gains(self, rows: np.ndarray, new_rows: pd.DataFrame,
-              arc_cost: np.ndarray) -> np.ndarray:
-        """Per destination: score with the upgrade minus the current score."""
-        after, _ = self._run(arc_cost, self._roads(*self._with(rows, new_rows)))
-        return after - self.scores
-
-    def _run(self, arc_cost: np.ndarray, roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        graph = self.graph
-        dist, pred, _ = nearest_of_set(graph.csr(arc_cost=arc_cost), self.g_nodes,
+    def _access_km(self, arc_cost: np.ndarray, attrs: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dist, pred, _ = nearest_of_set(self.graph.csr(arc_cost=arc_cost), self.g_nodes,
                                        predecessors=True)
-        # route_attributes reads surface/condition/length from graph.network.roads
-        net = dataclasses.replace(graph.network, roads=cast(gpd.GeoDataFrame, roads))
-        km_all = route_attributes(dataclasses.replace(graph, network=net), pred, arc_cost)
+        km_all = route_attributes(self.graph, pred, arc_cost, attributes=attrs)
         d = self.d_nodes
         ok = d >= 0
         access = np.full(len(d), np.nan)
@@ -630,30 +625,123 @@ class _Scorer:
         km = np.full((len(d), len(ROUTE_COLUMNS)), np.nan)
         km[ok] = km_all[d[ok]]
         km[np.isnan(access)] = np.nan
-        inputs = self.inputs.copy()
-        inputs["access_minutes"] = access
-        for j, c in enumerate(ROUTE_COLUMNS):
-            inputs[c] = km[:, j]
-        scores = self._score(inputs, self.readiness)["score"].to_numpy(dtype=float)
-        return scores, pred
+        return access, km, pred
 
-    def _route_rows(self, pred: np.ndarray, arc_cost: np.ndarray) -> np.ndarray:
-        """Road rows on the fastest route from the nearest gateway of some destination."""
+    def set_state(self, arc_cost: np.ndarray) -> None:
+        """Forest, access, route km, scores and route weights for the current costs."""
+        self.arc_cost = arc_cost
+        self.A_old = self._attributes(self.surface, self.condition)
+        self.access, self.km, pred = self._access_km(arc_cost, self.A_old)
+        self.scores = self._score(np.arange(len(self.d_nodes)), self.access, self.km,
+                                  alone=True)
+        self.W = self._route_weights(pred, arc_cost)
+        self.on_route = np.asarray((self.W != 0).sum(axis=0)).ravel() > 0
+
+    def apply(self, c: int, arc_cost: np.ndarray) -> None:
+        sl = self.cands.rows_of(c)
+        rows = self.cands.rows[sl]
+        self.surface[rows] = self.cands.new_rows["surface"].to_numpy(dtype=object)[sl]
+        self.condition[rows] = self.cands.new_rows["condition"].to_numpy(dtype=object)[sl]
+        self.set_state(arc_cost)
+
+    def _score(self, dest: np.ndarray, access: np.ndarray, km: np.ndarray, *,
+               alone: bool = False) -> np.ndarray:
+        """Scores of destination rows ``dest`` with the given access and route km, scored
+        together with the current table (unless ``alone``)."""
+        from .readiness import overall_scores
+
+        base = self.inputs
+        rows = base.iloc[dest].copy()
+        rows["access_minutes"] = access
+        for j, col in enumerate(ROUTE_COLUMNS):
+            rows[col] = km[:, j]
+        if not alone:
+            both = pd.concat([self._current(), rows], ignore_index=True)
+            return overall_scores(both, self.readiness)["score"].to_numpy(float)[len(base):]
+        return overall_scores(rows.reset_index(drop=True),
+                              self.readiness)["score"].to_numpy(float)
+
+    def _current(self) -> pd.DataFrame:
+        cur = self.inputs.copy()
+        cur["access_minutes"] = self.access
+        for j, col in enumerate(ROUTE_COLUMNS):
+            cur[col] = self.km[:, j]
+        return cur
+
+    def _route_weights(self, pred: np.ndarray, arc_cost: np.ndarray) -> Any:
+        """Sparse (destinations x road rows): km share of each row on each route."""
+        from scipy.sparse import csr_matrix
+
         g = self.graph
-        on = np.zeros(g.n_nodes, dtype=bool)
-        cur = np.unique(self.d_nodes[self.d_nodes >= 0])
-        while len(cur):  # one hop up all routes per round (vectorised)
-            cur = cur[~on[cur]]
-            on[cur] = True
+        winner = g.entry_winner(arc_cost)
+        cur = self.d_nodes.copy()
+        owner = np.arange(len(cur))
+        keep = cur >= 0
+        cur, owner = cur[keep], owner[keep]
+        dests: list[np.ndarray] = []
+        arcs: list[np.ndarray] = []
+        while len(cur):  # one hop up every route per round (vectorised over routes)
             up = pred[cur]
-            cur = np.unique(up[up >= 0])
-        has = np.flatnonzero(on & (pred >= 0))
-        mask = np.zeros(len(g.network.roads), dtype=bool)
-        if len(has):
-            arcs = g.entry_winner(arc_cost)[g.entries(pred[has], has)]
-            rows = g.arc_row[arcs]
-            mask[rows[rows >= 0]] = True
-        return mask
+            ok = up >= 0
+            cur, owner, up = cur[ok], owner[ok], up[ok]
+            if not len(cur):
+                break
+            arcs.append(winner[g.entries(up, cur)])
+            dests.append(owner)
+            cur = up
+        n_rows = len(self.length_m)
+        if not arcs:
+            return csr_matrix((len(self.d_nodes), n_rows))
+        a = np.concatenate(arcs)
+        dd = np.concatenate(dests)
+        row = g.arc_row[a]
+        on = row >= 0
+        return csr_matrix((g.arc_share[a[on]], (dd[on], row[on])),
+                          shape=(len(self.d_nodes), n_rows))
+
+    def gains(self, cands: list[int], faster: np.ndarray,
+              upgraded_cost: Any) -> dict[int, np.ndarray]:
+        """Per candidate, per destination: score with the upgrade minus the current score.
+
+        ``faster[i]``: candidate ``cands[i]`` speeds up some nearest-gateway time;
+        ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded.
+        """
+        n = len(self.d_nodes)
+        owner: list[np.ndarray] = []
+        dests: list[np.ndarray] = []
+        accs: list[np.ndarray] = []
+        kms: list[np.ndarray] = []
+        for c, fast in zip(cands, faster, strict=True):  # one candidate at a time
+            rows = self.cands.rows[self.cands.rows_of(c)]
+            if fast:
+                attrs = self.A_old.copy()
+                attrs[rows] = self.A_new[rows]
+                access, km, _ = self._access_km(upgraded_cost(c), attrs)
+                same_a = (access == self.access) | (np.isnan(access) & np.isnan(self.access))
+                same_k = ((np.abs(km - self.km) <= 1e-12) | (np.isnan(km) & np.isnan(self.km)))
+                moved = np.flatnonzero(~(same_a & same_k.all(axis=1)))
+                access, km = access[moved], km[moved]
+            elif self.on_route[rows].any():
+                delta = np.asarray(self.W[:, rows] @ (self.A_new[rows] - self.A_old[rows]))
+                moved = np.flatnonzero(np.abs(delta).sum(axis=1) > 0)
+                access, km = self.access[moved], self.km[moved] + delta[moved]
+            else:
+                continue
+            owner.append(np.full(len(moved), c))
+            dests.append(moved)
+            accs.append(access)
+            kms.append(km)
+        out = {c: np.zeros(n) for c in cands}
+        if not dests or not sum(len(d) for d in dests):
+            return out
+        d = np.concatenate(dests)
+        after = self._score(d, np.concatenate(accs), np.concatenate(kms))
+        diff = after - self.scores[d]
+        diff = np.where(np.isnan(after) & np.isnan(self.scores[d]), 0.0, diff)
+        for c, i, v in zip(np.concatenate(owner).tolist(), d.tolist(), diff.tolist(),
+                           strict=True):  # one entry per changed (candidate, destination)
+            out[c][i] = v
+        return out
 
 
 # --- the ranking ------------------------------------------------------------------------
@@ -802,7 +890,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
 
     inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
                                                                                  access)
-    scorer = _Scorer(access, inputs, readiness, base_cost)
+    scorer = _Scorer(access, inputs, readiness, base_cost, cands)
     ids = cands.table["ruas_id"].to_numpy(dtype=object)
     cost = cands.table["cost_rp"].to_numpy(dtype=float)
     dest_ids = destinations["id"].to_numpy(dtype=object)
@@ -821,20 +909,18 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     remaining = np.arange(k)
     t_benefit = t_score = 0.0
 
-    def score_gain(c: int, changed: bool) -> float:
-        """Sum of score changes of one candidate in the current state (0 when untouched)."""
-        rows = cands.rows[cands.rows_of(c)]
-        if not changed and not scorer.on_route[rows].any():
-            return 0.0
-        per = scorer.gains(rows, cands.new_rows.iloc[cands.rows_of(c)],
-                           engine.upgraded_cost(c))
-        nz = np.flatnonzero(np.nan_to_num(per) != 0)
-        if len(nz):
-            gain_rows.append(pd.DataFrame({
-                "ruas_id": ids[c], "id": dest_ids[nz], "name": dest_names[nz],
-                "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + per[nz],
-                "gain": per[nz]}))
-        return float(np.nansum(per))
+    def score_gains(cs: list[int], faster: np.ndarray) -> None:
+        """Score gains of candidates in the current state; per destination rows kept."""
+        per = scorer.gains(cs, faster, engine.upgraded_cost)
+        for c in cs:
+            g = per[c]
+            gain[c] = float(np.nansum(g))
+            nz = np.flatnonzero(np.nan_to_num(g) != 0)
+            if len(nz):
+                gain_rows.append(pd.DataFrame({
+                    "ruas_id": ids[c], "id": dest_ids[nz], "name": dest_names[nz],
+                    "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + g[nz],
+                    "gain": g[nz]}))
 
     def record(ev: Evaluation, idx: np.ndarray) -> None:
         benefit[idx] = ev.benefit
@@ -861,22 +947,19 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         reporter.step(f"Pilihan {len(picks) + 1}: {ids[c]} {cands.table['name'].iat[c]} "
                       f"(Rp {cost[c]:,.0f}, {ev.benefit[at]:,.1f} menit)")
         clock = time.perf_counter()
-        gain[c] = score_gain(c, bool(ev.access_changed[at]))
+        score_gains([c], ev.access_changed[[at]])
         t_score += time.perf_counter() - clock
         picks.append(c)
         spent += cost[c]
         engine.apply(c)
         clock = time.perf_counter()
-        scorer.apply(cands.rows[cands.rows_of(c)], cands.new_rows.iloc[cands.rows_of(c)],
-                     engine.cost.copy())
+        scorer.apply(c, engine.cost.copy())
         t_score += time.perf_counter() - clock
         remaining = remaining[remaining != c]
     # the rest, in the final state
     clock = time.perf_counter()
-    changed = dict(zip(remaining.tolist(), ev.access_changed.tolist(), strict=True))
-    for c in reporter.track(remaining.tolist(), len(remaining),
-                            "Kenaikan skor (score gains)"):
-        gain[c] = score_gain(c, changed[c])
+    reporter.step(f"Kenaikan skor (score gains): {len(remaining)} ruas")
+    score_gains(remaining.tolist(), ev.access_changed)
     t_score += time.perf_counter() - clock
     timings["benefits_s"] = t_benefit
     timings["scores_s"] = t_score
