@@ -36,10 +36,11 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +59,10 @@ from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceEr
 from .network import AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
 from .workspace import Source, Workspace
+
+if TYPE_CHECKING:
+    from ._works import Works
+    from .readiness import ReadinessConfig
 
 AUTHORITY_CHOICES: Final = ("kabupaten", "provinsi", "nasional", "all")
 OUT_SUFFIXES: Final = (".csv", ".xlsx", ".gpkg")
@@ -583,7 +588,7 @@ class _Scorer:
     at whole columns).
     """
 
-    def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: Any,
+    def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: ReadinessConfig,
                  arc_cost: np.ndarray, cands: Candidates) -> None:
         self.readiness = readiness
         self.graph = access.graph
@@ -700,7 +705,7 @@ class _Scorer:
                           shape=(len(self.d_nodes), n_rows))
 
     def gains(self, cands: list[int], faster: np.ndarray,
-              upgraded_cost: Any) -> dict[int, np.ndarray]:
+              upgraded_cost: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
         """Per candidate, per destination: score with the upgrade minus the current score.
 
         ``faster[i]``: candidate ``cands[i]`` speeds up some nearest-gateway time;
@@ -810,10 +815,10 @@ class PrioritiesResult:
                                budget=self.budget, authority=self.authority)
 
 
-def _order_rest(ev: Evaluation, cost: np.ndarray, gain: np.ndarray, ids: np.ndarray,
+def _order_rest(benefit: np.ndarray, cost: np.ndarray, gain: np.ndarray, ids: np.ndarray,
                 idx: np.ndarray) -> np.ndarray:
-    """Candidates by benefit/cost (desc), then score gain (desc), then ruas_id."""
-    bc = np.where(cost > 0, ev.benefit / np.where(cost > 0, cost, 1.0), 0.0)
+    """Candidates ``idx`` by benefit/cost (desc), then score gain (desc), then ruas_id."""
+    bc = np.where(cost > 0, benefit / np.where(cost > 0, cost, 1.0), 0.0)
     g = np.nan_to_num(gain, nan=0.0)
     order = np.lexsort((ids[idx], -g, -bc))
     return idx[order]
@@ -822,7 +827,8 @@ def _order_rest(ev: Evaluation, cost: np.ndarray, gain: np.ndarray, ids: np.ndar
 def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                      authority: str = "kabupaten", budget: float | None = None,
                      config: PrioritiesConfig | None = None,
-                     score_inputs: pd.DataFrame | None = None, readiness: Any = None,
+                     score_inputs: pd.DataFrame | None = None,
+                     readiness: ReadinessConfig | None = None,
                      synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
@@ -930,20 +936,27 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         k_served[idx] = ev.kampung_served
 
     while True:
+        # while picking, only sections that still fit the budget need their benefit; the
+        # last round (nothing fits any more) evaluates every remaining section
+        fit = remaining if budget is None else remaining[cost[remaining] <= budget - spent
+                                                         + 1e-6]
         clock = time.perf_counter()
-        ev = engine.evaluate(remaining)
+        ev = engine.evaluate(fit)
         t_benefit += time.perf_counter() - clock
-        record(ev, remaining)
-        if budget is None or not len(remaining):
+        if budget is None or not (ev.benefit > 0).any():
+            if len(fit) < len(remaining):
+                clock = time.perf_counter()
+                ev = engine.evaluate(remaining)
+                t_benefit += time.perf_counter() - clock
+            record(ev, remaining)
             break
-        bc = ev.benefit / np.where(cost[remaining] > 0, cost[remaining], np.inf)
-        fits = (cost[remaining] <= budget - spent + 1e-6) & (ev.benefit > 0)
-        if not fits.any():
-            break
-        best_bc = bc[fits].max()
-        tie = np.flatnonzero(fits & (bc == best_bc))
-        at = tie[np.lexsort((ids[remaining[tie]], -ev.benefit[tie]))[0]]
-        c = int(remaining[at])
+        bc = ev.benefit / np.where(cost[fit] > 0, cost[fit], np.inf)
+        ok = ev.benefit > 0
+        best_bc = bc[ok].max()
+        tie = np.flatnonzero(ok & (bc == best_bc))
+        at = tie[np.lexsort((ids[fit[tie]], -ev.benefit[tie]))[0]]
+        c = int(fit[at])
+        record(ev, fit)
         reporter.step(f"Pilihan {len(picks) + 1}: {ids[c]} {cands.table['name'].iat[c]} "
                       f"(Rp {cost[c]:,.0f}, {ev.benefit[at]:,.1f} menit)")
         clock = time.perf_counter()
@@ -964,12 +977,9 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     timings["benefits_s"] = t_benefit
     timings["scores_s"] = t_score
 
-    rest_ev = Evaluation(benefit_gateway=b_gw[remaining], benefit_kampung=b_k[remaining],
-                         kampung_served=k_served[remaining], served=np.empty((0, 2), np.int64),
-                         access_changed=np.zeros(len(remaining), bool))
     ranked = np.concatenate([np.array(picks, dtype=np.int64),
-                             _order_rest(rest_ev, cost[remaining], gain[remaining], ids,
-                                         remaining)])
+                             _order_rest(benefit[remaining], cost[remaining], gain[remaining],
+                                         ids, remaining)])
     table = _assemble(cands, ranked, len(picks), budget is not None, benefit, b_gw, b_k,
                       served, k_served, gain, synthetic, net.roads)
     gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
@@ -1192,18 +1202,19 @@ def _fmt_min(x: Any) -> str:
     return "-" if x is None or not np.isfinite(float(x)) else f"{float(x):.1f}"
 
 
-def scenario_frames(roads: gpd.GeoDataFrame, works: Any, score: Any) -> tuple[pd.DataFrame,
-                                                                               pd.DataFrame]:
-    """Before/after tables from a scoring callback (see :func:`scenario_workspace`).
+def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
+                    score: Callable[[gpd.GeoDataFrame], pd.DataFrame]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Before/after table of a programme, and the changed roads (pure given ``score``).
 
-    ``score(roads) -> DataFrame`` with ``id``, ``name``, ``score``, ``class``,
-    ``access_minutes``, ``provenance`` per destination.
+    ``score(roads)`` returns, per destination, ``id``, ``name``, ``score``, ``class``,
+    ``access_minutes`` and ``provenance`` (and optionally ``score_pu``).
     """
     from ._works import apply_works
 
     before = score(roads)
     changed = apply_works(roads, works)
-    after = score(changed)
+    after = score(cast(gpd.GeoDataFrame, changed))
     table = pd.DataFrame({
         "id": before["id"].to_numpy(dtype=object),
         "name": before["name"].to_numpy(dtype=object),
