@@ -797,6 +797,16 @@ class PrioritiesResult:
                 f"Anggaran (budget) Rp {self.budget:,.0f}: {len(sel)} ruas terpilih, biaya "
                 f"Rp {sel['cost_rp'].sum():,.0f}, hemat {sel['minutes_saved'].sum():,.1f} menit, "
                 f"kenaikan skor {np.nansum(sel['score_gain']):,.2f}")
+            if len(sel):
+                lines.append("Kurva kenaikan kesiapan (readiness-gain curve), per pilihan:")
+                for _, r in sel.head(15).iterrows():
+                    lines.append(f"  {int(r['rank'])}. {r['ruas_id']}: kumulatif "
+                                 f"Rp {r['cumulative_cost_rp']:,.0f} -> "
+                                 f"{r['cumulative_minutes_saved']:,.1f} menit, skor "
+                                 f"+{r['cumulative_score_gain']:,.2f}")
+                if len(sel) > 15:
+                    lines.append(f"  ... {len(sel) - 15} pilihan lagi (more picks)")
+        lines.append("Peringkat teratas (top of the ranking):")
         for _, r in t.head(5).iterrows():
             lines.append(f"  {int(r['rank'])}. {r['ruas_id']} {r['name']}: {r['upgrade']}, "
                          f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved']:,.1f} menit, "
@@ -1184,13 +1194,17 @@ class ScenarioResult:
         down = t[t["delta"] < -1e-9]
         lines.append(f"Destinasi naik skor: {len(up)}, turun: {len(down)}, "
                      f"jumlah perubahan {np.nansum(t['delta']):+.2f}")
-        for _, r in t.reindex(t["delta"].abs().sort_values(ascending=False).index).head(8).iterrows():
-            if not (abs(r["delta"]) > 1e-9):
-                continue
+        moved = t[(t["delta"].abs() > 1e-9) | (t["access_delta"].abs() > 1e-9)]
+        moved = moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
+        if len(moved):
+            lines.append("Per destinasi (skor sebelum -> sesudah, kelas, waktu tempuh):")
+        for _, r in moved.head(25).iterrows():
             lines.append(f"  {r['id']} {r['name']}: {r['score_before']:.1f} -> "
                          f"{r['score_after']:.1f} ({r['delta']:+.2f}), {r['class_before']} -> "
                          f"{r['class_after']}, akses {_fmt_min(r['access_minutes_before'])} -> "
                          f"{_fmt_min(r['access_minutes_after'])} menit")
+        if len(moved) > 25:
+            lines.append(f"  ... {len(moved) - 25} destinasi lagi (more; see --out)")
         lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
         if self.synthetic:
             lines.append("DATA CONTOH (SINTETIS): skenario ini memakai data sintetis "
