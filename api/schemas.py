@@ -32,10 +32,11 @@ class UmkmType(StrEnum):
 
 
 class Authority(StrEnum):
+    """Road authorities a PU office can fund (``kabupaten`` includes jalan desa)."""
+
     kabupaten = "kabupaten"
     provinsi = "provinsi"
     nasional = "nasional"
-    desa = "desa"
     all = "all"
 
 

@@ -305,6 +305,7 @@ def finish(
     area: Area | None,
     home_url: str | None,
     measure: bool = True,
+    fit: list[list[float]] | None = None,
 ) -> None:
     """Controls and furniture every map has: layer control, fullscreen, measure, legend,
     synthetic banner and credits (OSM when any shown layer holds OSM rows)."""
@@ -334,7 +335,7 @@ def finish(
                        f"{sources_note(data)}{credit}</details>"),
             "attribution": attribution,
             "measure": measure,
-            "fit": frame(data, area),
+            "fit": fit or frame(data, area),
         }
     ).add_to(m)
 

@@ -23,7 +23,7 @@ from geo.workspace import Workspace
 from . import _layers as ly
 from . import _style as st
 from ._data import Area, MapData, clip, load_map_data
-from ._geom import features, simplify
+from ._geom import bounds_latlon, features, simplify
 from ._popup import table_popup
 
 TITLE = "Prioritas Peningkatan Ruas Jalan (PUPR)"
@@ -43,7 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("minutes_saved", "Menit dihemat (tertimbang)"),
     ("destinations_served", "Destinasi terlayani"),
     ("score_gain", "Kenaikan skor kesiapan"),
-    ("benefit_cost", "Manfaat/biaya"),
+    ("benefit_cost", "Manfaat/biaya (menit per Rp 1 miliar)"),
     ("selected", "Terpilih dalam anggaran"),
     ("cumulative_cost_rp", "Biaya kumulatif"),
     ("provenance", "Provenans"),
@@ -92,28 +92,37 @@ def section_popup(row: dict[str, Any]) -> str:
     return table_popup(title, rows, synthetic=str(row.get("provenance")) == "synthetic")
 
 
-def color_bins(values: pd.Series, *, ascending: bool) -> np.ndarray:
-    """Index 0 (darkest) .. 4 per row by quintile; rank 1 / highest benefit-cost darkest."""
-    v = pd.to_numeric(values, errors="coerce")
-    n = len(RANK_STEPS)
-    if v.notna().sum() == 0:
-        return np.full(len(v), n - 1)
-    pct = v.rank(method="first", ascending=ascending, pct=True).fillna(1.0).to_numpy()
-    return np.minimum((pct * n - 1e-9).astype(int), n - 1)
-
-
 RANK_STEPS = st.RANK_COLORS
+NO_BENEFIT = -1  # bin of sections that save no minutes
+NO_BENEFIT_COLOR = "#9e9e9e"
+
+
+def color_bins(values: pd.Series, useful: np.ndarray, *, ascending: bool) -> np.ndarray:
+    """Per row: 0 (darkest) .. 4 by quintile among the sections that save time (rank 1 or
+    the highest benefit/cost darkest), or :data:`NO_BENEFIT`.
+
+    Sections that save nothing get their own grey class: quintiles over many tied zeros
+    would say nothing.
+    """
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(v), NO_BENEFIT)
+    ok = useful & np.isfinite(v)
+    if ok.any():
+        pct = pd.Series(v[ok]).rank(method="first", ascending=ascending, pct=True).to_numpy()
+        out[ok] = np.minimum((pct * len(RANK_STEPS) - 1e-9).astype(int), len(RANK_STEPS) - 1)
+    return out
 
 
 def bin_labels(values: pd.Series, bins: np.ndarray, what: str) -> list[str]:
+    """Legend text of each of the five bins ('' when a bin is empty)."""
     out = []
-    v = pd.to_numeric(values, errors="coerce")
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     for b in range(len(RANK_STEPS)):
-        sel = v[bins == b].dropna()
-        if sel.empty:
+        sel = v[(bins == b) & np.isfinite(v)]
+        if not len(sel):
             out.append("")
             continue
-        lo, hi = sel.min(), sel.max()
+        lo, hi = (sel.min(), sel.max()) if what == "rank" else (sel.max(), sel.min())
         fmt = (lambda x: st.fmt_num(x, 0)) if what == "rank" else fmt_sig
         out.append(f"{fmt(lo)}" if lo == hi else f"{fmt(lo)} – {fmt(hi)}")
     return out
@@ -158,14 +167,16 @@ def priorities_map(
     t = clip(table, area)
     assert t is not None
     t = t[t.geometry.notna() & ~t.geometry.is_empty]
-    bins = color_bins(t[color_by], ascending=(color_by == "rank"))
+    shown = simplify(t, data.metric_crs, ly.TOL_ROADS_M) if len(t) else t
+    t = t.loc[shown.index]
+    saved = pd.to_numeric(t["minutes_saved"], errors="coerce").to_numpy(dtype=float) \
+        if "minutes_saved" in t else np.ones(len(t))
+    useful = np.nan_to_num(saved, nan=0.0) > 0
+    bins = color_bins(t[color_by], useful, ascending=(color_by == "rank"))
     labels = bin_labels(t[color_by], bins, color_by)
     selected = t["selected"].fillna(False).astype(bool).to_numpy() if "selected" in t else \
         np.zeros(len(t), bool)
     if len(t):
-        shown = simplify(t, data.metric_crs, ly.TOL_ROADS_M)
-        keep = t.index.isin(shown.index)
-        bins, selected = bins[keep], selected[keep]
         records = pd.DataFrame(shown.drop(columns=shown.geometry.name)).to_dict("records")
         popups = [section_popup({str(k): v for k, v in r.items()}) for r in records]
         halo = shown[selected][[shown.geometry.name]]
@@ -179,7 +190,8 @@ def priorities_map(
         out = shown[["ruas_id", "name", shown.geometry.name]].copy()
         out["popup"] = popups
         out["style"] = [
-            {"color": RANK_STEPS[b], "weight": 6 if s else 4, "opacity": 0.95,
+            {"color": RANK_STEPS[b] if b >= 0 else NO_BENEFIT_COLOR,
+             "weight": 6 if s else (4 if b >= 0 else 2.5), "opacity": 0.95,
              "lineCap": "round"}
             for b, s in zip(bins, selected, strict=True)
         ]
@@ -194,7 +206,8 @@ def priorities_map(
             ),
         ).add_to(m)
     ly.finish(m, data, shown=SHOWN, title=TITLE,
-              legend=legend_html(t, labels, color_by, budget, selected), area=area,
+              legend=legend_html(t, labels, color_by, budget, selected, bins), area=area,
+              fit=bounds_latlon(t) if area is None and len(t) else None,
               home_url=home_url)
     return m
 
@@ -219,12 +232,15 @@ def _context_destinations(m: folium.Map, data: MapData, area: Area | None) -> No
 
 
 def legend_html(t: gpd.GeoDataFrame, labels: list[str], color_by: str, budget: float | None,
-                selected: np.ndarray) -> str:
+                selected: np.ndarray, bins: np.ndarray) -> str:
     title = "Peringkat (1 = prioritas tertinggi)" if color_by == "rank" else \
-        "Manfaat/biaya (tertinggi paling gelap)"
+        "Manfaat/biaya: menit dihemat per Rp 1 miliar (tertinggi paling gelap)"
     rows = [f"<h4>{title}</h4>"]
     rows += [ly.legend_row(ly.line_swatch(c, None, 5), lab or "–")
              for c, lab in zip(RANK_STEPS, labels, strict=True) if lab]
+    if (bins == NO_BENEFIT).any():
+        rows.append(ly.legend_row(ly.line_swatch(NO_BENEFIT_COLOR, None, 2.5),
+                                  "Tidak menghemat waktu tempuh"))
     rows.append(ly.legend_row(
         f'<svg width="26" height="12"><line x1="2" y1="6" x2="24" y2="6" '
         f'stroke="{st.SELECTED_HALO}" stroke-width="10" stroke-linecap="round"/>'
@@ -232,10 +248,15 @@ def legend_html(t: gpd.GeoDataFrame, labels: list[str], color_by: str, budget: f
         "Terpilih dalam anggaran"))
     n_sel = int(selected.sum())
     cost = pd.to_numeric(t["cost_rp"], errors="coerce")[selected].sum() if "cost_rp" in t else 0
-    budget_txt = st.fmt_rupiah(budget) if budget is not None else "anggaran tersimpan"
-    rows.append(f'<div class="note">Anggaran: {budget_txt}. {n_sel} dari {len(t)} ruas '
-                f"terpilih, total {st.fmt_rupiah(cost)}. Biaya satuan adalah asumsi "
-                "(lihat konfigurasi).</div>")
+    if budget is None and n_sel == 0:
+        rows.append(f'<div class="note">Tanpa anggaran: {len(t)} ruas diperingkat menurut '
+                    "manfaat/biaya, belum ada yang dipilih (tambahkan anggaran). Biaya satuan "
+                    "adalah asumsi (lihat konfigurasi).</div>")
+    else:
+        budget_txt = st.fmt_rupiah(budget) if budget is not None else "sesuai perhitungan"
+        rows.append(f'<div class="note">Anggaran: {budget_txt}. {n_sel} dari {len(t)} ruas '
+                    f"terpilih, total {st.fmt_rupiah(cost)}. Biaya satuan adalah asumsi "
+                    "(lihat konfigurasi).</div>")
     rows.append("<h4>Konteks</h4>")
     rows.append(ly.legend_row(ly.line_swatch("#9e9e9e"), "Jaringan jalan"))
     rows.append(ly.links_legend())

@@ -141,7 +141,8 @@
       // keep the region clear of the legend (bottom right) and the controls (top left)
       var wide = map.getSize().x > 900;
       map.fitBounds(cfg.fit, { paddingTopLeft: [wide ? 50 : 10, 40],
-                               paddingBottomRight: [wide && cfg.legend ? 260 : 10, 10] });
+                               paddingBottomRight: [wide && cfg.legend ? 260 : 10, 10],
+                               animate: false });
     }
   }
 

@@ -281,17 +281,7 @@ def test_map_pages(client: TestClient, scores) -> None:
 # --- priorities -----------------------------------------------------------------------
 
 
-def _greedy(table: pd.DataFrame, budget: float) -> set[str]:
-    """Independent greedy: in rank order, take what still fits."""
-    chosen, spent = set(), 0.0
-    for _, r in table.sort_values("rank").iterrows():
-        if spent + float(r["cost_rp"]) <= budget:
-            spent += float(r["cost_rp"])
-            chosen.add(str(r["ruas_id"]))
-    return chosen
-
-
-def test_priorities_json_and_downloads(client: TestClient, served: Path) -> None:
+def test_priorities_json_and_downloads(client: TestClient, served: Path, tmp_path: Path) -> None:
     if not has_priorities(served):
         pytest.skip(NO_PRIORITIES)
     layer = Workspace(served).read("priorities")
@@ -299,15 +289,32 @@ def test_priorities_json_and_downloads(client: TestClient, served: Path) -> None
     assert body["count"] == len(layer)
     assert [r["ruas_id"] for r in body["rows"]] == \
         layer.sort_values("rank")["ruas_id"].astype(str).tolist()
-    budget = float(layer["cost_rp"].sum() / 3)
+    for col in ("cost_rp", "minutes_saved", "benefit_cost", "score_gain"):
+        got = [r[col] for r in body["rows"]]
+        assert got == pytest.approx(layer.sort_values("rank")[col].astype(float).tolist())
+    # Another budget must give what `siapwisata priorities --budget` gives (greedy with
+    # re-evaluation): run the command's function on a copy as the reference.
+    from geo.priorities import priorities_workspace
+
+    costs = layer.sort_values("rank")["cost_rp"].astype(float)
+    budget = float(costs.iloc[: max(1, len(costs) // 10)].sum())
+    ref_path = tmp_path / "ref.gpkg"
+    shutil.copyfile(served, ref_path)
+    ref = priorities_workspace(Workspace(ref_path), budget=budget).table
+    want = set(ref.loc[ref["selected"], "ruas_id"].astype(str))
+    assert want and len(want) < len(ref)
     body = client.get("/api/priorities", params={"budget": budget}).json()
-    want = _greedy(layer, budget)
+    assert body["budget"] == budget
+    assert [r["ruas_id"] for r in body["rows"]] == ref["ruas_id"].astype(str).tolist()
     assert {r["ruas_id"] for r in body["rows"] if r["selected"]} == want
+    assert body["selected_count"] == len(want)
     assert body["selected_cost_rp"] == pytest.approx(
-        layer.loc[layer["ruas_id"].astype(str).isin(want), "cost_rp"].sum())
-    for auth in ("kabupaten", "provinsi"):
+        ref.loc[ref["selected"], "cost_rp"].sum())
+    assert body["selected_cost_rp"] <= budget
+    for auth in ("provinsi", "all"):
+        ref_auth = priorities_workspace(Workspace(ref_path), authority=auth).table
         rows = client.get("/api/priorities", params={"authority": auth}).json()["rows"]
-        assert len(rows) == int((layer["authority"] == auth).sum())
+        assert [r["ruas_id"] for r in rows] == ref_auth["ruas_id"].astype(str).tolist()
     csv = client.get("/api/priorities", params={"format": "csv", "budget": budget})
     assert csv.headers["content-disposition"].endswith('prioritas-jalan.csv"')
     df = pd.read_csv(io.StringIO(csv.content.decode("utf-8-sig")))
@@ -318,14 +325,16 @@ def test_priorities_json_and_downloads(client: TestClient, served: Path) -> None
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-    assert len(book.sheetnames) >= 2
+    assert "Asumsi" in book.sheetnames
+    first = book[book.sheetnames[0]]
+    assert first.max_row == len(layer) + 1 or first.max_row > len(layer)
     gpkg = client.get("/api/priorities", params={"format": "gpkg"})
     assert gpkg.status_code == 200
-    path = Path(served).parent / "download-test.gpkg"
+    path = tmp_path / "download.gpkg"
     path.write_bytes(gpkg.content)
     back = pyogrio.read_dataframe(path)
     assert len(back) == len(layer)
-    path.unlink()
+    assert set(back["ruas_id"].astype(str)) == set(layer["ruas_id"].astype(str))
     r = client.get("/maps/priorities", params={"budget": budget, "warna": "benefit_cost"})
     assert r.status_code == 200 and "Manfaat/biaya" in r.text
 
@@ -428,6 +437,7 @@ def test_score_body_not_json_is_422(client: TestClient) -> None:
         ("/api/priorities?format=pdf", 422),
         ("/api/priorities?budget=-1", 422),
         ("/api/priorities?authority=kota", 422),
+        ("/api/priorities?authority=desa", 422),
         ("/nowhere", 404),
         ("/api/destinations/", 200),  # redirected to /api/destinations
     ],

@@ -238,9 +238,13 @@ def test_landing_and_priorities_pages_in_chromium(browser, base_url: str, served
         assert _leaving_loopback(_requests(browser)) == []
         assert _console_errors(browser) == []
         pytest.skip(NO_PRIORITIES)
-    browser.get(f"{base_url}/maps/priorities?warna=benefit_cost")
+    layer = Workspace(served).read("priorities").sort_values("rank")
+    budget = float(layer["cost_rp"].iloc[: max(1, len(layer) // 10)].sum())
+    browser.get(f"{base_url}/maps/priorities?warna=benefit_cost&budget={budget:.0f}")
     _wait(browser, ".sw-legend")
-    assert "Terpilih dalam anggaran" in browser.find_element("css selector", ".sw-legend").text
+    legend = browser.find_element("css selector", ".sw-legend").text
+    assert "Terpilih dalam anggaran" in legend
+    assert "ruas terpilih" in legend
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "priorities.png"))
     assert _leaving_loopback(_requests(browser)) == []

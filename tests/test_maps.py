@@ -427,13 +427,18 @@ def test_split_actions() -> None:
 def test_priorities_map_highlights_selection_and_colours_by_rank(served: Path, data) -> None:
     if not has_priorities(served):
         pytest.skip(NO_PRIORITIES)
-    from api.routers.priorities import select_within_budget
+    import geo.priorities as gp
     from maps.priorities import RANK_STEPS, priorities_html
 
-    table = Workspace(served).read("priorities")
+    ws = Workspace(served)
+    table = ws.read("priorities")
     costs = pd.to_numeric(table.sort_values("rank")["cost_rp"])
-    budget = float(costs.iloc[: max(1, len(costs) // 3)].sum())
-    chosen = select_within_budget(table, budget)
+    budget = float(costs.iloc[: max(1, len(costs) // 10)].sum())
+    from geo.access import compute_access
+
+    chosen = gp.priorities_frame(compute_access(ws), ws.read("destinations"),
+                                 budget=budget).table
+    assert chosen["selected"].any() and not chosen["selected"].all()
     page = priorities_html(data, chosen, budget=budget)
     assert external_urls(page) == []
     assert len(page.encode()) <= MAX_PAGE_BYTES

@@ -51,13 +51,14 @@ def priorities(
     = ColorBy.rank,
 ) -> Response:
     """Peta prioritas ruas jalan untuk PU: rank or benefit/cost, selection within budget."""
-    from .priorities import priority_table
+    from .priorities import _stored_setting, priority_table
 
     def build() -> Body:
         table = priority_table(store, budget=budget,
                                authority=authority.value if authority else None)
+        shown = budget if budget is not None else _stored_setting(store)[1]
         html = priorities_html(store.map_data(), table, distrik=_key(distrik) and distrik,
-                               budget=budget, color_by=warna.value, tiles=store.tiles)
+                               budget=shown, color_by=warna.value, tiles=store.tiles)
         return Body(html.encode("utf-8"), HTML)
 
     key = ("map", "priorities", _key(distrik), budget,

@@ -59,7 +59,7 @@ def _context(store: WorkspaceStore) -> dict[str, Any]:
                     for k, n in sorted(zip(dis["kode"], dis["nama"], strict=True),
                                        key=lambda t: str(t[1]))],
         "has_priorities": data.priorities is not None,
-        "authorities": ["kabupaten", "provinsi", "nasional", "desa", "all"],
+        "authorities": ["kabupaten", "provinsi", "nasional", "all"],
         "destinations": destinations,
         "classes": classes,
         "sources": sources,

@@ -33,43 +33,51 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GPKG = "application/geopackage+sqlite3"
 
 
-def select_within_budget(table: pd.DataFrame, budget: float) -> pd.DataFrame:
-    """Re-select in rank order: take each section whose cost still fits the budget.
-
-    The rank order is the greedy pick order of the priorities step, so this is the same
-    greedy rule applied to another budget; ``cumulative_cost_rp`` is the running cost of
-    the sections selected so far.
-    """
-    t = table.sort_values("rank", kind="stable").copy()
-    cost = pd.to_numeric(t["cost_rp"], errors="coerce").fillna(np.inf).to_numpy()
-    chosen = np.zeros(len(t), dtype=bool)
-    running = np.zeros(len(t))
-    spent = 0.0
-    for i, c in enumerate(cost):  # one pass over the ranked sections
-        if spent + c <= budget:
-            spent += c
-            chosen[i] = True
-        running[i] = spent
-    t["selected"] = chosen
-    t["cumulative_cost_rp"] = running
-    return t
+def _stored_setting(store: WorkspaceStore) -> tuple[str | None, float | None]:
+    """Authority and budget the stored ``priorities`` layer was computed with."""
+    meta = store.cached(("metadata",), store.ws.metadata)
+    authority = meta.get("priorities_authority") or None
+    raw = meta.get("priorities_budget", "")
+    try:
+        budget = float(raw) if raw not in ("", None) else None
+    except ValueError:
+        budget = None
+    return authority, budget
 
 
 def priority_table(store: WorkspaceStore, *, budget: float | None,
                    authority: str | None) -> gpd.GeoDataFrame:
-    """The stored priorities, filtered by authority and (re)selected for a budget."""
+    """The priorities for an authority and budget, in rank order.
+
+    The stored layer answers when the request matches what it was computed for. Any other
+    budget or authority is computed afresh by the priorities step itself (greedy with
+    re-evaluation after each pick, since upgrades interact), so the API and the
+    ``siapwisata priorities`` command give the same rows; each answer is cached.
+    """
 
     def build() -> gpd.GeoDataFrame:
-        p = store.map_data().priorities
+        data = store.map_data()
+        p = data.priorities
         if p is None:
             raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
                                  "jalankan 'siapwisata priorities' dulu")
-        t = p
-        if authority and authority != "all":
-            t = t[t["authority"].astype(str) == authority]
-        t = select_within_budget(t, budget) if budget is not None else \
-            t.sort_values("rank", kind="stable")
-        return gpd.GeoDataFrame(t, geometry=p.geometry.name, crs=p.crs)
+        stored_auth, stored_budget = _stored_setting(store)
+        want_auth = authority or stored_auth or "kabupaten"
+        if want_auth == (stored_auth or "kabupaten") and budget == stored_budget:
+            return gpd.GeoDataFrame(p.sort_values("rank", kind="stable"),
+                                    geometry=p.geometry.name, crs=p.crs)
+        from geo.priorities import inputs_synthetic, priorities_frame
+
+        destinations = data.destinations
+        if destinations is None:
+            raise WorkspaceError("layer 'destinations' belum ada (missing)")
+        result = priorities_frame(
+            store.access(), destinations, authority=want_auth, budget=budget,
+            score_inputs=pd.DataFrame(store.score_inputs()),
+            readiness=store.readiness_config(),
+            synthetic=inputs_synthetic(store.ws) or is_synthetic(data.roads),
+        )
+        return result.table
 
     return store.cached(("priority_table", budget, authority), build)
 
@@ -132,7 +140,7 @@ def priorities(
                 synthetic=is_synthetic(t), assumptions=_assumptions(store), rows=rows,
             )
             return model_body(resp)
-        return _download(t, format, _assumptions(store))
+        return _download(t, format)
 
     key = ("priorities", budget, auth, format.value)
     return store.cached(key, build).response()
@@ -142,7 +150,7 @@ def _filename(fmt: DownloadFormat) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="prioritas-jalan.{fmt.value}"'}
 
 
-def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat, assumptions: list[str]) -> Body:
+def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat) -> Body:
     cols = [c for c in t.columns if c != t.geometry.name]
     if fmt is DownloadFormat.csv:
         # BOM so that Excel (common in the agencies) opens UTF-8 correctly.
@@ -151,7 +159,7 @@ def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat, assumptions: list[str]) 
     with tempfile.TemporaryDirectory(prefix="siapwisata-") as tmp:
         path = Path(tmp) / f"prioritas-jalan.{fmt.value}"
         if fmt is DownloadFormat.xlsx:
-            write_xlsx(pd.DataFrame(t[cols]), path, assumptions)
+            write_xlsx(pd.DataFrame(t[cols]), path)
             media = XLSX
         else:
             pyogrio.write_dataframe(t.reset_index(drop=True), path, layer="priorities")
@@ -159,28 +167,9 @@ def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat, assumptions: list[str]) 
         return Body(path.read_bytes(), media, _filename(fmt))
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, assumptions: list[str]) -> None:
-    """The priorities table for people: Indonesian headers, widths, Rupiah formats, and a
-    sheet stating the assumptions. Uses the priorities step's own writer when it has one."""
-    try:
-        from geo.priorities import write_priorities_xlsx  # type: ignore[attr-defined]
-    except ImportError:
-        write_priorities_xlsx = None
-    if write_priorities_xlsx is not None:
-        write_priorities_xlsx(df, path)
-        return
-    from maps.priorities import COLUMNS as HEADERS
+def write_xlsx(df: pd.DataFrame, path: Path) -> None:
+    """The table for people (Indonesian headers, widths, Rupiah formats, an 'Asumsi'
+    sheet), written by the priorities step's own formatter."""
+    from geo.priorities import write_priorities_xlsx
 
-    headers = dict(HEADERS)
-    out = df.rename(columns={c: headers.get(c, c) for c in df.columns})
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        out.to_excel(xw, sheet_name="Prioritas", index=False)
-        pd.DataFrame({"Asumsi": assumptions}).to_excel(xw, sheet_name="Asumsi", index=False)
-        ws = xw.sheets["Prioritas"]
-        for i, col in enumerate(df.columns, start=1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = max(12, min(40, len(headers.get(col, col)) + 2))
-            if col in ("cost_rp", "cumulative_cost_rp"):
-                for cell in ws[letter][1:]:
-                    cell.number_format = '"Rp" #,##0'
-        xw.sheets["Asumsi"].column_dimensions["A"].width = 100
+    write_priorities_xlsx(df, path)
