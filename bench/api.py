@@ -9,7 +9,9 @@ scores it (and computes road priorities when that step exists). It then starts
 ``siapwisata serve`` as a separate process on 127.0.0.1 (a free port), makes one cold
 request per endpoint (the first build after start-up, reported as ``cold_ms``) and
 ``--requests`` warm ones, and prints one JSON line per endpoint with ``p50_ms``,
-``p95_ms`` and ``bytes``. All traffic stays on loopback; the loop is bounded in count.
+``p95_ms`` and ``bytes``, then the server's peak memory. A budget other than the stored
+one is computed afresh by the priorities step on its first request (``cold_ms``). All
+traffic stays on loopback; the loop is bounded in count.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ ENDPOINTS = (
     "/api/umkm",
     "/api/kampung",
     "/api/priorities",
+    "/api/priorities?budget=50000000000",
+    "/maps/priorities?budget=50000000000",
     "/",
 )
 
@@ -46,6 +50,17 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """Peak resident memory of the server process (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 def build_demo(folder: Path) -> Path:
@@ -102,6 +117,7 @@ def bench(path: Path, n: int) -> list[dict[str, object]]:
                     "p95_ms": round(float(np.percentile(times, 95)), 2),
                     "requests": n,
                 })
+        rows.append({"server_peak_rss_mb": _peak_rss_mb(proc.pid)})
     finally:
         proc.terminate()
         proc.wait(timeout=20)
