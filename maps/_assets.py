@@ -172,3 +172,66 @@ def external_urls(html: str) -> list[str]:
     """
     found = [*_LOAD_ATTR.findall(html), *_CSS_URL.findall(html)]
     return sorted({u for u in found if re.match(r"^(?:[a-z]+:)?//", u, re.IGNORECASE)})
+
+
+_SCRIPT_TAG = re.compile(r"""<script\b[^>]*?\bsrc\s*=\s*["'](?P<url>[^"']+)["'][^>]*>\s*</script>""",
+                         re.IGNORECASE)
+_STYLESHEET_TAG = re.compile(
+    r"""<link\b(?=[^>]*\brel\s*=\s*["']stylesheet["'])[^>]*?\bhref\s*=\s*["'](?P<url>[^"']+)["'][^>]*>""",
+    re.IGNORECASE,
+)
+_RELATIVE_CSS_URL = re.compile(r"""url\(\s*["']?(?!data:|[a-z]+:|/|#)(?P<ref>[^"')?#]+)[^)]*\)""",
+                               re.IGNORECASE)
+
+
+def _data_uri(path: Path) -> str:
+    import base64
+    import mimetypes
+
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_css(path: Path) -> str:
+    """A stylesheet with its relative images (Leaflet's icons, layer control) as data URIs."""
+    def swap(match: re.Match[str]) -> str:
+        ref = (path.parent / match.group("ref")).resolve()
+        return f'url("{_data_uri(ref)}")' if ref.is_file() else match.group(0)
+
+    return _RELATIVE_CSS_URL.sub(swap, path.read_text(encoding="utf-8"))
+
+
+def inline_assets(html: str, static_url: str = "/static") -> str:
+    """Turn a page rendered for the API into one self-contained file.
+
+    Every ``<script src>`` and stylesheet ``<link>`` under ``static_url`` is replaced by
+    the file's content, so the page works where no server runs: a notebook output, an
+    HTML file mailed to an office without internet.
+
+    Raises
+    ------
+    AssetError
+        If a referenced local file is not installed (run ``npm ci``).
+    """
+    prefix = static_url.rstrip("/") + "/"
+
+    def local(url: str) -> Path:
+        path = resolve(url[len(prefix):]) if url.startswith(prefix) else None
+        if path is None:
+            raise AssetError(f"aset lokal tidak ditemukan (local asset missing): {url}")
+        return path
+
+    def script(match: re.Match[str]) -> str:
+        url = match.group("url")
+        if not url.startswith(prefix):
+            return match.group(0)
+        code = local(url).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        return f"<script>{code}</script>"
+
+    def style(match: re.Match[str]) -> str:
+        url = match.group("url")
+        if not url.startswith(prefix):
+            return match.group(0)
+        return f"<style>{_inline_css(local(url))}</style>"
+
+    return _STYLESHEET_TAG.sub(style, _SCRIPT_TAG.sub(script, html))

@@ -10,6 +10,7 @@ import json
 import math
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import folium
@@ -454,3 +455,39 @@ def test_priorities_map_highlights_selection_and_colours_by_rank(served: Path, d
         assert "<th>Terpilih dalam anggaran</th><td>Ya</td>" in by_id[str(r["ruas_id"])]["popup"]
     assert "Prioritas Peningkatan Ruas Jalan" in page
     assert f"{len(selected)} dari {len(chosen)} ruas" in page
+
+
+class _LoadTags(HTMLParser):
+    """Every <script src> and stylesheet <link href> of a page (independent of our regexes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.inline_styles = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.loads.append(str(a["src"]))
+        if tag == "link" and (a.get("rel") or "").lower() == "stylesheet":
+            self.loads.append(str(a["href"]))
+        if tag == "style":
+            self.inline_styles += 1
+
+
+def test_notebook_view_inlines_every_asset(served: Path) -> None:
+    from maps import show
+    from maps.readiness import build_readiness_map
+
+    view = show(build_readiness_map(Workspace(served)))
+    standalone = _LoadTags()
+    standalone.feed(view.page)
+    assert standalone.loads == []  # nothing left to fetch, from a server or a CDN
+    assert "DATA CONTOH (SINTETIS)" in view.page
+    # Leaflet itself and its icons travel inside the page.
+    leaflet = (asset_roots()["npm"] / "leaflet/dist/leaflet.js").read_text(encoding="utf-8")
+    assert leaflet[:200] in view.page
+    assert "data:image/png;base64," in view.page
+    # The notebook frame holds the escaped page.
+    frame = view._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "&lt;script&gt;" in frame
