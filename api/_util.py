@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -43,6 +46,17 @@ def collection(model: type[M], gdf: gpd.GeoDataFrame, columns: Sequence[str], *,
     fc["synthetic"] = synthetic
     fc["attribution"] = attribution
     return model.model_validate(fc)
+
+
+def json_value(v: Any) -> Any:
+    """A cell as plain JSON: numpy scalars unwrapped; NA, NaN and infinities as null."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
 
 
 def is_synthetic(gdf: Any) -> bool:

@@ -6,11 +6,25 @@ import tomllib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .exceptions import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every configuration model: unknown keys are errors (typos must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfigMeta(StrictModel):
+    """The optional ``[meta]`` table of a configuration file."""
+
+    name: str = ""
+    version: int = 1
+    note: str = ""
 
 
 def load_toml_model(path: str | Path, model: type[M]) -> M:

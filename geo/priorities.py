@@ -46,10 +46,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import schema
-from ._config import load_toml_model
+from ._config import ConfigMeta, StrictModel, load_toml_model
 from ._graph import nearest_of_set
 from ._priorities import BenefitEngine, Evaluation, ODPairs
 from ._progress import SILENT, Reporter
@@ -91,11 +91,7 @@ _UPGRADE_CONDITIONS: Final = tuple(c for c in schema.CONDITIONS if c != "unknown
 # --- configuration ---------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class UpgradeOption(_Strict):
+class UpgradeOption(StrictModel):
     """One upgrade option: which links it applies to, what they become, what it costs."""
 
     label: str = Field(min_length=1)
@@ -157,7 +153,7 @@ class UpgradeOption(_Strict):
         return list(self.condition) if self.condition is not None else list(schema.CONDITIONS)
 
 
-class WeightsConfig(_Strict):
+class WeightsConfig(StrictModel):
     assumption: bool
     source: str = ""
     gateway_destination: float = Field(ge=0.0)
@@ -166,16 +162,10 @@ class WeightsConfig(_Strict):
     default_importance: float = Field(default=1.0, ge=0.0)
 
 
-class Meta(_Strict):
-    name: str = ""
-    version: int = 1
-    note: str = ""
-
-
-class PrioritiesConfig(_Strict):
+class PrioritiesConfig(StrictModel):
     """The validated ``data/priorities.toml``."""
 
-    meta: Meta = Meta()
+    meta: ConfigMeta = ConfigMeta()
     weights: WeightsConfig
     authority_filter: dict[str, list[str]]
     upgrades: dict[str, UpgradeOption] = Field(min_length=1)

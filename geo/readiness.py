@@ -39,10 +39,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
-from ._config import load_toml_model, validate_model
+from ._config import ConfigMeta, StrictModel, load_toml_model, validate_model
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import UMKM_TYPES, WGS84
@@ -90,11 +90,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # --- configuration ------------------------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Indicator(_Strict):
+class Indicator(StrictModel):
     """One indicator: a source column turned into 0-100.
 
     Numeric indicators set ``zero`` and ``full``; text / yes-no indicators set ``map``.
@@ -153,7 +149,7 @@ class Indicator(_Strict):
         return self.map is None
 
 
-class Dimension(_Strict):
+class Dimension(StrictModel):
     """One agency dimension (OPD), mapped to the 4A framework."""
 
     agency: str
@@ -173,7 +169,7 @@ class Dimension(_Strict):
         return v
 
 
-class Classes(_Strict):
+class Classes(StrictModel):
     """Lower bounds (inclusive) of the classes above rintisan."""
 
     assumption: bool = False
@@ -196,7 +192,7 @@ class Classes(_Strict):
         return v
 
 
-class MonteCarlo(_Strict):
+class MonteCarlo(StrictModel):
     assumption: bool = False
     samples: int = Field(default=1000, ge=0, le=100_000)
     concentration: float = Field(default=50.0, gt=0.0)
@@ -212,21 +208,15 @@ class MonteCarlo(_Strict):
         return v
 
 
-class Actions(_Strict):
+class Actions(StrictModel):
     max_gaps_per_dimension: int = Field(default=3, ge=1)
     unknown_text: str = "data belum tersedia"
 
 
-class Meta(_Strict):
-    name: str = ""
-    version: int = 1
-    note: str = ""
-
-
-class ReadinessConfig(_Strict):
+class ReadinessConfig(StrictModel):
     """The validated indicator set (``data/readiness.toml``)."""
 
-    meta: Meta = Meta()
+    meta: ConfigMeta = ConfigMeta()
     classes: Classes
     monte_carlo: MonteCarlo = MonteCarlo()
     actions: Actions = Actions()

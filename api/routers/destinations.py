@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -15,7 +14,7 @@ from maps._geom import dissolve_lines, simplify
 from maps._layers import TOL_ROADS_M, road_layer
 from maps._popup import breakdown_rows, split_actions
 
-from .._util import GEOJSON, Body, collection, credits, is_synthetic, model_body
+from .._util import GEOJSON, Body, collection, credits, is_synthetic, json_value, model_body
 from ..deps import WorkspaceStore, get_store
 from ..errors import NotFound
 from ..schemas import (
@@ -50,18 +49,8 @@ def _scores(store: WorkspaceStore) -> Any:
     return s
 
 
-def _value(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
 def _int(v: Any) -> int | None:
-    v = _value(v)
+    v = json_value(v)
     return None if v is None else int(v)
 
 
@@ -104,13 +93,13 @@ def destination(
         hit = s[s["id"].astype(str) == id]
         if hit.empty:
             raise NotFound(f"destinasi '{id}' tidak ditemukan (unknown destination id)")
-        row = {k: _value(v) for k, v in hit.iloc[0].drop(labels=[s.geometry.name]).items()}
+        row = {k: json_value(v) for k, v in hit.iloc[0].drop(labels=[s.geometry.name]).items()}
         geom = hit.geometry.iloc[0]
         weights = _weights(store)
         breakdown = [
             DimensionScore(dimension=b["dimension"], agency=b["agency"], score=b["score"],
                            weight=weights.get(b["dimension"], 0.0),
-                           gain=_value(row.get(f"gain_{b['dimension']}")))
+                           gain=json_value(row.get(f"gain_{b['dimension']}")))
             for b in breakdown_rows(row)
         ]
         route: dict[str, Any] = {k: row.get(k) for k in ROUTE_FIELDS}
@@ -120,12 +109,12 @@ def destination(
             arow = access.destinations.loc[id]
             for k in ROUTE_FIELDS:
                 if route.get(k) is None and k in arow.index:
-                    route[k] = _value(arow[k])
+                    route[k] = json_value(arow[k])
             by_type = {c.removeprefix("umkm_30min_"): _int(arow[c])
                        for c in arow.index if str(c).startswith("umkm_30min_")}
             gm = access.gateway_minutes
             if id in gm.columns:
-                route["gateway_minutes"] = {str(g): _value(m) for g, m in gm[id].items()}
+                route["gateway_minutes"] = {str(g): json_value(m) for g, m in gm[id].items()}
         detail = DestinationDetail.model_validate({
             "id": str(row["id"]), "name": row.get("name"), "category": row.get("category"),
             "provenance": row.get("provenance"), "synthetic": bool(row.get("synthetic") or False),

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 from fastapi import APIRouter, Depends, Query, Response
 
 from geo.exceptions import WorkspaceError
 
-from .._util import Body, is_synthetic, model_body
+from .._util import Body, is_synthetic, json_value, model_body
 from ..deps import WorkspaceStore, get_store
 from ..schemas import (
     Authority,
@@ -82,16 +80,6 @@ def priority_table(store: WorkspaceStore, *, budget: float | None,
     return store.cached(("priority_table", budget, authority), build)
 
 
-def _v(x: Any) -> Any:
-    if x is None or x is pd.NA:
-        return None
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def _assumptions(store: WorkspaceStore) -> list[str]:
     srcs = store.map_data().sources
     out = []
@@ -129,7 +117,7 @@ def priorities(
     def build() -> Body:
         t = priority_table(store, budget=budget, authority=auth)
         if format is DownloadFormat.json:
-            rows = [PriorityRow.model_validate({k: _v(r.get(k)) for k in COLUMNS})
+            rows = [PriorityRow.model_validate({k: json_value(r.get(k)) for k in COLUMNS})
                     for r in pd.DataFrame(t.drop(columns=t.geometry.name)).to_dict("records")]
             sel = t["selected"].fillna(False).astype(bool) if "selected" in t else \
                 pd.Series(False, index=t.index)

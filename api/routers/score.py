@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Response
 
 from geo.exceptions import ConfigError
 
-from .._util import Body, model_body
+from .._util import Body, json_value, model_body
 from ..deps import WorkspaceStore, get_store
 from ..errors import BadParameter
 from ..schemas import ErrorResponse, ScoreRequest, ScoreResponse, ScoreRow
 
 router = APIRouter(prefix="/api/score", tags=["skor"])
-
-
-def _v(x: Any) -> Any:
-    if x is None or x is pd.NA:
-        return None
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 @router.post("", response_model=ScoreResponse,
@@ -63,11 +51,11 @@ def score(
             old_rank = dict(zip(ids, stored["rank"], strict=True))
         rows = []
         for rec in pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")).to_dict("records"):
-            r = {k: _v(v) for k, v in rec.items()}
+            r = {k: json_value(v) for k, v in rec.items()}
             rid = str(r["id"])
-            before = _v(old_score.get(rid))
+            before = json_value(old_score.get(rid))
             r["stored_score"] = before
-            r["stored_rank"] = _v(old_rank.get(rid))
+            r["stored_rank"] = json_value(old_rank.get(rid))
             now = r.get("score")
             r["score_change"] = None if before is None or now is None else now - before
             r["id"] = rid
