@@ -15,11 +15,18 @@ Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
   number as re-running every route with the section upgraded, computed by the pruned
   incremental engine of :mod:`geo._priorities` (proof in its docstring).
 - ``benefit_cost`` is minutes saved per Rp 1 billion (menit per Rp 1 miliar).
-- ``score_gain`` is the sum over destinations of the change in readiness score when the
-  route from the nearest gateway is recomputed with the upgrade: access time and the
-  paved / good-condition shares of the route (the PU indicators). UMKM counts, nearest
-  facilities and transport options are held at their current values here; the
-  ``scenario`` command recomputes everything.
+- ``score_gain`` is the sum over destinations of the change in readiness score with the
+  upgrade: the same number as re-running :func:`geo.access.compute_access_frames` on the
+  upgraded roads and scoring again. Every score input the accessibility engine writes is
+  recomputed where the upgrade can move it: the time and route from the nearest gateway
+  (access time, paved / good-condition shares: the PU indicators), the UMKM within 15/30
+  minutes (count, per type, types), the nearest lodging / health / fuel, and the transport
+  options (``reach_water`` / ``reach_air``; ``reach_road`` cannot change). Only the
+  destinations an upgraded arc is close enough to are recounted (bounds and proof in
+  ``_Scorer``). This needs the ``umkm`` and ``pois`` layers the accessibility run used
+  (:func:`priorities_workspace` passes them); a caller of :func:`priorities_frame` that
+  does not pass them gets UMKM counts and nearest facilities held at their current
+  values, flagged by ``PrioritiesResult.score_gain_full = False``.
 - *Budget mode*: the best benefit/cost section that still fits is picked, applied, and
   every remaining section is re-evaluated (upgrades interact), until nothing with a
   positive benefit fits. Picks rank first in pick order (``selected``); the rest follow by
@@ -638,6 +645,8 @@ class _Scorer:
                             "run (pass the layers compute_access used)")
         self.facilities = {lab: f_nodes[(f_label == lab) & (f_nodes >= 0)]
                            for lab in FACILITY_KINDS}
+        self.has_points = bool((self.u_nodes >= 0).any()) or any(
+            len(v) for v in self.facilities.values())
         net = self.graph.network
         self.arc_mode = np.where(self.graph.arc_row >= 0,
                                  net.mode[np.maximum(self.graph.arc_row, 0)], "walk")
@@ -739,8 +748,13 @@ class _Scorer:
         finite = [v[np.isfinite(v)] for v in nearest.values()]
         self.limit = max([float(max(UMKM_MINUTES))] + [float(v.max()) for v in finite if len(v)])
         every = np.arange(len(self.d_nodes))
-        counts, _, M = self._local(A, every, self.limit, arc_cost)
-        assert M is not None
+        if self.has_points:
+            counts, _, M = self._local(A, every, self.limit, arc_cost)
+            assert M is not None
+        else:  # nothing to count: no runs from destinations needed
+            counts = np.zeros((len(UMKM_MINUTES), len(every), len(schema.UMKM_TYPES)),
+                              dtype=np.int64)
+            M = np.full((len(every), len(self.cand_ptr) - 1), np.inf)
         self.M = M
         self.reach_matters = bool((np.isfinite(access) & ~self._reach_road(A)).any()) and bool(
             np.isin(self.arc_mode, ["water", "air"]).any())
