@@ -15,11 +15,18 @@ Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
   number as re-running every route with the section upgraded, computed by the pruned
   incremental engine of :mod:`geo._priorities` (proof in its docstring).
 - ``benefit_cost`` is minutes saved per Rp 1 billion (menit per Rp 1 miliar).
-- ``score_gain`` is the sum over destinations of the change in readiness score when the
-  route from the nearest gateway is recomputed with the upgrade: access time and the
-  paved / good-condition shares of the route (the PU indicators). UMKM counts, nearest
-  facilities and transport options are held at their current values here; the
-  ``scenario`` command recomputes everything.
+- ``score_gain`` is the sum over destinations of the change in readiness score with the
+  upgrade: the same number as re-running :func:`geo.access.compute_access_frames` on the
+  upgraded roads and scoring again. Every score input the accessibility engine writes is
+  recomputed where the upgrade can move it: the time and route from the nearest gateway
+  (access time, paved / good-condition shares: the PU indicators), the UMKM within 15/30
+  minutes (count, per type, types), the nearest lodging / health / fuel, and the transport
+  options (``reach_water`` / ``reach_air``; ``reach_road`` cannot change). Only the
+  destinations an upgraded arc is close enough to are recounted (bounds and proof in
+  ``_Scorer``). This needs the ``umkm`` and ``pois`` layers the accessibility run used
+  (:func:`priorities_workspace` passes them); a caller of :func:`priorities_frame` that
+  does not pass them gets UMKM counts and nearest facilities held at their current
+  values, flagged by ``PrioritiesResult.score_gain_full = False``.
 - *Budget mode*: the best benefit/cost section that still fits is picked, applied, and
   every remaining section is re-evaluated (upgrades interact), until nothing with a
   positive benefit fits. Picks rank first in pick order (``selected``); the rest follow by
@@ -50,13 +57,13 @@ from pydantic import Field, field_validator, model_validator
 
 from . import schema
 from ._config import ConfigMeta, StrictModel, load_toml_model
-from ._graph import nearest_of_set
+from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
 from ._priorities import BenefitEngine, Evaluation, ODPairs
 from ._progress import SILENT, Reporter
 from ._sections import road_sections, section_keys
-from .access import ROUTE_COLUMNS, AccessResult, route_attributes
+from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
-from .network import AccessGraph, NetworkConfig, edge_minutes
+from .network import EPS_MINUTES, AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
 from .workspace import Source, Workspace
 
@@ -560,31 +567,59 @@ def default_score_inputs(destinations: pd.DataFrame, access: AccessResult) -> pd
 
 
 class _Scorer:
-    """Readiness scores with the route from the nearest gateway recomputed.
+    """Readiness scores of destinations re-scored as :func:`compute_access_frames` would.
 
-    For the current state it holds the gateway forest, each destination's access time and
-    route km per bucket (``ROUTE_COLUMNS``), its score, and ``W`` (destination x road row:
-    km share of the row on the destination's route). A candidate is re-scored
+    For the current state it holds every score input the accessibility engine writes:
+    nearest-gateway time and route km per bucket (``ROUTE_COLUMNS``), UMKM counts within
+    15/30 minutes, nearest lodging/health/fuel minutes and the transport options, the
+    score of each destination, ``W`` (destination x road row: km share of the row on the
+    destination's route) and ``M`` (destination x candidate: the least ``d(t, x) +
+    c_U(x, y)`` over the candidate's cheaper arcs ``(x, y)``, distances from destination
+    ``t`` at the current costs, known up to the largest distance that matters).
+
+    A candidate is re-scored
 
     - when it speeds up some destination's nearest-gateway time: by a new forest on the
       upgraded costs and the route km with the upgraded rows' attributes;
     - when it only changes surfaces/conditions on current routes: by ``W`` (the route
       stays a shortest path: its cost can only drop, and a drop would change the time),
       km + W[:, rows] @ (new - old row attributes);
-    - otherwise not at all (no score input moves).
+    - UMKM counts and nearest facilities, for the destinations the candidate can reach:
+      a distance from ``t`` drops only along a path whose first cheaper arc ``(x, y)`` is
+      reached at the current costs, so it is at least ``M[t, c]``. Counts within 30 (15)
+      minutes can change only if ``M[t, c] <= 30``; the nearest facility of a kind only if
+      ``M[t, c]`` is below its current time. Those destinations are recounted by limited
+      Dijkstra runs on the upgraded graph (exact within the limit, and every value that
+      matters lies within it); all others keep their values exactly;
+    - transport options: ``reach_road`` cannot change (an upgrade lowers finite costs and
+      makes nothing reachable that was not). ``reach_water`` / ``reach_air`` are
+      recomputed like :func:`compute_access_frames` (route km and the layered via-mode
+      run) for every candidate that changes a time, when some reached destination is not
+      reachable by road; otherwise they only decide ``moda_utama`` of destinations that
+      are reachable by road, where it is ``darat`` whatever they are, so no score moves.
 
     The changed destinations of all candidates are scored in one call of
-    :func:`geo.readiness.overall_scores`, together with the unchanged table (its rules look
+    :func:`geo.readiness.overall_scores`, together with the current table (its rules look
     at whole columns).
     """
 
     def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: ReadinessConfig,
-                 arc_cost: np.ndarray, cands: Candidates) -> None:
+                 arc_cost: np.ndarray, cands: Candidates, cand_ptr: np.ndarray,
+                 cand_arc: np.ndarray, cand_cost: np.ndarray,
+                 umkm: gpd.GeoDataFrame | None, pois: gpd.GeoDataFrame | None, *,
+                 recount: bool = True) -> None:
+        from .access import facility_points
+
         self.readiness = readiness
+        self.config = access.config
         self.graph = access.graph
         self.g_nodes = self.graph.nodes("gateways")
         self.d_nodes = self.graph.nodes("destinations")
         self.cands = cands
+        self.cand_ptr = np.asarray(cand_ptr, dtype=np.int64)
+        self.cand_arc = np.asarray(cand_arc, dtype=np.int64)
+        self.cand_cost = np.asarray(cand_cost, dtype=float)
+        self.arc_owner = np.repeat(np.arange(len(self.cand_ptr) - 1), np.diff(self.cand_ptr))
         roads = self.graph.network.roads
         self.length_m = roads["length_m"].to_numpy(dtype=float)
         self.surface = np.array(roads["surface"].astype(object), dtype=object)
@@ -594,7 +629,30 @@ class _Scorer:
         s_all[cands.rows] = cands.new_rows["surface"].to_numpy(dtype=object)
         c_all[cands.rows] = cands.new_rows["condition"].to_numpy(dtype=object)
         self.A_new = self._attributes(s_all, c_all)
+        # UMKM of each type and facilities of each kind, as the accessibility engine has them
+        feats = self.graph.features
+        self.u_nodes = self.graph.nodes("umkm") if "umkm" in feats else np.empty(0, np.int64)
+        self.u_type = _umkm_types(umkm) if umkm is not None else None
+        f_nodes = self.graph.nodes("pois") if "pois" in feats else np.empty(0, np.int64)
+        _, f_label = facility_points(pois, umkm, self.config)
+        self.recount = recount
+        if not recount:  # layers not given: counts and facilities held (see priorities_frame)
+            self.u_nodes, self.u_type = np.empty(0, np.int64), None
+            f_nodes, f_label = np.empty(0, np.int64), np.empty(0, dtype=object)
+        elif (len(f_label) != len(f_nodes)
+              or (self.u_type is not None and len(self.u_type) != len(self.u_nodes))):
+            raise SiapError("priorities: the umkm/pois layers do not match the accessibility "
+                            "run (pass the layers compute_access used)")
+        self.facilities = {lab: f_nodes[(f_label == lab) & (f_nodes >= 0)]
+                           for lab in FACILITY_KINDS}
+        self.has_points = bool((self.u_nodes >= 0).any()) or any(
+            len(v) for v in self.facilities.values())
+        net = self.graph.network
+        self.arc_mode = np.where(self.graph.arc_row >= 0,
+                                 net.mode[np.maximum(self.graph.arc_row, 0)], "walk")
         self.inputs = inputs.reset_index(drop=True).copy()
+        self.cur = self.inputs.copy()
+        self.state: dict[str, np.ndarray] = {}
         self.set_state(arc_cost)
 
     def _attributes(self, surface: np.ndarray, condition: np.ndarray) -> np.ndarray:
@@ -607,30 +665,117 @@ class _Scorer:
         net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
         return row_attributes(dataclasses.replace(self.graph, network=net))
 
-    def _access_km(self, arc_cost: np.ndarray, attrs: np.ndarray
+    def _access_km(self, A: Any, arc_cost: np.ndarray, attrs: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        dist, pred, _ = nearest_of_set(self.graph.csr(arc_cost=arc_cost), self.g_nodes,
-                                       predecessors=True)
+        dist, pred, _ = nearest_of_set(A, self.g_nodes, predecessors=True)
         km_all = route_attributes(self.graph, pred, arc_cost, attributes=attrs)
         d = self.d_nodes
         ok = d >= 0
-        access = np.full(len(d), np.nan)
+        access = np.full(len(d), np.inf)
         access[ok] = dist[d[ok]]
-        access[~np.isfinite(access)] = np.nan
         km = np.full((len(d), len(ROUTE_COLUMNS)), np.nan)
         km[ok] = km_all[d[ok]]
-        km[np.isnan(access)] = np.nan
+        km[~np.isfinite(access)] = np.nan
         return access, km, pred
 
+    def _local(self, A: Any, rows: np.ndarray, limit: float, arc_cost: np.ndarray | None
+               ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+        """UMKM counts (2, len(rows), types) and nearest facility minutes of destinations
+        ``rows`` from Dijkstra runs limited to ``limit`` (exact where the true value is
+        within it; counts need ``limit >= 30``), and with ``arc_cost`` the bound ``M``."""
+        n_types = len(schema.UMKM_TYPES)
+        counts = np.zeros((len(UMKM_MINUTES), len(rows), n_types), dtype=np.int64)
+        nearest = {lab: np.full(len(rows), np.inf) for lab in FACILITY_KINDS}
+        M = None
+        tails = grp = starts = np.empty(0, dtype=np.int64)
+        w = np.empty(0)
+        ok_u = self.u_nodes >= 0
+        onehot = np.zeros((int(ok_u.sum()), n_types), dtype=np.int64)
+        if self.u_type is not None:
+            onehot[np.arange(len(onehot)), self.u_type[ok_u]] = 1
+        if arc_cost is not None:
+            k = len(self.cand_ptr) - 1
+            M = np.full((len(rows), k), np.inf)
+            w = np.minimum(self.cand_cost, arc_cost[self.cand_arc])
+            cheaper = w < arc_cost[self.cand_arc]
+            tails = self.graph.arc_tail[self.cand_arc[cheaper]]
+            w, grp = w[cheaper], self.arc_owner[cheaper]
+            starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]]) if len(grp) else grp
+        # the gathered (chunk x cheaper arcs) block must fit next to the distance block
+        budget = MEMORY_BUDGET // (2 + (len(self.cand_arc) // max(self.graph.n_nodes, 1)))
+        for pos, D in iter_chunks(A, self.d_nodes[rows], limit=limit, budget=budget):
+            D = np.atleast_2d(D)
+            if len(onehot):
+                du = D[:, self.u_nodes[ok_u]]
+                for i, m in enumerate(UMKM_MINUTES):
+                    counts[i, pos] = (du <= m).astype(np.int64) @ onehot
+            for lab, sel in self.facilities.items():
+                if len(sel):
+                    nearest[lab][pos] = D[:, sel].min(axis=1)
+            if M is not None and len(grp):
+                vals = D[:, tails] + w[None, :]
+                M[np.ix_(pos, grp[starts])] = np.minimum.reduceat(vals, starts, axis=1)
+        return counts, nearest, M
+
+    def _reach(self, arc_cost: np.ndarray, access: np.ndarray,
+               km: np.ndarray) -> dict[str, np.ndarray]:
+        """``reach_water`` / ``reach_air`` as :func:`compute_access_frames` computes them."""
+        from .access import _via_mode_minutes
+
+        reached = np.isfinite(access)
+        out = {}
+        for mode, col in (("water", 5), ("air", 6)):
+            uses = np.nan_to_num(km[:, col]) > 0
+            is_mode = self.arc_mode == mode
+            if is_mode.any() and (self.g_nodes >= 0).any():
+                via = _via_mode_minutes(self.graph, arc_cost, is_mode, self.g_nodes,
+                                        self.d_nodes)
+                uses |= via <= access * self.config.options.max_ratio + EPS_MINUTES
+            out[f"reach_{mode}"] = uses & reached
+        return out
+
     def set_state(self, arc_cost: np.ndarray) -> None:
-        """Forest, access, route km, scores and route weights for the current costs."""
+        """Every score input, the scores, route weights and bounds for the current costs."""
         self.arc_cost = arc_cost
+        A = self.graph.csr(arc_cost=arc_cost)
         self.A_old = self._attributes(self.surface, self.condition)
-        self.access, self.km, pred = self._access_km(arc_cost, self.A_old)
-        self.scores = self._score(np.arange(len(self.d_nodes)), self.access, self.km,
-                                  alone=True)
+        access, km, pred = self._access_km(A, arc_cost, self.A_old)
+        AT = A.T.tocsr()
+        nearest = {}
+        for lab, sel in self.facilities.items():
+            d_f, _, _ = nearest_of_set(AT, sel)
+            nearest[lab] = _node_values(d_f, self.d_nodes)
+        finite = [v[np.isfinite(v)] for v in nearest.values()]
+        self.limit = max([float(max(UMKM_MINUTES))] + [float(v.max()) for v in finite if len(v)])
+        every = np.arange(len(self.d_nodes))
+        if self.has_points:
+            counts, _, M = self._local(A, every, self.limit, arc_cost)
+            assert M is not None
+        else:  # nothing to count: no runs from destinations needed
+            counts = np.zeros((len(UMKM_MINUTES), len(every), len(schema.UMKM_TYPES)),
+                              dtype=np.int64)
+            M = np.full((len(every), len(self.cand_ptr) - 1), np.inf)
+        self.M = M
+        self.reach_matters = bool((np.isfinite(access) & ~self._reach_road(A)).any()) and bool(
+            np.isin(self.arc_mode, ["water", "air"]).any())
+        reach = self._reach(arc_cost, access, km)
+        new = _input_columns(access, km, counts, nearest, reach)
+        if self.state:  # an applied upgrade: write what it changed into the current table
+            for col, v in new.items():
+                moved = _differs(v, self.state[col])
+                if col in self.cur and moved.any():
+                    self.cur.loc[moved, col] = v[moved]
+        self.state = new
+        self.access, self.km, self.counts, self.nearest = access, km, counts, nearest
+        self.reach = reach
+        self.scores = overall_scores_of(self.cur, self.readiness)
         self.W = self._route_weights(pred, arc_cost)
         self.on_route = np.asarray((self.W != 0).sum(axis=0)).ravel() > 0
+
+    def _reach_road(self, A: Any) -> np.ndarray:
+        road_only = np.where(np.isin(self.arc_mode, ["water", "air"]), np.inf, self.arc_cost)
+        d_road, _, _ = nearest_of_set(self.graph.csr(arc_cost=road_only), self.g_nodes)
+        return np.isfinite(_node_values(d_road, self.d_nodes))
 
     def apply(self, c: int, arc_cost: np.ndarray) -> None:
         sl = self.cands.rows_of(c)
@@ -638,30 +783,6 @@ class _Scorer:
         self.surface[rows] = self.cands.new_rows["surface"].to_numpy(dtype=object)[sl]
         self.condition[rows] = self.cands.new_rows["condition"].to_numpy(dtype=object)[sl]
         self.set_state(arc_cost)
-
-    def _score(self, dest: np.ndarray, access: np.ndarray, km: np.ndarray, *,
-               alone: bool = False) -> np.ndarray:
-        """Scores of destination rows ``dest`` with the given access and route km, scored
-        together with the current table (unless ``alone``)."""
-        from .readiness import overall_scores
-
-        base = self.inputs
-        rows = base.iloc[dest].copy()
-        rows["access_minutes"] = access
-        for j, col in enumerate(ROUTE_COLUMNS):
-            rows[col] = km[:, j]
-        if not alone:
-            both = pd.concat([self._current(), rows], ignore_index=True)
-            return overall_scores(both, self.readiness)["score"].to_numpy(float)[len(base):]
-        return overall_scores(rows.reset_index(drop=True),
-                              self.readiness)["score"].to_numpy(float)
-
-    def _current(self) -> pd.DataFrame:
-        cur = self.inputs.copy()
-        cur["access_minutes"] = self.access
-        for j, col in enumerate(ROUTE_COLUMNS):
-            cur[col] = self.km[:, j]
-        return cur
 
     def _route_weights(self, pred: np.ndarray, arc_cost: np.ndarray) -> Any:
         """Sparse (destinations x road rows): km share of each row on each route."""
@@ -694,6 +815,46 @@ class _Scorer:
         return csr_matrix((g.arc_share[a[on]], (dd[on], row[on])),
                           shape=(len(self.d_nodes), n_rows))
 
+    def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
+               ) -> dict[str, np.ndarray] | None:
+        """Every score input with candidate ``c`` upgraded (None: nothing moves)."""
+        rows = self.cands.rows[self.cands.rows_of(c)]
+        arcs = self.cand_arc[self.cand_ptr[c]: self.cand_ptr[c + 1]]
+        times = bool((self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
+                      < self.arc_cost[arcs]).any())
+        if not times and not self.on_route[rows].any():
+            return None
+        access, km = self.access, self.km
+        counts, nearest, reach = self.counts, self.nearest, self.reach
+        cost = upgraded_cost(c) if times else self.arc_cost
+        A = self.graph.csr(arc_cost=cost) if times else None
+        if fast:
+            attrs = self.A_old.copy()
+            attrs[rows] = self.A_new[rows]
+            access, km, _ = self._access_km(A, cost, attrs)
+        elif self.on_route[rows].any():
+            delta = np.asarray(self.W[:, rows] @ (self.A_new[rows] - self.A_old[rows]))
+            km = self.km + delta
+        if times:
+            m = self.M[:, c]
+            near = {lab: m < v for lab, v in self.nearest.items()}
+            hit = (m <= max(UMKM_MINUTES)) | np.logical_or.reduce(list(near.values()))
+            aff = np.flatnonzero(hit & (self.d_nodes >= 0))
+            if len(aff):
+                lim = max([float(max(UMKM_MINUTES))]
+                          + [float(self.nearest[lab][aff[near[lab][aff]]].max())
+                             for lab in near if near[lab][aff].any()])
+                c_aff, n_aff, _ = self._local(A, aff, lim, None)
+                counts = self.counts.copy()
+                counts[:, aff] = c_aff
+                nearest = {lab: v.copy() for lab, v in self.nearest.items()}
+                for lab, v in nearest.items():
+                    at = aff[near[lab][aff]]
+                    v[at] = n_aff[lab][near[lab][aff]]
+            if self.reach_matters:
+                reach = self._reach(cost, access, km)
+        return _input_columns(access, km, counts, nearest, reach)
+
     def gains(self, cands: list[int], faster: np.ndarray,
               upgraded_cost: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
         """Per candidate, per destination: score with the upgrade minus the current score.
@@ -703,40 +864,102 @@ class _Scorer:
         """
         n = len(self.d_nodes)
         owner: list[np.ndarray] = []
-        dests: list[np.ndarray] = []
-        accs: list[np.ndarray] = []
-        kms: list[np.ndarray] = []
+        pieces: list[pd.DataFrame] = []
         for c, fast in zip(cands, faster, strict=True):  # one candidate at a time
-            rows = self.cands.rows[self.cands.rows_of(c)]
-            if fast:
-                attrs = self.A_old.copy()
-                attrs[rows] = self.A_new[rows]
-                access, km, _ = self._access_km(upgraded_cost(c), attrs)
-                same_a = (access == self.access) | (np.isnan(access) & np.isnan(self.access))
-                same_k = ((np.abs(km - self.km) <= 1e-12) | (np.isnan(km) & np.isnan(self.km)))
-                moved = np.flatnonzero(~(same_a & same_k.all(axis=1)))
-                access, km = access[moved], km[moved]
-            elif self.on_route[rows].any():
-                delta = np.asarray(self.W[:, rows] @ (self.A_new[rows] - self.A_old[rows]))
-                moved = np.flatnonzero(np.abs(delta).sum(axis=1) > 0)
-                access, km = self.access[moved], self.km[moved] + delta[moved]
-            else:
+            after = self._after(c, bool(fast), upgraded_cost)
+            if after is None:
                 continue
+            diff = {col: _differs(v, self.state[col]) for col, v in after.items()}
+            moved = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
+            if not len(moved):
+                continue
+            rows = self.cur.iloc[moved].copy()
+            for col, v in after.items():
+                at = diff[col][moved]
+                if at.any() and col in rows:  # absent on purpose (build_inputs): stays so
+                    vals = rows[col].to_numpy(dtype=object)
+                    vals[at] = v[moved][at]
+                    rows[col] = _typed(vals, v)
             owner.append(np.full(len(moved), c))
-            dests.append(moved)
-            accs.append(access)
-            kms.append(km)
+            pieces.append(rows.assign(_dest=moved))
         out = {c: np.zeros(n) for c in cands}
-        if not dests or not sum(len(d) for d in dests):
+        if not pieces:
             return out
-        d = np.concatenate(dests)
-        after = self._score(d, np.concatenate(accs), np.concatenate(kms))
-        diff = after - self.scores[d]
-        diff = np.where(np.isnan(after) & np.isnan(self.scores[d]), 0.0, diff)
-        for c, i, v in zip(np.concatenate(owner).tolist(), d.tolist(), diff.tolist(),
+        changed = pd.concat(pieces, ignore_index=True)
+        d = changed.pop("_dest").to_numpy(dtype=np.int64)
+        both = pd.concat([self.cur, changed], ignore_index=True)
+        after_s = overall_scores_of(both, self.readiness)[len(self.cur):]
+        diff_s = after_s - self.scores[d]
+        diff_s = np.where(np.isnan(after_s) & np.isnan(self.scores[d]), 0.0, diff_s)
+        for c, i, v in zip(np.concatenate(owner).tolist(), d.tolist(), diff_s.tolist(),
                            strict=True):  # one entry per changed (candidate, destination)
             out[c][i] = v
         return out
+
+
+FACILITY_KINDS: Final = ("lodging", "health", "fuel")
+
+
+def _has_points(graph: AccessGraph) -> bool:
+    """Whether the graph holds connected UMKM or facility points."""
+    return any(name in graph.features and bool((graph.nodes(name) >= 0).any())
+               for name in ("umkm", "pois"))
+
+
+def _umkm_types(umkm: gpd.GeoDataFrame) -> np.ndarray:
+    """Type index (:data:`geo.schema.UMKM_TYPES`) of every UMKM, as the engine reads it."""
+    if not len(umkm) or "type" not in umkm:
+        return np.full(len(umkm), len(schema.UMKM_TYPES) - 1, dtype=np.int64)
+    t = umkm["type"].astype("string").str.strip().str.lower().fillna("lainnya")
+    t = t.where(t.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
+    return np.asarray(pd.Categorical(t, categories=list(schema.UMKM_TYPES)).codes,
+                      dtype=np.int64)
+
+
+def _node_values(values: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    out = np.full(len(nodes), np.inf)
+    ok = nodes >= 0
+    out[ok] = values[nodes[ok]]
+    return out
+
+
+def _input_columns(access: np.ndarray, km: np.ndarray, counts: np.ndarray,
+                   nearest: dict[str, np.ndarray], reach: dict[str, np.ndarray]
+                   ) -> dict[str, np.ndarray]:
+    """The score inputs as :func:`compute_access_frames` names and fills them."""
+    fin = np.isfinite(access)
+    cols: dict[str, np.ndarray] = {"access_minutes": np.where(fin, access, np.nan)}
+    for j, col in enumerate(ROUTE_COLUMNS):
+        cols[col] = km[:, j]
+    for i, m in enumerate(UMKM_MINUTES):
+        cols[f"umkm_{m}min"] = counts[i].sum(axis=1)
+        for j, t in enumerate(schema.UMKM_TYPES):
+            cols[f"umkm_{m}min_{t}"] = counts[i][:, j]
+    cols["umkm_types_30min"] = (counts[UMKM_MINUTES.index(30)] > 0).sum(axis=1)
+    for lab, v in nearest.items():
+        cols[f"nearest_{lab}_min"] = np.where(np.isfinite(v), v, np.nan)
+    cols.update(reach)
+    return cols
+
+
+def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    if new.dtype.kind == "f":
+        same = (np.abs(new - old) <= 1e-12) | (np.isnan(new) & np.isnan(old))
+        return ~same
+    return new != old
+
+
+def _typed(vals: np.ndarray, like: np.ndarray) -> Any:
+    """Object column back to numbers where the engine's column is numeric."""
+    if like.dtype.kind in "fiu":
+        return pd.to_numeric(pd.Series(vals), errors="coerce").to_numpy()
+    return vals
+
+
+def overall_scores_of(inputs: pd.DataFrame, readiness: ReadinessConfig) -> np.ndarray:
+    from .readiness import overall_scores
+
+    return overall_scores(inputs, readiness)["score"].to_numpy(float)
 
 
 # --- the ranking ------------------------------------------------------------------------
@@ -770,6 +993,7 @@ class PrioritiesResult:
     synthetic: bool
     timings: dict[str, float] = field(default_factory=dict)
     out: Path | None = None
+    score_gain_full: bool = True
 
     def summary(self) -> str:
         """A few lines in Bahasa Indonesia (with English) for the terminal."""
@@ -829,7 +1053,9 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                      config: PrioritiesConfig | None = None,
                      score_inputs: pd.DataFrame | None = None,
                      readiness: ReadinessConfig | None = None,
-                     synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
+                     synthetic: bool = False, reporter: Reporter = SILENT,
+                     umkm: gpd.GeoDataFrame | None = None,
+                     pois: gpd.GeoDataFrame | None = None) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
     Parameters
@@ -854,6 +1080,11 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         The destinations, gateways or kampung used are synthetic (marks every row).
     reporter
         Progress reporting.
+    umkm, pois
+        The ``umkm`` and ``pois`` layers ``access`` was computed with: ``score_gain``
+        recounts UMKM within 15/30 minutes and the nearest lodging/health/fuel from them.
+        Without them (and with UMKM or facilities in the graph) those inputs are held at
+        their current values and ``PrioritiesResult.score_gain_full`` is False.
 
     Raises
     ------
@@ -896,7 +1127,9 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
 
     inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
                                                                                  access)
-    scorer = _Scorer(access, inputs, readiness, base_cost, cands)
+    full = umkm is not None or pois is not None or not _has_points(graph)
+    scorer = _Scorer(access, inputs, readiness, base_cost, cands, cand_ptr, arcs,
+                     new_cost[arcs], umkm, pois, recount=full)
     ids = cands.table["ruas_id"].to_numpy(dtype=object)
     cost = cands.table["cost_rp"].to_numpy(dtype=float)
     dest_ids = destinations["id"].to_numpy(dtype=object)
@@ -989,7 +1222,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                             authority=authority, budget=budget, objective_minutes=objective,
                             n_sources=len(od.sources), n_targets=len(od.targets),
                             synthetic=synthetic or bool((table["provenance"] == "synthetic").any()),
-                            timings=timings)
+                            timings=timings, score_gain_full=full)
 
 
 def _assemble(cands: Candidates, ranked: np.ndarray, n_picks: int, has_budget: bool,
@@ -1096,7 +1329,8 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
                               synthetic=inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0,
-                              reporter=reporter)
+                              reporter=reporter, umkm=ws.read("umkm") if ws.has("umkm") else None,
+                              pois=ws.read("pois") if ws.has("pois") else None)
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
         stage.write(LAYER, result.table)

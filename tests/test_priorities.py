@@ -641,3 +641,49 @@ def test_score_gains_on_the_demo_equal_a_full_recompute(demo_ws: Any) -> None:
             changed[col] = after.destinations[col].to_numpy()
         expect = np.nansum(overall_scores(changed, READINESS)["score"].to_numpy() - before)
         assert row["score_gain"] == pytest.approx(expect, rel=1e-9, abs=1e-9), row["ruas_id"]
+
+
+def test_every_score_gain_on_the_demo_equals_a_full_re_score(demo_ws: Any) -> None:
+    # Reference: for EVERY candidate, the whole accessibility engine on the roads with that
+    # section upgraded (UMKM within 15/30 minutes, nearest lodging/health/fuel, transport
+    # options, routes) and the same scoring, minus the scores as they are.
+    from geo.access import populated_places
+
+    ws = Workspace(demo_ws)
+    net, cfg = load_network_config(), load_priorities_config()
+    dest, gws = ws.read("destinations"), ws.read("gateways")
+    umkm, pois = ws.read("umkm"), ws.read("pois")
+    kampung = populated_places(ws.read("admin_areas"), pois)
+    access = compute_access_frames(ws.read("roads"), dest, gws, umkm, pois, kampung, net,
+                                   ws.metric_crs())
+    res = priorities_frame(access, dest, authority="all", config=cfg, readiness=READINESS,
+                           umkm=umkm, pois=pois)
+    assert res.score_gain_full
+    ids = res.table["ruas_id"].tolist()
+    ours = np.zeros((len(ids), len(dest)))
+    at = {d: i for i, d in enumerate(dest["id"])}
+    for rid, d, g in res.gains[["ruas_id", "id", "gain"]].itertuples(index=False):
+        ours[ids.index(rid), at[d]] = g
+    cands = build_candidates(access.graph.network.roads, cfg, net, "all")
+    cand_ids = cands.table["ruas_id"].tolist()
+    assert sorted(cand_ids) == sorted(ids)
+    before = overall_scores(default_score_inputs(dest, access), READINESS)["score"].to_numpy()
+    local = [c for c in access.destinations.columns
+             if c.startswith(("umkm_", "nearest_", "reach_"))]
+    moved_local = 0
+    for i, rid in enumerate(ids):
+        c = cand_ids.index(rid)
+        roads = access.graph.network.roads.copy()
+        sl = cands.rows_of(c)
+        for col in ("surface", "condition"):
+            roads.loc[cands.rows[sl], col] = cands.new_rows[col].to_numpy()[sl]
+        after = compute_access_frames(roads, dest, gws, umkm, pois, kampung, net,
+                                      ws.metric_crs())
+        a, b = after.destinations[local], access.destinations[local]
+        moved_local += int(not a.equals(b))
+        want = overall_scores(default_score_inputs(dest, after), READINESS)["score"].to_numpy()
+        want = np.where(np.isnan(want) & np.isnan(before), 0.0, want - before)
+        assert np.allclose(ours[i], want, rtol=0, atol=1e-6), (rid, ours[i], want)
+        assert res.table["score_gain"].iat[i] == pytest.approx(want.sum(), abs=1e-6)
+    # sections that move a UMKM count, a nearest facility or a transport option exist
+    assert moved_local >= 1
