@@ -126,8 +126,9 @@ def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthet
     add("Metode", "benefit_cost", "menit per Rp 1 miliar", "minutes_saved / (cost_rp / 1e9)",
         False)
     add("Metode", "score_gain", "jumlah poin skor",
-        "perubahan skor kesiapan semua destinasi dari waktu tempuh dan komposisi rute "
-        "(indikator PU); jumlah UMKM dan fasilitas terdekat dianggap tetap", False)
+        "perubahan skor kesiapan semua destinasi bila ruas ditingkatkan: waktu tempuh dan "
+        "komposisi rute (indikator PU), UMKM dalam 15/30 menit, fasilitas terdekat dan moda; "
+        "sama dengan menghitung ulang aksesibilitas dan skor", False)
     add("Metode", "unknown surface", "-",
         "permukaan tak diketahui hanya ditingkatkan bila kondisinya diketahui buruk", True)
     for _, r in network.assumptions().iterrows():

@@ -73,6 +73,13 @@ class AccessResult:
     main_pred
         Shortest-path forest from the gateways (predecessor per graph node), so the route
         of a destination can be drawn.
+    umkm_type
+        Index into :data:`geo.schema.UMKM_TYPES` of every UMKM feature (aligned with
+        ``graph.nodes("umkm")``), as counted here.
+    facility_label
+        ``lodging`` / ``health`` / ``fuel`` of every facility feature (aligned with
+        ``graph.nodes("pois")``). With ``umkm_type``, lets road-works scenarios recount
+        exactly what this run counted.
     """
 
     destinations: pd.DataFrame
@@ -81,6 +88,8 @@ class AccessResult:
     graph: AccessGraph
     config: NetworkConfig
     main_pred: np.ndarray = field(repr=False)
+    umkm_type: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
+    facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
 
     def _dest_node(self, destination_id: object) -> int:
         pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
@@ -433,7 +442,9 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
         "reach_air": reach["air"],
     }, index=pd.Index(dest_ids, name="id"))
     return AccessResult(destinations=table, gateway_minutes=gateway_minutes, kampung=kampung_df,
-                        graph=graph, config=config, main_pred=pred)
+                        graph=graph, config=config, main_pred=pred,
+                        umkm_type=np.asarray(type_idx, dtype=np.int64),
+                        facility_label=np.asarray(fac_label, dtype=object))
 
 
 def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:

@@ -23,10 +23,8 @@ Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
   minutes (count, per type, types), the nearest lodging / health / fuel, and the transport
   options (``reach_water`` / ``reach_air``; ``reach_road`` cannot change). Only the
   destinations an upgraded arc is close enough to are recounted (bounds and proof in
-  ``_Scorer``). This needs the ``umkm`` and ``pois`` layers the accessibility run used
-  (:func:`priorities_workspace` passes them); a caller of :func:`priorities_frame` that
-  does not pass them gets UMKM counts and nearest facilities held at their current
-  values, flagged by ``PrioritiesResult.score_gain_full = False``.
+  ``_Scorer``). The UMKM types and facility kinds come with the accessibility result
+  (``AccessResult.umkm_type`` / ``facility_label``), so every caller gets the full re-score.
 - *Budget mode*: the best benefit/cost section that still fits is picked, applied, and
   every remaining section is re-evaluated (upgrades interact), until nothing with a
   positive benefit fits. Picks rank first in pick order (``selected``); the rest follow by
@@ -605,11 +603,7 @@ class _Scorer:
 
     def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: ReadinessConfig,
                  arc_cost: np.ndarray, cands: Candidates, cand_ptr: np.ndarray,
-                 cand_arc: np.ndarray, cand_cost: np.ndarray,
-                 umkm: gpd.GeoDataFrame | None, pois: gpd.GeoDataFrame | None, *,
-                 recount: bool = True) -> None:
-        from .access import facility_points
-
+                 cand_arc: np.ndarray, cand_cost: np.ndarray) -> None:
         self.readiness = readiness
         self.config = access.config
         self.graph = access.graph
@@ -632,17 +626,12 @@ class _Scorer:
         # UMKM of each type and facilities of each kind, as the accessibility engine has them
         feats = self.graph.features
         self.u_nodes = self.graph.nodes("umkm") if "umkm" in feats else np.empty(0, np.int64)
-        self.u_type = _umkm_types(umkm) if umkm is not None else None
+        self.u_type = access.umkm_type
         f_nodes = self.graph.nodes("pois") if "pois" in feats else np.empty(0, np.int64)
-        _, f_label = facility_points(pois, umkm, self.config)
-        self.recount = recount
-        if not recount:  # layers not given: counts and facilities held (see priorities_frame)
-            self.u_nodes, self.u_type = np.empty(0, np.int64), None
-            f_nodes, f_label = np.empty(0, np.int64), np.empty(0, dtype=object)
-        elif (len(f_label) != len(f_nodes)
-              or (self.u_type is not None and len(self.u_type) != len(self.u_nodes))):
-            raise SiapError("priorities: the umkm/pois layers do not match the accessibility "
-                            "run (pass the layers compute_access used)")
+        f_label = access.facility_label
+        if len(f_label) != len(f_nodes) or len(self.u_type) != len(self.u_nodes):
+            raise SiapError("priorities: the access result lacks the UMKM types or facility "
+                            "kinds of its features (compute it with compute_access)")
         self.facilities = {lab: f_nodes[(f_label == lab) & (f_nodes >= 0)]
                            for lab in FACILITY_KINDS}
         self.has_points = bool((self.u_nodes >= 0).any()) or any(
@@ -691,8 +680,7 @@ class _Scorer:
         w = np.empty(0)
         ok_u = self.u_nodes >= 0
         onehot = np.zeros((int(ok_u.sum()), n_types), dtype=np.int64)
-        if self.u_type is not None:
-            onehot[np.arange(len(onehot)), self.u_type[ok_u]] = 1
+        onehot[np.arange(len(onehot)), self.u_type[ok_u]] = 1
         if arc_cost is not None:
             k = len(self.cand_ptr) - 1
             M = np.full((len(rows), k), np.inf)
@@ -900,22 +888,6 @@ class _Scorer:
 FACILITY_KINDS: Final = ("lodging", "health", "fuel")
 
 
-def _has_points(graph: AccessGraph) -> bool:
-    """Whether the graph holds connected UMKM or facility points."""
-    return any(name in graph.features and bool((graph.nodes(name) >= 0).any())
-               for name in ("umkm", "pois"))
-
-
-def _umkm_types(umkm: gpd.GeoDataFrame) -> np.ndarray:
-    """Type index (:data:`geo.schema.UMKM_TYPES`) of every UMKM, as the engine reads it."""
-    if not len(umkm) or "type" not in umkm:
-        return np.full(len(umkm), len(schema.UMKM_TYPES) - 1, dtype=np.int64)
-    t = umkm["type"].astype("string").str.strip().str.lower().fillna("lainnya")
-    t = t.where(t.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
-    return np.asarray(pd.Categorical(t, categories=list(schema.UMKM_TYPES)).codes,
-                      dtype=np.int64)
-
-
 def _node_values(values: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     out = np.full(len(nodes), np.inf)
     ok = nodes >= 0
@@ -993,7 +965,6 @@ class PrioritiesResult:
     synthetic: bool
     timings: dict[str, float] = field(default_factory=dict)
     out: Path | None = None
-    score_gain_full: bool = True
 
     def summary(self) -> str:
         """A few lines in Bahasa Indonesia (with English) for the terminal."""
@@ -1053,9 +1024,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                      config: PrioritiesConfig | None = None,
                      score_inputs: pd.DataFrame | None = None,
                      readiness: ReadinessConfig | None = None,
-                     synthetic: bool = False, reporter: Reporter = SILENT,
-                     umkm: gpd.GeoDataFrame | None = None,
-                     pois: gpd.GeoDataFrame | None = None) -> PrioritiesResult:
+                     synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
     Parameters
@@ -1080,11 +1049,6 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         The destinations, gateways or kampung used are synthetic (marks every row).
     reporter
         Progress reporting.
-    umkm, pois
-        The ``umkm`` and ``pois`` layers ``access`` was computed with: ``score_gain``
-        recounts UMKM within 15/30 minutes and the nearest lodging/health/fuel from them.
-        Without them (and with UMKM or facilities in the graph) those inputs are held at
-        their current values and ``PrioritiesResult.score_gain_full`` is False.
 
     Raises
     ------
@@ -1127,9 +1091,8 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
 
     inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
                                                                                  access)
-    full = umkm is not None or pois is not None or not _has_points(graph)
     scorer = _Scorer(access, inputs, readiness, base_cost, cands, cand_ptr, arcs,
-                     new_cost[arcs], umkm, pois, recount=full)
+                     new_cost[arcs])
     ids = cands.table["ruas_id"].to_numpy(dtype=object)
     cost = cands.table["cost_rp"].to_numpy(dtype=float)
     dest_ids = destinations["id"].to_numpy(dtype=object)
@@ -1222,7 +1185,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                             authority=authority, budget=budget, objective_minutes=objective,
                             n_sources=len(od.sources), n_targets=len(od.targets),
                             synthetic=synthetic or bool((table["provenance"] == "synthetic").any()),
-                            timings=timings, score_gain_full=full)
+                            timings=timings)
 
 
 def _assemble(cands: Candidates, ranked: np.ndarray, n_picks: int, has_budget: bool,
@@ -1329,8 +1292,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
                               synthetic=inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0,
-                              reporter=reporter, umkm=ws.read("umkm") if ws.has("umkm") else None,
-                              pois=ws.read("pois") if ws.has("pois") else None)
+                              reporter=reporter)
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
         stage.write(LAYER, result.table)

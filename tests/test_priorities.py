@@ -609,7 +609,8 @@ def test_workspace_layer_on_the_demo(demo_ws: Any, copy_ws: Any, tmp_path: Any) 
 def test_score_gains_on_the_demo_equal_a_full_recompute(demo_ws: Any) -> None:
     # Two kinds of sections: ones that speed up a nearest-gateway route, and ones that only
     # change surface/condition on a route (rehabilitation where the speed cap is not the
-    # bottleneck). Reference: the whole accessibility engine on the upgraded roads.
+    # bottleneck). Reference: the whole accessibility engine on the upgraded roads, through
+    # compute_access(ws) as the API and CLI call it (no layers passed besides the result).
     ws = Workspace(demo_ws)
     net, cfg = load_network_config(), load_priorities_config()
     access = compute_access(ws, net)
@@ -636,9 +637,7 @@ def test_score_gains_on_the_demo_equal_a_full_recompute(demo_ws: Any) -> None:
             roads.loc[cands.rows[sl], col] = cands.new_rows[col].to_numpy()[sl]
         after = compute_access_frames(roads, dest, ws.read("gateways"), umkm, pois, kampung,
                                       net, ws.metric_crs())
-        changed = base.copy()
-        for col in ("access_minutes", *ROUTE_COLUMNS):
-            changed[col] = after.destinations[col].to_numpy()
+        changed = default_score_inputs(dest, after)
         expect = np.nansum(overall_scores(changed, READINESS)["score"].to_numpy() - before)
         assert row["score_gain"] == pytest.approx(expect, rel=1e-9, abs=1e-9), row["ruas_id"]
 
@@ -656,9 +655,7 @@ def test_every_score_gain_on_the_demo_equals_a_full_re_score(demo_ws: Any) -> No
     kampung = populated_places(ws.read("admin_areas"), pois)
     access = compute_access_frames(ws.read("roads"), dest, gws, umkm, pois, kampung, net,
                                    ws.metric_crs())
-    res = priorities_frame(access, dest, authority="all", config=cfg, readiness=READINESS,
-                           umkm=umkm, pois=pois)
-    assert res.score_gain_full
+    res = priorities_frame(access, dest, authority="all", config=cfg, readiness=READINESS)
     ids = res.table["ruas_id"].tolist()
     ours = np.zeros((len(ids), len(dest)))
     at = {d: i for i, d in enumerate(dest["id"])}
