@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import unicodedata
 import zipfile
@@ -40,7 +41,7 @@ import pyogrio
 from pyproj import CRS
 
 from . import schema
-from .exceptions import InputError, Problem
+from .exceptions import InputError, Problem, SiapError
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -497,3 +498,22 @@ def _read_vector(path: Path, fmt: str, prefer_layers: Sequence[str]) -> Table:
     table.geometry = None if geometry is None else geometry.reset_index(drop=True)
     table.source_crs = source_crs
     return table
+
+
+def check_out_path(out: str | os.PathLike[str] | None, suffixes: tuple[str, ...]) -> Path | None:
+    """Validate an output file's extension before any work is done.
+
+    Raises
+    ------
+    SiapError
+        Unknown extension (the message lists the accepted ones).
+    """
+    if out is None:
+        return None
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise SiapError(
+            f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' (unknown output "
+            f"format); gunakan (use) {', '.join(suffixes)}"
+        )
+    return path

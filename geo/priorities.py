@@ -56,6 +56,7 @@ from pydantic import Field, field_validator, model_validator
 from . import schema
 from ._config import ConfigMeta, StrictModel, load_toml_model
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
+from ._io import check_out_path as _check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
 from ._progress import SILENT, Reporter
 from ._sections import road_sections, section_keys
@@ -1228,20 +1229,8 @@ def _assemble(cands: Candidates, ranked: np.ndarray, n_picks: int, has_budget: b
 
 def check_out_path(out: str | os.PathLike[str] | None,
                    suffixes: tuple[str, ...] = OUT_SUFFIXES) -> Path | None:
-    """Validate an output path before any work.
-
-    Raises
-    ------
-    SiapError
-        Unknown extension.
-    """
-    if out is None:
-        return None
-    path = Path(out)
-    if path.suffix.lower() not in suffixes:
-        raise SiapError(f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' "
-                        f"(unknown output format); gunakan (use) {', '.join(suffixes)}")
-    return path
+    """Validate an output path before any work: .csv, .xlsx or .gpkg."""
+    return _check_out_path(out, suffixes)
 
 
 def _require(ws: Workspace, *layers: str) -> None:

@@ -43,6 +43,7 @@ from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
 from ._config import ConfigMeta, StrictModel, load_toml_model, validate_model
+from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import UMKM_TYPES, WGS84
@@ -727,22 +728,8 @@ def score_frame(
 
 
 def check_out_path(out: str | os.PathLike[str] | None) -> Path | None:
-    """Validate an output path before any work: .csv, .geojson or .xlsx.
-
-    Raises
-    ------
-    SiapError
-        Unknown extension.
-    """
-    if out is None:
-        return None
-    path = Path(out)
-    if path.suffix.lower() not in OUT_SUFFIXES:
-        raise SiapError(
-            f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' (unknown output "
-            f"format); gunakan (use) {', '.join(OUT_SUFFIXES)}"
-        )
-    return path
+    """Validate an output path before any work: .csv, .geojson or .xlsx."""
+    return _check_out_path(out, OUT_SUFFIXES)
 
 
 @dataclass
