@@ -587,9 +587,11 @@ class _Scorer:
       a distance from ``t`` drops only along a path whose first cheaper arc ``(x, y)`` is
       reached at the current costs, so it is at least ``M[t, c]``. Counts within 30 (15)
       minutes can change only if ``M[t, c] <= 30``; the nearest facility of a kind only if
-      ``M[t, c]`` is below its current time. Those destinations are recounted by limited
-      Dijkstra runs on the upgraded graph (exact within the limit, and every value that
-      matters lies within it); all others keep their values exactly;
+      ``M[t, c]`` is below its current time. Counts are redone by Dijkstra runs from
+      those destinations limited to 30 minutes on the upgraded graph (exact within the
+      limit, and every count lies within it); nearest facilities by one backward
+      multi-source run per facility kind on the upgraded graph (exact everywhere), written
+      where the bound allows a change. All others keep their values exactly;
     - transport options: ``reach_road`` cannot change (an upgrade lowers finite costs and
       makes nothing reachable that was not). ``reach_water`` / ``reach_air`` are
       recomputed like :func:`compute_access_frames` (route km and the layered via-mode
@@ -825,21 +827,26 @@ class _Scorer:
             delta = np.asarray(self.W[:, rows] @ (self.A_new[rows] - self.A_old[rows]))
             km = self.km + delta
         if times:
+            assert A is not None
             m = self.M[:, c]
             near = {lab: m < v for lab, v in self.nearest.items()}
-            hit = (m <= max(UMKM_MINUTES)) | np.logical_or.reduce(list(near.values()))
-            aff = np.flatnonzero(hit & (self.d_nodes >= 0))
-            if len(aff):
-                lim = max([float(max(UMKM_MINUTES))]
-                          + [float(self.nearest[lab][aff[near[lab][aff]]].max())
-                             for lab in near if near[lab][aff].any()])
-                c_aff, n_aff, _ = self._local(A, aff, lim, None)
+            connected = self.d_nodes >= 0
+            aff = np.flatnonzero((m <= max(UMKM_MINUTES)) & connected)
+            if len(aff) and len(self.u_nodes):
+                # counts need runs limited to 30 minutes from the affected destinations only
+                c_aff, _, _ = self._local(A, aff, float(max(UMKM_MINUTES)), None)
                 counts = self.counts.copy()
                 counts[:, aff] = c_aff
+            moved = [lab for lab, v in near.items() if (v & connected).any()]
+            if moved:
+                # one backward multi-source run per facility kind gives every destination's
+                # exact nearest time; far cheaper than long runs from each destination
+                AT = A.T.tocsr()
                 nearest = {lab: v.copy() for lab, v in self.nearest.items()}
-                for lab, v in nearest.items():
-                    at = aff[near[lab][aff]]
-                    v[at] = n_aff[lab][near[lab][aff]]
+                for lab in moved:
+                    d_f, _, _ = nearest_of_set(AT, self.facilities[lab])
+                    at = np.flatnonzero(near[lab] & connected)
+                    nearest[lab][at] = _node_values(d_f, self.d_nodes)[at]
             if self.reach_matters:
                 reach = self._reach(cost, access, km)
         return _input_columns(access, km, counts, nearest, reach)
