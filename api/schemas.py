@@ -117,6 +117,7 @@ class DestinationProperties(_Out):
     bottleneck: str | None = None
     bottleneck_agency: str | None = None
     coverage: float | None = Field(default=None, ge=0, le=1)
+    class_provisional: bool | None = None
     score_pariwisata: float | None = None
     score_pu: float | None = None
     score_umkm: float | None = None
@@ -181,6 +182,7 @@ class DestinationDetail(_Out):
     score: float | None = None
     class_: str | None = Field(default=None, alias="class")
     coverage: float | None = None
+    class_provisional: bool | None = None
     rank: int | None = None
     rank_low: int | None = None
     rank_high: int | None = None
@@ -310,6 +312,7 @@ class ScoreRow(_Out):
     class_: str | None = Field(default=None, alias="class")
     bottleneck: str | None = None
     coverage: float | None = None
+    class_provisional: bool | None = None
     score_pariwisata: float | None = None
     score_pu: float | None = None
     score_umkm: float | None = None

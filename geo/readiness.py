@@ -177,6 +177,9 @@ class Classes(StrictModel):
     berkembang: float = Field(gt=0.0, le=100.0)
     maju: float = Field(gt=0.0, le=100.0)
     mandiri: float = Field(gt=0.0, le=100.0)
+    # Below this coverage the class is still given (the contract) but flagged provisional:
+    # a "mandiri" resting on a quarter of the inputs is not a finding.
+    min_coverage: float = Field(default=0.5, ge=0.0, le=1.0)
 
     @field_validator("maju")
     @classmethod
@@ -696,6 +699,7 @@ def score_frame(
         "synthetic": synthetic,
         "score": core.score,
         "class": classify(core.score, config.classes),
+        "class_provisional": core.coverage < config.classes.min_coverage,
         "bottleneck": bottleneck,
         "bottleneck_agency": agency,
         "coverage": core.coverage,
@@ -766,6 +770,13 @@ class ScoreResult:
             )
         if len(t):
             lines.append(f"Kelengkapan data rata-rata (mean coverage): {t['coverage'].mean():.2f}")
+            provisional = int(t["class_provisional"].sum()) if "class_provisional" in t else 0
+            if provisional:
+                lines.append(
+                    f"Kelas sementara (provisional class): {provisional} destinasi dengan "
+                    f"kelengkapan data < {self.config.classes.min_coverage:.2f}; lengkapi data "
+                    "OPD sebelum memakai kelasnya (complete agency data before relying on it)"
+                )
             top = t[t["score"].notna()].sort_values(["rank", "id"]).head(5)
             for _, r in top.iterrows():
                 lines.append(
@@ -915,6 +926,7 @@ HEADERS_ID: Final[dict[str, str]] = {
     "synthetic": "Data sintetis",
     "score": "Skor kesiapan (0-100)",
     "class": "Kelas",
+    "class_provisional": "Kelas sementara (data kurang)",
     "bottleneck": "Penghambat utama",
     "bottleneck_agency": "OPD penghambat",
     "coverage": "Kelengkapan data (0-1)",

@@ -14,6 +14,14 @@ from typing import Any
 from . import _style as st
 
 
+def _flag(v: Any) -> bool:
+    """A stored bool (GeoPackage may give 1.0/0.0 or NaN) as a plain bool."""
+    try:
+        return bool(v) and v == v  # NaN != NaN
+    except (TypeError, ValueError):
+        return False
+
+
 def _num(value: Any) -> float | None:
     try:
         x = float(value)
@@ -97,7 +105,9 @@ def destination_popup(
         )
         parts.append(f"<div>Peringkat {st.fmt_num(rank, 0)}{interval}</div>")
     if coverage is not None:
-        parts.append(f"<div>Kelengkapan data: {st.fmt_num(100 * coverage, 0)}%</div>")
+        note = (" — <b>kelas sementara</b>: data OPD belum cukup"
+                if _flag(row.get("class_provisional")) else "")
+        parts.append(f"<div>Kelengkapan data: {st.fmt_num(100 * coverage, 0)}%{note}</div>")
     parts.append("<div><b>Skor per OPD</b></div>")
     parts.append(_bars(row))
     bottleneck = str(row.get("bottleneck") or "")

@@ -491,3 +491,13 @@ def test_notebook_view_inlines_every_asset(served: Path) -> None:
     # The notebook frame holds the escaped page.
     frame = view._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "&lt;script&gt;" in frame
+
+
+@pytest.mark.parametrize(("flag", "shown"), [(True, True), (1.0, True), (False, False),
+                                             (0.0, False), (float("nan"), False), (None, False)])
+def test_popup_marks_a_provisional_class(flag: object, shown: bool) -> None:
+    from maps._popup import destination_popup
+
+    row = {"id": "D1", "name": "Pantai X", "score": 85.0, "class": "mandiri", "coverage": 0.28,
+           "class_provisional": flag}
+    assert ("kelas sementara" in destination_popup(row)) is shown

@@ -323,6 +323,11 @@ def test_dimension_and_overall_means_skip_unknowns_and_report_coverage():
     assert out.loc[3, "coverage"] == pytest.approx(0.675)
     # dimensions with zero weight never count, even when their data is missing
     assert "KOMINFO" not in out.loc[0, "actions"]
+    # the class is flagged provisional below the configured coverage (default 0.5): row 1
+    # (0.325) is, rows 0 (1.0) and 3 (0.675) are not
+    assert cfg.classes.min_coverage == 0.5
+    assert out["class_provisional"].tolist()[:2] == [False, True]
+    assert not out.loc[3, "class_provisional"]
 
 
 @pytest.mark.parametrize(

@@ -121,6 +121,7 @@ def destination(
             "lon": None if geom is None else round(geom.x, 6),
             "lat": None if geom is None else round(geom.y, 6),
             "score": row.get("score"), "class": row.get("class"), "coverage": row.get("coverage"),
+            "class_provisional": json_value(row.get("class_provisional")),
             "rank": _int(row.get("rank")), "rank_low": _int(row.get("rank_low")),
             "rank_high": _int(row.get("rank_high")), "bottleneck": row.get("bottleneck"),
             "bottleneck_agency": row.get("bottleneck_agency"),
