@@ -29,7 +29,7 @@ import math
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -578,17 +578,36 @@ def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool)
     return sc.render(template, row)
 
 
+class _RowView(Mapping[str, Any]):
+    """Row ``i`` of column arrays, read only where a gap text asks for a field.
+
+    Converting the whole (wide) input table to dicts per row cost more than the scoring.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], i: int):
+        self._columns = columns
+        self._i = i
+
+    def __getitem__(self, key: str) -> Any:
+        return self._columns[key][self._i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
 def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
     """Per destination: agency gaps ordered by gain, then agencies without data."""
     by_dim: dict[str, list[_IndicatorResult]] = {}
     for ind in core.indicators:
         by_dim.setdefault(ind.dimension, []).append(ind)
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in core.inputs.to_dict("records")
-    ]
+    columns = {str(c): core.inputs[c].to_numpy(dtype=object) for c in core.inputs.columns}
     cap = config.actions.max_gaps_per_dimension
     out: list[str] = []
-    for i, row in enumerate(records):
+    for i in range(len(core.inputs)):
+        row = _RowView(columns, i)
         gains = core.gains[i]
         order = sorted(
             (j for j in range(len(core.names)) if not np.isnan(gains[j])
