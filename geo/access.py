@@ -36,6 +36,7 @@ from .network import (
     build_network,
     load_network_config,
 )
+from .regions import kampung_points
 from .roads import PAVED_CLASSES, surface_class
 from .workspace import Workspace
 
@@ -141,17 +142,18 @@ def populated_places(admin_areas: gpd.GeoDataFrame | None,
                      pois: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The kampung view's points: admin kampung, else OSM populated places.
 
-    Returns ``kode``, ``nama``, ``level`` and a point geometry (a representative point of
-    each kampung polygon; the place node for OSM places).
+    Returns ``kode``, ``nama``, ``level`` and a point geometry (the kampung's point from
+    :func:`geo.regions.kampung_points`, where UMKM known only by kampung sit too; the place
+    node for OSM places).
     """
     if admin_areas is not None and len(admin_areas) and "level" in admin_areas:
         k = admin_areas[admin_areas["level"].astype(str) == "kampung"]
         if len(k):
-            pts = k.geometry.representative_point()
+            pts = kampung_points(k)
             return gpd.GeoDataFrame({"kode": k["kode"].astype(str).to_numpy(),
                                      "nama": k["nama"].astype(str).to_numpy(),
                                      "level": "kampung"},
-                                    geometry=pts.to_numpy(), crs=k.crs)
+                                    geometry=pts.to_numpy(), crs=pts.crs)
     if pois is not None and len(pois) and "place" in pois:
         p = pois[pois["place"].astype("string").isin(PLACE_VALUES).fillna(False)]
         if len(p):

@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
+from . import regions, schema
 from ._progress import SILENT, Reporter
 from ._synth import (
     NAME_NOTE,
@@ -172,16 +172,9 @@ def read_mimika(data_dir: Path) -> MimikaData:
 
 
 def kampung_points(kampung: gpd.GeoDataFrame) -> FloatArray:
-    """One point (lon, lat) per kampung: the source's label point when it lies inside the
-    polygon (in the shared data it is the centroid), else a representative point."""
-    rep = shapely.get_coordinates(kampung.geometry.representative_point().to_numpy())
-    if not {"lng", "lat"} <= set(kampung.columns):
-        return rep
-    lab = np.column_stack([pd.to_numeric(kampung["lng"], errors="coerce"),
-                           pd.to_numeric(kampung["lat"], errors="coerce")])
-    ok = ~np.isnan(lab).any(axis=1)
-    ok[ok] = shapely.contains_xy(kampung.geometry.to_numpy()[ok], lab[ok, 0], lab[ok, 1])
-    return np.where(ok[:, None], lab, rep)
+    """One point (lon, lat) per kampung: :func:`geo.regions.kampung_points`."""
+    pts = regions.kampung_points(kampung).to_crs(schema.WGS84)
+    return shapely.get_coordinates(pts.to_numpy())
 
 
 def admin_layer(data: MimikaData) -> gpd.GeoDataFrame:

@@ -43,7 +43,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
+from . import regions, schema
 from ._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
 from ._progress import SILENT, Reporter
 from .exceptions import InputError, Problem, WorkspaceError
@@ -374,21 +374,15 @@ class _Region:
 def kampung_points(kampung: gpd.GeoDataFrame, metric: CRS) -> gpd.GeoDataFrame:
     """The point that stands for each kampung when only its name or code is known.
 
-    The area centroid computed in the metric CRS, or, where the polygon is so concave that
-    its centroid falls outside it, :func:`shapely.point_on_surface`. Returns ``kode``,
-    ``nama`` and point geometry in EPSG:4326.
+    The point of :func:`geo.regions.kampung_points`. Returns ``kode``, ``nama`` and point
+    geometry in EPSG:4326.
     """
-    poly = kampung.to_crs(metric).geometry
-    cen = poly.centroid
-    inside = poly.covers(cen)
-    pts = cen.where(inside, poly.representative_point())
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {"kode": kampung["kode"].astype(str).str.strip().to_numpy(),
          "nama": kampung["nama"].astype(str).to_numpy()},
-        geometry=gpd.GeoSeries(pts.to_numpy(), crs=metric).to_crs(schema.WGS84).to_numpy(),
+        geometry=regions.kampung_points(kampung, metric).to_crs(schema.WGS84).to_numpy(),
         crs=schema.WGS84,
     )
-    return out
 
 
 @dataclass

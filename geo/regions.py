@@ -9,9 +9,12 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import CRS
+from shapely.geometry import box
 
 from . import schema
 from ._progress import SILENT, Reporter
+from .crs import metric_crs
 from .exceptions import InputError, Problem
 from .workspace import Source, Staging, Workspace
 
@@ -90,6 +93,30 @@ def admin_areas(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
              for i, k in out.loc[dup, "kode"].items()]
         )
     return out
+
+
+def kampung_points(kampung: gpd.GeoDataFrame, metric: CRS | None = None) -> gpd.GeoSeries:
+    """The one point that stands for each kampung (in the layer's CRS), used everywhere.
+
+    The area centroid computed in the metric CRS, or, where the polygon is so concave that
+    its centroid falls outside it, :func:`shapely.point_on_surface`. UMKM known only by
+    their kampung sit here, and the kampung view measures travel time from here. (For the
+    152 Mimika kampung the centroid lies inside every polygon, within metres of the label
+    point of the source data.) Point geometries are returned unchanged.
+
+    Parameters
+    ----------
+    kampung
+        Kampung polygons (any CRS).
+    metric
+        The metric CRS; default the UTM zone of the layer's bounding box.
+    """
+    if metric is None:
+        metric = metric_crs(box(*kampung.to_crs(schema.WGS84).total_bounds))
+    poly = kampung.to_crs(metric).geometry
+    cen = poly.centroid
+    pts = cen.where(poly.covers(cen), poly.representative_point())
+    return gpd.GeoSeries(pts.to_numpy(), index=kampung.index, crs=metric).to_crs(kampung.crs)
 
 
 def write_region(

@@ -370,3 +370,20 @@ def test_interior_route_stays_inside_a_u_shaped_region() -> None:
     # Shortest path round the corners (6000, 6000) and (14000, 6000), by hand.
     best = np.hypot(3000, 12000) * 2 + 8000
     assert best <= line.length < 1.1 * best
+
+
+def test_one_kampung_point_for_umkm_and_the_kampung_view(demo_ws: Path, mimika_dir: Path) -> None:
+    """UMKM known only by kampung sit exactly where the kampung view starts: the area
+    centroid in UTM 53S, computed here independently from the shared kampung file."""
+    from geo.access import populated_places
+
+    ws = Workspace(demo_ws)
+    umkm = ws.read("umkm")
+    at_kampung = umkm[umkm["location_precision"] == "kampung_centroid"]
+    assert len(at_kampung) > 0
+    src = gpd.read_file(mimika_dir / "kampung.geojson").set_index("kode")
+    centroid = src.geometry.to_crs(32753).centroid.to_crs(4326)
+    view = populated_places(ws.read("admin_areas"), None).set_index("kode").geometry
+    for kode, geom in zip(at_kampung["kode_kampung"], at_kampung.geometry, strict=True):
+        assert geom.distance(centroid[kode]) < 1e-9, kode
+        assert geom.distance(view[kode]) < 1e-9, kode
