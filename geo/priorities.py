@@ -1250,8 +1250,7 @@ def _require(ws: Workspace, *layers: str) -> None:
 
 def inputs_synthetic(ws: Workspace) -> bool:
     """Whether the destinations, gateways, kampung or places used hold synthetic rows."""
-    return any(ws.synthetic_rows(layer) > 0
-               for layer in ("destinations", "gateways", "admin_areas", "pois"))
+    return ws.any_synthetic("destinations", "gateways", "admin_areas", "pois")
 
 
 def priorities_workspace(ws: Workspace, budget: float | None = None,
@@ -1287,7 +1286,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     inputs = pd.DataFrame(build_inputs(ws, access))
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
-                              synthetic=inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0,
+                              synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
                               reporter=reporter)
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
@@ -1476,7 +1475,7 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
         return pd.DataFrame(score_frame(build_inputs(ws, acc), readiness, ranks=False))
 
     table, _ = scenario_frames(roads, works, score)
-    synthetic = (inputs_synthetic(ws) or ws.synthetic_rows("roads") > 0
+    synthetic = (inputs_synthetic(ws) or ws.any_synthetic("roads")
                  or bool((table["provenance"] == "synthetic").any()))
     result = ScenarioResult(table=table, works=works.summary, synthetic=synthetic,
                             source=str(what_if), out=out_path)

@@ -812,10 +812,6 @@ class ScoreResult:
         return "\n".join(lines)
 
 
-def _layer_synthetic(ws: Workspace, layer: str) -> bool:
-    return ws.synthetic_rows(layer) > 0
-
-
 def _layer_empty(ws: Workspace, layer: str) -> bool:
     return not ws.has(layer) or int(pyogrio.read_info(ws.path, layer=layer)["features"]) == 0
 
@@ -857,9 +853,7 @@ def build_inputs(ws: Workspace, access: Any) -> gpd.GeoDataFrame:
             if col in joined.columns:
                 joined[col] = np.nan
         joined = joined.drop(columns=["umkm_30min_penginapan"], errors="ignore")
-    joined["inputs_synthetic"] = any(
-        _layer_synthetic(ws, layer) for layer in ("roads", "umkm", "gateways", "pois")
-    )
+    joined["inputs_synthetic"] = ws.any_synthetic("roads", "umkm", "gateways", "pois")
     return gpd.GeoDataFrame(joined, geometry=np.asarray(geom.values), crs=dest.crs or WGS84)
 
 

@@ -93,6 +93,11 @@ class _Reader:
                                       read_geometry=False, where="provenance = 'synthetic'")
         return len(rows)
 
+    def any_synthetic(self, *layers: str) -> bool:
+        """Whether any of ``layers`` holds a synthetic row (outputs derived from them are
+        labelled synthetic)."""
+        return any(self.synthetic_rows(layer) > 0 for layer in layers)
+
     def read_table(self, layer: str) -> pd.DataFrame:
         """Read a non-spatial table (``metadata``, ``sources``)."""
         if not self.has(layer):
