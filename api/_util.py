@@ -13,7 +13,9 @@ import pandas as pd
 from fastapi import Response
 from pydantic import BaseModel
 
+from maps._data import has_provenance
 from maps._geom import features
+from maps._style import OSM_CREDIT
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -60,17 +62,9 @@ def json_value(v: Any) -> Any:
 
 
 def is_synthetic(gdf: Any) -> bool:
-    return (
-        gdf is not None
-        and "provenance" in gdf.columns
-        and bool((gdf["provenance"].astype(str) == "synthetic").any())
-    )
+    return has_provenance(gdf, "synthetic")
 
 
 def credits(*frames: Any) -> list[str]:
     """'© OpenStreetMap contributors' when any frame holds OSM rows."""
-    osm = any(
-        f is not None and "provenance" in f.columns and bool((f["provenance"].astype(str) == "osm").any())
-        for f in frames
-    )
-    return ["© OpenStreetMap contributors"] if osm else []
+    return [OSM_CREDIT] if any(has_provenance(f, "osm") for f in frames) else []

@@ -100,13 +100,14 @@ class MapData:
 
     def synthetic_layers(self, names: tuple[str, ...]) -> list[str]:
         """Which of the named layers hold at least one synthetic row."""
-        return [n for n in names if _has_provenance(getattr(self, n), "synthetic")]
+        return [n for n in names if has_provenance(getattr(self, n), "synthetic")]
 
     def osm_layers(self, names: tuple[str, ...]) -> list[str]:
-        return [n for n in names if _has_provenance(getattr(self, n), "osm")]
+        return [n for n in names if has_provenance(getattr(self, n), "osm")]
 
 
-def _has_provenance(gdf: Any, value: str) -> bool:
+def has_provenance(gdf: Any, value: str) -> bool:
+    """Whether a frame (or None) holds a row of that provenance (``synthetic``, ``osm``)."""
     return (
         isinstance(gdf, pd.DataFrame)
         and "provenance" in gdf.columns
