@@ -31,8 +31,11 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# Schemes that never touch the network: the browser's own pages and inline data.
-LOCAL_SCHEMES = {"chrome", "chrome-extension", "devtools", "data", "blob", "about"}
+# Only these schemes reach the network. Everything else (chrome:, chrome-untrusted:,
+# devtools:, data:, blob:, about: and whatever internal scheme the next Chromium adds)
+# stays inside the browser, so an allow-list of network schemes is the robust test.
+NETWORK_SCHEMES = {"http", "https", "ws", "wss"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +110,9 @@ def _leaving_loopback(urls: list[str]) -> list[str]:
     out = []
     for u in urls:
         parts = urlsplit(u)
-        if parts.scheme in LOCAL_SCHEMES:
+        if parts.scheme.lower() not in NETWORK_SCHEMES:
             continue
-        if parts.hostname != "127.0.0.1":
+        if parts.hostname not in LOOPBACK_HOSTS:
             out.append(u)
     return out
 
