@@ -71,6 +71,11 @@ def porto_ws(tmp_path_factory: pytest.TempPathFactory, porto_pbf: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def monaco_ws(tmp_path_factory: pytest.TempPathFactory, monaco_pbf: Path) -> Path:
+    return _ingested(tmp_path_factory, monaco_pbf, "monaco")
+
+
+@pytest.fixture(scope="session")
 def menteng_ws(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> Path:
     return _ingested(tmp_path_factory, menteng_osm, "menteng")
 
