@@ -26,8 +26,9 @@ counts, every one of which must be 0 except the last:
   or the nearest road link, of a gateway within the snap limit; distances by shapely in
   the workspace's metric CRS, to road links only.
 - ``closed_road_car_routes``: fastest routes (from every gateway to every destination it
-  reaches, and from every kampung or populated place to its nearest destination) that
-  cross a road row closed to cars at more than walking speed. Closed to cars
+  reaches, from every kampung or populated place to its nearest destination, from every
+  destination to its nearest lodging, health facility and fuel) that cross a road row
+  closed to cars at more than walking speed. Closed to cars
   means: the most specific of the OSM tags ``motorcar`` > ``motor_vehicle`` > ``access``
   that is present is ``no``, ``private``, ``agricultural`` or ``forestry``. The tags are
   read again from the OSM file with pyosmium (by ``osm_way_id``); for the demo (no OSM
@@ -524,9 +525,10 @@ def closed_car_routes(ex: Extract, outcome: Outcome) -> dict[str, Any]:
 
     A route drives a row when one of its arcs comes from that row and is crossed faster
     than the walking speed (walking a closed road is allowed). Routes: from every gateway
-    to every destination it reaches (one shortest-path tree per gateway), and from every
-    kampung (or populated place) to its nearest destination; ``main_routes`` counts those
-    from the main (nearest) gateway alone.
+    to every destination it reaches (one shortest-path tree per gateway), from every
+    kampung (or populated place) to its nearest destination and from every destination to
+    its nearest lodging, health facility and fuel; ``main_routes`` counts those from the
+    main (nearest) gateway alone.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -575,14 +577,26 @@ def closed_car_routes(ex: Extract, outcome: Outcome) -> dict[str, Any]:
             hit = hits(p, d_ok)
             total += int(hit.sum())
             bad_dest |= set(d_ok[hit].tolist())
+    AT = A.T.tocsr()
     kampung = 0
     if len(k_ok) and len(d_ok):
         # kampung -> nearest destination: the forest of A.T grown from the destinations
-        _, pred_t, _ = nearest_of_set(A.T.tocsr(), d_ok, predecessors=True)
+        _, pred_t, _ = nearest_of_set(AT, d_ok, predecessors=True)
         kampung = int(hits(np.asarray(pred_t), k_ok, reverse=True).sum())
+    facility = 0
+    f_nodes = graph.nodes("pois")
+    for label in np.unique(acc.facility_label).tolist():  # lodging, health, fuel
+        sel = f_nodes[(acc.facility_label == label) & (f_nodes >= 0)]
+        if len(sel) and len(d_ok):
+            # destination -> nearest facility of the kind: the forest of A.T from them
+            _, pred_t, _ = nearest_of_set(AT, sel, predecessors=True)
+            hit = hits(np.asarray(pred_t), d_ok, reverse=True)
+            facility += int(hit.sum())
+            bad_dest |= set(d_ok[hit].tolist())
     ids = ex.destinations["id"].to_numpy(dtype=object)
     bad = np.flatnonzero(np.isin(d_nodes, list(bad_dest)))
-    return {"routes": total + kampung, "gateway_routes": total, "kampung_routes": kampung,
+    return {"routes": total + kampung + facility, "gateway_routes": total,
+            "kampung_routes": kampung, "facility_routes": facility,
             "main_routes": int(main.sum()), "destinations": len(bad),
             "examples": [str(ids[i]) for i in bad[:3]],
             "closed_rows": int(closed.sum())}
