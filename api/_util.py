@@ -15,7 +15,10 @@ from pydantic import BaseModel
 
 from maps._data import has_provenance
 from maps._geom import features
+from maps._layers import Tiles
 from maps._style import OSM_CREDIT
+
+from .security import origin, page_policy
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -35,6 +38,14 @@ class Body:
     def response(self) -> Response:
         return Response(content=self.content, media_type=self.media_type,
                         headers=dict(self.headers))
+
+
+def html_body(html: str, *, tiles: Tiles | None = None) -> Body:
+    """An HTML page with its own Content-Security-Policy (inline scripts by hash, the
+    tile server's images when a basemap is configured), computed once and cached."""
+    images = [o for o in (origin(tiles.url) if tiles else None,) if o]
+    policy = page_policy(html, image_sources=images)
+    return Body(html.encode("utf-8"), HTML, {"Content-Security-Policy": policy})
 
 
 def model_body(model: BaseModel, media_type: str = JSON) -> Body:
@@ -59,6 +70,12 @@ def json_value(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+def plus_zero(v: float | None) -> float | None:
+    """``-0.0`` as ``0.0`` (JSON would show the sign): a budget or weight of minus zero
+    is zero."""
+    return None if v is None else v + 0.0
 
 
 def is_synthetic(gdf: Any) -> bool:

@@ -9,6 +9,7 @@ Conflict: the request is fine, the workspace must first be brought to that state
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,8 +36,10 @@ class BadParameter(SiapError):
         super().__init__(f"{field}: {message}")
 
 
-def _json(status: int, body: ErrorResponse) -> JSONResponse:
-    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+def _json(status: int, body: ErrorResponse, headers: Mapping[str, str] | None = None,
+          ) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True),
+                        headers=dict(headers) if headers else None)
 
 
 _STATUS_WORDS = {
@@ -65,7 +68,8 @@ def install(app: FastAPI) -> None:
             detail = f"{request.url.path}: {_STATUS_WORDS[404]}"
         elif exc.status_code == 405:
             detail = f"{request.method} {request.url.path}: {_STATUS_WORDS[405]}"
-        return _json(exc.status_code, ErrorResponse(detail=detail))
+        # keeps the headers the exception carries: 405 must say what is Allowed
+        return _json(exc.status_code, ErrorResponse(detail=detail), exc.headers)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -11,19 +11,26 @@ The OpenAPI description stays at ``/openapi.json``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
-from geo.settings import software_version
+from geo.exceptions import SiapError
+from geo.settings import get_settings, software_version
+from geo.workspace import Workspace
 from maps._assets import missing_assets
 from maps._layers import Tiles
 
-from . import errors
+from . import errors, security
 from .deps import WorkspaceStore
 from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
+from .security import SecurityHeaders
 
 log = logging.getLogger("siapwisata.api")
 
@@ -44,7 +51,83 @@ def tiles_from_env() -> Tiles | None:
     return Tiles(url=url, attribution=attribution)
 
 
-def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None) -> FastAPI:
+class SiapWisataAPI(FastAPI):
+    """FastAPI with the security headers outside every other layer (so that even the
+    500 page of Starlette's error middleware carries them) and an OpenAPI description
+    that matches what the API really answers (:func:`_describe_errors`,
+    :func:`_distrik_choices`)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        base = super().openapi()  # built once by FastAPI and kept in openapi_schema
+        store: WorkspaceStore = self.state.store
+
+        def build() -> dict[str, Any]:
+            spec = copy.deepcopy(base)
+            _describe_errors(spec)
+            _distrik_choices(spec, store)
+            return spec
+
+        try:
+            return store.cached(("openapi",), build)
+        except SiapError:  # no readable workspace: no distrik to list
+            spec = copy.deepcopy(base)
+            _describe_errors(spec)
+            return spec
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _describe_errors(spec: dict[str, Any]) -> None:
+    """Every 422 is an :class:`ErrorResponse` (FastAPI documents its own list format,
+    which this API never sends), and every operation may answer 400 for a Host name the
+    server does not serve."""
+    for item in spec.get("paths", {}).values():
+        for op in item.values():
+            responses = op.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"]["content"] = {"application/json": {"schema": ERROR_REF}}
+                if responses["422"].get("description") == "Validation Error":
+                    responses["422"]["description"] = "Parameter tidak sah (invalid parameters)"
+            responses.setdefault("400", {
+                "description": "Host tidak diizinkan (Host header not served: DNS rebinding)",
+                "content": {"application/json": {"schema": ERROR_REF}},
+            })
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
+def _distrik_choices(spec: dict[str, Any], store: WorkspaceStore) -> None:
+    """The ``distrik`` parameters take this workspace's distrik codes and names (matched
+    case-insensitively; anything else is a 422 that lists the choices)."""
+    choices = distrik_choices(store.ws)
+    if not choices:
+        return
+    for item in spec.get("paths", {}).values():
+        for op in item.values():
+            for param in op.get("parameters", []):
+                if param.get("name") == "distrik" and param.get("in") == "query":
+                    param["schema"] = {"type": "string", "enum": choices,
+                                       "title": param.get("schema", {}).get("title", "Distrik")}
+
+
+def distrik_choices(ws: Workspace) -> list[str]:
+    """Codes and names of the workspace's distrik, sorted (empty without admin areas)."""
+    if not ws.has("admin_areas"):
+        return []
+    admin = ws.read("admin_areas")
+    if "level" not in admin:
+        return []
+    dis = admin[admin["level"] == "distrik"]
+    return sorted({*dis["kode"].astype(str), *dis["nama"].astype(str)})
+
+
+def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
+               allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """Build the app serving one workspace.
 
     Parameters
@@ -54,8 +137,11 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         responses follow its version.
     tiles
         Optional basemap; defaults to ``SIAPWISATA_TILES_URL`` when set, else none.
+    allowed_hosts
+        Host names the app answers (``Host`` header) besides 127.0.0.1, localhost and
+        ``SIAPWISATA_ALLOWED_HOSTS``; any other gets a 400 (DNS rebinding).
     """
-    app = FastAPI(
+    app = SiapWisataAPI(
         title="SIAP Wisata API",
         description="Kesiapan destinasi wisata lintas OPD: peta, skor, prioritas jalan.",
         version=software_version(),
@@ -63,10 +149,26 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         redoc_url=None,
     )
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
+    app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
+                                                     allowed_hosts)
+    app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
-    for module in (pages, health, maps, destinations, priorities, umkm, kampung, score):
+    for module in (pages, health, maps, destinations, priorities, umkm, kampung):
         app.include_router(module.router)
+    app.include_router(score.build_router(score.dimension_agencies(_readiness_config())))
     missing = missing_assets()
     if missing:
         log.warning("map assets missing (run 'npm ci'): %s", ", ".join(missing))
     return app
+
+
+def _readiness_config() -> Any:
+    """The readiness configuration the weights are checked against; None when it does
+    not load (``/api/score`` then answers 503 with the reason)."""
+    from geo.readiness import load_readiness_config
+
+    try:
+        return load_readiness_config()
+    except SiapError as exc:
+        log.warning("readiness configuration: %s", exc)
+        return None

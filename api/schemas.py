@@ -7,10 +7,11 @@ keyword: the models store it as ``class_`` and always serialise it as ``class``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -270,17 +271,18 @@ class PrioritiesResponse(_Out):
 
 # --- custom weights -------------------------------------------------------------------
 
+# A weight: a JSON number (never a string or a boolean), finite, not negative.
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+
 
 class ScoreWeights(BaseModel):
-    """Weights of the agency dimensions; omitted ones keep their configured weight."""
+    """Weights of the agency dimensions; omitted ones keep their configured weight.
+
+    The fields are the dimensions of ``readiness.toml`` (:func:`score_request_model`
+    builds the model the API validates with); this base has none.
+    """
 
     model_config = ConfigDict(extra="forbid")
-
-    pariwisata: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    pu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    umkm: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    kominfo: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    perhubungan: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     def given(self) -> dict[str, float]:
         return {k: v for k, v in self.model_dump().items() if v is not None}
@@ -294,15 +296,35 @@ class ScoreRequest(BaseModel):
         json_schema_extra={"examples": [{"weights": {"pu": 3, "pariwisata": 1}}]},
     )
 
-    weights: ScoreWeights = Field(default_factory=lambda: ScoreWeights())
-    ranks: bool = Field(default=True, description="Compute Monte Carlo rank intervals")
+    weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    ranks: bool = Field(default=True, strict=True,
+                        description="Compute Monte Carlo rank intervals")
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> ScoreRequest:
         given = self.weights.given()
-        if given and len(given) == 5 and sum(given.values()) <= 0:
+        if given and len(given) == len(type(self.weights).model_fields) \
+                and sum(given.values()) <= 0:
             raise ValueError("semua bobot nol (all weights are zero)")
         return self
+
+
+def score_request_model(dimensions: Mapping[str, str]) -> type[ScoreRequest]:
+    """The ``POST /api/score`` body model for these dimensions (name -> agency).
+
+    Agencies are data (``readiness.toml``), so the weight fields are built from the
+    configuration rather than written out here.
+    """
+    fields: dict[str, Any] = {
+        name: (Weight | None, Field(default=None, description=f"Bobot {agency} (weight)"))
+        for name, agency in dimensions.items()
+    }
+    weights = create_model("ScoreWeights", __base__=ScoreWeights, **fields)
+    return create_model(
+        "ScoreRequest", __base__=ScoreRequest,
+        weights=(weights, Field(default_factory=weights,
+                                description="Bobot per dimensi OPD; yang tidak diberi tetap")),
+    )
 
 
 class ScoreRow(_Out):

@@ -204,15 +204,38 @@ def serve(
     workspace: WorkspaceOpt,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host",
+        help="Host name or address the browser uses to reach this server, besides "
+             "127.0.0.1, localhost and --host (repeatable; also SIAPWISATA_ALLOWED_HOSTS)",
+    )] = None,
 ) -> None:
     """Serve the maps and the API for a workspace."""
     import uvicorn
 
     from api.main import create_app
+    from api.security import WILDCARD_BIND, allowed_hosts
+
+    from .settings import get_settings
 
     ws = Workspace(workspace).require()
-    out.print(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
-    uvicorn.run(create_app(ws.path), host=host, port=port, log_level="info")
+    extra = [*(allow_host or []), host]
+    app = create_app(ws.path, allowed_hosts=extra)
+    if host.strip() in WILDCARD_BIND:
+        names = allowed_hosts(get_settings().allowed_hosts, extra)
+        err.print(serve_warning(host, names), markup=False, highlight=False)
+    out.print(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})", markup=False,
+              highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def serve_warning(host: str, names: list[str]) -> str:
+    """The warning ``serve`` prints when listening on every interface."""
+    return (f"PERINGATAN: --host {host} membuka SIAP Wisata untuk semua antarmuka jaringan. "
+            "Siapa pun yang dapat menjangkau komputer ini dapat membaca seluruh data "
+            "workspace (tanpa login). Gunakan hanya di jaringan kantor yang tepercaya. "
+            f"Nama host yang dilayani: {', '.join(names)}; tambahkan nama atau alamat IP "
+            "server ini dengan --allow-host (permintaan dengan nama lain ditolak, 400).")
 
 
 def _print_counts(counts: dict[str, int]) -> None:

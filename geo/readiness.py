@@ -252,7 +252,8 @@ class ReadinessConfig(StrictModel):
         Raises
         ------
         ConfigError
-            Unknown dimension, negative or non-finite weight, or all weights zero.
+            Unknown dimension, negative or non-finite weight, a sum of weights that
+            overflows, or all weights zero.
         """
         given = dict(weights or {})
         unknown = [k for k in given if k not in self.dimensions]
@@ -272,7 +273,12 @@ class ReadinessConfig(StrictModel):
                 raise ConfigError(f"weights.{name}: harus angka >= 0 (must be >= 0), got {w}")
             out.append(w)
         vec = np.array(out, dtype=float)
-        if vec.sum() <= 0:
+        total = float(vec.sum())
+        if not math.isfinite(total):
+            # Each weight is finite, their sum is not: the weighted means would be inf/inf.
+            raise ConfigError(f"weights: jumlah bobot terlalu besar (sum of weights overflows): "
+                              f"{', '.join(f'{n}={w:g}' for n, w in zip(self.names, out, strict=True))}")
+        if total <= 0:
             raise ConfigError("weights: semua bobot nol (all weights are zero)")
         return vec
 

@@ -14,6 +14,10 @@ overpass_url
     Overpass API endpoint used by ``fetch-osm``. Env ``SIAPWISATA_OVERPASS_URL``.
 readiness_config
     The default readiness indicator file (TOML). Env ``SIAPWISATA_READINESS_CONFIG``.
+allowed_hosts
+    Host names (``Host`` header) ``siapwisata serve`` answers besides 127.0.0.1 and
+    localhost, e.g. the server's name or address on the office network. Env
+    ``SIAPWISATA_ALLOWED_HOSTS``, comma-separated; ``*.example.org`` allows subdomains.
 """
 
 from __future__ import annotations
@@ -45,6 +49,14 @@ class Settings(BaseModel):
     overpass_url: str = "https://overpass-api.de/api"
     readiness_config: Path = PROJECT_ROOT / "data" / "readiness.toml"
     priorities_config: Path = PROJECT_ROOT / "data" / "priorities.toml"
+    allowed_hosts: tuple[str, ...] = ()
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, v: object) -> object:
+        if isinstance(v, str):  # from the environment: "a.example, b.example"
+            return tuple(h.strip() for h in v.split(",") if h.strip())
+        return v
 
     @field_validator("data_dir", "cache_dir", "readiness_config", "priorities_config")
     @classmethod
@@ -58,6 +70,7 @@ _ENV = {
     "overpass_url": "SIAPWISATA_OVERPASS_URL",
     "readiness_config": "SIAPWISATA_READINESS_CONFIG",
     "priorities_config": "SIAPWISATA_PRIORITIES_CONFIG",
+    "allowed_hosts": "SIAPWISATA_ALLOWED_HOSTS",
 }
 
 

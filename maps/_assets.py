@@ -16,9 +16,10 @@ nothing from outside.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -113,6 +114,90 @@ def resolve(relpath: str) -> Path | None:
     if not path.is_relative_to(root) or not path.is_file():
         return None
     return path
+
+
+# --- precompiled templates ------------------------------------------------------------
+# leaflet-measure compiles its underscore templates when it loads, with ``new Function``:
+# a Content-Security-Policy without 'unsafe-eval' (the API sends one) would stop the
+# script. We compile them here instead, exactly as underscore does (its ``template.source``
+# exists for this precompilation), and serve the file with the functions written out.
+
+_UNDERSCORE_CALL = re.compile(r'_\.template\((?P<lit>"(?:[^"\\\n]|\\.)*")\)')
+# underscore's default delimiters, in its order: escape, interpolate, evaluate.
+_UNDERSCORE_DELIMS = re.compile(r"<%-([\s\S]+?)%>|<%=([\s\S]+?)%>|<%([\s\S]+?)%>")
+_JS_STRING_ESCAPES = {"'": "\\'", "\\": "\\\\", "\r": "\\r", "\n": "\\n",
+                      "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def underscore_template_source(text: str) -> str:
+    """The JS function underscore's ``_.template(text)`` builds, as source code.
+
+    Same algorithm as underscore 1.x with the default settings (no ``variable``): the
+    result takes ``(obj, _)`` and reads the template's names through ``with (obj)``.
+    """
+    source = ["__p+='"]
+    index = 0
+    for m in _UNDERSCORE_DELIMS.finditer(text):
+        source.append(re.sub(r"[\\'\r\n\u2028\u2029]",
+                             lambda c: _JS_STRING_ESCAPES[c.group(0)], text[index:m.start()]))
+        index = m.end()
+        escape, interpolate, evaluate = m.groups()
+        if escape is not None:
+            source.append(f"'+\n((__t=({escape}))==null?'':_.escape(__t))+\n'")
+        elif interpolate is not None:
+            source.append(f"'+\n((__t=({interpolate}))==null?'':__t)+\n'")
+        else:
+            source.append(f"';\n{evaluate}\n__p+='")
+    source.append(re.sub(r"[\\'\r\n\u2028\u2029]",
+                         lambda c: _JS_STRING_ESCAPES[c.group(0)], text[index:]))
+    body = "with(obj||{}){\n" + "".join(source) + "';\n}\n"
+    return ("function(obj,_){\nvar __t,__p='',__j=Array.prototype.join,"
+            "print=function(){__p+=__j.call(arguments,'');};\n" + body + "return __p;\n}")
+
+
+def precompile_underscore_templates(js: str) -> str:
+    """Replace every ``_.template("literal")`` call of a script by the compiled function.
+
+    Each call becomes ``function(data){ return render.call(this, data, _); }`` around the
+    precompiled ``render``, which is what ``_.template`` returns at run time.
+    """
+    import json
+
+    def compiled(m: re.Match[str]) -> str:
+        try:
+            text = json.loads(m.group("lit"))
+        except ValueError:  # a JS-only escape: keep the call rather than guess
+            return m.group(0)
+        return ("(function(render){return function(data){return render.call(this,data,_);};})"
+                f"({underscore_template_source(text)})")
+
+    return _UNDERSCORE_CALL.sub(compiled, js)
+
+
+# Static files served with a build step applied: path below the static root -> step.
+TRANSFORMS: Final[dict[str, Callable[[str], str]]] = {
+    LOCAL_ASSETS["leaflet_measure_js"]: precompile_underscore_templates,
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _transformed(path: Path, mtime_ns: int, relpath: str) -> bytes:
+    return TRANSFORMS[relpath](path.read_text(encoding="utf-8")).encode("utf-8")
+
+
+def asset_bytes(path: Path) -> bytes | None:
+    """The content to serve for a resolved static file when it needs a build step
+    (:data:`TRANSFORMS`), else ``None`` (serve the file as it is)."""
+    for relpath in TRANSFORMS:
+        if resolve(relpath) == path:
+            return _transformed(path, path.stat().st_mtime_ns, relpath)
+    return None
+
+
+def asset_text(path: Path) -> str:
+    """A resolved static file's content as served (see :func:`asset_bytes`)."""
+    built = asset_bytes(path)
+    return built.decode("utf-8") if built is not None else path.read_text(encoding="utf-8")
 
 
 def missing_assets() -> list[str]:
@@ -225,7 +310,7 @@ def inline_assets(html: str, static_url: str = "/static") -> str:
         url = match.group("url")
         if not url.startswith(prefix):
             return match.group(0)
-        code = local(url).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        code = asset_text(local(url)).replace("</script", "<\\/script")
         return f"<script>{code}</script>"
 
     def style(match: re.Match[str]) -> str:

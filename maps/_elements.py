@@ -31,6 +31,30 @@ class Setup(MacroElement):
         self.config = config
 
 
+class TextTooltip(MacroElement):
+    """A tooltip on the parent layer, shown as plain text (``SiapWisata.textTooltip``).
+
+    folium's own ``tooltip=`` pastes the text into a JS template literal and Leaflet then
+    parses it as HTML; names of gateways and other imported rows must be neither code
+    nor markup. ``tojson`` escapes ``<``, ``>``, ``&`` and quotes for the inline script.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        SiapWisata.textTooltip({{ this._parent.get_name() }}, {{ this.text|tojson }},
+                               {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str, *, sticky: bool = False):
+        super().__init__()
+        self._name = "TextTooltip"
+        self.text = str(text)
+        self.options = {"sticky": sticky}
+
+
 class ReachOnPopup(MacroElement):
     """Fetch and draw a destination's 15/30-minute road reach while its popup is open."""
 
@@ -54,7 +78,8 @@ class SearchControl(Search):
     """folium's leaflet-search control with Bahasa Indonesia texts.
 
     folium's template hard-codes only the placeholder; the 'not found' and 'cancel'
-    texts would stay English.
+    texts would stay English. Suggestions are built as text (``SiapWisata.searchTip``):
+    leaflet-search would insert each name as HTML.
     """
 
     _template = Template(
@@ -67,6 +92,7 @@ class SearchControl(Search):
                 textPlaceholder: {{ this.placeholder|tojson }},
                 textErr: {{ this.text_err|tojson }},
                 textCancel: {{ this.text_cancel|tojson }},
+                buildTip: SiapWisata.searchTip,
                 position: {{ this.position|tojson }},
                 initial: false,
                 zoom: {{ this.search_zoom|tojson }},

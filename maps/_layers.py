@@ -18,7 +18,7 @@ from folium.utilities import JsCode
 from . import _style as st
 from ._assets import AssetError, external_urls, localize
 from ._data import Area, MapData, clip
-from ._elements import Setup
+from ._elements import Setup, TextTooltip
 from ._geom import bounds_latlon, dissolve_lines, features, simplify
 
 # Display tolerances in metres: below what a screen shows at the zoom where each is useful.
@@ -85,17 +85,14 @@ def add_boundaries(m: folium.Map, data: MapData, area: Area | None) -> None:
         d["label"] = "Distrik " + d["nama"].astype(str)
         fc = features(d, ["label"])
         _style_all(fc, {"color": "#37474f", "weight": 1.6, "dashArray": "6 3", "fill": False})
-        folium.GeoJson(
-            fc, name="Batas distrik",
-            on_each_feature=JsCode(
-                "function(f, layer){ layer.bindTooltip(f.properties.label, {sticky: true}); }"
-            ),
-        ).add_to(m)
+        folium.GeoJson(fc, name="Batas distrik",
+                       on_each_feature=text_tooltip("f.properties.label")).add_to(m)
         if area is not None:
             sel = d[d["kode"].astype(str) == area.kode]
             fc = features(sel)
             _style_all(fc, {"color": "#000", "weight": 3, "fill": False, "interactive": False})
-            folium.GeoJson(fc, name=f"Distrik {area.nama}", control=False,
+            # Layer names are HTML in Leaflet's layer control.
+            folium.GeoJson(fc, name=f"Distrik {escape(area.nama)}", control=False,
                            interactive=False).add_to(m)
 
 
@@ -132,19 +129,15 @@ def add_kampung(m: folium.Map, data: MapData, area: Area | None, *, show: bool =
             what = f"{st.fmt_num(mins, 0)} menit ke destinasi terdekat ({dname})"
         else:
             what = "waktu ke destinasi: tidak terjangkau / tidak diketahui"
-        tips.append(escape(f"{where}: {what}"))
+        tips.append(f"{where}: {what}")  # bound as text, see text_tooltip
     k = k.assign(tip=tips, fill=fill)
     fc = features(k, ["tip", "fill"])
     for f in fc["features"]:
         p = f["properties"]
         p["style"] = {"color": "#9e9e9e", "weight": 0.6, "fillColor": p.pop("fill"),
                       "fillOpacity": 0.55}
-    folium.GeoJson(
-        fc, name="Kampung (waktu ke destinasi terdekat)", show=show,
-        on_each_feature=JsCode(
-            "function(f, layer){ layer.bindTooltip(f.properties.tip, {sticky: true}); }"
-        ),
-    ).add_to(m)
+    folium.GeoJson(fc, name="Kampung (waktu ke destinasi terdekat)", show=show,
+                   on_each_feature=text_tooltip("f.properties.tip")).add_to(m)
 
 
 def _destination_names(data: MapData) -> dict[str, str]:
@@ -195,9 +188,7 @@ def add_roads(m: folium.Map, data: MapData, area: Area | None, *, muted: bool = 
         }
     folium.GeoJson(
         fc, name="Jalan (permukaan dan kondisi)", show=show,
-        on_each_feature=None if muted else JsCode(
-            "function(f, layer){ layer.bindTooltip(f.properties.tip, {sticky: true}); }"
-        ),
+        on_each_feature=None if muted else text_tooltip("f.properties.tip"),
         interactive=not muted,
     ).add_to(m)
 
@@ -216,9 +207,7 @@ def add_links(m: folium.Map, data: MapData, area: Area | None) -> None:
                            "style": dict(st.MODE_STYLES.get(mode, {}))}
     folium.GeoJson(
         fc, name="Jalur air dan udara",
-        on_each_feature=JsCode(
-            "function(f, layer){ layer.bindTooltip(f.properties.tip, {sticky: true}); }"
-        ),
+        on_each_feature=text_tooltip("f.properties.tip"),
     ).add_to(m)
 
 
@@ -234,13 +223,37 @@ def add_gateways(m: folium.Map, data: MapData) -> None:
         color = st.GATEWAY_KIND_COLORS.get(kind, "#212121")
         html = f'<div class="sw-gw" style="background:{color}">{escape(str(code))}</div>'
         label = f"{row.get('name', code)} ({st.GATEWAY_KIND_LABELS.get(kind, kind)}, {row['id']})"
-        folium.Marker(
+        marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
             icon=folium.DivIcon(html=html, icon_size=(40, 18), icon_anchor=(20, 9),
                                 class_name="sw-gw-icon"),
-            tooltip=escape(label),
-        ).add_to(fg)
+        )
+        TextTooltip(label).add_to(marker)
+        marker.add_to(fg)
     fg.add_to(m)
+
+
+def text_tooltip(expr: str, *, sticky: bool = True,
+                 popup: dict[str, Any] | None = None) -> JsCode:
+    """folium ``on_each_feature`` code binding a tooltip as plain text.
+
+    Parameters
+    ----------
+    expr
+        JS expression over the feature ``f`` giving the tooltip text, e.g.
+        ``"f.properties.name"``. The value is user data (agency spreadsheets, OSM), so it
+        is bound through ``SiapWisata.textTooltip``: Leaflet would parse a string as HTML.
+    sticky
+        The tooltip follows the mouse (lines and areas) instead of sitting at the marker.
+    popup
+        Also bind ``f.properties.popup`` as the popup, with these Leaflet options. That
+        property is HTML built in Python with every value escaped (:mod:`maps._popup`).
+    """
+    options = dumps({"sticky": True}) if sticky else "{}"
+    bind_popup = (f"layer.bindPopup(f.properties.popup, {dumps(popup)}); "
+                  if popup is not None else "")
+    return JsCode(f"function(f, layer){{ {bind_popup}"
+                  f"SiapWisata.textTooltip(layer, {expr}, {options}); }}")
 
 
 def _style_all(fc: dict[str, Any], style: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from folium.utilities import JsCode
 
 from geo.exceptions import WorkspaceError
 from geo.workspace import Workspace
@@ -198,12 +197,9 @@ def priorities_map(
         folium.GeoJson(
             features(out, ["ruas_id", "name", "popup", "style"]),
             name="Ruas prioritas",
-            on_each_feature=JsCode(
-                "function(f, layer){ layer.bindPopup(f.properties.popup, {maxWidth: 360, maxHeight: 460,"
-                " autoPanPaddingTopLeft: [60, 50]});"
-                " layer.bindTooltip(f.properties.name || f.properties.ruas_id,"
-                " {sticky: true}); }"
-            ),
+            on_each_feature=ly.text_tooltip(
+                "f.properties.name || f.properties.ruas_id",
+                popup={"maxWidth": 360, "maxHeight": 460, "autoPanPaddingTopLeft": [60, 50]}),
         ).add_to(m)
     ly.finish(m, data, shown=SHOWN, title=TITLE,
               legend=legend_html(t, labels, color_by, budget, selected, bins), area=area,
@@ -225,9 +221,7 @@ def _context_destinations(m: folium.Map, data: MapData, area: Area | None) -> No
     folium.GeoJson(
         fc, name="Destinasi wisata",
         marker=folium.CircleMarker(radius=5, className="sw-dest"),
-        on_each_feature=JsCode(
-            "function(f, layer){ layer.bindTooltip(f.properties.name); }"
-        ),
+        on_each_feature=ly.text_tooltip("f.properties.name", sticky=False),
     ).add_to(m)
 
 

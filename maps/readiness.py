@@ -13,13 +13,10 @@ the page the API serves.
 
 from __future__ import annotations
 
-from html import escape
-
 import folium
 import numpy as np
 import pandas as pd
 from folium import plugins
-from folium.utilities import JsCode
 
 from geo.exceptions import WorkspaceError
 from geo.workspace import Workspace
@@ -111,7 +108,7 @@ def _umkm_layers(m: folium.Map, data: MapData, area: Area | None) -> None:
     u = u[u.geometry.notna() & ~u.geometry.is_empty]
     lat = np.round(u.geometry.y.to_numpy(), 5)
     lon = np.round(u.geometry.x.to_numpy(), 5)
-    names = [escape(str(n)) for n in u["name"]]
+    names = [str(n) for n in u["name"]]  # bound as text by SiapWisata.textTooltip
     types = u["type"].astype(str).tolist()
     rows = [[float(a), float(b), n, t] for a, b, n, t in zip(lat, lon, names, types, strict=True)]
     callback = (
@@ -119,7 +116,7 @@ def _umkm_layers(m: folium.Map, data: MapData, area: Area | None) -> None:
         f"var C = {ly.dumps(st.UMKM_TYPE_COLORS)}; var T = {ly.dumps(st.UMKM_TYPE_LABELS)};"
         "var mk = L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 5, color: '#fff',"
         " weight: 1, fillColor: C[row[3]] || '#757575', fillOpacity: 0.95});"
-        "mk.bindTooltip(row[2] + ' (' + (T[row[3]] || row[3]) + ')'); return mk; }"
+        "SiapWisata.textTooltip(mk, row[2] + ' (' + (T[row[3]] || row[3]) + ')'); return mk; }"
     )
     plugins.FastMarkerCluster(rows, callback=callback, name="UMKM (klaster)",
                               icon_create_function=CLUSTER_ICON,
@@ -193,11 +190,9 @@ def readiness_map(
         dest_fc,
         name="Destinasi wisata (kelas kesiapan)",
         marker=folium.CircleMarker(radius=6, className="sw-dest", pane=DEST_PANE),
-        on_each_feature=JsCode(
-            "function(f, layer){ layer.bindPopup(f.properties.popup, {maxWidth: 380, maxHeight: 460,"
-            " autoPanPaddingTopLeft: [60, 50]});"
-            " layer.bindTooltip(f.properties.name); }"
-        ),
+        on_each_feature=ly.text_tooltip(
+            "f.properties.name", sticky=False,
+            popup={"maxWidth": 380, "maxHeight": 460, "autoPanPaddingTopLeft": [60, 50]}),
     )
     dest.add_to(m)
     SearchControl(dest, "name", placeholder="Cari destinasi…").add_to(m)

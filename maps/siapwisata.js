@@ -69,6 +69,24 @@
     }
   }
 
+  // Names and labels come from agency spreadsheets, OSM and boundary files: they are
+  // always put into the page as text, never parsed as HTML (Leaflet's bindTooltip and
+  // leaflet-search take a string as HTML).
+  function text(value, tag) {
+    var el = window.document.createElement(tag || "span");
+    el.textContent = value === null || value === undefined ? "" : String(value);
+    return el;
+  }
+
+  function textTooltip(layer, value, options) {
+    return layer.bindTooltip(text(value), options);
+  }
+
+  // leaflet-search's buildTip: one suggestion as a text-only list item.
+  function searchTip(value) {
+    return text(value, "li");
+  }
+
   function control(map, position, className, html) {
     var c = L.control({ position: position });
     c.onAdd = function () {
@@ -146,5 +164,6 @@
     }
   }
 
-  window.SiapWisata = { setup: setup, reachOnPopup: reachOnPopup, translateText: translateText };
+  window.SiapWisata = { setup: setup, reachOnPopup: reachOnPopup, translateText: translateText,
+                        text: text, textTooltip: textTooltip, searchTip: searchTip };
 })(window);

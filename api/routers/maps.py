@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from maps.priorities import priorities_html
 from maps.readiness import readiness_html
 
-from .._util import HTML, Body
+from .._util import Body, html_body, plus_zero
 from ..deps import WorkspaceStore, get_store
 from ..schemas import Authority, ColorBy, ErrorResponse
 
@@ -35,7 +35,7 @@ def readiness(store: Store, distrik: Distrik = None) -> Response:
     def build() -> Body:
         html = readiness_html(store.map_data(), distrik=_key(distrik) and distrik,
                               tiles=store.tiles)
-        return Body(html.encode("utf-8"), HTML)
+        return html_body(html, tiles=store.tiles)
 
     return store.cached(("map", "readiness", _key(distrik)), build).response()
 
@@ -51,6 +51,7 @@ def priorities(
     = ColorBy.rank,
 ) -> Response:
     """Peta prioritas ruas jalan untuk PU: rank or benefit/cost, selection within budget."""
+    budget = plus_zero(budget)
     from .priorities import _stored_setting, priority_table
 
     def build() -> Body:
@@ -59,7 +60,7 @@ def priorities(
         shown = budget if budget is not None else _stored_setting(store)[1]
         html = priorities_html(store.map_data(), table, distrik=_key(distrik) and distrik,
                                budget=shown, color_by=warna.value, tiles=store.tiles)
-        return Body(html.encode("utf-8"), HTML)
+        return html_body(html, tiles=store.tiles)
 
     key = ("map", "priorities", _key(distrik), budget,
            authority.value if authority else None, warna.value)

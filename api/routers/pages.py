@@ -13,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from geo.settings import software_version
 from maps import _style as st
-from maps._assets import resolve
+from maps._assets import asset_bytes, resolve
 
-from .._util import HTML, Body, credits, is_synthetic
+from .._util import Body, credits, html_body, is_synthetic
 from ..deps import WorkspaceStore, get_store
 from ..errors import NotFound
 
@@ -75,13 +75,13 @@ def index(request: Request, store: Annotated[WorkspaceStore, Depends(get_store)]
 
     def build() -> Body:
         html = templates.get_template("index.html").render(_context(store))
-        return Body(html.encode("utf-8"), HTML)
+        return html_body(html)
 
     return store.cached(("index",), build).response()
 
 
 @router.get("/static/{path:path}", include_in_schema=False)
-def static(path: str) -> FileResponse:
+def static(path: str) -> Response:
     """Front-end files: npm packages (node_modules), folium's own, and ours (maps/)."""
     file = resolve(path)
     if file is None:
@@ -89,4 +89,8 @@ def static(path: str) -> FileResponse:
     media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if media in ("text/javascript", "application/javascript", "text/css"):
         media += "; charset=utf-8"
-    return FileResponse(file, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
+    headers = {"Cache-Control": "public, max-age=3600"}
+    built = asset_bytes(file)
+    if built is not None:
+        return Response(built, media_type=media, headers=headers)
+    return FileResponse(file, media_type=media, headers=headers)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from geo.exceptions import WorkspaceError
 
-from .._util import Body, is_synthetic, json_value, model_body
+from .._util import Body, is_synthetic, json_value, model_body, plus_zero
 from ..deps import WorkspaceStore, get_store
 from ..schemas import (
     Authority,
@@ -112,6 +112,7 @@ def priorities(
     = DownloadFormat.json,
 ) -> Response:
     """Ranked road sections with cost, minutes saved, score gain and benefit/cost."""
+    budget = plus_zero(budget)
     auth = authority.value if authority else None
 
     def build() -> Body:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pandas as pd
@@ -12,22 +13,34 @@ from geo.exceptions import ConfigError
 from .._util import Body, json_value, model_body
 from ..deps import WorkspaceStore, get_store
 from ..errors import BadParameter
-from ..schemas import ErrorResponse, ScoreRequest, ScoreResponse, ScoreRow
+from ..schemas import ErrorResponse, ScoreRequest, ScoreResponse, ScoreRow, score_request_model
 
-router = APIRouter(prefix="/api/score", tags=["skor"])
+Store = Annotated[WorkspaceStore, Depends(get_store)]
 
 
-@router.post("", response_model=ScoreResponse,
-             responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
-def score(
-    request: ScoreRequest,
-    store: Annotated[WorkspaceStore, Depends(get_store)],
-) -> Response:
-    """Re-score every destination with the given agency weights (a what-if).
+def build_router(dimensions: Mapping[str, str]) -> APIRouter:
+    """The ``/api/score`` router whose body names these dimensions (name -> agency), the
+    dimensions of the readiness configuration the app serves."""
+    router = APIRouter(prefix="/api/score", tags=["skor"])
 
-    Omitted weights keep their configured value. The stored scores, and what every other
-    endpoint and map shows, stay as they are.
-    """
+    def score(request: ScoreRequest, store: Store) -> Response:
+        """Re-score every destination with the given agency weights (a what-if).
+
+        Omitted weights keep their configured value. The stored scores, and what every
+        other endpoint and map shows, stay as they are.
+        """
+        return _score(request, store)
+
+    # FastAPI reads the body model from the annotation: the one built for these dimensions.
+    score.__annotations__["request"] = score_request_model(dimensions)
+    router.add_api_route(
+        "", score, methods=["POST"], response_model=ScoreResponse,
+        responses={422: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    )
+    return router
+
+
+def _score(request: ScoreRequest, store: WorkspaceStore) -> Response:
     from geo.readiness import score_frame
 
     given = request.weights.given()
@@ -36,6 +49,9 @@ def score(
         vec = cfg.weight_vector(given)
     except ConfigError as exc:
         raise BadParameter("body.weights", str(exc)) from None
+    # Scores depend only on the weights' ratios; dividing by the sum keeps the weighted
+    # sums of the scoring kernels far from overflow for any finite weights.
+    vec = vec / vec.sum()
     key = ("score", tuple(round(float(w), 12) for w in vec), request.ranks)
 
     def build() -> Body:
@@ -60,9 +76,8 @@ def score(
             r["score_change"] = None if before is None or now is None else now - before
             r["id"] = rid
             rows.append(ScoreRow.model_validate(r))
-        total = float(vec.sum())
         resp = ScoreResponse(
-            weights={k: v / total for k, v in effective.items()},
+            weights={k: v + 0.0 for k, v in effective.items()},  # no -0.0
             stored=False,
             synthetic=bool(table["synthetic"].any()) if len(table) else False,
             destinations=rows,
@@ -70,3 +85,14 @@ def score(
         return model_body(resp)
 
     return store.cached(key, build).response()
+
+
+def dimension_agencies(config: Any) -> dict[str, str]:
+    """Dimension name -> agency of a readiness configuration (``None``: the dimensions
+    every configuration must have, for an app whose configuration does not load)."""
+    if config is None:
+        from geo.readiness import DIMENSIONS
+
+        return {name: name for name in DIMENSIONS}
+    return {name: str(dim.agency) for name, dim in config.dimensions.items()}
+
