@@ -273,7 +273,8 @@ class ReadinessConfig(StrictModel):
                 raise ConfigError(f"weights.{name}: harus angka >= 0 (must be >= 0), got {w}")
             out.append(w)
         vec = np.array(out, dtype=float)
-        total = float(vec.sum())
+        with np.errstate(over="ignore"):
+            total = float(vec.sum())
         if not math.isfinite(total):
             # Each weight is finite, their sum is not: the weighted means would be inf/inf.
             raise ConfigError(f"weights: jumlah bobot terlalu besar (sum of weights overflows): "

@@ -195,7 +195,8 @@ def readiness_map(
             popup={"maxWidth": 380, "maxHeight": 460, "autoPanPaddingTopLeft": [60, 50]}),
     )
     dest.add_to(m)
-    SearchControl(dest, "name", placeholder="Cari destinasi…").add_to(m)
+    if dest_fc["features"]:  # folium's search control cannot render an empty layer
+        SearchControl(dest, "name", placeholder="Cari destinasi…").add_to(m)
     if reach_url:
         ReachOnPopup(dest, reach_url,
                      {str(k): dict(st.REACH_STYLES[k]) for k in REACH_MINUTES}).add_to(m)
