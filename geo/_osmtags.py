@@ -29,6 +29,31 @@ tags                                      result
 anything else (incl. reversible)          False
 ========================================  ================================
 
+Access per mode
+---------------
+The raw ``access``, ``vehicle``, ``motor_vehicle``, ``motorcar`` and ``foot`` tags are
+kept on every edge; :func:`access_closed` reads them per mode as OSRM's profiles do
+(``access_tags_hierarchy`` in ``car.lua`` and ``foot.lua``): the most specific tag that
+is present decides, so ``access=no`` + ``motorcar=destination`` is open to cars and
+``access=private`` + ``foot=yes`` is open on foot.
+
+=====  ==============================================  ====================================
+mode   tags, most specific first                       closed values
+=====  ==============================================  ====================================
+car    motorcar, motor_vehicle, vehicle, access        :data:`CAR_CLOSED` (OSMnx ``drive``:
+                                                       access private, motor_vehicle/motorcar
+                                                       no; OSRM car.lua ``access_tag_blacklist``)
+foot   foot, access                                    :data:`FOOT_CLOSED` (OSRM foot.lua
+                                                       ``access_tag_blacklist``)
+=====  ==============================================  ====================================
+
+``destination``, ``customers``, ``delivery`` and ``permissive`` stay open: a visitor is
+the traffic they admit. Untagged ways are open, except that nobody walks a motorway
+(:data:`FOOT_CLOSED_HIGHWAY`, the ``motor`` classes OSMnx's ``walk`` filter drops) unless
+it says ``foot=yes``. A value listing several (``agricultural;forestry``) is closed only
+when every part is. ``oneway`` binds vehicles only (OSRM foot.lua: ``oneway_handling =
+'specific'``): :mod:`geo.network` walks these ways both ways.
+
 Points of interest
 ------------------
 An OSM object (node, way or multipolygon relation) is kept in ``pois`` when
@@ -66,6 +91,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from .roads import normalise_words
+
 ANY: Final = None
 """In a rule condition: the key must be present with any value other than ``no``."""
 
@@ -87,7 +114,22 @@ IMPLIED_ONEWAY_HIGHWAY: Final = frozenset({"motorway"})
 ROAD_TAGS: Final = (
     "name", "ref", "surface", "smoothness", "tracktype", "maxspeed",
     "access", "bridge", "tunnel", "junction",
+    *("vehicle", "motor_vehicle", "motorcar", "foot"),  # access per mode, see below
 )
+
+# --- access per mode ------------------------------------------------------------------
+CAR_ACCESS_KEYS: Final = ("motorcar", "motor_vehicle", "vehicle", "access")
+FOOT_ACCESS_KEYS: Final = ("foot", "access")
+ACCESS_KEYS: Final = ("access", "vehicle", "motor_vehicle", "motorcar", "foot")
+CAR_CLOSED: Final = frozenset({
+    # the issue and OSMnx's drive filter
+    "no", "private", "agricultural", "forestry",
+    # OSRM car.lua access_tag_blacklist: vehicles other than a visitor's car
+    "emergency", "psv", "bus", "military",
+})
+FOOT_CLOSED: Final = frozenset({"no", "private", "agricultural", "forestry", "emergency",
+                                "military"})
+FOOT_CLOSED_HIGHWAY: Final = frozenset({"motorway", "motorway_link"})
 
 # --- points of interest -------------------------------------------------------------
 POI_ANY_KEYS: Final = ("tourism", "shop", "amenity", "craft", "leisure", "historic")
@@ -279,3 +321,44 @@ def oneway_flags(oneway: pd.Series, junction: pd.Series, highway: pd.Series,
         | highway.astype("string").isin(IMPLIED_ONEWAY_HIGHWAY).fillna(False).to_numpy(dtype=bool)
     )
     return explicit | rev | (implied & not_no), rev
+
+
+def _closed_value(values: pd.Series, closed: frozenset[str]) -> pd.Series:
+    """Whether each (distinct) decided value closes the way; ``a;b`` needs every part."""
+    parts = values.str.split(";")
+    return parts.map(lambda p: all(x.strip() in closed for x in p), na_action="ignore")
+
+
+def access_closed(tags: pd.DataFrame, keys: tuple[str, ...], closed: frozenset[str],
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: closed by its access tags for one mode, and whether any tag decided.
+
+    Parameters
+    ----------
+    tags
+        Rows with any of ``keys`` as columns (missing columns count as untagged).
+    keys
+        Tag keys, most specific first (:data:`CAR_ACCESS_KEYS`, :data:`FOOT_ACCESS_KEYS`).
+    closed
+        Values that close the way to the mode.
+
+    Returns
+    -------
+    closed, tagged
+        Boolean arrays; ``tagged`` is False where none of ``keys`` carries a value.
+    """
+    n = len(tags)
+    decided = pd.Series(pd.NA, index=tags.index, dtype="string")
+    for key in reversed(keys):  # general first, so that the specific tags overwrite
+        if key not in tags:
+            continue
+        col = normalise_words(tags[key])
+        decided = col.mask(col == "", pd.NA).fillna(decided)
+    tagged = decided.notna().to_numpy(dtype=bool)
+    if not tagged.any():
+        return np.zeros(n, dtype=bool), tagged
+    codes, uniques = pd.factorize(decided, use_na_sentinel=True)
+    shut = _closed_value(pd.Series(uniques, dtype="string"), closed).to_numpy(dtype=bool)
+    out = np.zeros(n, dtype=bool)
+    out[tagged] = shut[codes[tagged]]
+    return out, tagged

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validato
 from pyproj import CRS
 from scipy.sparse import csr_matrix
 
+from . import _osmtags as rules
 from . import schema
 from ._config import load_toml_model
 from ._graph import csr_min, entry_winners
@@ -196,13 +197,67 @@ def _lookup(keys: pd.Series, table: Mapping[str, float], default: float) -> np.n
     return keys.map(table).fillna(default).to_numpy(dtype=float)
 
 
+def _first_highway(roads: pd.DataFrame) -> pd.Series:
+    """The first value of ``highway`` (``a;b`` -> ``a``), stripped and lower-case."""
+    return map_unique(roads["highway"],
+                      lambda u: u.str.split(";").str[0].str.strip().str.lower())
+
+
+def walk_only_rows(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Rows of a class that is only walked (``[road] walk_only``: footway, path, ...)."""
+    return _first_highway(roads).isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
+
+
+def _is_road(roads: pd.DataFrame) -> np.ndarray:
+    if "mode" not in roads:
+        return np.ones(len(roads), dtype=bool)
+    return (normalise_words(roads["mode"]).fillna("road") == "road").to_numpy(dtype=bool)
+
+
+def car_allowed(roads: pd.DataFrame) -> np.ndarray:
+    """May a car use each row, by its OSM access tags (:func:`geo._osmtags.access_closed`).
+
+    Reads ``motorcar``, ``motor_vehicle``, ``vehicle`` and ``access`` (the most specific
+    present tag decides; ``no``/``private``/``agricultural``/``forestry``/... close,
+    ``destination``/``customers``/``delivery`` stay open). Missing columns or values
+    (old workspaces, agency rows) mean no restriction. Boat and flight rows are always
+    True: they carry passengers whatever their vehicle tags. Walk-only classes are not
+    judged here; :func:`edge_minutes` walks them.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    closed, _ = rules.access_closed(roads, rules.CAR_ACCESS_KEYS, rules.CAR_CLOSED)
+    return ~(closed & _is_road(roads))
+
+
+def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
+    """May a person walk each row, by ``foot`` and ``access`` (``foot`` decides first).
+
+    ``foot=yes/designated/permissive`` opens a way that ``access`` closes. Untagged
+    motorways are closed on foot (OSMnx's walk filter). Missing columns or values mean no
+    restriction; boat and flight rows are always True.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    closed, tagged = rules.access_closed(roads, rules.FOOT_ACCESS_KEYS, rules.FOOT_CLOSED)
+    motorway = _first_highway(roads).isin(rules.FOOT_CLOSED_HIGHWAY).fillna(False).to_numpy(
+        dtype=bool)
+    closed |= motorway & ~tagged
+    return ~(closed & _is_road(roads))
+
+
 def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     """Speed (km/h) of each row travelled as a road link; walk-only classes at walking speed.
 
     ``speed = min(highway speed, maxspeed, surface cap, condition cap)``.
     """
-    highway = map_unique(roads["highway"],
-                         lambda u: u.str.split(";").str[0].str.strip().str.lower())
+    highway = _first_highway(roads)
     speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
     speed = np.minimum(speed, _lookup(surface_class(roads["surface"]), config.surface.cap_kmh,
                                       np.inf))
@@ -211,19 +266,28 @@ def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
                                       config.condition.cap_kmh["unknown"]))
     if config.road.use_maxspeed and "maxspeed" in roads:
         speed = np.fmin(speed, parse_maxspeed(roads["maxspeed"]))
-    walk = highway.isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
-    speed[walk] = config.walking.speed_kmh
+    speed[walk_only_rows(roads, config)] = config.walking.speed_kmh
     return speed
 
 
 def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:
     """Travel minutes of each row, forward (``u -> v``) and backward (``inf`` when oneway).
 
+    Road rows are driven, except where they are walked at the walking speed in both
+    directions (``oneway`` binds vehicles, not people on foot): walk-only classes, and
+    rows closed to cars (:func:`car_allowed`) but open on foot (:func:`foot_allowed`).
+    Rows a person may not walk there (closed to both, or a walk-only class closed on
+    foot) carry no traffic: ``inf`` both ways. A oneway road open to cars gets no
+    walking arc against its direction: the traveller of the access model is in a
+    vehicle on car roads, and a walking shortcut against a one-way system would be a
+    car route the driver cannot take.
+
     Parameters
     ----------
     roads
         Rows with ``highway``, ``surface``, ``condition``, ``maxspeed``, ``oneway``,
-        ``length_m`` and ``mode`` (road / water / air).
+        ``length_m`` and ``mode`` (road / water / air); optionally the OSM access tags
+        ``access``, ``vehicle``, ``motor_vehicle``, ``motorcar``, ``foot``.
     config
         The speed table.
 
@@ -257,7 +321,13 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     air = mode == "air"
     fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
                 + config.air.checkin_min + config.air.wait_min)
-    bwd = np.where(_as_bool(roads["oneway"]), np.inf, fwd)
+    road = mode == "road"
+    on_foot = road & (walk_only_rows(roads, config) | ~car_allowed(roads))
+    foot = foot_allowed(roads)
+    walked = on_foot & foot
+    fwd[walked] = length[walked] / (config.walking.speed_kmh * per_min)
+    fwd[on_foot & ~foot] = np.inf
+    bwd = np.where(_as_bool(roads["oneway"]) & ~walked, np.inf, fwd)
     return fwd, bwd
 
 
@@ -320,11 +390,13 @@ class Network:
 
         Road links are targets as lines (any point along them). Water and air links are
         targets only at their two ends (fraction 0 or 1): nobody boards a boat or a plane
-        halfway along its route.
+        halfway along its route. Rows that carry no traffic (closed to cars and on foot)
+        are no targets: a snap there would reach nothing.
         """
         if self._snap_index is None:
-            road = np.flatnonzero(self.mode == "road")
-            other = np.flatnonzero(self.mode != "road")
+            open_ = np.isfinite(self.minutes_fwd) | np.isfinite(self.minutes_bwd)
+            road = np.flatnonzero((self.mode == "road") & open_)
+            other = np.flatnonzero((self.mode != "road") & open_)
             ends = np.concatenate([shapely.get_point(self.geometry_m[other], 0),
                                    shapely.get_point(self.geometry_m[other], -1)])
             geoms = np.concatenate([self.geometry_m[road], ends])

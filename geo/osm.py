@@ -367,7 +367,7 @@ def roads_frame(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> gpd.GeoData
         "edge_id": np.arange(len(edges), dtype=np.int64),
         "surface_class": surface_class(attrs["surface"]).to_numpy(),
         "authority_source": "inferred",
-        "access": attrs["access"],
+        **{key: attrs[key] for key in rules.ACCESS_KEYS},  # raw, read per mode by geo.network
         "bridge": attrs["bridge"],
         "tunnel": attrs["tunnel"],
         "junction": attrs["junction"],
