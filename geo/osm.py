@@ -1,9 +1,16 @@
 """OpenStreetMap ingestion: ``siapwisata ingest-osm`` (and the back end of ``fetch-osm``).
 
-The file is streamed once with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``; never the
-whole XML in memory). C++ filters drop every object without an interesting key before
-Python sees it; node locations are cached by pyosmium so ways come with coordinates,
-and multipolygon relations are assembled into areas by libosmium.
+The file is streamed once with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``). C++
+filters drop every object without an interesting key before Python sees it; node
+locations are cached by pyosmium so ways come with coordinates, and multipolygon
+relations are assembled into areas by libosmium.
+
+Streaming needs the file sorted by type (nodes, ways, relations) and id, as planet
+extracts and ``.pbf`` files are. The openstreetmap.org "Export" (CGImap) and editors write
+XML that is not: XML files, small by nature, are therefore first sorted in memory by
+libosmium (:class:`osmium.MergeInputReader`) into a temporary ``.pbf``
+(:func:`sorted_copy`), which gives exactly what the sorted file gives. A large file found
+unsorted while streaming is refused with advice to sort it (``osmium sort``).
 
 While streaming, road ways are flattened into arrays (node id, lon, lat per node
 reference); :mod:`geo._topology` then splits them into edges with numpy. Points of
@@ -19,6 +26,7 @@ the metadata as ``boundary_origin``).
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +55,12 @@ OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 OSM_URL = "https://www.openstreetmap.org/copyright"
 SUPPORTED_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 DERIVED_LAYERS = ("destinations", "umkm", "gateways")
+_XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz")
+_COMPRESSED_SUFFIXES = (".pbf", ".bz2", ".gz")
+_SORT_IN_MEMORY_MAX_BYTES = 1 << 30
+"""Largest file sorted in memory, in uncompressed XML bytes (estimated as 10x a
+compressed file). An openstreetmap.org export (at most 50 000 nodes) is a few MB."""
+_RANK = {"n": 0, "w": 1, "r": 2}  # libosmium's order of object types
 _UNDEFINED = 2147483647  # libosmium's fixed-point value of an undefined coordinate
 _SCALE = 1e-7  # libosmium stores coordinates as integer 1e-7 degrees
 
@@ -130,6 +144,10 @@ def _header_date(path: Path) -> str:
     return ""
 
 
+class _UnsortedError(Exception):
+    """The file is not sorted by type and id: it cannot be streamed."""
+
+
 def _guarded(items: Iterable[Any], name: str) -> Iterator[Any]:
     """Re-raise libosmium read errors (corrupt or truncated files) as InputError."""
     it = iter(items)
@@ -139,18 +157,87 @@ def _guarded(items: Iterable[Any], name: str) -> Iterator[Any]:
         except StopIteration:
             return
         except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+            if "out of order" in str(exc):  # libosmium's order check (area assembly)
+                raise _UnsortedError(str(exc)) from None
             raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]
                              ) from None
         yield obj
 
 
+def _xml_bytes(path: Path) -> int:
+    """Size of the file as uncompressed XML, estimated for compressed formats."""
+    size = path.stat().st_size
+    return size * 10 if path.name.lower().endswith(_COMPRESSED_SUFFIXES) else size
+
+
+def sorted_copy(path: Path, directory: Path, *, name: str | None = None) -> Path:
+    """Sort an OSM file by type and id in memory into ``directory/sorted.osm.pbf``.
+
+    libosmium reads every object into a buffer and sorts it
+    (:class:`osmium.MergeInputReader`, the same ordering as ``osmium sort``);
+    :class:`osmium.SimpleWriter` writes the result with all tags, members, versions and
+    timestamps, so reading the copy gives what reading a sorted file gives.
+
+    Raises
+    ------
+    InputError
+        Naming ``name`` (default: the file) when the file cannot be read.
+    """
+    out = directory / "sorted.osm.pbf"
+    merge = osmium.MergeInputReader()
+    try:
+        merge.add_file(str(path))
+        writer = osmium.SimpleWriter(str(out), overwrite=True)
+        try:
+            merge.apply(writer, simplify=True)
+        finally:
+            writer.close()
+    except (RuntimeError, ValueError) as exc:
+        raise InputError([Problem(name or str(path),
+                                  f"file OSM rusak (unreadable OSM data): {exc}")]) from None
+    return out
+
+
 def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
-    """Stream an OSM file once and keep road ways (as flat arrays) and points of interest."""
+    """Read an OSM file once and keep road ways (as flat arrays) and points of interest.
+
+    XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) are sorted in memory first, so that
+    files in any object order (openstreetmap.org exports) give the same result as the
+    sorted file; ``.pbf`` files are streamed. A file found unsorted while streaming is
+    sorted in memory when small enough, else refused.
+
+    Raises
+    ------
+    InputError
+        Naming the file: unreadable, or unsorted and too large to sort in memory.
+    """
     name = str(path)
     try:
         header_date = _header_date(path)
     except (RuntimeError, ValueError) as exc:
         raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]) from None
+    small = _xml_bytes(path) <= _SORT_IN_MEMORY_MAX_BYTES
+    if not (small and path.name.lower().endswith(_XML_SUFFIXES)):
+        try:
+            return _read_stream(path, name, header_date, reporter)
+        except _UnsortedError as exc:
+            if not small:
+                raise InputError([Problem(name, (
+                    f"file OSM tidak terurut menurut jenis dan id ({exc}) dan terlalu besar "
+                    "untuk diurutkan di memori; urutkan dulu, mis. `osmium sort` (not sorted "
+                    "by type and id, too large to sort in memory)"))]) from None
+    reporter.step(f"mengurutkan OSM di memori (sorting by type and id) {path.name}")
+    with tempfile.TemporaryDirectory(prefix="siapwisata-osm-") as tmp:
+        copy = sorted_copy(path, Path(tmp), name=name)
+        try:
+            return _read_stream(copy, name, header_date, reporter)
+        except _UnsortedError as exc:  # cannot happen after sorting; say so if it does
+            raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]
+                             ) from None
+
+
+def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
+    """One streamed pass over a file sorted by type and id (``name`` for messages)."""
 
     keys = ("highway", "route", *rules.POI_FILTER_KEYS)
     fp = (
@@ -182,8 +269,17 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
                 vals[i] = tags.get(rules.POI_TAG_FALLBACK[k])
         return tuple(vals)
 
-    reporter.step(f"membaca OSM (reading, streamed) {path.name}")
+    reporter.step(f"membaca OSM (reading, streamed) {Path(name).name}")
+    last = (-1, False, 0)
     for obj in reporter.track(_guarded(fp, name), None, "membaca OSM (reading)"):
+        if not obj.is_area():
+            # libosmium checks the order only while assembling areas; a way read before
+            # its nodes would silently lose their locations, so check what passes here
+            key = (_RANK[obj.type_str()], obj.id >= 0, abs(obj.id))
+            if key < last:
+                raise _UnsortedError(f"{obj.type_str()}{obj.id} setelah (after) "
+                                     f"{'nwr'[last[0]]}{last[2] if last[1] else -last[2]}")
+            last = key
         ts = obj.timestamp.timestamp()
         if ts > newest:
             newest = ts
@@ -250,7 +346,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     if broken:
         reporter.step(f"{len(broken)} multipolygon(s) incomplete: placing them on their "
                       "remaining members")
-        outlines = _member_outlines(path, broken)
+        outlines = _member_outlines(path, broken, name)
         for rid, (values, _) in broken.items():
             if rid in outlines:
                 poi_rows.append(("r", rid, *values))
@@ -282,7 +378,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     )
 
 
-def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]],
+def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]], name: str,
                      ) -> dict[int, BaseGeometry]:
     """Geometry from the member ways present in the file, per incomplete multipolygon.
 
@@ -297,7 +393,7 @@ def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]],
         .with_filter(osmium.filter.IdFilter(wanted))
     )
     lines: dict[int, BaseGeometry] = {}
-    for way in _guarded(fp, str(path)):
+    for way in _guarded(fp, name):
         # the member ways may themselves be cut: keep their located nodes
         xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
         if len(xy) >= 2:

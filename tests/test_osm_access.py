@@ -21,8 +21,13 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from geo.access import compute_access
-from geo.network import car_allowed, edge_minutes, foot_allowed, load_network, \
-    load_network_config
+from geo.network import (
+    car_allowed,
+    edge_minutes,
+    foot_allowed,
+    load_network,
+    load_network_config,
+)
 from geo.osm import ingest_osm
 from geo.workspace import Workspace
 

@@ -5,6 +5,8 @@ against a direct geodesic sum."""
 from __future__ import annotations
 
 import bz2
+import random
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import shapely
 from _osm_reference import DRIVABLE, read_reference, segments
 from shapely.geometry import box
 
+import geo.osm
 from geo import schema
 from geo._osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
 from geo.exceptions import InputError
@@ -359,3 +362,90 @@ def test_cli_reports_bad_file_without_traceback(tmp_path: Path) -> None:
     assert str(bad) in res.stderr.replace("\n", "")
     assert "Traceback" not in res.stderr + res.stdout
     assert not (tmp_path / "x.gpkg").exists()
+
+
+# --- files as people have them: not sorted by id (issue 9, section 8) -------------------
+
+def _shuffled_xml(src: Path, dst: Path, seed: int = 9) -> None:
+    """Copy an .osm file with its node, way and relation elements in random order."""
+    text = src.read_text(encoding="utf-8")
+    start, end = text.index("<node"), text.rindex("</osm>")
+    # every top-level element starts on its own line, indented by one space
+    parts = [p for p in re.split(r"(?m)^ (?=<(?:node|way|relation)\b)", text[start:end])
+             if p.strip()]
+    assert len(parts) > 10_000
+    random.Random(seed).shuffle(parts)
+    dst.write_text(text[:start] + "".join(" " + p for p in parts) + text[end:],
+                   encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def menteng_shuffled(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> Path:
+    path = tmp_path_factory.mktemp("shuffled") / "menteng-export.osm"
+    _shuffled_xml(menteng_osm, path)
+    # the stream reader refuses it as it is: the case the issue reports
+    fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    with pytest.raises(RuntimeError, match="out of order"):
+        for _ in fp:
+            pass
+    return path
+
+
+def _by_key(frame: gpd.GeoDataFrame, key: list[str]) -> gpd.GeoDataFrame:
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _same_layers(a_ws: Path, b_ws: Path) -> None:
+    keys = {"roads": ["osm_way_id", "u", "v"], "pois": ["osm_type", "osm_id"],
+            "destinations": ["id"], "umkm": ["id"], "gateways": ["id"]}
+    for layer, key in keys.items():
+        a = _by_key(pyogrio.read_dataframe(a_ws, layer=layer), key)
+        b = _by_key(pyogrio.read_dataframe(b_ws, layer=layer), key)
+        assert len(a) == len(b)
+        assert len(a) > 0 or layer == "gateways"  # Menteng has no gateway
+        pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+        assert (shapely.to_wkb(a.geometry.to_numpy()) == shapely.to_wkb(b.geometry.to_numpy())
+                ).all()
+    ma, mb = Workspace(a_ws).metadata(), Workspace(b_ws).metadata()
+    assert ma["osm_data_date"] == mb["osm_data_date"]
+
+
+@pytest.mark.parametrize("suffix", [".osm", ".osm.bz2"])
+def test_unsorted_export_gives_the_layers_of_the_sorted_file(
+    suffix: str, tmp_path: Path, menteng_shuffled: Path, menteng_ws: Path,
+) -> None:
+    src = menteng_shuffled
+    if suffix == ".osm.bz2":
+        src = tmp_path / "menteng-export.osm.bz2"
+        with menteng_shuffled.open("rb") as fin, bz2.open(src, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+    ws = tmp_path / "shuffled.gpkg"
+    ingest_osm(src, Workspace(ws))
+    _same_layers(menteng_ws, ws)
+
+
+def _unsorted_pbf(src: Path, dst: Path) -> None:
+    """Write the objects of ``src`` to a .pbf in the order they come (no sorting)."""
+    writer = osmium.SimpleWriter(str(dst), overwrite=True)
+    try:
+        for obj in osmium.FileProcessor(str(src)):
+            writer.add(obj)
+    finally:
+        writer.close()
+
+
+def test_unsorted_pbf_is_sorted_when_small_and_refused_when_large(
+    tmp_path: Path, menteng_shuffled: Path, menteng_ws: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pbf = tmp_path / "menteng-unsorted.osm.pbf"
+    _unsorted_pbf(menteng_shuffled, pbf)
+    ws = tmp_path / "pbf.gpkg"
+    ingest_osm(pbf, Workspace(ws))
+    _same_layers(menteng_ws, ws)
+    # too large to sort in memory: a clear error naming the file, nothing written
+    monkeypatch.setattr(geo.osm, "_SORT_IN_MEMORY_MAX_BYTES", 0)
+    fresh = tmp_path / "fresh.gpkg"
+    with pytest.raises(InputError, match="tidak terurut") as err:
+        ingest_osm(pbf, Workspace(fresh))
+    assert str(pbf) in str(err.value) and "osmium sort" in str(err.value)
+    assert not fresh.exists()
