@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from _osm_reference import read_reference, reference_edges
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from geo.access import compute_access
 from geo.network import (
+    Network,
     car_allowed,
     edge_minutes,
     foot_allowed,
@@ -175,3 +178,42 @@ def test_destination_times_equal_networkx(access_ws: Workspace) -> None:
     drive = 222 + 4 * 222  # Jalan Utama to node 2, then the loop
     assert got[fall] == pytest.approx(drive / (25 * 1000 / 60), rel=0.01)
     assert got[beach] == pytest.approx(222 / (cfg.walking.speed_kmh * 1000 / 60), rel=0.01)
+
+
+# --- property on a real extract -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def andorra_net(andorra_ws: Path) -> tuple[pd.DataFrame, Network, np.ndarray, np.ndarray]:
+    ws = Workspace(andorra_ws)
+    net = load_network(ws)
+    sources = np.linspace(0, net.n_nodes - 1, 6).astype(int)
+    return net.roads, net, sources, dijkstra(net.graph(), indices=sources)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_closing_roads_to_cars_never_shortens_a_trip(
+    andorra_net: tuple[pd.DataFrame, Network, np.ndarray, np.ndarray], data: st.DataObject,
+) -> None:
+    """Tagging two-way roads as closed to cars never makes any trip faster.
+
+    (A closed oneway road is walked both ways, which may shorten a trip on foot, so the
+    property is drawn on two-way rows.)
+    """
+    roads, net, sources, before = andorra_net
+    two_way = np.flatnonzero(~roads["oneway"].to_numpy(dtype=bool)
+                             & (roads["mode"] == "road").to_numpy())
+    rows = data.draw(st.lists(st.sampled_from(two_way.tolist()), min_size=1, max_size=200,
+                              unique=True))
+    key = data.draw(st.sampled_from(["access", "motor_vehicle", "motorcar", "foot"]))
+    value = data.draw(st.sampled_from(["no", "private", "agricultural", "forestry"]))
+    changed = roads.copy()
+    changed.loc[rows, key] = value
+    fwd, bwd = edge_minutes(changed, load_network_config())
+    after = dijkstra(net.graph(fwd, bwd), indices=sources)
+    assert np.all(after >= before - 1e-9)
+    if key != "foot":  # the tag closes every row where no more specific tag overrides it
+        specific = CAR_KEYS[:CAR_KEYS.index(key)]
+        free = [r for r in rows if changed.loc[r, list(specific)].isna().all()]
+        assert not car_allowed(changed)[free].any()
