@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from . import schema
 from .exceptions import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -57,3 +59,30 @@ def validate_model(raw: object, model: type[M], *, source: str) -> M:
             lines.append(f"  - key '{key}': {e['msg']}")
         raise ConfigError(f"{source}: konfigurasi tidak sah (invalid configuration):\n"
                           + "\n".join(lines)) from None
+
+
+def _plausible(key: str, *, allow_inf: bool = False) -> Callable[[float], float]:
+    def check(v: float) -> float:
+        if allow_inf and v == float("inf"):
+            return v
+        if (msg := schema.out_of_range(key, v)) is not None:
+            raise ValueError(msg)
+        return v
+
+    return check
+
+
+
+# Configuration numbers limited to their plausible range (schema.RANGES); the
+# ConfigError names the key and the range. ``inf`` stays allowed where the TOML uses it
+# for "no cap".
+WalkSpeed = Annotated[float, AfterValidator(_plausible("walk_speed_kmh"))]
+RoadSpeed = Annotated[float, AfterValidator(_plausible("road_speed_kmh"))]
+RoadSpeedCap = Annotated[float, AfterValidator(_plausible("road_speed_kmh", allow_inf=True))]
+WaterSpeed = Annotated[float, AfterValidator(_plausible("water_speed_kmh"))]
+AirSpeed = Annotated[float, AfterValidator(_plausible("air_speed_kmh"))]
+FixedMinutes = Annotated[float, AfterValidator(_plausible("fixed_minutes"))]
+SnapDistance = Annotated[float, AfterValidator(_plausible("snap_distance_m"))]
+UnitCost = Annotated[float, AfterValidator(_plausible("unit_cost_rp_per_km"))]
+OdWeight = Annotated[float, AfterValidator(_plausible("od_weight"))]
+Importance = Annotated[float, AfterValidator(_plausible("importance"))]

@@ -41,7 +41,7 @@ import pyogrio
 from pyproj import CRS
 
 from . import schema
-from .exceptions import InputError, Problem, SiapError
+from .exceptions import InputError, Problem, SiapError, count_id
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -55,6 +55,14 @@ LINE_RULES = {
     "geojson": "line = feature index + 2 (as if the header were line 1)",
     "gpkg": "line = feature index + 2 (as if the header were line 1)",
 }
+
+# An agency table has a few dozen columns. Far more is a broken export or hostile input
+# (a GeoPackage layer holds at most 2,000 columns, so such a file could never be stored).
+MAX_COLUMNS = 500
+# C0 control characters other than tab, line feed and carriage return, and DEL: a NUL
+# silently cuts the value short in the GeoPackage (``Pan\0tai`` would be stored as ``Pan``)
+# and no spreadsheet can hold the others.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Cell contents that mean "no value" in agency spreadsheets. ("none" is not among them:
 # it is a real answer for signal and manager.)
@@ -354,6 +362,11 @@ def _header_table(
     header_line: int,
 ) -> Table:
     """Build a Table from a header row and data rows, reporting header/row-width problems."""
+    if len(header) > MAX_COLUMNS:
+        raise InputError([Problem(
+            name, f"{count_id(len(header))} kolom (columns): paling banyak (at most) "
+            f"{count_id(MAX_COLUMNS)}; simpan hanya kolom data (keep only the data columns)",
+            line=header_line, field=str(header[MAX_COLUMNS]))])
     problems: list[Problem] = []
     names: list[str] = []
     headers: dict[str, str] = {}
@@ -383,7 +396,26 @@ def _header_table(
             ))
         cells.append([row[i] if i < len(row) else None for i in keep])
     frame = pd.DataFrame(cells, columns=names, dtype=object)
-    return Table(name, fmt, frame, headers, np.asarray(lines, dtype=np.int64), problems=problems)
+    line_arr = np.asarray(lines, dtype=np.int64)
+    problems.extend(_control_problems(name, frame, headers, line_arr))
+    return Table(name, fmt, frame, headers, line_arr, problems=problems)
+
+
+def _control_problems(name: str, frame: pd.DataFrame, headers: dict[str, str],
+                      lines: np.ndarray) -> list[Problem]:
+    """Cells holding control characters (NUL, ...), one problem per cell."""
+    out: list[Problem] = []
+    for col in frame.columns:
+        hit = np.fromiter((isinstance(v, str) and CONTROL_CHARS.search(v) is not None
+                           for v in frame[col]), dtype=bool, count=len(frame))
+        for i in np.flatnonzero(hit).tolist():
+            ch = CONTROL_CHARS.search(str(frame[col].iat[i]))
+            assert ch is not None
+            out.append(Problem(
+                name, f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (control character "
+                "in the value, e.g. NUL): nilai akan terpotong; hapus karakter itu (remove it)",
+                line=int(lines[i]), field=headers[col]))
+    return out
 
 
 def _read_csv(path: Path) -> Table:
@@ -428,24 +460,36 @@ def _read_xlsx(path: Path) -> Table:
         raise InputError([Problem(name, f"XLSX tidak bisa dibaca (unreadable workbook): "
                                   f"{type(exc).__name__}: {exc}")]) from None
     try:
-        for sheet in wb.worksheets:
-            header: tuple[Any, ...] | None = None
-            header_line = 1
-            rows: list[list[object]] = []
-            lines: list[int] = []
-            for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if all(is_blank(v) for v in values):
-                    continue
-                if header is None:
-                    header, header_line = values, r
-                    continue
-                rows.append([v.strip() if isinstance(v, str) else v for v in values])
-                lines.append(r)
-            if header is not None:  # the first sheet that holds anything
-                # Later sheets are ignored: agencies often keep notes or pivots there.
-                return _header_table(name, "xlsx", list(header), rows, lines, header_line)
+        return _xlsx_first_sheet(name, wb)
+    except InputError:
+        raise
+    except Exception as exc:
+        # A sheet that is not valid XML, or XML with entity declarations (XXE, "billion
+        # laughs"): defusedxml, used by openpyxl when installed, refuses those.
+        raise InputError([Problem(name, f"XLSX rusak atau tidak aman (corrupt or unsafe "
+                                  f"workbook): {type(exc).__name__}: {exc}")]) from None
     finally:
         wb.close()
+
+
+def _xlsx_first_sheet(name: str, wb: Any) -> Table:
+    """The first sheet that holds anything, as a Table."""
+    for sheet in wb.worksheets:
+        header: tuple[Any, ...] | None = None
+        header_line = 1
+        rows: list[list[object]] = []
+        lines: list[int] = []
+        for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if all(is_blank(v) for v in values):
+                continue
+            if header is None:
+                header, header_line = values, r
+                continue
+            rows.append([v.strip() if isinstance(v, str) else v for v in values])
+            lines.append(r)
+        if header is not None:  # the first sheet that holds anything
+            # Later sheets are ignored: agencies often keep notes or pivots there.
+            return _header_table(name, "xlsx", list(header), rows, lines, header_line)
     raise InputError([Problem(name, "lembar kerja kosong (the workbook has no data)")])
 
 

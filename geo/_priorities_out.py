@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 
 from . import schema
+from ._cells import excel_writer, write_csv
 from .network import NetworkConfig
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ def write_table(table: pd.DataFrame, out: Path, assumptions: pd.DataFrame, *,
 
     def write(tmp: Path) -> None:
         if suffix == ".csv":
-            _attributes(table).to_csv(tmp, index=False, encoding="utf-8")
+            write_csv(_attributes(table), tmp)
         elif suffix == ".xlsx":
             write_xlsx(_attributes(table), tmp, assumptions, sheet=sheet)
         else:
@@ -186,7 +187,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
             data[col] = np.where(data[col], "Ya", "Tidak")
     names = {**HEADERS, **(headers or {})}
     header_row = [names.get(str(c), str(c)) for c in data.columns]
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+    with excel_writer(path) as xw:
         data.to_excel(xw, sheet_name=sheet, index=False, header=header_row)
         assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
         ws: Any = xw.sheets[sheet]
@@ -231,7 +232,7 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
 
         _atomic(out, write_gpkg)
     elif suffix == ".csv":
-        _atomic(out, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8"))
+        _atomic(out, lambda tmp: write_csv(table, tmp))
     else:
         def write_x(tmp: Path) -> None:
             write_xlsx(table, tmp, assumptions, sheet="Skenario",
@@ -239,7 +240,7 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
             from openpyxl import load_workbook
 
             works = result.works.rename(columns=lambda c: HEADERS.get(str(c), str(c)))
-            with pd.ExcelWriter(tmp, engine="openpyxl", mode="a") as xw:
+            with excel_writer(tmp, mode="a") as xw:
                 works.to_excel(xw, sheet_name="Pekerjaan", index=False)
             load_workbook(tmp).close()
 

@@ -37,9 +37,14 @@ class RichReporter:
         self.console = Console(stderr=True)
 
     def step(self, message: str) -> None:
-        self.console.print(f"[dim]•[/dim] {message}", highlight=False)
+        from rich.text import Text
+
+        # Messages hold paths and names: plain text, never markup.
+        self.console.print(Text.assemble(("•", "dim"), " ", message), soft_wrap=True)
 
     def track(self, items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
+        from rich.markup import escape
         from rich.progress import track
 
-        yield from track(items, total=total, description=description, console=self.console)
+        yield from track(items, total=total, description=escape(description),
+                         console=self.console)

@@ -2,6 +2,10 @@
 
 Every user error is a :class:`~geo.exceptions.SiapError`, printed without a traceback,
 with exit code 1. Set ``SIAPWISATA_DEBUG=1`` to see tracebacks of unexpected errors.
+
+Data never goes through rich console markup: names, paths and messages can hold ``[``
+(``Pantai [/b] tutup``), so they are printed as :class:`rich.text.Text` (styled only by
+the fixed labels around them), never as markup strings.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ._progress import RichReporter
-from .exceptions import SiapError
+from .exceptions import InputError, SiapError
 from .workspace import Workspace
 
 app = typer.Typer(
@@ -35,8 +40,19 @@ WorkspaceOpt = Annotated[
 ]
 
 
+def _say(text: str, style: str = "", *, console: Console = out) -> None:
+    """Print text as it is: no markup, no emoji codes, no highlighting."""
+    console.print(Text(str(text), style=style), soft_wrap=True)
+
+
 def _wrote(path: Path | str, what: str) -> None:
-    out.print(f"[green]Ditulis[/green] (wrote) {what}: [bold]{path}[/bold]")
+    out.print(Text.assemble(("Ditulis", "green"), f" (wrote) {what}: ", (str(path), "bold")),
+              soft_wrap=True)
+
+
+def _row(*cells: object) -> list[Text]:
+    """Table cells as plain text (a rich Table would parse str cells as markup)."""
+    return [Text(str(c)) for c in cells]
 
 
 @app.command()
@@ -97,14 +113,28 @@ def import_(
     kind: Annotated[ImportKind, typer.Argument(help="What the file holds")],
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON or GeoPackage")],
     workspace: WorkspaceOpt,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="Write every problem found to this .csv (the message shows the first "
+                         "few of each kind)")] = None,
 ) -> None:
     """Import an agency file (OPD data) into the workspace, validating every row."""
+    from ._io import check_out_path
     from .importers import import_file
 
+    errors_path = check_out_path(errors, (".csv",))
     ws = Workspace(workspace)
-    summary = import_file(kind.value, file, ws, reporter=RichReporter())
+    try:
+        summary = import_file(kind.value, file, ws, reporter=RichReporter())
+    except InputError as exc:
+        if errors_path is not None:
+            exc.write_csv(errors_path)
+            _say(f"Daftar masalah lengkap (full list of problems) ditulis ke (written to) "
+                 f"{errors_path}", console=err)
+        raise
+    if errors_path is not None:
+        InputError([]).write_csv(errors_path)  # no problems: an empty list, not a stale one
     for line in summary.lines():
-        out.print(line)
+        _say(line)
     _wrote(ws.path, f"layer '{summary.layer}'")
 
 
@@ -146,7 +176,7 @@ def score(
 
     ws = Workspace(workspace)
     result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter())
-    out.print(result.summary())
+    _say(result.summary())
     _wrote(ws.path, "layer 'scores'")
     if out_file is not None:
         _wrote(out_file, "scores")
@@ -177,7 +207,7 @@ def priorities(
     result = priorities_workspace(
         ws, budget=budget, authority=authority.value, out=out_file, reporter=RichReporter()
     )
-    out.print(result.summary())
+    _say(result.summary())
     _wrote(ws.path, "layer 'priorities'")
     if out_file is not None:
         _wrote(out_file, "priorities")
@@ -194,7 +224,7 @@ def scenario(
 
     ws = Workspace(workspace)
     result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter())
-    out.print(result.summary())
+    _say(result.summary())
     if out_file is not None:
         _wrote(out_file, "scenario")
 
@@ -224,8 +254,7 @@ def serve(
     if host.strip() in WILDCARD_BIND:
         names = allowed_hosts(get_settings().allowed_hosts, extra)
         err.print(serve_warning(host, names), markup=False, highlight=False)
-    out.print(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})", markup=False,
-              highlight=False)
+    _say(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -241,7 +270,7 @@ def serve_warning(host: str, names: list[str]) -> str:
 def _print_counts(counts: dict[str, int]) -> None:
     t = Table("layer", "rows")
     for k, v in counts.items():
-        t.add_row(k, f"{v:,}")
+        t.add_row(*_row(k, f"{v:,}"))
     out.print(t)
 
 
@@ -250,39 +279,41 @@ def _print_info(ws: Workspace) -> None:
 
     summary = ws_info(ws)
     meta = summary["metadata"]
-    out.print(f"[bold]{meta.get('region', '?')}[/bold]  {summary['path']}")
+    out.print(Text.assemble((str(meta.get("region", "?")), "bold"), f"  {summary['path']}"),
+              soft_wrap=True)
     t = Table("layer", "geometry", "features", "synthetic")
     for layer in summary["layers"]:
-        t.add_row(
+        t.add_row(*_row(
             layer["layer"], str(layer["geometry"] or "-"), f"{layer['features']:,}",
             f"{layer['synthetic']:,}" if layer["synthetic"] else "",
-        )
+        ))
     out.print(t)
     s = Table("source", "layer", "date", "licence", "synthetic")
     for src in summary["sources"]:
-        s.add_row(src["name"], src["layer"], src["date"], src["licence"],
-                  "YA / yes" if src["synthetic"] else "")
+        s.add_row(*_row(src["name"], src["layer"], src["date"], src["licence"],
+                        "YA / yes" if src["synthetic"] else ""))
     out.print(s)
     if summary["synthetic"]:
         out.print("[bold yellow]DATA CONTOH (SINTETIS)[/bold yellow]: this workspace holds "
                   "synthetic (generated) data; it is not a survey of the real region.")
     else:
         out.print("No synthetic data.")
-    out.print(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
-              f"software {meta.get('software')} {meta.get('software_version')}")
+    _say(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
+         f"software {meta.get('software')} {meta.get('software_version')}")
 
 
 def main() -> None:
     try:
         app()
     except SiapError as exc:
-        err.print(f"[bold red]Galat (error):[/bold red] {exc}", highlight=False)
+        err.print(Text.assemble(("Galat (error):", "bold red"), " ", str(exc)), soft_wrap=True)
         sys.exit(1)
     except Exception as exc:
         if os.environ.get("SIAPWISATA_DEBUG"):
             raise
-        err.print(f"[bold red]Galat internal (internal error):[/bold red] {type(exc).__name__}: "
-                  f"{exc}\nSet SIAPWISATA_DEBUG=1 for the traceback.", highlight=False)
+        err.print(Text.assemble(("Galat internal (internal error):", "bold red"),
+                                f" {type(exc).__name__}: {exc}\n"
+                                "Set SIAPWISATA_DEBUG=1 for the traceback."), soft_wrap=True)
         sys.exit(2)
 
 

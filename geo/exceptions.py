@@ -6,14 +6,19 @@ plain messages (no traceback) and exits non-zero, and the API maps them to JSON 
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
 
 class SiapError(Exception):
     """Base class for every error SIAP Wisata reports to a user."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One problem in one input file, located as precisely as we can.
 
@@ -35,17 +40,89 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class InputError(SiapError):
-    """Bad input data. Carries *every* problem found, not just the first."""
+# How many problems of one kind an error message shows; the rest are counted (and all of
+# them go to the file of ``import --errors FILE.csv``). Enough to see the pattern, few
+# enough that a file of 200,000 bad rows prints in a moment.
+SHOWN_PER_KIND: Final = 5
+# Quoted values and numbers vary from row to row; without them a message names its kind.
+_VARYING = re.compile(r"'[^']*'|[-+]?\d[\d.,]*")
 
-    def __init__(self, problems: list[Problem]):
+
+def count_id(n: int) -> str:
+    """A count in Indonesian format: ``38950`` -> ``38.950``."""
+    return f"{n:,}".replace(",", ".")
+
+
+def problem_kind(p: Problem, memo: dict[str, str] | None = None) -> tuple[str, str]:
+    """The group a problem belongs to: its field and its message without the values.
+
+    ``memo`` caches the stripped message: files with many problems repeat messages.
+    """
+    if memo is None:
+        return (p.field or "", _VARYING.sub("…", p.message))
+    kind = memo.get(p.message)
+    if kind is None:
+        kind = memo[p.message] = _VARYING.sub("…", p.message)
+    return (p.field or "", kind)
+
+
+class InputError(SiapError):
+    """Bad input data. Carries *every* problem found, not just the first.
+
+    The message shows the first :data:`SHOWN_PER_KIND` problems of each kind (field and
+    message without its values) and counts the rest; :meth:`write_csv` writes them all.
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, shown: int = SHOWN_PER_KIND):
         self.problems = list(problems)
+        self.shown = shown
         super().__init__(self.render())
 
     def render(self) -> str:
         n = len(self.problems)
-        head = f"{n} masalah ditemukan pada input (found {n} problem{'s' if n != 1 else ''}):"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        head = (f"{count_id(n)} masalah ditemukan pada input (found {count_id(n)} "
+                f"problem{'s' if n != 1 else ''}):")
+        groups: dict[tuple[str, str], list[Problem]] = {}
+        hidden: dict[tuple[str, str], int] = {}
+        memo: dict[str, str] = {}
+        for p in self.problems:  # one pass; only the shown problems are kept per kind
+            key = problem_kind(p, memo)
+            got = groups.setdefault(key, [])
+            if len(got) < self.shown:
+                got.append(p)
+            else:
+                hidden[key] = hidden.get(key, 0) + 1
+        lines = [head]
+        for key, shown in groups.items():
+            lines.extend(f"  - {p}" for p in shown)
+            if more := hidden.get(key, 0):
+                what = f"kolom '{key[0]}'" if key[0] else "berkas"
+                lines.append(f"    … dan {count_id(more)} masalah lain seperti ini ({what}) "
+                             f"(and {count_id(more)} more like this)")
+        if hidden:
+            lines.append("Daftar lengkap: tambahkan --errors FILE.csv pada siapwisata import "
+                         "(add --errors FILE.csv for the full list)")
+        return "\n".join(lines)
+
+    def write_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write every problem to a CSV file (``berkas;baris;kolom;masalah``), atomically.
+
+        Cells are written as text (see :mod:`geo._cells`): a value quoted from the input
+        cannot become a spreadsheet formula.
+        """
+        import pandas as pd
+
+        from ._cells import write_csv
+
+        out = Path(path)
+        frame = pd.DataFrame({
+            "berkas": [p.file for p in self.problems],
+            "baris": pd.array([p.line for p in self.problems], dtype="Int64"),
+            "kolom": [p.field or "" for p in self.problems],
+            "masalah": [p.message for p in self.problems],
+        })
+        write_csv(frame, out)
+        return out
 
 
 class WorkspaceError(SiapError):

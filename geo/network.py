@@ -27,13 +27,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyproj import CRS
 from scipy.sparse import csr_matrix
 
 from . import _osmtags as rules
 from . import schema
-from ._config import load_toml_model
+from ._config import (
+    AirSpeed,
+    FixedMinutes,
+    RoadSpeed,
+    RoadSpeedCap,
+    SnapDistance,
+    WalkSpeed,
+    WaterSpeed,
+    load_toml_model,
+)
 from ._graph import csr_min, entry_winners
 from .exceptions import NetworkError
 from .roads import map_unique, normalise_words, surface_class
@@ -58,16 +67,16 @@ class _Assumed(BaseModel):
 
 
 class WalkingConfig(_Assumed):
-    speed_kmh: PositiveFloat
+    speed_kmh: WalkSpeed
 
 
 class SnapConfig(_Assumed):
-    max_dist_m: PositiveFloat
+    max_dist_m: SnapDistance
 
 
 class RoadConfig(_Assumed):
-    highway_speed_kmh: dict[str, PositiveFloat]
-    default_speed_kmh: PositiveFloat
+    highway_speed_kmh: dict[str, RoadSpeed]
+    default_speed_kmh: RoadSpeed
     use_maxspeed: bool = True
     walk_only: list[str] = Field(default_factory=list)
 
@@ -85,7 +94,7 @@ def _complete(table: dict[str, float], keys: tuple[str, ...]) -> dict[str, float
 
 
 class SurfaceConfig(_Assumed):
-    cap_kmh: dict[str, PositiveFloat]
+    cap_kmh: dict[str, RoadSpeedCap]
 
     @field_validator("cap_kmh")
     @classmethod
@@ -94,7 +103,7 @@ class SurfaceConfig(_Assumed):
 
 
 class ConditionConfig(_Assumed):
-    cap_kmh: dict[str, PositiveFloat]
+    cap_kmh: dict[str, RoadSpeedCap]
 
     @field_validator("cap_kmh")
     @classmethod
@@ -103,14 +112,14 @@ class ConditionConfig(_Assumed):
 
 
 class WaterConfig(_Assumed):
-    speed_kmh: PositiveFloat
-    boarding_min: float = Field(ge=0)
+    speed_kmh: WaterSpeed
+    boarding_min: FixedMinutes
 
 
 class AirConfig(_Assumed):
-    speed_kmh: PositiveFloat
-    checkin_min: float = Field(ge=0)
-    wait_min: float = Field(ge=0)
+    speed_kmh: AirSpeed
+    checkin_min: FixedMinutes
+    wait_min: FixedMinutes
 
 
 class OptionsConfig(_Assumed):

@@ -54,7 +54,7 @@ import shapely
 from pydantic import Field, field_validator, model_validator
 
 from . import schema
-from ._config import ConfigMeta, StrictModel, load_toml_model
+from ._config import ConfigMeta, Importance, OdWeight, StrictModel, UnitCost, load_toml_model
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
 from ._io import check_out_path as _check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
@@ -105,7 +105,7 @@ class UpgradeOption(StrictModel):
     condition: list[str] | None = None
     to_surface: str | None = None
     to_condition: str | None = None
-    unit_cost_rp_per_km: float = Field(gt=0.0)
+    unit_cost_rp_per_km: UnitCost
     assumption: bool
     source: str = ""
 
@@ -162,10 +162,10 @@ class UpgradeOption(StrictModel):
 class WeightsConfig(StrictModel):
     assumption: bool
     source: str = ""
-    gateway_destination: float = Field(ge=0.0)
-    kampung: float = Field(ge=0.0)
+    gateway_destination: OdWeight
+    kampung: OdWeight
     importance_column: str = "importance"
-    default_importance: float = Field(default=1.0, ge=0.0)
+    default_importance: Importance = 1.0
 
 
 class PrioritiesConfig(StrictModel):

@@ -42,6 +42,7 @@ import pyogrio
 from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
+from ._cells import excel_writer, write_csv
 from ._config import ConfigMeta, StrictModel, load_toml_model, validate_model
 from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
@@ -1004,7 +1005,7 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig) ->
     tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
     try:
         if suffix == ".csv":
-            _flat(table).to_csv(tmp, index=False, encoding="utf-8")
+            write_csv(_flat(table), tmp)
         elif suffix == ".geojson":
             gj = table.to_crs(WGS84).copy()
             for col in ("rank", "rank_low", "rank_high"):
@@ -1031,7 +1032,7 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) ->
                           "generator, bukan survei wilayah nyata (synthetic data).",
         }])
         assumptions = pd.concat([banner, assumptions], ignore_index=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+    with excel_writer(path) as xw:
         df.to_excel(xw, sheet_name="Skor kesiapan", index=False, header=headers)
         assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
         ws = xw.sheets["Skor kesiapan"]

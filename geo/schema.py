@@ -94,3 +94,54 @@ DESTINATION_ATTRIBUTES: Final[dict[str, str]] = {
     "sinyal": "text: mobile signal (none, 2g, 3g, 4g)",
     "importance": "float: weight in road priorities (default 1)",
 }
+
+# --- plausible ranges of numbers --------------------------------------------------------
+# Inclusive (low, high, unit). A number outside its range is a typing error (digits
+# repeated, a misplaced separator) or hostile input (importance=1e308 would dominate every
+# ranking): imports and configurations refuse it and name the range. The bounds are
+# generous on purpose: they only exclude what cannot be true, they do not judge data.
+# (ASSUMPTION of this project: order-of-magnitude limits, not official figures.)
+RANGES: Final[dict[str, tuple[float, float, str]]] = {
+    # Destination attributes (Dinas Pariwisata, Diskominfo, PU weights).
+    # Borobudur, among Indonesia's most visited sites, receives a few million visitors a
+    # year; 100 million is far above any single destination.
+    "pengunjung_tahun": (0, 100_000_000, "pengunjung per tahun"),
+    "jumlah_fasilitas": (0, 1_000, "fasilitas"),
+    "daya_tarik": (1, 5, "skala 1-5"),
+    # A weight relative to the default 1 of an ordinary destination.
+    "importance": (0, 100, "kali bobot biasa (1)"),
+    # Coordinates in decimal degrees (EPSG:4326).
+    "lintang": (-90, 90, "derajat"),
+    "bujur": (-180, 180, "derajat"),
+    # Network speeds and fixed times (data/network.toml).
+    "walk_speed_kmh": (0.5, 10, "km/jam"),
+    "road_speed_kmh": (1, 200, "km/jam"),
+    "water_speed_kmh": (1, 120, "km/jam"),
+    "air_speed_kmh": (50, 1_000, "km/jam"),
+    "fixed_minutes": (0, 1_440, "menit"),
+    "snap_distance_m": (1, 100_000, "m"),
+    # Road works (data/priorities.toml): from a patch repair to a road on stilts through
+    # swamp; Papua road costs reported in the news are Rp 1-10 billion per km.
+    "unit_cost_rp_per_km": (1_000_000, 1_000_000_000_000, "Rp per km"),
+    "od_weight": (0, 1_000, "bobot"),
+}
+
+
+def range_text(key: str) -> str:
+    """``'0 - 100.000.000 pengunjung per tahun'``: a range in Indonesian number format."""
+    lo, hi, unit = RANGES[key]
+
+    def fmt(x: float) -> str:
+        s = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+        return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+    return f"{fmt(lo)} - {fmt(hi)} {unit}"
+
+
+def out_of_range(key: str, value: float) -> str | None:
+    """A message when ``value`` is outside the plausible range of ``key`` (or not finite)."""
+    lo, hi, _ = RANGES[key]
+    if value != value or not lo <= value <= hi:  # NaN fails every comparison
+        return (f"{value:g} di luar rentang wajar (out of range; plausible: "
+                f"{range_text(key)})")
+    return None

@@ -11,6 +11,7 @@ import pandas as pd
 import pyogrio
 from fastapi import APIRouter, Depends, Query, Response
 
+from geo._cells import csv_text
 from geo.exceptions import WorkspaceError
 
 from .._util import Body, is_synthetic, json_value, model_body, plus_zero
@@ -143,8 +144,8 @@ def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat) -> Body:
     cols = [c for c in t.columns if c != t.geometry.name]
     if fmt is DownloadFormat.csv:
         # BOM so that Excel (common in the agencies) opens UTF-8 correctly.
-        text = pd.DataFrame(t[cols]).to_csv(index=False)
-        return Body(("\ufeff" + text).encode("utf-8"), CSV, _filename(fmt))
+        text = csv_text(pd.DataFrame(t[cols]), bom=True)
+        return Body(text.encode("utf-8"), CSV, _filename(fmt))
     with tempfile.TemporaryDirectory(prefix="siapwisata-") as tmp:
         path = Path(tmp) / f"prioritas-jalan.{fmt.value}"
         if fmt is DownloadFormat.xlsx:
