@@ -401,6 +401,33 @@ def _header_table(
     return Table(name, fmt, frame, headers, line_arr, problems=problems)
 
 
+_JSON_CONTROL = re.compile(r"\\u00[01][0-9a-fA-F]|\\u007[fF]")
+
+
+def _geojson_control_problems(path: Path, headers: dict[str, str]) -> list[Problem]:
+    """Properties of a GeoJSON file holding control characters (``\\u0000`` escapes)."""
+    import json
+
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if not _JSON_CONTROL.search(raw):
+        return []  # the usual case: one regex scan, no second parse
+    try:
+        features = json.loads(raw).get("features") or []
+    except (ValueError, AttributeError):
+        return []
+    by_header = {h: h for h in headers.values()}
+    out: list[Problem] = []
+    for k, feat in enumerate(features):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        for key, v in (props or {}).items():
+            if isinstance(v, str) and (ch := CONTROL_CHARS.search(v)) is not None:
+                out.append(Problem(
+                    str(path), f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (control "
+                    "character in the value, e.g. NUL): nilai akan terpotong; hapus karakter "
+                    "itu (remove it)", line=k + 2, field=by_header.get(str(key), str(key))))
+    return out
+
+
 def _control_problems(name: str, frame: pd.DataFrame, headers: dict[str, str],
                       lines: np.ndarray) -> list[Problem]:
     """Cells holding control characters (NUL, ...), one problem per cell."""
@@ -539,6 +566,9 @@ def _read_vector(path: Path, fmt: str, prefer_layers: Sequence[str]) -> Table:
     header = list(attrs.columns)
     frame_rows = attrs.astype(object).to_numpy().tolist() if n else []
     table = _header_table(name, fmt, header, frame_rows, list(range(2, n + 2)), 1)
+    if fmt == "geojson":
+        # GDAL cuts a string at an escaped NUL before we see it: look in the JSON itself.
+        table.problems.extend(_geojson_control_problems(path, table.headers))
     table.geometry = None if geometry is None else geometry.reset_index(drop=True)
     table.source_crs = source_crs
     return table

@@ -334,3 +334,34 @@ def test_errors_print_data_literally(tmp_path: Path) -> None:
     res = siapwisata("info", "--workspace", tmp_path / "tidak [bold] ada.gpkg")
     assert res.returncode == 1
     assert "tidak [bold] ada.gpkg" in flat(res.stderr)
+
+
+# --- configuration numbers within plausible ranges --------------------------------------------
+
+
+@pytest.mark.parametrize(("toml", "old", "new", "key", "bound"), [
+    ("network.toml", "speed_kmh = 5.0", "speed_kmh = 1e308", "walking.speed_kmh",
+     "0,50 - 10 km/jam"),
+    ("network.toml", "speed_kmh = 250.0", "speed_kmh = 0.001", "air.speed_kmh",
+     "50 - 1.000 km/jam"),
+    ("network.toml", "checkin_min = 60.0", "checkin_min = nan", "air.checkin_min",
+     "0 - 1.440 menit"),
+    ("priorities.toml", "unit_cost_rp_per_km = 4_000_000_000", "unit_cost_rp_per_km = 1e308",
+     "unit_cost_rp_per_km", "1.000.000 - 1.000.000.000.000 Rp per km"),
+])
+def test_config_numbers_outside_their_range_are_refused(
+        tmp_path: Path, toml: str, old: str, new: str, key: str, bound: str) -> None:
+    from geo.exceptions import ConfigError
+    from geo.network import load_network_config
+    from geo.priorities import load_priorities_config
+
+    text = (PROJECT_ROOT / "data" / toml).read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / toml
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    load = load_network_config if toml == "network.toml" else load_priorities_config
+    load(PROJECT_ROOT / "data" / toml)  # the shipped file is within every range
+    with pytest.raises(ConfigError) as exc:
+        load(path)
+    msg = str(exc.value)
+    assert str(path) in msg and key in msg and bound in msg

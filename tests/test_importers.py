@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -692,3 +693,176 @@ def test_geojson_with_declared_projected_crs(ws: Workspace, tmp_path: Path) -> N
     import_file("destinations", f, ws)
     p = ws.read("destinations").geometry.iloc[0]
     assert (p.x, p.y) == pytest.approx(ll(250, -100), abs=1e-8)
+
+
+# --- hostile and careless input (issue 10: items 4, 5 and 6) -------------------------------
+
+
+def test_many_bad_rows_are_summarised_per_kind_and_listed_in_full(ws: Workspace,
+                                                                   tmp_path: Path) -> None:
+    """200,000 rows, each with two problems: the message shows 5 of each kind and counts
+    the rest in Indonesian format; --errors lists all 400,000 (speed: bench/import_errors)."""
+    n = 200_000
+    f = tmp_path / "banyak.csv"
+    with f.open("w", encoding="utf-8") as fh:
+        fh.write("id;nama;kategori;lintang;bujur\n")
+        fh.writelines(f"D{i};Tempat {i};entah-{i % 3};abc;136,88\n" for i in range(n))
+    errors = tmp_path / "masalah.csv"
+    before = sha(ws.path)
+    res = _cli("import", "destinations", str(f), "--workspace", str(ws.path), "--errors",
+               str(errors))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert sha(ws.path) == before
+    msg = " ".join(res.stderr.split())
+    assert "400.000 masalah" in msg
+    # three category words (entah-0/1/2 differ only in a number: one kind) and the latitude
+    assert msg.count("dan 199.995 masalah lain") == 2, msg
+    assert msg.count("kolom 'kategori':") == 5 and msg.count("kolom 'lintang':") == 5
+    assert len(res.stderr.splitlines()) < 40
+    listed = pd.read_csv(errors, dtype=str, keep_default_na=False)
+    assert list(listed.columns) == ["berkas", "baris", "kolom", "masalah"]
+    assert len(listed) == 2 * n
+    assert (listed["berkas"] == str(f)).all()
+    for col in ("kategori", "lintang"):
+        lines = listed.loc[listed["kolom"] == col, "baris"].astype(int)
+        assert sorted(lines) == list(range(2, n + 2))  # line = physical line, header = 1
+
+
+def test_errors_file_is_written_empty_after_a_good_import(ws: Workspace, tmp_path: Path) -> None:
+    good = tmp_path / "destinasi.csv"
+    good.write_text(DEST_CSV, encoding="utf-8-sig")
+    errors = tmp_path / "masalah.csv"
+    errors.write_text("stale\n")
+    res = _cli("import", "destinations", str(good), "--workspace", str(ws.path), "--errors",
+               str(errors))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert errors.read_text(encoding="utf-8").splitlines() == ["berkas,baris,kolom,masalah"]
+    res = _cli("import", "destinations", str(good), "--workspace", str(ws.path), "--errors",
+               str(tmp_path / "masalah.txt"))
+    assert res.returncode == 1 and "masalah.txt" in res.stderr
+
+
+def _cli_refuses(ws: Workspace, f: Path, *needles: str) -> str:
+    """The CLI exits 1 with a message naming the file (and the needles); nothing changes."""
+    before = sha(ws.path)
+    res = _cli("import", "destinations", str(f), "--workspace", str(ws.path))
+    msg = " ".join((res.stdout + res.stderr).split())
+    assert res.returncode == 1, msg
+    assert "Traceback" not in msg and "internal" not in msg
+    assert f.name in msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)
+    assert sha(ws.path) == before
+    return msg
+
+
+def test_huge_visitor_count_is_a_clear_error(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("id;nama;kategori;lintang;bujur;pengunjung_tahun\n"
+                 "D1;Pantai;pantai;-4,80;136,77;99999999999999999999999\n")
+    problems = failing("destinations", f, ws)
+    assert located(problems) == {(2, "pengunjung_tahun")}
+    assert "100.000.000" in problems[0].message  # names the plausible range
+    _cli_refuses(ws, f, "pengunjung_tahun", "baris 2", "100.000.000")
+
+
+@pytest.mark.parametrize(("column", "value", "bound"), [
+    ("importance", "1e308", "100"),
+    ("importance", "1e999", "100"),  # infinity
+    ("jumlah_fasilitas", "5000", "1.000"),
+    ("daya_tarik", "0", "1 - 5"),
+])
+def test_numbers_outside_their_plausible_range_are_refused(
+        ws: Workspace, tmp_path: Path, column: str, value: str, bound: str) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text(f"id;nama;kategori;lintang;bujur;{column}\n"
+                 f"D1;Pantai;pantai;-4,80;136,77;{value}\n"
+                 f"D2;Pantai B;pantai;-4,80;136,77;1\n")
+    problems = failing("destinations", f, ws)
+    assert located(problems) == {(2, column)}
+    assert "rentang" in problems[0].message and bound in problems[0].message
+
+
+def test_ten_thousand_columns_is_a_clear_error(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "lebar.csv"
+    header = ["id", "nama", "kategori", "lintang", "bujur"] + [f"k{i}" for i in range(9995)]
+    row = ["D1", "Pantai", "pantai", "-4,80", "136,77"] + ["x"] * 9995
+    f.write_text(";".join(header) + "\n" + ";".join(row) + "\n")
+    problems = failing("destinations", f, ws)
+    assert len(problems) == 1 and problems[0].line == 1
+    assert "10.000 kolom" in problems[0].message and "500" in problems[0].message
+    _cli_refuses(ws, f, "10.000 kolom")
+
+
+def _poisoned_xlsx(path: Path, part: str, doctype: str, entity: str) -> Path:
+    """A real workbook whose ``part`` gets a DOCTYPE and an entity reference in 'nama'."""
+    plain = write_xlsx(tmp := path.with_suffix(".plain.xlsx"), [
+        ["id", "nama", "kategori", "lintang", "bujur"], ["D1", "nama", "pantai", -4.8, 136.77]])
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                xml = data.decode("utf-8")
+                head, rest = xml.split("?>", 1) if xml.startswith("<?xml") else ("", xml)
+                rest = rest.replace("<t>nama</t>", f"<t>{entity}</t>", 1)
+                if "<t>" not in rest or entity not in rest:  # inline cell: put it in the id
+                    rest = rest.replace("<v>", f"<v>{entity}", 1)
+                xml = (head + "?>" if head else "") + doctype + rest
+                data = xml.encode("utf-8")
+            zout.writestr(item, data)
+    tmp.unlink()
+    return path
+
+
+LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">'
+                    for i in range(1, 10)) + "]>")
+XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+@pytest.mark.parametrize(("part", "doctype", "entity"), [
+    ("xl/workbook.xml", LAUGHS, "&lol9;"),  # read when the workbook is opened
+    ("xl/workbook.xml", XXE, "&xxe;"),
+    ("xl/worksheets/sheet1.xml", LAUGHS, "&lol9;"),  # read row by row later
+    ("xl/worksheets/sheet1.xml", XXE, "&xxe;"),
+])
+def test_xlsx_with_entities_is_refused(ws: Workspace, tmp_path: Path, part: str, doctype: str,
+                                       entity: str) -> None:
+    f = _poisoned_xlsx(tmp_path / "jahat.xlsx", part, doctype, entity)
+    problems = failing("destinations", f, ws)
+    assert len(problems) == 1 and "XLSX" in problems[0].message
+    assert "root:" not in problems[0].message  # nothing of /etc/passwd
+    _cli_refuses(ws, f, "XLSX")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
+def test_nul_byte_is_refused_naming_row_and_field(ws: Workspace, tmp_path: Path,
+                                                  fmt: str) -> None:
+    rows: list[list[object]] = [["id", "nama", "kategori", "lintang", "bujur"],
+                                ["D1", "Pantai", "pantai", -4.8, 136.77],
+                                ["D2", "Pan\0tai", "pantai", -4.8, 136.77]]
+    if fmt == "csv":
+        f = tmp_path / "d.csv"
+        f.write_text("\n".join(";".join(str(c) for c in r) for r in rows) + "\n")
+    elif fmt == "xlsx":
+        # openpyxl refuses to write a control character: put it into the sheet XML
+        plain = write_xlsx(tmp_path / "plain.xlsx", [*rows[:2], ["D2", "PanXtai", "pantai",
+                                                               -4.8, 136.77]])
+        f = tmp_path / "d.xlsx"
+        with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(f, "w") as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"PanXtai", b"Pan&#0;tai")
+                zout.writestr(item, data)
+    else:
+        f = tmp_path / "d.geojson"
+        f.write_text(feature_collection([
+            point_feature(dict(zip(["id", "nama", "kategori"], r[:3], strict=True)),
+                          {"type": "Point", "coordinates": [r[4], r[3]]}) for r in rows[1:]]))
+    problems = failing("destinations", f, ws)
+    if fmt == "xlsx":  # XML 1.0 cannot hold NUL: the parser refuses the whole sheet
+        assert len(problems) == 1 and "XLSX" in problems[0].message
+        return
+    assert located(problems) == {(3, "nama")}
+    assert "U+0000" in problems[0].message
