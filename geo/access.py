@@ -53,6 +53,9 @@ ROUTE_COLUMNS = ("route_km", "route_road_km", "route_paved_good_km", "route_unpa
 beton, paving) in condition baik/sedang; kerikil/tanah/unknown surface; rusak_ringan/
 rusak_berat; water; air; paved in any condition (OSM rarely states a condition)."""
 
+GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinations_reached")
+"""Columns of :attr:`AccessResult.gateways`."""
+
 
 @dataclass
 class AccessResult:
@@ -135,10 +138,6 @@ class AccessResult:
         rows = rows[rows >= 0]
         keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.empty(0, bool)
         return rows[keep]
-
-
-GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinations_reached")
-"""Columns of :attr:`AccessResult.gateways`."""
 
 
 def snap_distances(snap: Snap, reach_known: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -146,7 +146,8 @@ def score(
 
     ws = Workspace(workspace)
     result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter())
-    out.print(result.summary())
+    # names come from the data: never read them as console markup
+    out.print(result.summary(), markup=False, highlight=False)
     _wrote(ws.path, "layer 'scores'")
     if out_file is not None:
         _wrote(out_file, "scores")
@@ -268,6 +269,14 @@ def _print_info(ws: Workspace) -> None:
                   "synthetic (generated) data; it is not a survey of the real region.")
     else:
         out.print("No synthetic data.")
+    if summary["gateways"]:
+        import pandas as pd
+
+        from .readiness import gateway_lines
+
+        out.print("(dari perhitungan skor terakhir / from the last score run)\n"
+                  + "\n".join(gateway_lines(pd.DataFrame(summary["gateways"]))),
+                  markup=False, highlight=False)
     out.print(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
               f"software {meta.get('software')} {meta.get('software_version')}")
 
