@@ -10,6 +10,10 @@ extract). Expected positions are the coordinates written in the file.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +66,9 @@ def make_osm(path: Path) -> Path:
         _node(41, 0.002, 0.022),
         # the ferry terminal: ~11 m from the ferry line's end, ~35 m from the road end
         _node(50, 0.0203, 0.0001, amenity="ferry_terminal", name="Pelabuhan Uji"),
+        # an airstrip ~5.5 km from any road: a gateway that reaches nothing; its name is
+        # console markup, which must reach the terminal as text
+        _node(55, 0.000, -0.050, aeroway="aerodrome", name="[bold]Lapangan[/bold]"),
         # a viewpoint on the island, ~22 m from its road
         _node(60, 0.069, 0.0002, tourism="viewpoint", name="Bukit Pandang"),
         # an open outline (the rest of the relation is outside the extract)
@@ -150,13 +157,14 @@ def test_place_relation_sits_at_its_label_node_or_inside_its_area(places_ws: Pat
 def test_ferry_terminal_joins_the_roads_and_the_ferry_connects_there(places_ws: Path) -> None:
     ws = Workspace(places_ws)
     gws = ws.read("gateways")
-    assert gws["kind"].tolist() == ["pelabuhan"]
+    assert sorted(gws["kind"]) == ["bandara", "pelabuhan"]
+    t = int(np.flatnonzero(gws["kind"] == "pelabuhan")[0])
     res = compute_access(ws)
     net = res.graph.network
     snap = res.graph.snap("gateways")
     # the terminal snaps onto the mainland road, not the end of the ferry line
-    assert snap.connected[0] and net.mode[snap.edge[0]] == "road"
-    assert net.roads.loc[snap.edge[0], "osm_way_id"] == 1000
+    assert snap.connected[t] and net.mode[snap.edge[t]] == "road"
+    assert net.roads.loc[snap.edge[t], "osm_way_id"] == 1000
     d = res.destinations.iloc[0]
     assert np.isfinite(d["access_minutes"])
     assert d["route_modes"] == "road+water" and bool(d["reach_water"])
@@ -165,4 +173,33 @@ def test_ferry_terminal_joins_the_roads_and_the_ferry_connects_there(places_ws: 
     ferry_m = float(net.roads.loc[net.mode == "water", "length_m"].sum())
     assert ferry_m > 3000
     assert d["access_minutes"] > cfg.water.boarding_min + ferry_m / (cfg.water.speed_kmh * 1000 / 60)
-    assert res.gateways.loc[0, "destinations_reached"] == 1
+    assert d["access_gateway"] == gws["id"].iloc[t]
+    report = res.gateways.set_index("kind")
+    assert report.loc["pelabuhan", "destinations_reached"] == 1
+    assert report.loc["bandara", "destinations_reached"] == 0
+
+
+def test_score_and_info_report_destinations_reached_per_gateway(
+        places_ws: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "pulau.gpkg"
+    shutil.copyfile(places_ws, ws)
+    env = {**os.environ, "COLUMNS": "400"}
+
+    def cli(*args: str) -> str:
+        res = subprocess.run([sys.executable, "-m", "geo.cli", *args, "--workspace", str(ws)],
+                             capture_output=True, text=True, timeout=600, env=env,
+                             cwd=Path(__file__).resolve().parents[1])
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    for out in (cli("score"), cli("info")):
+        assert "destinations_reached" in out
+        assert "Pelabuhan Uji (osm-n50): 1" in out
+        assert "[bold]Lapangan[/bold] (osm-n55): 0" in out
+        assert ("PERINGATAN: gerbang [bold]Lapangan[/bold] (osm-n55) tidak menjangkau "
+                "destinasi mana pun") in out
+        assert "Pelabuhan Uji (osm-n50) tidak menjangkau" not in out
+    scores = pyogrio.read_dataframe(ws, layer="scores")
+    row = scores.iloc[0]
+    assert row["snap_m"] == pytest.approx(row["nearest_reachable_road_m"])
+    assert 15 < row["snap_m"] < 30  # the viewpoint stands ~22 m from the island road
