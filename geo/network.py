@@ -805,13 +805,34 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
         stage = _assemble(network, first, walk_speed_kmh, fixed_nodes)
         reach_rows, leading = _reached_rows(stage, stage.nodes(origins))
         allowed = reach_rows
-    snaps = {name: first[name] if name in first else
-             snap_points(network, pts, max_dist_m, leading if name in trip_starts else allowed)
-             for name, pts in features.items()}
-    snaps["link_ends"] = first["link_ends"]
+    rest = [name for name in features if name not in first]
+    snaps = dict(first)
+    for group in ([n for n in rest if n not in trip_starts], [n for n in rest if n in trip_starts]):
+        snaps.update(_snap_sets(network, {n: features[n] for n in group}, max_dist_m,
+                                leading if group and group[0] in trip_starts else allowed))
+    # feature sets in the caller's order, then the link ends
+    snaps = {**{n: snaps[n] for n in features}, "link_ends": snaps["link_ends"]}
     graph = _assemble(network, snaps, walk_speed_kmh, fixed_nodes)
     graph.reach_rows = reach_rows
     return graph
+
+
+def _snap_sets(network: Network, sets: Mapping[str, gpd.GeoSeries], max_dist_m: float,
+               rows: np.ndarray) -> dict[str, Snap]:
+    """Snap several feature sets to the same allowed rows with one query (one tree)."""
+    if not sets:
+        return {}
+    crs = network.metric_crs
+    if any(pts.crs is None for pts in sets.values()):
+        raise NetworkError("features have no CRS; expected EPSG:4326")
+    parts = [pts.to_crs(crs) for pts in sets.values()]
+    both = snap_points(network, gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=crs),
+                       max_dist_m, rows)
+    ends = np.cumsum([0, *(len(p) for p in parts)])
+    return {name: Snap(edge=both.edge[lo:hi], fraction=both.fraction[lo:hi], x=both.x[lo:hi],
+                       y=both.y[lo:hi], distance_m=both.distance_m[lo:hi],
+                       connected=both.connected[lo:hi], crs=both.crs)
+            for name, lo, hi in zip(sets, ends[:-1], ends[1:], strict=True)}
 
 
 def _reached_rows(graph: AccessGraph, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
