@@ -164,6 +164,13 @@ class RouteSummary(_Out):
     route_water_km: float | None = None
     route_air_km: float | None = None
     last_mile_m: float | None = None
+    snap_m: float | None = Field(
+        default=None, description="Metres from the site to the link it joins (null = not joined)"
+    )
+    nearest_reachable_road_m: float | None = Field(
+        default=None,
+        description="Metres to the nearest link the gateways reach, whatever the snap limit",
+    )
     nearest_lodging_min: float | None = None
     nearest_health_min: float | None = None
     nearest_fuel_min: float | None = None

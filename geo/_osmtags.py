@@ -60,8 +60,11 @@ An OSM object (node, way or multipolygon relation) is kept in ``pois`` when
 :func:`is_poi` says so: any value other than ``no`` of ``tourism``, ``shop``,
 ``amenity``, ``craft``, ``leisure`` or ``historic``; ``natural`` only for the features a
 visitor goes to see (:data:`NATURAL_POI`, not trees, water or scrub);
-``waterway=waterfall``; ``aeroway=aerodrome``; ``place=city/town``. Relations of other
-types than multipolygon (e.g. ``type=site``) are not read.
+``waterway=waterfall``; ``aeroway=aerodrome``; ``place=city/town/village/hamlet``
+(:data:`PLACE_POI`: the kampung view's origins when a workspace has no admin kampung
+layer; only city and town are gateways). Relations of other types than multipolygon and
+boundary (e.g. ``type=site``) are not read. A place mapped as a relation is located at
+its ``label`` (else ``admin_centre``) member node, else at a point inside its area.
 
 Derived layers
 --------------
@@ -142,8 +145,11 @@ POI_VALUE_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "natural": NATURAL_POI,
     "waterway": frozenset({"waterfall"}),
     "aeroway": frozenset({"aerodrome"}),
-    "place": frozenset({"city", "town"}),
+    "place": frozenset({"city", "town", "village", "hamlet"}),
 }
+PLACE_POI: Final = POI_VALUE_KEYS["place"]
+PLACE_LABEL_ROLES: Final = ("label", "admin_centre")
+"""Member roles that locate a place relation, in order of preference (OSM wiki)."""
 # Extra tags stored on pois (and carried to destinations/umkm where useful).
 POI_EXTRA_TAGS: Final = (
     "waterway", "cuisine", "religion", "website", "phone", "opening_hours",

@@ -32,6 +32,7 @@ from .network import (
     EPS_MINUTES,
     AccessGraph,
     NetworkConfig,
+    Snap,
     build_access_graph,
     build_network,
     load_network_config,
@@ -51,6 +52,9 @@ ROUTE_COLUMNS = ("route_km", "route_road_km", "route_paved_good_km", "route_unpa
 """km of the fastest route from the main gateway: all links; road links; paved (aspal,
 beton, paving) in condition baik/sedang; kerikil/tanah/unknown surface; rusak_ringan/
 rusak_berat; water; air; paved in any condition (OSM rarely states a condition)."""
+
+GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinations_reached")
+"""Columns of :attr:`AccessResult.gateways`."""
 
 
 @dataclass
@@ -81,6 +85,9 @@ class AccessResult:
         ``lodging`` / ``health`` / ``fuel`` of every facility feature (aligned with
         ``graph.nodes("pois")``). With ``umkm_type``, lets road-works scenarios recount
         exactly what this run counted.
+    gateways
+        The gateways report (:func:`gateway_report`): per gateway, whether it joined the
+        network and how many destinations it reaches.
     """
 
     destinations: pd.DataFrame
@@ -91,6 +98,8 @@ class AccessResult:
     main_pred: np.ndarray = field(repr=False)
     umkm_type: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
+    gateways: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(GATEWAY_REPORT_COLUMNS)))
 
     def _dest_node(self, destination_id: object) -> int:
         pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
@@ -129,6 +138,54 @@ class AccessResult:
         rows = rows[rows >= 0]
         keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.empty(0, bool)
         return rows[keep]
+
+
+def snap_distances(snap: Snap, reach_known: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``snap_m`` and ``nearest_reachable_road_m`` of a feature set.
+
+    ``snap_m``: metres from the feature to the link it snapped to (NaN when not
+    connected). ``nearest_reachable_road_m``: metres to the nearest link the gateways
+    reach, whatever the snap limit (NaN when no gateway is connected: there is no such
+    network). Features snap only to those links, so both are the snap distance.
+    """
+    snap_m = np.where(snap.connected, snap.distance_m, np.nan)
+    nearest = snap.distance_m.copy() if reach_known else np.full(len(snap), np.nan)
+    return snap_m, nearest
+
+
+def gateway_report(gateways: pd.DataFrame, snap: Snap,
+                   gateway_minutes: pd.DataFrame) -> pd.DataFrame:
+    """Per gateway: ``id``, ``name``, ``kind``, ``connected``, ``snap_m`` and
+    ``destinations_reached`` (destinations with a finite travel time from it)."""
+    def col(name: str) -> np.ndarray:
+        if name in gateways:
+            return gateways[name].astype(object).where(gateways[name].notna(), None).to_numpy()
+        return np.full(len(gateways), None, dtype=object)
+
+    reached = gateway_minutes.notna().sum(axis=1).to_numpy(dtype=np.int64) \
+        if gateway_minutes.shape[1] else np.zeros(len(gateways), dtype=np.int64)
+    return pd.DataFrame({
+        "id": col("id"),
+        "name": col("name"),
+        "kind": col("kind"),
+        "connected": snap.connected,
+        "snap_m": np.where(snap.connected, snap.distance_m, np.nan),
+        "destinations_reached": reached,
+    }, columns=list(GATEWAY_REPORT_COLUMNS))
+
+
+def unreached_gateway_warnings(report: pd.DataFrame) -> list[str]:
+    """One warning (Bahasa Indonesia) per gateway that reaches no destination."""
+    if report is None or report.empty or "destinations_reached" not in report:
+        return []
+    out = []
+    for _, r in report[report["destinations_reached"].astype(int) == 0].iterrows():
+        label = f"{r['name']} ({r['id']})" if r.get("name") else str(r["id"])
+        why = ("tidak terhubung ke jaringan jalan dalam batas snap"
+               if not bool(r.get("connected", True)) else "tidak ada destinasi yang terjangkau")
+        out.append(f"PERINGATAN: gerbang {label} tidak menjangkau destinasi mana pun "
+                   f"(gateway reaches no destination): {why}")
+    return out
 
 
 # --- inputs ---------------------------------------------------------------------------
@@ -346,7 +403,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
         net,
         {"gateways": gateways.geometry, "destinations": destinations.geometry,
          "umkm": umkm.geometry, "kampung": kampung.geometry, "pois": fac_geom},
-        config.snap.max_dist_m, config.walking.speed_kmh)
+        config.snap.max_dist_m, config.walking.speed_kmh, origins="gateways",
+        min_component_m=config.snap.min_component_m)
     cost = graph.arc_minutes()
     A = graph.csr(arc_cost=cost)
     AT = A.T.tocsr()
@@ -429,9 +487,12 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     })
 
     d_snap = graph.snap("destinations")
+    snap_m, nearest_road_m = snap_distances(d_snap, graph.reach_rows is not None)
     table = pd.DataFrame({
         "connected": d_snap.connected,
         "snap_dist_m": d_snap.distance_m,
+        "snap_m": snap_m,
+        "nearest_reachable_road_m": nearest_road_m,
         "access_minutes": _finite_or_nan(access),
         "access_gateway": access_gateway,
         **{c: km[:, j] for j, c in enumerate(ROUTE_COLUMNS)},
@@ -445,6 +506,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     }, index=pd.Index(dest_ids, name="id"))
     return AccessResult(destinations=table, gateway_minutes=gateway_minutes, kampung=kampung_df,
                         graph=graph, config=config, main_pred=pred,
+                        gateways=gateway_report(gateways, graph.snap("gateways"),
+                                                gateway_minutes),
                         umkm_type=np.asarray(type_idx, dtype=np.int64),
                         facility_label=np.asarray(fac_label, dtype=object))
 

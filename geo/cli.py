@@ -298,6 +298,13 @@ def _print_info(ws: Workspace) -> None:
                   "synthetic (generated) data; it is not a survey of the real region.")
     else:
         out.print("No synthetic data.")
+    if summary["gateways"]:
+        import pandas as pd
+
+        from .readiness import gateway_lines
+
+        _say("(dari perhitungan skor terakhir / from the last score run)\n"
+             + "\n".join(gateway_lines(pd.DataFrame(summary["gateways"]))))
     _say(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
          f"software {meta.get('software')} {meta.get('software_version')}")
 

@@ -18,7 +18,7 @@ edges in Python.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyproj import CRS
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from . import _osmtags as rules
 from . import schema
@@ -72,6 +73,7 @@ class WalkingConfig(_Assumed):
 
 class SnapConfig(_Assumed):
     max_dist_m: SnapDistance
+    min_component_m: float = Field(default=1000.0, ge=0)
 
 
 class RoadConfig(_Assumed):
@@ -503,7 +505,8 @@ class Snap:
         return gpd.GeoSeries(pts, crs=self.crs).to_crs(schema.WGS84)
 
 
-def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float) -> Snap:
+def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float,
+                rows: np.ndarray | None = None) -> Snap:
     """Snap features to the nearest point of the nearest link (not the nearest node).
 
     Parameters
@@ -514,6 +517,11 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float) -> S
         Feature geometries in any CRS (non-points are reduced to a representative point).
     max_dist_m
         Features farther than this from every link are ``connected = False``.
+    rows
+        Boolean mask over the road rows: only these rows are snap targets (e.g. the rows
+        the gateways reach). ``None``: every row. Distances are measured to these rows
+        whatever ``max_dist_m`` says, so ``distance_m`` of an unconnected feature is how
+        far the nearest allowed link is (NaN when no row is allowed).
     """
     if points.crs is None:
         raise NetworkError("features have no CRS; expected EPSG:4326")
@@ -526,11 +534,17 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float) -> S
     dist = np.full(n, np.nan)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    if len(pts):
-        tree, rows, fixed = network.snap_index()
+    tree, t_rows, fixed = network.snap_index()
+    if rows is not None:
+        keep = np.asarray(rows, dtype=bool)[t_rows]
+        if not keep.all():
+            # a tree of the allowed targets only: query_nearest cannot filter
+            tree = shapely.STRtree(tree.geometries[keep])
+            t_rows, fixed = t_rows[keep], fixed[keep]
+    if len(pts) and len(t_rows):
         (src, tgt), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
         idx = np.flatnonzero(has)[src]
-        r = rows[tgt]
+        r = t_rows[tgt]
         line = network.geometry_m[r]
         f = np.where(np.isnan(fixed[tgt]),
                      shapely.line_locate_point(line, pts[src], normalized=True), fixed[tgt])
@@ -541,6 +555,45 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float) -> S
     connected = np.nan_to_num(dist, nan=np.inf) <= max_dist_m
     return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist, connected=connected,
                 crs=network.metric_crs)
+
+
+def meaningful_rows(network: Network, min_component_m: float) -> np.ndarray:
+    """Rows of the network's components that hold at least ``min_component_m`` of road.
+
+    Components are weakly connected over every mode; their size is the total length of
+    their *road* rows, so a lone ferry line (no road at either end) is never meaningful.
+    When no component is that large, the one with the most road is. Compare OSRM, which
+    marks components under ``--small-component-size`` (1000 nodes by default) as tiny and
+    snaps to them only when nothing else is near.
+
+    Returns
+    -------
+    Boolean mask over the rows.
+    """
+    n_comp, label = connected_components(network.graph(), directed=True, connection="weak")
+    comp = label[network.edge_u]
+    length = pd.to_numeric(network.roads["length_m"], errors="coerce").to_numpy(float)
+    road_m = np.bincount(comp, weights=np.where(network.mode == "road", length, 0.0),
+                         minlength=n_comp)
+    big = road_m >= min_component_m
+    if not big.any():
+        big = road_m == road_m.max()
+    return big[comp]
+
+
+def dangling_link_ends(network: Network) -> np.ndarray:
+    """Graph nodes where a water or air link ends without touching any road link.
+
+    A ferry line in OSM often stops at the pier, a few metres from the road; these ends are
+    joined to the road network by a walk (:func:`build_access_graph`), so the ferry
+    connects at its terminal.
+    """
+    road = network.mode == "road"
+    touches_road = np.zeros(network.n_nodes, dtype=bool)
+    touches_road[network.edge_u[road]] = True
+    touches_road[network.edge_v[road]] = True
+    ends = np.unique(np.concatenate([network.edge_u[~road], network.edge_v[~road]]))
+    return ends[~touches_road[ends]]
 
 
 # --- the augmented graph -------------------------------------------------------------
@@ -596,6 +649,8 @@ class AccessGraph:
     _order: np.ndarray = field(repr=False)
     _starts: np.ndarray = field(repr=False)
     _row_arcs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    reach_rows: np.ndarray | None = field(default=None, repr=False)
+    """Rows the origins reach (bool per road row); None when no origin is connected."""
 
     @property
     def n_entries(self) -> int:
@@ -711,8 +766,22 @@ class AccessGraph:
 
 
 def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
-                       max_dist_m: float, walk_speed_kmh: float) -> AccessGraph:
+                       max_dist_m: float, walk_speed_kmh: float, *,
+                       origins: str | None = "gateways",
+                       trip_starts: Collection[str] = ("kampung",),
+                       min_component_m: float = 0.0) -> AccessGraph:
     """Snap every feature set and build the augmented graph.
+
+    Features snap only where they lead somewhere. The origin set (``origins``, the
+    gateways) snaps to components of at least ``min_component_m`` of road
+    (:func:`meaningful_rows`), so a gateway joins the main network, not a fragment beside
+    it. Water and air links ending away from any road (a ferry line stopping at its pier)
+    are joined to the nearest road of such a component by a walk (feature set
+    ``link_ends``, whose feature nodes are those network nodes). Every other set then snaps
+    to the nearest link the origins reach (directed, over all modes); without a connected
+    origin, to the meaningful components. Sets in ``trip_starts`` (kampung: trips start
+    there) may also snap to links that lead into the reached network. A feature with no
+    such link within ``max_dist_m`` is not connected.
 
     Parameters
     ----------
@@ -724,8 +793,91 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
         Snap limit; farther features are not connected (node -1).
     walk_speed_kmh
         Speed of the off-network connector walk.
+    origins
+        The set whose reach decides where the others snap (None: no such set).
+    trip_starts
+        Sets whose trips start at the feature and run towards the destinations.
+    min_component_m
+        Road length (m) of a component large enough for origins and link ends.
     """
-    snaps = {name: snap_points(network, pts, max_dist_m) for name, pts in features.items()}
+    big = meaningful_rows(network, min_component_m)
+    ends = dangling_link_ends(network)
+    end_pts = gpd.GeoSeries(shapely.points(network.node_xy[ends]), crs=schema.WGS84)
+    first: dict[str, Snap] = {
+        "link_ends": snap_points(network, end_pts, max_dist_m, big & (network.mode == "road"))}
+    if origins is not None and origins in features:
+        first[origins] = snap_points(network, features[origins], max_dist_m, big)
+    fixed_nodes = {"link_ends": ends}
+    reach_rows: np.ndarray | None = None
+    allowed = leading = big
+    if origins is not None and origins in first and first[origins].connected.any():
+        stage = _assemble(network, first, walk_speed_kmh, fixed_nodes)
+        reach_rows, leading = _reached_rows(stage, stage.nodes(origins))
+        allowed = reach_rows
+    rest = [name for name in features if name not in first]
+    snaps = dict(first)
+    for group in ([n for n in rest if n not in trip_starts], [n for n in rest if n in trip_starts]):
+        snaps.update(_snap_sets(network, {n: features[n] for n in group}, max_dist_m,
+                                leading if group and group[0] in trip_starts else allowed))
+    # feature sets in the caller's order, then the link ends
+    snaps = {**{n: snaps[n] for n in features}, "link_ends": snaps["link_ends"]}
+    graph = _assemble(network, snaps, walk_speed_kmh, fixed_nodes)
+    graph.reach_rows = reach_rows
+    return graph
+
+
+def _snap_sets(network: Network, sets: Mapping[str, gpd.GeoSeries], max_dist_m: float,
+               rows: np.ndarray) -> dict[str, Snap]:
+    """Snap several feature sets to the same allowed rows with one query (one tree)."""
+    if not sets:
+        return {}
+    crs = network.metric_crs
+    if any(pts.crs is None for pts in sets.values()):
+        raise NetworkError("features have no CRS; expected EPSG:4326")
+    parts = [pts.to_crs(crs) for pts in sets.values()]
+    both = snap_points(network, gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=crs),
+                       max_dist_m, rows)
+    ends = np.cumsum([0, *(len(p) for p in parts)])
+    return {name: Snap(edge=both.edge[lo:hi], fraction=both.fraction[lo:hi], x=both.x[lo:hi],
+                       y=both.y[lo:hi], distance_m=both.distance_m[lo:hi],
+                       connected=both.connected[lo:hi], crs=both.crs)
+            for name, lo, hi in zip(sets, ends[:-1], ends[1:], strict=True)}
+
+
+def _reached_rows(graph: AccessGraph, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows the sources reach, and rows that lead into what they reach (bool masks).
+
+    The first: rows with an arc leaving a node reachable from ``sources``. The second also
+    holds rows with an arc entering a node from which a reached node can be reached: a
+    trip that *starts* there (from a kampung) gets onto the reached network.
+    """
+    src = sources[sources >= 0]
+    n = graph.n_nodes
+    n_rows = len(graph.network.roads)
+
+    def seen_from(tail: np.ndarray, head: np.ndarray, start: np.ndarray) -> np.ndarray:
+        # one breadth-first search from a super-source (node n) linked to every start
+        t = np.concatenate([tail, np.full(len(start), n)])
+        h = np.concatenate([head, start])
+        link = csr_matrix((np.ones(len(t)), (t, h)), shape=(n + 1, n + 1))
+        seen = np.zeros(n + 1, dtype=bool)
+        seen[breadth_first_order(link, n, directed=True, return_predecessors=False)] = True
+        return seen[:n]
+
+    on_row = graph.arc_row >= 0
+    fwd = seen_from(graph.arc_tail, graph.arc_head, src)
+    back = seen_from(graph.arc_head, graph.arc_tail, np.flatnonzero(fwd))
+    reached = np.zeros(n_rows, dtype=bool)
+    reached[graph.arc_row[on_row & fwd[graph.arc_tail]]] = True
+    leading = reached.copy()
+    leading[graph.arc_row[on_row & back[graph.arc_head]]] = True
+    return reached, leading
+
+
+def _assemble(network: Network, snaps: Mapping[str, Snap], walk_speed_kmh: float,
+              fixed_nodes: Mapping[str, np.ndarray]) -> AccessGraph:
+    """The augmented graph of given snaps; sets in ``fixed_nodes`` use those network
+    nodes as their feature nodes (one per feature) instead of new ones."""
     nb = network.n_nodes
     all_edge = np.concatenate([s.edge[s.connected] for s in snaps.values()] + [np.empty(0, int)])
     all_frac = np.concatenate([s.fraction[s.connected] for s in snaps.values()] + [np.empty(0)])
@@ -739,6 +891,9 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
     for name, s in snaps.items():
         node = np.full(len(s), -1, dtype=np.int64)
         m = int(s.connected.sum())
+        if name in fixed_nodes:
+            # the walk joins an existing node; its new feature node stays isolated
+            f_node[offset: offset + m] = fixed_nodes[name][s.connected]
         node[s.connected] = f_node[offset: offset + m]
         offset += m
         feats[name] = (s, node)

@@ -257,6 +257,8 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
     way_area: dict[int, str] = {}
     assembled: set[int] = set()
     relations: dict[int, tuple[tuple[Any, ...], list[int]]] = {}
+    place_labels: dict[int, list[int]] = {}  # place relation -> label/admin_centre nodes
+    relation_pos: dict[int, int] = {}  # relation -> its row in poi_rows
     poi_way_pos: dict[int, int] = {}
     skipped = 0
     newest = 0.0
@@ -325,6 +327,7 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                     way_area[obj.orig_id()] = geom
                 else:
                     assembled.add(obj.orig_id())
+                    relation_pos[obj.orig_id()] = len(poi_rows)
                     poi_rows.append(("r", obj.orig_id(), *tag_values(tags)))
                     poi_geom.append(geom)
         elif obj.is_relation():
@@ -332,6 +335,8 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                 relations[obj.id] = (
                     tag_values(tags), [m.ref for m in obj.members if m.type == "w"]
                 )
+                if tags.get("place") in rules.PLACE_POI:
+                    place_labels[obj.id] = _label_members(obj.members)
 
     # closed POI ways: prefer the assembled area (a proper polygon) over the ring
     for way_id, geom in way_area.items():
@@ -349,10 +354,17 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
         outlines = _member_outlines(path, broken, name)
         for rid, (values, _) in broken.items():
             if rid in outlines:
+                relation_pos[rid] = len(poi_rows)
                 poi_rows.append(("r", rid, *values))
                 poi_geom.append(outlines[rid])
             else:
                 skipped += 1
+
+    if place_labels:
+        drop = _locate_places(path, name, place_labels, relation_pos, poi_geom)
+        if drop:
+            poi_rows = [r for i, r in enumerate(poi_rows) if i not in drop]
+            poi_geom = [g for i, g in enumerate(poi_geom) if i not in drop]
 
     x = np.frombuffer(xs, dtype=np.int32) if len(xs) else np.empty(0, dtype=np.int32)
     y = np.frombuffer(ys, dtype=np.int32) if len(ys) else np.empty(0, dtype=np.int32)
@@ -376,6 +388,49 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
         newest_object=(epoch + dt.timedelta(seconds=newest)) if newest > 0 else None,
         skipped_pois=skipped,
     )
+
+
+def _label_members(members: Any) -> list[int]:
+    """Node refs of a relation's ``label`` members, then its ``admin_centre`` members."""
+    nodes = [(m.role, m.ref) for m in members if m.type == "n"]
+    return [ref for role in rules.PLACE_LABEL_ROLES for r, ref in nodes if r == role]
+
+
+def _locate_places(path: Path, name: str, labels: dict[int, list[int]],
+                   relation_pos: dict[int, int], poi_geom: list[Any]) -> set[int]:
+    """Put every place relation at its label node, else at a point inside its area.
+
+    The outline of a place (a boundary line) is no place to start a trip from. With a
+    ``label``/``admin_centre`` node the relation takes the node's location; when that node
+    is itself a place in the file, the relation is the same place twice and its row is
+    dropped (returned positions). Without such a node, an outline that libosmium could not
+    close into an area gets a point inside the convex hull of its lines. One targeted read
+    of the label nodes (only they pass the C++ filters).
+    """
+    wanted = {n for refs in labels.values() for n in refs}
+    located: dict[int, tuple[tuple[float, float], bool]] = {}
+    if wanted:
+        fp = (osmium.FileProcessor(str(path), osmium.osm.NODE)
+              .with_filter(osmium.filter.IdFilter(wanted)))
+        for node in _guarded(fp, name):
+            if node.location.valid():
+                located[node.id] = ((node.location.lon, node.location.lat),
+                                    node.tags.get("place") in rules.PLACE_POI)
+    drop: set[int] = set()
+    for rid, refs in labels.items():  # one per place relation: a few hundred at most
+        pos = relation_pos.get(rid)
+        if pos is None:
+            continue
+        found = next((located[n] for n in refs if n in located), None)
+        if found is not None:
+            poi_geom[pos] = found[0]
+            if found[1]:
+                drop.add(pos)
+            continue
+        geom = poi_geom[pos]
+        if isinstance(geom, BaseGeometry) and shapely.get_dimensions(geom) == 1:
+            poi_geom[pos] = shapely.convex_hull(geom)
+    return drop
 
 
 def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]], name: str,

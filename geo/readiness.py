@@ -47,7 +47,7 @@ from ._config import ConfigMeta, StrictModel, load_toml_model, validate_model
 from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
-from .schema import UMKM_TYPES, WGS84
+from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
 from .workspace import Source, Workspace
 
 DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
@@ -67,6 +67,8 @@ PASS_THROUGH: Final = (
     "route_air_km",
     "route_modes",
     "last_mile_m",
+    "snap_m",
+    "nearest_reachable_road_m",
     "nearest_lodging_min",
     "nearest_health_min",
     "nearest_fuel_min",
@@ -772,6 +774,8 @@ class ScoreResult:
     config_path: Path
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    gateways: pd.DataFrame | None = None
+    """Per gateway: whether it joined the network and ``destinations_reached``."""
 
     @property
     def synthetic(self) -> bool:
@@ -810,6 +814,8 @@ class ScoreResult:
                     f"  {int(r['rank'])}. {r['name']} ({r['id']}): {r['score']:.1f}, {r['class']}, "
                     f"peringkat {int(r['rank_low'])}-{int(r['rank_high'])}"
                 )
+        if self.gateways is not None and len(self.gateways):
+            lines.extend(gateway_lines(self.gateways))
         lines.extend(f"Catatan: {note}" for note in self.notes)
         lines.append("Catatan: " + ASSUMPTION_NOTE + f" ({self.config_path.name}).")
         if self.synthetic:
@@ -818,6 +824,21 @@ class ScoreResult:
                 "nyata (these scores use synthetic data)."
             )
         return "\n".join(lines)
+
+
+def gateway_lines(report: pd.DataFrame) -> list[str]:
+    """Terminal lines of the gateways report: destinations reached per gateway, and a
+    warning for every gateway that reaches none (shared by ``score`` and ``info``)."""
+    from .access import unreached_gateway_warnings
+
+    lines = ["Gerbang (gateways): destinasi terjangkau (destinations_reached)"]
+    for _, r in report.iterrows():  # one line per gateway: a handful of rows
+        name = r.get("name")
+        label = f"{name} ({r['id']})" if isinstance(name, str) and name else str(r["id"])
+        count = f"{int(r['destinations_reached']):,}".replace(",", ".")  # Indonesian
+        lines.append(f"  {label}: {count}")
+    lines.extend(unreached_gateway_warnings(report))
+    return lines
 
 
 def _layer_empty(ws: Workspace, layer: str) -> bool:
@@ -910,6 +931,7 @@ def score_workspace(
     reporter.step("Menulis layer 'scores' (writing)")
     with ws.update() as stage:
         stage.write(SCORES_LAYER, table)
+        stage.write_table(GATEWAY_REPORT, access.gateways)
         stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
         stage.add_source(
             Source(
@@ -928,7 +950,8 @@ def score_workspace(
     if _layer_empty(ws, "umkm"):
         notes.append("tidak ada data UMKM (no UMKM data): dimensi UMKM tidak diketahui")
     result = ScoreResult(
-        table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes
+        table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,
+        gateways=access.gateways,
     )
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
@@ -974,6 +997,8 @@ HEADERS_ID: Final[dict[str, str]] = {
     "nearest_fuel_min": "BBM terdekat (menit)",
     "route_modes": "Moda rute",
     "last_mile_m": "Jalan kaki dari jaringan (m)",
+    "snap_m": "Jarak ke jaringan (m)",
+    "nearest_reachable_road_m": "Jarak ke jalan terjangkau terdekat (m)",
     "rank": "Peringkat",
     "rank_low": "Peringkat terbaik (simulasi)",
     "rank_high": "Peringkat terburuk (simulasi)",

@@ -79,6 +79,8 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 BOUNDARY: Final = "boundary"
 METADATA: Final = "metadata"
 SOURCES: Final = "sources"
+GATEWAY_REPORT: Final = "gateway_report"
+"""Table written by ``score``: per gateway, ``destinations_reached`` (shown by ``info``)."""
 
 # Optional agency attributes of destinations (Dinas Pariwisata and Diskominfo fields).
 # Missing values mean "unknown", never zero; the readiness scores report coverage.

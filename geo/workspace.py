@@ -261,10 +261,13 @@ def info(ws: Workspace) -> dict[str, Any]:
     srcs = ws.sources()
     if not srcs.empty and "synthetic" in srcs:
         any_synthetic |= bool(srcs["synthetic"].astype(bool).any())
+    gateways = ws.read_table(schema.GATEWAY_REPORT)
     return {
         "path": str(ws.path),
         "metadata": ws.metadata(),
         "layers": layers,
         "sources": srcs.to_dict("records") if not srcs.empty else [],
         "synthetic": any_synthetic,
+        # written by `score`; empty until the workspace has been scored
+        "gateways": gateways.to_dict("records") if not gateways.empty else [],
     }

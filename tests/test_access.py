@@ -283,12 +283,15 @@ def reference_graph(res: AccessResult) -> nx.DiGraph:
             return
         G.add_edge(a, b, weight=w, row=row, share=share)
 
-    for name, (snap, _) in g.features.items():
+    for name, (snap, nodes) in g.features.items():
         for i in np.flatnonzero(snap.connected):
             on_row[int(snap.edge[i])].append((float(snap.fraction[i]), (name, int(i))))
             walk = float(snap.distance_m[i]) / walk_m_per_min
-            add(("f", name, int(i)), ("p", name, int(i)), walk, -1, 0.0)
-            add(("p", name, int(i)), ("f", name, int(i)), walk, -1, 0.0)
+            # link ends (water/air links off the road network) walk from their own node
+            f = (("n", int(g.network.node_ids[nodes[i]])) if name == "link_ends"
+                 else ("f", name, int(i)))
+            add(f, ("p", name, int(i)), walk, -1, 0.0)
+            add(("p", name, int(i)), f, walk, -1, 0.0)
     us, vs = roads["u"].to_numpy(), roads["v"].to_numpy()
     for row in range(len(roads)):
         chain = ([(0.0, ("n", int(us[row])))]
