@@ -50,7 +50,8 @@ def configs(stress: bool) -> tuple[NetworkConfig, PrioritiesConfig]:
     if not stress:
         return net, cfg
     raw = net.model_dump()
-    raw["surface"]["cap_kmh"]["unknown"] = 25.0
+    # unknown surfaces driven as gravel: every unknown -> aspal upgrade saves time
+    raw["unknown_surface"]["default"] = "kerikil"
     praw = cfg.model_dump()
     praw["upgrades"]["unknown_aspal"] = {"label": "unknown -> aspal", "surface": ["unknown"],
                                          "to_surface": "aspal", "unit_cost_rp_per_km": 2.5e9,

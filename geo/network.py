@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
@@ -38,7 +38,6 @@ from ._config import (
     AirSpeed,
     FixedMinutes,
     RoadSpeed,
-    RoadSpeedCap,
     SnapDistance,
     WalkSpeed,
     WaterSpeed,
@@ -95,22 +94,92 @@ def _complete(table: dict[str, float], keys: tuple[str, ...]) -> dict[str, float
     return table
 
 
-class SurfaceConfig(_Assumed):
-    cap_kmh: dict[str, RoadSpeedCap]
+SURFACE_ORDER: tuple[str, ...] = tuple(c for c in schema.SURFACE_CLASSES if c != "unknown")
+"""Known surface classes from the best (aspal) to the worst (tanah)."""
+CONDITION_ORDER: tuple[str, ...] = tuple(c for c in schema.CONDITIONS if c != "unknown")
+"""Known PU conditions from the best (baik) to the worst (rusak_berat)."""
 
-    @field_validator("cap_kmh")
+
+class FunctionConfig(_Assumed):
+    """Road function (fungsi jalan) of OSM classes and the minimum design speed of each."""
+
+    min_design_speed_kmh: dict[str, PositiveFloat]
+    highway: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_functions(self) -> FunctionConfig:
+        bad = sorted({f for f in self.highway.values() if f not in self.min_design_speed_kmh})
+        if bad:
+            raise ValueError(f"highway: unknown function(s) {bad} "
+                             f"(allowed: {sorted(self.min_design_speed_kmh)})")
+        return self
+
+
+class RoughnessConfig(_Assumed):
+    """IRI of every surface class in every condition, and how roughness slows traffic."""
+
+    iri_m_per_km: dict[str, dict[str, PositiveFloat]]
+    free_iri_m_per_km: PositiveFloat
+    unknown_condition: str = "baik"
+
+    @field_validator("iri_m_per_km")
     @classmethod
-    def _all_classes(cls, v: dict[str, float]) -> dict[str, float]:
-        return _complete(v, schema.SURFACE_CLASSES)
+    def _monotone(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        _complete(dict.fromkeys(v, 0.0), SURFACE_ORDER)
+        for s, row in v.items():
+            try:
+                _complete(row, CONDITION_ORDER)
+            except ValueError as exc:
+                raise ValueError(f"{s}: {exc}") from None
+        # a better surface or condition must never be rougher: upgrades never slow a road
+        worse = [f"{s} {c} ({v[s][c]:g}) > {s} {c2} ({v[s][c2]:g})"
+                 for s in SURFACE_ORDER
+                 for c, c2 in zip(CONDITION_ORDER, CONDITION_ORDER[1:], strict=False)
+                 if v[s][c] > v[s][c2]]
+        worse += [f"{s} {c} ({v[s][c]:g}) > {s2} {c} ({v[s2][c]:g})"
+                  for c in CONDITION_ORDER
+                  for s, s2 in zip(SURFACE_ORDER, SURFACE_ORDER[1:], strict=False)
+                  if v[s][c] > v[s2][c]]
+        if worse:
+            raise ValueError("a better surface or condition must not be rougher: "
+                             + "; ".join(worse))
+        return v
 
-
-class ConditionConfig(_Assumed):
-    cap_kmh: dict[str, RoadSpeedCap]
-
-    @field_validator("cap_kmh")
+    @field_validator("unknown_condition")
     @classmethod
-    def _all_classes(cls, v: dict[str, float]) -> dict[str, float]:
-        return _complete(v, schema.CONDITIONS)
+    def _condition(cls, v: str) -> str:
+        if v not in CONDITION_ORDER:
+            raise ValueError(f"must be one of {list(CONDITION_ORDER)}")
+        return v
+
+    def iri(self, surface: str, condition: str) -> float:
+        """IRI of a known surface class in a condition (``unknown`` -> ``unknown_condition``)."""
+        c = self.unknown_condition if condition not in CONDITION_ORDER else condition
+        return float(self.iri_m_per_km[surface][c])
+
+    def factor(self, iri: np.ndarray | float) -> np.ndarray:
+        """Share of the good-road speed kept at this roughness (1 up to ``free_iri``)."""
+        return np.minimum(1.0, self.free_iri_m_per_km / np.asarray(iri, dtype=float))
+
+
+class UnknownSurfaceConfig(_Assumed):
+    """Surface class assumed for speed where a road's surface is unknown."""
+
+    default: str
+    highway: dict[str, str] = Field(default_factory=dict)
+    tracktype: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> UnknownSurfaceConfig:
+        used = [self.default, *self.highway.values(), *self.tracktype.values()]
+        bad = sorted({s for s in used if s not in SURFACE_ORDER})
+        if bad:
+            raise ValueError(f"unknown surface class(es) {bad} (allowed: {list(SURFACE_ORDER)})")
+        return self
+
+    def classes(self) -> list[str]:
+        """Every surface class an unknown surface may stand for."""
+        return sorted({self.default, *self.highway.values(), *self.tracktype.values()})
 
 
 class WaterConfig(_Assumed):
@@ -144,12 +213,26 @@ class NetworkConfig(BaseModel):
     walking: WalkingConfig
     snap: SnapConfig
     road: RoadConfig
-    surface: SurfaceConfig
-    condition: ConditionConfig
+    function: FunctionConfig
+    roughness: RoughnessConfig
+    unknown_surface: UnknownSurfaceConfig
     water: WaterConfig
     air: AirConfig
     options: OptionsConfig
     facilities: FacilitiesConfig
+
+    @model_validator(mode="after")
+    def _design_speeds(self) -> NetworkConfig:
+        """A class on a good paved road is not slower than its function's design minimum."""
+        low = [f"{h} {self.road.highway_speed_kmh[h]:g} < {f} "
+               f"{self.function.min_design_speed_kmh[f]:g}"
+               for h, f in self.function.highway.items()
+               if h in self.road.highway_speed_kmh
+               and self.road.highway_speed_kmh[h] < self.function.min_design_speed_kmh[f]]
+        if low:
+            raise ValueError("road.highway_speed_kmh below the minimum design speed of the "
+                             "road function (Permen PU 19/PRT/M/2011): " + "; ".join(low))
+        return self
 
     def assumptions(self) -> pd.DataFrame:
         """One row per figure: ``key``, ``value``, ``assumption``, ``source``.
@@ -157,16 +240,20 @@ class NetworkConfig(BaseModel):
         Outputs that rest on these figures (priorities spreadsheets, reports) list them.
         """
         rows: list[dict[str, Any]] = []
-        for name in ("walking", "snap", "road", "surface", "condition", "water", "air",
-                     "options"):
+        for name in ("walking", "snap", "road", "function", "roughness", "unknown_surface",
+                     "water", "air", "options"):
             group = getattr(self, name)
             for key, value in group.model_dump(exclude={"assumption", "source"}).items():
                 items = value.items() if isinstance(value, dict) else [(None, value)]
                 for sub, v in items:
+                    if isinstance(v, dict):  # a nested table: one row per entry
+                        v = ", ".join(f"{k}={x}" for k, x in v.items())
                     rows.append({
                         "key": ".".join(p for p in (name, key, sub) if p),
                         "value": ", ".join(map(str, v)) if isinstance(v, list) else v,
-                        "assumption": group.assumption,
+                        # the class -> function mapping is ours, the design speeds are not
+                        "assumption": group.assumption or (name, key) == ("function",
+                                                                          "highway"),
                         "source": group.source,
                     })
         return pd.DataFrame(rows)
@@ -263,20 +350,59 @@ def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
     return ~(closed & _is_road(roads))
 
 
+def speed_surface(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Surface class each row is driven on: its own, or the assumed one where unknown.
+
+    An unknown surface takes the class of its ``tracktype`` (tracks), else the default of
+    its highway class, else ``[unknown_surface].default`` (see ``data/network.toml``).
+    """
+    surf = surface_class(roads["surface"]).to_numpy(dtype=object)
+    unknown = surf == "unknown"
+    if not unknown.any():
+        return surf
+    cfg = config.unknown_surface
+    highway = _first_highway(roads)
+    guess = highway.map(cfg.highway).astype(object)
+    if "tracktype" in roads:
+        by_grade = normalise_words(roads["tracktype"]).map(cfg.tracktype).astype(object)
+        is_track = (highway == "track").fillna(False).to_numpy(dtype=bool)
+        guess = guess.where(~(is_track & by_grade.notna().to_numpy()), by_grade)
+    filled = guess.fillna(cfg.default).to_numpy(dtype=object)
+    return np.where(unknown, filled, surf)
+
+
+def road_iri(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Roughness (IRI, m/km) of each row from its surface and PU condition.
+
+    Unknown surfaces take the assumed class (:func:`speed_surface`), unknown conditions
+    ``[roughness].unknown_condition``.
+    """
+    rough = config.roughness
+    surf = speed_surface(roads, config)
+    cond = (normalise_words(roads["condition"]) if "condition" in roads
+            else pd.Series(pd.NA, index=roads.index, dtype="string"))
+    cond = cond.where(cond.isin(CONDITION_ORDER), rough.unknown_condition)
+    table = {f"{s}|{c}": rough.iri(s, c) for s in SURFACE_ORDER for c in CONDITION_ORDER}
+    key = pd.Series(surf, index=roads.index, dtype=object) + "|" + cond.astype(object)
+    return key.map(table).to_numpy(dtype=float)
+
+
 def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     """Speed (km/h) of each row travelled as a road link; walk-only classes at walking speed.
 
-    ``speed = min(highway speed, maxspeed, surface cap, condition cap)``.
+    ``speed = max(walking, min(highway speed x roughness factor, maxspeed))``: the highway
+    speed is the class's speed on a good paved road (its road function), the factor
+    ``min(1, free_iri / IRI)`` falls with the roughness of the surface in its condition
+    (:func:`road_iri`). Monotone: a better surface or condition is never rougher (checked
+    when the configuration loads), so it never gives a lower speed.
     """
     highway = _first_highway(roads)
     speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
-    speed = np.minimum(speed, _lookup(surface_class(roads["surface"]), config.surface.cap_kmh,
-                                      np.inf))
-    cond = normalise_words(roads["condition"]).fillna("unknown")
-    speed = np.minimum(speed, _lookup(cond, config.condition.cap_kmh,
-                                      config.condition.cap_kmh["unknown"]))
+    speed = speed * config.roughness.factor(road_iri(roads, config))
     if config.road.use_maxspeed and "maxspeed" in roads:
         speed = np.fmin(speed, parse_maxspeed(roads["maxspeed"]))
+    # nobody is slower than on foot: a road a car can hardly drive is walked
+    speed = np.maximum(speed, config.walking.speed_kmh)
     speed[walk_only_rows(roads, config)] = config.walking.speed_kmh
     return speed
 
