@@ -46,6 +46,24 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _RUAS = re.compile(r"^r?0*(\d+)$", re.IGNORECASE)
 
 
+def ruas_label(ruas_id: str) -> int | None:
+    """Section label of a ``ruas_id`` (``R00042`` -> 41; also ``42``); None if not an id."""
+    m = _RUAS.match(ruas_id.strip())
+    return int(m.group(1)) - 1 if m and int(m.group(1)) > 0 else None
+
+
+def ruas_rows(ruas_id: str, labels: np.ndarray) -> np.ndarray | None:
+    """Road rows of a section id of the priorities output (``R00042``); None if unknown.
+
+    ``labels`` are :func:`geo._sections.road_sections` of the roads layer (the numbering
+    that :func:`geo.priorities.ruas_id` prints).
+    """
+    label = ruas_label(ruas_id)
+    if label is None or label > labels.max(initial=-1):
+        return None
+    return np.flatnonzero(labels == label)
+
+
 @dataclass
 class Works:
     """The parsed programme.
@@ -142,14 +160,13 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
         target = ""
         rid, wid, nm = text(cell("ruas_id")), cell("osm_way_id"), text(cell("name"))
         if rid is not None:
-            m = _RUAS.match(rid)
-            label = int(m.group(1)) - 1 if m else -1
-            if label < 0 or label > labels.max(initial=-1):
+            rows_of = ruas_rows(rid, labels)
+            if rows_of is None:
                 bad.append(Problem(name, f"ruas_id '{rid}' tidak ada di workspace (unknown "
                                    "section; use an id from the priorities output)", line,
                                    cols["ruas_id"]))
             else:
-                selected = np.flatnonzero(labels == label)
+                selected = rows_of
                 target = f"ruas_id {rid}"
         elif text(wid) is not None:
             w = integer(wid)

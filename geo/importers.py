@@ -14,7 +14,8 @@ category/type/kind  kategori, category, jenis, type, ...
 latitude            lintang, latitude, lat, y  (or geometry, or a ``koordinat`` "lat, lon"
 longitude           bujur, longitude, lon, lng, x   column, or a WKT column)
 kampung (UMKM)      kode_kampung / kode, kampung / nama_kampung / desa / kelurahan
-road conditions     osm_way_id; kondisi/condition; permukaan/surface/perkerasan;
+road conditions     ruas_id (priorities output, R00042) or osm_way_id or a line;
+                    kondisi/condition; permukaan/surface/perkerasan;
                     kewenangan/authority/status_jalan
 ==================  ===================================================================
 
@@ -46,6 +47,9 @@ from shapely.geometry.base import BaseGeometry
 from . import regions, schema
 from ._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
 from ._progress import SILENT, Reporter
+from ._sections import road_sections
+from ._works import ruas_label as ruas_match
+from ._works import ruas_rows
 from .exceptions import InputError, Problem, WorkspaceError
 from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
 from .workspace import Source, Workspace
@@ -83,6 +87,9 @@ KAMPUNG_CODE_ALIASES = ("kode_kampung", "kode_desa", "kode_kelurahan", "kode_wil
 KAMPUNG_NAME_ALIASES = ("kampung", "nama_kampung", "desa", "nama_desa", "kelurahan",
                         "nama_kelurahan", "kampung_kelurahan")
 WAY_ALIASES = ("osm_way_id", "way_id", "osm_id", "id_osm", "osm_way")
+# the section id of the priorities output (R00042); not "ruas" or "kode_ruas", which PU
+# surveys use for their own road names and numbers
+RUAS_ALIASES = ("ruas_id", "id_ruas")
 CONDITION_ALIASES = ("kondisi", "condition", "kondisi_jalan", "kondisi_ruas")
 SURFACE_ALIASES = ("permukaan", "surface", "jenis_permukaan", "perkerasan",
                    "jenis_perkerasan", "tipe_perkerasan", "tipe_permukaan")
@@ -933,6 +940,8 @@ class RoadSurvey:
     authority: list[str | None]
     way_field: str = "osm_way_id"
     geometry_field: list[str | None] = field(default_factory=list)
+    ruas: list[str | None] = field(default_factory=list)
+    ruas_field: str = "ruas_id"
 
 
 _WAY_RE = re.compile(r"^(?:https?://\S*openstreetmap\.org/)?(?:way/?|w)?\s*(\d+)$", re.IGNORECASE)
@@ -962,7 +971,8 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
         problems.add("tidak ada baris data (no data rows under the header)")
     used: set[str] = set()
     way_col = table.column(WAY_ALIASES)
-    used.update(c for c in (way_col,) if c)
+    ruas_col = table.column(RUAS_ALIASES, exclude={c for c in (way_col,) if c})
+    used.update(c for c in (way_col, ruas_col) if c)
     cond_col = table.column(CONDITION_ALIASES, exclude=used)
     surf_col = table.column(SURFACE_ALIASES, exclude=used)
     auth_col = table.column(AUTHORITY_ALIASES, exclude=used)
@@ -971,9 +981,10 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
         _missing_column(problems, table, "kondisi/permukaan/kewenangan",
                         (*CONDITION_ALIASES[:2], *SURFACE_ALIASES[:2], *AUTHORITY_ALIASES[:2]))
     cols = _Columns(wkt=table.column(WKT_ALIASES, exclude=used))
-    if way_col is None and table.geometry is None and cols.wkt is None:
-        problems.add("tidak ada osm_way_id atau geometri (no osm_way_id column and no line "
-                     "geometry): survey rows cannot be joined to roads", field="osm_way_id")
+    if way_col is None and ruas_col is None and table.geometry is None and cols.wkt is None:
+        problems.add("tidak ada ruas_id, osm_way_id atau geometri (no ruas_id or osm_way_id "
+                     "column and no line geometry): survey rows cannot be joined to roads",
+                     field="osm_way_id")
 
     frame = table.frame
 
@@ -1024,19 +1035,42 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
                                  f"{seen[w]}", line, table.headers[way_col])
                 seen.setdefault(w, line)
                 ways[i] = w
-    # Geometry is only needed (and only checked) for rows without a way id.
+    # a ruas_id (the id every priorities output shows) names a whole section
+    ruas: list[str | None] = [None] * n
+    if ruas_col:
+        seen_r: dict[int, int] = {}
+        for i, raw in enumerate(frame[ruas_col]):
+            rid = text(raw)
+            if rid is None:
+                continue
+            line = int(table.lines[i])
+            m = ruas_match(rid)
+            if m is None:
+                problems.add(f"ruas_id '{rid}' bukan ID ruas (not a section id such as R00042, "
+                             "from the priorities output)", line, table.headers[ruas_col])
+                continue
+            if m in seen_r:
+                problems.add(f"ruas_id '{rid}' duplikat (duplicate), first on line "
+                             f"{seen_r[m]}", line, table.headers[ruas_col])
+            seen_r.setdefault(m, line)
+            ruas[i] = rid
+    # Geometry is only needed (and only checked) for rows without a way or section id.
     has_way = (~frame[way_col].map(is_blank).to_numpy(dtype=bool) if way_col
                else np.zeros(n, dtype=bool))
+    if ruas_col:
+        has_way |= ~frame[ruas_col].map(is_blank).to_numpy(dtype=bool)
     geoms, fields, given = _row_geometries(table, cols, problems, _LINE_TYPES, rows=~has_way)
     for i in np.flatnonzero(~has_way & ~given).tolist():
-        if way_col or table.geometry is not None or cols.wkt:
-            problems.add("baris tanpa osm_way_id dan tanpa geometri garis (no osm_way_id "
-                         "and no line geometry)", int(table.lines[i]),
-                         table.headers[way_col] if way_col else "geometry")
+        if way_col or ruas_col or table.geometry is not None or cols.wkt:
+            problems.add("baris tanpa ruas_id, osm_way_id dan tanpa geometri garis (no "
+                         "ruas_id, no osm_way_id and no line geometry)", int(table.lines[i]),
+                         table.headers[way_col] if way_col else
+                         table.headers[ruas_col] if ruas_col else "geometry")
     geoms[_check_location(table, geoms, fields, region, problems)] = None
     survey = RoadSurvey(table.lines.copy(), ways, geoms, cond, surf, auth,
                         way_field=table.headers[way_col] if way_col else "osm_way_id",
-                        geometry_field=fields)
+                        geometry_field=fields, ruas=ruas,
+                        ruas_field=table.headers[ruas_col] if ruas_col else "ruas_id")
     return survey, problems
 
 
@@ -1046,7 +1080,9 @@ def match_survey(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match survey rows to road edges.
 
-    Rows with an ``osm_way_id`` take every edge of that way. Rows with a line take the
+    Rows with a ``ruas_id`` take every road edge of that section (the numbering of the
+    priorities output, :func:`geo._works.ruas_rows`). Rows with an ``osm_way_id`` take
+    every edge of that way. Rows with a line take the
     ``mode=road`` edges of which at least ``min_share`` of the length lies within
     ``tolerance_m`` of the line (in the metric CRS) *and* whose endpoints, projected on
     the line, span at least ``min_share`` of the edge's length (so a short cross street
@@ -1097,6 +1133,17 @@ def match_survey(
             best_row[edges[order]] = rows[order]
             best_score[edges[order]] = score[order]
 
+    ruas = survey.ruas or [None] * n
+    ruas_rows_ = [i for i in range(n) if ruas[i] is not None]
+    if ruas_rows_ and ne:
+        labels = road_sections(roads.reset_index(drop=True))
+        for i in ruas_rows_:  # one lookup per survey row naming a section
+            e = ruas_rows(str(ruas[i]), labels)
+            if e is None or not len(e):
+                continue
+            counts[i] += len(e)
+            best_row[e] = i
+            best_score[e] = np.inf
     way_rows = [i for i in range(n) if survey.way[i] is not None]
     if way_rows and ne and "osm_way_id" in roads:
         keys = _way_key(roads["osm_way_id"])
@@ -1173,13 +1220,17 @@ def import_road_conditions(
     metric = region.metric()
     reporter.step(f"mencocokkan {len(table)} baris dengan jalan (matching rows to roads)")
     edge, row, counts = match_survey(roads, survey, metric, tolerance_m=tolerance_m)
-    located = np.array([w is not None or g is not None
-                        for w, g in zip(survey.way, survey.geometry, strict=True)], dtype=bool)
+    located = np.array([w is not None or g is not None or r is not None
+                        for w, g, r in zip(survey.way, survey.geometry, survey.ruas,
+                                           strict=True)], dtype=bool)
     missing = np.flatnonzero(located & (counts == 0))
     near = _nearest_hints(roads, survey, missing.tolist(), metric)
     for r in missing.tolist():  # per survey row, to name each bad line
         line = int(survey.lines[r])
-        if survey.way[r] is not None:
+        if survey.ruas[r] is not None and survey.way[r] is None:
+            problems.add(f"ruas_id {survey.ruas[r]} tidak ada di workspace (unknown section; "
+                         "use an id from the priorities output)", line, survey.ruas_field)
+        elif survey.way[r] is not None:
             problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
                          "this way id)", line, survey.way_field)
         else:
@@ -1190,9 +1241,12 @@ def import_road_conditions(
     problems.raise_if_any()
     updated, set_counts = apply_survey(roads, survey, edge, row)
     by_way = sum(1 for w in survey.way if w is not None)
+    by_ruas = sum(1 for w, r in zip(survey.way, survey.ruas, strict=True)
+                  if w is None and r is not None)
     details = (
+        ("baris via ruas_id (rows joined by section id)", by_ruas),
         ("baris via osm_way_id (rows joined by osm_way_id)", by_way),
-        ("baris via geometri (rows joined by geometry)", len(table) - by_way),
+        ("baris via geometri (rows joined by geometry)", len(table) - by_way - by_ruas),
         ("kondisi diisi (condition set)", set_counts["condition"]),
         ("permukaan diisi (surface set)", set_counts["surface"]),
         ("kewenangan diisi (authority set)", set_counts["authority"]),
