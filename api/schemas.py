@@ -254,11 +254,22 @@ class PriorityRow(_Out):
     condition: str | None = None
     upgrade: str | None = None
     cost_rp: float | None = None
-    minutes_saved: float | None = None
+    minutes_saved: float | None = Field(
+        default=None, description="Weighted minutes saved: marginal in the budget programme")
+    minutes_saved_alone: float | None = Field(
+        default=None, description="Weighted minutes saved by this section alone")
     destinations_served: int | None = None
-    score_gain: float | None = None
-    benefit_cost: float | None = None
+    destinations: str | None = Field(
+        default=None, description="Names of the destinations this section alone serves ('; ')")
+    score_gain: float | None = Field(
+        default=None, description="Sum of score changes: marginal in the budget programme")
+    score_gain_alone: float | None = Field(
+        default=None, description="Sum of score changes with this section alone")
+    benefit_cost: float | None = Field(
+        default=None, description="minutes_saved_alone per Rp 1 billion; rank follows it")
     selected: bool | None = None
+    pick_order: int | None = Field(
+        default=None, description="Order in the greedy budget programme (empty if not picked)")
     cumulative_cost_rp: float | None = None
     provenance: str | None = None
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .priorities import PrioritiesConfig, ScenarioResult
 
 HEADERS: dict[str, str] = {
-    "rank": "Peringkat",
+    "rank": "Peringkat (menit per biaya, ruas sendiri)",
     "ruas_id": "ID ruas",
     "name": "Nama ruas",
     "authority": "Kewenangan",
@@ -36,14 +36,18 @@ HEADERS: dict[str, str] = {
     "upgrade": "Peningkatan",
     "upgrade_km": "Panjang ditingkatkan (km)",
     "cost_rp": "Biaya (Rp, asumsi)",
-    "minutes_saved": "Menit tempuh dihemat (tertimbang)",
+    "minutes_saved": "Menit tempuh dihemat (tertimbang, tambahan dalam program)",
+    "minutes_saved_alone": "Menit tempuh dihemat bila ruas ini saja",
     "minutes_saved_gateway": "Menit dihemat: gerbang ke destinasi",
     "minutes_saved_kampung": "Menit dihemat: kampung ke destinasi terdekat",
     "destinations_served": "Destinasi terlayani",
     "kampung_served": "Kampung terlayani",
-    "score_gain": "Kenaikan skor kesiapan (jumlah)",
-    "benefit_cost": "Menit dihemat per Rp 1 miliar",
+    "destinations": "Nama destinasi terlayani",
+    "score_gain": "Kenaikan skor kesiapan (jumlah, tambahan dalam program)",
+    "score_gain_alone": "Kenaikan skor kesiapan bila ruas ini saja",
+    "benefit_cost": "Menit dihemat per Rp 1 miliar (ruas sendiri)",
     "selected": "Terpilih dalam anggaran",
+    "pick_order": "Urutan pilihan dalam program",
     "cumulative_cost_rp": "Biaya kumulatif (Rp)",
     "cumulative_minutes_saved": "Menit dihemat kumulatif",
     "cumulative_score_gain": "Kenaikan skor kumulatif",
@@ -76,13 +80,14 @@ HEADERS: dict[str, str] = {
 
 RUPIAH = '"Rp" #,##0'
 _RUPIAH_COLS = ("cost_rp", "cumulative_cost_rp")
-_DEC2 = ("length_km", "upgrade_km", "minutes_saved", "minutes_saved_gateway",
-         "minutes_saved_kampung", "score_gain", "benefit_cost", "cumulative_minutes_saved",
+_DEC2 = ("length_km", "upgrade_km", "minutes_saved", "minutes_saved_alone",
+         "minutes_saved_gateway", "minutes_saved_kampung", "score_gain", "score_gain_alone",
+         "benefit_cost", "cumulative_minutes_saved",
          "cumulative_score_gain", "score_before", "score_after", "delta", "km_changed",
          "score_pu_before", "score_pu_after")
 _DEC1 = ("speed_before_kmh", "speed_after_kmh", "access_minutes_before", "access_minutes_after",
          "access_delta")
-_WIDE = {"name": 34, "upgrade": 48, "assumptions": 60, "osm_way_ids": 24, "note": 50,
+_WIDE = {"name": 34, "upgrade": 48, "destinations": 60, "assumptions": 60, "osm_way_ids": 24, "note": 50,
          "target": 24}
 
 
@@ -120,12 +125,17 @@ def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthet
     if budget is not None:
         add("Anggaran", "--budget", f"Rp {budget:,.0f}",
             "dipilih serakah (greedy): manfaat/biaya terbaik yang masih muat, diterapkan, "
-            "lalu sisa ruas dinilai ulang", False)
+            "lalu sisa ruas dinilai ulang; ruas tanpa manfaat (tidak menghemat menit) tidak "
+            "pernah dipilih; pick_order = urutan pilihan; minutes_saved/score_gain = tambahan "
+            "dalam program, *_alone = ruas itu saja", False)
     add("Metode", "minutes_saved", "menit",
         "penurunan total waktu tempuh tertimbang (gerbang -> destinasi dan kampung -> "
         "destinasi terdekat), sama persis dengan menghitung ulang semua rute", False)
-    add("Metode", "benefit_cost", "menit per Rp 1 miliar", "minutes_saved / (cost_rp / 1e9)",
-        False)
+    add("Metode", "benefit_cost", "menit per Rp 1 miliar",
+        "minutes_saved_alone / (cost_rp / 1e9); rank = urutan benefit_cost menurun", False)
+    add("Metode", "candidates.exclude_highway", ", ".join(config.candidates.exclude_highway),
+        "kelas jalan yang bukan pekerjaan jalan PUPR (jalan setapak, tangga...): tidak "
+        "ditingkatkan", False)
     add("Metode", "score_gain", "jumlah poin skor",
         "perubahan skor kesiapan semua destinasi bila ruas ditingkatkan: waktu tempuh dan "
         "komposisi rute (indikator PU), UMKM dalam 15/30 menit, fasilitas terdekat dan moda; "
@@ -204,6 +214,11 @@ def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
             if fmt:
                 for cell in ws[letter][1:]:
                     cell.number_format = fmt
+        for k, col in enumerate(data.columns, start=1):
+            if data[col].dtype == object:  # user text stays text, never a formula
+                for cell in ws[get_column_letter(k)][1:]:
+                    if isinstance(cell.value, str) and cell.value.startswith("="):
+                        cell.data_type = "s"
         ws.auto_filter.ref = ws.dimensions
         sheet_a: Any = xw.sheets["Asumsi"]
         for k, width in enumerate((22, 34, 30, 100), start=1):

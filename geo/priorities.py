@@ -25,13 +25,18 @@ Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
   destinations an upgraded arc is close enough to are recounted (bounds and proof in
   ``_Scorer``). The UMKM types and facility kinds come with the accessibility result
   (``AccessResult.umkm_type`` / ``facility_label``), so every caller gets the full re-score.
+- ``rank`` has one meaning: the order by ``benefit_cost`` of each section by itself
+  (``minutes_saved_alone`` per Rp 1 billion), ties by ``score_gain_alone`` then ``ruas_id``.
 - *Budget mode*: the best benefit/cost section that still fits is picked, applied, and
-  every remaining section is re-evaluated (upgrades interact), until nothing with a
-  positive benefit fits. Picks rank first in pick order (``selected``); the rest follow by
-  their benefit/cost after the picks. Without a budget every section is ranked by its
-  own benefit/cost and nothing is ``selected``. ``cumulative_cost_rp`` and
-  ``cumulative_score_gain`` run down the ranking (the readiness-gain curve); along the
-  picks they are exact marginal sums.
+  every remaining section is re-evaluated (upgrades interact), until nothing with a real
+  benefit (minutes saved on some trip) fits: a section with zero benefit is never picked.
+  ``pick_order`` numbers the picks (empty for the rest); ``minutes_saved`` /
+  ``score_gain`` are marginal (a pick at its turn, the rest after every pick) next to
+  ``minutes_saved_alone`` / ``score_gain_alone``, so a row read on its own does not
+  mislead. ``cumulative_*`` run along the picks (exact marginal sums: the readiness-gain
+  curve). Without a budget every value is the section alone, nothing is ``selected``
+  and ``cumulative_*`` run down the ranking.
+- ``destinations`` names the destinations each section by itself reaches faster.
 """
 
 from __future__ import annotations
@@ -81,8 +86,9 @@ ASSUMPTION_NOTE: Final = (
 
 COLUMNS: Final = (
     "rank", "ruas_id", "name", "authority", "length_km", "surface", "condition", "upgrade",
-    "upgrade_km", "cost_rp", "minutes_saved", "minutes_saved_gateway", "minutes_saved_kampung",
-    "destinations_served", "kampung_served", "score_gain", "benefit_cost", "selected",
+    "upgrade_km", "cost_rp", "minutes_saved", "minutes_saved_alone", "minutes_saved_gateway",
+    "minutes_saved_kampung", "destinations_served", "kampung_served", "destinations",
+    "score_gain", "score_gain_alone", "benefit_cost", "selected", "pick_order",
     "cumulative_cost_rp", "cumulative_minutes_saved", "cumulative_score_gain",
     "speed_before_kmh", "speed_after_kmh", "ref", "highway", "n_links", "osm_way_ids",
     "provenance", "assumptions",
@@ -168,11 +174,20 @@ class WeightsConfig(StrictModel):
     default_importance: Importance = 1.0
 
 
+class CandidatesConfig(StrictModel):
+    """Which road classes are not works of Dinas PUPR (never upgraded)."""
+
+    exclude_highway: list[str] = Field(default_factory=lambda: [
+        "footway", "path", "pedestrian", "steps", "bridleway", "cycleway", "corridor",
+        "via_ferrata"])
+
+
 class PrioritiesConfig(StrictModel):
     """The validated ``data/priorities.toml``."""
 
     meta: ConfigMeta = ConfigMeta()
     weights: WeightsConfig
+    candidates: CandidatesConfig = CandidatesConfig()
     authority_filter: dict[str, list[str]]
     upgrades: dict[str, UpgradeOption] = Field(min_length=1)
 
@@ -234,9 +249,11 @@ def load_priorities_config(path: str | os.PathLike[str] | None = None) -> Priori
 
 
 def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> None:
-    """Every option must keep or raise the speed caps of the links it applies to.
+    """Every option must keep or lower the roughness (so the speed) of the links it fits.
 
-    The exact benefits rest on upgrades never making an arc slower.
+    The exact benefits rest on upgrades never making an arc slower. An unknown surface
+    may stand for any class ``[unknown_surface]`` assumes; an unknown condition counts as
+    ``[roughness].unknown_condition``, as in :func:`geo.network.road_speed_kmh`.
 
     Raises
     ------
@@ -244,18 +261,21 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
         Naming ``upgrades.<id>.to_surface`` / ``to_condition``.
     """
     problems = []
-    s_cap, c_cap = network.surface.cap_kmh, network.condition.cap_kmh
+    rough = network.roughness
     for oid, opt in config.upgrades.items():
-        if opt.to_surface is not None:
-            worse = [s for s in opt.surfaces() if s_cap[opt.to_surface] < s_cap[s]]
-            if worse:
-                problems.append(f"  - key 'upgrades.{oid}.to_surface': {opt.to_surface} "
-                                f"({s_cap[opt.to_surface]:g} km/h) is slower than {worse}")
-        if opt.to_condition is not None:
-            worse = [c for c in opt.conditions() if c_cap[opt.to_condition] < c_cap[c]]
-            if worse:
-                problems.append(f"  - key 'upgrades.{oid}.to_condition': {opt.to_condition} "
-                                f"({c_cap[opt.to_condition]:g} km/h) is slower than {worse}")
+        worse = []
+        for s in opt.surfaces():
+            for s0 in (network.unknown_surface.classes() if s == "unknown" else [s]):
+                s1 = opt.to_surface or s0
+                for c in opt.conditions():
+                    c1 = opt.to_condition or c
+                    if rough.iri(s1, c1) > rough.iri(s0, c):
+                        worse.append(f"{s0}/{c} ({rough.iri(s0, c):g}) -> {s1}/{c1} "
+                                     f"({rough.iri(s1, c1):g})")
+        if worse:
+            key = "to_surface" if opt.to_surface is not None else "to_condition"
+            problems.append(f"  - key 'upgrades.{oid}.{key}': IRI naik (rougher, so slower): "
+                            + "; ".join(worse[:5]))
     if problems:
         raise ConfigError("priorities: peningkatan yang memperlambat jalan (an upgrade would "
                           "make roads slower):\n" + "\n".join(problems))
@@ -282,16 +302,15 @@ def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: Networ
                   allowed: list[str] | None) -> np.ndarray:
     """Index (in file order) of the upgrade option each row gets, -1 for none.
 
-    A row is eligible when it is a road link, not of a walking-only class, and its own
-    authority is allowed; the first option whose lists hold its surface and condition and
-    which changes one of them applies.
+    A row is eligible when it is a road link, not of a class in
+    ``[candidates].exclude_highway`` (footways, paths, steps: not PU road works), and its
+    own authority is allowed; the first option whose lists hold its surface and condition
+    and which changes one of them applies.
     """
     n = len(roads)
     surf, cond = road_state(roads)
     mode = _norm(roads["mode"]) if "mode" in roads else np.full(n, "road", dtype=object)
-    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
-    walk = highway.isin(network.road.walk_only).fillna(False).to_numpy(dtype=bool)
-    eligible = (mode == "road") & ~walk
+    eligible = (mode == "road") & ~excluded_class(roads, config)
     if allowed is not None:
         auth = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
         auth = np.array([a if a in schema.AUTHORITIES else "unknown" for a in auth], dtype=object)
@@ -307,6 +326,12 @@ def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: Networ
             changes |= cond != opt.to_condition
         option[m & changes] = j
     return option
+
+
+def excluded_class(roads: pd.DataFrame, config: PrioritiesConfig) -> np.ndarray:
+    """Rows of a class that is not a PU road work (``[candidates].exclude_highway``)."""
+    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    return highway.isin(config.candidates.exclude_highway).fillna(False).to_numpy(dtype=bool)
 
 
 def upgraded_rows(roads: pd.DataFrame, rows: np.ndarray, option: np.ndarray,
@@ -405,6 +430,9 @@ def build_candidates(roads: pd.DataFrame, config: PrioritiesConfig, network: Net
     if allowed is not None:
         ok_sections = sec_auth.index[sec_auth.isin(allowed)].to_numpy()
         option[~np.isin(labels, ok_sections)] = -1
+    # a section mostly of footways/paths/steps is a footpath, not a road PU would upgrade
+    sec_walk = _majority(labels[road], excluded_class(roads, config)[road], length[road])
+    option[np.isin(labels, sec_walk.index[sec_walk.astype(bool)].to_numpy())] = -1
     rows = np.flatnonzero(option >= 0)
     rows = rows[np.lexsort((rows, labels[rows]))]
     cand_labels, first = np.unique(labels[rows], return_index=True)
@@ -982,27 +1010,32 @@ class PrioritiesResult:
         lines.append(f"Pasangan asal-tujuan (OD): {self.n_sources} asal (gerbang + kampung), "
                      f"{self.n_targets} destinasi; total {self.objective_minutes:,.0f} menit "
                      "tertimbang")
-        useful = int((t["minutes_saved"] > 0).sum()) if len(t) else 0
+        useful = int((t["minutes_saved_alone"] > 0).sum()) if len(t) else 0
         lines.append(f"Ruas yang menghemat waktu (sections that save time): {useful}")
         if self.budget is not None:
-            sel = t[t["selected"]] if len(t) else t
+            sel = t[t["selected"]].sort_values("pick_order") if len(t) else t
             lines.append(
                 f"Anggaran (budget) Rp {self.budget:,.0f}: {len(sel)} ruas terpilih, biaya "
                 f"Rp {sel['cost_rp'].sum():,.0f}, hemat {sel['minutes_saved'].sum():,.1f} menit, "
                 f"kenaikan skor {np.nansum(sel['score_gain']):,.2f}")
             if len(sel):
-                lines.append("Kurva kenaikan kesiapan (readiness-gain curve), per pilihan:")
+                lines.append("Program (urutan pilihan, pick order): tambahan dalam program "
+                             "[sendiri saja / alone], kumulatif:")
                 for _, r in sel.head(15).iterrows():
-                    lines.append(f"  {int(r['rank'])}. {r['ruas_id']}: kumulatif "
-                                 f"Rp {r['cumulative_cost_rp']:,.0f} -> "
-                                 f"{r['cumulative_minutes_saved']:,.1f} menit, skor "
-                                 f"+{r['cumulative_score_gain']:,.2f}")
+                    lines.append(
+                        f"  {int(r['pick_order'])}. {r['ruas_id']} (peringkat {int(r['rank'])}): "
+                        f"{r['minutes_saved']:,.1f} menit [{r['minutes_saved_alone']:,.1f}], "
+                        f"skor {r['score_gain']:+,.2f} [{r['score_gain_alone']:+,.2f}]; "
+                        f"kumulatif Rp {r['cumulative_cost_rp']:,.0f} -> "
+                        f"{r['cumulative_minutes_saved']:,.1f} menit, skor "
+                        f"{r['cumulative_score_gain']:+,.2f}")
                 if len(sel) > 15:
                     lines.append(f"  ... {len(sel) - 15} pilihan lagi (more picks)")
-        lines.append("Peringkat teratas (top of the ranking):")
+        lines.append("Peringkat teratas menurut menit per biaya, tiap ruas sendiri "
+                     "(top of the ranking by benefit per cost, each section alone):")
         for _, r in t.head(5).iterrows():
             lines.append(f"  {int(r['rank'])}. {r['ruas_id']} {r['name']}: {r['upgrade']}, "
-                         f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved']:,.1f} menit, "
+                         f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved_alone']:,.1f} menit, "
                          f"{r['benefit_cost']:,.2f} menit/Rp 1 M")
         lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
         if self.synthetic:
@@ -1139,6 +1172,19 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         served[idx] = ev.destinations_served()
         k_served[idx] = ev.kampung_served
 
+    d_rows = np.flatnonzero(graph.nodes("destinations") >= 0)  # od target -> destination row
+    alone: Evaluation | None = None
+    gain_alone = np.full(k, np.nan)
+    if budget is not None:
+        # every section by itself, in the network as it is: the row read on its own
+        clock = time.perf_counter()
+        alone = engine.evaluate(np.arange(k))
+        t_benefit += time.perf_counter() - clock
+        clock = time.perf_counter()
+        per = scorer.gains(list(range(k)), alone.access_changed, engine.upgraded_cost)
+        gain_alone = np.array([float(np.nansum(per[c])) for c in range(k)])
+        t_score += time.perf_counter() - clock
+
     while True:
         # while picking, only sections that still fit the budget need their benefit; the
         # last round (nothing fits any more) evaluates every remaining section
@@ -1147,7 +1193,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         clock = time.perf_counter()
         ev = engine.evaluate(fit)
         t_benefit += time.perf_counter() - clock
-        if budget is None or not (ev.benefit > 0).any():
+        if budget is None or not _useful(ev).any():
             if len(fit) < len(remaining):
                 clock = time.perf_counter()
                 ev = engine.evaluate(remaining)
@@ -1155,7 +1201,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
             record(ev, remaining)
             break
         bc = ev.benefit / np.where(cost[fit] > 0, cost[fit], np.inf)
-        ok = ev.benefit > 0
+        ok = _useful(ev)
         best_bc = bc[ok].max()
         tie = np.flatnonzero(ok & (bc == best_bc))
         at = tie[np.lexsort((ids[fit[tie]], -ev.benefit[tie]))[0]]
@@ -1181,11 +1227,19 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     timings["benefits_s"] = t_benefit
     timings["scores_s"] = t_score
 
-    ranked = np.concatenate([np.array(picks, dtype=np.int64),
-                             _order_rest(benefit[remaining], cost[remaining], gain[remaining],
-                                         ids, remaining)])
-    table = _assemble(cands, ranked, len(picks), budget is not None, benefit, b_gw, b_k,
-                      served, k_served, gain, synthetic, net.roads)
+    if alone is None:  # without a budget every section is evaluated alone: the same numbers
+        alone = ev
+        gain_alone = gain.copy()
+    benefit_alone = alone.benefit
+    names = np.array([str(n) if isinstance(n, str) and n.strip() else str(i)
+                      for n, i in zip(dest_names, dest_ids, strict=True)], dtype=object)
+    serves = _served_names(alone, k, d_rows, names)
+    ranked = _order_rest(benefit_alone, cost, gain_alone, ids, np.arange(k))
+    pick_order = np.zeros(k, dtype=np.int64)
+    pick_order[np.array(picks, dtype=np.int64)] = np.arange(1, len(picks) + 1)
+    table = _assemble(cands, ranked, pick_order, budget is not None, benefit, b_gw, b_k,
+                      served, k_served, gain, benefit_alone, gain_alone, serves, synthetic,
+                      net.roads)
     gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
              pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
                                    "gain"]))
@@ -1196,36 +1250,86 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                             timings=timings)
 
 
-def _assemble(cands: Candidates, ranked: np.ndarray, n_picks: int, has_budget: bool,
+def _useful(ev: Evaluation) -> np.ndarray:
+    """Sections with a real benefit: minutes saved on some destination or kampung trip.
+
+    Float noise between paths of equal length is not a benefit (the engine's counts
+    already ignore it), so a pick never has zero benefit.
+    """
+    real = (np.bincount(ev.served[:, 0], minlength=len(ev.benefit)) + ev.kampung_served) > 0
+    return (ev.benefit > 0) & real
+
+
+def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Per candidate, the names of the destinations it serves ("; "-joined, row order)."""
+    out = np.full(k, "", dtype=object)
+    if not len(ev.served):
+        return out
+    pairs = ev.served[np.lexsort((ev.served[:, 1], ev.served[:, 0]))]
+    cand, rows = pairs[:, 0], d_rows[pairs[:, 1]]
+    starts = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1]])
+    for c, part in zip(cand[starts].tolist(), np.split(names[rows], starts[1:]),
+                       strict=True):  # one join per candidate that serves something
+        out[c] = "; ".join(part.tolist())
+    return out
+
+
+def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has_budget: bool,
               benefit: np.ndarray, b_gw: np.ndarray, b_k: np.ndarray, served: np.ndarray,
-              k_served: np.ndarray, gain: np.ndarray, synthetic: bool,
+              k_served: np.ndarray, gain: np.ndarray, benefit_alone: np.ndarray,
+              gain_alone: np.ndarray, serves: np.ndarray, synthetic: bool,
               roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The table in rank order (benefit per cost of each section alone).
+
+    ``minutes_saved`` / ``score_gain`` are marginal (a pick: at its turn in the programme;
+    the rest: after every pick); ``*_alone`` are the section by itself. The cumulative
+    columns run down the ranking without a budget, and along the programme (pick order,
+    exact marginal sums) on the selected rows with a budget, empty elsewhere.
+    """
     t = cands.table.iloc[ranked].reset_index(drop=True)
     cost = t["cost_rp"].to_numpy(dtype=float)
     saved = benefit[ranked]
     g = gain[ranked]
+    saved_alone = benefit_alone[ranked]
+    picks = pick_order[ranked]
+    selected = picks > 0
     prov = t["road_provenance"].to_numpy(dtype=object)
     prov = np.where(synthetic | (prov == "synthetic"), "synthetic", prov)
     prov = np.where(prov == "", "unknown", prov)
     with np.errstate(divide="ignore", invalid="ignore"):
-        bc = np.where(cost > 0, saved / (cost / BILLION), np.nan)
+        bc = np.where(cost > 0, saved_alone / (cost / BILLION), np.nan)
+    if has_budget:
+        order = np.argsort(np.where(selected, picks, len(picks) + 1), kind="stable")
+        cum = {}
+        for key, v in (("cost", cost), ("saved", saved), ("gain", np.nan_to_num(g))):
+            run = np.full(len(t), np.nan)
+            sel = order[: int(selected.sum())]
+            run[sel] = np.cumsum(v[sel])
+            cum[key] = run
+    else:
+        cum = {"cost": np.cumsum(cost), "saved": np.cumsum(saved),
+               "gain": np.cumsum(np.nan_to_num(g))}
     data: dict[str, Any] = {
         "rank": np.arange(1, len(t) + 1, dtype=np.int64),
         "ruas_id": t["ruas_id"], "name": t["name"], "authority": t["authority"],
         "length_km": t["length_km"], "surface": t["surface"], "condition": t["condition"],
         "upgrade": t["upgrade"], "upgrade_km": t["upgrade_km"], "cost_rp": cost,
-        "minutes_saved": saved, "minutes_saved_gateway": b_gw[ranked],
+        "minutes_saved": saved, "minutes_saved_alone": saved_alone,
+        "minutes_saved_gateway": b_gw[ranked],
         "minutes_saved_kampung": b_k[ranked], "destinations_served": served[ranked],
-        "kampung_served": k_served[ranked], "score_gain": g, "benefit_cost": bc,
-        "selected": (np.arange(len(t)) < n_picks) if has_budget else np.zeros(len(t), bool),
-        "cumulative_cost_rp": np.cumsum(cost),
-        "cumulative_minutes_saved": np.cumsum(saved),
-        "cumulative_score_gain": np.cumsum(np.nan_to_num(g)),
+        "kampung_served": k_served[ranked], "destinations": serves[ranked],
+        "score_gain": g, "score_gain_alone": gain_alone[ranked], "benefit_cost": bc,
+        "selected": selected if has_budget else np.zeros(len(t), bool),
+        "pick_order": pd.array(np.where(selected, picks, 0), dtype="Int64").astype("Int64"),
+        "cumulative_cost_rp": cum["cost"],
+        "cumulative_minutes_saved": cum["saved"],
+        "cumulative_score_gain": cum["gain"],
         "speed_before_kmh": t["speed_before_kmh"], "speed_after_kmh": t["speed_after_kmh"],
         "ref": t["ref"], "highway": t["highway"], "n_links": t["n_links"],
         "osm_way_ids": t["osm_way_ids"], "provenance": prov, "assumptions": ASSUMPTION_NOTE,
     }
     df = pd.DataFrame(data)
+    df.loc[~selected, "pick_order"] = pd.NA
     geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
             else gpd.GeoSeries([], crs=schema.WGS84))
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)

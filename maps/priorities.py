@@ -30,7 +30,8 @@ SHOWN = ("boundary", "admin", "roads", "gateways", "scores", "priorities")
 
 # (column, header) of the popup table, in the order of the priorities table (issue 4).
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "Peringkat"),
+    ("rank", "Peringkat (menit per biaya, ruas sendiri)"),
+    ("pick_order", "Urutan pilihan dalam program"),
     ("ruas_id", "ID ruas"),
     ("name", "Nama ruas"),
     ("authority", "Kewenangan"),
@@ -39,9 +40,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("condition", "Kondisi"),
     ("upgrade", "Peningkatan"),
     ("cost_rp", "Biaya (asumsi)"),
-    ("minutes_saved", "Menit dihemat (tertimbang)"),
+    ("minutes_saved_alone", "Menit dihemat, ruas ini saja (tertimbang)"),
+    ("minutes_saved", "Menit dihemat, tambahan dalam program"),
     ("destinations_served", "Destinasi terlayani"),
-    ("score_gain", "Kenaikan skor kesiapan"),
+    ("destinations", "Nama destinasi terlayani"),
+    ("score_gain_alone", "Kenaikan skor kesiapan, ruas ini saja"),
+    ("score_gain", "Kenaikan skor kesiapan, tambahan dalam program"),
     ("benefit_cost", "Manfaat/biaya (menit per Rp 1 miliar)"),
     ("selected", "Terpilih dalam anggaran"),
     ("cumulative_cost_rp", "Biaya kumulatif"),
@@ -70,13 +74,17 @@ def _cell(col: str, value: Any) -> str:
         return st.fmt_rupiah(value)
     if col == "selected":
         return "Ya" if bool(value) else "Tidak"
-    if col in ("rank", "destinations_served"):
+    if col in ("rank", "pick_order", "destinations_served"):
         return st.fmt_num(value, 0)
     if col == "length_km":
         return st.fmt_num(value, 2)
-    if col == "minutes_saved":
+    if col in ("minutes_saved", "minutes_saved_alone"):
         return st.fmt_num(value, 1)
-    if col in ("score_gain", "benefit_cost"):
+    if col == "destinations":
+        names = [n for n in str(value).split("; ") if n]
+        more = f" … (+{len(names) - 10})" if len(names) > 10 else ""
+        return ("; ".join(names[:10]) + more) if names else "–"
+    if col in ("score_gain", "score_gain_alone", "benefit_cost"):
         return fmt_sig(value)
     if col == "authority":
         return st.AUTHORITY_LABELS.get(str(value), str(value))
@@ -168,8 +176,10 @@ def priorities_map(
     t = t[t.geometry.notna() & ~t.geometry.is_empty]
     shown = simplify(t, data.metric_crs, ly.TOL_ROADS_M) if len(t) else t
     t = t.loc[shown.index]
-    saved = pd.to_numeric(t["minutes_saved"], errors="coerce").to_numpy(dtype=float) \
-        if "minutes_saved" in t else np.ones(len(t))
+    # rank and colour follow each section by itself (older tables: minutes_saved)
+    by = "minutes_saved_alone" if "minutes_saved_alone" in t else "minutes_saved"
+    saved = pd.to_numeric(t[by], errors="coerce").to_numpy(dtype=float) \
+        if by in t else np.ones(len(t))
     useful = np.nan_to_num(saved, nan=0.0) > 0
     bins = color_bins(t[color_by], useful, ascending=(color_by == "rank"))
     labels = bin_labels(t[color_by], bins, color_by)
