@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from geo.access import facility_points, populated_places
@@ -29,10 +31,22 @@ from geo.network import (
     load_network_config,
     snap_points,
 )
+from geo.roads import surface_class
 from geo.workspace import Workspace
 
 UTM = "EPSG:32631"
 X0, Y0 = 500_000.0, 4_000_000.0
+
+
+# Round roughness: free_iri 4, so the speed factor min(1, 4 / IRI) is 1, 1/2, 1/4, 1/5, 1/10
+# or 1/20 for IRI 2-4, 8, 16, 20, 40 and 80.
+SMALL_IRI = {
+    "aspal": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
+    "beton": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
+    "paving": {"baik": 4.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
+    "kerikil": {"baik": 8.0, "sedang": 16.0, "rusak_ringan": 20.0, "rusak_berat": 40.0},
+    "tanah": {"baik": 16.0, "sedang": 20.0, "rusak_ringan": 40.0, "rusak_berat": 80.0},
+}
 
 
 def small_config(**over: Any) -> NetworkConfig:
@@ -43,13 +57,14 @@ def small_config(**over: Any) -> NetworkConfig:
         "road": {"assumption": True, "default_speed_kmh": 12.0, "use_maxspeed": True,
                  "walk_only": ["footway", "path"],
                  "highway_speed_kmh": {"primary": 60.0, "residential": 30.0, "track": 30.0}},
-        "surface": {"assumption": True, "cap_kmh": {"aspal": np.inf, "beton": np.inf,
-                                                     "paving": 40.0, "kerikil": 30.0,
-                                                     "tanah": 15.0, "unknown": np.inf}},
-        "condition": {"assumption": True, "cap_kmh": {"baik": np.inf, "sedang": 40.0,
-                                                       "rusak_ringan": 20.0,
-                                                       "rusak_berat": 6.0,
-                                                       "unknown": np.inf}},
+        "function": {"assumption": False, "min_design_speed_kmh": {"arteri_primer": 60.0,
+                                                                   "lingkungan_primer": 15.0},
+                     "highway": {"primary": "arteri_primer", "track": "lingkungan_primer"}},
+        "roughness": {"assumption": True, "free_iri_m_per_km": 4.0, "unknown_condition": "baik",
+                      "iri_m_per_km": SMALL_IRI},
+        "unknown_surface": {"assumption": True, "default": "aspal",
+                            "highway": {"track": "kerikil"},
+                            "tracktype": {"grade1": "aspal", "grade4": "tanah"}},
         "water": {"assumption": True, "speed_kmh": 30.0, "boarding_min": 10.0},
         "air": {"assumption": True, "speed_kmh": 300.0, "checkin_min": 30.0, "wait_min": 10.0},
         "options": {"assumption": True, "max_ratio": 1.5},
@@ -74,7 +89,8 @@ def roads_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
         out.append({
             "u": r["u"], "v": r["v"], "osm_way_id": 0,
             "highway": r.get("highway", "primary"), "name": r.get("name"), "ref": None,
-            "surface": r.get("surface", "asphalt"), "smoothness": None, "tracktype": None,
+            "surface": r.get("surface", "asphalt"), "smoothness": None,
+            "tracktype": r.get("tracktype"),
             "maxspeed": r.get("maxspeed"), "oneway": r.get("oneway", False),
             "length_m": r.get("length_m", line.length), "authority": "kabupaten",
             "condition": r.get("condition", "baik"), "mode": r.get("mode", "road"),
@@ -97,7 +113,15 @@ def test_default_config_every_figure_is_a_marked_assumption() -> None:
     cfg = load_network_config()
     table = cfg.assumptions()
     assert len(table) > 30
-    assert table["assumption"].all()
+    # the minimum design speeds per road function are official figures (PP 34/2006,
+    # Permen PU 19/PRT/M/2011); everything else, the class -> function mapping included,
+    # is an assumption
+    official = table["key"].str.startswith("function.min_design_speed_kmh")
+    assert official.sum() == 8
+    assert table.loc[~official, "assumption"].all()
+    assert not table.loc[official, "assumption"].any()
+    assert table.loc[official, "source"].str.contains("19/PRT/M/2011").all()
+    assert table.loc[table["key"] == "function.highway.track", "assumption"].all()
     # every group names a source
     assert (table["source"].str.len() > 0).all()
     assert "walking.speed_kmh" in set(table["key"])
@@ -107,7 +131,7 @@ def test_default_config_every_figure_is_a_marked_assumption() -> None:
 def test_bad_config_names_every_key(tmp_path: Path) -> None:
     text = DEFAULT_CONFIG.read_text()
     text = text.replace("speed_kmh = 5.0", "speed_kmh = -5.0")
-    text = text.replace("tanah = 20.0\n", "")
+    text = text.replace("tanah = { baik", "#tanah = { baik")
     text = text.replace("max_ratio = 1.5", "max_ratio = 1.5\nbogus = 1")
     bad = tmp_path / "network.toml"
     bad.write_text(text)
@@ -116,7 +140,7 @@ def test_bad_config_names_every_key(tmp_path: Path) -> None:
     msg = str(exc.value)
     assert str(bad) in msg
     assert "walking.speed_kmh" in msg
-    assert "surface.cap_kmh" in msg and "tanah" in msg
+    assert "roughness.iri_m_per_km" in msg and "tanah" in msg
     assert "options.bogus" in msg
 
 
@@ -127,10 +151,11 @@ def test_edge_minutes_follow_the_speed_table() -> None:
     km = [(0, 0), (1000, 0)]
     rows = [
         {"u": 1, "v": 2, "line": km},  # primary aspal baik: 60 km/h -> 1 min
-        {"u": 1, "v": 2, "line": km, "surface": "dirt"},  # tanah cap 15 -> 4 min
-        {"u": 1, "v": 2, "line": km, "surface": "gravel"},  # kerikil cap 30 -> 2 min
-        {"u": 1, "v": 2, "line": km, "condition": "rusak_berat"},  # cap 6 -> 10 min
-        {"u": 1, "v": 2, "line": km, "condition": "rusak_ringan", "surface": "dirt"},  # 15 -> 4
+        {"u": 1, "v": 2, "line": km, "surface": "dirt"},  # tanah baik IRI 16: x1/4 -> 4 min
+        {"u": 1, "v": 2, "line": km, "surface": "gravel"},  # kerikil baik 8: x1/2 -> 2 min
+        {"u": 1, "v": 2, "line": km, "condition": "rusak_berat"},  # aspal 40: x1/10 -> 10 min
+        # tanah rusak ringan IRI 40: 60 / 10 = 6 km/h -> 10 min
+        {"u": 1, "v": 2, "line": km, "condition": "rusak_ringan", "surface": "dirt"},
         {"u": 1, "v": 2, "line": km, "highway": "residential", "surface": None},  # 30 -> 2
         {"u": 1, "v": 2, "line": km, "highway": "footway"},  # walking 6 -> 10 min
         {"u": 1, "v": 2, "line": km, "highway": "weird_class"},  # default 12 -> 5 min
@@ -142,11 +167,72 @@ def test_edge_minutes_follow_the_speed_table() -> None:
         {"u": 1, "v": 2, "line": [(0, 0), (10000, 0)], "mode": "air"},  # 2 + 30 + 10
     ]
     fwd, bwd = edge_minutes(roads_frame(rows), small_config())
-    expected = [1, 4, 2, 10, 4, 2, 10, 5, 3, 60 / 16.09344, 1, 1, 14, 42]
+    expected = [1, 4, 2, 10, 10, 2, 10, 5, 3, 60 / 16.09344, 1, 1, 14, 42]
     np.testing.assert_allclose(fwd, expected, rtol=1e-12)
     exp_bwd = np.array(expected, dtype=float)
     exp_bwd[11] = np.inf
     np.testing.assert_allclose(bwd, exp_bwd, rtol=1e-12)
+
+
+def test_speed_of_unknown_surface_condition_and_the_walking_floor() -> None:
+    """Unknown surfaces take the default of their class or tracktype; unknown conditions
+    count as baik; nothing is slower than walking. Worked by hand with small_config."""
+    km = [(0, 0), (1000, 0)]
+    rows = [
+        # track 30 km/h, no surface, tracktype grade4 -> tanah baik x1/4: 7.5 km/h -> 8 min
+        {"u": 1, "v": 2, "line": km, "highway": "track", "surface": None, "tracktype": "grade4"},
+        # no tracktype -> the class default kerikil baik x1/2: 15 km/h -> 4 min
+        {"u": 1, "v": 2, "line": km, "highway": "track", "surface": None},
+        # grade1 -> aspal: 30 km/h -> 2 min
+        {"u": 1, "v": 2, "line": km, "highway": "track", "surface": None, "tracktype": "grade1"},
+        # a surface word we do not know is unknown too: primary default aspal -> 1 min
+        {"u": 1, "v": 2, "line": km, "surface": "moon_dust"},
+        # condition unknown counts as baik: tanah baik x1/4 -> 15 km/h -> 4 min
+        {"u": 1, "v": 2, "line": km, "surface": "dirt", "condition": None},
+        # track tanah rusak berat: 30 x 1/20 = 1.5 km/h, below walking 6 -> 10 min
+        {"u": 1, "v": 2, "line": km, "highway": "track", "surface": "dirt",
+         "condition": "rusak_berat"},
+    ]
+    fwd, _ = edge_minutes(roads_frame(rows), small_config())
+    np.testing.assert_allclose(fwd, [8, 4, 2, 1, 4, 10], rtol=1e-12)
+
+
+def test_upgrading_a_tanah_track_saves_time() -> None:
+    """The case the old min() of caps missed: a track's class speed was below every cap."""
+    from geo.network import road_speed_kmh
+
+    cfg = load_network_config()
+    before = roads_frame([{"u": 1, "v": 2, "line": [(0, 0), (1000, 0)], "highway": "track",
+                           "surface": "dirt", "condition": "sedang"}])
+    after = before.assign(surface="kerikil", condition="baik")
+    paved = before.assign(surface="aspal", condition="baik")
+    v0, v1, v2 = (road_speed_kmh(r, cfg)[0] for r in (before, after, paved))
+    assert v0 < v1 < v2
+    # by hand from data/network.toml: track 30 km/h, free IRI 5; tanah sedang IRI 18,
+    # kerikil baik 8, aspal baik 3 (no slowing)
+    assert v0 == pytest.approx(30 * 5 / 18)
+    assert v1 == pytest.approx(30 * 5 / 8)
+    assert v2 == pytest.approx(30.0)
+    # a rusak berat primary road rebuilt (rekonstruksi): 65 x 5/14 -> 65 km/h
+    road = before.assign(highway="primary", surface="asphalt", condition="rusak_berat")
+    assert road_speed_kmh(road, cfg)[0] == pytest.approx(65 * 5 / 14)
+    assert road_speed_kmh(road.assign(condition="baik"), cfg)[0] == pytest.approx(65.0)
+
+
+def test_rougher_better_state_or_slow_function_is_a_config_error(tmp_path: Path) -> None:
+    text = DEFAULT_CONFIG.read_text()
+    path = tmp_path / "network.toml"
+    # kerikil baik rougher than kerikil sedang: a repair would slow the road
+    path.write_text(text.replace("kerikil = { baik = 8.0", "kerikil = { baik = 12.0"))
+    with pytest.raises(ConfigError) as exc:
+        load_network_config(path)
+    msg = str(exc.value)
+    assert "roughness.iri_m_per_km" in msg and "kerikil baik (12) > kerikil sedang (11)" in msg
+    # a track below the minimum design speed of its function (lingkungan primer, 15 km/h)
+    path.write_text(text.replace("track = 30.0", "track = 12.0"))
+    with pytest.raises(ConfigError) as exc:
+        load_network_config(path)
+    assert "track 12 < lingkungan_primer 15" in str(exc.value)
 
 
 def test_edge_minutes_maxspeed_can_be_switched_off() -> None:
@@ -350,3 +436,39 @@ def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
     same = np.hypot(*(np.column_stack([s.x, s.y]) - p_ref).T) < 1e-5
     assert same.mean() > 0.99
     assert (s.connected == (d_ref <= cfg.snap.max_dist_m)).all()
+
+
+# --- monotone speed model (property) ---------------------------------------------------
+
+_SURFACES = ("aspal", "beton", "paving", "kerikil", "tanah")
+_CONDITIONS = ("baik", "sedang", "rusak_ringan", "rusak_berat")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["primary", "tertiary", "residential", "service", "track", "road",
+                     "weird", "footway"]),
+    st.sampled_from([*_SURFACES, None, "dirt", "gravel", "asphalt"]),
+    st.sampled_from([*_CONDITIONS, None]),
+    st.sampled_from([None, "grade1", "grade3", "grade5"]),
+    st.sampled_from([None, "30", "90", "10 mph"]),
+    st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=25))
+def test_a_better_surface_or_condition_is_never_slower(rows: list[tuple[Any, ...]]) -> None:
+    """With the shipped configuration: raising a row's surface and/or condition (any
+    known state to one at least as good in both) never lowers its speed."""
+    from geo.network import road_speed_kmh
+
+    cfg = load_network_config()
+    before = pd.DataFrame({"highway": [r[0] for r in rows], "surface": [r[1] for r in rows],
+                           "condition": [r[2] for r in rows], "tracktype": [r[3] for r in rows],
+                           "maxspeed": [r[4] for r in rows]})
+    after = before.copy()
+    surf = surface_class(before["surface"]).to_numpy()
+    for i, r in enumerate(rows):  # the upgraded state of each row, no better than aspal/baik
+        if surf[i] != "unknown":
+            after.loc[i, "surface"] = _SURFACES[min(_SURFACES.index(surf[i]), r[5])]
+        cond = r[2] if r[2] is not None else "baik"
+        after.loc[i, "condition"] = _CONDITIONS[min(_CONDITIONS.index(cond), r[6])]
+    v0, v1 = road_speed_kmh(before, cfg), road_speed_kmh(after, cfg)
+    assert (v1 >= v0 - 1e-12).all()
+    assert (v0 >= cfg.walking.speed_kmh - 1e-12).all()
