@@ -1,9 +1,11 @@
 """Road-works priorities: hand-worked networks, and every candidate's benefit against a
 naive recompute on real networks.
 
-Hand-worked networks use round numbers: tertiary roads 60 km/h (1 min per km), tanah
-capped at 30 km/h (2 min/km), kerikil 60, rusak_berat 10 km/h (6 min/km); tanah -> kerikil
-costs Rp 1 billion per km. Every expected value is worked out in the comments.
+Hand-worked networks use round numbers: tertiary roads 60 km/h (1 min per km); with free
+IRI 6 the roughness factor min(1, 6 / IRI) makes tanah (IRI 12) 30 km/h (2 min/km),
+kerikil and aspal (IRI 6) 60, rusak_ringan (IRI 18) 20 and rusak_berat (IRI 36) 10 km/h
+(6 min/km); tanah -> kerikil costs Rp 1 billion per km. Every expected value is worked out
+in the comments.
 
 The naive reference re-runs every route: the section's upgraded rows are written into the
 road table, :func:`geo.network.edge_minutes` gives the minutes, the augmented graph is
@@ -14,7 +16,6 @@ incremental engine but the graph structure.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import geopandas as gpd
@@ -53,14 +54,21 @@ READINESS = load_readiness_config(PROJECT_ROOT / "data" / "readiness.toml")
 # --- hand-worked network -------------------------------------------------------------
 
 
+def _iri(baik: float) -> dict[str, float]:
+    return {"baik": baik, "sedang": baik, "rusak_ringan": max(baik, 18.0),
+            "rusak_berat": max(baik, 36.0)}
+
+
 def net_config(**over: Any) -> NetworkConfig:
     raw = load_network_config().model_dump()
     raw["road"]["highway_speed_kmh"] = {"tertiary": 60.0, "residential": 60.0}
     raw["road"]["default_speed_kmh"] = 60.0
-    raw["surface"]["cap_kmh"] = {"aspal": math.inf, "beton": math.inf, "paving": 40.0,
-                                 "kerikil": 60.0, "tanah": 30.0, "unknown": math.inf}
-    raw["condition"]["cap_kmh"] = {"baik": math.inf, "sedang": 60.0, "rusak_ringan": 20.0,
-                                   "rusak_berat": 10.0, "unknown": math.inf}
+    raw["function"]["highway"] = {}  # round test speeds, not design speeds
+    raw["roughness"] = {"assumption": True, "free_iri_m_per_km": 6.0, "unknown_condition": "baik",
+                        "iri_m_per_km": {"aspal": _iri(6.0), "beton": _iri(6.0),
+                                         "paving": _iri(6.0), "kerikil": _iri(6.0),
+                                         "tanah": _iri(12.0)}}
+    raw["unknown_surface"]["default"] = "aspal"
     raw["snap"]["max_dist_m"] = 500.0
     for key, value in over.items():
         group, name = key.split("__")
@@ -203,36 +211,130 @@ def test_hand_ranking_by_benefit_per_billion() -> None:
 def test_greedy_budget_re_evaluates_after_each_pick() -> None:
     # After P, route Q (12 min to T) is slower than the upgraded P (11): Q saves nothing, so
     # the second pick is W (standalone third), then Z; Q is not selected though it fits.
+    # rank keeps the order by benefit per cost of each section alone (P, Q, W, Z).
     t = hand_run(budget=100e9).sort_values("rank")
-    assert t.index.tolist() == ["Jalan P", "Jalan W", "Jalan Z", "Jalan Q"]
-    assert t["selected"].tolist() == [True, True, True, False]
-    assert t["minutes_saved"].tolist() == pytest.approx([23.0, 1.6, 1.5, 0.0], abs=1e-7)
-    assert t["cumulative_cost_rp"].tolist() == pytest.approx([10e9, 12e9, 15e9, 26e9])
-    assert t["cumulative_minutes_saved"].tolist() == pytest.approx([23.0, 24.6, 26.1, 26.1])
+    assert t.index.tolist() == ["Jalan P", "Jalan Q", "Jalan W", "Jalan Z"]
+    assert t["selected"].tolist() == [True, False, True, True]
+    assert t["pick_order"].tolist() == [1, pd.NA, 2, 3]
+    # marginal in the programme (Q: after the three picks) next to the section alone
+    assert t["minutes_saved"].tolist() == pytest.approx([23.0, 0.0, 1.6, 1.5], abs=1e-7)
+    assert t["minutes_saved_alone"].tolist() == pytest.approx(list(STANDALONE.values()),
+                                                              abs=1e-7)
+    assert t["benefit_cost"].tolist() == pytest.approx([2.3, 20.7 / 11, 0.8, 0.5], rel=1e-8)
+    # the programme's curve, in pick order P, W, Z; empty for Q
+    by_pick = t[t["selected"]].sort_values("pick_order")
+    assert by_pick["cumulative_cost_rp"].tolist() == pytest.approx([10e9, 12e9, 15e9])
+    assert by_pick["cumulative_minutes_saved"].tolist() == pytest.approx([23.0, 24.6, 26.1])
+    assert t.loc["Jalan Q", ["cumulative_cost_rp", "cumulative_minutes_saved"]].isna().all()
+    # a row read on its own: the score gain of each section alone is the one of the
+    # ranking without a budget, whatever was picked before it
+    alone = hand_run()
+    for name in STANDALONE:
+        assert t.loc[name, "score_gain_alone"] == pytest.approx(alone.loc[name, "score_gain"],
+                                                                abs=1e-9)
+    assert t.loc["Jalan Q", "score_gain"] == 0.0  # nothing moves once P is paved
 
 
-@pytest.mark.parametrize(("budget", "order", "selected"), [
-    (12e9, ["Jalan P", "Jalan W", "Jalan Z", "Jalan Q"], [True, True, False, False]),
+@pytest.mark.parametrize(("budget", "picks"), [
+    (12e9, {"Jalan P": 1, "Jalan W": 2}),
     # P fits; W (2 bn) no longer fits in the remaining 1 bn; Z (3 bn) neither
-    (11e9, ["Jalan P", "Jalan W", "Jalan Z", "Jalan Q"], [True, False, False, False]),
-    # P (10 bn) does not fit: W, then Z (5 bn in all); P, Q follow by benefit/cost
-    (9e9, ["Jalan W", "Jalan Z", "Jalan P", "Jalan Q"], [True, True, False, False]),
-    (0.0, ["Jalan P", "Jalan Q", "Jalan W", "Jalan Z"], [False, False, False, False]),
+    (11e9, {"Jalan P": 1}),
+    # P (10 bn) does not fit: W, then Z (5 bn in all)
+    (9e9, {"Jalan W": 1, "Jalan Z": 2}),
+    (0.0, {}),
 ])
-def test_budget_takes_the_best_that_still_fits(budget: float, order: list[str],
-                                               selected: list[bool]) -> None:
+def test_budget_takes_the_best_that_still_fits(budget: float, picks: dict[str, int]) -> None:
     t = hand_run(budget=budget).sort_values("rank")
-    assert t.index.tolist() == order
-    assert t["selected"].tolist() == selected
+    assert t.index.tolist() == ["Jalan P", "Jalan Q", "Jalan W", "Jalan Z"]
+    assert t.index[t["selected"]].tolist() == [n for n in t.index if n in picks]
+    assert t.loc[t["selected"], "pick_order"].to_dict() == picks
+    assert t.loc[~t["selected"], "pick_order"].isna().all()
     assert t.loc[t["selected"], "cost_rp"].sum() <= budget
+
+
+def test_budget_never_selects_a_section_without_benefit() -> None:
+    # A dead-end tanah spur from M1 that no trip uses: cheap (Rp 0.5 bn) and within any
+    # budget, but it saves no minute alone or after any pick, so it is never picked.
+    rows = [*HAND, {"u": 2, "v": 7, "line": [M1, (5000, 5000)], "km": 0.5,
+                    "name": "Jalan Buntu", "surface": "tanah"}]
+    layers = hand_layers(rows)
+    res = priorities_frame(hand_access(layers), layers["destinations"], authority="all",
+                           budget=100e9, config=prio_config(), readiness=READINESS)
+    t = res.table.set_index("name")
+    assert t.loc["Jalan Buntu", "minutes_saved_alone"] == 0.0
+    assert not t.loc["Jalan Buntu", "selected"]
+    assert (t.loc[t["selected"], "minutes_saved"] > 0).all()
+    assert t.index[t["selected"]].tolist() == ["Jalan P", "Jalan W", "Jalan Z"]
+    assert t.loc["Jalan Buntu", "destinations"] == ""
+
+
+def test_rank_is_the_order_by_benefit_per_cost_and_names_the_destinations() -> None:
+    for budget in (None, 12e9, 100e9):
+        t = hand_run(budget=budget).sort_values("rank")
+        assert t["rank"].tolist() == [1, 2, 3, 4]
+        bc = (t["minutes_saved_alone"] / (t["cost_rp"] / 1e9)).to_numpy()
+        assert np.allclose(t["benefit_cost"], bc)
+        assert (np.diff(bc) <= 1e-12).all()
+    t = hand_run()
+    # P and Q: T and T2 faster from G; W: T2; Z: T, the nearest destination of kampung K2
+    assert t["destinations"].to_dict() == {"Jalan P": "Tujuan T; Tujuan T2",
+                                           "Jalan Q": "Tujuan T; Tujuan T2",
+                                           "Jalan W": "Tujuan T2", "Jalan Z": "Tujuan T"}
+
+
+def test_upgrading_a_tanah_track_saves_time_with_the_shipped_speeds() -> None:
+    # G -- 2 km track (tanah, condition unknown = baik) -- T, with data/network.toml and
+    # data/priorities.toml as shipped. By hand: track 30 km/h on a good paved road, free
+    # IRI 5; tanah baik IRI 15 -> 10 km/h, 12 min; tanah -> kerikil baik (IRI 8) ->
+    # 18.75 km/h, 6.4 min: 5.6 minutes saved for Rp 3 bn/km x 2 km.
+    rows = [{"u": 1, "v": 2, "line": [G, (2000, 0)], "km": 2, "highway": "track",
+             "surface": "dirt", "condition": None, "authority": "desa"}]
+    layers = hand_layers(rows)
+    dest = layers["destinations"].iloc[[0]].copy()
+    dest.geometry = [Point(xy(2000, 0))]
+    access = compute_access_frames(layers["roads"], dest, layers["gateways"], None, None, None,
+                                   load_network_config(), UTM)
+    assert access.destinations["access_minutes"].iloc[0] == pytest.approx(12.0)
+    res = priorities_frame(access, dest, authority="kabupaten", readiness=READINESS)
+    row = res.table.iloc[0]
+    assert row["upgrade"].startswith("tanah -> kerikil")
+    assert row["minutes_saved_alone"] == pytest.approx(5.6, abs=1e-6)
+    assert row["cost_rp"] == pytest.approx(6e9)
+    assert row["speed_before_kmh"] == pytest.approx(10.0)
+    assert row["speed_after_kmh"] == pytest.approx(18.75)
+
+
+def test_footways_paths_and_steps_are_not_candidates_unless_configured() -> None:
+    # a named path of 3 km (tanah) with a 1 km track link: mostly a footpath, so not a
+    # candidate; a tanah track beside it is. Removing 'path' from the exclusion list makes
+    # the path's links upgradable (and the section a candidate).
+    rows = [
+        {"u": 1, "v": 2, "line": [(0, 0), (3000, 0)], "km": 3, "name": "Setapak",
+         "surface": "tanah", "highway": "path"},
+        {"u": 2, "v": 3, "line": [(3000, 0), (4000, 0)], "km": 1, "name": "Setapak",
+         "surface": "tanah", "highway": "track"},
+        {"u": 3, "v": 4, "line": [(4000, 0), (5000, 0)], "km": 1, "name": "Tani",
+         "surface": "tanah", "highway": "track"},
+        {"u": 4, "v": 5, "line": [(5000, 0), (6000, 0)], "km": 1, "name": "Tangga",
+         "surface": "tanah", "highway": "steps"},
+    ]
+    roads = roads_frame(rows)
+    t = build_candidates(roads, prio_config(), net_config(), "all").table
+    assert t["name"].tolist() == ["Tani"]
+    raw = prio_config().model_dump()
+    raw["candidates"] = {"exclude_highway": ["footway", "steps"]}
+    t = build_candidates(roads, PrioritiesConfig.model_validate(raw), net_config(), "all").table
+    assert dict(zip(t["name"], t["upgrade_km"], strict=True)) == pytest.approx(
+        {"Setapak": 4.0, "Tani": 1.0})
+    assert load_priorities_config().candidates.exclude_highway[:4] == [
+        "footway", "path", "pedestrian", "steps"]
 
 
 def test_score_gain_follows_the_faster_and_better_route() -> None:
     # slower roads so that access times fall within the PU indicator's 30-240 min range:
-    # tertiary 20 km/h (3 min/km), tanah 10 km/h: G -> T via P 60 + 3 min, 30 + 3 after
-    slow = net_config(road__highway_speed_kmh={"tertiary": 20.0},
-                      surface__cap_kmh={"aspal": math.inf, "beton": math.inf, "paving": 40.0,
-                                        "kerikil": 60.0, "tanah": 10.0, "unknown": math.inf})
+    # tertiary 20 km/h (3 min/km), tanah x 1/2 = 10 km/h: G -> T via P 60 + 3 min, 30 + 3
+    # after
+    slow = net_config(road__highway_speed_kmh={"tertiary": 20.0})
     layers = hand_layers()
     access = hand_access(layers, slow)
     res = priorities_frame(access, layers["destinations"], authority="all", config=prio_config(),
@@ -377,8 +479,8 @@ def test_bad_config_names_every_key(tmp_path: Any) -> None:
 
 def test_an_upgrade_that_slows_roads_is_refused() -> None:
     raw = prio_config().model_dump()
-    raw["upgrades"]["turun"] = {"label": "aspal -> paving", "surface": ["aspal"],
-                                "to_surface": "paving", "unit_cost_rp_per_km": 1e9,
+    raw["upgrades"]["turun"] = {"label": "aspal -> tanah", "surface": ["aspal"],
+                                "to_surface": "tanah", "unit_cost_rp_per_km": 1e9,
                                 "assumption": True}
     with pytest.raises(ConfigError, match=r"upgrades\.turun\.to_surface"):
         check_against_speeds(PrioritiesConfig.model_validate(raw), net_config())
@@ -388,18 +490,18 @@ def test_an_upgrade_that_slows_roads_is_refused() -> None:
 
 
 def stress_configs(condition: bool = False) -> tuple[NetworkConfig, PrioritiesConfig]:
-    """Default speeds, but unknown surfaces (or, with ``condition``, unknown conditions)
-    capped at 25 km/h and upgradable: many candidates with real benefits on OSM networks,
-    which rarely tag a surface or a smoothness."""
+    """Default speeds, but unknown surfaces driven as kerikil (or, with ``condition``,
+    unknown conditions as rusak_ringan) and upgradable: many candidates with real benefits
+    on OSM networks, which rarely tag a surface or a smoothness."""
     raw = load_network_config().model_dump()
     praw = load_priorities_config().model_dump()
     if condition:
-        raw["condition"]["cap_kmh"]["unknown"] = 25.0
+        raw["roughness"]["unknown_condition"] = "rusak_ringan"
         praw["upgrades"]["survei_baik"] = {"label": "kondisi -> baik", "condition": ["unknown"],
                                            "to_condition": "baik", "unit_cost_rp_per_km": 1e9,
                                            "assumption": True}
     else:
-        raw["surface"]["cap_kmh"]["unknown"] = 25.0
+        raw["unknown_surface"]["default"] = "kerikil"
         praw["upgrades"]["unknown_aspal"] = {"label": "unknown -> aspal",
                                              "surface": ["unknown"], "to_surface": "aspal",
                                              "unit_cost_rp_per_km": 2.5e9, "assumption": True}
@@ -523,9 +625,9 @@ def test_greedy_picks_equal_a_naive_greedy_on_the_demo(demo_ws: Any) -> None:
     res = priorities_frame(access, dest, authority="all", budget=12e9, config=cfg,
                            readiness=READINESS)
     t = res.table
-    picks = t.loc[t["selected"], "ruas_id"].tolist()
-    assert len(picks) >= 2 and t["selected"].tolist() == [True] * len(picks) + [False] * (
-        len(t) - len(picks))
+    picks = t[t["selected"]].sort_values("pick_order")["ruas_id"].tolist()
+    assert len(picks) >= 2
+    assert sorted(t["pick_order"].dropna().tolist()) == list(range(1, len(picks) + 1))
     spent = 0.0
     for i, rid in enumerate(picks):
         ref, _ = naive(access, dest, cfg, net, tuple(picks[:i]))
@@ -557,7 +659,10 @@ def test_files_state_their_assumptions(tmp_path: Any) -> None:
     assert wb.sheetnames == ["Prioritas", "Asumsi"]
     sheet = wb["Prioritas"]
     header = [c.value for c in sheet[1]]
-    assert header[:4] == ["Peringkat", "ID ruas", "Nama ruas", "Kewenangan"]
+    assert header[:4] == ["Peringkat (menit per biaya, ruas sendiri)", "ID ruas", "Nama ruas",
+                          "Kewenangan"]
+    assert "Urutan pilihan dalam program" in header
+    assert "Menit tempuh dihemat bila ruas ini saja" in header
     col = header.index("Biaya (Rp, asumsi)") + 1
     assert sheet.cell(row=2, column=col).number_format == '"Rp" #,##0'
     assert sheet.cell(row=2, column=col).value == pytest.approx(10e9)
@@ -566,7 +671,8 @@ def test_files_state_their_assumptions(tmp_path: Any) -> None:
     text = "\n".join(" ".join(str(v) for v in row) for row in wb["Asumsi"].iter_rows(
         values_only=True))
     for key in ("upgrades.tanah_kerikil", "upgrades.kerikil_aspal", "weights.kampung",
-                "surface.cap_kmh.tanah", "--budget"):
+                "roughness.iri_m_per_km.tanah", "function.min_design_speed_kmh.lokal_primer",
+                "candidates.exclude_highway", "--budget"):
         assert key in text
     assert "ASUMSI" in text and "SINTETIS" not in text
     gp = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="priorities")
