@@ -2,8 +2,9 @@
 
 The CLI runs as a subprocess (exit codes and messages as a user sees them) on a small
 hand-worked workspace and on a copy of the Mimika demo. Expected values use the default
-speed table (``data/network.toml``: tertiary 40 km/h = 1.5 min/km, tanah capped at 20 km/h
-= 3 min/km, kerikil 40) and unit costs (``data/priorities.toml``: tanah -> kerikil
+speed model (``data/network.toml``: tertiary 40 km/h = 1.5 min/km on a good paved road;
+free IRI 5, tanah baik IRI 15 -> x 1/3 = 13.33 km/h = 4.5 min/km, kerikil baik IRI 8 ->
+x 5/8 = 25 km/h = 2.4 min/km) and unit costs (``data/priorities.toml``: tanah -> kerikil
 Rp 3 billion/km), worked out in the comments.
 """
 
@@ -42,8 +43,9 @@ def xy(x: float, y: float) -> tuple[float, float]:
 
 
 G, M1, M2, T, T2 = (0, 0), (5000, 3000), (5000, -3000), (10000, 0), (12000, 0)
-# G -> T by P (10 km tanah: 30 min, 15 after) + P2 (1 km aspal: 1.5) = 31.5, or by Q
-# (11 km tanah: 33, 16.5 after) + Q2 (1.5) = 34.5; T -> T2 by W (2 km tanah: 6, 3 after).
+# G -> T by P (10 km tanah: 45 min, 24 as kerikil) + P2 (1 km aspal: 1.5) = 46.5, or by Q
+# (11 km tanah: 49.5, 26.4 as kerikil) + Q2 (1.5) = 51; T -> T2 by W (2 km tanah: 9, 4.8
+# as kerikil).
 ROWS = [
     (1, 2, G, M1, 10, "Jalan P", "tanah", 101),
     (2, 4, M1, T, 1, "Jalan P2", "asphalt", 102),
@@ -82,19 +84,28 @@ def hand_ws(tmp_path: Path) -> Path:
 def test_priorities_ranks_selects_and_writes_the_layer_and_file(hand_ws: Path,
                                                                  tmp_path: Path) -> None:
     out = tmp_path / "prioritas.csv"
-    # budget 36 bn: P (Rp 30 bn, saves 15 + 15 min) first; then Q saves nothing and
-    # W (Rp 6 bn, 3 min) fits exactly
+    # Alone: P saves 21 min to T and 21 to T2 (42 min, Rp 30 bn: 1.4 per bn); with Q as
+    # kerikil T is 27.9 min away, 18.6 less than 46.5, for T and T2: 37.2 min (Rp 33 bn:
+    # 1.127 per bn); W saves 4.2 min to T2 (Rp 6 bn: 0.7 per bn).
+    # Budget 36 bn: P first; then Q (33 bn) does not fit and W (6 bn) fits exactly.
     res = siapwisata("priorities", "--workspace", hand_ws, "--budget", "36000000000",
                      "--authority", "all", "--out", out)
     assert res.returncode == 0, res.stderr + res.stdout
     assert "Prioritas ruas jalan" in res.stdout and "ASUMSI" in res.stdout
+    assert "Program (urutan pilihan, pick order)" in res.stdout
     table = pd.read_csv(out)
-    assert table["name"].tolist() == ["Jalan P", "Jalan W", "Jalan Q"]
-    assert table["selected"].tolist() == [True, True, False]
-    assert table["cost_rp"].tolist() == pytest.approx([30e9, 6e9, 33e9])
-    assert table["minutes_saved"].tolist() == pytest.approx([30.0, 3.0, 0.0], abs=1e-6)
-    assert table["cumulative_cost_rp"].tolist() == pytest.approx([30e9, 36e9, 69e9])
-    assert table["benefit_cost"].tolist() == pytest.approx([1.0, 0.5, 0.0], abs=1e-7)
+    assert table["name"].tolist() == ["Jalan P", "Jalan Q", "Jalan W"]  # rank order
+    assert table["rank"].tolist() == [1, 2, 3]
+    assert table["selected"].tolist() == [True, False, True]
+    assert table["pick_order"].tolist() == pytest.approx([1, float("nan"), 2], nan_ok=True)
+    assert table["cost_rp"].tolist() == pytest.approx([30e9, 33e9, 6e9])
+    # Q after P (and W): 27.9 min via Q against 25.5 via the paved P: nothing saved
+    assert table["minutes_saved"].tolist() == pytest.approx([42.0, 0.0, 4.2], abs=1e-6)
+    assert table["minutes_saved_alone"].tolist() == pytest.approx([42.0, 37.2, 4.2], abs=1e-6)
+    assert table["cumulative_cost_rp"].tolist() == pytest.approx([30e9, float("nan"), 36e9],
+                                                                 nan_ok=True)
+    assert table["benefit_cost"].tolist() == pytest.approx([1.4, 37.2 / 33, 0.7], abs=1e-7)
+    assert table["destinations"].tolist() == ["Tujuan T; Tujuan T2"] * 2 + ["Tujuan T2"]
     assert (table["provenance"] == "agency").all()
     layer = pyogrio.read_dataframe(hand_ws, layer="priorities")
     assert layer["ruas_id"].tolist() == table["ruas_id"].tolist()
@@ -122,11 +133,11 @@ def test_scenario_reports_scores_before_and_after(hand_ws: Path, tmp_path: Path)
     assert res.returncode == 0, res.stderr + res.stdout
     assert "Skenario" in res.stdout
     t = pd.read_csv(out).set_index("id")
-    # T: 31.5 -> 16.5 min, T2: 37.5 -> 22.5 min
-    assert t.loc["D1", "access_minutes_before"] == pytest.approx(31.5)
-    assert t.loc["D1", "access_minutes_after"] == pytest.approx(16.5)
-    assert t.loc["D2", "access_minutes_after"] == pytest.approx(22.5)
-    assert t["access_delta"].tolist() == pytest.approx([-15.0, -15.0])
+    # T: 46.5 -> 25.5 min, T2: 55.5 -> 34.5 min
+    assert t.loc["D1", "access_minutes_before"] == pytest.approx(46.5)
+    assert t.loc["D1", "access_minutes_after"] == pytest.approx(25.5)
+    assert t.loc["D2", "access_minutes_after"] == pytest.approx(34.5)
+    assert t["access_delta"].tolist() == pytest.approx([-21.0, -21.0])
     assert (t["delta"] >= 0).all() and (t["delta"] > 0).any()
     assert (t["delta"] == t["score_after"] - t["score_before"]).all()
     assert hand_ws.read_bytes() == before  # a what-if changes nothing
@@ -144,7 +155,7 @@ def test_scenario_by_way_and_surface_and_xlsx(hand_ws: Path, tmp_path: Path) -> 
     rows = list(wb["Skenario"].iter_rows(values_only=True))
     header = list(rows[0])
     assert header[:2] == ["ID destinasi", "Nama destinasi"]
-    # Q paved: 11 km at 40 km/h = 16.5 + 1.5 = 18 min to T (was 31.5)
+    # Q paved: 11 km at 40 km/h = 16.5 + 1.5 = 18 min to T (was 46.5)
     after = header.index("Waktu tempuh sesudah (menit)")
     assert rows[1][after] == pytest.approx(18.0)
     work = list(wb["Pekerjaan"].iter_rows(values_only=True))
@@ -183,8 +194,10 @@ def test_priorities_on_the_demo_writes_formatted_files(demo_ws: Path, tmp_path: 
     sheet = wb["Prioritas"]
     assert sheet.freeze_panes == "C2"
     header = [c.value for c in sheet[1]]
-    assert "Biaya kumulatif (Rp)" in header and "Kenaikan skor kesiapan (jumlah)" in header
-    col = header.index("Biaya kumulatif (Rp)") + 1
+    assert "Biaya kumulatif (Rp)" in header
+    assert "Kenaikan skor kesiapan (jumlah, tambahan dalam program)" in header
+    assert "Nama destinasi terlayani" in header
+    col = header.index("Biaya (Rp, asumsi)") + 1
     assert sheet.cell(row=2, column=col).number_format == '"Rp" #,##0'
     layer = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="priorities")
     stored = pyogrio.read_dataframe(ws, layer="priorities")
