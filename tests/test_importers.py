@@ -370,6 +370,34 @@ def test_road_conditions_by_osm_way_id(ws: Workspace, tmp_path: Path) -> None:
     assert "survei_pu.csv" in set(src.loc[src["layer"] == "roads", "name"])
 
 
+def test_road_conditions_by_ruas_id(ws: Workspace, tmp_path: Path) -> None:
+    # Sections (ruas) of the hand roads, as the priorities output numbers them: one per
+    # road name, in the order of their first edge: R00001 = way 100 (e0..e2), R00002 = 200
+    # (e3), R00003 = 201 (e4), R00004 = 300 (e5), R00005 = 400 (e6); the water link has none.
+    f = tmp_path / "survei_ruas.csv"
+    f.write_text("ruas_id;kondisi;permukaan\n"
+                 "R00001;Rusak Berat;Aspal\n"
+                 "r4;sedang;\n")
+    s = import_file("road-conditions", f, ws)
+    assert s.updated == 4
+    r = ws.read("roads")
+    assert r["condition"].tolist() == ["rusak_berat"] * 3 + ["unknown", "unknown", "sedang",
+                                                             "unknown", "unknown"]
+    assert r["surface"].tolist() == ["aspal"] * 3 + ["unpaved"] * 5
+    assert dict(s.details)["baris via ruas_id (rows joined by section id)"] == 2
+
+
+def test_bad_road_conditions_by_ruas_id(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "survei_ruas.csv"
+    f.write_text("ruas_id;kondisi\n"
+                 "R00001;baik\n"      # 2 ok
+                 "R00099;baik\n"      # 3 no such section
+                 "jalan raya;baik\n"  # 4 not a section id
+                 "R1;sedang\n")       # 5 the same section as line 2
+    problems = failing("road-conditions", f, ws)
+    assert located(problems) == {(3, "ruas_id"), (4, "ruas_id"), (5, "ruas_id")}
+
+
 def test_road_conditions_by_geometry(ws: Workspace, tmp_path: Path) -> None:
     # Line A runs 8 m north of the main road from x=-10 to x=450. Within 20 m of it:
     #   e0 (0-200) and e1 (200-400): all of their length            -> matched
