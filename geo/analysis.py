@@ -324,9 +324,10 @@ def budget_curve(priorities: pd.DataFrame) -> pd.DataFrame:
     ----------
     priorities
         The priorities table of a run WITH a budget (``priorities_workspace(ws, budget=...)
-        .table`` or ``ws.read("priorities")``). Its selected rows are the picks in pick order
-        (ranks 1..k); their ``cumulative_*`` columns are the exact marginal sums the library
-        computed after re-evaluating every remaining section at each pick.
+        .table`` or ``ws.read("priorities")``). Its selected rows carry ``pick_order``
+        (1..k, the greedy programme); their ``minutes_saved`` / ``score_gain`` are marginal
+        and their ``cumulative_*`` columns the exact marginal sums the library computed
+        after re-evaluating every remaining section at each pick.
 
     Returns
     -------
@@ -339,16 +340,15 @@ def budget_curve(priorities: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     SiapError
-        Missing columns, or selected rows that are not the top of the ranking (a table
-        whose order was changed).
+        Missing columns, or selected rows whose ``pick_order`` is not 1..k.
     """
-    _require(priorities, ["rank", "selected", *BUDGET_CURVE_COLUMNS[1:]], "budget_curve")
-    t = priorities.iloc[np.argsort(pd.to_numeric(priorities["rank"]).to_numpy(), kind="stable")]
-    sel = t["selected"].fillna(False).astype(bool).to_numpy()
-    if sel.any() and not sel[: int(sel.sum())].all():
-        raise SiapError("budget_curve: ruas terpilih bukan urutan teratas (selected sections "
-                        "are not the top of the ranking)")
-    picks = t[sel]
+    _require(priorities, ["pick_order", "selected", *BUDGET_CURVE_COLUMNS[1:]], "budget_curve")
+    sel = priorities["selected"].fillna(False).astype(bool).to_numpy()
+    order = pd.to_numeric(priorities["pick_order"], errors="coerce").to_numpy(dtype=float)
+    if sorted(order[sel].tolist()) != list(range(1, int(sel.sum()) + 1)):
+        raise SiapError("budget_curve: urutan pilihan (pick_order) ruas terpilih bukan 1..k "
+                        "(selected sections do not carry the pick order 1..k)")
+    picks = priorities[sel].iloc[np.argsort(order[sel], kind="stable")]
     origin: dict[str, object] = {c: 0.0 for c in BUDGET_CURVE_COLUMNS}
     origin.update(pick=0, ruas_id="", name="(belum ada pekerjaan)", upgrade="")
     rows = pd.DataFrame({c: picks[c].to_numpy() for c in BUDGET_CURVE_COLUMNS[1:]})

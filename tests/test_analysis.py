@@ -277,13 +277,15 @@ def test_on_the_real_default_config_and_a_scored_table() -> None:
 
 
 def _priorities_table() -> pd.DataFrame:
-    # Three picks within the budget, then two unselected sections; cumulative columns as a
-    # budget run writes them (marginal gains at pick time, summed by hand here).
+    # Three picks within the budget and two unselected sections, in rank order (benefit
+    # per cost alone), which differs from the pick order; cumulative columns as a budget
+    # run writes them (marginal gains at pick time, summed by hand along the picks; empty
+    # off the programme).
     cost = [2e9, 1e9, 4e9, 3e9, 5e9]
     minutes = [30.0, 10.0, 8.0, 6.0, 0.0]
     gain = [1.5, math.nan, 0.5, 0.25, 0.0]
     return pd.DataFrame({
-        "rank": [1, 2, 3, 4, 5],
+        "rank": [1, 3, 4, 2, 5],
         "ruas_id": ["R3", "R1", "R7", "R2", "R9"],
         "name": ["Jalan A", "Jalan B", "Jalan C", "Jalan D", "Jalan E"],
         "upgrade": ["tanah -> kerikil"] * 5,
@@ -291,9 +293,10 @@ def _priorities_table() -> pd.DataFrame:
         "minutes_saved": minutes,
         "score_gain": gain,
         "selected": [True, True, True, False, False],
-        "cumulative_cost_rp": [2e9, 3e9, 7e9, 10e9, 15e9],
-        "cumulative_minutes_saved": [30.0, 40.0, 48.0, 54.0, 54.0],
-        "cumulative_score_gain": [1.5, 1.5, 2.0, 2.25, 2.25],
+        "pick_order": pd.array([1, 2, 3, None, None], dtype="Int64"),
+        "cumulative_cost_rp": [2e9, 3e9, 7e9, math.nan, math.nan],
+        "cumulative_minutes_saved": [30.0, 40.0, 48.0, math.nan, math.nan],
+        "cumulative_score_gain": [1.5, 1.5, 2.0, math.nan, math.nan],
     })
 
 
@@ -318,8 +321,8 @@ def test_budget_curve_without_picks_and_bad_tables() -> None:
     c = an.budget_curve(t)
     assert len(c) == 1 and c.loc[0, "cumulative_cost_rp"] == 0.0
     t = _priorities_table()
-    t.loc[1, "selected"] = False  # a gap: rank 3 selected but rank 2 not
-    with pytest.raises(SiapError, match="top of the ranking"):
+    t.loc[1, "pick_order"] = pd.NA  # a selected section without its place in the programme
+    with pytest.raises(SiapError, match="pick_order"):
         an.budget_curve(t)
     with pytest.raises(SiapError, match="cumulative_score_gain"):
         an.budget_curve(_priorities_table().drop(columns="cumulative_score_gain"))
