@@ -289,9 +289,12 @@ def test_priorities_json_and_downloads(client: TestClient, served: Path, tmp_pat
     assert body["count"] == len(layer)
     assert [r["ruas_id"] for r in body["rows"]] == \
         layer.sort_values("rank")["ruas_id"].astype(str).tolist()
-    for col in ("cost_rp", "minutes_saved", "benefit_cost", "score_gain"):
+    for col in ("cost_rp", "minutes_saved", "minutes_saved_alone", "benefit_cost",
+                "score_gain", "score_gain_alone"):
         got = [r[col] for r in body["rows"]]
         assert got == pytest.approx(layer.sort_values("rank")[col].astype(float).tolist())
+    assert [r["destinations"] or "" for r in body["rows"]] == \
+        layer.sort_values("rank")["destinations"].fillna("").tolist()
     # Another budget must give what `siapwisata priorities --budget` gives (greedy with
     # re-evaluation): run the command's function on a copy as the reference.
     from geo.priorities import priorities_workspace
@@ -307,6 +310,11 @@ def test_priorities_json_and_downloads(client: TestClient, served: Path, tmp_pat
     assert body["budget"] == budget
     assert [r["ruas_id"] for r in body["rows"]] == ref["ruas_id"].astype(str).tolist()
     assert {r["ruas_id"] for r in body["rows"] if r["selected"]} == want
+    # the programme's order as the command gives it; nothing for the sections not picked
+    assert {r["ruas_id"]: r["pick_order"] for r in body["rows"] if r["selected"]} == {
+        str(i): int(p) for i, p in zip(ref.loc[ref["selected"], "ruas_id"],
+                                       ref.loc[ref["selected"], "pick_order"], strict=True)}
+    assert all(r["pick_order"] is None for r in body["rows"] if not r["selected"])
     assert body["selected_count"] == len(want)
     assert body["selected_cost_rp"] == pytest.approx(
         ref.loc[ref["selected"], "cost_rp"].sum())

@@ -453,8 +453,24 @@ def test_priorities_map_highlights_selection_and_colours_by_rank(served: Path, d
     for _, r in selected.iterrows():
         assert by_id[str(r["ruas_id"])]["style"]["weight"] == 6
         assert "<th>Terpilih dalam anggaran</th><td>Ya</td>" in by_id[str(r["ruas_id"])]["popup"]
+        assert (f"<th>Urutan pilihan dalam program</th><td>{int(r['pick_order'])}</td>"
+                in by_id[str(r["ruas_id"])]["popup"])
     assert "Prioritas Peningkatan Ruas Jalan" in page
     assert f"{len(selected)} dari {len(chosen)} ruas" in page
+
+
+def test_priorities_popup_escapes_names_and_shortens_long_lists() -> None:
+    from maps.priorities import section_popup
+
+    names = "; ".join(["<img src=x onerror=alert(1)>"] + [f"Destinasi {i}" for i in range(14)])
+    html = section_popup({"ruas_id": "R00001", "name": "Jalan <b>A</b>", "rank": 3,
+                          "pick_order": pd.NA, "destinations": names,
+                          "minutes_saved_alone": 2.5, "minutes_saved": 0.0})
+    assert "<img" not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # ten names, then how many more (15 in all)
+    assert "Destinasi 8 … (+5)" in html and "Destinasi 9" not in html
+    assert "<th>Urutan pilihan dalam program</th><td>–</td>" in html
 
 
 class _LoadTags(HTMLParser):
