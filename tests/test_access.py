@@ -2,7 +2,8 @@
 checked against an independent networkx construction and Dijkstra.
 
 Hand-worked networks use the round-number configuration of ``test_network`` (primary
-60 km/h = 1 km/min, residential 30 km/h, tanah capped at 15, rusak_ringan at 20, walking
+60 km/h = 1 km/min, residential and track 30 km/h; roughness slows tanah to 1/4 of the
+class speed (primary: 15 km/h), aspal rusak_ringan to 1/3 (primary: 20 km/h); walking
 100 m/min, boats 30 km/h + 10 min boarding, flights 300 km/h + 40 min), so every expected
 value below is worked out by hand in the comments.
 """
@@ -238,11 +239,11 @@ def test_air_links_reach_highland_airstrips() -> None:
     roads = [
         {"u": 1, "v": 2, "line": [(0, 0), (10000, 0)], "mode": "air"},  # 2 + 30 + 10 = 42
         {"u": 2, "v": 3, "line": [(10000, 0), (10000, 2000)], "highway": "track",
-         "surface": "dirt"},  # track, tanah: 15 km/h -> 8 min
+         "surface": "dirt"},  # track 30 km/h, tanah x 1/4: 7.5 km/h -> 16 min
     ]
     r = run(roads, dests=[(10000, 2000)], gws=[(0, 0)])
     d = r.destinations.loc["D1"]
-    assert d["access_minutes"] == pytest.approx(50.0)
+    assert d["access_minutes"] == pytest.approx(58.0)
     assert d["route_modes"] == "road+air"
     assert d["route_air_km"] == pytest.approx(10.0) and d["route_unpaved_km"] == pytest.approx(2)
     assert d["reach_air"] and not d["reach_road"] and not d["reach_water"]

@@ -38,11 +38,12 @@ UTM = "EPSG:32631"
 X0, Y0 = 500_000.0, 4_000_000.0
 
 
-# Round roughness: free_iri 4, so the speed factor min(1, 4 / IRI) is 1, 1/2, 1/4, 1/5, 1/10
-# or 1/20 for IRI 2-4, 8, 16, 20, 40 and 80.
+# Round roughness: free_iri 4, so the speed factor min(1, 4 / IRI) is 1, 1/2, 1/3, 1/4, 1/5,
+# 1/10 or 1/20 for IRI 2-4, 8, 12, 16, 20, 40 and 80 (primary 60 km/h: aspal rusak ringan
+# 20 km/h, tanah 15 km/h, as test_access's hand-worked networks use them).
 SMALL_IRI = {
-    "aspal": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
-    "beton": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
+    "aspal": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 12.0, "rusak_berat": 40.0},
+    "beton": {"baik": 2.0, "sedang": 8.0, "rusak_ringan": 12.0, "rusak_berat": 40.0},
     "paving": {"baik": 4.0, "sedang": 8.0, "rusak_ringan": 16.0, "rusak_berat": 40.0},
     "kerikil": {"baik": 8.0, "sedang": 16.0, "rusak_ringan": 20.0, "rusak_berat": 40.0},
     "tanah": {"baik": 16.0, "sedang": 20.0, "rusak_ringan": 40.0, "rusak_berat": 80.0},
