@@ -215,9 +215,9 @@ def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
                 for cell in ws[letter][1:]:
                     cell.number_format = fmt
         for k, col in enumerate(data.columns, start=1):
-            if data[col].dtype == object:  # user text stays text, never a formula
-                for cell in ws[get_column_letter(k)][1:]:
-                    if isinstance(cell.value, str) and cell.value.startswith("="):
+            if data[col].dtype.kind in "OSU" or pd.api.types.is_string_dtype(data[col]):
+                for cell in ws[get_column_letter(k)][1:]:  # user text stays text
+                    if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula
                         cell.data_type = "s"
         ws.auto_filter.ref = ws.dimensions
         sheet_a: Any = xw.sheets["Asumsi"]

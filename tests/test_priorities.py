@@ -790,3 +790,17 @@ def test_every_score_gain_on_the_demo_equals_a_full_re_score(demo_ws: Any) -> No
         assert res.table["score_gain"].iat[i] == pytest.approx(want.sum(), abs=1e-6)
     # sections that move a UMKM count, a nearest facility or a transport option exist
     assert moved_local >= 1
+
+
+def test_xlsx_keeps_names_as_text_never_formulas(tmp_path: Any) -> None:
+    from geo.priorities import write_priorities_xlsx
+
+    hostile = '=HYPERLINK("http://example.invalid","klik")'
+    df = pd.DataFrame({"rank": [1], "ruas_id": ["R00001"], "name": [hostile],
+                       "destinations": ["=1+1; Pantai"], "selected": [False]})
+    write_priorities_xlsx(df, tmp_path / "p.xlsx", assumptions=["catatan"])
+    sheet = load_workbook(tmp_path / "p.xlsx")["Prioritas"]
+    header = [c.value for c in sheet[1]]
+    for col, text in (("Nama ruas", hostile), ("Nama destinasi terlayani", "=1+1; Pantai")):
+        cell = sheet.cell(row=2, column=header.index(col) + 1)
+        assert cell.value == text and cell.data_type == "s"
