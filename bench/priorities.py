@@ -50,8 +50,10 @@ def configs(stress: bool) -> tuple[NetworkConfig, PrioritiesConfig]:
     if not stress:
         return net, cfg
     raw = net.model_dump()
-    # unknown surfaces driven as gravel: every unknown -> aspal upgrade saves time
-    raw["unknown_surface"]["default"] = "kerikil"
+    # unknown surfaces of classes faster than 25 km/h driven as gravel (as the old 25 km/h
+    # cap): their unknown -> aspal upgrades save time
+    raw["unknown_surface"]["highway"] = {
+        h: "kerikil" for h, v in raw["road"]["highway_speed_kmh"].items() if v > 25.0}
     praw = cfg.model_dump()
     praw["upgrades"]["unknown_aspal"] = {"label": "unknown -> aspal", "surface": ["unknown"],
                                          "to_surface": "aspal", "unit_cost_rp_per_km": 2.5e9,

@@ -490,7 +490,7 @@ def test_an_upgrade_that_slows_roads_is_refused() -> None:
 
 
 def stress_configs(condition: bool = False) -> tuple[NetworkConfig, PrioritiesConfig]:
-    """Default speeds, but unknown surfaces driven as kerikil (or, with ``condition``,
+    """Default speeds, but unknown surfaces of fast classes driven as kerikil (or, with ``condition``,
     unknown conditions as rusak_ringan) and upgradable: many candidates with real benefits
     on OSM networks, which rarely tag a surface or a smoothness."""
     raw = load_network_config().model_dump()
@@ -501,7 +501,10 @@ def stress_configs(condition: bool = False) -> tuple[NetworkConfig, PrioritiesCo
                                            "to_condition": "baik", "unit_cost_rp_per_km": 1e9,
                                            "assumption": True}
     else:
-        raw["unknown_surface"]["default"] = "kerikil"
+        # as the old 25 km/h cap did: only classes faster than 25 km/h are slowed, so the
+        # run stays the size it was (every slowed section is a candidate that saves time)
+        raw["unknown_surface"]["highway"] = {
+            h: "kerikil" for h, v in raw["road"]["highway_speed_kmh"].items() if v > 25.0}
         praw["upgrades"]["unknown_aspal"] = {"label": "unknown -> aspal",
                                              "surface": ["unknown"], "to_surface": "aspal",
                                              "unit_cost_rp_per_km": 2.5e9, "assumption": True}
