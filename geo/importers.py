@@ -48,7 +48,7 @@ from ._io import Table, boolean, coordinate, integer, is_blank, number, read_tab
 from ._progress import SILENT, Reporter
 from .exceptions import InputError, Problem, WorkspaceError
 from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
 LICENCE = "data OPD (agency data)"
@@ -1239,6 +1239,7 @@ def import_points(
                          total=len(merged), details=details)
 
 
+@writes_workspace
 def import_file(
     kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
 ) -> ImportSummary:

@@ -64,7 +64,7 @@ from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
 from .network import EPS_MINUTES, AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 if TYPE_CHECKING:
     from ._works import Works
@@ -1253,6 +1253,7 @@ def inputs_synthetic(ws: Workspace) -> bool:
     return ws.any_synthetic("destinations", "gateways", "admin_areas", "pois")
 
 
+@writes_workspace
 def priorities_workspace(ws: Workspace, budget: float | None = None,
                          authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
                          reporter: Reporter = SILENT, *,
