@@ -18,6 +18,7 @@ score inputs are built once and reused by every later job it runs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import math
 import multiprocessing
@@ -25,7 +26,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Hashable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from typing import Any
 
 from geo import exceptions
@@ -83,15 +90,19 @@ class RecomputeLane:
         self.workers = workers if workers is not None else _env_int(WORKERS_ENV,
                                                                     DEFAULT_WORKERS, 1)
         self.queue = queue if queue is not None else _env_int(QUEUE_ENV, DEFAULT_QUEUE, 0)
-        self._pool: Executor = (
-            ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=_worker_init)
-            if processes else ThreadPoolExecutor(self.workers, thread_name_prefix="siap-lane"))
+        self.processes = processes
+        self._pool = self._new_pool()
         self._lock = threading.Lock()
         self._in_flight: dict[Hashable, Future[Any]] = {}
         self._mean_s = 2.0  # running mean of a recomputation, for Retry-After
         self.rejected = 0
         self.completed = 0
+
+    def _new_pool(self) -> Executor:
+        if self.processes:
+            return ProcessPoolExecutor(self.workers, initializer=_worker_init,
+                                       mp_context=multiprocessing.get_context("spawn"))
+        return ThreadPoolExecutor(self.workers, thread_name_prefix="siap-lane")
 
     @property
     def capacity(self) -> int:
@@ -120,18 +131,35 @@ class RecomputeLane:
                 raise Busy(self.retry_after(n), n)
             timed: Future[Any] = Future()
             self._in_flight[key] = timed
-        inner = self._pool.submit(_timed_call, fn, *args)
-        inner.add_done_callback(lambda f, key=key, timed=timed: self._done(key, f, timed))
+        try:
+            inner = self._pool.submit(_timed_call, fn, *args)
+        except BrokenExecutor:  # a worker died (killed, out of memory): start afresh once
+            self._pool = self._new_pool()
+            try:
+                inner = self._pool.submit(_timed_call, fn, *args)
+            except Exception as exc:
+                self._fail(key, timed, exc)
+                return timed
+        inner.add_done_callback(functools.partial(self._done, key, timed=timed))
         return timed
+
+    def _fail(self, key: Hashable, timed: Future[Any], exc: BaseException) -> None:
+        with self._lock:
+            self._in_flight.pop(key, None)
+        timed.set_exception(exc)
 
     def retry_after(self, in_flight: int) -> int:
         """Whole seconds until a slot is likely free: the queue ahead, at the mean time."""
         return max(1, math.ceil(self._mean_s * (in_flight - self.workers + 1) / self.workers))
 
-    def _done(self, key: Hashable, inner: Future[Any], outer: Future[Any]) -> None:
+    def _done(self, key: Hashable, inner: Future[Any], *, timed: Future[Any]) -> None:
+        outer = timed
         with self._lock:
             self._in_flight.pop(key, None)
             self.completed += 1
+        if inner.cancelled():  # the lane was shut down
+            outer.cancel()
+            return
         exc = inner.exception()
         if exc is not None:
             outer.set_exception(exc)
