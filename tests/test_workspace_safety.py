@@ -179,6 +179,47 @@ def test_bad_lock_timeout_setting_is_named(ws_path: Path, monkeypatch) -> None: 
         pass
 
 
+PAUSED_WRITER = """
+    import os, sys, time
+    from geo.workspace import Workspace
+    ws = Workspace({path!r})
+    with ws.update() as stage:  # its copy is taken: now hold until released
+        stage.set_meta(paused_writer="1")
+        print("held", flush=True)
+        deadline = time.monotonic() + 120
+        while not os.path.exists({flag!r}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+"""
+
+
+def test_an_import_during_another_write_waits_and_keeps_both(ws_path: Path,
+                                                             tmp_path: Path) -> None:
+    """Deterministic lost-update check: writer A has taken its copy and is still working
+    when ``import`` starts. Without the lock the import copies the old version, finishes
+    first, and A's swap then throws the import away; with it, the import waits for A."""
+    flag = tmp_path / "release"
+    csv = tmp_path / "d.csv"
+    csv.write_text("id,name,category,lat,lon\nUJI-A,Pantai Uji,pantai,-4.55,136.88\n")
+    rev = int(_meta(ws_path)["revision"])
+    a = _child(PAUSED_WRITER.format(path=str(ws_path), flag=str(flag)))
+    assert _wait_line(a) == "held"
+    b = subprocess.Popen([PY, "-m", "geo.cli", "import", "destinations", str(csv),
+                          "--workspace", str(ws_path)], env=_env(), text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        b.wait(timeout=20)  # without a lock it is done by now; with one it is waiting
+    except subprocess.TimeoutExpired:
+        pass
+    flag.touch()
+    assert a.wait(timeout=120) == 0
+    _, err = b.communicate(timeout=300)
+    assert b.returncode == 0, err
+    meta = _meta(ws_path)
+    assert meta["paused_writer"] == "1"
+    assert "UJI-A" in set(Workspace(ws_path).read("destinations")["id"].astype(str))
+    assert int(meta["revision"]) == rev + 2
+
+
 @pytest.mark.slow
 def test_twenty_concurrent_import_and_score_pairs_lose_nothing(ws_path: Path,
                                                               tmp_path: Path) -> None:
