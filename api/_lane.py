@@ -30,6 +30,7 @@ from concurrent.futures import (
     BrokenExecutor,
     Executor,
     Future,
+    InvalidStateError,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
 )
@@ -124,7 +125,7 @@ class RecomputeLane:
         with self._lock:
             fut = self._in_flight.get(key)
             if fut is not None:
-                return fut
+                return _follower(fut)
             n = len(self._in_flight)
             if n >= self.capacity:
                 self.rejected += 1
@@ -139,9 +140,9 @@ class RecomputeLane:
                 inner = self._pool.submit(_timed_call, fn, *args)
             except Exception as exc:
                 self._fail(key, timed, exc)
-                return timed
+                return _follower(timed)
         inner.add_done_callback(functools.partial(self._done, key, timed=timed))
-        return timed
+        return _follower(timed)
 
     def _fail(self, key: Hashable, timed: Future[Any], exc: BaseException) -> None:
         with self._lock:
@@ -171,6 +172,26 @@ class RecomputeLane:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _follower(shared: Future[Any]) -> Future[Any]:
+    """A future of one waiter that follows the shared one: a waiter that goes away (its
+    client disconnected, so asyncio cancels what it awaited) cancels only its own."""
+    mine: Future[Any] = Future()
+
+    def copy(f: Future[Any]) -> None:
+        if mine.cancelled():
+            return
+        with contextlib.suppress(InvalidStateError):  # cancelled meanwhile: nobody waits
+            if f.cancelled():
+                mine.cancel()
+            elif f.exception() is not None:
+                mine.set_exception(f.exception())
+            else:
+                mine.set_result(f.result())
+
+    shared.add_done_callback(copy)
+    return mine
 
 
 def _worker_init() -> None:
