@@ -4,11 +4,18 @@ Every response is computed once per workspace version (:meth:`Workspace.version`
 kept, so a page view or a GeoJSON download is a dictionary lookup. When the GeoPackage
 changes (a new ``siapwisata score`` run, an import), the next request sees a new version
 and the cache starts afresh; nothing needs restarting.
+
+The cache is bounded by memory (bytes, ``SIAPWISATA_API_CACHE_MB``, least recently used
+first out), not by a count of entries: a priorities download and a health answer differ by
+a factor of 10,000. New budgets and weight sets are computed on the bounded recomputation
+lane (:mod:`api._lane`) through :meth:`WorkspaceStore.compute`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -22,11 +29,57 @@ from geo.workspace import Workspace
 from maps._data import MapData, load_map_data
 from maps._layers import Tiles
 
+from ._lane import RecomputeLane, _env_int, raise_job_error, run_job
+from ._util import Body
+
 if TYPE_CHECKING:
     from geo.access import AccessResult
+    from geo.priorities import PrioritiesState
     from geo.readiness import ReadinessConfig
 
 T = TypeVar("T")
+
+CACHE_MB_ENV = "SIAPWISATA_API_CACHE_MB"
+DEFAULT_CACHE_MB = 256
+_MISSING: Any = object()
+
+
+def nbytes(value: Any, depth: int = 4, seen: set[int] | None = None) -> int:
+    """Approximate memory held by a cached value: array, frame and body bytes, followed
+    through containers and object attributes (each object once).
+
+    An estimate for the cache bound, deliberately on the high side for shared parts (the
+    graph an engine refers to is counted with each entry that holds it).
+    """
+    seen = set() if seen is None else seen
+    if id(value) in seen or value is None:
+        return 0
+    seen.add(id(value))
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, Body):
+        return len(value.content) + 200
+    if isinstance(value, bytes | bytearray | str):
+        return sys.getsizeof(value)
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 100
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(value.memory_usage(index=True, deep=True).sum()) if isinstance(
+            value, pd.DataFrame) else int(value.memory_usage(index=True, deep=True))
+    if hasattr(value, "indptr") and hasattr(value, "data"):  # scipy sparse
+        return sum(int(getattr(value, a).nbytes) for a in ("data", "indices", "indptr"))
+    if depth <= 0:
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(nbytes(k, depth - 1, seen) + nbytes(v, depth - 1, seen)
+                                          for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sys.getsizeof(value) + sum(nbytes(v, depth - 1, seen) for v in value)
+    attrs = getattr(value, "__dict__", None)
+    if attrs is not None:
+        return sys.getsizeof(value) + sum(nbytes(v, depth - 1, seen) for v in attrs.values())
+    return sys.getsizeof(value)
 
 
 class WorkspaceStore:
@@ -38,13 +91,17 @@ class WorkspaceStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, tiles: Tiles | None = None,
-                 max_entries: int = 512):
+                 max_bytes: int | None = None, lane: RecomputeLane | None = None):
         self.ws = Workspace(path)
         self.tiles = tiles
-        self.max_entries = max_entries
+        self.max_bytes = (max_bytes if max_bytes is not None else
+                          _env_int(CACHE_MB_ENV, DEFAULT_CACHE_MB, 1) * 1024 * 1024)
+        self._lane = lane
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
+        self.cache_bytes = 0
         self._cache_version: str | None = None
         self._stat: tuple[int, int, int] | None = None
         self._version: str | None = None
@@ -53,6 +110,18 @@ class WorkspaceStore:
     @property
     def path(self) -> Path:
         return self.ws.path
+
+    @property
+    def lane(self) -> RecomputeLane:
+        """The recomputation lane, started on first use (worker processes only then)."""
+        with self._lock:
+            if self._lane is None:
+                self._lane = RecomputeLane()
+            return self._lane
+
+    @lane.setter
+    def lane(self, lane: RecomputeLane) -> None:
+        self._lane = lane
 
     def version(self) -> str:
         """The workspace version; re-read only when the file's stat changes."""
@@ -69,14 +138,30 @@ class WorkspaceStore:
                 self._stat = key
             return self._version
 
+    def _fresh(self, version: str) -> None:
+        """Start the cache afresh for a new workspace version (caller holds ``_lock``)."""
+        if version != self._cache_version:
+            self._cache.clear()
+            self._sizes.clear()
+            self.cache_bytes = 0
+            self._key_locks.clear()
+            self._cache_version = version
+
+    def lookup(self, key: Hashable, default: Any = _MISSING) -> Any:
+        """The cached value for ``key`` at the current version, or ``default``; never builds."""
+        version = self.version()
+        with self._lock:
+            self._fresh(version)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        return default
+
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
         """The value for ``key`` at the current version, building it at most once."""
         version = self.version()
         with self._lock:
-            if version != self._cache_version:
-                self._cache.clear()
-                self._key_locks.clear()
-                self._cache_version = version
+            self._fresh(version)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return cast(T, self._cache[key])
@@ -86,13 +171,56 @@ class WorkspaceStore:
                 if self._cache_version == version and key in self._cache:
                     return cast(T, self._cache[key])
             value = build()
+            size = nbytes(value)
             with self._lock:
                 self.builds += 1
                 if self._cache_version == version:
                     self._cache[key] = value
-                    while len(self._cache) > self.max_entries:
-                        self._cache.popitem(last=False)
+                    self._sizes[key] = size
+                    self.cache_bytes += size
+                    self._evict(keep=key)
             return value
+
+    def _evict(self, keep: Hashable) -> None:
+        """Least recently used entries out until the cache fits ``max_bytes`` (the newest
+        entry stays even when alone it is larger: it is about to be served)."""
+        while self.cache_bytes > self.max_bytes and len(self._cache) > 1:
+            old = next(iter(self._cache))
+            if old == keep:
+                self._cache.move_to_end(old)
+                old = next(iter(self._cache))
+            self._cache.pop(old)
+            self.cache_bytes -= self._sizes.pop(old, 0)
+
+    async def compute(self, key: Hashable, job: tuple[str, str], *args: Any) -> Any:
+        """Like :meth:`cached`, for values that cost a recomputation (a new budget or weight
+        set): a hit is answered at once; a miss is computed by ``module.function(store,
+        *args)`` (``job``) in a worker process of the bounded lane, and waited for without
+        holding a thread; the answer is cached here.
+
+        Raises
+        ------
+        api._lane.Busy
+            The lane is full (answered 503 with ``Retry-After``).
+        """
+        hit = self.lookup(key)
+        if hit is not _MISSING:
+            return hit
+        future = self.lane.submit(key, run_job, str(self.path), job, *args)
+        seen, value = await asyncio.wrap_future(future)
+        raise_job_error(value)
+        version = self.version()
+        if seen == version:  # computed on the version this cache holds
+            size = nbytes(value)
+            with self._lock:
+                self._fresh(version)
+                if key not in self._cache:
+                    self._cache[key] = value
+                    self._sizes[key] = size
+                    self.cache_bytes += size
+                    self.builds += 1
+                    self._evict(keep=key)
+        return value
 
     # --- derived objects shared by several endpoints ---------------------------------
 
@@ -121,6 +249,27 @@ class WorkspaceStore:
         from geo.readiness import build_inputs
 
         return self.cached(("score_inputs",), lambda: build_inputs(self.ws, self.access()))
+
+    def priorities_state(self, authority: str) -> PrioritiesState:
+        """The prepared priorities run for an authority: a new budget re-runs only the
+        greedy selection from it (:func:`geo.priorities.select_priorities`)."""
+        import pandas as pd
+
+        from geo.priorities import inputs_synthetic, prepare_priorities
+
+        def build() -> PrioritiesState:
+            data = self.map_data()
+            if data.destinations is None:
+                raise WorkspaceError("layer 'destinations' belum ada (missing)")
+            from ._util import is_synthetic
+
+            return prepare_priorities(
+                self.access(), data.destinations, authority=authority,
+                score_inputs=pd.DataFrame(self.score_inputs()),
+                readiness=self.readiness_config(),
+                synthetic=inputs_synthetic(self.ws) or is_synthetic(data.roads))
+
+        return self.cached(("priorities_state", authority), build)
 
 
 def get_store(request: Request) -> WorkspaceStore:

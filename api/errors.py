@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo.exceptions import ConfigError, InputError, SiapError
 from maps._data import UnknownArea
 
+from ._lane import Busy
 from .schemas import ErrorItem, ErrorResponse
 
 log = logging.getLogger("siapwisata.api")
@@ -34,6 +36,16 @@ class BadParameter(SiapError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+BUSY_RESPONSE: dict[str, Any] = {
+    "model": ErrorResponse,
+    "description": "Server sibuk menghitung anggaran/bobot baru (busy recomputing new budgets "
+                   "or weights): the recomputation queue is full; retry after Retry-After "
+                   "seconds. Cached answers are not affected.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                "schema": {"type": "integer", "minimum": 1}}},
+}
 
 
 def _json(status: int, body: ErrorResponse, headers: Mapping[str, str] | None = None,
@@ -85,6 +97,11 @@ def install(app: FastAPI) -> None:
     async def _bad(request: Request, exc: BadParameter) -> JSONResponse:
         return _json(422, ErrorResponse(
             detail=str(exc), errors=[ErrorItem(field=exc.field, message=str(exc))]))
+
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy) -> JSONResponse:
+        return _json(503, ErrorResponse(detail=str(exc)),
+                     headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(ConfigError)
     async def _config(request: Request, exc: ConfigError) -> JSONResponse:

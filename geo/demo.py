@@ -61,7 +61,7 @@ from ._synth import (
 from .crs import metric_crs
 from .exceptions import InputError, Problem
 from .regions import admin_areas, read_polygons, write_region
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 REGION_NAME = "Kabupaten Mimika"
 SYNTHETIC = "synthetic"
@@ -952,6 +952,7 @@ def generate(data: MimikaData, seed: int, reporter: Reporter = SILENT) -> Synthe
 # --- the workspace ------------------------------------------------------------------
 
 
+@writes_workspace
 def build_demo(ws: Workspace, *, data_dir: Path, seed: int, reporter: Reporter = SILENT) -> None:
     """Build (or rebuild) the Mimika demo workspace at ``ws``.
 

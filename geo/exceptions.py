@@ -135,3 +135,7 @@ class ConfigError(SiapError):
 
 class NetworkError(SiapError):
     """The road/transport network cannot support the requested computation."""
+
+
+class WorkspaceLocked(WorkspaceError):
+    """Another process kept the workspace's write lock longer than the lock timeout."""

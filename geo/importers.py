@@ -52,7 +52,7 @@ from ._works import ruas_label as ruas_match
 from ._works import ruas_rows
 from .exceptions import InputError, Problem, WorkspaceError
 from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
 LICENCE = "data OPD (agency data)"
@@ -1293,6 +1293,7 @@ def import_points(
                          total=len(merged), details=details)
 
 
+@writes_workspace
 def import_file(
     kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
 ) -> ImportSummary:

@@ -49,7 +49,7 @@ from .crs import metric_crs
 from .exceptions import InputError, Problem
 from .regions import write_region
 from .roads import authority_from_highway, condition_from_smoothness, surface_class
-from .workspace import Source, Staging, Workspace
+from .workspace import Source, Staging, Workspace, writes_workspace
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 OSM_URL = "https://www.openstreetmap.org/copyright"
@@ -626,6 +626,7 @@ def ingest_osm(file: Path, ws: Workspace, *, reporter: Reporter = SILENT) -> dic
                        reporter=reporter)
 
 
+@writes_workspace
 def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
                 reporter: Reporter = SILENT) -> dict[str, int]:
     """The one ingestion path shared by ``ingest-osm`` and ``fetch-osm``."""

@@ -69,7 +69,7 @@ from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
 from .network import EPS_MINUTES, AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 if TYPE_CHECKING:
     from ._works import Works
@@ -1096,10 +1096,71 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     SiapError
         Unknown authority or a negative budget; ConfigError for a bad configuration.
     """
-    from .readiness import load_readiness_config
+    _check_budget(budget)
+    state = prepare_priorities(access, destinations, authority=authority, config=config,
+                               score_inputs=score_inputs, readiness=readiness,
+                               synthetic=synthetic, reporter=reporter)
+    return select_priorities(state, budget, reporter=reporter)
 
+
+def _check_budget(budget: float | None) -> None:
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+
+
+@dataclass
+class PrioritiesState:
+    """The evaluated start of a priorities run for one authority, before any pick.
+
+    Made by :func:`prepare_priorities`; :func:`select_priorities` runs the greedy selection
+    for any budget from it, as often as asked, without redoing the candidates, the base
+    travel times or the score inputs. It is never changed (each selection works on copies
+    of the engines), so one state may serve several threads.
+    """
+
+    access: AccessResult
+    authority: str
+    config: PrioritiesConfig
+    synthetic: bool
+    cands: Candidates
+    od: ODPairs
+    engine: BenefitEngine
+    scorer: _Scorer
+    objective: float
+    ids: np.ndarray
+    cost: np.ndarray
+    dest_ids: np.ndarray
+    dest_names: np.ndarray
+    timings: dict[str, float]
+
+
+def _clone(obj: Any) -> Any:
+    """A copy of an engine whose state a selection may change: arrays, frames and
+    containers held directly are copied, the graph and configuration are shared."""
+    import copy
+
+    out = copy.copy(obj)
+    for name, value in vars(obj).items():
+        if isinstance(value, np.ndarray | pd.DataFrame | pd.Series):
+            setattr(out, name, value.copy())
+        elif isinstance(value, dict | list | set):
+            setattr(out, name, copy.copy(value))
+    return out
+
+
+def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
+                       authority: str = "kabupaten", config: PrioritiesConfig | None = None,
+                       score_inputs: pd.DataFrame | None = None,
+                       readiness: ReadinessConfig | None = None, synthetic: bool = False,
+                       reporter: Reporter = SILENT) -> PrioritiesState:
+    """Candidates, OD pairs, base travel times and score inputs for one authority.
+
+    Parameters are those of :func:`priorities_frame` (without the budget). The result feeds
+    :func:`select_priorities`: the server keeps one per authority so that a new budget
+    re-runs only the greedy selection.
+    """
+    from .readiness import load_readiness_config
+
     config = config or load_priorities_config()
     readiness = readiness or load_readiness_config()
     graph = access.graph
@@ -1139,6 +1200,28 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     dest_ids = destinations["id"].to_numpy(dtype=object)
     dest_names = (destinations["name"].astype(object).to_numpy() if "name" in destinations
                   else dest_ids)
+    return PrioritiesState(access=access, authority=authority, config=config,
+                           synthetic=synthetic, cands=cands, od=od, engine=engine,
+                           scorer=scorer, objective=objective, ids=ids, cost=cost,
+                           dest_ids=dest_ids, dest_names=dest_names, timings=timings)
+
+
+def select_priorities(state: PrioritiesState, budget: float | None = None, *,
+                      reporter: Reporter = SILENT) -> PrioritiesResult:
+    """The greedy selection (or, without a budget, the ranking) from a prepared state.
+
+    The same rows as :func:`priorities_frame` with this budget and the state's authority
+    (which runs exactly this after :func:`prepare_priorities`); the state is not changed.
+    """
+    _check_budget(budget)
+    access, authority, config = state.access, state.authority, state.config
+    synthetic, cands, od, objective = state.synthetic, state.cands, state.od, state.objective
+    ids, cost, dest_ids, dest_names = state.ids, state.cost, state.dest_ids, state.dest_names
+    net = access.graph.network
+    k = len(cands)
+    timings = dict(state.timings)
+    # the greedy applies its picks to the engines: work on copies of the prepared ones
+    engine, scorer = _clone(state.engine), _clone(state.scorer)
 
     benefit = np.zeros(k)
     b_gw = np.zeros(k)
@@ -1357,6 +1440,7 @@ def inputs_synthetic(ws: Workspace) -> bool:
     return ws.any_synthetic("destinations", "gateways", "admin_areas", "pois")
 
 
+@writes_workspace
 def priorities_workspace(ws: Workspace, budget: float | None = None,
                          authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
                          reporter: Reporter = SILENT, *,

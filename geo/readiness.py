@@ -48,7 +48,7 @@ from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
-from .workspace import Source, Workspace
+from .workspace import Source, Workspace, writes_workspace
 
 DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
 CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
@@ -891,6 +891,7 @@ def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
     return {k: v for k, v in s.items() if isinstance(v, str) and v.strip()}
 
 
+@writes_workspace
 def score_workspace(
     ws: Workspace,
     config: str | os.PathLike[str] | None = None,

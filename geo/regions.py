@@ -16,7 +16,7 @@ from . import schema
 from ._progress import SILENT, Reporter
 from .crs import metric_crs
 from .exceptions import InputError, Problem
-from .workspace import Source, Staging, Workspace
+from .workspace import Source, Staging, Workspace, writes_workspace
 
 _KODE_LEVEL = (
     (re.compile(r"^\d{2}$"), "provinsi"),
@@ -140,6 +140,7 @@ def write_region(
     stage.set_meta(region=name)
 
 
+@writes_workspace
 def init_workspace(
     ws: Workspace,
     boundary: Path,

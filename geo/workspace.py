@@ -4,19 +4,39 @@ All layers are stored in EPSG:4326. Every change goes through :meth:`Workspace.u
 which works on a private copy and swaps it in atomically with :func:`os.replace` only when
 the whole block succeeded: a failed import or update leaves the original file untouched,
 byte for byte.
+
+Writers are serialised by an OS file lock (:func:`fcntl.flock`) on a hidden sidecar file
+``.NAME.lock``: the kernel releases it when its holder exits, even by ``kill -9``, so a
+crashed writer never leaves the workspace locked. The lock covers the whole
+read-modify-write of a step (:func:`writes_workspace`), and the private copy is taken only
+once it is held, so a second writer waits (or fails after ``SIAPWISATA_LOCK_TIMEOUT``
+seconds) and never overwrites the first one's change. Readers take no lock: they always see
+one whole version, since the file is only ever swapped in by ``os.replace``.
+
+Private copies are named ``.NAME.<pid>.<hex>.tmp.gpkg``. One left by a writer that died
+(``kill -9``, power cut) is deleted the next time the workspace is opened: every such file
+when the lock is free (only a lock holder makes copies), else those whose process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import functools
+import inspect
+import math
 import os
+import re
 import shutil
+import sys
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -26,8 +46,20 @@ from shapely.geometry.base import BaseGeometry
 
 from . import schema
 from .crs import metric_crs
-from .exceptions import WorkspaceError
+from .exceptions import WorkspaceError, WorkspaceLocked
 from .settings import software_version
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LOCK_TIMEOUT_ENV = "SIAPWISATA_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 600.0
+"""Seconds a writer waits for another one before giving up (env ``SIAPWISATA_LOCK_TIMEOUT``):
+long enough for a score or priorities run on a regency, short enough to notice a hung one."""
+QUIET_WAIT = 0.5
+"""Seconds a writer waits silently first: a reader tidying stale copies holds the lock for
+milliseconds, which is not worth a message."""
+_POLL = 0.05
 
 
 def _now() -> str:
@@ -127,11 +159,87 @@ class _Reader:
         raise WorkspaceError(f"{self.path}: no boundary or roads to choose a metric CRS")
 
 
-class Workspace(_Reader):
-    """A region's GeoPackage. Reading is direct; writing goes through :meth:`update`."""
+def lock_timeout() -> float:
+    """The writers' lock timeout in seconds (``SIAPWISATA_LOCK_TIMEOUT``, default 600)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise WorkspaceError(f"{LOCK_TIMEOUT_ENV}={raw!r} bukan jumlah detik yang sah "
+                             "(must be a number of seconds >= 0)")
+    return value
 
-    def __init__(self, path: str | os.PathLike[str]):
+
+class _Held:
+    """This process's hold on one workspace lock: threads take turns through ``turn``;
+    the thread holding it may re-enter (a step's lock, then its :meth:`Workspace.update`)."""
+
+    def __init__(self) -> None:
+        self.turn = threading.RLock()
+        self.fd: int | None = None
+        self.depth = 0
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+_LIVE_COPIES: set[str] = set()
+"""Private copies this process is writing right now (never swept)."""
+
+
+def _held(path: Path) -> _Held:
+    key = os.path.abspath(path)
+    with _HELD_GUARD:
+        return _HELD.setdefault(key, _Held())
+
+
+def _holder_text(path: Path) -> str:
+    """Who holds a lock, as its holder wrote it (pid and command), for the wait message."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:200]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _say(message: str) -> None:
+    """Default wait message: plain text on stderr (never console markup)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+class Workspace(_Reader):
+    """A region's GeoPackage. Reading is direct; writing goes through :meth:`update`.
+
+    Parameters
+    ----------
+    path
+        The GeoPackage.
+    lock_timeout
+        Seconds a writer waits for another one; default :func:`lock_timeout`.
+    on_wait
+        Called once with a message (Bahasa Indonesia) when a writer has to wait; default:
+        printed on stderr.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float | None = None,
+                 on_wait: Callable[[str], None] | None = None):
         self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self.on_wait = on_wait or _say
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
@@ -141,12 +249,146 @@ class Workspace(_Reader):
         return self.path.exists()
 
     def require(self) -> Workspace:
+        """The workspace, which must exist; opening it deletes stale private copies."""
         if not self.exists:
             raise WorkspaceError(
                 f"workspace {self.path} tidak ditemukan (not found); create it with "
                 "'siapwisata init', 'siapwisata ingest-osm' or 'siapwisata demo'"
             )
+        self.sweep()
         return self
+
+    # --- the writers' lock and stale copies ----------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar file the writers' lock is taken on (hidden, next to the workspace)."""
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the writers' lock: wait for another writer (with one message), or raise
+        :class:`~geo.exceptions.WorkspaceLocked` after ``timeout`` seconds.
+
+        Re-entrant within a thread; other threads of this process wait their turn too.
+        """
+        limit = timeout if timeout is not None else (
+            self.lock_timeout if self.lock_timeout is not None else lock_timeout())
+        deadline = time.monotonic() + limit
+        held = _held(self.path)
+        if not held.turn.acquire(timeout=max(limit, 0.0)):
+            raise self._locked(limit, "")
+        try:
+            if held.depth == 0:
+                held.fd = self._acquire(deadline, limit)
+            held.depth += 1
+            try:
+                yield
+            finally:
+                held.depth -= 1
+                if held.depth == 0 and held.fd is not None:
+                    fd, held.fd = held.fd, None
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, 0)
+                    os.close(fd)  # closing releases the flock
+        finally:
+            held.turn.release()
+
+    def _acquire(self, deadline: float, limit: float) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            told = False
+            start = time.monotonic()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    now = time.monotonic()
+                    if now >= deadline:
+                        raise self._locked(limit, _holder_text(self.lock_path)) from None
+                    if not told and now - start >= min(QUIET_WAIT, limit):
+                        told = True
+                        who = _holder_text(self.lock_path)
+                        self.on_wait(
+                            f"Workspace {self.path} sedang diubah proses lain"
+                            f"{f' ({who})' if who else ''}; menunggu giliran, paling lama "
+                            f"{limit:g} detik (waiting for another writer)..."
+                        )
+                    time.sleep(_POLL)
+            command = " ".join(os.path.basename(a) if i == 0 else a
+                               for i, a in enumerate(sys.argv))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: {command}".encode("utf-8", "replace"), 0)
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _locked(self, limit: float, who: str) -> WorkspaceLocked:
+        return WorkspaceLocked(
+            f"workspace {self.path} masih dikunci proses lain{f' ({who})' if who else ''} "
+            f"setelah {limit:g} detik; tidak ada yang diubah. Coba lagi setelah proses itu "
+            f"selesai, atau atur {LOCK_TIMEOUT_ENV} (locked by another writer; nothing changed)"
+        )
+
+    def _copies(self) -> list[tuple[Path, int | None]]:
+        """Private copies of this workspace on disk (with -journal/-wal/-shm), and the pid
+        that made each (None for copies named before pids were)."""
+        pattern = re.compile(rf"^\.{re.escape(self.path.name)}\.(?:(\d+)\.)?[0-9a-f]+"
+                             r"\.tmp\.gpkg(?:-journal|-wal|-shm)?$")
+        try:
+            names = os.listdir(self.path.parent)
+        except OSError:
+            return []
+        out = []
+        for name in names:
+            m = pattern.match(name)
+            if m:
+                out.append((self.path.parent / name, int(m.group(1)) if m.group(1) else None))
+        return out
+
+    def sweep(self) -> list[Path]:
+        """Delete private copies left by writers that died; return what was deleted.
+
+        With the lock free (or held by this thread) every copy but this process's live
+        ones is stale, since only a lock holder makes copies; while another process holds
+        it, only copies whose process is gone are deleted.
+        """
+        copies = self._copies()
+        if not copies:
+            return []
+        held = _held(self.path)
+        mine = held.turn.acquire(blocking=False)
+        fd = None
+        try:
+            if mine and held.depth == 0:
+                with contextlib.suppress(OSError):
+                    fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        os.close(fd)
+                        fd = None
+            free = mine and (held.depth > 0 or fd is not None)
+            gone = []
+            for path, pid in copies:
+                base = os.path.abspath(path)
+                for suffix in ("-journal", "-wal", "-shm"):
+                    base = base.removesuffix(suffix)
+                if base in _LIVE_COPIES:
+                    continue
+                if free or (pid is not None and pid != os.getpid() and not _pid_alive(pid)):
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        gone.append(path)
+            return gone
+        finally:
+            if fd is not None:
+                os.close(fd)
+            if mine:
+                held.turn.release()
 
     def version(self) -> str:
         """A token that changes whenever the file changes (used by caches)."""
@@ -165,18 +407,48 @@ class Workspace(_Reader):
         if not self.exists and not create:
             self.require()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
-        try:
-            if self.exists:
-                shutil.copyfile(self.path, tmp)
-            staging = Staging(tmp, fresh=not self.exists)
-            yield staging
-            staging._finish()
-            os.replace(tmp, self.path)
-        finally:
-            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
+        with self.lock():
+            # the copy is taken under the lock, so it holds every earlier writer's change
+            self.sweep()
+            tmp = self.path.with_name(
+                f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
+            _LIVE_COPIES.add(os.path.abspath(tmp))
+            try:
+                if self.exists:
+                    shutil.copyfile(self.path, tmp)
+                elif not create:
+                    self.require()
+                staging = Staging(tmp, fresh=not self.exists)
+                yield staging
+                staging._finish()
+                os.replace(tmp, self.path)
+            finally:
+                for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"),
+                                 Path(f"{tmp}-shm")):
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
+                _LIVE_COPIES.discard(os.path.abspath(tmp))
+
+
+def writes_workspace(func: Callable[P, R]) -> Callable[P, R]:
+    """Hold the workspace's writers' lock (:meth:`Workspace.lock`) for a whole step.
+
+    For steps that read the workspace, compute, then write it (``score``, ``import``...):
+    without it two steps could both read the old version and the second would write back
+    a result that misses the first one's change. The decorated function takes the
+    workspace as its parameter ``ws``.
+    """
+    sig = inspect.signature(func)
+    if "ws" not in sig.parameters:
+        raise TypeError(f"{func.__qualname__} has no parameter 'ws'")
+
+    @functools.wraps(func)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        ws = sig.bind_partial(*args, **kwargs).arguments["ws"]
+        with ws.lock():
+            return func(*args, **kwargs)
+
+    return locked
 
 
 class Staging(_Reader):

@@ -15,6 +15,7 @@ lookups. The counts actually run are written to tests/artifacts/schemathesis-cou
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,18 @@ def _strategy(operation):
     return st.one_of(positive, operation.as_strategy(GenerationMode.NEGATIVE))
 
 
+def _weights_overflow(case) -> bool:  # type: ignore[no-untyped-def]
+    """A score request whose weights each are valid but whose sum overflows: the API
+    refuses it with 422 (issue 10, item 10), which no JSON schema can express."""
+    body = case.body if isinstance(case.body, dict) else None
+    weights = body.get("weights") if body else None
+    if not isinstance(weights, dict):
+        return False
+    values = [float(v) for v in weights.values()
+              if isinstance(v, int | float) and not isinstance(v, bool)]
+    return not math.isfinite(sum(values))
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS,
                          ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_follows_the_schema(api_schema, method: str, path: str) -> None:
@@ -101,6 +114,11 @@ def test_operation_follows_the_schema(api_schema, method: str, path: str) -> Non
     @given(case=_strategy(operation))
     def run(case) -> None:
         COUNTS[f"{method} {path}"] += 1
-        case.call_and_validate(checks=CHECKS)
+        # a recomputation runs in the server's worker process, whose first job also loads
+        # the workspace there: longer than the default 10 s on a loaded 2-core machine
+        checks = CHECKS
+        if _weights_overflow(case):  # schema-valid, refused by the documented sum rule
+            checks = [c for c in CHECKS if c is not positive_data_acceptance]
+        case.call_and_validate(checks=checks, timeout=300 if heavy else 30)
 
     run()

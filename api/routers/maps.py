@@ -11,6 +11,7 @@ from maps.readiness import readiness_html
 
 from .._util import Body, html_body, plus_zero
 from ..deps import WorkspaceStore, get_store
+from ..errors import BUSY_RESPONSE
 from ..schemas import Authority, ColorBy, ErrorResponse
 
 router = APIRouter(prefix="/maps", tags=["peta"])
@@ -40,8 +41,9 @@ def readiness(store: Store, distrik: Distrik = None) -> Response:
     return store.cached(("map", "readiness", _key(distrik)), build).response()
 
 
-@router.get("/priorities", response_class=Response, responses=HTML_RESPONSE)
-def priorities(
+@router.get("/priorities", response_class=Response,
+            responses={**HTML_RESPONSE, 503: BUSY_RESPONSE})
+async def priorities(
     store: Store,
     distrik: Distrik = None,
     budget: Annotated[float | None, Query(ge=0, allow_inf_nan=False,
@@ -52,16 +54,21 @@ def priorities(
 ) -> Response:
     """Peta prioritas ruas jalan untuk PU: rank or benefit/cost, selection within budget."""
     budget = plus_zero(budget)
+    from .priorities import answer
+
+    auth = authority.value if authority else None
+    key = ("map", "priorities", _key(distrik), budget, auth, warna.value)
+    return await answer(store, key, (__name__, "priorities_map_body"), distrik, budget, auth,
+                        warna.value, budget=budget, authority=auth)
+
+
+def priorities_map_body(store: WorkspaceStore, distrik: str | None, budget: float | None,
+                        auth: str | None, warna: str) -> Body:
+    """The ``/maps/priorities`` page (run on the lane when it needs a new selection)."""
     from .priorities import _stored_setting, priority_table
 
-    def build() -> Body:
-        table = priority_table(store, budget=budget,
-                               authority=authority.value if authority else None)
-        shown = budget if budget is not None else _stored_setting(store)[1]
-        html = priorities_html(store.map_data(), table, distrik=_key(distrik) and distrik,
-                               budget=shown, color_by=warna.value, tiles=store.tiles)
-        return html_body(html, tiles=store.tiles)
-
-    key = ("map", "priorities", _key(distrik), budget,
-           authority.value if authority else None, warna.value)
-    return store.cached(key, build).response()
+    table = priority_table(store, budget=budget, authority=auth)
+    shown = budget if budget is not None else _stored_setting(store)[1]
+    html = priorities_html(store.map_data(), table, distrik=_key(distrik) and distrik,
+                           budget=shown, color_by=warna, tiles=store.tiles)
+    return html_body(html, tiles=store.tiles)

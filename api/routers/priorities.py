@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import tempfile
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 from fastapi import APIRouter, Depends, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from geo._cells import csv_text
 from geo.exceptions import WorkspaceError
 
 from .._util import Body, is_synthetic, json_value, model_body, plus_zero
 from ..deps import WorkspaceStore, get_store
+from ..errors import BUSY_RESPONSE
 from ..schemas import (
     Authority,
     DownloadFormat,
@@ -44,14 +48,24 @@ def _stored_setting(store: WorkspaceStore) -> tuple[str | None, float | None]:
     return authority, budget
 
 
+def is_stored(store: WorkspaceStore, *, budget: float | None, authority: str | None) -> bool:
+    """Whether the stored ``priorities`` layer answers this budget and authority (no
+    recomputation needed)."""
+    stored_auth, stored_budget = _stored_setting(store)
+    want_auth = authority or stored_auth or "kabupaten"
+    return want_auth == (stored_auth or "kabupaten") and budget == stored_budget
+
+
 def priority_table(store: WorkspaceStore, *, budget: float | None,
                    authority: str | None) -> gpd.GeoDataFrame:
     """The priorities for an authority and budget, in rank order.
 
     The stored layer answers when the request matches what it was computed for. Any other
-    budget or authority is computed afresh by the priorities step itself (greedy with
+    budget or authority is computed by the priorities step itself (greedy with
     re-evaluation after each pick, since upgrades interact), so the API and the
-    ``siapwisata priorities`` command give the same rows; each answer is cached.
+    ``siapwisata priorities`` command give the same rows. The step's prepared state is
+    kept per authority, so a new budget re-runs only the greedy selection
+    (:func:`geo.priorities.select_priorities`); each answer is cached.
     """
 
     def build() -> gpd.GeoDataFrame:
@@ -60,25 +74,33 @@ def priority_table(store: WorkspaceStore, *, budget: float | None,
         if p is None:
             raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
                                  "jalankan 'siapwisata priorities' dulu")
-        stored_auth, stored_budget = _stored_setting(store)
+        stored_auth, _ = _stored_setting(store)
         want_auth = authority or stored_auth or "kabupaten"
-        if want_auth == (stored_auth or "kabupaten") and budget == stored_budget:
+        if is_stored(store, budget=budget, authority=authority):
             return gpd.GeoDataFrame(p.sort_values("rank", kind="stable"),
                                     geometry=p.geometry.name, crs=p.crs)
-        from geo.priorities import inputs_synthetic, priorities_frame
+        from geo.priorities import select_priorities
 
-        destinations = data.destinations
-        if destinations is None:
-            raise WorkspaceError("layer 'destinations' belum ada (missing)")
-        result = priorities_frame(
-            store.access(), destinations, authority=want_auth, budget=budget,
-            score_inputs=pd.DataFrame(store.score_inputs()),
-            readiness=store.readiness_config(),
-            synthetic=inputs_synthetic(store.ws) or is_synthetic(data.roads),
-        )
-        return result.table
+        return select_priorities(store.priorities_state(want_auth), budget).table
 
     return store.cached(("priority_table", budget, authority), build)
+
+
+async def answer(store: WorkspaceStore, key: Hashable, job: tuple[str, str], *args: Any,
+                 budget: float | None, authority: str | None) -> Response:
+    """A cached body at once; else ``job(store, *args)`` in the thread pool when the stored
+    layer answers it, or on the bounded recomputation lane (503 + Retry-After when full)
+    when it needs a new selection."""
+    hit = store.lookup(key, None)
+    if hit is not None:
+        return cast(Body, hit).response()
+    stored = await run_in_threadpool(is_stored, store, budget=budget, authority=authority)
+    if stored:
+        fn = getattr(importlib.import_module(job[0]), job[1])
+        body = await run_in_threadpool(store.cached, key, lambda: fn(store, *args))
+    else:
+        body = await store.compute(key, job, *args)
+    return cast(Body, body).response()
 
 
 def _assumptions(store: WorkspaceStore) -> list[str]:
@@ -102,9 +124,10 @@ def _assumptions(store: WorkspaceStore) -> list[str]:
         200: {"content": {CSV: {}, XLSX: {}, GPKG: {}},
               "description": "JSON, or the table as a file with format=csv|xlsx|gpkg"},
         409: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+        503: BUSY_RESPONSE,
     },
 )
-def priorities(
+async def priorities(
     store: Annotated[WorkspaceStore, Depends(get_store)],
     budget: Annotated[float | None, Query(ge=0, allow_inf_nan=False,
                                           description="Budget in Rupiah")] = None,
@@ -115,25 +138,29 @@ def priorities(
     """Ranked road sections with cost, minutes saved, score gain and benefit/cost."""
     budget = plus_zero(budget)
     auth = authority.value if authority else None
-
-    def build() -> Body:
-        t = priority_table(store, budget=budget, authority=auth)
-        if format is DownloadFormat.json:
-            rows = [PriorityRow.model_validate({k: json_value(r.get(k)) for k in COLUMNS})
-                    for r in pd.DataFrame(t.drop(columns=t.geometry.name)).to_dict("records")]
-            sel = t["selected"].fillna(False).astype(bool) if "selected" in t else \
-                pd.Series(False, index=t.index)
-            resp = PrioritiesResponse(
-                budget=budget, authority=auth or "all", count=len(t),
-                selected_count=int(sel.sum()),
-                selected_cost_rp=float(pd.to_numeric(t["cost_rp"], errors="coerce")[sel].sum()),
-                synthetic=is_synthetic(t), assumptions=_assumptions(store), rows=rows,
-            )
-            return model_body(resp)
-        return _download(t, format)
-
     key = ("priorities", budget, auth, format.value)
-    return store.cached(key, build).response()
+    return await answer(store, key, (__name__, "priorities_body"), budget, auth, format.value,
+                        budget=budget, authority=auth)
+
+
+def priorities_body(store: WorkspaceStore, budget: float | None, auth: str | None,
+                    fmt: str) -> Body:
+    """The ``/api/priorities`` answer (run on the lane when it needs a new selection)."""
+    format = DownloadFormat(fmt)
+    t = priority_table(store, budget=budget, authority=auth)
+    if format is DownloadFormat.json:
+        rows = [PriorityRow.model_validate({k: json_value(r.get(k)) for k in COLUMNS})
+                for r in pd.DataFrame(t.drop(columns=t.geometry.name)).to_dict("records")]
+        sel = t["selected"].fillna(False).astype(bool) if "selected" in t else \
+            pd.Series(False, index=t.index)
+        resp = PrioritiesResponse(
+            budget=budget, authority=auth or "all", count=len(t),
+            selected_count=int(sel.sum()),
+            selected_cost_rp=float(pd.to_numeric(t["cost_rp"], errors="coerce")[sel].sum()),
+            synthetic=is_synthetic(t), assumptions=_assumptions(store), rows=rows,
+        )
+        return model_body(resp)
+    return _download(t, format)
 
 
 def _filename(fmt: DownloadFormat) -> dict[str, str]:

@@ -1,0 +1,76 @@
+"""A new budget re-runs only the greedy selection (issue 10, item 9).
+
+:func:`geo.priorities.select_priorities` on one prepared state must give exactly the rows
+and per-destination gains of a fresh :func:`geo.priorities.priorities_frame` run, whatever
+budgets were selected from the state before (the greedy must not leak its picks into the
+state). The reference is the fresh run, which builds everything anew.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.access import compute_access
+from geo.priorities import (
+    PrioritiesResult,
+    prepare_priorities,
+    priorities_frame,
+    select_priorities,
+)
+from geo.readiness import build_inputs, load_readiness_config
+from geo.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def inputs(demo_ws: Path):  # type: ignore[no-untyped-def]
+    ws = Workspace(demo_ws)
+    access = compute_access(ws)
+    return (access, ws.read("destinations"), pd.DataFrame(build_inputs(ws, access)),
+            load_readiness_config())
+
+
+def _same(a: PrioritiesResult, b: PrioritiesResult) -> None:
+    pd.testing.assert_frame_equal(pd.DataFrame(a.table.drop(columns="geometry")),
+                                  pd.DataFrame(b.table.drop(columns="geometry")),
+                                  check_exact=True)
+    assert a.table.geometry.geom_equals_exact(b.table.geometry, tolerance=0).all()
+    pd.testing.assert_frame_equal(a.gains, b.gains, check_exact=True)
+    assert (a.objective_minutes, a.budget, a.authority) == (
+        b.objective_minutes, b.budget, b.authority)
+
+
+@pytest.mark.parametrize("authority", ["kabupaten", "all"])
+def test_selection_from_a_prepared_state_equals_a_fresh_run(inputs, authority: str) -> None:  # type: ignore[no-untyped-def]
+    access, destinations, score_inputs, readiness = inputs
+    kw = dict(authority=authority, score_inputs=score_inputs, readiness=readiness)
+    state = prepare_priorities(access, destinations, **kw)  # type: ignore[arg-type]
+    engine_cost = state.engine.cost.copy()
+    scorer_surface = state.scorer.surface.copy()
+    total = float(state.cost.sum())
+    # a big budget first (many picks applied to the copies), then a small one and none
+    budgets = [total * 0.3, total * 0.02, None]
+    results = {}
+    for budget in budgets:
+        results[budget] = select_priorities(state, budget)
+        fresh = priorities_frame(access, destinations, budget=budget, **kw)  # type: ignore[arg-type]
+        _same(results[budget], fresh)
+    assert results[budgets[0]].table["selected"].sum() >= 2  # the greedy did pick
+    # the state is as prepared: the picks went to copies
+    np.testing.assert_array_equal(state.engine.cost, engine_cost)
+    np.testing.assert_array_equal(state.scorer.surface, scorer_surface)
+    _same(select_priorities(state, budgets[0]), results[budgets[0]])
+
+
+def test_bad_budget_is_refused_before_any_work(inputs) -> None:  # type: ignore[no-untyped-def]
+    from geo.exceptions import SiapError
+
+    access, destinations, score_inputs, readiness = inputs
+    state = prepare_priorities(access, destinations, score_inputs=score_inputs,
+                               readiness=readiness)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(SiapError, match="budget"):
+            select_priorities(state, bad)

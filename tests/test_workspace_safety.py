@@ -1,0 +1,330 @@
+"""Concurrent writers and crashes (issue 10, items 7 and 8).
+
+Writers run as separate processes, as agencies' commands would: ``python -m geo.cli import``
+and ``python -m geo.cli score`` started together on one workspace must both land (the
+workspace's revision goes up by exactly two and both effects are there), and a writer
+killed with SIGKILL at a random moment leaves a workspace that opens and reads, with its
+private copy cleaned up on the next open. The independent reference for "no lost write" is
+the revision counter: every committed update adds one to it, so a write based on a stale
+copy shows up as one missing increment.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from geo.exceptions import WorkspaceLocked
+from geo.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def _child(code: str, **env: str) -> subprocess.Popen[str]:
+    """A Python child process (its own interpreter, so its own locks and pid)."""
+    return subprocess.Popen([PY, "-c", textwrap.dedent(code)], env=_env(**env), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_line(proc: subprocess.Popen[str], timeout: float = 120) -> str:
+    """The child's first stdout line (it prints one when it is in position)."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = proc.stdout.readline()
+    assert line, f"child ended early: {proc.wait()} {proc.stderr.read() if proc.stderr else ''}"
+    assert time.monotonic() < deadline
+    return line.strip()
+
+
+def _copies(path: Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir() if ".tmp.gpkg" in p.name)
+
+
+def _meta(path: Path) -> dict[str, str]:
+    return Workspace(path).metadata()
+
+
+HOLD = """
+    import sys, time
+    from geo.workspace import Workspace
+    ws = Workspace(sys.argv[1] if len(sys.argv) > 1 else {path!r})
+    with ws.{what} as stage:
+        print("held", flush=True)
+        time.sleep({seconds})
+"""
+
+
+def _hold(path: Path, seconds: float, what: str = "lock()") -> subprocess.Popen[str]:
+    proc = _child(HOLD.format(path=str(path), what=what, seconds=seconds))
+    assert _wait_line(proc) == "held"
+    return proc
+
+
+@pytest.fixture()
+def ws_path(demo_ws: Path, copy_ws) -> Path:  # type: ignore[no-untyped-def]
+    return Path(copy_ws(demo_ws))
+
+
+# --- the lock ---------------------------------------------------------------------------
+
+
+def test_second_writer_times_out_clearly_and_changes_nothing(ws_path: Path) -> None:
+    holder = _hold(ws_path, 60)
+    try:
+        before = ws_path.read_bytes()
+        ws = Workspace(ws_path, lock_timeout=0.3)
+        t0 = time.monotonic()
+        with pytest.raises(WorkspaceLocked) as exc, ws.update() as stage:
+            stage.set_meta(never="written")
+        assert 0.3 <= time.monotonic() - t0 < 10
+        msg = str(exc.value)
+        assert "dikunci proses lain" in msg and str(ws_path) in msg
+        assert f"pid {holder.pid}" in msg  # names the holder
+        assert "tidak ada yang diubah" in msg
+        assert ws_path.read_bytes() == before
+        assert _copies(ws_path) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_second_writer_waits_with_a_message_then_writes(ws_path: Path) -> None:
+    holder = _hold(ws_path, 1.5)
+    said: list[str] = []
+    ws = Workspace(ws_path, lock_timeout=60, on_wait=said.append)
+    rev = int(_meta(ws_path)["revision"])
+    t0 = time.monotonic()
+    with ws.update() as stage:
+        stage.set_meta(after="holder")
+    waited = time.monotonic() - t0
+    assert holder.wait(timeout=30) == 0
+    assert waited > 0.5
+    assert len(said) == 1 and "menunggu giliran" in said[0] and str(ws_path) in said[0]
+    assert int(_meta(ws_path)["revision"]) == rev + 1
+
+
+def test_lock_is_freed_by_kill_9(ws_path: Path) -> None:
+    holder = _hold(ws_path, 600)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    t0 = time.monotonic()
+    with Workspace(ws_path, lock_timeout=5).update() as stage:
+        stage.set_meta(after="kill")
+    assert time.monotonic() - t0 < 2
+    assert _meta(ws_path)["after"] == "kill"
+
+
+def test_threads_of_one_process_take_turns(ws_path: Path) -> None:
+    """The API server and notebooks write from threads: the lock serialises them too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rev = int(_meta(ws_path)["revision"])
+
+    def bump(i: int) -> None:
+        ws = Workspace(ws_path)
+        with ws.lock():
+            n = int(ws.metadata().get("counter", "0"))  # read-modify-write
+            with ws.update() as stage:
+                stage.set_meta(counter=n + 1)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(bump, range(8)))
+    meta = _meta(ws_path)
+    assert meta["counter"] == "8"
+    assert int(meta["revision"]) == rev + 8
+
+
+def test_cli_reports_a_held_lock_in_bahasa_indonesia(ws_path: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "d.csv"
+    csv.write_text("id,name,category,lat,lon\nUJI-1,Pantai Uji,pantai,-4.55,136.88\n")
+    holder = _hold(ws_path, 60)
+    try:
+        before = ws_path.read_bytes()
+        r = subprocess.run([PY, "-m", "geo.cli", "import", "destinations", str(csv),
+                            "--workspace", str(ws_path)], env=_env(SIAPWISATA_LOCK_TIMEOUT="1"),
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1, r.stderr
+        assert "menunggu giliran" in r.stderr
+        assert "masih dikunci proses lain" in r.stderr
+        assert "Traceback" not in r.stderr
+        assert ws_path.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_bad_lock_timeout_setting_is_named(ws_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from geo.exceptions import WorkspaceError
+
+    monkeypatch.setenv("SIAPWISATA_LOCK_TIMEOUT", "lama")
+    with pytest.raises(WorkspaceError, match="SIAPWISATA_LOCK_TIMEOUT"), \
+            Workspace(ws_path).update():
+        pass
+
+
+PAUSED_WRITER = """
+    import os, sys, time
+    from geo.workspace import Workspace
+    ws = Workspace({path!r})
+    with ws.update() as stage:  # its copy is taken: now hold until released
+        stage.set_meta(paused_writer="1")
+        print("held", flush=True)
+        deadline = time.monotonic() + 120
+        while not os.path.exists({flag!r}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+"""
+
+
+def test_an_import_during_another_write_waits_and_keeps_both(ws_path: Path,
+                                                             tmp_path: Path) -> None:
+    """Deterministic lost-update check: writer A has taken its copy and is still working
+    when ``import`` starts. Without the lock the import copies the old version, finishes
+    first, and A's swap then throws the import away; with it, the import waits for A."""
+    flag = tmp_path / "release"
+    csv = tmp_path / "d.csv"
+    csv.write_text("id,name,category,lat,lon\nUJI-A,Pantai Uji,pantai,-4.55,136.88\n")
+    rev = int(_meta(ws_path)["revision"])
+    a = _child(PAUSED_WRITER.format(path=str(ws_path), flag=str(flag)))
+    assert _wait_line(a) == "held"
+    b = subprocess.Popen([PY, "-m", "geo.cli", "import", "destinations", str(csv),
+                          "--workspace", str(ws_path)], env=_env(), text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        b.wait(timeout=20)  # without a lock it is done by now; with one it is waiting
+    except subprocess.TimeoutExpired:
+        pass
+    flag.touch()
+    assert a.wait(timeout=120) == 0
+    _, err = b.communicate(timeout=300)
+    assert b.returncode == 0, err
+    meta = _meta(ws_path)
+    assert meta["paused_writer"] == "1"
+    assert "UJI-A" in set(Workspace(ws_path).read("destinations")["id"].astype(str))
+    assert int(meta["revision"]) == rev + 2
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_import_and_score_pairs_lose_nothing(ws_path: Path,
+                                                              tmp_path: Path) -> None:
+    """20 trials of ``import destinations`` and ``score`` started together (processes)."""
+    ws = Workspace(ws_path)
+    base_ids = set(ws.read("destinations")["id"].astype(str))
+    imported: list[str] = []
+    for trial in range(20):
+        did = f"UJI-{trial:02d}"
+        csv = tmp_path / f"d{trial}.csv"
+        # inside Timika (the demo's boundary), 100 m apart per trial
+        csv.write_text("id,name,category,lat,lon\n"
+                       f"{did},Pantai Uji {trial},pantai,{-4.55 - trial * 0.001:.4f},136.88\n")
+        before = _meta(ws_path)
+        cmds = [
+            [PY, "-m", "geo.cli", "import", "destinations", str(csv), "--workspace",
+             str(ws_path)],
+            [PY, "-m", "geo.cli", "score", "--workspace", str(ws_path)],
+        ]
+        if trial % 2:  # either may start first
+            cmds.reverse()
+        procs = [subprocess.Popen(c, env=_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for c in cmds]
+        for p in procs:
+            out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, (trial, p.args, err)
+        imported.append(did)
+        after = _meta(ws_path)
+        # both writes committed on top of each other: two increments, none lost
+        assert int(after["revision"]) == int(before["revision"]) + 2, trial
+        assert after["scores_at"] != before.get("scores_at"), trial  # score's write is there
+        ids = set(ws.read("destinations")["id"].astype(str))
+        assert ids == base_ids | set(imported), trial  # every import is there
+        scored = set(ws.read("scores")["id"].astype(str))
+        # the scores were computed on one whole version: with or without this trial's site
+        assert scored in (base_ids | set(imported), base_ids | set(imported[:-1])), trial
+        assert _copies(ws_path) == []
+
+
+# --- crashes ------------------------------------------------------------------------------
+
+
+WRITER = """
+    import sys
+    from geo.workspace import Workspace
+    ws = Workspace({path!r})
+    d = ws.read("destinations")
+    print("ready", flush=True)
+    i = 0
+    while True:  # write until killed
+        i += 1
+        with ws.update() as stage:
+            stage.write("destinations", d)
+            stage.set_meta(writer_round=i)
+"""
+
+
+def _layers_read(path: Path) -> None:
+    ws = Workspace(path).require()
+    for name, geom in pyogrio.list_layers(path):
+        if geom is None:
+            ws.read_table(str(name))
+        else:
+            assert len(ws.read(str(name))) >= 0
+    assert int(ws.metadata()["revision"]) > 0
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_leaves_a_readable_workspace_and_no_copies(
+        ws_path: Path) -> None:
+    rng = random.Random(20240517)
+    leftovers_seen = 0
+    for _run in range(8):
+        writer = _child(WRITER.format(path=str(ws_path)))
+        assert _wait_line(writer) == "ready"
+        time.sleep(rng.uniform(0.05, 1.5))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        leftovers_seen += bool(_copies(ws_path))
+        _layers_read(ws_path)  # opening sweeps the dead writer's copy
+        assert _copies(ws_path) == []
+    # the kills did land during writes (else this test would prove nothing)
+    assert leftovers_seen >= 2
+
+
+def test_open_never_deletes_a_live_writers_copy(ws_path: Path) -> None:
+    writer = _hold(ws_path, 600, what="update()")
+    try:
+        live = _copies(ws_path)
+        assert len(live) == 1 and f".{writer.pid}." in live[0]
+        # a copy from a dead process (pid of a finished child) and an old-style one
+        done = subprocess.run([PY, "-c", "import os; print(os.getpid())"], text=True,
+                              capture_output=True, check=True)
+        dead = ws_path.with_name(f".{ws_path.name}.{done.stdout.strip()}.0badc0de.tmp.gpkg")
+        dead.write_bytes(b"x")
+        Path(f"{dead}-journal").write_bytes(b"x")
+        old = ws_path.with_name(f".{ws_path.name}.0ddba11a.tmp.gpkg")
+        old.write_bytes(b"x")
+        Workspace(ws_path).require()
+        # the dead writer's files go; the live one's stays; an unattributable one waits for
+        # the lock to be free
+        assert _copies(ws_path) == sorted([live[0], old.name])
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    Workspace(ws_path).require()
+    assert _copies(ws_path) == []
+    _layers_read(ws_path)
