@@ -1217,7 +1217,8 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
     access, authority, config = state.access, state.authority, state.config
     synthetic, cands, od, objective = state.synthetic, state.cands, state.od, state.objective
     ids, cost, dest_ids, dest_names = state.ids, state.cost, state.dest_ids, state.dest_names
-    net = access.graph.network
+    graph = access.graph
+    net = graph.network
     k = len(cands)
     timings = dict(state.timings)
     # the greedy applies its picks to the engines: work on copies of the prepared ones
