@@ -247,7 +247,7 @@ class AccessHolders(StrictModel):
 
     assumption: bool = False
     source: str = ""
-    minutes_column: str = Field(min_length=1)
+    minutes: str = Field(min_length=1)  # column: empty = unreachable
     road_dimension: str = Field(min_length=1)
     other_dimension: str = Field(min_length=1)
     road_max_m: float = Field(gt=0.0)
@@ -669,12 +669,12 @@ def _score_core(
 def unreachable(df: pd.DataFrame, config: ReadinessConfig) -> np.ndarray:
     """Rows the accessibility engine reports unreachable from every gateway.
 
-    The ``[access].minutes_column`` is empty while the column holds values elsewhere (a
+    The ``[access].minutes`` is empty while the column holds values elsewhere (a
     column empty everywhere means no trip origins: unknown, not unreachable).
     """
-    if config.access is None or config.access.minutes_column not in df.columns:
+    if config.access is None or config.access.minutes not in df.columns:
         return np.zeros(len(df), dtype=bool)
-    minutes = _numeric(df, config.access.minutes_column)
+    minutes = _numeric(df, config.access.minutes)
     empty = np.isnan(minutes)
     return empty if not empty.all() else np.zeros(len(df), dtype=bool)
 
