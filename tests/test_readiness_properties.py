@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_access import layer
 from test_network import UTM, roads_frame, small_config
@@ -34,7 +34,9 @@ from geo.priorities import load_priorities_config, match_options, upgraded_rows
 from geo.readiness import build_inputs, derive_inputs, load_readiness_config, score_frame
 from geo.workspace import Workspace
 
-SLOW = settings(deadline=None, derandomize=True,
+# derandomised, no example database, no shrinking (each example re-scores everything)
+SLOW = settings(deadline=None, derandomize=True, database=None,
+                phases=(Phase.explicit, Phase.generate),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TOL = 1e-9
 # identity and label columns: not data the scores rest on
