@@ -447,18 +447,22 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
 
     - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
-    - ``route_paved_share``: ``route_paved_km / route_road_km`` (paved surface, any
-      condition), empty when the route has no road km (reached by boat or air only);
-      with ``route_unknown_surface_km`` the denominator leaves the unknown km out;
-    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty as above;
-      with ``route_unknown_condition_km`` the denominator leaves those km out, without it
-      the share is empty when no road km of the route has a PU condition (neither good
-      nor damaged);
+    - ``route_paved_share``: ``route_paved_km / (route_road_km - route_unknown_surface_km)``
+      (paved surface, any condition, of the km whose surface is known), empty when the
+      route has no road km (boat or air only) or none of known surface; with
+      ``_low`` / ``_high`` (unknown km all unpaved / all paved, over all road km) and
+      ``_known`` (share of road km of known surface);
+    - ``route_paved_good_share``: ``route_paved_good_km / (route_road_km -
+      route_unknown_condition_km)``, with bounds as above; without the engine's
+      ``route_unknown_condition_km`` the share is empty when no road km of the route has a
+      PU condition (neither good nor damaged);
     - ``route_unpaved_gap``: "X km jalan tak beraspal/tanpa data permukaan di rute" (or
       "jalan tanah/kerikil" when unknown surfaces are given apart), empty below 0.05 km;
     - ``route_condition_gap``: "X km jalan rusak di rute", or when nothing is known to be
-      damaged "Y km aspal belum disurvei kondisinya di rute" (paved km not known to be in
-      good condition), else empty;
+      damaged "Y km jalan belum disurvei kondisinya di rute", else empty;
+    - ``access_note``: ", jalan terjangkau terdekat X km" from
+      ``nearest_reachable_road_m`` (or that no road is reachable, or that the distance is
+      not known) for the texts of unreachable sites;
     - ``moda_utama``: best option reaching the site (darat > perairan > udara > tidak_ada)
       from ``reach_road``/``reach_water``/``reach_air``; empty when none of them is known;
     - ``moda_akses``: the options other than road that reach the site, e.g. "perairan
