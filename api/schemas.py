@@ -186,8 +186,6 @@ class RouteSummary(_Out):
     route_unknown_condition_km: float | None = Field(
         default=None, description="Road km where paved-and-good is unknown (left out of the "
                                   "good-condition share)")
-    nearest_reachable_road_m: float | None = Field(
-        default=None, description="Metres to the nearest road the gateways reach")
     route_water_km: float | None = None
     route_air_km: float | None = None
     last_mile_m: float | None = None

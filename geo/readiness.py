@@ -87,7 +87,6 @@ PASS_THROUGH: Final = (
     "nearest_lodging_min",
     "nearest_health_min",
     "nearest_fuel_min",
-    "nearest_reachable_road_m",
 )
 ASSUMPTION_NOTE: Final = (
     "ambang, bobot dan kecepatan adalah asumsi (thresholds, weights and speeds are "
@@ -1180,7 +1179,6 @@ HEADERS_ID: Final[dict[str, str]] = {
     "route_paved_km": "Rute beraspal (km)",
     "route_unknown_surface_km": "Rute tanpa data permukaan (km)",
     "route_unknown_condition_km": "Rute tanpa data kondisi (km)",
-    "nearest_reachable_road_m": "Jalan terjangkau terdekat (m)",
     "connected": "Terhubung ke jaringan",
     "nearest_lodging_min": "Penginapan terdekat (menit)",
     "nearest_health_min": "Faskes terdekat (menit)",
