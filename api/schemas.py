@@ -114,16 +114,32 @@ class DestinationProperties(_Out):
     category: str | None = None
     provenance: str | None = None
     score: float | None = Field(default=None, ge=0, le=100)
+    score_low: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Lower bound: unknown indicators at 0; the readiness the data proves "
+                    "(class and rank follow it)")
+    score_high: float | None = Field(
+        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
     class_: str | None = Field(default=None, alias="class")
     bottleneck: str | None = None
     bottleneck_agency: str | None = None
     coverage: float | None = Field(default=None, ge=0, le=1)
     class_provisional: bool | None = None
     score_pariwisata: float | None = None
+    score_pariwisata_low: float | None = None
+    score_pariwisata_high: float | None = None
     score_pu: float | None = None
+    score_pu_low: float | None = None
+    score_pu_high: float | None = None
     score_umkm: float | None = None
+    score_umkm_low: float | None = None
+    score_umkm_high: float | None = None
     score_kominfo: float | None = None
+    score_kominfo_low: float | None = None
+    score_kominfo_high: float | None = None
     score_perhubungan: float | None = None
+    score_perhubungan_low: float | None = None
+    score_perhubungan_high: float | None = None
     access_minutes: float | None = None
     access_gateway: str | None = None
     access_gateway_name: str | None = None
@@ -142,6 +158,8 @@ class DimensionScore(_Out):
     dimension: str = Field(description="pariwisata, pu, umkm, kominfo or perhubungan")
     agency: str = Field(description="The agency (OPD) holding this piece")
     score: float | None = Field(default=None, description="0-100; null = unknown (no data)")
+    score_low: float | None = Field(default=None, description="Unknown indicators at 0")
+    score_high: float | None = Field(default=None, description="Unknown indicators at 100")
     weight: float = Field(description="Configured weight of the dimension")
     gain: float | None = Field(
         default=None, description="Points the overall score gains if this dimension reached 100"
@@ -149,7 +167,8 @@ class DimensionScore(_Out):
 
 
 class RouteSummary(_Out):
-    """The fastest route from the nearest gateway, all modes."""
+    """Access from the gateways, all modes: ``access_minutes`` is the fastest time; the
+    ``route_*`` km describe the access route (fastest by road function, readiness.toml)."""
 
     connected: bool | None = None
     access_minutes: float | None = None
@@ -161,6 +180,12 @@ class RouteSummary(_Out):
     route_paved_good_km: float | None = None
     route_unpaved_km: float | None = None
     route_damaged_km: float | None = None
+    route_paved_km: float | None = None
+    route_unknown_surface_km: float | None = Field(
+        default=None, description="Road km of unknown surface (left out of the paved share)")
+    route_unknown_condition_km: float | None = Field(
+        default=None, description="Road km where paved-and-good is unknown (left out of the "
+                                  "good-condition share)")
     route_water_km: float | None = None
     route_air_km: float | None = None
     last_mile_m: float | None = None
@@ -188,6 +213,12 @@ class DestinationDetail(_Out):
     lon: float | None = None
     lat: float | None = None
     score: float | None = None
+    score_low: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Lower bound: unknown indicators at 0; the readiness the data proves "
+                    "(class and rank follow it)")
+    score_high: float | None = Field(
+        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
     class_: str | None = Field(default=None, alias="class")
     coverage: float | None = None
     class_provisional: bool | None = None
@@ -349,6 +380,12 @@ class ScoreRow(_Out):
     id: str
     name: str | None = None
     score: float | None = None
+    score_low: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Lower bound: unknown indicators at 0; the readiness the data proves "
+                    "(class and rank follow it)")
+    score_high: float | None = Field(
+        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
     class_: str | None = Field(default=None, alias="class")
     bottleneck: str | None = None
     coverage: float | None = None

@@ -223,6 +223,12 @@ def monte_carlo_ranks(
     return low, high
 
 
+def id_number(value: float, decimals: int = 1) -> str:
+    """Indonesian number format: decimal comma, dot for thousands (``1.234,5``)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
 def _fmt(value: Any, spec: str) -> str:
     """Format one value; empty values print as ``?``, a spec that does not fit falls back."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):

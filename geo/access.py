@@ -1,8 +1,8 @@
 """Accessibility of destinations over the multimodal network (road, water, air).
 
 For every destination: travel time from every gateway (and from the nearest, the "main"
-gateway), what the fastest route from it runs on (paved, unpaved, damaged road, boat,
-flight), the UMKM of each type within 15 and 30 minutes, and the nearest lodging, health
+gateway), what its access route runs on (paved, unpaved, damaged road, boat, flight), the
+UMKM of each type within 15 and 30 minutes, and the nearest lodging, health
 facility and fuel. For every kampung (or, in OSM-only workspaces, every populated place):
 the time from its point to the nearest destination.
 
@@ -13,6 +13,16 @@ shortest-path forest by pointer jumping, never by walking paths in Python.
 
 Times rest on the assumed speeds of ``data/network.toml`` (see
 :meth:`~geo.network.NetworkConfig.assumptions`).
+
+Two routes per destination. ``access_minutes`` is the true fastest time from the nearest
+gateway at today's speeds. The *access route* (``route_*`` columns, the transport options
+``reach_water``/``reach_air``) is the fastest route by road function alone
+(:func:`function_minutes`: every road row timed as if paved and in good condition, so
+highway class, maxspeed, walk-only classes, oneway and access rules decide it, never the
+state of the pavement). It is the route a road engineer assigns to a site by the road
+hierarchy, and no surface or condition upgrade can move it; had the shares been measured
+on the fastest route, paving a parallel road could switch the fastest route onto a less
+paved one and lower the share (readiness.toml, "route shares").
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from .network import (
     Snap,
     build_access_graph,
     build_network,
+    edge_minutes,
     load_network_config,
 )
 from .regions import kampung_points
@@ -48,10 +59,14 @@ PLACE_VALUES = ("city", "town", "village", "hamlet")
 """OSM ``place`` values used as populated places when a workspace has no kampung."""
 
 ROUTE_COLUMNS = ("route_km", "route_road_km", "route_paved_good_km", "route_unpaved_km",
-                 "route_damaged_km", "route_water_km", "route_air_km", "route_paved_km")
-"""km of the fastest route from the main gateway: all links; road links; paved (aspal,
-beton, paving) in condition baik/sedang; kerikil/tanah/unknown surface; rusak_ringan/
-rusak_berat; water; air; paved in any condition (OSM rarely states a condition)."""
+                 "route_damaged_km", "route_water_km", "route_air_km", "route_paved_km",
+                 "route_unknown_surface_km", "route_unknown_condition_km")
+"""km of the access route (by road function, see the module docstring): all links; road
+links; paved (aspal, beton, paving) in condition baik/sedang; kerikil/tanah/unknown
+surface; rusak_ringan/rusak_berat; water; air; paved in any condition; road of unknown
+surface; road whose "paved and in condition baik/sedang" status is unknown (condition
+unknown on a road not known to be unpaved, or condition baik/sedang with an unknown
+surface). A tanah road of unknown condition is known not to be paved-good: it counts."""
 
 GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinations_reached")
 """Columns of :attr:`AccessResult.gateways`."""
@@ -76,8 +91,10 @@ class AccessResult:
     config
         The network configuration used.
     main_pred
-        Shortest-path forest from the gateways (predecessor per graph node), so the route
-        of a destination can be drawn.
+        Fastest-path forest from the gateways at today's speeds (predecessor per node).
+    route_pred, route_cost
+        Forest of the access routes (by road function) and the arc costs it was built on,
+        so the route of a destination can be drawn (:meth:`route_rows`).
     umkm_type
         Index into :data:`geo.schema.UMKM_TYPES` of every UMKM feature (aligned with
         ``graph.nodes("umkm")``), as counted here.
@@ -100,6 +117,8 @@ class AccessResult:
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
     gateways: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(GATEWAY_REPORT_COLUMNS)))
+    route_pred: np.ndarray | None = field(default=None, repr=False)
+    route_cost: np.ndarray | None = field(default=None, repr=False)
 
     def _dest_node(self, destination_id: object) -> int:
         pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
@@ -122,18 +141,21 @@ class AccessResult:
         return np.flatnonzero(ok)
 
     def route_rows(self, destination_id: object) -> np.ndarray:
-        """Road rows of the fastest route from the main gateway, gateway first.
+        """Road rows of the access route (the one the ``route_*`` columns describe),
+        gateway first.
 
         One destination's path, for drawing it on a map.
         """
         node = self._dest_node(destination_id)
-        if node < 0 or self.main_pred[node] < 0:
+        pred = self.main_pred if self.route_pred is None else self.route_pred
+        if node < 0 or pred[node] < 0:
             return np.empty(0, dtype=np.int64)
         path = [node]
-        while self.main_pred[path[-1]] >= 0:  # one path, for one map query
-            path.append(int(self.main_pred[path[-1]]))
+        while pred[path[-1]] >= 0:  # one path, for one map query
+            path.append(int(pred[path[-1]]))
         nodes = np.array(path[::-1])
-        arcs = self.graph.entry_winner()[self.graph.entries(nodes[:-1], nodes[1:])]
+        winner = self.graph.entry_winner(self.route_cost)
+        arcs = winner[self.graph.entries(nodes[:-1], nodes[1:])]
         rows = self.graph.arc_row[arcs]
         rows = rows[rows >= 0]
         keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.empty(0, bool)
@@ -259,6 +281,18 @@ def facility_points(pois: gpd.GeoDataFrame | None, umkm: gpd.GeoDataFrame | None
 # --- route attributes -----------------------------------------------------------------
 
 
+def function_minutes(roads: pd.DataFrame, config: NetworkConfig
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes per row by road function alone (forward, backward), for the access route.
+
+    Every row is timed as if its surface were ``aspal`` and its condition ``baik`` (the
+    speed model never gives a better state a lower speed), so highway class, maxspeed,
+    walk-only classes, mode, oneway and access rules decide the time, and changing a
+    row's surface or condition never changes it.
+    """
+    return edge_minutes(roads.assign(surface="aspal", condition="baik"), config)
+
+
 def _row_attributes(graph: AccessGraph) -> np.ndarray:
     """Per road row, km counted in each ROUTE_COLUMNS bucket (full row length)."""
     roads = graph.network.roads
@@ -268,12 +302,16 @@ def _row_attributes(graph: AccessGraph) -> np.ndarray:
     surf = surface_class(roads["surface"]).to_numpy(str)
     cond = roads["condition"].astype("string").str.strip().str.lower().fillna("unknown")
     cond = cond.to_numpy(str)
-    paved_good = road & np.isin(surf, list(PAVED_CLASSES)) & np.isin(cond, ["baik", "sedang"])
-    unpaved = road & np.isin(surf, ["kerikil", "tanah", "unknown"])
-    damaged = road & np.isin(cond, ["rusak_ringan", "rusak_berat"])
     paved = road & np.isin(surf, list(PAVED_CLASSES))
-    cols = [np.ones_like(km), road, paved_good, unpaved, damaged, mode == "water", mode == "air",
-            paved]
+    good = np.isin(cond, ["baik", "sedang"])
+    paved_good = paved & good
+    bare = road & np.isin(surf, ["kerikil", "tanah"])  # known not to be paved
+    unknown_surface = road & (surf == "unknown")
+    damaged = road & np.isin(cond, ["rusak_ringan", "rusak_berat"])
+    # "paved and good" is decided when known good-and-paved, known damaged or known bare
+    unknown_condition = road & ~paved_good & ~damaged & ~bare
+    cols = [np.ones_like(km), road, paved_good, bare | unknown_surface, damaged,
+            mode == "water", mode == "air", paved, unknown_surface, unknown_condition]
     return np.column_stack([km * np.asarray(c, float) for c in cols])
 
 
@@ -353,6 +391,29 @@ def _via_mode_minutes(graph: AccessGraph, arc_cost: np.ndarray, arc_mode: np.nda
     return out
 
 
+def transport_options(graph: AccessGraph, ref_cost: np.ndarray, arc_mode: np.ndarray,
+                      g_nodes: np.ndarray, d_nodes: np.ndarray, ref_access: np.ndarray,
+                      km: np.ndarray, config: NetworkConfig) -> dict[str, np.ndarray]:
+    """``water`` / ``air``: does a boat (flight) serve each destination.
+
+    Yes when the access route uses one, or when a route through one takes at most
+    ``options.max_ratio`` times the access route; both timed by road function
+    (``ref_cost``, :func:`function_minutes`), so no surface or condition upgrade changes
+    the options (an upgrade that sped up the road would otherwise drop a boat option and
+    lower the Perhubungan score).
+    """
+    reached = np.isfinite(ref_access)
+    out: dict[str, np.ndarray] = {}
+    for mode, col in (("water", 5), ("air", 6)):
+        uses = np.nan_to_num(km[:, col]) > 0
+        is_mode = arc_mode == mode
+        if is_mode.any() and (g_nodes >= 0).any():
+            via = _via_mode_minutes(graph, ref_cost, is_mode, g_nodes, d_nodes)
+            uses |= via <= ref_access * config.options.max_ratio + EPS_MINUTES
+        out[mode] = uses & reached
+    return out
+
+
 def _at(values: np.ndarray, nodes: np.ndarray, fill: float = np.nan) -> np.ndarray:
     out = np.full(len(nodes), fill, dtype=float)
     ok = nodes >= 0
@@ -424,7 +485,11 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     access_gateway = _labels_at(gw_ids, g_nodes, src, d_nodes, graph.n_nodes)
 
     reporter.step("Atribut rute (route attributes)")
-    km_all = route_attributes(graph, pred, cost)
+    # the access route: by road function alone (module docstring); same reachability
+    ref_cost = graph.arc_minutes(*function_minutes(net.roads, config))
+    ref_dist, ref_pred, _ = nearest_of_set(graph.csr(arc_cost=ref_cost), g_nodes,
+                                           predecessors=True)
+    km_all = route_attributes(graph, ref_pred, ref_cost)
     km = np.zeros((len(d_nodes), len(ROUTE_COLUMNS)))
     km[d_nodes >= 0] = km_all[d_nodes[d_nodes >= 0]]
     km[~reached] = np.nan
@@ -434,14 +499,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     road_only = np.where(np.isin(arc_mode, ["water", "air"]), np.inf, cost)
     d_road, _, _ = nearest_of_set(graph.csr(arc_cost=road_only), g_nodes)
     reach_road = np.isfinite(_at(d_road, d_nodes, np.inf))
-    reach: dict[str, np.ndarray] = {}
-    for mode, col in (("water", 5), ("air", 6)):
-        uses = np.nan_to_num(km[:, col]) > 0
-        is_mode = arc_mode == mode
-        if is_mode.any() and (g_nodes >= 0).any():
-            via = _via_mode_minutes(graph, cost, is_mode, g_nodes, d_nodes)
-            uses |= via <= access * config.options.max_ratio + EPS_MINUTES
-        reach[mode] = uses & reached
+    reach = transport_options(graph, ref_cost, arc_mode, g_nodes, d_nodes,
+                              _at(ref_dist, d_nodes, np.inf), km, config)
 
     reporter.step("UMKM dalam 15/30 menit (UMKM within reach)")
     u_nodes = graph.nodes("umkm")
@@ -509,7 +568,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
                         gateways=gateway_report(gateways, graph.snap("gateways"),
                                                 gateway_minutes),
                         umkm_type=np.asarray(type_idx, dtype=np.int64),
-                        facility_label=np.asarray(fac_label, dtype=object))
+                        facility_label=np.asarray(fac_label, dtype=object),
+                        route_pred=ref_pred, route_cost=ref_cost)
 
 
 def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:

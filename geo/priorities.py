@@ -67,7 +67,7 @@ from ._progress import SILENT, Reporter
 from ._sections import road_sections, section_keys
 from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
-from .network import EPS_MINUTES, AccessGraph, NetworkConfig, edge_minutes
+from .network import AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
 from .workspace import Source, Workspace, writes_workspace
 
@@ -600,17 +600,18 @@ class _Scorer:
     nearest-gateway time and route km per bucket (``ROUTE_COLUMNS``), UMKM counts within
     15/30 minutes, nearest lodging/health/fuel minutes and the transport options, the
     score of each destination, ``W`` (destination x road row: km share of the row on the
-    destination's route) and ``M`` (destination x candidate: the least ``d(t, x) +
+    destination's access route) and ``M`` (destination x candidate: the least ``d(t, x) +
     c_U(x, y)`` over the candidate's cheaper arcs ``(x, y)``, distances from destination
     ``t`` at the current costs, known up to the largest distance that matters).
 
     A candidate is re-scored
 
-    - when it speeds up some destination's nearest-gateway time: by a new forest on the
-      upgraded costs and the route km with the upgraded rows' attributes;
-    - when it only changes surfaces/conditions on current routes: by ``W`` (the route
-      stays a shortest path: its cost can only drop, and a drop would change the time),
-      km + W[:, rows] @ (new - old row attributes);
+    - when it speeds up some destination's nearest-gateway time: by a new Dijkstra on the
+      upgraded costs for ``access_minutes``;
+    - route km: the access routes are fastest by road function
+      (:func:`geo.access.function_minutes`), which no upgrade changes, so they are found
+      once and the route km of a candidate are km + W[:, rows] @ (new - old row
+      attributes);
     - UMKM counts and nearest facilities, for the destinations the candidate can reach:
       a distance from ``t`` drops only along a path whose first cheaper arc ``(x, y)`` is
       reached at the current costs, so it is at least ``M[t, c]``. Counts within 30 (15)
@@ -621,11 +622,9 @@ class _Scorer:
       multi-source run per facility kind on the upgraded graph (exact everywhere), written
       where the bound allows a change. All others keep their values exactly;
     - transport options: ``reach_road`` cannot change (an upgrade lowers finite costs and
-      makes nothing reachable that was not). ``reach_water`` / ``reach_air`` are
-      recomputed like :func:`compute_access_frames` (route km and the layered via-mode
-      run) for every candidate that changes a time, when some reached destination is not
-      reachable by road; otherwise they only decide ``moda_utama`` of destinations that
-      are reachable by road, where it is ``darat`` whatever they are, so no score moves.
+      makes nothing reachable that was not); ``reach_water`` / ``reach_air`` are judged on
+      road-function times (:func:`geo.access.transport_options`), which no upgrade
+      changes either.
 
     The changed destinations of all candidates are scored in one call of
     :func:`geo.readiness.overall_scores`, together with the current table (its rules look
@@ -670,6 +669,19 @@ class _Scorer:
         net = self.graph.network
         self.arc_mode = np.where(self.graph.arc_row >= 0,
                                  net.mode[np.maximum(self.graph.arc_row, 0)], "walk")
+        # access routes and transport options by road function: fixed under any upgrade
+        from .access import function_minutes, transport_options
+
+        self.route_cost = self.graph.arc_minutes(*function_minutes(net.roads, self.config))
+        ref_dist, self.route_pred, _ = nearest_of_set(
+            self.graph.csr(arc_cost=self.route_cost), self.g_nodes, predecessors=True)
+        self.W = self._route_weights(self.route_pred, self.route_cost)
+        self.on_route = np.asarray((self.W != 0).sum(axis=0)).ravel() > 0
+        ref_access = _node_values(ref_dist, self.d_nodes)
+        km0 = self._route_km(self._attributes(self.surface, self.condition), ref_access)
+        self.reach = {f"reach_{m}": v for m, v in transport_options(
+            self.graph, self.route_cost, self.arc_mode, self.g_nodes, self.d_nodes,
+            ref_access, km0, self.config).items()}
         self.inputs = inputs.reset_index(drop=True).copy()
         self.cur = self.inputs.copy()
         self.state: dict[str, np.ndarray] = {}
@@ -685,18 +697,21 @@ class _Scorer:
         net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
         return row_attributes(dataclasses.replace(self.graph, network=net))
 
-    def _access_km(self, A: Any, arc_cost: np.ndarray, attrs: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        dist, pred, _ = nearest_of_set(A, self.g_nodes, predecessors=True)
-        km_all = route_attributes(self.graph, pred, arc_cost, attributes=attrs)
+    def _access(self, A: Any) -> np.ndarray:
+        """Fastest minutes from the nearest gateway at the given costs."""
+        dist, _, _ = nearest_of_set(A, self.g_nodes)
+        return _node_values(dist, self.d_nodes)
+
+    def _route_km(self, attrs: np.ndarray, access: np.ndarray) -> np.ndarray:
+        """km per ROUTE_COLUMNS bucket of every destination's access route."""
+        km_all = route_attributes(self.graph, self.route_pred, self.route_cost,
+                                  attributes=attrs)
         d = self.d_nodes
         ok = d >= 0
-        access = np.full(len(d), np.inf)
-        access[ok] = dist[d[ok]]
         km = np.full((len(d), len(ROUTE_COLUMNS)), np.nan)
         km[ok] = km_all[d[ok]]
         km[~np.isfinite(access)] = np.nan
-        return access, km, pred
+        return km
 
     def _local(self, A: Any, rows: np.ndarray, limit: float, arc_cost: np.ndarray | None
                ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
@@ -736,29 +751,13 @@ class _Scorer:
                 M[np.ix_(pos, grp[starts])] = np.minimum.reduceat(vals, starts, axis=1)
         return counts, nearest, M
 
-    def _reach(self, arc_cost: np.ndarray, access: np.ndarray,
-               km: np.ndarray) -> dict[str, np.ndarray]:
-        """``reach_water`` / ``reach_air`` as :func:`compute_access_frames` computes them."""
-        from .access import _via_mode_minutes
-
-        reached = np.isfinite(access)
-        out = {}
-        for mode, col in (("water", 5), ("air", 6)):
-            uses = np.nan_to_num(km[:, col]) > 0
-            is_mode = self.arc_mode == mode
-            if is_mode.any() and (self.g_nodes >= 0).any():
-                via = _via_mode_minutes(self.graph, arc_cost, is_mode, self.g_nodes,
-                                        self.d_nodes)
-                uses |= via <= access * self.config.options.max_ratio + EPS_MINUTES
-            out[f"reach_{mode}"] = uses & reached
-        return out
-
     def set_state(self, arc_cost: np.ndarray) -> None:
         """Every score input, the scores, route weights and bounds for the current costs."""
         self.arc_cost = arc_cost
         A = self.graph.csr(arc_cost=arc_cost)
         self.A_old = self._attributes(self.surface, self.condition)
-        access, km, pred = self._access_km(A, arc_cost, self.A_old)
+        access = self._access(A)
+        km = self._route_km(self.A_old, access)
         AT = A.T.tocsr()
         nearest = {}
         for lab, sel in self.facilities.items():
@@ -775,10 +774,7 @@ class _Scorer:
                               dtype=np.int64)
             M = np.full((len(every), len(self.cand_ptr) - 1), np.inf)
         self.M = M
-        self.reach_matters = bool((np.isfinite(access) & ~self._reach_road(A)).any()) and bool(
-            np.isin(self.arc_mode, ["water", "air"]).any())
-        reach = self._reach(arc_cost, access, km)
-        new = _input_columns(access, km, counts, nearest, reach)
+        new = _input_columns(access, km, counts, nearest, self.reach)
         if self.state:  # an applied upgrade: write what it changed into the current table
             for col, v in new.items():
                 moved = _differs(v, self.state[col])
@@ -786,15 +782,7 @@ class _Scorer:
                     self.cur.loc[moved, col] = v[moved]
         self.state = new
         self.access, self.km, self.counts, self.nearest = access, km, counts, nearest
-        self.reach = reach
         self.scores = overall_scores_of(self.cur, self.readiness)
-        self.W = self._route_weights(pred, arc_cost)
-        self.on_route = np.asarray((self.W != 0).sum(axis=0)).ravel() > 0
-
-    def _reach_road(self, A: Any) -> np.ndarray:
-        road_only = np.where(np.isin(self.arc_mode, ["water", "air"]), np.inf, self.arc_cost)
-        d_road, _, _ = nearest_of_set(self.graph.csr(arc_cost=road_only), self.g_nodes)
-        return np.isfinite(_node_values(d_road, self.d_nodes))
 
     def apply(self, c: int, arc_cost: np.ndarray) -> None:
         sl = self.cands.rows_of(c)
@@ -844,14 +832,12 @@ class _Scorer:
         if not times and not self.on_route[rows].any():
             return None
         access, km = self.access, self.km
-        counts, nearest, reach = self.counts, self.nearest, self.reach
+        counts, nearest = self.counts, self.nearest
         cost = upgraded_cost(c) if times else self.arc_cost
         A = self.graph.csr(arc_cost=cost) if times else None
         if fast:
-            attrs = self.A_old.copy()
-            attrs[rows] = self.A_new[rows]
-            access, km, _ = self._access_km(A, cost, attrs)
-        elif self.on_route[rows].any():
+            access = self._access(A)
+        if self.on_route[rows].any():
             delta = np.asarray(self.W[:, rows] @ (self.A_new[rows] - self.A_old[rows]))
             km = self.km + delta
         if times:
@@ -875,9 +861,7 @@ class _Scorer:
                     d_f, _, _ = nearest_of_set(AT, self.facilities[lab])
                     at = np.flatnonzero(near[lab] & connected)
                     nearest[lab][at] = _node_values(d_f, self.d_nodes)[at]
-            if self.reach_matters:
-                reach = self._reach(cost, access, km)
-        return _input_columns(access, km, counts, nearest, reach)
+        return _input_columns(access, km, counts, nearest, self.reach)
 
     def gains(self, cands: list[int], faster: np.ndarray,
               upgraded_cost: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:

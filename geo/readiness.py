@@ -10,17 +10,29 @@ Definitions (also in the TOML header):
 - indicator score: 0-100 by the indicator's thresholds or category map; empty = unknown;
 - dimension score: weighted mean of the dimension's KNOWN indicator scores; NaN when none
   is known;
-- ``score``: weighted mean of the KNOWN dimension scores (weights renormalised per row);
+- ``score``: weighted mean of the KNOWN dimension scores (weights renormalised per row),
+  the point estimate;
+- ``score_low`` / ``score_high`` (and ``score_<dim>_low`` / ``_high``): the same weighted
+  means over ALL indicators and dimensions, unknown ones at 0 (low) and 100 (high); an
+  indicator known only in part (``<column>_low``/``_high`` in the inputs, e.g. a route
+  share with km of unknown surface) enters with its own bounds;
 - ``coverage``: sum_d W_d * (known indicator weight in d / indicator weight of d) / sum_d W_d,
-  i.e. the share of the full model's weight that rested on known data;
-- ``class``: rintisan / berkembang / maju / mandiri by the lower bounds in ``[classes]``
-  (inclusive); empty when the score is unknown;
+  i.e. the share of the full model's weight that rested on known data; an indicator known
+  in part counts its known fraction (``<column>_known``);
+- ``class``: rintisan / berkembang / maju / mandiri of ``score_low`` (what the data proves;
+  ``[ranking]`` in the TOML) by the lower bounds in ``[classes]`` (inclusive); empty when
+  nothing is known; ``class_provisional``: the bounds straddle a class boundary (the class
+  could be higher) or coverage is below ``classes.min_coverage``;
 - ``bottleneck``: the known dimension whose raise to 100 adds most to ``score`` (gain
   W_d (100 - D_d) / sum over known W); ties go to the first dimension in configuration order;
   unknown dimensions are not eligible (they appear in ``actions`` as "data belum tersedia");
-  empty when no known dimension can gain (all at 100, or nothing known);
-- ``rank``: 1 = best ``score``, ties share the best rank; ``rank_low``/``rank_high``: the
-  configured percentiles of the rank over Dirichlet draws of the dimension weights.
+  empty when no known dimension can gain (all at 100, or nothing known). A destination
+  unreachable from every gateway is held back by the agency that holds access
+  (``[access]`` in the TOML: roads, or boat/air beyond ``road_max_m`` from a reachable road);
+- ``rank``: 1 = best ``score_low``, ties share the best rank; ``rank_low``/``rank_high``:
+  the configured percentiles of that rank over Dirichlet draws of the dimension weights.
+  Losing a known value can only lower ``score_low`` (a known value is >= 0, the bound
+  puts an unknown one at 0), so a destination never gains rank by losing data.
 """
 
 from __future__ import annotations
@@ -65,6 +77,9 @@ PASS_THROUGH: Final = (
     "route_damaged_km",
     "route_water_km",
     "route_air_km",
+    "route_paved_km",
+    "route_unknown_surface_km",
+    "route_unknown_condition_km",
     "route_modes",
     "last_mile_m",
     "snap_m",
@@ -215,6 +230,28 @@ class MonteCarlo(StrictModel):
         return v
 
 
+class Ranking(StrictModel):
+    """How class and rank are decided (``[ranking]``): from ``score_low``, ties shared.
+
+    One value only, stated so that the rule is read in the configuration: ranking by the
+    point estimate would let a destination climb by losing a bad known value.
+    """
+
+    by: Literal["score_low"] = "score_low"
+    note: str = ""
+
+
+class AccessHolders(StrictModel):
+    """Which dimensions hold access (``[access]``): the bottleneck of unreachable sites."""
+
+    assumption: bool = False
+    source: str = ""
+    minutes: str = Field(min_length=1)  # column: empty = unreachable
+    road_dimension: str = Field(min_length=1)
+    other_dimension: str = Field(min_length=1)
+    road_max_m: float = Field(gt=0.0)
+
+
 class Actions(StrictModel):
     max_gaps_per_dimension: int = Field(default=3, ge=1)
     unknown_text: str = "data belum tersedia"
@@ -226,8 +263,20 @@ class ReadinessConfig(StrictModel):
     meta: ConfigMeta = ConfigMeta()
     classes: Classes
     monte_carlo: MonteCarlo = MonteCarlo()
+    ranking: Ranking = Ranking()
+    access: AccessHolders | None = None
     actions: Actions = Actions()
     dimensions: dict[str, Dimension]
+
+    @model_validator(mode="after")
+    def _access_dims(self) -> ReadinessConfig:
+        if self.access is not None:
+            for key in ("road_dimension", "other_dimension"):
+                name = getattr(self.access, key)
+                if name not in self.dimensions:
+                    raise ValueError(f"access.{key}: unknown dimension {name!r} "
+                                     f"(known: {', '.join(self.dimensions)})")
+        return self
 
     @field_validator("dimensions")
     @classmethod
@@ -336,6 +385,16 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def _share_bounds(df: pd.DataFrame, name: str, part: np.ndarray, road: np.ndarray,
+                  unknown: np.ndarray) -> None:
+    """``name`` = part / (road - unknown) and its bounds: unknown km all outside the part
+    (``_low``) or all inside it (``_high``); ``_known`` = share of the road km known."""
+    df[name] = _share(part, road - unknown)
+    df[f"{name}_low"] = _share(part, road)
+    df[f"{name}_high"] = _share(part + unknown, road)
+    df[f"{name}_known"] = _share(road - unknown, road)
+
+
 def _route_columns(df: pd.DataFrame) -> None:
     """Surface and condition shares of the route and their gap texts (see derive_inputs)."""
     n = len(df)
@@ -344,15 +403,15 @@ def _route_columns(df: pd.DataFrame) -> None:
     paved = _numeric(df, "route_paved_km")
     damaged = _numeric(df, "route_damaged_km")
     unpaved = _numeric(df, "route_unpaved_km")
-    # Optional engine columns separating "no data" from "bad": when given, unknown km are
-    # left out of the denominators instead of counting against the route.
+    # Engine columns separating "no data" from "bad": unknown km are left out of both
+    # numerator and denominator, so recording a section never lowers a share.
     has_us = "route_unknown_surface_km" in df.columns
     has_uc = "route_unknown_condition_km" in df.columns
     unk_s = np.nan_to_num(_numeric(df, "route_unknown_surface_km")) if has_us else np.zeros(n)
     unk_c = np.nan_to_num(_numeric(df, "route_unknown_condition_km")) if has_uc else np.zeros(n)
-    df["route_paved_share"] = _share(paved, road - unk_s)
+    _share_bounds(df, "route_paved_share", paved, road, unk_s)
     if has_uc:
-        df["route_paved_good_share"] = _share(good, road - unk_c)
+        _share_bounds(df, "route_paved_good_share", good, road, unk_c)
     else:
         # No PU condition anywhere on the route (neither good nor damaged km): the
         # condition share is unknown, not zero (OSM rarely states a condition).
@@ -360,34 +419,49 @@ def _route_columns(df: pd.DataFrame) -> None:
         df["route_paved_good_share"] = np.where(no_condition, np.nan, _share(good, road))
     bare = np.nan_to_num(unpaved) - unk_s
     what = "jalan tanah/kerikil" if has_us else "jalan tak beraspal/tanpa data permukaan"
-    df["route_unpaved_gap"] = [f"{u:.1f} km {what} di rute" if u >= 0.05 else "" for u in bare]
+    df["route_unpaved_gap"] = [f"{sc.id_number(u)} km {what} di rute" if u >= 0.05 else ""
+                               for u in bare]
     texts = []
-    for d, p_, g in zip(damaged, paved, good, strict=True):
+    for d, p_, g, uc in zip(damaged, paved, good, unk_c, strict=True):
         if d >= 0.05:
-            texts.append(f"{d:.1f} km jalan rusak di rute")
-        elif p_ - g >= 0.05:
-            texts.append(f"{p_ - g:.1f} km aspal belum disurvei kondisinya di rute")
+            texts.append(f"{sc.id_number(d)} km jalan rusak di rute")
+        elif (uc if has_uc else p_ - g) >= 0.05:
+            unsurveyed = uc if has_uc else p_ - g
+            texts.append(f"{sc.id_number(unsurveyed)} km jalan belum disurvei kondisinya di rute")
         else:
             texts.append("")
     df["route_condition_gap"] = texts
+
+
+def _access_note(df: pd.DataFrame) -> list[str]:
+    """", jalan terjangkau terdekat X km" for the unreachable-site action texts."""
+    if "nearest_reachable_road_m" not in df.columns:
+        return [", jarak ke jalan yang terjangkau belum diketahui"] * len(df)
+    dist = _numeric(df, "nearest_reachable_road_m")
+    return [", tidak ada jalan yang terjangkau dari gerbang" if np.isnan(m)
+            else f", jalan terjangkau terdekat {sc.id_number(m / 1000.0)} km" for m in dist]
 
 
 def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
 
     - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
-    - ``route_paved_share``: ``route_paved_km / route_road_km`` (paved surface, any
-      condition), empty when the route has no road km (reached by boat or air only);
-      with ``route_unknown_surface_km`` the denominator leaves the unknown km out;
-    - ``route_paved_good_share``: ``route_paved_good_km / route_road_km``, empty as above;
-      with ``route_unknown_condition_km`` the denominator leaves those km out, without it
-      the share is empty when no road km of the route has a PU condition (neither good
-      nor damaged);
+    - ``route_paved_share``: ``route_paved_km / (route_road_km - route_unknown_surface_km)``
+      (paved surface, any condition, of the km whose surface is known), empty when the
+      route has no road km (boat or air only) or none of known surface; with
+      ``_low`` / ``_high`` (unknown km all unpaved / all paved, over all road km) and
+      ``_known`` (share of road km of known surface);
+    - ``route_paved_good_share``: ``route_paved_good_km / (route_road_km -
+      route_unknown_condition_km)``, with bounds as above; without the engine's
+      ``route_unknown_condition_km`` the share is empty when no road km of the route has a
+      PU condition (neither good nor damaged);
     - ``route_unpaved_gap``: "X km jalan tak beraspal/tanpa data permukaan di rute" (or
       "jalan tanah/kerikil" when unknown surfaces are given apart), empty below 0.05 km;
     - ``route_condition_gap``: "X km jalan rusak di rute", or when nothing is known to be
-      damaged "Y km aspal belum disurvei kondisinya di rute" (paved km not known to be in
-      good condition), else empty;
+      damaged "Y km jalan belum disurvei kondisinya di rute", else empty;
+    - ``access_note``: ", jalan terjangkau terdekat X km" from
+      ``nearest_reachable_road_m`` (or that no road is reachable, or that the distance is
+      not known) for the texts of unreachable sites;
     - ``moda_utama``: best option reaching the site (darat > perairan > udara > tidak_ada)
       from ``reach_road``/``reach_water``/``reach_air``; empty when none of them is known;
     - ``moda_akses``: the options other than road that reach the site, e.g. "perairan
@@ -411,10 +485,13 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
             ]
         )
         have = pd.to_numeric(_column(df, "jumlah_fasilitas"), errors="coerce").to_numpy(float)
-        df["jumlah_fasilitas"] = np.where(np.isnan(have), counted, have)
+        # the facilities named are at least counted: the larger of the two when both are
+        # given, so that losing either never raises the count
+        df["jumlah_fasilitas"] = np.fmax(have, counted)
 
     if "route_road_km" in df.columns:
         _route_columns(df)
+    df["access_note"] = _access_note(df)
 
     reach = [c for c in ("reach_road", "reach_water", "reach_air") if c in df.columns]
     if reach and "moda_utama" not in df.columns:
@@ -463,6 +540,34 @@ class _IndicatorResult:
     spec: Indicator
     scores: np.ndarray  # (n,) 0-100, NaN unknown
     missing_used: np.ndarray  # (n,) bool: empty cell scored by `missing`
+    low: np.ndarray  # (n,) lowest possible score: unknown at 0, partly known at its bound
+    high: np.ndarray  # (n,) highest possible score: unknown at 100
+    known: np.ndarray  # (n,) known fraction 0-1 (coverage)
+
+
+def _bounds(df: pd.DataFrame, spec: Indicator, scores: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lowest and highest possible score and known fraction of one indicator.
+
+    Unknown: 0, 100, 0. Known: the score itself, unless the inputs carry
+    ``<column>_low`` / ``<column>_high`` (the value with its unknown part at worst / best,
+    e.g. a route share whose km of unknown surface are all unpaved / all paved) and
+    ``<column>_known`` (the known fraction).
+    """
+    known = ~np.isnan(scores)
+    low = np.where(known, scores, 0.0)
+    high = np.where(known, scores, 100.0)
+    frac = known.astype(float)
+    if spec.numeric and f"{spec.column}_low" in df.columns and f"{spec.column}_high" in df.columns:
+        assert spec.zero is not None and spec.full is not None
+        a = sc.linear_score(_numeric(df, f"{spec.column}_low"), spec.zero, spec.full)
+        b = sc.linear_score(_numeric(df, f"{spec.column}_high"), spec.zero, spec.full)
+        low = np.fmin(low, np.where(known, np.fmin(a, b), np.nan))
+        high = np.fmax(high, np.where(known, np.fmax(a, b), np.nan))
+    if f"{spec.column}_known" in df.columns:
+        k = np.clip(_numeric(df, f"{spec.column}_known"), 0.0, 1.0)
+        frac = np.where(known & ~np.isnan(k), k, frac)
+    return low, high, frac
 
 
 def _score_indicator(df: pd.DataFrame, spec: Indicator) -> tuple[np.ndarray, np.ndarray] | None:
@@ -496,8 +601,12 @@ class _Scored:
     inputs: pd.DataFrame
     indicators: list[_IndicatorResult]
     dim_scores: np.ndarray  # (n, k)
+    dim_low: np.ndarray  # (n, k) unknown indicators at 0
+    dim_high: np.ndarray  # (n, k) unknown indicators at 100
     coverage: np.ndarray
     score: np.ndarray
+    score_low: np.ndarray
+    score_high: np.ndarray
     weights: np.ndarray  # (k,)
     gains: np.ndarray  # (n, k)
     bottleneck: np.ndarray  # (n,) index or -1
@@ -512,38 +621,87 @@ def _score_core(
     n = len(df)
     names = config.names
     dim_scores = np.full((n, len(names)), np.nan)
+    # a dimension whose every indicator is left out is unknown: 0 .. 100
+    dim_low = np.zeros((n, len(names)))
+    dim_high = np.full((n, len(names)), 100.0)
     known_share = np.zeros((n, len(names)))
     results: list[_IndicatorResult] = []
     for j, name in enumerate(names):
         dim = config.dimensions[name]
-        cols, iw = [], []
+        cols, lows, highs, fracs, iw = [], [], [], [], []
         for ind_name, spec in dim.indicators.items():
             got = _score_indicator(df, spec)
             if got is None:
                 continue
-            results.append(_IndicatorResult(name, ind_name, spec, got[0], got[1]))
+            low, high, frac = _bounds(df, spec, got[0])
+            results.append(_IndicatorResult(name, ind_name, spec, got[0], got[1], low, high,
+                                            frac))
             cols.append(got[0])
+            lows.append(low)
+            highs.append(high)
+            fracs.append(frac)
             iw.append(spec.weight)
         if not cols:
             continue  # every indicator left out: the dimension is unknown everywhere
-        mat = np.column_stack(cols)
         iw_arr = np.array(iw)
-        dim_scores[:, j], known_w = sc.weighted_mean(mat, iw_arr)
-        known_share[:, j] = known_w / iw_arr.sum()
+        dim_scores[:, j], _ = sc.weighted_mean(np.column_stack(cols), iw_arr)
+        dim_low[:, j] = np.column_stack(lows) @ iw_arr / iw_arr.sum()
+        dim_high[:, j] = np.column_stack(highs) @ iw_arr / iw_arr.sum()
+        known_share[:, j] = np.column_stack(fracs) @ iw_arr / iw_arr.sum()
     score, _ = sc.weighted_mean(dim_scores, w)
     coverage = known_share @ w / w.sum()
     gains = sc.completion_gains(dim_scores, w)
+    bottleneck = _access_bottleneck(df, config, sc.pick_bottleneck(gains))
     return _Scored(
         inputs=df,
         indicators=results,
         dim_scores=dim_scores,
+        dim_low=dim_low,
+        dim_high=dim_high,
         coverage=coverage,
         score=score,
+        score_low=dim_low @ w / w.sum(),
+        score_high=dim_high @ w / w.sum(),
         weights=w,
         gains=gains,
-        bottleneck=sc.pick_bottleneck(gains),
+        bottleneck=bottleneck,
         names=names,
     )
+
+
+def unreachable(df: pd.DataFrame, config: ReadinessConfig) -> np.ndarray:
+    """Rows the accessibility engine reports unreachable from every gateway.
+
+    The ``[access].minutes`` is empty while the column holds values elsewhere (a
+    column empty everywhere means no trip origins: unknown, not unreachable).
+    """
+    if config.access is None or config.access.minutes not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    minutes = _numeric(df, config.access.minutes)
+    empty = np.isnan(minutes)
+    return empty if not empty.all() else np.zeros(len(df), dtype=bool)
+
+
+def _access_bottleneck(df: pd.DataFrame, config: ReadinessConfig,
+                       picked: np.ndarray) -> np.ndarray:
+    """The bottleneck, with unreachable sites held back by the agency that holds access.
+
+    Road dimension when a reachable road lies within ``road_max_m`` (or the distance is
+    not in the data), the boat/air dimension when it lies farther or there is no
+    reachable road at all (``nearest_reachable_road_m`` empty).
+    """
+    acc = config.access
+    cut = unreachable(df, config)
+    if acc is None or not cut.any():
+        return picked
+    names = config.names
+    road, other = names.index(acc.road_dimension), names.index(acc.other_dimension)
+    if "nearest_reachable_road_m" in df.columns:
+        dist = _numeric(df, "nearest_reachable_road_m")
+        by_road = dist <= acc.road_max_m  # NaN (no reachable road) -> boat or air
+    else:
+        by_road = np.ones(len(df), dtype=bool)
+    return np.where(cut, np.where(by_road, road, other), picked)
 
 
 def classify(score: np.ndarray, classes: Classes) -> np.ndarray:
@@ -561,21 +719,25 @@ def classify(score: np.ndarray, classes: Classes) -> np.ndarray:
 def overall_scores(
     inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None = None
 ) -> pd.DataFrame:
-    """Fast path without ranks or texts: ``score``, ``coverage`` and ``score_<dimension>``.
+    """Fast path without ranks or texts: ``score``, ``score_low``, ``score_high``,
+    ``coverage`` and ``score_<dimension>`` (with ``_low`` / ``_high``).
 
     Indexed like ``inputs``; used where scores are recomputed many times (priorities).
     """
     core = _score_core(inputs, config, weights)
-    data: dict[str, Any] = {"score": core.score, "coverage": core.coverage}
+    data: dict[str, Any] = {"score": core.score, "score_low": core.score_low,
+                            "score_high": core.score_high, "coverage": core.coverage}
     for j, name in enumerate(core.names):
         data[f"score_{name}"] = core.dim_scores[:, j]
+        data[f"score_{name}_low"] = core.dim_low[:, j]
+        data[f"score_{name}_high"] = core.dim_high[:, j]
     return pd.DataFrame(data, index=inputs.index)
 
 
 def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool) -> str:
     spec = ind.spec
     if missing_used:
-        return spec.missing_gap or f"{spec.label}: tidak ada"
+        return sc.render(spec.missing_gap, row) if spec.missing_gap else f"{spec.label}: tidak ada"
     template = spec.gap
     if isinstance(template, dict):
         key = sc.category_key(row.get(spec.column))
@@ -619,10 +781,12 @@ def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
     for i in range(len(core.inputs)):
         row = _RowView(columns, i)
         gains = core.gains[i]
+        first = int(core.bottleneck[i])
+        # the bottleneck first (for an unreachable site: the agency that holds access)
         order = sorted(
             (j for j in range(len(core.names)) if not np.isnan(gains[j])
-             and gains[j] > sc.GAIN_TIE_TOL),
-            key=lambda j: (-gains[j], j),
+             and (gains[j] > sc.GAIN_TIE_TOL or j == first)),
+            key=lambda j: (j != first, -gains[j], j),
         )
         parts: list[str] = []
         for j in order:
@@ -633,6 +797,8 @@ def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
                 if not np.isnan(ind.scores[i]) and ind.scores[i] < 100.0
             ]
             gaps.sort(key=lambda t: (-t[0], t[1]))
+            if not gaps:
+                continue
             rendered = [_gap_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps]
             # A template may render empty when another indicator already names the gap.
             texts = [t for t in rendered if t.strip()][:cap] or [gaps[0][2].spec.label]
@@ -703,13 +869,21 @@ def score_frame(
     n = len(df)
     names = core.names
 
-    rank = sc.competition_rank(core.score)
+    # [ranking]: class and rank from score_low, what the data proves; rows with nothing
+    # known stay unranked and unclassed
+    scored = ~np.isnan(core.score)
+    basis = np.where(scored, core.score_low, np.nan)
+    rank = sc.competition_rank(basis)
     mc = config.monte_carlo
     if ranks and mc.samples > 0:
         draws = sc.dirichlet_weights(core.weights, mc.samples, mc.concentration, mc.seed)
-        low, high = sc.monte_carlo_ranks(core.dim_scores, draws, mc.interval)
+        # the dimension lower bounds have no unknowns: each draw ranks that draw's score_low
+        dim_basis = np.where(scored[:, None], core.dim_low, np.nan)
+        low, high = sc.monte_carlo_ranks(dim_basis, draws, mc.interval)
     else:
         low, high = rank.copy(), rank.copy()
+    klass = classify(basis, config.classes)
+    straddles = klass != classify(np.where(scored, core.score_high, np.nan), config.classes)
 
     synthetic = _synthetic(df)
     dest_prov = _column(df, "provenance").astype(object)
@@ -727,14 +901,19 @@ def score_frame(
         "destination_provenance": dest_prov.to_numpy(),
         "synthetic": synthetic,
         "score": core.score,
-        "class": classify(core.score, config.classes),
-        "class_provisional": core.coverage < config.classes.min_coverage,
+        "score_low": core.score_low,
+        "score_high": core.score_high,
+        "class": klass,
+        "class_provisional": scored & (straddles
+                                       | (core.coverage < config.classes.min_coverage)),
         "bottleneck": bottleneck,
         "bottleneck_agency": agency,
         "coverage": core.coverage,
     }
     for j, name in enumerate(names):
         out[f"score_{name}"] = core.dim_scores[:, j]
+        out[f"score_{name}_low"] = core.dim_low[:, j]
+        out[f"score_{name}_high"] = core.dim_high[:, j]
     for col in ("access_minutes", "access_gateway", "umkm_15min", "umkm_30min"):
         out[col] = _column(df, col).to_numpy()
     for col in PASS_THROUGH:
@@ -804,15 +983,19 @@ class ScoreResult:
             provisional = int(t["class_provisional"].sum()) if "class_provisional" in t else 0
             if provisional:
                 lines.append(
-                    f"Kelas sementara (provisional class): {provisional} destinasi dengan "
-                    f"kelengkapan data < {self.config.classes.min_coverage:.2f}; lengkapi data "
-                    "OPD sebelum memakai kelasnya (complete agency data before relying on it)"
+                    f"Kelas sementara (provisional class): {provisional} destinasi: kelas "
+                    "bisa lebih tinggi bila data yang kosong dilengkapi (rentang skor melewati "
+                    f"batas kelas, atau kelengkapan data < "
+                    f"{sc.id_number(self.config.classes.min_coverage, 2)}); kelas dan peringkat "
+                    "memakai skor terbukti (score_low)"
                 )
             top = t[t["score"].notna()].sort_values(["rank", "id"]).head(5)
             for _, r in top.iterrows():
                 lines.append(
-                    f"  {int(r['rank'])}. {r['name']} ({r['id']}): {r['score']:.1f}, {r['class']}, "
-                    f"peringkat {int(r['rank_low'])}-{int(r['rank_high'])}"
+                    f"  {int(r['rank'])}. {r['name']} ({r['id']}): terbukti "
+                    f"{sc.id_number(r['score_low'])} (rentang {sc.id_number(r['score_low'])}-"
+                    f"{sc.id_number(r['score_high'])}, perkiraan {sc.id_number(r['score'])}), "
+                    f"{r['class']}, peringkat {int(r['rank_low'])}-{int(r['rank_high'])}"
                 )
         if self.gateways is not None and len(self.gateways):
             lines.extend(gateway_lines(self.gateways))
@@ -970,8 +1153,10 @@ HEADERS_ID: Final[dict[str, str]] = {
     "destination_provenance": "Provenans destinasi",
     "synthetic": "Data sintetis",
     "score": "Skor kesiapan (0-100)",
+    "score_low": "Skor terbukti (data kosong = 0)",
+    "score_high": "Skor tertinggi (data kosong = 100)",
     "class": "Kelas",
-    "class_provisional": "Kelas sementara (data kurang)",
+    "class_provisional": "Kelas sementara (bisa lebih tinggi)",
     "bottleneck": "Penghambat utama",
     "bottleneck_agency": "OPD penghambat",
     "coverage": "Kelengkapan data (0-1)",
@@ -992,6 +1177,9 @@ HEADERS_ID: Final[dict[str, str]] = {
     "route_damaged_km": "Rute rusak (km)",
     "route_water_km": "Rute perairan (km)",
     "route_air_km": "Rute udara (km)",
+    "route_paved_km": "Rute beraspal (km)",
+    "route_unknown_surface_km": "Rute tanpa data permukaan (km)",
+    "route_unknown_condition_km": "Rute tanpa data kondisi (km)",
     "connected": "Terhubung ke jaringan",
     "nearest_lodging_min": "Penginapan terdekat (menit)",
     "nearest_health_min": "Faskes terdekat (menit)",
@@ -1008,6 +1196,23 @@ HEADERS_ID: Final[dict[str, str]] = {
     "lon": "Bujur",
     "lat": "Lintang",
 }
+
+
+BOUND_SUFFIXES: Final = {
+    "_low": "batas bawah: data kosong = 0, skor terbukti",
+    "_high": "batas atas: data kosong = 100",
+}
+
+
+def header_id(column: str) -> str:
+    """Bahasa Indonesia header of a scores column (bounds named after their score)."""
+    if column in HEADERS_ID:
+        return HEADERS_ID[column]
+    for suffix, text in BOUND_SUFFIXES.items():
+        base = column.removesuffix(suffix)
+        if base != column and base in HEADERS_ID and base.startswith("score"):
+            return f"{HEADERS_ID[base]} ({text})"
+    return column
 
 
 def _flat(table: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -1049,7 +1254,7 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) ->
 
     df = _flat(table)
     df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
-    headers = [HEADERS_ID.get(c, c) for c in df.columns]
+    headers = [header_id(c) for c in df.columns]
     assumptions = _assumption_rows(config)
     if len(table) and bool(table["synthetic"].any()):
         banner = pd.DataFrame([{

@@ -42,7 +42,8 @@ def split_actions(actions: Any) -> list[str]:
 
 
 def breakdown_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per-agency scores in display order: key, label, agency, score (None = unknown)."""
+    """Per-agency scores in display order: key, label, agency, score (None = unknown) and
+    its bounds ``score_low`` / ``score_high`` (unknown indicators at 0 / 100)."""
     out = []
     for dim in st.DIMENSIONS:
         out.append(
@@ -51,9 +52,18 @@ def breakdown_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "label": st.DIMENSION_LABELS[dim],
                 "agency": st.DIMENSION_AGENCIES[dim],
                 "score": _num(row.get(f"score_{dim}")),
+                "score_low": _num(row.get(f"score_{dim}_low")),
+                "score_high": _num(row.get(f"score_{dim}_high")),
             }
         )
     return out
+
+
+def _range(low: float | None, high: float | None) -> str:
+    """'rentang 40–100' text of a pair of bounds, '' when they are not known or equal."""
+    if low is None or high is None or abs(high - low) < 0.05:
+        return ""
+    return f"rentang {st.fmt_num(low, 0)}–{st.fmt_num(high, 0)}"
 
 
 def _bars(row: Mapping[str, Any]) -> str:
@@ -64,7 +74,13 @@ def _bars(row: Mapping[str, Any]) -> str:
         width = 0.0 if score is None else min(max(score, 0.0), 100.0)
         cls = ' class="bottleneck"' if b["dimension"] == bottleneck else ""
         value = "?" if score is None else st.fmt_num(score, 0)
+        span = _range(b["score_low"], b["score_high"])
         title = "tidak diketahui (data kosong)" if score is None else f"{st.fmt_num(score)} / 100"
+        if span:
+            title += f"; {span} (data kosong = 0 .. 100)"
+            value += f' <small class="range">({st.fmt_num(b["score_low"], 0)}–'\
+                     f'{st.fmt_num(b["score_high"], 0)})</small>'
+
         lines.append(
             f'<tr{cls} title="{escape(b["agency"])}: {title}"><td>{escape(b["label"])}</td>'
             f'<td><div class="bar"><span style="width:{width:.0f}%"></span></div></td>'
@@ -84,7 +100,8 @@ def destination_popup(
     cls = str(row.get("class") or "")
     badge = (
         f'<span class="badge" style="background:{st.class_color(cls)}">'
-        f"{escape(st.CLASS_LABELS.get(cls, cls or 'belum dinilai'))}</span>"
+        f"{escape(st.CLASS_LABELS.get(cls, cls or 'belum dinilai'))}"
+        f"{' (sementara)' if cls and _flag(row.get('class_provisional')) else ''}</span>"
     )
     cat = st.CATEGORY_LABELS.get(str(category), str(category)) if category else None
     sub = " · ".join(x for x in (escape(cat) if cat else "", badge) if x)
@@ -98,6 +115,14 @@ def destination_popup(
         f'<div class="sub">{sub}</div>',
         f'<div>Skor kesiapan <span class="big">{st.fmt_num(score)}</span> / 100</div>',
     ]
+    low, high = _num(row.get("score_low")), _num(row.get("score_high"))
+    if low is not None and high is not None:
+        # class and rank rest on the lower bound (readiness.toml [ranking])
+        parts.append(
+            f"<div>Skor terbukti {st.fmt_num(low)} (data kosong = 0), paling tinggi "
+            f"{st.fmt_num(high)} (data kosong = 100); kelas dan peringkat memakai skor "
+            "terbukti</div>"
+        )
     if rank is not None:
         interval = (
             f" (rentang {st.fmt_num(lo, 0)}–{st.fmt_num(hi, 0)} bila bobot diubah)"
@@ -105,7 +130,7 @@ def destination_popup(
         )
         parts.append(f"<div>Peringkat {st.fmt_num(rank, 0)}{interval}</div>")
     if coverage is not None:
-        note = (" — <b>kelas sementara</b>: data OPD belum cukup"
+        note = (" — <b>kelas sementara</b>: bisa lebih tinggi bila data OPD dilengkapi"
                 if _flag(row.get("class_provisional")) else "")
         parts.append(f"<div>Kelengkapan data: {st.fmt_num(100 * coverage, 0)}%{note}</div>")
     parts.append("<div><b>Skor per OPD</b></div>")
@@ -121,7 +146,10 @@ def destination_popup(
     minutes = _num(row.get("access_minutes"))
     gw = row.get("access_gateway")
     if minutes is None:
-        parts.append("<div>Akses: <b>tidak terjangkau</b> dari gerbang mana pun</div>")
+        near = _num(row.get("nearest_reachable_road_m"))
+        where = (f"; jalan terjangkau terdekat {st.fmt_num(near / 1000.0)} km"
+                 if near is not None else "")
+        parts.append(f"<div>Akses: <b>tidak terjangkau</b> dari gerbang mana pun{where}</div>")
     else:
         via = escape(gateway_name or str(gw or "?"))
         code = f" ({escape(str(gw))})" if gw and gateway_name and gateway_name != gw else ""

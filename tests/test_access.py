@@ -262,7 +262,7 @@ def test_no_gateways_means_no_access_but_local_counts_still_work() -> None:
 # --- real data: independent networkx reference ----------------------------------------
 
 
-def reference_graph(res: AccessResult) -> nx.DiGraph:
+def reference_graph(res: AccessResult, *, by_function: bool = False) -> nx.DiGraph:
     """The augmented graph rebuilt in plain Python from the roads rows and the snaps.
 
     Per road row, its snaps sorted by fraction give the chain u -> p1 -> ... -> v (costs
@@ -272,7 +272,9 @@ def reference_graph(res: AccessResult) -> nx.DiGraph:
     """
     g = res.graph
     roads = g.network.roads
-    fwd, bwd = edge_minutes(roads, res.config)
+    # by road function: every row timed as if asphalt in good condition (readiness.toml)
+    timed = roads.assign(surface="aspal", condition="baik") if by_function else roads
+    fwd, bwd = edge_minutes(timed, res.config)
     walk_m_per_min = res.config.walking.speed_kmh * 1000 / 60
     on_row: dict[int, list[tuple[float, tuple[str, int]]]] = defaultdict(list)
     G = nx.DiGraph()
@@ -329,7 +331,13 @@ def route_km_reference(res: AccessResult, G: nx.DiGraph, path: list[Any]) -> dic
             out["route_paved_km"] += k * paved
             out["route_paved_good_km"] += k * (paved and cond[row] in ("baik", "sedang"))
             out["route_unpaved_km"] += k * (surf[row] in ("kerikil", "tanah", "unknown"))
-            out["route_damaged_km"] += k * (cond[row] in ("rusak_ringan", "rusak_berat"))
+            damaged = cond[row] in ("rusak_ringan", "rusak_berat")
+            out["route_damaged_km"] += k * damaged
+            out["route_unknown_surface_km"] += k * (surf[row] == "unknown")
+            # undecided: neither known paved-and-good, nor known damaged, nor known bare
+            good = paved and cond[row] in ("baik", "sedang")
+            bare = surf[row] in ("kerikil", "tanah")
+            out["route_unknown_condition_km"] += k * (not good and not damaged and not bare)
         elif mode[row] == "water":
             out["route_water_km"] += k
         elif mode[row] == "air":
@@ -374,9 +382,12 @@ def test_real_gateway_times_equal_networkx_for_every_pair(real: Any) -> None:
 
 
 def test_real_route_attributes_equal_a_networkx_path_walk(real: Any) -> None:
+    """Times on the true graph; route km along the access route, the fastest path on a
+    graph timed by road function alone."""
     res, G, _ = real
     sources = [("f", "gateways", i) for i in np.flatnonzero(res.graph.nodes("gateways") >= 0)]
-    dist, paths = nx.multi_source_dijkstra(G, sources)
+    dist = nx.multi_source_dijkstra_path_length(G, sources)
+    _, paths = nx.multi_source_dijkstra(reference_graph(res, by_function=True), sources)
     d = res.destinations
     checked = 0
     for di, dest_id in enumerate(d.index):

@@ -246,7 +246,14 @@ def test_popup_has_breakdown_bottleneck_actions_and_access(served: Path, data) -
         for dim in agencies:
             v = row[f"score_{dim}"]
             shown = "?" if pd.isna(v) else f"{round(float(v)):.0f}"
-            assert f'<td class="num">{shown}</td>' in popup
+            lo, hi = float(row[f"score_{dim}_low"]), float(row[f"score_{dim}_high"])
+            # the bounds (unknown indicators at 0 / 100) follow when they differ
+            span = (f' <small class="range">({round(lo):.0f}–{round(hi):.0f})</small>'
+                    if hi - lo >= 0.05 else "")
+            assert f'<td class="num">{shown}{span}</td>' in popup
+        low, high = float(row["score_low"]), float(row["score_high"])
+        assert (f"Skor terbukti {low:.1f}".replace(".", ",") in popup
+                and f"paling tinggi {high:.1f}".replace(".", ",") in popup)
         if isinstance(row["bottleneck"], str):
             assert f"Hambatan utama: <b>{agencies[row['bottleneck']]}</b>" in popup
             assert '<tr class="bottleneck"' in popup

@@ -174,8 +174,8 @@ def test_route_condition_unknown_is_not_zero_and_damage_is_named():
     assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(20.0)
     pu = next(a for a in out.loc[1, "actions"].split("; ") if a.startswith("PU:"))
     # lost points: mantap 0.5*80 = 40 before aspal 0.5*50 = 25
-    assert pu == ("PU: 3.0 km jalan rusak di rute, "
-                  "10.0 km jalan tak beraspal/tanpa data permukaan di rute")
+    assert pu == ("PU: 3,0 km jalan rusak di rute, "
+                  "10,0 km jalan tak beraspal/tanpa data permukaan di rute")
     assert np.isnan(out.loc[2, "ind_pu_jalan_aspal"]) and np.isnan(out.loc[2, "ind_pu_jalan_mantap"])
 
 
@@ -198,7 +198,7 @@ def test_route_km_without_data_leave_the_shares_when_the_engine_separates_them()
     assert out.loc[0, "ind_pu_jalan_mantap"] == pytest.approx(100.0)  # 5 / (20 - 15)
     assert out.loc[1, "ind_pu_jalan_aspal"] == pytest.approx(62.5)  # 10 / 16
     assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(10 / 12 * 100)
-    assert "6.0 km jalan tanah/kerikil di rute" in out.loc[1, "actions"]
+    assert "6,0 km jalan tanah/kerikil di rute" in out.loc[1, "actions"]
 
 
 def test_gap_texts_for_zero_counts_are_not_repeated():
@@ -323,11 +323,27 @@ def test_dimension_and_overall_means_skip_unknowns_and_report_coverage():
     assert out.loc[3, "coverage"] == pytest.approx(0.675)
     # dimensions with zero weight never count, even when their data is missing
     assert "KOMINFO" not in out.loc[0, "actions"]
-    # the class is flagged provisional below the configured coverage (default 0.5): row 1
-    # (0.325) is, rows 0 (1.0) and 3 (0.675) are not
+    # bounds, unknown indicators at 0 / 100 (dimension weights 0.5 / 0.3 / 0.2):
+    # row 0 all known: 71 .. 71
+    assert (out.loc[0, "score_low"], out.loc[0, "score_high"]) == pytest.approx((71.0, 71.0))
+    # row 1: pariwisata (40 + 3*0)/4 = 10 .. (40 + 3*100)/4 = 85; pu 0 .. 100; umkm 90
+    # low 0.5*10 + 0.3*0 + 0.2*90 = 23, high 0.5*85 + 0.3*100 + 0.2*90 = 90.5
+    assert out.loc[1, "score_pariwisata_low"] == pytest.approx(10.0)
+    assert out.loc[1, "score_pariwisata_high"] == pytest.approx(85.0)
+    assert (out.loc[1, "score_low"], out.loc[1, "score_high"]) == pytest.approx((23.0, 90.5))
+    # row 2 nothing known: 0 .. 100
+    assert (out.loc[2, "score_low"], out.loc[2, "score_high"]) == pytest.approx((0.0, 100.0))
+    # row 3: pariwisata (0 + 60)/4 = 15 .. (100 + 60)/4 = 40; pu 0; umkm 0 .. 100
+    # low 0.5*15 = 7.5, high 0.5*40 + 0.2*100 = 40
+    assert (out.loc[3, "score_low"], out.loc[3, "score_high"]) == pytest.approx((7.5, 40.0))
+    # class from score_low: row 0 maju (71), row 1 rintisan (23), row 3 rintisan (7.5)
+    assert out["class"].tolist()[:2] == ["maju", "rintisan"] and out.loc[3, "class"] == "rintisan"
+    # provisional: row 0 certain; row 1 below coverage 0.5 and 23 .. 90.5 straddles;
+    # row 3 (coverage 0.675) because 7.5 .. 40 reaches the berkembang bound 40
     assert cfg.classes.min_coverage == 0.5
-    assert out["class_provisional"].tolist()[:2] == [False, True]
-    assert not out.loc[3, "class_provisional"]
+    assert out["class_provisional"].tolist() == [False, True, False, True]
+    # rank by score_low, row 2 unranked: 71, 23, 7.5
+    assert out["rank"].tolist()[:2] == [1, 2] and out.loc[3, "rank"] == 3
 
 
 @pytest.mark.parametrize(
@@ -336,10 +352,14 @@ def test_dimension_and_overall_means_skip_unknowns_and_report_coverage():
      (60.0, "maju"), (79.99, "maju"), (80.0, "mandiri"), (100.0, "mandiri")],
 )
 def test_class_boundaries_are_inclusive_lower_bounds(score, cls):
-    cfg = one_indicator({"column": "v", "zero": 0.0, "full": 100.0})
+    # only pariwisata weighs: everything known, score_low = score = score_high
+    cfg = simple_config({"pariwisata": 1.0}, indicators={"pariwisata": {"t": {
+        "label": "t", "weight": 1.0, "column": "v", "zero": 0.0, "full": 100.0}}})
     out = score_frame(frame([{"v": score}]), cfg, ranks=False)
     assert out.loc[0, "score"] == pytest.approx(score)
+    assert out.loc[0, "score_low"] == pytest.approx(score)
     assert out.loc[0, "class"] == cls
+    assert not out.loc[0, "class_provisional"]
 
 
 # --- bottleneck ----------------------------------------------------------------------------
@@ -428,7 +448,7 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
     actions = out.loc[0, "actions"].split("; ")
     by_agency = {a.split(":")[0]: a for a in actions}
     assert "Pariwisata" not in by_agency  # all at 100: nothing to do
-    assert by_agency["PU"] == "PU: 14.0 km jalan tanah/kerikil di rute, 52 menit dari TIM"
+    assert by_agency["PU"] == "PU: 14,0 km jalan tanah/kerikil di rute, 52 menit dari TIM"
     assert by_agency["UMKM"].startswith(
         "UMKM: hanya 2 UMKM dalam 30 menit (tidak ada penginapan)"
     )
@@ -505,7 +525,8 @@ def test_monte_carlo_interval_matches_closed_form_probability():
 
 
 def test_monte_carlo_equals_a_loop_over_the_documented_draws():
-    """Re-draw Dirichlet(concentration x w) with the configured seed and rank in a plain loop."""
+    """Re-draw Dirichlet(concentration x w) with the configured seed and rank in a plain loop
+    by each draw's score_low (unknown dimensions at 0, [ranking])."""
     rng = np.random.default_rng(5)
     w = {"pariwisata": 0.3, "pu": 0.3, "umkm": 0.2, "kominfo": 0.1, "perhubungan": 0.1}
     cfg = simple_config(w, samples=300, concentration=8.0, interval=(10.0, 90.0))
@@ -522,8 +543,8 @@ def test_monte_carlo_equals_a_loop_over_the_documented_draws():
         for i in range(12):
             known = ~np.isnan(vals[i])
             num = sum(draws[k, j] * vals[i, j] for j in range(5) if known[j])
-            den = sum(draws[k, j] for j in range(5) if known[j])
-            scores.append(num / den if den > 0 else np.nan)
+            den = sum(draws[k, j] for j in range(5))
+            scores.append(num / den if known.any() else np.nan)
         for i in range(12):
             if not np.isnan(scores[i]):
                 ranks[i, k] = 1 + sum(1 for s in scores if not np.isnan(s) and s > scores[i])

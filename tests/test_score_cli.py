@@ -31,6 +31,8 @@ REQUIRED = [
     "score_pariwisata", "score_pu", "score_umkm", "score_kominfo", "score_perhubungan",
     "access_minutes", "access_gateway", "umkm_15min", "umkm_30min",
     "rank", "rank_low", "rank_high", "actions",
+    "score_low", "score_high", "class_provisional",
+    *(f"score_{d}_{b}" for d in DIMENSIONS for b in ("low", "high")),
 ]
 CONFIG = load_readiness_config(PROJECT_ROOT / "data" / "readiness.toml")
 
@@ -109,14 +111,39 @@ def test_overall_score_class_bottleneck_and_rank_follow_from_the_agency_scores(s
     s = pyogrio.read_dataframe(ws, layer="scores", read_geometry=False)
     w = np.array([CONFIG.dimensions[d].weight for d in DIMENSIONS])
     dims = s[[f"score_{d}" for d in DIMENSIONS]].to_numpy(float)
+    lows = s[[f"score_{d}_low" for d in DIMENSIONS]].to_numpy(float)
+    highs = s[[f"score_{d}_high" for d in DIMENSIONS]].to_numpy(float)
     c = CONFIG.classes
+    minutes = s["access_minutes"].to_numpy(float)
+    some_reached = bool(np.isfinite(minutes).any())
+
+    def klass(v: float) -> str:
+        return ("mandiri" if v >= c.mandiri else "maju" if v >= c.maju
+                else "berkembang" if v >= c.berkembang else "rintisan")
+
     for i in range(len(s)):
         known = ~np.isnan(dims[i])
         expect = float(np.dot(dims[i, known], w[known]) / w[known].sum())
         assert s.loc[i, "score"] == pytest.approx(expect, abs=1e-9)
-        cls = ("mandiri" if expect >= c.mandiri else "maju" if expect >= c.maju
-               else "berkembang" if expect >= c.berkembang else "rintisan")
-        assert s.loc[i, "class"] == cls
+        # bounds: every dimension (unknown ones 0 .. 100) in the weighted mean
+        assert np.all(lows[i] <= np.nan_to_num(dims[i], nan=100) + 1e-9)
+        assert np.all(highs[i] >= np.nan_to_num(dims[i], nan=0) - 1e-9)
+        assert np.all(lows[i][~known] == 0) and np.all(highs[i][~known] == 100)
+        low = float(np.dot(lows[i], w) / w.sum())
+        high = float(np.dot(highs[i], w) / w.sum())
+        assert s.loc[i, "score_low"] == pytest.approx(low, abs=1e-9)
+        assert s.loc[i, "score_high"] == pytest.approx(high, abs=1e-9)
+        assert low - 1e-9 <= expect <= high + 1e-9
+        # [ranking]: the class the data proves, provisional when it could be higher
+        assert s.loc[i, "class"] == klass(low)
+        assert bool(s.loc[i, "class_provisional"]) == (
+            klass(low) != klass(high) or s.loc[i, "coverage"] < c.min_coverage)
+        if some_reached and np.isnan(minutes[i]):
+            # unreachable: held back by the agency that holds access ([access])
+            far = ("nearest_reachable_road_m" in s
+                   and not s.loc[i, "nearest_reachable_road_m"] <= 10_000)
+            assert s.loc[i, "bottleneck"] == ("perhubungan" if far else "pu")
+            continue
         # raise each known agency to 100 and re-take the weighted mean
         gains = {}
         for j, d in enumerate(DIMENSIONS):
@@ -130,7 +157,7 @@ def test_overall_score_class_bottleneck_and_rank_follow_from_the_agency_scores(s
             assert s.loc[i, "bottleneck"] == first
         else:
             assert pd.isna(s.loc[i, "bottleneck"])
-    score = s["score"].to_numpy()
+    score = s["score_low"].to_numpy()
     better = (score[None, :] > score[:, None]).sum(axis=1)
     np.testing.assert_array_equal(s["rank"].to_numpy(), better + 1)
     n = len(s)
@@ -160,7 +187,9 @@ def test_out_files_csv_geojson_xlsx(scored):
     header = rows[0]
     for readable in ("ID", "Nama destinasi", "Skor kesiapan (0-100)", "Kelas",
                      "Penghambat utama", "Kelengkapan data (0-1)", "Waktu tempuh (menit)",
-                     "Peringkat", "Tindakan per OPD"):
+                     "Peringkat", "Tindakan per OPD", "Skor terbukti (data kosong = 0)",
+                     "Skor tertinggi (data kosong = 100)",
+                     "Skor PUPR (batas bawah: data kosong = 0, skor terbukti)"):
         assert readable in header
     assert len(rows) == n + 1
     ids = [r[header.index("ID")] for r in rows[1:]]

@@ -98,6 +98,7 @@ def destination(
         weights = _weights(store)
         breakdown = [
             DimensionScore(dimension=b["dimension"], agency=b["agency"], score=b["score"],
+                           score_low=b["score_low"], score_high=b["score_high"],
                            weight=weights.get(b["dimension"], 0.0),
                            gain=json_value(row.get(f"gain_{b['dimension']}")))
             for b in breakdown_rows(row)
@@ -120,7 +121,9 @@ def destination(
             "provenance": row.get("provenance"), "synthetic": bool(row.get("synthetic") or False),
             "lon": None if geom is None else round(geom.x, 6),
             "lat": None if geom is None else round(geom.y, 6),
-            "score": row.get("score"), "class": row.get("class"), "coverage": row.get("coverage"),
+            "score": row.get("score"), "score_low": json_value(row.get("score_low")),
+            "score_high": json_value(row.get("score_high")),
+            "class": row.get("class"), "coverage": row.get("coverage"),
             "class_provisional": json_value(row.get("class_provisional")),
             "rank": _int(row.get("rank")), "rank_low": _int(row.get("rank_low")),
             "rank_high": _int(row.get("rank_high")), "bottleneck": row.get("bottleneck"),
