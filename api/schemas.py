@@ -16,6 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 P = TypeVar("P", bound=BaseModel)
 
 
+
+# The score bounds of issue 9: one definition for every schema that carries them.
+ScoreLow = Annotated[float | None, Field(
+    ge=0, le=100, description="Lower bound: unknown indicators at 0; the readiness the data "
+                              "proves (class and rank follow it)")]
+ScoreHigh = Annotated[float | None, Field(
+    ge=0, le=100, description="Upper bound: unknown indicators at 100")]
+
 class ReadinessClass(StrEnum):
     rintisan = "rintisan"
     berkembang = "berkembang"
@@ -114,12 +122,8 @@ class DestinationProperties(_Out):
     category: str | None = None
     provenance: str | None = None
     score: float | None = Field(default=None, ge=0, le=100)
-    score_low: float | None = Field(
-        default=None, ge=0, le=100,
-        description="Lower bound: unknown indicators at 0; the readiness the data proves "
-                    "(class and rank follow it)")
-    score_high: float | None = Field(
-        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
+    score_low: ScoreLow = None
+    score_high: ScoreHigh = None
     class_: str | None = Field(default=None, alias="class")
     bottleneck: str | None = None
     bottleneck_agency: str | None = None
@@ -213,12 +217,8 @@ class DestinationDetail(_Out):
     lon: float | None = None
     lat: float | None = None
     score: float | None = None
-    score_low: float | None = Field(
-        default=None, ge=0, le=100,
-        description="Lower bound: unknown indicators at 0; the readiness the data proves "
-                    "(class and rank follow it)")
-    score_high: float | None = Field(
-        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
+    score_low: ScoreLow = None
+    score_high: ScoreHigh = None
     class_: str | None = Field(default=None, alias="class")
     coverage: float | None = None
     class_provisional: bool | None = None
@@ -380,12 +380,8 @@ class ScoreRow(_Out):
     id: str
     name: str | None = None
     score: float | None = None
-    score_low: float | None = Field(
-        default=None, ge=0, le=100,
-        description="Lower bound: unknown indicators at 0; the readiness the data proves "
-                    "(class and rank follow it)")
-    score_high: float | None = Field(
-        default=None, ge=0, le=100, description="Upper bound: unknown indicators at 100")
+    score_low: ScoreLow = None
+    score_high: ScoreHigh = None
     class_: str | None = Field(default=None, alias="class")
     bottleneck: str | None = None
     coverage: float | None = None

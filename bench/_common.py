@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -11,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from geo.osm import ingest_osm
 from geo.workspace import Workspace
@@ -28,6 +32,55 @@ def osm_workspace(osm: Path) -> Iterator[Workspace]:
         ws = Workspace(Path(tmp) / "bench.gpkg")
         ingest_osm(osm, ws)
         yield ws
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int, key: str = "VmRSS") -> float | None:
+    """Resident memory of a process (Linux /proc; ``VmHWM`` for its peak), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+@contextmanager
+def served(path: Path, *, timeout: float = 30) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``siapwisata serve`` on ``path`` at 127.0.0.1 in a child process, once /health answers.
+
+    Runs this interpreter's ``geo.cli`` (this source tree, not whatever ``siapwisata`` is on
+    the PATH). Yields the process and its base URL; the server is stopped on exit.
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geo.cli", "serve", "--workspace", str(path), "--host",
+         "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=base, timeout=timeout) as client:
+            while True:
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise SystemExit("server did not start") from None
+                    time.sleep(0.1)
+        yield proc, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 class Clock:

@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +26,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from bench._common import rss_mb, served
 from geo.settings import get_settings
 from geo.workspace import Workspace
 
@@ -46,23 +44,6 @@ ENDPOINTS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _peak_rss_mb(pid: int) -> float | None:
-    """Peak resident memory of the server process (Linux /proc), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
 def build_demo(folder: Path) -> Path:
     from geo.demo import build_demo as demo
     from geo.readiness import score_workspace
@@ -78,25 +59,9 @@ def build_demo(folder: Path) -> Path:
 
 
 def bench(path: Path, n: int) -> list[dict[str, object]]:
-    port = _free_port()
-    exe = Path(sys.executable).with_name("siapwisata")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--workspace", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     rows: list[dict[str, object]] = []
-    try:
+    with served(path) as (proc, base):
         with httpx.Client(base_url=base, timeout=120) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.get("/health")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit("server did not start") from None
-                    time.sleep(0.1)
             for url in ENDPOINTS:
                 t0 = time.perf_counter()
                 r = client.get(url)
@@ -117,10 +82,7 @@ def bench(path: Path, n: int) -> list[dict[str, object]]:
                     "p95_ms": round(float(np.percentile(times, 95)), 2),
                     "requests": n,
                 })
-        rows.append({"server_peak_rss_mb": _peak_rss_mb(proc.pid)})
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        rows.append({"server_peak_rss_mb": rss_mb(proc.pid, "VmHWM")})
     return rows
 
 

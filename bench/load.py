@@ -26,9 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -37,7 +34,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench._common import emit
+from bench._common import emit, rss_mb, served
 
 CACHED = (
     "/",
@@ -79,12 +76,6 @@ class Tally:
         return row
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def children(pid: int) -> list[int]:
     """Child processes of ``pid`` (the recomputation workers of the server)."""
     out: list[int] = []
@@ -98,17 +89,6 @@ def children(pid: int) -> list[int]:
 
 def workers_rss_mb(pid: int) -> float:
     return round(sum(rss_mb(c) or 0.0 for c in children(pid)), 1)
-
-
-def rss_mb(pid: int, key: str = "VmRSS") -> float | None:
-    """Resident memory of a process (Linux /proc), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 async def _client(i: int, base: str, until: float, seed: int, tallies: dict[str, Tally],
@@ -163,25 +143,8 @@ async def _load(base: str, clients: int, seconds: float, seed: int,
 
 def bench(path: Path, clients: int, seconds: float, seed: int,
           shares: tuple[float, float] = (SHARE_BUDGET, SHARE_WEIGHTS)) -> list[dict[str, object]]:
-    port = _free_port()
-    # this interpreter and this source tree (not whatever 'siapwisata' is on the PATH)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "geo.cli", "serve", "--workspace", str(path), "--host",
-         "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served(path, timeout=300) as (proc, base):
         with httpx.Client(base_url=base, timeout=300) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.get("/health")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit("server did not start") from None
-                    time.sleep(0.1)
             rss_start = rss_mb(proc.pid)
             for url in CACHED:  # warm-up: the cached lane's pages, once each
                 r = client.get(url)
@@ -210,9 +173,6 @@ def bench(path: Path, clients: int, seconds: float, seed: int,
             "workers_rss_mb_before": workers_before, "workers_rss_mb_after": workers_after,
         })
         return rows
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> None:
