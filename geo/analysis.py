@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import SiapError
-from .readiness import CLASSES, ReadinessConfig, classify, overall_scores
+from .readiness import CLASSES, ReadinessConfig, class_basis, classify, overall_scores
 
 # Position of each class on the ladder rintisan < berkembang < maju < mandiri.
 CLASS_LEVEL: Final[dict[str, int]] = {c: i for i, c in enumerate(CLASSES)}
@@ -235,16 +235,19 @@ def class_changes(
     """
     if "id" not in inputs.columns:
         raise SiapError("class_changes: input tanpa kolom 'id' (inputs lack the 'id' column)")
-    base = overall_scores(inputs, config)["score"].to_numpy(dtype=float)
-    base_class = classify(base, config.classes)
+    base_frame = overall_scores(inputs, config)
+    base = base_frame["score"].to_numpy(dtype=float)
+    base_class = classify(class_basis(base, base_frame["score_low"].to_numpy()), config.classes)
     base_level = _levels(base_class)
     ids = inputs["id"].astype(str).to_numpy()
     names = (inputs["name"].astype(object).to_numpy() if "name" in inputs.columns
              else np.full(len(inputs), None, dtype=object))
     parts = []
     for label, weights in scenarios.items():
-        after = overall_scores(inputs, config, weights)["score"].to_numpy(dtype=float)
-        after_class = classify(after, config.classes)
+        after_frame = overall_scores(inputs, config, weights)
+        after = after_frame["score"].to_numpy(dtype=float)
+        after_class = classify(class_basis(after, after_frame["score_low"].to_numpy()),
+                               config.classes)
         step = _levels(after_class) - base_level  # NaN where either is unknown
         change = np.where(np.isnan(step), CHANGE_UNKNOWN,
                           np.where(step > 0, CHANGE_UP, np.where(step < 0, CHANGE_DOWN,

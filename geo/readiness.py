@@ -716,6 +716,16 @@ def classify(score: np.ndarray, classes: Classes) -> np.ndarray:
     return out
 
 
+def class_basis(score: np.ndarray, score_low: np.ndarray) -> np.ndarray:
+    """The value class and rank follow (``[ranking]``): ``score_low``, what the data proves.
+
+    Rows with nothing known (``score`` empty) stay unranked and unclassed. Every caller that
+    classes or ranks scores (the scores layer, weight scenarios) goes through here.
+    """
+    score = np.asarray(score, dtype=float)
+    return np.where(~np.isnan(score), np.asarray(score_low, dtype=float), np.nan)
+
+
 def overall_scores(
     inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None = None
 ) -> pd.DataFrame:
@@ -869,10 +879,8 @@ def score_frame(
     n = len(df)
     names = core.names
 
-    # [ranking]: class and rank from score_low, what the data proves; rows with nothing
-    # known stay unranked and unclassed
     scored = ~np.isnan(core.score)
-    basis = np.where(scored, core.score_low, np.nan)
+    basis = class_basis(core.score, core.score_low)
     rank = sc.competition_rank(basis)
     mc = config.monte_carlo
     if ranks and mc.samples > 0:

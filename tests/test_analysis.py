@@ -3,8 +3,10 @@
 The weight-scenario tests use a minimal configuration where every agency dimension has one
 linear indicator ``x_<dim>`` (0 -> 0, 100 -> 100), so a dimension's score is its input and
 the overall score is, by the definition in geo/readiness.py, the weighted mean of the known
-inputs with the weights renormalised per row. The expected classes are worked out from that
-definition with numpy here, not taken from the library.
+inputs with the weights renormalised per row. The class follows ``score_low`` ([ranking] in
+readiness.toml): the weighted mean with unknown inputs at 0 over all the weights. The expected
+scores and classes are worked out from those definitions with numpy here, not taken from the
+library.
 """
 
 from __future__ import annotations
@@ -76,6 +78,16 @@ def _reference_score(inputs: pd.DataFrame, weights: dict[str, float]) -> np.ndar
         return np.where(den > 0, num / den, np.nan)
 
 
+def _reference_low(inputs: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """What the data proves: unknown inputs at 0, every weight in the denominator; empty
+    where nothing is known (no score, no class)."""
+    x = inputs[[f"x_{d}" for d in DIMENSIONS]].to_numpy(dtype=float)
+    w = np.array([weights[d] for d in DIMENSIONS])
+    known = ~np.isnan(x)
+    low = np.where(known, x, 0.0) @ w / w.sum()
+    return np.where(known.any(axis=1), low, np.nan)
+
+
 def _reference_class(s: float) -> str | None:
     if math.isnan(s):
         return None
@@ -104,6 +116,7 @@ def test_class_changes_match_hand_worked_scores() -> None:
     ch = an.class_changes(inputs, cfg, scenarios)
     assert len(ch) == len(DIMENSIONS) * len(inputs)
     base = _reference_score(inputs, WEIGHTS)
+    base_low = _reference_low(inputs, WEIGHTS)
     for scen in DIMENSIONS:
         w = dict(WEIGHTS)
         w[scen] = WEIGHTS[scen] * 3.0
@@ -112,7 +125,8 @@ def test_class_changes_match_hand_worked_scores() -> None:
         assert got["id"].tolist() == list("ABCDE")
         np.testing.assert_allclose(got["score_before"], base, rtol=1e-12)
         np.testing.assert_allclose(got["score_after"], ref, rtol=1e-12)
-        for (_, r), sb, sa in zip(got.iterrows(), base, ref, strict=True):
+        for (_, r), sb, sa in zip(got.iterrows(), base_low, _reference_low(inputs, w),
+                                  strict=True):
             cb, ca = _reference_class(sb), _reference_class(sa)
             assert _same_class(r["class_before"], cb) and _same_class(r["class_after"], ca)
             if cb is None or ca is None:
@@ -146,10 +160,12 @@ def test_class_changes_hand_checked_rows() -> None:
     # umkm_x3: A down; C unchanged (umkm unknown); E (9 + 27 + 24) / 1.4 = 42.9 stays
     assert summary.loc["umkm_x3", ["naik", "turun", "tetap", "tidak diketahui"]].tolist() == [
         0, 1, 4, 0]
-    # pu_x3: C (0.3*70 + 0.9*50) / 1.2 = 55, maju -> berkembang; E up (above); A 140/1.6 = 87.5
-    assert summary.loc["pu_x3", ["naik", "turun", "tetap"]].tolist() == [1, 1, 3]
+    # pu_x3: C's proven score (unknowns at 0) (0.3*70 + 0.9*50) / 1.6 = 41.25 against
+    # (0.3*70 + 0.3*50) / 1.0 = 36 before: rintisan -> berkembang (its point score falls from
+    # 60 to 55); E up (above); A 140/1.6 = 87.5 stays mandiri
+    assert summary.loc["pu_x3", ["naik", "turun", "tetap"]].tolist() == [2, 0, 3]
     assert summary.loc["pu_x3", "changed"] == (
-        "Destinasi C (maju → berkembang); Destinasi E (berkembang → maju)")
+        "Destinasi C (rintisan → berkembang); Destinasi E (berkembang → maju)")
     assert summary.loc["pu_x3", "mean_score_change"] == pytest.approx(
         ((87.5 - 80) + 0 + (55 - 60) + (61.25 - 44)) / 4)
 
@@ -170,7 +186,8 @@ def test_zero_weight_can_make_a_score_unknown() -> None:
     # C knows only pariwisata and pu: with both weighted 0 its score is unknown.
     ch = an.class_changes(inputs, cfg, {"no_access": {"pariwisata": 0.0, "pu": 0.0}})
     c = ch[ch["id"] == "C"].iloc[0]
-    assert c["class_before"] == "maju" and pd.isna(c["class_after"])
+    # before: proven (0.3*70 + 0.3*50) / 1.0 = 36 -> rintisan
+    assert c["class_before"] == "rintisan" and pd.isna(c["class_after"])
     assert c["change"] == "tidak diketahui" and pd.isna(c["step"])
     d = ch[ch["id"] == "D"].iloc[0]
     assert d["change"] == "tetap"  # unknown before and after
