@@ -18,6 +18,7 @@ from maps._geom import features
 from maps._layers import Tiles
 from maps._style import OSM_CREDIT
 
+from .fastpath import MARK
 from .security import origin, page_policy
 
 GEOJSON = "application/geo+json"
@@ -36,8 +37,10 @@ class Body:
     headers: dict[str, str] = field(default_factory=dict)
 
     def response(self) -> Response:
+        """The answer, marked as depending only on its URL and the workspace version, so
+        that :class:`api.fastpath.FastPath` serves it again without the endpoint."""
         return Response(content=self.content, media_type=self.media_type,
-                        headers=dict(self.headers))
+                        headers={**self.headers, MARK: "1"})
 
 
 def html_body(html: str, *, tiles: Tiles | None = None) -> Body:

@@ -157,6 +157,20 @@ class WorkspaceStore:
                 return self._cache[key]
         return default
 
+    def put(self, key: Hashable, value: Any, version: str) -> None:
+        """Keep ``value`` for ``key`` if the cache still holds ``version`` (the version it
+        was computed on); a value of an older version is dropped."""
+        size = nbytes(value)
+        with self._lock:
+            if self._cache_version != version:
+                return
+            if key in self._cache:
+                self.cache_bytes -= self._sizes.get(key, 0)
+            self._cache[key] = value
+            self._sizes[key] = size
+            self.cache_bytes += size
+            self._evict(keep=key)
+
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
         """The value for ``key`` at the current version, building it at most once."""
         version = self.version()

@@ -29,6 +29,7 @@ from maps._layers import Tiles
 
 from . import errors, security
 from .deps import WorkspaceStore
+from .fastpath import FastPath
 from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
 from .security import SecurityHeaders
 
@@ -151,6 +152,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
                                                      allowed_hosts)
+    app.add_middleware(FastPath, store=app.state.store)  # inside the Host check
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
     for module in (pages, health, maps, destinations, priorities, umkm, kampung):

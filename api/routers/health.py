@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -15,12 +17,27 @@ from ..schemas import Health, LayerInfo
 
 router = APIRouter(tags=["layanan"])
 
+ASSET_CHECK_S = 10.0
+"""How long an asset check stays valid: it resolves a dozen files (~7 ms), and monitors
+poll /health often; an ``npm ci`` run while serving shows within this many seconds."""
+_assets_lock = threading.Lock()
+_assets_seen: tuple[float, list[str]] | None = None
+
+
+def _missing_assets() -> list[str]:
+    global _assets_seen
+    now = time.monotonic()
+    with _assets_lock:
+        if _assets_seen is None or now - _assets_seen[0] > ASSET_CHECK_S:
+            _assets_seen = (now, missing_assets())
+        return list(_assets_seen[1])
+
 
 @router.get("/health", response_model=Health)
 def health(store: Annotated[WorkspaceStore, Depends(get_store)]) -> Health:
     """``ok`` when the workspace is readable and every map asset is installed."""
     problems: list[str] = []
-    missing = missing_assets()
+    missing = _missing_assets()
     if missing:
         problems.append("aset peta belum terpasang (map assets not installed): jalankan "
                         "'npm ci' (make demo / make test do it)")
