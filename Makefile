@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 DEMO_WORKSPACE ?= build/mimika-demo.gpkg
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist). Two by default: the reference machine has 2 cores, and each
+# worker builds its own real-extract workspaces (~2 GB), so "auto" could exhaust memory.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint system-deps assets clean
 
@@ -53,7 +56,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-dev node_modules/.installed system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
