@@ -91,6 +91,25 @@ def workers_rss_mb(pid: int) -> float:
     return round(sum(rss_mb(c) or 0.0 for c in children(pid)), 1)
 
 
+async def _fetch(client: httpx.AsyncClient, req: httpx.Request) -> tuple[httpx.Response, bool]:
+    """Send a request and read its whole body as it came on the wire (gzip stays
+    compressed, as load generators such as wrk do: decoding 750 KB map pages would make
+    this one client process the bottleneck it is measuring). Says whether the body was as
+    long as its Content-Length."""
+    r = await client.send(req, stream=True)
+    try:
+        if r.status_code != 200:  # read (decoded) for the error sample
+            await r.aread()
+            return r, True
+        n = 0
+        async for chunk in r.aiter_raw():
+            n += len(chunk)
+    finally:
+        await r.aclose()
+    expected = r.headers.get("content-length")
+    return r, expected is None or int(expected) == n
+
+
 async def _client(i: int, base: str, until: float, seed: int, tallies: dict[str, Tally],
                   shares: tuple[float, float]) -> None:
     rng = random.Random(seed * 1000 + i)
@@ -115,12 +134,16 @@ async def _client(i: int, base: str, until: float, seed: int, tallies: dict[str,
             tally.requests += 1
             t0 = time.perf_counter()
             try:
-                r = await client.send(req)
+                r, complete = await _fetch(client, req)
             except httpx.HTTPError as exc:
                 tally.errors += 1
                 tally.error_samples.append(f"{req.url.path}: {type(exc).__name__}")
                 continue
             ms = (time.perf_counter() - t0) * 1000
+            if not complete:
+                tally.errors += 1
+                tally.error_samples.append(f"{req.url}: body shorter than Content-Length")
+                continue
             if r.status_code == 200:
                 tally.ok += 1
                 tally.ms.append(ms)
