@@ -9,23 +9,24 @@ PORT ?= 8000
 # worker builds its own real-extract workspaces (~2 GB), so "auto" could exhaust memory.
 TEST_WORKERS ?= 2
 
-.PHONY: demo test lint system-deps assets clean
+.PHONY: demo test lint system-deps assets notebooks wheel-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Stamps re-run the install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml node_modules/.installed | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml node_modules/.installed | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 # Map front-end files (Leaflet and plugins) from the npm registry, pinned by
-# package-lock.json. The API serves them from node_modules/ (git-ignored): no CDN.
+# package-lock.json, into node_modules/ (git-ignored; maps/npm links to it). The API serves
+# them itself (no CDN); a built wheel carries copies, so npm is needed to build, not to run.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { \
 		echo "installing npm (apt-get)"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -36,7 +37,7 @@ node_modules/.installed: package.json package-lock.json
 
 assets: node_modules/.installed
 
-demo: $(VENV)/.installed node_modules/.installed
+demo: $(VENV)/.installed
 	$(BIN)/siapwisata demo --workspace $(DEMO_WORKSPACE)
 	$(BIN)/siapwisata score --workspace $(DEMO_WORKSPACE)
 	$(BIN)/siapwisata priorities --workspace $(DEMO_WORKSPACE)
@@ -55,8 +56,21 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check geo api maps tests bench
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-dev node_modules/.installed system-deps lint
+test: $(VENV)/.installed-dev system-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(MAKE) wheel-smoke
+
+# The wheel alone: built, installed into a fresh venv, run from an empty folder, browser-tested.
+wheel-smoke: $(VENV)/.installed-dev system-deps
+	PYTHON=$(BIN)/python BASE_PYTHON=$(PYTHON) bash tests/wheel_smoke.sh
+
+# Analyst notebooks (README "Notebook analis"): works from a fresh clone.
+$(VENV)/.installed-notebooks: pyproject.toml node_modules/.installed | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
+	touch $(VENV)/.installed $@
+
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -38,13 +38,8 @@ from typing import Any
 
 from geo import exceptions
 from geo.exceptions import SiapError
+from geo.settings import get_settings
 
-WORKERS_ENV = "SIAPWISATA_API_RECOMPUTE_WORKERS"
-QUEUE_ENV = "SIAPWISATA_API_RECOMPUTE_QUEUE"
-DEFAULT_WORKERS = 1
-"""One recomputation at a time: the machines this runs on have 2 cores, and the other one
-answers cached pages (a recomputation is CPU-bound numpy/scipy work)."""
-DEFAULT_QUEUE = 4
 WORKER_NICE = 10
 
 
@@ -59,38 +54,25 @@ class Busy(SiapError):
         )
 
 
-def _env_int(name: str, default: int, low: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SiapError(f"{name}={raw!r} harus bilangan bulat >= {low} "
-                        f"(must be an integer >= {low})") from None
-    if value < low:
-        raise SiapError(f"{name}={raw!r} harus bilangan bulat >= {low} "
-                        f"(must be an integer >= {low})")
-    return value
-
-
 class RecomputeLane:
     """A bounded executor for recomputations, with in-flight sharing per key.
 
     Parameters
     ----------
     workers
-        Recomputations running at once (env ``SIAPWISATA_API_RECOMPUTE_WORKERS``, default 1).
+        Recomputations running at once (setting ``api_recompute_workers``, env
+        ``SIAPWISATA_API_RECOMPUTE_WORKERS``, default 1: the machines this runs on have 2
+        cores, and the other one answers cached pages).
     queue
-        Recomputations waiting beyond those (env ``SIAPWISATA_API_RECOMPUTE_QUEUE``, default
-        4); 0 answers 503 whenever all workers are busy.
+        Recomputations waiting beyond those (setting ``api_recompute_queue``, env
+        ``SIAPWISATA_API_RECOMPUTE_QUEUE``, default 4); 0 answers 503 whenever all workers are busy.
     """
 
     def __init__(self, workers: int | None = None, queue: int | None = None, *,
                  processes: bool = True):
-        self.workers = workers if workers is not None else _env_int(WORKERS_ENV,
-                                                                    DEFAULT_WORKERS, 1)
-        self.queue = queue if queue is not None else _env_int(QUEUE_ENV, DEFAULT_QUEUE, 0)
+        settings = get_settings()
+        self.workers = workers if workers is not None else settings.api_recompute_workers
+        self.queue = queue if queue is not None else settings.api_recompute_queue
         self.processes = processes
         self._pool = self._new_pool()
         self._lock = threading.Lock()

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from fastapi import Request
 
 from geo.exceptions import WorkspaceError
+from geo.settings import get_settings
 from geo.workspace import Workspace
 from maps._data import MapData, load_map_data
 from maps._layers import Tiles
 
-from ._lane import RecomputeLane, _env_int, raise_job_error, run_job
+from ._lane import RecomputeLane, raise_job_error, run_job
 from ._util import Body
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-CACHE_MB_ENV = "SIAPWISATA_API_CACHE_MB"
-DEFAULT_CACHE_MB = 256
 _MISSING: Any = object()
 
 
@@ -95,7 +94,7 @@ class WorkspaceStore:
         self.ws = Workspace(path)
         self.tiles = tiles
         self.max_bytes = (max_bytes if max_bytes is not None else
-                          _env_int(CACHE_MB_ENV, DEFAULT_CACHE_MB, 1) * 1024 * 1024)
+                          get_settings().api_cache_mb * 1024 * 1024)
         self._lane = lane
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}

@@ -35,21 +35,17 @@ from .security import SecurityHeaders
 
 log = logging.getLogger("siapwisata.api")
 
-TILES_ENV = "SIAPWISATA_TILES_URL"
-TILES_ATTRIBUTION_ENV = "SIAPWISATA_TILES_ATTRIBUTION"
-
-
 def tiles_from_env() -> Tiles | None:
-    """An optional basemap from ``SIAPWISATA_TILES_URL`` (e.g. a local tile server).
+    """An optional basemap from the settings' ``tiles_url`` (``SIAPWISATA_TILES_URL``, e.g. a
+    local tile server) and ``tiles_attribution``.
 
     Off by default: the maps are drawn to be readable without tiles, and most tile
     servers are on the internet, which the agencies often do not have.
     """
-    url = os.environ.get(TILES_ENV, "").strip()
-    if not url:
+    settings = get_settings()
+    if settings.tiles_url is None:
         return None
-    attribution = os.environ.get(TILES_ATTRIBUTION_ENV, "© OpenStreetMap contributors")
-    return Tiles(url=url, attribution=attribution)
+    return Tiles(url=settings.tiles_url, attribution=settings.tiles_attribution)
 
 
 class SiapWisataAPI(FastAPI):

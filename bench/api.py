@@ -49,7 +49,7 @@ def build_demo(folder: Path) -> Path:
     from geo.readiness import score_workspace
 
     ws = Workspace(folder / "mimika-demo.gpkg")
-    demo(ws, data_dir=get_settings().data_dir, seed=20240517)
+    demo(ws, data_dir=get_settings().require_data_dir(), seed=20240517)
     score_workspace(ws)
     if importlib.util.find_spec("geo.priorities") is not None:
         from geo.priorities import priorities_workspace

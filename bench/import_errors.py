@@ -26,8 +26,11 @@ from pathlib import Path
 
 from bench._common import emit
 from geo import regions
-from geo.settings import PROJECT_ROOT, get_settings
+from geo.settings import get_settings
 from geo.workspace import Source, Workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The repository: the benchmark runs the CLI from its source tree."""
 
 
 def bad_csv(path: Path, rows: int) -> None:
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-errors-file", action="store_true",
                     help="do not pass --errors (for versions without it)")
     a = ap.parse_args(argv)
-    data_dir = get_settings(data_dir=a.data_dir).data_dir
+    data_dir = get_settings(data_dir=a.data_dir).require_data_dir()
     with tempfile.TemporaryDirectory(prefix="siap-bench-") as tmp_:
         tmp = Path(tmp_)
         ws = mimika_workspace(tmp / "ws.gpkg", data_dir)

@@ -108,7 +108,7 @@ def extract_name(path: Path) -> str:
 
 def shared_extracts(data_dir: Path | None = None) -> list[Path]:
     """Every shared OSM extract (``<data>/osm/*.osm.pbf`` and ``*.osm``), sorted by name."""
-    osm = (data_dir or get_settings().data_dir) / "osm"
+    osm = (data_dir or get_settings().require_data_dir()) / "osm"
     return sorted([*osm.glob("*.osm.pbf"), *osm.glob("*.osm")])
 
 
@@ -124,7 +124,7 @@ def extract_workspace(source: Path | None, data_dir: Path | None = None
 
     with tempfile.TemporaryDirectory(prefix="siap-bench-") as tmp:
         ws = Workspace(Path(tmp) / "demo.gpkg")
-        build_demo(ws, data_dir=data_dir or get_settings().data_dir, seed=DEMO_SEED)
+        build_demo(ws, data_dir=data_dir or get_settings().require_data_dir(), seed=DEMO_SEED)
         yield ws
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Final, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
@@ -29,7 +31,60 @@ class ConfigMeta(StrictModel):
     note: str = ""
 
 
-def load_toml_model(path: str | Path, model: type[M]) -> M:
+DEFAULTS_PACKAGE: Final = "geo.data"
+"""The default TOMLs ship as ``geo/data/*.toml``. In the repository ``geo/data`` links to the
+top-level ``data/`` folder, which stays their one home; the wheel holds real copies
+(``[tool.setuptools.package-data]`` in pyproject.toml)."""
+DEFAULT_SOURCE: Final = "<bawaan>/{name}"
+"""How a packaged default is named in messages and metadata (bawaan: built in)."""
+ConfigName = Literal["readiness.toml", "network.toml", "priorities.toml"]
+_SETTING: Final[dict[str, str]] = {"readiness.toml": "readiness_config",
+                                   "network.toml": "network_config",
+                                   "priorities.toml": "priorities_config"}
+
+
+def default_config_text(name: str) -> str:
+    """The text of a packaged default configuration file (``"readiness.toml"`` …).
+
+    Read with :mod:`importlib.resources`, so it works alike from a source checkout, an
+    editable install and a wheel.
+
+    Raises
+    ------
+    ConfigError
+        If ``name`` is not a packaged configuration file.
+    """
+    if name not in _SETTING:
+        raise ConfigError(f"{name}: bukan file konfigurasi bawaan (not a default config; "
+                          f"one of {', '.join(_SETTING)})")
+    return (resources.files(DEFAULTS_PACKAGE) / name).read_text(encoding="utf-8")
+
+
+def load_config(path: str | os.PathLike[str] | None, model: type[M], name: ConfigName) -> M:
+    """Load configuration ``name`` as ``model`` from ``path``, else from the path set in the
+    settings (``SIAPWISATA_READINESS_CONFIG`` …), else from the packaged default.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_toml_model`; for the packaged default the source is named
+        ``<bawaan>/NAME`` (built in).
+    """
+    if path is None:
+        from .settings import get_settings
+
+        path = getattr(get_settings(), _SETTING[name])
+    if path is not None:
+        return load_toml_model(path, model)
+    source = DEFAULT_SOURCE.format(name=name)
+    try:
+        raw = tomllib.loads(default_config_text(name))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: bukan TOML yang sah (invalid TOML): {exc}") from None
+    return validate_model(raw, model, source=source)
+
+
+def load_toml_model(path: str | os.PathLike[str], model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``.
 
     Raises

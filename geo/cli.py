@@ -10,7 +10,6 @@ the fixed labels around them), never as markup strings.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -142,7 +141,9 @@ def import_(
 def demo(
     workspace: WorkspaceOpt,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Shared data folder (env SIAPWISATA_DATA_DIR)")
+        Path | None, typer.Option(help="Shared data folder holding mimika/ (env "
+                                       "SIAPWISATA_DATA_DIR; default: the first shared/data "
+                                       "in the working folder or its parents)")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic generator")] = 20240517,
 ) -> None:
@@ -152,7 +153,7 @@ def demo(
 
     settings = get_settings(data_dir=data_dir)
     ws = Workspace(workspace)
-    build_demo(ws, data_dir=settings.data_dir, seed=seed, reporter=RichReporter())
+    build_demo(ws, data_dir=settings.require_data_dir(), seed=seed, reporter=RichReporter())
     _wrote(ws.path, "demo workspace (DATA CONTOH: jalan, destinasi dan UMKM SINTETIS)")
     _print_info(ws)
 
@@ -309,6 +310,16 @@ def _print_info(ws: Workspace) -> None:
          f"software {meta.get('software')} {meta.get('software_version')}")
 
 
+def _debug() -> bool:
+    """The ``debug`` setting (``SIAPWISATA_DEBUG``); off when the settings do not validate."""
+    from .settings import get_settings
+
+    try:
+        return get_settings().debug
+    except SiapError:
+        return False
+
+
 def main() -> None:
     try:
         app()
@@ -316,7 +327,7 @@ def main() -> None:
         err.print(Text.assemble(("Galat (error):", "bold red"), " ", str(exc)), soft_wrap=True)
         sys.exit(1)
     except Exception as exc:
-        if os.environ.get("SIAPWISATA_DEBUG"):
+        if _debug():
             raise
         err.print(Text.assemble(("Galat internal (internal error):", "bold red"),
                                 f" {type(exc).__name__}: {exc}\n"

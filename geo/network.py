@@ -41,14 +41,11 @@ from ._config import (
     SnapDistance,
     WalkSpeed,
     WaterSpeed,
-    load_toml_model,
+    load_config,
 )
 from ._graph import csr_min, entry_winners
 from .exceptions import NetworkError
 from .roads import map_unique, normalise_words, surface_class
-from .settings import PROJECT_ROOT
-
-DEFAULT_CONFIG = PROJECT_ROOT / "data" / "network.toml"
 
 EPS_MINUTES = 1e-9
 """Floor of every arc cost: csgraph would read an explicit zero as "no edge"."""
@@ -260,14 +257,15 @@ class NetworkConfig(BaseModel):
 
 
 def load_network_config(path: str | Path | None = None) -> NetworkConfig:
-    """Load and validate the network configuration (default ``data/network.toml``).
+    """Load and validate the network configuration (default: the settings'
+    ``network_config``, else the packaged ``network.toml``).
 
     Raises
     ------
     ConfigError
         Naming the file and every offending key.
     """
-    return load_toml_model(path or DEFAULT_CONFIG, NetworkConfig)
+    return load_config(path, NetworkConfig, "network.toml")
 
 
 # --- travel minutes per link ---------------------------------------------------------

@@ -59,7 +59,7 @@ import shapely
 from pydantic import Field, field_validator, model_validator
 
 from . import schema
-from ._config import ConfigMeta, Importance, OdWeight, StrictModel, UnitCost, load_toml_model
+from ._config import ConfigMeta, Importance, OdWeight, StrictModel, UnitCost, load_config
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
 from ._io import check_out_path as _check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
@@ -234,18 +234,15 @@ class PrioritiesConfig(StrictModel):
 
 
 def load_priorities_config(path: str | os.PathLike[str] | None = None) -> PrioritiesConfig:
-    """Load and validate the priorities configuration (default ``data/priorities.toml``).
+    """Load and validate the priorities configuration (default: the settings'
+    ``priorities_config``, else the packaged ``priorities.toml``).
 
     Raises
     ------
     ConfigError
         Naming the file and every offending key.
     """
-    if path is None:
-        from .settings import get_settings
-
-        path = get_settings().priorities_config
-    return load_toml_model(Path(path), PrioritiesConfig)
+    return load_config(path, PrioritiesConfig, "priorities.toml")
 
 
 def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> None:

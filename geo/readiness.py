@@ -55,7 +55,7 @@ from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
 from ._cells import excel_writer, write_csv
-from ._config import ConfigMeta, StrictModel, load_toml_model, validate_model
+from ._config import DEFAULT_SOURCE, ConfigMeta, StrictModel, load_config, validate_model
 from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
@@ -337,18 +337,15 @@ class ReadinessConfig(StrictModel):
 
 
 def load_readiness_config(path: str | os.PathLike[str] | None = None) -> ReadinessConfig:
-    """Load and validate a readiness TOML (default: the settings' ``readiness_config``).
+    """Load and validate a readiness TOML (default: the settings' ``readiness_config``, else
+    the packaged ``readiness.toml``).
 
     Raises
     ------
     ConfigError
         Missing file, invalid TOML or an invalid key (named as a dotted path).
     """
-    if path is None:
-        from .settings import get_settings
-
-        path = get_settings().readiness_config
-    return load_toml_model(Path(path), ReadinessConfig)
+    return load_config(path, ReadinessConfig, "readiness.toml")
 
 
 def readiness_config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> ReadinessConfig:
@@ -1104,8 +1101,10 @@ def score_workspace(
     ws.require()
     from .settings import get_settings
 
-    cfg_path = Path(config) if config is not None else get_settings().readiness_config
-    cfg = load_readiness_config(cfg_path)
+    chosen = Path(config) if config is not None else get_settings().readiness_config
+    cfg = load_readiness_config(chosen)
+    # Named in the metadata and the notes; the packaged default has no path of its own.
+    cfg_path = chosen if chosen is not None else Path(DEFAULT_SOURCE.format(name="readiness.toml"))
     if _layer_empty(ws, "destinations"):
         raise WorkspaceError(
             f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "

@@ -1,35 +1,29 @@
-"""Settings: one small validated options object instead of scattered globals.
+"""Settings: every option of SIAP Wisata in one validated object.
 
-Values come from defaults, then environment variables prefixed ``SIAPWISATA_``, then
-explicit keyword arguments (CLI options). Read them with :func:`get_settings`.
+Values come from the defaults below, then environment variables prefixed ``SIAPWISATA_``
+(``data_dir`` is read from ``SIAPWISATA_DATA_DIR``), then explicit keyword arguments (CLI
+options). Read them with :func:`get_settings`; each call reads the environment afresh.
 
-Attributes
-----------
-data_dir
-    Folder with the real shared data (``mimika/``, ``osm/``). Default ``../shared/data``
-    relative to the project root; env ``SIAPWISATA_DATA_DIR``.
-cache_dir
-    Where downloaded Overpass responses are cached. Env ``SIAPWISATA_CACHE_DIR``.
-overpass_url
-    Overpass API endpoint used by ``fetch-osm``. Env ``SIAPWISATA_OVERPASS_URL``.
-readiness_config
-    The default readiness indicator file (TOML). Env ``SIAPWISATA_READINESS_CONFIG``.
-allowed_hosts
-    Host names (``Host`` header) ``siapwisata serve`` answers besides 127.0.0.1 and
-    localhost, e.g. the server's name or address on the office network. Env
-    ``SIAPWISATA_ALLOWED_HOSTS``, comma-separated; ``*.example.org`` allows subdomains.
+Nothing here points into the source tree: the default configuration files ship inside
+the package (:func:`geo._config.default_config_text`) and a config path left ``None``
+means "the packaged default".
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .exceptions import ConfigError
+
 SOFTWARE_NAME = "siapwisata"
+ENV_PREFIX: Final = "SIAPWISATA_"
+SHARED_DATA: Final = Path("shared") / "data"
+"""Where the workplace keeps the real shared data, beside the repository."""
 
 
 def software_version() -> str:
@@ -41,15 +35,88 @@ def software_version() -> str:
         return "0+unknown"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def find_shared_data(start: Path | None = None) -> Path | None:
+    """The first ``shared/data`` folder in ``start`` (default: the working directory) or
+    one of its parents, as the workplace lays it out beside a clone; ``None`` if none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SHARED_DATA).is_dir():
+            return folder / SHARED_DATA
+    return None
 
-    data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
-    cache_dir: Path = PROJECT_ROOT / "cache"
-    overpass_url: str = "https://overpass-api.de/api"
-    readiness_config: Path = PROJECT_ROOT / "data" / "readiness.toml"
-    priorities_config: Path = PROJECT_ROOT / "data" / "priorities.toml"
-    allowed_hosts: tuple[str, ...] = ()
+
+class Settings(BaseSettings):
+    """All settings, each from ``SIAPWISATA_<NAME>`` (upper case) or a keyword argument."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore",
+                                      validate_default=True)
+
+    data_dir: Path | None = Field(
+        default_factory=find_shared_data,
+        description="Folder of the real shared data (``mimika/``, ``osm/``) that ``demo``, "
+                    "the notebooks and the tests read. Default: the first ``shared/data`` "
+                    "in the working directory or one of its parents; ``None`` if there is "
+                    "none (``demo`` then needs ``--data-dir``).")
+    readiness_config: Path | None = Field(
+        default=None, description="Readiness indicator file (TOML) used when a command gets "
+                                  "no ``--config``; ``None``: the packaged ``readiness.toml``.")
+    network_config: Path | None = Field(
+        default=None, description="Network speeds and snapping file (TOML); ``None``: the "
+                                  "packaged ``network.toml``.")
+    priorities_config: Path | None = Field(
+        default=None, description="Road-works options and unit costs (TOML); ``None``: the "
+                                  "packaged ``priorities.toml``.")
+    cache_dir: Path = Field(
+        default=Path("~/.cache/siapwisata"),
+        description="Where downloaded Overpass responses are cached (``cache_dir/overpass``).")
+    overpass_url: str = Field(default="https://overpass-api.de/api",
+                              description="Overpass API endpoint used by ``fetch-osm``.")
+    assets_dir: Path | None = Field(
+        default=None, description="Folder holding the npm map packages (``leaflet/``, "
+                                  "``leaflet.markercluster/`` …, laid out as ``npm ci`` does); "
+                                  "``None``: the copies shipped inside the ``maps`` package.")
+    tiles_url: str | None = Field(
+        default=None, description="Basemap tile URL template (``{z}/{x}/{y}``), e.g. a local "
+                                  "tile server; ``None``: no basemap (the maps are drawn to be "
+                                  "read without one, offline).")
+    tiles_attribution: str = Field(default="© OpenStreetMap contributors",
+                                   description="Attribution shown with ``tiles_url``.")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Host names (``Host`` header) that ``serve`` answers besides "
+                                "127.0.0.1 and localhost, comma-separated; ``*.example.org`` "
+                                "allows subdomains.")
+    lock_timeout: float = Field(
+        default=600.0, ge=0, allow_inf_nan=False,
+        description="Seconds a workspace writer waits for another one before giving up: long "
+                    "enough for a score or priorities run on a regency, short enough to notice "
+                    "a hung one.")
+    api_recompute_workers: int = Field(
+        default=1, ge=1, description="Recomputations (new budgets or weights) the API runs at "
+                                     "once; one leaves the other core of a 2-core server to "
+                                     "cached pages.")
+    api_recompute_queue: int = Field(
+        default=4, ge=0, description="Recomputations waiting beyond the running ones; beyond "
+                                     "that the API answers 503 with Retry-After.")
+    api_cache_mb: int = Field(default=256, ge=1,
+                              description="Memory bound of the API's response cache (MB), "
+                                          "least recently used out first.")
+    debug: bool = Field(default=False,
+                        description="Show tracebacks of unexpected errors in the command line.")
+
+    def require_data_dir(self) -> Path:
+        """``data_dir``, or a clear error when none is set or found.
+
+        Raises
+        ------
+        ConfigError
+            Naming ``--data-dir`` and ``SIAPWISATA_DATA_DIR``.
+        """
+        if self.data_dir is None:
+            raise ConfigError(
+                f"folder data bersama tidak ditemukan: tidak ada '{SHARED_DATA}' di folder kerja "
+                f"ini atau induknya; berikan --data-dir DIR atau setel {env_name('data_dir')} "
+                "(shared data folder not found)")
+        return self.data_dir
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -58,30 +125,40 @@ class Settings(BaseModel):
             return tuple(h.strip() for h in v.split(",") if h.strip())
         return v
 
-    @field_validator("data_dir", "cache_dir", "readiness_config", "priorities_config")
+    @field_validator("tiles_url", mode="before")
     @classmethod
-    def _expand(cls, v: Path) -> Path:
-        return Path(os.path.expanduser(str(v)))
+    def _blank_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("data_dir", "cache_dir", "readiness_config", "network_config",
+                     "priorities_config", "assets_dir")
+    @classmethod
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
 
 
-_ENV = {
-    "data_dir": "SIAPWISATA_DATA_DIR",
-    "cache_dir": "SIAPWISATA_CACHE_DIR",
-    "overpass_url": "SIAPWISATA_OVERPASS_URL",
-    "readiness_config": "SIAPWISATA_READINESS_CONFIG",
-    "priorities_config": "SIAPWISATA_PRIORITIES_CONFIG",
-    "allowed_hosts": "SIAPWISATA_ALLOWED_HOSTS",
-}
+def env_name(field: str) -> str:
+    """The environment variable of a setting: ``lock_timeout`` -> ``SIAPWISATA_LOCK_TIMEOUT``."""
+    return f"{ENV_PREFIX}{field.upper()}"
 
 
 def get_settings(**overrides: object) -> Settings:
     """Return settings from defaults, the environment and explicit ``overrides``.
 
     ``None`` overrides are ignored so CLI options can be passed straight through.
+
+    Raises
+    ------
+    ConfigError
+        A value that does not validate, naming its environment variable.
     """
-    values: dict[str, object] = {k: os.environ[e] for k, e in _ENV.items() if e in os.environ}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [f"  - {env_name(str(e['loc'][0])) if e['loc'] else '(settings)'}"
+                 f"={e.get('input')!r}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("pengaturan tidak sah (invalid settings):\n" + "\n".join(lines)) from None
 
 
 @lru_cache(maxsize=1)

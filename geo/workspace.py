@@ -24,7 +24,6 @@ import contextlib
 import fcntl
 import functools
 import inspect
-import math
 import os
 import re
 import shutil
@@ -46,16 +45,13 @@ from shapely.geometry.base import BaseGeometry
 
 from . import schema
 from .crs import metric_crs
-from .exceptions import WorkspaceError, WorkspaceLocked
+from .exceptions import ConfigError, WorkspaceError, WorkspaceLocked
 from .settings import software_version
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 LOCK_TIMEOUT_ENV = "SIAPWISATA_LOCK_TIMEOUT"
-DEFAULT_LOCK_TIMEOUT = 600.0
-"""Seconds a writer waits for another one before giving up (env ``SIAPWISATA_LOCK_TIMEOUT``):
-long enough for a score or priorities run on a regency, short enough to notice a hung one."""
 QUIET_WAIT = 0.5
 """Seconds a writer waits silently first: a reader tidying stale copies holds the lock for
 milliseconds, which is not worth a message."""
@@ -160,18 +156,14 @@ class _Reader:
 
 
 def lock_timeout() -> float:
-    """The writers' lock timeout in seconds (``SIAPWISATA_LOCK_TIMEOUT``, default 600)."""
-    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_LOCK_TIMEOUT
+    """The writers' lock timeout in seconds (setting ``lock_timeout``,
+    ``SIAPWISATA_LOCK_TIMEOUT``, default 600)."""
+    from .settings import get_settings
+
     try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise WorkspaceError(f"{LOCK_TIMEOUT_ENV}={raw!r} bukan jumlah detik yang sah "
-                             "(must be a number of seconds >= 0)")
-    return value
+        return get_settings().lock_timeout
+    except ConfigError as exc:  # a writer reports a bad setting as a workspace error
+        raise WorkspaceError(str(exc)) from None
 
 
 class _Held:

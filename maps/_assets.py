@@ -5,7 +5,8 @@ often have no usable internet, so before rendering we rewrite each element's
 ``default_js`` / ``default_css`` to ``/static/...`` paths that the API serves from:
 
 - ``npm/<package>/...``: packages installed with ``npm ci`` from ``package.json`` +
-  ``package-lock.json`` into ``node_modules/`` (never committed);
+  ``package-lock.json`` into ``node_modules/`` (never committed), which ``maps/npm``
+  links to and the wheel copies (:data:`NPM_FOLDER`);
 - ``folium/...``: files that the folium wheel from PyPI ships itself (its patched heatmap);
 - ``app/...``: this project's own small CSS/JS (``maps/siapwisata.css|js``).
 
@@ -17,9 +18,9 @@ nothing from outside.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -27,7 +28,6 @@ import folium
 from branca.element import Element
 
 from geo.exceptions import SiapError
-from geo.settings import PROJECT_ROOT
 
 
 class AssetError(SiapError):
@@ -81,17 +81,33 @@ APP_JS: Final = ("siapwisata_js",)
 APP_CSS: Final = ("siapwisata_css",)
 
 
+NPM_FOLDER: Final = "npm"
+"""Folder of the ``maps`` package holding the npm packages. In the repository it links to
+``node_modules/`` (filled by ``npm ci``); a built wheel holds real copies of the files the
+maps use (see ``pyproject.toml``), so an installed SIAP Wisata needs no npm."""
+
+
+def _package_folder(package: str) -> Path:
+    root = resources.files(package)
+    if not isinstance(root, Path):  # e.g. a zipped install: files cannot be served from it
+        raise AssetError(f"paket {package} tidak terpasang sebagai folder "
+                         f"(package {package} is not installed as a folder: {root})")
+    return root
+
+
 def asset_roots() -> dict[str, Path]:
     """Folders behind each static prefix.
 
-    ``SIAPWISATA_NODE_MODULES`` overrides where ``npm ci`` put the packages (default
-    ``<project>/node_modules``).
+    The setting ``assets_dir`` (``SIAPWISATA_ASSETS_DIR``) replaces the npm packages shipped
+    in the package with another folder laid out as ``npm ci`` does.
     """
-    node_modules = Path(os.environ.get("SIAPWISATA_NODE_MODULES", PROJECT_ROOT / "node_modules"))
+    from geo.settings import get_settings
+
+    maps_folder = _package_folder("maps")
     return {
-        "npm": node_modules,
-        "folium": Path(folium.__file__).resolve().parent / "templates",
-        "app": Path(__file__).resolve().parent,
+        "npm": get_settings().assets_dir or maps_folder / NPM_FOLDER,
+        "folium": _package_folder("folium") / "templates",
+        "app": maps_folder,
     }
 
 
@@ -107,8 +123,8 @@ def resolve(relpath: str) -> Path | None:
         return None
     if prefix == "npm" and rest.split("/", 1)[0] not in NPM_PACKAGES:
         return None
-    if prefix == "app" and Path(rest).suffix not in {".css", ".js"}:
-        return None  # the maps package folder also holds Python sources
+    if prefix == "app" and ("/" in rest or Path(rest).suffix not in {".css", ".js"}):
+        return None  # the maps package folder also holds Python sources and npm/
     root = roots[prefix].resolve()
     path = (root / rest).resolve()
     if not path.is_relative_to(root) or not path.is_file():
@@ -296,7 +312,8 @@ def inline_assets(html: str, static_url: str = "/static") -> str:
     Raises
     ------
     AssetError
-        If a referenced local file is not installed (run ``npm ci``).
+        If a referenced local file is not installed (in a source checkout: run
+        ``make assets``).
     """
     prefix = static_url.rstrip("/") + "/"
 

@@ -9,7 +9,7 @@ import pytest
 
 from geo.settings import get_settings
 
-DATA = get_settings().data_dir
+DATA = get_settings().require_data_dir()
 OSM = DATA / "osm"
 MIMIKA = DATA / "mimika"
 

@@ -43,8 +43,8 @@ from geo.priorities import (
     write_priorities,
 )
 from geo.readiness import load_readiness_config, overall_scores
-from geo.settings import PROJECT_ROOT
 from geo.workspace import Workspace
+from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"  # UTM 53S: local metres near Timika
 X0, Y0 = 700_000.0, 9_500_000.0

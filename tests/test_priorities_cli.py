@@ -24,8 +24,8 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import LineString, Point
 
-from geo.settings import PROJECT_ROOT
 from geo.workspace import Source, Workspace
+from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"
 X0, Y0 = 700_000.0, 9_500_000.0

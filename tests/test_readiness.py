@@ -23,7 +23,7 @@ from geo.readiness import (
     readiness_config_from_dict,
     score_frame,
 )
-from geo.settings import PROJECT_ROOT
+from tests._paths import PROJECT_ROOT
 
 DEFAULT_TOML = PROJECT_ROOT / "data" / "readiness.toml"
 

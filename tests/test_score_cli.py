@@ -23,8 +23,8 @@ from openpyxl import load_workbook
 
 from geo.access import compute_access
 from geo.readiness import DIMENSIONS, load_readiness_config, score_workspace
-from geo.settings import PROJECT_ROOT
 from geo.workspace import Workspace
+from tests._paths import PROJECT_ROOT
 
 REQUIRED = [
     "id", "name", "provenance", "score", "class", "bottleneck", "coverage",

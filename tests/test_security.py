@@ -23,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from geo._config import default_config_text
 from geo.settings import get_settings
 from geo.workspace import Workspace
 from maps._layers import Tiles
@@ -315,7 +316,7 @@ def test_score_body_types_are_strict(client: TestClient, body: dict[str, Any]) -
 
 
 def test_weights_whose_sum_overflows_are_refused(client: TestClient) -> None:
-    dims = tomllib.loads(get_settings().readiness_config.read_text())["dimensions"]
+    dims = tomllib.loads(default_config_text("readiness.toml"))["dimensions"]
     huge = {d: 1e308 for d in dims}
     r = client.post("/api/score", json={"weights": huge, "ranks": False})
     assert r.status_code == 422
@@ -388,7 +389,7 @@ def test_distrik_parameters_list_the_workspace_distrik(client: TestClient, serve
 def test_weights_schema_follows_readiness_toml(served: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A dimension added to readiness.toml is a weight of the API, without code changes."""
-    text = get_settings().readiness_config.read_text(encoding="utf-8")
+    text = default_config_text("readiness.toml")
     block = re.search(r"^\[dimensions\.kominfo\].*?(?=^# -{10,})", text, re.S | re.M)
     assert block is not None
     extra = block.group(0).replace("[dimensions.kominfo", "[dimensions.dinsos").replace(
