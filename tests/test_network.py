@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
+from geo._config import default_config_text
 from geo.access import facility_points, populated_places
 from geo.exceptions import ConfigError, NetworkError
 from geo.network import (
-    DEFAULT_CONFIG,
     NetworkConfig,
     build_access_graph,
     build_network,
@@ -130,7 +130,7 @@ def test_default_config_every_figure_is_a_marked_assumption() -> None:
 
 
 def test_bad_config_names_every_key(tmp_path: Path) -> None:
-    text = DEFAULT_CONFIG.read_text()
+    text = default_config_text("network.toml")
     text = text.replace("speed_kmh = 5.0", "speed_kmh = -5.0")
     text = text.replace("tanah = { baik", "#tanah = { baik")
     text = text.replace("max_ratio = 1.5", "max_ratio = 1.5\nbogus = 1")
@@ -221,7 +221,7 @@ def test_upgrading_a_tanah_track_saves_time() -> None:
 
 
 def test_rougher_better_state_or_slow_function_is_a_config_error(tmp_path: Path) -> None:
-    text = DEFAULT_CONFIG.read_text()
+    text = default_config_text("network.toml")
     path = tmp_path / "network.toml"
     # kerikil baik rougher than kerikil sedang: a repair would slow the road
     path.write_text(text.replace("kerikil = { baik = 8.0", "kerikil = { baik = 12.0"))

@@ -22,7 +22,11 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    # the whole process group: the server's recomputation workers too
+    if [ -n "$SERVER_PID" ]; then
+        kill -- "-$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -75,7 +79,8 @@ test -s "$WORK/skor.xlsx" && test -s "$WORK/prioritas.xlsx"
 
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 say "serve on 127.0.0.1:$PORT"
-(cd "$WORK" && exec "${CLEAN[@]}" "$OUT/venv/bin/siapwisata" serve --workspace ws.gpkg \
+# setsid: the server leads its own process group, so cleanup can end it with its workers.
+(cd "$WORK" && exec setsid "${CLEAN[@]}" "$OUT/venv/bin/siapwisata" serve --workspace ws.gpkg \
     --host 127.0.0.1 --port "$PORT") >"$OUT/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 240); do

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
+from importlib import resources
 from typing import Annotated, Any
 
 import pandas as pd
@@ -20,7 +20,9 @@ from ..deps import WorkspaceStore, get_store
 from ..errors import NotFound
 
 router = APIRouter(tags=["halaman"])
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+# The page templates ship inside the api package (package-data), found like every other
+# packaged file through importlib.resources.
+templates = Jinja2Templates(directory=str(resources.files("api") / "templates"))
 
 
 def _context(store: WorkspaceStore) -> dict[str, Any]:
