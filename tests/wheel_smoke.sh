@@ -17,7 +17,8 @@ WHEELHOUSE=${SMOKE_WHEELHOUSE:-$HOME/.cache/siapwisata/wheelhouse}
 T0=$(date +%s)
 say() { printf '[wheel-smoke %3ss] %s\n' $(( $(date +%s) - T0 )) "$*"; }
 
-rm -rf "$OUT"
+# The last run's venv goes away in the background: deleting its many files takes a while.
+if [ -e "$OUT" ]; then mv "$OUT" "$OUT.old.$$" && { rm -rf "$OUT.old.$$" & }; fi
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 SERVER_PID=
