@@ -51,8 +51,14 @@ PIP=("${CLEAN[@]}" "$PY" -m pip --python "$OUT/venv/bin/python" --disable-pip-ve
 if ! "${PIP[@]}" install --quiet --no-compile --no-index --find-links "$WHEELHOUSE" "$WHEEL" \
         >"$OUT/pip.log" 2>&1; then
     say "fill the wheelhouse $WHEELHOUSE"
-    "${PIP[@]}" download --quiet --dest "$WHEELHOUSE" "$WHEEL" >>"$OUT/pip.log" 2>&1 \
+    # The dev venv's own pip (same interpreter and platform), into an empty folder: pip
+    # download skips the extras' requirements (uvicorn[standard]) of a file already in
+    # --dest. What the wheelhouse holds is taken from it, not downloaded again.
+    mkdir -p "$WHEELHOUSE"
+    "${CLEAN[@]}" "$PY" -m pip --disable-pip-version-check download --quiet \
+        --find-links "$WHEELHOUSE" --dest "$OUT/downloads" "$WHEEL" >>"$OUT/pip.log" 2>&1 \
         || { cat "$OUT/pip.log"; exit 1; }
+    cp -n "$OUT"/downloads/*.whl "$WHEELHOUSE"/
     "${PIP[@]}" install --quiet --no-compile --no-index --find-links "$WHEELHOUSE" "$WHEEL" \
         >>"$OUT/pip.log" 2>&1 || { cat "$OUT/pip.log"; exit 1; }
 fi
