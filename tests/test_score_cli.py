@@ -22,9 +22,13 @@ import pytest
 from openpyxl import load_workbook
 
 from geo.access import compute_access
-from geo.readiness import DIMENSIONS, load_readiness_config, score_workspace
+from geo.readiness import load_readiness_config, score_workspace
 from geo.settings import PROJECT_ROOT
 from geo.workspace import Workspace
+
+# The five agency dimensions of the default data/readiness.toml (an explicit expectation:
+# the code takes them from the TOML alone).
+DIMENSIONS = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
 
 REQUIRED = [
     "id", "name", "provenance", "score", "class", "bottleneck", "coverage",
@@ -189,7 +193,7 @@ def test_out_files_csv_geojson_xlsx(scored):
                      "Penghambat utama", "Kelengkapan data (0-1)", "Waktu tempuh (menit)",
                      "Peringkat", "Tindakan per OPD", "Skor terbukti (data kosong = 0)",
                      "Skor tertinggi (data kosong = 100)",
-                     "Skor PUPR (batas bawah: data kosong = 0, skor terbukti)"):
+                     "Skor PU (batas bawah: data kosong = 0, skor terbukti)"):
         assert readable in header
     assert len(rows) == n + 1
     ids = [r[header.index("ID")] for r in rows[1:]]
