@@ -199,8 +199,11 @@ def test_out_files_csv_geojson_xlsx(scored):
     ids = [r[header.index("ID")] for r in rows[1:]]
     assert [str(i) for i in ids] == layer["id"].tolist()
     sheet = list(wb["Asumsi"].iter_rows(min_row=2, values_only=True))
-    notes = [r[3] for r in sheet if r[0] != "Data"]
+    notes = [r[3] for r in sheet if r[0] not in ("Data", "Konfigurasi")]
     assert notes and all(str(t).startswith("ASUMSI") for t in notes)
+    # the files the scores came from, named first (issue 11)
+    files = [r[1] for r in sheet if r[0] == "Konfigurasi"]
+    assert files == ["readiness.toml", "network.toml"]
     banner = [r[3] for r in sheet if r[0] == "Data"]
     assert bool(banner) == bool(layer["synthetic"].any())
     assert all("DATA CONTOH (SINTETIS)" in t for t in banner)
