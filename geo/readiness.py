@@ -1239,7 +1239,7 @@ def score_workspace(
     )
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
-        write_scores(table, out_path, cfg, cfg_text)
+        write_scores(table, out_path, cfg, {"readiness": cfg_text, "network": net_text})
     return result
 
 
