@@ -152,10 +152,12 @@ def dimension_fields(dimensions: Mapping[str, str], *, bounds: bool) -> dict[str
     fields: dict[str, Any] = {}
     for name, agency in dimensions.items():
         fields[f"score_{name}"] = (float | None, Field(
-            default=None, ge=0, le=100, description=f"Skor {agency} (0-100; null = unknown)"))
+            default=None, description=f"Skor {agency} (0-100; null = unknown)"))
         if bounds:
-            fields[f"score_{name}_low"] = (ScoreLow, None)
-            fields[f"score_{name}_high"] = (ScoreHigh, None)
+            fields[f"score_{name}_low"] = (float | None, Field(
+                default=None, description=f"Skor {agency}, unknown indicators at 0"))
+            fields[f"score_{name}_high"] = (float | None, Field(
+                default=None, description=f"Skor {agency}, unknown indicators at 100"))
     return fields
 
 
