@@ -732,9 +732,10 @@ def _score_core(
         dim_low[:, j] = np.column_stack(lows) @ iw_arr / iw_arr.sum()
         dim_high[:, j] = np.column_stack(highs) @ iw_arr / iw_arr.sum()
         known_share[:, j] = np.column_stack(fracs) @ iw_arr / iw_arr.sum()
-    score, _ = sc.weighted_mean(dim_scores, w)
-    # a share by definition: rounding of the weighted sum may not leave [0, 1]
-    # (1.0000000000000002 with six dimensions of weight sum 1.2)
+    # Weighted means of values in [0, 100] (a share in [0, 1]); rounding of the sums may
+    # step an ulp outside (coverage 1.0000000000000002 with six dimensions of weight sum
+    # 1.2, score_high 100.00000000000001 for some API weights): clipped back, order kept.
+    score = np.clip(sc.weighted_mean(dim_scores, w)[0], 0.0, 100.0)
     coverage = np.clip(known_share @ w / w.sum(), 0.0, 1.0)
     gains = sc.completion_gains(dim_scores, w)
     bottleneck = _access_bottleneck(df, config, sc.pick_bottleneck(gains))
@@ -746,8 +747,8 @@ def _score_core(
         dim_high=dim_high,
         coverage=coverage,
         score=score,
-        score_low=dim_low @ w / w.sum(),
-        score_high=dim_high @ w / w.sum(),
+        score_low=np.clip(dim_low @ w / w.sum(), 0.0, 100.0),
+        score_high=np.clip(dim_high @ w / w.sum(), 0.0, 100.0),
         weights=w,
         gains=gains,
         bottleneck=bottleneck,
