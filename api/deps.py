@@ -34,9 +34,11 @@ from ._lane import RecomputeLane, raise_job_error, run_job
 from ._util import Body
 
 if TYPE_CHECKING:
+    from geo._config import ConfigText
     from geo.access import AccessResult
-    from geo.priorities import PrioritiesState
-    from geo.readiness import ReadinessConfig
+    from geo.network import NetworkConfig
+    from geo.priorities import PrioritiesConfig, PrioritiesState
+    from geo.readiness import DimensionLabel, ReadinessConfig
 
 T = TypeVar("T")
 
@@ -237,11 +239,42 @@ class WorkspaceStore:
 
     # --- derived objects shared by several endpoints ---------------------------------
 
+    # --- configurations: those the stored layers were computed with -----------------
+
+    def readiness(self) -> tuple[ReadinessConfig, ConfigText]:
+        """The readiness configuration of the stored ``scores`` layer (as the workspace
+        recorded it; an explicit ``SIAPWISATA_READINESS_CONFIG`` wins; else the default)."""
+        from geo.readiness import workspace_readiness_config
+
+        return self.cached(("readiness",), lambda: workspace_readiness_config(self.ws))
+
+    def readiness_config(self) -> ReadinessConfig:
+        return self.readiness()[0]
+
+    def dimensions(self) -> dict[str, DimensionLabel]:
+        """Labels of the agency dimensions (:func:`geo.readiness.dimension_labels`)."""
+        from geo.readiness import dimension_labels
+
+        return dimension_labels(self.readiness_config())
+
+    def network(self) -> tuple[NetworkConfig, ConfigText]:
+        """The network configuration the stored ``scores`` were computed with."""
+        from geo.network import workspace_network_config
+
+        return self.cached(("network",), lambda: workspace_network_config(self.ws))
+
+    def priorities_config(self) -> tuple[PrioritiesConfig, ConfigText]:
+        """The priorities configuration of the stored ``priorities`` layer."""
+        from geo.priorities import workspace_priorities_config
+
+        return self.cached(("priorities_config",), lambda: workspace_priorities_config(self.ws))
+
     def access(self) -> AccessResult:
         """The accessibility engine's result for this version."""
         from geo.access import compute_access
 
-        return self.cached(("access",), lambda: compute_access(self.ws.require()))
+        return self.cached(("access",),
+                           lambda: compute_access(self.ws.require(), self.network()[0]))
 
     def map_data(self) -> MapData:
         def build() -> MapData:
@@ -251,11 +284,6 @@ class WorkspaceStore:
                                  compute_access=False)
 
         return self.cached(("map_data",), build)
-
-    def readiness_config(self) -> ReadinessConfig:
-        from geo.readiness import load_readiness_config
-
-        return self.cached(("readiness_config",), load_readiness_config)
 
     def score_inputs(self) -> Any:
         """Destination attributes joined with the access table (readiness inputs)."""
@@ -279,7 +307,7 @@ class WorkspaceStore:
             return prepare_priorities(
                 self.access(), data.destinations, authority=authority,
                 score_inputs=pd.DataFrame(self.score_inputs()),
-                readiness=self.readiness_config(),
+                config=self.priorities_config()[0], readiness=self.readiness_config(),
                 synthetic=inputs_synthetic(self.ws) or is_synthetic(data.roads))
 
         return self.cached(("priorities_state", authority), build)

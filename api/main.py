@@ -31,6 +31,7 @@ from . import errors, security
 from .deps import WorkspaceStore
 from .fastpath import FastPath
 from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
+from .schemas import destination_models, score_row_model
 from .security import SecurityHeaders
 
 log = logging.getLogger("siapwisata.api")
@@ -65,6 +66,7 @@ class SiapWisataAPI(FastAPI):
             spec = copy.deepcopy(base)
             _describe_errors(spec)
             _distrik_choices(spec, store)
+            _dimension_fields(spec, self.state.dimensions)
             return spec
 
         try:
@@ -72,6 +74,7 @@ class SiapWisataAPI(FastAPI):
         except SiapError:  # no readable workspace: no distrik to list
             spec = copy.deepcopy(base)
             _describe_errors(spec)
+            _dimension_fields(spec, self.state.dimensions)
             return spec
 
 
@@ -96,6 +99,20 @@ def _describe_errors(spec: dict[str, Any]) -> None:
     schemas = spec.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+
+
+def _dimension_fields(spec: dict[str, Any], dimensions: dict[str, str]) -> None:
+    """The ``score_<dimension>`` properties of the destination and score rows, one per
+    dimension of the readiness configuration the app serves (the routers validate with
+    models built for it: :func:`api.schemas.destination_models`, ``score_row_model``)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name, model in (("DestinationProperties", destination_models(dimensions)[0]),
+                        ("ScoreRow", score_row_model(dimensions))):
+        if name in schemas:
+            props = model.model_json_schema(by_alias=True)["properties"]
+            schemas[name].setdefault("properties", {}).update(
+                {k: v for k, v in props.items() if k.startswith("score_")
+                 and k not in ("score_low", "score_high", "score_change")})
 
 
 def _distrik_choices(spec: dict[str, Any], store: WorkspaceStore) -> None:
@@ -153,20 +170,25 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     errors.install(app)
     for module in (pages, health, maps, destinations, priorities, umkm, kampung):
         app.include_router(module.router)
-    app.include_router(score.build_router(score.dimension_agencies(_readiness_config())))
+    # the weights of POST /api/score are the dimensions of the configuration served
+    app.state.dimensions = _dimension_agencies(app.state.store)
+    app.include_router(score.build_router(app.state.dimensions))
     missing = missing_assets()
     if missing:
         log.warning("map assets missing (run 'npm ci'): %s", ", ".join(missing))
     return app
 
 
-def _readiness_config() -> Any:
-    """The readiness configuration the weights are checked against; None when it does
-    not load (``/api/score`` then answers 503 with the reason)."""
-    from geo.readiness import load_readiness_config
+def _dimension_agencies(store: WorkspaceStore) -> dict[str, str]:
+    """Dimension key -> agency of the readiness configuration the app serves (the stored
+    scores', :meth:`WorkspaceStore.readiness`); empty when it does not load
+    (``/api/score`` then answers 503 with the reason)."""
+    from geo.readiness import dimension_labels, workspace_readiness_config
 
     try:
-        return load_readiness_config()
+        # not through the store's cache: the workspace may not exist yet (then the default)
+        config = workspace_readiness_config(store.ws)[0]
+        return {k: label.agency for k, label in dimension_labels(config).items()}
     except SiapError as exc:
         log.warning("readiness configuration: %s", exc)
-        return None
+        return {}

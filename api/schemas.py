@@ -7,11 +7,12 @@ keyword: the models store it as ``class_`` and always serialise it as ``class``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, create_model, model_validator
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -129,21 +130,8 @@ class DestinationProperties(_Out):
     bottleneck_agency: str | None = None
     coverage: float | None = Field(default=None, ge=0, le=1)
     class_provisional: bool | None = None
-    score_pariwisata: float | None = None
-    score_pariwisata_low: float | None = None
-    score_pariwisata_high: float | None = None
-    score_pu: float | None = None
-    score_pu_low: float | None = None
-    score_pu_high: float | None = None
-    score_umkm: float | None = None
-    score_umkm_low: float | None = None
-    score_umkm_high: float | None = None
-    score_kominfo: float | None = None
-    score_kominfo_low: float | None = None
-    score_kominfo_high: float | None = None
-    score_perhubungan: float | None = None
-    score_perhubungan_low: float | None = None
-    score_perhubungan_high: float | None = None
+    # score_<dimension> (with _low / _high): one per dimension of readiness.toml, added by
+    # destination_properties_model
     access_minutes: float | None = None
     access_gateway: str | None = None
     access_gateway_name: str | None = None
@@ -158,8 +146,37 @@ class DestinationProperties(_Out):
 DestinationCollection = FeatureCollection[DestinationProperties]
 
 
+def dimension_fields(dimensions: Mapping[str, str], *, bounds: bool) -> dict[str, Any]:
+    """``score_<dimension>`` fields (and ``_low`` / ``_high`` with ``bounds``) for these
+    dimensions (name -> agency): the agencies are data (readiness.toml)."""
+    fields: dict[str, Any] = {}
+    for name, agency in dimensions.items():
+        fields[f"score_{name}"] = (float | None, Field(
+            default=None, description=f"Skor {agency} (0-100; null = unknown)"))
+        if bounds:
+            fields[f"score_{name}_low"] = (float | None, Field(
+                default=None, description=f"Skor {agency}, unknown indicators at 0"))
+            fields[f"score_{name}_high"] = (float | None, Field(
+                default=None, description=f"Skor {agency}, unknown indicators at 100"))
+    return fields
+
+
+@functools.lru_cache(maxsize=16)
+def _destination_models(dims: tuple[tuple[str, str], ...]
+                        ) -> tuple[type[DestinationProperties], type[FeatureCollection[Any]]]:
+    props = create_model("DestinationProperties", __base__=DestinationProperties,
+                         **dimension_fields(dict(dims), bounds=True))
+    return props, FeatureCollection[props]  # type: ignore[valid-type]
+
+
+def destination_models(dimensions: Mapping[str, str]
+                       ) -> tuple[type[DestinationProperties], type[FeatureCollection[Any]]]:
+    """The ``scores`` properties and their FeatureCollection for these dimensions."""
+    return _destination_models(tuple(dimensions.items()))
+
+
 class DimensionScore(_Out):
-    dimension: str = Field(description="pariwisata, pu, umkm, kominfo or perhubungan")
+    dimension: str = Field(description="Dimension key of readiness.toml ([dimensions.<key>])")
     agency: str = Field(description="The agency (OPD) holding this piece")
     score: float | None = Field(default=None, description="0-100; null = unknown (no data)")
     score_low: float | None = Field(default=None, description="Unknown indicators at 0")
@@ -340,10 +357,8 @@ class ScoreWeights(BaseModel):
 class ScoreRequest(BaseModel):
     """Body of ``POST /api/score``."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"weights": {"pu": 3, "pariwisata": 1}}]},
-    )
+    # the example is given for the configured dimensions (score_request_model)
+    model_config = ConfigDict(extra="forbid")
 
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
     ranks: bool = Field(default=True, strict=True,
@@ -369,9 +384,10 @@ def score_request_model(dimensions: Mapping[str, str]) -> type[ScoreRequest]:
         for name, agency in dimensions.items()
     }
     weights = create_model("ScoreWeights", __base__=ScoreWeights, **fields)
+    example = dict(zip(dimensions, (3, 1), strict=False))
     return create_model(
         "ScoreRequest", __base__=ScoreRequest,
-        weights=(weights, Field(default_factory=weights,
+        weights=(weights, Field(default_factory=weights, examples=[example],
                                 description="Bobot per dimensi OPD; yang tidak diberi tetap")),
     )
 
@@ -386,11 +402,7 @@ class ScoreRow(_Out):
     bottleneck: str | None = None
     coverage: float | None = None
     class_provisional: bool | None = None
-    score_pariwisata: float | None = None
-    score_pu: float | None = None
-    score_umkm: float | None = None
-    score_kominfo: float | None = None
-    score_perhubungan: float | None = None
+    # score_<dimension>: one per dimension of readiness.toml (score_row_model)
     rank: int | None = None
     rank_low: int | None = None
     rank_high: int | None = None
@@ -400,11 +412,23 @@ class ScoreRow(_Out):
     score_change: float | None = Field(default=None, description="score - stored_score")
 
 
+@functools.lru_cache(maxsize=16)
+def _score_row_model(dims: tuple[tuple[str, str], ...]) -> type[ScoreRow]:
+    return create_model("ScoreRow", __base__=ScoreRow,
+                        **dimension_fields(dict(dims), bounds=False))
+
+
+def score_row_model(dimensions: Mapping[str, str]) -> type[ScoreRow]:
+    """A ``POST /api/score`` row with ``score_<dimension>`` for these dimensions."""
+    return _score_row_model(tuple(dimensions.items()))
+
+
 class ScoreResponse(_Out):
     weights: dict[str, float] = Field(description="Effective weights, summing to 1")
     stored: bool = Field(default=False, description="Always false: stored scores are unchanged")
     synthetic: bool
-    destinations: list[ScoreRow]
+    # rows carry the score_<dimension> fields of the configuration (score_row_model)
+    destinations: list[SerializeAsAny[ScoreRow]]
 
 
 # --- service --------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from geo.priorities import (
     od_pairs,
     priorities_frame,
 )
+from geo.readiness import load_readiness_config
 
 
 def configs(stress: bool) -> tuple[NetworkConfig, PrioritiesConfig]:
@@ -129,7 +130,8 @@ def run(osm: Path, authority: str, sample: int, stress: bool) -> dict[str, Any]:
 
     agree = bool(np.allclose(ours[picked], naive, rtol=1e-6, atol=1e-9 * max(f_base, 1.0)))
     with clock("priorities"):
-        res = priorities_frame(access, dest, authority=authority, config=cfg)
+        res = priorities_frame(access, dest, authority=authority, config=cfg,
+                               readiness=load_readiness_config())
     ours_s = clock.seconds["ours"]
     return {
         "osm": osm.name,

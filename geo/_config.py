@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Final, Literal, TypeVar
@@ -60,31 +62,111 @@ def default_config_text(name: str) -> str:
     return (resources.files(DEFAULTS_PACKAGE) / name).read_text(encoding="utf-8")
 
 
-def load_config(path: str | os.PathLike[str] | None, model: type[M], name: ConfigName) -> M:
-    """Load configuration ``name`` as ``model`` from ``path``, else from the path set in the
-    settings (``SIAPWISATA_READINESS_CONFIG`` …), else from the packaged default.
+@dataclass(frozen=True)
+class ConfigText:
+    """The text of a configuration file as a step used it: what the workspace records
+    (metadata ``configs``) so that every output can show the configuration it came from."""
+
+    path: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def record(self) -> dict[str, str]:
+        """The JSON object stored in the workspace metadata."""
+        return {"path": self.path, "sha256": self.sha256, "text": self.text}
+
+
+def config_rows(texts: Mapping[str, ConfigText]) -> list[dict[str, str]]:
+    """'Asumsi' rows naming each configuration file an output came from, with its sha256
+    (two outputs rest on the same configuration exactly when the hashes agree)."""
+    return [{"Bagian": "Konfigurasi", "Kunci": text.name, "Nilai": f"sha256 {text.sha256[:16]}",
+             "Keterangan": f"{name}: {text.path}"} for name, text in texts.items()]
+
+
+def configured_path(field: str) -> Path | None:
+    """The configuration file the settings name explicitly (environment ``SIAPWISATA_*``),
+    or None when the setting is only the default.
+
+    An operator's explicit choice outranks what a workspace recorded: a server started with
+    ``SIAPWISATA_READINESS_CONFIG`` serves that configuration; otherwise it serves the one
+    each stored layer was computed with.
+    """
+    from .settings import get_settings
+
+    value = getattr(get_settings(), field)  # None: the packaged default
+    return Path(value) if value is not None else None
+
+
+def read_config_text(path: str | Path) -> ConfigText:
+    """Read a configuration file's text (the steps read files; computations do not).
 
     Raises
     ------
     ConfigError
-        As :func:`load_toml_model`; for the packaged default the source is named
-        ``<bawaan>/NAME`` (built in).
+        If the file is missing or unreadable.
+    """
+    path = Path(path)
+    try:
+        return ConfigText(str(path), path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file konfigurasi tidak ditemukan (config file not found)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: file konfigurasi tidak terbaca (unreadable config): {exc}") from None
+
+
+def model_from_text(text: ConfigText, model: type[M]) -> M:
+    """Validate a configuration text as ``model`` (errors name ``text.path`` and the key).
+
+    Raises
+    ------
+    ConfigError
+        Invalid TOML or an invalid key.
+    """
+    try:
+        raw = tomllib.loads(text.text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{text.path}: bukan TOML yang sah (invalid TOML): {exc}") from None
+    return validate_model(raw, model, source=text.path)
+
+
+def config_text(path: str | os.PathLike[str] | None, name: ConfigName) -> ConfigText:
+    """The text of configuration ``name``: from ``path``, else from the path set in the
+    settings (``SIAPWISATA_READINESS_CONFIG`` …), else the packaged default, named
+    ``<bawaan>/NAME`` (built in) in messages, metadata and "Asumsi" sheets.
+
+    Raises
+    ------
+    ConfigError
+        If a named file is missing or unreadable.
     """
     if path is None:
         from .settings import get_settings
 
         path = getattr(get_settings(), _SETTING[name])
     if path is not None:
-        return load_toml_model(path, model)
-    source = DEFAULT_SOURCE.format(name=name)
-    try:
-        raw = tomllib.loads(default_config_text(name))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: bukan TOML yang sah (invalid TOML): {exc}") from None
-    return validate_model(raw, model, source=source)
+        return read_config_text(Path(path))
+    return ConfigText(DEFAULT_SOURCE.format(name=name), default_config_text(name))
 
 
-def load_toml_model(path: str | os.PathLike[str], model: type[M]) -> M:
+def load_config(path: str | os.PathLike[str] | None, model: type[M], name: ConfigName) -> M:
+    """Load configuration ``name`` as ``model`` (see :func:`config_text` for which file).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file (or ``<bawaan>/NAME``) and every offending key.
+    """
+    return model_from_text(config_text(path, name), model)
+
+
+def load_toml_model(path: str | Path, model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``.
 
     Raises
@@ -93,14 +175,7 @@ def load_toml_model(path: str | os.PathLike[str], model: type[M]) -> M:
         If the file is missing, not TOML, or fails validation; the message names the file
         and every offending key as a dotted path (``dimensions.pu.weight``).
     """
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file konfigurasi tidak ditemukan (config file not found)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: bukan TOML yang sah (invalid TOML): {exc}") from None
-    return validate_model(raw, model, source=str(path))
+    return model_from_text(read_config_text(path), model)
 
 
 def validate_model(raw: object, model: type[M], *, source: str) -> M:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ import pyogrio
 
 from . import schema
 from ._cells import excel_writer, write_csv
+from ._config import ConfigText, config_rows
 from .network import NetworkConfig
 
 if TYPE_CHECKING:
@@ -69,8 +70,6 @@ HEADERS: dict[str, str] = {
     "access_minutes_before": "Waktu tempuh sebelum (menit)",
     "access_minutes_after": "Waktu tempuh sesudah (menit)",
     "access_delta": "Perubahan waktu tempuh (menit)",
-    "score_pu_before": "Skor PUPR sebelum",
-    "score_pu_after": "Skor PUPR sesudah",
     "line": "Baris",
     "target": "Sasaran",
     "links_changed": "Segmen diubah",
@@ -83,8 +82,7 @@ _RUPIAH_COLS = ("cost_rp", "cumulative_cost_rp")
 _DEC2 = ("length_km", "upgrade_km", "minutes_saved", "minutes_saved_alone",
          "minutes_saved_gateway", "minutes_saved_kampung", "score_gain", "score_gain_alone",
          "benefit_cost", "cumulative_minutes_saved",
-         "cumulative_score_gain", "score_before", "score_after", "delta", "km_changed",
-         "score_pu_before", "score_pu_after")
+         "cumulative_score_gain", "score_before", "score_after", "delta", "km_changed")
 _DEC1 = ("speed_before_kmh", "speed_after_kmh", "access_minutes_before", "access_minutes_after",
          "access_delta")
 _WIDE = {"name": 34, "upgrade": 48, "destinations": 60, "assumptions": 60, "osm_way_ids": 24, "note": 50,
@@ -92,9 +90,11 @@ _WIDE = {"name": 34, "upgrade": 48, "destinations": 60, "assumptions": 60, "osm_
 
 
 def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthetic: bool,
-                    budget: float | None = None, authority: str | None = None) -> pd.DataFrame:
-    """Every unit cost, weight, filter, speed and method note, marked when assumed."""
-    rows: list[dict[str, str]] = []
+                    budget: float | None = None, authority: str | None = None,
+                    configs: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
+    """The configuration files (``configs``, name -> text), then every unit cost, weight,
+    filter, speed and method note, marked when assumed."""
+    rows: list[dict[str, str]] = config_rows(configs or {})
 
     def add(part: str, key: str, value: object, note: str, assumed: bool) -> None:
         rows.append({"Bagian": part, "Kunci": key, "Nilai": str(value),
@@ -209,7 +209,9 @@ def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
             letter = get_column_letter(k)
             width = _WIDE.get(str(col), max(11, min(28, len(header_row[k - 1]) // 2 + 6)))
             ws.column_dimensions[letter].width = width
-            fmt = (RUPIAH if col in _RUPIAH_COLS else "0.00" if col in _DEC2
+            # score_<dimension>_before/_after: dimensions come from readiness.toml
+            fmt = (RUPIAH if col in _RUPIAH_COLS
+                   else "0.00" if col in _DEC2 or str(col).startswith("score_")
                    else "0.0" if col in _DEC1 else None)
             if fmt:
                 for cell in ws[letter][1:]:
@@ -229,10 +231,16 @@ def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
 
 
 def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataFrame,
-                   config: PrioritiesConfig, network: NetworkConfig) -> None:
-    """The before/after table: .csv, .xlsx (with the works and 'Asumsi') or .gpkg (points)."""
+                   config: PrioritiesConfig, network: NetworkConfig, *,
+                   headers: dict[str, str] | None = None,
+                   configs: Mapping[str, ConfigText] | None = None) -> None:
+    """The before/after table: .csv, .xlsx (with the works and 'Asumsi') or .gpkg (points).
+
+    ``headers``: headers of the per-dimension columns (from readiness.toml); ``configs``:
+    the configuration files used (name -> text), listed first in 'Asumsi'.
+    """
     table = result.table
-    assumptions = assumption_rows(config, network, synthetic=result.synthetic)
+    assumptions = assumption_rows(config, network, synthetic=result.synthetic, configs=configs)
     suffix = out.suffix.lower()
     if suffix == ".gpkg":
         geom = destinations.geometry.to_crs(schema.WGS84)
@@ -251,7 +259,7 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
     else:
         def write_x(tmp: Path) -> None:
             write_xlsx(table, tmp, assumptions, sheet="Skenario",
-                       headers={"name": "Nama destinasi"})
+                       headers={"name": "Nama destinasi", **(headers or {})})
             from openpyxl import load_workbook
 
             works = result.works.rename(columns=lambda c: HEADERS.get(str(c), str(c)))

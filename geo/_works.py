@@ -33,6 +33,7 @@ from . import schema
 from ._io import integer, read_table, text
 from ._sections import road_sections
 from .exceptions import InputError, Problem
+from .network import NetworkConfig
 from .roads import condition_class, surface_class
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -84,7 +85,8 @@ class Works:
     summary: pd.DataFrame
 
 
-def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object) -> Works:
+def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object,
+               network: NetworkConfig) -> Works:
     """Parse and check a works file against the workspace roads.
 
     Parameters
@@ -95,6 +97,8 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
         The ``roads`` layer.
     config
         A :class:`geo.priorities.PrioritiesConfig`.
+    network
+        The network configuration (its walk-only classes take no road works).
 
     Raises
     ------
@@ -102,7 +106,6 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
         Every bad line (unknown ruas/way/name, unknown option or surface/condition word,
         missing or conflicting fields).
     """
-    from .network import load_network_config
     from .priorities import PrioritiesConfig, road_state
 
     assert isinstance(config, PrioritiesConfig)
@@ -126,7 +129,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
     roads = roads.reset_index(drop=True)
     labels = road_sections(roads)
     is_road = labels >= 0
-    walk_only = load_network_config().road.walk_only
+    walk_only = network.road.walk_only
     highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
     walk = highway.isin(walk_only).fillna(False).to_numpy(dtype=bool)
     way = pd.to_numeric(roads.get("osm_way_id", pd.Series(np.nan, index=roads.index)),

@@ -37,6 +37,13 @@ err = Console(stderr=True)
 WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", "-w", help="Workspace GeoPackage (.gpkg)", show_default=False)
 ]
+ReadinessOpt = Annotated[Path | None, typer.Option(
+    "--readiness-config", help="Readiness indicator TOML (env SIAPWISATA_READINESS_CONFIG)")]
+NetworkOpt = Annotated[Path | None, typer.Option(
+    "--network-config", help="Network (speeds) TOML (default data/network.toml)")]
+PrioritiesOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Priorities TOML: upgrade options, unit costs, weights "
+                     "(env SIAPWISATA_PRIORITIES_CONFIG)")]
 
 
 def _say(text: str, style: str = "", *, console: Console = out) -> None:
@@ -171,12 +178,14 @@ def score(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Also write .csv, .geojson or .xlsx")
     ] = None,
+    network_config: NetworkOpt = None,
 ) -> None:
     """Score every destination's readiness per agency (OPD) and name its bottleneck."""
     from .readiness import score_workspace
 
     ws = Workspace(workspace)
-    result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter())
+    result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter(),
+                             network_config=network_config)
     _say(result.summary())
     _wrote(ws.path, "layer 'scores'")
     if out_file is not None:
@@ -200,13 +209,17 @@ def priorities(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Also write .csv, .xlsx or .gpkg")
     ] = None,
+    config: PrioritiesOpt = None,
+    readiness_config: ReadinessOpt = None,
+    network_config: NetworkOpt = None,
 ) -> None:
     """Rank costed road upgrades (ruas) by readiness benefit per Rupiah, for PU."""
     from .priorities import priorities_workspace
 
     ws = Workspace(workspace)
     result = priorities_workspace(
-        ws, budget=budget, authority=authority.value, out=out_file, reporter=RichReporter()
+        ws, budget=budget, authority=authority.value, out=out_file, reporter=RichReporter(),
+        config=config, readiness_config=readiness_config, network_config=network_config,
     )
     _say(result.summary())
     _wrote(ws.path, "layer 'priorities'")
@@ -219,12 +232,17 @@ def scenario(
     workspace: WorkspaceOpt,
     what_if: Annotated[Path, typer.Option("--what-if", help="Planned works (CSV/XLSX/GPKG)")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Before/after table")] = None,
+    config: PrioritiesOpt = None,
+    readiness_config: ReadinessOpt = None,
+    network_config: NetworkOpt = None,
 ) -> None:
     """Apply a programme of planned road works and report scores before and after."""
     from .priorities import scenario_workspace
 
     ws = Workspace(workspace)
-    result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter())
+    result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter(),
+                                config=config, readiness_config=readiness_config,
+                                network_config=network_config)
     _say(result.summary())
     if out_file is not None:
         _wrote(out_file, "scenario")

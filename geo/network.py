@@ -18,9 +18,9 @@ edges in Python.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -36,12 +36,15 @@ from . import _osmtags as rules
 from . import schema
 from ._config import (
     AirSpeed,
+    ConfigText,
     FixedMinutes,
     RoadSpeed,
     SnapDistance,
     WalkSpeed,
     WaterSpeed,
-    load_config,
+    config_text,
+    configured_path,
+    model_from_text,
 )
 from ._graph import csr_min, entry_winners
 from .exceptions import NetworkError
@@ -256,16 +259,41 @@ class NetworkConfig(BaseModel):
         return pd.DataFrame(rows)
 
 
-def load_network_config(path: str | Path | None = None) -> NetworkConfig:
-    """Load and validate the network configuration (default: the settings'
-    ``network_config``, else the packaged ``network.toml``).
+def read_network_config(path: str | os.PathLike[str] | None = None
+                        ) -> tuple[NetworkConfig, ConfigText]:
+    """Read and validate a network TOML (default: the settings' ``network_config``, else
+    the packaged ``network.toml``), with the text the steps record in the workspace.
 
     Raises
     ------
     ConfigError
         Naming the file and every offending key.
     """
-    return load_config(path, NetworkConfig, "network.toml")
+    text = config_text(path, "network.toml")
+    return model_from_text(text, NetworkConfig), text
+
+
+def workspace_network_config(ws: Any, *layers: str) -> tuple[NetworkConfig, ConfigText]:
+    """The network configuration recorded with the first of ``layers`` (default
+    ``scores``) that recorded one, else the default file; a file named explicitly in the
+    settings (environment) wins."""
+    explicit = configured_path("network_config")
+    text = None if explicit is not None else ws.stored_config(
+        "network", *(layers or ("scores",)))
+    if text is None:
+        return read_network_config(explicit)
+    return model_from_text(text, NetworkConfig), text
+
+
+def load_network_config(path: str | os.PathLike[str] | None = None) -> NetworkConfig:
+    """Load and validate the network configuration (default as :func:`read_network_config`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every offending key.
+    """
+    return read_network_config(path)[0]
 
 
 # --- travel minutes per link ---------------------------------------------------------

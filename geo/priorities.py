@@ -46,7 +46,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,17 @@ import shapely
 from pydantic import Field, field_validator, model_validator
 
 from . import schema
-from ._config import ConfigMeta, Importance, OdWeight, StrictModel, UnitCost, load_config
+from ._config import (
+    ConfigMeta,
+    ConfigText,
+    Importance,
+    OdWeight,
+    StrictModel,
+    UnitCost,
+    config_text,
+    configured_path,
+    model_from_text,
+)
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
 from ._io import check_out_path as _check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
@@ -233,16 +243,53 @@ class PrioritiesConfig(StrictModel):
         return None
 
 
-def load_priorities_config(path: str | os.PathLike[str] | None = None) -> PrioritiesConfig:
-    """Load and validate the priorities configuration (default: the settings'
-    ``priorities_config``, else the packaged ``priorities.toml``).
+def read_priorities_config(path: str | os.PathLike[str] | None = None
+                           ) -> tuple[PrioritiesConfig, ConfigText]:
+    """Read and validate a priorities TOML (default: the settings' ``priorities_config``),
+    with the text the steps record in the workspace.
 
     Raises
     ------
     ConfigError
         Naming the file and every offending key.
     """
-    return load_config(path, PrioritiesConfig, "priorities.toml")
+    text = config_text(path, "priorities.toml")
+    return model_from_text(text, PrioritiesConfig), text
+
+
+def workspace_priorities_config(ws: Workspace) -> tuple[PrioritiesConfig, ConfigText]:
+    """The priorities configuration the ``priorities`` layer was computed with, as the
+    workspace recorded it, else the settings' file; a file named explicitly in the
+    environment (``SIAPWISATA_PRIORITIES_CONFIG``) wins."""
+    explicit = configured_path("priorities_config")
+    text = None if explicit is not None else ws.stored_config("priorities", LAYER)
+    if text is None:
+        return read_priorities_config(explicit)
+    return model_from_text(text, PrioritiesConfig), text
+
+
+def read_stored_priorities_configs(ws: Workspace
+                                   ) -> tuple[PrioritiesConfig, NetworkConfig,
+                                              dict[str, ConfigText]] | None:
+    """The priorities and network configurations the stored ``priorities`` layer was
+    computed with, and every text recorded with it; None when none was recorded."""
+    texts = ws.stored_configs(LAYER)
+    if "priorities" not in texts or "network" not in texts:
+        return None
+    return (model_from_text(texts["priorities"], PrioritiesConfig),
+            model_from_text(texts["network"], NetworkConfig), texts)
+
+
+def load_priorities_config(path: str | os.PathLike[str] | None = None) -> PrioritiesConfig:
+    """Load and validate the priorities configuration (default as
+    :func:`read_priorities_config`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every offending key.
+    """
+    return read_priorities_config(path)[0]
 
 
 def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> None:
@@ -982,6 +1029,8 @@ class PrioritiesResult:
     synthetic: bool
     timings: dict[str, float] = field(default_factory=dict)
     out: Path | None = None
+    configs: dict[str, ConfigText] = field(default_factory=dict)
+    """The configuration files used (name -> text), listed in the 'Asumsi' sheet."""
 
     def summary(self) -> str:
         """A few lines in Bahasa Indonesia (with English) for the terminal."""
@@ -1025,11 +1074,10 @@ class PrioritiesResult:
         return "\n".join(lines)
 
     def assumptions(self) -> pd.DataFrame:
-        """The 'Asumsi' sheet: every unit cost, weight, speed and method note."""
-        from ._priorities_out import assumption_rows
-
-        return assumption_rows(self.config, self.network, synthetic=self.synthetic,
-                               budget=self.budget, authority=self.authority)
+        """The 'Asumsi' sheet: the files, every unit cost, weight, speed and method note."""
+        return priorities_assumptions(self.config, self.network, synthetic=self.synthetic,
+                                      budget=self.budget, authority=self.authority,
+                                      configs=self.configs)
 
 
 def _order_rest(benefit: np.ndarray, cost: np.ndarray, gain: np.ndarray, ids: np.ndarray,
@@ -1042,10 +1090,9 @@ def _order_rest(benefit: np.ndarray, cost: np.ndarray, gain: np.ndarray, ids: np
 
 
 def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
+                     config: PrioritiesConfig, readiness: ReadinessConfig,
                      authority: str = "kabupaten", budget: float | None = None,
-                     config: PrioritiesConfig | None = None,
                      score_inputs: pd.DataFrame | None = None,
-                     readiness: ReadinessConfig | None = None,
                      synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
@@ -1062,11 +1109,11 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     budget
         Budget in Rupiah for the greedy selection, or None to rank only.
     config
-        Upgrade options and weights (default ``data/priorities.toml``).
+        Upgrade options and weights (:func:`load_priorities_config`).
     score_inputs
         Score inputs per destination (default: destinations joined with the access table).
     readiness
-        A :class:`geo.readiness.ReadinessConfig` (default ``data/readiness.toml``).
+        A :class:`geo.readiness.ReadinessConfig` (the scores the gains are measured on).
     synthetic
         The destinations, gateways or kampung used are synthetic (marks every row).
     reporter
@@ -1130,9 +1177,9 @@ def _clone(obj: Any) -> Any:
 
 
 def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
-                       authority: str = "kabupaten", config: PrioritiesConfig | None = None,
-                       score_inputs: pd.DataFrame | None = None,
-                       readiness: ReadinessConfig | None = None, synthetic: bool = False,
+                       config: PrioritiesConfig, readiness: ReadinessConfig,
+                       authority: str = "kabupaten",
+                       score_inputs: pd.DataFrame | None = None, synthetic: bool = False,
                        reporter: Reporter = SILENT) -> PrioritiesState:
     """Candidates, OD pairs, base travel times and score inputs for one authority.
 
@@ -1140,10 +1187,6 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
     :func:`select_priorities`: the server keeps one per authority so that a new budget
     re-runs only the greedy selection.
     """
-    from .readiness import load_readiness_config
-
-    config = config or load_priorities_config()
-    readiness = readiness or load_readiness_config()
     graph = access.graph
     net = graph.network
     timings: dict[str, float] = {}
@@ -1426,8 +1469,15 @@ def inputs_synthetic(ws: Workspace) -> bool:
 def priorities_workspace(ws: Workspace, budget: float | None = None,
                          authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
                          reporter: Reporter = SILENT, *,
-                         config: str | os.PathLike[str] | None = None) -> PrioritiesResult:
+                         config: str | os.PathLike[str] | None = None,
+                         readiness_config: str | os.PathLike[str] | None = None,
+                         network_config: str | os.PathLike[str] | None = None
+                         ) -> PrioritiesResult:
     """Rank road upgrades of a workspace; write layer ``priorities`` and optionally a file.
+
+    ``config`` (priorities), ``readiness_config`` and ``network_config`` default to the
+    settings' files; the texts used are recorded in the workspace (metadata ``configs``,
+    layer ``priorities``) and listed in the 'Asumsi' sheet.
 
     The output path, authority and budget are checked before any work; the workspace is
     changed atomically; ``out`` may be .csv, .xlsx (formatted, with an 'Asumsi' sheet) or
@@ -1440,27 +1490,30 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
         or gateways; ConfigError for a bad configuration.
     """
     from .access import compute_access
-    from .readiness import build_inputs, load_readiness_config
+    from .network import read_network_config
+    from .readiness import build_inputs, read_readiness_config
 
     out_path = check_out_path(out)
-    cfg_path = Path(config) if config is not None else None
-    cfg = load_priorities_config(cfg_path)
+    cfg, cfg_text = read_priorities_config(config)
+    readiness, readiness_text = read_readiness_config(readiness_config)
+    net_cfg, net_text = read_network_config(network_config)
     cfg.allowed(authority)
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
     _require(ws, "roads", "destinations", "gateways")
     reporter.step("Menghitung aksesibilitas (accessibility)")
-    access = compute_access(ws, reporter=reporter)
-    readiness = load_readiness_config()
+    access = compute_access(ws, net_cfg, reporter=reporter)
     destinations = ws.read("destinations")
     inputs = pd.DataFrame(build_inputs(ws, access))
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
                               synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
                               reporter=reporter)
+    result.configs = {"priorities": cfg_text, "readiness": readiness_text, "network": net_text}
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
         stage.write(LAYER, result.table)
+        stage.record_configs(LAYER, **result.configs)
         stage.set_meta(priorities_authority=authority,
                        priorities_budget="" if budget is None else f"{budget:.0f}",
                        priorities_at=datetime.now(UTC).isoformat())
@@ -1485,21 +1538,28 @@ def write_priorities(result: PrioritiesResult, out: Path) -> None:
     write_table(result.table, out, result.assumptions(), layer=LAYER)
 
 
+def priorities_assumptions(config: PrioritiesConfig, network: NetworkConfig, *,
+                           synthetic: bool, budget: float | None = None,
+                           authority: str | None = None,
+                           configs: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
+    """The 'Asumsi' table of a priorities output computed with these configurations: the
+    files (``configs``, name -> text) then every unit cost, weight, filter and speed."""
+    from ._priorities_out import assumption_rows
+
+    return assumption_rows(config, network, synthetic=synthetic, budget=budget,
+                           authority=authority, configs=configs)
+
+
 def write_priorities_xlsx(df: pd.DataFrame, path: str | os.PathLike[str],
-                          assumptions: pd.DataFrame | list[str] | None = None) -> None:
+                          assumptions: pd.DataFrame | list[str]) -> None:
     """The priorities table as a formatted workbook (used by the API download too).
 
-    Without ``assumptions`` the 'Asumsi' sheet states the default configuration's unit
-    costs, weights and speeds, and whether the rows hold synthetic data.
+    ``assumptions``: the 'Asumsi' table of the configurations the rows were computed with
+    (:func:`priorities_assumptions`), or notes.
     """
-    from ._priorities_out import assumption_rows, write_xlsx
-    from .network import load_network_config
+    from ._priorities_out import write_xlsx
 
-    if assumptions is None:
-        synthetic = bool((df.get("provenance", pd.Series(dtype=object)) == "synthetic").any())
-        table = assumption_rows(load_priorities_config(), load_network_config(),
-                                synthetic=synthetic)
-    elif isinstance(assumptions, list):
+    if isinstance(assumptions, list):
         table = pd.DataFrame({"Bagian": "Catatan", "Kunci": "", "Nilai": "",
                               "Keterangan": assumptions})
     else:
@@ -1568,12 +1628,14 @@ def _fmt_min(x: Any) -> str:
 
 
 def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
-                    score: Callable[[gpd.GeoDataFrame], pd.DataFrame]
+                    score: Callable[[gpd.GeoDataFrame], pd.DataFrame],
+                    dimensions: tuple[str, ...] = ()
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Before/after table of a programme, and the changed roads (pure given ``score``).
 
     ``score(roads)`` returns, per destination, ``id``, ``name``, ``score``, ``class``,
-    ``access_minutes`` and ``provenance`` (and optionally ``score_pu``).
+    ``access_minutes`` and ``provenance`` (and ``score_<dimension>`` of ``dimensions``,
+    reported before and after: the road dimension of readiness.toml ``[access]``).
     """
     from ._works import apply_works
 
@@ -1592,7 +1654,7 @@ def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
     })
     table.insert(4, "delta", table["score_after"] - table["score_before"])
     table["access_delta"] = table["access_minutes_after"] - table["access_minutes_before"]
-    for col in ("score_pu",):
+    for col in (f"score_{d}" for d in dimensions):
         if col in before and col in after:
             table[f"{col}_before"] = before[col].to_numpy(dtype=float)
             table[f"{col}_after"] = after[col].to_numpy(dtype=float)
@@ -1603,8 +1665,14 @@ def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
 def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
                        out: str | os.PathLike[str] | None = None,
                        reporter: Reporter = SILENT, *,
-                       config: str | os.PathLike[str] | None = None) -> ScenarioResult:
+                       config: str | os.PathLike[str] | None = None,
+                       readiness_config: str | os.PathLike[str] | None = None,
+                       network_config: str | os.PathLike[str] | None = None) -> ScenarioResult:
     """Apply a file of planned works and score every destination before and after.
+
+    ``config`` (priorities: the upgrade options), ``readiness_config`` and
+    ``network_config`` default to the settings' files; all three are used as given (the
+    travel times, the scores and the options) and listed in the 'Asumsi' sheet.
 
     The works file (CSV/XLSX/GeoJSON/GPKG) names each work by ``ruas_id`` (from the
     priorities output), ``osm_way_id`` or road ``name``/``ref``, and gives either an
@@ -1622,16 +1690,16 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
     from ._priorities_out import write_scenario
     from ._works import read_works
     from .access import compute_access_frames, populated_places
-    from .network import load_network_config
-    from .readiness import build_inputs, load_readiness_config, score_frame
+    from .network import read_network_config
+    from .readiness import build_inputs, dimension_labels, read_readiness_config, score_frame
 
     out_path = check_out_path(out)
-    cfg = load_priorities_config(config)
+    cfg, cfg_text = read_priorities_config(config)
+    readiness, readiness_text = read_readiness_config(readiness_config)
+    net_cfg, net_text = read_network_config(network_config)
     _require(ws, "roads", "destinations", "gateways")
     roads = ws.read("roads")
-    works = read_works(what_if, roads, cfg)
-    net_cfg = load_network_config()
-    readiness = load_readiness_config()
+    works = read_works(what_if, roads, cfg, net_cfg)
     destinations = ws.read("destinations")
     gateways = ws.read("gateways")
     umkm = ws.read("umkm") if ws.has("umkm") else None
@@ -1644,13 +1712,19 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
                                     ws.metric_crs())
         return pd.DataFrame(score_frame(build_inputs(ws, acc), readiness, ranks=False))
 
-    table, _ = scenario_frames(roads, works, score)
+    road = (readiness.access.road_dimension,) if readiness.access is not None else ()
+    table, _ = scenario_frames(roads, works, score, road)
     synthetic = (inputs_synthetic(ws) or ws.any_synthetic("roads")
                  or bool((table["provenance"] == "synthetic").any()))
     result = ScenarioResult(table=table, works=works.summary, synthetic=synthetic,
                             source=str(what_if), out=out_path)
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
-        write_scenario(result, out_path, destinations, cfg, net_cfg)
+        labels = dimension_labels(readiness)
+        headers = {f"score_{d}_{when}": f"{labels[d].header} {word}" for d in road
+                   for when, word in (("before", "sebelum"), ("after", "sesudah"))}
+        write_scenario(result, out_path, destinations, cfg, net_cfg, headers=headers,
+                       configs={"priorities": cfg_text, "readiness": readiness_text,
+                                "network": net_text})
     return result
 

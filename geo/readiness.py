@@ -55,14 +55,22 @@ from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
 from ._cells import excel_writer, write_csv
-from ._config import DEFAULT_SOURCE, ConfigMeta, StrictModel, load_config, validate_model
+from ._config import (
+    ConfigMeta,
+    ConfigText,
+    StrictModel,
+    config_rows,
+    config_text,
+    configured_path,
+    model_from_text,
+    validate_model,
+)
 from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
 from .workspace import Source, Workspace, writes_workspace
 
-DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
 CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
 OUT_SUFFIXES: Final = (".csv", ".geojson", ".xlsx")
 SCORES_LAYER: Final = "scores"
@@ -104,6 +112,11 @@ UMKM_COLUMNS: Final = (
     *(f"umkm_{m}min_{t}" for m in (15, 30) for t in UMKM_TYPES),
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Colours of dimensions whose TOML table gives none, in configuration order: Okabe-Ito
+# (colour-blind safe). Dimensions are data; this is only a palette.
+FALLBACK_COLORS: Final = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
+                          "#f0e442", "#000000")
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -171,13 +184,21 @@ class Indicator(StrictModel):
 class Dimension(StrictModel):
     """One agency dimension (OPD), mapped to the 4A framework."""
 
-    agency: str
-    short: str
+    agency: str = Field(min_length=1)  # long label: the agency's name ("Dinas PUPR")
+    short: str = Field(min_length=1)  # short label: headers, actions, bars ("PU")
+    color: str | None = None  # "#rrggbb" of its bars and legend; default FALLBACK_COLORS
     four_a: list[FourA] = Field(min_length=1)
     weight: float = Field(ge=0.0)
     assumption: bool = False
     note: str = ""
     indicators: dict[str, Indicator] = Field(min_length=1)
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str | None) -> str | None:
+        if v is not None and not _COLOR.match(v):
+            raise ValueError(f"colour must be '#rrggbb', got {v!r}")
+        return v
 
     @field_validator("indicators")
     @classmethod
@@ -281,11 +302,9 @@ class ReadinessConfig(StrictModel):
     @field_validator("dimensions")
     @classmethod
     def _dims(cls, v: dict[str, Dimension]) -> dict[str, Dimension]:
-        missing = [d for d in DIMENSIONS if d not in v]
-        if missing:
-            raise ValueError(
-                "missing dimension(s): " + ", ".join(f"dimensions.{d}" for d in missing)
-            )
+        # The agencies are data: any number of them, named by their tables.
+        if not v:
+            raise ValueError("at least one dimension ([dimensions.<name>]) is required")
         bad = [k for k in v if not _NAME.match(k)]
         if bad:
             raise ValueError(f"dimension names must be lower-case identifiers: {', '.join(bad)}")
@@ -336,6 +355,45 @@ class ReadinessConfig(StrictModel):
         return vec
 
 
+@dataclass(frozen=True)
+class DimensionLabel:
+    """How one agency dimension is named and drawn everywhere (headers, popups, legend,
+    actions, API): all from its ``[dimensions.<key>]`` table."""
+
+    key: str
+    short: str  # "PU"
+    agency: str  # "Dinas PUPR"
+    color: str  # "#rrggbb"
+
+    @property
+    def header(self) -> str:
+        """Column header of its score in exports ("Skor PU")."""
+        return f"Skor {self.short}"
+
+
+def dimension_labels(config: ReadinessConfig) -> dict[str, DimensionLabel]:
+    """Labels and colours of every dimension, in configuration order (the only source)."""
+    return {
+        key: DimensionLabel(key=key, short=dim.short, agency=dim.agency,
+                            color=dim.color or FALLBACK_COLORS[j % len(FALLBACK_COLORS)])
+        for j, (key, dim) in enumerate(config.dimensions.items())
+    }
+
+
+def read_readiness_config(path: str | os.PathLike[str] | None = None
+                          ) -> tuple[ReadinessConfig, ConfigText]:
+    """Read and validate a readiness TOML (default: the settings' ``readiness_config``,
+    else the packaged ``readiness.toml``), with the text the steps record in the workspace.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid TOML or an invalid key (named as a dotted path).
+    """
+    text = config_text(path, "readiness.toml")
+    return readiness_config_from_text(text), text
+
+
 def load_readiness_config(path: str | os.PathLike[str] | None = None) -> ReadinessConfig:
     """Load and validate a readiness TOML (default: the settings' ``readiness_config``, else
     the packaged ``readiness.toml``).
@@ -345,7 +403,30 @@ def load_readiness_config(path: str | os.PathLike[str] | None = None) -> Readine
     ConfigError
         Missing file, invalid TOML or an invalid key (named as a dotted path).
     """
-    return load_config(path, ReadinessConfig, "readiness.toml")
+    return read_readiness_config(path)[0]
+
+
+def readiness_config_from_text(text: ConfigText) -> ReadinessConfig:
+    """Validate a readiness TOML text (a file's, or the one a workspace recorded)."""
+    return model_from_text(text, ReadinessConfig)
+
+
+def workspace_readiness_config(ws: Workspace, *layers: str
+                               ) -> tuple[ReadinessConfig, ConfigText]:
+    """The readiness configuration a workspace's outputs were computed with: the one
+    recorded with the first of ``layers`` (default ``scores``) that recorded one, else the
+    settings' file (a workspace scored before configurations were recorded, or not yet).
+    A file named explicitly in the environment (``SIAPWISATA_READINESS_CONFIG``) wins.
+
+    What shows a stored layer (maps, the API) labels and re-scores it with this, never with
+    a default that may differ from the one the layer came from.
+    """
+    explicit = configured_path("readiness_config")
+    text = None if explicit is not None else ws.stored_config(
+        "readiness", *(layers or (SCORES_LAYER,)))
+    if text is None:
+        return read_readiness_config(explicit)
+    return readiness_config_from_text(text), text
 
 
 def readiness_config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> ReadinessConfig:
@@ -645,8 +726,11 @@ def _score_core(
         dim_low[:, j] = np.column_stack(lows) @ iw_arr / iw_arr.sum()
         dim_high[:, j] = np.column_stack(highs) @ iw_arr / iw_arr.sum()
         known_share[:, j] = np.column_stack(fracs) @ iw_arr / iw_arr.sum()
-    score, _ = sc.weighted_mean(dim_scores, w)
-    coverage = known_share @ w / w.sum()
+    # Weighted means of values in [0, 100] (a share in [0, 1]); rounding of the sums may
+    # step an ulp outside (coverage 1.0000000000000002 with six dimensions of weight sum
+    # 1.2, score_high 100.00000000000001 for some API weights): clipped back, order kept.
+    score = np.clip(sc.weighted_mean(dim_scores, w)[0], 0.0, 100.0)
+    coverage = np.clip(known_share @ w / w.sum(), 0.0, 1.0)
     gains = sc.completion_gains(dim_scores, w)
     bottleneck = _access_bottleneck(df, config, sc.pick_bottleneck(gains))
     return _Scored(
@@ -657,8 +741,8 @@ def _score_core(
         dim_high=dim_high,
         coverage=coverage,
         score=score,
-        score_low=dim_low @ w / w.sum(),
-        score_high=dim_high @ w / w.sum(),
+        score_low=np.clip(dim_low @ w / w.sum(), 0.0, 100.0),
+        score_high=np.clip(dim_high @ w / w.sum(), 0.0, 100.0),
         weights=w,
         gains=gains,
         bottleneck=bottleneck,
@@ -1085,11 +1169,15 @@ def score_workspace(
     config: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] | None = None,
     reporter: Reporter = SILENT,
+    *,
+    network_config: str | os.PathLike[str] | None = None,
 ) -> ScoreResult:
     """Score every destination of a workspace; write layer ``scores`` and optionally a file.
 
     The output path is checked before any work, the workspace is changed atomically
-    (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written.
+    (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written. ``config`` (readiness)
+    and ``network_config`` default to the settings' files; the texts used are recorded in
+    the workspace (metadata ``configs``, layer ``scores``).
 
     Raises
     ------
@@ -1099,12 +1187,11 @@ def score_workspace(
     """
     out_path = check_out_path(out)
     ws.require()
-    from .settings import get_settings
+    from .network import read_network_config
 
-    chosen = Path(config) if config is not None else get_settings().readiness_config
-    cfg = load_readiness_config(chosen)
-    # Named in the metadata and the notes; the packaged default has no path of its own.
-    cfg_path = chosen if chosen is not None else Path(DEFAULT_SOURCE.format(name="readiness.toml"))
+    cfg, cfg_text = read_readiness_config(config)
+    cfg_path = Path(cfg_text.path)
+    net_cfg, net_text = read_network_config(network_config)
     if _layer_empty(ws, "destinations"):
         raise WorkspaceError(
             f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
@@ -1113,7 +1200,7 @@ def score_workspace(
     from .access import compute_access
 
     reporter.step("Menghitung aksesibilitas (accessibility)")
-    access = compute_access(ws, reporter=reporter)
+    access = compute_access(ws, net_cfg, reporter=reporter)
     reporter.step("Menghitung skor kesiapan (readiness scores)")
     inputs = build_inputs(ws, access)
     table = score_frame(inputs, cfg)
@@ -1124,6 +1211,7 @@ def score_workspace(
         stage.write(SCORES_LAYER, table)
         stage.write_table(GATEWAY_REPORT, access.gateways)
         stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
+        stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
         stage.add_source(
             Source(
                 name="SIAP Wisata readiness scores",
@@ -1146,7 +1234,7 @@ def score_workspace(
     )
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
-        write_scores(table, out_path, cfg)
+        write_scores(table, out_path, cfg, {"readiness": cfg_text, "network": net_text})
     return result
 
 
@@ -1167,11 +1255,6 @@ HEADERS_ID: Final[dict[str, str]] = {
     "bottleneck": "Penghambat utama",
     "bottleneck_agency": "OPD penghambat",
     "coverage": "Kelengkapan data (0-1)",
-    "score_pariwisata": "Skor Pariwisata",
-    "score_pu": "Skor PUPR",
-    "score_umkm": "Skor Koperasi & UKM",
-    "score_kominfo": "Skor Kominfo",
-    "score_perhubungan": "Skor Perhubungan",
     "access_minutes": "Waktu tempuh (menit)",
     "access_gateway": "Gerbang terdekat",
     "access_gateway_name": "Nama gerbang",
@@ -1211,14 +1294,22 @@ BOUND_SUFFIXES: Final = {
 }
 
 
-def header_id(column: str) -> str:
+def headers_id(config: ReadinessConfig) -> dict[str, str]:
+    """Bahasa Indonesia headers of the scores columns: the fixed ones and, from the
+    configuration, ``score_<dimension>`` ("Skor PU")."""
+    dims = {f"score_{k}": label.header for k, label in dimension_labels(config).items()}
+    return {**HEADERS_ID, **dims}
+
+
+def header_id(column: str, config: ReadinessConfig) -> str:
     """Bahasa Indonesia header of a scores column (bounds named after their score)."""
-    if column in HEADERS_ID:
-        return HEADERS_ID[column]
+    headers = headers_id(config)
+    if column in headers:
+        return headers[column]
     for suffix, text in BOUND_SUFFIXES.items():
         base = column.removesuffix(suffix)
-        if base != column and base in HEADERS_ID and base.startswith("score"):
-            return f"{HEADERS_ID[base]} ({text})"
+        if base != column and base in headers and base.startswith("score"):
+            return f"{headers[base]} ({text})"
     return column
 
 
@@ -1231,10 +1322,13 @@ def _flat(table: gpd.GeoDataFrame) -> pd.DataFrame:
     return df
 
 
-def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig) -> None:
+def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
+                 texts: Mapping[str, ConfigText] | ConfigText | None = None) -> None:
     """Write the scores as .csv (lon/lat), .geojson (points) or .xlsx (formatted).
 
-    Written to a temporary file beside ``out`` and moved into place, so a failure never
+    ``config`` is the configuration the table was scored with (its labels name the
+    columns); ``texts`` the configuration files it came from (name -> text, or the
+    readiness text alone), listed in the xlsx 'Asumsi' sheet. Written to a temporary file beside ``out`` and moved into place, so a failure never
     leaves half a file.
     """
     suffix = out.suffix.lower()
@@ -1250,19 +1344,22 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig) ->
                 gj[col] = gj[col].astype("float64")  # GeoJSON has no nullable ints
             gj.to_file(tmp, driver="GeoJSON")
         else:
-            _write_xlsx(table, tmp, config)
+            if isinstance(texts, ConfigText):
+                texts = {"readiness": texts}
+            _write_xlsx(table, tmp, config, texts or {})
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) -> None:
+def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
+                texts: Mapping[str, ConfigText]) -> None:
     from openpyxl.utils import get_column_letter
 
     df = _flat(table)
     df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
-    headers = [header_id(c) for c in df.columns]
-    assumptions = _assumption_rows(config)
+    headers = [header_id(c, config) for c in df.columns]
+    assumptions = assumption_rows(config, texts)
     if len(table) and bool(table["synthetic"].any()):
         banner = pd.DataFrame([{
             "Bagian": "Data", "Kunci": "synthetic", "Nilai": f"{int(table['synthetic'].sum())} baris",
@@ -1291,9 +1388,11 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig) ->
             sheet.column_dimensions[get_column_letter(k)].width = width
 
 
-def _assumption_rows(config: ReadinessConfig) -> pd.DataFrame:
-    """The 'Asumsi' sheet: every weight, threshold and class bound, marked as assumption."""
-    rows: list[dict[str, str]] = []
+def assumption_rows(config: ReadinessConfig,
+                    texts: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
+    """The 'Asumsi' sheet: every weight, threshold and class bound of ``config`` (the
+    configuration the table was scored with), marked as assumption, and the files."""
+    rows: list[dict[str, str]] = config_rows(texts or {})
 
     def add(what: str, key: str, value: str, note: str, assumed: bool) -> None:
         rows.append({"Bagian": what, "Kunci": key, "Nilai": value,

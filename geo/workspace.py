@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import functools
 import inspect
+import json
 import os
 import re
 import shutil
@@ -44,6 +45,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from . import schema
+from ._config import ConfigText
 from .crs import metric_crs
 from .exceptions import ConfigError, WorkspaceError, WorkspaceLocked
 from .settings import software_version
@@ -56,6 +58,10 @@ QUIET_WAIT = 0.5
 """Seconds a writer waits silently first: a reader tidying stale copies holds the lock for
 milliseconds, which is not worth a message."""
 _POLL = 0.05
+CONFIGS_KEY = "configs"
+"""Metadata key of the configurations each output layer was computed with: JSON
+``{layer: {"readiness": {"path", "sha256", "text"}, "network": ..., ...}}``, written by the
+step that wrote the layer, read by whatever shows that layer's assumptions."""
 
 
 def _now() -> str:
@@ -140,6 +146,32 @@ class _Reader:
 
     def sources(self) -> pd.DataFrame:
         return self.read_table(schema.SOURCES)
+
+    def _configs(self) -> dict[str, dict[str, dict[str, str]]]:
+        raw = self.metadata().get(CONFIGS_KEY, "")
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise WorkspaceError(f"{self.path}: metadata '{CONFIGS_KEY}' rusak (not JSON)") from None
+        return data if isinstance(data, dict) else {}
+
+    def stored_configs(self, layer: str) -> dict[str, ConfigText]:
+        """The configurations layer ``layer`` was computed with (name -> text), as recorded
+        by its step; empty for a layer written before configurations were recorded."""
+        entries = self._configs().get(layer, {})
+        return {name: ConfigText(str(e.get("path", name)), str(e.get("text", "")))
+                for name, e in entries.items() if isinstance(e, dict) and "text" in e}
+
+    def stored_config(self, name: str, *layers: str) -> ConfigText | None:
+        """The configuration ``name`` ("readiness", "network", "priorities") recorded with
+        the first of ``layers`` that recorded one, or None."""
+        for layer in layers:
+            text = self.stored_configs(layer).get(name)
+            if text is not None:
+                return text
+        return None
 
     def boundary(self) -> BaseGeometry:
         """The region polygon (union of the ``boundary`` layer)."""
@@ -479,6 +511,14 @@ class Staging(_Reader):
 
     def set_meta(self, **values: object) -> None:
         self._meta.update({k: str(v) for k, v in values.items()})
+
+    def record_configs(self, layer: str, **texts: ConfigText) -> None:
+        """Record the configurations ``layer`` was computed with (replacing what that layer
+        had; other layers keep theirs)."""
+        current = (json.loads(self._meta[CONFIGS_KEY]) if CONFIGS_KEY in self._meta
+                   else self._configs())
+        current[layer] = {name: text.record() for name, text in texts.items()}
+        self._meta[CONFIGS_KEY] = json.dumps(current, ensure_ascii=False, sort_keys=True)
 
     def add_source(self, source: Source, *, replace_layer: bool = True) -> None:
         """Record a data source. By default it replaces earlier sources of the same layer."""

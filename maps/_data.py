@@ -21,6 +21,7 @@ from geo.workspace import Workspace
 
 if TYPE_CHECKING:  # the engine is imported lazily: maps must load without running it
     from geo.access import AccessResult
+    from geo.readiness import DimensionLabel
 
 REACH_MINUTES = (15, 30)
 
@@ -62,6 +63,9 @@ class MapData:
     # minutes -> road-row positions reachable within that time of at least one destination
     reach: dict[int, np.ndarray] = field(default_factory=dict)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # agency dimensions of the scores layer, in order, from the readiness configuration
+    # it was computed with (geo.readiness.dimension_labels)
+    dimensions: dict[str, DimensionLabel] = field(default_factory=dict)
 
     def distrik(self) -> gpd.GeoDataFrame:
         """The distrik polygons (empty when the workspace has no admin areas)."""
@@ -159,11 +163,15 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
     destinations = _maybe(ws, "destinations")
     scores = _maybe(ws, "scores")
     gateways = _maybe(ws, "gateways")
+    from geo.readiness import dimension_labels, workspace_readiness_config
+
+    dimensions = dimension_labels(workspace_readiness_config(ws)[0])
     if (access is None and compute_access and roads is not None and gateways is not None
             and destinations is not None and len(destinations)):
         from geo.access import compute_access as compute
+        from geo.network import workspace_network_config
 
-        access = compute(ws)
+        access = compute(ws, workspace_network_config(ws)[0])
     reach: dict[int, np.ndarray] = {}
     kampung_access = None
     if access is not None and destinations is not None:
@@ -188,6 +196,7 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
         kampung_access=kampung_access,
         reach=reach,
         sources=ws.sources(),
+        dimensions=dimensions,
     )
 
 

@@ -9,9 +9,12 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _style as st
+
+if TYPE_CHECKING:
+    from geo.readiness import DimensionLabel
 
 
 def _flag(v: Any) -> bool:
@@ -41,16 +44,19 @@ def split_actions(actions: Any) -> list[str]:
     return [p.strip(" ;") for p in parts if p.strip(" ;")]
 
 
-def breakdown_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per-agency scores in display order: key, label, agency, score (None = unknown) and
-    its bounds ``score_low`` / ``score_high`` (unknown indicators at 0 / 100)."""
+def breakdown_rows(row: Mapping[str, Any],
+                   dimensions: Mapping[str, DimensionLabel]) -> list[dict[str, Any]]:
+    """Per-agency scores in configuration order: key, label (short), agency, colour, score
+    (None = unknown) and its bounds ``score_low`` / ``score_high`` (unknown indicators at
+    0 / 100). ``dimensions``: :func:`geo.readiness.dimension_labels`."""
     out = []
-    for dim in st.DIMENSIONS:
+    for dim, lab in dimensions.items():
         out.append(
             {
                 "dimension": dim,
-                "label": st.DIMENSION_LABELS[dim],
-                "agency": st.DIMENSION_AGENCIES[dim],
+                "label": lab.short,
+                "agency": lab.agency,
+                "color": lab.color,
                 "score": _num(row.get(f"score_{dim}")),
                 "score_low": _num(row.get(f"score_{dim}_low")),
                 "score_high": _num(row.get(f"score_{dim}_high")),
@@ -66,10 +72,10 @@ def _range(low: float | None, high: float | None) -> str:
     return f"rentang {st.fmt_num(low, 0)}–{st.fmt_num(high, 0)}"
 
 
-def _bars(row: Mapping[str, Any]) -> str:
+def _bars(row: Mapping[str, Any], dimensions: Mapping[str, DimensionLabel]) -> str:
     bottleneck = str(row.get("bottleneck") or "")
     lines = []
-    for b in breakdown_rows(row):
+    for b in breakdown_rows(row, dimensions):
         score = b["score"]
         width = 0.0 if score is None else min(max(score, 0.0), 100.0)
         cls = ' class="bottleneck"' if b["dimension"] == bottleneck else ""
@@ -83,7 +89,8 @@ def _bars(row: Mapping[str, Any]) -> str:
 
         lines.append(
             f'<tr{cls} title="{escape(b["agency"])}: {title}"><td>{escape(b["label"])}</td>'
-            f'<td><div class="bar"><span style="width:{width:.0f}%"></span></div></td>'
+            f'<td><div class="bar"><span style="width:{width:.0f}%;'
+            f'background:{escape(b["color"])}"></span></div></td>'
             f'<td class="num">{value}</td></tr>'
         )
     return '<table class="sw-bars">' + "".join(lines) + "</table>"
@@ -91,11 +98,15 @@ def _bars(row: Mapping[str, Any]) -> str:
 
 def destination_popup(
     row: Mapping[str, Any],
+    dimensions: Mapping[str, DimensionLabel],
     *,
     category: str | None = None,
     gateway_name: str | None = None,
 ) -> str:
-    """The readiness popup: class, score, per-agency bar chart, bottleneck, actions, access."""
+    """The readiness popup: class, score, per-agency bar chart, bottleneck, actions, access.
+
+    ``dimensions`` (:func:`geo.readiness.dimension_labels`) names and colours the bars.
+    """
     name = escape(str(row.get("name") or row.get("id") or "?"))
     cls = str(row.get("class") or "")
     badge = (
@@ -134,10 +145,11 @@ def destination_popup(
                 if _flag(row.get("class_provisional")) else "")
         parts.append(f"<div>Kelengkapan data: {st.fmt_num(100 * coverage, 0)}%{note}</div>")
     parts.append("<div><b>Skor per OPD</b></div>")
-    parts.append(_bars(row))
+    parts.append(_bars(row, dimensions))
     bottleneck = str(row.get("bottleneck") or "")
     if bottleneck:
-        label = st.DIMENSION_AGENCIES.get(bottleneck, bottleneck)
+        known = dimensions.get(bottleneck)
+        label = known.agency if known is not None else bottleneck
         parts.append(f"<div>Hambatan utama: <b>{escape(label)}</b></div>")
     actions = split_actions(row.get("actions"))
     if actions:

@@ -27,22 +27,8 @@ CLASS_LABELS: Final[dict[str, str]] = {
 }
 UNKNOWN_COLOR: Final = "#9e9e9e"
 
-# Agency (OPD) dimensions of the readiness score, in display order.
-DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
-DIMENSION_LABELS: Final[dict[str, str]] = {
-    "pariwisata": "Pariwisata",
-    "pu": "PUPR (jalan)",
-    "umkm": "Koperasi & UKM",
-    "kominfo": "Kominfo",
-    "perhubungan": "Perhubungan",
-}
-DIMENSION_AGENCIES: Final[dict[str, str]] = {
-    "pariwisata": "Dinas Pariwisata",
-    "pu": "Dinas PUPR",
-    "umkm": "Dinas Koperasi dan UKM",
-    "kominfo": "Diskominfo",
-    "perhubungan": "Dinas Perhubungan",
-}
+# The agency (OPD) dimensions, their labels and colours are data: readiness.toml, through
+# geo.readiness.dimension_labels (MapData.dimensions), never a list here.
 
 # Road surfaces (geo.schema.SURFACE_CLASSES): dark = sealed, brown = unsealed.
 SURFACE_COLORS: Final[dict[str, str]] = {

@@ -62,7 +62,7 @@ def destination_features(data: MapData, area: Area | None) -> dict[str, object]:
     for rec in s.drop(columns=s.geometry.name).to_dict("records"):
         did = str(rec["id"])
         gw = rec.get("access_gateway")
-        popups.append(destination_popup(rec, category=cats.get(did),
+        popups.append(destination_popup(rec, data.dimensions, category=cats.get(did),
                                         gateway_name=gw_names.get(str(gw)) if gw else None))
         score = pd.to_numeric(pd.Series([rec.get("score")]), errors="coerce").iloc[0]
         styles.append({
@@ -133,6 +133,11 @@ def legend_html(data: MapData) -> str:
              for c in st.CLASS_ORDER]
     rows.append('<div class="note">Ukuran lingkaran = skor kesiapan (0–100). '
                 "Klik destinasi untuk rincian per OPD.</div>")
+    if data.dimensions:
+        # the bars of the popup: one per agency dimension of readiness.toml
+        rows.append("<h4>Skor per OPD (dimensi)</h4>")
+        rows += [ly.legend_row(ly.square_swatch(lab.color), f"{lab.short}: {lab.agency}")
+                 for lab in data.dimensions.values()]
     rows.append(ly.road_legend())
     rows.append("<h4>Transportasi</h4>" + ly.links_legend())
     rows += [ly.legend_row(ly.line_swatch(str(st.REACH_STYLES[15]["color"]), None, 6),

@@ -21,6 +21,7 @@ import pytest
 import shapely
 from folium import plugins
 
+from geo.readiness import dimension_labels, load_readiness_config
 from geo.workspace import Workspace
 from maps import _style as st
 from maps._assets import (
@@ -445,7 +446,8 @@ def test_priorities_map_highlights_selection_and_colours_by_rank(served: Path, d
     from geo.access import compute_access
 
     chosen = gp.priorities_frame(compute_access(ws), ws.read("destinations"),
-                                 budget=budget).table
+                                 budget=budget, config=gp.load_priorities_config(),
+                                 readiness=load_readiness_config()).table
     assert chosen["selected"].any() and not chosen["selected"].all()
     page = priorities_html(data, chosen, budget=budget)
     assert external_urls(page) == []
@@ -523,4 +525,5 @@ def test_popup_marks_a_provisional_class(flag: object, shown: bool) -> None:
 
     row = {"id": "D1", "name": "Pantai X", "score": 85.0, "class": "mandiri", "coverage": 0.28,
            "class_provisional": flag}
-    assert ("kelas sementara" in destination_popup(row)) is shown
+    labels = dimension_labels(load_readiness_config())
+    assert ("kelas sementara" in destination_popup(row, labels)) is shown

@@ -295,7 +295,8 @@ def test_upgrading_a_tanah_track_saves_time_with_the_shipped_speeds() -> None:
     access = compute_access_frames(layers["roads"], dest, layers["gateways"], None, None, None,
                                    load_network_config(), UTM)
     assert access.destinations["access_minutes"].iloc[0] == pytest.approx(12.0)
-    res = priorities_frame(access, dest, authority="kabupaten", readiness=READINESS)
+    res = priorities_frame(access, dest, authority="kabupaten", readiness=READINESS,
+                           config=load_priorities_config())
     row = res.table.iloc[0]
     assert row["upgrade"].startswith("tanah -> kerikil")
     assert row["minutes_saved_alone"] == pytest.approx(5.6, abs=1e-6)

@@ -17,6 +17,7 @@ import pytest
 from geo.access import compute_access
 from geo.priorities import (
     PrioritiesResult,
+    load_priorities_config,
     prepare_priorities,
     priorities_frame,
     select_priorities,
@@ -46,7 +47,8 @@ def _same(a: PrioritiesResult, b: PrioritiesResult) -> None:
 @pytest.mark.parametrize("authority", ["kabupaten", "all"])
 def test_selection_from_a_prepared_state_equals_a_fresh_run(inputs, authority: str) -> None:  # type: ignore[no-untyped-def]
     access, destinations, score_inputs, readiness = inputs
-    kw = dict(authority=authority, score_inputs=score_inputs, readiness=readiness)
+    kw = dict(authority=authority, score_inputs=score_inputs, readiness=readiness,
+              config=load_priorities_config())
     state = prepare_priorities(access, destinations, **kw)  # type: ignore[arg-type]
     engine_cost = state.engine.cost.copy()
     scorer_surface = state.scorer.surface.copy()
@@ -70,7 +72,7 @@ def test_bad_budget_is_refused_before_any_work(inputs) -> None:  # type: ignore[
 
     access, destinations, score_inputs, readiness = inputs
     state = prepare_priorities(access, destinations, score_inputs=score_inputs,
-                               readiness=readiness)
+                               readiness=readiness, config=load_priorities_config())
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(SiapError, match="budget"):
             select_priorities(state, bad)

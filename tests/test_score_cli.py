@@ -22,9 +22,13 @@ import pytest
 from openpyxl import load_workbook
 
 from geo.access import compute_access
-from geo.readiness import DIMENSIONS, load_readiness_config, score_workspace
+from geo.readiness import load_readiness_config, score_workspace
 from geo.workspace import Workspace
 from tests._paths import PROJECT_ROOT
+
+# The five agency dimensions of the default data/readiness.toml (an explicit expectation:
+# the code takes them from the TOML alone).
+DIMENSIONS = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
 
 REQUIRED = [
     "id", "name", "provenance", "score", "class", "bottleneck", "coverage",
@@ -189,14 +193,17 @@ def test_out_files_csv_geojson_xlsx(scored):
                      "Penghambat utama", "Kelengkapan data (0-1)", "Waktu tempuh (menit)",
                      "Peringkat", "Tindakan per OPD", "Skor terbukti (data kosong = 0)",
                      "Skor tertinggi (data kosong = 100)",
-                     "Skor PUPR (batas bawah: data kosong = 0, skor terbukti)"):
+                     "Skor PU (batas bawah: data kosong = 0, skor terbukti)"):
         assert readable in header
     assert len(rows) == n + 1
     ids = [r[header.index("ID")] for r in rows[1:]]
     assert [str(i) for i in ids] == layer["id"].tolist()
     sheet = list(wb["Asumsi"].iter_rows(min_row=2, values_only=True))
-    notes = [r[3] for r in sheet if r[0] != "Data"]
+    notes = [r[3] for r in sheet if r[0] not in ("Data", "Konfigurasi")]
     assert notes and all(str(t).startswith("ASUMSI") for t in notes)
+    # the files the scores came from, named first (issue 11)
+    files = [r[1] for r in sheet if r[0] == "Konfigurasi"]
+    assert files == ["readiness.toml", "network.toml"]
     banner = [r[3] for r in sheet if r[0] == "Data"]
     assert bool(banner) == bool(layer["synthetic"].any())
     assert all("DATA CONTOH (SINTETIS)" in t for t in banner)

@@ -20,19 +20,16 @@ from ..errors import NotFound
 from ..schemas import (
     DestinationCollection,
     DestinationDetail,
-    DestinationProperties,
     DimensionScore,
     ErrorResponse,
     ReachCollection,
     ReadinessClass,
     RouteSummary,
+    destination_models,
 )
 
 router = APIRouter(prefix="/api/destinations", tags=["destinasi"])
 
-PROPERTY_COLUMNS = tuple(
-    DestinationProperties.model_fields[k].alias or k for k in DestinationProperties.model_fields
-)
 ROUTE_FIELDS = tuple(k for k in RouteSummary.model_fields if k != "gateway_minutes")
 Store = Annotated[WorkspaceStore, Depends(get_store)]
 ClassFilter = Annotated[
@@ -71,7 +68,10 @@ def list_destinations(
         if kelas is not None:
             s = s[s["class"].astype(str) == kelas.value]
         s = simplify(s, data.metric_crs, 0.0)
-        fc = collection(DestinationCollection, s, PROPERTY_COLUMNS,
+        props, model = destination_models(
+            {k: label.agency for k, label in data.dimensions.items()})
+        columns = tuple(f.alias or k for k, f in props.model_fields.items())
+        fc = collection(model, s, columns,
                         synthetic=is_synthetic(s), attribution=credits(s, data.roads))
         return model_body(fc, GEOJSON)
 
@@ -101,7 +101,7 @@ def destination(
                            score_low=b["score_low"], score_high=b["score_high"],
                            weight=weights.get(b["dimension"], 0.0),
                            gain=json_value(row.get(f"gain_{b['dimension']}")))
-            for b in breakdown_rows(row)
+            for b in breakdown_rows(row, store.map_data().dimensions)
         ]
         route: dict[str, Any] = {k: row.get(k) for k in ROUTE_FIELDS}
         by_type: dict[str, int | None] = {}

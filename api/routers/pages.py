@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
 from importlib import resources
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,10 +20,19 @@ from .._util import Body, credits, html_body, is_synthetic
 from ..deps import WorkspaceStore, get_store
 from ..errors import NotFound
 
+if TYPE_CHECKING:
+    from geo.readiness import DimensionLabel
+
 router = APIRouter(tags=["halaman"])
 # The page templates ship inside the api package (package-data), found like every other
 # packaged file through importlib.resources.
 templates = Jinja2Templates(directory=str(resources.files("api") / "templates"))
+
+
+def _agency(dimensions: Mapping[str, DimensionLabel], key: object) -> str:
+    """The agency of a dimension key of the scores layer's configuration ('–' if none)."""
+    label = dimensions.get(str(key)) if isinstance(key, str) else None
+    return label.agency if label is not None else "–"
 
 
 def _context(store: WorkspaceStore) -> dict[str, Any]:
@@ -41,8 +51,8 @@ def _context(store: WorkspaceStore) -> dict[str, Any]:
                 "class_label": st.CLASS_LABELS.get(str(r.get("class")), "–"),
                 "color": st.class_color(r.get("class")),
                 "score": st.fmt_num(r.get("score")),
-                "bottleneck": r.get("bottleneck_agency") or
-                st.DIMENSION_AGENCIES.get(str(r.get("bottleneck")), "–"),
+                "bottleneck": r.get("bottleneck_agency") or _agency(data.dimensions,
+                                                                    r.get("bottleneck")),
                 "access": "tidak terjangkau" if pd.isna(minutes) else
                 f"{st.fmt_num(minutes, 0)} menit dari {gw}",
             })

@@ -160,14 +160,38 @@ def priorities_body(store: WorkspaceStore, budget: float | None, auth: str | Non
             synthetic=is_synthetic(t), assumptions=_assumptions(store), rows=rows,
         )
         return model_body(resp)
-    return _download(t, format)
+    return _download(t, format, _assumption_table(store, t, budget=budget, authority=auth))
 
 
 def _filename(fmt: DownloadFormat) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="prioritas-jalan.{fmt.value}"'}
 
 
-def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat) -> Body:
+def _assumption_table(store: WorkspaceStore, t: gpd.GeoDataFrame, *, budget: float | None,
+                      authority: str | None) -> pd.DataFrame:
+    """The 'Asumsi' sheet of a download: the configurations the rows were computed with.
+
+    The stored layer's come from the workspace record (not the default files); a new
+    budget or authority is computed with the store's, which are those same records.
+    """
+    from geo.priorities import priorities_assumptions, read_stored_priorities_configs
+
+    if is_stored(store, budget=budget, authority=authority):
+        stored = read_stored_priorities_configs(store.ws)
+        if stored is not None:
+            config, network, texts = stored
+        else:  # a layer written before configurations were recorded
+            config, network, texts = (store.priorities_config()[0], store.network()[0], {})
+        stored_auth, stored_budget = _stored_setting(store)
+        budget, authority = stored_budget, stored_auth or "kabupaten"
+    else:
+        (config, ptext), (network, ntext) = store.priorities_config(), store.network()
+        texts = {"priorities": ptext, "readiness": store.readiness()[1], "network": ntext}
+    return priorities_assumptions(config, network, synthetic=is_synthetic(t), budget=budget,
+                                  authority=authority or "kabupaten", configs=texts)
+
+
+def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat, assumptions: pd.DataFrame) -> Body:
     cols = [c for c in t.columns if c != t.geometry.name]
     if fmt is DownloadFormat.csv:
         # BOM so that Excel (common in the agencies) opens UTF-8 correctly.
@@ -176,7 +200,7 @@ def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat) -> Body:
     with tempfile.TemporaryDirectory(prefix="siapwisata-") as tmp:
         path = Path(tmp) / f"prioritas-jalan.{fmt.value}"
         if fmt is DownloadFormat.xlsx:
-            write_xlsx(pd.DataFrame(t[cols]), path)
+            write_xlsx(pd.DataFrame(t[cols]), path, assumptions)
             media = XLSX
         else:
             pyogrio.write_dataframe(t.reset_index(drop=True), path, layer="priorities")
@@ -184,9 +208,9 @@ def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat) -> Body:
         return Body(path.read_bytes(), media, _filename(fmt))
 
 
-def write_xlsx(df: pd.DataFrame, path: Path) -> None:
+def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame) -> None:
     """The table for people (Indonesian headers, widths, Rupiah formats, an 'Asumsi'
     sheet), written by the priorities step's own formatter."""
     from geo.priorities import write_priorities_xlsx
 
-    write_priorities_xlsx(df, path)
+    write_priorities_xlsx(df, path, assumptions)

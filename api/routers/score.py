@@ -14,7 +14,13 @@ from geo.exceptions import ConfigError
 from .._util import Body, json_value, model_body
 from ..deps import WorkspaceStore, get_store
 from ..errors import BUSY_RESPONSE, BadParameter
-from ..schemas import ErrorResponse, ScoreRequest, ScoreResponse, ScoreRow, score_request_model
+from ..schemas import (
+    ErrorResponse,
+    ScoreRequest,
+    ScoreResponse,
+    score_request_model,
+    score_row_model,
+)
 
 Store = Annotated[WorkspaceStore, Depends(get_store)]
 
@@ -64,6 +70,7 @@ def score_body(store: WorkspaceStore, weights: tuple[float, ...], ranks: bool) -
     from geo.readiness import score_frame
 
     cfg = store.readiness_config()
+    row_model = score_row_model({k: label.agency for k, label in store.dimensions().items()})
     inputs = store.score_inputs()
     effective = dict(zip(cfg.names, weights, strict=True))
     table = score_frame(inputs, cfg, effective, ranks=ranks)
@@ -84,7 +91,7 @@ def score_body(store: WorkspaceStore, weights: tuple[float, ...], ranks: bool) -
         now = r.get("score")
         r["score_change"] = None if before is None or now is None else now - before
         r["id"] = rid
-        rows.append(ScoreRow.model_validate(r))
+        rows.append(row_model.model_validate(r))
     resp = ScoreResponse(
         weights={k: v + 0.0 for k, v in effective.items()},  # no -0.0
         stored=False,
@@ -93,13 +100,4 @@ def score_body(store: WorkspaceStore, weights: tuple[float, ...], ranks: bool) -
     )
     return model_body(resp)
 
-
-def dimension_agencies(config: Any) -> dict[str, str]:
-    """Dimension name -> agency of a readiness configuration (``None``: the dimensions
-    every configuration must have, for an app whose configuration does not load)."""
-    if config is None:
-        from geo.readiness import DIMENSIONS
-
-        return {name: name for name in DIMENSIONS}
-    return {name: str(dim.agency) for name, dim in config.dimensions.items()}
 
