@@ -69,6 +69,7 @@ from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
 from .network import AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
+from .words import normalise_text
 from .workspace import Source, Workspace, writes_workspace
 
 if TYPE_CHECKING:
@@ -285,8 +286,8 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
 
 
 def _norm(s: pd.Series) -> np.ndarray:
-    out = np.array(s.astype("string").str.strip().str.lower().astype(object), dtype=object)
-    out[pd.isna(out)] = None
+    """Words by the one text normaliser (:func:`geo.words.normalise_text`), None where NA."""
+    out = normalise_text(s).to_numpy(dtype=object, na_value=None)
     return out
 
 

@@ -60,6 +60,7 @@ from ._io import check_out_path as _check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
+from .words import parse_bool_words
 from .workspace import Source, Workspace, writes_workspace
 
 DIMENSIONS: Final = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")
@@ -371,10 +372,7 @@ def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
 
 def _bool_or_na(s: pd.Series) -> np.ndarray:
     """Reach flags as float 1/0/NaN from bools, 0/1 or yes/no words."""
-    keys = [sc.category_key(v) for v in s.to_numpy(dtype=object)]
-    return np.array(
-        [1.0 if k in sc.TRUE_WORDS else 0.0 if k in sc.FALSE_WORDS else np.nan for k in keys]
-    )
+    return parse_bool_words(s).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
