@@ -380,27 +380,19 @@ class _Region:
         return self._metric
 
     def kampung(self) -> gpd.GeoDataFrame | None:
-        """Kampung of ``admin_areas`` with their point (see :func:`kampung_points`)."""
+        """Kampung of ``admin_areas``: ``kode``, ``nama`` and the point of
+        :func:`geo.regions.kampung_points` (EPSG:4326), where UMKM known only by kampung sit."""
         if self._kampung is None and self.ws.has("admin_areas"):
             admin = self.ws.read("admin_areas")
             kp = admin[admin["level"].astype(str) == "kampung"]
             if len(kp):
-                self._kampung = kampung_points(kp, self.metric())
+                self._kampung = gpd.GeoDataFrame(
+                    {"kode": kp["kode"].astype(str).str.strip().to_numpy(),
+                     "nama": kp["nama"].astype(str).to_numpy()},
+                    geometry=regions.kampung_points(kp, self.metric()).to_crs(
+                        schema.WGS84).to_numpy(),
+                    crs=schema.WGS84)
         return self._kampung
-
-
-def kampung_points(kampung: gpd.GeoDataFrame, metric: CRS) -> gpd.GeoDataFrame:
-    """The point that stands for each kampung when only its name or code is known.
-
-    The point of :func:`geo.regions.kampung_points`. Returns ``kode``, ``nama`` and point
-    geometry in EPSG:4326.
-    """
-    return gpd.GeoDataFrame(
-        {"kode": kampung["kode"].astype(str).str.strip().to_numpy(),
-         "nama": kampung["nama"].astype(str).to_numpy()},
-        geometry=regions.kampung_points(kampung, metric).to_crs(schema.WGS84).to_numpy(),
-        crs=schema.WGS84,
-    )
 
 
 @dataclass

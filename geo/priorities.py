@@ -61,7 +61,7 @@ from pydantic import Field, field_validator, model_validator
 from . import schema
 from ._config import ConfigMeta, Importance, OdWeight, StrictModel, UnitCost, load_toml_model
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
-from ._io import check_out_path as _check_out_path
+from ._io import check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
 from ._progress import SILENT, Reporter
 from ._sections import road_sections, section_keys
@@ -1407,12 +1407,6 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
 # --- workspace steps --------------------------------------------------------------------
 
 
-def check_out_path(out: str | os.PathLike[str] | None,
-                   suffixes: tuple[str, ...] = OUT_SUFFIXES) -> Path | None:
-    """Validate an output path before any work: .csv, .xlsx or .gpkg."""
-    return _check_out_path(out, suffixes)
-
-
 def _require(ws: Workspace, *layers: str) -> None:
     ws.require()
     missing = [name for name in layers if not ws.has(name)]
@@ -1446,7 +1440,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     from .access import compute_access
     from .readiness import build_inputs, load_readiness_config
 
-    out_path = check_out_path(out)
+    out_path = check_out_path(out, OUT_SUFFIXES)
     cfg_path = Path(config) if config is not None else None
     cfg = load_priorities_config(cfg_path)
     cfg.allowed(authority)
@@ -1485,7 +1479,7 @@ def write_priorities(result: PrioritiesResult, out: Path) -> None:
     """Write the ranked table as .csv, .xlsx or .gpkg (atomically)."""
     from ._priorities_out import write_table
 
-    check_out_path(out)
+    check_out_path(out, OUT_SUFFIXES)
     write_table(result.table, out, result.assumptions(), layer=LAYER)
 
 
@@ -1629,7 +1623,7 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
     from .network import load_network_config
     from .readiness import build_inputs, load_readiness_config, score_frame
 
-    out_path = check_out_path(out)
+    out_path = check_out_path(out, OUT_SUFFIXES)
     cfg = load_priorities_config(config)
     _require(ws, "roads", "destinations", "gateways")
     roads = ws.read("roads")

@@ -430,6 +430,37 @@ class Workspace(_Reader):
                 _LIVE_COPIES.discard(os.path.abspath(tmp))
 
 
+def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[Path], None]) -> Path:
+    """Write a file whole or not at all: the one atomic writer of output files.
+
+    ``write_fn`` writes a temporary file beside ``path`` (same folder, so the move is a
+    rename on one file system; same extension, so writers that choose the format by it
+    still do); the file is then moved into place with :func:`os.replace`. A failure leaves
+    ``path`` as it was and removes the temporary file.
+
+    Parameters
+    ----------
+    path
+        The file to write; its folder is created.
+    write_fn
+        Writes the content to the path it is given.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{out.suffix.lower()}")
+    try:
+        write_fn(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
 def writes_workspace(func: Callable[P, R]) -> Callable[P, R]:
     """Hold the workspace's writers' lock (:meth:`Workspace.lock`) for a whole step.
 
