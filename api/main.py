@@ -24,14 +24,14 @@ from starlette.types import ASGIApp
 from geo.exceptions import SiapError
 from geo.settings import get_settings, software_version
 from geo.workspace import Workspace
-from maps._assets import missing_assets
-from maps._layers import Tiles
+from maps import Tiles, missing_assets
 
 from . import errors, security
 from .deps import WorkspaceStore
 from .fastpath import FastPath
 from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
 from .security import SecurityHeaders
+from .services.scores import dimension_agencies
 
 log = logging.getLogger("siapwisata.api")
 
@@ -157,7 +157,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     errors.install(app)
     for module in (pages, health, maps, destinations, priorities, umkm, kampung):
         app.include_router(module.router)
-    app.include_router(score.build_router(score.dimension_agencies(_readiness_config())))
+    app.include_router(score.build_router(dimension_agencies(_readiness_config())))
     missing = missing_assets()
     if missing:
         log.warning("map assets missing (run 'npm ci'): %s", ", ".join(missing))

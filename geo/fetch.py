@@ -195,8 +195,10 @@ def _download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> 
             ) from None
         for response in reporter.track(_responses(Path(tmp)), None, "Overpass JSON"):
             got.add(response)
-    atomic_write(cached, lambda path: path.write_text(json.dumps(got.response()),
-                                                      encoding="utf-8"))
+    def keep(path: Path) -> None:
+        path.write_text(json.dumps(got.response()), encoding="utf-8")
+
+    atomic_write(cached, keep)
     return got
 
 

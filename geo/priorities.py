@@ -287,7 +287,8 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
 
 def _norm(s: pd.Series) -> np.ndarray:
     """Words by the one text normaliser (:func:`geo.words.normalise_text`), None where NA."""
-    out = normalise_text(s).to_numpy(dtype=object, na_value=None)
+    out = normalise_text(s).to_numpy(dtype=object)
+    out[pd.isna(out)] = None
     return out
 
 
