@@ -317,7 +317,7 @@ def oneway_flags(oneway: pd.Series, junction: pd.Series, highway: pd.Series,
     ``oneway`` means only travel along the (possibly reversed) geometry is allowed;
     ``reverse`` marks ``oneway=-1`` ways whose geometry and u/v must be flipped.
     """
-    ow = oneway.astype("string").str.strip().str.lower()
+    ow = normalise_text(oneway.astype("string"))
     rev = ow.isin(REVERSE).fillna(False).to_numpy(dtype=bool)
     explicit = parse_bool_words(oneway, "osm").fillna(False).to_numpy(dtype=bool)
     not_no = (ow != "no").fillna(True).to_numpy(dtype=bool)

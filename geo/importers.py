@@ -52,6 +52,7 @@ from ._works import ruas_label as ruas_match
 from ._works import ruas_rows
 from .exceptions import InputError, Problem, WorkspaceError
 from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
+from .words import normalise_text, normalise_word
 from .workspace import Source, Workspace, writes_workspace
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
@@ -186,7 +187,8 @@ PU_AUTHORITY_EXTRA: dict[str, str] = {"kab": "kabupaten", "kab.": "kabupaten",
 
 
 def _word(value: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", value.strip().lower())).strip()
+    """The one word normaliser (:func:`geo.words.normalise_word`), ``_`` and ``-`` as spaces."""
+    return normalise_word(re.sub(r"[_\-]+", " ", value))
 
 
 def _lookup(synonyms: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -291,7 +293,7 @@ def pu_surface(words: pd.Series) -> pd.Series:
 def pu_authority(words: pd.Series) -> pd.Series:
     """PU authority words -> ``nasional/provinsi/kabupaten/desa``; unrecognised -> NA."""
     cls = authority_class(words)
-    extra = words.astype("string").str.strip().str.lower().map(PU_AUTHORITY_EXTRA)
+    extra = normalise_text(words).map(PU_AUTHORITY_EXTRA)
     return cls.fillna(extra)
 
 
