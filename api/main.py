@@ -1,8 +1,9 @@
 """The FastAPI application: ``create_app(workspace_path)``.
 
 Layout follows FastAPI's "bigger applications": one router per resource in
-``api/routers``, shared dependencies in :mod:`api.deps`, pydantic models in
-:mod:`api.schemas`, error handlers in :mod:`api.errors`. Served by
+``api/routers`` (parsing and serialising only), what it answers in the service module of the
+same name in ``api/services``, shared dependencies in :mod:`api.deps` (``StoreDep``),
+pydantic models in :mod:`api.schemas`, error handlers in :mod:`api.errors`. Served by
 ``siapwisata serve --workspace PATH`` (uvicorn, 127.0.0.1:8000 by default).
 
 Interactive API docs (Swagger/ReDoc) are off: they load from a CDN, and nothing here may.
