@@ -210,7 +210,7 @@ def run_job(path: str, job: tuple[str, str], *args: Any) -> tuple[str, Any]:
     module, name = job
     fn = getattr(importlib.import_module(module), name)
     version = store.version()
-    from maps._data import UnknownArea
+    from maps import UnknownArea
 
     try:
         return version, fn(store, *args)
@@ -224,7 +224,7 @@ def raise_job_error(value: Any) -> None:
     """Raise the user error a worker reported (409/422/503 as if raised here), if any."""
     if isinstance(value, tuple) and len(value) == 3 and value[0] == "error":
         if value[1] == "UnknownArea":
-            from maps._data import UnknownArea
+            from maps import UnknownArea
 
             raise UnknownArea(*value[2])
         cls = getattr(exceptions, value[1], None)

@@ -13,10 +13,7 @@ import pandas as pd
 from fastapi import Response
 from pydantic import BaseModel
 
-from maps._data import has_provenance
-from maps._geom import features
-from maps._layers import Tiles
-from maps._style import OSM_CREDIT
+from maps import OSM_CREDIT, Tiles, features, has_provenance
 
 from .fastpath import MARK
 from .security import origin, page_policy

@@ -20,15 +20,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from geo.exceptions import WorkspaceError
 from geo.settings import get_settings
 from geo.workspace import Workspace
-from maps._data import MapData, load_map_data
-from maps._layers import Tiles
+from maps import MapData, Tiles, load_map_data
 
 from ._lane import RecomputeLane, raise_job_error, run_job
 from ._util import Body
@@ -316,3 +315,7 @@ class WorkspaceStore:
 def get_store(request: Request) -> WorkspaceStore:
     """FastAPI dependency: the store created by :func:`api.main.create_app`."""
     return cast(WorkspaceStore, request.app.state.store)
+
+
+StoreDep = Annotated[WorkspaceStore, Depends(get_store)]
+"""The store of the app, as every router declares it (``store: StoreDep``)."""

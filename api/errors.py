@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.exceptions import ConfigError, InputError, SiapError
-from maps._data import UnknownArea
+from maps import UnknownArea
 
 from ._lane import Busy
 from .schemas import ErrorItem, ErrorResponse

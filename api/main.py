@@ -1,8 +1,9 @@
 """The FastAPI application: ``create_app(workspace_path)``.
 
 Layout follows FastAPI's "bigger applications": one router per resource in
-``api/routers``, shared dependencies in :mod:`api.deps`, pydantic models in
-:mod:`api.schemas`, error handlers in :mod:`api.errors`. Served by
+``api/routers`` (parsing and serialising only), what it answers in the service module of the
+same name in ``api/services``, shared dependencies in :mod:`api.deps` (``StoreDep``),
+pydantic models in :mod:`api.schemas`, error handlers in :mod:`api.errors`. Served by
 ``siapwisata serve --workspace PATH`` (uvicorn, 127.0.0.1:8000 by default).
 
 Interactive API docs (Swagger/ReDoc) are off: they load from a CDN, and nothing here may.
@@ -24,8 +25,7 @@ from starlette.types import ASGIApp
 from geo.exceptions import SiapError
 from geo.settings import get_settings, software_version
 from geo.workspace import Workspace
-from maps._assets import missing_assets
-from maps._layers import Tiles
+from maps import Tiles, missing_assets
 
 from . import errors, security
 from .deps import WorkspaceStore

@@ -8,7 +8,8 @@ module:
 
 - CSV (:func:`csv_frame`, :func:`csv_text`, :func:`write_csv`): a text cell that starts with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return gets a leading ``'``, as OWASP recommends;
-- XLSX (:func:`excel_writer`, :func:`text_cells`): every cell holding a Python ``str`` is
+- XLSX (:func:`write_xlsx`, the one formatted workbook of the project, built on
+  :func:`excel_writer` and :func:`text_cells`): every cell holding a Python ``str`` is
   stored as a string cell (openpyxl would store text starting with ``=`` as a formula), and
   text starting with one of those characters also carries ``quotePrefix``, so the
   spreadsheet keeps it as text even when the cell is edited.
@@ -19,7 +20,7 @@ Numbers are never touched: a numeric ``-5`` stays the number -5 in both formats.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -96,3 +97,71 @@ def excel_writer(path: str | os.PathLike[str], *,
     with pd.ExcelWriter(path, engine="openpyxl", mode=mode) as xw:
         yield xw
         text_cells(xw.book)
+
+
+def write_xlsx(path: str | os.PathLike[str], table: pd.DataFrame, assumptions: pd.DataFrame,
+               *, sheet: str, headers: Sequence[str] | None = None,
+               number_formats: Mapping[str, str] | None = None,
+               widths: Mapping[str, float] | None = None,
+               assumption_widths: Sequence[float] = (22, 34, 30, 100)) -> None:
+    """A workbook for people: the one XLSX formatter of the project.
+
+    The table on ``sheet`` and the assumptions on an "Asumsi" sheet, both with bold,
+    wrapped, frozen headers; the table with an autofilter, frozen first two columns, yes/no
+    cells as ``Ya``/``Tidak``, number formats per column and text always stored as text
+    (:func:`excel_writer`).
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` file to write (callers write a temporary file, see
+        :func:`geo.workspace.atomic_write`).
+    table, assumptions
+        The rows; ``assumptions`` is written as it is.
+    sheet
+        Name of the table's sheet.
+    headers
+        One header per column of ``table`` (Indonesian); default the column names.
+    number_formats
+        Excel number format per column name (``"0.0"``, ``'"Rp" #,##0'`` ...).
+    widths
+        Width per column name; other columns get a width from their header's length.
+    assumption_widths
+        Widths of the "Asumsi" sheet's columns.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    data = table.copy()
+    for col in data.columns:
+        if data[col].dtype == bool:
+            data[col] = np.where(data[col], "Ya", "Tidak")
+    header_row = [str(c) for c in data.columns] if headers is None else list(headers)
+    if len(header_row) != len(data.columns):
+        raise ValueError(f"{len(header_row)} headers for {len(data.columns)} columns")
+    formats = number_formats or {}
+    wide = widths or {}
+    bold = Font(bold=True)
+    with excel_writer(path) as xw:
+        data.to_excel(xw, sheet_name=sheet, index=False, header=header_row)
+        assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
+        ws = xw.sheets[sheet]
+        ws.freeze_panes = "C2" if len(data.columns) > 2 else "A2"
+        for cell in ws[1]:
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for k, col in enumerate(data.columns, start=1):
+            letter = get_column_letter(k)
+            ws.column_dimensions[letter].width = wide.get(
+                str(col), max(11, min(30, len(header_row[k - 1]) // 2 + 6)))
+            fmt = formats.get(str(col))
+            if fmt:
+                for cell in ws[letter][1:]:
+                    cell.number_format = fmt
+        ws.auto_filter.ref = ws.dimensions
+        sheet_a = xw.sheets["Asumsi"]
+        for k, width in enumerate(assumption_widths, start=1):
+            sheet_a.column_dimensions[get_column_letter(k)].width = width
+        for cell in sheet_a[1]:
+            cell.font = bold
+        sheet_a.freeze_panes = "A2"

@@ -26,7 +26,6 @@ import io
 import math
 import os
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,11 @@ from pyproj import CRS
 
 from . import schema
 from .exceptions import InputError, Problem, SiapError, count_id
+from .words import FALSE_WORDS as FALSE_WORDS  # re-exported: the word table io readers use
+from .words import TRUE_WORDS as TRUE_WORDS
+from .words import bool_word, normalise_word
+from .words import normalise_text as normalise_text
+from .words import parse_bool_words as parse_bool_words
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -127,9 +131,8 @@ class Table:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip().lower()
-    text = re.sub(r"[^\w]+", "_", text)
-    return text.strip("_")
+    """A header key: :func:`normalise_text`'s word with non-word runs as ``_``."""
+    return re.sub(r"[^\w]+", "_", normalise_word(str(text))).strip("_")
 
 
 def normalise_header(header: object, position: int) -> str:
@@ -238,23 +241,12 @@ def integer(value: object) -> int | None:
     return int(v)
 
 
-TRUE_WORDS = frozenset({"ya", "y", "yes", "true", "1", "ada", "benar", "sudah", "v", "x", "✓"})
-FALSE_WORDS = frozenset({"tidak", "t", "no", "n", "false", "0", "tidak ada", "belum", "tdk"})
-
-
 def boolean(value: object) -> bool | None:
-    """Parse ya/tidak, yes/no, true/false, 1/0, ada/tidak ada; None when not one of them."""
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        s = re.sub(r"\s+", " ", value.strip().lower())
-        if s in TRUE_WORDS:
-            return True
-        if s in FALSE_WORDS:
-            return False
-    return None
+    """Parse ya/tidak, yes/no, true/false, 1/0, ada/tidak ada; None when not one of them.
+
+    The one yes/no word table of the project: :mod:`geo.words` (``"t"`` is *tidak*).
+    """
+    return bool_word(value)
 
 
 # --- readers ----------------------------------------------------------------------------

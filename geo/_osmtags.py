@@ -94,7 +94,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .roads import normalise_words
+from .words import normalise_text, parse_bool_words
 
 ANY: Final = None
 """In a rule condition: the key must be present with any value other than ``no``."""
@@ -108,7 +108,6 @@ EXCLUDED_HIGHWAY: Final = frozenset({
     # areas by definition (OSM wiki), never a line to travel along
     "rest_area", "services",
 })
-YES: Final = frozenset({"yes", "true", "1"})
 REVERSE: Final = frozenset({"-1", "reverse"})
 ROUNDABOUT: Final = frozenset({"roundabout", "circular"})
 IMPLIED_ONEWAY_HIGHWAY: Final = frozenset({"motorway"})
@@ -318,9 +317,9 @@ def oneway_flags(oneway: pd.Series, junction: pd.Series, highway: pd.Series,
     ``oneway`` means only travel along the (possibly reversed) geometry is allowed;
     ``reverse`` marks ``oneway=-1`` ways whose geometry and u/v must be flipped.
     """
-    ow = oneway.astype("string").str.strip().str.lower()
+    ow = normalise_text(oneway.astype("string"))
     rev = ow.isin(REVERSE).fillna(False).to_numpy(dtype=bool)
-    explicit = ow.isin(YES).fillna(False).to_numpy(dtype=bool)
+    explicit = parse_bool_words(oneway, "osm").fillna(False).to_numpy(dtype=bool)
     not_no = (ow != "no").fillna(True).to_numpy(dtype=bool)
     implied = (
         junction.astype("string").isin(ROUNDABOUT).fillna(False).to_numpy(dtype=bool)
@@ -358,7 +357,7 @@ def access_closed(tags: pd.DataFrame, keys: tuple[str, ...], closed: frozenset[s
     for key in reversed(keys):  # general first, so that the specific tags overwrite
         if key not in tags:
             continue
-        col = normalise_words(tags[key])
+        col = normalise_text(tags[key])
         decided = col.mask(col == "", pd.NA).fillna(decided)
     tagged = decided.notna().to_numpy(dtype=bool)
     if not tagged.any():

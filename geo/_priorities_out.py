@@ -7,21 +7,20 @@ Files are written beside the target and moved into place, so a failure leaves no
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
 from . import schema
 from ._cells import excel_writer, write_csv
+from ._cells import write_xlsx as write_table_xlsx
 from ._config import ConfigText, config_rows
 from .network import NetworkConfig
+from .workspace import atomic_write
 
 if TYPE_CHECKING:
     from .priorities import PrioritiesConfig, ScenarioResult
@@ -148,16 +147,6 @@ def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthet
     return pd.DataFrame(rows)
 
 
-def _atomic(out: Path, write: Callable[[Path], None]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{out.suffix.lower()}")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _attributes(table: pd.DataFrame) -> pd.DataFrame:
     if isinstance(table, gpd.GeoDataFrame):
         return pd.DataFrame(table.drop(columns=table.geometry.name))
@@ -182,52 +171,22 @@ def write_table(table: pd.DataFrame, out: Path, assumptions: pd.DataFrame, *,
                                     geometry_type="Unknown" if len(geom_types) != 1 else None)
             pyogrio.write_dataframe(assumptions, tmp, layer="asumsi")
 
-    _atomic(out, write)
+    atomic_write(out, write)
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
                sheet: str = "Prioritas", headers: dict[str, str] | None = None) -> None:
-    """A workbook for people: Indonesian headers, widths, Rupiah formats, frozen header."""
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    data = df.copy()
-    for col in data.columns:
-        if data[col].dtype == bool:
-            data[col] = np.where(data[col], "Ya", "Tidak")
+    """A workbook for people (:func:`geo._cells.write_xlsx`): Indonesian headers, widths,
+    Rupiah formats."""
     names = {**HEADERS, **(headers or {})}
-    header_row = [names.get(str(c), str(c)) for c in data.columns]
-    with excel_writer(path) as xw:
-        data.to_excel(xw, sheet_name=sheet, index=False, header=header_row)
-        assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
-        ws: Any = xw.sheets[sheet]
-        ws.freeze_panes = "C2" if len(data.columns) > 2 else "A2"
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for k, col in enumerate(data.columns, start=1):
-            letter = get_column_letter(k)
-            width = _WIDE.get(str(col), max(11, min(28, len(header_row[k - 1]) // 2 + 6)))
-            ws.column_dimensions[letter].width = width
-            # score_<dimension>_before/_after: dimensions come from readiness.toml
-            fmt = (RUPIAH if col in _RUPIAH_COLS
-                   else "0.00" if col in _DEC2 or str(col).startswith("score_")
-                   else "0.0" if col in _DEC1 else None)
-            if fmt:
-                for cell in ws[letter][1:]:
-                    cell.number_format = fmt
-        for k, col in enumerate(data.columns, start=1):
-            if data[col].dtype.kind in "OSU" or pd.api.types.is_string_dtype(data[col]):
-                for cell in ws[get_column_letter(k)][1:]:  # user text stays text
-                    if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula
-                        cell.data_type = "s"
-        ws.auto_filter.ref = ws.dimensions
-        sheet_a: Any = xw.sheets["Asumsi"]
-        for k, width in enumerate((22, 34, 30, 100), start=1):
-            sheet_a.column_dimensions[get_column_letter(k)].width = width
-        for cell in sheet_a[1]:
-            cell.font = Font(bold=True)
-        sheet_a.freeze_panes = "A2"
+    formats = {**dict.fromkeys(_DEC1, "0.0"), **dict.fromkeys(_DEC2, "0.00"),
+               **dict.fromkeys(_RUPIAH_COLS, RUPIAH)}
+    # score_<dimension>_before/_after: dimensions come from readiness.toml
+    formats.update({str(c): "0.00" for c in df.columns
+                    if str(c).startswith("score_") and str(c) not in formats})
+    write_table_xlsx(path, df, assumptions, sheet=sheet,
+                     headers=[names.get(str(c), str(c)) for c in df.columns],
+                     number_formats=formats, widths=_WIDE)
 
 
 def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataFrame,
@@ -253,9 +212,9 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
             pyogrio.write_dataframe(result.works, tmp, layer="works")
             pyogrio.write_dataframe(assumptions, tmp, layer="asumsi")
 
-        _atomic(out, write_gpkg)
+        atomic_write(out, write_gpkg)
     elif suffix == ".csv":
-        _atomic(out, lambda tmp: write_csv(table, tmp))
+        atomic_write(out, lambda tmp: write_csv(table, tmp))
     else:
         def write_x(tmp: Path) -> None:
             write_xlsx(table, tmp, assumptions, sheet="Skenario",
@@ -267,4 +226,4 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
                 works.to_excel(xw, sheet_name="Pekerjaan", index=False)
             load_workbook(tmp).close()
 
-        _atomic(out, write_x)
+        atomic_write(out, write_x)

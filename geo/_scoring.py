@@ -17,13 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from .words import bool_word, normalise_word
+
 # Gains closer than this are treated as equal when choosing the bottleneck.
 GAIN_TIE_TOL = 1e-9
 
-TRUE_WORDS = frozenset({"true", "1", "1.0", "ya", "yes", "y", "ada", "benar", "t"})
-FALSE_WORDS = frozenset(
-    {"false", "0", "0.0", "tidak", "no", "n", "tidak_ada", "tdk", "belum", "salah", "f"}
-)
 
 
 def linear_score(x: np.ndarray, zero: float, full: float) -> np.ndarray:
@@ -49,7 +47,7 @@ def category_key(value: object) -> str | None:
             return None
         if float(value).is_integer():
             return str(int(value))
-    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    text = normalise_word(str(value)).replace("-", "_").replace(" ", "_")
     return text or None
 
 
@@ -62,12 +60,11 @@ def categorical_score(
     A value not in the map scores ``other`` when given, else NaN (unknown).
     """
     boolean = set(mapping) <= {"true", "false"}
-    keys = [category_key(v) for v in values.to_numpy(dtype=object)]
-    if boolean:
-        keys = [
-            None if k is None else "true" if k in TRUE_WORDS else "false" if k in FALSE_WORDS else k
-            for k in keys
-        ]
+    cells = values.to_numpy(dtype=object)
+    keys = [category_key(v) for v in cells]
+    if boolean:  # the one yes/no table (geo.words): "t" is tidak
+        flags = [bool_word(v) for v in cells]
+        keys = [k if f is None else "true" if f else "false" for k, f in zip(keys, flags, strict=True)]
     miss = math.nan if other is None else float(other)
     return np.array(
         [math.nan if k is None else mapping.get(k, miss) for k in keys], dtype=float

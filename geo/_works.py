@@ -35,6 +35,7 @@ from ._sections import road_sections
 from .exceptions import InputError, Problem
 from .network import NetworkConfig
 from .roads import condition_class, surface_class
+from .words import normalise_text
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ruas_id": ("ruas_id", "id_ruas", "ruas", "kode_ruas"),
@@ -138,7 +139,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
     def lower(col: str) -> np.ndarray:
         if col not in roads:
             return np.full(len(roads), "", dtype=object)
-        return roads[col].astype("string").str.strip().str.lower().fillna("").to_numpy(object)
+        return normalise_text(roads[col]).fillna("").to_numpy(object)
 
     names, refs = lower("name"), lower("ref")
     length_km = pd.to_numeric(roads["length_m"], errors="coerce").fillna(0.0).to_numpy() / 1000

@@ -50,6 +50,7 @@ from .network import (
 )
 from .regions import kampung_points
 from .roads import PAVED_CLASSES, surface_class
+from .words import normalise_text
 from .workspace import Workspace
 
 UMKM_MINUTES = (15, 30)
@@ -300,8 +301,7 @@ def _row_attributes(graph: AccessGraph) -> np.ndarray:
     mode = graph.network.mode
     road = mode == "road"
     surf = surface_class(roads["surface"]).to_numpy(str)
-    cond = roads["condition"].astype("string").str.strip().str.lower().fillna("unknown")
-    cond = cond.to_numpy(str)
+    cond = normalise_text(roads["condition"]).fillna("unknown").to_numpy(str)
     paved = road & np.isin(surf, list(PAVED_CLASSES))
     good = np.isin(cond, ["baik", "sedang"])
     paved_good = paved & good
@@ -504,8 +504,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
 
     reporter.step("UMKM dalam 15/30 menit (UMKM within reach)")
     u_nodes = graph.nodes("umkm")
-    u_types = umkm["type"].astype("string").str.strip().str.lower().fillna("lainnya")
-    u_types = u_types.where(u_types.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
+    u_words = normalise_text(umkm["type"]).fillna("lainnya")
+    u_types = u_words.where(u_words.isin(schema.UMKM_TYPES), "lainnya").to_numpy(str)
     type_idx = pd.Categorical(u_types, categories=list(schema.UMKM_TYPES)).codes
     within = count_within(A, d_nodes, u_nodes, type_idx, len(schema.UMKM_TYPES),
                           tuple(float(m) for m in UMKM_MINUTES))

@@ -171,12 +171,6 @@ def read_mimika(data_dir: Path) -> MimikaData:
     return MimikaData(boundary, distrik, kampung, gerbang.to_crs(schema.WGS84), folder)
 
 
-def kampung_points(kampung: gpd.GeoDataFrame) -> FloatArray:
-    """One point (lon, lat) per kampung: :func:`geo.regions.kampung_points`."""
-    pts = regions.kampung_points(kampung).to_crs(schema.WGS84)
-    return shapely.get_coordinates(pts.to_numpy())
-
-
 def admin_layer(data: MimikaData) -> gpd.GeoDataFrame:
     """Distrik and kampung polygons in one layer (``kode``, ``nama``, ``level`` + extras)."""
     d = data.distrik.copy()
@@ -233,7 +227,9 @@ class _Mimika:
 
         k = data.kampung.reset_index(drop=True)
         self.kampung = k
-        self.k_ll = kampung_points(k)
+        # one point (lon, lat) per kampung: the project-wide kampung point
+        self.k_ll = shapely.get_coordinates(
+            regions.kampung_points(k).to_crs(schema.WGS84).to_numpy())
         self.k_xy = self.proj.xy(self.k_ll)
         self.k_name = k["nama"].astype(str).to_numpy()
         self.k_kode = k["kode"].astype(str).to_numpy()

@@ -1,10 +1,22 @@
 """``siapwisata fetch-osm``: OSM data for the workspace boundary from the Overpass API.
 
-The download goes through osmnx's own Overpass machinery (query building, subdivision
-of large regions into several requests, rate limiting, and its on-disk response cache,
-kept in ``settings.cache_dir / "overpass"``). The JSON responses are merged and written
-as an OSM XML file in a temporary folder, which then takes the very same path as
-``ingest-osm`` (:func:`geo.osm.ingest_path`): one code path for both.
+The download goes through osmnx's public API (:func:`osmnx.graph_from_polygon` for the
+roads, :func:`osmnx.features_from_polygon` for the points of interest): its query building,
+subdivision of large regions into several requests and rate limiting. osmnx has no public
+function that returns the Overpass responses themselves; its documented way to keep them is
+``settings.cache_only_mode``: download every response into ``settings.cache_folder``, then
+stop before building a graph. So each download runs in cache-only mode into a private
+temporary folder, and the responses found there are merged and kept as one JSON file per
+request in ``settings.cache_dir / "overpass"`` (a second run for the same boundary, endpoint
+and filters makes no request).
+
+osmnx is configured only through its ``settings`` module. :func:`_osmnx_settings` sets the
+few values a download needs for that download alone, under a lock (so two downloads in one
+process never see each other's endpoint or folder), and puts the previous values back.
+
+The merged elements are written as an OSM XML file with pyosmium's
+:class:`osmium.SimpleWriter`, which then takes the very same path as ``ingest-osm``
+(:func:`geo.osm.ingest_path`): one code path for both.
 
 Two kinds of requests are made per sub-polygon: the road ways (every ``highway`` except
 the values ingestion drops anyway, and ``route=ferry``) with their nodes, and the points
@@ -15,14 +27,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
-from xml.sax.saxutils import quoteattr
+from typing import Any
 
 import requests
 import shapely
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from . import _osmtags as rules
@@ -31,7 +46,7 @@ from ._progress import SILENT, Reporter
 from .exceptions import InputError, Problem, SiapError, WorkspaceError
 from .osm import OsmSource, ingest_path
 from .settings import Settings
-from .workspace import Workspace
+from .workspace import Workspace, atomic_write
 
 # Overpass way filters (regexes anchored so that e.g. "platform" does not drop
 # "bus_platform"); ingestion re-applies the exact rules, this only saves bandwidth.
@@ -47,27 +62,26 @@ POI_TAGS: dict[str, bool | str | list[str]] = {
 # Overpass rounds polygon coordinates to 1e-6 degrees after a projection round trip;
 # a 1e-5 degree (about 1 m) margin keeps features on the boundary line in the answer.
 QUERY_MARGIN_DEG = 1e-5
+# Bump when the requests change in a way the cache key does not see.
+_CACHE_VERSION = "1"
+
+_SETTINGS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _osmnx_settings(settings: Settings) -> Iterator[Any]:
-    """Point osmnx at our endpoint and cache for the duration of the download."""
+def _osmnx_settings(**values: Any) -> Iterator[None]:
+    """osmnx's settings set to ``values`` for one download, then restored (under a lock)."""
     import osmnx as ox
 
-    wanted: dict[str, Any] = {
-        "overpass_url": settings.overpass_url,
-        "use_cache": True,
-        "cache_folder": str(settings.cache_dir / "overpass"),
-        "cache_only_mode": False,
-    }
-    old = {k: getattr(ox.settings, k) for k in wanted}
-    for k, v in wanted.items():
-        setattr(ox.settings, k, v)
-    try:
-        yield ox
-    finally:
-        for k, v in old.items():
-            setattr(ox.settings, k, v)
+    with _SETTINGS_LOCK:
+        old = {k: getattr(ox.settings, k) for k in values}
+        try:
+            for k, v in values.items():
+                setattr(ox.settings, k, v)
+            yield
+        finally:
+            for k, v in old.items():
+                setattr(ox.settings, k, v)
 
 
 class _Collected:
@@ -91,68 +105,100 @@ class _Collected:
             elif kind == "relation":
                 self.relations[int(el["id"])] = el
 
+    def response(self) -> dict[str, Any]:
+        """All elements as one Overpass JSON response (what the cache keeps)."""
+        return {"osm3s": {"timestamp_osm_base": self.base_timestamp},
+                "elements": [*self.nodes.values(), *self.ways.values(),
+                             *self.relations.values()]}
+
     def __len__(self) -> int:
         return len(self.nodes) + len(self.ways) + len(self.relations)
 
 
-def _tags(out: TextIO, tags: dict[str, Any] | None) -> None:
-    for k, v in (tags or {}).items():
-        out.write(f"  <tag k={quoteattr(str(k))} v={quoteattr(str(v))}/>\n")
+_MEMBER_TYPES = {"node": "n", "way": "w", "relation": "r"}
+
+
+def _tags(el: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (el.get("tags") or {}).items()}
 
 
 def write_osm_xml(elements: _Collected, path: Path) -> None:
-    """Write merged Overpass JSON elements as an OSM XML file (sorted, as pyosmium expects)."""
-    with path.open("w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        out.write('<osm version="0.6" generator="siapwisata fetch-osm (Overpass via osmnx)">\n')
+    """Write merged Overpass JSON elements as an OSM XML file with :class:`osmium.SimpleWriter`.
+
+    Nodes, then ways, then relations, each sorted by id, as pyosmium's readers expect.
+    """
+    import osmium
+    from osmium.osm.mutable import Node, Relation, Way
+
+    header = osmium.io.Header()
+    header.set("generator", "siapwisata fetch-osm (Overpass via osmnx)")
+    writer = osmium.SimpleWriter(str(path), header=header, overwrite=True)
+    try:
         for nid in sorted(elements.nodes):
             el = elements.nodes[nid]
-            head = f'<node id="{nid}" lat="{float(el["lat"]):.7f}" lon="{float(el["lon"]):.7f}"'
-            if el.get("tags"):
-                out.write(head + ">\n")
-                _tags(out, el["tags"])
-                out.write("</node>\n")
-            else:
-                out.write(head + "/>\n")
+            writer.add_node(Node(id=nid, location=(float(el["lon"]), float(el["lat"])),
+                                 tags=_tags(el)))
         for wid in sorted(elements.ways):
             el = elements.ways[wid]
-            out.write(f'<way id="{wid}">\n')
-            for ref in el.get("nodes", []):
-                out.write(f'  <nd ref="{int(ref)}"/>\n')
-            _tags(out, el.get("tags"))
-            out.write("</way>\n")
+            writer.add_way(Way(id=wid, nodes=[int(r) for r in el.get("nodes", [])],
+                               tags=_tags(el)))
         for rid in sorted(elements.relations):
             el = elements.relations[rid]
-            out.write(f'<relation id="{rid}">\n')
-            for m in el.get("members", []):
-                out.write(f'  <member type={quoteattr(str(m["type"]))} ref="{int(m["ref"])}" '
-                          f'role={quoteattr(str(m.get("role", "")))}/>\n')
-            _tags(out, el.get("tags"))
-            out.write("</relation>\n")
-        out.write("</osm>\n")
+            members = [(_MEMBER_TYPES[str(m["type"])], int(m["ref"]), str(m.get("role", "")))
+                       for m in el.get("members", [])]
+            writer.add_relation(Relation(id=rid, members=members, tags=_tags(el)))
+    finally:
+        writer.close()
+
+
+def _cache_file(polygon: BaseGeometry, settings: Settings) -> Path:
+    """One cache file per request: endpoint, boundary and filters (a change asks again)."""
+    key = hashlib.sha256(json.dumps(
+        [_CACHE_VERSION, settings.overpass_url, shapely.to_wkt(polygon, rounding_precision=7),
+         list(ROAD_FILTERS), POI_TAGS], sort_keys=True).encode()).hexdigest()
+    return settings.cache_dir / "overpass" / f"{key}.json"
+
+
+def _responses(folder: Path) -> Iterator[dict[str, Any]]:
+    for path in sorted(folder.glob("*.json")):
+        yield json.loads(path.read_text(encoding="utf-8"))
 
 
 def _download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> _Collected:
-    from osmnx import _overpass
-    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
+    import osmnx as ox
 
+    cached = _cache_file(polygon, settings)
+    if cached.exists():
+        reporter.step(f"Overpass: dari cache (from the cache) {cached}")
+        return elements_from([json.loads(cached.read_text(encoding="utf-8"))])
+    if not isinstance(polygon, Polygon | MultiPolygon):
+        raise SiapError(f"batas wilayah bukan poligon (boundary is not a polygon): "
+                        f"{polygon.geom_type}")
     got = _Collected()
-    with _osmnx_settings(settings):
-        n_parts = len(_overpass._make_overpass_polygon_coord_strs(polygon))
+    with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp, _osmnx_settings(
+        overpass_url=settings.overpass_url, use_cache=True, cache_folder=tmp,
+        cache_only_mode=True,
+    ):
         try:
-            reporter.step(f"Overpass {settings.overpass_url}: jalan (roads), {n_parts} bagian")
-            roads = _overpass._download_overpass_network(polygon, "all", list(ROAD_FILTERS))
-            for response in reporter.track(roads, n_parts * len(ROAD_FILTERS), "jalan (roads)"):
-                got.add(response)
+            reporter.step(f"Overpass {settings.overpass_url}: jalan (roads)")
+            # cache-only mode: osmnx stores every response, then stops (InterruptedError)
+            with contextlib.suppress(InterruptedError):
+                ox.graph_from_polygon(polygon, custom_filter=list(ROAD_FILTERS),
+                                      retain_all=True, simplify=False)
             reporter.step("Overpass: titik minat (points of interest)")
-            feats = _overpass._download_overpass_features(polygon, POI_TAGS)  # type: ignore[arg-type]
-            for response in reporter.track(feats, n_parts, "POI"):
-                got.add(response)
-        except (requests.RequestException, InsufficientResponseError,
-                ResponseStatusCodeError) as exc:
+            with contextlib.suppress(InterruptedError):
+                ox.features_from_polygon(polygon, POI_TAGS)
+        except (requests.RequestException, ValueError) as exc:
+            # osmnx's InsufficientResponseError and ResponseStatusCodeError are ValueErrors
             raise SiapError(
                 f"Overpass {settings.overpass_url}: unduhan gagal (download failed): {exc}"
             ) from None
+        for response in reporter.track(_responses(Path(tmp)), None, "Overpass JSON"):
+            got.add(response)
+    def keep(path: Path) -> None:
+        path.write_text(json.dumps(got.response()), encoding="utf-8")
+
+    atomic_write(cached, keep)
     return got
 
 

@@ -52,6 +52,7 @@ from ._works import ruas_label as ruas_match
 from ._works import ruas_rows
 from .exceptions import InputError, Problem, WorkspaceError
 from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
+from .words import normalise_text, normalise_word
 from .workspace import Source, Workspace, writes_workspace
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
@@ -186,7 +187,8 @@ PU_AUTHORITY_EXTRA: dict[str, str] = {"kab": "kabupaten", "kab.": "kabupaten",
 
 
 def _word(value: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", value.strip().lower())).strip()
+    """The one word normaliser (:func:`geo.words.normalise_word`), ``_`` and ``-`` as spaces."""
+    return normalise_word(re.sub(r"[_\-]+", " ", value))
 
 
 def _lookup(synonyms: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -291,7 +293,7 @@ def pu_surface(words: pd.Series) -> pd.Series:
 def pu_authority(words: pd.Series) -> pd.Series:
     """PU authority words -> ``nasional/provinsi/kabupaten/desa``; unrecognised -> NA."""
     cls = authority_class(words)
-    extra = words.astype("string").str.strip().str.lower().map(PU_AUTHORITY_EXTRA)
+    extra = normalise_text(words).map(PU_AUTHORITY_EXTRA)
     return cls.fillna(extra)
 
 
@@ -380,27 +382,19 @@ class _Region:
         return self._metric
 
     def kampung(self) -> gpd.GeoDataFrame | None:
-        """Kampung of ``admin_areas`` with their point (see :func:`kampung_points`)."""
+        """Kampung of ``admin_areas``: ``kode``, ``nama`` and the point of
+        :func:`geo.regions.kampung_points` (EPSG:4326), where UMKM known only by kampung sit."""
         if self._kampung is None and self.ws.has("admin_areas"):
             admin = self.ws.read("admin_areas")
             kp = admin[admin["level"].astype(str) == "kampung"]
             if len(kp):
-                self._kampung = kampung_points(kp, self.metric())
+                self._kampung = gpd.GeoDataFrame(
+                    {"kode": kp["kode"].astype(str).str.strip().to_numpy(),
+                     "nama": kp["nama"].astype(str).to_numpy()},
+                    geometry=regions.kampung_points(kp, self.metric()).to_crs(
+                        schema.WGS84).to_numpy(),
+                    crs=schema.WGS84)
         return self._kampung
-
-
-def kampung_points(kampung: gpd.GeoDataFrame, metric: CRS) -> gpd.GeoDataFrame:
-    """The point that stands for each kampung when only its name or code is known.
-
-    The point of :func:`geo.regions.kampung_points`. Returns ``kode``, ``nama`` and point
-    geometry in EPSG:4326.
-    """
-    return gpd.GeoDataFrame(
-        {"kode": kampung["kode"].astype(str).str.strip().to_numpy(),
-         "nama": kampung["nama"].astype(str).to_numpy()},
-        geometry=regions.kampung_points(kampung, metric).to_crs(schema.WGS84).to_numpy(),
-        crs=schema.WGS84,
-    )
 
 
 @dataclass

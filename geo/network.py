@@ -48,7 +48,8 @@ from ._config import (
 )
 from ._graph import csr_min, entry_winners
 from .exceptions import NetworkError
-from .roads import map_unique, normalise_words, surface_class
+from .roads import surface_class
+from .words import map_unique, normalise_text, parse_bool_words
 
 EPS_MINUTES = 1e-9
 """Floor of every arc cost: csgraph would read an explicit zero as "no edge"."""
@@ -300,15 +301,13 @@ def load_network_config(path: str | os.PathLike[str] | None = None) -> NetworkCo
 
 
 def _as_bool(s: pd.Series) -> np.ndarray:
-    if s.dtype == bool:
-        return s.to_numpy()
-    words = normalise_words(s)
-    return words.isin(["1", "true", "yes", "t", "y"]).to_numpy(dtype=bool)
+    """Yes/no cells (the one word table of :mod:`geo.words`) as bools; unknown is no."""
+    return parse_bool_words(s).fillna(False).to_numpy(dtype=bool)
 
 
 def parse_maxspeed(maxspeed: pd.Series) -> np.ndarray:
     """OSM ``maxspeed`` in km/h (``"50"``, ``"30 mph"``); NaN when absent or not numeric."""
-    s = normalise_words(maxspeed)
+    s = normalise_text(maxspeed)
     num = pd.to_numeric(s.str.extract(r"^(\d+(?:\.\d+)?)", expand=False), errors="coerce")
     mph = s.str.contains("mph", regex=False).fillna(False).to_numpy(dtype=bool)
     out = num.to_numpy(dtype=float, na_value=np.nan)
@@ -335,7 +334,7 @@ def walk_only_rows(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
 def _is_road(roads: pd.DataFrame) -> np.ndarray:
     if "mode" not in roads:
         return np.ones(len(roads), dtype=bool)
-    return (normalise_words(roads["mode"]).fillna("road") == "road").to_numpy(dtype=bool)
+    return (normalise_text(roads["mode"]).fillna("road") == "road").to_numpy(dtype=bool)
 
 
 def car_allowed(roads: pd.DataFrame) -> np.ndarray:
@@ -390,7 +389,7 @@ def speed_surface(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     highway = _first_highway(roads)
     guess = highway.map(cfg.highway).astype(object)
     if "tracktype" in roads:
-        by_grade = normalise_words(roads["tracktype"]).map(cfg.tracktype).astype(object)
+        by_grade = normalise_text(roads["tracktype"]).map(cfg.tracktype).astype(object)
         is_track = (highway == "track").fillna(False).to_numpy(dtype=bool)
         guess = guess.where(~(is_track & by_grade.notna().to_numpy()), by_grade)
     filled = guess.fillna(cfg.default).to_numpy(dtype=object)
@@ -405,7 +404,7 @@ def road_iri(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     """
     rough = config.roughness
     surf = speed_surface(roads, config)
-    cond = (normalise_words(roads["condition"]) if "condition" in roads
+    cond = (normalise_text(roads["condition"]) if "condition" in roads
             else pd.Series(pd.NA, index=roads.index, dtype="string"))
     cond = cond.where(cond.isin(CONDITION_ORDER), rough.unknown_condition)
     table = {f"{s}|{c}": rough.iri(s, c) for s in SURFACE_ORDER for c in CONDITION_ORDER}
@@ -464,7 +463,7 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     NetworkError
         If a mode is unknown or a length is missing or negative (naming the rows).
     """
-    mode = normalise_words(roads["mode"]).fillna("road").to_numpy(str)
+    mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
     length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
     bad_mode = ~np.isin(mode, schema.MODES)
     bad_len = ~(length >= 0)
@@ -608,7 +607,7 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     xy = np.empty((len(node_ids), 2))
     xy[edge_u] = shapely.get_coordinates(shapely.get_point(geom_ll, 0))
     xy[edge_v] = shapely.get_coordinates(shapely.get_point(geom_ll, -1))
-    mode = normalise_words(roads["mode"]).fillna("road").to_numpy(str)
+    mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
     return Network(roads=roads, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
                    minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, geometry_m=geom_m,
                    mode=mode)

@@ -71,7 +71,7 @@ from ._config import (
     model_from_text,
 )
 from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
-from ._io import check_out_path as _check_out_path
+from ._io import check_out_path
 from ._priorities import BenefitEngine, Evaluation, ODPairs
 from ._progress import SILENT, Reporter
 from ._sections import road_sections, section_keys
@@ -79,6 +79,7 @@ from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
 from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
 from .network import AccessGraph, NetworkConfig, edge_minutes
 from .roads import surface_class
+from .words import normalise_text
 from .workspace import Source, Workspace, writes_workspace
 
 if TYPE_CHECKING:
@@ -329,7 +330,8 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
 
 
 def _norm(s: pd.Series) -> np.ndarray:
-    out = np.array(s.astype("string").str.strip().str.lower().astype(object), dtype=object)
+    """Words by the one text normaliser (:func:`geo.words.normalise_text`), None where NA."""
+    out = normalise_text(s).to_numpy(dtype=object)
     out[pd.isna(out)] = None
     return out
 
@@ -1446,12 +1448,6 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
 # --- workspace steps --------------------------------------------------------------------
 
 
-def check_out_path(out: str | os.PathLike[str] | None,
-                   suffixes: tuple[str, ...] = OUT_SUFFIXES) -> Path | None:
-    """Validate an output path before any work: .csv, .xlsx or .gpkg."""
-    return _check_out_path(out, suffixes)
-
-
 def _require(ws: Workspace, *layers: str) -> None:
     ws.require()
     missing = [name for name in layers if not ws.has(name)]
@@ -1493,7 +1489,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     from .network import read_network_config
     from .readiness import build_inputs, read_readiness_config
 
-    out_path = check_out_path(out)
+    out_path = check_out_path(out, OUT_SUFFIXES)
     cfg, cfg_text = read_priorities_config(config)
     readiness, readiness_text = read_readiness_config(readiness_config)
     net_cfg, net_text = read_network_config(network_config)
@@ -1534,7 +1530,7 @@ def write_priorities(result: PrioritiesResult, out: Path) -> None:
     """Write the ranked table as .csv, .xlsx or .gpkg (atomically)."""
     from ._priorities_out import write_table
 
-    check_out_path(out)
+    check_out_path(out, OUT_SUFFIXES)
     write_table(result.table, out, result.assumptions(), layer=LAYER)
 
 
@@ -1693,7 +1689,7 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
     from .network import read_network_config
     from .readiness import build_inputs, dimension_labels, read_readiness_config, score_frame
 
-    out_path = check_out_path(out)
+    out_path = check_out_path(out, OUT_SUFFIXES)
     cfg, cfg_text = read_priorities_config(config)
     readiness, readiness_text = read_readiness_config(readiness_config)
     net_cfg, net_text = read_network_config(network_config)

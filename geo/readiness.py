@@ -40,7 +40,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +53,7 @@ import pyogrio
 from pydantic import Field, field_validator, model_validator
 
 from . import _scoring as sc
-from ._cells import excel_writer, write_csv
+from ._cells import write_csv, write_xlsx
 from ._config import (
     ConfigMeta,
     ConfigText,
@@ -65,11 +64,12 @@ from ._config import (
     model_from_text,
     validate_model,
 )
-from ._io import check_out_path as _check_out_path
+from ._io import check_out_path
 from ._progress import SILENT, Reporter
 from .exceptions import ConfigError, SiapError, WorkspaceError
 from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
-from .workspace import Source, Workspace, writes_workspace
+from .words import parse_bool_words
+from .workspace import Source, Workspace, atomic_write, writes_workspace
 
 CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
 OUT_SUFFIXES: Final = (".csv", ".geojson", ".xlsx")
@@ -449,10 +449,7 @@ def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
 
 def _bool_or_na(s: pd.Series) -> np.ndarray:
     """Reach flags as float 1/0/NaN from bools, 0/1 or yes/no words."""
-    keys = [sc.category_key(v) for v in s.to_numpy(dtype=object)]
-    return np.array(
-        [1.0 if k in sc.TRUE_WORDS else 0.0 if k in sc.FALSE_WORDS else np.nan for k in keys]
-    )
+    return parse_bool_words(s).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -1028,11 +1025,6 @@ def score_frame(
 # --- workspace step -----------------------------------------------------------------------
 
 
-def check_out_path(out: str | os.PathLike[str] | None) -> Path | None:
-    """Validate an output path before any work: .csv, .geojson or .xlsx."""
-    return _check_out_path(out, OUT_SUFFIXES)
-
-
 @dataclass
 class ScoreResult:
     """What :func:`score_workspace` produced."""
@@ -1185,7 +1177,7 @@ def score_workspace(
         Unknown output format; WorkspaceError without destinations; ConfigError for a bad
         configuration; whatever the accessibility engine raises.
     """
-    out_path = check_out_path(out)
+    out_path = check_out_path(out, OUT_SUFFIXES)
     ws.require()
     from .network import read_network_config
 
@@ -1332,10 +1324,10 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
     leaves half a file.
     """
     suffix = out.suffix.lower()
-    check_out_path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
-    try:
+    check_out_path(out, OUT_SUFFIXES)
+    named = {"readiness": texts} if isinstance(texts, ConfigText) else dict(texts or {})
+
+    def write(tmp: Path) -> None:
         if suffix == ".csv":
             write_csv(_flat(table), tmp)
         elif suffix == ".geojson":
@@ -1344,18 +1336,13 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
                 gj[col] = gj[col].astype("float64")  # GeoJSON has no nullable ints
             gj.to_file(tmp, driver="GeoJSON")
         else:
-            if isinstance(texts, ConfigText):
-                texts = {"readiness": texts}
-            _write_xlsx(table, tmp, config, texts or {})
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+            _write_xlsx(table, tmp, config, named)
+
+    atomic_write(out, write)
 
 
 def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
                 texts: Mapping[str, ConfigText]) -> None:
-    from openpyxl.utils import get_column_letter
-
     df = _flat(table)
     df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
     headers = [header_id(c, config) for c in df.columns]
@@ -1367,25 +1354,11 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
                           "generator, bukan survei wilayah nyata (synthetic data).",
         }])
         assumptions = pd.concat([banner, assumptions], ignore_index=True)
-    with excel_writer(path) as xw:
-        df.to_excel(xw, sheet_name="Skor kesiapan", index=False, header=headers)
-        assumptions.to_excel(xw, sheet_name="Asumsi", index=False)
-        ws = xw.sheets["Skor kesiapan"]
-        ws.freeze_panes = "C2"
-        for k, col in enumerate(df.columns, start=1):
-            letter = get_column_letter(k)
-            width = 60 if col == "actions" else max(10, min(40, len(headers[k - 1]) + 2))
-            ws.column_dimensions[letter].width = width
-            if col.startswith("score") or col in ("access_minutes", "route_km",
-                                                  "route_road_km", "route_unpaved_km"):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "0.0"
-            elif col == "coverage":
-                for cell in ws[letter][1:]:
-                    cell.number_format = "0.00"
-        sheet = xw.sheets["Asumsi"]
-        for k, width in enumerate((18, 26, 34, 60), start=1):
-            sheet.column_dimensions[get_column_letter(k)].width = width
+    one_decimal = [c for c in df.columns if c.startswith("score") or c in (
+        "access_minutes", "route_km", "route_road_km", "route_unpaved_km")]
+    write_xlsx(path, df, assumptions, sheet="Skor kesiapan", headers=headers,
+               number_formats={**dict.fromkeys(one_decimal, "0.0"), "coverage": "0.00"},
+               widths={"actions": 60}, assumption_widths=(18, 26, 34, 60))
 
 
 def assumption_rows(config: ReadinessConfig,

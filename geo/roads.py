@@ -6,10 +6,9 @@ All functions take and return pandas Series, so they run on whole layers at once
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
 import pandas as pd
+
+from .words import normalise_text
 
 # OSM surface=* and PU survey words -> the classes PU uses. Unlisted values -> unknown.
 SURFACE_MAP: dict[str, str] = {
@@ -74,25 +73,8 @@ AUTHORITY_WORDS: dict[str, str] = {
 }
 
 
-def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply a string transformation to the distinct values of ``s`` only.
-
-    Road layers repeat a handful of values over many rows; string methods on every row
-    were the slowest part of building a network. ``fn`` gets a ``string`` Series.
-    """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    mapped = fn(pd.Series(uniques, dtype="object").astype("string")).to_numpy(dtype=object)
-    out = mapped[np.maximum(codes, 0)] if len(mapped) else np.full(len(s), pd.NA, dtype=object)
-    out[codes < 0] = pd.NA
-    return pd.Series(out, index=s.index, dtype="string")
-
-
-def normalise_words(s: pd.Series) -> pd.Series:
-    """Strip and lower-case text (on distinct values; NA stays NA)."""
-    return map_unique(s, lambda u: u.str.strip().str.lower())
-
-
-_norm = normalise_words
+# The one text normaliser of the project (geo.words).
+_norm = normalise_text
 
 
 def surface_class(surface: pd.Series) -> pd.Series:
@@ -106,12 +88,12 @@ def condition_from_smoothness(smoothness: pd.Series) -> pd.Series:
 
 def condition_class(words: pd.Series) -> pd.Series:
     """Map PU condition words (``baik``, ``rusak ringan``, ...) to classes; others -> NA."""
-    return _norm(words).str.replace(r"\s+", " ", regex=True).map(CONDITION_WORDS)
+    return _norm(words).map(CONDITION_WORDS)
 
 
 def authority_class(words: pd.Series) -> pd.Series:
     """Map PU authority words to classes; unrecognised -> NA."""
-    return _norm(words).str.replace(r"\s+", " ", regex=True).map(AUTHORITY_WORDS)
+    return _norm(words).map(AUTHORITY_WORDS)
 
 
 def authority_from_highway(highway: pd.Series) -> pd.Series:

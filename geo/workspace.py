@@ -438,20 +438,62 @@ class Workspace(_Reader):
                 f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
             _LIVE_COPIES.add(os.path.abspath(tmp))
             try:
-                if self.exists:
-                    shutil.copyfile(self.path, tmp)
-                elif not create:
-                    self.require()
-                staging = Staging(tmp, fresh=not self.exists)
-                yield staging
-                staging._finish()
-                os.replace(tmp, self.path)
+                with _swapped_in(tmp, self.path):
+                    if self.exists:
+                        shutil.copyfile(self.path, tmp)
+                    elif not create:
+                        self.require()
+                    staging = Staging(tmp, fresh=not self.exists)
+                    yield staging
+                    staging._finish()
             finally:
-                for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"),
-                                 Path(f"{tmp}-shm")):
-                    with contextlib.suppress(FileNotFoundError):
-                        leftover.unlink()
                 _LIVE_COPIES.discard(os.path.abspath(tmp))
+
+
+def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[Path], None]) -> Path:
+    """Write a file whole or not at all: the one atomic writer of output files.
+
+    ``write_fn`` writes a temporary file beside ``path`` (same folder, so the move is a
+    rename on one file system; same extension, so writers that choose the format by it
+    still do); the file is then moved into place with :func:`os.replace`. A failure leaves
+    ``path`` as it was and removes the temporary file. The workspace's own updates
+    (:meth:`Workspace.update`) swap their copy in by the same step.
+
+    Parameters
+    ----------
+    path
+        The file to write; its folder is created.
+    write_fn
+        Writes the content to the path it is given.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp{out.suffix.lower()}")
+    with _swapped_in(tmp, out):
+        write_fn(tmp)
+    return out
+
+
+@contextlib.contextmanager
+def _swapped_in(tmp: Path, path: Path) -> Iterator[None]:
+    """Move ``tmp`` onto ``path`` (:func:`os.replace`) when the block succeeds; remove it
+    and its SQLite side files (journal, WAL, shared memory) whatever happens.
+
+    The one swap of every atomic write: output files (:func:`atomic_write`) and the
+    workspace's own updates (:meth:`Workspace.update`).
+    """
+    try:
+        yield
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
 
 
 def writes_workspace(func: Callable[P, R]) -> Callable[P, R]:

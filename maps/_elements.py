@@ -26,7 +26,7 @@ class Setup(MacroElement):
     )
 
     def __init__(self, config: dict[str, Any]):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
         self._name = "SiapWisataSetup"
         self.config = config
 
@@ -49,7 +49,7 @@ class TextTooltip(MacroElement):
     )
 
     def __init__(self, text: str, *, sticky: bool = False):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
         self._name = "TextTooltip"
         self.text = str(text)
         self.options = {"sticky": sticky}
@@ -68,7 +68,7 @@ class ReachOnPopup(MacroElement):
     )
 
     def __init__(self, layer: GeoJson, url: str, styles: dict[str, dict[str, Any]]):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
         self._name = "ReachOnPopup"
         self.layer = layer
         self.config = {"url": url, "styles": styles}
@@ -117,7 +117,7 @@ class SearchControl(Search):
         search_zoom: int = 13,
         position: str = "topleft",
     ):
-        super().__init__(
+        super().__init__(  # type: ignore[no-untyped-call]  # folium: unannotated
             layer,
             search_label=search_label,
             search_zoom=search_zoom,

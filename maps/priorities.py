@@ -120,6 +120,10 @@ def color_bins(values: pd.Series, useful: np.ndarray, *, ascending: bool) -> np.
     return out
 
 
+def _fmt_rank(value: object) -> str:
+    return st.fmt_num(value, 0)
+
+
 def bin_labels(values: pd.Series, bins: np.ndarray, what: str) -> list[str]:
     """Legend text of each of the five bins ('' when a bin is empty)."""
     out = []
@@ -130,7 +134,7 @@ def bin_labels(values: pd.Series, bins: np.ndarray, what: str) -> list[str]:
             out.append("")
             continue
         lo, hi = (sel.min(), sel.max()) if what == "rank" else (sel.max(), sel.min())
-        fmt = (lambda x: st.fmt_num(x, 0)) if what == "rank" else fmt_sig
+        fmt = _fmt_rank if what == "rank" else fmt_sig
         out.append(f"{fmt(lo)}" if lo == hi else f"{fmt(lo)} – {fmt(hi)}")
     return out
 

@@ -154,7 +154,7 @@ def test_new_budgets_go_through_the_lane_and_reuse_the_prepared_state(server) ->
         assert body["budget"] == b
         assert 0 < body["selected_cost_rp"] <= b
     # in one store (as in a worker process) the state is prepared once per authority
-    from api.routers.priorities import priorities_body
+    from api.services.priorities import priorities_body
 
     local = WorkspaceStore(store.path)
     first = priorities_body(local, budgets[0], None, "json")

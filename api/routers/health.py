@@ -1,56 +1,17 @@
-"""Liveness and a summary of what is being served."""
+"""Liveness and a summary of what is being served (:mod:`api.services.health`)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from geo.exceptions import SiapError
-from geo.workspace import info
-from maps._assets import missing_assets
-
-from ..deps import WorkspaceStore, get_store
-from ..schemas import Health, LayerInfo
+from ..deps import StoreDep
+from ..schemas import Health
+from ..services import health as service
 
 router = APIRouter(tags=["layanan"])
 
-ASSET_CHECK_S = 10.0
-"""How long an asset check stays valid: it resolves a dozen files (~7 ms), and monitors
-poll /health often; an ``npm ci`` run while serving shows within this many seconds."""
-_assets_lock = threading.Lock()
-_assets_seen: tuple[float, list[str]] | None = None
-
-
-def _missing_assets() -> list[str]:
-    global _assets_seen
-    now = time.monotonic()
-    with _assets_lock:
-        if _assets_seen is None or now - _assets_seen[0] > ASSET_CHECK_S:
-            _assets_seen = (now, missing_assets())
-        return list(_assets_seen[1])
-
 
 @router.get("/health", response_model=Health)
-def health(store: Annotated[WorkspaceStore, Depends(get_store)]) -> Health:
+def health(store: StoreDep) -> Health:
     """``ok`` when the workspace is readable and every map asset is installed."""
-    problems: list[str] = []
-    missing = _missing_assets()
-    if missing:
-        problems.append("aset peta belum terpasang (map assets not installed): jalankan "
-                        "'npm ci' (make demo / make test do it)")
-    try:
-        version = store.version()
-        summary = store.cached(("info",), lambda: info(store.ws))
-    except SiapError as exc:
-        return Health(status="degraded", workspace=str(store.path), missing_assets=missing,
-                      problems=[*problems, str(exc)])
-    layers = [LayerInfo(layer=str(x["layer"]), features=int(x["features"]),
-                        synthetic=int(x["synthetic"])) for x in summary["layers"]]
-    return Health(
-        status="degraded" if problems else "ok", workspace=str(store.path), version=version,
-        region=summary["metadata"].get("region"), layers=layers,
-        synthetic=bool(summary["synthetic"]), missing_assets=missing, problems=problems,
-    )
+    return service.health(store)

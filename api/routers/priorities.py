@@ -1,134 +1,33 @@
-"""Road-works priorities for PU: JSON, or a CSV / XLSX / GeoPackage download."""
+"""Road-works priorities for PU: JSON, or a CSV / XLSX / GeoPackage download
+(:mod:`api.services.priorities`)."""
 
 from __future__ import annotations
 
-import importlib
-import tempfile
-from collections.abc import Hashable
-from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated
 
-import geopandas as gpd
-import pandas as pd
-import pyogrio
-from fastapi import APIRouter, Depends, Query, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Response
 
-from geo._cells import csv_text
-from geo.exceptions import WorkspaceError
-
-from .._util import Body, is_synthetic, json_value, model_body, plus_zero
-from ..deps import WorkspaceStore, get_store
+from .._util import plus_zero
+from ..deps import StoreDep
 from ..errors import BUSY_RESPONSE
-from ..schemas import (
-    Authority,
-    DownloadFormat,
-    ErrorResponse,
-    PrioritiesResponse,
-    PriorityRow,
-)
+from ..schemas import Authority, DownloadFormat, ErrorResponse, PrioritiesResponse
+from ..services import priorities as service
 
 router = APIRouter(prefix="/api/priorities", tags=["prioritas"])
-
-COLUMNS = tuple(PriorityRow.model_fields)
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GPKG = "application/geopackage+sqlite3"
-
-
-def _stored_setting(store: WorkspaceStore) -> tuple[str | None, float | None]:
-    """Authority and budget the stored ``priorities`` layer was computed with."""
-    meta = store.cached(("metadata",), store.ws.metadata)
-    authority = meta.get("priorities_authority") or None
-    raw = meta.get("priorities_budget", "")
-    try:
-        budget = float(raw) if raw not in ("", None) else None
-    except ValueError:
-        budget = None
-    return authority, budget
-
-
-def is_stored(store: WorkspaceStore, *, budget: float | None, authority: str | None) -> bool:
-    """Whether the stored ``priorities`` layer answers this budget and authority (no
-    recomputation needed)."""
-    stored_auth, stored_budget = _stored_setting(store)
-    want_auth = authority or stored_auth or "kabupaten"
-    return want_auth == (stored_auth or "kabupaten") and budget == stored_budget
-
-
-def priority_table(store: WorkspaceStore, *, budget: float | None,
-                   authority: str | None) -> gpd.GeoDataFrame:
-    """The priorities for an authority and budget, in rank order.
-
-    The stored layer answers when the request matches what it was computed for. Any other
-    budget or authority is computed by the priorities step itself (greedy with
-    re-evaluation after each pick, since upgrades interact), so the API and the
-    ``siapwisata priorities`` command give the same rows. The step's prepared state is
-    kept per authority, so a new budget re-runs only the greedy selection
-    (:func:`geo.priorities.select_priorities`); each answer is cached.
-    """
-
-    def build() -> gpd.GeoDataFrame:
-        data = store.map_data()
-        p = data.priorities
-        if p is None:
-            raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
-                                 "jalankan 'siapwisata priorities' dulu")
-        stored_auth, _ = _stored_setting(store)
-        want_auth = authority or stored_auth or "kabupaten"
-        if is_stored(store, budget=budget, authority=authority):
-            return gpd.GeoDataFrame(p.sort_values("rank", kind="stable"),
-                                    geometry=p.geometry.name, crs=p.crs)
-        from geo.priorities import select_priorities
-
-        return select_priorities(store.priorities_state(want_auth), budget).table
-
-    return store.cached(("priority_table", budget, authority), build)
-
-
-async def answer(store: WorkspaceStore, key: Hashable, job: tuple[str, str], *args: Any,
-                 budget: float | None, authority: str | None) -> Response:
-    """A cached body at once; else ``job(store, *args)`` in the thread pool when the stored
-    layer answers it, or on the bounded recomputation lane (503 + Retry-After when full)
-    when it needs a new selection."""
-    hit = store.lookup(key, None)
-    if hit is not None:
-        return cast(Body, hit).response()
-    stored = await run_in_threadpool(is_stored, store, budget=budget, authority=authority)
-    if stored:
-        fn = getattr(importlib.import_module(job[0]), job[1])
-        body = await run_in_threadpool(store.cached, key, lambda: fn(store, *args))
-    else:
-        body = await store.compute(key, job, *args)
-    return cast(Body, body).response()
-
-
-def _assumptions(store: WorkspaceStore) -> list[str]:
-    srcs = store.map_data().sources
-    out = []
-    if not srcs.empty and "layer" in srcs:
-        for _, s in srcs[srcs["layer"] == "priorities"].iterrows():
-            note = s.get("note")
-            if isinstance(note, str) and note:
-                out.append(note)
-    if not out:
-        out.append("Biaya satuan (Rp/km) dan kecepatan hasil peningkatan adalah asumsi "
-                   "konfigurasi, bukan angka resmi (unit costs and speeds are assumptions).")
-    return out
 
 
 @router.get(
     "",
     response_model=PrioritiesResponse,
     responses={
-        200: {"content": {CSV: {}, XLSX: {}, GPKG: {}},
+        200: {"content": {service.CSV: {}, service.XLSX: {}, service.GPKG: {}},
               "description": "JSON, or the table as a file with format=csv|xlsx|gpkg"},
         409: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
         503: BUSY_RESPONSE,
     },
 )
 async def priorities(
-    store: Annotated[WorkspaceStore, Depends(get_store)],
+    store: StoreDep,
     budget: Annotated[float | None, Query(ge=0, allow_inf_nan=False,
                                           description="Budget in Rupiah")] = None,
     authority: Annotated[Authority | None, Query(description="Road authority")] = None,
@@ -136,81 +35,7 @@ async def priorities(
     = DownloadFormat.json,
 ) -> Response:
     """Ranked road sections with cost, minutes saved, score gain and benefit/cost."""
-    budget = plus_zero(budget)
-    auth = authority.value if authority else None
-    key = ("priorities", budget, auth, format.value)
-    return await answer(store, key, (__name__, "priorities_body"), budget, auth, format.value,
-                        budget=budget, authority=auth)
-
-
-def priorities_body(store: WorkspaceStore, budget: float | None, auth: str | None,
-                    fmt: str) -> Body:
-    """The ``/api/priorities`` answer (run on the lane when it needs a new selection)."""
-    format = DownloadFormat(fmt)
-    t = priority_table(store, budget=budget, authority=auth)
-    if format is DownloadFormat.json:
-        rows = [PriorityRow.model_validate({k: json_value(r.get(k)) for k in COLUMNS})
-                for r in pd.DataFrame(t.drop(columns=t.geometry.name)).to_dict("records")]
-        sel = t["selected"].fillna(False).astype(bool) if "selected" in t else \
-            pd.Series(False, index=t.index)
-        resp = PrioritiesResponse(
-            budget=budget, authority=auth or "all", count=len(t),
-            selected_count=int(sel.sum()),
-            selected_cost_rp=float(pd.to_numeric(t["cost_rp"], errors="coerce")[sel].sum()),
-            synthetic=is_synthetic(t), assumptions=_assumptions(store), rows=rows,
-        )
-        return model_body(resp)
-    return _download(t, format, _assumption_table(store, t, budget=budget, authority=auth))
-
-
-def _filename(fmt: DownloadFormat) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="prioritas-jalan.{fmt.value}"'}
-
-
-def _assumption_table(store: WorkspaceStore, t: gpd.GeoDataFrame, *, budget: float | None,
-                      authority: str | None) -> pd.DataFrame:
-    """The 'Asumsi' sheet of a download: the configurations the rows were computed with.
-
-    The stored layer's come from the workspace record (not the default files); a new
-    budget or authority is computed with the store's, which are those same records.
-    """
-    from geo.priorities import priorities_assumptions, read_stored_priorities_configs
-
-    if is_stored(store, budget=budget, authority=authority):
-        stored = read_stored_priorities_configs(store.ws)
-        if stored is not None:
-            config, network, texts = stored
-        else:  # a layer written before configurations were recorded
-            config, network, texts = (store.priorities_config()[0], store.network()[0], {})
-        stored_auth, stored_budget = _stored_setting(store)
-        budget, authority = stored_budget, stored_auth or "kabupaten"
-    else:
-        (config, ptext), (network, ntext) = store.priorities_config(), store.network()
-        texts = {"priorities": ptext, "readiness": store.readiness()[1], "network": ntext}
-    return priorities_assumptions(config, network, synthetic=is_synthetic(t), budget=budget,
-                                  authority=authority or "kabupaten", configs=texts)
-
-
-def _download(t: gpd.GeoDataFrame, fmt: DownloadFormat, assumptions: pd.DataFrame) -> Body:
-    cols = [c for c in t.columns if c != t.geometry.name]
-    if fmt is DownloadFormat.csv:
-        # BOM so that Excel (common in the agencies) opens UTF-8 correctly.
-        text = csv_text(pd.DataFrame(t[cols]), bom=True)
-        return Body(text.encode("utf-8"), CSV, _filename(fmt))
-    with tempfile.TemporaryDirectory(prefix="siapwisata-") as tmp:
-        path = Path(tmp) / f"prioritas-jalan.{fmt.value}"
-        if fmt is DownloadFormat.xlsx:
-            write_xlsx(pd.DataFrame(t[cols]), path, assumptions)
-            media = XLSX
-        else:
-            pyogrio.write_dataframe(t.reset_index(drop=True), path, layer="priorities")
-            media = GPKG
-        return Body(path.read_bytes(), media, _filename(fmt))
-
-
-def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame) -> None:
-    """The table for people (Indonesian headers, widths, Rupiah formats, an 'Asumsi'
-    sheet), written by the priorities step's own formatter."""
-    from geo.priorities import write_priorities_xlsx
-
-    write_priorities_xlsx(df, path, assumptions)
+    body = await service.priorities(store, budget=plus_zero(budget),
+                                    authority=authority.value if authority else None,
+                                    fmt=format)
+    return body.response()

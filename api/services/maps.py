@@ -1,0 +1,46 @@
+"""The HTML maps (Folium), rendered once per workspace version and parameter set."""
+
+from __future__ import annotations
+
+from maps.priorities import priorities_html
+from maps.readiness import readiness_html
+
+from .._util import Body, html_body
+from ..deps import WorkspaceStore
+from .priorities import answer_priorities, priority_table, stored_setting
+
+
+def area_key(distrik: str | None) -> str | None:
+    """The cache key of a distrik parameter (blank: the whole region)."""
+    return distrik.strip().casefold() if distrik and distrik.strip() else None
+
+
+def readiness_map(store: WorkspaceStore, distrik: str | None) -> Body:
+    """The ``/maps/readiness`` page."""
+
+    def build() -> Body:
+        html = readiness_html(store.map_data(), distrik=area_key(distrik) and distrik,
+                              tiles=store.tiles)
+        return html_body(html, tiles=store.tiles)
+
+    return store.cached(("map", "readiness", area_key(distrik)), build)
+
+
+async def priorities_map(store: WorkspaceStore, distrik: str | None, budget: float | None,
+                         authority: str | None, warna: str) -> Body:
+    """The ``/maps/priorities`` page: from the stored layer in the thread pool, or on the
+    lane when it needs a new selection."""
+    key = ("map", "priorities", area_key(distrik), budget, authority, warna)
+    return await answer_priorities(store, key, (__name__, "priorities_map_body"), distrik,
+                                   budget, authority, warna, budget=budget,
+                                   authority=authority)
+
+
+def priorities_map_body(store: WorkspaceStore, distrik: str | None, budget: float | None,
+                        auth: str | None, warna: str) -> Body:
+    """The ``/maps/priorities`` page (run on the lane when it needs a new selection)."""
+    table = priority_table(store, budget=budget, authority=auth)
+    shown = budget if budget is not None else stored_setting(store)[1]
+    html = priorities_html(store.map_data(), table, distrik=area_key(distrik) and distrik,
+                           budget=shown, color_by=warna, tiles=store.tiles)
+    return html_body(html, tiles=store.tiles)

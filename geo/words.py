@@ -1,0 +1,122 @@
+"""The one text normaliser and the one yes/no word table of the project.
+
+Agency spreadsheets, OSM tags, the roads layer and the readiness indicators all compare
+words. They used to do so with four text normalisers and three yes/no tables that did not
+agree (``"t"`` read as *tidak* by the importers but as *true* by the score). Every reader now
+goes through :func:`normalise_word` / :func:`normalise_text` and :func:`parse_bool_words`.
+
+The yes/no table
+----------------
+Agency files are Indonesian: forms mark ``Y``/``T`` for *ya*/*tidak*, so ``"t"`` is **no**
+everywhere in this project (a ``t``/``f`` database dump is not an agency format).
+
+=========  ================================================================================
+yes        ``ya``, ``y``, ``yes``, ``true``, ``1``, ``ada``, ``benar``, ``sudah``, ``v``,
+           ``x``, ``✓`` (a ticked box)
+no         ``tidak``, ``tdk``, ``t``, ``no``, ``n``, ``false``, ``f``, ``0``, ``tidak ada``,
+           ``belum``, ``salah``
+=========  ================================================================================
+
+OSM tags use a smaller vocabulary (https://wiki.openstreetmap.org/wiki/Key:oneway):
+``yes``/``true``/``1`` and ``no``/``false``/``0``; ``vocabulary="osm"`` reads only those, so an
+Indonesian word in a tag is not taken for a direction.
+
+This module sits in the configuration layer (it imports nothing of the project), so that the
+network, io, readiness and priorities stages can all use it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS: Final = frozenset(
+    {"ya", "y", "yes", "true", "1", "ada", "benar", "sudah", "v", "x", "✓"})
+"""Words read as yes in agency files, after :func:`normalise_word`."""
+FALSE_WORDS: Final = frozenset(
+    {"tidak", "tdk", "t", "no", "n", "false", "f", "0", "tidak ada", "belum", "salah"})
+"""Words read as no in agency files, after :func:`normalise_word`."""
+OSM_TRUE_WORDS: Final = frozenset({"yes", "true", "1"})
+"""Yes in OSM tags (OSM wiki): a subset of :data:`TRUE_WORDS`."""
+OSM_FALSE_WORDS: Final = frozenset({"no", "false", "0"})
+"""No in OSM tags (OSM wiki): a subset of :data:`FALSE_WORDS`."""
+
+Vocabulary = Literal["agency", "osm"]
+_TABLES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
+    "agency": (TRUE_WORDS, FALSE_WORDS),
+    "osm": (OSM_TRUE_WORDS, OSM_FALSE_WORDS),
+}
+
+
+def normalise_word(text: str) -> str:
+    """NFKC, no BOM, lower case, stripped, every run of white space as one space.
+
+    ``" Tidak  Ada "`` -> ``"tidak ada"``; ``_`` and ``:`` are kept (OSM values such as
+    ``paving_stones`` and ``concrete:plates``). The key under which words are compared.
+    """
+    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "").lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a string transform once per distinct value and broadcast back (NA stays NA).
+
+    Road layers repeat a handful of values over many rows; string methods on every row
+    were the slowest part of building a network. ``fn`` gets a ``string`` Series.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = fn(pd.Series(uniques, dtype="object").astype("string")).to_numpy(dtype=object)
+    out = mapped[np.maximum(codes, 0)] if len(mapped) else np.full(len(s), pd.NA, dtype=object)
+    out[codes < 0] = pd.NA
+    return pd.Series(out, index=s.index, dtype="string")
+
+
+def normalise_text(s: pd.Series) -> pd.Series:
+    """:func:`normalise_word` on a whole Series (on distinct values; NA stays NA)."""
+    return map_unique(s, lambda u: u.map(normalise_word, na_action="ignore").astype("string"))
+
+
+def bool_word(value: object, vocabulary: Vocabulary = "agency") -> bool | None:
+    """One cell as yes/no by the word table of this module; None when not a yes/no word.
+
+    Booleans stay themselves and the numbers 0 and 1 are no and yes.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        if isinstance(value, float | np.floating) and math.isnan(value):
+            return None
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        yes, no = _TABLES[vocabulary]
+        key = normalise_word(value)
+        if key in yes:
+            return True
+        if key in no:
+            return False
+        if vocabulary == "agency" and re.fullmatch(r"[01]\.0+", key):
+            return key.startswith("1")  # a number stored as text by a spreadsheet
+    return None
+
+
+def parse_bool_words(s: pd.Series, vocabulary: Vocabulary = "agency") -> pd.Series:
+    """Yes/no cells as a nullable ``boolean`` Series: NA where blank or not a yes/no word.
+
+    Parameters
+    ----------
+    s
+        Booleans, 0/1 numbers or words of the table in this module's docstring.
+    vocabulary
+        ``"agency"`` (Indonesian and English words) or ``"osm"`` (OSM tag values only).
+    """
+    if s.dtype == bool:
+        return s.astype("boolean")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.array([bool_word(u, vocabulary) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype="boolean")

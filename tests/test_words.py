@@ -1,0 +1,92 @@
+"""One yes/no word table and one text normaliser, used by every reader (issue 11).
+
+The expectations are written by hand from Indonesian form usage (``Y``/``T`` = ya/tidak) and
+the OSM wiki's ``oneway`` values, not read back from :mod:`geo.words`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo import _io, _osmtags, _scoring, network, readiness, words
+from geo.roads import condition_class, surface_class
+
+# (cell, meaning in an agency file): hand-written
+AGENCY = [
+    ("Y", True), ("T", False), ("t", False), ("ya", True), ("Tidak", False), ("tdk", False),
+    (" TIDAK  ADA ", False), ("ada", True), ("sudah", True), ("belum", False), ("✓", True),
+    ("yes", True), ("No", False), ("TRUE", True), ("false", False), ("f", False), ("1", True),
+    ("0", False), ("1.0", True), (1, True), (0.0, False), (True, True), (False, False),
+    ("mungkin", None), ("2", None), (2, None), ("", None), (None, None), (float("nan"), None),
+]
+
+
+@pytest.mark.parametrize(("cell", "meaning"), AGENCY)
+def test_every_reader_reads_a_cell_the_same(cell: object, meaning: bool | None) -> None:
+    # the importer's cell parser
+    assert _io.boolean(cell) is meaning
+    # the vectorised reader
+    got = words.parse_bool_words(pd.Series([cell], dtype=object)).iloc[0]
+    assert (None if got is pd.NA else bool(got)) is meaning
+    # the readiness reach flags (1/0/NaN)
+    flag = readiness._bool_or_na(pd.Series([cell], dtype=object))[0]
+    assert (None if np.isnan(flag) else bool(flag)) is meaning
+    # a yes/no indicator of the score
+    score = _scoring.categorical_score(pd.Series([cell], dtype=object),
+                                       {"true": 100.0, "false": 0.0}, None)[0]
+    assert (None if np.isnan(score) else bool(score == 100.0)) is meaning
+    # the roads layer's oneway column (unknown = two-way)
+    assert bool(network._as_bool(pd.Series([cell], dtype=object))[0]) is bool(meaning)
+
+
+def test_t_is_tidak_everywhere() -> None:
+    # the twin that disagreed: "t" was no for importers and yes for the score and network
+    s = pd.Series(["t", "T", " t "], dtype=object)
+    assert not words.parse_bool_words(s).any()
+    assert not network._as_bool(s).any()
+    assert (_scoring.categorical_score(s, {"true": 100.0, "false": 0.0}, None) == 0.0).all()
+
+
+@pytest.mark.parametrize(("oneway", "forward_only", "reverse"), [
+    ("yes", True, False), ("true", True, False), ("1", True, False), ("-1", True, True),
+    ("no", False, False), ("YES ", True, False),
+    # Indonesian words are not OSM values: a tag "ya"/"y"/"t" is not a direction
+    ("ya", False, False), ("y", False, False), ("t", False, False), (None, False, False),
+])
+def test_osm_oneway_vocabulary(oneway: str | None, forward_only: bool, reverse: bool) -> None:
+    s = pd.Series([oneway], dtype=object)
+    ow, rev = _osmtags.oneway_flags(s, pd.Series([None], dtype=object),
+                                    pd.Series(["residential"], dtype=object))
+    assert (bool(ow[0]), bool(rev[0])) == (forward_only, reverse)
+
+
+def test_osm_vocabulary_is_part_of_the_agency_table() -> None:
+    assert words.OSM_TRUE_WORDS <= words.TRUE_WORDS
+    assert words.OSM_FALSE_WORDS <= words.FALSE_WORDS
+    assert not words.TRUE_WORDS & words.FALSE_WORDS
+
+
+def test_text_normaliser() -> None:
+    s = pd.Series(["  Rusak   Ringan ", "ＡＳＰＡＬ", "\ufeffBaik", None, "paving_stones"],
+                  dtype=object)
+    got = words.normalise_text(s)
+    assert got.iloc[:3].tolist() == ["rusak ringan", "aspal", "baik"]
+    assert got.iloc[3] is pd.NA
+    assert got.iloc[4] == "paving_stones"  # OSM keys keep their underscores
+    assert condition_class(pd.Series(["Rusak  Ringan"])).tolist() == ["rusak_ringan"]
+    assert surface_class(pd.Series(["ＡＳＰＡＬ "])).tolist() == ["aspal"]
+    # headers: the same word, non-word runs as "_"
+    assert _io.normalise_header(" Lintang  (Y) ", 0) == "lintang_y"
+    assert _scoring.category_key(" Rusak  Ringan ") == "rusak_ringan"
+
+
+@given(st.lists(st.sampled_from([w for w, _ in AGENCY if isinstance(w, str)]
+                                + ["x", "V", "salah", "benar"]), max_size=30))
+def test_vectorised_matches_cells(cells: list[str]) -> None:
+    got = words.parse_bool_words(pd.Series(cells, dtype=object))
+    want = [_io.boolean(c) for c in cells]
+    assert [None if v is pd.NA else bool(v) for v in got] == want
