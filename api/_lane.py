@@ -41,6 +41,7 @@ from geo.exceptions import SiapError
 from geo.settings import get_settings
 
 WORKER_NICE = 10
+WATCHDOG_S = 1.0
 
 
 class Busy(SiapError):
@@ -84,6 +85,7 @@ class RecomputeLane:
     def _new_pool(self) -> Executor:
         if self.processes:
             return ProcessPoolExecutor(self.workers, initializer=_worker_init,
+                                       initargs=(os.getpid(),),
                                        mp_context=multiprocessing.get_context("spawn"))
         return ThreadPoolExecutor(self.workers, thread_name_prefix="siap-lane")
 
@@ -176,11 +178,25 @@ def _follower(shared: Future[Any]) -> Future[Any]:
     return mine
 
 
-def _worker_init() -> None:
+def _worker_init(server_pid: int) -> None:
     """A worker yields the CPU to the server process: on a 2-core machine the cached pages
-    must not wait behind a recomputation (a lower priority, ``nice`` +WORKER_NICE)."""
+    must not wait behind a recomputation (a lower priority, ``nice`` +WORKER_NICE).
+
+    It also ends when the server does: a server stopped (or killed) while a worker idles
+    would otherwise leave the worker running, holding its memory, with init as parent.
+    """
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
+    threading.Thread(target=_exit_with, args=(server_pid,), daemon=True,
+                     name="siap-lane-watchdog").start()
+
+
+def _exit_with(server_pid: int, every_s: float = WATCHDOG_S) -> None:
+    """Exit this worker once its parent is no longer ``server_pid`` (re-parented: the
+    server is gone). Polling the parent id is portable and needs no signal set-up."""
+    while os.getppid() == server_pid:
+        time.sleep(every_s)
+    os._exit(0)
 
 
 def _timed_call(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:

@@ -123,6 +123,13 @@ class WorkspaceStore:
     def lane(self, lane: RecomputeLane) -> None:
         self._lane = lane
 
+    def close(self) -> None:
+        """Stop the recomputation lane's workers, if any were started (server shutdown)."""
+        with self._lock:
+            lane, self._lane = self._lane, None
+        if lane is not None:
+            lane.shutdown()
+
     def version(self) -> str:
         """The workspace version; re-read only when the file's stat changes."""
         try:

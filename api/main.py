@@ -12,10 +12,11 @@ The OpenAPI description stays at ``/openapi.json``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,15 @@ def distrik_choices(ws: Workspace) -> list[str]:
     return sorted({*dis["kode"].astype(str), *dis["nama"].astype(str)})
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, stop the recomputation workers (they also exit by themselves when the
+    server process is gone: :func:`api._lane._exit_with`)."""
+    yield
+    store: WorkspaceStore = app.state.store
+    store.close()
+
+
 def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
                allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """Build the app serving one workspace.
@@ -161,6 +171,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         version=software_version(),
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,

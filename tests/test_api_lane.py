@@ -181,3 +181,60 @@ def test_cache_is_bounded_by_bytes(served: Path) -> None:
     assert store.lookup(("big",), None) is big
     assert [i for i in bodies if store.lookup(("blob", i), None) is not None] == []
     assert nbytes(big) >= 200_000
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out |= {int(c) for c in (task / "children").read_text().split()}
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_recompute_workers_end_with_the_server(served: Path, stop: str) -> None:
+    """A server stopped (or killed) after a recomputation leaves no worker process behind."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests._paths import PROJECT_ROOT
+
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "geo.cli", "serve", "--workspace",
+                             str(served), "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        with httpx.Client(base_url=base, timeout=300) as c:
+            while True:
+                try:
+                    c.get("/health")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and proc.poll() is None
+                    time.sleep(0.2)
+            r = c.post("/api/score", json={"weights": {"pu": 3}})
+            assert r.status_code == 200, r.text
+        workers = _children(proc.pid)
+        assert workers, "the recomputation ran in a worker process"
+        proc.send_signal(getattr(signal, stop))
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
