@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 from fastapi import Depends, Request
 
 from geo.exceptions import WorkspaceError
+from geo.io.workspace import Workspace
 from geo.settings import get_settings
-from geo.workspace import Workspace
 from maps import MapData, Tiles, load_map_data
 
 from ._lane import RecomputeLane, raise_job_error, run_job

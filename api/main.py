@@ -24,8 +24,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from geo.exceptions import SiapError
+from geo.io.workspace import Workspace
 from geo.settings import get_settings, software_version
-from geo.workspace import Workspace
 from maps import Tiles, missing_assets
 
 from . import errors, security

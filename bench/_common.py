@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from geo.osm import ingest_osm
-from geo.workspace import Workspace
+from geo.io.osm import ingest_osm
+from geo.io.workspace import Workspace
 
 
 def peak_rss_mb() -> float:

@@ -27,8 +27,8 @@ import httpx
 import numpy as np
 
 from bench._common import rss_mb, served
+from geo.io.workspace import Workspace
 from geo.settings import get_settings
-from geo.workspace import Workspace
 
 ENDPOINTS = (
     "/maps/readiness",

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 from bench._common import emit
-from geo import regions
+from geo.io import regions
+from geo.io.workspace import Source, Workspace
 from geo.settings import get_settings
-from geo.workspace import Source, Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The repository: the benchmark runs the CLI from its source tree."""

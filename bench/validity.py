@@ -67,6 +67,7 @@ from pyproj import CRS
 
 from bench._common import Clock, emit, osm_workspace, peak_rss_mb
 from geo.access import AccessResult, compute_access_frames, populated_places
+from geo.io.workspace import Workspace
 from geo.network import NetworkConfig, load_network_config
 from geo.priorities import (
     PrioritiesConfig,
@@ -77,7 +78,6 @@ from geo.priorities import (
 )
 from geo.readiness import ReadinessConfig, build_inputs, load_readiness_config, score_frame
 from geo.settings import get_settings
-from geo.workspace import Workspace
 
 CLOSED = frozenset({"no", "private", "agricultural", "forestry"})
 """OSM access values that close a way to a mode (as OSMnx's drive filter reads them)."""
@@ -532,7 +532,7 @@ def closed_car_routes(ex: Extract, outcome: Outcome) -> dict[str, Any]:
     """
     from scipy.sparse.csgraph import dijkstra
 
-    from geo._graph import accumulate_tree, nearest_of_set
+    from geo.network import accumulate_tree, nearest_of_set
 
     acc = outcome.access
     graph = acc.graph

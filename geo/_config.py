@@ -13,8 +13,8 @@ from typing import Annotated, Final, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
-from . import schema
-from .exceptions import ConfigError
+from geo import schema
+from geo.exceptions import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -98,7 +98,7 @@ def configured_path(field: str) -> Path | None:
     ``SIAPWISATA_READINESS_CONFIG`` serves that configuration; otherwise it serves the one
     each stored layer was computed with.
     """
-    from .settings import get_settings
+    from geo.settings import get_settings
 
     value = getattr(get_settings(), field)  # None: the packaged default
     return Path(value) if value is not None else None
@@ -147,7 +147,7 @@ def config_text(path: str | os.PathLike[str] | None, name: ConfigName) -> Config
         If a named file is missing or unreadable.
     """
     if path is None:
-        from .settings import get_settings
+        from geo.settings import get_settings
 
         path = getattr(get_settings(), _SETTING[name])
     if path is not None:

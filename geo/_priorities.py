@@ -81,8 +81,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from ._graph import MEMORY_BUDGET, chunk_size, nearest_of_set
-from .network import AccessGraph
+from geo.network import MEMORY_BUDGET, AccessGraph, chunk_size, nearest_of_set
 
 SEED_CAP = 2_000_000
 """Most (candidate, source, upgraded arc) seeds handled in one chunk."""

@@ -15,15 +15,15 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import schema
-from ._cells import excel_writer, write_csv
-from ._cells import write_xlsx as write_table_xlsx
-from ._config import ConfigText, config_rows
-from .network import NetworkConfig
-from .workspace import atomic_write
+from geo import schema
+from geo._config import ConfigText, config_rows
+from geo.io import excel_writer, write_csv
+from geo.io import write_xlsx as write_table_xlsx
+from geo.io.workspace import atomic_write
+from geo.network import NetworkConfig
 
 if TYPE_CHECKING:
-    from .priorities import PrioritiesConfig, ScenarioResult
+    from geo.priorities import PrioritiesConfig, ScenarioResult
 
 HEADERS: dict[str, str] = {
     "rank": "Peringkat (menit per biaya, ruas sendiri)",
@@ -176,7 +176,7 @@ def write_table(table: pd.DataFrame, out: Path, assumptions: pd.DataFrame, *,
 
 def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
                sheet: str = "Prioritas", headers: dict[str, str] | None = None) -> None:
-    """A workbook for people (:func:`geo._cells.write_xlsx`): Indonesian headers, widths,
+    """A workbook for people (:func:`geo.io._cells.write_xlsx`): Indonesian headers, widths,
     Rupiah formats."""
     names = {**HEADERS, **(headers or {})}
     formats = {**dict.fromkeys(_DEC1, "0.0"), **dict.fromkeys(_DEC2, "0.00"),

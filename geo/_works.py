@@ -29,13 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
-from ._io import integer, read_table, text
-from ._sections import road_sections
-from .exceptions import InputError, Problem
-from .network import NetworkConfig
-from .roads import condition_class, surface_class
-from .words import normalise_text
+from geo import schema
+from geo.exceptions import InputError, Problem
+from geo.io import integer, read_table, road_sections, text
+from geo.network import NetworkConfig
+from geo.roads import condition_class, surface_class
+from geo.words import normalise_text
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ruas_id": ("ruas_id", "id_ruas", "ruas", "kode_ruas"),
@@ -57,7 +56,7 @@ def ruas_label(ruas_id: str) -> int | None:
 def ruas_rows(ruas_id: str, labels: np.ndarray) -> np.ndarray | None:
     """Road rows of a section id of the priorities output (``R00042``); None if unknown.
 
-    ``labels`` are :func:`geo._sections.road_sections` of the roads layer (the numbering
+    ``labels`` are :func:`geo.io._sections.road_sections` of the roads layer (the numbering
     that :func:`geo.priorities.ruas_id` prints).
     """
     label = ruas_label(ruas_id)
@@ -107,7 +106,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
         Every bad line (unknown ruas/way/name, unknown option or surface/condition word,
         missing or conflicting fields).
     """
-    from .priorities import PrioritiesConfig, road_state
+    from geo.priorities import PrioritiesConfig, road_state
 
     assert isinstance(config, PrioritiesConfig)
     table = read_table(Path(path))

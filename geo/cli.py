@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ._progress import RichReporter
-from .exceptions import InputError, SiapError
-from .workspace import Workspace
+from geo._progress import RichReporter
+from geo.exceptions import InputError, SiapError
+from geo.io.workspace import Workspace
 
 app = typer.Typer(
     name="siapwisata",
@@ -69,7 +69,7 @@ def init(
     admin: Annotated[Path | None, typer.Option(help="Distrik/kampung polygons")] = None,
 ) -> None:
     """Create a workspace from a boundary (and optional admin areas)."""
-    from .regions import init_workspace
+    from geo.io.regions import init_workspace
 
     ws = Workspace(workspace)
     init_workspace(ws, boundary, name=name, admin=admin, reporter=RichReporter())
@@ -82,7 +82,7 @@ def ingest_osm(
     workspace: WorkspaceOpt,
 ) -> None:
     """Read an OSM extract (streamed) into roads, pois, destinations, umkm and gateways."""
-    from .osm import ingest_osm as run
+    from geo.io.osm import ingest_osm as run
 
     ws = Workspace(workspace)
     counts = run(file, ws, reporter=RichReporter())
@@ -97,8 +97,8 @@ def fetch_osm(
     cache_dir: Annotated[Path | None, typer.Option(help="Response cache folder")] = None,
 ) -> None:
     """Download OSM data for the workspace boundary from Overpass (via osmnx, cached)."""
-    from .fetch import fetch_osm as run
-    from .settings import get_settings
+    from geo.io.fetch import fetch_osm as run
+    from geo.settings import get_settings
 
     settings = get_settings(overpass_url=overpass_url, cache_dir=cache_dir)
     ws = Workspace(workspace)
@@ -124,8 +124,8 @@ def import_(
                          "few of each kind)")] = None,
 ) -> None:
     """Import an agency file (OPD data) into the workspace, validating every row."""
-    from ._io import check_out_path
-    from .importers import import_file
+    from geo.io import check_out_path, write_problems
+    from geo.io.importers import import_file
 
     errors_path = check_out_path(errors, (".csv",))
     ws = Workspace(workspace)
@@ -133,12 +133,12 @@ def import_(
         summary = import_file(kind.value, file, ws, reporter=RichReporter())
     except InputError as exc:
         if errors_path is not None:
-            exc.write_csv(errors_path)
+            write_problems(exc, errors_path)
             _say(f"Daftar masalah lengkap (full list of problems) ditulis ke (written to) "
                  f"{errors_path}", console=err)
         raise
     if errors_path is not None:
-        InputError([]).write_csv(errors_path)  # no problems: an empty list, not a stale one
+        write_problems(InputError([]), errors_path)  # no problems: an empty list, not a stale one
     for line in summary.lines():
         _say(line)
     _wrote(ws.path, f"layer '{summary.layer}'")
@@ -155,8 +155,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic generator")] = 20240517,
 ) -> None:
     """Build the Mimika demo workspace: real boundaries and gateways, SYNTHETIC roads/sites/UMKM."""
-    from .demo import build_demo
-    from .settings import get_settings
+    from geo.demo import build_demo
+    from geo.settings import get_settings
 
     settings = get_settings(data_dir=data_dir)
     ws = Workspace(workspace)
@@ -181,7 +181,7 @@ def score(
     network_config: NetworkOpt = None,
 ) -> None:
     """Score every destination's readiness per agency (OPD) and name its bottleneck."""
-    from .readiness import score_workspace
+    from geo.readiness import score_workspace
 
     ws = Workspace(workspace)
     result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter(),
@@ -214,7 +214,7 @@ def priorities(
     network_config: NetworkOpt = None,
 ) -> None:
     """Rank costed road upgrades (ruas) by readiness benefit per Rupiah, for PU."""
-    from .priorities import priorities_workspace
+    from geo.priorities import priorities_workspace
 
     ws = Workspace(workspace)
     result = priorities_workspace(
@@ -237,7 +237,7 @@ def scenario(
     network_config: NetworkOpt = None,
 ) -> None:
     """Apply a programme of planned road works and report scores before and after."""
-    from .priorities import scenario_workspace
+    from geo.priorities import scenario_workspace
 
     ws = Workspace(workspace)
     result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter(),
@@ -264,8 +264,7 @@ def serve(
 
     from api.main import create_app
     from api.security import WILDCARD_BIND, allowed_hosts
-
-    from .settings import get_settings
+    from geo.settings import get_settings
 
     ws = Workspace(workspace).require()
     extra = [*(allow_host or []), host]
@@ -294,7 +293,7 @@ def _print_counts(counts: dict[str, int]) -> None:
 
 
 def _print_info(ws: Workspace) -> None:
-    from .workspace import info as ws_info
+    from geo.io.workspace import info as ws_info
 
     summary = ws_info(ws)
     meta = summary["metadata"]
@@ -320,7 +319,7 @@ def _print_info(ws: Workspace) -> None:
     if summary["gateways"]:
         import pandas as pd
 
-        from .readiness import gateway_lines
+        from geo.readiness import gateway_lines
 
         _say("(dari perhitungan skor terakhir / from the last score run)\n"
              + "\n".join(gateway_lines(pd.DataFrame(summary["gateways"]))))
@@ -330,7 +329,7 @@ def _print_info(ws: Workspace) -> None:
 
 def _debug() -> bool:
     """The ``debug`` setting (``SIAPWISATA_DEBUG``); off when the settings do not validate."""
-    from .settings import get_settings
+    from geo.settings import get_settings
 
     try:
         return get_settings().debug

@@ -6,11 +6,9 @@ plain messages (no traceback) and exits non-zero, and the API maps them to JSON 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 
@@ -70,7 +68,8 @@ class InputError(SiapError):
     """Bad input data. Carries *every* problem found, not just the first.
 
     The message shows the first :data:`SHOWN_PER_KIND` problems of each kind (field and
-    message without its values) and counts the rest; :meth:`write_csv` writes them all.
+    message without its values) and counts the rest; :func:`geo.io.write_problems` writes
+    them all.
     """
 
     def __init__(self, problems: Iterable[Problem], *, shown: int = SHOWN_PER_KIND):
@@ -103,26 +102,6 @@ class InputError(SiapError):
             lines.append("Daftar lengkap: tambahkan --errors FILE.csv pada siapwisata import "
                          "(add --errors FILE.csv for the full list)")
         return "\n".join(lines)
-
-    def write_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write every problem to a CSV file (``berkas;baris;kolom;masalah``), atomically.
-
-        Cells are written as text (see :mod:`geo._cells`): a value quoted from the input
-        cannot become a spreadsheet formula.
-        """
-        import pandas as pd
-
-        from ._cells import write_csv
-
-        out = Path(path)
-        frame = pd.DataFrame({
-            "berkas": [p.file for p in self.problems],
-            "baris": pd.array([p.line for p in self.problems], dtype="Int64"),
-            "kolom": [p.field or "" for p in self.problems],
-            "masalah": [p.message for p in self.problems],
-        })
-        write_csv(frame, out)
-        return out
 
 
 class WorkspaceError(SiapError):

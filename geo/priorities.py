@@ -3,7 +3,7 @@
 Which road upgrades buy the most tourism readiness per Rupiah? The rules live in
 ``data/priorities.toml`` (see its header); in short:
 
-- *Candidates* are road sections (ruas, :func:`geo._sections.road_sections`) under the
+- *Candidates* are road sections (ruas, :func:`geo.io._sections.road_sections`) under the
   chosen authority whose links an upgrade option can improve (tanah -> kerikil,
   kerikil -> aspal, rehabilitasi, rekonstruksi ...). Per link the first matching option
   applies; the section's cost is the sum of length x unit cost over its upgraded links.
@@ -58,8 +58,8 @@ import pandas as pd
 import shapely
 from pydantic import Field, field_validator, model_validator
 
-from . import schema
-from ._config import (
+from geo import schema
+from geo._config import (
     ConfigMeta,
     ConfigText,
     Importance,
@@ -70,21 +70,26 @@ from ._config import (
     configured_path,
     model_from_text,
 )
-from ._graph import MEMORY_BUDGET, iter_chunks, nearest_of_set
-from ._io import check_out_path
-from ._priorities import BenefitEngine, Evaluation, ODPairs
-from ._progress import SILENT, Reporter
-from ._sections import road_sections, section_keys
-from .access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
-from .exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
-from .network import AccessGraph, NetworkConfig, edge_minutes
-from .roads import surface_class
-from .words import normalise_text
-from .workspace import Source, Workspace, writes_workspace
+from geo._priorities import BenefitEngine, Evaluation, ODPairs
+from geo._progress import SILENT, Reporter
+from geo.access import ROUTE_COLUMNS, UMKM_MINUTES, AccessResult, route_attributes
+from geo.exceptions import ConfigError, InputError, Problem, SiapError, WorkspaceError
+from geo.io import check_out_path, road_sections, section_keys
+from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.network import (
+    MEMORY_BUDGET,
+    AccessGraph,
+    NetworkConfig,
+    edge_minutes,
+    iter_chunks,
+    nearest_of_set,
+)
+from geo.roads import surface_class
+from geo.words import normalise_text
 
 if TYPE_CHECKING:
-    from ._works import Works
-    from .readiness import ReadinessConfig
+    from geo._works import Works
+    from geo.readiness import ReadinessConfig
 
 AUTHORITY_CHOICES: Final = ("kabupaten", "provinsi", "nasional", "all")
 OUT_SUFFIXES: Final = (".csv", ".xlsx", ".gpkg")
@@ -716,7 +721,7 @@ class _Scorer:
         self.arc_mode = np.where(self.graph.arc_row >= 0,
                                  net.mode[np.maximum(self.graph.arc_row, 0)], "walk")
         # access routes and transport options by road function: fixed under any upgrade
-        from .access import function_minutes, transport_options
+        from geo.access import function_minutes, transport_options
 
         self.route_cost = self.graph.arc_minutes(*function_minutes(net.roads, self.config))
         ref_dist, self.route_pred, _ = nearest_of_set(
@@ -734,7 +739,7 @@ class _Scorer:
         self.set_state(arc_cost)
 
     def _attributes(self, surface: np.ndarray, condition: np.ndarray) -> np.ndarray:
-        from .access import row_attributes
+        from geo.access import row_attributes
 
         roads = pd.DataFrame({"length_m": self.length_m,
                               "surface": pd.Series(surface, dtype=object),
@@ -995,7 +1000,7 @@ def _typed(vals: np.ndarray, like: np.ndarray) -> Any:
 
 
 def overall_scores_of(inputs: pd.DataFrame, readiness: ReadinessConfig) -> np.ndarray:
-    from .readiness import overall_scores
+    from geo.readiness import overall_scores
 
     return overall_scores(inputs, readiness)["score"].to_numpy(float)
 
@@ -1485,9 +1490,9 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
         Bad output format, authority or budget; WorkspaceError without roads, destinations
         or gateways; ConfigError for a bad configuration.
     """
-    from .access import compute_access
-    from .network import read_network_config
-    from .readiness import build_inputs, read_readiness_config
+    from geo.access import compute_access
+    from geo.network import read_network_config
+    from geo.readiness import build_inputs, read_readiness_config
 
     out_path = check_out_path(out, OUT_SUFFIXES)
     cfg, cfg_text = read_priorities_config(config)
@@ -1528,7 +1533,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
 
 def write_priorities(result: PrioritiesResult, out: Path) -> None:
     """Write the ranked table as .csv, .xlsx or .gpkg (atomically)."""
-    from ._priorities_out import write_table
+    from geo._priorities_out import write_table
 
     check_out_path(out, OUT_SUFFIXES)
     write_table(result.table, out, result.assumptions(), layer=LAYER)
@@ -1540,7 +1545,7 @@ def priorities_assumptions(config: PrioritiesConfig, network: NetworkConfig, *,
                            configs: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
     """The 'Asumsi' table of a priorities output computed with these configurations: the
     files (``configs``, name -> text) then every unit cost, weight, filter and speed."""
-    from ._priorities_out import assumption_rows
+    from geo._priorities_out import assumption_rows
 
     return assumption_rows(config, network, synthetic=synthetic, budget=budget,
                            authority=authority, configs=configs)
@@ -1553,7 +1558,7 @@ def write_priorities_xlsx(df: pd.DataFrame, path: str | os.PathLike[str],
     ``assumptions``: the 'Asumsi' table of the configurations the rows were computed with
     (:func:`priorities_assumptions`), or notes.
     """
-    from ._priorities_out import write_xlsx
+    from geo._priorities_out import write_xlsx
 
     if isinstance(assumptions, list):
         table = pd.DataFrame({"Bagian": "Catatan", "Kunci": "", "Nilai": "",
@@ -1633,7 +1638,7 @@ def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
     ``access_minutes`` and ``provenance`` (and ``score_<dimension>`` of ``dimensions``,
     reported before and after: the road dimension of readiness.toml ``[access]``).
     """
-    from ._works import apply_works
+    from geo._works import apply_works
 
     before = score(roads)
     changed = apply_works(roads, works)
@@ -1683,11 +1688,11 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
         Bad lines in the works file; SiapError for a bad output format; WorkspaceError
         when layers are missing.
     """
-    from ._priorities_out import write_scenario
-    from ._works import read_works
-    from .access import compute_access_frames, populated_places
-    from .network import read_network_config
-    from .readiness import build_inputs, dimension_labels, read_readiness_config, score_frame
+    from geo._priorities_out import write_scenario
+    from geo._works import read_works
+    from geo.access import compute_access_frames, populated_places
+    from geo.network import read_network_config
+    from geo.readiness import build_inputs, dimension_labels, read_readiness_config, score_frame
 
     out_path = check_out_path(out, OUT_SUFFIXES)
     cfg, cfg_text = read_priorities_config(config)

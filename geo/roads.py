@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .words import normalise_text
+from geo.words import normalise_text
 
 # OSM surface=* and PU survey words -> the classes PU uses. Unlisted values -> unknown.
 SURFACE_MAP: dict[str, str] = {

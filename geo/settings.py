@@ -18,7 +18,7 @@ from typing import Annotated, Final
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .exceptions import ConfigError
+from geo.exceptions import ConfigError
 
 SOFTWARE_NAME = "siapwisata"
 ENV_PREFIX: Final = "SIAPWISATA_"

@@ -16,8 +16,8 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from geo.exceptions import SiapError, WorkspaceError
+from geo.io.workspace import Workspace
 from geo.roads import surface_class
-from geo.workspace import Workspace
 
 if TYPE_CHECKING:  # the engine is imported lazily: maps must load without running it
     from geo.access import AccessResult

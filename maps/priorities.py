@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.exceptions import WorkspaceError
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 
 from . import _layers as ly
 from . import _style as st

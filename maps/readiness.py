@@ -19,7 +19,7 @@ import pandas as pd
 from folium import plugins
 
 from geo.exceptions import WorkspaceError
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 
 from . import _layers as ly
 from . import _style as st

@@ -1,6 +1,6 @@
 """An independent reading of OSM files for the tests: a plain pyosmium SimpleHandler pass
 and a pure-Python split of ways into edges, written from the rules in the issue, not
-from geo.osm / geo._topology.
+from geo.io.osm / geo.io._topology.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import osmium
 from pyproj import Geod
 
 # From the issue: every highway value except these (and areas); lifecycle synonyms and
-# the area-only values rest_area/services as documented in geo/_osmtags.py.
+# the area-only values rest_area/services as documented in geo/osmtags.py.
 NOT_ROADS = {
     "proposed", "construction", "abandoned", "razed", "platform",
     "planned", "disused", "dismantled", "demolished", "no", "rest_area", "services",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 
 PRIORITIES_AVAILABLE = importlib.util.find_spec("geo.priorities") is not None
 NO_PRIORITIES = "geo.priorities (issue 4) is not in the tree yet: priorities tests cannot run"

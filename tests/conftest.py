@@ -51,8 +51,8 @@ def mimika_dir() -> Path:
 
 
 def _ingested(tmp_path_factory: pytest.TempPathFactory, src: Path, name: str) -> Path:
-    from geo.osm import ingest_osm
-    from geo.workspace import Workspace
+    from geo.io.osm import ingest_osm
+    from geo.io.workspace import Workspace
 
     path = tmp_path_factory.mktemp(name) / f"{name}.gpkg"
     ingest_osm(src, Workspace(path))
@@ -84,7 +84,7 @@ def menteng_ws(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> P
 def demo_ws(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """Path of the Mimika demo workspace (synthetic roads/sites/UMKM). Copy before changing."""
     from geo.demo import build_demo
-    from geo.workspace import Workspace
+    from geo.io.workspace import Workspace
 
     path = tmp_path_factory.mktemp("demo") / "mimika-demo.gpkg"
     build_demo(Workspace(path), data_dir=data_dir, seed=20240517)

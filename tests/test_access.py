@@ -30,9 +30,9 @@ from geo.access import (
     compute_access_frames,
     facility_points,
 )
+from geo.io.workspace import Workspace
 from geo.network import NetworkConfig, edge_minutes
 from geo.roads import PAVED_CLASSES, surface_class
-from geo.workspace import Workspace
 
 
 def layer(coords: list[tuple[float, float]], **cols: Any) -> gpd.GeoDataFrame:

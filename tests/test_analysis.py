@@ -1,8 +1,8 @@
-"""geo.analysis against hand-worked tables and the score definition worked out by hand.
+"""geo.readiness.analysis against hand-worked tables and the score definition worked out by hand.
 
 The weight-scenario tests use a minimal configuration where every agency dimension has one
 linear indicator ``x_<dim>`` (0 -> 0, 100 -> 100), so a dimension's score is its input and
-the overall score is, by the definition in geo/readiness.py, the weighted mean of the known
+the overall score is, by the definition in geo/readiness/model.py, the weighted mean of the known
 inputs with the weights renormalised per row. The class follows ``score_low`` ([ranking] in
 readiness.toml): the weighted mean with unknown inputs at 0 over all the weights. The expected
 scores and classes are worked out from those definitions with numpy here, not taken from the
@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import analysis as an
 from geo.exceptions import ConfigError, SiapError
 from geo.readiness import (
     ReadinessConfig,
@@ -26,6 +25,7 @@ from geo.readiness import (
     readiness_config_from_dict,
     score_frame,
 )
+from geo.readiness import analysis as an
 
 # The five agency dimensions of the default data/readiness.toml (an explicit expectation:
 # the code takes them from the TOML alone).

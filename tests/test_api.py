@@ -23,7 +23,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 from tests._served import NO_PRIORITIES, has_priorities, served_workspace
 
 DIMS = ("pariwisata", "pu", "umkm", "kominfo", "perhubungan")

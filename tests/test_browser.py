@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 from tests._browser import (
     ARTIFACTS,
     chromium,

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from geo import schema
 from geo.exceptions import InputError
-from geo.workspace import Workspace
-from geo.workspace import info as ws_info
+from geo.io.workspace import Workspace
+from geo.io.workspace import info as ws_info
 
 SEED = 20240517
 GENERATED = ("roads", "destinations", "umkm", "pois")
@@ -351,7 +351,7 @@ def test_bad_gateway_file_lists_every_problem(tmp_path: Path, mimika_dir: Path) 
 
 
 def test_interior_route_stays_inside_a_u_shaped_region() -> None:
-    from geo._synth import InteriorRouter, taut
+    from geo.demo._synth import InteriorRouter, taut
 
     # A U of 20 km arms, 6 km wide, joined at the bottom: the straight link between the arm
     # tips leaves the polygon, the shortest inside path goes round the inner corners.

@@ -29,13 +29,13 @@ from openpyxl import load_workbook
 
 from api.main import create_app
 from geo.exceptions import ConfigError
+from geo.io.workspace import Workspace
 from geo.readiness import (
     dimension_labels,
     load_readiness_config,
     readiness_config_from_dict,
     score_workspace,
 )
-from geo.workspace import Workspace
 from tests._paths import PROJECT_ROOT
 
 DEFAULT = PROJECT_ROOT / "data"

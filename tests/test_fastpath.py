@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.fastpath import MARK
 from api.main import create_app
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 from tests._served import served_workspace
 
 URLS = ("/", "/maps/readiness", "/api/destinations", "/api/umkm?type=toko", "/api/kampung")

@@ -19,11 +19,11 @@ from _overpass_server import OverpassData, overpass_server
 from shapely.geometry import box
 
 from geo.exceptions import SiapError, WorkspaceError
-from geo.fetch import elements_from, fetch_osm, write_osm_xml
-from geo.osm import ingest_osm
-from geo.regions import init_workspace
+from geo.io.fetch import elements_from, fetch_osm, write_osm_xml
+from geo.io.osm import ingest_osm
+from geo.io.regions import init_workspace
+from geo.io.workspace import Workspace
 from geo.settings import get_settings
-from geo.workspace import Workspace
 
 # the middle of the Menteng extract (106.8246-106.8351 E, 6.2024-6.1909 S)
 INNER = box(106.8265, -6.2010, 106.8335, -6.1930)

@@ -26,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import LineString, Point
 
-from geo.workspace import Source, Workspace
+from geo.io.workspace import Source, Workspace
 from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"
@@ -239,7 +239,7 @@ def test_import_errors_file_holds_values_as_text(outputs: dict[str, Any]) -> Non
 def test_safe_cells_keep_numbers_and_other_text() -> None:
     import pandas as pd
 
-    from geo._cells import csv_frame
+    from geo.io import csv_frame
 
     df = pd.DataFrame({"n": [-5, 3], "x": [-1.5, None], "t": ["-5", "ok"],
                        "o": pd.Series([-2, "=1+1"], dtype=object)})

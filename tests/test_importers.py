@@ -27,10 +27,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, shape
 
-from geo import _io, regions, schema
+from geo import schema
 from geo.exceptions import InputError, Problem
-from geo.importers import import_file
-from geo.workspace import Source, Workspace
+from geo.io import _io, regions
+from geo.io.importers import import_file
+from geo.io.workspace import Source, Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 TO_LL = Transformer.from_crs(32753, 4326, always_xy=True)

@@ -21,8 +21,8 @@ import pytest
 import shapely
 from folium import plugins
 
+from geo.io.workspace import Workspace
 from geo.readiness import dimension_labels, load_readiness_config
-from geo.workspace import Workspace
 from maps import _style as st
 from maps._assets import (
     LOCAL_ASSETS,

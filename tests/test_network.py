@@ -22,6 +22,7 @@ from shapely.geometry import LineString, Point
 from geo._config import default_config_text
 from geo.access import facility_points, populated_places
 from geo.exceptions import ConfigError, NetworkError
+from geo.io.workspace import Workspace
 from geo.network import (
     NetworkConfig,
     build_access_graph,
@@ -32,7 +33,6 @@ from geo.network import (
     snap_points,
 )
 from geo.roads import surface_class
-from geo.workspace import Workspace
 
 UTM = "EPSG:32631"
 X0, Y0 = 500_000.0, 4_000_000.0

@@ -23,6 +23,8 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from geo.access import compute_access
+from geo.io.osm import ingest_osm
+from geo.io.workspace import Workspace
 from geo.network import (
     Network,
     car_allowed,
@@ -31,12 +33,10 @@ from geo.network import (
     load_network,
     load_network_config,
 )
-from geo.osm import ingest_osm
-from geo.workspace import Workspace
 
 ACCESS_OSM = Path(__file__).parent / "data" / "access_tags.osm"
 
-# The rules, written independently of geo._osmtags.
+# The rules, written independently of geo.osmtags.
 CLOSED = {"no", "private", "agricultural", "forestry"}
 CAR_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")  # most specific first
 FOOT_KEYS = ("foot", "access")

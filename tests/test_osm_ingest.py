@@ -21,13 +21,13 @@ import shapely
 from _osm_reference import DRIVABLE, read_reference, segments
 from shapely.geometry import box
 
-import geo.osm
+import geo.io.osm
 from geo import schema
-from geo._osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
 from geo.exceptions import InputError
-from geo.osm import OSM_LICENCE, ingest_osm
-from geo.regions import init_workspace
-from geo.workspace import Workspace
+from geo.io.osm import OSM_LICENCE, ingest_osm
+from geo.io.regions import init_workspace
+from geo.io.workspace import Workspace
+from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
 
 # UTM point scale k lies in [0.9996, 1.001] inside a zone (k = 0.9996 on the central
 # meridian, about 1.001 at its 3 degree edge at the equator), so projected lengths differ
@@ -293,7 +293,7 @@ def test_reingest_keeps_agency_rows(tmp_path: Path, menteng_ws: Path, menteng_os
                                     copy_ws) -> None:  # type: ignore[no-untyped-def]
     ws = Workspace(copy_ws(menteng_ws))
     before = {layer: len(ws.read(layer)) for layer in ("destinations", "umkm", "gateways")}
-    from geo.workspace import Source
+    from geo.io.workspace import Source
 
     agency = gpd.GeoDataFrame(
         {"id": ["DISPAR-1"], "name": ["Taman Suropati (data Dinas)"], "category": ["rekreasi"],
@@ -443,7 +443,7 @@ def test_unsorted_pbf_is_sorted_when_small_and_refused_when_large(
     ingest_osm(pbf, Workspace(ws))
     _same_layers(menteng_ws, ws)
     # too large to sort in memory: a clear error naming the file, nothing written
-    monkeypatch.setattr(geo.osm, "_SORT_IN_MEMORY_MAX_BYTES", 0)
+    monkeypatch.setattr(geo.io.osm, "_SORT_IN_MEMORY_MAX_BYTES", 0)
     fresh = tmp_path / "fresh.gpkg"
     with pytest.raises(InputError, match="tidak terurut") as err:
         ingest_osm(pbf, Workspace(fresh))

@@ -22,8 +22,8 @@ import pytest
 import shapely
 
 from geo.access import compute_access, populated_places
-from geo.osm import ingest_osm
-from geo.workspace import Workspace
+from geo.io.osm import ingest_osm
+from geo.io.workspace import Workspace
 
 LON0, LAT0 = 136.80, -4.50
 

@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from geo._cells import write_xlsx
-from geo._io import check_out_path
 from geo.exceptions import SiapError
-from geo.workspace import atomic_write
+from geo.io import check_out_path, write_xlsx
+from geo.io.workspace import atomic_write
 
 
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path: Path) -> None:

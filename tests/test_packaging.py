@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from geo._config import default_config_text
 from geo.exceptions import ConfigError, WorkspaceError
+from geo.io.workspace import lock_timeout
 from geo.network import load_network_config
 from geo.priorities import load_priorities_config
 from geo.readiness import load_readiness_config
 from geo.settings import Settings, env_name, find_shared_data, get_settings
-from geo.workspace import lock_timeout
 from maps._assets import LOCAL_ASSETS, asset_roots, resolve
 from tests._paths import PROJECT_ROOT
 

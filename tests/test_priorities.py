@@ -30,6 +30,7 @@ from shapely.geometry import LineString, Point
 from geo import schema
 from geo.access import ROUTE_COLUMNS, AccessResult, compute_access, compute_access_frames
 from geo.exceptions import ConfigError, InputError, SiapError
+from geo.io.workspace import Workspace
 from geo.network import NetworkConfig, edge_minutes, load_network_config
 from geo.priorities import (
     COLUMNS,
@@ -43,7 +44,6 @@ from geo.priorities import (
     write_priorities,
 )
 from geo.readiness import load_readiness_config, overall_scores
-from geo.workspace import Workspace
 from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"  # UTM 53S: local metres near Timika

@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import LineString, Point
 
-from geo.workspace import Source, Workspace
+from geo.io.workspace import Source, Workspace
 from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from geo.access import compute_access
+from geo.io.workspace import Workspace
 from geo.priorities import (
     PrioritiesResult,
     load_priorities_config,
@@ -23,7 +24,6 @@ from geo.priorities import (
     select_priorities,
 )
 from geo.readiness import build_inputs, load_readiness_config
-from geo.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -685,7 +685,7 @@ def test_zero_equal_full_message_and_syntax_error(tmp_path):
 def test_column_ranks_equal_scipy_rankdata_with_ties_and_nan():
     from scipy.stats import rankdata
 
-    from geo._scoring import column_ranks
+    from geo.readiness._scoring import column_ranks
 
     rng = np.random.default_rng(1)
     for _ in range(100):
@@ -700,7 +700,7 @@ def test_column_ranks_equal_scipy_rankdata_with_ties_and_nan():
 
 
 def test_gap_templates_never_fail_on_data():
-    from geo._scoring import render
+    from geo.readiness._scoring import render
 
     row = {"a": 2.345, "b": None, "c": "x", "d": float("nan")}
     assert render("{a:.1f} km, {b}, {c:.0f}, {d:.0f}, {zz}", row) == "2.3 km, ?, x, ?, ?"

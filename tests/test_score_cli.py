@@ -22,8 +22,8 @@ import pytest
 from openpyxl import load_workbook
 
 from geo.access import compute_access
+from geo.io.workspace import Workspace
 from geo.readiness import load_readiness_config, score_workspace
-from geo.workspace import Workspace
 from tests._paths import PROJECT_ROOT
 
 # The five agency dimensions of the default data/readiness.toml (an explicit expectation:

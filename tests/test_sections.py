@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo._sections import road_sections
+from geo.io import road_sections
 
 
 def _reference(roads: pd.DataFrame) -> list[frozenset[int]]:

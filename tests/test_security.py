@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from geo._config import default_config_text
+from geo.io.workspace import Workspace
 from geo.settings import get_settings
-from geo.workspace import Workspace
 from maps._layers import Tiles
 from tests._served import NO_PRIORITIES, has_priorities, served_workspace
 

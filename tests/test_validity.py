@@ -34,7 +34,7 @@ from bench.validity import (
     priorities_run,
     unreachable_near,
 )
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 
 # extract name -> (workspace fixture, OSM file fixture or None)
 EXTRACTS = {

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo import _io, _osmtags, _scoring, network, readiness, words
+from geo import network, osmtags, readiness, words
+from geo.io import _io
+from geo.readiness import _scoring
 from geo.roads import condition_class, surface_class
 
 # (cell, meaning in an agency file): hand-written
@@ -59,7 +61,7 @@ def test_t_is_tidak_everywhere() -> None:
 ])
 def test_osm_oneway_vocabulary(oneway: str | None, forward_only: bool, reverse: bool) -> None:
     s = pd.Series([oneway], dtype=object)
-    ow, rev = _osmtags.oneway_flags(s, pd.Series([None], dtype=object),
+    ow, rev = osmtags.oneway_flags(s, pd.Series([None], dtype=object),
                                     pd.Series(["residential"], dtype=object))
     assert (bool(ow[0]), bool(rev[0])) == (forward_only, reverse)
 

@@ -24,7 +24,7 @@ import pyogrio
 import pytest
 
 from geo.exceptions import WorkspaceLocked
-from geo.workspace import Workspace
+from geo.io.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -63,7 +63,7 @@ def _meta(path: Path) -> dict[str, str]:
 
 HOLD = """
     import sys, time
-    from geo.workspace import Workspace
+    from geo.io.workspace import Workspace
     ws = Workspace(sys.argv[1] if len(sys.argv) > 1 else {path!r})
     with ws.{what} as stage:
         print("held", flush=True)
@@ -181,7 +181,7 @@ def test_bad_lock_timeout_setting_is_named(ws_path: Path, monkeypatch) -> None: 
 
 PAUSED_WRITER = """
     import os, sys, time
-    from geo.workspace import Workspace
+    from geo.io.workspace import Workspace
     ws = Workspace({path!r})
     with ws.update() as stage:  # its copy is taken: now hold until released
         stage.set_meta(paused_writer="1")
@@ -264,7 +264,7 @@ def test_twenty_concurrent_import_and_score_pairs_lose_nothing(ws_path: Path,
 
 WRITER = """
     import sys
-    from geo.workspace import Workspace
+    from geo.io.workspace import Workspace
     ws = Workspace({path!r})
     d = ws.read("destinations")
     print("ready", flush=True)

@@ -1,6 +1,6 @@
 """Stored XSS (issue 10): hostile text imported from agency files runs nothing in Chromium.
 
-A copy of the scored demo workspace gets, through the real importers (geo.importers), a
+A copy of the scored demo workspace gets, through the real importers (geo.io.importers), a
 destination whose name, category, manager, facilities and an extra column carry script,
 a UMKM and a gateway with script in their names; a distrik name and a road section name
 carry script too (edited in the layers, as an admin boundary file or OSM would bring
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.importers import import_file
-from geo.workspace import Workspace
+from geo.io.importers import import_file
+from geo.io.workspace import Workspace
 from tests._browser import (
     ARTIFACTS,
     chromium,

@@ -6,7 +6,7 @@ import threading
 import time
 
 from geo.exceptions import SiapError
-from geo.workspace import info
+from geo.io.workspace import info
 from maps import missing_assets
 
 from ..deps import WorkspaceStore

@@ -9,8 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo._cells import csv_text
 from geo.exceptions import WorkspaceError
+from geo.io import csv_text
 
 from .._util import Body, is_synthetic, json_value, model_body
 from ..deps import WorkspaceStore

@@ -115,7 +115,7 @@ def write_xlsx(path: str | os.PathLike[str], table: pd.DataFrame, assumptions: p
     ----------
     path
         The ``.xlsx`` file to write (callers write a temporary file, see
-        :func:`geo.workspace.atomic_write`).
+        :func:`geo.io.workspace.atomic_write`).
     table, assumptions
         The rows; ``assumptions`` is written as it is.
     sheet

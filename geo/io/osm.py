@@ -13,9 +13,9 @@ libosmium (:class:`osmium.MergeInputReader`) into a temporary ``.pbf``
 unsorted while streaming is refused with advice to sort it (``osmium sort``).
 
 While streaming, road ways are flattened into arrays (node id, lon, lat per node
-reference); :mod:`geo._topology` then splits them into edges with numpy. Points of
+reference); :mod:`geo.io._topology` then splits them into edges with numpy. Points of
 interest become representative points (``shapely.point_on_surface``), and the tag rules
-of :mod:`geo._osmtags` derive ``destinations``, ``umkm`` and ``gateways``.
+of :mod:`geo.osmtags` derive ``destinations``, ``umkm`` and ``gateways``.
 
 When the workspace has a boundary, only what lies inside it is kept: road nodes outside
 break the way there, points of interest outside are dropped. When the workspace does not
@@ -41,15 +41,15 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from . import _osmtags as rules
-from . import schema
-from ._progress import SILENT, Reporter
-from ._topology import build_edges
-from .crs import metric_crs
-from .exceptions import InputError, Problem
-from .regions import write_region
-from .roads import authority_from_highway, condition_from_smoothness, surface_class
-from .workspace import Source, Staging, Workspace, writes_workspace
+from geo import osmtags as rules
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.crs import metric_crs
+from geo.exceptions import InputError, Problem
+from geo.io._topology import build_edges
+from geo.io.regions import write_region
+from geo.io.workspace import Source, Staging, Workspace, writes_workspace
+from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 OSM_URL = "https://www.openstreetmap.org/copyright"
@@ -552,13 +552,13 @@ def _derive(pois: gpd.GeoDataFrame, table: tuple[rules.Rule, ...], column: str,
 
 
 def destinations_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Destinations derived from POIs by :data:`geo._osmtags.DESTINATION_RULES`."""
+    """Destinations derived from POIs by :data:`geo.osmtags.DESTINATION_RULES`."""
     return _derive(pois, rules.DESTINATION_RULES, "category",
                    ("website", "opening_hours", "wheelchair", "toilets", "fee", "wikidata"))
 
 
 def umkm_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """UMKM derived from POIs by :data:`geo._osmtags.UMKM_RULES` (exact locations)."""
+    """UMKM derived from POIs by :data:`geo.osmtags.UMKM_RULES` (exact locations)."""
     out = _derive(pois, rules.UMKM_RULES, "type",
                   ("cuisine", "opening_hours", "phone", "website"))
     out.insert(3, "location_precision", "exact")
@@ -566,7 +566,7 @@ def umkm_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Gateways derived from POIs by :data:`geo._osmtags.GATEWAY_RULES`."""
+    """Gateways derived from POIs by :data:`geo.osmtags.GATEWAY_RULES`."""
     return _derive(pois, rules.GATEWAY_RULES, "kind", ())
 
 

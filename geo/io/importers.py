@@ -1,7 +1,7 @@
 """Import agency (OPD) data: destinations, UMKM, gateways and PU road conditions.
 
 ``siapwisata import KIND FILE --workspace PATH`` calls :func:`import_file`. Files come as
-agencies send them (CSV, XLSX, GeoJSON, GeoPackage; see :mod:`geo._io`), with Indonesian
+agencies send them (CSV, XLSX, GeoJSON, GeoPackage; see :mod:`geo.io._io`), with Indonesian
 or English headers matched case- and whitespace-insensitively:
 
 ==================  ===================================================================
@@ -21,7 +21,7 @@ road conditions     ruas_id (priorities output, R00042) or osm_way_id or a line;
 
 Every problem in a file is collected and raised together as one
 :class:`~geo.exceptions.InputError` *before* the workspace is touched, so a failed import
-leaves the GeoPackage byte-for-byte unchanged. Line numbers: see :mod:`geo._io` (CSV line,
+leaves the GeoPackage byte-for-byte unchanged. Line numbers: see :mod:`geo.io._io` (CSV line,
 XLSX sheet row, GeoJSON/GPKG feature index + 2).
 
 Imported rows get ``provenance=agency``. Rows whose ``id`` already exists in the layer
@@ -44,16 +44,17 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from . import regions, schema
-from ._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
-from ._progress import SILENT, Reporter
-from ._sections import road_sections
-from ._works import ruas_label as ruas_match
-from ._works import ruas_rows
-from .exceptions import InputError, Problem, WorkspaceError
-from .roads import SURFACE_MAP, authority_class, condition_class, surface_class
-from .words import normalise_text, normalise_word
-from .workspace import Source, Workspace, writes_workspace
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo._works import ruas_label as ruas_match
+from geo._works import ruas_rows
+from geo.exceptions import InputError, Problem, WorkspaceError
+from geo.io import regions
+from geo.io._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
+from geo.io._sections import road_sections
+from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.roads import SURFACE_MAP, authority_class, condition_class, surface_class
+from geo.words import normalise_text, normalise_word
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
 LICENCE = "data OPD (agency data)"
@@ -383,7 +384,7 @@ class _Region:
 
     def kampung(self) -> gpd.GeoDataFrame | None:
         """Kampung of ``admin_areas``: ``kode``, ``nama`` and the point of
-        :func:`geo.regions.kampung_points` (EPSG:4326), where UMKM known only by kampung sit."""
+        :func:`geo.io.regions.kampung_points` (EPSG:4326), where UMKM known only by kampung sit."""
         if self._kampung is None and self.ws.has("admin_areas"):
             admin = self.ws.read("admin_areas")
             kp = admin[admin["level"].astype(str) == "kampung"]

@@ -16,11 +16,11 @@ process never see each other's endpoint or folder), and puts the previous values
 
 The merged elements are written as an OSM XML file with pyosmium's
 :class:`osmium.SimpleWriter`, which then takes the very same path as ``ingest-osm``
-(:func:`geo.osm.ingest_path`): one code path for both.
+(:func:`geo.io.osm.ingest_path`): one code path for both.
 
 Two kinds of requests are made per sub-polygon: the road ways (every ``highway`` except
 the values ingestion drops anyway, and ``route=ferry``) with their nodes, and the points
-of interest (the keys of :mod:`geo._osmtags`) with the members they need.
+of interest (the keys of :mod:`geo.osmtags`) with the members they need.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from . import _osmtags as rules
-from . import schema
-from ._progress import SILENT, Reporter
-from .exceptions import InputError, Problem, SiapError, WorkspaceError
-from .osm import OsmSource, ingest_path
-from .settings import Settings
-from .workspace import Workspace, atomic_write
+from geo import osmtags as rules
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.exceptions import InputError, Problem, SiapError, WorkspaceError
+from geo.io.osm import OsmSource, ingest_path
+from geo.io.workspace import Workspace, atomic_write
+from geo.settings import Settings
 
 # Overpass way filters (regexes anchored so that e.g. "platform" does not drop
 # "bus_platform"); ingestion re-applies the exact rules, this only saves bandwidth.
@@ -218,7 +218,7 @@ def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
     Returns
     -------
     dict
-        Rows written per layer, as :func:`geo.osm.ingest_osm`.
+        Rows written per layer, as :func:`geo.io.osm.ingest_osm`.
     """
     ws.require()
     if not ws.has(schema.BOUNDARY):

@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
+from geo import schema
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

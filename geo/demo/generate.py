@@ -38,9 +38,10 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from . import regions, schema
-from ._progress import SILENT, Reporter
-from ._synth import (
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.crs import metric_crs
+from geo.demo._synth import (
     NAME_NOTE,
     SURFACES4,
     FloatArray,
@@ -58,10 +59,10 @@ from ._synth import (
     scatter_near,
     taut,
 )
-from .crs import metric_crs
-from .exceptions import InputError, Problem
-from .regions import admin_areas, read_polygons, write_region
-from .workspace import Source, Workspace, writes_workspace
+from geo.exceptions import InputError, Problem
+from geo.io import regions
+from geo.io.regions import admin_areas, read_polygons, write_region
+from geo.io.workspace import Source, Workspace, writes_workspace
 
 REGION_NAME = "Kabupaten Mimika"
 SYNTHETIC = "synthetic"

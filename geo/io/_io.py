@@ -39,13 +39,14 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from . import schema
-from .exceptions import InputError, Problem, SiapError, count_id
-from .words import FALSE_WORDS as FALSE_WORDS  # re-exported: the word table io readers use
-from .words import TRUE_WORDS as TRUE_WORDS
-from .words import bool_word, normalise_word
-from .words import normalise_text as normalise_text
-from .words import parse_bool_words as parse_bool_words
+from geo import schema
+from geo.exceptions import InputError, Problem, SiapError, count_id
+from geo.io._cells import write_csv
+from geo.words import FALSE_WORDS as FALSE_WORDS  # re-exported: the word table io readers use
+from geo.words import TRUE_WORDS as TRUE_WORDS
+from geo.words import bool_word, normalise_word
+from geo.words import normalise_text as normalise_text
+from geo.words import parse_bool_words as parse_bool_words
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -583,3 +584,20 @@ def check_out_path(out: str | os.PathLike[str] | None, suffixes: tuple[str, ...]
             f"format); gunakan (use) {', '.join(suffixes)}"
         )
     return path
+
+
+def write_problems(error: InputError, path: str | os.PathLike[str]) -> Path:
+    """Write every problem of ``error`` to a CSV file (``berkas;baris;kolom;masalah``), atomically.
+
+    Cells are written as text (see :mod:`geo.io._cells`): a value quoted from the input
+    cannot become a spreadsheet formula.
+    """
+    out = Path(path)
+    frame = pd.DataFrame({
+        "berkas": [p.file for p in error.problems],
+        "baris": pd.array([p.line for p in error.problems], dtype="Int64"),
+        "kolom": [p.field or "" for p in error.problems],
+        "masalah": [p.message for p in error.problems],
+    })
+    write_csv(frame, out)
+    return out

@@ -44,11 +44,11 @@ import pyogrio
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
-from ._config import ConfigText
-from .crs import metric_crs
-from .exceptions import ConfigError, WorkspaceError, WorkspaceLocked
-from .settings import software_version
+from geo import schema
+from geo._config import ConfigText
+from geo.crs import metric_crs
+from geo.exceptions import ConfigError, WorkspaceError, WorkspaceLocked
+from geo.settings import software_version
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -190,7 +190,7 @@ class _Reader:
 def lock_timeout() -> float:
     """The writers' lock timeout in seconds (setting ``lock_timeout``,
     ``SIAPWISATA_LOCK_TIMEOUT``, default 600)."""
-    from .settings import get_settings
+    from geo.settings import get_settings
 
     try:
         return get_settings().lock_timeout

@@ -94,7 +94,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .words import normalise_text, parse_bool_words
+from geo.words import normalise_text, parse_bool_words
 
 ANY: Final = None
 """In a rule condition: the key must be present with any value other than ``no``."""

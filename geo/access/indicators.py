@@ -35,23 +35,27 @@ import pandas as pd
 from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from . import schema
-from ._graph import accumulate_tree, count_within, csr_min, many_to_some, nearest_of_set
-from ._progress import SILENT, Reporter
-from .network import (
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.io.regions import kampung_points
+from geo.io.workspace import Workspace
+from geo.network import (
     EPS_MINUTES,
     AccessGraph,
     NetworkConfig,
     Snap,
+    accumulate_tree,
     build_access_graph,
     build_network,
+    count_within,
+    csr_min,
     edge_minutes,
     load_network_config,
+    many_to_some,
+    nearest_of_set,
 )
-from .regions import kampung_points
-from .roads import PAVED_CLASSES, surface_class
-from .words import normalise_text
-from .workspace import Workspace
+from geo.roads import PAVED_CLASSES, surface_class
+from geo.words import normalise_text
 
 UMKM_MINUTES = (15, 30)
 """Walking/driving reach (minutes from the destination) of the UMKM counts."""
@@ -223,7 +227,7 @@ def populated_places(admin_areas: gpd.GeoDataFrame | None,
     """The kampung view's points: admin kampung, else OSM populated places.
 
     Returns ``kode``, ``nama``, ``level`` and a point geometry (the kampung's point from
-    :func:`geo.regions.kampung_points`, where UMKM known only by kampung sit too; the place
+    :func:`geo.io.regions.kampung_points`, where UMKM known only by kampung sit too; the place
     node for OSM places).
     """
     if admin_areas is not None and len(admin_areas) and "level" in admin_areas:

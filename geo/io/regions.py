@@ -12,11 +12,11 @@ import shapely
 from pyproj import CRS
 from shapely.geometry import box
 
-from . import schema
-from ._progress import SILENT, Reporter
-from .crs import metric_crs
-from .exceptions import InputError, Problem
-from .workspace import Source, Staging, Workspace, writes_workspace
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.crs import metric_crs
+from geo.exceptions import InputError, Problem
+from geo.io.workspace import Source, Staging, Workspace, writes_workspace
 
 _KODE_LEVEL = (
     (re.compile(r"^\d{2}$"), "provinsi"),

@@ -32,9 +32,9 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from . import _osmtags as rules
-from . import schema
-from ._config import (
+from geo import osmtags as rules
+from geo import schema
+from geo._config import (
     AirSpeed,
     ConfigText,
     FixedMinutes,
@@ -46,10 +46,10 @@ from ._config import (
     configured_path,
     model_from_text,
 )
-from ._graph import csr_min, entry_winners
-from .exceptions import NetworkError
-from .roads import surface_class
-from .words import map_unique, normalise_text, parse_bool_words
+from geo.exceptions import NetworkError
+from geo.network._graph import csr_min, entry_winners
+from geo.roads import surface_class
+from geo.words import map_unique, normalise_text, parse_bool_words
 
 EPS_MINUTES = 1e-9
 """Floor of every arc cost: csgraph would read an explicit zero as "no edge"."""
@@ -338,7 +338,7 @@ def _is_road(roads: pd.DataFrame) -> np.ndarray:
 
 
 def car_allowed(roads: pd.DataFrame) -> np.ndarray:
-    """May a car use each row, by its OSM access tags (:func:`geo._osmtags.access_closed`).
+    """May a car use each row, by its OSM access tags (:func:`geo.osmtags.access_closed`).
 
     Reads ``motorcar``, ``motor_vehicle``, ``vehicle`` and ``access`` (the most specific
     present tag decides; ``no``/``private``/``agricultural``/``forestry``/... close,

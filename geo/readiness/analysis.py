@@ -25,8 +25,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from .exceptions import SiapError
-from .readiness import CLASSES, ReadinessConfig, class_basis, classify, overall_scores
+from geo.exceptions import SiapError
+from geo.readiness import CLASSES, ReadinessConfig, class_basis, classify, overall_scores
 
 # Position of each class on the ladder rintisan < berkembang < maju < mandiri.
 CLASS_LEVEL: Final[dict[str, int]] = {c: i for i, c in enumerate(CLASSES)}

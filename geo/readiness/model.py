@@ -52,9 +52,7 @@ import pandas as pd
 import pyogrio
 from pydantic import Field, field_validator, model_validator
 
-from . import _scoring as sc
-from ._cells import write_csv, write_xlsx
-from ._config import (
+from geo._config import (
     ConfigMeta,
     ConfigText,
     StrictModel,
@@ -64,12 +62,13 @@ from ._config import (
     model_from_text,
     validate_model,
 )
-from ._io import check_out_path
-from ._progress import SILENT, Reporter
-from .exceptions import ConfigError, SiapError, WorkspaceError
-from .schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
-from .words import parse_bool_words
-from .workspace import Source, Workspace, atomic_write, writes_workspace
+from geo._progress import SILENT, Reporter
+from geo.exceptions import ConfigError, SiapError, WorkspaceError
+from geo.io import check_out_path, write_csv, write_xlsx
+from geo.io.workspace import Source, Workspace, atomic_write, writes_workspace
+from geo.readiness import _scoring as sc
+from geo.schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
+from geo.words import parse_bool_words
 
 CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
 OUT_SUFFIXES: Final = (".csv", ".geojson", ".xlsx")
@@ -1093,7 +1092,7 @@ class ScoreResult:
 def gateway_lines(report: pd.DataFrame) -> list[str]:
     """Terminal lines of the gateways report: destinations reached per gateway, and a
     warning for every gateway that reaches none (shared by ``score`` and ``info``)."""
-    from .access import unreached_gateway_warnings
+    from geo.access import unreached_gateway_warnings
 
     lines = ["Gerbang (gateways): destinasi terjangkau (destinations_reached)"]
     for _, r in report.iterrows():  # one line per gateway: a handful of rows
@@ -1179,7 +1178,7 @@ def score_workspace(
     """
     out_path = check_out_path(out, OUT_SUFFIXES)
     ws.require()
-    from .network import read_network_config
+    from geo.network import read_network_config
 
     cfg, cfg_text = read_readiness_config(config)
     cfg_path = Path(cfg_text.path)
@@ -1189,7 +1188,7 @@ def score_workspace(
             f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
             "import them with 'siapwisata import destinations'"
         )
-    from .access import compute_access
+    from geo.access import compute_access
 
     reporter.step("Menghitung aksesibilitas (accessibility)")
     access = compute_access(ws, net_cfg, reporter=reporter)

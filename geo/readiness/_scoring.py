@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .words import bool_word, normalise_word
+from geo.words import bool_word, normalise_word
 
 # Gains closer than this are treated as equal when choosing the bottleneck.
 GAIN_TIE_TOL = 1e-9
