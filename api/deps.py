@@ -250,7 +250,7 @@ class WorkspaceStore:
     def readiness(self) -> tuple[ReadinessConfig, ConfigText]:
         """The readiness configuration of the stored ``scores`` layer (as the workspace
         recorded it; an explicit ``SIAPWISATA_READINESS_CONFIG`` wins; else the default)."""
-        from geo.readiness import workspace_readiness_config
+        from geo.steps import workspace_readiness_config
 
         return self.cached(("readiness",), lambda: workspace_readiness_config(self.ws))
 
@@ -271,13 +271,13 @@ class WorkspaceStore:
 
     def priorities_config(self) -> tuple[PrioritiesConfig, ConfigText]:
         """The priorities configuration of the stored ``priorities`` layer."""
-        from geo.priorities import workspace_priorities_config
+        from geo.steps import workspace_priorities_config
 
         return self.cached(("priorities_config",), lambda: workspace_priorities_config(self.ws))
 
     def access(self) -> AccessResult:
         """The accessibility engine's result for this version."""
-        from geo.access import compute_access
+        from geo.steps import compute_access
 
         return self.cached(("access",),
                            lambda: compute_access(self.ws.require(), self.network()[0]))
@@ -293,7 +293,7 @@ class WorkspaceStore:
 
     def score_inputs(self) -> Any:
         """Destination attributes joined with the access table (readiness inputs)."""
-        from geo.readiness import build_inputs
+        from geo.steps import build_inputs
 
         return self.cached(("score_inputs",), lambda: build_inputs(self.ws, self.access()))
 
@@ -302,7 +302,8 @@ class WorkspaceStore:
         greedy selection from it (:func:`geo.priorities.select_priorities`)."""
         import pandas as pd
 
-        from geo.priorities import inputs_synthetic, prepare_priorities
+        from geo.priorities import prepare_priorities
+        from geo.steps import inputs_synthetic
 
         def build() -> PrioritiesState:
             data = self.map_data()

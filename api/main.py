@@ -194,7 +194,8 @@ def _dimension_agencies(store: WorkspaceStore) -> dict[str, str]:
     """Dimension key -> agency of the readiness configuration the app serves (the stored
     scores', :meth:`WorkspaceStore.readiness`); empty when it does not load
     (``/api/score`` then answers 503 with the reason)."""
-    from geo.readiness import dimension_labels, workspace_readiness_config
+    from geo.readiness import dimension_labels
+    from geo.steps import workspace_readiness_config
 
     try:
         # not through the store's cache: the workspace may not exist yet (then the default)

@@ -45,14 +45,14 @@ ENDPOINTS = (
 
 
 def build_demo(folder: Path) -> Path:
-    from geo.demo import build_demo as demo
-    from geo.readiness import score_workspace
+    from geo.steps import build_demo as demo
+    from geo.steps import score_workspace
 
     ws = Workspace(folder / "mimika-demo.gpkg")
     demo(ws, data_dir=get_settings().require_data_dir(), seed=20240517)
     score_workspace(ws)
     if importlib.util.find_spec("geo.priorities") is not None:
-        from geo.priorities import priorities_workspace
+        from geo.steps import priorities_workspace
 
         priorities_workspace(ws, budget=None, authority="kabupaten")
     return ws.path

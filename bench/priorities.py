@@ -5,7 +5,7 @@
 One process, one run, one JSON line:
 
 - ``ours_s``: the benefit of every candidate section (``--authority``, default ``all``)
-  by the pruned incremental engine (:mod:`geo._priorities`), including its set-up: the
+  by the pruned incremental engine (:mod:`geo.priorities.engine`), including its set-up: the
   Dijkstra runs from every source at the current costs and the pruning bounds.
 - ``naive_s``: the same benefits the plain way: for each candidate the upgraded rows get
   new minutes from :func:`geo.network.edge_minutes`, the graph is re-costed and scipy's
@@ -32,8 +32,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from bench._common import Clock, emit, osm_workspace, peak_rss_mb
-from geo._priorities import BenefitEngine
-from geo.access import AccessResult, compute_access
+from geo.access import AccessResult
 from geo.network import NetworkConfig, edge_minutes, load_network_config
 from geo.priorities import (
     PrioritiesConfig,
@@ -43,7 +42,9 @@ from geo.priorities import (
     od_pairs,
     priorities_frame,
 )
+from geo.priorities.engine import BenefitEngine
 from geo.readiness import load_readiness_config
+from geo.steps import compute_access
 
 
 def configs(stress: bool) -> tuple[NetworkConfig, PrioritiesConfig]:

@@ -33,7 +33,8 @@ from bench._common import Clock, StepTimes, emit, osm_workspace, peak_rss_mb
 from geo import schema
 from geo.access import AccessResult, compute_access_frames, facility_points, populated_places
 from geo.network import load_network_config
-from geo.readiness import build_inputs, load_readiness_config, score_frame
+from geo.readiness import load_readiness_config, score_frame
+from geo.steps import build_inputs
 
 FACILITIES = ("lodging", "health", "fuel")
 

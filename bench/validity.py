@@ -76,8 +76,9 @@ from geo.priorities import (
     priorities_frame,
     upgraded_rows,
 )
-from geo.readiness import ReadinessConfig, build_inputs, load_readiness_config, score_frame
+from geo.readiness import ReadinessConfig, load_readiness_config, score_frame
 from geo.settings import get_settings
+from geo.steps import build_inputs
 
 CLOSED = frozenset({"no", "private", "agricultural", "forestry"})
 """OSM access values that close a way to a mode (as OSMnx's drive filter reads them)."""
@@ -120,7 +121,7 @@ def extract_workspace(source: Path | None, data_dir: Path | None = None
         with osm_workspace(source) as ws:
             yield ws
         return
-    from geo.demo import build_demo
+    from geo.steps import build_demo
 
     with tempfile.TemporaryDirectory(prefix="siap-bench-") as tmp:
         ws = Workspace(Path(tmp) / "demo.gpkg")

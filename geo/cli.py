@@ -10,10 +10,12 @@ the fixed labels around them), never as markup strings.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol, cast
 
 import typer
 from rich.console import Console
@@ -155,8 +157,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic generator")] = 20240517,
 ) -> None:
     """Build the Mimika demo workspace: real boundaries and gateways, SYNTHETIC roads/sites/UMKM."""
-    from geo.demo import build_demo
     from geo.settings import get_settings
+    from geo.steps.demo import build_demo
 
     settings = get_settings(data_dir=data_dir)
     ws = Workspace(workspace)
@@ -181,7 +183,7 @@ def score(
     network_config: NetworkOpt = None,
 ) -> None:
     """Score every destination's readiness per agency (OPD) and name its bottleneck."""
-    from geo.readiness import score_workspace
+    from geo.steps.readiness import score_workspace
 
     ws = Workspace(workspace)
     result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter(),
@@ -214,7 +216,7 @@ def priorities(
     network_config: NetworkOpt = None,
 ) -> None:
     """Rank costed road upgrades (ruas) by readiness benefit per Rupiah, for PU."""
-    from geo.priorities import priorities_workspace
+    from geo.steps.priorities import priorities_workspace
 
     ws = Workspace(workspace)
     result = priorities_workspace(
@@ -237,7 +239,7 @@ def scenario(
     network_config: NetworkOpt = None,
 ) -> None:
     """Apply a programme of planned road works and report scores before and after."""
-    from geo.priorities import scenario_workspace
+    from geo.steps.priorities import scenario_workspace
 
     ws = Workspace(workspace)
     result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter(),
@@ -260,29 +262,17 @@ def serve(
     )] = None,
 ) -> None:
     """Serve the maps and the API for a workspace."""
-    import uvicorn
-
-    from api.main import create_app
-    from api.security import WILDCARD_BIND, allowed_hosts
-    from geo.settings import get_settings
-
-    ws = Workspace(workspace).require()
-    extra = [*(allow_host or []), host]
-    app = create_app(ws.path, allowed_hosts=extra)
-    if host.strip() in WILDCARD_BIND:
-        names = allowed_hosts(get_settings().allowed_hosts, extra)
-        err.print(serve_warning(host, names), markup=False, highlight=False)
-    _say(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # The web layer sits on top of geo: looked up by name, never imported by geo itself.
+    server = cast(_Server, importlib.import_module("api.server"))
+    server.run(workspace, host=host, port=port, allow_host=allow_host or [], say=_say,
+               warn=lambda text: err.print(text, markup=False, highlight=False))
 
 
-def serve_warning(host: str, names: list[str]) -> str:
-    """The warning ``serve`` prints when listening on every interface."""
-    return (f"PERINGATAN: --host {host} membuka SIAP Wisata untuk semua antarmuka jaringan. "
-            "Siapa pun yang dapat menjangkau komputer ini dapat membaca seluruh data "
-            "workspace (tanpa login). Gunakan hanya di jaringan kantor yang tepercaya. "
-            f"Nama host yang dilayani: {', '.join(names)}; tambahkan nama atau alamat IP "
-            "server ini dengan --allow-host (permintaan dengan nama lain ditolak, 400).")
+class _Server(Protocol):
+    """What ``serve`` needs of :mod:`api.server`."""
+
+    def run(self, workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
+            say: Callable[[str], None], warn: Callable[[str], None]) -> None: ...
 
 
 def _print_counts(counts: dict[str, int]) -> None:

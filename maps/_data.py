@@ -147,7 +147,7 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
         The workspace.
     access
         The engine's result for this workspace version. When ``None`` and the workspace
-        has roads and destinations it is computed here (geo.access.compute_access), so the
+        has roads and destinations it is computed here (geo.steps.compute_access), so the
         reach and kampung layers are always based on the current network.
     compute_access
         ``False`` to skip that computation (no reach or kampung-time layers).
@@ -163,13 +163,14 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
     destinations = _maybe(ws, "destinations")
     scores = _maybe(ws, "scores")
     gateways = _maybe(ws, "gateways")
-    from geo.readiness import dimension_labels, workspace_readiness_config
+    from geo.readiness import dimension_labels
+    from geo.steps import workspace_readiness_config
 
     dimensions = dimension_labels(workspace_readiness_config(ws)[0])
     if (access is None and compute_access and roads is not None and gateways is not None
             and destinations is not None and len(destinations)):
-        from geo.access import compute_access as compute
         from geo.network import workspace_network_config
+        from geo.steps import compute_access as compute
 
         access = compute(ws, workspace_network_config(ws)[0])
     reach: dict[int, np.ndarray] = {}

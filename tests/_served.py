@@ -30,11 +30,11 @@ def served_workspace(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) ->
     tmp = base / "building.gpkg"
     shutil.copyfile(demo_ws, tmp)
     ws = Workspace(tmp)
-    from geo.readiness import score_workspace
+    from geo.steps import score_workspace
 
     score_workspace(ws)
     if PRIORITIES_AVAILABLE:
-        from geo.priorities import priorities_workspace
+        from geo.steps import priorities_workspace
 
         priorities_workspace(ws, budget=None, authority="kabupaten")
     os.replace(tmp, path)

@@ -83,8 +83,8 @@ def menteng_ws(tmp_path_factory: pytest.TempPathFactory, menteng_osm: Path) -> P
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """Path of the Mimika demo workspace (synthetic roads/sites/UMKM). Copy before changing."""
-    from geo.demo import build_demo
     from geo.io.workspace import Workspace
+    from geo.steps import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "mimika-demo.gpkg"
     build_demo(Workspace(path), data_dir=data_dir, seed=20240517)

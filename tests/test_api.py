@@ -48,7 +48,7 @@ def scores(served: Path) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def access(served: Path):
-    from geo.access import compute_access
+    from geo.steps import compute_access
 
     return compute_access(Workspace(served))
 
@@ -297,7 +297,7 @@ def test_priorities_json_and_downloads(client: TestClient, served: Path, tmp_pat
         layer.sort_values("rank")["destinations"].fillna("").tolist()
     # Another budget must give what `siapwisata priorities --budget` gives (greedy with
     # re-evaluation): run the command's function on a copy as the reference.
-    from geo.priorities import priorities_workspace
+    from geo.steps import priorities_workspace
 
     costs = layer.sort_values("rank")["cost_rp"].astype(float)
     budget = float(costs.iloc[: max(1, len(costs) // 10)].sum())

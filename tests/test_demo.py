@@ -60,7 +60,7 @@ def boundary(mimika_dir: Path) -> shapely.Geometry:
 def test_same_seed_same_layers_other_seed_differs(
     demo_ws: Path, data_dir: Path, tmp_path: Path
 ) -> None:
-    from geo.demo import build_demo
+    from geo.steps import build_demo
 
     again = tmp_path / "again.gpkg"
     build_demo(Workspace(again), data_dir=data_dir, seed=SEED)
@@ -319,7 +319,7 @@ def test_cli_demo_and_info(tmp_path: Path, data_dir: Path) -> None:
 
 
 def test_missing_data_dir_names_the_files(tmp_path: Path) -> None:
-    from geo.demo import build_demo
+    from geo.steps import build_demo
 
     path = tmp_path / "none.gpkg"
     with pytest.raises(InputError) as err:
@@ -333,7 +333,7 @@ def test_bad_gateway_file_lists_every_problem(tmp_path: Path, mimika_dir: Path) 
     import json
     import shutil
 
-    from geo.demo import build_demo
+    from geo.steps import build_demo
 
     data = tmp_path / "data"
     shutil.copytree(mimika_dir, data / "mimika")

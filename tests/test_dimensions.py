@@ -30,12 +30,8 @@ from openpyxl import load_workbook
 from api.main import create_app
 from geo.exceptions import ConfigError
 from geo.io.workspace import Workspace
-from geo.readiness import (
-    dimension_labels,
-    load_readiness_config,
-    readiness_config_from_dict,
-    score_workspace,
-)
+from geo.readiness import dimension_labels, load_readiness_config, readiness_config_from_dict
+from geo.steps import score_workspace
 from tests._paths import PROJECT_ROOT
 
 DEFAULT = PROJECT_ROOT / "data"
@@ -91,7 +87,7 @@ def dlh(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> dict[str, An
     from geo.readiness import read_readiness_config, write_scores
 
     write_scores(ws.read("scores"), outs["csv"], read_readiness_config(toml)[0])
-    from geo.priorities import priorities_workspace
+    from geo.steps import priorities_workspace
 
     priorities_workspace(ws, config=prio, readiness_config=toml, out=base / "prioritas.xlsx")
     return {"path": path, "toml": toml, "prio": prio, "outs": outs,
@@ -267,7 +263,7 @@ def test_api_priorities_xlsx_shows_the_stored_configuration(client: TestClient,
 
 def test_scenario_uses_the_configurations_it_is_given(dlh: dict[str, Any],
                                                       tmp_path: Path) -> None:
-    from geo.priorities import scenario_workspace
+    from geo.steps import scenario_workspace
 
     slow = tmp_path / "network-lambat.toml"
     text = (DEFAULT / "network.toml").read_text(encoding="utf-8")

@@ -292,7 +292,7 @@ def test_umkm_cluster_and_heatmap_hold_every_umkm(served: Path, html: str) -> No
 
 
 def test_kampung_shading_follows_minutes_to_nearest_destination(served: Path) -> None:
-    from geo.access import compute_access
+    from geo.steps import compute_access
 
     ws = Workspace(served)
     access = compute_access(ws)
@@ -326,7 +326,7 @@ def test_kampung_shading_follows_minutes_to_nearest_destination(served: Path) ->
 
 
 def test_reach_layers_hold_the_engine_reach_of_all_destinations(served: Path) -> None:
-    from geo.access import compute_access
+    from geo.steps import compute_access
 
     ws = Workspace(served)
     access = compute_access(ws)
@@ -398,7 +398,7 @@ def test_basemap_is_optional(data) -> None:
 
 
 def test_osm_workspace_gets_the_credit_and_no_banner(menteng_ws: Path, tmp_path: Path) -> None:
-    from geo.readiness import score_workspace
+    from geo.steps import score_workspace
 
     path = tmp_path / "menteng.gpkg"
     shutil.copyfile(menteng_ws, path)
@@ -443,7 +443,7 @@ def test_priorities_map_highlights_selection_and_colours_by_rank(served: Path, d
     table = ws.read("priorities")
     costs = pd.to_numeric(table.sort_values("rank")["cost_rp"])
     budget = float(costs.iloc[: max(1, len(costs) // 10)].sum())
-    from geo.access import compute_access
+    from geo.steps import compute_access
 
     chosen = gp.priorities_frame(compute_access(ws), ws.read("destinations"),
                                  budget=budget, config=gp.load_priorities_config(),

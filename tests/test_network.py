@@ -28,11 +28,11 @@ from geo.network import (
     build_access_graph,
     build_network,
     edge_minutes,
-    load_network,
     load_network_config,
     snap_points,
 )
 from geo.roads import surface_class
+from geo.steps import load_network
 
 UTM = "EPSG:32631"
 X0, Y0 = 500_000.0, 4_000_000.0

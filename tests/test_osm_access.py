@@ -22,17 +22,10 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from geo.access import compute_access
 from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
-from geo.network import (
-    Network,
-    car_allowed,
-    edge_minutes,
-    foot_allowed,
-    load_network,
-    load_network_config,
-)
+from geo.network import Network, car_allowed, edge_minutes, foot_allowed, load_network_config
+from geo.steps import compute_access, load_network
 
 ACCESS_OSM = Path(__file__).parent / "data" / "access_tags.osm"
 

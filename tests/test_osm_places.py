@@ -21,9 +21,10 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.access import compute_access, populated_places
+from geo.access import populated_places
 from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
+from geo.steps import compute_access
 
 LON0, LAT0 = 136.80, -4.50
 

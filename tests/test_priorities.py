@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point
 
 from geo import schema
-from geo.access import ROUTE_COLUMNS, AccessResult, compute_access, compute_access_frames
+from geo.access import ROUTE_COLUMNS, AccessResult, compute_access_frames
 from geo.exceptions import ConfigError, InputError, SiapError
 from geo.io.workspace import Workspace
 from geo.network import NetworkConfig, edge_minutes, load_network_config
@@ -40,10 +40,10 @@ from geo.priorities import (
     default_score_inputs,
     load_priorities_config,
     priorities_frame,
-    priorities_workspace,
     write_priorities,
 )
 from geo.readiness import load_readiness_config, overall_scores
+from geo.steps import compute_access, priorities_workspace
 from tests._paths import PROJECT_ROOT
 
 UTM = "EPSG:32753"  # UTM 53S: local metres near Timika

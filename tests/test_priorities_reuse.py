@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.access import compute_access
 from geo.io.workspace import Workspace
 from geo.priorities import (
     PrioritiesResult,
@@ -23,7 +22,8 @@ from geo.priorities import (
     priorities_frame,
     select_priorities,
 )
-from geo.readiness import build_inputs, load_readiness_config
+from geo.readiness import load_readiness_config
+from geo.steps import build_inputs, compute_access
 
 
 @pytest.fixture(scope="module")

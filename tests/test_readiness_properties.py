@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 from test_access import layer
 from test_network import UTM, roads_frame, small_config
 
-from geo.access import compute_access, compute_access_frames, populated_places
+from geo.access import compute_access_frames, populated_places
 from geo.io.workspace import Workspace
 from geo.network import load_network_config
 from geo.priorities import load_priorities_config, match_options, upgraded_rows
-from geo.readiness import build_inputs, derive_inputs, load_readiness_config, score_frame
+from geo.readiness import derive_inputs, load_readiness_config, score_frame
+from geo.steps import build_inputs, compute_access
 
 # derandomised, no example database, no shrinking (each example re-scores everything)
 SLOW = settings(deadline=None, derandomize=True, database=None,

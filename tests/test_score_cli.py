@@ -21,9 +21,9 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 
-from geo.access import compute_access
 from geo.io.workspace import Workspace
-from geo.readiness import load_readiness_config, score_workspace
+from geo.readiness import load_readiness_config
+from geo.steps import compute_access, score_workspace
 from tests._paths import PROJECT_ROOT
 
 # The five agency dimensions of the default data/readiness.toml (an explicit expectation:

@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 from test_access import layer, run
 from test_network import UTM, X0, Y0, points, roads_frame, small_config
 
-from geo.access import compute_access, populated_places
+from geo.access import populated_places
 from geo.io.workspace import Workspace
 from geo.network import build_access_graph, build_network
+from geo.steps import compute_access
 
 # main network: a 3 km primary road from the gateway; fragment: a 90 m path nobody
 # reaches, lying 20 m from the destination while the main road is 300 m away

@@ -66,7 +66,7 @@ def _write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_ws(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    from geo.readiness import score_workspace
+    from geo.steps import score_workspace
 
     base = tmp_path_factory.mktemp("xss")
     path = base / "hostile.gpkg"
@@ -95,7 +95,7 @@ def hostile_ws(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
         stage.write("admin_areas", admin)
     score_workspace(ws)
     if PRIORITIES_AVAILABLE:
-        from geo.priorities import priorities_workspace
+        from geo.steps import priorities_workspace
 
         priorities_workspace(ws, budget=None, authority="kabupaten")
         p = ws.read("priorities")

@@ -135,7 +135,8 @@ def _assumption_table(store: WorkspaceStore, t: gpd.GeoDataFrame, *, budget: flo
     The stored layer's come from the workspace record (not the default files); a new
     budget or authority is computed with the store's, which are those same records.
     """
-    from geo.priorities import priorities_assumptions, read_stored_priorities_configs
+    from geo.priorities import priorities_assumptions
+    from geo.steps import read_stored_priorities_configs
 
     if is_stored(store, budget=budget, authority=authority):
         stored = read_stored_priorities_configs(store.ws)

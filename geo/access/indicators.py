@@ -38,7 +38,6 @@ from scipy.sparse.csgraph import dijkstra
 from geo import schema
 from geo._progress import SILENT, Reporter
 from geo.io.regions import kampung_points
-from geo.io.workspace import Workspace
 from geo.network import (
     EPS_MINUTES,
     AccessGraph,
@@ -50,7 +49,6 @@ from geo.network import (
     count_within,
     csr_min,
     edge_minutes,
-    load_network_config,
     many_to_some,
     nearest_of_set,
 )
@@ -574,34 +572,3 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
                         umkm_type=np.asarray(type_idx, dtype=np.int64),
                         facility_label=np.asarray(fac_label, dtype=object),
                         route_pred=ref_pred, route_cost=ref_cost)
-
-
-def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
-    return ws.read(layer) if ws.has(layer) else None
-
-
-def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
-                   reporter: Reporter = SILENT) -> AccessResult:
-    """Accessibility of a workspace's destinations (reads the workspace, writes nothing).
-
-    Uses the layers ``roads``, ``destinations``, ``gateways`` and, when present, ``umkm``,
-    ``pois`` and ``admin_areas`` (kampung; else OSM populated places from ``pois``).
-
-    Raises
-    ------
-    WorkspaceError
-        If ``roads``, ``destinations`` or ``gateways`` is missing.
-    NetworkError
-        If the roads cannot form a network.
-    """
-    ws.require()
-    config = config or load_network_config()
-    reporter.step(f"Membaca workspace {ws.path.name} (reading workspace)")
-    roads = ws.read("roads")
-    destinations = ws.read("destinations")
-    gateways = ws.read("gateways")
-    umkm = _optional(ws, "umkm")
-    pois = _optional(ws, "pois")
-    kampung = populated_places(_optional(ws, "admin_areas"), pois)
-    return compute_access_frames(roads, destinations, gateways, umkm, pois, kampung, config,
-                                 ws.metric_crs(), reporter=reporter)

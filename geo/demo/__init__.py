@@ -20,10 +20,8 @@ from geo.demo.generate import (
     MimikaData,
     SyntheticLayers,
     admin_layer,
-    build_demo,
     gateways_layer,
     generate,
-    kampung_points,
     read_mimika,
 )
 
@@ -44,10 +42,8 @@ __all__ = [
     "TIMIKA_GRID_SIZE_M",
     "WATER_HUB_BY_DISTRIK",
     "admin_layer",
-    "build_demo",
     "gateways_layer",
     "generate",
-    "kampung_points",
     "read_mimika",
 ]
 

@@ -17,18 +17,17 @@ from geo.io._cells import (
     risky,
     text_cells,
     write_csv,
+    write_xlsx,
 )
 from geo.io._io import (
     BLANKS,
     CONTROL_CHARS,
-    FALSE_WORDS,
     GEOJSON_SUFFIXES,
     GPKG_SUFFIXES,
     LINE_RULES,
     MAX_COLUMNS,
     SUPPORTED,
     TEXT_SUFFIXES,
-    TRUE_WORDS,
     XLSX_SUFFIXES,
     Table,
     boolean,
@@ -42,15 +41,11 @@ from geo.io._io import (
     text,
     write_problems,
 )
-from geo.io._sections import (
-    road_sections,
-    section_keys,
-)
+from geo.io._sections import road_sections, ruas_id, ruas_label, ruas_rows, section_keys
 
 __all__ = [
     "BLANKS",
     "CONTROL_CHARS",
-    "FALSE_WORDS",
     "FORMULA_START",
     "GEOJSON_SUFFIXES",
     "GPKG_SUFFIXES",
@@ -58,7 +53,6 @@ __all__ = [
     "MAX_COLUMNS",
     "SUPPORTED",
     "TEXT_SUFFIXES",
-    "TRUE_WORDS",
     "Table",
     "XLSX_SUFFIXES",
     "boolean",
@@ -75,10 +69,14 @@ __all__ = [
     "read_table",
     "risky",
     "road_sections",
+    "ruas_id",
+    "ruas_label",
+    "ruas_rows",
     "section_keys",
     "text",
     "text_cells",
     "write_csv",
     "write_problems",
+    "write_xlsx",
 ]
 

@@ -15,6 +15,8 @@ sections are the connected components of the join graph (scipy.sparse.csgraph).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
@@ -76,3 +78,29 @@ def road_sections(roads: pd.DataFrame) -> np.ndarray:
     _, comp = np.unique(comp, return_inverse=True)
     labels[rows] = comp
     return labels
+
+
+_RUAS = re.compile(r"^r?0*(\d+)$", re.IGNORECASE)
+
+
+def ruas_label(ruas_id: str) -> int | None:
+    """Section label of a ``ruas_id`` (``R00042`` -> 41; also ``42``); None if not an id."""
+    m = _RUAS.match(ruas_id.strip())
+    return int(m.group(1)) - 1 if m and int(m.group(1)) > 0 else None
+
+
+def ruas_rows(ruas_id: str, labels: np.ndarray) -> np.ndarray | None:
+    """Road rows of a section id of the priorities output (``R00042``); None if unknown.
+
+    ``labels`` are :func:`road_sections` of the roads layer (the numbering
+    that :func:`ruas_id` prints).
+    """
+    label = ruas_label(ruas_id)
+    if label is None or label > labels.max(initial=-1):
+        return None
+    return np.flatnonzero(labels == label)
+
+
+def ruas_id(label: np.ndarray) -> np.ndarray:
+    """Stable text id of a section label (``R00042``)."""
+    return np.array([f"R{int(x) + 1:05d}" for x in label], dtype=object)

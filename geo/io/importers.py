@@ -46,12 +46,11 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import schema
 from geo._progress import SILENT, Reporter
-from geo._works import ruas_label as ruas_match
-from geo._works import ruas_rows
 from geo.exceptions import InputError, Problem, WorkspaceError
 from geo.io import regions
 from geo.io._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
-from geo.io._sections import road_sections
+from geo.io._sections import road_sections, ruas_rows
+from geo.io._sections import ruas_label as ruas_match
 from geo.io.workspace import Source, Workspace, writes_workspace
 from geo.roads import SURFACE_MAP, authority_class, condition_class, surface_class
 from geo.words import normalise_text, normalise_word
@@ -1076,7 +1075,7 @@ def match_survey(
     """Match survey rows to road edges.
 
     Rows with a ``ruas_id`` take every road edge of that section (the numbering of the
-    priorities output, :func:`geo._works.ruas_rows`). Rows with an ``osm_way_id`` take
+    priorities output, :func:`geo.io.ruas_rows`). Rows with an ``osm_way_id`` take
     every edge of that way. Rows with a line take the
     ``mode=road`` edges of which at least ``min_share`` of the length lies within
     ``tolerance_m`` of the line (in the metric CRS) *and* whose endpoints, projected on

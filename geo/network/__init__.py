@@ -1,7 +1,9 @@
 """The travel network: network.toml, road speeds, the multimodal graph, snapping.
 
-:mod:`geo.network.model` holds the network model; the scipy.sparse.csgraph kernels other stages
-share (``csr_min``, ``nearest_of_set`` ...) are re-exported from :mod:`geo.network._graph`.
+:mod:`geo.network.config` (network.toml), :mod:`geo.network.speeds` (minutes per road link),
+:mod:`geo.network.graph` (the directed graph, snapping, the access graph). The
+scipy.sparse.csgraph kernels other stages share (``csr_min``, ``nearest_of_set`` ...) are
+re-exported from :mod:`geo.network._csgraph`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from geo.network._graph import (
 )
 from geo.network.model import (
     CONDITION_ORDER,
-    DEFAULT_CONFIG,
     EPS_MINUTES,
     SURFACE_ORDER,
     AccessGraph,
@@ -42,22 +43,22 @@ from geo.network.model import (
     dangling_link_ends,
     edge_minutes,
     foot_allowed,
-    load_network,
     load_network_config,
     meaningful_rows,
     parse_maxspeed,
+    read_network_config,
     road_iri,
     road_speed_kmh,
     snap_points,
     speed_surface,
     walk_only_rows,
+    workspace_network_config,
 )
 
 __all__ = [
     "AccessGraph",
     "AirConfig",
     "CONDITION_ORDER",
-    "DEFAULT_CONFIG",
     "EPS_MINUTES",
     "FacilitiesConfig",
     "FunctionConfig",
@@ -85,16 +86,17 @@ __all__ = [
     "entry_winners",
     "foot_allowed",
     "iter_chunks",
-    "load_network",
     "load_network_config",
     "many_to_some",
     "meaningful_rows",
     "nearest_of_set",
     "parse_maxspeed",
+    "read_network_config",
     "road_iri",
     "road_speed_kmh",
     "snap_points",
     "speed_surface",
     "walk_only_rows",
+    "workspace_network_config",
 ]
 

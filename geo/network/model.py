@@ -613,11 +613,6 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
                    mode=mode)
 
 
-def load_network(ws: Any, config: NetworkConfig | None = None) -> Network:
-    """The network of a workspace's ``roads`` layer in its metric CRS."""
-    return build_network(ws.read("roads"), config or load_network_config(), ws.metric_crs())
-
-
 # --- snapping ------------------------------------------------------------------------
 
 

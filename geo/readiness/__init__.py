@@ -1,7 +1,9 @@
 """The readiness model: readiness.toml, indicator and dimension scores, classes, exports.
 
-:mod:`geo.readiness.model` holds the model; :mod:`geo.readiness._scoring` the vectorised
-kernels; :mod:`geo.readiness.analysis` the tables the notebooks show.
+:mod:`geo.readiness.config` (readiness.toml), :mod:`geo.readiness.model` (scores, classes,
+bottleneck, actions), :mod:`geo.readiness.output` (CSV/GeoJSON/XLSX files),
+:mod:`geo.readiness._scoring` (vectorised kernels), :mod:`geo.readiness.analysis` (the
+tables the notebooks show).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from geo.readiness.model import (
     ASSUMPTION_NOTE,
     BOUND_SUFFIXES,
     CLASSES,
-    DIMENSIONS,
+    FALLBACK_COLORS,
     HEADERS_ID,
     OUT_SUFFIXES,
     PASS_THROUGH,
@@ -20,6 +22,7 @@ from geo.readiness.model import (
     Actions,
     Classes,
     Dimension,
+    DimensionLabel,
     FourA,
     Indicator,
     MonteCarlo,
@@ -27,18 +30,20 @@ from geo.readiness.model import (
     ReadinessConfig,
     Score100,
     ScoreResult,
-    build_inputs,
-    check_out_path,
+    assumption_rows,
     class_basis,
     classify,
     derive_inputs,
+    dimension_labels,
     gateway_lines,
     header_id,
+    headers_id,
     load_readiness_config,
     overall_scores,
+    read_readiness_config,
     readiness_config_from_dict,
+    readiness_config_from_text,
     score_frame,
-    score_workspace,
     unreachable,
     write_scores,
 )
@@ -50,8 +55,9 @@ __all__ = [
     "BOUND_SUFFIXES",
     "CLASSES",
     "Classes",
-    "DIMENSIONS",
     "Dimension",
+    "DimensionLabel",
+    "FALLBACK_COLORS",
     "FourA",
     "HEADERS_ID",
     "Indicator",
@@ -64,18 +70,20 @@ __all__ = [
     "Score100",
     "ScoreResult",
     "UMKM_COLUMNS",
-    "build_inputs",
-    "check_out_path",
+    "assumption_rows",
     "class_basis",
     "classify",
     "derive_inputs",
+    "dimension_labels",
     "gateway_lines",
     "header_id",
+    "headers_id",
     "load_readiness_config",
     "overall_scores",
+    "read_readiness_config",
     "readiness_config_from_dict",
+    "readiness_config_from_text",
     "score_frame",
-    "score_workspace",
     "unreachable",
     "write_scores",
 ]

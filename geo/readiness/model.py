@@ -42,14 +42,12 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from pydantic import Field, field_validator, model_validator
 
 from geo._config import (
@@ -58,16 +56,15 @@ from geo._config import (
     StrictModel,
     config_rows,
     config_text,
-    configured_path,
     model_from_text,
     validate_model,
 )
-from geo._progress import SILENT, Reporter
-from geo.exceptions import ConfigError, SiapError, WorkspaceError
+from geo.access import unreached_gateway_warnings
+from geo.exceptions import ConfigError, SiapError
 from geo.io import check_out_path, write_csv, write_xlsx
-from geo.io.workspace import Source, Workspace, atomic_write, writes_workspace
+from geo.io.workspace import atomic_write
 from geo.readiness import _scoring as sc
-from geo.schema import GATEWAY_REPORT, UMKM_TYPES, WGS84
+from geo.schema import UMKM_TYPES, WGS84
 from geo.words import parse_bool_words
 
 CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
@@ -408,24 +405,6 @@ def load_readiness_config(path: str | os.PathLike[str] | None = None) -> Readine
 def readiness_config_from_text(text: ConfigText) -> ReadinessConfig:
     """Validate a readiness TOML text (a file's, or the one a workspace recorded)."""
     return model_from_text(text, ReadinessConfig)
-
-
-def workspace_readiness_config(ws: Workspace, *layers: str
-                               ) -> tuple[ReadinessConfig, ConfigText]:
-    """The readiness configuration a workspace's outputs were computed with: the one
-    recorded with the first of ``layers`` (default ``scores``) that recorded one, else the
-    settings' file (a workspace scored before configurations were recorded, or not yet).
-    A file named explicitly in the environment (``SIAPWISATA_READINESS_CONFIG``) wins.
-
-    What shows a stored layer (maps, the API) labels and re-scores it with this, never with
-    a default that may differ from the one the layer came from.
-    """
-    explicit = configured_path("readiness_config")
-    text = None if explicit is not None else ws.stored_config(
-        "readiness", *(layers or (SCORES_LAYER,)))
-    if text is None:
-        return read_readiness_config(explicit)
-    return readiness_config_from_text(text), text
 
 
 def readiness_config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> ReadinessConfig:
@@ -1092,8 +1071,6 @@ class ScoreResult:
 def gateway_lines(report: pd.DataFrame) -> list[str]:
     """Terminal lines of the gateways report: destinations reached per gateway, and a
     warning for every gateway that reaches none (shared by ``score`` and ``info``)."""
-    from geo.access import unreached_gateway_warnings
-
     lines = ["Gerbang (gateways): destinasi terjangkau (destinations_reached)"]
     for _, r in report.iterrows():  # one line per gateway: a handful of rows
         name = r.get("name")
@@ -1102,131 +1079,6 @@ def gateway_lines(report: pd.DataFrame) -> list[str]:
         lines.append(f"  {label}: {count}")
     lines.extend(unreached_gateway_warnings(report))
     return lines
-
-
-def _layer_empty(ws: Workspace, layer: str) -> bool:
-    return not ws.has(layer) or int(pyogrio.read_info(ws.path, layer=layer)["features"]) == 0
-
-
-def build_inputs(ws: Workspace, access: Any) -> gpd.GeoDataFrame:
-    """Join the destinations layer with the access table (and gateway labels) for scoring.
-
-    Access columns win over same-named destination attributes. Without UMKM data in the
-    workspace the UMKM counts are unknown (NaN), not zero; without gateways the travel
-    times, routes and transport options are unknown.
-    """
-    dest = ws.read("destinations")
-    acc = access.destinations.copy()
-    geom = dest.geometry
-    if len(dest) and not (geom.geom_type == "Point").all():
-        geom = geom.representative_point()
-    attrs = pd.DataFrame(dest.drop(columns=dest.geometry.name))
-    keep = [c for c in attrs.columns if c == "id" or c not in acc.columns]
-    acc.index = acc.index.astype(object)
-    acc.index.name = "id"
-    joined = attrs[keep].join(acc, on="id", how="left")
-    if ws.has("gateways") and "access_gateway" in joined.columns:
-        gws = pd.DataFrame(ws.read("gateways").drop(columns="geometry"))
-        gws = gws.drop_duplicates("id").set_index("id")
-        joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
-        if "iata" in gws.columns:
-            joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
-    if _layer_empty(ws, "gateways"):
-        # No trip origins: travel times, routes and transport options are unknown, not
-        # "unreachable" (the engine reports every destination as not reached).
-        for col in joined.columns:
-            if col in ("access_gateway", "route_modes", "reach_road", "reach_water",
-                       "reach_air"):
-                joined[col] = pd.Series(None, index=joined.index, dtype=object)
-            elif col.startswith("route_") or col == "access_minutes":
-                joined[col] = np.nan
-    if _layer_empty(ws, "umkm"):
-        for col in UMKM_COLUMNS:
-            if col in joined.columns:
-                joined[col] = np.nan
-        joined = joined.drop(columns=["umkm_30min_penginapan"], errors="ignore")
-    joined["inputs_synthetic"] = ws.any_synthetic("roads", "umkm", "gateways", "pois")
-    return gpd.GeoDataFrame(joined, geometry=np.asarray(geom.values), crs=dest.crs or WGS84)
-
-
-def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
-    s = frame[col].astype(object)
-    return {k: v for k, v in s.items() if isinstance(v, str) and v.strip()}
-
-
-@writes_workspace
-def score_workspace(
-    ws: Workspace,
-    config: str | os.PathLike[str] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    reporter: Reporter = SILENT,
-    *,
-    network_config: str | os.PathLike[str] | None = None,
-) -> ScoreResult:
-    """Score every destination of a workspace; write layer ``scores`` and optionally a file.
-
-    The output path is checked before any work, the workspace is changed atomically
-    (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written. ``config`` (readiness)
-    and ``network_config`` default to the settings' files; the texts used are recorded in
-    the workspace (metadata ``configs``, layer ``scores``).
-
-    Raises
-    ------
-    SiapError
-        Unknown output format; WorkspaceError without destinations; ConfigError for a bad
-        configuration; whatever the accessibility engine raises.
-    """
-    out_path = check_out_path(out, OUT_SUFFIXES)
-    ws.require()
-    from geo.network import read_network_config
-
-    cfg, cfg_text = read_readiness_config(config)
-    cfg_path = Path(cfg_text.path)
-    net_cfg, net_text = read_network_config(network_config)
-    if _layer_empty(ws, "destinations"):
-        raise WorkspaceError(
-            f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
-            "import them with 'siapwisata import destinations'"
-        )
-    from geo.access import compute_access
-
-    reporter.step("Menghitung aksesibilitas (accessibility)")
-    access = compute_access(ws, net_cfg, reporter=reporter)
-    reporter.step("Menghitung skor kesiapan (readiness scores)")
-    inputs = build_inputs(ws, access)
-    table = score_frame(inputs, cfg)
-    table = gpd.GeoDataFrame(table, geometry=table.geometry.name, crs=WGS84)
-    synthetic = bool(table["synthetic"].any())
-    reporter.step("Menulis layer 'scores' (writing)")
-    with ws.update() as stage:
-        stage.write(SCORES_LAYER, table)
-        stage.write_table(GATEWAY_REPORT, access.gateways)
-        stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
-        stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
-        stage.add_source(
-            Source(
-                name="SIAP Wisata readiness scores",
-                layer=SCORES_LAYER,
-                date=datetime.now(UTC).date().isoformat(),
-                licence="derived from the workspace layers",
-                synthetic=synthetic,
-                note=f"{ASSUMPTION_NOTE}; config {cfg_path.name}",
-            )
-        )
-    notes = []
-    if _layer_empty(ws, "gateways"):
-        notes.append("tidak ada gerbang (no gateways): waktu tempuh dan moda tidak diketahui; "
-                     "tambahkan dengan 'siapwisata import gateways'")
-    if _layer_empty(ws, "umkm"):
-        notes.append("tidak ada data UMKM (no UMKM data): dimensi UMKM tidak diketahui")
-    result = ScoreResult(
-        table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,
-        gateways=access.gateways,
-    )
-    if out_path is not None:
-        reporter.step(f"Menulis {out_path}")
-        write_scores(table, out_path, cfg, {"readiness": cfg_text, "network": net_text})
-    return result
 
 
 # --- file output --------------------------------------------------------------------------

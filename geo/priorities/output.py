@@ -1,29 +1,65 @@
 """Files of the priorities and scenario steps: CSV, formatted XLSX, GeoPackage.
 
-Private helpers of :mod:`geo.priorities`. Every file states its assumptions: the XLSX in a
+Used by :mod:`geo.steps`. Every file states its assumptions: the XLSX in a
 sheet 'Asumsi', the GeoPackage in a table ``asumsi``, the CSV in its ``assumptions`` column.
 Files are written beside the target and moved into place, so a failure leaves no half file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Final
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 from geo import schema
-from geo._config import ConfigText, config_rows
-from geo.io import excel_writer, write_csv
+from geo._config import ConfigText
+from geo.io import (
+    check_out_path,
+    excel_writer,
+    write_csv,
+)
 from geo.io import write_xlsx as write_table_xlsx
 from geo.io.workspace import atomic_write
-from geo.network import NetworkConfig
+from geo.network import (
+    NetworkConfig,
+)
+from geo.priorities.config import PrioritiesConfig, assumption_rows
+from geo.priorities.scenario import ScenarioResult
+from geo.priorities.selection import PrioritiesResult
 
-if TYPE_CHECKING:
-    from geo.priorities import PrioritiesConfig, ScenarioResult
+OUT_SUFFIXES: Final = (".csv", ".xlsx", ".gpkg")
+
+
+LAYER: Final = "priorities"
+
+
+def write_priorities(result: PrioritiesResult, out: Path) -> None:
+    """Write the ranked table as .csv, .xlsx or .gpkg (atomically)."""
+
+    check_out_path(out, OUT_SUFFIXES)
+    write_table(result.table, out, result.assumptions(), layer=LAYER)
+
+
+def write_priorities_xlsx(df: pd.DataFrame, path: str | os.PathLike[str],
+                          assumptions: pd.DataFrame | list[str]) -> None:
+    """The priorities table as a formatted workbook (used by the API download too).
+
+    ``assumptions``: the 'Asumsi' table of the configurations the rows were computed with
+    (:func:`priorities_assumptions`), or notes.
+    """
+
+    if isinstance(assumptions, list):
+        table = pd.DataFrame({"Bagian": "Catatan", "Kunci": "", "Nilai": "",
+                              "Keterangan": assumptions})
+    else:
+        table = assumptions
+    write_xlsx(pd.DataFrame(df), Path(path), table)
+
 
 HEADERS: dict[str, str] = {
     "rank": "Peringkat (menit per biaya, ruas sendiri)",
@@ -76,75 +112,25 @@ HEADERS: dict[str, str] = {
     "note": "Catatan",
 }
 
+
 RUPIAH = '"Rp" #,##0'
+
+
 _RUPIAH_COLS = ("cost_rp", "cumulative_cost_rp")
+
+
 _DEC2 = ("length_km", "upgrade_km", "minutes_saved", "minutes_saved_alone",
          "minutes_saved_gateway", "minutes_saved_kampung", "score_gain", "score_gain_alone",
          "benefit_cost", "cumulative_minutes_saved",
          "cumulative_score_gain", "score_before", "score_after", "delta", "km_changed")
+
+
 _DEC1 = ("speed_before_kmh", "speed_after_kmh", "access_minutes_before", "access_minutes_after",
          "access_delta")
+
+
 _WIDE = {"name": 34, "upgrade": 48, "destinations": 60, "assumptions": 60, "osm_way_ids": 24, "note": 50,
          "target": 24}
-
-
-def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthetic: bool,
-                    budget: float | None = None, authority: str | None = None,
-                    configs: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
-    """The configuration files (``configs``, name -> text), then every unit cost, weight,
-    filter, speed and method note, marked when assumed."""
-    rows: list[dict[str, str]] = config_rows(configs or {})
-
-    def add(part: str, key: str, value: object, note: str, assumed: bool) -> None:
-        rows.append({"Bagian": part, "Kunci": key, "Nilai": str(value),
-                     "Keterangan": ("ASUMSI. " if assumed else "") + note})
-
-    if synthetic:
-        add("Data", "provenance", "synthetic",
-            "DATA CONTOH (SINTETIS): jalan, destinasi atau UMKM ini dibuat oleh generator, "
-            "bukan data wilayah nyata; angka di sini hanya peragaan (synthetic demo data, "
-            "not real)", False)
-    for oid, opt in config.upgrades.items():
-        scope = (f"permukaan {', '.join(opt.surfaces())}; kondisi {', '.join(opt.conditions())}"
-                 f" -> permukaan {opt.to_surface or '(tetap)'}, kondisi "
-                 f"{opt.to_condition or '(tetap)'}")
-        add("Biaya satuan", f"upgrades.{oid}", f"Rp {opt.unit_cost_rp_per_km:,.0f} per km",
-            f"{opt.label}: {scope}. Sumber: {opt.source}", opt.assumption)
-    w = config.weights
-    add("Bobot", "weights.gateway_destination", f"{w.gateway_destination:g}",
-        f"setiap pasangan gerbang -> destinasi, dikali kolom '{w.importance_column}' "
-        f"(kosong = {w.default_importance:g}). {w.source}", w.assumption)
-    add("Bobot", "weights.kampung", f"{w.kampung:g}",
-        f"setiap kampung -> destinasi terdekat. {w.source}", w.assumption)
-    for name, allowed in config.authority_filter.items():
-        add("Kewenangan", f"authority_filter.{name}", ", ".join(allowed),
-            "jalan yang boleh ditingkatkan untuk pilihan --authority ini", False)
-    if authority is not None:
-        add("Kewenangan", "--authority", authority, "pilihan yang dipakai untuk tabel ini", False)
-    if budget is not None:
-        add("Anggaran", "--budget", f"Rp {budget:,.0f}",
-            "dipilih serakah (greedy): manfaat/biaya terbaik yang masih muat, diterapkan, "
-            "lalu sisa ruas dinilai ulang; ruas tanpa manfaat (tidak menghemat menit) tidak "
-            "pernah dipilih; pick_order = urutan pilihan; minutes_saved/score_gain = tambahan "
-            "dalam program, *_alone = ruas itu saja", False)
-    add("Metode", "minutes_saved", "menit",
-        "penurunan total waktu tempuh tertimbang (gerbang -> destinasi dan kampung -> "
-        "destinasi terdekat), sama persis dengan menghitung ulang semua rute", False)
-    add("Metode", "benefit_cost", "menit per Rp 1 miliar",
-        "minutes_saved_alone / (cost_rp / 1e9); rank = urutan benefit_cost menurun", False)
-    add("Metode", "candidates.exclude_highway", ", ".join(config.candidates.exclude_highway),
-        "kelas jalan yang bukan pekerjaan jalan PUPR (jalan setapak, tangga...): tidak "
-        "ditingkatkan", False)
-    add("Metode", "score_gain", "jumlah poin skor",
-        "perubahan skor kesiapan semua destinasi bila ruas ditingkatkan: waktu tempuh dan "
-        "komposisi rute (indikator PU), UMKM dalam 15/30 menit, fasilitas terdekat dan moda; "
-        "sama dengan menghitung ulang aksesibilitas dan skor", False)
-    add("Metode", "unknown surface", "-",
-        "permukaan tak diketahui hanya ditingkatkan bila kondisinya diketahui buruk", True)
-    for _, r in network.assumptions().iterrows():
-        add("Kecepatan (network.toml)", str(r["key"]), r["value"], str(r["source"]),
-            bool(r["assumption"]))
-    return pd.DataFrame(rows)
 
 
 def _attributes(table: pd.DataFrame) -> pd.DataFrame:

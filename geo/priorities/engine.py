@@ -1,6 +1,6 @@
 """Exact travel-time benefits of road-section upgrades by pruned incremental shortest paths.
 
-Private engine of :mod:`geo.priorities`. A *candidate* is a set of arcs of the
+The benefit engine of :mod:`geo.priorities`. A *candidate* is a set of arcs of the
 :class:`~geo.network.AccessGraph` whose costs an upgrade lowers (never raises). The
 *objective* of a cost vector ``c`` is the weighted total travel time over the OD pairs::
 
@@ -78,23 +78,74 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import MEMORY_BUDGET, AccessGraph, chunk_size, nearest_of_set
+from geo.exceptions import InputError, Problem
+from geo.network import (
+    MEMORY_BUDGET,
+    AccessGraph,
+    chunk_size,
+    nearest_of_set,
+)
+from geo.priorities.config import PrioritiesConfig
+
+
+def importance(destinations: pd.DataFrame, config: PrioritiesConfig) -> np.ndarray:
+    """Weight of every destination (``importance`` column, default where empty).
+
+    Raises
+    ------
+    InputError
+        A negative or non-numeric importance, naming the row and field.
+    """
+    col = config.weights.importance_column
+    n = len(destinations)
+    if col not in destinations:
+        return np.full(n, config.weights.default_importance)
+    raw = destinations[col]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    blank = raw.isna().to_numpy() | raw.astype("string").str.strip().eq("").fillna(True).to_numpy()
+    bad = (~blank & ~np.isfinite(num)) | (np.isfinite(num) & (num < 0))
+    if bad.any():
+        raise InputError([Problem("layer destinations", f"importance harus angka >= 0 (must be "
+                                  f"a number >= 0), got {raw.iloc[i]!r}", line=int(i) + 2,
+                                  field=col) for i in np.flatnonzero(bad)])
+    return np.where(blank | ~np.isfinite(num), config.weights.default_importance, num)
+
+
+def od_pairs(graph: AccessGraph, weights: np.ndarray, config: PrioritiesConfig) -> ODPairs:
+    """Gateways -> destinations and kampung -> nearest destination (connected features)."""
+    g = graph.nodes("gateways")
+    k = graph.nodes("kampung") if "kampung" in graph.features else np.empty(0, np.int64)
+    d = graph.nodes("destinations")
+    g, k = g[g >= 0], k[k >= 0]
+    return ODPairs(
+        sources=np.concatenate([g, k]).astype(np.int64),
+        gateway=np.r_[np.ones(len(g), bool), np.zeros(len(k), bool)],
+        source_weight=np.r_[np.ones(len(g)), np.full(len(k), config.weights.kampung)],
+        targets=d[d >= 0].astype(np.int64),
+        target_weight=np.asarray(weights, dtype=float)[d >= 0] * config.weights.gateway_destination,
+    )
+
 
 SEED_CAP = 2_000_000
 """Most (candidate, source, upgraded arc) seeds handled in one chunk."""
 
+
 OVERLAY_CAP = 8_000_000
 """Improved labels held at once before a chunk of candidates is split in two."""
+
 
 DIJKSTRA_SHARE = 0.05
 """A candidate whose labels exceed this share of the nodes per improved source (plus
 :data:`MIN_LABELS`) is finished by plain Dijkstra runs instead: a numpy label round costs
 about ten to twenty times a node settled by scipy's Dijkstra."""
 
+
 MIN_LABELS = 256
+
 
 NOISE = 1e-9
 """Relative size below which a drop in minutes is float noise (ties between routes): it

@@ -22,19 +22,121 @@ is reported at once with file, line and field.
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import schema
 from geo.exceptions import InputError, Problem
-from geo.io import integer, read_table, road_sections, text
+from geo.io import (
+    integer,
+    read_table,
+    road_sections,
+    ruas_rows,
+    text,
+)
 from geo.network import NetworkConfig
+from geo.priorities.candidates import road_state
+from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig
 from geo.roads import condition_class, surface_class
 from geo.words import normalise_text
+
+
+@dataclass
+class ScenarioResult:
+    """Scores per destination before and after a programme of planned works.
+
+    Attributes
+    ----------
+    table
+        One row per destination: ``id``, ``name``, ``score_before``, ``score_after``,
+        ``delta``, ``class_before``, ``class_after``, ``access_minutes_before``,
+        ``access_minutes_after``, ``access_delta``, ``provenance``.
+    works
+        One row per line of the works file: what it matched and changed.
+    """
+
+    table: pd.DataFrame
+    works: pd.DataFrame
+    synthetic: bool
+    source: str
+    out: Path | None = None
+
+    def summary(self) -> str:
+        t = self.table
+        w = self.works
+        lines = [f"Skenario (what-if) {self.source}: {len(w)} pekerjaan, "
+                 f"{int(w['links_changed'].sum())} link diubah, "
+                 f"{w['km_changed'].sum():,.2f} km"]
+        known = w["cost_rp"].dropna()
+        if len(known):
+            lines.append(f"Biaya (asumsi) pekerjaan berbiaya: Rp {known.sum():,.0f}")
+        for _, r in w[w["note"] != ""].iterrows():
+            lines.append(f"  baris {r['line']}: {r['note']}")
+        up = t[t["delta"] > 1e-9]
+        down = t[t["delta"] < -1e-9]
+        lines.append(f"Destinasi naik skor: {len(up)}, turun: {len(down)}, "
+                     f"jumlah perubahan {np.nansum(t['delta']):+.2f}")
+        moved = t[(t["delta"].abs() > 1e-9) | (t["access_delta"].abs() > 1e-9)]
+        moved = moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
+        if len(moved):
+            lines.append("Per destinasi (skor sebelum -> sesudah, kelas, waktu tempuh):")
+        for _, r in moved.head(25).iterrows():
+            lines.append(f"  {r['id']} {r['name']}: {r['score_before']:.1f} -> "
+                         f"{r['score_after']:.1f} ({r['delta']:+.2f}), {r['class_before']} -> "
+                         f"{r['class_after']}, akses {_fmt_min(r['access_minutes_before'])} -> "
+                         f"{_fmt_min(r['access_minutes_after'])} menit")
+        if len(moved) > 25:
+            lines.append(f"  ... {len(moved) - 25} destinasi lagi (more; see --out)")
+        lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
+        if self.synthetic:
+            lines.append("DATA CONTOH (SINTETIS): skenario ini memakai data sintetis "
+                         "(synthetic data).")
+        return "\n".join(lines)
+
+
+def _fmt_min(x: Any) -> str:
+    return "-" if x is None or not np.isfinite(float(x)) else f"{float(x):.1f}"
+
+
+def scenario_frames(roads: gpd.GeoDataFrame, works: Works,
+                    score: Callable[[gpd.GeoDataFrame], pd.DataFrame],
+                    dimensions: tuple[str, ...] = ()
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Before/after table of a programme, and the changed roads (pure given ``score``).
+
+    ``score(roads)`` returns, per destination, ``id``, ``name``, ``score``, ``class``,
+    ``access_minutes`` and ``provenance`` (and ``score_<dimension>`` of ``dimensions``,
+    reported before and after: the road dimension of readiness.toml ``[access]``).
+    """
+
+    before = score(roads)
+    changed = apply_works(roads, works)
+    after = score(cast(gpd.GeoDataFrame, changed))
+    table = pd.DataFrame({
+        "id": before["id"].to_numpy(dtype=object),
+        "name": before["name"].to_numpy(dtype=object),
+        "score_before": before["score"].to_numpy(dtype=float),
+        "score_after": after["score"].to_numpy(dtype=float),
+        "class_before": before["class"].to_numpy(dtype=object),
+        "class_after": after["class"].to_numpy(dtype=object),
+        "access_minutes_before": before["access_minutes"].to_numpy(dtype=float),
+        "access_minutes_after": after["access_minutes"].to_numpy(dtype=float),
+    })
+    table.insert(4, "delta", table["score_after"] - table["score_before"])
+    table["access_delta"] = table["access_minutes_after"] - table["access_minutes_before"]
+    for col in (f"score_{d}" for d in dimensions):
+        if col in before and col in after:
+            table[f"{col}_before"] = before[col].to_numpy(dtype=float)
+            table[f"{col}_after"] = after[col].to_numpy(dtype=float)
+    table["provenance"] = before["provenance"].to_numpy(dtype=object)
+    return table, changed
+
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "ruas_id": ("ruas_id", "id_ruas", "ruas", "kode_ruas"),
@@ -44,25 +146,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "surface": ("surface", "permukaan", "to_surface", "permukaan_baru"),
     "condition": ("condition", "kondisi", "to_condition", "kondisi_baru"),
 }
-_RUAS = re.compile(r"^r?0*(\d+)$", re.IGNORECASE)
-
-
-def ruas_label(ruas_id: str) -> int | None:
-    """Section label of a ``ruas_id`` (``R00042`` -> 41; also ``42``); None if not an id."""
-    m = _RUAS.match(ruas_id.strip())
-    return int(m.group(1)) - 1 if m and int(m.group(1)) > 0 else None
-
-
-def ruas_rows(ruas_id: str, labels: np.ndarray) -> np.ndarray | None:
-    """Road rows of a section id of the priorities output (``R00042``); None if unknown.
-
-    ``labels`` are :func:`geo.io._sections.road_sections` of the roads layer (the numbering
-    that :func:`geo.priorities.ruas_id` prints).
-    """
-    label = ruas_label(ruas_id)
-    if label is None or label > labels.max(initial=-1):
-        return None
-    return np.flatnonzero(labels == label)
 
 
 @dataclass
@@ -85,7 +168,7 @@ class Works:
     summary: pd.DataFrame
 
 
-def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object,
+def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: PrioritiesConfig,
                network: NetworkConfig) -> Works:
     """Parse and check a works file against the workspace roads.
 
@@ -96,7 +179,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
     roads
         The ``roads`` layer.
     config
-        A :class:`geo.priorities.PrioritiesConfig`.
+        The priorities configuration (upgrade options).
     network
         The network configuration (its walk-only classes take no road works).
 
@@ -106,9 +189,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: object
         Every bad line (unknown ruas/way/name, unknown option or surface/condition word,
         missing or conflicting fields).
     """
-    from geo.priorities import PrioritiesConfig, road_state
 
-    assert isinstance(config, PrioritiesConfig)
     table = read_table(Path(path))
     name = table.file
     cols = {key: table.column(aliases) for key, aliases in ALIASES.items()}

@@ -1,0 +1,486 @@
+"""The ranking and the greedy budget selection (``rank``, ``selected``, ``pick_order``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import schema
+from geo._config import ConfigText
+from geo._progress import SILENT, Reporter
+from geo.access import AccessResult
+from geo.exceptions import SiapError
+from geo.network import (
+    NetworkConfig,
+)
+from geo.priorities.candidates import Candidates, build_candidates, section_geometry
+from geo.priorities.config import (
+    ASSUMPTION_NOTE,
+    BILLION,
+    PrioritiesConfig,
+    priorities_assumptions,
+)
+from geo.priorities.engine import BenefitEngine, Evaluation, ODPairs, importance, od_pairs
+from geo.priorities.scorer import Scorer, default_score_inputs
+from geo.readiness import ReadinessConfig
+
+COLUMNS: Final = (
+    "rank", "ruas_id", "name", "authority", "length_km", "surface", "condition", "upgrade",
+    "upgrade_km", "cost_rp", "minutes_saved", "minutes_saved_alone", "minutes_saved_gateway",
+    "minutes_saved_kampung", "destinations_served", "kampung_served", "destinations",
+    "score_gain", "score_gain_alone", "benefit_cost", "selected", "pick_order",
+    "cumulative_cost_rp", "cumulative_minutes_saved", "cumulative_score_gain",
+    "speed_before_kmh", "speed_after_kmh", "ref", "highway", "n_links", "osm_way_ids",
+    "provenance", "assumptions",
+)
+"""Columns of the ``priorities`` layer and files, in order (issue 4 columns first)."""
+
+
+@dataclass
+class PrioritiesResult:
+    """What :func:`priorities_frame` / :func:`priorities_workspace` produced.
+
+    Attributes
+    ----------
+    table
+        The ``priorities`` layer: one row per candidate section, in rank order.
+    gains
+        Per destination score changes of every section with a non-zero one: ``ruas_id``,
+        ``id``, ``name``, ``score_before``, ``score_after``, ``gain`` (for a selected section,
+        at the moment it was picked).
+    objective_minutes
+        Weighted total minutes of the OD pairs before any upgrade.
+    """
+
+    table: gpd.GeoDataFrame
+    gains: pd.DataFrame
+    config: PrioritiesConfig
+    network: NetworkConfig
+    authority: str
+    budget: float | None
+    objective_minutes: float
+    n_sources: int
+    n_targets: int
+    synthetic: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    out: Path | None = None
+    configs: dict[str, ConfigText] = field(default_factory=dict)
+    """The configuration files used (name -> text), listed in the 'Asumsi' sheet."""
+
+    def summary(self) -> str:
+        """A few lines in Bahasa Indonesia (with English) for the terminal."""
+        t = self.table
+        lines = [f"Prioritas ruas jalan (road priorities), kewenangan {self.authority}: "
+                 f"{len(t)} ruas kandidat"]
+        lines.append(f"Pasangan asal-tujuan (OD): {self.n_sources} asal (gerbang + kampung), "
+                     f"{self.n_targets} destinasi; total {self.objective_minutes:,.0f} menit "
+                     "tertimbang")
+        useful = int((t["minutes_saved_alone"] > 0).sum()) if len(t) else 0
+        lines.append(f"Ruas yang menghemat waktu (sections that save time): {useful}")
+        if self.budget is not None:
+            sel = t[t["selected"]].sort_values("pick_order") if len(t) else t
+            lines.append(
+                f"Anggaran (budget) Rp {self.budget:,.0f}: {len(sel)} ruas terpilih, biaya "
+                f"Rp {sel['cost_rp'].sum():,.0f}, hemat {sel['minutes_saved'].sum():,.1f} menit, "
+                f"kenaikan skor {np.nansum(sel['score_gain']):,.2f}")
+            if len(sel):
+                lines.append("Program (urutan pilihan, pick order): tambahan dalam program "
+                             "[sendiri saja / alone], kumulatif:")
+                for _, r in sel.head(15).iterrows():
+                    lines.append(
+                        f"  {int(r['pick_order'])}. {r['ruas_id']} (peringkat {int(r['rank'])}): "
+                        f"{r['minutes_saved']:,.1f} menit [{r['minutes_saved_alone']:,.1f}], "
+                        f"skor {r['score_gain']:+,.2f} [{r['score_gain_alone']:+,.2f}]; "
+                        f"kumulatif Rp {r['cumulative_cost_rp']:,.0f} -> "
+                        f"{r['cumulative_minutes_saved']:,.1f} menit, skor "
+                        f"{r['cumulative_score_gain']:+,.2f}")
+                if len(sel) > 15:
+                    lines.append(f"  ... {len(sel) - 15} pilihan lagi (more picks)")
+        lines.append("Peringkat teratas menurut menit per biaya, tiap ruas sendiri "
+                     "(top of the ranking by benefit per cost, each section alone):")
+        for _, r in t.head(5).iterrows():
+            lines.append(f"  {int(r['rank'])}. {r['ruas_id']} {r['name']}: {r['upgrade']}, "
+                         f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved_alone']:,.1f} menit, "
+                         f"{r['benefit_cost']:,.2f} menit/Rp 1 M")
+        lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
+        if self.synthetic:
+            lines.append("DATA CONTOH (SINTETIS): jalan/destinasi ini sintetis, bukan data "
+                         "wilayah nyata (synthetic data).")
+        return "\n".join(lines)
+
+    def assumptions(self) -> pd.DataFrame:
+        """The 'Asumsi' sheet: the files, every unit cost, weight, speed and method note."""
+        return priorities_assumptions(self.config, self.network, synthetic=self.synthetic,
+                                      budget=self.budget, authority=self.authority,
+                                      configs=self.configs)
+
+
+def _order_rest(benefit: np.ndarray, cost: np.ndarray, gain: np.ndarray, ids: np.ndarray,
+                idx: np.ndarray) -> np.ndarray:
+    """Candidates ``idx`` by benefit/cost (desc), then score gain (desc), then ruas_id."""
+    bc = np.where(cost > 0, benefit / np.where(cost > 0, cost, 1.0), 0.0)
+    g = np.nan_to_num(gain, nan=0.0)
+    order = np.lexsort((ids[idx], -g, -bc))
+    return idx[order]
+
+
+def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
+                     config: PrioritiesConfig, readiness: ReadinessConfig,
+                     authority: str = "kabupaten", budget: float | None = None,
+                     score_inputs: pd.DataFrame | None = None,
+                     synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
+    """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
+
+    Parameters
+    ----------
+    access
+        :func:`geo.access.compute_access` (or ``compute_access_frames``) of the network as
+        it is; its graph holds the gateways, destinations and kampung.
+    destinations
+        The ``destinations`` layer (same order as ``access``): ``id``, ``name``,
+        ``provenance`` and optional ``importance``.
+    authority
+        ``kabupaten`` (with desa), ``provinsi``, ``nasional`` or ``all``.
+    budget
+        Budget in Rupiah for the greedy selection, or None to rank only.
+    config
+        Upgrade options and weights (:func:`load_priorities_config`).
+    score_inputs
+        Score inputs per destination (default: destinations joined with the access table).
+    readiness
+        A :class:`geo.readiness.ReadinessConfig` (the scores the gains are measured on).
+    synthetic
+        The destinations, gateways or kampung used are synthetic (marks every row).
+    reporter
+        Progress reporting.
+
+    Raises
+    ------
+    SiapError
+        Unknown authority or a negative budget; ConfigError for a bad configuration.
+    """
+    _check_budget(budget)
+    state = prepare_priorities(access, destinations, authority=authority, config=config,
+                               score_inputs=score_inputs, readiness=readiness,
+                               synthetic=synthetic, reporter=reporter)
+    return select_priorities(state, budget, reporter=reporter)
+
+
+def _check_budget(budget: float | None) -> None:
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+
+
+@dataclass
+class PrioritiesState:
+    """The evaluated start of a priorities run for one authority, before any pick.
+
+    Made by :func:`prepare_priorities`; :func:`select_priorities` runs the greedy selection
+    for any budget from it, as often as asked, without redoing the candidates, the base
+    travel times or the score inputs. It is never changed (each selection works on copies
+    of the engines), so one state may serve several threads.
+    """
+
+    access: AccessResult
+    authority: str
+    config: PrioritiesConfig
+    synthetic: bool
+    cands: Candidates
+    od: ODPairs
+    engine: BenefitEngine
+    scorer: Scorer
+    objective: float
+    ids: np.ndarray
+    cost: np.ndarray
+    dest_ids: np.ndarray
+    dest_names: np.ndarray
+    timings: dict[str, float]
+
+
+def _clone(obj: Any) -> Any:
+    """A copy of an engine whose state a selection may change: arrays, frames and
+    containers held directly are copied, the graph and configuration are shared."""
+    import copy
+
+    out = copy.copy(obj)
+    for name, value in vars(obj).items():
+        if isinstance(value, np.ndarray | pd.DataFrame | pd.Series):
+            setattr(out, name, value.copy())
+        elif isinstance(value, dict | list | set):
+            setattr(out, name, copy.copy(value))
+    return out
+
+
+def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
+                       config: PrioritiesConfig, readiness: ReadinessConfig,
+                       authority: str = "kabupaten",
+                       score_inputs: pd.DataFrame | None = None, synthetic: bool = False,
+                       reporter: Reporter = SILENT) -> PrioritiesState:
+    """Candidates, OD pairs, base travel times and score inputs for one authority.
+
+    Parameters are those of :func:`priorities_frame` (without the budget). The result feeds
+    :func:`select_priorities`: the server keeps one per authority so that a new budget
+    re-runs only the greedy selection.
+    """
+    graph = access.graph
+    net = graph.network
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    reporter.step("Ruas kandidat (candidate sections)")
+    cands = build_candidates(net.roads, config, access.config, authority,
+                             minutes=(net.minutes_fwd, net.minutes_bwd))
+    k = len(cands)
+    weights = importance(destinations, config)
+    od = od_pairs(graph, weights, config)
+    base_cost = graph.arc_minutes()
+    new_cost = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)
+    row_cand = np.full(len(net.roads), -1, dtype=np.int64)
+    row_cand[cands.rows] = np.repeat(np.arange(k), np.diff(cands.row_ptr))
+    arcs = graph.arcs_of_rows(cands.rows)
+    owner = row_cand[graph.arc_row[arcs]]
+    order = np.argsort(owner, kind="stable")
+    arcs, owner = arcs[order], owner[order]
+    cand_ptr = np.searchsorted(owner, np.arange(k + 1))
+    timings["candidates_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    reporter.step(f"Waktu tempuh dasar (base travel times): {len(od.sources)} asal, "
+                  f"{len(od.targets)} destinasi")
+    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, new_cost[arcs])
+    objective = engine.objective()
+    timings["engine_setup_s"] = time.perf_counter() - clock
+
+    inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
+                                                                                 access)
+    scorer = Scorer(access, inputs, readiness, base_cost, cands, cand_ptr, arcs,
+                     new_cost[arcs])
+    ids = cands.table["ruas_id"].to_numpy(dtype=object)
+    cost = cands.table["cost_rp"].to_numpy(dtype=float)
+    dest_ids = destinations["id"].to_numpy(dtype=object)
+    dest_names = (destinations["name"].astype(object).to_numpy() if "name" in destinations
+                  else dest_ids)
+    return PrioritiesState(access=access, authority=authority, config=config,
+                           synthetic=synthetic, cands=cands, od=od, engine=engine,
+                           scorer=scorer, objective=objective, ids=ids, cost=cost,
+                           dest_ids=dest_ids, dest_names=dest_names, timings=timings)
+
+
+def select_priorities(state: PrioritiesState, budget: float | None = None, *,
+                      reporter: Reporter = SILENT) -> PrioritiesResult:
+    """The greedy selection (or, without a budget, the ranking) from a prepared state.
+
+    The same rows as :func:`priorities_frame` with this budget and the state's authority
+    (which runs exactly this after :func:`prepare_priorities`); the state is not changed.
+    """
+    _check_budget(budget)
+    access, authority, config = state.access, state.authority, state.config
+    synthetic, cands, od, objective = state.synthetic, state.cands, state.od, state.objective
+    ids, cost, dest_ids, dest_names = state.ids, state.cost, state.dest_ids, state.dest_names
+    graph = access.graph
+    net = graph.network
+    k = len(cands)
+    timings = dict(state.timings)
+    # the greedy applies its picks to the engines: work on copies of the prepared ones
+    engine, scorer = _clone(state.engine), _clone(state.scorer)
+
+    benefit = np.zeros(k)
+    b_gw = np.zeros(k)
+    b_k = np.zeros(k)
+    served = np.zeros(k, dtype=np.int64)
+    k_served = np.zeros(k, dtype=np.int64)
+    gain = np.full(k, np.nan)
+    gain_rows: list[pd.DataFrame] = []
+    picks: list[int] = []
+    spent = 0.0
+    remaining = np.arange(k)
+    t_benefit = t_score = 0.0
+
+    def score_gains(cs: list[int], faster: np.ndarray) -> None:
+        """Score gains of candidates in the current state; per destination rows kept."""
+        per = scorer.gains(cs, faster, engine.upgraded_cost)
+        for c in cs:
+            g = per[c]
+            gain[c] = float(np.nansum(g))
+            nz = np.flatnonzero(np.nan_to_num(g) != 0)
+            if len(nz):
+                gain_rows.append(pd.DataFrame({
+                    "ruas_id": ids[c], "id": dest_ids[nz], "name": dest_names[nz],
+                    "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + g[nz],
+                    "gain": g[nz]}))
+
+    def record(ev: Evaluation, idx: np.ndarray) -> None:
+        benefit[idx] = ev.benefit
+        b_gw[idx] = ev.benefit_gateway
+        b_k[idx] = ev.benefit_kampung
+        served[idx] = ev.destinations_served()
+        k_served[idx] = ev.kampung_served
+
+    d_rows = np.flatnonzero(graph.nodes("destinations") >= 0)  # od target -> destination row
+    alone: Evaluation | None = None
+    gain_alone = np.full(k, np.nan)
+    if budget is not None:
+        # every section by itself, in the network as it is: the row read on its own
+        clock = time.perf_counter()
+        alone = engine.evaluate(np.arange(k))
+        t_benefit += time.perf_counter() - clock
+        clock = time.perf_counter()
+        per = scorer.gains(list(range(k)), alone.access_changed, engine.upgraded_cost)
+        gain_alone = np.array([float(np.nansum(per[c])) for c in range(k)])
+        t_score += time.perf_counter() - clock
+
+    while True:
+        # while picking, only sections that still fit the budget need their benefit; the
+        # last round (nothing fits any more) evaluates every remaining section
+        fit = remaining if budget is None else remaining[cost[remaining] <= budget - spent
+                                                         + 1e-6]
+        clock = time.perf_counter()
+        ev = engine.evaluate(fit)
+        t_benefit += time.perf_counter() - clock
+        if budget is None or not _useful(ev).any():
+            if len(fit) < len(remaining):
+                clock = time.perf_counter()
+                ev = engine.evaluate(remaining)
+                t_benefit += time.perf_counter() - clock
+            record(ev, remaining)
+            break
+        bc = ev.benefit / np.where(cost[fit] > 0, cost[fit], np.inf)
+        ok = _useful(ev)
+        best_bc = bc[ok].max()
+        tie = np.flatnonzero(ok & (bc == best_bc))
+        at = tie[np.lexsort((ids[fit[tie]], -ev.benefit[tie]))[0]]
+        c = int(fit[at])
+        record(ev, fit)
+        reporter.step(f"Pilihan {len(picks) + 1}: {ids[c]} {cands.table['name'].iat[c]} "
+                      f"(Rp {cost[c]:,.0f}, {ev.benefit[at]:,.1f} menit)")
+        clock = time.perf_counter()
+        score_gains([c], ev.access_changed[[at]])
+        t_score += time.perf_counter() - clock
+        picks.append(c)
+        spent += cost[c]
+        engine.apply(c)
+        clock = time.perf_counter()
+        scorer.apply(c, engine.cost.copy())
+        t_score += time.perf_counter() - clock
+        remaining = remaining[remaining != c]
+    # the rest, in the final state
+    clock = time.perf_counter()
+    reporter.step(f"Kenaikan skor (score gains): {len(remaining)} ruas")
+    score_gains(remaining.tolist(), ev.access_changed)
+    t_score += time.perf_counter() - clock
+    timings["benefits_s"] = t_benefit
+    timings["scores_s"] = t_score
+
+    if alone is None:  # without a budget every section is evaluated alone: the same numbers
+        alone = ev
+        gain_alone = gain.copy()
+    benefit_alone = alone.benefit
+    names = np.array([str(n) if isinstance(n, str) and n.strip() else str(i)
+                      for n, i in zip(dest_names, dest_ids, strict=True)], dtype=object)
+    serves = _served_names(alone, k, d_rows, names)
+    ranked = _order_rest(benefit_alone, cost, gain_alone, ids, np.arange(k))
+    pick_order = np.zeros(k, dtype=np.int64)
+    pick_order[np.array(picks, dtype=np.int64)] = np.arange(1, len(picks) + 1)
+    table = _assemble(cands, ranked, pick_order, budget is not None, benefit, b_gw, b_k,
+                      served, k_served, gain, benefit_alone, gain_alone, serves, synthetic,
+                      net.roads)
+    gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
+             pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
+                                   "gain"]))
+    return PrioritiesResult(table=table, gains=gains, config=config, network=access.config,
+                            authority=authority, budget=budget, objective_minutes=objective,
+                            n_sources=len(od.sources), n_targets=len(od.targets),
+                            synthetic=synthetic or bool((table["provenance"] == "synthetic").any()),
+                            timings=timings)
+
+
+def _useful(ev: Evaluation) -> np.ndarray:
+    """Sections with a real benefit: minutes saved on some destination or kampung trip.
+
+    Float noise between paths of equal length is not a benefit (the engine's counts
+    already ignore it), so a pick never has zero benefit.
+    """
+    real = (np.bincount(ev.served[:, 0], minlength=len(ev.benefit)) + ev.kampung_served) > 0
+    return (ev.benefit > 0) & real
+
+
+def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Per candidate, the names of the destinations it serves ("; "-joined, row order)."""
+    out = np.full(k, "", dtype=object)
+    if not len(ev.served):
+        return out
+    pairs = ev.served[np.lexsort((ev.served[:, 1], ev.served[:, 0]))]
+    cand, rows = pairs[:, 0], d_rows[pairs[:, 1]]
+    starts = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1]])
+    for c, part in zip(cand[starts].tolist(), np.split(names[rows], starts[1:]),
+                       strict=True):  # one join per candidate that serves something
+        out[c] = "; ".join(part.tolist())
+    return out
+
+
+def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has_budget: bool,
+              benefit: np.ndarray, b_gw: np.ndarray, b_k: np.ndarray, served: np.ndarray,
+              k_served: np.ndarray, gain: np.ndarray, benefit_alone: np.ndarray,
+              gain_alone: np.ndarray, serves: np.ndarray, synthetic: bool,
+              roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The table in rank order (benefit per cost of each section alone).
+
+    ``minutes_saved`` / ``score_gain`` are marginal (a pick: at its turn in the programme;
+    the rest: after every pick); ``*_alone`` are the section by itself. The cumulative
+    columns run down the ranking without a budget, and along the programme (pick order,
+    exact marginal sums) on the selected rows with a budget, empty elsewhere.
+    """
+    t = cands.table.iloc[ranked].reset_index(drop=True)
+    cost = t["cost_rp"].to_numpy(dtype=float)
+    saved = benefit[ranked]
+    g = gain[ranked]
+    saved_alone = benefit_alone[ranked]
+    picks = pick_order[ranked]
+    selected = picks > 0
+    prov = t["road_provenance"].to_numpy(dtype=object)
+    prov = np.where(synthetic | (prov == "synthetic"), "synthetic", prov)
+    prov = np.where(prov == "", "unknown", prov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bc = np.where(cost > 0, saved_alone / (cost / BILLION), np.nan)
+    if has_budget:
+        order = np.argsort(np.where(selected, picks, len(picks) + 1), kind="stable")
+        cum = {}
+        for key, v in (("cost", cost), ("saved", saved), ("gain", np.nan_to_num(g))):
+            run = np.full(len(t), np.nan)
+            sel = order[: int(selected.sum())]
+            run[sel] = np.cumsum(v[sel])
+            cum[key] = run
+    else:
+        cum = {"cost": np.cumsum(cost), "saved": np.cumsum(saved),
+               "gain": np.cumsum(np.nan_to_num(g))}
+    data: dict[str, Any] = {
+        "rank": np.arange(1, len(t) + 1, dtype=np.int64),
+        "ruas_id": t["ruas_id"], "name": t["name"], "authority": t["authority"],
+        "length_km": t["length_km"], "surface": t["surface"], "condition": t["condition"],
+        "upgrade": t["upgrade"], "upgrade_km": t["upgrade_km"], "cost_rp": cost,
+        "minutes_saved": saved, "minutes_saved_alone": saved_alone,
+        "minutes_saved_gateway": b_gw[ranked],
+        "minutes_saved_kampung": b_k[ranked], "destinations_served": served[ranked],
+        "kampung_served": k_served[ranked], "destinations": serves[ranked],
+        "score_gain": g, "score_gain_alone": gain_alone[ranked], "benefit_cost": bc,
+        "selected": selected if has_budget else np.zeros(len(t), bool),
+        "pick_order": pd.array(np.where(selected, picks, 0), dtype="Int64").astype("Int64"),
+        "cumulative_cost_rp": cum["cost"],
+        "cumulative_minutes_saved": cum["saved"],
+        "cumulative_score_gain": cum["gain"],
+        "speed_before_kmh": t["speed_before_kmh"], "speed_after_kmh": t["speed_after_kmh"],
+        "ref": t["ref"], "highway": t["highway"], "n_links": t["n_links"],
+        "osm_way_ids": t["osm_way_ids"], "provenance": prov, "assumptions": ASSUMPTION_NOTE,
+    }
+    df = pd.DataFrame(data)
+    df.loc[~selected, "pick_order"] = pd.NA
+    geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
+            else gpd.GeoSeries([], crs=schema.WGS84))
+    return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)

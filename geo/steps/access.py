@@ -1,0 +1,55 @@
+"""Reading a workspace into the network and the access indicators (reads, writes nothing)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from geo._progress import SILENT, Reporter
+from geo.access.indicators import (
+    AccessResult,
+    compute_access_frames,
+    populated_places,
+)
+from geo.io.workspace import Workspace
+from geo.network import (
+    Network,
+    NetworkConfig,
+    build_network,
+    load_network_config,
+)
+
+
+def load_network(ws: Workspace, config: NetworkConfig | None = None) -> Network:
+    """The network of a workspace's ``roads`` layer in its metric CRS."""
+    return build_network(ws.read("roads"), config or load_network_config(), ws.metric_crs())
+
+
+def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
+    return ws.read(layer) if ws.has(layer) else None
+
+
+def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
+                   reporter: Reporter = SILENT) -> AccessResult:
+    """Accessibility of a workspace's destinations (reads the workspace, writes nothing).
+
+    Uses the layers ``roads``, ``destinations``, ``gateways`` and, when present, ``umkm``,
+    ``pois`` and ``admin_areas`` (kampung; else OSM populated places from ``pois``).
+
+    Raises
+    ------
+    WorkspaceError
+        If ``roads``, ``destinations`` or ``gateways`` is missing.
+    NetworkError
+        If the roads cannot form a network.
+    """
+    ws.require()
+    config = config or load_network_config()
+    reporter.step(f"Membaca workspace {ws.path.name} (reading workspace)")
+    roads = ws.read("roads")
+    destinations = ws.read("destinations")
+    gateways = ws.read("gateways")
+    umkm = _optional(ws, "umkm")
+    pois = _optional(ws, "pois")
+    kampung = populated_places(_optional(ws, "admin_areas"), pois)
+    return compute_access_frames(roads, destinations, gateways, umkm, pois, kampung, config,
+                                 ws.metric_crs(), reporter=reporter)

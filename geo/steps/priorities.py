@@ -1,0 +1,166 @@
+"""The priorities and scenario steps (``siapwisata priorities``, ``siapwisata scenario``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import UTC, datetime
+
+import geopandas as gpd
+import pandas as pd
+
+from geo._progress import SILENT, Reporter
+from geo.access import compute_access_frames, populated_places
+from geo.exceptions import SiapError, WorkspaceError
+from geo.io import check_out_path
+from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.network import read_network_config
+from geo.priorities import read_priorities_config
+from geo.priorities.config import ASSUMPTION_NOTE
+from geo.priorities.output import LAYER, OUT_SUFFIXES, write_priorities, write_scenario
+from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
+from geo.priorities.selection import PrioritiesResult, priorities_frame
+from geo.readiness import (
+    dimension_labels,
+    read_readiness_config,
+    score_frame,
+)
+from geo.steps.access import compute_access
+from geo.steps.readiness import build_inputs
+
+
+def _require(ws: Workspace, *layers: str) -> None:
+    ws.require()
+    missing = [name for name in layers if not ws.has(name)]
+    if missing:
+        raise WorkspaceError(f"{ws.path}: layer {', '.join(missing)} tidak ada (missing); "
+                             "ingest OSM, import agency data or build the demo first")
+
+
+def inputs_synthetic(ws: Workspace) -> bool:
+    """Whether the destinations, gateways, kampung or places used hold synthetic rows."""
+    return ws.any_synthetic("destinations", "gateways", "admin_areas", "pois")
+
+
+@writes_workspace
+def priorities_workspace(ws: Workspace, budget: float | None = None,
+                         authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
+                         reporter: Reporter = SILENT, *,
+                         config: str | os.PathLike[str] | None = None,
+                         readiness_config: str | os.PathLike[str] | None = None,
+                         network_config: str | os.PathLike[str] | None = None
+                         ) -> PrioritiesResult:
+    """Rank road upgrades of a workspace; write layer ``priorities`` and optionally a file.
+
+    ``config`` (priorities), ``readiness_config`` and ``network_config`` default to the
+    settings' files; the texts used are recorded in the workspace (metadata ``configs``,
+    layer ``priorities``) and listed in the 'Asumsi' sheet.
+
+    The output path, authority and budget are checked before any work; the workspace is
+    changed atomically; ``out`` may be .csv, .xlsx (formatted, with an 'Asumsi' sheet) or
+    .gpkg.
+
+    Raises
+    ------
+    SiapError
+        Bad output format, authority or budget; WorkspaceError without roads, destinations
+        or gateways; ConfigError for a bad configuration.
+    """
+
+    out_path = check_out_path(out, OUT_SUFFIXES)
+    cfg, cfg_text = read_priorities_config(config)
+    readiness, readiness_text = read_readiness_config(readiness_config)
+    net_cfg, net_text = read_network_config(network_config)
+    cfg.allowed(authority)
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+    _require(ws, "roads", "destinations", "gateways")
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    access = compute_access(ws, net_cfg, reporter=reporter)
+    destinations = ws.read("destinations")
+    inputs = pd.DataFrame(build_inputs(ws, access))
+    result = priorities_frame(access, destinations, authority=authority, budget=budget,
+                              config=cfg, score_inputs=inputs, readiness=readiness,
+                              synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
+                              reporter=reporter)
+    result.configs = {"priorities": cfg_text, "readiness": readiness_text, "network": net_text}
+    reporter.step("Menulis layer 'priorities' (writing)")
+    with ws.update() as stage:
+        stage.write(LAYER, result.table)
+        stage.record_configs(LAYER, **result.configs)
+        stage.set_meta(priorities_authority=authority,
+                       priorities_budget="" if budget is None else f"{budget:.0f}",
+                       priorities_at=datetime.now(UTC).isoformat())
+        stage.add_source(Source(
+            name="SIAP Wisata road priorities (prioritas ruas jalan)", layer=LAYER,
+            date=datetime.now(UTC).date().isoformat(),
+            licence="derived from the workspace layers", synthetic=result.synthetic,
+            note=(f"{ASSUMPTION_NOTE}; kewenangan {authority}; "
+                  + ("tanpa anggaran" if budget is None else f"anggaran Rp {budget:,.0f}"))))
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        write_priorities(result, out_path)
+    result.out = out_path
+    return result
+
+
+def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
+                       out: str | os.PathLike[str] | None = None,
+                       reporter: Reporter = SILENT, *,
+                       config: str | os.PathLike[str] | None = None,
+                       readiness_config: str | os.PathLike[str] | None = None,
+                       network_config: str | os.PathLike[str] | None = None) -> ScenarioResult:
+    """Apply a file of planned works and score every destination before and after.
+
+    ``config`` (priorities: the upgrade options), ``readiness_config`` and
+    ``network_config`` default to the settings' files; all three are used as given (the
+    travel times, the scores and the options) and listed in the 'Asumsi' sheet.
+
+    The works file (CSV/XLSX/GeoJSON/GPKG) names each work by ``ruas_id`` (from the
+    priorities output), ``osm_way_id`` or road ``name``/``ref``, and gives either an
+    ``upgrade`` (an option id or label of ``data/priorities.toml``) or a target
+    ``surface`` and/or ``condition``. Every bad line is reported at once (InputError with
+    file, line and field). The workspace is not changed; ``out`` (.csv, .xlsx or .gpkg)
+    receives the before/after table.
+
+    Raises
+    ------
+    InputError
+        Bad lines in the works file; SiapError for a bad output format; WorkspaceError
+        when layers are missing.
+    """
+
+    out_path = check_out_path(out, OUT_SUFFIXES)
+    cfg, cfg_text = read_priorities_config(config)
+    readiness, readiness_text = read_readiness_config(readiness_config)
+    net_cfg, net_text = read_network_config(network_config)
+    _require(ws, "roads", "destinations", "gateways")
+    roads = ws.read("roads")
+    works = read_works(what_if, roads, cfg, net_cfg)
+    destinations = ws.read("destinations")
+    gateways = ws.read("gateways")
+    umkm = ws.read("umkm") if ws.has("umkm") else None
+    pois = ws.read("pois") if ws.has("pois") else None
+    kampung = populated_places(ws.read("admin_areas") if ws.has("admin_areas") else None, pois)
+
+    def score(r: gpd.GeoDataFrame) -> pd.DataFrame:
+        reporter.step("Menghitung aksesibilitas dan skor (access and scores)")
+        acc = compute_access_frames(r, destinations, gateways, umkm, pois, kampung, net_cfg,
+                                    ws.metric_crs())
+        return pd.DataFrame(score_frame(build_inputs(ws, acc), readiness, ranks=False))
+
+    road = (readiness.access.road_dimension,) if readiness.access is not None else ()
+    table, _ = scenario_frames(roads, works, score, road)
+    synthetic = (inputs_synthetic(ws) or ws.any_synthetic("roads")
+                 or bool((table["provenance"] == "synthetic").any()))
+    result = ScenarioResult(table=table, works=works.summary, synthetic=synthetic,
+                            source=str(what_if), out=out_path)
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        labels = dimension_labels(readiness)
+        headers = {f"score_{d}_{when}": f"{labels[d].header} {word}" for d in road
+                   for when, word in (("before", "sebelum"), ("after", "sesudah"))}
+        write_scenario(result, out_path, destinations, cfg, net_cfg, headers=headers,
+                       configs={"priorities": cfg_text, "readiness": readiness_text,
+                                "network": net_text})
+    return result

@@ -1,0 +1,154 @@
+"""The scoring step: access, inputs and readiness scores of a workspace (``siapwisata score``)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from geo._progress import SILENT, Reporter
+from geo.access import AccessResult
+from geo.exceptions import WorkspaceError
+from geo.io import check_out_path
+from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.network import read_network_config
+from geo.readiness import OUT_SUFFIXES, read_readiness_config
+from geo.readiness.model import (
+    ASSUMPTION_NOTE,
+    SCORES_LAYER,
+    UMKM_COLUMNS,
+    ScoreResult,
+    score_frame,
+    write_scores,
+)
+from geo.schema import GATEWAY_REPORT, WGS84
+from geo.steps.access import compute_access
+
+
+def _layer_empty(ws: Workspace, layer: str) -> bool:
+    return not ws.has(layer) or int(pyogrio.read_info(ws.path, layer=layer)["features"]) == 0
+
+
+def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
+    """Join the destinations layer with the access table (and gateway labels) for scoring.
+
+    Access columns win over same-named destination attributes. Without UMKM data in the
+    workspace the UMKM counts are unknown (NaN), not zero; without gateways the travel
+    times, routes and transport options are unknown.
+    """
+    dest = ws.read("destinations")
+    acc = access.destinations.copy()
+    geom = dest.geometry
+    if len(dest) and not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    attrs = pd.DataFrame(dest.drop(columns=dest.geometry.name))
+    keep = [c for c in attrs.columns if c == "id" or c not in acc.columns]
+    acc.index = acc.index.astype(object)
+    acc.index.name = "id"
+    joined = attrs[keep].join(acc, on="id", how="left")
+    if ws.has("gateways") and "access_gateway" in joined.columns:
+        gws = pd.DataFrame(ws.read("gateways").drop(columns="geometry"))
+        gws = gws.drop_duplicates("id").set_index("id")
+        joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
+        if "iata" in gws.columns:
+            joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
+    if _layer_empty(ws, "gateways"):
+        # No trip origins: travel times, routes and transport options are unknown, not
+        # "unreachable" (the engine reports every destination as not reached).
+        for col in joined.columns:
+            if col in ("access_gateway", "route_modes", "reach_road", "reach_water",
+                       "reach_air"):
+                joined[col] = pd.Series(None, index=joined.index, dtype=object)
+            elif col.startswith("route_") or col == "access_minutes":
+                joined[col] = np.nan
+    if _layer_empty(ws, "umkm"):
+        for col in UMKM_COLUMNS:
+            if col in joined.columns:
+                joined[col] = np.nan
+        joined = joined.drop(columns=["umkm_30min_penginapan"], errors="ignore")
+    joined["inputs_synthetic"] = ws.any_synthetic("roads", "umkm", "gateways", "pois")
+    return gpd.GeoDataFrame(joined, geometry=np.asarray(geom.values), crs=dest.crs or WGS84)
+
+
+def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
+    s = frame[col].astype(object)
+    return {k: v for k, v in s.items() if isinstance(v, str) and v.strip()}
+
+
+@writes_workspace
+def score_workspace(
+    ws: Workspace,
+    config: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    reporter: Reporter = SILENT,
+    *,
+    network_config: str | os.PathLike[str] | None = None,
+) -> ScoreResult:
+    """Score every destination of a workspace; write layer ``scores`` and optionally a file.
+
+    The output path is checked before any work, the workspace is changed atomically
+    (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written. ``config`` (readiness)
+    and ``network_config`` default to the settings' files; the texts used are recorded in
+    the workspace (metadata ``configs``, layer ``scores``).
+
+    Raises
+    ------
+    SiapError
+        Unknown output format; WorkspaceError without destinations; ConfigError for a bad
+        configuration; whatever the accessibility engine raises.
+    """
+    out_path = check_out_path(out, OUT_SUFFIXES)
+    ws.require()
+
+    cfg, cfg_text = read_readiness_config(config)
+    cfg_path = Path(cfg_text.path)
+    net_cfg, net_text = read_network_config(network_config)
+    if _layer_empty(ws, "destinations"):
+        raise WorkspaceError(
+            f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
+            "import them with 'siapwisata import destinations'"
+        )
+
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    access = compute_access(ws, net_cfg, reporter=reporter)
+    reporter.step("Menghitung skor kesiapan (readiness scores)")
+    inputs = build_inputs(ws, access)
+    table = score_frame(inputs, cfg)
+    table = gpd.GeoDataFrame(table, geometry=table.geometry.name, crs=WGS84)
+    synthetic = bool(table["synthetic"].any())
+    reporter.step("Menulis layer 'scores' (writing)")
+    with ws.update() as stage:
+        stage.write(SCORES_LAYER, table)
+        stage.write_table(GATEWAY_REPORT, access.gateways)
+        stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
+        stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
+        stage.add_source(
+            Source(
+                name="SIAP Wisata readiness scores",
+                layer=SCORES_LAYER,
+                date=datetime.now(UTC).date().isoformat(),
+                licence="derived from the workspace layers",
+                synthetic=synthetic,
+                note=f"{ASSUMPTION_NOTE}; config {cfg_path.name}",
+            )
+        )
+    notes = []
+    if _layer_empty(ws, "gateways"):
+        notes.append("tidak ada gerbang (no gateways): waktu tempuh dan moda tidak diketahui; "
+                     "tambahkan dengan 'siapwisata import gateways'")
+    if _layer_empty(ws, "umkm"):
+        notes.append("tidak ada data UMKM (no UMKM data): dimensi UMKM tidak diketahui")
+    result = ScoreResult(
+        table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,
+        gateways=access.gateways,
+    )
+    if out_path is not None:
+        reporter.step(f"Menulis {out_path}")
+        write_scores(table, out_path, cfg, {"readiness": cfg_text, "network": net_text})
+    return result
