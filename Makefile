@@ -55,6 +55,7 @@ system-deps:
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check geo api maps tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-dev system-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
@@ -73,4 +74,4 @@ notebooks: $(VENV)/.installed-notebooks
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
