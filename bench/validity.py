@@ -42,7 +42,7 @@ counts, every one of which must be 0 except the last:
 
 Besides: ``destinations``, ``edges``, ``gateways``, the number of upgrade sets and
 candidates checked, a ``detail`` object (counts per kind and a few examples) and timings.
-The library functions here are reused by ``tests/test_validity.py``.
+The library functions here are reused by ``tests/readiness/test_validity.py``.
 """
 
 from __future__ import annotations

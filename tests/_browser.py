@@ -1,6 +1,6 @@
 """Driving Debian's Chromium (Selenium) against the app served by uvicorn on 127.0.0.1.
 
-Shared by tests/test_browser.py and tests/test_xss.py: starting a server for a workspace,
+Shared by tests/maps/test_browser.py and tests/api/test_xss.py: starting a server for a workspace,
 starting a headless Chromium, and reading what the page did (requests, console errors).
 ``make test`` installs chromium and chromium-driver with apt-get (target system-deps).
 """

@@ -2,7 +2,7 @@
 pipeline (and given road priorities when that step is available).
 
 Built once per test session under pytest's base temp folder and shared read-only by
-tests/test_maps.py, tests/test_api.py and tests/test_browser.py.
+tests/maps/test_maps.py, tests/api/test_api.py and tests/maps/test_browser.py.
 """
 
 from __future__ import annotations

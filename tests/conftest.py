@@ -106,6 +106,6 @@ def copy_ws(tmp_path: Path):
 
 os.environ.setdefault("SIAPWISATA_CACHE_DIR", str(Path(__file__).parent / ".cache-unused"))
 # FastAPI's TestClient sends "Host: testserver"; the app answers only configured host names
-# (DNS rebinding), so the tests configure that one. tests/test_security.py checks the
+# (DNS rebinding), so the tests configure that one. tests/api/test_security.py checks the
 # default list without it.
 os.environ.setdefault("SIAPWISATA_ALLOWED_HOSTS", "testserver")

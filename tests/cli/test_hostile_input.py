@@ -1,7 +1,7 @@
 """Hostile text in agency data: formula injection in every export, rich markup in every
 CLI command that prints data (issue 10, items 2 and 3).
 
-A small hand-made workspace (the road network of tests/test_priorities_cli.py) whose road
+A small hand-made workspace (the road network of tests/priorities/test_priorities_cli.py) whose road
 and destination names are hostile: spreadsheet formulas and rich console markup. The
 expectations are the rules themselves, checked on the files as written: no worksheet
 holds a ``<f>`` (formula) element, every text cell that starts with ``= + - @`` is

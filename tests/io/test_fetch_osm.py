@@ -15,7 +15,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _overpass_server import OverpassData, overpass_server
 from shapely.geometry import box
 
 from geo.exceptions import SiapError, WorkspaceError
@@ -24,6 +23,7 @@ from geo.io.osm import ingest_osm
 from geo.io.regions import init_workspace
 from geo.io.workspace import Workspace
 from geo.settings import get_settings
+from tests._overpass_server import OverpassData, overpass_server
 
 # the middle of the Menteng extract (106.8246-106.8351 E, 6.2024-6.1909 S)
 INNER = box(106.8265, -6.2010, 106.8335, -6.1930)

@@ -26,7 +26,7 @@ import pytest
 from geo.exceptions import WorkspaceLocked
 from geo.io.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from api.main import create_app
 from tests._served import served_workspace
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, positive_data_acceptance]
 # Operations that recompute scores, priorities or a whole map page per new input.

@@ -11,13 +11,13 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from _osm_reference import GEOD, read_reference, reference_edges
 from shapely.geometry import Polygon, box
 
 from geo.io._topology import build_edges
 from geo.io.osm import ingest_osm
 from geo.io.regions import init_workspace
 from geo.io.workspace import Workspace
+from tests._osm_reference import GEOD, read_reference, reference_edges
 
 # A 3x3 grid of nodes 0.001 degrees apart near the equator; id = 1 + col + 3 * row.
 GRID = {1 + c + 3 * r: (110.0 + 0.001 * c, 0.001 * r) for r in range(3) for c in range(3)}

@@ -16,7 +16,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from _osm_reference import read_reference, reference_edges
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
@@ -26,8 +25,9 @@ from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
 from geo.network import Network, car_allowed, edge_minutes, foot_allowed, load_network_config
 from geo.steps import compute_access, load_network
+from tests._osm_reference import read_reference, reference_edges
 
-ACCESS_OSM = Path(__file__).parent / "data" / "access_tags.osm"
+ACCESS_OSM = Path(__file__).parents[1] / "data" / "access_tags.osm"
 
 # The rules, written independently of geo.osmtags.
 CLOSED = {"no", "private", "agricultural", "forestry"}

@@ -22,13 +22,13 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_access import layer, run
-from test_network import UTM, X0, Y0, points, roads_frame, small_config
 
 from geo.access import populated_places
 from geo.io.workspace import Workspace
 from geo.network import build_access_graph, build_network
 from geo.steps import compute_access
+from tests.access.test_access import layer, run
+from tests.network.test_network import UTM, X0, Y0, points, roads_frame, small_config
 
 # main network: a 3 km primary road from the gateway; fragment: a 90 m path nobody
 # reaches, lying 20 m from the destination while the main road is 300 m away

@@ -114,7 +114,7 @@ def test_static_assets_are_served_locally(client: TestClient) -> None:
     r = client.get("/static/npm/leaflet/dist/leaflet.js")
     assert r.status_code == 200
     assert "javascript" in r.headers["content-type"]
-    installed = Path(__file__).resolve().parent.parent / "node_modules/leaflet/dist/leaflet.js"
+    installed = Path(__file__).resolve().parents[2] / "node_modules/leaflet/dist/leaflet.js"
     assert hashlib.sha256(r.content).hexdigest() == hashlib.sha256(installed.read_bytes()).hexdigest()
     assert client.get("/static/app/siapwisata.css").status_code == 200
     assert client.get("/static/folium/leaflet_heat.min.js").status_code == 200

@@ -146,7 +146,7 @@ def test_measure_control_is_served_without_eval(client: TestClient) -> None:
     r = client.get("/static/npm/leaflet-measure/dist/leaflet-measure.js")
     assert r.status_code == 200
     assert "_.template(" not in r.text
-    installed = (Path(__file__).resolve().parent.parent
+    installed = (Path(__file__).resolve().parents[2]
                  / "node_modules/leaflet-measure/dist/leaflet-measure.js").read_text()
     assert installed.count("_.template(") == 5  # the five templates of leaflet-measure 2.x
     assert r.text.count("(function(render){return function(data)") == 5

@@ -33,7 +33,7 @@ from geo.io import _io, regions
 from geo.io.importers import import_file
 from geo.io.workspace import Source, Workspace
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TO_LL = Transformer.from_crs(32753, 4326, always_xy=True)
 TO_M = Transformer.from_crs(4326, 32753, always_xy=True)
 # Local metric origin near the centre of Timika (UTM 53S).

@@ -25,8 +25,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from test_access import layer
-from test_network import UTM, roads_frame, small_config
 
 from geo.access import compute_access_frames, populated_places
 from geo.io.workspace import Workspace
@@ -34,6 +32,8 @@ from geo.network import load_network_config
 from geo.priorities import load_priorities_config, match_options, upgraded_rows
 from geo.readiness import derive_inputs, load_readiness_config, score_frame
 from geo.steps import build_inputs, compute_access
+from tests.access.test_access import layer
+from tests.network.test_network import UTM, roads_frame, small_config
 
 # derandomised, no example database, no shrinking (each example re-scores everything)
 SLOW = settings(deadline=None, derandomize=True, database=None,

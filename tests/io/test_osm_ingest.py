@@ -18,7 +18,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _osm_reference import DRIVABLE, read_reference, segments
 from shapely.geometry import box
 
 import geo.io.osm
@@ -28,6 +27,7 @@ from geo.io.osm import OSM_LICENCE, ingest_osm
 from geo.io.regions import init_workspace
 from geo.io.workspace import Workspace
 from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
+from tests._osm_reference import DRIVABLE, read_reference, segments
 
 # UTM point scale k lies in [0.9996, 1.001] inside a zone (k = 0.9996 on the central
 # meridian, about 1.001 at its 3 degree edge at the equator), so projected lengths differ
@@ -98,7 +98,7 @@ def test_counts_match_independent_pass(ws: str, src: str, request: pytest.Fixtur
                    pois.loc[pois["tourism"].notna(), "osm_id"], strict=True)) == ref.tourism_ids
 
     # drivable length: metric (UTM) sum vs direct geodesic sum over the same ways
-    from _osm_reference import geodesic_length
+    from tests._osm_reference import geodesic_length
 
     want = sum(geodesic_length(w) for w in ref.roads.values()
                if w.tags.get("highway") in DRIVABLE)
@@ -250,7 +250,7 @@ def test_clipped_to_the_workspace_boundary(tmp_path: Path, menteng_osm: Path) ->
     def inside(x: float, y: float) -> bool:
         return bool(shapely.intersects_xy(inner, x, y))
 
-    from _osm_reference import geodesic_length
+    from tests._osm_reference import geodesic_length
 
     want = sum(geodesic_length(w, inside) for w in ref.roads.values())
     assert roads["length_m"].sum() == pytest.approx(want, rel=LENGTH_RTOL)

@@ -84,9 +84,9 @@ def test_every_mapped_asset_is_installed() -> None:
 
 
 def test_npm_packages_match_package_json() -> None:
-    pkg = json.loads((Path(__file__).resolve().parent.parent / "package.json").read_text())
+    pkg = json.loads((Path(__file__).resolve().parents[2] / "package.json").read_text())
     assert set(pkg["dependencies"]) == set(NPM_PACKAGES)
-    lock = json.loads((Path(__file__).resolve().parent.parent / "package-lock.json").read_text())
+    lock = json.loads((Path(__file__).resolve().parents[2] / "package-lock.json").read_text())
     for name, version in pkg["dependencies"].items():
         # package.json pins exact versions; the lock must agree and record an integrity hash
         entry = lock["packages"][f"node_modules/{name}"]

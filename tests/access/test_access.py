@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Point, box
-from test_network import UTM, X0, Y0, points, roads_frame, small_config, xy
 
 from geo import schema
 from geo.access import ROUTE_COLUMNS, AccessResult, compute_access_frames, facility_points
@@ -28,6 +27,7 @@ from geo.io.workspace import Workspace
 from geo.network import NetworkConfig, edge_minutes
 from geo.roads import PAVED_CLASSES, surface_class
 from geo.steps import compute_access
+from tests.network.test_network import UTM, X0, Y0, points, roads_frame, small_config, xy
 
 
 def layer(coords: list[tuple[float, float]], **cols: Any) -> gpd.GeoDataFrame:

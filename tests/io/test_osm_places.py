@@ -189,7 +189,7 @@ def test_score_and_info_report_destinations_reached_per_gateway(
     def cli(*args: str) -> str:
         res = subprocess.run([sys.executable, "-m", "geo.cli", *args, "--workspace", str(ws)],
                              capture_output=True, text=True, timeout=600, env=env,
-                             cwd=Path(__file__).resolve().parents[1])
+                             cwd=Path(__file__).resolve().parents[2])
         assert res.returncode == 0, res.stderr
         return res.stdout
 
