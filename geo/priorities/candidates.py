@@ -13,15 +13,8 @@ import pandas as pd
 import shapely
 
 from geo import schema
-from geo.io import (
-    road_sections,
-    ruas_id,
-    section_keys,
-)
-from geo.network import (
-    NetworkConfig,
-    edge_minutes,
-)
+from geo.io import road_sections, ruas_id, section_keys
+from geo.network import NetworkConfig, edge_minutes
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
 from geo.words import normalise_text

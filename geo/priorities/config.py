@@ -26,9 +26,7 @@ from geo._config import (
     model_from_text,
 )
 from geo.exceptions import ConfigError, SiapError
-from geo.network import (
-    NetworkConfig,
-)
+from geo.network import NetworkConfig
 
 AUTHORITY_CHOICES: Final = ("kabupaten", "provinsi", "nasional", "all")
 

@@ -83,12 +83,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.exceptions import InputError, Problem
-from geo.network import (
-    MEMORY_BUDGET,
-    AccessGraph,
-    chunk_size,
-    nearest_of_set,
-)
+from geo.network import MEMORY_BUDGET, AccessGraph, chunk_size, nearest_of_set
 from geo.priorities.config import PrioritiesConfig
 
 

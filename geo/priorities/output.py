@@ -18,16 +18,10 @@ import pyogrio
 
 from geo import schema
 from geo._config import ConfigText
-from geo.io import (
-    check_out_path,
-    excel_writer,
-    write_csv,
-)
+from geo.io import check_out_path, excel_writer, write_csv
 from geo.io import write_xlsx as write_table_xlsx
 from geo.io.workspace import atomic_write
-from geo.network import (
-    NetworkConfig,
-)
+from geo.network import NetworkConfig
 from geo.priorities.config import PrioritiesConfig, assumption_rows
 from geo.priorities.scenario import ScenarioResult
 from geo.priorities.selection import PrioritiesResult

@@ -33,13 +33,7 @@ import pandas as pd
 
 from geo import schema
 from geo.exceptions import InputError, Problem
-from geo.io import (
-    integer,
-    read_table,
-    road_sections,
-    ruas_rows,
-    text,
-)
+from geo.io import integer, read_table, road_sections, ruas_rows, text
 from geo.network import NetworkConfig
 from geo.priorities.candidates import road_state
 from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig

@@ -30,11 +30,7 @@ from geo.access import (
     transport_options,
 )
 from geo.exceptions import SiapError
-from geo.network import (
-    MEMORY_BUDGET,
-    iter_chunks,
-    nearest_of_set,
-)
+from geo.network import MEMORY_BUDGET, iter_chunks, nearest_of_set
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 

@@ -18,16 +18,9 @@ from geo._config import ConfigText
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult
 from geo.exceptions import SiapError
-from geo.network import (
-    NetworkConfig,
-)
+from geo.network import NetworkConfig
 from geo.priorities.candidates import Candidates, build_candidates, section_geometry
-from geo.priorities.config import (
-    ASSUMPTION_NOTE,
-    BILLION,
-    PrioritiesConfig,
-    priorities_assumptions,
-)
+from geo.priorities.config import ASSUMPTION_NOTE, BILLION, PrioritiesConfig, priorities_assumptions
 from geo.priorities.engine import BenefitEngine, Evaluation, ODPairs, importance, od_pairs
 from geo.priorities.scorer import Scorer, default_score_inputs
 from geo.readiness import ReadinessConfig

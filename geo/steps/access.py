@@ -5,18 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 
 from geo._progress import SILENT, Reporter
-from geo.access.indicators import (
-    AccessResult,
-    compute_access_frames,
-    populated_places,
-)
+from geo.access.indicators import AccessResult, compute_access_frames, populated_places
 from geo.io.workspace import Workspace
-from geo.network import (
-    Network,
-    NetworkConfig,
-    build_network,
-    load_network_config,
-)
+from geo.network import Network, NetworkConfig, build_network, load_network_config
 
 
 def load_network(ws: Workspace, config: NetworkConfig | None = None) -> Network:

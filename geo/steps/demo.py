@@ -9,13 +9,7 @@ import pandas as pd
 from geo import schema
 from geo._progress import SILENT, Reporter
 from geo.crs import metric_crs
-from geo.demo.generate import (
-    REGION_NAME,
-    admin_layer,
-    gateways_layer,
-    generate,
-    read_mimika,
-)
+from geo.demo.generate import REGION_NAME, admin_layer, gateways_layer, generate, read_mimika
 from geo.io.regions import write_region
 from geo.io.workspace import Source, Workspace, writes_workspace
 

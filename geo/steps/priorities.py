@@ -20,11 +20,7 @@ from geo.priorities.config import ASSUMPTION_NOTE
 from geo.priorities.output import LAYER, OUT_SUFFIXES, write_priorities, write_scenario
 from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
 from geo.priorities.selection import PrioritiesResult, priorities_frame
-from geo.readiness import (
-    dimension_labels,
-    read_readiness_config,
-    score_frame,
-)
+from geo.readiness import dimension_labels, read_readiness_config, score_frame
 from geo.steps.access import compute_access
 from geo.steps.readiness import build_inputs
 
