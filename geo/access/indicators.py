@@ -77,7 +77,7 @@ GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinat
 
 @dataclass
 class AccessResult:
-    """Everything :func:`compute_access` found; see the module docstring.
+    """Everything :func:`compute_access_frames` found; see the module docstring.
 
     Attributes
     ----------

@@ -39,7 +39,7 @@ COLUMNS: Final = (
 
 @dataclass
 class PrioritiesResult:
-    """What :func:`priorities_frame` / :func:`priorities_workspace` produced.
+    """What :func:`priorities_frame` / :func:`geo.steps.priorities_workspace` produced.
 
     Attributes
     ----------
@@ -135,7 +135,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     Parameters
     ----------
     access
-        :func:`geo.access.compute_access` (or ``compute_access_frames``) of the network as
+        :func:`geo.steps.compute_access` (or ``compute_access_frames``) of the network as
         it is; its graph holds the gateways, destinations and kampung.
     destinations
         The ``destinations`` layer (same order as ``access``): ``id``, ``name``,

@@ -2,7 +2,7 @@
 
 Everything here is PURE: it reads frames that the library already produced (the ``scores``
 layer / :attr:`geo.readiness.ScoreResult.table`, the scoring inputs of
-:func:`geo.readiness.build_inputs`) and returns new frames for display. Scores are never
+:func:`geo.steps.build_inputs`) and returns new frames for display. Scores are never
 recomputed here by a twin formula: weight scenarios go through
 :func:`geo.readiness.overall_scores` and :func:`geo.readiness.classify`.
 
@@ -212,7 +212,7 @@ def class_changes(
     Parameters
     ----------
     inputs
-        Scoring inputs, one row per destination (:func:`geo.readiness.build_inputs`).
+        Scoring inputs, one row per destination (:func:`geo.steps.build_inputs`).
     config
         The readiness configuration (its weights are the baseline).
     scenarios

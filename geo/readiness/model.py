@@ -2,8 +2,8 @@
 
 The indicator set lives in ``data/readiness.toml`` (see its header for the exact rules);
 this module validates it (:func:`load_readiness_config`), scores a table of destinations
-(:func:`score_frame`, pure) and runs the whole step on a workspace (:func:`score_workspace`,
-the ``siapwisata score`` command).
+(:func:`score_frame`, pure) and writes the scores files; the step on a workspace (the
+``siapwisata score`` command) is :func:`geo.steps.score_workspace`.
 
 Definitions (also in the TOML header):
 
@@ -1005,7 +1005,7 @@ def score_frame(
 
 @dataclass
 class ScoreResult:
-    """What :func:`score_workspace` produced."""
+    """What :func:`geo.steps.score_workspace` produced."""
 
     table: gpd.GeoDataFrame
     config: ReadinessConfig
