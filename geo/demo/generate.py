@@ -1,4 +1,4 @@
-"""The Mimika demo workspace (``siapwisata demo``).
+"""The Mimika demo layers (``siapwisata demo``; written by :func:`geo.steps.build_demo`).
 
 Real, from ``DATA_DIR/mimika`` and with their ids kept: the regency boundary, the 18 distrik
 and 152 kampung (``admin_areas``) and the five gateways (airports WABP and WABN, ports MMP,
