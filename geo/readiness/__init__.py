@@ -8,16 +8,9 @@ tables the notebooks show).
 
 from __future__ import annotations
 
-from geo.readiness.model import (
-    ASSUMPTION_NOTE,
-    BOUND_SUFFIXES,
+from geo.readiness.config import (
     CLASSES,
     FALLBACK_COLORS,
-    HEADERS_ID,
-    OUT_SUFFIXES,
-    PASS_THROUGH,
-    SCORES_LAYER,
-    UMKM_COLUMNS,
     AccessHolders,
     Actions,
     Classes,
@@ -29,22 +22,33 @@ from geo.readiness.model import (
     Ranking,
     ReadinessConfig,
     Score100,
-    ScoreResult,
-    assumption_rows,
-    class_basis,
-    classify,
-    derive_inputs,
     dimension_labels,
-    gateway_lines,
-    header_id,
-    headers_id,
     load_readiness_config,
-    overall_scores,
     read_readiness_config,
     readiness_config_from_dict,
     readiness_config_from_text,
+)
+from geo.readiness.model import (
+    ASSUMPTION_NOTE,
+    PASS_THROUGH,
+    SCORES_LAYER,
+    UMKM_COLUMNS,
+    ScoreResult,
+    class_basis,
+    classify,
+    derive_inputs,
+    gateway_lines,
+    overall_scores,
     score_frame,
     unreachable,
+)
+from geo.readiness.output import (
+    BOUND_SUFFIXES,
+    HEADERS_ID,
+    OUT_SUFFIXES,
+    assumption_rows,
+    header_id,
+    headers_id,
     write_scores,
 )
 

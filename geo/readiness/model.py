@@ -1,9 +1,9 @@
 """Multi-agency readiness scores: per agency (OPD), overall, class, bottleneck, actions, ranks.
 
-The indicator set lives in ``data/readiness.toml`` (see its header for the exact rules);
-this module validates it (:func:`load_readiness_config`), scores a table of destinations
-(:func:`score_frame`, pure) and writes the scores files; the step on a workspace (the
-``siapwisata score`` command) is :func:`geo.steps.score_workspace`.
+The indicator set lives in ``data/readiness.toml`` (see its header for the exact rules),
+validated by :mod:`geo.readiness.config`. This module scores a table of destinations
+(:func:`score_frame`, pure); :mod:`geo.readiness.output` writes the scores files, and the
+step on a workspace (the ``siapwisata score`` command) is :func:`geo.steps.score_workspace`.
 
 Definitions (also in the TOML header):
 
@@ -37,38 +37,23 @@ Definitions (also in the TOML header):
 
 from __future__ import annotations
 
-import math
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
 
-from geo._config import (
-    ConfigMeta,
-    ConfigText,
-    StrictModel,
-    config_rows,
-    config_text,
-    model_from_text,
-    validate_model,
-)
 from geo.access import unreached_gateway_warnings
-from geo.exceptions import ConfigError, SiapError
-from geo.io import check_out_path, write_csv, write_xlsx
-from geo.io.workspace import atomic_write
+from geo.exceptions import SiapError
 from geo.readiness import _scoring as sc
-from geo.schema import UMKM_TYPES, WGS84
+from geo.readiness.config import CLASSES, Classes, Indicator, ReadinessConfig
+from geo.schema import UMKM_TYPES
 from geo.words import parse_bool_words
 
-CLASSES: Final = ("rintisan", "berkembang", "maju", "mandiri")
-OUT_SUFFIXES: Final = (".csv", ".geojson", ".xlsx")
 SCORES_LAYER: Final = "scores"
 # Input columns copied to the output when present (route summary, nearest services).
 PASS_THROUGH: Final = (
@@ -97,8 +82,6 @@ ASSUMPTION_NOTE: Final = (
     "assumptions): lihat readiness.toml dan network.toml"
 )
 
-FourA = Literal["atraksi", "aksesibilitas", "amenitas", "ansilari"]
-Score100 = Annotated[float, Field(ge=0.0, le=100.0)]
 
 # Access columns that mean "unknown" when the workspace has no UMKM data at all.
 UMKM_COLUMNS: Final = (
@@ -107,309 +90,9 @@ UMKM_COLUMNS: Final = (
     "umkm_types_30min",
     *(f"umkm_{m}min_{t}" for m in (15, 30) for t in UMKM_TYPES),
 )
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-# Colours of dimensions whose TOML table gives none, in configuration order: Okabe-Ito
-# (colour-blind safe). Dimensions are data; this is only a palette.
-FALLBACK_COLORS: Final = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
-                          "#f0e442", "#000000")
 
 
 # --- configuration ------------------------------------------------------------------------
-
-
-class Indicator(StrictModel):
-    """One indicator: a source column turned into 0-100.
-
-    Numeric indicators set ``zero`` and ``full``; text / yes-no indicators set ``map``.
-    """
-
-    label: str
-    column: str = Field(min_length=1)
-    weight: float = Field(gt=0.0)
-    zero: float | None = None
-    full: float | None = None
-    map: dict[str, Score100] | None = None
-    other: Score100 | None = None
-    missing: Score100 | None = None
-    if_present: bool = False
-    assumption: bool = False
-    note: str = ""
-    gap: str | dict[str, str] = ""
-    missing_gap: str = ""
-
-    @field_validator("map")
-    @classmethod
-    def _map_keys(cls, v: dict[str, float] | None) -> dict[str, float] | None:
-        if v is None:
-            return None
-        if not v:
-            raise ValueError("map must list at least one value")
-        return {sc.category_key(k) or "": s for k, s in v.items()}
-
-    @field_validator("gap")
-    @classmethod
-    def _gap_keys(cls, v: str | dict[str, str]) -> str | dict[str, str]:
-        if isinstance(v, dict):
-            return {k if k == "*" else (sc.category_key(k) or ""): t for k, t in v.items()}
-        return v
-
-    @model_validator(mode="after")
-    def _kind(self) -> Indicator:
-        numeric = self.zero is not None or self.full is not None
-        if numeric and self.map is not None:
-            raise ValueError("give either 'zero'/'full' (numeric) or 'map' (categories), not both")
-        if not numeric and self.map is None:
-            raise ValueError("needs 'zero' and 'full' (numeric) or 'map' (categories)")
-        if numeric:
-            if self.zero is None or self.full is None:
-                raise ValueError("a numeric indicator needs both 'zero' and 'full'")
-            if not (math.isfinite(self.zero) and math.isfinite(self.full)):
-                raise ValueError("'zero' and 'full' must be finite numbers")
-            if self.zero == self.full:
-                raise ValueError("'zero' and 'full' must differ")
-            if self.other is not None:
-                raise ValueError("'other' applies to 'map' indicators only")
-        return self
-
-    @property
-    def numeric(self) -> bool:
-        return self.map is None
-
-
-class Dimension(StrictModel):
-    """One agency dimension (OPD), mapped to the 4A framework."""
-
-    agency: str = Field(min_length=1)  # long label: the agency's name ("Dinas PUPR")
-    short: str = Field(min_length=1)  # short label: headers, actions, bars ("PU")
-    color: str | None = None  # "#rrggbb" of its bars and legend; default FALLBACK_COLORS
-    four_a: list[FourA] = Field(min_length=1)
-    weight: float = Field(ge=0.0)
-    assumption: bool = False
-    note: str = ""
-    indicators: dict[str, Indicator] = Field(min_length=1)
-
-    @field_validator("color")
-    @classmethod
-    def _color(cls, v: str | None) -> str | None:
-        if v is not None and not _COLOR.match(v):
-            raise ValueError(f"colour must be '#rrggbb', got {v!r}")
-        return v
-
-    @field_validator("indicators")
-    @classmethod
-    def _names(cls, v: dict[str, Indicator]) -> dict[str, Indicator]:
-        bad = [k for k in v if not _NAME.match(k)]
-        if bad:
-            raise ValueError(f"indicator names must be lower-case identifiers: {', '.join(bad)}")
-        return v
-
-
-class Classes(StrictModel):
-    """Lower bounds (inclusive) of the classes above rintisan."""
-
-    assumption: bool = False
-    berkembang: float = Field(gt=0.0, le=100.0)
-    maju: float = Field(gt=0.0, le=100.0)
-    mandiri: float = Field(gt=0.0, le=100.0)
-    # Below this coverage the class is still given (the contract) but flagged provisional:
-    # a "mandiri" resting on a quarter of the inputs is not a finding.
-    min_coverage: float = Field(default=0.5, ge=0.0, le=1.0)
-
-    @field_validator("maju")
-    @classmethod
-    def _maju(cls, v: float, info: Any) -> float:
-        if "berkembang" in info.data and v <= info.data["berkembang"]:
-            raise ValueError("must be greater than 'berkembang'")
-        return v
-
-    @field_validator("mandiri")
-    @classmethod
-    def _mandiri(cls, v: float, info: Any) -> float:
-        if "maju" in info.data and v <= info.data["maju"]:
-            raise ValueError("must be greater than 'maju'")
-        return v
-
-
-class MonteCarlo(StrictModel):
-    assumption: bool = False
-    samples: int = Field(default=1000, ge=0, le=100_000)
-    concentration: float = Field(default=50.0, gt=0.0)
-    seed: int = 20240517
-    interval: tuple[float, float] = (5.0, 95.0)
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, v: tuple[float, float]) -> tuple[float, float]:
-        lo, hi = v
-        if not (0.0 <= lo <= hi <= 100.0):
-            raise ValueError("needs 0 <= low <= high <= 100 (percentiles)")
-        return v
-
-
-class Ranking(StrictModel):
-    """How class and rank are decided (``[ranking]``): from ``score_low``, ties shared.
-
-    One value only, stated so that the rule is read in the configuration: ranking by the
-    point estimate would let a destination climb by losing a bad known value.
-    """
-
-    by: Literal["score_low"] = "score_low"
-    note: str = ""
-
-
-class AccessHolders(StrictModel):
-    """Which dimensions hold access (``[access]``): the bottleneck of unreachable sites."""
-
-    assumption: bool = False
-    source: str = ""
-    minutes: str = Field(min_length=1)  # column: empty = unreachable
-    road_dimension: str = Field(min_length=1)
-    other_dimension: str = Field(min_length=1)
-    road_max_m: float = Field(gt=0.0)
-
-
-class Actions(StrictModel):
-    max_gaps_per_dimension: int = Field(default=3, ge=1)
-    unknown_text: str = "data belum tersedia"
-
-
-class ReadinessConfig(StrictModel):
-    """The validated indicator set (``data/readiness.toml``)."""
-
-    meta: ConfigMeta = ConfigMeta()
-    classes: Classes
-    monte_carlo: MonteCarlo = MonteCarlo()
-    ranking: Ranking = Ranking()
-    access: AccessHolders | None = None
-    actions: Actions = Actions()
-    dimensions: dict[str, Dimension]
-
-    @model_validator(mode="after")
-    def _access_dims(self) -> ReadinessConfig:
-        if self.access is not None:
-            for key in ("road_dimension", "other_dimension"):
-                name = getattr(self.access, key)
-                if name not in self.dimensions:
-                    raise ValueError(f"access.{key}: unknown dimension {name!r} "
-                                     f"(known: {', '.join(self.dimensions)})")
-        return self
-
-    @field_validator("dimensions")
-    @classmethod
-    def _dims(cls, v: dict[str, Dimension]) -> dict[str, Dimension]:
-        # The agencies are data: any number of them, named by their tables.
-        if not v:
-            raise ValueError("at least one dimension ([dimensions.<name>]) is required")
-        bad = [k for k in v if not _NAME.match(k)]
-        if bad:
-            raise ValueError(f"dimension names must be lower-case identifiers: {', '.join(bad)}")
-        if sum(d.weight for d in v.values()) <= 0:
-            raise ValueError("the dimension weights must not all be zero")
-        return v
-
-    @property
-    def names(self) -> list[str]:
-        """Dimension names in configuration order (the bottleneck tie-break order)."""
-        return list(self.dimensions)
-
-    def weight_vector(self, weights: Mapping[str, float] | None = None) -> np.ndarray:
-        """Dimension weights in configuration order, with ``weights`` overriding some.
-
-        Raises
-        ------
-        ConfigError
-            Unknown dimension, negative or non-finite weight, a sum of weights that
-            overflows, or all weights zero.
-        """
-        given = dict(weights or {})
-        unknown = [k for k in given if k not in self.dimensions]
-        if unknown:
-            raise ConfigError(
-                f"weights: dimensi tidak dikenal (unknown dimension) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(self.names)}"
-            )
-        out = []
-        for name, dim in self.dimensions.items():
-            w = given.get(name, dim.weight)
-            try:
-                w = float(w)
-            except (TypeError, ValueError):
-                raise ConfigError(f"weights.{name}: bukan angka (not a number): {w!r}") from None
-            if not math.isfinite(w) or w < 0:
-                raise ConfigError(f"weights.{name}: harus angka >= 0 (must be >= 0), got {w}")
-            out.append(w)
-        vec = np.array(out, dtype=float)
-        with np.errstate(over="ignore"):
-            total = float(vec.sum())
-        if not math.isfinite(total):
-            # Each weight is finite, their sum is not: the weighted means would be inf/inf.
-            raise ConfigError(f"weights: jumlah bobot terlalu besar (sum of weights overflows): "
-                              f"{', '.join(f'{n}={w:g}' for n, w in zip(self.names, out, strict=True))}")
-        if total <= 0:
-            raise ConfigError("weights: semua bobot nol (all weights are zero)")
-        return vec
-
-
-@dataclass(frozen=True)
-class DimensionLabel:
-    """How one agency dimension is named and drawn everywhere (headers, popups, legend,
-    actions, API): all from its ``[dimensions.<key>]`` table."""
-
-    key: str
-    short: str  # "PU"
-    agency: str  # "Dinas PUPR"
-    color: str  # "#rrggbb"
-
-    @property
-    def header(self) -> str:
-        """Column header of its score in exports ("Skor PU")."""
-        return f"Skor {self.short}"
-
-
-def dimension_labels(config: ReadinessConfig) -> dict[str, DimensionLabel]:
-    """Labels and colours of every dimension, in configuration order (the only source)."""
-    return {
-        key: DimensionLabel(key=key, short=dim.short, agency=dim.agency,
-                            color=dim.color or FALLBACK_COLORS[j % len(FALLBACK_COLORS)])
-        for j, (key, dim) in enumerate(config.dimensions.items())
-    }
-
-
-def read_readiness_config(path: str | os.PathLike[str] | None = None
-                          ) -> tuple[ReadinessConfig, ConfigText]:
-    """Read and validate a readiness TOML (default: the settings' ``readiness_config``,
-    else the packaged ``readiness.toml``), with the text the steps record in the workspace.
-
-    Raises
-    ------
-    ConfigError
-        Missing file, invalid TOML or an invalid key (named as a dotted path).
-    """
-    text = config_text(path, "readiness.toml")
-    return readiness_config_from_text(text), text
-
-
-def load_readiness_config(path: str | os.PathLike[str] | None = None) -> ReadinessConfig:
-    """Load and validate a readiness TOML (default: the settings' ``readiness_config``, else
-    the packaged ``readiness.toml``).
-
-    Raises
-    ------
-    ConfigError
-        Missing file, invalid TOML or an invalid key (named as a dotted path).
-    """
-    return read_readiness_config(path)[0]
-
-
-def readiness_config_from_text(text: ConfigText) -> ReadinessConfig:
-    """Validate a readiness TOML text (a file's, or the one a workspace recorded)."""
-    return model_from_text(text, ReadinessConfig)
-
-
-def readiness_config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> ReadinessConfig:
-    """Validate an already-parsed configuration mapping (tests, the API)."""
-    return validate_model(dict(raw), ReadinessConfig, source=source)
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -1082,164 +765,3 @@ def gateway_lines(report: pd.DataFrame) -> list[str]:
 
 
 # --- file output --------------------------------------------------------------------------
-
-HEADERS_ID: Final[dict[str, str]] = {
-    "id": "ID",
-    "name": "Nama destinasi",
-    "category": "Kategori",
-    "provenance": "Provenans",
-    "destination_provenance": "Provenans destinasi",
-    "synthetic": "Data sintetis",
-    "score": "Skor kesiapan (0-100)",
-    "score_low": "Skor terbukti (data kosong = 0)",
-    "score_high": "Skor tertinggi (data kosong = 100)",
-    "class": "Kelas",
-    "class_provisional": "Kelas sementara (bisa lebih tinggi)",
-    "bottleneck": "Penghambat utama",
-    "bottleneck_agency": "OPD penghambat",
-    "coverage": "Kelengkapan data (0-1)",
-    "access_minutes": "Waktu tempuh (menit)",
-    "access_gateway": "Gerbang terdekat",
-    "access_gateway_name": "Nama gerbang",
-    "umkm_15min": "UMKM dalam 15 menit",
-    "umkm_30min": "UMKM dalam 30 menit",
-    "route_km": "Panjang rute (km)",
-    "route_road_km": "Rute darat (km)",
-    "route_paved_good_km": "Rute aspal kondisi baik/sedang (km)",
-    "route_unpaved_km": "Rute tak beraspal/tanpa data (km)",
-    "route_damaged_km": "Rute rusak (km)",
-    "route_water_km": "Rute perairan (km)",
-    "route_air_km": "Rute udara (km)",
-    "route_paved_km": "Rute beraspal (km)",
-    "route_unknown_surface_km": "Rute tanpa data permukaan (km)",
-    "route_unknown_condition_km": "Rute tanpa data kondisi (km)",
-    "connected": "Terhubung ke jaringan",
-    "nearest_lodging_min": "Penginapan terdekat (menit)",
-    "nearest_health_min": "Faskes terdekat (menit)",
-    "nearest_fuel_min": "BBM terdekat (menit)",
-    "route_modes": "Moda rute",
-    "last_mile_m": "Jalan kaki dari jaringan (m)",
-    "snap_m": "Jarak ke jaringan (m)",
-    "nearest_reachable_road_m": "Jarak ke jalan terjangkau terdekat (m)",
-    "rank": "Peringkat",
-    "rank_low": "Peringkat terbaik (simulasi)",
-    "rank_high": "Peringkat terburuk (simulasi)",
-    "actions": "Tindakan per OPD",
-    "assumptions": "Asumsi",
-    "lon": "Bujur",
-    "lat": "Lintang",
-}
-
-
-BOUND_SUFFIXES: Final = {
-    "_low": "batas bawah: data kosong = 0, skor terbukti",
-    "_high": "batas atas: data kosong = 100",
-}
-
-
-def headers_id(config: ReadinessConfig) -> dict[str, str]:
-    """Bahasa Indonesia headers of the scores columns: the fixed ones and, from the
-    configuration, ``score_<dimension>`` ("Skor PU")."""
-    dims = {f"score_{k}": label.header for k, label in dimension_labels(config).items()}
-    return {**HEADERS_ID, **dims}
-
-
-def header_id(column: str, config: ReadinessConfig) -> str:
-    """Bahasa Indonesia header of a scores column (bounds named after their score)."""
-    headers = headers_id(config)
-    if column in headers:
-        return headers[column]
-    for suffix, text in BOUND_SUFFIXES.items():
-        base = column.removesuffix(suffix)
-        if base != column and base in headers and base.startswith("score"):
-            return f"{headers[base]} ({text})"
-    return column
-
-
-def _flat(table: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Attribute table with lon/lat instead of geometry."""
-    df = pd.DataFrame(table.drop(columns=table.geometry.name))
-    pts = table.geometry
-    df["lon"] = pts.x.to_numpy()
-    df["lat"] = pts.y.to_numpy()
-    return df
-
-
-def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
-                 texts: Mapping[str, ConfigText] | ConfigText | None = None) -> None:
-    """Write the scores as .csv (lon/lat), .geojson (points) or .xlsx (formatted).
-
-    ``config`` is the configuration the table was scored with (its labels name the
-    columns); ``texts`` the configuration files it came from (name -> text, or the
-    readiness text alone), listed in the xlsx 'Asumsi' sheet. Written to a temporary file beside ``out`` and moved into place, so a failure never
-    leaves half a file.
-    """
-    suffix = out.suffix.lower()
-    check_out_path(out, OUT_SUFFIXES)
-    named = {"readiness": texts} if isinstance(texts, ConfigText) else dict(texts or {})
-
-    def write(tmp: Path) -> None:
-        if suffix == ".csv":
-            write_csv(_flat(table), tmp)
-        elif suffix == ".geojson":
-            gj = table.to_crs(WGS84).copy()
-            for col in ("rank", "rank_low", "rank_high"):
-                gj[col] = gj[col].astype("float64")  # GeoJSON has no nullable ints
-            gj.to_file(tmp, driver="GeoJSON")
-        else:
-            _write_xlsx(table, tmp, config, named)
-
-    atomic_write(out, write)
-
-
-def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
-                texts: Mapping[str, ConfigText]) -> None:
-    df = _flat(table)
-    df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
-    headers = [header_id(c, config) for c in df.columns]
-    assumptions = assumption_rows(config, texts)
-    if len(table) and bool(table["synthetic"].any()):
-        banner = pd.DataFrame([{
-            "Bagian": "Data", "Kunci": "synthetic", "Nilai": f"{int(table['synthetic'].sum())} baris",
-            "Keterangan": "DATA CONTOH (SINTETIS): sebagian atau semua input dibuat oleh "
-                          "generator, bukan survei wilayah nyata (synthetic data).",
-        }])
-        assumptions = pd.concat([banner, assumptions], ignore_index=True)
-    one_decimal = [c for c in df.columns if c.startswith("score") or c in (
-        "access_minutes", "route_km", "route_road_km", "route_unpaved_km")]
-    write_xlsx(path, df, assumptions, sheet="Skor kesiapan", headers=headers,
-               number_formats={**dict.fromkeys(one_decimal, "0.0"), "coverage": "0.00"},
-               widths={"actions": 60}, assumption_widths=(18, 26, 34, 60))
-
-
-def assumption_rows(config: ReadinessConfig,
-                    texts: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
-    """The 'Asumsi' sheet: every weight, threshold and class bound of ``config`` (the
-    configuration the table was scored with), marked as assumption, and the files."""
-    rows: list[dict[str, str]] = config_rows(texts or {})
-
-    def add(what: str, key: str, value: str, note: str, assumed: bool) -> None:
-        rows.append({"Bagian": what, "Kunci": key, "Nilai": value,
-                     "Keterangan": ("ASUMSI. " if assumed else "") + note})
-
-    total = sum(d.weight for d in config.dimensions.values())
-    for name, dim in config.dimensions.items():
-        add("Bobot OPD", f"dimensions.{name}.weight", f"{dim.weight / total:.3f}",
-            f"{dim.agency} ({', '.join(dim.four_a)})", dim.assumption)
-        for ind_name, ind in dim.indicators.items():
-            if ind.map is not None:
-                value = ", ".join(f"{k}={v:g}" for k, v in ind.map.items())
-            else:
-                value = f"0 pada {ind.zero:g}, 100 pada {ind.full:g}"
-            add(f"Indikator {dim.short}", f"dimensions.{name}.indicators.{ind_name}",
-                value, f"{ind.label}; kolom {ind.column}; bobot {ind.weight:g}. {ind.note}".strip(),
-                ind.assumption)
-    c = config.classes
-    add("Kelas", "classes", f"berkembang>={c.berkembang:g}, maju>={c.maju:g}, "
-        f"mandiri>={c.mandiri:g}", "di bawah berkembang: rintisan", c.assumption)
-    m = config.monte_carlo
-    add("Simulasi bobot", "monte_carlo",
-        f"{m.samples} sampel, konsentrasi {m.concentration:g}, persentil {m.interval[0]:g}-"
-        f"{m.interval[1]:g}, seed {m.seed}", "Dirichlet di sekitar bobot OPD", m.assumption)
-    add("Kecepatan", "network.toml", "lihat file", "kecepatan dan waktu tempuh per moda", True)
-    return pd.DataFrame(rows)

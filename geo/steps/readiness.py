@@ -18,12 +18,13 @@ from geo.exceptions import WorkspaceError
 from geo.io import check_out_path
 from geo.io.workspace import Source, Workspace, writes_workspace
 from geo.network import read_network_config
-from geo.readiness import OUT_SUFFIXES, read_readiness_config
-from geo.readiness.model import (
+from geo.readiness import (
     ASSUMPTION_NOTE,
+    OUT_SUFFIXES,
     SCORES_LAYER,
     UMKM_COLUMNS,
     ScoreResult,
+    read_readiness_config,
     score_frame,
     write_scores,
 )
