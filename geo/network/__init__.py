@@ -8,7 +8,7 @@ re-exported from :mod:`geo.network._csgraph`.
 
 from __future__ import annotations
 
-from geo.network._graph import (
+from geo.network._csgraph import (
     MEMORY_BUDGET,
     accumulate_tree,
     chunk_size,
@@ -19,40 +19,44 @@ from geo.network._graph import (
     many_to_some,
     nearest_of_set,
 )
-from geo.network.model import (
+from geo.network.config import (
     CONDITION_ORDER,
-    EPS_MINUTES,
     SURFACE_ORDER,
-    AccessGraph,
     AirConfig,
     FacilitiesConfig,
     FunctionConfig,
-    Network,
     NetworkConfig,
     OptionsConfig,
     RoadConfig,
     RoughnessConfig,
-    Snap,
     SnapConfig,
     UnknownSurfaceConfig,
     WalkingConfig,
     WaterConfig,
+    load_network_config,
+    read_network_config,
+    workspace_network_config,
+)
+from geo.network.graph import (
+    EPS_MINUTES,
+    AccessGraph,
+    Network,
+    Snap,
     build_access_graph,
     build_network,
-    car_allowed,
     dangling_link_ends,
+    meaningful_rows,
+    snap_points,
+)
+from geo.network.speeds import (
+    car_allowed,
     edge_minutes,
     foot_allowed,
-    load_network_config,
-    meaningful_rows,
     parse_maxspeed,
-    read_network_config,
     road_iri,
     road_speed_kmh,
-    snap_points,
     speed_surface,
     walk_only_rows,
-    workspace_network_config,
 )
 
 __all__ = [

@@ -1,0 +1,210 @@
+"""Travel minutes per road link: who may use it (car, foot), its speed by class, maxspeed,
+surface and condition, and the minutes per direction (:func:`edge_minutes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo import osmtags as rules
+from geo import schema
+from geo.exceptions import NetworkError
+from geo.network.config import CONDITION_ORDER, SURFACE_ORDER, NetworkConfig
+from geo.roads import surface_class
+from geo.words import map_unique, normalise_text, parse_bool_words
+
+
+def _as_bool(s: pd.Series) -> np.ndarray:
+    """Yes/no cells (the one word table of :mod:`geo.words`) as bools; unknown is no."""
+    return parse_bool_words(s).fillna(False).to_numpy(dtype=bool)
+
+
+def parse_maxspeed(maxspeed: pd.Series) -> np.ndarray:
+    """OSM ``maxspeed`` in km/h (``"50"``, ``"30 mph"``); NaN when absent or not numeric."""
+    s = normalise_text(maxspeed)
+    num = pd.to_numeric(s.str.extract(r"^(\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    mph = s.str.contains("mph", regex=False).fillna(False).to_numpy(dtype=bool)
+    out = num.to_numpy(dtype=float, na_value=np.nan)
+    out[mph] *= 1.609344
+    out[out <= 0] = np.nan
+    return out
+
+
+def _lookup(keys: pd.Series, table: Mapping[str, float], default: float) -> np.ndarray:
+    return keys.map(table).fillna(default).to_numpy(dtype=float)
+
+
+def _first_highway(roads: pd.DataFrame) -> pd.Series:
+    """The first value of ``highway`` (``a;b`` -> ``a``), stripped and lower-case."""
+    return map_unique(roads["highway"],
+                      lambda u: u.str.split(";").str[0].str.strip().str.lower())
+
+
+def walk_only_rows(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Rows of a class that is only walked (``[road] walk_only``: footway, path, ...)."""
+    return _first_highway(roads).isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
+
+
+def _is_road(roads: pd.DataFrame) -> np.ndarray:
+    if "mode" not in roads:
+        return np.ones(len(roads), dtype=bool)
+    return (normalise_text(roads["mode"]).fillna("road") == "road").to_numpy(dtype=bool)
+
+
+def car_allowed(roads: pd.DataFrame) -> np.ndarray:
+    """May a car use each row, by its OSM access tags (:func:`geo.osmtags.access_closed`).
+
+    Reads ``motorcar``, ``motor_vehicle``, ``vehicle`` and ``access`` (the most specific
+    present tag decides; ``no``/``private``/``agricultural``/``forestry``/... close,
+    ``destination``/``customers``/``delivery`` stay open). Missing columns or values
+    (old workspaces, agency rows) mean no restriction. Boat and flight rows are always
+    True: they carry passengers whatever their vehicle tags. Walk-only classes are not
+    judged here; :func:`edge_minutes` walks them.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    closed, _ = rules.access_closed(roads, rules.CAR_ACCESS_KEYS, rules.CAR_CLOSED)
+    return ~(closed & _is_road(roads))
+
+
+def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
+    """May a person walk each row, by ``foot`` and ``access`` (``foot`` decides first).
+
+    ``foot=yes/designated/permissive`` opens a way that ``access`` closes. Untagged
+    motorways are closed on foot (OSMnx's walk filter). Missing columns or values mean no
+    restriction; boat and flight rows are always True.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    closed, tagged = rules.access_closed(roads, rules.FOOT_ACCESS_KEYS, rules.FOOT_CLOSED)
+    motorway = _first_highway(roads).isin(rules.FOOT_CLOSED_HIGHWAY).fillna(False).to_numpy(
+        dtype=bool)
+    closed |= motorway & ~tagged
+    return ~(closed & _is_road(roads))
+
+
+def speed_surface(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Surface class each row is driven on: its own, or the assumed one where unknown.
+
+    An unknown surface takes the class of its ``tracktype`` (tracks), else the default of
+    its highway class, else ``[unknown_surface].default`` (see ``data/network.toml``).
+    """
+    surf = surface_class(roads["surface"]).to_numpy(dtype=object)
+    unknown = surf == "unknown"
+    if not unknown.any():
+        return surf
+    cfg = config.unknown_surface
+    highway = _first_highway(roads)
+    guess = highway.map(cfg.highway).astype(object)
+    if "tracktype" in roads:
+        by_grade = normalise_text(roads["tracktype"]).map(cfg.tracktype).astype(object)
+        is_track = (highway == "track").fillna(False).to_numpy(dtype=bool)
+        guess = guess.where(~(is_track & by_grade.notna().to_numpy()), by_grade)
+    filled = guess.fillna(cfg.default).to_numpy(dtype=object)
+    return np.where(unknown, filled, surf)
+
+
+def road_iri(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Roughness (IRI, m/km) of each row from its surface and PU condition.
+
+    Unknown surfaces take the assumed class (:func:`speed_surface`), unknown conditions
+    ``[roughness].unknown_condition``.
+    """
+    rough = config.roughness
+    surf = speed_surface(roads, config)
+    cond = (normalise_text(roads["condition"]) if "condition" in roads
+            else pd.Series(pd.NA, index=roads.index, dtype="string"))
+    cond = cond.where(cond.isin(CONDITION_ORDER), rough.unknown_condition)
+    table = {f"{s}|{c}": rough.iri(s, c) for s in SURFACE_ORDER for c in CONDITION_ORDER}
+    key = pd.Series(surf, index=roads.index, dtype=object) + "|" + cond.astype(object)
+    return key.map(table).to_numpy(dtype=float)
+
+
+def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
+    """Speed (km/h) of each row travelled as a road link; walk-only classes at walking speed.
+
+    ``speed = max(walking, min(highway speed x roughness factor, maxspeed))``: the highway
+    speed is the class's speed on a good paved road (its road function), the factor
+    ``min(1, free_iri / IRI)`` falls with the roughness of the surface in its condition
+    (:func:`road_iri`). Monotone: a better surface or condition is never rougher (checked
+    when the configuration loads), so it never gives a lower speed.
+    """
+    highway = _first_highway(roads)
+    speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
+    speed = speed * config.roughness.factor(road_iri(roads, config))
+    if config.road.use_maxspeed and "maxspeed" in roads:
+        speed = np.fmin(speed, parse_maxspeed(roads["maxspeed"]))
+    # nobody is slower than on foot: a road a car can hardly drive is walked
+    speed = np.maximum(speed, config.walking.speed_kmh)
+    speed[walk_only_rows(roads, config)] = config.walking.speed_kmh
+    return speed
+
+
+def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Travel minutes of each row, forward (``u -> v``) and backward (``inf`` when oneway).
+
+    Road rows are driven, except where they are walked at the walking speed in both
+    directions (``oneway`` binds vehicles, not people on foot): walk-only classes, and
+    rows closed to cars (:func:`car_allowed`) but open on foot (:func:`foot_allowed`).
+    Rows a person may not walk there (closed to both, or a walk-only class closed on
+    foot) carry no traffic: ``inf`` both ways. A oneway road open to cars gets no
+    walking arc against its direction: the traveller of the access model is in a
+    vehicle on car roads, and a walking shortcut against a one-way system would be a
+    car route the driver cannot take.
+
+    Parameters
+    ----------
+    roads
+        Rows with ``highway``, ``surface``, ``condition``, ``maxspeed``, ``oneway``,
+        ``length_m`` and ``mode`` (road / water / air); optionally the OSM access tags
+        ``access``, ``vehicle``, ``motor_vehicle``, ``motorcar``, ``foot``.
+    config
+        The speed table.
+
+    Returns
+    -------
+    forward, backward
+        float64 arrays of minutes, one per row.
+
+    Raises
+    ------
+    NetworkError
+        If a mode is unknown or a length is missing or negative (naming the rows).
+    """
+    mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
+    length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
+    bad_mode = ~np.isin(mode, schema.MODES)
+    bad_len = ~(length >= 0)
+    if bad_mode.any() or bad_len.any():
+        msgs = []
+        if bad_mode.any():
+            msgs.append(f"unknown mode {sorted(set(mode[bad_mode]))} in rows "
+                        f"{np.flatnonzero(bad_mode)[:10].tolist()} (allowed: {schema.MODES})")
+        if bad_len.any():
+            msgs.append(f"missing or negative length_m in rows "
+                        f"{np.flatnonzero(bad_len)[:10].tolist()}")
+        raise NetworkError("roads: " + "; ".join(msgs))
+    per_min = 1000.0 / 60.0  # metres per minute at 1 km/h
+    fwd = length / (road_speed_kmh(roads, config) * per_min)
+    water = mode == "water"
+    fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
+    air = mode == "air"
+    fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
+                + config.air.checkin_min + config.air.wait_min)
+    road = mode == "road"
+    on_foot = road & (walk_only_rows(roads, config) | ~car_allowed(roads))
+    foot = foot_allowed(roads)
+    walked = on_foot & foot
+    fwd[walked] = length[walked] / (config.walking.speed_kmh * per_min)
+    fwd[on_foot & ~foot] = np.inf
+    bwd = np.where(_as_bool(roads["oneway"]) & ~walked, np.inf, fwd)
+    return fwd, bwd
