@@ -1,10 +1,14 @@
 """Incremental re-scoring of readiness for candidate upgrades (``score_gain``).
 
 :class:`Scorer` recomputes, for the destinations an upgraded arc can reach, every score
-input the access engine writes. It calls the access indicator definitions of
-:mod:`geo.access` (``route_attributes``, ``function_minutes``, ``transport_options``,
-``row_attributes``) rather than re-deriving them: a NEW access-based indicator must be
-added to :mod:`geo.access.indicators` AND to the inputs re-scored here, or
+input the access engine writes. Route attributes, the road-function route and the
+transport options come from the access definitions themselves (:mod:`geo.access`:
+``route_attributes``, ``function_minutes``, ``transport_options``, ``row_attributes``); the
+nearest-gateway minutes, the UMKM counts within 15/30 minutes and the nearest facilities
+are recomputed here, incrementally, for the affected destinations only.
+
+So a NEW access-based indicator is written in two places: in
+:mod:`geo.access.indicators` and in the inputs re-scored here (:func:`_input_columns`), or
 ``score_gain`` silently ignores it. ``tests/priorities`` proves that ``score_gain`` equals
 a full re-run of :func:`geo.access.compute_access_frames` and scoring.
 """
