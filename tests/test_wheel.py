@@ -1,5 +1,5 @@
 """The built wheel, installed alone, serves working maps: the browser tests of
-tests/test_browser.py run against ``siapwisata serve`` from a fresh virtual environment.
+tests/maps/test_browser.py run against ``siapwisata serve`` from a fresh virtual environment.
 
 ``tests/wheel_smoke.sh`` (run by ``make test``) builds the wheel, installs it into a new
 venv, runs ``demo --data-dir``, ``score``, ``priorities`` and ``serve`` from an empty
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from maps._assets import LOCAL_ASSETS
-from tests.test_browser import (  # noqa: F401  (collected here against the wheel server)
+from tests.maps.test_browser import (  # noqa: F401  (collected here against the wheel server)
     browser,
     test_landing_and_priorities_pages_in_chromium,
     test_readiness_map_in_chromium,
