@@ -33,11 +33,11 @@ from ._lane import RecomputeLane, raise_job_error, run_job
 from ._util import Body
 
 if TYPE_CHECKING:
-    from geo._config import ConfigText
     from geo.access import AccessResult
     from geo.network import NetworkConfig
     from geo.priorities import PrioritiesConfig, PrioritiesState
     from geo.readiness import DimensionLabel, ReadinessConfig
+    from geo.steps.configs import ConfigText
 
 T = TypeVar("T")
 

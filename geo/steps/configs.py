@@ -6,7 +6,8 @@ the exports read them back here, so an 'Asumsi' sheet shows what the rows were c
 
 from __future__ import annotations
 
-from geo._config import ConfigText, configured_path, model_from_text
+from geo._config import ConfigText as ConfigText  # re-exported: what the callers annotate with
+from geo._config import configured_path, model_from_text
 from geo.io.workspace import Workspace
 from geo.network import NetworkConfig
 from geo.priorities import LAYER, PrioritiesConfig, read_priorities_config
