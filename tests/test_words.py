@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo import network, osmtags, readiness, words
+from geo import osmtags, words
 from geo.io import _io
+from geo.network import speeds as network
 from geo.readiness import _scoring
+from geo.readiness import model as readiness
 from geo.roads import condition_class, surface_class
 
 # (cell, meaning in an agency file): hand-written
