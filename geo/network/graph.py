@@ -1,4 +1,4 @@
-"""The transport network: travel times per link, the directed graph, and snapping.
+"""The transport network graph: the directed graph of the road, water and air links, snapping.
 
 The workspace ``roads`` layer holds one row per link between graph nodes (``u`` -> ``v``,
 geometry drawn from ``u`` to ``v``), with ``mode`` road, water or air. With the travel
