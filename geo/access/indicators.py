@@ -162,7 +162,7 @@ class AccessResult:
         rows = self.graph.arc_row[arcs]
         rows = rows[rows >= 0]
         keep = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.empty(0, bool)
-        return rows[keep]
+        return np.asarray(rows[keep])
 
 
 def snap_distances(snap: Snap, reach_known: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -353,7 +353,7 @@ def _modes_label(km: np.ndarray, reached: np.ndarray) -> np.ndarray:
     code = (km[:, 1] > 0).astype(np.int64) + (km[:, 5] > 0) * 2 + (km[:, 6] > 0) * 4
     out = _MODE_LABELS[code]
     out[~reached] = None
-    return out
+    return np.asarray(out)
 
 
 def _labels_at(labels: np.ndarray, label_nodes: np.ndarray, source: np.ndarray,

@@ -70,7 +70,7 @@ def pick(
     cdf[:, -1] = 1.0
     u = np.asarray(rng.random(size=(prob.shape[0],)), dtype=np.float64)
     idx = (u[:, None] > cdf).sum(axis=1)
-    return np.asarray(choices)[idx]
+    return np.asarray(np.asarray(choices)[idx])
 
 
 # Condition given surface: rows are (baik, sedang, rusak_ringan, rusak_berat).
@@ -221,7 +221,7 @@ def curve_points(a: FloatArray, b: FloatArray, n: int, bend: float) -> FloatArra
     d = b - a
     normal = np.array([-d[1], d[0]])
     pts = a + t[:, None] * d + (bend * np.sin(np.pi * t))[:, None] * normal
-    return pts
+    return np.asarray(pts)
 
 
 def polyline_road(
@@ -345,7 +345,7 @@ def bend_once(
     good = ok(first) & ok(second)
     if not good.any():
         return None
-    return w[int(np.argmax(good))]
+    return np.asarray(w[int(np.argmax(good))])
 
 
 def grid_cells(

@@ -254,7 +254,7 @@ class _Mimika:
         return int(hits[0])
 
     def xy(self, lon: float, lat: float) -> FloatArray:
-        return self.proj.xy(np.array([lon, lat]))[0]
+        return np.asarray(self.proj.xy(np.array([lon, lat]))[0])
 
     def nearest_node(self, nodes: IntArray, point: FloatArray) -> int:
         xy = self.net.xy[nodes]
@@ -377,7 +377,7 @@ class _Mimika:
             "oneway": is_ow, "authority": authority, "condition": condition_for(rng, surface),
             "mode": "road",
         })
-        return ids[used]
+        return np.asarray(ids[used])
 
     def arterial(
         self, start: int, end: int, waypoints_ll: list[tuple[float, float]], *,

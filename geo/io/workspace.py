@@ -136,7 +136,9 @@ class _Reader:
         """Read a non-spatial table (``metadata``, ``sources``)."""
         if not self.has(layer):
             return pd.DataFrame()
-        return pyogrio.read_dataframe(self.path, layer=layer, read_geometry=False)
+        table: pd.DataFrame = pyogrio.read_dataframe(self.path, layer=layer,
+                                                     read_geometry=False)
+        return table
 
     def metadata(self) -> dict[str, str]:
         df = self.read_table(schema.METADATA)

@@ -277,7 +277,7 @@ def meaningful_rows(network: Network, min_component_m: float) -> np.ndarray:
     big = road_m >= min_component_m
     if not big.any():
         big = road_m == road_m.max()
-    return big[comp]
+    return np.asarray(big[comp])
 
 
 def dangling_link_ends(network: Network) -> np.ndarray:
@@ -292,7 +292,7 @@ def dangling_link_ends(network: Network) -> np.ndarray:
     touches_road[network.edge_u[road]] = True
     touches_road[network.edge_v[road]] = True
     ends = np.unique(np.concatenate([network.edge_u[~road], network.edge_v[~road]]))
-    return ends[~touches_road[ends]]
+    return np.asarray(ends[~touches_road[ends]])
 
 
 # --- the augmented graph -------------------------------------------------------------
@@ -377,7 +377,7 @@ class AccessGraph:
         on = rows >= 0
         row = rows[on]
         cost[on] = share[on] * np.where(back[on], bwd[row], fwd[row])
-        return np.maximum(cost, EPS_MINUTES)
+        return np.asarray(np.maximum(cost, EPS_MINUTES))
 
     def recost(self, data: np.ndarray, rows: np.ndarray, minutes_fwd: np.ndarray,
                minutes_bwd: np.ndarray) -> np.ndarray:
@@ -461,7 +461,7 @@ class AccessGraph:
         lo, hi = start[rows], start[rows + 1]
         n = hi - lo
         offs = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
-        return order[np.arange(n.sum()) + offs]
+        return np.asarray(order[np.arange(n.sum()) + offs])
 
 
 def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],

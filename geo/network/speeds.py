@@ -70,7 +70,7 @@ def car_allowed(roads: pd.DataFrame) -> np.ndarray:
         bool, one per row.
     """
     closed, _ = rules.access_closed(roads, rules.CAR_ACCESS_KEYS, rules.CAR_CLOSED)
-    return ~(closed & _is_road(roads))
+    return np.asarray(~(closed & _is_road(roads)))
 
 
 def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
@@ -89,7 +89,7 @@ def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
     motorway = _first_highway(roads).isin(rules.FOOT_CLOSED_HIGHWAY).fillna(False).to_numpy(
         dtype=bool)
     closed |= motorway & ~tagged
-    return ~(closed & _is_road(roads))
+    return np.asarray(~(closed & _is_road(roads)))
 
 
 def speed_surface(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
@@ -146,7 +146,7 @@ def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     # nobody is slower than on foot: a road a car can hardly drive is walked
     speed = np.maximum(speed, config.walking.speed_kmh)
     speed[walk_only_rows(roads, config)] = config.walking.speed_kmh
-    return speed
+    return np.asarray(speed)
 
 
 def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -200,7 +200,7 @@ class Evaluation:
 
     @property
     def benefit(self) -> np.ndarray:
-        return self.benefit_gateway + self.benefit_kampung
+        return np.asarray(self.benefit_gateway + self.benefit_kampung)
 
     def destinations_served(self) -> np.ndarray:
         """Number of destinations served per candidate."""

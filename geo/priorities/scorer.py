@@ -390,8 +390,8 @@ def _input_columns(access: np.ndarray, km: np.ndarray, counts: np.ndarray,
 def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     if new.dtype.kind == "f":
         same = (np.abs(new - old) <= 1e-12) | (np.isnan(new) & np.isnan(old))
-        return ~same
-    return new != old
+        return np.asarray(~same)
+    return np.asarray(new != old)
 
 
 def _typed(vals: np.ndarray, like: np.ndarray) -> Any:

@@ -401,7 +401,7 @@ def _useful(ev: Evaluation) -> np.ndarray:
     already ignore it), so a pick never has zero benefit.
     """
     real = (np.bincount(ev.served[:, 0], minlength=len(ev.benefit)) + ev.kampung_served) > 0
-    return (ev.benefit > 0) & real
+    return np.asarray((ev.benefit > 0) & real)
 
 
 def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray) -> np.ndarray:

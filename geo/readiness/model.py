@@ -118,7 +118,7 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     out = np.full(part.shape, np.nan)
     with np.errstate(invalid="ignore"):
         np.divide(part, whole, out=out, where=whole > 1e-6)
-    return np.clip(out, 0.0, 1.0)
+    return np.asarray(np.clip(out, 0.0, 1.0))
 
 
 def _share_bounds(df: pd.DataFrame, name: str, part: np.ndarray, road: np.ndarray,
@@ -677,9 +677,9 @@ def score_frame(
     out["assumptions"] = ASSUMPTION_NOTE
     table = pd.DataFrame(out, index=pd.RangeIndex(n))
     if isinstance(inputs, gpd.GeoDataFrame):
-        return gpd.GeoDataFrame(
-            table, geometry=np.asarray(inputs.geometry.values), crs=inputs.crs
-        )
+        located: pd.DataFrame = gpd.GeoDataFrame(
+            table, geometry=np.asarray(inputs.geometry.values), crs=inputs.crs)
+        return located
     return table
 
 
