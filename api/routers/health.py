@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from ..deps import StoreDep
 from ..schemas import Health
@@ -12,6 +13,8 @@ router = APIRouter(tags=["layanan"])
 
 
 @router.get("/health", response_model=Health)
-def health(store: StoreDep) -> Health:
+async def health(store: StoreDep) -> Health:
     """``ok`` when the workspace is readable and every map asset is installed."""
-    return service.health(store)
+    if service.answers_at_once(store):
+        return service.health(store)
+    return await run_in_threadpool(service.health, store)

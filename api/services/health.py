@@ -28,6 +28,18 @@ def _missing_assets() -> list[str]:
         return list(_assets_seen[1])
 
 
+def answers_at_once(store: WorkspaceStore) -> bool:
+    """Whether :func:`health` needs no file work now (asset check fresh, layer summary of
+    this version cached), so it may run on the event loop: monitors and load balancers
+    poll /health, and a hop through the thread pool cost ~150 ms under load."""
+    with _assets_lock:
+        fresh = _assets_seen is not None and time.monotonic() - _assets_seen[0] <= ASSET_CHECK_S
+    try:
+        return fresh and store.lookup(("info",), None) is not None
+    except SiapError:
+        return False
+
+
 def health(store: WorkspaceStore) -> Health:
     """``ok`` when the workspace is readable and every map asset is installed."""
     problems: list[str] = []
