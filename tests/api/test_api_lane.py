@@ -23,12 +23,7 @@ import uvicorn
 from api._lane import RecomputeLane
 from api.deps import WorkspaceStore, nbytes
 from api.main import create_app
-from tests._served import NO_PRIORITIES, has_priorities, served_workspace
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    return served_workspace(tmp_path_factory, demo_ws)
+from tests._served import NO_PRIORITIES, has_priorities
 
 
 def _free_port() -> int:

@@ -16,14 +16,9 @@ from fastapi.testclient import TestClient
 from api.fastpath import MARK
 from api.main import create_app
 from geo.io.workspace import Workspace
-from tests._served import served_workspace
 
 URLS = ("/", "/maps/readiness", "/api/destinations", "/api/umkm?type=toko", "/api/kampung")
 
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    return served_workspace(tmp_path_factory, demo_ws)
 
 
 @pytest.fixture()

@@ -27,18 +27,7 @@ from geo._config import default_config_text
 from geo.io.workspace import Workspace
 from geo.settings import get_settings
 from maps._layers import Tiles
-from tests._served import NO_PRIORITIES, has_priorities, served_workspace
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    return served_workspace(tmp_path_factory, demo_ws)
-
-
-@pytest.fixture(scope="module")
-def client(served: Path):
-    with TestClient(create_app(served)) as c:
-        yield c
+from tests._served import NO_PRIORITIES, has_priorities
 
 
 @pytest.fixture(scope="module")
