@@ -169,14 +169,17 @@ class WorkspaceStore:
         was computed on); a value of an older version is dropped."""
         size = nbytes(value)
         with self._lock:
-            if self._cache_version != version:
-                return
-            if key in self._cache:
-                self.cache_bytes -= self._sizes.get(key, 0)
-            self._cache[key] = value
-            self._sizes[key] = size
-            self.cache_bytes += size
-            self._evict(keep=key)
+            if self._cache_version == version:
+                self._keep(key, value, size)
+
+    def _keep(self, key: Hashable, value: Any, size: int) -> None:
+        """Store ``value`` (``size`` bytes) as the newest entry and evict to the bound
+        (caller holds ``_lock``)."""
+        self.cache_bytes += size - self._sizes.get(key, 0)
+        self._cache[key] = value
+        self._cache.move_to_end(key)
+        self._sizes[key] = size
+        self._evict(keep=key)
 
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
         """The value for ``key`` at the current version, building it at most once."""
@@ -196,10 +199,7 @@ class WorkspaceStore:
             with self._lock:
                 self.builds += 1
                 if self._cache_version == version:
-                    self._cache[key] = value
-                    self._sizes[key] = size
-                    self.cache_bytes += size
-                    self._evict(keep=key)
+                    self._keep(key, value, size)
             return value
 
     def _evict(self, keep: Hashable) -> None:
@@ -236,14 +236,9 @@ class WorkspaceStore:
             with self._lock:
                 self._fresh(version)
                 if key not in self._cache:
-                    self._cache[key] = value
-                    self._sizes[key] = size
-                    self.cache_bytes += size
+                    self._keep(key, value, size)
                     self.builds += 1
-                    self._evict(keep=key)
         return value
-
-    # --- derived objects shared by several endpoints ---------------------------------
 
     # --- configurations: those the stored layers were computed with -----------------
 
@@ -274,6 +269,8 @@ class WorkspaceStore:
         from geo.steps import workspace_priorities_config
 
         return self.cached(("priorities_config",), lambda: workspace_priorities_config(self.ws))
+
+    # --- derived objects shared by several endpoints ---------------------------------
 
     def access(self) -> AccessResult:
         """The accessibility engine's result for this version."""
