@@ -260,7 +260,7 @@ class WorkspaceStore:
 
     def network(self) -> tuple[NetworkConfig, ConfigText]:
         """The network configuration the stored ``scores`` were computed with."""
-        from geo.network import workspace_network_config
+        from geo.steps import workspace_network_config
 
         return self.cached(("network",), lambda: workspace_network_config(self.ws))
 

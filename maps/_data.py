@@ -169,8 +169,8 @@ def load_map_data(ws: Workspace, *, access: AccessResult | None = None,
     dimensions = dimension_labels(workspace_readiness_config(ws)[0])
     if (access is None and compute_access and roads is not None and gateways is not None
             and destinations is not None and len(destinations)):
-        from geo.network import workspace_network_config
         from geo.steps import compute_access as compute
+        from geo.steps import workspace_network_config
 
         access = compute(ws, workspace_network_config(ws)[0])
     reach: dict[int, np.ndarray] = {}

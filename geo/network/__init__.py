@@ -35,7 +35,6 @@ from geo.network.config import (
     WaterConfig,
     load_network_config,
     read_network_config,
-    workspace_network_config,
 )
 from geo.network.graph import (
     EPS_MINUTES,
@@ -101,6 +100,5 @@ __all__ = [
     "snap_points",
     "speed_surface",
     "walk_only_rows",
-    "workspace_network_config",
 ]
 

@@ -22,7 +22,6 @@ from geo._config import (
     WalkSpeed,
     WaterSpeed,
     config_text,
-    configured_path,
     model_from_text,
 )
 
@@ -242,18 +241,6 @@ def read_network_config(path: str | os.PathLike[str] | None = None
         Naming the file and every offending key.
     """
     text = config_text(path, "network.toml")
-    return model_from_text(text, NetworkConfig), text
-
-
-def workspace_network_config(ws: Any, *layers: str) -> tuple[NetworkConfig, ConfigText]:
-    """The network configuration recorded with the first of ``layers`` (default
-    ``scores``) that recorded one, else the default file; a file named explicitly in the
-    settings (environment) wins."""
-    explicit = configured_path("network_config")
-    text = None if explicit is not None else ws.stored_config(
-        "network", *(layers or ("scores",)))
-    if text is None:
-        return read_network_config(explicit)
     return model_from_text(text, NetworkConfig), text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from geo.steps.access import compute_access, load_network
 from geo.steps.configs import (
     read_stored_priorities_configs,
+    workspace_network_config,
     workspace_priorities_config,
     workspace_readiness_config,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "read_stored_priorities_configs",
     "scenario_workspace",
     "score_workspace",
+    "workspace_network_config",
     "workspace_priorities_config",
     "workspace_readiness_config",
 ]

@@ -6,10 +6,13 @@ the exports read them back here, so an 'Asumsi' sheet shows what the rows were c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from geo._config import ConfigText as ConfigText  # re-exported: what the callers annotate with
 from geo._config import configured_path, model_from_text
 from geo.io.workspace import Workspace
-from geo.network import NetworkConfig
+from geo.network import NetworkConfig, read_network_config
 from geo.priorities import LAYER, PrioritiesConfig, read_priorities_config
 from geo.readiness import (
     SCORES_LAYER,
@@ -18,16 +21,28 @@ from geo.readiness import (
     readiness_config_from_text,
 )
 
+C = TypeVar("C")
+
+
+def _recorded(ws: Workspace, setting: str, name: str, layers: tuple[str, ...],
+              read: Callable[[str | None], tuple[C, ConfigText]],
+              parse: Callable[[ConfigText], C]) -> tuple[C, ConfigText]:
+    """Configuration ``name`` as recorded with the first of ``layers`` that recorded one,
+    else read from the settings' file; a file named explicitly in the environment
+    (setting ``setting``) wins over any record."""
+    explicit = configured_path(setting)
+    text = None if explicit is not None else ws.stored_config(name, *layers)
+    if text is None:
+        return read(None if explicit is None else str(explicit))
+    return parse(text), text
+
 
 def workspace_priorities_config(ws: Workspace) -> tuple[PrioritiesConfig, ConfigText]:
     """The priorities configuration the ``priorities`` layer was computed with, as the
     workspace recorded it, else the settings' file; a file named explicitly in the
     environment (``SIAPWISATA_PRIORITIES_CONFIG``) wins."""
-    explicit = configured_path("priorities_config")
-    text = None if explicit is not None else ws.stored_config("priorities", LAYER)
-    if text is None:
-        return read_priorities_config(explicit)
-    return model_from_text(text, PrioritiesConfig), text
+    return _recorded(ws, "priorities_config", "priorities", (LAYER,), read_priorities_config,
+                     lambda text: model_from_text(text, PrioritiesConfig))
 
 
 def read_stored_priorities_configs(ws: Workspace
@@ -52,9 +67,13 @@ def workspace_readiness_config(ws: Workspace, *layers: str
     What shows a stored layer (maps, the API) labels and re-scores it with this, never with
     a default that may differ from the one the layer came from.
     """
-    explicit = configured_path("readiness_config")
-    text = None if explicit is not None else ws.stored_config(
-        "readiness", *(layers or (SCORES_LAYER,)))
-    if text is None:
-        return read_readiness_config(explicit)
-    return readiness_config_from_text(text), text
+    return _recorded(ws, "readiness_config", "readiness", layers or (SCORES_LAYER,),
+                     read_readiness_config, readiness_config_from_text)
+
+
+def workspace_network_config(ws: Workspace, *layers: str) -> tuple[NetworkConfig, ConfigText]:
+    """The network configuration recorded with the first of ``layers`` (default
+    ``scores``) that recorded one, else the settings' file; a file named explicitly in the
+    environment (``SIAPWISATA_NETWORK_CONFIG``) wins."""
+    return _recorded(ws, "network_config", "network", layers or (SCORES_LAYER,),
+                     read_network_config, lambda text: model_from_text(text, NetworkConfig))
