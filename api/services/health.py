@@ -19,23 +19,33 @@ _assets_lock = threading.Lock()
 _assets_seen: tuple[float, list[str]] | None = None
 
 
+def _checked_assets() -> list[str] | None:
+    """The last asset check's result while it is valid, else None."""
+    with _assets_lock:
+        if _assets_seen is None or time.monotonic() - _assets_seen[0] > ASSET_CHECK_S:
+            return None
+        return list(_assets_seen[1])
+
+
 def _missing_assets() -> list[str]:
     global _assets_seen
-    now = time.monotonic()
+    seen = _checked_assets()
+    if seen is not None:
+        return seen
+    missing = missing_assets()
     with _assets_lock:
-        if _assets_seen is None or now - _assets_seen[0] > ASSET_CHECK_S:
-            _assets_seen = (now, missing_assets())
-        return list(_assets_seen[1])
+        _assets_seen = (time.monotonic(), missing)
+    return list(missing)
 
 
 def answers_at_once(store: WorkspaceStore) -> bool:
     """Whether :func:`health` needs no file work now (asset check fresh, layer summary of
     this version cached), so it may run on the event loop: monitors and load balancers
     poll /health, and a hop through the thread pool cost ~150 ms under load."""
-    with _assets_lock:
-        fresh = _assets_seen is not None and time.monotonic() - _assets_seen[0] <= ASSET_CHECK_S
+    if _checked_assets() is None:
+        return False
     try:
-        return fresh and store.lookup(("info",), None) is not None
+        return store.lookup(("info",), None) is not None
     except SiapError:
         return False
 
