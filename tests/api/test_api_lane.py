@@ -9,7 +9,6 @@ state the test controls, not a race it hopes to win.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,13 +22,10 @@ import uvicorn
 from api._lane import RecomputeLane
 from api.deps import WorkspaceStore, nbytes
 from api.main import create_app
+from bench._common import free_port
+from bench._common import served as served_process
+from bench.load import children
 from tests._served import NO_PRIORITIES, has_priorities
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +33,7 @@ def server(served: Path) -> Iterator[tuple[str, WorkspaceStore]]:
     app = create_app(served)
     store: WorkspaceStore = app.state.store
     store.lane = RecomputeLane(workers=1, queue=1)
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                         lifespan="off"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -178,13 +174,6 @@ def test_cache_is_bounded_by_bytes(served: Path) -> None:
     assert nbytes(big) >= 200_000
 
 
-def _children(pid: int) -> set[int]:
-    out: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        out |= {int(c) for c in (task / "children").read_text().split()}
-    return out
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -198,30 +187,12 @@ def _alive(pid: int) -> bool:
 def test_recompute_workers_end_with_the_server(served: Path, stop: str) -> None:
     """A server stopped (or killed) after a recomputation leaves no worker process behind."""
     import signal
-    import subprocess
-    import sys
 
-    from tests._paths import PROJECT_ROOT
-
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "geo.cli", "serve", "--workspace",
-                             str(served), "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
+    with served_process(served, timeout=300) as (proc, base):
         with httpx.Client(base_url=base, timeout=300) as c:
-            while True:
-                try:
-                    c.get("/health")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline and proc.poll() is None
-                    time.sleep(0.2)
             r = c.post("/api/score", json={"weights": {"pu": 3}})
             assert r.status_code == 200, r.text
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
         assert workers, "the recomputation ran in a worker process"
         proc.send_signal(getattr(signal, stop))
         proc.wait(timeout=60)
@@ -229,7 +200,3 @@ def test_recompute_workers_end_with_the_server(served: Path, stop: str) -> None:
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any(_alive(w) for w in workers)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
