@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.exceptions import ConfigError, InputError, SiapError
+from geo.exceptions import AuthError, ConfigError, InputError, ScopeError, SiapError
 from maps import UnknownArea
 
 from ._lane import Busy
@@ -112,6 +112,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
         return _json(422, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> JSONResponse:
+        return _json(401, ErrorResponse(detail=str(exc)))
+
+    @app.exception_handler(ScopeError)
+    async def _scope(request: Request, exc: ScopeError) -> JSONResponse:
+        return _json(403, ErrorResponse(detail=str(exc)))
 
     @app.exception_handler(SiapError)
     async def _siap(request: Request, exc: SiapError) -> JSONResponse:

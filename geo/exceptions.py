@@ -116,5 +116,13 @@ class NetworkError(SiapError):
     """The road/transport network cannot support the requested computation."""
 
 
+class AuthError(SiapError):
+    """Not logged in, a wrong password or token, or a missing CSRF token (HTTP 401)."""
+
+
+class ScopeError(SiapError):
+    """A write outside the acting agency's scope, or by a role that may not write (HTTP 403)."""
+
+
 class WorkspaceLocked(WorkspaceError):
     """Another process kept the workspace's write lock longer than the lock timeout."""
