@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
+from geo.steps import ingest_osm
 
 
 def peak_rss_mb() -> float:

@@ -71,7 +71,7 @@ def init(
     admin: Annotated[Path | None, typer.Option(help="Distrik/kampung polygons")] = None,
 ) -> None:
     """Create a workspace from a boundary (and optional admin areas)."""
-    from geo.io.regions import init_workspace
+    from geo.steps.init import init_workspace
 
     ws = Workspace(workspace)
     init_workspace(ws, boundary, name=name, admin=admin, reporter=RichReporter())
@@ -84,7 +84,7 @@ def ingest_osm(
     workspace: WorkspaceOpt,
 ) -> None:
     """Read an OSM extract (streamed) into roads, pois, destinations, umkm and gateways."""
-    from geo.io.osm import ingest_osm as run
+    from geo.steps.ingest import ingest_osm as run
 
     ws = Workspace(workspace)
     counts = run(file, ws, reporter=RichReporter())
@@ -99,8 +99,8 @@ def fetch_osm(
     cache_dir: Annotated[Path | None, typer.Option(help="Response cache folder")] = None,
 ) -> None:
     """Download OSM data for the workspace boundary from Overpass (via osmnx, cached)."""
-    from geo.io.fetch import fetch_osm as run
     from geo.settings import get_settings
+    from geo.steps.ingest import fetch_osm as run
 
     settings = get_settings(overpass_url=overpass_url, cache_dir=cache_dir)
     ws = Workspace(workspace)
@@ -127,7 +127,7 @@ def import_(
 ) -> None:
     """Import an agency file (OPD data) into the workspace, validating every row."""
     from geo.io import check_out_path, write_problems
-    from geo.io.importers import import_file
+    from geo.steps.imports import import_file
 
     errors_path = check_out_path(errors, (".csv",))
     ws = Workspace(workspace)

@@ -51,8 +51,8 @@ def mimika_dir() -> Path:
 
 
 def _ingested(tmp_path_factory: pytest.TempPathFactory, src: Path, name: str) -> Path:
-    from geo.io.osm import ingest_osm
     from geo.io.workspace import Workspace
+    from geo.steps import ingest_osm
 
     path = tmp_path_factory.mktemp(name) / f"{name}.gpkg"
     ingest_osm(src, Workspace(path))

@@ -15,8 +15,9 @@ few values a download needs for that download alone, under a lock (so two downlo
 process never see each other's endpoint or folder), and puts the previous values back.
 
 The merged elements are written as an OSM XML file with pyosmium's
-:class:`osmium.SimpleWriter`, which then takes the very same path as ``ingest-osm``
-(:func:`geo.io.osm.ingest_path`): one code path for both.
+:class:`osmium.SimpleWriter`, which the step :func:`geo.steps.fetch_osm` then ingests by the
+very same path as ``ingest-osm`` (:func:`geo.steps.ingest.ingest_path`): one code path for
+both.
 
 Two kinds of requests are made per sub-polygon: the road ways (every ``highway`` except
 the values ingestion drops anyway, and ``route=ferry``) with their nodes, and the points
@@ -26,7 +27,6 @@ of interest (the keys of :mod:`geo.osmtags`) with the members they need.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import tempfile
@@ -41,11 +41,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo import osmtags as rules
-from geo import schema
-from geo._progress import SILENT, Reporter
-from geo.exceptions import InputError, Problem, SiapError, WorkspaceError
-from geo.io.osm import OsmSource, ingest_path
-from geo.io.workspace import Workspace, atomic_write
+from geo._progress import Reporter
+from geo.exceptions import SiapError
+from geo.io.workspace import atomic_write
 from geo.settings import Settings
 
 # Overpass way filters (regexes anchored so that e.g. "platform" does not drop
@@ -164,7 +162,9 @@ def _responses(folder: Path) -> Iterator[dict[str, Any]]:
         yield json.loads(path.read_text(encoding="utf-8"))
 
 
-def _download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> _Collected:
+def download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> _Collected:
+    """The OSM elements inside ``polygon`` from Overpass (or from the cache: see the module
+    docstring), merged; write them with :func:`write_osm_xml`."""
     import osmnx as ox
 
     cached = _cache_file(polygon, settings)
@@ -200,55 +200,6 @@ def _download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> 
 
     atomic_write(cached, keep)
     return got
-
-
-def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
-              ) -> dict[str, int]:
-    """Download OSM data for the workspace boundary from Overpass and ingest it.
-
-    Parameters
-    ----------
-    ws
-        An existing workspace with a ``boundary`` layer.
-    settings
-        ``overpass_url`` (the API base, e.g. ``https://overpass-api.de/api``) and
-        ``cache_dir`` (responses are cached under ``cache_dir/overpass``; a second run
-        for the same boundary makes no request).
-
-    Returns
-    -------
-    dict
-        Rows written per layer, as :func:`geo.io.osm.ingest_osm`.
-    """
-    ws.require()
-    if not ws.has(schema.BOUNDARY):
-        raise WorkspaceError(f"{ws.path}: tidak ada batas wilayah (no boundary); "
-                             "create it with 'siapwisata init' first")
-    boundary = ws.boundary()
-    polygon = shapely.buffer(boundary, QUERY_MARGIN_DEG, join_style="mitre")
-    got = _download(polygon, settings, reporter)
-    name = f"OpenStreetMap via Overpass API ({settings.overpass_url})"
-    if not len(got):
-        raise InputError([Problem(name, "tidak ada data OSM untuk batas wilayah ini "
-                                  "(no OSM data for the workspace boundary)")])
-    today = dt.date.today().isoformat()
-    source = OsmSource(
-        name=name,
-        date=got.base_timestamp,
-        url=settings.overpass_url,
-        note=f"fetched {today} via osmnx for the workspace boundary"
-        + ("" if got.base_timestamp else "; Overpass gave no data timestamp"),
-        region=ws.metadata().get("region", ""),
-    )
-    with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp:
-        xml = Path(tmp) / "overpass.osm"
-        reporter.step(f"{len(got):,} objek OSM (objects) -> {xml.name}")
-        write_osm_xml(got, xml)
-        try:
-            return ingest_path(xml, ws, source=source, reporter=reporter)
-        except InputError as exc:  # name the download, not the temporary file
-            raise InputError([Problem(name, p.message, p.line, p.field)
-                              for p in exc.problems]) from None
 
 
 def elements_from(responses: Iterable[dict[str, Any]]) -> _Collected:

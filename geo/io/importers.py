@@ -1,6 +1,7 @@
 """Import agency (OPD) data: destinations, UMKM, gateways and PU road conditions.
 
-``siapwisata import KIND FILE --workspace PATH`` calls :func:`import_file`. Files come as
+``siapwisata import KIND FILE --workspace PATH`` calls :func:`geo.steps.import_file`,
+which reads the file with :func:`read_points` or :func:`read_road_conditions`. Files come as
 agencies send them (CSV, XLSX, GeoJSON, GeoPackage; see :mod:`geo.io._io`), with Indonesian
 or English headers matched case- and whitespace-insensitively:
 
@@ -51,7 +52,7 @@ from geo.io import regions
 from geo.io._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
 from geo.io._sections import road_sections, ruas_rows
 from geo.io._sections import ruas_label as ruas_match
-from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.io.workspace import Source, Workspace
 from geo.roads import SURFACE_MAP, authority_class, condition_class, surface_class
 from geo.words import normalise_text, normalise_word
 
@@ -1197,11 +1198,15 @@ def _nearest_hints(roads: gpd.GeoDataFrame, survey: RoadSurvey, rows: Iterable[i
     return {rows[int(i)]: float(d) for i, d in zip(li, dist, strict=True)}
 
 
-def import_road_conditions(
+def read_road_conditions(
     path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
     tolerance_m: float = ROAD_MATCH_TOLERANCE_M,
-) -> ImportSummary:
-    """Join a PU road survey to the ``roads`` layer (see :func:`match_survey`) and store it."""
+) -> tuple[gpd.GeoDataFrame, ImportSummary]:
+    """A PU road survey joined to the workspace's ``roads`` (see :func:`match_survey`).
+
+    Reads the workspace, writes nothing: returns the updated ``roads`` layer and the summary
+    of the import (the step :func:`geo.steps.import_road_conditions` stores them).
+    """
     ws.require()
     if not ws.has("roads"):
         raise WorkspaceError(f"{ws.path}: layer 'roads' tidak ada (missing): run ingest-osm, "
@@ -1245,74 +1250,35 @@ def import_road_conditions(
         ("permukaan diisi (surface set)", set_counts["surface"]),
         ("kewenangan diisi (authority set)", set_counts["authority"]),
     )
-    with ws.update() as stage:
-        stage.write("roads", updated)
-        stage.add_source(_source(path, "roads", f"PU road survey: {len(table)} rows, "
-                                 f"{len(edge)} edges updated"), replace_layer=False)
-    return ImportSummary("road-conditions", "roads", str(path), len(table), updated=len(edge),
-                         total=len(roads), details=details)
+    return updated, ImportSummary("road-conditions", "roads", str(path), len(table),
+                                  updated=len(edge), total=len(roads), details=details)
 
 
 # --- entry point ---------------------------------------------------------------------------
 
 
-def _source(path: Path, layer: str, note: str) -> Source:
+def import_source(path: Path, layer: str, note: str) -> Source:
+    """The ``sources`` row of an agency file imported into ``layer``."""
     return Source(name=Path(path).name, layer=layer, date=date.today().isoformat(),
                   licence=LICENCE, note=note)
 
 
-def import_points(
-    kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
-) -> ImportSummary:
-    """Import destinations, UMKM or gateways; merge by ``id`` into the layer."""
+def read_points(kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
+                ) -> tuple[gpd.GeoDataFrame, int]:
+    """Destinations, UMKM or gateways of an agency file, checked against the workspace's
+    region (boundary, kampung): the new rows and the number of rows read.
+
+    Reads the workspace, writes nothing (the step :func:`geo.steps.import_points` merges and
+    stores them).
+
+    Raises
+    ------
+    InputError
+        Every problem in the file at once (file, line, field).
+    """
     spec = SPECS[kind]
     ws.require()
     region = _Region(ws)
     reporter.step(f"membaca {kind} (reading) {path}")
     table = read_table(path, prefer_layers=spec.prefer_layers)
-    new = _read_points(table, spec, region)
-    existing = ws.read(spec.layer) if ws.has(spec.layer) else None
-    merged, added, replaced = merge_layer(existing, new)
-    details: tuple[tuple[str, int], ...] = ()
-    if kind == "umkm":
-        prec = new["location_precision"].value_counts()
-        details = (("lokasi exact (coordinates)", int(prec.get("exact", 0))),
-                   ("lokasi kampung_centroid (kampung point)", int(prec.get("kampung_centroid", 0))))
-    reporter.step(f"menulis layer '{spec.layer}' (writing)")
-    with ws.update() as stage:
-        stage.write(spec.layer, merged)
-        stage.add_source(_source(path, spec.layer, f"import {kind}: {len(new)} rows "
-                                 f"({added} added, {replaced} replaced)"), replace_layer=False)
-    return ImportSummary(kind, spec.layer, str(path), len(table), added=added, replaced=replaced,
-                         total=len(merged), details=details)
-
-
-@writes_workspace
-def import_file(
-    kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SILENT
-) -> ImportSummary:
-    """Import an agency file into the workspace (``siapwisata import KIND FILE``).
-
-    Parameters
-    ----------
-    kind
-        ``destinations``, ``umkm``, ``gateways`` or ``road-conditions``.
-    path
-        CSV, XLSX, GeoJSON or GeoPackage file.
-    ws
-        An existing workspace; it is only changed when the whole file is valid.
-
-    Raises
-    ------
-    InputError
-        Every problem in the file at once (file, line, field); nothing is written.
-    WorkspaceError
-        The workspace is missing, or lacks ``roads`` for road conditions.
-    """
-    if kind not in KINDS:
-        raise InputError([Problem(str(path), f"jenis impor '{kind}' tidak dikenal (unknown "
-                                  f"import kind); expected one of: {', '.join(KINDS)}")])
-    path = Path(path)
-    if kind == "road-conditions":
-        return import_road_conditions(path, ws, reporter=reporter)
-    return import_points(kind, path, ws, reporter=reporter)
+    return _read_points(table, spec, region), len(table)

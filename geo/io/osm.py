@@ -1,4 +1,5 @@
-"""OpenStreetMap ingestion: ``siapwisata ingest-osm`` (and the back end of ``fetch-osm``).
+"""Reading OpenStreetMap extracts (for the steps ``ingest-osm`` and ``fetch-osm``,
+:mod:`geo.steps.ingest`).
 
 The file is streamed once with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``). C++
 filters drop every object without an interesting key before Python sees it; node
@@ -44,11 +45,8 @@ from shapely.geometry.base import BaseGeometry
 from geo import osmtags as rules
 from geo import schema
 from geo._progress import SILENT, Reporter
-from geo.crs import metric_crs
 from geo.exceptions import InputError, Problem
 from geo.io._topology import build_edges
-from geo.io.regions import write_region
-from geo.io.workspace import Source, Staging, Workspace, writes_workspace
 from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
@@ -570,20 +568,7 @@ def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _derive(pois, rules.GATEWAY_RULES, "kind", ())
 
 
-def _merge_keep_agency(stage: Staging, layer: str, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Replace the OSM rows of ``layer``, keeping rows that came from agencies or the demo."""
-    if not stage.has(layer):
-        return new
-    old = stage.read(layer)
-    keep = old[old["provenance"].astype(str) != "osm"] if "provenance" in old else old
-    if keep.empty:
-        return new
-    keep = keep.to_crs(schema.WGS84)
-    both = pd.concat([keep, new], ignore_index=True)
-    return gpd.GeoDataFrame(both, geometry="geometry", crs=schema.WGS84)
-
-
-def _derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
+def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
     """Convex hull of every kept coordinate: the region when none was given."""
     xy = [np.column_stack([ext.lon[ext.valid], ext.lat[ext.valid]])]
     if len(ext.poi_geometry):
@@ -597,120 +582,3 @@ def _derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
         # a point or a straight line: give it a small area (~10 m) to be a region
         hull = shapely.buffer(hull, 1e-4)
     return hull
-
-
-def ingest_osm(file: Path, ws: Workspace, *, reporter: Reporter = SILENT) -> dict[str, int]:
-    """Read an OSM extract into ``roads``, ``pois``, ``destinations``, ``umkm``, ``gateways``.
-
-    Parameters
-    ----------
-    file
-        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` (also ``.osm.gz``), streamed.
-    ws
-        The workspace. If it has a boundary, only data inside it is kept; if it does not
-        exist, it is created with the convex hull of the data as boundary and the file
-        name (without suffixes) as region name.
-
-    Returns
-    -------
-    dict
-        Rows written per layer.
-
-    Raises
-    ------
-    InputError
-        The file is missing, unreadable, not OSM, or holds nothing usable.
-    """
-    path = check_osm_file(file)
-    return ingest_path(path, ws, source=OsmSource(name=path.name, region=region_name(path)),
-                       reporter=reporter)
-
-
-@writes_workspace
-def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
-                reporter: Reporter = SILENT) -> dict[str, int]:
-    """The one ingestion path shared by ``ingest-osm`` and ``fetch-osm``."""
-    boundary = ws.boundary() if ws.exists and ws.has(schema.BOUNDARY) else None
-    ext = read_osm(path, reporter=reporter)
-
-    date, date_note = source.date, source.note
-    if not date:
-        if ext.header_date:
-            date, date_note = ext.header_date, date_note or "OSM data date from the file header"
-        elif ext.newest_object is not None:
-            date = ext.newest_object.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-            date_note = date_note or "no date in the file header: newest object edit in the file"
-        else:
-            date = "unknown"
-
-    reporter.step("membangun topologi jalan (building road topology)")
-    created_boundary = boundary is None
-    if boundary is None:
-        boundary = _derived_boundary(ext, str(path))
-        usable = ext.valid
-        metric = metric_crs(boundary)
-    else:
-        shapely.prepare(boundary)
-        usable = ext.valid.copy()
-        usable[ext.valid] = shapely.intersects_xy(boundary, ext.lon[ext.valid],
-                                                  ext.lat[ext.valid])
-        metric = ws.metric_crs()
-    roads = roads_frame(ext, usable, metric)
-
-    reporter.step("titik minat dan turunannya (points of interest, destinations, UMKM, gateways)")
-    if ext.skipped_pois:
-        reporter.step(f"{ext.skipped_pois} POI tanpa geometri dilewati "
-                      "(skipped: no located nodes in the file)")
-    pts = ext.poi_geometry
-    inside = shapely.intersects_xy(boundary, shapely.get_x(pts), shapely.get_y(pts)) \
-        if len(pts) else np.zeros(0, dtype=bool)
-    pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
-                            crs=schema.WGS84)
-    if roads.empty and pois.empty:
-        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah "
-                                  "(no roads or points of interest inside the boundary)")])
-    derived = {
-        "destinations": destinations_frame(pois),
-        "umkm": umkm_frame(pois),
-        "gateways": gateways_frame(pois),
-    }
-
-    def src(layer: str) -> Source:
-        return Source(name=source.name, layer=layer, date=date, licence=OSM_LICENCE,
-                      url=source.url, note=date_note)
-
-    counts: dict[str, int] = {}
-    reporter.step(f"menulis workspace (writing) {ws.path}")
-    with ws.update(create=True) as stage:
-        if created_boundary:
-            b = gpd.GeoDataFrame(geometry=[boundary], crs=schema.WGS84)
-            write_region(stage, b, name=source.region or region_name(path),
-                         boundary_source=Source(
-                             name=source.name, layer=schema.BOUNDARY, date=date,
-                             licence=OSM_LICENCE, url=source.url,
-                             note="convex hull of the OSM data (no boundary was given)"))
-            stage.set_meta(boundary_origin="convex_hull_of_osm_data")
-        stage.write("roads", roads)
-        stage.write("pois", pois)
-        counts["roads"] = len(roads)
-        counts["pois"] = len(pois)
-        stage.add_source(src("roads"))
-        stage.add_source(src("pois"))
-        _drop_osm_sources(stage, DERIVED_LAYERS)
-        for layer, frame in derived.items():
-            merged = _merge_keep_agency(stage, layer, frame)
-            stage.write(layer, merged)
-            counts[layer] = len(merged)
-            stage.add_source(src(layer), replace_layer=False)
-        stage.set_meta(osm_source=source.name, osm_data_date=date)
-    return counts
-
-
-def _drop_osm_sources(stage: Staging, layers: Iterable[str]) -> None:
-    """Forget earlier OSM sources of ``layers`` while keeping the agencies' sources."""
-    old = stage.sources()
-    if old.empty:
-        return
-    drop = old["layer"].isin(list(layers)) & (old["licence"] == OSM_LICENCE)
-    if drop.any():
-        stage.write_table(schema.SOURCES, old[~drop])

@@ -6,17 +6,15 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
 from shapely.geometry import box
 
 from geo import schema
-from geo._progress import SILENT, Reporter
 from geo.crs import metric_crs
 from geo.exceptions import InputError, Problem
-from geo.io.workspace import Source, Staging, Workspace, writes_workspace
+from geo.io.workspace import Source, Staging
 
 _KODE_LEVEL = (
     (re.compile(r"^\d{2}$"), "provinsi"),
@@ -138,30 +136,3 @@ def write_region(
         if admin_source is not None:
             stage.add_source(admin_source)
     stage.set_meta(region=name)
-
-
-@writes_workspace
-def init_workspace(
-    ws: Workspace,
-    boundary: Path,
-    *,
-    name: str | None = None,
-    admin: Path | None = None,
-    reporter: Reporter = SILENT,
-) -> None:
-    """Create (or reset the region of) a workspace from a boundary file."""
-    reporter.step(f"membaca batas wilayah (reading boundary) {boundary}")
-    b = read_polygons(boundary, "boundary")
-    region = name or str(b.iloc[0].get("nama", b.iloc[0].get("name", Path(boundary).stem)))
-    adm = None
-    if admin is not None:
-        reporter.step(f"membaca wilayah administrasi (reading admin areas) {admin}")
-        adm = admin_areas(read_polygons(admin, "admin areas"), str(admin))
-    today = pd.Timestamp.now().date().isoformat()
-    with ws.update(create=True) as stage:
-        write_region(
-            stage, b, name=region,
-            boundary_source=Source(Path(boundary).name, schema.BOUNDARY, today, "see file"),
-            admin=adm,
-            admin_source=Source(Path(admin).name, "admin_areas", today, "see file") if admin else None,
-        )

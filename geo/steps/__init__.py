@@ -2,9 +2,10 @@
 
 Each step reads the layers it needs and its configuration (the default TOMLs unless given),
 calls the pure stage functions (:mod:`geo.access`, :mod:`geo.readiness`,
-:mod:`geo.priorities`, :mod:`geo.demo`) and writes the result atomically. The import
-steps (OSM extracts, Overpass, agency files, region boundaries) are the public functions of
-:mod:`geo.io` (``ingest_osm``, ``fetch_osm``, ``import_file``, ``init_workspace``).
+:mod:`geo.priorities`, :mod:`geo.demo`) or the readers of :mod:`geo.io`, and writes the
+result atomically: ``init_workspace`` (``init.py``), ``ingest_osm`` and ``fetch_osm``
+(``ingest.py``), ``import_file`` (``imports.py``), ``build_demo``, ``compute_access``,
+``score_workspace``, ``priorities_workspace`` and ``scenario_workspace``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from geo.steps.configs import (
     workspace_readiness_config,
 )
 from geo.steps.demo import build_demo
+from geo.steps.imports import import_file, import_points, import_road_conditions
+from geo.steps.ingest import fetch_osm, ingest_osm
+from geo.steps.init import init_workspace
 from geo.steps.priorities import inputs_synthetic, priorities_workspace, scenario_workspace
 from geo.steps.readiness import build_inputs, score_workspace
 
@@ -24,6 +28,12 @@ __all__ = [
     "build_demo",
     "build_inputs",
     "compute_access",
+    "fetch_osm",
+    "import_file",
+    "import_points",
+    "import_road_conditions",
+    "ingest_osm",
+    "init_workspace",
     "inputs_synthetic",
     "load_network",
     "priorities_workspace",

@@ -21,10 +21,9 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
 from geo.network import Network, car_allowed, edge_minutes, foot_allowed, load_network_config
-from geo.steps import compute_access, load_network
+from geo.steps import compute_access, ingest_osm, load_network
 from tests._osm_reference import read_reference, reference_edges
 
 ACCESS_OSM = Path(__file__).parents[1] / "data" / "access_tags.osm"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.io.importers import import_file
 from geo.io.workspace import Workspace
+from geo.steps import import_file
 from tests._browser import (
     ARTIFACTS,
     chromium,

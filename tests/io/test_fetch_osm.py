@@ -18,11 +18,10 @@ import shapely
 from shapely.geometry import box
 
 from geo.exceptions import SiapError, WorkspaceError
-from geo.io.fetch import elements_from, fetch_osm, write_osm_xml
-from geo.io.osm import ingest_osm
-from geo.io.regions import init_workspace
+from geo.io.fetch import elements_from, write_osm_xml
 from geo.io.workspace import Workspace
 from geo.settings import get_settings
+from geo.steps import fetch_osm, ingest_osm, init_workspace
 from tests._overpass_server import OverpassData, overpass_server
 
 # the middle of the Menteng extract (106.8246-106.8351 E, 6.2024-6.1909 S)

@@ -30,8 +30,8 @@ from shapely.geometry import LineString, Point, Polygon, shape
 from geo import schema
 from geo.exceptions import InputError, Problem
 from geo.io import _io, regions
-from geo.io.importers import import_file
 from geo.io.workspace import Source, Workspace
+from geo.steps import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 TO_LL = Transformer.from_crs(32753, 4326, always_xy=True)

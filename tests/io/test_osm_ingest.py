@@ -23,10 +23,10 @@ from shapely.geometry import box
 import geo.io.osm
 from geo import schema
 from geo.exceptions import InputError
-from geo.io.osm import OSM_LICENCE, ingest_osm
-from geo.io.regions import init_workspace
+from geo.io.osm import OSM_LICENCE
 from geo.io.workspace import Workspace
 from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
+from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import DRIVABLE, read_reference, segments
 
 # UTM point scale k lies in [0.9996, 1.001] inside a zone (k = 0.9996 on the central

@@ -22,9 +22,8 @@ import pytest
 import shapely
 
 from geo.access import populated_places
-from geo.io.osm import ingest_osm
 from geo.io.workspace import Workspace
-from geo.steps import compute_access
+from geo.steps import compute_access, ingest_osm
 
 LON0, LAT0 = 136.80, -4.50
 

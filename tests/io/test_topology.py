@@ -14,9 +14,8 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from geo.io._topology import build_edges
-from geo.io.osm import ingest_osm
-from geo.io.regions import init_workspace
 from geo.io.workspace import Workspace
+from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import GEOD, read_reference, reference_edges
 
 # A 3x3 grid of nodes 0.001 degrees apart near the equator; id = 1 + col + 3 * row.

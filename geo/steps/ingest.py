@@ -1,0 +1,222 @@
+"""The OSM steps: an extract (``siapwisata ingest-osm``) or an Overpass download
+(``siapwisata fetch-osm``) into the workspace.
+
+Both read with :mod:`geo.io.osm` (``fetch-osm`` first downloads with :mod:`geo.io.fetch`
+and writes the elements as an OSM XML file) and store through one path,
+:func:`ingest_path`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema
+from geo._progress import SILENT, Reporter
+from geo.crs import metric_crs
+from geo.exceptions import InputError, Problem, WorkspaceError
+from geo.io.fetch import QUERY_MARGIN_DEG, download, write_osm_xml
+from geo.io.osm import (
+    DERIVED_LAYERS,
+    OSM_LICENCE,
+    OsmSource,
+    check_osm_file,
+    derived_boundary,
+    destinations_frame,
+    gateways_frame,
+    read_osm,
+    region_name,
+    roads_frame,
+    umkm_frame,
+)
+from geo.io.regions import write_region
+from geo.io.workspace import Source, Staging, Workspace, writes_workspace
+from geo.settings import Settings
+
+
+def _merge_keep_agency(stage: Staging, layer: str, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Replace the OSM rows of ``layer``, keeping rows that came from agencies or the demo."""
+    if not stage.has(layer):
+        return new
+    old = stage.read(layer)
+    keep = old[old["provenance"].astype(str) != "osm"] if "provenance" in old else old
+    if keep.empty:
+        return new
+    keep = keep.to_crs(schema.WGS84)
+    both = pd.concat([keep, new], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=schema.WGS84)
+
+
+
+
+def ingest_osm(file: Path, ws: Workspace, *, reporter: Reporter = SILENT) -> dict[str, int]:
+    """Read an OSM extract into ``roads``, ``pois``, ``destinations``, ``umkm``, ``gateways``.
+
+    Parameters
+    ----------
+    file
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` (also ``.osm.gz``), streamed.
+    ws
+        The workspace. If it has a boundary, only data inside it is kept; if it does not
+        exist, it is created with the convex hull of the data as boundary and the file
+        name (without suffixes) as region name.
+
+    Returns
+    -------
+    dict
+        Rows written per layer.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, not OSM, or holds nothing usable.
+    """
+    path = check_osm_file(file)
+    return ingest_path(path, ws, source=OsmSource(name=path.name, region=region_name(path)),
+                       reporter=reporter)
+
+
+@writes_workspace
+def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
+                reporter: Reporter = SILENT) -> dict[str, int]:
+    """The one ingestion path shared by ``ingest-osm`` and ``fetch-osm``."""
+    boundary = ws.boundary() if ws.exists and ws.has(schema.BOUNDARY) else None
+    ext = read_osm(path, reporter=reporter)
+
+    date, date_note = source.date, source.note
+    if not date:
+        if ext.header_date:
+            date, date_note = ext.header_date, date_note or "OSM data date from the file header"
+        elif ext.newest_object is not None:
+            date = ext.newest_object.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            date_note = date_note or "no date in the file header: newest object edit in the file"
+        else:
+            date = "unknown"
+
+    reporter.step("membangun topologi jalan (building road topology)")
+    created_boundary = boundary is None
+    if boundary is None:
+        boundary = derived_boundary(ext, str(path))
+        usable = ext.valid
+        metric = metric_crs(boundary)
+    else:
+        shapely.prepare(boundary)
+        usable = ext.valid.copy()
+        usable[ext.valid] = shapely.intersects_xy(boundary, ext.lon[ext.valid],
+                                                  ext.lat[ext.valid])
+        metric = ws.metric_crs()
+    roads = roads_frame(ext, usable, metric)
+
+    reporter.step("titik minat dan turunannya (points of interest, destinations, UMKM, gateways)")
+    if ext.skipped_pois:
+        reporter.step(f"{ext.skipped_pois} POI tanpa geometri dilewati "
+                      "(skipped: no located nodes in the file)")
+    pts = ext.poi_geometry
+    inside = shapely.intersects_xy(boundary, shapely.get_x(pts), shapely.get_y(pts)) \
+        if len(pts) else np.zeros(0, dtype=bool)
+    pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
+                            crs=schema.WGS84)
+    if roads.empty and pois.empty:
+        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah "
+                                  "(no roads or points of interest inside the boundary)")])
+    derived = {
+        "destinations": destinations_frame(pois),
+        "umkm": umkm_frame(pois),
+        "gateways": gateways_frame(pois),
+    }
+
+    def src(layer: str) -> Source:
+        return Source(name=source.name, layer=layer, date=date, licence=OSM_LICENCE,
+                      url=source.url, note=date_note)
+
+    counts: dict[str, int] = {}
+    reporter.step(f"menulis workspace (writing) {ws.path}")
+    with ws.update(create=True) as stage:
+        if created_boundary:
+            b = gpd.GeoDataFrame(geometry=[boundary], crs=schema.WGS84)
+            write_region(stage, b, name=source.region or region_name(path),
+                         boundary_source=Source(
+                             name=source.name, layer=schema.BOUNDARY, date=date,
+                             licence=OSM_LICENCE, url=source.url,
+                             note="convex hull of the OSM data (no boundary was given)"))
+            stage.set_meta(boundary_origin="convex_hull_of_osm_data")
+        stage.write("roads", roads)
+        stage.write("pois", pois)
+        counts["roads"] = len(roads)
+        counts["pois"] = len(pois)
+        stage.add_source(src("roads"))
+        stage.add_source(src("pois"))
+        _drop_osm_sources(stage, DERIVED_LAYERS)
+        for layer, frame in derived.items():
+            merged = _merge_keep_agency(stage, layer, frame)
+            stage.write(layer, merged)
+            counts[layer] = len(merged)
+            stage.add_source(src(layer), replace_layer=False)
+        stage.set_meta(osm_source=source.name, osm_data_date=date)
+    return counts
+
+
+def _drop_osm_sources(stage: Staging, layers: Iterable[str]) -> None:
+    """Forget earlier OSM sources of ``layers`` while keeping the agencies' sources."""
+    old = stage.sources()
+    if old.empty:
+        return
+    drop = old["layer"].isin(list(layers)) & (old["licence"] == OSM_LICENCE)
+    if drop.any():
+        stage.write_table(schema.SOURCES, old[~drop])
+
+
+def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
+              ) -> dict[str, int]:
+    """Download OSM data for the workspace boundary from Overpass and ingest it.
+
+    Parameters
+    ----------
+    ws
+        An existing workspace with a ``boundary`` layer.
+    settings
+        ``overpass_url`` (the API base, e.g. ``https://overpass-api.de/api``) and
+        ``cache_dir`` (responses are cached under ``cache_dir/overpass``; a second run
+        for the same boundary makes no request).
+
+    Returns
+    -------
+    dict
+        Rows written per layer, as :func:`ingest_osm`.
+    """
+    ws.require()
+    if not ws.has(schema.BOUNDARY):
+        raise WorkspaceError(f"{ws.path}: tidak ada batas wilayah (no boundary); "
+                             "create it with 'siapwisata init' first")
+    boundary = ws.boundary()
+    polygon = shapely.buffer(boundary, QUERY_MARGIN_DEG, join_style="mitre")
+    got = download(polygon, settings, reporter)
+    name = f"OpenStreetMap via Overpass API ({settings.overpass_url})"
+    if not len(got):
+        raise InputError([Problem(name, "tidak ada data OSM untuk batas wilayah ini "
+                                  "(no OSM data for the workspace boundary)")])
+    today = dt.date.today().isoformat()
+    source = OsmSource(
+        name=name,
+        date=got.base_timestamp,
+        url=settings.overpass_url,
+        note=f"fetched {today} via osmnx for the workspace boundary"
+        + ("" if got.base_timestamp else "; Overpass gave no data timestamp"),
+        region=ws.metadata().get("region", ""),
+    )
+    with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp:
+        xml = Path(tmp) / "overpass.osm"
+        reporter.step(f"{len(got):,} objek OSM (objects) -> {xml.name}")
+        write_osm_xml(got, xml)
+        try:
+            return ingest_path(xml, ws, source=source, reporter=reporter)
+        except InputError as exc:  # name the download, not the temporary file
+            raise InputError([Problem(name, p.message, p.line, p.field)
+                              for p in exc.problems]) from None
