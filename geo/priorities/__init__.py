@@ -48,6 +48,7 @@ selection), :mod:`~geo.priorities.scenario` (planned works, before/after),
 
 from __future__ import annotations
 
+from geo.access import FACILITY_KINDS
 from geo.priorities.candidates import (
     Candidates,
     build_candidates,
@@ -102,7 +103,7 @@ from geo.priorities.scenario import (
     read_works,
     scenario_frames,
 )
-from geo.priorities.scorer import FACILITY_KINDS, Scorer, default_score_inputs, overall_scores_of
+from geo.priorities.scorer import Scorer, default_score_inputs, overall_scores_of
 from geo.priorities.selection import (
     COLUMNS,
     PrioritiesResult,

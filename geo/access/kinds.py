@@ -1,0 +1,730 @@
+"""The access indicators, each kind defined once for the full and the incremental engine.
+
+Every column of the access table (:func:`geo.access.compute_access_frames`) belongs to one
+kind of :data:`INDICATORS`. A kind knows its output columns, how it is computed from the
+travel times it needs (a distance vector from or to a set of points, the rows of the
+distance matrix from the destinations, or the access route), and its *incremental form*:
+its columns after a road upgrade, recomputing only what the upgrade can move. The full
+engine calls :func:`indicator_columns`; the incremental priorities engine
+(:class:`geo.priorities.Scorer`) calls :func:`indicator_columns` for its current state and
+:func:`updated_columns` per candidate upgrade. So a new access indicator is one new kind
+(or one new entry of an existing kind) here, and both engines carry it.
+
+A road upgrade, as the incremental forms see it (:class:`Change`): arc costs only fall, and
+the surface and condition of some road rows change. Three facts make the forms exact:
+
+- a distance from destination ``t`` can fall only along a path through a cheaper arc
+  ``(x, y)``, so it is at least ``bound[t] = min d(t, x) + c_new(x, y)`` (the caller gives
+  it, exact up to the largest :meth:`IndicatorKind.bound_limit` of the kinds);
+- the caller's engine knows whether any nearest-gateway time falls (``faster``);
+- access routes are fastest by road function (:func:`geo.access.function_minutes`), which
+  no surface or condition change moves, so their km change by the row weights of the
+  route times the changed row attributes.
+
+``tests/access/test_kinds.py`` checks every kind's incremental form against its full
+computation on the upgraded network, and that the full engine and the Scorer cover the
+registry; ``tests/priorities`` checks ``score_gain`` against a full re-run.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from geo import schema
+from geo.network import (
+    EPS_MINUTES,
+    MEMORY_BUDGET,
+    AccessGraph,
+    NetworkConfig,
+    Snap,
+    accumulate_tree,
+    csr_min,
+    edge_minutes,
+    iter_chunks,
+    nearest_of_set,
+)
+from geo.roads import PAVED_CLASSES, surface_class
+from geo.words import normalise_text
+
+Columns = dict[str, np.ndarray]
+"""Per column, one value per destination (in ``graph.nodes("destinations")`` order)."""
+
+RowConsumer = Callable[[np.ndarray, np.ndarray], None]
+"""Called with ``(positions, D)``: positions into the scanned destinations and their rows
+of the distance matrix (chunk x nodes, exact up to the scan's limit)."""
+
+UMKM_MINUTES: Final = (15, 30)
+"""Walking/driving reach (minutes from the destination) of the UMKM counts."""
+
+FACILITY_KINDS: Final = ("lodging", "health", "fuel")
+"""Facility labels of :func:`geo.access.facility_points`, one ``nearest_<kind>_min`` each."""
+
+ROUTE_COLUMNS: Final = ("route_km", "route_road_km", "route_paved_good_km",
+                        "route_unpaved_km", "route_damaged_km", "route_water_km",
+                        "route_air_km", "route_paved_km", "route_unknown_surface_km",
+                        "route_unknown_condition_km")
+"""km of the access route (by road function, see :mod:`geo.access.indicators`): all links;
+road links; paved (aspal, beton, paving) in condition baik/sedang; kerikil/tanah/unknown
+surface; rusak_ringan/rusak_berat; water; air; paved in any condition; road of unknown
+surface; road whose "paved and in condition baik/sedang" status is unknown (condition
+unknown on a road not known to be unpaved, or condition baik/sedang with an unknown
+surface). A tanah road of unknown condition is known not to be paved-good: it counts."""
+
+
+# --- kernels the kinds share --------------------------------------------------------------
+
+
+def function_minutes(roads: pd.DataFrame, config: NetworkConfig
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes per row by road function alone (forward, backward), for the access route.
+
+    Every row is timed as if its surface were ``aspal`` and its condition ``baik`` (the
+    speed model never gives a better state a lower speed), so highway class, maxspeed,
+    walk-only classes, mode, oneway and access rules decide the time, and changing a
+    row's surface or condition never changes it.
+    """
+    return edge_minutes(roads.assign(surface="aspal", condition="baik"), config)
+
+
+def row_attributes(graph: AccessGraph) -> np.ndarray:
+    """(rows, K) km of each road row in each ROUTE_COLUMNS bucket, from
+    ``graph.network.roads`` (road-works priorities re-score routes with changed rows)."""
+    roads = graph.network.roads
+    km = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(float) / 1000.0
+    mode = graph.network.mode
+    road = mode == "road"
+    surf = surface_class(roads["surface"]).to_numpy(str)
+    cond = normalise_text(roads["condition"]).fillna("unknown").to_numpy(str)
+    paved = road & np.isin(surf, list(PAVED_CLASSES))
+    good = np.isin(cond, ["baik", "sedang"])
+    paved_good = paved & good
+    bare = road & np.isin(surf, ["kerikil", "tanah"])  # known not to be paved
+    unknown_surface = road & (surf == "unknown")
+    damaged = road & np.isin(cond, ["rusak_ringan", "rusak_berat"])
+    # "paved and good" is decided when known good-and-paved, known damaged or known bare
+    unknown_condition = road & ~paved_good & ~damaged & ~bare
+    cols = [np.ones_like(km), road, paved_good, bare | unknown_surface, damaged,
+            mode == "water", mode == "air", paved, unknown_surface, unknown_condition]
+    return np.column_stack([km * np.asarray(c, float) for c in cols])
+
+
+def route_attributes(graph: AccessGraph, pred: np.ndarray,
+                     arc_cost: np.ndarray | None = None, *,
+                     attributes: np.ndarray | None = None) -> np.ndarray:
+    """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of a forest.
+
+    ``attributes`` replaces :func:`row_attributes` of the graph's roads (e.g. the rows of
+    a road-works scenario).
+    """
+    n = graph.n_nodes
+    vals = np.zeros((n, len(ROUTE_COLUMNS)))
+    has = np.flatnonzero(pred >= 0)
+    if len(has):
+        entry = graph.entries(pred[has], has)
+        arc = graph.entry_winner(arc_cost)[entry]
+        row = graph.arc_row[arc]
+        on_row = row >= 0
+        attrs = row_attributes(graph) if attributes is None else attributes
+        vals[has[on_row]] = attrs[row[on_row]] * graph.arc_share[arc[on_row], None]
+    return accumulate_tree(pred, vals)
+
+
+def snap_distances(snap: Snap, reach_known: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``snap_m`` and ``nearest_reachable_road_m`` of a feature set.
+
+    ``snap_m``: metres from the feature to the link it snapped to (NaN when not
+    connected). ``nearest_reachable_road_m``: metres to the nearest link the gateways
+    reach, whatever the snap limit (NaN when no gateway is connected: there is no such
+    network). Features snap only to those links, so both are the snap distance.
+    """
+    snap_m = np.where(snap.connected, snap.distance_m, np.nan)
+    nearest = snap.distance_m.copy() if reach_known else np.full(len(snap), np.nan)
+    return snap_m, nearest
+
+
+def _via_mode_minutes(graph: AccessGraph, arc_cost: np.ndarray, arc_mode: np.ndarray,
+                      sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Fastest time from the nearest source to each target using >= 1 arc of a mode.
+
+    Two copies of the graph: layer 0 before any arc of the mode, layer 1 after. Arcs of
+    the mode lead from layer 0 to layer 1, so a layer-1 target is reached only through one.
+    """
+    n = graph.n_nodes
+    t, h = graph.arc_tail, graph.arc_head
+    other = ~arc_mode
+    tail = np.concatenate([t[other], t[arc_mode], t + n])
+    head = np.concatenate([h[other], h[arc_mode] + n, h + n])
+    cost = np.concatenate([arc_cost[other], arc_cost[arc_mode], arc_cost])
+    ok = np.isfinite(cost)
+    layered = csr_min(tail[ok], head[ok], cost[ok], 2 * n)
+    dist, _, _ = nearest_of_set(layered, sources)
+    out = np.full(len(targets), np.inf)
+    out[targets >= 0] = dist[targets[targets >= 0] + n]
+    return out
+
+
+def transport_options(graph: AccessGraph, ref_cost: np.ndarray, arc_mode: np.ndarray,
+                      g_nodes: np.ndarray, d_nodes: np.ndarray, ref_access: np.ndarray,
+                      km: np.ndarray, config: NetworkConfig) -> dict[str, np.ndarray]:
+    """``water`` / ``air``: does a boat (flight) serve each destination.
+
+    Yes when the access route uses one, or when a route through one takes at most
+    ``options.max_ratio`` times the access route; both timed by road function
+    (``ref_cost``, :func:`function_minutes`), so no surface or condition upgrade changes
+    the options (an upgrade that sped up the road would otherwise drop a boat option and
+    lower the Perhubungan score).
+    """
+    reached = np.isfinite(ref_access)
+    out: dict[str, np.ndarray] = {}
+    for mode, col in (("water", 5), ("air", 6)):
+        uses = np.nan_to_num(km[:, col]) > 0
+        is_mode = arc_mode == mode
+        if is_mode.any() and (g_nodes >= 0).any():
+            via = _via_mode_minutes(graph, ref_cost, is_mode, g_nodes, d_nodes)
+            uses |= via <= ref_access * config.options.max_ratio + EPS_MINUTES
+        out[mode] = uses & reached
+    return out
+
+
+# --- what the kinds read ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Graph node (-1: not connected), group index and label of every point of a set."""
+
+    nodes: np.ndarray
+    groups: np.ndarray | None = None
+    labels: np.ndarray | None = None
+
+
+@dataclass
+class Travel:
+    """Travel times on one set of arc costs; each run is made once, when a kind asks."""
+
+    graph: AccessGraph
+    arc_cost: np.ndarray
+    sets: dict[str, PointSet]
+    _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False)
+    _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def csr(self) -> csr_matrix:
+        return self.graph.csr(arc_cost=self.arc_cost)
+
+    @cached_property
+    def csr_t(self) -> csr_matrix:
+        return self.csr.T.tocsr()
+
+    @cached_property
+    def d_nodes(self) -> np.ndarray:
+        return self.graph.nodes("destinations")
+
+    def from_set(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Multi-source run from the points of ``name``: distance, predecessor and source
+        node per graph node (:func:`geo.network.nearest_of_set`)."""
+        if name not in self._from:
+            self._from[name] = nearest_of_set(self.csr, self.sets[name].nodes,
+                                              predecessors=True)
+        return self._from[name]
+
+    def to_set(self, name: str) -> np.ndarray:
+        """Per destination: minutes to the nearest point of ``name`` (inf: none)."""
+        if name not in self._to:
+            nodes = self.sets[name].nodes
+            dist, _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+            self._to[name] = node_values(dist, self.d_nodes)
+        return self._to[name]
+
+
+@dataclass
+class AccessRoutes:
+    """The access routes: fastest from the gateways by road function (see
+    :mod:`geo.access.indicators`), fixed under every surface or condition change."""
+
+    graph: AccessGraph
+    cost: np.ndarray
+    """Arc costs by road function."""
+    dist: np.ndarray
+    """Per graph node: minutes from the nearest gateway by road function."""
+    pred: np.ndarray
+    """Predecessor per node of the route forest."""
+
+    @classmethod
+    def build(cls, graph: AccessGraph, config: NetworkConfig) -> AccessRoutes:
+        """The routes of ``graph`` with its roads timed by :func:`function_minutes`."""
+        cost = graph.arc_minutes(*function_minutes(graph.network.roads, config))
+        dist, pred, _ = nearest_of_set(graph.csr(arc_cost=cost), graph.nodes("gateways"),
+                                       predecessors=True)
+        return cls(graph, cost, dist, pred)
+
+    def km(self, row_attrs: np.ndarray) -> np.ndarray:
+        """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of the forest,
+        with the given (rows, K) attributes of the road rows (:func:`row_attributes`)."""
+        return route_attributes(self.graph, self.pred, self.cost, attributes=row_attrs)
+
+    @cached_property
+    def weights(self) -> csr_matrix:
+        """Sparse (destinations x road rows): km share of each row on each access route,
+        so a change of row attributes moves the route km by ``weights @ delta``."""
+        g = self.graph
+        winner = g.entry_winner(self.cost)
+        d_nodes = g.nodes("destinations")
+        keep = d_nodes >= 0
+        cur, owner = d_nodes[keep], np.flatnonzero(keep)
+        dests: list[np.ndarray] = []
+        arcs: list[np.ndarray] = []
+        while len(cur):  # one hop up every route per round (vectorised over routes)
+            up = self.pred[cur]
+            ok = up >= 0
+            cur, owner, up = cur[ok], owner[ok], up[ok]
+            if not len(cur):
+                break
+            arcs.append(winner[g.entries(up, cur)])
+            dests.append(owner)
+            cur = up
+        n_rows = len(g.network.roads)
+        if not arcs:
+            return csr_matrix((len(d_nodes), n_rows))
+        a = np.concatenate(arcs)
+        dd = np.concatenate(dests)
+        row = g.arc_row[a]
+        on = row >= 0
+        return csr_matrix((g.arc_share[a[on]], (dd[on], row[on])), shape=(len(d_nodes), n_rows))
+
+
+@dataclass
+class Context:
+    """What the kinds read for one state of the network."""
+
+    travel: Travel
+    routes: AccessRoutes
+    row_attrs: np.ndarray
+    """(rows, K) km of every road row in each ROUTE_COLUMNS bucket, in this state."""
+    config: NetworkConfig
+
+    @property
+    def graph(self) -> AccessGraph:
+        return self.travel.graph
+
+    @cached_property
+    def route_km(self) -> np.ndarray:
+        """(destinations, K) km of each access route (NaN: destination not connected)."""
+        d = self.travel.d_nodes
+        km = np.full((len(d), len(ROUTE_COLUMNS)), np.nan)
+        km[d >= 0] = self.routes.km(self.row_attrs)[d[d >= 0]]
+        return km
+
+    @cached_property
+    def access_km(self) -> np.ndarray:
+        """:attr:`route_km` of the destinations a gateway reaches at today's costs, NaN
+        for the others (the ``route_*`` columns)."""
+        dist, _, _ = self.travel.from_set("gateways")
+        reached = np.isfinite(node_values(dist, self.travel.d_nodes))
+        km: np.ndarray = np.nan_to_num(self.route_km)
+        km[~reached] = np.nan
+        return km
+
+    @cached_property
+    def arc_mode(self) -> np.ndarray:
+        """``road`` / ``water`` / ``air`` per arc (``walk`` for connectors)."""
+        g = self.graph
+        return np.where(g.arc_row >= 0, g.network.mode[np.maximum(g.arc_row, 0)], "walk")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A road upgrade as the incremental forms see it (module docstring)."""
+
+    travel: Travel | None
+    """Travel at the upgraded arc costs; None when no arc gets cheaper."""
+    faster: bool
+    """Some nearest-gateway time falls."""
+    bound: np.ndarray
+    """Per destination: a lower bound of every distance from it that falls (inf: none)."""
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    """Road rows whose surface or condition changes."""
+    row_delta: np.ndarray = field(default_factory=lambda: np.empty((0, len(ROUTE_COLUMNS))))
+    """Their new minus old row attributes (rows, K)."""
+
+
+# --- the kinds ---------------------------------------------------------------------------
+
+
+class IndicatorKind(ABC):
+    """One kind of access indicator: columns, full computation, incremental form."""
+
+    columns: tuple[str, ...]
+    limit: float = 0.0
+    """Rows of the distance matrix from the destinations needed up to this many minutes
+    (0: the kind does not read them; see :meth:`reduce`)."""
+
+    @abstractmethod
+    def compute(self, ctx: Context) -> Columns:
+        """The columns in the state ``ctx`` (the full engine)."""
+
+    @abstractmethod
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        """The columns after ``change``, from their ``current`` values in ``ctx``."""
+
+    def bound_limit(self, current: Columns) -> float:
+        """The largest :attr:`Change.bound` the incremental form looks at."""
+        return 0.0
+
+    # kinds that read distance rows: compute = finish(rows reduced chunk by chunk)
+    def start(self, n: int, ctx: Context) -> np.ndarray:
+        raise NotImplementedError
+
+    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def finish(self, acc: np.ndarray) -> Columns:
+        raise NotImplementedError
+
+    def scans(self, ctx: Context) -> bool:
+        """Whether the distance rows can change anything (else :meth:`finish` of
+        :meth:`start` is the answer)."""
+        return self.limit > 0
+
+
+class Invariant(IndicatorKind):
+    """A kind no road upgrade moves; its incremental form keeps the current values."""
+
+    why: str = ""
+
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        return current
+
+
+class SnapDistances(Invariant):
+    """How each destination joins the network: ``connected``, ``snap_dist_m``, ``snap_m``,
+    ``nearest_reachable_road_m`` (:func:`geo.access.snap_distances`) and ``last_mile_m``
+    (the walk from the network)."""
+
+    columns = ("connected", "snap_dist_m", "snap_m", "nearest_reachable_road_m",
+               "last_mile_m")
+    why = "snapping does not depend on arc costs or road surfaces"
+
+    def compute(self, ctx: Context) -> Columns:
+        snap = ctx.graph.snap("destinations")
+        snap_m, nearest = snap_distances(snap, ctx.graph.reach_rows is not None)
+        return {"connected": snap.connected, "snap_dist_m": snap.distance_m,
+                "snap_m": snap_m, "nearest_reachable_road_m": nearest,
+                "last_mile_m": snap.distance_m}
+
+
+@dataclass
+class NearestFrom(IndicatorKind):
+    """Minutes from the nearest point of a set to each destination, and which point.
+
+    Incremental: recomputed when the upgrade makes some such time fall (``faster``).
+    """
+
+    points: str
+    minutes: str
+    label: str
+
+    def __post_init__(self) -> None:
+        self.columns = (self.minutes, self.label)
+
+    def compute(self, ctx: Context) -> Columns:
+        t = ctx.travel
+        dist, _, src = t.from_set(self.points)
+        labels = t.sets[self.points].labels
+        assert labels is not None
+        return {self.minutes: finite_or_nan(node_values(dist, t.d_nodes)),
+                self.label: labels_at(labels, t.sets[self.points].nodes, src, t.d_nodes,
+                                      ctx.graph.n_nodes)}
+
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        if not change.faster or change.travel is None:
+            return current
+        return self.compute(_with_travel(ctx, change.travel))
+
+
+@dataclass
+class NearestTo(IndicatorKind):
+    """Minutes from each destination to the nearest point of a set.
+
+    Incremental: only where ``bound`` is below the current time, from one backward
+    multi-source run on the upgraded costs.
+    """
+
+    points: str
+    column: str
+
+    def __post_init__(self) -> None:
+        self.columns = (self.column,)
+
+    def compute(self, ctx: Context) -> Columns:
+        return {self.column: finite_or_nan(ctx.travel.to_set(self.points))}
+
+    def bound_limit(self, current: Columns) -> float:
+        v = current[self.column]
+        v = v[np.isfinite(v)]
+        return float(v.max()) if len(v) else 0.0
+
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        if change.travel is None or not (ctx.travel.sets[self.points].nodes >= 0).any():
+            return current
+        old = np.nan_to_num(current[self.column], nan=np.inf)
+        at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
+        if not len(at):
+            return current
+        out = current[self.column].copy()
+        out[at] = finite_or_nan(change.travel.to_set(self.points)[at])
+        return {self.column: out}
+
+
+@dataclass
+class CountWithin(IndicatorKind):
+    """Points of a set of each group within each time limit of each destination:
+    ``<prefix>_<m>min``, ``<prefix>_<m>min_<group>`` and ``<prefix>_types_<m>min`` (groups
+    present within ``types_minutes``).
+
+    Incremental: only destinations whose ``bound`` is within the largest limit, from their
+    rows of the distance matrix on the upgraded costs.
+    """
+
+    points: str
+    prefix: str
+    groups: tuple[str, ...]
+    minutes: tuple[int, ...]
+    types_minutes: int
+
+    def __post_init__(self) -> None:
+        self.limit = float(max(self.minutes))
+        cols: list[str] = []
+        for m in self.minutes:
+            cols.append(f"{self.prefix}_{m}min")
+            cols.extend(f"{self.prefix}_{m}min_{g}" for g in self.groups)
+        cols.append(f"{self.prefix}_types_{self.types_minutes}min")
+        self.columns = tuple(cols)
+
+    def start(self, n: int, ctx: Context) -> np.ndarray:
+        return np.zeros((len(self.minutes), n, len(self.groups)), dtype=np.int64)
+
+    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: np.ndarray) -> None:
+        pts = ctx.travel.sets[self.points]
+        ok = pts.nodes >= 0
+        if not ok.any():
+            return
+        assert pts.groups is not None
+        onehot = np.zeros((int(ok.sum()), len(self.groups)), dtype=np.int64)
+        onehot[np.arange(len(onehot)), pts.groups[ok]] = 1
+        dp = D[:, pts.nodes[ok]]
+        for i, m in enumerate(self.minutes):
+            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot
+
+    def scans(self, ctx: Context) -> bool:
+        return bool((ctx.travel.sets[self.points].nodes >= 0).any())
+
+    def finish(self, acc: np.ndarray) -> Columns:
+        out: Columns = {}
+        for i, m in enumerate(self.minutes):
+            out[f"{self.prefix}_{m}min"] = acc[i].sum(axis=1)
+            for j, g in enumerate(self.groups):
+                out[f"{self.prefix}_{m}min_{g}"] = acc[i][:, j]
+        out[f"{self.prefix}_types_{self.types_minutes}min"] = (
+            acc[self.minutes.index(self.types_minutes)] > 0).sum(axis=1)
+        return out
+
+    def counts(self, current: Columns) -> np.ndarray:
+        """The (minutes, destinations, groups) counts behind ``current``."""
+        return np.stack([np.column_stack([current[f"{self.prefix}_{m}min_{g}"]
+                                          for g in self.groups])
+                         for m in self.minutes]).astype(np.int64)
+
+    def compute(self, ctx: Context) -> Columns:
+        return indicator_columns(ctx, (self,))
+
+    def bound_limit(self, current: Columns) -> float:
+        return self.limit
+
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        if change.travel is None or not self.scans(ctx):
+            return current
+        aff = np.flatnonzero((change.bound <= self.limit) & (ctx.travel.d_nodes >= 0))
+        if not len(aff):
+            return current
+        acc = self.counts(current)
+        part = self.start(len(aff), ctx)
+        after = _with_travel(ctx, change.travel)
+        scan_destinations(after.travel, aff, self.limit, [_reducer(self, after, part)])
+        acc[:, aff] = part
+        return self.finish(acc)
+
+
+class AccessRoute(IndicatorKind):
+    """km of the access route per bucket (:data:`ROUTE_COLUMNS`) and the modes it uses
+    (``route_modes``: "road", "road+water", ...; "walk" when only connectors).
+
+    Incremental: the route stays (road function), its km move by the route weights times
+    the changed row attributes.
+    """
+
+    columns = (*ROUTE_COLUMNS, "route_modes")
+
+    def compute(self, ctx: Context) -> Columns:
+        return self._columns(ctx.access_km)
+
+    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+        if not len(change.rows):
+            return current
+        delta = np.asarray(ctx.routes.weights[:, change.rows] @ change.row_delta)
+        if not delta.any():
+            return current
+        km = np.column_stack([current[c] for c in ROUTE_COLUMNS]) + delta
+        return self._columns(km)
+
+    @staticmethod
+    def _columns(km: np.ndarray) -> Columns:
+        out: Columns = {c: km[:, j] for j, c in enumerate(ROUTE_COLUMNS)}
+        out["route_modes"] = modes_label(np.nan_to_num(km), np.isfinite(km[:, 0]))
+        return out
+
+
+class TransportOptions(Invariant):
+    """``reach_road``: a gateway reaches the destination without boat or flight;
+    ``reach_water`` / ``reach_air``: a boat (flight) serves it
+    (:func:`geo.access.transport_options`)."""
+
+    columns = ("reach_road", "reach_water", "reach_air")
+    why = ("falling arc costs make nothing reachable that was not, and the boat/air "
+           "options are judged on road-function times")
+
+    def compute(self, ctx: Context) -> Columns:
+        t = ctx.travel
+        g_nodes = t.sets["gateways"].nodes
+        road_only = np.where(np.isin(ctx.arc_mode, ["water", "air"]), np.inf, t.arc_cost)
+        d_road, _, _ = nearest_of_set(ctx.graph.csr(arc_cost=road_only), g_nodes)
+        reach = transport_options(ctx.graph, ctx.routes.cost, ctx.arc_mode, g_nodes,
+                                  t.d_nodes, node_values(ctx.routes.dist, t.d_nodes),
+                                  ctx.access_km, ctx.config)
+        return {"reach_road": np.isfinite(node_values(d_road, t.d_nodes)),
+                "reach_water": reach["water"], "reach_air": reach["air"]}
+
+
+INDICATORS: Final[tuple[IndicatorKind, ...]] = (
+    SnapDistances(),
+    NearestFrom("gateways", "access_minutes", "access_gateway"),
+    AccessRoute(),
+    CountWithin("umkm", "umkm", schema.UMKM_TYPES, UMKM_MINUTES, 30),
+    *(NearestTo(k, f"nearest_{k}_min") for k in FACILITY_KINDS),
+    TransportOptions(),
+)
+"""Every access indicator of a destination, in the column order of the access table."""
+
+
+def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS, *,
+                      also: RowConsumer | None = None,
+                      budget: int = MEMORY_BUDGET) -> Columns:
+    """Every column of ``kinds`` in the state ``ctx`` (the full computation).
+
+    The kinds that read rows of the distance matrix share one chunked scan from every
+    destination. ``also`` reads that scan too, up to the largest
+    :meth:`~IndicatorKind.bound_limit` of the kinds (what their incremental forms need of
+    :attr:`Change.bound`); ``budget`` bounds the memory of a chunk.
+    """
+    out: Columns = {}
+    rows = [k for k in kinds if k.limit > 0]
+    for k in kinds:
+        if k.limit <= 0:
+            out.update(k.compute(ctx))
+    limit = max([k.limit for k in rows], default=0.0)
+    if also is not None:  # the row kinds' bound limits do not read their columns
+        limit = max([limit, *(k.bound_limit(out) for k in kinds if k.limit <= 0)])
+    n = len(ctx.travel.d_nodes)
+    accs = [k.start(n, ctx) for k in rows]
+    consumers = [_reducer(k, ctx, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
+    if also is not None:
+        consumers.append(also)
+    if consumers and limit > 0:
+        scan_destinations(ctx.travel, np.arange(n), limit, consumers, budget=budget)
+    for k, a in zip(rows, accs, strict=True):
+        out.update(k.finish(a))
+    return {c: out[c] for k in kinds for c in k.columns}
+
+
+def _reducer(kind: IndicatorKind, ctx: Context, acc: np.ndarray) -> RowConsumer:
+    def consume(pos: np.ndarray, D: np.ndarray) -> None:
+        kind.reduce(ctx, acc, pos, D)
+    return consume
+
+
+def updated_columns(ctx: Context, current: Columns, change: Change,
+                    kinds: Sequence[IndicatorKind] = INDICATORS) -> Columns:
+    """Every column of ``kinds`` after ``change``, by their incremental forms."""
+    out: Columns = {}
+    for k in kinds:
+        out.update(k.update(ctx, {c: current[c] for c in k.columns}, change))
+    return out
+
+
+def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
+                      consumers: Sequence[RowConsumer], *,
+                      budget: int = MEMORY_BUDGET) -> None:
+    """Dijkstra runs limited to ``limit`` from the destinations ``rows``, in
+    memory-bounded chunks, each chunk handed to every consumer (positions into ``rows``)."""
+    sources = travel.d_nodes[rows]
+    for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget):
+        D = np.atleast_2d(D)
+        for consume in consumers:
+            consume(pos, D)
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+
+def _with_travel(ctx: Context, travel: Travel) -> Context:
+    return Context(travel=travel, routes=ctx.routes, row_attrs=ctx.row_attrs,
+                   config=ctx.config)
+
+
+def node_values(values: np.ndarray, nodes: np.ndarray, fill: float = np.inf) -> np.ndarray:
+    """``values`` at ``nodes`` (``fill`` where a node is -1: not connected)."""
+    out = np.full(len(nodes), fill, dtype=float)
+    ok = nodes >= 0
+    out[ok] = values[nodes[ok]]
+    return out
+
+
+def finite_or_nan(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def labels_at(labels: np.ndarray, label_nodes: np.ndarray, source: np.ndarray,
+              at_nodes: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Label of the source node each of ``at_nodes`` was reached from (None if none)."""
+    pos = np.full(n_nodes + 1, -1, dtype=np.int64)  # last slot: "no node"
+    ok = label_nodes >= 0
+    pos[label_nodes[ok]] = np.flatnonzero(ok)
+    src = np.full(len(at_nodes), -1, dtype=np.int64)
+    has = at_nodes >= 0
+    if len(source):
+        src[has] = source[at_nodes[has]]
+    p = pos[np.where(src >= 0, src, n_nodes)]
+    out = np.full(len(at_nodes), None, dtype=object)
+    out[p >= 0] = labels[p[p >= 0]]
+    return out
+
+
+_MODE_LABELS = np.array(["walk", "road", "water", "road+water", "air", "road+air",
+                         "water+air", "road+water+air"], dtype=object)
+
+
+def modes_label(km: np.ndarray, reached: np.ndarray) -> np.ndarray:
+    """"road", "road+water", ... from the km per mode; "walk" when only connectors."""
+    code = (km[:, 1] > 0).astype(np.int64) + (km[:, 5] > 0) * 2 + (km[:, 6] > 0) * 4
+    out = _MODE_LABELS[code]
+    out[~reached] = None
+    return np.asarray(out)

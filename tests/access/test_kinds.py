@@ -1,0 +1,138 @@
+"""One definition per access indicator (geo.access.kinds), shared by both engines.
+
+- The full engine's table is exactly the columns of the registry, so an indicator the
+  full engine computes outside a kind (hence without an incremental form) fails here.
+- The incremental engine (the priorities Scorer) carries every column of the registry.
+- Every kind's incremental form, given an upgrade as the Scorer describes it, equals the
+  kind's full computation on the upgraded network: roads re-timed by the speed model
+  (``edge_minutes``) and row attributes re-read from the upgraded roads, independent of
+  the Scorer's own state. The full computation itself is checked against networkx and
+  brute force in ``test_access.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.access import (
+    INDICATORS,
+    Change,
+    Context,
+    IndicatorKind,
+    Invariant,
+    Travel,
+    compute_access_frames,
+    indicator_columns,
+    populated_places,
+    row_attributes,
+)
+from geo.io.workspace import Workspace
+from geo.network import edge_minutes, load_network_config
+from geo.priorities import load_priorities_config, prepare_priorities
+from geo.readiness import load_readiness_config
+from tests._paths import PROJECT_ROOT
+
+READINESS = load_readiness_config(PROJECT_ROOT / "data" / "readiness.toml")
+REGISTRY = [c for k in INDICATORS for c in k.columns]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_ws: Any) -> dict[str, Any]:
+    ws = Workspace(demo_ws)
+    net = load_network_config()
+    dest, pois = ws.read("destinations"), ws.read("pois")
+    access = compute_access_frames(ws.read("roads"), dest, ws.read("gateways"),
+                                   ws.read("umkm"), pois,
+                                   populated_places(ws.read("admin_areas"), pois), net,
+                                   ws.metric_crs())
+    state = prepare_priorities(access, dest, config=load_priorities_config(),
+                               readiness=READINESS, authority="all")
+    return {"access": access, "state": state, "net": net}
+
+
+def test_every_column_belongs_to_exactly_one_kind() -> None:
+    twice = [c for c, n in Counter(REGISTRY).items() if n > 1]
+    assert not twice
+    for k in INDICATORS:
+        assert k.columns, type(k).__name__
+        # a kind declared unchanged by every upgrade must say why
+        assert not isinstance(k, Invariant) or k.why, type(k).__name__
+
+
+def test_the_full_engine_computes_exactly_the_registry(demo: dict[str, Any]) -> None:
+    assert list(demo["access"].destinations.columns) == REGISTRY
+
+
+def test_the_scorer_carries_every_indicator_of_the_registry(demo: dict[str, Any]) -> None:
+    scorer = demo["state"].scorer
+    assert sorted(scorer.state) == sorted(REGISTRY)
+    # and starts from what the full engine wrote
+    table = demo["access"].destinations
+    for col in REGISTRY:
+        got = pd.Series(scorer.state[col], dtype=object)
+        want = pd.Series(table[col].to_numpy(), dtype=object)
+        both_nan = got.isna() & want.isna()
+        same = both_nan | (got == want)
+        if table[col].dtype.kind == "f":
+            same |= np.isclose(got.astype(float), want.astype(float), rtol=0, atol=1e-9)
+        assert same.all(), col
+
+
+def test_a_kind_without_an_incremental_form_cannot_be_registered() -> None:
+    class OnlyFull(IndicatorKind):
+        columns = ("x",)
+
+        def compute(self, ctx: Context) -> dict[str, np.ndarray]:
+            return {"x": np.zeros(len(ctx.travel.d_nodes))}
+
+    with pytest.raises(TypeError, match="update"):
+        OnlyFull()  # type: ignore[abstract]
+
+
+def _equal(got: np.ndarray, want: np.ndarray) -> bool:
+    got, want = np.asarray(got), np.asarray(want)
+    if want.dtype.kind == "f" or got.dtype.kind == "f":
+        return bool(np.allclose(got.astype(float), want.astype(float), rtol=0, atol=1e-9,
+                                equal_nan=True))
+    return bool(np.array_equal(got, want))
+
+
+def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
+        demo: dict[str, Any]) -> None:
+    state, net = demo["state"], demo["net"]
+    scorer, cands = state.scorer, state.cands
+    graph = state.access.graph
+    k = len(cands)
+    faster = state.engine.evaluate(np.arange(k)).access_changed
+    rng = np.random.default_rng(7)
+    sample = np.sort(rng.choice(k, size=min(k, 60), replace=False))
+    kinds_moved: Counter[str] = Counter()
+    for c in sample.tolist():  # one candidate network at a time
+        roads = graph.network.roads.copy()
+        sl = cands.rows_of(c)
+        for col in ("surface", "condition"):
+            roads.loc[cands.rows[sl], col] = cands.new_rows[col].to_numpy()[sl]
+        upgraded = dataclasses.replace(graph, network=dataclasses.replace(graph.network,
+                                                                          roads=roads))
+        after = Context(travel=Travel(graph, graph.arc_minutes(*edge_minutes(roads, net)),
+                                      scorer.sets),
+                        routes=scorer.routes, row_attrs=row_attributes(upgraded), config=net)
+        change = scorer.change(c, bool(faster[c]), state.engine.upgraded_cost) or Change(
+            None, False, np.full(len(scorer.d_nodes), np.inf))
+        for kind in INDICATORS:
+            current = {col: scorer.state[col] for col in kind.columns}
+            got = kind.update(scorer.ctx, current, change)
+            want = indicator_columns(after, (kind,))
+            for col in kind.columns:
+                assert _equal(got[col], want[col]), (type(kind).__name__, col, c)
+                if not _equal(want[col], current[col]):
+                    kinds_moved[type(kind).__name__] += 1
+    # the sample moves access times, route shares, counts or nearest facilities
+    assert kinds_moved["NearestFrom"] and kinds_moved["AccessRoute"], kinds_moved
+    assert kinds_moved["CountWithin"] + kinds_moved["NearestTo"] >= 1, kinds_moved
