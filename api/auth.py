@@ -24,7 +24,6 @@ which answers cached pages before any routing or dependency runs.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any, Final
 from urllib.parse import quote, urlsplit
 
@@ -37,7 +36,7 @@ from geo.accounts import User
 from geo.exceptions import AuthError, ScopeError
 
 from .schemas import ErrorResponse
-from .services.auth import ANONYMOUS, SESSION_COOKIE, Auth, AuthState
+from .services.auth import ANONYMOUS, SESSION_COOKIE, Auth, AuthState, same
 
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -128,7 +127,7 @@ async def check_csrf(request: Request, auth: Auth) -> None:
         raise ScopeError("Token CSRF tidak ada: muat ulang halaman lalu kirim lagi formulirnya "
                          f"(missing '{CSRF_FIELD}' field or {CSRF_HEADER} header).")
     assert auth.sid is not None
-    if not hmac.compare_digest(sent, auth_state(request).csrf(auth.sid)):
+    if not same(sent, auth_state(request).csrf(auth.sid)):
         raise ScopeError("Token CSRF salah atau kedaluwarsa: muat ulang halaman lalu kirim "
                          "lagi formulirnya (wrong CSRF token).")
 

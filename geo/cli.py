@@ -343,7 +343,7 @@ def user_add(
              "perhubungan) atau instansi admin (bappeda)", show_default=False)],
     role: Annotated[RoleChoice, typer.Option(
         help="viewer (membaca), editor (mengubah data instansinya), admin (Bappeda)")]
-    = RoleChoice.editor,
+    = RoleChoice.viewer,
     generate: GenerateOpt = False,
 ) -> None:
     """Tambah akun. Kata sandi diminta dua kali, dibaca dari stdin bila disalurkan (pipe),

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from importlib import resources
 from typing import Annotated
@@ -24,10 +23,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from geo.exceptions import AuthError
+
 from ..auth import CSRF_FIELD, auth_state, check_csrf, csrf_token, request_auth
 from ..schemas import AccountInfo
 from ..security import page_policy
-from ..services.auth import LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE
+from ..services.auth import LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE, same
 
 router = APIRouter(tags=["akun"])
 templates = Jinja2Templates(directory=str(resources.files("api") / "templates"))
@@ -84,7 +85,7 @@ def _page(request: Request, *, next_url: str, status: int = 200, error: str = ""
     nonce = secrets.token_urlsafe(24)
     try:
         user = request_auth(request).user
-    except Exception:  # a bad bearer token on the login page: show the form anyway
+    except AuthError:  # a bad bearer token on the login page: show the form anyway
         user = None
     html = templates.get_template("masuk.html").render({
         "next": next_url, "error": error, "notice": notice, "username": username,
@@ -112,14 +113,14 @@ async def login(
     request: Request,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+    form_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """Masuk: check the form, the rate limit and the password; open a session."""
     state = auth_state(request)
     target = safe_next(next)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    if not nonce or not hmac.compare_digest(csrf_token, state.mac("masuk", nonce)):
+    if not nonce or not same(form_token, state.mac("masuk", nonce)):
         return _page(request, next_url=target, status=403, username=username,
                      error="Formulir kedaluwarsa atau tidak sah; silakan coba masuk lagi.")
     address = request.client.host if request.client else "?"

@@ -71,6 +71,13 @@ class Auth:
 ANONYMOUS: Final = Auth()
 
 
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings from a request (bytes: ``compare_digest``
+    raises on non-ASCII text, which a client may send)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"),
+                               b.encode("utf-8", "surrogatepass"))
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

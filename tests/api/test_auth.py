@@ -197,9 +197,10 @@ def test_login_form_has_its_own_csrf_token(ws_path: Path) -> None:
         r = c.post("/masuk", data={"username": "budi.pu", "password": PASSWORDS["budi.pu"]})
         assert r.status_code == 403 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
         fields = _hidden(c.get("/masuk").text, "/masuk")
-        r = c.post("/masuk", data={**fields, "csrf_token": "0" * 64, "username": "budi.pu",
-                                   "password": PASSWORDS["budi.pu"]})
-        assert r.status_code == 403
+        for wrong in ("0" * 64, "\u00fc" * 10):
+            r = c.post("/masuk", data={**fields, "csrf_token": wrong, "username": "budi.pu",
+                                       "password": PASSWORDS["budi.pu"]})
+            assert r.status_code == 403
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
@@ -297,6 +298,8 @@ def test_cookie_writes_need_the_sessions_csrf_token(ws_path: Path) -> None:
         wrong = c.post("/api/_uji/tulis", headers={"X-CSRF-Token": "0" * 64})
         assert wrong.status_code == 403 and "CSRF" in wrong.json()["detail"]
         assert c.patch("/api/_uji/tulis", json={}).status_code == 403
+        # text that is not ASCII is a wrong token too, never a server error
+        assert c.post("/api/_uji/tulis", data={"csrf_token": "sandi-\u00fc\u0000"}).status_code == 403
         assert c.delete("/api/_uji/tulis").status_code == 403
         ok = c.post("/api/_uji/tulis", headers={"X-CSRF-Token": token})
         assert ok.status_code == 200 and ok.json() == {"username": "budi.pu"}
