@@ -458,3 +458,18 @@ def test_header_widget_rendered_per_request(ws_path: Path) -> None:
         fields = _hidden(r.text, "/keluar")
         assert c.post("/keluar", data=fields).status_code == 303
         assert c.get("/api/akun").json()["masuk"] is False
+
+
+def test_a_login_survives_a_server_restart(ws_path: Path) -> None:
+    """The key and the sessions are kept beside the workspace, not in the process."""
+    with _client(ws_path) as c:
+        _login(c, "budi.pu")
+        cookie = c.cookies.get(SESSION_COOKIE)
+    with _client(ws_path) as restarted:
+        restarted.cookies.set(SESSION_COOKIE, cookie)
+        assert restarted.get("/api/akun").json()["username"] == "budi.pu"
+        token = _csrf(restarted)
+        assert restarted.post("/keluar", data={"csrf_token": token}).status_code == 303
+    with _client(ws_path) as again:
+        again.cookies.set(SESSION_COOKIE, cookie)
+        assert again.get("/api/akun").json()["masuk"] is False
