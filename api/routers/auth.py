@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 from importlib import resources
 from typing import Annotated
@@ -30,6 +32,7 @@ from ..schemas import AccountInfo
 from ..security import page_policy
 from ..services.auth import LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE, same
 
+log = logging.getLogger("siapwisata.api")
 router = APIRouter(tags=["akun"])
 templates = Jinja2Templates(directory=str(resources.files("api") / "templates"))
 NO_STORE = {"Cache-Control": "no-store"}
@@ -126,6 +129,8 @@ async def login(
     address = request.client.host if request.client else "?"
     wait = state.limiter.retry_after(address, username)
     if wait:
+        log.warning("login ditahan (rate limited) %d s: akun %r dari %s", wait, username[:100],
+                    address)
         minutes = max(1, round(wait / 60))
         return _page(request, next_url=target, status=429, username=username,
                      headers={"Retry-After": str(wait)},
@@ -135,9 +140,14 @@ async def login(
     user = await run_in_threadpool(accounts.verify, username, password)
     if user is None:
         state.limiter.failed(address, username)
+        log.warning("login gagal (failed login): akun %r dari %s", username[:100], address)
         return _page(request, next_url=target, status=401, username=username,
                      error="Nama akun atau kata sandi salah, atau akun dinonaktifkan.")
     state.limiter.succeeded(address, username)
+    with contextlib.suppress(AuthError):
+        previous = request_auth(request)
+        if previous.via == "cookie" and previous.sid is not None:
+            state.logout(previous.sid)  # one session per browser: the earlier login ends
     cookie = state.login(user)
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(state.session_seconds), path="/",

@@ -173,6 +173,14 @@ def test_login_sets_httponly_samesite_session_cookie(ws_path: Path) -> None:
         c.cookies.set(SESSION_COOKIE, cookie.value[:-2] + ("AA" if cookie.value[-2:] != "AA"
                                                             else "BB"))
         assert c.get("/api/akun").json()["masuk"] is False
+    with _client(ws_path) as c:  # logging in again ends the earlier session of this browser
+        _login(c, "budi.pu")
+        first = c.cookies.get(SESSION_COOKIE)
+        assert _login(c, "vina").status_code == 303
+        assert c.get("/api/akun").json()["username"] == "vina"
+    with _client(ws_path) as other:
+        other.cookies.set(SESSION_COOKIE, first)
+        assert other.get("/api/akun").json()["masuk"] is False
     with _client(ws_path, base_url="https://testserver") as c:
         r = _login(c, "budi.pu")
         assert _set_cookie(r, SESSION_COOKIE)["secure"] is True
