@@ -481,3 +481,36 @@ def test_a_login_survives_a_server_restart(ws_path: Path) -> None:
     with _client(ws_path) as again:
         again.cookies.set(SESSION_COOKIE, cookie)
         assert again.get("/api/akun").json()["masuk"] is False
+
+
+@pytest.mark.browser
+def test_login_widget_and_logout_in_chromium(ws_path: Path, tmp_path: Path) -> None:
+    """The login page and the widget's script run under the pages' CSP in a real browser:
+    log in, see "<akun> (<instansi>) · Keluar" on the cached landing page, log out."""
+    from contextlib import contextmanager
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests._browser import chromium, console_errors, served_app, wait_for
+
+    with served_app(ws_path) as url, contextmanager(chromium)(tmp_path) as driver:
+        driver.get(url + "/")
+        assert driver.find_element(By.CSS_SELECTOR, "#siap-akun a").text == "Masuk"
+        driver.get(url + "/masuk?next=/maps/readiness")
+        driver.find_element(By.ID, "username").send_keys("budi.pu")
+        driver.find_element(By.ID, "password").send_keys(PASSWORDS["budi.pu"])
+        driver.find_element(By.CSS_SELECTOR, "form[action='/masuk'] button").click()
+        WebDriverWait(driver, 30).until(lambda d: d.current_url == url + "/maps/readiness")
+        driver.get(url + "/")
+        form = wait_for(driver, "#siap-akun form.akun-keluar")
+        assert "budi.pu (pu)" in form.text and "Keluar" in form.text
+        assert "budi.pu" not in driver.page_source.split('id="siap-akun"', 1)[0]
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        WebDriverWait(driver, 30).until(lambda d: "/masuk" in d.current_url)
+        assert "Anda sudah keluar" in driver.page_source
+        driver.get(url + "/")
+        time.sleep(1)  # the widget's fetch has answered: still "Masuk"
+        assert driver.find_element(By.CSS_SELECTOR, "#siap-akun a").text == "Masuk"
+        assert not driver.find_elements(By.CSS_SELECTOR, "#siap-akun form")
+        assert console_errors(driver) == []
