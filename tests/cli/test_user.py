@@ -196,3 +196,21 @@ def test_list_token_passwd_disable(ws_path: Path) -> None:
     unknown = _invoke("user", "passwd", "--workspace", ws_path, "--username", "siapa",
                       stdin="apa-saja-12345\n")
     assert unknown.exit_code == 1 and "tidak ada" in unknown.output
+
+
+def test_admin_agency_comes_from_the_readiness_toml() -> None:
+    import tomllib
+
+    from geo.exceptions import ConfigError
+    from geo.readiness import readiness_config_from_dict
+
+    raw = tomllib.loads((PROJECT_ROOT / "data" / "readiness.toml").read_text(encoding="utf-8"))
+    assert raw["admin"]["agency"] == "bappeda"
+    config = readiness_config_from_dict(raw)
+    assert config.agencies == [*raw["dimensions"], "bappeda"]
+    older = {k: v for k, v in raw.items() if k != "admin"}  # recorded before issue 12
+    assert readiness_config_from_dict(older).admin.agency == "bappeda"
+    with pytest.raises(ConfigError, match="admin.agency"):
+        readiness_config_from_dict(raw | {"admin": {"agency": "pu"}})
+    with pytest.raises(ConfigError, match="admin.agency"):
+        readiness_config_from_dict(raw | {"admin": {"agency": "Bappeda Kab"}})
