@@ -28,12 +28,14 @@ from geo.io.workspace import Workspace
 from geo.settings import get_settings, software_version
 from maps import Tiles, missing_assets
 
-from . import errors, security
+from . import auth, errors, security
 from .deps import WorkspaceStore
 from .fastpath import FastPath
+from .routers import auth as auth_routes
 from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
 from .schemas import destination_models, score_row_model
 from .security import SecurityHeaders
+from .services.auth import AuthState
 
 log = logging.getLogger("siapwisata.api")
 
@@ -151,7 +153,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
-               allowed_hosts: Iterable[str] = ()) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), login_to_read: bool = False) -> FastAPI:
     """Build the app serving one workspace.
 
     Parameters
@@ -164,6 +166,9 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     allowed_hosts
         Host names the app answers (``Host`` header) besides 127.0.0.1, localhost and
         ``SIAPWISATA_ALLOWED_HOSTS``; any other gets a 400 (DNS rebinding).
+    login_to_read
+        Whether every read needs a login (a server reachable from the network without
+        ``--public-read``: :func:`api.server.run` decides). Writing always does.
     """
     app = SiapWisataAPI(
         title="SIAP Wisata API",
@@ -176,10 +181,14 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
                                                      allowed_hosts)
-    app.add_middleware(FastPath, store=app.state.store)  # inside the Host check
+    app.state.auth = AuthState(app.state.store, login_to_read=login_to_read)
+    # Outermost first: Host check -> read rule -> fast path -> routing. The read rule must
+    # sit outside the fast path, which answers cached pages before any route runs.
+    app.add_middleware(FastPath, store=app.state.store)
+    app.add_middleware(auth.ReadGate, state=app.state.auth)
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
-    for module in (pages, health, maps, destinations, priorities, umkm, kampung):
+    for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)

@@ -451,3 +451,18 @@ class Health(_Out):
         default_factory=list, description="Front-end files not installed (run `npm ci`)"
     )
     problems: list[str] = []
+
+
+# --- accounts (issue 12) ----------------------------------------------------------------
+
+
+class AccountInfo(_Out):
+    """Who is logged in (``GET /api/akun``): for the header widget of cached pages."""
+
+    masuk: bool = Field(description="Whether this request is logged in")
+    username: str | None = None
+    agency: str | None = Field(default=None, description="Dimension key or the admin agency")
+    role: Literal["viewer", "editor", "admin"] | None = None
+    csrf_token: str | None = Field(
+        default=None, description="CSRF token of this cookie session (send it as the "
+                                  "'csrf_token' form field or the X-CSRF-Token header)")

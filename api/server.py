@@ -14,13 +14,15 @@ import uvicorn
 
 from geo.io.workspace import Workspace
 from geo.settings import get_settings
+from geo.steps.accounts import read_accounts
 
 from .main import create_app
-from .security import WILDCARD_BIND, allowed_hosts
+from .security import WILDCARD_BIND, allowed_hosts, normalise_host
 
 
 def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
-        say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        public_read: bool = False, say: Callable[[str], None],
+        warn: Callable[[str], None]) -> None:
     """Serve the maps and the API of ``workspace`` until interrupted.
 
     Parameters
@@ -32,23 +34,50 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
     allow_host
         Host names or addresses the browser may use besides 127.0.0.1, localhost and
         ``host``.
+    public_read
+        Let anyone who reaches the server read without login also when ``host`` is not a
+        loopback address (by default a login is then needed to read; always to write).
     say, warn
         Where the start line and the all-interfaces warning are printed (the CLI's
         consoles: plain text, never markup).
     """
     ws = Workspace(workspace).require()
     extra = [*allow_host, host]
-    app = create_app(ws.path, allowed_hosts=extra)
+    login_to_read = not (public_read or is_loopback(host))
+    app = create_app(ws.path, allowed_hosts=extra, login_to_read=login_to_read)
     if host.strip() in WILDCARD_BIND:
-        warn(serve_warning(host, allowed_hosts(get_settings().allowed_hosts, extra)))
+        warn(serve_warning(host, allowed_hosts(get_settings().allowed_hosts, extra),
+                           public_read=public_read))
+    if not read_accounts(ws).users:
+        warn("Belum ada akun: tidak ada yang bisa masuk (login) untuk mengubah data"
+             + (" atau membaca" if login_to_read else "") + ". Buat akun dengan "
+             "'siapwisata user add --workspace ... --username ... --agency ... --role ...'.")
     say(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
+    say("Membaca: " + ("perlu masuk (login)" if login_to_read else "terbuka tanpa login")
+        + "; mengubah data: selalu perlu masuk (login) di /masuk.")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-def serve_warning(host: str, names: list[str]) -> str:
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps the server on this machine (127.0.0.0/8, ::1,
+    localhost): then reading is open without login."""
+    import ipaddress
+
+    name = normalise_host(host)
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_warning(host: str, names: list[str], *, public_read: bool = False) -> str:
     """The warning ``serve`` prints when listening on every interface."""
+    readers = ("Siapa pun yang dapat menjangkau komputer ini dapat membaca seluruh data "
+               "workspace tanpa login (--public-read). " if public_read else
+               "Membaca data perlu masuk (login) dengan akun 'siapwisata user add'. ")
     return (f"PERINGATAN: --host {host} membuka SIAP Wisata untuk semua antarmuka jaringan. "
-            "Siapa pun yang dapat menjangkau komputer ini dapat membaca seluruh data "
-            "workspace (tanpa login). Gunakan hanya di jaringan kantor yang tepercaya. "
+            f"{readers}Gunakan hanya di jaringan kantor yang tepercaya. "
             f"Nama host yang dilayani: {', '.join(names)}; tambahkan nama atau alamat IP "
             "server ini dengan --allow-host (permintaan dengan nama lain ditolak, 400).")

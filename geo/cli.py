@@ -260,11 +260,17 @@ def serve(
         help="Host name or address the browser uses to reach this server, besides "
              "127.0.0.1, localhost and --host (repeatable; also SIAPWISATA_ALLOWED_HOSTS)",
     )] = None,
+    public_read: Annotated[bool, typer.Option(
+        "--public-read",
+        help="Pages, maps and the API may be read without login also when listening on "
+             "another address than 127.0.0.1 (writing always needs login)",
+    )] = False,
 ) -> None:
     """Serve the maps and the API for a workspace."""
     # The web layer sits on top of geo: looked up by name, never imported by geo itself.
     server = cast(_Server, importlib.import_module("api.server"))
-    server.run(workspace, host=host, port=port, allow_host=allow_host or [], say=_say,
+    server.run(workspace, host=host, port=port, allow_host=allow_host or [],
+               public_read=public_read, say=_say,
                warn=lambda text: err.print(text, markup=False, highlight=False))
 
 
@@ -272,7 +278,157 @@ class _Server(Protocol):
     """What ``serve`` needs of :mod:`api.server`."""
 
     def run(self, workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
-            say: Callable[[str], None], warn: Callable[[str], None]) -> None: ...
+            public_read: bool, say: Callable[[str], None],
+            warn: Callable[[str], None]) -> None: ...
+
+
+# --- accounts (issue 12) --------------------------------------------------------------
+
+user_app = typer.Typer(
+    help="Akun instansi (OPD) untuk masuk ke server: tambah, daftar, token API, ganti kata "
+         "sandi, nonaktifkan. Disimpan di workspace (hash argon2).",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+UsernameOpt = Annotated[str, typer.Option("--username", "-u", help="Nama akun (username)",
+                                          show_default=False)]
+GenerateOpt = Annotated[bool, typer.Option(
+    "--generate", help="Buat kata sandi acak dan cetak sekali (simpan segera)")]
+
+
+class RoleChoice(StrEnum):
+    viewer = "viewer"
+    editor = "editor"
+    admin = "admin"
+
+
+def _new_password(generate: bool) -> str:
+    """The new password: generated, prompted for twice (terminal), or the first line of
+    standard input (piped, for scripts). Never echoed, never an argument (a password on
+    the command line would stay in the shell history and the process list)."""
+    from geo.exceptions import Problem
+    from geo.steps.accounts import generate_password
+
+    if generate:
+        return generate_password()
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise InputError([Problem("stdin", "tidak ada kata sandi di standard input "
+                                               "(baris pertama kosong)", field="password")])
+        return line
+    for _ in range(3):
+        first = typer.prompt("Kata sandi baru", hide_input=True)
+        second = typer.prompt("Ulangi kata sandi", hide_input=True)
+        if first == second:
+            return str(first)
+        _say("Kedua kata sandi tidak sama; ulangi.", "yellow", console=err)
+    raise InputError([Problem("terminal", "kedua kata sandi tidak sama tiga kali; tidak ada "
+                                          "yang diubah", field="password")])
+
+
+def _show_generated(password: str) -> None:
+    out.print(Text.assemble(("Kata sandi", "bold"), " (dicetak sekali ini saja; simpan "
+                            "sekarang dan berikan lewat jalur aman): "), soft_wrap=True)
+    _say(password)
+
+
+@user_app.command("add")
+def user_add(
+    workspace: WorkspaceOpt,
+    username: UsernameOpt,
+    agency: Annotated[str, typer.Option(
+        help="Instansi: kunci dimensi di readiness.toml (pariwisata, pu, umkm, kominfo, "
+             "perhubungan) atau instansi admin (bappeda)", show_default=False)],
+    role: Annotated[RoleChoice, typer.Option(
+        help="viewer (membaca), editor (mengubah data instansinya), admin (Bappeda)")]
+    = RoleChoice.viewer,
+    generate: GenerateOpt = False,
+) -> None:
+    """Tambah akun. Kata sandi diminta dua kali, dibaca dari stdin bila disalurkan (pipe),
+    atau dibuat acak dengan --generate."""
+    from geo.steps import workspace_readiness_config
+    from geo.steps.accounts import add_user
+
+    ws = Workspace(workspace).require()
+    config = workspace_readiness_config(ws)[0]
+    password = _new_password(generate)
+    user = add_user(ws, username, agency, role.value, password,
+                    admin_agency=config.admin.agency, agencies=config.agencies)
+    _say(f"Akun '{user.username}' dibuat: instansi {user.agency}, peran {user.role}.", "green")
+    if generate:
+        _show_generated(password)
+
+
+@user_app.command("list")
+def user_list(workspace: WorkspaceOpt) -> None:
+    """Daftar akun (tanpa kata sandi): instansi, peran, status, token API."""
+    from geo.steps.accounts import list_users
+
+    users = list_users(Workspace(workspace).require())
+    if users.empty:
+        _say("Belum ada akun. Tambahkan dengan 'siapwisata user add'.")
+        return
+    t = Table("akun", "instansi", "peran", "dibuat", "status", "token API", "token terakhir dipakai")
+    for r in users.itertuples(index=False):
+        t.add_row(*_row(r.username, r.agency, r.role, r.created,
+                        "nonaktif" if r.disabled else "aktif", r.tokens,
+                        r.token_last_used or "–"))
+    out.print(t)
+
+
+@user_app.command("token")
+def user_token(
+    workspace: WorkspaceOpt,
+    username: UsernameOpt,
+    label: Annotated[str, typer.Option(help="Keterangan token (mis. nama skrip)")] = "",
+    revoke: Annotated[bool, typer.Option(
+        "--revoke", help="Hapus token akun ini (yang berketerangan --label, atau semua)")]
+    = False,
+) -> None:
+    """Buat token API baru (Authorization: Bearer) untuk skrip; dicetak sekali saja."""
+    from geo.steps.accounts import create_token, revoke_tokens
+
+    ws = Workspace(workspace).require()
+    if revoke:
+        n = revoke_tokens(ws, username, label or None)
+        _say(f"{n} token API akun '{username}' dihapus.")
+        return
+    token = create_token(ws, username, label)
+    out.print(Text.assemble(("Token API", "bold"), " (dicetak sekali ini saja; simpan "
+                            "sekarang, kirim sebagai 'Authorization: Bearer TOKEN'): "),
+              soft_wrap=True)
+    _say(token)
+
+
+@user_app.command("passwd")
+def user_passwd(workspace: WorkspaceOpt, username: UsernameOpt,
+                generate: GenerateOpt = False) -> None:
+    """Ganti kata sandi akun (sesi yang masih terbuka berakhir)."""
+    from geo.steps.accounts import set_password
+
+    ws = Workspace(workspace).require()
+    password = _new_password(generate)
+    set_password(ws, username, password)
+    _say(f"Kata sandi akun '{username}' diganti.", "green")
+    if generate:
+        _show_generated(password)
+
+
+@user_app.command("disable")
+def user_disable(
+    workspace: WorkspaceOpt,
+    username: UsernameOpt,
+    enable: Annotated[bool, typer.Option("--enable", help="Aktifkan kembali akun ini")]
+    = False,
+) -> None:
+    """Nonaktifkan akun: tidak bisa masuk, sesinya berakhir, token API-nya tidak berlaku.
+    Akun tetap tercatat (riwayat perubahan tetap menyebut namanya)."""
+    from geo.steps.accounts import disable_user
+
+    disable_user(Workspace(workspace).require(), username, disabled=not enable)
+    _say(f"Akun '{username}' {'diaktifkan kembali' if enable else 'dinonaktifkan'}.")
 
 
 def _print_counts(counts: dict[str, int]) -> None:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Final
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo.exceptions import ConfigError
@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     api_cache_mb: int = Field(default=256, ge=1,
                               description="Memory bound of the API's response cache (MB), "
                                           "least recently used out first.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key that signs the server's session cookies and CSRF "
+                                  "tokens (at least 32 characters); ``None``: a random key "
+                                  "kept in ``.NAME.secret`` beside the workspace (mode 0600), "
+                                  "made on first use.")
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, allow_inf_nan=False,
+        description="Hours a login lasts (a working day by default); logout ends it at once.")
     debug: bool = Field(default=False,
                         description="Show tracebacks of unexpected errors in the command line.")
 
@@ -123,6 +131,14 @@ class Settings(BaseSettings):
     def _split_hosts(cls, v: object) -> object:
         if isinstance(v, str):  # from the environment: "a.example, b.example"
             return tuple(h.strip() for h in v.split(",") if h.strip())
+        return v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. python -c 'import "
+                             "secrets; print(secrets.token_hex(32))')")
         return v
 
     @field_validator("tiles_url", mode="before")

@@ -198,16 +198,48 @@ class Actions(StrictModel):
     unknown_text: str = "data belum tersedia"
 
 
+class Admin(StrictModel):
+    """The admin agency (``[admin]``): manages accounts, configuration and rollbacks.
+
+    Not a dimension: it scores nothing and edits no data layer. Configurations without the
+    table (recorded before issue 12) get Bappeda, the planning agency that convenes the
+    agencies in Mimika.
+    """
+
+    agency: str = "bappeda"
+    name: str = "Bappeda (Badan Perencanaan Pembangunan Daerah)"
+
+    @field_validator("agency")
+    @classmethod
+    def _agency(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"agency must be a lower-case identifier, got {v!r}")
+        return v
+
+
 class ReadinessConfig(StrictModel):
     """The validated indicator set (``data/readiness.toml``)."""
 
     meta: ConfigMeta = ConfigMeta()
+    admin: Admin = Admin()
     classes: Classes
     monte_carlo: MonteCarlo = MonteCarlo()
     ranking: Ranking = Ranking()
     access: AccessHolders | None = None
     actions: Actions = Actions()
     dimensions: dict[str, Dimension]
+
+    @model_validator(mode="after")
+    def _admin_not_dimension(self) -> ReadinessConfig:
+        if self.admin.agency in self.dimensions:
+            raise ValueError(f"admin.agency: {self.admin.agency!r} is a dimension; the admin "
+                             "agency must be another one (it scores nothing)")
+        return self
+
+    @property
+    def agencies(self) -> list[str]:
+        """Every agency an account may belong to: the dimension keys, then the admin's."""
+        return [*self.dimensions, self.admin.agency]
 
     @model_validator(mode="after")
     def _access_dims(self) -> ReadinessConfig:
