@@ -49,7 +49,17 @@ from geo import schema
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem, WorkspaceError
 from geo.io import regions
-from geo.io._io import Table, boolean, coordinate, integer, is_blank, number, read_table, text
+from geo.io._io import (
+    Table,
+    boolean,
+    coordinate,
+    integer,
+    is_blank,
+    normalise_header,
+    number,
+    read_table,
+    text,
+)
 from geo.io._sections import road_sections, ruas_rows
 from geo.io._sections import ruas_label as ruas_match
 from geo.io.workspace import Source, Workspace
@@ -1198,14 +1208,36 @@ def _nearest_hints(roads: gpd.GeoDataFrame, survey: RoadSurvey, rows: Iterable[i
     return {rows[int(i)]: float(d) for i, d in zip(li, dist, strict=True)}
 
 
-def read_road_conditions(
-    path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
-    tolerance_m: float = ROAD_MATCH_TOLERANCE_M,
-) -> tuple[gpd.GeoDataFrame, ImportSummary]:
-    """A PU road survey joined to the workspace's ``roads`` (see :func:`match_survey`).
+@dataclass(frozen=True)
+class RoadUpdate:
+    """A validated PU survey matched to the ``roads`` layer: what an import writes.
 
-    Reads the workspace, writes nothing: returns the updated ``roads`` layer and the summary
-    of the import (the step :func:`geo.steps.import_road_conditions` stores them).
+    ``edges`` are the positional road rows set, ``rows`` the survey row (of ``table``) that
+    set each, ``set_counts`` how many edges got a condition, surface and authority.
+    """
+
+    table: Table
+    survey: RoadSurvey
+    roads: gpd.GeoDataFrame
+    updated: gpd.GeoDataFrame
+    edges: np.ndarray
+    rows: np.ndarray
+    set_counts: dict[str, int]
+
+
+def read_road_update(path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
+                     tolerance_m: float = ROAD_MATCH_TOLERANCE_M) -> RoadUpdate:
+    """Read a PU survey, check it and match it to ``ws``'s roads (:func:`match_survey`).
+
+    Reads the workspace, writes nothing. The browser's preview (issue 12) keeps the table
+    and the matched edges; :func:`read_road_conditions` the layer and the summary.
+
+    Raises
+    ------
+    InputError
+        Every problem in the file at once, including rows that match no road.
+    WorkspaceError
+        The workspace has no ``roads`` layer.
     """
     ws.require()
     if not ws.has("roads"):
@@ -1239,19 +1271,34 @@ def read_road_conditions(
                          survey.geometry_field[r] or "geometry")
     problems.raise_if_any()
     updated, set_counts = apply_survey(roads, survey, edge, row)
+    return RoadUpdate(table, survey, roads, updated, edge, row, set_counts)
+
+
+def read_road_conditions(
+    path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
+    tolerance_m: float = ROAD_MATCH_TOLERANCE_M,
+) -> tuple[gpd.GeoDataFrame, ImportSummary]:
+    """A PU road survey joined to the workspace's ``roads`` (see :func:`match_survey`).
+
+    Reads the workspace, writes nothing: returns the updated ``roads`` layer and the summary
+    of the import (the step :func:`geo.steps.import_road_conditions` stores them).
+    """
+    ru = read_road_update(path, ws, reporter=reporter, tolerance_m=tolerance_m)
+    survey, n = ru.survey, len(ru.table)
     by_way = sum(1 for w in survey.way if w is not None)
     by_ruas = sum(1 for w, r in zip(survey.way, survey.ruas, strict=True)
                   if w is None and r is not None)
     details = (
         ("baris via ruas_id (rows joined by section id)", by_ruas),
         ("baris via osm_way_id (rows joined by osm_way_id)", by_way),
-        ("baris via geometri (rows joined by geometry)", len(table) - by_way - by_ruas),
-        ("kondisi diisi (condition set)", set_counts["condition"]),
-        ("permukaan diisi (surface set)", set_counts["surface"]),
-        ("kewenangan diisi (authority set)", set_counts["authority"]),
+        ("baris via geometri (rows joined by geometry)", n - by_way - by_ruas),
+        ("kondisi diisi (condition set)", ru.set_counts["condition"]),
+        ("permukaan diisi (surface set)", ru.set_counts["surface"]),
+        ("kewenangan diisi (authority set)", ru.set_counts["authority"]),
     )
-    return updated, ImportSummary("road-conditions", "roads", str(path), len(table),
-                                  updated=len(edge), total=len(roads), details=details)
+    return ru.updated, ImportSummary("road-conditions", "roads", str(path), n,
+                                     updated=len(ru.edges), total=len(ru.roads),
+                                     details=details)
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -1276,9 +1323,86 @@ def read_points(kind: str, path: Path, ws: Workspace, *, reporter: Reporter = SI
     InputError
         Every problem in the file at once (file, line, field).
     """
+    pr = read_point_table(kind, path, ws, reporter=reporter)
+    return pr.rows, len(pr.table)
+
+
+# --- pure readers: what an import would write, without writing it (issue 12) ---------------
+# The browser's preview and apply (geo.steps.contribute) read and validate files through
+# these, so their row-level problems are exactly the CLI's.
+
+
+@dataclass(frozen=True)
+class PointRows:
+    """A validated point file: the table as read and the rows it gives (import_points' rows)."""
+
+    table: Table
+    rows: gpd.GeoDataFrame
+
+
+def read_point_table(kind: str, path: Path, ws: Workspace, *,
+                     reporter: Reporter = SILENT) -> PointRows:
+    """Destinations, UMKM or gateways of an agency file checked against the workspace's
+    region, with the table as read (its headers and lines: the browser's preview names
+    unknown columns and rows by them).
+
+    Raises
+    ------
+    InputError
+        Every problem in the file at once (as ``siapwisata import`` reports them).
+    """
     spec = SPECS[kind]
     ws.require()
     region = _Region(ws)
     reporter.step(f"membaca {kind} (reading) {path}")
     table = read_table(path, prefer_layers=spec.prefer_layers)
-    return _read_points(table, spec, region), len(table)
+    return PointRows(table, _read_points(table, spec, region))
+
+
+def point_rows(kind: str, table: Table, ws: Workspace) -> gpd.GeoDataFrame:
+    """Validate rows already held as a :class:`Table` (a form's fields) like a file's."""
+    return _read_points(table, SPECS[kind], _Region(ws))
+
+
+def known_headers(kind: str) -> tuple[str, ...]:
+    """Every header (normalised) an import of ``kind`` recognises, in alias order."""
+    if kind == "road-conditions":
+        groups: tuple[tuple[str, ...], ...] = (
+            RUAS_ALIASES, WAY_ALIASES, CONDITION_ALIASES, SURFACE_ALIASES, AUTHORITY_ALIASES,
+            WKT_ALIASES)
+    else:
+        spec = SPECS[kind]
+        groups = (spec.id_aliases, NAME_ALIASES, spec.class_aliases, LAT_ALIASES, LON_ALIASES,
+                  COORD_ALIASES, WKT_ALIASES)
+        if kind == "umkm":
+            groups += (KAMPUNG_CODE_ALIASES, KAMPUNG_NAME_ALIASES, ("kode",))
+        if kind == "destinations":
+            groups += tuple(ATTRIBUTE_ALIASES.values())
+    return tuple(dict.fromkeys(a for g in groups for a in g))
+
+
+def unknown_headers(table: Table, kind: str) -> list[str]:
+    """Headers of ``table`` (as written in the file) that an import of ``kind`` does not
+    recognise: point imports keep them as text columns, road surveys ignore them."""
+    known = set(known_headers(kind))
+    out = []
+    for name in table.frame.columns:
+        short = normalise_header(re.sub(r"\(.*?\)|\[.*?\]", " ", table.headers[name]), 0)
+        if name not in known and short not in known:
+            out.append(table.headers[name])
+    return out
+
+
+def parse_attribute(key: str, raw: object) -> tuple[Any, str | None]:
+    """One destination attribute cell as an import reads it: (value, problem or None).
+
+    ``key`` is one of :data:`geo.schema.DESTINATION_ATTRIBUTES`; a blank cell is (None, None).
+    """
+    if is_blank(raw):
+        return None, None
+    return _parse_attribute(key, raw)
+
+
+def coerce_attributes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give the destination attribute columns the dtypes an import writes them with."""
+    return _coerce_attributes(gdf)
