@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -83,10 +84,13 @@ def feature_ids(layer: str, frame: pd.DataFrame) -> pd.Series:
     order; condition and surface updates keep both.
     """
     if layer == "roads":
-        base = frame["u"].astype("int64").astype(str) + "-" + frame["v"].astype("int64").astype(str)
-        dup = base.groupby(base).cumcount()
-        ids = base.where(dup == 0, base + "#" + dup.astype(str))
-        return pd.Series(ids.to_numpy(dtype=object), index=frame.index)
+        u = frame["u"].to_numpy(dtype=np.int64)
+        v = frame["v"].to_numpy(dtype=np.int64)
+        pair = u * (int(v.max()) + 1) + v if len(v) else u
+        dup = pd.Series(pair).groupby(pair).cumcount().to_numpy()
+        base = np.char.add(np.char.add(u.astype(str), "-"), v.astype(str))
+        more = np.char.add(np.char.add(base, "#"), dup.astype(str))
+        return pd.Series(np.where(dup == 0, base, more).astype(object), index=frame.index)
     return pd.Series([None if _blank(v) else str(v).strip() for v in frame["id"]],
                      index=frame.index, dtype=object)
 
@@ -181,10 +185,8 @@ def diff_layer(layer: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -
     cols = ["layer", "feature_id", "field", "old", "new"]
     old = old if old is not None else pd.DataFrame({"id": []})
     new = new if new is not None else pd.DataFrame({"id": []})
-    geom_old = old.geometry.name if hasattr(old, "geometry") and isinstance(
-        getattr(old, "geometry", None), pd.Series) else None
-    geom_new = new.geometry.name if hasattr(new, "geometry") and isinstance(
-        getattr(new, "geometry", None), pd.Series) else None
+    geom_old = old.geometry.name if isinstance(old, gpd.GeoDataFrame) else None
+    geom_new = new.geometry.name if isinstance(new, gpd.GeoDataFrame) else None
     o = pd.DataFrame(old).copy()
     n = pd.DataFrame(new).copy()
     o.index = feature_ids(layer, o) if len(o) else pd.Index([], dtype=object)
@@ -208,8 +210,14 @@ def diff_layer(layer: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -
         oc, nc = o.loc[common], n.loc[common]
         for col in fields:
             a, b = _column(oc, col), _column(nc, col)
-            same_null = a.map(_blank).to_numpy(dtype=bool) & b.map(_blank).to_numpy(dtype=bool)
-            maybe = ~same_null
+            na, nb = pd.isna(a).to_numpy(dtype=bool), pd.isna(b).to_numpy(dtype=bool)
+            # cells equal as Python values are the same cell; only the rest are written out
+            # canonically (a float column read back against an integer one, yes/no as 1.0)
+            av = a.to_numpy(dtype=object).copy()
+            av[na] = None
+            bv = b.to_numpy(dtype=object).copy()
+            bv[nb] = None
+            maybe = ~np.asarray(av == bv, dtype=bool) | (na != nb)
             if not maybe.any():
                 continue
             ja = _canonical(a[maybe], col)
@@ -241,10 +249,8 @@ def diff_layer(layer: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "layer", layer)
-    order = {fid: k for k, fid in enumerate([*n.index, *removed])}
-    rank = {f: k for k, f in enumerate([ROW_FIELD, *fields, GEOMETRY_FIELD])}
-    out["_o"] = out["feature_id"].map(order)
-    out["_f"] = out["field"].map(rank)
+    out["_o"] = n.index.append(removed).get_indexer(pd.Index(out["feature_id"]))
+    out["_f"] = pd.Index([ROW_FIELD, *fields, GEOMETRY_FIELD]).get_indexer(pd.Index(out["field"]))
     out = out.sort_values(["_o", "_f"], kind="stable").drop(columns=["_o", "_f"])
     return out.reset_index(drop=True)[cols]
 
@@ -393,3 +399,13 @@ def read_changes(ws: _Reader, *, after: int | None = None) -> pd.DataFrame:
 def read_scores_history(ws: _Reader) -> pd.DataFrame:
     """The ``scores_history`` table (empty when the workspace was never scored)."""
     return ws.read_table(SCORES_HISTORY)
+
+
+def last_updates(ws: _Reader) -> pd.DataFrame:
+    """Each agency's last change to the data (not ``score``): ``agency``, ``version``,
+    ``at``, ``username``, ``kind``, ``summary``; most recent first."""
+    vers = read_versions(ws)
+    data = vers[vers["kind"].astype(str) != "score"]
+    last = data.sort_values("version", kind="stable").drop_duplicates("agency", keep="last")
+    cols = ["agency", "version", "at", "username", "kind", "summary"]
+    return last.sort_values("version", ascending=False)[cols].reset_index(drop=True)

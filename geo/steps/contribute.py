@@ -176,6 +176,8 @@ def _typed(values: pd.Series, like: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(dtype):
         num = pd.to_numeric(values.where(~blank, np.nan), errors="coerce")
         if pd.api.types.is_integer_dtype(dtype):
+            if (num.dropna() % 1 != 0).any():  # a fraction never goes into whole numbers
+                return num.astype(float)
             if isinstance(dtype, pd.api.extensions.ExtensionDtype):
                 return num.astype(dtype)
             return num.astype(dtype) if not num.isna().any() else num.astype("Int64")
@@ -213,7 +215,6 @@ def update_layer(existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> gp
     geoms = np.asarray(old.geometry.to_numpy(), dtype=object).copy()
     geoms[at] = np.asarray(src.geometry.to_numpy(), dtype=object)
     old[geom_name] = gpd.GeoSeries(geoms, index=old.index, crs=schema.WGS84)
-    old["id"] = ids.astype(object)
     added = new.loc[~matched]
     if not len(added):
         return old.reset_index(drop=True)

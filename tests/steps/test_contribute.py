@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from geo.accounts import User
 from geo.exceptions import InputError, ScopeError, StaleVersion
 from geo.io import road_sections, ruas_rows
-from geo.io.history import CHANGES, SCORES_HISTORY, VERSIONS
+from geo.io.history import CHANGES, SCORES_HISTORY, VERSIONS, last_updates
 from geo.io.importers import import_file
 from geo.io.workspace import Workspace
 from geo.readiness import load_readiness_config
@@ -259,6 +259,8 @@ def test_apply_records_history_and_rollback_restores_exactly(ws: Workspace,
     assert history(ws, since="2100-01-01").empty
     assert len(history(ws, since="2000-01-01T00:00:00+07:00")) == len(log)
     assert list(versions(ws)["version"]) == [1, 2, 3, 4]
+    assert last_updates(ws)[["agency", "version"]].values.tolist() == [
+        ["bappeda", 4], ["umkm", 3], ["kominfo", 2], ["pariwisata", 1]]
     # rolling back to 3 puts the rolled-back changes in again
     rollback(ws, 3, user=ADMIN)
     redo = _layer(ws.path, "destinations").set_index("id")
@@ -568,3 +570,36 @@ def test_recompute_scores_and_ranks_with_the_recorded_configurations(
     assert list(vers["username"]) == ["cli", "putu", "sistem"]
     hist = _table(ws.path, SCORES_HISTORY)
     assert sorted(set(hist["version"])) == [1, 3] and sorted(set(hist["data_version"])) == [0, 2]
+
+
+_CELL = st.one_of(st.just(""), st.integers(0, 10**6).map(str))
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.integers(0, 28), _CELL, st.sampled_from(["", "1", "5"]),
+                               _TEXT), min_size=1, max_size=4, unique_by=lambda r: r[0]),
+       new=st.lists(st.tuples(st.floats(-0.02, 0.02), st.floats(-0.02, 0.02), _CELL),
+                    max_size=2))
+def test_rollback_after_an_upload_restores_the_layer(demo_ws: Path, tmp_path: Path,
+                                                     rows: list[tuple[int, str, str, str]],
+                                                     new: list[tuple[float, float, str]]) -> None:
+    path = tmp_path / f"u{random.randrange(10**9)}.gpkg"
+    shutil.copyfile(demo_ws, path)
+    ws = Workspace(path)
+    dest0 = _layer(path, "destinations")
+    file_rows = [_row(dest0, dest0["id"].iloc[i], pengunjung_tahun=v, daya_tarik=d,
+                      catatan=note) for i, v, d, note in rows]
+    file_rows += [{"id": f"DST-8{k:02d}", "nama": f"Baru {k}", "kategori": "alam",
+                   "lintang": repr(TIMIKA[1] + dy), "bujur": repr(TIMIKA[0] + dx),
+                   "pengunjung_tahun": v, "daya_tarik": "", "catatan": ""}
+                  for k, (dx, dy, v) in enumerate(new)]
+    f = _csv(tmp_path / f"{path.stem}.csv", file_rows)
+    p = preview_upload(ws, "destinations", f, config=CONFIG, user=PARIWISATA)
+    assert p.ok, (p.error, p.scope_error)
+    assert p.n_new == len(new) and p.n_new + p.n_changed + p.n_unchanged == len(file_rows)
+    applied = apply_upload(ws, "destinations", f, config=CONFIG, user=PARIWISATA)
+    assert applied.n_changes == len(p.diffs)
+    rollback(ws, 0, user=ADMIN)
+    pd.testing.assert_frame_equal(_layer(path, "destinations"), dest0)
+    path.unlink()
