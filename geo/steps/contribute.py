@@ -198,6 +198,10 @@ def update_layer(existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> gp
     if existing is None or existing.empty:
         return imp.coerce_attributes(new.reset_index(drop=True))
     old = existing.to_crs(schema.WGS84).copy()
+    # a column the layer lacks and the file leaves empty in every row brings nothing
+    void = [c for c in new.columns if c not in old.columns and c != new.geometry.name
+            and new[c].map(lambda v: value_json(v) == "null").all()]
+    new = new.drop(columns=void)
     ids = feature_ids("destinations", old)  # the id column, as text
     pos = pd.Series(np.arange(len(old)), index=ids.to_numpy())
     pos = pos[~pos.index.duplicated()]
