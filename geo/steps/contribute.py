@@ -56,8 +56,8 @@ from geo.io.history import (
 from geo.io.workspace import Source, Workspace, writes_workspace
 from geo.readiness import ReadinessConfig
 from geo.readiness.ownership import check_scope
-from geo.steps.imports import import_file
 from geo.roads import condition_class
+from geo.steps.imports import import_file
 from geo.words import normalise_word
 
 KINDS: Final = imp.KINDS

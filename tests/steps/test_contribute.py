@@ -32,7 +32,6 @@ from geo.accounts import User
 from geo.exceptions import InputError, ScopeError, StaleVersion
 from geo.io import road_sections, ruas_rows
 from geo.io.history import CHANGES, SCORES_HISTORY, VERSIONS, last_updates
-from geo.io.importers import import_file
 from geo.io.workspace import Workspace
 from geo.readiness import load_readiness_config
 from geo.steps.contribute import (
@@ -46,6 +45,7 @@ from geo.steps.contribute import (
     save_umkm,
     versions,
 )
+from geo.steps.imports import import_file
 from tests._paths import PROJECT_ROOT
 
 CONFIG = load_readiness_config(PROJECT_ROOT / "data" / "readiness.toml")
