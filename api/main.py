@@ -31,9 +31,21 @@ from maps import Tiles, missing_assets
 from . import errors, security
 from .deps import WorkspaceStore
 from .fastpath import FastPath
-from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
+from .routers import (
+    contribute,
+    destinations,
+    health,
+    history,
+    kampung,
+    maps,
+    pages,
+    priorities,
+    score,
+    umkm,
+)
 from .schemas import destination_models, score_row_model
 from .security import SecurityHeaders
+from .services.writes import Writes
 
 log = logging.getLogger("siapwisata.api")
 
@@ -147,11 +159,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     server process is gone: :func:`api._lane._exit_with`)."""
     yield
     store: WorkspaceStore = app.state.store
+    app.state.writes.shutdown()
     store.close()
 
 
 def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
-               allowed_hosts: Iterable[str] = ()) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), writes: Writes | None = None) -> FastAPI:
     """Build the app serving one workspace.
 
     Parameters
@@ -164,6 +177,9 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     allowed_hosts
         Host names the app answers (``Host`` header) besides 127.0.0.1, localhost and
         ``SIAPWISATA_ALLOWED_HOSTS``; any other gets a 400 (DNS rebinding).
+    writes
+        The writer queue and background recomputation (default: one for this workspace,
+        recomputing in a worker process).
     """
     app = SiapWisataAPI(
         title="SIAP Wisata API",
@@ -174,12 +190,14 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         lifespan=_lifespan,
     )
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
+    app.state.writes = writes or Writes(str(workspace_path))
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
                                                      allowed_hosts)
     app.add_middleware(FastPath, store=app.state.store)  # inside the Host check
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
-    for module in (pages, health, maps, destinations, priorities, umkm, kampung):
+    for module in (pages, health, maps, destinations, priorities, umkm, kampung, contribute,
+                   history):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)
