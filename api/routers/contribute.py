@@ -42,11 +42,32 @@ router = APIRouter(tags=["kontribusi"])
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Perlu masuk (login required)"},
     403: {"model": ErrorResponse, "description": "Di luar wewenang dinas (outside scope)"},
-    404: {"model": ErrorResponse},
-    409: {"model": ErrorResponse, "description": "Data berubah / workspace sibuk"},
-    422: {"model": ErrorResponse},
+    404: {"model": ErrorResponse, "description": "Id tidak ditemukan (unknown id)"},
+    409: {"model": ErrorResponse, "description": "Data berubah sejak pratinjau / workspace "
+                                                 "sibuk (changed since the preview / busy)"},
+    422: {"model": ErrorResponse, "description": "Isian tidak sah (invalid values)"},
 }
-HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
+
+
+def page_error(description: str) -> dict[str, Any]:
+    """A refused form or page request: the page with the message (HTML), or JSON from the
+    checks that run before the page (login, parameters)."""
+    return {"model": ErrorResponse, "content": {"text/html": {}}, "description": description}
+
+
+HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "The page"},
+    404: page_error("Id tidak ditemukan (unknown id)"),
+    409: page_error("Workspace belum siap (workspace not ready)"),
+    422: page_error("Parameter tidak sah (invalid parameters)"),
+}
+FORM_POST: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "The preview page"},
+    303: {"description": "Saved: back to /kontribusi with a message"},
+    401: WRITE_ERRORS[401],
+    **{status: page_error(str(WRITE_ERRORS[status].get("description", "Ditolak")))
+       for status in (403, 404, 409, 422)},
+}
 Id = Annotated[str, Path(max_length=200, description="Feature id")]
 Values = Annotated[dict[str, EditValue], Body(
     description="Column -> new value (null clears it)",
@@ -97,7 +118,7 @@ async def contribute_page(request: Request, store: StoreDep, user: CurrentUser,
         store, user, csrf_token(request), message=message))
 
 
-@router.post("/kontribusi/unggah", response_class=Response, responses=HTML)
+@router.post("/kontribusi/unggah", response_class=Response, responses=FORM_POST)
 async def upload_form(request: Request, store: StoreDep, user: WriterDep,
                       kind: Annotated[str, Form(max_length=40)],
                       file: Annotated[UploadFile, File()]) -> Response:
@@ -113,7 +134,7 @@ async def upload_form(request: Request, store: StoreDep, user: WriterDep,
 
 
 @router.post("/kontribusi/terapkan", response_class=Response,
-             responses={303: {"description": "Applied: back to /kontribusi"}})
+             responses=FORM_POST)
 async def apply_form(request: Request, store: StoreDep, writes: WritesDep, user: WriterDep,
                      token: Annotated[str, Form(max_length=100)]) -> Response:
     """Apply a previewed upload."""
@@ -121,7 +142,8 @@ async def apply_form(request: Request, store: StoreDep, writes: WritesDep, user:
                          lambda: service.apply_upload(store, writes, user, token))
 
 
-@router.get("/kontribusi/destinasi", response_class=Response, responses=HTML)
+@router.get("/kontribusi/destinasi", response_class=Response,
+            responses={303: {"description": "To the chosen destination's form"}})
 async def destination_pick(id: Annotated[str, Query(max_length=200)]) -> Response:
     """The picker's answer: the form of the chosen destination."""
     from urllib.parse import quote
@@ -130,7 +152,7 @@ async def destination_pick(id: Annotated[str, Query(max_length=200)]) -> Respons
 
 
 @router.get("/kontribusi/destinasi/{id}", response_class=Response, responses=HTML)
-async def destination_form(request: Request, store: StoreDep, user: WriterDep,
+async def destination_form(request: Request, store: StoreDep, user: CurrentUser,
                            id: Id) -> Response:
     """The form of one destination's attributes."""
     return await _html(request, store, user, lambda: forms.destination_page(
@@ -138,7 +160,7 @@ async def destination_form(request: Request, store: StoreDep, user: WriterDep,
 
 
 @router.post("/kontribusi/destinasi/{id}", response_class=Response,
-             responses={303: {"description": "Saved"}})
+             responses=FORM_POST)
 async def destination_save(request: Request, store: StoreDep, writes: WritesDep,
                            user: WriterDep, id: Id) -> Response:
     """Save the destination form (only the fields that changed)."""
@@ -155,7 +177,7 @@ async def destination_save(request: Request, store: StoreDep, writes: WritesDep,
 
 
 @router.get("/kontribusi/jalan", response_class=Response, responses=HTML)
-async def road_form(request: Request, store: StoreDep, user: WriterDep,
+async def road_form(request: Request, store: StoreDep, user: CurrentUser,
                     ruas_id: Annotated[str, Query(max_length=20)]) -> Response:
     """The condition/surface form of a road section (linked from the priorities map)."""
     return await _html(request, store, user, lambda: forms.road_page(
@@ -163,7 +185,7 @@ async def road_form(request: Request, store: StoreDep, user: WriterDep,
 
 
 @router.post("/kontribusi/jalan", response_class=Response,
-             responses={303: {"description": "Saved"}})
+             responses=FORM_POST)
 async def road_save(request: Request, store: StoreDep, writes: WritesDep, user: WriterDep,
                     ruas_id: Annotated[str, Form(max_length=20)],
                     condition: Annotated[str, Form(max_length=40)] = "",
@@ -175,7 +197,7 @@ async def road_save(request: Request, store: StoreDep, writes: WritesDep, user: 
 
 
 @router.get("/kontribusi/umkm", response_class=Response, responses=HTML)
-async def umkm_form(request: Request, store: StoreDep, user: WriterDep,
+async def umkm_form(request: Request, store: StoreDep, user: CurrentUser,
                     id: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     """Add a UMKM, or move/edit one: click its place on the small map."""
     return await _html(request, store, user, lambda: forms.umkm_page(
@@ -196,7 +218,7 @@ def _coordinate(field: str, text: str) -> float | None:
 
 
 @router.post("/kontribusi/umkm", response_class=Response,
-             responses={303: {"description": "Saved"}})
+             responses=FORM_POST)
 async def umkm_save(request: Request, store: StoreDep, writes: WritesDep, user: WriterDep,
                     name: Annotated[str, Form(max_length=200)],
                     type: Annotated[str, Form(max_length=40)],

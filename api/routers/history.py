@@ -20,7 +20,7 @@ from ..errors import status_of
 from ..schemas import AppliedResponse, ChangeRow, ChangesResponse, RollbackRequest
 from ..services import contribute, forms
 from ..services import history as service
-from .contribute import WRITE_ERRORS
+from .contribute import FORM_POST, HTML, WRITE_ERRORS
 
 router = APIRouter(tags=["riwayat"])
 
@@ -39,8 +39,7 @@ async def changes(store: StoreDep, agency: Agency = None, since: Since = None,
     return ChangesResponse(changes=[ChangeRow.model_validate(r) for r in rows])
 
 
-@router.get("/riwayat", response_class=Response,
-            responses={200: {"content": {"text/html": {}}}})
+@router.get("/riwayat", response_class=Response, responses=HTML)
 async def history_page(request: Request, store: StoreDep, user: CurrentUser,
                        agency: Agency = None, since: Since = None, limit: Limit = None,
                        dikembalikan: Annotated[int | None, Query(ge=0)] = None) -> Response:
@@ -79,7 +78,7 @@ async def rollback(store: StoreDep, writes: WritesDep, user: AdminDep,
 
 
 @router.post("/riwayat/kembalikan", response_class=Response,
-             responses={303: {"description": "Rolled back: back to /riwayat"}})
+             responses={**FORM_POST, 303: {"description": "Rolled back: back to /riwayat"}})
 async def rollback_form(request: Request, store: StoreDep, writes: WritesDep, user: AdminDep,
                         version: Annotated[int, Form(ge=0)]) -> Response:
     """The rollback button of ``/riwayat``."""

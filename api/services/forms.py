@@ -60,7 +60,7 @@ def _choices(store: WorkspaceStore, layer: str) -> list[dict[str, str]]:
         return []
 
     def build() -> list[dict[str, str]]:
-        df = store.ws.read(layer, columns=["id", "name"], read_geometry=False)
+        df = store.ws.read_table(layer)
         rows = [{"id": str(i), "name": str(n) if isinstance(n, str) and n else str(i)}
                 for i, n in zip(df["id"], df["name"], strict=True)]
         return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"]))
@@ -134,15 +134,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def destination_page(store: WorkspaceStore, user: User, csrf_token: str, id: str, *,
+def destination_page(store: WorkspaceStore, user: User | None, csrf_token: str, id: str, *,
                      error: str | None = None) -> str:
     """The form of one destination: the columns the user's agency owns are editable."""
     rec = contribute.record(store, "destinations", id)
     skip = {"id", "provenance", "lon", "lat"}
     columns = [c for c in rec if c not in skip]
     config = _config(store)
-    editable = contribute.editable_columns(config, user, "destinations", columns) \
-        if config is not None else []
+    editable = (contribute.editable_columns(config, user, "destinations", columns)
+                if config is not None and user is not None else [])
     fields = [{"name": c, "value": _text(rec[c])} for c in editable]
     readonly = [{"name": c, "value": _text(rec[c])} for c in columns if c not in editable]
     return render("destinasi.html", title="Ubah destinasi", store=store, user=user,
@@ -156,21 +156,21 @@ def changed_fields(store: WorkspaceStore, id: str, form: dict[str, str]) -> dict
     return {k: v for k, v in form.items() if k in rec and _text(rec[k]) != v.strip()}
 
 
-def road_page(store: WorkspaceStore, user: User, csrf_token: str, ruas_id: str, *,
+def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id: str, *,
               error: str | None = None) -> str:
     """The condition and surface form of one road section (``ruas_id``)."""
     if not store.ws.has("roads"):
         raise NotFound("layer 'roads' belum ada di workspace (missing)")
 
     def build() -> np.ndarray:
-        return road_sections(store.ws.read("roads", read_geometry=False))
+        return road_sections(store.ws.read_table("roads"))
 
     labels = store.cached(("road_sections",), build)
     rows = ruas_rows(ruas_id, labels)
     if rows is None or rows.size == 0:
         raise NotFound(f"ruas '{ruas_id[:40]}' tidak ditemukan (not found): pakai ruas_id "
                        "dari tabel atau peta prioritas, mis. R00042")
-    roads = store.ws.read("roads", read_geometry=False).iloc[rows]
+    roads = store.ws.read_table("roads").iloc[rows]
 
     def tally(col: str) -> str:
         if col not in roads:
@@ -179,7 +179,8 @@ def road_page(store: WorkspaceStore, user: User, csrf_token: str, ruas_id: str, 
         return ", ".join(f"{k} ({v})" for k, v in counts.items())
 
     names = roads["name"].dropna().astype(str) if "name" in roads else pd.Series(dtype=str)
-    length = pd.to_numeric(roads.get("length_m"), errors="coerce").sum() / 1000.0
+    length = (float(pd.to_numeric(roads["length_m"], errors="coerce").sum()) / 1000.0
+              if "length_m" in roads else float("nan"))
     from maps import fmt_num
 
     return render("jalan.html", title="Kondisi ruas jalan", store=store, user=user,
@@ -191,7 +192,7 @@ def road_page(store: WorkspaceStore, user: User, csrf_token: str, ruas_id: str, 
                   surface_choices=[s for s in schema.SURFACE_CLASSES if s != "unknown"])
 
 
-def umkm_page(store: WorkspaceStore, user: User, csrf_token: str, id: str | None, *,
+def umkm_page(store: WorkspaceStore, user: User | None, csrf_token: str, id: str | None, *,
               error: str | None = None) -> str:
     """The add/move form of a UMKM, with a small map to click its place on."""
     rec: dict[str, Any] = (contribute.record(store, "umkm", id) if id
