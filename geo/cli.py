@@ -127,12 +127,13 @@ def import_(
 ) -> None:
     """Import an agency file (OPD data) into the workspace, validating every row."""
     from geo.io import check_out_path, write_problems
-    from geo.io.importers import import_file
+    from geo.steps.contribute import import_recorded
 
     errors_path = check_out_path(errors, (".csv",))
     ws = Workspace(workspace)
     try:
-        summary = import_file(kind.value, file, ws, reporter=RichReporter())
+        # recorded as a version (actor "cli") and marks the scores stale for the server
+        summary, _ = import_recorded(kind.value, file, ws, reporter=RichReporter())
     except InputError as exc:
         if errors_path is not None:
             write_problems(exc, errors_path)

@@ -124,5 +124,9 @@ class ScopeError(SiapError):
     """A write outside the acting agency's scope, or by a role that may not write (HTTP 403)."""
 
 
+class StaleVersion(SiapError):
+    """The workspace data changed since the preview a write was confirmed on (HTTP 409)."""
+
+
 class WorkspaceLocked(WorkspaceError):
     """Another process kept the workspace's write lock longer than the lock timeout."""

@@ -1316,3 +1316,141 @@ def import_file(
     if kind == "road-conditions":
         return import_road_conditions(path, ws, reporter=reporter)
     return import_points(kind, path, ws, reporter=reporter)
+
+
+# --- pure readers: what an import would write, without writing it (issue 12) ---------------
+# The browser's preview and apply (geo.steps.contribute) read and validate files through
+# these, so their row-level problems are exactly the CLI's.
+
+
+@dataclass(frozen=True)
+class PointRows:
+    """A validated point file: the table as read and the rows it gives (import_points' rows)."""
+
+    table: Table
+    rows: gpd.GeoDataFrame
+
+
+@dataclass(frozen=True)
+class RoadUpdate:
+    """A validated PU survey matched to the ``roads`` layer (what import_road_conditions writes).
+
+    ``edges`` are the positional road rows set, ``rows`` the survey row (of ``table``) that
+    set each.
+    """
+
+    table: Table
+    survey: RoadSurvey
+    roads: gpd.GeoDataFrame
+    updated: gpd.GeoDataFrame
+    edges: np.ndarray
+    rows: np.ndarray
+
+
+def read_points(kind: str, path: Path, ws: Workspace) -> PointRows:
+    """Read and validate a destinations, UMKM or gateways file against ``ws``.
+
+    Raises
+    ------
+    InputError
+        Every problem in the file (as ``siapwisata import`` reports them).
+    """
+    spec = SPECS[kind]
+    table = read_table(path, prefer_layers=spec.prefer_layers)
+    return PointRows(table, _read_points(table, spec, _Region(ws)))
+
+
+def point_rows(kind: str, table: Table, ws: Workspace) -> gpd.GeoDataFrame:
+    """Validate rows already held as a :class:`Table` (a form's fields) like a file's."""
+    return _read_points(table, SPECS[kind], _Region(ws))
+
+
+def read_road_update(path: Path, ws: Workspace, *,
+                     tolerance_m: float = ROAD_MATCH_TOLERANCE_M) -> RoadUpdate:
+    """Read a PU survey, validate it and match it to ``ws``'s roads (:func:`match_survey`).
+
+    The same checks and messages as :func:`import_road_conditions`, without writing.
+
+    Raises
+    ------
+    InputError
+        Every problem, including rows that match no road.
+    WorkspaceError
+        The workspace has no ``roads`` layer.
+    """
+    if not ws.has("roads"):
+        raise WorkspaceError(f"{ws.path}: layer 'roads' tidak ada (missing): run ingest-osm, "
+                             "fetch-osm or demo first")
+    region = _Region(ws)
+    table = read_table(path, prefer_layers=("road_conditions", "kondisi_jalan", "survey"))
+    survey, problems = _read_survey(table, region)
+    roads = ws.read("roads")
+    metric = region.metric()
+    edge, row, counts = match_survey(roads, survey, metric, tolerance_m=tolerance_m)
+    located = np.array([w is not None or g is not None or r is not None
+                        for w, g, r in zip(survey.way, survey.geometry, survey.ruas,
+                                           strict=True)], dtype=bool)
+    missing = np.flatnonzero(located & (counts == 0))
+    near = _nearest_hints(roads, survey, missing.tolist(), metric)
+    for r in missing.tolist():  # per survey row, to name each bad line
+        line = int(survey.lines[r])
+        if survey.ruas[r] is not None and survey.way[r] is None:
+            problems.add(f"ruas_id {survey.ruas[r]} tidak ada di workspace (unknown section; "
+                         "use an id from the priorities output)", line, survey.ruas_field)
+        elif survey.way[r] is not None:
+            problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
+                         "this way id)", line, survey.way_field)
+        else:
+            hint = f"; nearest road edge {near[r]:.0f} m away" if r in near else ""
+            problems.add(f"garis survei tidak cocok dengan jalan mana pun (matches no road "
+                         f"within {tolerance_m:.0f} m){hint}", line,
+                         survey.geometry_field[r] or "geometry")
+    problems.raise_if_any()
+    updated, _ = apply_survey(roads, survey, edge, row)
+    return RoadUpdate(table, survey, roads, updated, edge, row)
+
+
+def known_headers(kind: str) -> tuple[str, ...]:
+    """Every header (normalised) an import of ``kind`` recognises, in alias order."""
+    if kind == "road-conditions":
+        groups: tuple[tuple[str, ...], ...] = (
+            RUAS_ALIASES, WAY_ALIASES, CONDITION_ALIASES, SURFACE_ALIASES, AUTHORITY_ALIASES,
+            WKT_ALIASES)
+    else:
+        spec = SPECS[kind]
+        groups = (spec.id_aliases, NAME_ALIASES, spec.class_aliases, LAT_ALIASES, LON_ALIASES,
+                  COORD_ALIASES, WKT_ALIASES)
+        if kind == "umkm":
+            groups += (KAMPUNG_CODE_ALIASES, KAMPUNG_NAME_ALIASES, ("kode",))
+        if kind == "destinations":
+            groups += tuple(ATTRIBUTE_ALIASES.values())
+    return tuple(dict.fromkeys(a for g in groups for a in g))
+
+
+def unknown_headers(table: Table, kind: str) -> list[str]:
+    """Headers of ``table`` (as written in the file) that an import of ``kind`` does not
+    recognise: point imports keep them as text columns, road surveys ignore them."""
+    from geo.io._io import normalise_header  # here: keeps the module's imports as they were
+
+    known = set(known_headers(kind))
+    out = []
+    for name in table.frame.columns:
+        short = normalise_header(re.sub(r"\(.*?\)|\[.*?\]", " ", table.headers[name]), 0)
+        if name not in known and short not in known:
+            out.append(table.headers[name])
+    return out
+
+
+def parse_attribute(key: str, raw: object) -> tuple[Any, str | None]:
+    """One destination attribute cell as an import reads it: (value, problem or None).
+
+    ``key`` is one of :data:`geo.schema.DESTINATION_ATTRIBUTES`; a blank cell is (None, None).
+    """
+    if is_blank(raw):
+        return None, None
+    return _parse_attribute(key, raw)
+
+
+def coerce_attributes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give the destination attribute columns the dtypes an import writes them with."""
+    return _coerce_attributes(gdf)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -79,6 +79,16 @@ class Source:
     url: str = ""
     synthetic: bool = False
     note: str = ""
+
+
+class ChangeRecorder(Protocol):
+    """What records the changes of an update block (:class:`geo.io.history.Recorder`)."""
+
+    def written(self, stage: Staging, layer: str, frame: pd.DataFrame) -> None:
+        """Called before ``layer`` is replaced by ``frame`` in the staging copy."""
+
+    def finish(self, stage: Staging) -> None:
+        """Called once the block succeeded, before the copy is swapped in."""
 
 
 class _Reader:
@@ -266,6 +276,16 @@ class Workspace(_Reader):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait or _say
+        self.recorder: ChangeRecorder | None = None
+
+    def recording(self, recorder: ChangeRecorder) -> Workspace:
+        """This workspace with ``recorder`` attached: every :meth:`update` through the
+        returned object reports the layers it writes to ``recorder``, which appends the
+        history in the same private copy (:mod:`geo.io.history`). It shares this one's
+        file and writers' lock."""
+        other = Workspace(self.path, lock_timeout=self.lock_timeout, on_wait=self.on_wait)
+        other.recorder = recorder
+        return other
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
@@ -445,7 +465,7 @@ class Workspace(_Reader):
                         shutil.copyfile(self.path, tmp)
                     elif not create:
                         self.require()
-                    staging = Staging(tmp, fresh=not self.exists)
+                    staging = Staging(tmp, fresh=not self.exists, recorder=self.recorder)
                     yield staging
                     staging._finish()
             finally:
@@ -522,9 +542,10 @@ def writes_workspace(func: Callable[P, R]) -> Callable[P, R]:
 class Staging(_Reader):
     """The private copy a :meth:`Workspace.update` block writes to."""
 
-    def __init__(self, path: Path, *, fresh: bool):
+    def __init__(self, path: Path, *, fresh: bool, recorder: ChangeRecorder | None = None):
         self.path = path
         self._fresh = fresh
+        self._recorder = recorder
         self._meta: dict[str, str] = {}
         self._sources: list[Source] = []
         self._replace_sources: set[str] = set()
@@ -540,6 +561,8 @@ class Staging(_Reader):
         req = [c for c in schema.REQUIRED.get(layer, ()) if c in out.columns]
         rest = [c for c in out.columns if c not in req and c != out.geometry.name]
         out = out[[*req, *rest, out.geometry.name]]
+        if self._recorder is not None:
+            self._recorder.written(self, layer, out)
         geom_types = set(out.geom_type.dropna().unique())
         geometry_type = None
         if len(geom_types) > 1:
@@ -552,6 +575,12 @@ class Staging(_Reader):
 
     def write_table(self, layer: str, df: pd.DataFrame) -> None:
         pyogrio.write_dataframe(df.reset_index(drop=True), self.path, layer=layer)
+
+    def append_table(self, layer: str, df: pd.DataFrame) -> None:
+        """Append rows to a non-spatial table (created by the first rows): the history
+        tables are only ever appended to."""
+        pyogrio.write_dataframe(df.reset_index(drop=True), self.path, layer=layer,
+                                append=self.has(layer))
 
     def set_meta(self, **values: object) -> None:
         self._meta.update({k: str(v) for k, v in values.items()})
@@ -571,6 +600,8 @@ class Staging(_Reader):
         self._sources.append(source)
 
     def _finish(self) -> None:
+        if self._recorder is not None:
+            self._recorder.finish(self)
         meta = self.metadata()
         if self._fresh or "created_at" not in meta:
             meta["created_at"] = _now()

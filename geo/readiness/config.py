@@ -101,6 +101,46 @@ class Indicator(StrictModel):
         return self.map is None
 
 
+EDITABLE_LAYERS: Final = ("destinations", "umkm", "gateways", "roads")
+"""The workspace data layers agencies contribute to (``[dimensions.X.owns]`` may name them);
+everything else (boundary, admin areas, pois, outputs) comes from steps, not from agencies."""
+
+
+class Owns(StrictModel):
+    """What one agency may change (``[dimensions.<key>.owns]``).
+
+    ``layers``: the agency may add, move and delete rows of these layers and edit every
+    column of them except columns another agency owns by name. ``columns``
+    (``"layer.column"``): the agency may edit these columns of existing rows, whoever owns
+    the layer.
+    """
+
+    layers: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
+    note: str = ""
+
+    @field_validator("layers")
+    @classmethod
+    def _layers(cls, v: list[str]) -> list[str]:
+        bad = [name for name in v if name not in EDITABLE_LAYERS]
+        if bad:
+            raise ValueError(f"layer tidak dikenal (unknown layer) {', '.join(map(repr, bad))}; "
+                             f"known: {', '.join(EDITABLE_LAYERS)}")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: list[str]) -> list[str]:
+        for item in v:
+            layer, dot, column = item.partition(".")
+            if not dot or not column or not _NAME.match(column):
+                raise ValueError(f"{item!r}: expected 'layer.column' (e.g. 'roads.condition')")
+            if layer not in EDITABLE_LAYERS:
+                raise ValueError(f"{item!r}: layer tidak dikenal (unknown layer) {layer!r}; "
+                                 f"known: {', '.join(EDITABLE_LAYERS)}")
+        return v
+
+
 class Dimension(StrictModel):
     """One agency dimension (OPD), mapped to the 4A framework."""
 
@@ -112,6 +152,7 @@ class Dimension(StrictModel):
     assumption: bool = False
     note: str = ""
     indicators: dict[str, Indicator] = Field(min_length=1)
+    owns: Owns = Owns()  # what the agency may change (issue 12); nothing when not given
 
     @field_validator("color")
     @classmethod
@@ -217,6 +258,25 @@ class ReadinessConfig(StrictModel):
                 if name not in self.dimensions:
                     raise ValueError(f"access.{key}: unknown dimension {name!r} "
                                      f"(known: {', '.join(self.dimensions)})")
+        return self
+
+    @model_validator(mode="after")
+    def _ownership(self) -> ReadinessConfig:
+        # One owner per layer and per named column: a shared column would let two
+        # agencies overwrite each other, and nobody would answer for its value.
+        layers: dict[str, str] = {}
+        columns: dict[str, str] = {}
+        for key, dim in self.dimensions.items():
+            for layer in dim.owns.layers:
+                if layer in layers and layers[layer] != key:
+                    raise ValueError(f"dimensions.{key}.owns.layers: layer {layer!r} sudah "
+                                     f"dimiliki (already owned by) {layers[layer]!r}")
+                layers[layer] = key
+            for column in dim.owns.columns:
+                if column in columns and columns[column] != key:
+                    raise ValueError(f"dimensions.{key}.owns.columns: kolom {column!r} sudah "
+                                     f"dimiliki (already owned by) {columns[column]!r}")
+                columns[column] = key
         return self
 
     @field_validator("dimensions")

@@ -6,6 +6,7 @@ the exports read them back here, so an 'Asumsi' sheet shows what the rows were c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -77,3 +78,31 @@ def workspace_network_config(ws: Workspace, *layers: str) -> tuple[NetworkConfig
     environment (``SIAPWISATA_NETWORK_CONFIG``) wins."""
     return _recorded(ws, "network_config", "network", layers or (SCORES_LAYER,),
                      read_network_config, lambda text: model_from_text(text, NetworkConfig))
+
+
+# --- a configuration given by path or as recorded text ---------------------------------------
+
+
+def readiness_of(config: str | os.PathLike[str] | ConfigText | None
+                 ) -> tuple[ReadinessConfig, ConfigText]:
+    """The readiness configuration a step was given: a file (default: the settings'), or the
+    text a workspace recorded (:func:`geo.steps.contribute.recompute` re-runs with it)."""
+    if isinstance(config, ConfigText):
+        return readiness_config_from_text(config), config
+    return read_readiness_config(config)
+
+
+def network_of(config: str | os.PathLike[str] | ConfigText | None
+               ) -> tuple[NetworkConfig, ConfigText]:
+    """The network configuration a step was given (see :func:`readiness_of`)."""
+    if isinstance(config, ConfigText):
+        return model_from_text(config, NetworkConfig), config
+    return read_network_config(config)
+
+
+def priorities_of(config: str | os.PathLike[str] | ConfigText | None
+                  ) -> tuple[PrioritiesConfig, ConfigText]:
+    """The priorities configuration a step was given (see :func:`readiness_of`)."""
+    if isinstance(config, ConfigText):
+        return model_from_text(config, PrioritiesConfig), config
+    return read_priorities_config(config)

@@ -22,6 +22,7 @@ from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
 from geo.priorities.selection import PrioritiesResult, priorities_frame
 from geo.readiness import dimension_labels, read_readiness_config, score_frame
 from geo.steps.access import compute_access
+from geo.steps.configs import ConfigText, network_of, priorities_of, readiness_of
 from geo.steps.readiness import build_inputs
 
 
@@ -42,9 +43,9 @@ def inputs_synthetic(ws: Workspace) -> bool:
 def priorities_workspace(ws: Workspace, budget: float | None = None,
                          authority: str = "kabupaten", out: str | os.PathLike[str] | None = None,
                          reporter: Reporter = SILENT, *,
-                         config: str | os.PathLike[str] | None = None,
-                         readiness_config: str | os.PathLike[str] | None = None,
-                         network_config: str | os.PathLike[str] | None = None
+                         config: str | os.PathLike[str] | ConfigText | None = None,
+                         readiness_config: str | os.PathLike[str] | ConfigText | None = None,
+                         network_config: str | os.PathLike[str] | ConfigText | None = None
                          ) -> PrioritiesResult:
     """Rank road upgrades of a workspace; write layer ``priorities`` and optionally a file.
 
@@ -64,9 +65,9 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     """
 
     out_path = check_out_path(out, OUT_SUFFIXES)
-    cfg, cfg_text = read_priorities_config(config)
-    readiness, readiness_text = read_readiness_config(readiness_config)
-    net_cfg, net_text = read_network_config(network_config)
+    cfg, cfg_text = priorities_of(config)
+    readiness, readiness_text = readiness_of(readiness_config)
+    net_cfg, net_text = network_of(network_config)
     cfg.allowed(authority)
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")

@@ -16,20 +16,20 @@ from geo._progress import SILENT, Reporter
 from geo.access import AccessResult
 from geo.exceptions import WorkspaceError
 from geo.io import check_out_path
+from geo.io.history import CLI_ACTOR, Entry, append_scores
 from geo.io.workspace import Source, Workspace, writes_workspace
-from geo.network import read_network_config
 from geo.readiness import (
     ASSUMPTION_NOTE,
     OUT_SUFFIXES,
     SCORES_LAYER,
     UMKM_COLUMNS,
     ScoreResult,
-    read_readiness_config,
     score_frame,
     write_scores,
 )
 from geo.schema import GATEWAY_REPORT, WGS84
 from geo.steps.access import compute_access
+from geo.steps.configs import ConfigText, network_of, readiness_of
 
 
 def _layer_empty(ws: Workspace, layer: str) -> bool:
@@ -85,18 +85,21 @@ def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
 @writes_workspace
 def score_workspace(
     ws: Workspace,
-    config: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | ConfigText | None = None,
     out: str | os.PathLike[str] | None = None,
     reporter: Reporter = SILENT,
     *,
-    network_config: str | os.PathLike[str] | None = None,
+    network_config: str | os.PathLike[str] | ConfigText | None = None,
+    actor: str = CLI_ACTOR,
 ) -> ScoreResult:
     """Score every destination of a workspace; write layer ``scores`` and optionally a file.
 
     The output path is checked before any work, the workspace is changed atomically
     (``ws.update()``), then ``out`` (.csv, .geojson or .xlsx) is written. ``config`` (readiness)
-    and ``network_config`` default to the settings' files; the texts used are recorded in
-    the workspace (metadata ``configs``, layer ``scores``).
+    and ``network_config`` default to the settings' files (or are the texts a workspace
+    recorded); the texts used are recorded in the workspace (metadata ``configs``, layer
+    ``scores``). The update clears ``scores_stale`` and appends the scores of a new data
+    version to ``scores_history`` (:func:`geo.io.history.append_scores`), as ``actor``.
 
     Raises
     ------
@@ -107,9 +110,9 @@ def score_workspace(
     out_path = check_out_path(out, OUT_SUFFIXES)
     ws.require()
 
-    cfg, cfg_text = read_readiness_config(config)
+    cfg, cfg_text = readiness_of(config)
     cfg_path = Path(cfg_text.path)
-    net_cfg, net_text = read_network_config(network_config)
+    net_cfg, net_text = network_of(network_config)
     if _layer_empty(ws, "destinations"):
         raise WorkspaceError(
             f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
@@ -129,6 +132,9 @@ def score_workspace(
         stage.write_table(GATEWAY_REPORT, access.gateways)
         stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
         stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
+        append_scores(stage, table, cfg.names,
+                      Entry(actor, actor, "score", "skor kesiapan dihitung ulang "
+                            f"(readiness scores, config {cfg_path.name})"))
         stage.add_source(
             Source(
                 name="SIAP Wisata readiness scores",
