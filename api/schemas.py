@@ -537,7 +537,10 @@ class StatusResponse(_Out):
     'sedang menghitung ulang…'."""
 
     version: str | None
-    scores_stale: bool
+    stale: bool = Field(description="Scores or priorities behind the data: pages say "
+                                    "'sedang menghitung ulang…'")
+    scores_stale: bool = Field(description="Data changed since the scores were computed")
+    priorities_stale: bool = Field(description="Priorities ranked before the current scores")
     recomputing: bool
     pending: bool
     last_error: str | None = None

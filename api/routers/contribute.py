@@ -35,7 +35,7 @@ from ..schemas import (
 )
 from ..services import contribute as service
 from ..services import forms
-from ..services.freshness import scores_stale
+from ..services.freshness import Freshness, freshness
 
 router = APIRouter(tags=["kontribusi"])
 
@@ -312,12 +312,13 @@ async def status(store: StoreDep, writes: WritesDep) -> StatusResponse:
     """Whether the scores are current or being recomputed (pages poll it)."""
     try:
         version: str | None = store.version()
-        stale = await run_in_threadpool(scores_stale, store)
+        fresh = await run_in_threadpool(freshness, store)
     except SiapError:
-        version, stale = None, False
+        version, fresh = None, Freshness(False, False)
     if version is not None:
-        writes.recomputer.ensure(stale, version)
+        writes.recomputer.ensure(fresh.stale, version)
     s = writes.recomputer.status()
-    return StatusResponse(version=version, scores_stale=stale, recomputing=s.running,
+    return StatusResponse(version=version, stale=fresh.stale, scores_stale=fresh.scores_stale,
+                          priorities_stale=fresh.priorities_stale, recomputing=s.running,
                           pending=s.pending, last_error=s.last_error,
                           last_seconds=s.last_seconds)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -30,15 +32,50 @@ BANNER_TEXT = ("Data baru saja berubah: skor dan prioritas sedang menghitung ula
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
-def scores_stale(store: WorkspaceStore) -> bool:
-    """Whether the workspace's scores are stale (:func:`geo.io.history.scores_stale`,
-    cached per workspace version)."""
+@dataclass(frozen=True)
+class Freshness:
+    """Whether the results shown are behind the data."""
+
+    scores_stale: bool
+    """The data changed since the scores were computed (metadata ``scores_stale``)."""
+    priorities_stale: bool
+    """The stored priorities were ranked before the current scores: the recomputation
+    scores first and ranks after, and the scores' step clears ``scores_stale`` already."""
+
+    @property
+    def stale(self) -> bool:
+        return self.scores_stale or self.priorities_stale
+
+
+def _when(value: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def _freshness(store: WorkspaceStore) -> Freshness:
     from geo.io.history import scores_stale as stale
 
+    meta = store.ws.metadata()
+    scored, ranked = _when(meta.get("scores_at")), _when(meta.get("priorities_at"))
+    behind = (scored is not None and ranked is not None and ranked < scored
+              and store.ws.has("priorities"))
+    return Freshness(stale(store.ws), behind)
+
+
+def freshness(store: WorkspaceStore) -> Freshness:
+    """How current the workspace's scores and priorities are (cached per version)."""
     try:
-        return store.cached(("scores_stale",), lambda: stale(store.ws))
+        return store.cached(("freshness",), lambda: _freshness(store))
     except SiapError:  # no workspace yet: nothing to be stale
-        return False
+        return Freshness(False, False)
+
+
+def scores_stale(store: WorkspaceStore) -> bool:
+    """Whether the scores or the priorities shown are behind the data."""
+    return freshness(store).stale
 
 
 def banner(version: str) -> Markup:
@@ -51,7 +88,7 @@ def banner(version: str) -> Markup:
         "(function(){var v=" + _js(version) + ",t=document.getElementById('sw-stale-text');"
         "function poll(){fetch('/api/status',{cache:'no-store',credentials:'same-origin'})"
         ".then(function(r){return r.json();}).then(function(s){"
-        "if(!s.scores_stale){if(s.version!==v){location.reload();}return;}"
+        "if(!s.stale){if(s.version!==v){location.reload();}return;}"
         "if(s.last_error&&t){t.textContent='Penghitungan ulang gagal: '+s.last_error;}"
         f"setTimeout(poll,{POLL_MS});}}).catch(function(){{setTimeout(poll,{2 * POLL_MS});}});}}"
         f"setTimeout(poll,{POLL_MS});}})();"
