@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from geo.accounts import User
 from geo.exceptions import InputError, Problem, ScopeError
 
@@ -379,9 +381,12 @@ async def edit_destination(store: WorkspaceStore, writes: Writes, user: User, id
     clean = _clean_values(values)
     if not clean:
         raise BadParameter("body", "tidak ada kolom yang diubah (no field given)")
-    result = await writes.apply(lambda: step(store.ws, id, clean,
-                                             config=store.readiness_config(), user=user))
-    return _applied(result, f"Destinasi {id}")
+
+    def write() -> Applied:
+        _require(store, "destinations", id)
+        return step(store.ws, id, clean, config=store.readiness_config(), user=user)
+
+    return _applied(await writes.apply(write), f"Destinasi {id}")
 
 
 async def edit_road(store: WorkspaceStore, writes: Writes, user: User, ruas_id: str,
@@ -392,9 +397,12 @@ async def edit_road(store: WorkspaceStore, writes: Writes, user: User, ruas_id: 
     clean = {k: v for k, v in _clean_values(values).items() if v is not None}
     if not clean:
         raise BadParameter("body", "isi kondisi dan/atau permukaan (condition/surface)")
-    result = await writes.apply(lambda: step(store.ws, ruas_id, clean,
-                                             config=store.readiness_config(), user=user))
-    return _applied(result, f"Ruas {ruas_id}")
+
+    def write() -> Applied:
+        require_section(store, ruas_id)
+        return step(store.ws, ruas_id, clean, config=store.readiness_config(), user=user)
+
+    return _applied(await writes.apply(write), f"Ruas {ruas_id}")
 
 
 async def save_umkm(store: WorkspaceStore, writes: Writes, user: User, id: str | None,
@@ -406,10 +414,13 @@ async def save_umkm(store: WorkspaceStore, writes: Writes, user: User, id: str |
     if (lon is None) != (lat is None):
         raise BadParameter("body.lon", "isi bujur (lon) dan lintang (lat) bersama-sama")
     clean = _clean_values(values)
-    result = await writes.apply(lambda: step(store.ws, id, clean, lon, lat,
-                                             config=store.readiness_config(), user=user))
-    what = f"UMKM {id}" if id else "UMKM baru"
-    return _applied(result, what)
+
+    def write() -> Applied:
+        if id is not None:
+            _require(store, "umkm", id)
+        return step(store.ws, id, clean, lon, lat, config=store.readiness_config(), user=user)
+
+    return _applied(await writes.apply(write), f"UMKM {id}" if id else "UMKM baru")
 
 
 async def rollback(store: WorkspaceStore, writes: Writes, user: User,
@@ -422,6 +433,35 @@ async def rollback(store: WorkspaceStore, writes: Writes, user: User,
                          f"berperan {user.role}.")
     result = await writes.apply(lambda: step(store.ws, version, user=user))
     return _applied(result, f"Pengembalian ke versi {version}")
+
+
+def _require(store: WorkspaceStore, layer: str, id: str) -> None:
+    """404 for an id the layer does not hold (before the step reads the whole layer)."""
+    table = store.ws.read_table(layer) if store.ws.has(layer) else None
+    if table is None or not (table["id"].astype(str) == id).any():
+        raise NotFound(f"{layer} '{id[:100]}' tidak ditemukan (not found)")
+
+
+def require_section(store: WorkspaceStore, ruas_id: str) -> np.ndarray:
+    """Rows of the ``roads`` table in section ``ruas_id``; 404 when it names none."""
+    rows = section_rows(store, ruas_id)
+    if rows is None:
+        raise NotFound(f"ruas '{ruas_id[:40]}' tidak ditemukan (not found): pakai ruas_id "
+                       "dari tabel atau peta prioritas, mis. R00042")
+    return rows
+
+
+def section_rows(store: WorkspaceStore, ruas_id: str) -> np.ndarray | None:
+    """Rows of the ``roads`` table in section ``ruas_id`` (the numbering the priorities
+    print: :func:`geo.io.ruas_rows`), or None."""
+    from geo.io import road_sections, ruas_rows
+
+    if not store.ws.has("roads"):
+        return None
+    labels = store.cached(("road_sections",),
+                          lambda: road_sections(store.ws.read_table("roads")))
+    rows = ruas_rows(ruas_id, labels)
+    return rows if rows is not None and rows.size else None
 
 
 # --- reading for the forms --------------------------------------------------------------

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from geo import schema
 from geo.accounts import User
 from geo.exceptions import SiapError
-from geo.io import road_sections, ruas_rows
 
 from .._util import json_value
 from ..deps import WorkspaceStore
-from ..errors import NotFound
 from . import contribute
 from .freshness import page_banner
 from .pages import templates
@@ -159,17 +156,7 @@ def changed_fields(store: WorkspaceStore, id: str, form: dict[str, str]) -> dict
 def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id: str, *,
               error: str | None = None) -> str:
     """The condition and surface form of one road section (``ruas_id``)."""
-    if not store.ws.has("roads"):
-        raise NotFound("layer 'roads' belum ada di workspace (missing)")
-
-    def build() -> np.ndarray:
-        return road_sections(store.ws.read_table("roads"))
-
-    labels = store.cached(("road_sections",), build)
-    rows = ruas_rows(ruas_id, labels)
-    if rows is None or rows.size == 0:
-        raise NotFound(f"ruas '{ruas_id[:40]}' tidak ditemukan (not found): pakai ruas_id "
-                       "dari tabel atau peta prioritas, mis. R00042")
+    rows = contribute.require_section(store, ruas_id)
     roads = store.ws.read_table("roads").iloc[rows]
 
     def tally(col: str) -> str:
