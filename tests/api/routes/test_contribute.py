@@ -22,7 +22,6 @@ import pytest
 from fastapi import Request
 
 import api.auth
-
 from api.services.writes import Recomputer, WriteQueue
 from geo.exceptions import InputError
 from geo.io import road_sections, ruas_rows
