@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from geo.accounts import User
-from geo.exceptions import SiapError
+from geo.exceptions import ScopeError, SiapError
 
 from .._util import page_response
 from ..auth import CSRF_FIELD, CurrentUser, WriterDep, csrf_token
@@ -247,10 +247,13 @@ async def upload(store: StoreDep, user: WriterDep,
                  file: Annotated[UploadFile, File(description="CSV, XLSX, GeoJSON or GPKG")]
                  ) -> PreviewResponse:
     """Preview an agency file: problems, counts, old → new values, new points, and the
-    token that applies it. Nothing is written."""
+    token that applies it. Nothing is written. A file that would change data outside the
+    agency's scope is refused (403) with the reason."""
     data = await file.read(service.MAX_UPLOAD_BYTES + 1)
     view = await run_in_threadpool(service.preview_upload, store, user, kind,
                                    file.filename or "unggahan", data)
+    if view.scope_error is not None:
+        raise ScopeError(view.scope_error)
     return PreviewResponse.model_validate(view, from_attributes=True)
 
 
