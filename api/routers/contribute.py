@@ -142,27 +142,18 @@ async def apply_form(request: Request, store: StoreDep, writes: WritesDep, user:
                          lambda: service.apply_upload(store, writes, user, token))
 
 
-@router.get("/kontribusi/destinasi", response_class=Response,
-            responses={303: {"description": "To the chosen destination's form"}})
-async def destination_pick(id: Annotated[str, Query(max_length=200)]) -> Response:
-    """The picker's answer: the form of the chosen destination."""
-    from urllib.parse import quote
-
-    return RedirectResponse(f"/kontribusi/destinasi/{quote(id, safe='')}", status_code=303)
-
-
-@router.get("/kontribusi/destinasi/{id}", response_class=Response, responses=HTML)
+@router.get("/kontribusi/destinasi", response_class=Response, responses=HTML)
 async def destination_form(request: Request, store: StoreDep, user: CurrentUser,
-                           id: Id) -> Response:
-    """The form of one destination's attributes."""
+                           id: Annotated[str, Query(max_length=200)]) -> Response:
+    """The form of one destination's attributes (the columns the agency owns)."""
     return await _html(request, store, user, lambda: forms.destination_page(
         store, user, csrf_token(request), id))
 
 
-@router.post("/kontribusi/destinasi/{id}", response_class=Response,
-             responses=FORM_POST)
+@router.post("/kontribusi/destinasi", response_class=Response, responses=FORM_POST)
 async def destination_save(request: Request, store: StoreDep, writes: WritesDep,
-                           user: WriterDep, id: Id) -> Response:
+                           user: WriterDep,
+                           id: Annotated[str, Query(max_length=200)]) -> Response:
     """Save the destination form (only the fields that changed)."""
     form = await request.form()
     fields = {k: v for k, v in form.items() if k != CSRF_FIELD and isinstance(v, str)}

@@ -4,6 +4,7 @@ append-only, and a rollback is a new version."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -25,9 +26,13 @@ from .contribute import FORM_POST, HTML, WRITE_ERRORS
 router = APIRouter(tags=["riwayat"])
 
 Agency = Annotated[str | None, Query(max_length=40, description="Only this agency's changes")]
-Since = Annotated[str | None, Query(max_length=40,
-                                    description="Only changes at or after (ISO date/time, UTC)")]
+Since = Annotated[datetime | date | None, Query(
+    description="Only changes at or after this date or time (ISO 8601; without a zone: UTC)")]
 Limit = Annotated[int | None, Query(ge=1, le=service.MAX_LIMIT, description="At most rows")]
+
+
+def _iso(since: datetime | date | None) -> str | None:
+    return since.isoformat() if since is not None else None
 
 
 @router.get("/api/changes", response_model=ChangesResponse)
@@ -35,7 +40,7 @@ async def changes(store: StoreDep, agency: Agency = None, since: Since = None,
                   limit: Limit = None) -> ChangesResponse:
     """Every recorded change, newest first: version, when (UTC), who, which agency, kind,
     source file and its sha256, and per field the old and new value."""
-    rows = await run_in_threadpool(service.changes, store, agency, since, limit)
+    rows = await run_in_threadpool(service.changes, store, agency, _iso(since), limit)
     return ChangesResponse(changes=[ChangeRow.model_validate(r) for r in rows])
 
 
@@ -48,7 +53,7 @@ async def history_page(request: Request, store: StoreDep, user: CurrentUser,
                "latar belakang." if dikembalikan is not None else None)
     try:
         html = await run_in_threadpool(lambda: service.history_page(
-            store, user, csrf_token(request), agency=agency or None, since=since,
+            store, user, csrf_token(request), agency=agency or None, since=_iso(since),
             limit=limit, message=message))
         return page_response(html)
     except SiapError as exc:

@@ -248,10 +248,10 @@ def test_forms_edit_a_destination_a_road_and_a_umkm(ws_path: Path) -> None:
     rows = _section(ws_path)
     umkm0 = Workspace(ws_path).read("umkm")
     with writer_client(ws_path, acting) as (client, _):
-        form = client.get(f"/kontribusi/destinasi/{DEST}")
+        form = client.get(f"/kontribusi/destinasi?id={DEST}")
         assert form.status_code == 200 and 'name="fasilitas"' in form.text
         assert 'name="sinyal"' not in form.text  # kominfo's column: shown read-only
-        r = client.post(f"/kontribusi/destinasi/{DEST}",
+        r = client.post(f"/kontribusi/destinasi?id={DEST}",
                         data={"fasilitas": "toilet; mushola", "pengelola": "Pokdarwis Landun"})
         assert r.status_code == 303, r.text
         v = client.get("/api/changes", params={"agency": "pariwisata"}).json()["changes"]
@@ -344,7 +344,7 @@ def test_nobody_and_viewers_cannot_write(ws_path: Path) -> None:
             assert r.status_code == status
         acting.user = None
         # the forms open read-only to a visitor
-        r = client.get(f"/kontribusi/destinasi/{DEST}")
+        r = client.get(f"/kontribusi/destinasi?id={DEST}")
         assert r.status_code == 200 and "Masuk (login)" in r.text and "<form" not in \
             r.text.split("<main>", 1)[1]
     assert _sha(ws_path) == before
