@@ -121,7 +121,8 @@ class Preview:
 
     @property
     def layer(self) -> str:
-        return LAYERS[self.kind]
+        """The layer the upload writes ("" for an unknown kind)."""
+        return LAYERS.get(self.kind, "")
 
     @property
     def ok(self) -> bool:
@@ -343,8 +344,7 @@ def preview_upload(ws: Workspace, kind: str, path: str | os.PathLike[str], *,
     try:
         frames = _upload_frames(ws, kind, path)
     except InputError as exc:
-        return Preview(kind if kind in KINDS else "destinations", str(path), sha, base,
-                       problems=exc.problems, error=str(exc))
+        return Preview(kind, str(path), sha, base, problems=exc.problems, error=str(exc))
     diffs = diff_layer(frames.layer, frames.old, frames.new).drop(columns="layer")
     changed = set(diffs["feature_id"])
     old_ids = (set(feature_ids(frames.layer, frames.old)) if frames.old is not None

@@ -419,7 +419,7 @@ from geo.accounts import User
 from geo.io.workspace import Workspace
 from geo.readiness import load_readiness_config
 from geo.steps.contribute import apply_upload
-ws = Workspace(sys.argv[1]); tmp = Path(sys.argv[2]); row = dict(csv.DictReader(open(sys.argv[3])))
+ws = Workspace(sys.argv[1]); tmp = Path(sys.argv[2]); row = next(csv.DictReader(open(sys.argv[3])))
 cfg = load_readiness_config(); user = User("ani", "pariwisata", "editor")
 print("ready", flush=True)
 i = 0
@@ -443,6 +443,8 @@ def _check_whole(path: Path, original: object) -> int:
     if n:
         assert list(vers["version"]) == list(range(1, n + 1))
         assert set(changes["version"]) == set(vers["version"])  # each version fully in
+    if changes.empty:
+        changes = pd.DataFrame(columns=["version", "feature_id", "field", "new"])
     mine = changes[(changes["feature_id"] == "DST-009") & (changes["field"] == "pengunjung_tahun")]
     value = dest.loc["DST-009", "pengunjung_tahun"]
     if len(mine):
