@@ -256,6 +256,8 @@ def test_apply_records_history_and_rollback_restores_exactly(ws: Workspace,
     assert log["version"].iloc[0] == 4 and log["version"].iloc[-1] == 1
     assert set(history(ws, agency="kominfo")["field"]) == {"promosi_portal"}
     assert len(history(ws, limit=3)) == 3
+    assert history(ws, since="2100-01-01").empty
+    assert len(history(ws, since="2000-01-01T00:00:00+07:00")) == len(log)
     assert list(versions(ws)["version"]) == [1, 2, 3, 4]
     # rolling back to 3 puts the rolled-back changes in again
     rollback(ws, 3, user=ADMIN)
@@ -529,3 +531,40 @@ def test_rollback_after_edits_restores_the_layers(demo_ws: Path, tmp_path: Path,
     pd.testing.assert_frame_equal(_layer(path, "umkm"), umkm0)
     pd.testing.assert_frame_equal(_layer(path, "roads"), roads0)
     path.unlink()
+
+
+# --- recompute ----------------------------------------------------------------------------------
+
+
+def test_recompute_scores_and_ranks_with_the_recorded_configurations(
+        ws: Workspace, tmp_path: Path) -> None:
+    from geo.steps import priorities_workspace, score_workspace
+
+    text = (PROJECT_ROOT / "data" / "readiness.toml").read_text(encoding="utf-8")
+    custom = tmp_path / "kesiapan.toml"
+    custom.write_text(text.replace('short = "PU"\nfour_a = ["aksesibilitas"]\nweight = 0.25',
+                                   'short = "PU"\nfour_a = ["aksesibilitas"]\nweight = 0.6'),
+                      encoding="utf-8")
+    assert custom.read_text(encoding="utf-8") != text
+    score_workspace(ws, config=custom)
+    priorities_workspace(ws, authority="kabupaten", budget=5e9, readiness_config=custom)
+    before = dict(_table(ws.path, "metadata")[["key", "value"]].values.tolist())
+    edit_road(ws, "R00001", {"condition": "rusak berat"}, config=CONFIG, user=PU)
+    assert dict(_table(ws.path, "metadata")[["key", "value"]].values.tolist())[
+        "scores_stale"] == "true"
+    from geo.steps.contribute import recompute
+
+    recompute(ws)
+    meta = dict(_table(ws.path, "metadata")[["key", "value"]].values.tolist())
+    assert meta["scores_stale"] == "false"
+    assert meta["priorities_at"] != before["priorities_at"]
+    assert meta["priorities_budget"] == "5000000000"
+    configs = json.loads(meta["configs"])
+    want = hashlib.sha256(custom.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+    assert configs["scores"]["readiness"]["sha256"] == want
+    assert configs["priorities"]["readiness"]["sha256"] == want
+    vers = _table(ws.path, VERSIONS)
+    assert list(vers["kind"]) == ["score", "edit", "score"]
+    assert list(vers["username"]) == ["cli", "putu", "sistem"]
+    hist = _table(ws.path, SCORES_HISTORY)
+    assert sorted(set(hist["version"])) == [1, 3] and sorted(set(hist["data_version"])) == [0, 2]
