@@ -124,14 +124,14 @@ def geometry_from_text(text: str | None) -> BaseGeometry | None:
 def value_json(value: object, column: str = "") -> str:
     """One cell as canonical JSON text (what ``changes.old``/``new`` hold).
 
-    Empty cells (and blank text) are ``null``; numbers JSON numbers (a whole float as an integer, so an
+    Missing cells are ``null`` (empty text stays ``""``); numbers JSON numbers (a whole float as an integer, so an
     integer column read back as float compares equal); the yes/no destination attributes
     booleans; geometries :func:`geometry_text`; anything else its text.
     """
     if isinstance(value, BaseGeometry):
         return json.dumps(geometry_text(value))
-    if _blank(value) or (isinstance(value, str) and not value.strip()):
-        return "null"  # an empty text cell is as unknown as a missing one
+    if _blank(value):
+        return "null"  # an empty text "" stays "": a rollback puts back the very cell
     if column in _BOOL_COLUMNS and isinstance(value, (bool, np.bool_, int, float, np.number)):
         return "true" if bool(value) else "false"
     if isinstance(value, (bool, np.bool_)):

@@ -29,6 +29,7 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from geo import schema
 from geo._progress import SILENT, Reporter
@@ -50,6 +51,7 @@ from geo.io.history import (
     read_versions,
     sha256_file,
     value_from_json,
+    value_json,
 )
 from geo.io.workspace import Source, Workspace, writes_workspace
 from geo.readiness import ReadinessConfig
@@ -119,7 +121,8 @@ class Preview:
 
     @property
     def layer(self) -> str:
-        return LAYERS[self.kind]
+        """The layer the upload writes ("" for an unknown kind)."""
+        return LAYERS.get(self.kind, "")
 
     @property
     def ok(self) -> bool:
@@ -186,7 +189,8 @@ def update_layer(existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> gp
     """Rows of ``new`` update the rows of ``existing`` with the same ``id`` in the columns
     ``new`` has (others keep their values); rows with a new ``id`` are appended.
 
-    The upload's merge: an agency file never clears the columns it does not carry.
+    The upload's merge: an agency file never clears the columns it does not carry. The
+    layer's column types are kept (untouched cells stay byte for byte as they were).
     """
     if existing is None or existing.empty:
         return imp.coerce_attributes(new.reset_index(drop=True))
@@ -209,9 +213,17 @@ def update_layer(existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> gp
     geoms[at] = np.asarray(src.geometry.to_numpy(), dtype=object)
     old[geom_name] = gpd.GeoSeries(geoms, index=old.index, crs=schema.WGS84)
     old["id"] = ids.astype(object)
-    merged = pd.concat([old, new.loc[~matched]], ignore_index=True)
+    added = new.loc[~matched]
+    if not len(added):
+        return old.reset_index(drop=True)
+    if added.geometry.name != geom_name:
+        added = added.rename_geometry(geom_name)
+    merged = pd.concat([old, added], ignore_index=True)
     merged = gpd.GeoDataFrame(merged, geometry=geom_name, crs=schema.WGS84)
-    return imp.coerce_attributes(merged)
+    for col in old.columns:  # the appended rows take the layer's column types
+        if col != geom_name:
+            merged[col] = _typed(merged[col].astype(object), old[col])
+    return merged
 
 
 def _diff_columns(diffs: pd.DataFrame) -> tuple[list[str], bool]:
@@ -332,8 +344,7 @@ def preview_upload(ws: Workspace, kind: str, path: str | os.PathLike[str], *,
     try:
         frames = _upload_frames(ws, kind, path)
     except InputError as exc:
-        return Preview(kind if kind in KINDS else "destinations", str(path), sha, base,
-                       problems=exc.problems, error=str(exc))
+        return Preview(kind, str(path), sha, base, problems=exc.problems, error=str(exc))
     diffs = diff_layer(frames.layer, frames.old, frames.new).drop(columns="layer")
     changed = set(diffs["feature_id"])
     old_ids = (set(feature_ids(frames.layer, frames.old)) if frames.old is not None
@@ -360,13 +371,32 @@ def preview_upload(ws: Workspace, kind: str, path: str | os.PathLike[str], *,
                    scope_error=scope_error)
 
 
+def _as_stored(ws: Workspace, layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with the field types the layer has in the GeoPackage: read back, an integer
+    or yes/no field with empty cells comes as float, and written so it would turn Real."""
+    if not ws.has(layer):
+        return frame
+    info = pyogrio.read_info(ws.path, layer=layer)
+    out = frame.copy()
+    for name, dtype in zip(info["fields"], info["dtypes"], strict=True):
+        if name not in out.columns:
+            continue
+        if str(dtype).startswith("int"):
+            out[name] = pd.to_numeric(out[name], errors="coerce").astype("Int64")
+        elif str(dtype) == "bool":
+            cells = out[name].astype(object)
+            out[name] = cells.where(~cells.map(lambda v: value_json(v) == "null"), None).map(
+                lambda v: v if v is None else bool(v)).astype("boolean")
+    return out
+
+
 def _write(ws: Workspace, entry: Entry, layers: Mapping[str, gpd.GeoDataFrame],
            source: Source | None = None) -> Applied:
     """Write ``layers`` and their history in one update."""
     rec = Recorder(entry)
     with ws.recording(rec).update() as stage:
         for layer, frame in layers.items():
-            stage.write(layer, frame)
+            stage.write(layer, _as_stored(ws, layer, frame))
         if source is not None:
             stage.add_source(source, replace_layer=False)
     assert rec.version is not None
@@ -537,7 +567,7 @@ def edit_destination(ws: Workspace, id: str, values: Mapping[str, object], *,
     parsed = _parse_destination(values, config)
     old = ws.read("destinations")
     pos = _locate(old, "destinations", id, "destinasi")
-    new = imp.coerce_attributes(_set_row(old, pos, parsed))
+    new = _set_row(old, pos, parsed)
     diffs = diff_layer("destinations", old, new)
     _check(config, user, "destinations", diffs)
     if diffs.empty:
@@ -700,9 +730,13 @@ def _restore(layer: str, frame: gpd.GeoDataFrame, target: pd.DataFrame) -> gpd.G
         if "id" in blank.columns:
             blank["id"] = back
         add = gpd.GeoDataFrame(blank, geometry=[None] * len(back), crs=out.crs)
-        out = gpd.GeoDataFrame(pd.concat([out, add.rename_geometry(out.geometry.name)],
+        out = gpd.GeoDataFrame(pd.concat([out, add.rename_geometry(out.geometry.name)
+                                          if add.geometry.name != out.geometry.name else add],
                                          ignore_index=True), geometry=out.geometry.name,
                                crs=out.crs)
+        for col in frame.columns:
+            if col != frame.geometry.name:
+                out[col] = _typed(out[col].astype(object), frame[col])
     out = out.reset_index(drop=True)
     ids = feature_ids(layer, out)
     pos = pd.Series(np.arange(len(out)), index=ids.to_numpy())
@@ -758,9 +792,11 @@ def rollback(ws: Workspace, to_version: int, *, user: User) -> Applied:
         if frame is None:
             continue
         restored = _restore(str(layer), frame, target.rename(columns={"old": "value"}))
-        if str(layer) == "destinations":
-            restored = imp.coerce_attributes(restored)
-        layers[str(layer)] = restored
+        # a column the changes brought in, empty again everywhere, goes: the layer as it was
+        brought = set(target["field"]) - {ROW_FIELD, GEOMETRY_FIELD}
+        empty = [c for c in brought if c in restored.columns and c not in schema.REQUIRED.get(
+            str(layer), ()) and restored[c].map(lambda v: value_json(v) == "null").all()]
+        layers[str(layer)] = restored.drop(columns=empty)
     return _write(ws, Entry(user.username, user.agency, "rollback",
                             f"kembalikan ke versi {int(to_version)} (rollback)"), layers)
 
