@@ -48,6 +48,14 @@ def html_body(html: str, *, tiles: Tiles | None = None) -> Body:
     return Body(html.encode("utf-8"), HTML, {"Content-Security-Policy": policy})
 
 
+def page_response(html: str, *, status_code: int = 200, tiles: Tiles | None = None) -> Response:
+    """A page rendered for one request (a user's forms, with their CSRF token): the policy of
+    :func:`html_body`, never kept by the fast path nor by a browser or proxy cache."""
+    body = html_body(html, tiles=tiles)
+    return Response(content=body.content, media_type=body.media_type, status_code=status_code,
+                    headers={**body.headers, "Cache-Control": "no-store"})
+
+
 def model_body(model: BaseModel, media_type: str = JSON) -> Body:
     return Body(model.model_dump_json().encode("utf-8"), media_type)
 

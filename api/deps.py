@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from geo.readiness import DimensionLabel, ReadinessConfig
     from geo.steps.configs import ConfigText
 
+    from .services.writes import Writes
+
 T = TypeVar("T")
 
 _MISSING: Any = object()
@@ -327,3 +329,13 @@ async def get_store(request: Request) -> WorkspaceStore:
 
 StoreDep = Annotated[WorkspaceStore, Depends(get_store)]
 """The store of the app, as every router declares it (``store: StoreDep``)."""
+
+
+async def get_writes(request: Request) -> Writes:
+    """FastAPI dependency: the server's writer queue and background recomputation
+    (:class:`api.services.writes.Writes`, created by :func:`api.main.create_app`)."""
+    return cast("Writes", request.app.state.writes)
+
+
+WritesDep = Annotated["Writes", Depends(get_writes)]
+"""The writer queue every write endpoint sends its change through (``writes: WritesDep``)."""

@@ -60,6 +60,17 @@ _STATUS_WORDS = {
 }
 
 
+def status_of(exc: SiapError) -> int:
+    """The HTTP status of a domain error, as the handlers of :func:`install` answer it (for
+    the HTML forms, which show the message on a page instead of JSON)."""
+    for cls, status in ((NotFound, 404), (UnknownArea, 422), (BadParameter, 422),
+                        (Busy, 503), (ConfigError, 503), (InputError, 422), (AuthError, 401),
+                        (ScopeError, 403)):
+        if isinstance(exc, cls):
+            return status
+    return 409
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 

@@ -32,10 +32,22 @@ from . import auth, errors, security
 from .deps import WorkspaceStore
 from .fastpath import FastPath
 from .routers import auth as auth_routes
-from .routers import destinations, health, kampung, maps, pages, priorities, score, umkm
+from .routers import (
+    contribute,
+    destinations,
+    health,
+    history,
+    kampung,
+    maps,
+    pages,
+    priorities,
+    score,
+    umkm,
+)
 from .schemas import destination_models, score_row_model
 from .security import SecurityHeaders
 from .services.auth import AuthState
+from .services.writes import Writes
 
 log = logging.getLogger("siapwisata.api")
 
@@ -149,11 +161,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     server process is gone: :func:`api._lane._exit_with`)."""
     yield
     store: WorkspaceStore = app.state.store
+    app.state.writes.shutdown()
     store.close()
 
 
 def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
-               allowed_hosts: Iterable[str] = (), login_to_read: bool = False) -> FastAPI:
+               allowed_hosts: Iterable[str] = (), login_to_read: bool = False,
+               writes: Writes | None = None) -> FastAPI:
     """Build the app serving one workspace.
 
     Parameters
@@ -169,6 +183,9 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     login_to_read
         Whether every read needs a login (a server reachable from the network without
         ``--public-read``: :func:`api.server.run` decides). Writing always does.
+    writes
+        The writer queue and background recomputation (default: one for this workspace,
+        recomputing in a worker process).
     """
     app = SiapWisataAPI(
         title="SIAP Wisata API",
@@ -179,6 +196,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         lifespan=_lifespan,
     )
     app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
+    app.state.writes = writes or Writes(str(workspace_path))
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
                                                      allowed_hosts)
     app.state.auth = AuthState(app.state.store, login_to_read=login_to_read)
@@ -188,7 +206,8 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.add_middleware(auth.ReadGate, state=app.state.auth)
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
-    for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung):
+    for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung,
+                   contribute, history):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)

@@ -466,3 +466,97 @@ class AccountInfo(_Out):
     csrf_token: str | None = Field(
         default=None, description="CSRF token of this cookie session (send it as the "
                                   "'csrf_token' form field or the X-CSRF-Token header)")
+
+
+# --- contributions and history (issue 12) ---------------------------------------------
+
+EditValue = str | int | float | bool | None
+"""One field's new value in an edit (text, number, yes/no, or null to clear it)."""
+
+
+class ProblemRow(_Out):
+    line: int | None = Field(default=None, description="Spreadsheet line (header = 1)")
+    field: str | None = None
+    message: str
+
+
+class DiffRow(_Out):
+    feature_id: str
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class PreviewResponse(_Out):
+    """What applying an uploaded file would change; nothing is written yet."""
+
+    token: str | None = Field(description="Confirm with POST /api/uploads/{token}/apply; "
+                                          "null when the file cannot be applied")
+    kind: str
+    filename: str
+    sha256: str
+    base_version: int = Field(description="Data version the preview compares against")
+    problems: list[str] = Field(description="Row-level problems, as the CLI prints them")
+    problem_rows: list[ProblemRow]
+    scope_error: str | None = Field(description="Columns outside the agency's scope (403)")
+    warnings: list[str]
+    new: int
+    changed: int
+    unchanged: int
+    n_diffs: int
+    diffs: list[DiffRow]
+    new_points: dict[str, Any] = Field(description="GeoJSON of the new points")
+
+
+class AppliedResponse(_Out):
+    version: int = Field(description="The new data version (0: nothing changed)")
+    n_changes: int
+    message: str
+
+
+class RoadEdit(BaseModel):
+    """A road section's new PU condition and/or surface."""
+
+    model_config = ConfigDict(extra="forbid")
+    condition: Literal["baik", "sedang", "rusak_ringan", "rusak_berat"] | None = None
+    surface: Literal["aspal", "beton", "paving", "kerikil", "tanah"] | None = None
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=0, description="Restore the values as they were at this version")
+
+
+class ChangeRow(_Out):
+    version: int
+    at: str | None = None
+    username: str | None = None
+    agency: str | None = None
+    kind: str | None = None
+    summary: str | None = None
+    source_file: str | None = None
+    source_sha256: str | None = None
+    layer: str | None = None
+    feature_id: str | None = None
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+
+
+class ChangesResponse(_Out):
+    changes: list[ChangeRow]
+
+
+class StatusResponse(_Out):
+    """Whether the scores are current: pages poll this while they show
+    'sedang menghitung ulang…'."""
+
+    version: str | None
+    stale: bool = Field(description="Scores or priorities behind the data: pages say "
+                                    "'sedang menghitung ulang…'")
+    scores_stale: bool = Field(description="Data changed since the scores were computed")
+    priorities_stale: bool = Field(description="Priorities ranked before the current scores")
+    recomputing: bool
+    pending: bool
+    last_error: str | None = None
+    last_seconds: float | None = None

@@ -9,7 +9,9 @@ drawn muted for context.
 from __future__ import annotations
 
 import math
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
 import folium
 import geopandas as gpd
@@ -93,10 +95,21 @@ def _cell(col: str, value: Any) -> str:
     return str(value)
 
 
-def section_popup(row: dict[str, Any]) -> str:
+ROAD_FORM_URL = "/kontribusi/jalan?ruas_id="
+"""The served form that records a section's condition and surface (``api``, issue 12)."""
+EDIT_LINK_TEXT = "Ubah kondisi/permukaan ruas ini"
+
+
+def section_popup(row: dict[str, Any], edit_url: str | None = None) -> str:
+    """A section's popup: its row of the priorities table, and with ``edit_url`` (the
+    served map) a link to the form that records its condition and surface (PU)."""
     rows = [(label, _cell(col, row.get(col))) for col, label in COLUMNS if col in row]
     title = str(row.get("name") or row.get("ruas_id") or "Ruas")
-    return table_popup(title, rows, synthetic=str(row.get("provenance")) == "synthetic")
+    html = table_popup(title, rows, synthetic=str(row.get("provenance")) == "synthetic")
+    if edit_url and row.get("ruas_id"):
+        href = edit_url + quote(str(row["ruas_id"]), safe="")
+        html += f'<p class="sw-edit"><a href="{escape(href)}">{EDIT_LINK_TEXT}</a></p>'
+    return html
 
 
 RANK_STEPS = st.RANK_COLORS
@@ -148,6 +161,7 @@ def priorities_map(
     color_by: str = "rank",
     tiles: ly.Tiles | None = None,
     home_url: str | None = "/",
+    edit_url: str | None = None,
 ) -> folium.Map:
     """Build the priorities map.
 
@@ -164,6 +178,9 @@ def priorities_map(
         The budget the ``selected`` column was computed for (shown in the legend).
     color_by
         ``"rank"`` or ``"benefit_cost"``.
+    edit_url
+        Prefix of the link each popup gets to edit its section (the ``ruas_id`` is
+        appended, URL-encoded); None (notebooks, files): no link.
     """
     if color_by not in ("rank", "benefit_cost"):
         raise ValueError(f"color_by must be 'rank' or 'benefit_cost', not {color_by!r}")
@@ -191,7 +208,7 @@ def priorities_map(
         np.zeros(len(t), bool)
     if len(t):
         records = pd.DataFrame(shown.drop(columns=shown.geometry.name)).to_dict("records")
-        popups = [section_popup({str(k): v for k, v in r.items()}) for r in records]
+        popups = [section_popup({str(k): v for k, v in r.items()}, edit_url) for r in records]
         halo = shown[selected][[shown.geometry.name]]
         if len(halo):
             fc = features(halo)
@@ -289,5 +306,5 @@ def priorities_html(data: MapData, table: gpd.GeoDataFrame, *, distrik: str | No
                     tiles: ly.Tiles | None = None, static_url: str = "/static") -> str:
     """The page served at ``/maps/priorities``."""
     m = priorities_map(data, table, distrik=distrik, budget=budget, color_by=color_by,
-                       tiles=tiles, home_url="/")
+                       tiles=tiles, home_url="/", edit_url=ROAD_FORM_URL)
     return ly.render(m, static_url)

@@ -7,6 +7,7 @@ from maps.readiness import readiness_html
 
 from .._util import Body, html_body
 from ..deps import WorkspaceStore
+from .freshness import with_banner
 from .priorities import answer_priorities, priority_table, stored_setting
 
 
@@ -21,7 +22,7 @@ def readiness_map(store: WorkspaceStore, distrik: str | None) -> Body:
     def build() -> Body:
         html = readiness_html(store.map_data(), distrik=area_key(distrik) and distrik,
                               tiles=store.tiles)
-        return html_body(html, tiles=store.tiles)
+        return html_body(with_banner(store, html), tiles=store.tiles)
 
     return store.cached(("map", "readiness", area_key(distrik)), build)
 
@@ -43,4 +44,4 @@ def priorities_map_body(store: WorkspaceStore, distrik: str | None, budget: floa
     shown = budget if budget is not None else stored_setting(store)[1]
     html = priorities_html(store.map_data(), table, distrik=area_key(distrik) and distrik,
                            budget=shown, color_by=warna, tiles=store.tiles)
-    return html_body(html, tiles=store.tiles)
+    return html_body(with_banner(store, html), tiles=store.tiles)

@@ -14,6 +14,7 @@ from maps import CLASS_LABELS, CLASS_ORDER, class_color, fmt_num
 
 from .._util import Body, credits, html_body, is_synthetic
 from ..deps import WorkspaceStore
+from .freshness import page_banner
 
 if TYPE_CHECKING:
     from geo.readiness import DimensionLabel
@@ -72,6 +73,7 @@ def context(store: WorkspaceStore) -> dict[str, Any]:
         "sources": sources,
         "software_version": software_version(),
         "version": store.version(),
+        "stale_banner": page_banner(store),
     }
 
 

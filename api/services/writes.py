@@ -1,0 +1,261 @@
+"""One writer queue, and the background recomputation that keeps scores current (issue 12).
+
+Every change the server makes to the workspace (an applied upload, a form edit, a
+rollback) runs on :class:`WriteQueue`: a single thread, so two agencies saving at once are
+applied one after the other, each on the version the previous one left, and neither change
+is lost. The workspace's file lock (:meth:`geo.io.workspace.Workspace.lock`) still
+serialises them against the command line and the recomputation.
+
+After each applied version the scores and priorities are stale (metadata ``scores_stale``,
+set by the contribution step in the same update as the change). :class:`Recomputer` then
+runs ONE recomputation (:func:`geo.steps.contribute.recompute`) in its own worker process;
+requests that arrive while it runs are coalesced into at most one more run, which starts
+when it ends and so sees every change made meanwhile. The pages and maps show "sedang
+menghitung ulang…" while the metadata says the scores are stale
+(:mod:`api.services.freshness`).
+
+The worker is a process (``spawn``) for the reason the recomputation lane's are
+(:mod:`api._lane`): scoring holds the interpreter lock for seconds, which on a thread of
+the server would stall every cached answer. It runs at a lower priority and ends with the
+server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._lane import _worker_init
+
+log = logging.getLogger("siapwisata.api")
+
+T = TypeVar("T")
+
+RECOMPUTE_JOB: tuple[str, str] = ("geo.steps.contribute", "recompute")
+"""``module.function(workspace)`` the background worker runs."""
+
+
+class WriteQueue:
+    """A single thread that every workspace write of the server goes through."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-writer")
+        self.applied = 0  # writes run (tests and /api/status)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on the writer thread, awaited without holding a thread
+        of the request pool."""
+        future = self._pool.submit(self._counted, fn, *args, **kwargs)
+        return await asyncio.wrap_future(future)
+
+    def _counted(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.applied += 1
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class RecomputeStatus:
+    """What the background recomputation is doing."""
+
+    running: bool
+    pending: bool
+    runs: int
+    last_error: str | None
+    last_seconds: float | None
+
+
+class Recomputer:
+    """Coalescing background recomputation of one workspace.
+
+    Parameters
+    ----------
+    path
+        The workspace GeoPackage.
+    job
+        ``(module, function)`` called as ``function(Workspace(path))`` in the worker
+        (default :data:`RECOMPUTE_JOB`).
+    processes
+        Run in a worker process (the server); False runs on a thread (tests).
+    """
+
+    def __init__(self, path: str, *, job: tuple[str, str] = RECOMPUTE_JOB,
+                 processes: bool = True):
+        self.path = path
+        self.job = job
+        self.processes = processes
+        self._pool: Executor | None = None
+        self._cond = threading.Condition()
+        self._running = False
+        self._pending = False
+        self._closed = False
+        self.runs = 0
+        self.last_error: str | None = None
+        self.last_seconds: float | None = None
+        self._failed_on: str | None = None  # workspace version a run failed on
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            if self.processes:
+                self._pool = ProcessPoolExecutor(
+                    1, initializer=_worker_init, initargs=(_pid(),),
+                    mp_context=multiprocessing.get_context("spawn"))
+            else:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-recompute")
+        return self._pool
+
+    def request(self) -> None:
+        """Ask for a recomputation: start one now, or (one is running) run once more after
+        it; further requests meanwhile join that one."""
+        with self._cond:
+            if self._closed:
+                return
+            if self._running:
+                self._pending = True
+                return
+            self._running = True
+            self._failed_on = None
+        self._start()
+
+    def ensure(self, stale: bool, version: str) -> None:
+        """Start a recomputation when the scores are stale and none is running, unless the
+        last one failed on this very version (it would fail again: wait for a change).
+
+        Called when a page or ``/api/status`` finds the scores stale: a ``siapwisata
+        import`` on the command line marks them stale, and the server recomputes them."""
+        if not stale:
+            return
+        with self._cond:
+            if self._running or self._closed or self._failed_on == version:
+                return
+            self._running = True
+        self._start()
+
+    def _start(self) -> None:
+        try:
+            fut = self._executor().submit(_recompute, self.path, self.job)
+        except Exception as exc:  # broken pool (worker killed): start afresh next time
+            log.warning("recompute could not start: %s", exc)
+            self._pool = None
+            self._finish(None, f"{type(exc).__name__}: {exc}", None)
+            return
+        fut.add_done_callback(self._done)
+
+    def _done(self, fut: Future[tuple[float, str | None, str | None]]) -> None:
+        if fut.cancelled():
+            self._finish(None, None, None)
+            return
+        exc = fut.exception()
+        if exc is not None:  # the worker died (killed, out of memory)
+            self._pool = None
+            self._finish(None, f"{type(exc).__name__}: {exc}", None)
+            return
+        seconds, error, version = fut.result()
+        self._finish(seconds, error, version)
+
+    def _finish(self, seconds: float | None, error: str | None, version: str | None) -> None:
+        again = False
+        with self._cond:
+            self.runs += 1
+            self.last_seconds = seconds if seconds is not None else self.last_seconds
+            self.last_error = error
+            if error is not None:
+                log.warning("recompute failed: %s", error)
+                self._failed_on = version
+            if self._pending and not self._closed:
+                self._pending = False
+                again = True
+            else:
+                self._running = False
+            self._cond.notify_all()
+        if again:
+            self._start()
+
+    def status(self) -> RecomputeStatus:
+        with self._cond:
+            return RecomputeStatus(self._running, self._pending, self.runs, self.last_error,
+                                   self.last_seconds)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no recomputation runs or waits (tests, shutdown); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._running, timeout)
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._pending = False
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _recompute(path: str, job: tuple[str, str]) -> tuple[float, str | None, str | None]:
+    """In the worker: run the recomputation; (seconds, error message or None, workspace
+    version after the run)."""
+    from geo.exceptions import SiapError
+    from geo.io.workspace import Workspace
+
+    t0 = time.perf_counter()
+    ws = Workspace(path)
+    fn = getattr(importlib.import_module(job[0]), job[1])
+    error = None
+    try:
+        fn(ws)
+    except SiapError as exc:
+        error = str(exc)
+    except Exception as exc:  # a bug: reported on the page, logged by the server
+        error = f"{type(exc).__name__}: {exc}"
+    try:
+        version = ws.version()
+    except OSError:
+        version = None
+    return time.perf_counter() - t0, error, version
+
+
+class Writes:
+    """The server's writer queue and its background recomputation, for one workspace.
+
+    Parameters
+    ----------
+    path
+        The workspace GeoPackage.
+    processes
+        Recompute in a worker process (the server) or on a thread (tests).
+    job
+        The recomputation (``(module, function)``), default :data:`RECOMPUTE_JOB`.
+    """
+
+    def __init__(self, path: str, *, processes: bool = True,
+                 job: tuple[str, str] = RECOMPUTE_JOB):
+        self.queue = WriteQueue()
+        self.recomputer = Recomputer(path, job=job, processes=processes)
+
+    async def apply(self, fn: Callable[[], T]) -> T:
+        """Run one write on the queue; when it made a new version (``n_changes`` > 0),
+        ask for one background recomputation."""
+        result = await self.queue.run(fn)
+        if int(getattr(result, "n_changes", 1) or 0) > 0:
+            self.recomputer.request()
+        return result
+
+    def shutdown(self) -> None:
+        self.recomputer.shutdown()
+        self.queue.shutdown()
