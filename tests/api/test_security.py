@@ -381,8 +381,11 @@ def test_weights_schema_follows_readiness_toml(served: Path, tmp_path: Path,
     text = default_config_text("readiness.toml")
     block = re.search(r"^\[dimensions\.kominfo\].*?(?=^# -{10,})", text, re.S | re.M)
     assert block is not None
-    extra = block.group(0).replace("[dimensions.kominfo", "[dimensions.dinsos").replace(
-        'agency = "Diskominfo"', 'agency = "Dinas Sosial"')
+    # The copy owns no columns: each column has one owner, and kominfo keeps its own.
+    own = re.compile(r"^\[dimensions\.kominfo\.owns\].*?(?=^\[|\Z)", re.S | re.M)
+    extra = own.sub("", block.group(0)).replace("[dimensions.kominfo", "[dimensions.dinsos"
+                                                ).replace('agency = "Diskominfo"',
+                                                          'agency = "Dinas Sosial"')
     cfg = tmp_path / "readiness.toml"
     cfg.write_text(text + "\n" + extra, encoding="utf-8")
     monkeypatch.setenv("SIAPWISATA_READINESS_CONFIG", str(cfg))

@@ -26,8 +26,8 @@ from api.services.writes import Recomputer, WriteQueue
 from geo.exceptions import InputError
 from geo.io import road_sections, ruas_rows
 from geo.io.history import feature_ids
-from geo.io.importers import import_file
 from geo.io.workspace import Workspace
+from geo.steps.imports import import_file
 from tests.api._writers import (
     ADMIN,
     Acting,
