@@ -60,15 +60,36 @@ _STATUS_WORDS = {
 }
 
 
+# One table of domain error -> HTTP status, for the JSON handler and for the HTML forms
+# (which show the message on a page instead). Order matters: the first match wins, and
+# anything else a user caused is a conflict with the workspace's state (409).
+# ConfigError is reached only from server-side configuration files (request weights are
+# checked by the routers and become BadParameter): the server cannot answer as set up.
+_STATUS: tuple[tuple[type[SiapError], int], ...] = (
+    (NotFound, 404), (UnknownArea, 422), (BadParameter, 422), (Busy, 503),
+    (ConfigError, 503), (InputError, 422), (AuthError, 401), (ScopeError, 403),
+)
+
+
 def status_of(exc: SiapError) -> int:
-    """The HTTP status of a domain error, as the handlers of :func:`install` answer it (for
-    the HTML forms, which show the message on a page instead of JSON)."""
-    for cls, status in ((NotFound, 404), (UnknownArea, 422), (BadParameter, 422),
-                        (Busy, 503), (ConfigError, 503), (InputError, 422), (AuthError, 401),
-                        (ScopeError, 403)):
+    """The HTTP status of a domain error, as :func:`install`'s handler answers it."""
+    for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status
     return 409
+
+
+def _error_answer(exc: SiapError) -> tuple[ErrorResponse, dict[str, str] | None]:
+    """The JSON body of a domain error (with the field or choices it names) and its headers."""
+    if isinstance(exc, UnknownArea):
+        return ErrorResponse(detail=str(exc), choices=exc.choices,
+                             errors=[ErrorItem(field="query.distrik", message=str(exc))]), None
+    if isinstance(exc, BadParameter):
+        return ErrorResponse(detail=str(exc),
+                             errors=[ErrorItem(field=exc.field, message=str(exc))]), None
+    if isinstance(exc, Busy):
+        return ErrorResponse(detail=str(exc)), {"Retry-After": str(exc.retry_after)}
+    return ErrorResponse(detail=str(exc)), None
 
 
 def install(app: FastAPI) -> None:
@@ -94,47 +115,10 @@ def install(app: FastAPI) -> None:
         # keeps the headers the exception carries: 405 must say what is Allowed
         return _json(exc.status_code, ErrorResponse(detail=detail), exc.headers)
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return _json(404, ErrorResponse(detail=str(exc)))
-
-    @app.exception_handler(UnknownArea)
-    async def _area(request: Request, exc: UnknownArea) -> JSONResponse:
-        return _json(422, ErrorResponse(
-            detail=str(exc), errors=[ErrorItem(field="query.distrik", message=str(exc))],
-            choices=exc.choices))
-
-    @app.exception_handler(BadParameter)
-    async def _bad(request: Request, exc: BadParameter) -> JSONResponse:
-        return _json(422, ErrorResponse(
-            detail=str(exc), errors=[ErrorItem(field=exc.field, message=str(exc))]))
-
-    @app.exception_handler(Busy)
-    async def _busy(request: Request, exc: Busy) -> JSONResponse:
-        return _json(503, ErrorResponse(detail=str(exc)),
-                     headers={"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(ConfigError)
-    async def _config(request: Request, exc: ConfigError) -> JSONResponse:
-        # Reached only from server-side configuration files (request weights are checked
-        # by the routers and become BadParameter): the server cannot answer as set up.
-        return _json(503, ErrorResponse(detail=str(exc)))
-
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> JSONResponse:
-        return _json(422, ErrorResponse(detail=str(exc)))
-
-    @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> JSONResponse:
-        return _json(401, ErrorResponse(detail=str(exc)))
-
-    @app.exception_handler(ScopeError)
-    async def _scope(request: Request, exc: ScopeError) -> JSONResponse:
-        return _json(403, ErrorResponse(detail=str(exc)))
-
     @app.exception_handler(SiapError)
     async def _siap(request: Request, exc: SiapError) -> JSONResponse:
-        return _json(409, ErrorResponse(detail=str(exc)))
+        body, headers = _error_answer(exc)
+        return _json(status_of(exc), body, headers)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

@@ -35,7 +35,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -47,6 +47,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import schema
+from geo.io.workspace import utc_now
 
 if TYPE_CHECKING:
     from geo.io.workspace import Staging, _Reader
@@ -342,7 +343,7 @@ def scores_stale(ws: _Reader) -> bool:
 def append_version(stage: Staging, entry: Entry) -> int:
     """Append one row to ``versions`` and return its version number."""
     version = last_version(stage) + 1
-    row = {"version": version, "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    row = {"version": version, "at": utc_now(),
            "username": entry.username, "agency": entry.agency, "kind": entry.kind,
            "summary": entry.summary, "source_file": entry.source_file,
            "source_sha256": entry.source_sha256}

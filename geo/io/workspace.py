@@ -64,7 +64,9 @@ CONFIGS_KEY = "configs"
 step that wrote the layer, read by whatever shows that layer's assumptions."""
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The time stamp of every record the workspace keeps (metadata, accounts, history):
+    UTC, whole seconds, ISO 8601, so that text order is time order."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
@@ -604,8 +606,8 @@ class Staging(_Reader):
             self._recorder.finish(self)
         meta = self.metadata()
         if self._fresh or "created_at" not in meta:
-            meta["created_at"] = _now()
-        meta["updated_at"] = _now()
+            meta["created_at"] = utc_now()
+        meta["updated_at"] = utc_now()
         meta["software"] = "siapwisata"
         meta["software_version"] = software_version()
         meta["revision"] = str(int(meta.get("revision", "0")) + 1)

@@ -25,7 +25,6 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Final
 
 import pandas as pd
@@ -34,7 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from geo.accounts import ROLES, Role, User
 from geo.exceptions import InputError, Problem
-from geo.io.workspace import Workspace, writes_workspace
+from geo.io.workspace import Workspace, utc_now, writes_workspace
 
 USERS: Final = "users"
 TOKENS: Final = "api_tokens"
@@ -56,10 +55,6 @@ _HASHER = PasswordHasher()
 # Checked against when the username is unknown, so that a wrong name costs the same time
 # as a wrong password (no account enumeration by timing).
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -227,7 +222,7 @@ def add_user(ws: Workspace, username: str, agency: str, role: str, password: str
                                              "passwd'"))
     if problems:
         raise InputError(problems)
-    row = Account(name, agency, _role(role), hash_password(password), _now(), False)
+    row = Account(name, agency, _role(role), hash_password(password), utc_now(), False)
     _write_users(ws, [*accounts.users.values(), row])
     return row.user
 
@@ -271,7 +266,7 @@ def create_token(ws: Workspace, username: str, label: str = "") -> str:
         raise InputError([_problem("username", f"akun '{account.username}' dinonaktifkan "
                                                "(disabled); aktifkan dulu")])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = Token(token_sha256(token), account.username, label.strip()[:100], _now(), None)
+    row = Token(token_sha256(token), account.username, label.strip()[:100], utc_now(), None)
     _write_tokens(ws, [*accounts.tokens.values(), row])
     return token
 
@@ -295,7 +290,7 @@ def touch_token(ws: Workspace, sha256: str) -> None:
     accounts = read_accounts(ws.require())
     if sha256 not in accounts.tokens:
         return
-    _write_tokens(ws, [Token(t.token_sha256, t.username, t.label, t.created, _now())
+    _write_tokens(ws, [Token(t.token_sha256, t.username, t.label, t.created, utc_now())
                        if hmac.compare_digest(t.token_sha256, sha256) else t
                        for t in accounts.tokens.values()])
 
