@@ -235,8 +235,11 @@ async def _client(i: int, base: str, until: float, seed: int, tallies: dict[str,
         await conn.close()
 
 
-async def _load(base: str, clients: int, seconds: float, seed: int,
-                shares: tuple[float, float], kind_of_client: str) -> dict[str, Tally]:
+async def run_clients(base: str, clients: int, seconds: float, seed: int,
+                      shares: tuple[float, float], kind_of_client: str = "raw"
+                      ) -> dict[str, Tally]:
+    """``clients`` reading clients for ``seconds``: a tally per class of request
+    (``cached``, ``budget``, ``weights``); also the readers of :mod:`bench.collab`."""
     tallies = {k: Tally() for k in ("cached", "budget", "weights")}
     until = time.monotonic() + seconds
     await asyncio.gather(*(_client(i, base, until, seed, tallies, shares, kind_of_client)
@@ -262,7 +265,7 @@ def bench(path: Path, clients: int, seconds: float, seed: int,
         rss_before = rss_mb(proc.pid)
         workers_before = workers_rss_mb(proc.pid)
         t0 = time.perf_counter()
-        tallies = asyncio.run(_load(base, clients, seconds, seed, shares, kind_of_client))
+        tallies = asyncio.run(run_clients(base, clients, seconds, seed, shares, kind_of_client))
         wall = time.perf_counter() - t0
         rss_after = rss_mb(proc.pid)
         workers_after = workers_rss_mb(proc.pid)
