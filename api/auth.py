@@ -174,6 +174,45 @@ def wants_html(headers: Headers) -> bool:
     return "text/html" in headers.get("accept", "")
 
 
+FORM_MEDIA: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def is_browser_form(method: str, headers: Headers) -> bool:
+    """A browser opening a page or submitting an HTML form (no bearer token: a script's
+    request with a wrong token must hear 401, not be sent to a login page)."""
+    if not wants_html(headers) or headers.get("authorization"):
+        return False
+    if method in ("GET", "HEAD"):
+        return True
+    return method == "POST" and headers.get("content-type", "").startswith(FORM_MEDIA)
+
+
+def login_redirect(method: str, path: str, query: str, headers: Headers) -> RedirectResponse:
+    """303 to the login page, coming back afterwards to the page asked for or, for a
+    submitted form, to the page the form was on (its same-origin ``Referer``; else the
+    form's own section, ``/kontribusi/unggah`` -> ``/kontribusi``): a form's target cannot
+    be opened with GET."""
+    if method in ("GET", "HEAD"):
+        here = path + (f"?{query}" if query else "")
+    else:
+        here = _referer_path(headers) or "/" + path.strip("/").split("/")[0]
+    response = RedirectResponse(f"/masuk?next={quote(here, safe='')}", status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _referer_path(headers: Headers) -> str | None:
+    referer = headers.get("referer")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc != headers.get("host") or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//") or parts.path == "/masuk":
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 class ReadGate:
     """ASGI middleware: when reading needs a login, answer an anonymous request with a
     303 to the login page (browsers asking for HTML) or a 401 (everything else), before
@@ -204,13 +243,10 @@ class ReadGate:
             return
         if auth.user is None:
             headers = Headers(scope=scope)
-            if scope["method"] in ("GET", "HEAD") and wants_html(headers):
+            if is_browser_form(scope["method"], headers):
                 query = scope.get("query_string", b"").decode("latin-1")
-                here = scope["path"] + (f"?{query}" if query else "")
-                response = RedirectResponse(f"/masuk?next={quote(here, safe='')}",
-                                            status_code=303)
-                response.headers["Cache-Control"] = "no-store"
-                await response(scope, receive, send)
+                await login_redirect(scope["method"], scope["path"], query,
+                                     headers)(scope, receive, send)
                 return
             await _refuse(scope, "Perlu masuk (login) untuk membaca data di server ini: "
                                  "masuk lewat /masuk atau kirim 'Authorization: Bearer "

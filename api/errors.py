@@ -14,13 +14,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.exceptions import AuthError, ConfigError, InputError, ScopeError, SiapError
 from maps import UnknownArea
 
 from ._lane import Busy
+from .auth import is_browser_form, login_redirect
 from .schemas import ErrorItem, ErrorResponse
 
 log = logging.getLogger("siapwisata.api")
@@ -116,7 +117,12 @@ def install(app: FastAPI) -> None:
         return _json(exc.status_code, ErrorResponse(detail=detail), exc.headers)
 
     @app.exception_handler(SiapError)
-    async def _siap(request: Request, exc: SiapError) -> JSONResponse:
+    async def _siap(request: Request, exc: SiapError) -> Response:
+        if isinstance(exc, AuthError) and is_browser_form(request.method, request.headers):
+            # a browser submitting a form (or opening a page) without login goes to the
+            # login page and comes back; scripts get the documented 401
+            return login_redirect(request.method, request.url.path, request.url.query,
+                                  request.headers)
         body, headers = _error_answer(exc)
         return _json(status_of(exc), body, headers)
 

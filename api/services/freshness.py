@@ -119,8 +119,12 @@ def with_banner(store: WorkspaceStore, html: str) -> str:
     scores are stale; unchanged otherwise."""
     if not scores_stale(store):
         return html
+    return after_body(html, str(banner(store.version())))
+
+
+def after_body(html: str, snippet: str) -> str:
+    """``html`` with ``snippet`` right after its ``<body>`` tag (at the start without one)."""
     m = _BODY.search(html)
-    snippet = str(banner(store.version()))
     if m is None:
         return snippet + html
     return html[:m.end()] + snippet + html[m.end():]
