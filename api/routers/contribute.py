@@ -71,7 +71,7 @@ FORM_POST: dict[int | str, dict[str, Any]] = {
 Id = Annotated[str, Path(max_length=200, description="Feature id")]
 Values = Annotated[dict[str, EditValue], Body(
     description="Column -> new value (null clears it)",
-    examples=[{"fasilitas": "toilet; gazebo", "jumlah_pengunjung": 1200}])]
+    examples=[{"fasilitas": "toilet; gazebo", "pengunjung_tahun": 1200}])]
 
 
 # --- HTML ---------------------------------------------------------------------------
