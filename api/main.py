@@ -104,7 +104,10 @@ def _describe_errors(spec: dict[str, Any]) -> None:
         for op in item.values():
             responses = op.setdefault("responses", {})
             if "422" in responses:
-                responses["422"]["content"] = {"application/json": {"schema": ERROR_REF}}
+                # the JSON body replaces FastAPI's list format; an HTML form's own 422 page
+                # (text/html, documented by its route) stays documented
+                content = responses["422"].setdefault("content", {})
+                content["application/json"] = {"schema": ERROR_REF}
                 if responses["422"].get("description") == "Validation Error":
                     responses["422"]["description"] = "Parameter tidak sah (invalid parameters)"
             responses.setdefault("400", {

@@ -47,13 +47,24 @@ class WriteQueue:
     """A single thread that every workspace write of the server goes through."""
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-writer")
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
         self.applied = 0  # writes run (tests and /api/status)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # Made on first use, and again after a shutdown: an ASGI app may be started again
+        # after its lifespan ended (a test client per request, as schemathesis' ASGI
+        # transport does), and a write must then not fail with "cannot schedule new
+        # futures after shutdown".
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-writer")
+            return self._pool
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on the writer thread, awaited without holding a thread
         of the request pool."""
-        future = self._pool.submit(self._counted, fn, *args, **kwargs)
+        future = self._executor().submit(self._counted, fn, *args, **kwargs)
         return await asyncio.wrap_future(future)
 
     def _counted(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -63,7 +74,10 @@ class WriteQueue:
             self.applied += 1
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
