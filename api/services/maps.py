@@ -11,7 +11,6 @@ from .freshness import after_body, with_banner
 from .pages import templates
 from .priorities import answer_priorities, priority_table, stored_setting
 
-
 # The account widget of the other pages, floating over the map beside the layer control: a
 # cached map shows no user, so /akun.js fills it in from /api/akun (as on the home page).
 _WIDGET_STYLE = (
