@@ -125,6 +125,12 @@ def test_stale_banner_then_the_new_score(ws_path: Path) -> None:
         for url in ("/", "/maps/readiness", "/maps/priorities"):
             assert BANNER not in client.get(url).text, url
         detail = client.get(f"/api/destinations/{DEST}").json()
+        # the recomputation is a version that changed no value: shown by its summary, never
+        # as a row of empty cells ("None")
+        changes = client.get("/api/changes").json()["changes"]
+        assert any(c["field"] is None for c in changes), changes[:3]
+        page = client.get("/riwayat").text
+        assert ">None<" not in page
     score1 = _score(ws_path, DEST)
     assert score1 > score0  # more facilities and a manager: readier
     assert detail["score"] == pytest.approx(score1)
