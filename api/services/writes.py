@@ -26,6 +26,7 @@ import asyncio
 import importlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -114,17 +115,18 @@ class Recomputer:
         self._cond = threading.Condition()
         self._running = False
         self._pending = False
-        self._closed = False
         self.runs = 0
         self.last_error: str | None = None
         self.last_seconds: float | None = None
         self._failed_on: str | None = None  # workspace version a run failed on
 
     def _executor(self) -> Executor:
+        # Made on first use, and again after a shutdown, as the writer queue's is: an app
+        # started again after its lifespan ended must still recompute.
         if self._pool is None:
             if self.processes:
                 self._pool = ProcessPoolExecutor(
-                    1, initializer=_worker_init, initargs=(_pid(),),
+                    1, initializer=_worker_init, initargs=(os.getpid(),),
                     mp_context=multiprocessing.get_context("spawn"))
             else:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-recompute")
@@ -134,8 +136,6 @@ class Recomputer:
         """Ask for a recomputation: start one now, or (one is running) run once more after
         it; further requests meanwhile join that one."""
         with self._cond:
-            if self._closed:
-                return
             if self._running:
                 self._pending = True
                 return
@@ -152,7 +152,7 @@ class Recomputer:
         if not stale:
             return
         with self._cond:
-            if self._running or self._closed or self._failed_on == version:
+            if self._running or self._failed_on == version:
                 return
             self._running = True
         self._start()
@@ -188,7 +188,7 @@ class Recomputer:
             if error is not None:
                 log.warning("recompute failed: %s", error)
                 self._failed_on = version
-            if self._pending and not self._closed:
+            if self._pending:
                 self._pending = False
                 again = True
             else:
@@ -208,17 +208,13 @@ class Recomputer:
             return self._cond.wait_for(lambda: not self._running, timeout)
 
     def shutdown(self) -> None:
+        """Stop the worker; a run asked for meanwhile is dropped (the scores stay marked
+        stale, so the next server recomputes them)."""
         with self._cond:
-            self._closed = True
             self._pending = False
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _recompute(path: str, job: tuple[str, str]) -> tuple[float, str | None, str | None]:

@@ -471,3 +471,21 @@ def test_recompute_requests_coalesce(tmp_path: Path) -> None:
     rec.request()
     assert rec.wait_idle(10) and len(RUNS) == 3
     rec.shutdown()
+
+
+def test_the_queue_and_the_recompute_work_again_after_a_shutdown(tmp_path: Path) -> None:
+    """An app started again after its lifespan ended (schemathesis' ASGI transport does
+    this) still writes and still recomputes: before, the recomputer stayed closed."""
+    RUNS.clear()
+    rec = Recomputer(str(tmp_path / "ws.gpkg"), job=(__name__, "slow_job"), processes=False)
+    rec.request()
+    assert rec.wait_idle(10) and len(RUNS) == 1
+    rec.shutdown()
+    rec.request()
+    assert rec.wait_idle(10) and len(RUNS) == 2
+    rec.shutdown()
+    queue = WriteQueue()
+    assert asyncio.run(queue.run(lambda: 1)) == 1
+    queue.shutdown()
+    assert asyncio.run(queue.run(lambda: 2)) == 2
+    queue.shutdown()
