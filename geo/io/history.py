@@ -56,7 +56,7 @@ VERSIONS: Final = "versions"
 CHANGES: Final = "changes"
 SCORES_HISTORY: Final = "scores_history"
 TABLES: Final = (VERSIONS, CHANGES, SCORES_HISTORY)
-KINDS: Final = ("upload", "edit", "rollback", "import", "score")
+KINDS: Final = ("upload", "edit", "rollback", "import", "score", "task")
 STALE_KEY: Final = "scores_stale"
 """Metadata key: ``"true"`` after a data change until the next ``score`` clears it."""
 DATA_VERSION_KEY: Final = "data_version"
@@ -67,6 +67,11 @@ ROW_FIELD: Final = "_row"
 GEOMETRY_FIELD: Final = "geometry"
 TRACKED: Final = ("destinations", "umkm", "gateways", "roads")
 """The data layers whose changes are recorded (the layers agencies contribute)."""
+TASKS: Final = "tasks"
+"""The non-spatial table of adopted tasks (issue 13, :mod:`geo.steps.tasks`): its changes
+are recorded too, keyed by ``task_id``, but they are commitments, not data: they neither
+mark the scores stale nor move the data version."""
+RECORDED: Final = (*TRACKED, TASKS)
 VERSION_COLUMNS: Final = ("version", "at", "username", "agency", "kind", "summary",
                           "source_file", "source_sha256")
 CHANGE_COLUMNS: Final = ("version", "layer", "feature_id", "field", "old", "new")
@@ -84,6 +89,9 @@ def feature_ids(layer: str, frame: pd.DataFrame) -> pd.Series:
     network nodes), with ``#k`` for the k-th further edge between the same nodes in layer
     order; condition and surface updates keep both.
     """
+    if layer == TASKS:
+        return pd.Series([None if _blank(v) else str(v) for v in frame["task_id"]],
+                         index=frame.index, dtype=object)
     if layer == "roads":
         u = frame["u"].to_numpy(dtype=np.int64)
         v = frame["v"].to_numpy(dtype=np.int64)
@@ -291,9 +299,14 @@ class Recorder:
 
     def written(self, stage: Staging, layer: str, frame: pd.DataFrame) -> None:
         """Compare ``frame`` with the layer it replaces in ``stage``."""
-        if layer not in TRACKED:
+        if layer not in RECORDED:
             return
-        old = stage.read(layer) if stage.has(layer) else None
+        if not stage.has(layer):
+            old = None
+        elif layer == TASKS:
+            old = stage.read_table(layer)
+        else:
+            old = stage.read(layer)
         self._pending.append(diff_layer(layer, old, frame))
 
     def finish(self, stage: Staging) -> None:
@@ -305,7 +318,8 @@ class Recorder:
         if changes is not None:
             changes.insert(0, "version", version)
             stage.append_table(CHANGES, changes[list(CHANGE_COLUMNS)])
-            stage.set_meta(**{STALE_KEY: "true", DATA_VERSION_KEY: version})
+            if changes["layer"].isin(TRACKED).any():  # a task alone changes no data
+                stage.set_meta(**{STALE_KEY: "true", DATA_VERSION_KEY: version})
         self.version = version
         self.n_changes = 0 if changes is None else len(changes)
 

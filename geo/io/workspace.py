@@ -576,6 +576,10 @@ class Staging(_Reader):
         )
 
     def write_table(self, layer: str, df: pd.DataFrame) -> None:
+        """Write (replace) one non-spatial table; a recorded one (``tasks``) is compared
+        with the table it replaces first, as :meth:`write` does for layers."""
+        if self._recorder is not None:
+            self._recorder.written(self, layer, df)
         pyogrio.write_dataframe(df.reset_index(drop=True), self.path, layer=layer)
 
     def append_table(self, layer: str, df: pd.DataFrame) -> None:

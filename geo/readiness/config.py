@@ -61,6 +61,11 @@ class Indicator(StrictModel):
     note: str = ""
     gap: str | dict[str, str] = ""
     missing_gap: str = ""
+    # issue 13: the gap written as a task (what to do; same forms as `gap`), and the data
+    # ("layer" or "layer.column") whose change shows the task was done
+    task: str | dict[str, str] = ""
+    missing_task: str = ""
+    proof: str = ""
 
     @field_validator("map")
     @classmethod
@@ -71,7 +76,20 @@ class Indicator(StrictModel):
             raise ValueError("map must list at least one value")
         return {sc.category_key(k) or "": s for k, s in v.items()}
 
-    @field_validator("gap")
+    @field_validator("proof")
+    @classmethod
+    def _proof(cls, v: str) -> str:
+        if not v:
+            return v
+        layer, dot, column = v.partition(".")
+        if layer not in EDITABLE_LAYERS:
+            raise ValueError(f"proof {v!r}: layer tidak dikenal (unknown layer) {layer!r}; "
+                             f"known: {', '.join(EDITABLE_LAYERS)}")
+        if dot and not _NAME.match(column):
+            raise ValueError(f"proof {v!r}: expected 'layer' or 'layer.column'")
+        return v
+
+    @field_validator("gap", "task")
     @classmethod
     def _gap_keys(cls, v: str | dict[str, str]) -> str | dict[str, str]:
         if isinstance(v, dict):
@@ -237,6 +255,8 @@ class AccessHolders(StrictModel):
 class Actions(StrictModel):
     max_gaps_per_dimension: int = Field(default=3, ge=1)
     unknown_text: str = "data belum tersedia"
+    # issue 13: the task of an agency whose data is missing altogether (indicator `_data`)
+    data_task: str = "lengkapi data ({unknown_text})"
 
 
 class Admin(StrictModel):

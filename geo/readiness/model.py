@@ -37,6 +37,7 @@ Definitions (also in the TOML header):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ from geo.schema import UMKM_TYPES
 from geo.words import parse_bool_words
 
 SCORES_LAYER: Final = "scores"
+DATA_TASK: Final = "_data"
+"""The indicator key of the task "complete this agency's data" (no indicator known)."""
 # Input columns copied to the output when present (route summary, nearest services).
 PASS_THROUGH: Final = (
     "access_gateway_name",
@@ -499,6 +502,27 @@ def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool)
     return sc.render(template, row)
 
 
+def _task_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool) -> str:
+    """The gap written as a task (``task`` / ``missing_task`` of readiness.toml: what to do);
+    the gap text when the indicator names no task. "" = named by another indicator."""
+    spec = ind.spec
+    gap = _gap_text(ind, row, missing_used)
+    if not gap.strip():
+        return ""  # the gap is named by another indicator: so is its task
+    if missing_used and spec.missing_task:
+        return sc.render(spec.missing_task, row)
+    template = spec.task
+    if isinstance(template, dict):
+        key = sc.category_key(row.get(spec.column))
+        chosen = template.get(key or "", template.get("*"))
+        if chosen is not None:
+            return sc.render(chosen, row)
+        template = ""
+    if template and not missing_used:
+        return sc.render(template, row)
+    return gap
+
+
 class _RowView(Mapping[str, Any]):
     """Row ``i`` of column arrays, read only where a gap text asks for a field.
 
@@ -519,14 +543,18 @@ class _RowView(Mapping[str, Any]):
         return len(self._columns)
 
 
-def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
-    """Per destination: agency gaps ordered by gain, then agencies without data."""
+def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[str]]:
+    """Per destination: the ``actions`` text (agency tasks ordered by gain, then agencies
+    without data) and the ``tasks`` JSON (every indicator below 100 as a task:
+    ``dimension``, ``indicator``, ``text``, ``gap``, ``proof``; ``_data`` for an agency
+    without data), which :mod:`geo.steps.tasks` lists."""
     by_dim: dict[str, list[_IndicatorResult]] = {}
     for ind in core.indicators:
         by_dim.setdefault(ind.dimension, []).append(ind)
     columns = {str(c): core.inputs[c].to_numpy(dtype=object) for c in core.inputs.columns}
     cap = config.actions.max_gaps_per_dimension
     out: list[str] = []
+    tasks: list[str] = []
     for i in range(len(core.inputs)):
         row = _RowView(columns, i)
         gains = core.gains[i]
@@ -538,6 +566,16 @@ def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
             key=lambda j: (j != first, -gains[j], j),
         )
         parts: list[str] = []
+        items: list[dict[str, str]] = []
+        for name in core.names:
+            for ind in by_dim.get(name, []):
+                if np.isnan(ind.scores[i]) or ind.scores[i] >= 100.0:
+                    continue
+                used = bool(ind.missing_used[i])
+                text = _task_text(ind, row, used)
+                if text.strip():
+                    items.append({"dimension": name, "indicator": ind.name, "text": text,
+                                  "gap": _gap_text(ind, row, used), "proof": ind.spec.proof})
         for j in order:
             name = core.names[j]
             gaps = [
@@ -548,15 +586,23 @@ def _actions(core: _Scored, config: ReadinessConfig) -> list[str]:
             gaps.sort(key=lambda t: (-t[0], t[1]))
             if not gaps:
                 continue
-            rendered = [_gap_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps]
+            rendered = [_task_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps]
             # A template may render empty when another indicator already names the gap.
             texts = [t for t in rendered if t.strip()][:cap] or [gaps[0][2].spec.label]
             parts.append(f"{config.dimensions[name].short}: {', '.join(texts)}")
         for j, name in enumerate(core.names):
             if np.isnan(core.dim_scores[i, j]) and core.weights[j] > 0:
                 parts.append(f"{config.dimensions[name].short}: {config.actions.unknown_text}")
+                proofs = [ind.spec.proof for ind in by_dim.get(name, []) if ind.spec.proof]
+                items.append({
+                    "dimension": name, "indicator": DATA_TASK,
+                    "text": sc.render(config.actions.data_task,
+                                      {"unknown_text": config.actions.unknown_text}),
+                    "gap": config.actions.unknown_text,
+                    "proof": proofs[0].partition(".")[0] if proofs else ""})
         out.append("; ".join(parts))
-    return out
+        tasks.append(json.dumps(items, ensure_ascii=False))
+    return out, tasks
 
 
 def _synthetic(df: pd.DataFrame) -> np.ndarray:
@@ -669,7 +715,7 @@ def score_frame(
     out["rank"] = _nullable_int(rank)
     out["rank_low"] = _nullable_int(low)
     out["rank_high"] = _nullable_int(high)
-    out["actions"] = _actions(core, config) if n else []
+    out["actions"], out["tasks"] = _actions(core, config) if n else ([], [])
     for j, name in enumerate(names):
         out[f"gain_{name}"] = core.gains[:, j]
     for ind in core.indicators:

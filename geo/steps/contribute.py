@@ -41,6 +41,7 @@ from geo.io.history import (
     CLI_ACTOR,
     GEOMETRY_FIELD,
     ROW_FIELD,
+    TRACKED,
     Entry,
     Recorder,
     data_version,
@@ -788,6 +789,8 @@ def rollback(ws: Workspace, to_version: int, *, user: User) -> Applied:
         raise InputError([Problem(FORM, f"versi {to_version} tidak ada (unknown version); "
                                         f"versi yang ada: 0-{last}", field="version")])
     changes = read_changes(ws, after=int(to_version))
+    # data only: an agency's commitments (tasks) are not undone by restoring data
+    changes = changes[changes["layer"].isin(TRACKED)]
     if changes.empty:
         return Applied(data_version(ws), 0)
     # the value a field had at to_version is the 'old' of its first change after it

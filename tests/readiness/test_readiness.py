@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,9 @@ def test_default_route_share_and_transport_derivations():
     both = score_frame(frame([{"reach_road": False, "reach_water": True, "reach_air": True}]),
                        cfg, ranks=False)
     assert both.loc[0, "ind_perhubungan_moda"] == 60.0  # the best option counts
-    assert ("Perhubungan: tanpa jalan darat, hanya lewat perairan (perahu) atau udara"
-            in both.loc[0, "actions"])
+    # the actions name the task (readiness.toml `task` of moda, filled by hand)
+    assert ("Perhubungan: jadwalkan angkutan perairan (perahu) atau udara yang teratur "
+            "(tanpa jalan darat)" in both.loc[0, "actions"])
 
 
 def test_route_condition_unknown_is_not_zero_and_damage_is_named():
@@ -176,8 +178,8 @@ def test_route_condition_unknown_is_not_zero_and_damage_is_named():
     assert out.loc[1, "ind_pu_jalan_mantap"] == pytest.approx(20.0)
     pu = next(a for a in out.loc[1, "actions"].split("; ") if a.startswith("PU:"))
     # lost points: mantap 0.5*80 = 40 before aspal 0.5*50 = 25
-    assert pu == ("PU: 3,0 km jalan rusak di rute, "
-                  "10,0 km jalan tak beraspal/tanpa data permukaan di rute")
+    assert pu == ("PU: perbaiki atau survei kondisi jalan (3,0 km jalan rusak di rute), "
+                  "aspal 10,0 km jalan tak beraspal/tanpa data permukaan di rute")
     assert np.isnan(out.loc[2, "ind_pu_jalan_aspal"]) and np.isnan(out.loc[2, "ind_pu_jalan_mantap"])
 
 
@@ -209,8 +211,12 @@ def test_gap_texts_for_zero_counts_are_not_repeated():
                  "umkm_30min_penginapan": 0, "jumlah_fasilitas": 0}])
     out = score_frame(df, cfg, ranks=False)
     actions = dict(a.split(": ", 1) for a in out.loc[0, "actions"].split("; "))
-    assert actions["UMKM"] == "tidak ada UMKM dalam 30 menit"
-    assert actions["Pariwisata"] == "belum ada fasilitas"
+    assert actions["UMKM"] == "bina UMKM dalam 30 menit (belum ada)"
+    assert actions["Pariwisata"] == "bangun fasilitas dasar (belum ada)"
+    gaps = {t["indicator"]: t["gap"] for t in json.loads(out.loc[0, "tasks"])}
+    assert gaps["umkm_30"] == "tidak ada UMKM dalam 30 menit"
+    assert gaps["fasilitas"] == "belum ada fasilitas"
+    assert "ragam_30" not in gaps and "umkm_15" not in gaps  # named by umkm_30
 
 
 def test_facilities_counted_from_text_when_number_missing():
@@ -450,13 +456,25 @@ def test_actions_name_agency_and_concrete_gap_ordered_by_gain():
     actions = out.loc[0, "actions"].split("; ")
     by_agency = {a.split(":")[0]: a for a in actions}
     assert "Pariwisata" not in by_agency  # all at 100: nothing to do
-    assert by_agency["PU"] == "PU: 14,0 km jalan tanah/kerikil di rute, 52 menit dari TIM"
+    # the tasks of readiness.toml, filled by hand (issue 13: what to do, by whom)
+    assert by_agency["PU"] == ("PU: aspal 14,0 km jalan tanah/kerikil di rute, "
+                               "percepat akses jalan (52 menit dari TIM)")
     assert by_agency["UMKM"].startswith(
-        "UMKM: hanya 2 UMKM dalam 30 menit (tidak ada penginapan)"
+        "UMKM: bina UMKM dalam 30 menit (baru 2) (tidak ada penginapan)"
     )
     # equal lost points (weight 1, score 0): configuration order within the agency
-    assert by_agency["Kominfo"] == "Kominfo: belum ada di portal resmi, tidak ada sinyal"
-    assert by_agency["Perhubungan"] == "Perhubungan: tanpa jalan darat, hanya lewat udara"
+    assert by_agency["Kominfo"] == ("Kominfo: daftarkan di portal resmi, "
+                                    "usulkan BTS sinyal seluler (belum ada sinyal)")
+    assert by_agency["Perhubungan"] == ("Perhubungan: jadwalkan angkutan udara yang teratur "
+                                        "(tanpa jalan darat)")
+    # the gaps (what is missing) stay with each task
+    tasks = {(t["dimension"], t["indicator"]): t for t in json.loads(out.loc[0, "tasks"])}
+    assert tasks["pu", "jalan_aspal"]["gap"] == "14,0 km jalan tanah/kerikil di rute"
+    assert tasks["pu", "waktu_tempuh"]["gap"] == "52 menit dari TIM"
+    assert tasks["kominfo", "portal"]["gap"] == "belum ada di portal resmi"
+    assert tasks["kominfo", "portal"]["proof"] == "destinations.promosi_portal"
+    assert tasks["perhubungan", "moda"]["gap"] == "tanpa jalan darat, hanya lewat udara"
+    assert ("pariwisata", "daya_tarik") not in tasks  # at 100: no task
     # agencies appear in decreasing gain
     dim_of = {"PU": "pu", "UMKM": "umkm", "Kominfo": "kominfo", "Perhubungan": "perhubungan"}
     gains = [out.loc[0, f"gain_{dim_of[a.split(':')[0]]}"] for a in actions]
@@ -476,8 +494,9 @@ def test_unreachable_destination_scores_zero_access_with_its_reason():
     ])
     out = score_frame(df, cfg, ranks=False)
     assert out.loc[0, "ind_pu_waktu_tempuh"] == 0.0
-    assert "PU: tidak terjangkau dari gerbang mana pun" in out.loc[0, "actions"]
-    assert "Perhubungan: tidak ada moda yang menjangkau" in out.loc[0, "actions"]
+    assert ("PU: buka akses jalan (tidak terjangkau dari gerbang mana pun"
+            in out.loc[0, "actions"])
+    assert "Perhubungan: buka layanan angkutan perairan atau udara" in out.loc[0, "actions"]
     assert pd.isna(out.loc[0, "access_minutes"])
     assert out.loc[1, "score_pu"] == 100.0
 
