@@ -149,6 +149,20 @@ class Applied:
     n_changes: int
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A one-record edit computed and checked but not written (:func:`plan_destination_edit`,
+    :func:`plan_road_edit`): the ``layer`` and its new ``frame``, the ``diffs`` it makes
+    (``feature_id``, ``field``, ``old``, ``new``) and the history ``summary``. Written by
+    :func:`write_change`, alone or with other tables in the same update (a task closed by
+    its proof, :mod:`geo.steps.tasks`)."""
+
+    layer: str
+    frame: gpd.GeoDataFrame
+    diffs: pd.DataFrame
+    summary: str
+
+
 def _empty_diffs() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object)
                          for c in ("feature_id", "field", "old", "new")})
@@ -398,12 +412,16 @@ def _as_stored(ws: Workspace, layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDat
 
 
 def _write(ws: Workspace, entry: Entry, layers: Mapping[str, gpd.GeoDataFrame],
-           source: Source | None = None) -> Applied:
-    """Write ``layers`` and their history in one update."""
+           source: Source | None = None, tables: Mapping[str, pd.DataFrame] | None = None
+           ) -> Applied:
+    """Write ``layers`` (and non-spatial ``tables``, such as ``tasks``) and their history
+    in one update."""
     rec = Recorder(entry)
     with ws.recording(rec).update() as stage:
         for layer, frame in layers.items():
             stage.write(layer, _as_stored(ws, layer, frame))
+        for name, table in (tables or {}).items():
+            stage.write_table(name, table)
         if source is not None:
             stage.add_source(source, replace_layer=False)
     assert rec.version is not None
@@ -556,6 +574,41 @@ def _locate(frame: pd.DataFrame, layer: str, fid: str, what: str) -> np.ndarray:
     return pos
 
 
+def plan_destination_edit(ws: Workspace, id: str, values: Mapping[str, object], *,
+                          config: ReadinessConfig, user: User) -> Planned | None:
+    """:func:`edit_destination` without writing: the change, or None when nothing differs.
+
+    Raises
+    ------
+    InputError, ScopeError
+        As :func:`edit_destination`.
+    """
+    ws.require()
+    parsed = _parse_destination(values, config)
+    old = ws.read("destinations")
+    pos = _locate(old, "destinations", id, "destinasi")
+    new = _set_row(old, pos, parsed)
+    diffs = diff_layer("destinations", old, new)
+    _check(config, user, "destinations", diffs)
+    if diffs.empty:
+        return None
+    fields = ", ".join(dict.fromkeys(diffs["field"]))
+    return Planned("destinations", new, diffs.drop(columns="layer"),
+                   f"ubah destinasi {id}: {fields}")
+
+
+def write_change(ws: Workspace, user: User, planned: Planned | None, *, kind: str = "edit",
+                 summary: str | None = None,
+                 tables: Mapping[str, pd.DataFrame] | None = None) -> Applied:
+    """Write a planned edit (and ``tables``) as one version with its history; nothing is
+    written when there is neither. The caller holds the workspace lock."""
+    if planned is None and not tables:
+        return Applied(data_version(ws), 0)
+    text_ = summary if summary is not None else (planned.summary if planned else "")
+    layers = {planned.layer: planned.frame} if planned is not None else {}
+    return _write(ws, Entry(user.username, user.agency, kind, text_), layers, tables=tables)
+
+
 @writes_workspace
 def edit_destination(ws: Workspace, id: str, values: Mapping[str, object], *,
                      config: ReadinessConfig, user: User) -> Applied:
@@ -570,18 +623,8 @@ def edit_destination(ws: Workspace, id: str, values: Mapping[str, object], *,
     ScopeError
         A column outside the agency's scope.
     """
-    ws.require()
-    parsed = _parse_destination(values, config)
-    old = ws.read("destinations")
-    pos = _locate(old, "destinations", id, "destinasi")
-    new = _set_row(old, pos, parsed)
-    diffs = diff_layer("destinations", old, new)
-    _check(config, user, "destinations", diffs)
-    if diffs.empty:
-        return Applied(data_version(ws), 0)
-    fields = ", ".join(dict.fromkeys(diffs["field"]))
-    return _write(ws, Entry(user.username, user.agency, "edit",
-                            f"ubah destinasi {id}: {fields}"), {"destinations": new})
+    return write_change(ws, user, plan_destination_edit(ws, id, values, config=config,
+                                                        user=user))
 
 
 def _road_value(key: str, raw: object) -> tuple[str | None, Problem | None]:
@@ -602,20 +645,14 @@ def _road_value(key: str, raw: object) -> tuple[str | None, Problem | None]:
     return str(got), None
 
 
-@writes_workspace
-def edit_road(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
-              config: ReadinessConfig, user: User) -> Applied:
-    """Set ``condition`` / ``surface`` (and ``authority``) of every edge of one road
-    section, named by the ``ruas_id`` the priorities show (``R00042``); words as a PU survey
-    writes them (``rusak berat``, ``hotmix``). Marks them ``*_source = agency`` as an import
-    does.
+def plan_road_edit(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
+                   config: ReadinessConfig, user: User) -> Planned | None:
+    """:func:`edit_road` without writing: the change, or None when nothing differs.
 
     Raises
     ------
-    InputError
-        Unknown section, field or value.
-    ScopeError
-        Outside the agency's scope.
+    InputError, ScopeError
+        As :func:`edit_road`.
     """
     ws.require()
     problems = [_unknown_field(k, list(ROAD_FIELDS)) for k in values if k not in ROAD_FIELDS]
@@ -645,11 +682,29 @@ def edit_road(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
     diffs = diff_layer("roads", roads, updated)
     _check(config, user, "roads", diffs)
     if diffs.empty:
-        return Applied(data_version(ws), 0)
+        return None
     set_ = ", ".join(f"{k}={v}" for k, v in parsed.items() if v is not None)
-    return _write(ws, Entry(user.username, user.agency, "edit",
-                            f"ubah ruas {ruas_id} ({len(edges)} segmen): {set_}"),
-                  {"roads": updated})
+    return Planned("roads", updated, diffs.drop(columns="layer"),
+                   f"ubah ruas {ruas_id} ({len(edges)} segmen): {set_}")
+
+
+@writes_workspace
+def edit_road(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
+              config: ReadinessConfig, user: User) -> Applied:
+    """Set ``condition`` / ``surface`` (and ``authority``) of every edge of one road
+    section, named by the ``ruas_id`` the priorities show (``R00042``); words as a PU survey
+    writes them (``rusak berat``, ``hotmix``). Marks them ``*_source = agency`` as an import
+    does.
+
+    Raises
+    ------
+    InputError
+        Unknown section, field or value.
+    ScopeError
+        Outside the agency's scope.
+    """
+    return write_change(ws, user, plan_road_edit(ws, ruas_id, values, config=config,
+                                                 user=user))
 
 
 def _next_umkm_id(existing: gpd.GeoDataFrame | None) -> str:

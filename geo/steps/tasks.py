@@ -22,18 +22,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 import pyogrio
 
-from geo.exceptions import InputError, Problem
-from geo.io.history import CHANGES, TASKS
-from geo.io.workspace import Workspace
+from geo.accounts import User
+from geo.exceptions import InputError, Problem, ScopeError, StaleVersion
+from geo.io import number, road_sections, ruas_rows, text
+from geo.io.history import CHANGES, TASKS, TRACKED, feature_ids, last_version, value_json
+from geo.io.workspace import Workspace, utc_now, writes_workspace
 from geo.readiness import ReadinessConfig
 from geo.readiness._scoring import id_number
 from geo.readiness.model import SCORES_LAYER
+
+if TYPE_CHECKING:
+    from geo.steps.contribute import Applied
 
 STATUSES: Final = ("usulan", "direncanakan", "berjalan", "selesai", "batal")
 """``usulan`` = suggested by the scores, not adopted yet (never stored)."""
@@ -308,3 +314,289 @@ def list_tasks(ws: Workspace, *, agency: str | None = None, status: str | None =
     if destination is not None:
         sel &= (out["destination_id"].astype(str) == str(destination)).to_numpy(dtype=bool)
     return out.loc[sel, list(COLUMNS)].reset_index(drop=True)
+
+
+# --- adopting and updating ---------------------------------------------------------------------
+
+
+def check_task_scope(config: ReadinessConfig, user: User, agency: str) -> None:
+    """Refuse a task write by anyone but an editor (or admin) of the task's own agency.
+
+    Raises
+    ------
+    ScopeError
+        A viewer, another agency, or the admin agency (which reads every task, edits none).
+    """
+    def name(key: str) -> str:
+        dim = config.dimensions.get(key)
+        return f"{dim.agency} ({key})" if dim is not None else f"'{key}'"
+
+    if not user.can_write:
+        raise ScopeError(f"akun '{user.username}' ({name(user.agency)}) berperan "
+                         f"'{user.role}': hanya boleh membaca tugas (read-only role)")
+    if user.agency not in config.dimensions:
+        raise ScopeError(f"{name(user.agency)} hanya membaca rencana aksi; tugas ini milik "
+                         f"{name(agency)} dan hanya diubah olehnya (admin agency reads only)")
+    if user.agency != agency:
+        raise ScopeError(f"{name(user.agency)} tidak boleh mengadopsi atau mengubah tugas "
+                         f"{name(agency)} (another agency's task)")
+
+
+def _problem(field: str, message: str) -> Problem:
+    return Problem(FORM, message, field=field)
+
+
+def _parse(values: Mapping[str, object]) -> dict[str, Any]:
+    """The fields of a task update, checked; blank clears a value. Raises InputError
+    naming every bad field."""
+    from geo.steps.contribute import _unknown_field
+
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, raw in values.items():
+        blank = raw is None or (isinstance(raw, str) and not raw.strip())
+        if key not in FIELDS:
+            problems.append(_unknown_field(key, list(FIELDS)))
+        elif key == "status":
+            s = str(raw).strip().lower() if not blank else ""
+            if s not in ADOPTED:
+                problems.append(_problem(key, f"status '{raw!s}' tidak dikenal (unknown "
+                                              f"status); pilih: {', '.join(ADOPTED)}"))
+            out[key] = s
+        elif blank:
+            out[key] = None
+        elif key in ("program_code", "notes"):
+            t = str(raw).strip()
+            limit = 200 if key == "program_code" else MAX_TEXT
+            if len(t) > limit:
+                problems.append(_problem(key, f"{key} terlalu panjang ({len(t)} karakter; "
+                                              f"paling banyak {limit}) (too long)"))
+            out[key] = t
+        else:
+            v = number(raw)
+            if key == "budget_rp" and (v is None or v < 0):
+                problems.append(_problem(key, f"anggaran '{raw!s}' bukan angka Rupiah >= 0 "
+                                              "(budget_rp: not a number >= 0)"))
+            elif key == "progress_pct" and (v is None or not 0 <= v <= 100):
+                problems.append(_problem(key, f"progres '{raw!s}' harus angka 0-100 "
+                                              "(progress_pct: 0-100 %)"))
+            elif key == "target_year" and (v is None or v % 1 != 0
+                                           or not YEAR_RANGE[0] <= v <= YEAR_RANGE[1]):
+                problems.append(_problem(key, f"tahun target '{raw!s}' harus tahun "
+                                              f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]} "
+                                              "(target_year: a year)"))
+            out[key] = int(v) if key == "target_year" and v is not None else v
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _proof_problem(message: str, field: str = "proof_version") -> InputError:
+    return InputError([_problem(field, message)])
+
+
+def proves(ws: Workspace, task: Mapping[str, Any], version: int) -> bool:
+    """Whether recorded ``version`` changed the data linked to ``task`` (its
+    ``proof_layer``, ``proof_field`` and ``proof_feature_ids``: the destination, or every
+    edge of the road sections named)."""
+    if not ws.has(CHANGES):
+        return False
+    ch = pyogrio.read_dataframe(ws.path, layer=CHANGES, read_geometry=False,
+                                where=f"version = {int(version)}")
+    layer, field = str(task.get("proof_layer") or ""), str(task.get("proof_field") or "")
+    ch = ch[ch["layer"].isin(TRACKED)]
+    if layer:
+        ch = ch[ch["layer"] == layer]
+    if field:
+        ch = ch[ch["field"] == field]
+    ids = _ids(task.get("proof_feature_ids"))
+    if ids and len(ch):
+        if layer == "roads":
+            roads = ws.read("roads")
+            sections = road_sections(roads.reset_index(drop=True))
+            edges = [ruas_rows(r, sections) for r in ids]
+            fids = set()
+            for e in edges:
+                if e is not None and len(e):
+                    fids |= set(feature_ids("roads", roads.iloc[e]))
+            ids = sorted(fids)
+        ch = ch[ch["feature_id"].isin(ids)]
+    return bool(len(ch))
+
+
+def _plan_proof(ws: Workspace, task: Mapping[str, Any], values: Mapping[str, object],
+                config: ReadinessConfig, user: User) -> Any:
+    """The data change the ``proof_values`` make, through the contribution edits."""
+    from geo.steps.contribute import plan_destination_edit, plan_road_edit
+
+    layer, field = str(task.get("proof_layer") or ""), str(task.get("proof_field") or "")
+    ids = _ids(task.get("proof_feature_ids"))
+    vals = dict(values)
+    if layer == "destinations":
+        planned = plan_destination_edit(ws, str(task["destination_id"]), vals, config=config,
+                                        user=user)
+    elif layer == "roads":
+        ruas = text(vals.pop("ruas_id", None)) or (ids[0] if ids else None)
+        if ruas is None:
+            raise _proof_problem("proof_values untuk jalan perlu 'ruas_id' (the road section "
+                                 "to change)", "proof_values")
+        planned = plan_road_edit(ws, ruas, vals, config=config, user=user)
+    else:
+        raise _proof_problem(f"bukti tugas ini ada di layer '{layer or '-'}': tandai selesai "
+                             "dengan versi perubahan data yang sudah dicatat (proof_version), "
+                             "bukan proof_values", "proof_values")
+    if planned is None:
+        raise _proof_problem("proof_values tidak mengubah data apa pun (nothing changes): "
+                             "isi nilai baru yang membuktikan tugas selesai", "proof_values")
+    if field and field not in set(planned.diffs["field"]):
+        raise _proof_problem(f"proof_values tidak mengubah kolom bukti '{field}' (the proof "
+                             f"field of this task is {layer}.{field})", "proof_values")
+    return planned
+
+
+def _stored_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The ``tasks`` table as written: typed columns, ids as JSON text."""
+    out = rows[list(STORED_COLUMNS)].copy()
+    out["proof_feature_ids"] = [json.dumps(_ids(v), ensure_ascii=False)
+                                for v in out["proof_feature_ids"]]
+    for c in ("estimated_cost_rp", "budget_rp", "progress_pct"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in ("target_year", "proof_version"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    for c in STORED_COLUMNS:
+        if c not in ("estimated_cost_rp", "budget_rp", "progress_pct", "target_year",
+                     "proof_version"):
+            out[c] = [None if _blank(v) else str(v) for v in out[c]]
+    return out.reset_index(drop=True)
+
+
+def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
+          config: ReadinessConfig | None, expect_version: int | None, adopting: bool,
+          proof_version: int | None, proof_values: Mapping[str, object] | None) -> Applied:
+    from geo.steps.contribute import Applied, write_change
+
+    ws.require()
+    cfg = _config(ws, config)
+    _, dimension, _ = split_task_id(tid)
+    if dimension not in cfg.dimensions:
+        raise InputError([_problem("task_id", f"task_id '{tid}': dinas '{dimension}' tidak "
+                                              f"dikenal (unknown agency)")])
+    check_task_scope(cfg, user, dimension)
+    current = task_versions(ws).get(tid, 0)
+    if expect_version is not None and int(expect_version) != current:
+        raise StaleVersion(f"tugas {tid} sudah diubah orang lain (versi {expect_version} -> "
+                           f"{current}); muat ulang halaman (the task changed meanwhile)")
+    parsed = _parse(values)
+    stored = read_stored(ws)
+    is_stored = (stored["task_id"] == tid).to_numpy(dtype=bool)
+    if adopting:
+        if is_stored.any():
+            raise InputError([_problem("task_id", f"tugas {tid} sudah diadopsi (already "
+                                                  "adopted); ubah dengan PATCH")])
+        found = list_tasks(ws, config=cfg)
+        found = found[found["task_id"] == tid]
+        if found.empty:
+            raise InputError([_problem("task_id", f"tugas {tid} tidak ada di usulan skor saat "
+                                                  "ini (no such suggested task)")])
+        row: dict[str, Any] = {str(k): v for k, v in found.iloc[0].items()}
+        row.update(status="direncanakan", adopted_at=utc_now(), adopted_by=user.username)
+    else:
+        if not is_stored.any():
+            raise InputError([_problem("task_id", f"tugas {tid} belum diadopsi (not adopted "
+                                                  "yet); adopsi dulu dengan POST")])
+        row = {str(k): v for k, v in stored[is_stored].iloc[0].items()}
+    before = dict(row)
+    row.update(parsed)
+    planned = None
+    if row["status"] == DONE:
+        if proof_values:
+            planned = _plan_proof(ws, row, proof_values, cfg, user)
+            row["proof_version"] = last_version(ws) + 1  # this very write (under the lock)
+        elif proof_version is not None:
+            if not proves(ws, row, int(proof_version)):
+                raise _proof_problem(f"versi {proof_version} tidak mengubah data bukti tugas "
+                                     f"ini ({row.get('proof_layer') or '-'}"
+                                     f"{'.' + row['proof_field'] if row.get('proof_field') else ''}"
+                                     "): pilih versi perubahan data yang membuktikannya")
+            row["proof_version"] = int(proof_version)
+        elif _blank(row.get("proof_version")):
+            raise _proof_problem("status selesai perlu bukti: versi perubahan data "
+                                 "(proof_version) atau nilai baru (proof_values) (selesai "
+                                 "needs its proof)")
+        if "progress_pct" not in parsed:
+            row["progress_pct"] = 100.0
+    elif proof_values or proof_version is not None:
+        raise _proof_problem("bukti hanya diisi saat menandai tugas selesai (proof only "
+                             "with status selesai)", "status")
+    if not adopting and all(value_json(row.get(c)) == value_json(before.get(c))
+                            for c in STORED_COLUMNS):
+        return Applied(current, 0)
+    row.update(updated_at=utc_now(), updated_by=user.username)
+    table = pd.concat([stored[~is_stored], pd.DataFrame([{c: row.get(c)
+                                                           for c in STORED_COLUMNS}])],
+                      ignore_index=True)
+    was = SUGGESTED if adopting else str(before["status"])
+    summary = (f"tugas {tid}: {'adopsi, ' if adopting else ''}status {was} -> {row['status']}")
+    if planned is not None:
+        summary += f"; bukti: {planned.summary}"
+    applied: Applied = write_change(ws, user, planned, kind="task", summary=summary,
+                                    tables={TASKS: _stored_frame(table)})
+    if planned is not None and applied.version != row["proof_version"]:
+        raise RuntimeError("proof version mismatch")  # the lock makes this impossible
+    return applied
+
+
+@writes_workspace
+def adopt_task(ws: Workspace, task_id: str, values: Mapping[str, object] | None = None, *,
+               user: User, config: ReadinessConfig | None = None,
+               expect_version: int | None = None, proof_version: int | None = None,
+               proof_values: Mapping[str, object] | None = None) -> Applied:
+    """Adopt a suggested task for the user's agency (status ``direncanakan`` unless
+    ``values`` says otherwise), with what ``values`` records (:data:`FIELDS`).
+
+    Returns
+    -------
+    geo.steps.contribute.Applied
+        The version written (kind ``task``).
+
+    Raises
+    ------
+    ScopeError
+        Not an editor of the task's agency (the admin agency only reads).
+    InputError
+        Unknown or already adopted task, a bad field (named), a missing proof.
+    StaleVersion
+        ``expect_version`` is not the task's version.
+    """
+    return _save(ws, task_id, values or {}, user=user, config=config,
+                 expect_version=expect_version, adopting=True, proof_version=proof_version,
+                 proof_values=proof_values)
+
+
+@writes_workspace
+def update_task(ws: Workspace, task_id: str, values: Mapping[str, object], *, user: User,
+                config: ReadinessConfig | None = None, expect_version: int | None = None,
+                proof_version: int | None = None,
+                proof_values: Mapping[str, object] | None = None) -> Applied:
+    """Record status (direncanakan, berjalan, selesai, batal), progress %, budget (Rp),
+    target year, programme code and notes of an adopted task.
+
+    ``status = selesai`` needs the proof: ``proof_version``, a recorded version that
+    changed the task's linked data, or ``proof_values`` ({field: value}), the data change
+    itself, applied through the contribution edits in the same update as the task (one
+    version of kind ``task``; the scores are then stale and recomputed).
+
+    Returns
+    -------
+    geo.steps.contribute.Applied
+        The version written (``n_changes`` 0 and nothing written when nothing differs).
+
+    Raises
+    ------
+    ScopeError, InputError, StaleVersion
+        As :func:`adopt_task`; ``proof_values`` outside the agency's data scope is a
+        ScopeError too.
+    """
+    return _save(ws, task_id, values, user=user, config=config,
+                 expect_version=expect_version, adopting=False, proof_version=proof_version,
+                 proof_values=proof_values)
