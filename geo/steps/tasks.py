@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -33,7 +35,7 @@ from geo.accounts import User
 from geo.exceptions import InputError, Problem, ScopeError, StaleVersion
 from geo.io import number, road_sections, ruas_rows, text
 from geo.io.history import CHANGES, TASKS, TRACKED, feature_ids, last_version, value_json
-from geo.io.workspace import Workspace, utc_now, writes_workspace
+from geo.io.workspace import Workspace, atomic_write, utc_now, writes_workspace
 from geo.readiness import ReadinessConfig
 from geo.readiness._scoring import id_number
 from geo.readiness.model import SCORES_LAYER
@@ -600,3 +602,86 @@ def update_task(ws: Workspace, task_id: str, values: Mapping[str, object], *, us
     return _save(ws, task_id, values, user=user, config=config,
                  expect_version=expect_version, adopting=False, proof_version=proof_version,
                  proof_values=proof_values)
+
+
+# --- the agency's task list as a workbook ------------------------------------------------------
+
+XLSX_HEADERS: Final[dict[str, str]] = {
+    "task_id": "ID tugas",
+    "destination_id": "ID destinasi",
+    "destination_name": "Nama destinasi",
+    "agency_name": "Dinas",
+    "indicator": "Indikator",
+    "text": "Tugas",
+    "status": "Status",
+    "budget_rp": "Anggaran (Rp)",
+    "estimated_cost_rp": "Perkiraan biaya (Rp, asumsi prioritas)",
+    "target_year": "Tahun target",
+    "program_code": "Kode program/kegiatan",
+    "progress_pct": "Progres (%)",
+    "notes": "Catatan",
+    "proof_layer": "Data bukti (layer)",
+    "proof_field": "Data bukti (kolom)",
+    "proof_feature_ids": "Data bukti (ID)",
+    "proof_version": "Versi bukti",
+    "adopted_at": "Diadopsi pada",
+    "adopted_by": "Diadopsi oleh",
+    "updated_at": "Diperbarui pada",
+    "updated_by": "Diperbarui oleh",
+}
+"""The columns of the task workbook, in order, with their Indonesian headers."""
+
+
+def tasks_workbook_table(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the task workbook: :data:`XLSX_HEADERS` columns, ids joined as text."""
+    out = tasks[list(XLSX_HEADERS)].copy()
+    out["proof_feature_ids"] = [", ".join(_ids(v)) for v in out["proof_feature_ids"]]
+    out["target_year"] = out["target_year"].astype("Int64").astype(object).where(
+        out["target_year"].notna(), None)
+    out["proof_version"] = out["proof_version"].astype("Int64").astype(object).where(
+        out["proof_version"].notna(), None)
+    return out
+
+
+def write_tasks_xlsx(ws: Workspace, agency: str, path: str | os.PathLike[str], *,
+                     status: str | None = None,
+                     config: ReadinessConfig | None = None) -> pd.DataFrame:
+    """Write ONE agency's task list (its tasks and nothing else) as a formatted workbook:
+    Indonesian headers, Rupiah formats, text always stored as text (never a formula), an
+    'Asumsi' sheet saying where the estimated costs come from. Written atomically.
+
+    Returns the rows written (:func:`list_tasks` of that agency).
+
+    Raises
+    ------
+    InputError
+        Unknown agency or status.
+    """
+    from geo.io import write_xlsx
+    from geo.priorities.output import RUPIAH
+
+    cfg = _config(ws, config)
+    tasks = list_tasks(ws, agency=agency, status=status, config=cfg)
+    table = tasks_workbook_table(tasks)
+    notes = pd.DataFrame({
+        "Bagian": ["Dinas", "Status", "Perkiraan biaya", "Bukti"],
+        "Kunci": [agency, status or "semua", "estimated_cost_rp", "proof_*"],
+        "Nilai": [cfg.dimensions[agency].agency, status or ", ".join(STATUSES), "", ""],
+        "Keterangan": [
+            "Hanya tugas dinas ini (rencana aksi).",
+            "usulan = diusulkan oleh skor, belum diadopsi.",
+            "Biaya ruas dari prioritas jalan: ASUMSI biaya satuan priorities.toml, "
+            "bukan harga resmi.",
+            "Data yang menunjukkan tugas selesai; versi bukti = versi perubahan data.",
+        ]})
+    out = Path(path)
+
+    def write(tmp: Path) -> None:
+        write_xlsx(tmp, table, notes, sheet="Rencana aksi",
+                   headers=[XLSX_HEADERS[c] for c in table.columns],
+                   number_formats={"budget_rp": RUPIAH, "estimated_cost_rp": RUPIAH,
+                                   "progress_pct": "0"},
+                   widths={"text": 60, "notes": 50, "destination_name": 34, "task_id": 30})
+
+    atomic_write(out, write)
+    return tasks
