@@ -560,3 +560,73 @@ class StatusResponse(_Out):
     pending: bool
     last_error: str | None = None
     last_seconds: float | None = None
+
+
+# --- tasks (issue 13: rencana aksi) -----------------------------------------------------------
+
+TaskStatus = Literal["usulan", "direncanakan", "berjalan", "selesai", "batal"]
+AdoptedStatus = Literal["direncanakan", "berjalan", "selesai", "batal"]
+
+
+class TaskRow(_Out):
+    """One task: a destination's gap written as a task for the agency that owns it."""
+
+    task_id: str = Field(description="<destination>:<agency>:<indicator>")
+    destination_id: str
+    destination_name: str | None = None
+    agency: str = Field(description="Dimension key of readiness.toml")
+    agency_name: str
+    indicator: str = Field(description="Indicator key (_data: the agency's data is missing)")
+    text: str = Field(description="What to do and who does it")
+    proof_layer: str | None = None
+    proof_feature_ids: list[str] = []
+    proof_field: str | None = None
+    estimated_cost_rp: float | None = None
+    status: TaskStatus
+    budget_rp: float | None = None
+    target_year: int | None = None
+    program_code: str | None = None
+    progress_pct: float | None = None
+    notes: str | None = None
+    proof_version: int | None = None
+    adopted_at: str | None = None
+    adopted_by: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    version: int = Field(description="Version of the task's last change (0: suggested); "
+                                     "send it back as expect_version")
+
+
+class TasksResponse(_Out):
+    agency: str | None = None
+    status: str | None = None
+    count: int
+    rows: list[TaskRow]
+
+
+class TaskWrite(BaseModel):
+    """What an editor records on a task; a field left out keeps its value, null clears it.
+
+    ``status = selesai`` needs ``proof_version`` (a recorded version that changed the
+    task's linked data) or ``proof_values`` ({field: value}: the data change itself,
+    applied in the same write)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: AdoptedStatus | None = None
+    budget_rp: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    target_year: int | None = Field(default=None, ge=2000, le=2100)
+    program_code: str | None = Field(default=None, max_length=200)
+    progress_pct: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
+    notes: str | None = Field(default=None, max_length=2000)
+    expect_version: int | None = Field(default=None, ge=0,
+                                       description="The task's version as read (409 if "
+                                                   "it changed since)")
+    proof_version: int | None = Field(default=None, ge=1)
+    proof_values: dict[str, EditValue] | None = None
+
+
+class TaskApplied(_Out):
+    version: int = Field(description="The new workspace version (kind task)")
+    n_changes: int
+    message: str
+    task: TaskRow
