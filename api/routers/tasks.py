@@ -38,14 +38,18 @@ Agency = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9_]*$"
 @router.get("/api/tasks", response_model=TasksResponse, responses={
     200: {"content": {service.XLSX: {}},
           "description": "JSON, or one agency's task list as XLSX with format=xlsx"},
+    404: {"model": ErrorResponse, "description": "Dinas tidak dikenal (unknown agency)"},
     409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
-async def list_tasks(store: StoreDep, agency: Agency = None,
+async def list_tasks(store: StoreDep, user: CurrentUser, agency: Agency = None,
                      status: Annotated[TaskStatus | None, Query()] = None,
                      destination: Annotated[str | None, Query(max_length=200)] = None,
                      format: Annotated[Literal["json", "xlsx"], Query()] = "json") -> Any:
     """Tasks: each destination's gaps as tasks of the agency that owns them (``usulan``:
-    suggested by the current scores) and the tasks agencies adopted."""
+    suggested by the current scores) and the tasks agencies adopted. ``format=xlsx``: the
+    task list of ``agency`` (default: the logged-in account's agency) as a workbook."""
     if format == "xlsx":
+        if agency is None and user is not None and user.agency in store.dimensions():
+            agency = user.agency
         body = await run_in_threadpool(service.workbook, store, agency, status)
         return body.response()
     rows = await run_in_threadpool(service.rows, store, agency=agency, status=status,

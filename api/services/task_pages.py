@@ -20,7 +20,7 @@ from geo.accounts import User
 from geo.exceptions import SiapError
 
 from ..deps import WorkspaceStore
-from ..errors import BadParameter
+from ..errors import BadParameter, NotFound
 from . import tasks as service
 from .forms import render
 
@@ -73,8 +73,8 @@ def plan_page(store: WorkspaceStore, user: User | None, csrf_token: str, agency:
     budget = 0.0
     if agency is not None:
         if agency not in dims:
-            raise BadParameter("query.agency", f"dinas '{agency}' tidak dikenal (unknown "
-                                               f"agency); pilih: {', '.join(dims)}")
+            raise NotFound(f"dinas '{agency}' tidak dikenal (unknown agency); pilih: "
+                           f"{', '.join(dims)}")
         everything = service.rows(store, agency=agency)
         for r in everything:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -118,8 +118,6 @@ def _task_history(store: WorkspaceStore, task_id: str) -> list[dict[str, Any]]:
 def task_page(store: WorkspaceStore, user: User | None, csrf_token: str, task_id: str,
               saved: int | None) -> str:
     """One task: what to do, its commitment, the form (its agency's editors), its history."""
-    from ..errors import NotFound
-
     task = service.one(store, task_id)
     if task is None:
         raise NotFound(f"tugas '{task_id}' tidak ada (unknown task)")

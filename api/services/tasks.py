@@ -19,7 +19,7 @@ from geo.accounts import User
 
 from .._util import Body, json_value
 from ..deps import WorkspaceStore
-from ..errors import BadParameter
+from ..errors import NotFound
 from .contribute import AppliedView, _applied
 from .priorities import XLSX
 
@@ -40,6 +40,10 @@ def task_rows(store: WorkspaceStore, *, agency: str | None = None, status: str |
 
     store.ws.require()
     config = store.readiness_config()
+    if agency is not None and agency not in config.dimensions:
+        # an agency that does not exist has no tasks to show: like an unknown id
+        raise NotFound(f"dinas '{agency}' tidak dikenal (unknown agency); pilih: "
+                       f"{', '.join(config.names)}")
     return store.cached(("tasks", agency, status, destination),
                         lambda: list_tasks(store.ws, agency=agency, status=status,
                                            destination=destination, config=config))
@@ -73,9 +77,13 @@ def rows(store: WorkspaceStore, *, agency: str | None = None, status: str | None
 
 def one(store: WorkspaceStore, task_id: str) -> dict[str, Any] | None:
     """One task as plain values, or None when no such task is listed."""
+    from geo.exceptions import InputError
     from geo.steps.tasks import split_task_id
 
-    destination, _, _ = split_task_id(task_id)
+    try:
+        destination, _, _ = split_task_id(task_id)
+    except InputError:
+        return None  # not a task id: no such task
     found = [r for r in rows(store, destination=destination) if r["task_id"] == task_id]
     return found[0] if found else None
 
@@ -85,9 +93,10 @@ def workbook(store: WorkspaceStore, agency: str | None, status: str | None) -> B
     from geo.steps.tasks import write_tasks_xlsx
 
     if not agency:
-        raise BadParameter("query.agency", "format=xlsx perlu satu dinas (agency): daftar "
-                                           "tugas diekspor per dinas")
+        raise NotFound("format=xlsx mengekspor daftar tugas SATU dinas: tambahkan agency=... "
+                       "(no agency given, and the account belongs to none)")
     config = store.readiness_config()
+    task_rows(store, agency=agency)  # an unknown agency: 404
 
     def build() -> Body:
         with tempfile.TemporaryDirectory(prefix="siapwisata-") as tmp:
