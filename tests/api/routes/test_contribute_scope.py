@@ -13,6 +13,9 @@ configuration under test:
 | perhubungan | gateways and the boat/air services of destinations  |
 | bappeda     | (admin) no data; rollbacks                          |
 
+Issue 13 adds the tasks (rencana aksi): each agency adopts and updates only its own tasks
+(the gaps of the indicators readiness.toml gives it); the admin agency reads them only.
+
 Every endpoint is called by an editor of every agency (the admin agency's account is an
 admin): inside its scope it succeeds (200, or 303 for a form), outside it is refused with
 403, a message naming the agency, and nothing written.
@@ -20,10 +23,12 @@ admin): inside its scope it succeeds (200, or 303 for a form), outside it is ref
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -37,6 +42,7 @@ from tests.api._writers import (
     csv_bytes,
     data_version,
     editor,
+    last_version,
     writer_app,
     writer_client,
 )
@@ -130,6 +136,44 @@ ENDPOINTS: list[tuple[str, str, Call]] = [
 ]
 
 
+def _task_of(path: Path, agency: str, nth: int) -> str:
+    """The nth task the scores suggest to ``agency``, read from the scores layer directly."""
+    scores = pyogrio.read_dataframe(path, layer="scores", read_geometry=False,
+                                    columns=["id", "tasks"])
+    ids = [f"{d}:{t['dimension']}:{t['indicator']}" for d, raw in
+           zip(scores["id"], scores["tasks"], strict=True) for t in json.loads(raw)
+           if t["dimension"] == agency]
+    return ids[nth]
+
+
+def _task(method: str, agency: str, nth: int, body: dict[str, object]) -> Call:
+    def call(client: TestClient, path: Path) -> httpx.Response:
+        return client.request(method, f"/api/tasks/{_task_of(path, agency, nth)}", json=body)
+
+    return call
+
+
+def _task_form(agency: str, nth: int, data: dict[str, str]) -> Call:
+    def call(client: TestClient, path: Path) -> httpx.Response:
+        return client.post(f"/rencana/tugas/{_task_of(path, agency, nth)}", data=data)
+
+    return call
+
+
+# every agency's tasks: adopt (JSON), update it (JSON), adopt another through the form
+ENDPOINTS += [
+    entry for agency in DIMENSIONS for entry in (
+        (f"POST /api/tasks {agency}", agency,
+         _task("POST", agency, 0, {"budget_rp": 1_000_000, "target_year": 2027})),
+        (f"PATCH /api/tasks {agency}", agency,
+         _task("PATCH", agency, 0, {"status": "berjalan", "progress_pct": 10})),
+        (f"POST /rencana/tugas {agency}", agency,
+         _task_form(agency, 1, {"budget_rp": "2.500.000", "target_year": "2027"})),
+    )
+]
+TASK_PATHS = ("/api/tasks", "/rencana/tugas")
+
+
 def test_the_matrix_covers_every_write_endpoint(served: Path, tmp_path: Path) -> None:
     """Every operation that changes data is in the matrix (a new one must be added here)."""
     app, writes = writer_app(copy_served(served, tmp_path), Acting(None))
@@ -161,6 +205,8 @@ def test_every_agency_on_every_write_endpoint(agency: str, served: Path,
     with writer_client(path, Acting(user)) as (client, _):
         for name, owner, call in ENDPOINTS:
             before = data_version(path)
+            before_last = last_version(path)
+            task = name.split(" ")[1] in TASK_PATHS
             r = call(client, path)
             html = r.headers.get("content-type", "").startswith("text/html")
             if _allowed(agency, owner):
@@ -174,6 +220,9 @@ def test_every_agency_on_every_write_endpoint(agency: str, served: Path,
                     token = r.text.split('name="token" value="', 1)[1].split('"', 1)[0]
                     a = client.post("/kontribusi/terapkan", data={"token": token})
                     assert a.status_code == 303, (name, a.text[:300])
+                elif task:  # a commitment: a version, but no data change
+                    assert last_version(path) > before_last, (agency, name)
+                    assert data_version(path) == before, (agency, name)
                 elif owner != ADMIN_ONLY:
                     assert data_version(path) > before, (agency, name)
             else:
@@ -181,3 +230,4 @@ def test_every_agency_on_every_write_endpoint(agency: str, served: Path,
                 detail = r.text if html else r.json()["detail"]
                 assert agency in detail or user.username in detail, (agency, name, detail)
                 assert data_version(path) == before, (agency, name)
+                assert last_version(path) == before_last, (agency, name)
