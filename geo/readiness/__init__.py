@@ -8,6 +8,7 @@ tables the notebooks show).
 
 from __future__ import annotations
 
+from geo.readiness._scoring import id_number
 from geo.readiness.config import (
     CLASSES,
     FALLBACK_COLORS,
@@ -30,6 +31,7 @@ from geo.readiness.config import (
 )
 from geo.readiness.model import (
     ASSUMPTION_NOTE,
+    DATA_TASK,
     PASS_THROUGH,
     SCORES_LAYER,
     UMKM_COLUMNS,
@@ -54,6 +56,8 @@ from geo.readiness.output import (
 
 __all__ = [
     "ASSUMPTION_NOTE",
+    "DATA_TASK",
+    "id_number",
     "AccessHolders",
     "Actions",
     "BOUND_SUFFIXES",

@@ -36,8 +36,7 @@ from geo.exceptions import InputError, Problem, ScopeError, StaleVersion
 from geo.io import number, road_sections, ruas_rows, text
 from geo.io.history import CHANGES, TASKS, TRACKED, feature_ids, last_version, value_json
 from geo.io.workspace import Workspace, atomic_write, utc_now, writes_workspace
-from geo.readiness import ReadinessConfig
-from geo.readiness._scoring import id_number
+from geo.readiness import ReadinessConfig, id_number
 from geo.readiness.model import SCORES_LAYER
 
 if TYPE_CHECKING:
