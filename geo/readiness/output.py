@@ -60,6 +60,7 @@ HEADERS_ID: Final[dict[str, str]] = {
     "rank_low": "Peringkat terbaik (simulasi)",
     "rank_high": "Peringkat terburuk (simulasi)",
     "actions": "Tindakan per OPD",
+    "tasks": "Tugas per indikator (JSON)",
     "assumptions": "Asumsi",
     "lon": "Bujur",
     "lat": "Lintang",
@@ -130,7 +131,9 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
 def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
                 texts: Mapping[str, ConfigText]) -> None:
     df = _flat(table)
-    df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_"))]]
+    # the per-indicator tasks are JSON for the task list (geo.steps.tasks, which has its
+    # own workbook per agency); 'actions' already says them to people
+    df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_")) and c != "tasks"]]
     headers = [header_id(c, config) for c in df.columns]
     assumptions = assumption_rows(config, texts)
     if len(table) and bool(table["synthetic"].any()):
