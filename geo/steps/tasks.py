@@ -529,6 +529,8 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
     elif proof_values or proof_version is not None:
         raise _proof_problem("bukti hanya diisi saat menandai tugas selesai (proof only "
                              "with status selesai)", "status")
+    else:
+        row["proof_version"] = None  # reopened (or never done): no proof stands for it
     if not adopting and all(value_json(row.get(c)) == value_json(before.get(c))
                             for c in STORED_COLUMNS):
         return Applied(current, 0)

@@ -222,6 +222,9 @@ def test_selesai_needs_a_proof_that_touches_the_linked_data(ws: Workspace) -> No
     stored = _table(ws.path, "tasks").set_index("task_id").loc[tid]
     assert int(stored["proof_version"]) == done.version
     assert applied.version > done.version
+    # reopened, the task no longer claims a proof
+    update_task(ws, tid, {"status": "berjalan"}, user=KOMINFO)
+    assert pd.isna(_table(ws.path, "tasks").set_index("task_id").loc[tid, "proof_version"])
 
 
 def test_a_road_task_is_proved_by_a_change_of_its_section(ws: Workspace) -> None:
