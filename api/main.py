@@ -41,6 +41,7 @@ from .routers import (
     maps,
     pages,
     priorities,
+    reports,
     score,
     tasks,
     umkm,
@@ -211,7 +212,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
     for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung,
-                   contribute, history, tasks):
+                   contribute, history, tasks, reports):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)

@@ -21,9 +21,11 @@ from ._style import (
     CLASS_LABELS,
     CLASS_ORDER,
     OSM_CREDIT,
+    REACH_STYLES,
     UNKNOWN_COLOR,
     class_color,
     fmt_num,
+    fmt_rupiah,
 )
 from .notebook import MapView, show
 
@@ -33,6 +35,7 @@ __all__ = [
     "CLASS_ORDER",
     "OSM_CREDIT",
     "REACH_MINUTES",
+    "REACH_STYLES",
     "TOL_ROADS_M",
     "UNKNOWN_COLOR",
     "Area",
@@ -47,6 +50,7 @@ __all__ = [
     "dissolve_lines",
     "features",
     "fmt_num",
+    "fmt_rupiah",
     "has_provenance",
     "load_map_data",
     "missing_assets",
