@@ -78,7 +78,9 @@ def _hash(text: str) -> str:
 
 
 def _page_urls(served: Path) -> list[str]:
-    urls = ["/", "/maps/readiness", "/maps/readiness?distrik=Mimika%20Baru"]
+    first = Workspace(served).read_table("scores")["id"].iloc[0]
+    urls = ["/", "/maps/readiness", "/maps/readiness?distrik=Mimika%20Baru", "/rapor",
+            f"/destinasi/{first}"]
     if has_priorities(served):
         urls += ["/maps/priorities", "/maps/priorities?budget=1000000000&warna=benefit_cost"]
     return urls

@@ -270,3 +270,29 @@ def test_hostile_names_run_nothing_on_the_priorities_map_and_landing_page(
     browser.save_screenshot(str(ARTIFACTS / "xss-priorities.png"))
     _nothing_ran(browser)
     assert leaving_loopback(requests_made(browser)) == []
+
+
+def test_hostile_names_run_nothing_on_the_destination_page_and_rapor(
+        browser, base_url: str, hostile_ws: Path) -> None:
+    """Issue 13: the destination page (name, manager, and the manager and facilities in
+    the actions) and the rapor OPD show the hostile texts as text."""
+    dest = Workspace(hostile_ws).read_table("scores").set_index("id").loc[XSS_ID]
+    browser.get(f"{base_url}/destinasi/{XSS_ID}")
+    wait_for(browser, "#peta-destinasi[data-reach]")
+    heading = browser.find_element("css selector", "#ringkasan h2")
+    assert heading.text.startswith(NAME)
+    assert heading.find_elements("css selector", "img, script, svg, b") == []
+    actions = browser.find_element("id", "tindakan").text
+    assert "<img src=x" in actions  # the manager's and facilities' payloads, as text
+    assert payload("pengelola") in browser.find_element("id", "ringkasan").text
+    _nothing_ran(browser)
+
+    browser.get(f"{base_url}/rapor")
+    wait_for(browser, "section.opd")
+    # listed under the agency that holds it back
+    part = browser.find_element("id", f"opd-{dest['bottleneck']}")
+    link = part.find_element("css selector", f"tr[data-id='{XSS_ID}'] a")
+    assert link.text == NAME
+    assert link.find_elements("css selector", "img, script, svg, b") == []
+    _nothing_ran(browser)
+    assert leaving_loopback(requests_made(browser)) == []
