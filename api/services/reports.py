@@ -214,7 +214,7 @@ def destination_context(store: WorkspaceStore, id: str) -> dict[str, Any] | None
                    else f"{fmt_num(minutes, 0)} menit dari {gateway}"),
         "umkm15": fmt_num(row.get("umkm_15min"), 0), "umkm30": fmt_num(row.get("umkm_30min"), 0),
         "breakdown": breakdown, "actions": split_actions(row.get("actions")),
-        "tasks": _task_rows(tasks), "tasks_available": rp.tasks_available(),
+        "tasks": _task_rows(tasks),
         "trend": trend_svg(trend, classes=classes,
                            title=f"Tren skor {row.get('name') or id}"),
         "trend_points": [{"version": p.version, "date": fmt_date(p.at, time=True),
@@ -307,7 +307,6 @@ def rapor_context(store: WorkspaceStore, report: Rapor) -> dict[str, Any]:
                      "up": (c.score_low_now or 0) > (c.score_low_before or 0)}
                     for c in report.class_changes],
         "n_destinations": report.n_destinations,
-        "tasks_available": report.tasks_available,
         "print_rows": PRINT_ROWS,
         "version": store.version(),
     }

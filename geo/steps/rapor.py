@@ -36,7 +36,7 @@ class changes since a date
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Final
 
@@ -48,17 +48,14 @@ from geo.io.history import last_updates, read_scores_history, read_versions
 from geo.io.workspace import Workspace
 from geo.readiness import ReadinessConfig
 from geo.readiness.ownership import bookkeeping, column_owner
+from geo.steps.tasks import ADOPTED, list_tasks
 
-ADOPTED_STATUSES: Final = ("direncanakan", "berjalan", "selesai", "batal")
+ADOPTED_STATUSES: Final = ADOPTED
 """Statuses of a stored (adopted) task; ``usulan`` is a suggestion, never stored."""
 COMMITTED_STATUSES: Final = ("direncanakan", "berjalan", "selesai")
 """Statuses whose budget counts as committed (a cancelled task commits nothing)."""
 EMPTY_WORDS: Final = frozenset({"", "unknown"})
 """Values that mean "not recorded" in the owned columns (roads' vocabularies use unknown)."""
-TASK_COLUMNS: Final = ("task_id", "destination_id", "destination_name", "agency", "agency_name",
-                       "indicator", "text", "status", "budget_rp", "estimated_cost_rp",
-                       "target_year", "progress_pct", "notes")
-"""The columns of :func:`geo.steps.tasks.list_tasks` the rapor and the pages read."""
 _LAYER_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "destinations": (*schema.REQUIRED["destinations"], *schema.DESTINATION_ATTRIBUTES),
 }
@@ -171,8 +168,6 @@ class Rapor:
     """The scored version the class changes compare with (None: never scored)."""
     class_changes: list[ClassChange]
     n_destinations: int
-    tasks_available: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 # --- pieces -----------------------------------------------------------------------------
@@ -342,28 +337,9 @@ def class_changes(ws: Workspace, since: date,
     return point, out
 
 
-def tasks_available() -> bool:
-    """Whether the task model (:mod:`geo.steps.tasks`) is installed."""
-    try:
-        from geo.steps import tasks  # noqa: F401
-    except ImportError:  # the task model (issue 13, TASKS) is not merged yet
-        return False
-    return True
-
-
-def _tasks(ws: Workspace, **where: str) -> tuple[pd.DataFrame, bool]:
-    """The workspace's tasks (filtered as :func:`geo.steps.tasks.list_tasks` filters), and
-    whether the task model is available."""
-    if not tasks_available():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in TASK_COLUMNS}), False
-    from geo.steps.tasks import list_tasks
-
-    return list_tasks(ws, **where), True
-
-
 def destination_tasks(ws: Workspace, id: str) -> pd.DataFrame:
     """One destination's tasks, adopted first, then by agency in configuration order."""
-    tasks = _tasks(ws, destination=id)[0]
+    tasks = list_tasks(ws, destination=id)
     adopted = tasks["status"].astype(str) != "usulan"
     return tasks.assign(_a=~adopted).sort_values(["_a"], kind="stable").drop(columns="_a")
 
@@ -406,12 +382,11 @@ def rapor(ws: Workspace, config: ReadinessConfig, *, since: date | None = None,
     today = today or datetime.now(UTC).date()
     since = since or date.fromordinal(today.toordinal() - 30)
     scores = ws.read_table("scores") if ws.has("scores") else None
-    tasks, available = _tasks(ws)
+    tasks = list_tasks(ws, config=config)
     updates = last_updates(ws)
     agencies = [agency_report(ws, config, key, today=today, scores=scores, tasks=tasks,
                               updates=updates) for key in config.dimensions]
     baseline, changes = class_changes(ws, since, scores)
     return Rapor(today=today, since=since, agencies=agencies, trend=regency_trend(ws),
                  baseline=baseline, class_changes=changes,
-                 n_destinations=0 if scores is None else len(scores),
-                 tasks_available=available)
+                 n_destinations=0 if scores is None else len(scores))
