@@ -214,3 +214,52 @@ def test_bottlenecks_are_the_destinations_each_agency_holds_back(ws: Workspace) 
         for b in a.bottlenecks:
             assert b.gain == pytest.approx(float(mine.set_index("id").loc[b.id, f"gain_{a.key}"]))
     assert sum(len(a.bottlenecks) for a in report.agencies) == int(s["bottleneck"].notna().sum())
+
+
+def test_a_kominfo_task_adopted_budgeted_and_proven_shows_in_the_rapor(ws: Workspace) -> None:
+    """The proof of issue 13 on the workspace: a Kominfo editor adopts the "portal" task of
+    a destination not yet on the portal with a budget and a target year, moves it to
+    berjalan, then to selesai with the data change that proves it. After the recomputation
+    the destination's score_low rises by exactly Kominfo's weight x the portal indicator's
+    share of Kominfo's indicator weight x 100 (readiness.toml), the rapor counts the task
+    and its budget (a cancelled task's budget is not committed), dates Kominfo's update
+    with the proof's version, and the destination's trend has one more point."""
+    from geo.steps.tasks import adopt_task, list_tasks, update_task
+
+    toml = _toml()["dimensions"]["kominfo"]
+    ind = toml["indicators"]
+    share = ind["portal"]["weight"] / sum(i["weight"] for i in ind.values())
+    delta = toml["weight"] * 100.0 * share
+    config = workspace_readiness_config(ws)[0]
+    dest = _read(ws, "destinations").set_index("id")
+    tasks = list_tasks(ws, agency="kominfo")
+    portal = tasks[(tasks["indicator"] == "portal")
+                   & tasks["destination_id"].map(lambda i: dest.loc[i, "promosi_portal"] != 1)]
+    tid, id = str(portal["task_id"].iloc[0]), str(portal["destination_id"].iloc[0])
+    other = str(tasks[tasks["destination_id"] != id]["task_id"].iloc[0])
+    low0 = float(_read(ws, "scores").set_index("id").loc[id, "score_low"])
+    trend0 = len(destination_trend(ws, id))
+
+    adopt_task(ws, tid, {"budget_rp": 150_000_000, "target_year": 2027}, user=KOMINFO)
+    adopt_task(ws, other, {"budget_rp": 99_000_000}, user=KOMINFO)
+    update_task(ws, other, {"status": "batal"}, user=KOMINFO)
+    update_task(ws, tid, {"status": "berjalan", "progress_pct": 40}, user=KOMINFO)
+    done = update_task(ws, tid, {"status": "selesai"}, user=KOMINFO,
+                       proof_values={"promosi_portal": "ya"})
+    recompute(ws)
+
+    s = _read(ws, "scores").set_index("id")
+    assert s.loc[id, "score_low"] == pytest.approx(low0 + delta, abs=1e-9)
+    assert len(destination_trend(ws, id)) == trend0 + 1
+    report = rapor(ws, config)
+    k = next(a for a in report.agencies if a.key == "kominfo")
+    assert k.counts == {"direncanakan": 0, "berjalan": 0, "selesai": 1, "batal": 1}
+    assert k.adopted == 1
+    assert k.committed_rp == 150_000_000
+    got = k.tasks.set_index("task_id")
+    assert got.loc[tid, "status"] == "selesai" and got.loc[tid, "budget_rp"] == 150_000_000
+    assert int(got.loc[tid, "target_year"]) == 2027
+    assert k.last_update is not None and k.last_update.version == done.version
+    assert k.last_update.days == 0
+    assert all(a.committed_rp == 0 and a.adopted == 0 for a in report.agencies
+               if a.key != "kominfo")
