@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .._util import page_response
@@ -35,7 +35,7 @@ async def destination_page(store: StoreDep, id: DestinationId) -> Response:
 
 
 @router.get("/rapor", response_class=Response, responses=HTML)
-async def rapor_page(store: StoreDep, sejak: Since = None) -> Response:
+async def rapor_page(request: Request, store: StoreDep, sejak: Since = None) -> Response:
     """Rapor OPD: per agency the destinations it holds back, its tasks and committed budget,
     days since its last data update and how complete its columns are; the regency's trend
     and the destinations whose class changed since ``sejak``. Prints one A4 landscape page
@@ -49,5 +49,9 @@ async def rapor_page(store: StoreDep, sejak: Since = None) -> Response:
     body = await run_in_threadpool(service.rapor_body, store, since, now)
     # Not Body.response(): the fast path keys by URL only, and the rapor changes with the
     # date ("days since the last update") as well as with the workspace version.
-    return Response(body.content, media_type=body.media_type,
-                    headers={**body.headers, "Cache-Control": "no-cache"})
+    headers = {**body.headers, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        data = await run_in_threadpool(service.rapor_gzip, store, since, now)
+        return Response(data, media_type=body.media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body.content, media_type=body.media_type, headers=headers)

@@ -42,6 +42,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from geo import schema
 from geo.io.history import last_updates, read_scores_history, read_versions
@@ -208,14 +209,36 @@ def owned_columns(config: ReadinessConfig, key: str) -> list[tuple[str, str]]:
     return out
 
 
-def completeness(ws: Workspace, config: ReadinessConfig, key: str) -> list[Completeness]:
-    """How complete each column ``key``'s agency owns is (see the module notes)."""
+def _read_columns(ws: Workspace, layer: str, columns: set[str]) -> pd.DataFrame | None:
+    """The ``columns`` of ``layer`` that exist (no geometry); None without the layer."""
+    if not ws.has(layer):
+        return None
+    fields = set(pyogrio.read_info(ws.path, layer=layer)["fields"])
+    frame: pd.DataFrame = pyogrio.read_dataframe(ws.path, layer=layer, read_geometry=False,
+                                                 columns=sorted(columns & fields))
+    return frame
+
+
+def _owned_frames(ws: Workspace, config: ReadinessConfig) -> dict[str, pd.DataFrame | None]:
+    """Each layer an agency owns columns of, read once with only those columns."""
+    wanted: dict[str, set[str]] = {}
+    for key in config.dimensions:
+        for layer, col in owned_columns(config, key):
+            wanted.setdefault(layer, {"id"} if layer != "roads" else {"mode", "length_m"})
+            wanted[layer].add(col)
+    return {layer: _read_columns(ws, layer, cols) for layer, cols in wanted.items()}
+
+
+def completeness(ws: Workspace, config: ReadinessConfig, key: str, *,
+                 frames: dict[str, pd.DataFrame | None] | None = None) -> list[Completeness]:
+    """How complete each column ``key``'s agency owns is (see the module notes).
+
+    ``frames``: the layers as :func:`_owned_frames` reads them (read here when not given).
+    """
+    frames = _owned_frames(ws, config) if frames is None else frames
     out = []
-    frames: dict[str, pd.DataFrame | None] = {}
     for layer, col in owned_columns(config, key):
-        if layer not in frames:
-            frames[layer] = ws.read_table(layer) if ws.has(layer) else None
-        frame = frames[layer]
+        frame = frames.get(layer)
         weight = "km" if layer == "roads" else "baris"
         if frame is None or len(frame) == 0:
             out.append(Completeness(layer, col, float("nan"), weight, False))
@@ -263,22 +286,22 @@ def _bottlenecks(scores: pd.DataFrame | None, key: str) -> list[Bottleneck]:
             for _, r in hit.iterrows()]  # tens of destinations
 
 
-def _dated(history: pd.DataFrame, ws: Workspace) -> pd.DataFrame:
-    """``scores_history`` with each version's ``at``."""
+def _dated(ws: Workspace) -> pd.DataFrame:
+    """``scores_history`` with each version's ``at`` (empty when never scored)."""
+    history = read_scores_history(ws)
+    if history.empty:
+        return history
     vers = read_versions(ws)[["version", "at"]]
     vers = vers.assign(version=pd.to_numeric(vers["version"]).astype("int64"))
     h = history.assign(version=pd.to_numeric(history["version"]).astype("int64"))
+    for c in ("score", "score_low", "score_high"):
+        h[c] = pd.to_numeric(h[c], errors="coerce")
     return h.merge(vers, on="version", how="left")
 
 
-def regency_trend(ws: Workspace) -> list[TrendPoint]:
-    """The mean scores of every scored version, oldest first."""
-    history = read_scores_history(ws)
-    if history.empty:
+def _trend(h: pd.DataFrame) -> list[TrendPoint]:
+    if h.empty:
         return []
-    h = _dated(history, ws)
-    for c in ("score", "score_low", "score_high"):
-        h[c] = pd.to_numeric(h[c], errors="coerce")
     g = h.groupby("version", sort=True).agg(
         data_version=("data_version", "max"), at=("at", "first"), score=("score", "mean"),
         score_low=("score_low", "mean"), score_high=("score_high", "mean"))
@@ -288,12 +311,17 @@ def regency_trend(ws: Workspace) -> list[TrendPoint]:
             for _, r in g.reset_index().iterrows()]
 
 
+def regency_trend(ws: Workspace) -> list[TrendPoint]:
+    """The mean scores of every scored version, oldest first."""
+    return _trend(_dated(ws))
+
+
 def destination_trend(ws: Workspace, id: str) -> list[TrendPoint]:
     """One destination's scores in every scored version, oldest first."""
-    history = read_scores_history(ws)
-    if history.empty:
+    h = _dated(ws)
+    if h.empty:
         return []
-    h = _dated(history[history["id"].astype(str) == id], ws).sort_values("version")
+    h = h[h["id"].astype(str) == id].sort_values("version")
     return [TrendPoint(version=int(r["version"]), data_version=int(r["data_version"]),
                        at=str(r["at"]), score=_float(r["score"]),
                        score_low=_float(r["score_low"]), score_high=_float(r["score_high"]),
@@ -308,19 +336,19 @@ def _float(v: object) -> float:
         return float("nan")
 
 
-def class_changes(ws: Workspace, since: date,
-                  scores: pd.DataFrame | None) -> tuple[TrendPoint | None, list[ClassChange]]:
+def class_changes(ws: Workspace, since: date, scores: pd.DataFrame | None, *,
+                  dated: pd.DataFrame | None = None
+                  ) -> tuple[TrendPoint | None, list[ClassChange]]:
     """The scored version the classes are compared with, and the destinations whose class
-    differs now (see the module notes)."""
-    history = read_scores_history(ws)
-    if history.empty or scores is None:
+    differs now (see the module notes). ``dated``: :func:`_dated` (read when not given)."""
+    h = _dated(ws) if dated is None else dated
+    if h.empty or scores is None:
         return None, []
-    h = _dated(history, ws)
     days = h["at"].map(_day)
     before = h[days.map(lambda d: d is not None and d < since)]
     version = int(before["version"].max()) if len(before) else int(h["version"].min())
     base = h[h["version"] == version]
-    point = next(p for p in regency_trend(ws) if p.version == version)
+    point = _trend(base)[0]
     old = base.set_index(base["id"].astype(str))
     out = []
     for _, r in scores.sort_values("id").iterrows():  # tens of destinations
@@ -346,7 +374,8 @@ def destination_tasks(ws: Workspace, id: str) -> pd.DataFrame:
 
 def agency_report(ws: Workspace, config: ReadinessConfig, key: str, *, today: date,
                   scores: pd.DataFrame | None, tasks: pd.DataFrame,
-                  updates: pd.DataFrame) -> AgencyReport:
+                  updates: pd.DataFrame,
+                  frames: dict[str, pd.DataFrame | None] | None = None) -> AgencyReport:
     """One agency's part of the rapor."""
     dim = config.dimensions[key]
     mine = tasks[tasks["agency"].astype(str) == key]
@@ -361,7 +390,7 @@ def agency_report(ws: Workspace, config: ReadinessConfig, key: str, *, today: da
         suggested=int((status == "usulan").sum()), counts=counts,
         committed_rp=float(budget.sum(min_count=0)),
         last_update=_last_update(updates, key, today),
-        completeness=completeness(ws, config, key))
+        completeness=completeness(ws, config, key, frames=frames))
 
 
 def rapor(ws: Workspace, config: ReadinessConfig, *, since: date | None = None,
@@ -381,12 +410,16 @@ def rapor(ws: Workspace, config: ReadinessConfig, *, since: date | None = None,
     """
     today = today or datetime.now(UTC).date()
     since = since or date.fromordinal(today.toordinal() - 30)
-    scores = ws.read_table("scores") if ws.has("scores") else None
+    scores = _read_columns(ws, "scores", {
+        "id", "name", "class", "score", "score_low", "bottleneck",
+        *(f"gain_{k}" for k in config.dimensions)})
     tasks = list_tasks(ws, config=config)
     updates = last_updates(ws)
+    frames = _owned_frames(ws, config)
     agencies = [agency_report(ws, config, key, today=today, scores=scores, tasks=tasks,
-                              updates=updates) for key in config.dimensions]
-    baseline, changes = class_changes(ws, since, scores)
-    return Rapor(today=today, since=since, agencies=agencies, trend=regency_trend(ws),
+                              updates=updates, frames=frames) for key in config.dimensions]
+    dated = _dated(ws)
+    baseline, changes = class_changes(ws, since, scores, dated=dated)
+    return Rapor(today=today, since=since, agencies=agencies, trend=_trend(dated),
                  baseline=baseline, class_changes=changes,
                  n_destinations=0 if scores is None else len(scores))

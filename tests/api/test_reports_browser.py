@@ -110,3 +110,40 @@ def test_rapor_prints_one_a4_landscape_page_per_agency(served: Path, driver: Any
         check_rapor_print(driver)
         assert console_errors(driver) == []
         assert leaving_loopback(requests_made(driver)) == []
+
+
+def test_rapor_with_many_long_tasks_still_prints_one_page_per_agency(
+        served: Path, tmp_path: Path, driver: Any) -> None:
+    """Every agency adopts ten tasks with long notes (and a hostile one): the printed
+    rapor keeps one page per agency (the lists are cut on paper, whole on screen)."""
+    import shutil
+
+    from geo.accounts import User
+    from geo.io.workspace import Workspace
+    from geo.steps.tasks import adopt_task, list_tasks
+
+    path = tmp_path / "ws.gpkg"
+    shutil.copyfile(served, path)
+    ws = Workspace(path)
+    long_note = ("Menunggu pengesahan DPA perubahan; koordinasi dengan kampung dan "
+                 "pokdarwis setempat " * 6 + '<img src=x onerror="alert(1)">')
+    adopted: dict[str, int] = {}
+    tasks = list_tasks(ws)
+    for key in dimensions():
+        mine = tasks[tasks["agency"] == key]["task_id"].head(10)
+        for i, tid in enumerate(mine):
+            adopt_task(ws, tid, {"budget_rp": 1_000_000_000 + i, "target_year": 2027,
+                                 "notes": long_note}, user=User(f"{key}-ed", key, "editor"))
+        adopted[key] = len(mine)
+    assert sum(adopted.values()) >= 40
+    with served_app(path) as base:
+        driver.get(f"{base}/rapor")
+        wait_for(driver, "section.opd")
+        for key, n in adopted.items():  # whole on screen
+            shown = driver.find_elements("css selector", f"#opd-{key} tr[data-task]")
+            assert len(shown) == n
+        texts = check_rapor_print(driver)
+        assert any("… dan" in t for t in texts[1:])  # cut on paper, and says so
+        assert driver.execute_script(
+            "return document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert console_errors(driver) == []
