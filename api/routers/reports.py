@@ -18,8 +18,10 @@ from .contribute import HTML
 router = APIRouter(tags=["halaman"])
 
 DestinationId = Annotated[str, Path(description="Destination id", max_length=200)]
+# Parsed by the service (an invalid date is the rapor page with an Indonesian 422, not the
+# JSON error a typed parameter would give); documented as the date it must be.
 Since = Annotated[str | None, Query(
-    alias="sejak", max_length=40,
+    alias="sejak", max_length=40, json_schema_extra={"format": "date"},
     description="Class changes since this date (YYYY-MM-DD; default 30 days ago)")]
 
 

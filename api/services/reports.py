@@ -58,12 +58,13 @@ def today() -> date:
 
 
 def parse_since(text: str | None, now: date) -> date:
-    """The ``sejak`` parameter: ``YYYY-MM-DD``, not after today; default 30 days ago.
+    """The ``sejak`` parameter: ``YYYY-MM-DD``; default 30 days ago. (A date after today
+    compares with the latest scored version: nothing changed since.)
 
     Raises
     ------
     BadParameter
-        Not a date of that form, or a date in the future (422, in Bahasa Indonesia).
+        Not a date of that form (422, in Bahasa Indonesia).
     """
     if text is None or not text.strip():
         return date.fromordinal(now.toordinal() - DEFAULT_SINCE_DAYS)
@@ -75,9 +76,6 @@ def parse_since(text: str | None, now: date) -> date:
     except ValueError:
         raise BadParameter("query.sejak", f"'{raw[:40]}' bukan tanggal yang sah: tulis "
                                           "YYYY-MM-DD, misalnya 2026-01-31") from None
-    if day > now:
-        raise BadParameter("query.sejak", f"tanggal {day.isoformat()} belum terjadi "
-                                          f"(hari ini {now.isoformat()})")
     return day
 
 

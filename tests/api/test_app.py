@@ -16,7 +16,7 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in ("/", "/health", "/maps/readiness", "/maps/priorities", "/api/destinations",
                  "/api/destinations/{id}", "/api/destinations/{id}/reach", "/api/priorities",
-                 "/api/umkm", "/api/kampung", "/api/score"):
+                 "/api/umkm", "/api/kampung", "/api/score", "/rapor", "/destinasi/{id}"):
         assert path in spec["paths"], path
     assert "ScoreRequest" in spec["components"]["schemas"]
     # no CDN-backed docs pages
