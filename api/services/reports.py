@@ -116,7 +116,8 @@ def _task_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:
             "budget": fmt_rupiah(r.get("budget_rp")),
             "estimate": fmt_rupiah(r.get("estimated_cost_rp")),
             "target_year": "–" if year is None else str(int(year)),
-            "progress": fmt_num(r.get("progress_pct"), 0),
+            "progress": ("–" if _num(r.get("progress_pct")) is None
+                         else f"{fmt_num(r.get('progress_pct'), 0)}%"),
             "notes": str(json_value(r.get("notes")) or ""),
         })
     return rows
