@@ -73,6 +73,7 @@ HEADERS: dict[str, str] = {
     "destinations_served": "Destinasi terlayani",
     "kampung_served": "Kampung terlayani",
     "destinations": "Nama destinasi terlayani",
+    "destination_ids": "ID destinasi terlayani",
     "score_gain": "Kenaikan skor kesiapan (jumlah, tambahan dalam program)",
     "score_gain_alone": "Kenaikan skor kesiapan bila ruas ini saja",
     "benefit_cost": "Menit dihemat per Rp 1 miliar (ruas sendiri)",

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +31,7 @@ COLUMNS: Final = (
     "rank", "ruas_id", "name", "authority", "length_km", "surface", "condition", "upgrade",
     "upgrade_km", "cost_rp", "minutes_saved", "minutes_saved_alone", "minutes_saved_gateway",
     "minutes_saved_kampung", "destinations_served", "kampung_served", "destinations",
-    "score_gain", "score_gain_alone", "benefit_cost", "selected", "pick_order",
+    "destination_ids", "score_gain", "score_gain_alone", "benefit_cost", "selected", "pick_order",
     "cumulative_cost_rp", "cumulative_minutes_saved", "cumulative_score_gain",
     "speed_before_kmh", "speed_after_kmh", "ref", "highway", "n_links", "osm_way_ids",
     "provenance", "assumptions",
@@ -378,12 +380,16 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
     names = np.array([str(n) if isinstance(n, str) and n.strip() else str(i)
                       for n, i in zip(dest_names, dest_ids, strict=True)], dtype=object)
     serves = _served_names(alone, k, d_rows, names)
+    # Names may repeat or hold "; ": the ids (a JSON list) say exactly which sites a section
+    # serves, for the tasks that name it (geo.steps.tasks)
+    serve_ids = _served_names(alone, k, d_rows, np.array([str(i) for i in dest_ids], dtype=object),
+                              join=lambda part: json.dumps(part, ensure_ascii=False))
     ranked = _order_rest(benefit_alone, cost, gain_alone, ids, np.arange(k))
     pick_order = np.zeros(k, dtype=np.int64)
     pick_order[np.array(picks, dtype=np.int64)] = np.arange(1, len(picks) + 1)
     table = _assemble(cands, ranked, pick_order, budget is not None, benefit, b_gw, b_k,
-                      served, k_served, gain, benefit_alone, gain_alone, serves, synthetic,
-                      net.roads)
+                      served, k_served, gain, benefit_alone, gain_alone, serves, serve_ids,
+                      synthetic, net.roads)
     gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
              pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
                                    "gain"]))
@@ -404,8 +410,10 @@ def _useful(ev: Evaluation) -> np.ndarray:
     return np.asarray((ev.benefit > 0) & real)
 
 
-def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Per candidate, the names of the destinations it serves ("; "-joined, row order)."""
+def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray,
+                  join: Callable[[list[str]], str] = "; ".join) -> np.ndarray:
+    """Per candidate, the names (or ids) of the destinations it serves, in row order,
+    joined by ``join`` ("; " by default); empty when it serves none."""
     out = np.full(k, "", dtype=object)
     if not len(ev.served):
         return out
@@ -414,14 +422,14 @@ def _served_names(ev: Evaluation, k: int, d_rows: np.ndarray, names: np.ndarray)
     starts = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1]])
     for c, part in zip(cand[starts].tolist(), np.split(names[rows], starts[1:]),
                        strict=True):  # one join per candidate that serves something
-        out[c] = "; ".join(part.tolist())
+        out[c] = join(part.tolist())
     return out
 
 
 def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has_budget: bool,
               benefit: np.ndarray, b_gw: np.ndarray, b_k: np.ndarray, served: np.ndarray,
               k_served: np.ndarray, gain: np.ndarray, benefit_alone: np.ndarray,
-              gain_alone: np.ndarray, serves: np.ndarray, synthetic: bool,
+              gain_alone: np.ndarray, serves: np.ndarray, serve_ids: np.ndarray, synthetic: bool,
               roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The table in rank order (benefit per cost of each section alone).
 
@@ -462,6 +470,7 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
         "minutes_saved_gateway": b_gw[ranked],
         "minutes_saved_kampung": b_k[ranked], "destinations_served": served[ranked],
         "kampung_served": k_served[ranked], "destinations": serves[ranked],
+        "destination_ids": serve_ids[ranked],
         "score_gain": g, "score_gain_alone": gain_alone[ranked], "benefit_cost": bc,
         "selected": selected if has_budget else np.zeros(len(t), bool),
         "pick_order": pd.array(np.where(selected, picks, 0), dtype="Int64").astype("Int64"),

@@ -165,13 +165,19 @@ def _with_sections(tasks: pd.DataFrame, ws: Workspace, config: ReadinessConfig) 
     if not mask.any() or not ws.has(PRIORITIES):
         return tasks
     fields = set(pyogrio.read_info(ws.path, layer=PRIORITIES)["fields"])
-    need = ["rank", "ruas_id", "upgrade", "cost_rp", "destinations"]
+    # by id (a JSON list); a layer ranked before ids were stored falls back to names
+    by_id = "destination_ids" in fields
+    served_col = "destination_ids" if by_id else "destinations"
+    need = ["rank", "ruas_id", "upgrade", "cost_rp", served_col]
     if not set(need) <= fields:
         return tasks
     p = pyogrio.read_dataframe(ws.path, layer=PRIORITIES, columns=need, read_geometry=False)
-    p = p.assign(served=p["destinations"].fillna("").astype(str).str.split("; "))
+    raw = p[served_col].fillna("").astype(str)
+    p = p.assign(served=raw.map(lambda v: [str(x) for x in json.loads(v)] if v else [])
+                 if by_id else raw.str.split("; "))
     p = p.explode("served")
-    p = p[p["served"].astype(bool)].sort_values(["rank", "ruas_id"], kind="stable")
+    served = p["served"]
+    p = p[served.notna() & (served.astype(str) != "")].sort_values(["rank", "ruas_id"], kind="stable")
     labels = _surface_labels(ws)
     upgrade = p["upgrade"].fillna("").astype(str)
     p["paves"] = (upgrade.map(lambda u: any(lb in u for lb in labels)) if labels is not None
@@ -183,7 +189,8 @@ def _with_sections(tasks: pd.DataFrame, ws: Workspace, config: ReadinessConfig) 
     texts = tasks["text"].tolist()
     proof_ids = tasks["proof_feature_ids"].tolist()
     costs = tasks["estimated_cost_rp"].astype(float).tolist()
-    fields_, names = tasks["proof_field"].tolist(), tasks["destination_name"].tolist()
+    fields_ = tasks["proof_field"].tolist()
+    names = tasks["destination_id" if by_id else "destination_name"].tolist()
     for i in np.flatnonzero(mask).tolist():
         table = pick[str(fields_[i])]
         if str(names[i]) not in table.index:

@@ -16,6 +16,7 @@ incremental engine but the graph structure.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import geopandas as gpd
@@ -266,6 +267,7 @@ def test_budget_never_selects_a_section_without_benefit() -> None:
     assert (t.loc[t["selected"], "minutes_saved"] > 0).all()
     assert t.index[t["selected"]].tolist() == ["Jalan P", "Jalan W", "Jalan Z"]
     assert t.loc["Jalan Buntu", "destinations"] == ""
+    assert t.loc["Jalan Buntu", "destination_ids"] == ""
 
 
 def test_rank_is_the_order_by_benefit_per_cost_and_names_the_destinations() -> None:
@@ -280,6 +282,9 @@ def test_rank_is_the_order_by_benefit_per_cost_and_names_the_destinations() -> N
     assert t["destinations"].to_dict() == {"Jalan P": "Tujuan T; Tujuan T2",
                                            "Jalan Q": "Tujuan T; Tujuan T2",
                                            "Jalan W": "Tujuan T2", "Jalan Z": "Tujuan T"}
+    # the same by id (D1 = Tujuan T, D2 = Tujuan T2): names may repeat, ids do not
+    assert t["destination_ids"].map(json.loads).to_dict() == {
+        "Jalan P": ["D1", "D2"], "Jalan Q": ["D1", "D2"], "Jalan W": ["D2"], "Jalan Z": ["D1"]}
 
 
 def test_upgrading_a_tanah_track_saves_time_with_the_shipped_speeds() -> None:

@@ -143,13 +143,28 @@ def test_pu_road_tasks_name_a_priorities_section_serving_the_destination(
     for row in named.itertuples():
         ruas = row.proof_feature_ids[0]
         section = prio[prio["ruas_id"] == ruas].iloc[0]
+        assert row.destination_id in json.loads(section["destination_ids"])
         assert row.destination_name in str(section["destinations"]).split("; ")
         assert f"ruas {ruas} (Rp " in row.text
         assert row.estimated_cost_rp == pytest.approx(float(section["cost_rp"]))
-        served_by = prio[prio["destinations"].fillna("").str.split("; ").map(
-            lambda names, n=row.destination_name: n in names)]
+        served_by = prio[prio["destination_ids"].fillna("").map(
+            lambda ids, d=row.destination_id: bool(ids) and d in json.loads(ids))]
         if row.proof_field == "condition":  # the best ranked section serving it
             assert section["rank"] == served_by["rank"].min()
+
+
+def test_road_tasks_follow_destination_ids_not_names(ws: Workspace) -> None:
+    # Two sites may share a name ("Pantai Baru" in two distrik): with every served name made
+    # the same, each destination still gets the sections that serve IT, by id
+    before = list_tasks(ws, agency="pu")
+    prio = ws.read("priorities")
+    with ws.update() as stage:
+        stage.write("priorities", prio.assign(destinations="Pantai Sama"))
+    after = list_tasks(ws, agency="pu")
+    cols = ["task_id", "text", "estimated_cost_rp"]
+    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
+                                  after[cols].reset_index(drop=True))
+    assert after["text"].str.contains(" ruas R").any()
 
 
 def test_unknown_status_or_agency_is_named(served: Path) -> None:
