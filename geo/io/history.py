@@ -57,6 +57,9 @@ CHANGES: Final = "changes"
 SCORES_HISTORY: Final = "scores_history"
 TABLES: Final = (VERSIONS, CHANGES, SCORES_HISTORY)
 KINDS: Final = ("upload", "edit", "rollback", "import", "score", "task")
+NOT_DATA: Final = ("score", "task")
+"""Version kinds that are not a change of the data as such (a recomputation, a task's
+commitment; a task version may still carry the data change that proves it)."""
 STALE_KEY: Final = "scores_stale"
 """Metadata key: ``"true"`` after a data change until the next ``score`` clears it."""
 DATA_VERSION_KEY: Final = "data_version"
@@ -401,6 +404,16 @@ def read_versions(ws: _Reader) -> pd.DataFrame:
     return table.sort_values("version", kind="stable").reset_index(drop=True)
 
 
+def _data_change_versions(ws: _Reader) -> np.ndarray:
+    """The versions with a ``changes`` row in a data layer (:data:`TRACKED`)."""
+    if not ws.has(CHANGES):
+        return np.empty(0, dtype=np.int64)
+    layers = ", ".join(f"'{t}'" for t in TRACKED)  # constants, not user text
+    v = pyogrio.read_dataframe(ws.path, layer=CHANGES, columns=["version"],
+                               read_geometry=False, where=f"layer IN ({layers})")["version"]
+    return np.unique(v.to_numpy(dtype=np.int64))
+
+
 def read_changes(ws: _Reader, *, after: int | None = None) -> pd.DataFrame:
     """The ``changes`` table, in the order written; only versions > ``after`` if given."""
     if not ws.has(CHANGES):
@@ -417,10 +430,18 @@ def read_scores_history(ws: _Reader) -> pd.DataFrame:
 
 
 def last_updates(ws: _Reader) -> pd.DataFrame:
-    """Each agency's last change to the data (not ``score``): ``agency``, ``version``,
-    ``at``, ``username``, ``kind``, ``summary``; most recent first."""
+    """Each agency's last change to the data: ``agency``, ``version``, ``at``,
+    ``username``, ``kind``, ``summary``; most recent first.
+
+    A ``score`` is a recomputation and a ``task`` a commitment, not data: an agency that
+    only adopts tasks has not updated its data (the rapor's "days since it last updated").
+    A task closed with the data change that proves it is one version of kind ``task`` that
+    also changed a data layer: it counts.
+    """
     vers = read_versions(ws)
-    data = vers[vers["kind"].astype(str) != "score"]
+    kind = vers["kind"].astype(str)
+    data = vers[~kind.isin(NOT_DATA) | ((kind == "task")
+                                        & vers["version"].isin(_data_change_versions(ws)))]
     last = data.sort_values("version", kind="stable").drop_duplicates("agency", keep="last")
     cols = ["agency", "version", "at", "username", "kind", "summary"]
     return last.sort_values("version", ascending=False)[cols].reset_index(drop=True)

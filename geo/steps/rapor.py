@@ -15,8 +15,8 @@ tasks
     The agency's adopted tasks (status other than ``usulan``); ``committed_rp`` is the sum
     of ``budget_rp`` over those that are not ``batal``.
 last update
-    :func:`geo.io.history.last_updates`: the agency's latest recorded change that is not a
-    recomputation of the scores; ``days`` are whole days from its UTC date to ``today``.
+    :func:`geo.io.history.last_updates`: the agency's latest recorded change to the data
+    (not a recomputation, nor a task); ``days`` are whole days from its UTC date to ``today``.
 completeness
     Per column the agency owns (``[dimensions.X.owns]``): the share of non-empty values.
     A whole layer it owns counts its data columns (:data:`geo.schema.REQUIRED` and, for

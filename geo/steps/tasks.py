@@ -8,8 +8,9 @@ scores (status ``usulan``, never stored: the ``tasks`` column the score step wri
 ``task`` / ``proof`` keys of readiness.toml) and ADOPTED by an editor of the owning agency
 into the workspace table ``tasks``. Every change of that table goes through one
 :meth:`~geo.io.workspace.Workspace.update` with a :class:`~geo.io.history.Recorder` (version
-kind ``task``, ``changes`` rows of layer ``tasks``), so ``/riwayat`` and
-:func:`geo.io.history.last_updates` see it; a task change alone does not mark the scores stale.
+kind ``task``, ``changes`` rows of layer ``tasks``), so ``/riwayat`` shows it; a task
+change alone changes no data: it does not mark the scores stale, nor count as the agency's last
+data update (:func:`geo.io.history.last_updates`).
 
 Marking a task ``selesai`` needs its proof: a recorded version that changed the linked data
 (``proof_version``), or the new values (``proof_values``) applied through the contribution

@@ -244,6 +244,9 @@ def test_a_kominfo_task_adopted_budgeted_and_proven_shows_in_the_rapor(ws: Works
     adopt_task(ws, other, {"budget_rp": 99_000_000}, user=KOMINFO)
     update_task(ws, other, {"status": "batal"}, user=KOMINFO)
     update_task(ws, tid, {"status": "berjalan", "progress_pct": 40}, user=KOMINFO)
+    # commitments are not data: Kominfo has still not updated its data
+    k0 = next(a for a in rapor(ws, config).agencies if a.key == "kominfo")
+    assert k0.last_update is None
     done = update_task(ws, tid, {"status": "selesai"}, user=KOMINFO,
                        proof_values={"promosi_portal": "ya"})
     recompute(ws)
