@@ -9,7 +9,7 @@ PORT ?= 8000
 # worker builds its own real-extract workspaces (~2 GB), so "auto" could exhaust memory.
 TEST_WORKERS ?= 2
 
-.PHONY: demo test lint system-deps assets notebooks wheel-smoke clean
+.PHONY: demo test test-full lint system-deps assets notebooks wheel-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,9 +57,15 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# --durations: CI's log names the slowest tests, so the suite's time stays known.
 test: $(VENV)/.installed-dev system-deps lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 	$(MAKE) wheel-smoke
+
+# Before a release: the slowest agreement and stress tests exhaustively (tests/_depth.py),
+# about ten more minutes.
+test-full:
+	SIAPWISATA_TEST_DEPTH=full $(MAKE) test
 
 # The wheel alone: built, installed into a fresh venv, run from an empty folder, browser-tested.
 wheel-smoke: $(VENV)/.installed-dev system-deps

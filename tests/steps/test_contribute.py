@@ -46,6 +46,7 @@ from geo.steps.contribute import (
     versions,
 )
 from geo.steps.imports import import_file
+from tests._depth import runs as depth_runs
 from tests._paths import PROJECT_ROOT
 
 CONFIG = load_readiness_config(PROJECT_ROOT / "data" / "readiness.toml")
@@ -463,7 +464,8 @@ def _check_whole(path: Path, original: object) -> int:
 
 def test_kill_9_during_apply_leaves_each_change_fully_in_or_out(ws: Workspace,
                                                                 tmp_path: Path) -> None:
-    runs = int(os.environ.get("SIAPWISATA_KILL_RUNS", "8"))
+    # the 50 with SIAPWISATA_TEST_DEPTH=full (or any count in SIAPWISATA_KILL_RUNS)
+    runs = int(os.environ.get("SIAPWISATA_KILL_RUNS", str(depth_runs(8, 50))))
     dest = _layer(ws.path, "destinations")
     original = dest.loc[dest["id"] == "DST-009", "pengunjung_tahun"].iloc[0]
     base = _row(dest, "DST-009")
