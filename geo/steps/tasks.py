@@ -206,7 +206,14 @@ def _with_sections(tasks: pd.DataFrame, ws: Workspace, config: ReadinessConfig) 
     out["text"] = texts
     out["proof_feature_ids"] = proof_ids
     out["estimated_cost_rp"] = costs
-    return out
+    # Two indicators of one destination (travel time, paved-in-good-condition share) often
+    # name the same works on the same section: one task, not two, or its cost would be
+    # committed twice. The first (the larger gap) keeps it.
+    key = pd.Series([(d, t, "|".join(map(str, p)) if isinstance(p, list) else str(p))
+                     for d, t, p in zip(out["destination_id"], texts, proof_ids, strict=True)],
+                    index=out.index)
+    same = key.duplicated() & pd.Series(mask, index=out.index)
+    return out[~same.to_numpy(dtype=bool)]
 
 
 # --- stored tasks ------------------------------------------------------------------------------
