@@ -3,10 +3,12 @@
 Every response is computed once per workspace version (:meth:`Workspace.version`) and
 kept, so a page view or a GeoJSON download is a dictionary lookup. When the GeoPackage
 changes (a new ``siapwisata score`` run, an import), the next request sees a new version
-and the cache starts afresh; nothing needs restarting.
+and the cache starts afresh; nothing needs restarting. The whole answers of the version
+left (:class:`api.fastpath.Kept`) are kept as its previous generation: the fast path sends
+one, marked as old, while the current answer is built (stale-while-revalidate).
 
-The cache is bounded by memory (bytes, ``SIAPWISATA_API_CACHE_MB``, least recently used
-first out), not by a count of entries: a priorities download and a health answer differ by
+The cache is bounded by memory (bytes, ``SIAPWISATA_API_CACHE_MB``, the previous
+generation's answers first out, then the least recently used), not by a count of entries: a priorities download and a health answer differ by
 a factor of 10,000. New budgets and weight sets are computed on the bounded recomputation
 lane (:mod:`api._lane`) through :meth:`WorkspaceStore.compute`.
 """
@@ -105,6 +107,10 @@ class WorkspaceStore:
         self._sizes: dict[Hashable, int] = {}
         self.cache_bytes = 0
         self._cache_version: str | None = None
+        # the previous generations' kept answers (stale-while-revalidate, api.fastpath):
+        # key -> (answer, the version it was built on); counted in cache_bytes
+        self._prev: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
+        self._prev_sizes: dict[Hashable, int] = {}
         self._stat: tuple[int, int, int] | None = None
         self._version: str | None = None
         self.builds = 0  # how many values were computed (tests check caching with it)
@@ -148,13 +154,47 @@ class WorkspaceStore:
             return self._version
 
     def _fresh(self, version: str) -> None:
-        """Start the cache afresh for a new workspace version (caller holds ``_lock``)."""
-        if version != self._cache_version:
-            self._cache.clear()
-            self._sizes.clear()
-            self.cache_bytes = 0
-            self._key_locks.clear()
-            self._cache_version = version
+        """Start the cache afresh for a new workspace version (caller holds ``_lock``).
+
+        The answers kept for the version being left (:class:`api.fastpath.Kept`: whole
+        answers, never the derived objects) become the previous generation, merged over
+        older ones: the fast path may send one, marked as old, while the current version's
+        answer is built. They still count against ``max_bytes`` and go out first."""
+        if version == self._cache_version:
+            return
+        from .fastpath import Kept
+
+        old_version = self._cache_version
+        for key, value in self._cache.items():
+            if isinstance(value, Kept) and old_version is not None:
+                self._prev.pop(key, None)
+                self._prev[key] = (value, old_version)
+                self._prev_sizes[key] = self._sizes.get(key, 0)
+        self._cache.clear()
+        self._sizes.clear()
+        self.cache_bytes = sum(self._prev_sizes.values())
+        self._key_locks.clear()
+        self._cache_version = version
+
+    def previous(self, key: Hashable) -> tuple[Any, str] | None:
+        """The answer an earlier version kept for ``key`` and that version, if any: only
+        for the fast path's stale-while-revalidate (:mod:`api.fastpath`)."""
+        version = self.version()
+        with self._lock:
+            self._fresh(version)
+            got = self._prev.get(key)
+            return got if got is not None and got[1] != version else None
+
+    def replace_previous(self, key: Hashable, value: Any, version: str) -> None:
+        """Put the marked-stale form of an earlier answer in its place (computed once)."""
+        size = nbytes(value)
+        with self._lock:
+            got = self._prev.get(key)
+            if got is not None and got[1] == version:
+                self.cache_bytes += size - self._prev_sizes.get(key, 0)
+                self._prev[key] = (value, version)
+                self._prev_sizes[key] = size
+                self._evict(keep=None)
 
     def lookup(self, key: Hashable, default: Any = _MISSING) -> Any:
         """The cached value for ``key`` at the current version, or ``default``; never builds."""
@@ -176,7 +216,10 @@ class WorkspaceStore:
 
     def _keep(self, key: Hashable, value: Any, size: int) -> None:
         """Store ``value`` (``size`` bytes) as the newest entry and evict to the bound
-        (caller holds ``_lock``)."""
+        (caller holds ``_lock``); an earlier version's answer for it is no longer needed."""
+        if key in self._prev:
+            self._prev.pop(key)
+            self.cache_bytes -= self._prev_sizes.pop(key, 0)
         self.cache_bytes += size - self._sizes.get(key, 0)
         self._cache[key] = value
         self._cache.move_to_end(key)
@@ -204,9 +247,13 @@ class WorkspaceStore:
                     self._keep(key, value, size)
             return value
 
-    def _evict(self, keep: Hashable) -> None:
-        """Least recently used entries out until the cache fits ``max_bytes`` (the newest
-        entry stays even when alone it is larger: it is about to be served)."""
+    def _evict(self, keep: Hashable | None) -> None:
+        """Out until the cache fits ``max_bytes``: first the previous generations' answers
+        (oldest first), then the current version's least recently used entries (the
+        newest entry stays even when alone it is larger: it is about to be served)."""
+        while self.cache_bytes > self.max_bytes and self._prev:
+            old, _ = self._prev.popitem(last=False)
+            self.cache_bytes -= self._prev_sizes.pop(old, 0)
         while self.cache_bytes > self.max_bytes and len(self._cache) > 1:
             old = next(iter(self._cache))
             if old == keep:
