@@ -30,8 +30,8 @@ POLL_MS = 3000
 BANNER_ID = "sw-stale"
 BANNER_TEXT = ("Data baru saja berubah: skor dan prioritas sedang menghitung ulang… "
                "Halaman ini akan diperbarui sendiri.")
-OLD_TEXT = ("Ini tampilan dari versi data sebelumnya: versi terbaru sedang disiapkan… "
-            "Halaman ini akan diperbarui sendiri.")
+OLD_TEXT = ("Data baru saja berubah: ini tampilan dari versi data sebelumnya, versi terbaru "
+            "sedang menghitung ulang… Halaman ini akan diperbarui sendiri.")
 """The banner of a page sent from an earlier workspace version while the current one is
 built (stale-while-revalidate, :mod:`api.fastpath`)."""
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
