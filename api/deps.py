@@ -86,6 +86,19 @@ def nbytes(value: Any, depth: int = 4, seen: set[int] | None = None) -> int:
     return sys.getsizeof(value)
 
 
+class _Slot:
+    """One key's build: its lock, and the value last built with the version it was built on
+    (for the callers that waited on the lock)."""
+
+    __slots__ = ("lock", "value", "version", "waiting")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.value: Any = None
+        self.version: str | None = None
+
+
 class WorkspaceStore:
     """One workspace, its derived objects and rendered responses, cached per version.
 
@@ -102,7 +115,7 @@ class WorkspaceStore:
                           get_settings().api_cache_mb * 1024 * 1024)
         self._lane = lane
         self._lock = threading.Lock()
-        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._key_locks: dict[Hashable, _Slot] = {}
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._sizes: dict[Hashable, int] = {}
         self.cache_bytes = 0
@@ -111,6 +124,8 @@ class WorkspaceStore:
         # key -> (answer, the version it was built on); counted in cache_bytes
         self._prev: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
         self._prev_sizes: dict[Hashable, int] = {}
+        self._order: dict[str, int] = {}  # version -> when it was first seen
+        self._dropped = 0
         self._stat: tuple[int, int, int] | None = None
         self._version: str | None = None
         self.builds = 0  # how many values were computed (tests check caching with it)
@@ -151,6 +166,11 @@ class WorkspaceStore:
             if key != self._stat or self._version is None:
                 self._version = self.ws.version()
                 self._stat = key
+                if self._version not in self._order:  # the order versions were seen in
+                    self._order[self._version] = len(self._order) + self._dropped
+                    if len(self._order) > 1000:
+                        self._order.pop(next(iter(self._order)))
+                        self._dropped += 1
             return self._version
 
     def _fresh(self, version: str) -> None:
@@ -208,11 +228,25 @@ class WorkspaceStore:
 
     def put(self, key: Hashable, value: Any, version: str) -> None:
         """Keep ``value`` for ``key`` if the cache still holds ``version`` (the version it
-        was computed on); a value of an older version is dropped."""
+        was computed on). A whole answer (:class:`api.fastpath.Kept`) of a version left
+        meanwhile becomes the earlier answer for ``key`` when it is newer than the one
+        kept: while versions follow each other faster than a map page is built, no
+        answer would otherwise ever be kept, and every reader would wait for a build."""
+        from .fastpath import Kept
+
         size = nbytes(value)
         with self._lock:
             if self._cache_version == version:
                 self._keep(key, value, size)
+            elif isinstance(value, Kept) and key not in self._cache:
+                order = self._order.get(version)
+                got = self._prev.get(key)
+                if order is not None and (got is None or self._order.get(got[1], -1) < order):
+                    self.cache_bytes += size - self._prev_sizes.get(key, 0)
+                    self._prev[key] = (value, version)
+                    self._prev.move_to_end(key)
+                    self._prev_sizes[key] = size
+                    self._evict(keep=None)
 
     def _keep(self, key: Hashable, value: Any, size: int) -> None:
         """Store ``value`` (``size`` bytes) as the newest entry and evict to the bound
@@ -227,25 +261,39 @@ class WorkspaceStore:
         self._evict(keep=key)
 
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The value for ``key`` at the current version, building it at most once."""
+        """The value for ``key`` at the current version, building it at most once.
+
+        Callers waiting for the same build get its value even when a new version came
+        meanwhile (they asked on the version it was built on): each of them built it
+        again, one after the other, while writes made new versions every few seconds."""
         version = self.version()
         with self._lock:
             self._fresh(version)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return cast(T, self._cache[key])
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if self._cache_version == version and key in self._cache:
-                    return cast(T, self._cache[key])
-            value = build()
-            size = nbytes(value)
-            with self._lock:
-                self.builds += 1
-                if self._cache_version == version:
-                    self._keep(key, value, size)
-            return value
+            slot = self._key_locks.setdefault(key, _Slot())
+            slot.waiting += 1
+        try:
+            with slot.lock:
+                if slot.version == version:
+                    return cast(T, slot.value)
+                with self._lock:
+                    if self._cache_version == version and key in self._cache:
+                        return cast(T, self._cache[key])
+                value = build()
+                size = nbytes(value)
+                slot.version, slot.value = version, value
+                with self._lock:
+                    self.builds += 1
+                    if self._cache_version == version:
+                        self._keep(key, value, size)
+                return value
+        finally:
+            with self._lock:  # the last caller out lets the value go (the bound is the cache's)
+                slot.waiting -= 1
+                if slot.waiting == 0:
+                    slot.value = slot.version = None
 
     def _evict(self, keep: Hashable | None) -> None:
         """Out until the cache fits ``max_bytes``: first the previous generations' answers
