@@ -246,3 +246,75 @@ def test_the_earlier_generation_counts_against_the_memory_bound(
     got = store.previous(("fastpath", 3))
     assert got is not None and got[1] == "v2" and got[0].body == kept(33).body
     assert store.previous(("fastpath", 2))[1] == "v1"  # type: ignore[index]
+
+
+def test_a_page_built_for_a_version_left_meanwhile_is_the_next_old_answer(
+        app_path: tuple[Any, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes every few seconds outrun a map's build: what it built is still the newest
+    earlier answer (before, it was dropped, so no map was ever kept and everyone waited)."""
+    app, path = app_path
+    gates = [threading.Event(), threading.Event()]
+    calls: list[int] = []
+    real = map_service.readiness_html
+
+    def gated(*args: Any, **kwargs: Any) -> str:
+        n = len(calls)
+        calls.append(n)
+        if n < len(gates):
+            gates[n].wait(60)
+        return real(*args, **kwargs)
+
+    with TestClient(app) as c:
+        assert c.get("/maps/readiness").status_code == 200
+        monkeypatch.setattr(map_service, "readiness_html", gated)
+        store = app.state.store
+        key = ("fastpath", "GET", "/maps/readiness", b"")
+        _rename_first(path, NAME)
+        v2 = store.version()
+        first = c.get("/maps/readiness")
+        assert first.headers[OLD] == "lama" and NAME not in first.text
+        assert _wait(lambda: len(calls) == 1, 30)  # building v2, held
+        _rename_first(path, NAME + " Dua")
+        assert store.version() != v2
+        gates[0].set()
+        got = lambda: store.previous(key)  # noqa: E731
+        assert _wait(lambda: got() is not None and got()[1] == v2, 60)
+        second = c.get("/maps/readiness")
+        assert second.headers[OLD] == "lama"
+        assert NAME in second.text and NAME + " Dua" not in second.text  # v2's, marked
+        assert _wait(lambda: len(calls) == 2, 30)  # and one build of the current version
+        gates[1].set()
+        assert _wait(lambda: OLD not in c.get("/maps/readiness").headers)
+        assert NAME + " Dua" in c.get("/maps/readiness").text
+
+
+def test_callers_waiting_on_a_build_take_its_value_after_a_new_version(
+        served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = WorkspaceStore(served)
+    version = ["v1"]
+    monkeypatch.setattr(store, "version", lambda: version[0])
+    started, release = threading.Event(), threading.Event()
+    builds: list[int] = []
+
+    def build() -> Body:
+        builds.append(1)
+        started.set()
+        release.wait(30)
+        return Body(b"v1-page", "text/plain")
+
+    got: list[Body] = []
+    threads = [threading.Thread(target=lambda: got.append(store.cached(("page",), build)))
+               for _ in range(4)]
+    threads[0].start()
+    assert started.wait(30)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.2)
+    version[0] = "v2"  # a write lands while the page is built
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert len(builds) == 1 and [b.content for b in got] == [b"v1-page"] * 4
+    # the current version builds its own, and nothing of v1 lingers in the slot
+    assert store.cached(("page",), lambda: Body(b"v2-page", "text/plain")).content == b"v2-page"
+    assert all(s.value is None for s in store._key_locks.values())
