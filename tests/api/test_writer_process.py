@@ -115,6 +115,10 @@ def test_errors_of_the_worker_are_the_same_answers(writes_path: Any) -> None:
                                  {FIELD: "banyak"}))
     assert err.value.problems and status_of(err.value) == 422
     assert writes.queue.applied == 3
+    # after a lifespan's shutdown the queue starts a new worker (the rule of both executors)
+    writes.shutdown()
+    with pytest.raises(NotFound):
+        asyncio.run(writes.apply(write_destination, editor("pariwisata"), "NOPE", {FIELD: 1}))
 
 
 def test_kill_9_of_the_writer_mid_write_leaves_the_workspace_whole(
