@@ -345,6 +345,12 @@ class Writes:
         """Start the writer's worker process (server start-up)."""
         self.queue.start()
 
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        """Run one write, ``job(store, *args)``, on the queue (:func:`run_write`), without
+        asking for a recomputation (the caller knows whether the scores changed)."""
+        result: T = await self.queue.run(run_write, self.path, job, *args)
+        return result
+
     async def apply(self, job: Callable[..., T], *args: Any) -> T:
         """Run one write, ``job(store, *args)`` (:func:`run_write`: a module-level function
         and plain arguments, which pickle), on the queue; when it made a new version
