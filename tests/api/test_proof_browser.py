@@ -96,6 +96,16 @@ class Browser:
         self.d.get(self.base + path)
         self.drain()
 
+    def current(self, path: str) -> None:
+        """``path`` as the current version shows it: a page sent from the earlier version
+        says so and reloads itself once the current one is built."""
+        self.get(path)
+        deadline = time.monotonic() + RECOMPUTE_SECONDS
+        while self.d.find_elements("css selector", "#sw-stale"):
+            assert time.monotonic() < deadline, f"{path}: the earlier version's page stayed"
+            time.sleep(0.5)
+        self.drain()
+
     def text(self) -> str:
         return str(self.d.find_element("tag name", "body").text)
 
