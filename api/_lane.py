@@ -47,8 +47,12 @@ WATCHDOG_S = 1.0
 class Busy(SiapError):
     """The recomputation lane is full: try again after ``retry_after`` seconds (503)."""
 
+    def __reduce__(self) -> tuple[object, ...]:  # it may cross from a worker process
+        return (type(self), (self.retry_after, self.in_flight))
+
     def __init__(self, retry_after: int, in_flight: int):
         self.retry_after = retry_after
+        self.in_flight = in_flight
         super().__init__(
             f"server sedang menghitung {in_flight} permintaan baru (anggaran/bobot); coba lagi "
             f"dalam {retry_after} detik (busy recomputing new budgets or weights; retry later)"
@@ -178,15 +182,17 @@ def _follower(shared: Future[Any]) -> Future[Any]:
     return mine
 
 
-def _worker_init(server_pid: int) -> None:
+def _worker_init(server_pid: int, nice: int = WORKER_NICE) -> None:
     """A worker yields the CPU to the server process: on a 2-core machine the cached pages
-    must not wait behind a recomputation (a lower priority, ``nice`` +WORKER_NICE).
+    must not wait behind a recomputation (a lower priority, ``nice`` +WORKER_NICE; the
+    writer's worker passes 0: a write must not wait behind page builds either).
 
     It also ends when the server does: a server stopped (or killed) while a worker idles
     would otherwise leave the worker running, holding its memory, with init as parent.
     """
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICE)
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     threading.Thread(target=_exit_with, args=(server_pid,), daemon=True,
                      name="siap-lane-watchdog").start()
 

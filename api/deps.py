@@ -3,10 +3,12 @@
 Every response is computed once per workspace version (:meth:`Workspace.version`) and
 kept, so a page view or a GeoJSON download is a dictionary lookup. When the GeoPackage
 changes (a new ``siapwisata score`` run, an import), the next request sees a new version
-and the cache starts afresh; nothing needs restarting.
+and the cache starts afresh; nothing needs restarting. The whole answers of the version
+left (:class:`api.fastpath.Kept`) are kept as its previous generation: the fast path sends
+one, marked as old, while the current answer is built (stale-while-revalidate).
 
-The cache is bounded by memory (bytes, ``SIAPWISATA_API_CACHE_MB``, least recently used
-first out), not by a count of entries: a priorities download and a health answer differ by
+The cache is bounded by memory (bytes, ``SIAPWISATA_API_CACHE_MB``, the previous
+generation's answers first out, then the least recently used), not by a count of entries: a priorities download and a health answer differ by
 a factor of 10,000. New budgets and weight sets are computed on the bounded recomputation
 lane (:mod:`api._lane`) through :meth:`WorkspaceStore.compute`.
 """
@@ -84,6 +86,19 @@ def nbytes(value: Any, depth: int = 4, seen: set[int] | None = None) -> int:
     return sys.getsizeof(value)
 
 
+class _Slot:
+    """One key's build: its lock, and the value last built with the version it was built on
+    (for the callers that waited on the lock)."""
+
+    __slots__ = ("lock", "value", "version", "waiting")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.value: Any = None
+        self.version: str | None = None
+
+
 class WorkspaceStore:
     """One workspace, its derived objects and rendered responses, cached per version.
 
@@ -100,11 +115,17 @@ class WorkspaceStore:
                           get_settings().api_cache_mb * 1024 * 1024)
         self._lane = lane
         self._lock = threading.Lock()
-        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._key_locks: dict[Hashable, _Slot] = {}
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._sizes: dict[Hashable, int] = {}
         self.cache_bytes = 0
         self._cache_version: str | None = None
+        # the previous generations' kept answers (stale-while-revalidate, api.fastpath):
+        # key -> (answer, the version it was built on); counted in cache_bytes
+        self._prev: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
+        self._prev_sizes: dict[Hashable, int] = {}
+        self._order: dict[str, int] = {}  # version -> when it was first seen
+        self._dropped = 0
         self._stat: tuple[int, int, int] | None = None
         self._version: str | None = None
         self.builds = 0  # how many values were computed (tests check caching with it)
@@ -145,16 +166,55 @@ class WorkspaceStore:
             if key != self._stat or self._version is None:
                 self._version = self.ws.version()
                 self._stat = key
+                if self._version not in self._order:  # the order versions were seen in
+                    self._order[self._version] = len(self._order) + self._dropped
+                    if len(self._order) > 1000:
+                        self._order.pop(next(iter(self._order)))
+                        self._dropped += 1
             return self._version
 
     def _fresh(self, version: str) -> None:
-        """Start the cache afresh for a new workspace version (caller holds ``_lock``)."""
-        if version != self._cache_version:
-            self._cache.clear()
-            self._sizes.clear()
-            self.cache_bytes = 0
-            self._key_locks.clear()
-            self._cache_version = version
+        """Start the cache afresh for a new workspace version (caller holds ``_lock``).
+
+        The answers kept for the version being left (:class:`api.fastpath.Kept`: whole
+        answers, never the derived objects) become the previous generation, merged over
+        older ones: the fast path may send one, marked as old, while the current version's
+        answer is built. They still count against ``max_bytes`` and go out first."""
+        if version == self._cache_version:
+            return
+        from .fastpath import Kept
+
+        old_version = self._cache_version
+        for key, value in self._cache.items():
+            if isinstance(value, Kept) and old_version is not None:
+                self._prev.pop(key, None)
+                self._prev[key] = (value, old_version)
+                self._prev_sizes[key] = self._sizes.get(key, 0)
+        self._cache.clear()
+        self._sizes.clear()
+        self.cache_bytes = sum(self._prev_sizes.values())
+        self._key_locks.clear()
+        self._cache_version = version
+
+    def previous(self, key: Hashable) -> tuple[Any, str] | None:
+        """The answer an earlier version kept for ``key`` and that version, if any: only
+        for the fast path's stale-while-revalidate (:mod:`api.fastpath`)."""
+        version = self.version()
+        with self._lock:
+            self._fresh(version)
+            got = self._prev.get(key)
+            return got if got is not None and got[1] != version else None
+
+    def replace_previous(self, key: Hashable, value: Any, version: str) -> None:
+        """Put the marked-stale form of an earlier answer in its place (computed once)."""
+        size = nbytes(value)
+        with self._lock:
+            got = self._prev.get(key)
+            if got is not None and got[1] == version:
+                self.cache_bytes += size - self._prev_sizes.get(key, 0)
+                self._prev[key] = (value, version)
+                self._prev_sizes[key] = size
+                self._evict(keep=None)
 
     def lookup(self, key: Hashable, default: Any = _MISSING) -> Any:
         """The cached value for ``key`` at the current version, or ``default``; never builds."""
@@ -168,15 +228,32 @@ class WorkspaceStore:
 
     def put(self, key: Hashable, value: Any, version: str) -> None:
         """Keep ``value`` for ``key`` if the cache still holds ``version`` (the version it
-        was computed on); a value of an older version is dropped."""
+        was computed on). A whole answer (:class:`api.fastpath.Kept`) of a version left
+        meanwhile becomes the earlier answer for ``key`` when it is newer than the one
+        kept: while versions follow each other faster than a map page is built, no
+        answer would otherwise ever be kept, and every reader would wait for a build."""
+        from .fastpath import Kept
+
         size = nbytes(value)
         with self._lock:
             if self._cache_version == version:
                 self._keep(key, value, size)
+            elif isinstance(value, Kept) and key not in self._cache:
+                order = self._order.get(version)
+                got = self._prev.get(key)
+                if order is not None and (got is None or self._order.get(got[1], -1) < order):
+                    self.cache_bytes += size - self._prev_sizes.get(key, 0)
+                    self._prev[key] = (value, version)
+                    self._prev.move_to_end(key)
+                    self._prev_sizes[key] = size
+                    self._evict(keep=None)
 
     def _keep(self, key: Hashable, value: Any, size: int) -> None:
         """Store ``value`` (``size`` bytes) as the newest entry and evict to the bound
-        (caller holds ``_lock``)."""
+        (caller holds ``_lock``); an earlier version's answer for it is no longer needed."""
+        if key in self._prev:
+            self._prev.pop(key)
+            self.cache_bytes -= self._prev_sizes.pop(key, 0)
         self.cache_bytes += size - self._sizes.get(key, 0)
         self._cache[key] = value
         self._cache.move_to_end(key)
@@ -184,29 +261,47 @@ class WorkspaceStore:
         self._evict(keep=key)
 
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The value for ``key`` at the current version, building it at most once."""
+        """The value for ``key`` at the current version, building it at most once.
+
+        Callers waiting for the same build get its value even when a new version came
+        meanwhile (they asked on the version it was built on): each of them built it
+        again, one after the other, while writes made new versions every few seconds."""
         version = self.version()
         with self._lock:
             self._fresh(version)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return cast(T, self._cache[key])
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if self._cache_version == version and key in self._cache:
-                    return cast(T, self._cache[key])
-            value = build()
-            size = nbytes(value)
-            with self._lock:
-                self.builds += 1
-                if self._cache_version == version:
-                    self._keep(key, value, size)
-            return value
+            slot = self._key_locks.setdefault(key, _Slot())
+            slot.waiting += 1
+        try:
+            with slot.lock:
+                if slot.version == version:
+                    return cast(T, slot.value)
+                with self._lock:
+                    if self._cache_version == version and key in self._cache:
+                        return cast(T, self._cache[key])
+                value = build()
+                size = nbytes(value)
+                slot.version, slot.value = version, value
+                with self._lock:
+                    self.builds += 1
+                    if self._cache_version == version:
+                        self._keep(key, value, size)
+                return value
+        finally:
+            with self._lock:  # the last caller out lets the value go (the bound is the cache's)
+                slot.waiting -= 1
+                if slot.waiting == 0:
+                    slot.value = slot.version = None
 
-    def _evict(self, keep: Hashable) -> None:
-        """Least recently used entries out until the cache fits ``max_bytes`` (the newest
-        entry stays even when alone it is larger: it is about to be served)."""
+    def _evict(self, keep: Hashable | None) -> None:
+        """Out until the cache fits ``max_bytes``: first the previous generations' answers
+        (oldest first), then the current version's least recently used entries (the
+        newest entry stays even when alone it is larger: it is about to be served)."""
+        while self.cache_bytes > self.max_bytes and self._prev:
+            old, _ = self._prev.popitem(last=False)
+            self.cache_bytes -= self._prev_sizes.pop(old, 0)
         while self.cache_bytes > self.max_bytes and len(self._cache) > 1:
             old = next(iter(self._cache))
             if old == keep:

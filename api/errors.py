@@ -36,7 +36,22 @@ class BadParameter(SiapError):
 
     def __init__(self, field: str, message: str):
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
+
+    def __reduce__(self) -> tuple[object, ...]:  # raised in the writer's process too
+        return (type(self), (self.field, self.message))
+
+
+class WriteInterrupted(SiapError):
+    """The writer's worker process died during a write (killed, out of memory): nothing
+    of that write is stored (the update is atomic); it may be sent again (503)."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or (
+            "penyimpanan terputus (proses penulis berhenti); tidak ada yang tersimpan dari "
+            "perubahan ini, silakan kirim lagi (the write was interrupted; nothing of it "
+            "was stored; send it again)"))
 
 
 BUSY_RESPONSE: dict[str, Any] = {
@@ -68,6 +83,7 @@ _STATUS_WORDS = {
 # checked by the routers and become BadParameter): the server cannot answer as set up.
 _STATUS: tuple[tuple[type[SiapError], int], ...] = (
     (NotFound, 404), (UnknownArea, 422), (BadParameter, 422), (Busy, 503),
+    (WriteInterrupted, 503),
     (ConfigError, 503), (InputError, 422), (AuthError, 401), (ScopeError, 403),
 )
 
@@ -90,6 +106,8 @@ def _error_answer(exc: SiapError) -> tuple[ErrorResponse, dict[str, str] | None]
                              errors=[ErrorItem(field=exc.field, message=str(exc))]), None
     if isinstance(exc, Busy):
         return ErrorResponse(detail=str(exc)), {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, WriteInterrupted):
+        return ErrorResponse(detail=str(exc)), {"Retry-After": "1"}
     return ErrorResponse(detail=str(exc)), None
 
 

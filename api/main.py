@@ -162,8 +162,10 @@ def distrik_choices(ws: Workspace) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On shutdown, stop the recomputation workers (they also exit by themselves when the
-    server process is gone: :func:`api._lane._exit_with`)."""
+    """On start-up, start the writer's worker process; on shutdown, stop it and the
+    recomputation workers (they also exit by themselves when the server process is gone:
+    :func:`api._lane._exit_with`)."""
+    app.state.writes.start()
     yield
     store: WorkspaceStore = app.state.store
     app.state.writes.shutdown()

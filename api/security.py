@@ -63,6 +63,19 @@ def inline_hashes(html: str) -> tuple[list[str], list[str]]:
     return sorted(set(scripts)), sorted(set(styles))
 
 
+def allow_inline(policy: str, snippet: str) -> str:
+    """``policy`` that also allows the inline scripts and styles of ``snippet`` (markup
+    added to a page after its policy was made: the stale banner), by hash."""
+    scripts, styles = inline_hashes(snippet)
+    extra = {"script-src": scripts, "style-src-elem": styles}
+    parts = []
+    for directive in policy.split(";"):
+        name = directive.strip().split(" ", 1)[0]
+        add = [h for h in extra.get(name, []) if h not in directive.split()]
+        parts.append(" ".join([directive.strip(), *add]))
+    return "; ".join(parts)
+
+
 def origin(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute http(s) URL (a tile server), else None."""
     parts = urlsplit(url)

@@ -77,6 +77,11 @@ class InputError(SiapError):
         self.shown = shown
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled with its problems, not its message (a write's error crosses from the
+        # writer's process: api.services.writes)
+        return (_input_error, (type(self), self.problems, self.shown))
+
     def render(self) -> str:
         n = len(self.problems)
         head = (f"{count_id(n)} masalah ditemukan pada input (found {count_id(n)} "
@@ -102,6 +107,11 @@ class InputError(SiapError):
             lines.append("Daftar lengkap: tambahkan --errors FILE.csv pada siapwisata import "
                          "(add --errors FILE.csv for the full list)")
         return "\n".join(lines)
+
+
+def _input_error(cls: type[InputError], problems: list[Problem], shown: int) -> InputError:
+    """Unpickle an :class:`InputError` (or a subclass)."""
+    return cls(problems, shown=shown)
 
 
 class WorkspaceError(SiapError):

@@ -35,6 +35,9 @@ class UnknownArea(SiapError):
         shown = ", ".join(choices[:30]) or "tidak ada (no distrik layer)"
         super().__init__(f"distrik '{key}' tidak dikenal (unknown distrik); pilihan: {shown}")
 
+    def __reduce__(self) -> tuple[object, ...]:  # it may cross from a worker process
+        return (type(self), (self.key, self.choices))
+
 
 @dataclass(frozen=True)
 class Area:

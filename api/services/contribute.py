@@ -341,18 +341,59 @@ async def apply_upload(store: WorkspaceStore, writes: Writes, user: User,
         Another change was applied since the preview (409: preview again).
     """
     upload = find_upload(store, token, user)
-
-    def write() -> Applied:
-        from geo.steps.contribute import apply_upload as apply_step
-
-        # the step compares the version under the workspace lock (StaleVersion: 409)
-        return apply_step(store.ws, upload.kind, upload.path,
-                          config=store.readiness_config(), user=user,
-                          expect_version=upload.base_version)
-
-    result = await writes.apply(write)
+    result = await writes.apply(write_upload, upload.kind, str(upload.path), user,
+                                upload.base_version)
     _discard(upload)
     return _applied(result, f"Unggahan {upload.filename}")
+
+
+# The writes themselves: module-level functions of plain arguments, run on the writer
+# (api.services.writes.run_write: in its worker process, with its own store).
+
+
+def write_upload(store: WorkspaceStore, kind: str, path: str, user: User,
+                 base_version: int) -> Applied:
+    """Apply a previewed upload file."""
+    from geo.steps.contribute import apply_upload as step
+
+    # the step compares the version under the workspace lock (StaleVersion: 409)
+    return step(store.ws, kind, Path(path), config=store.readiness_config(), user=user,
+                expect_version=base_version)
+
+
+def write_destination(store: WorkspaceStore, user: User, id: str,
+                      values: dict[str, Value]) -> Applied:
+    """Edit one destination's attributes."""
+    from geo.steps.contribute import edit_destination as step
+
+    _require(store, "destinations", id)
+    return step(store.ws, id, values, config=store.readiness_config(), user=user)
+
+
+def write_road(store: WorkspaceStore, user: User, ruas_id: str,
+               values: dict[str, Value]) -> Applied:
+    """Set a road section's condition and/or surface."""
+    from geo.steps.contribute import edit_road as step
+
+    require_section(store, ruas_id)
+    return step(store.ws, ruas_id, values, config=store.readiness_config(), user=user)
+
+
+def write_umkm(store: WorkspaceStore, user: User, id: str | None, values: dict[str, Value],
+               lon: float | None, lat: float | None) -> Applied:
+    """Add a UMKM (``id`` None) or edit/move one."""
+    from geo.steps.contribute import save_umkm as step
+
+    if id is not None:
+        _require(store, "umkm", id)
+    return step(store.ws, id, values, lon, lat, config=store.readiness_config(), user=user)
+
+
+def write_rollback(store: WorkspaceStore, user: User, version: int) -> Applied:
+    """Restore the data as it was at ``version``, as a new version."""
+    from geo.steps.contribute import rollback as step
+
+    return step(store.ws, version, user=user)
 
 
 Value = str | int | float | bool | None
@@ -376,62 +417,39 @@ def _clean_values(values: Mapping[str, Value]) -> dict[str, Value]:
 async def edit_destination(store: WorkspaceStore, writes: Writes, user: User, id: str,
                            values: Mapping[str, Value]) -> AppliedView:
     """Edit one destination's attributes."""
-    from geo.steps.contribute import edit_destination as step
-
     clean = _clean_values(values)
     if not clean:
         raise BadParameter("body", "tidak ada kolom yang diubah (no field given)")
-
-    def write() -> Applied:
-        _require(store, "destinations", id)
-        return step(store.ws, id, clean, config=store.readiness_config(), user=user)
-
-    return _applied(await writes.apply(write), f"Destinasi {id}")
+    return _applied(await writes.apply(write_destination, user, id, clean), f"Destinasi {id}")
 
 
 async def edit_road(store: WorkspaceStore, writes: Writes, user: User, ruas_id: str,
                     values: Mapping[str, Value]) -> AppliedView:
     """Set a road section's condition and/or surface."""
-    from geo.steps.contribute import edit_road as step
-
     clean = {k: v for k, v in _clean_values(values).items() if v is not None}
     if not clean:
         raise BadParameter("body", "isi kondisi dan/atau permukaan (condition/surface)")
-
-    def write() -> Applied:
-        require_section(store, ruas_id)
-        return step(store.ws, ruas_id, clean, config=store.readiness_config(), user=user)
-
-    return _applied(await writes.apply(write), f"Ruas {ruas_id}")
+    return _applied(await writes.apply(write_road, user, ruas_id, clean), f"Ruas {ruas_id}")
 
 
 async def save_umkm(store: WorkspaceStore, writes: Writes, user: User, id: str | None,
                     values: Mapping[str, Value], lon: float | None,
                     lat: float | None) -> AppliedView:
     """Add a UMKM (``id`` None) or edit/move one."""
-    from geo.steps.contribute import save_umkm as step
-
     if (lon is None) != (lat is None):
         raise BadParameter("body.lon", "isi bujur (lon) dan lintang (lat) bersama-sama")
     clean = _clean_values(values)
-
-    def write() -> Applied:
-        if id is not None:
-            _require(store, "umkm", id)
-        return step(store.ws, id, clean, lon, lat, config=store.readiness_config(), user=user)
-
-    return _applied(await writes.apply(write), f"UMKM {id}" if id else "UMKM baru")
+    return _applied(await writes.apply(write_umkm, user, id, clean, lon, lat),
+                    f"UMKM {id}" if id else "UMKM baru")
 
 
 async def rollback(store: WorkspaceStore, writes: Writes, user: User,
                    version: int) -> AppliedView:
     """Restore the data as it was at ``version``, as a new version (admin)."""
-    from geo.steps.contribute import rollback as step
-
     if not user.is_admin:  # the router's AdminDep already refused; never rely on one check
         raise ScopeError(f"Hanya admin yang boleh mengembalikan versi; akun '{user.username}' "
                          f"berperan {user.role}.")
-    result = await writes.apply(lambda: step(store.ws, version, user=user))
+    result = await writes.apply(write_rollback, user, version)
     return _applied(result, f"Pengembalian ke versi {version}")
 
 

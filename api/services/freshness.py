@@ -27,8 +27,13 @@ if TYPE_CHECKING:
     from ..deps import WorkspaceStore
 
 POLL_MS = 3000
+BANNER_ID = "sw-stale"
 BANNER_TEXT = ("Data baru saja berubah: skor dan prioritas sedang menghitung ulang… "
                "Halaman ini akan diperbarui sendiri.")
+OLD_TEXT = ("Data baru saja berubah: ini tampilan dari versi data sebelumnya, versi terbaru "
+            "sedang menghitung ulang… Halaman ini akan diperbarui sendiri.")
+"""The banner of a page sent from an earlier workspace version while the current one is
+built (stale-while-revalidate, :mod:`api.fastpath`)."""
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
@@ -78,11 +83,15 @@ def scores_stale(store: WorkspaceStore) -> bool:
     return freshness(store).stale
 
 
-def banner(version: str) -> Markup:
+def banner(version: str, *, old: bool = False) -> Markup:
     """The stale banner and its poll script (safe HTML: no user text in it).
 
-    The script reloads the page when ``/api/status`` reports current scores, and names a
-    failed recomputation instead of waiting silently forever.
+    ``version`` is the workspace version the page was built on; ``old`` says the page was
+    sent from that earlier version while the current one is built (:data:`OLD_TEXT`).
+    The script reloads the page once ``/api/status`` reports current scores on another
+    version than the page's: then the page of the current version is built or being
+    built, and a reload too early gets this banner again and polls on. It names a failed
+    recomputation instead of waiting silently forever.
     """
     script = (
         "(function(){var v=" + _js(version) + ",t=document.getElementById('sw-stale-text');"
@@ -94,11 +103,11 @@ def banner(version: str) -> Markup:
         f"setTimeout(poll,{POLL_MS});}})();"
     )
     return Markup(
-        '<div id="sw-stale" role="status" aria-live="polite" style="position:fixed;top:0;'
+        f'<div id="{BANNER_ID}" role="status" aria-live="polite" style="position:fixed;top:0;'
         "left:50%;transform:translateX(-50%);z-index:10000;background:#e65100;color:#fff;"
         "font:600 14px/1.4 system-ui,sans-serif;padding:8px 14px;border-radius:0 0 6px 6px;"
         'box-shadow:0 2px 6px rgba(0,0,0,.3);max-width:90vw">'
-        f'<span id="sw-stale-text">{BANNER_TEXT}</span></div>'
+        f'<span id="sw-stale-text">{OLD_TEXT if old else BANNER_TEXT}</span></div>'
         f"<script>{script}</script>"
     )
 

@@ -108,23 +108,26 @@ def workbook(store: WorkspaceStore, agency: str | None, status: str | None) -> B
     return store.cached(("tasks-xlsx", agency, status), build)
 
 
+def write_task(store: WorkspaceStore, adopt: bool, task_id: str, values: dict[str, Any],
+               user: User, expect_version: int | None, proof_version: int | None,
+               proof_values: dict[str, Any] | None) -> Any:
+    """On the writer (its process: plain arguments): adopt or update one task."""
+    from geo.steps.tasks import adopt_task, update_task
+
+    step = adopt_task if adopt else update_task
+    return step(store.ws, task_id, values, user=user, config=store.readiness_config(),
+                expect_version=expect_version, proof_version=proof_version,
+                proof_values=proof_values)
+
+
 async def save(store: WorkspaceStore, writes: Writes, user: User, task_id: str,
                values: Mapping[str, Any], *, adopt: bool, expect_version: int | None = None,
                proof_version: int | None = None,
                proof_values: Mapping[str, Any] | None = None) -> tuple[AppliedView,
                                                                        dict[str, Any] | None]:
     """Adopt (``adopt``) or update a task on the writer queue; the saved task with it."""
-    from geo.steps.tasks import adopt_task, update_task
-
-    step = adopt_task if adopt else update_task
-    config = store.readiness_config()
-
-    def write() -> Any:
-        return step(store.ws, task_id, dict(values), user=user, config=config,
-                    expect_version=expect_version, proof_version=proof_version,
-                    proof_values=dict(proof_values) if proof_values else None)
-
-    result = await writes.queue.run(write)
+    result = await writes.run(write_task, adopt, task_id, dict(values), user, expect_version,
+                              proof_version, dict(proof_values) if proof_values else None)
     version, n = int(result.version), int(result.n_changes)
     if proof_values and n > 0:
         writes.recomputer.request()  # the proof changed data: scores are stale

@@ -30,11 +30,18 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._lane import _worker_init
+from ..errors import WriteInterrupted
 
 log = logging.getLogger("siapwisata.api")
 
@@ -45,10 +52,28 @@ RECOMPUTE_JOB: tuple[str, str] = ("geo.steps.contribute", "recompute")
 
 
 class WriteQueue:
-    """A single thread that every workspace write of the server goes through."""
+    """The single line every workspace write of the server goes through.
 
-    def __init__(self) -> None:
+    One dispatcher thread takes the writes in order; with ``processes`` it hands each to
+    ONE worker process (``spawn``) and waits for it, so page builds on the server's threads
+    (which hold the interpreter lock for long stretches) cannot starve a write, and a
+    write never slows the cached answers. Only one write is in the worker at a time: a
+    worker that dies (killed, out of memory) fails that write alone, with
+    :class:`api.errors.WriteInterrupted` (503, try again), and the next write starts a
+    new worker. The workspace's atomic update leaves the data as it was before the
+    interrupted write.
+
+    Parameters
+    ----------
+    processes
+        Run writes in a worker process (the server); False runs them on the dispatcher
+        thread itself (tests, whose write functions need not pickle).
+    """
+
+    def __init__(self, *, processes: bool = False) -> None:
+        self.processes = processes
         self._pool: ThreadPoolExecutor | None = None
+        self._worker: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.applied = 0  # writes run (tests and /api/status)
 
@@ -62,23 +87,65 @@ class WriteQueue:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-writer")
             return self._pool
 
+    def _process(self) -> ProcessPoolExecutor:
+        """The worker process (made on first use, after a shutdown and after it died):
+        at the server's own priority, unlike the recomputation's, and ending with it."""
+        with self._lock:
+            if self._worker is None:
+                self._worker = ProcessPoolExecutor(
+                    1, initializer=_worker_init, initargs=(os.getpid(), 0),
+                    mp_context=multiprocessing.get_context("spawn"))
+            return self._worker
+
+    def start(self) -> None:
+        """Start the worker process now (server start-up), so that the first write does
+        not wait for it to import the libraries."""
+        if self.processes:
+            self._executor().submit(lambda: self._process().submit(int).result())
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(*args, **kwargs)`` on the writer thread, awaited without holding a thread
-        of the request pool."""
+        """``fn(*args, **kwargs)`` on the writer (``fn`` and its arguments must pickle
+        with ``processes``: a module-level function, plain values), awaited without
+        holding a thread of the request pool. Its exceptions are raised here."""
         future = self._executor().submit(self._counted, fn, *args, **kwargs)
         return await asyncio.wrap_future(future)
 
     def _counted(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
-            return fn(*args, **kwargs)
+            if not self.processes:
+                return fn(*args, **kwargs)
+            worker = self._process()
+            try:
+                future = worker.submit(fn, *args, **kwargs)
+            except BrokenExecutor:  # died while idle: this write never ran, so run it
+                self._forget(worker)
+                worker = self._process()
+                future = worker.submit(fn, *args, **kwargs)
+            try:
+                return future.result()
+            except BrokenExecutor as exc:
+                self._forget(worker)  # the next write starts a new one
+                log.warning("writer process died during a write: %s", exc)
+                raise WriteInterrupted() from None
         finally:
             self.applied += 1
+
+    def _forget(self, worker: ProcessPoolExecutor) -> None:
+        """Drop a worker that died."""
+        with self._lock:
+            if self._worker is worker:
+                self._worker = None
+        worker.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -240,6 +307,21 @@ def _recompute(path: str, job: tuple[str, str]) -> tuple[float, str | None, str 
     return time.perf_counter() - t0, error, version
 
 
+_STORES: dict[str, Any] = {}
+
+
+def run_write(path: str, job: Callable[..., T], *args: Any) -> T:
+    """On the writer (its process, or its thread in tests): ``job(store, *args)`` with the
+    writer's own store of the workspace at ``path`` (configurations and road sections
+    cached per version, as in the recomputation lane's workers)."""
+    from ..deps import WorkspaceStore
+
+    store = _STORES.get(path)
+    if store is None:
+        store = _STORES[path] = WorkspaceStore(path)
+    return job(store, *args)
+
+
 class Writes:
     """The server's writer queue and its background recomputation, for one workspace.
 
@@ -248,20 +330,32 @@ class Writes:
     path
         The workspace GeoPackage.
     processes
-        Recompute in a worker process (the server) or on a thread (tests).
+        Write and recompute in worker processes (the server) or on threads (tests).
     job
         The recomputation (``(module, function)``), default :data:`RECOMPUTE_JOB`.
     """
 
     def __init__(self, path: str, *, processes: bool = True,
                  job: tuple[str, str] = RECOMPUTE_JOB):
-        self.queue = WriteQueue()
+        self.path = path
+        self.queue = WriteQueue(processes=processes)
         self.recomputer = Recomputer(path, job=job, processes=processes)
 
-    async def apply(self, fn: Callable[[], T]) -> T:
-        """Run one write on the queue; when it made a new version (``n_changes`` > 0),
-        ask for one background recomputation."""
-        result = await self.queue.run(fn)
+    def start(self) -> None:
+        """Start the writer's worker process (server start-up)."""
+        self.queue.start()
+
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        """Run one write, ``job(store, *args)``, on the queue (:func:`run_write`), without
+        asking for a recomputation (the caller knows whether the scores changed)."""
+        result: T = await self.queue.run(run_write, self.path, job, *args)
+        return result
+
+    async def apply(self, job: Callable[..., T], *args: Any) -> T:
+        """Run one write, ``job(store, *args)`` (:func:`run_write`: a module-level function
+        and plain arguments, which pickle), on the queue; when it made a new version
+        (``n_changes`` > 0), ask for one background recomputation."""
+        result: T = await self.queue.run(run_write, self.path, job, *args)
         if int(getattr(result, "n_changes", 1) or 0) > 0:
             self.recomputer.request()
         return result

@@ -102,6 +102,18 @@ def last_version(path: Path) -> int:
     return int(table["version"].max()) if len(table) else 0
 
 
+def current(client: TestClient, url: str, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    """``GET url`` once it is the current version's answer: one sent from an earlier
+    version while the current is built says so (``X-SiapWisata-Versi-Data``)."""
+    end = time.monotonic() + timeout
+    r = client.get(url)
+    while "x-siapwisata-versi-data" in r.headers and time.monotonic() < end:
+        time.sleep(0.1)
+        r = client.get(url)
+    assert "x-siapwisata-versi-data" not in r.headers, url
+    return r
+
+
 def wait_for(predicate, timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:

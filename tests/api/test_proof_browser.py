@@ -96,12 +96,29 @@ class Browser:
         self.d.get(self.base + path)
         self.drain()
 
+    def current(self, path: str) -> None:
+        """``path`` as the current version shows it: a page sent from the earlier version
+        says so and reloads itself once the current one is built."""
+        self.get(path)
+        deadline = time.monotonic() + RECOMPUTE_SECONDS
+        while self.d.find_elements("css selector", "#sw-stale"):
+            assert time.monotonic() < deadline, f"{path}: the earlier version's page stayed"
+            time.sleep(0.5)
+        self.drain()
+
     def text(self) -> str:
         return str(self.d.find_element("tag name", "body").text)
 
     def json(self, path: str) -> Any:
-        self.get(path)
-        return json.loads(self.d.find_element("tag name", "body").text)
+        """``path`` as a script that must read what was just written reads it: with
+        ``cache: 'no-store'`` (``Cache-Control: no-cache``), so never an earlier version's
+        answer (stale-while-revalidate, api/fastpath.py)."""
+        text = self.d.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {cache: 'no-store', credentials: 'same-origin'})"
+            ".then(function (r) { return r.text(); }).then(done);", self.base + path)
+        self.drain()
+        return json.loads(text)
 
     def login(self, username: str, password: str, next_path: str) -> None:
         self.get(f"/masuk?next={next_path}")
@@ -125,6 +142,14 @@ class Browser:
 
     def map_score(self, dest: str) -> float:
         self.get("/maps/readiness")
+        wait_for(self.d, ".leaflet-container")
+        # a map sent from the earlier version says so, and reloads itself once the
+        # current one is built
+        deadline = time.monotonic() + RECOMPUTE_SECONDS
+        while self.d.find_elements("css selector", "#sw-stale"):
+            assert "versi data sebelumnya" in self.d.find_element("id", "sw-stale").text
+            assert time.monotonic() < deadline, "the earlier version's map never reloaded"
+            time.sleep(0.5)
         wait_for(self.d, ".leaflet-container")
         assert not self.d.find_elements("css selector", "#sw-stale")
         value = self.d.execute_script(

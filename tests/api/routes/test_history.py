@@ -22,6 +22,7 @@ from tests.api._writers import (
     Acting,
     copy_served,
     csv_bytes,
+    current,
     editor,
     last_version,
     wait_for,
@@ -123,8 +124,8 @@ def test_stale_banner_then_the_new_score(ws_path: Path) -> None:
         assert status["stale"] is False and status["last_error"] is None, status
         assert status["last_seconds"] is not None
         for url in ("/", "/maps/readiness", "/maps/priorities"):
-            assert BANNER not in client.get(url).text, url
-        detail = client.get(f"/api/destinations/{DEST}").json()
+            assert BANNER not in current(client, url).text, url
+        detail = current(client, f"/api/destinations/{DEST}").json()
         # the recomputation is a version that changed no value: shown by its summary, never
         # as a row of empty cells ("None")
         changes = client.get("/api/changes").json()["changes"]
@@ -153,4 +154,4 @@ def test_a_cli_import_is_recomputed_by_the_server(ws_path: Path, tmp_path: Path)
         assert status["scores_stale"] is True and status["recomputing"] is True
         assert wait_for(lambda: not client.get("/api/status").json()["stale"], 300)
         assert writes.recomputer.wait_idle(300)
-        assert BANNER not in client.get("/maps/readiness").text
+        assert BANNER not in current(client, "/maps/readiness").text
