@@ -9,7 +9,6 @@ sum to 1). Nothing is copied from the code under test.
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ from geo.steps.rapor import (
     rapor,
     regency_trend,
 )
-from tests._served import served_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 KOMINFO = User("kominfo-editor", "kominfo", "editor")
@@ -41,16 +39,9 @@ def _toml() -> dict:
         return tomllib.load(f)
 
 
-@pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    return served_workspace(tmp_path_factory, demo_ws)
-
-
 @pytest.fixture()
-def ws(scored: Path, tmp_path: Path) -> Workspace:
-    path = tmp_path / "ws.gpkg"
-    shutil.copyfile(scored, path)
-    return Workspace(path)
+def scored(served: Path) -> Path:
+    return served
 
 
 def _read(ws: Workspace, layer: str) -> pd.DataFrame:

@@ -37,7 +37,6 @@ from geo.steps.tasks import (
     write_tasks_xlsx,
 )
 from tests._paths import PROJECT_ROOT
-from tests._served import served_workspace
 
 TOML = PROJECT_ROOT / "data" / "readiness.toml"
 CONFIG = load_readiness_config(TOML)
@@ -50,18 +49,6 @@ KOMINFO = User("kiki", "kominfo", "editor")
 
 def editor(agency: str) -> User:
     return User(f"{agency}-ed", agency, "editor")
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_ws: Path) -> Path:
-    return served_workspace(tmp_path_factory, demo_ws)
-
-
-@pytest.fixture()
-def ws(served: Path, tmp_path: Path) -> Workspace:
-    path = tmp_path / "ws.gpkg"
-    shutil.copyfile(served, path)
-    return Workspace(path)
 
 
 def _scores(path: Path) -> pd.DataFrame:
