@@ -595,6 +595,9 @@ class TaskRow(_Out):
     updated_by: str | None = None
     version: int = Field(description="Version of the task's last change (0: suggested); "
                                      "send it back as expect_version")
+    proof_holds: bool | None = Field(
+        None, description="Whether the data still shows what the proof recorded (false "
+                          "after a rollback or a later change undid it; null without a proof)")
 
 
 class TasksResponse(_Out):

@@ -100,6 +100,17 @@ def _class(klass: str | None) -> dict[str, str]:
             "color": class_color(klass)}
 
 
+UNDONE = "selesai, tetapi bukti sudah dibatalkan"
+"""A task reported done whose proof the data no longer shows (a rollback, a later edit)."""
+
+
+def _status_text(row: dict[str, Any]) -> str:
+    status = str(row.get("status") or "")
+    if status == "selesai" and json_value(row.get("proof_holds")) is False:
+        return UNDONE
+    return status
+
+
 def _task_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:
     """Tasks as template rows (text, status, budget, target year, link)."""
     rows = []
@@ -112,7 +123,7 @@ def _task_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:
             "destination_id": str(r.get("destination_id") or ""),
             "destination_name": str(json_value(r.get("destination_name")) or ""),
             "agency_name": str(json_value(r.get("agency_name")) or r.get("agency") or ""),
-            "status": str(r.get("status") or ""),
+            "status": _status_text(r),
             "budget": fmt_rupiah(r.get("budget_rp")),
             "estimate": fmt_rupiah(r.get("estimated_cost_rp")),
             "target_year": "–" if year is None else str(int(year)),

@@ -404,6 +404,51 @@ def read_versions(ws: _Reader) -> pd.DataFrame:
     return table.sort_values("version", kind="stable").reset_index(drop=True)
 
 
+def values_hold(ws: _Reader, changes: pd.DataFrame) -> np.ndarray:
+    """Per row of ``changes`` (``layer``, ``feature_id``, ``field``, ``new``): whether the
+    workspace still holds that new value today (``False`` once a rollback or a later
+    change put another value there, or the row is gone).
+
+    What "this change still stands" means for a task proved by it: the data that showed
+    the work done must still show it.
+    """
+    out = np.zeros(len(changes), dtype=bool)
+    if not len(changes):
+        return out
+    for layer, rows in changes.groupby("layer", sort=False):
+        if not ws.has(str(layer)):
+            continue
+        fields = [f for f in rows["field"].astype(str).unique()
+                  if f not in (ROW_FIELD, GEOMETRY_FIELD)]
+        # only the columns asked about (and the id's), not the whole layer
+        have = set(pyogrio.read_info(ws.path, layer=str(layer))["fields"])
+        present = [f for f in fields if f in have]
+        key = ["u", "v"] if layer == "roads" else ["task_id"] if layer == TASKS else ["id"]
+        want_geom = bool((rows["field"] == GEOMETRY_FIELD).any())
+        frame = pyogrio.read_dataframe(ws.path, layer=str(layer), columns=[*key, *present],
+                                       read_geometry=want_geom)
+        ids = feature_ids(str(layer), frame)
+        pos = {fid: i for i, fid in enumerate(ids.tolist()) if fid is not None}
+        cols = {f: frame[f].to_numpy(dtype=object) for f in present}
+        geoms = frame.geometry.to_numpy() if want_geom else None
+        for k, fid, field_, new in zip(rows.index, rows["feature_id"], rows["field"],
+                                       rows["new"], strict=True):  # a task's few changes
+            i = pos.get(str(fid))
+            if field_ == ROW_FIELD:
+                now = "null" if i is None else "true"
+            elif i is None:
+                now = None
+            elif field_ == GEOMETRY_FIELD:
+                now = value_json(geoms[i] if geoms is not None else None)
+            elif field_ in cols:
+                now = value_json(cols[field_][i], str(field_))
+            else:
+                now = "null"
+            out[changes.index.get_loc(k)] = now is not None and now == (
+                "null" if new is None else str(new))
+    return out
+
+
 def _data_change_versions(ws: _Reader) -> np.ndarray:
     """The versions with a ``changes`` row in a data layer (:data:`TRACKED`)."""
     if not ws.has(CHANGES):

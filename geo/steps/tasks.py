@@ -35,7 +35,15 @@ import pyogrio
 from geo.accounts import User
 from geo.exceptions import InputError, Problem, ScopeError, StaleVersion
 from geo.io import number, road_sections, ruas_rows, text
-from geo.io.history import CHANGES, TASKS, TRACKED, feature_ids, last_version, value_json
+from geo.io.history import (
+    CHANGES,
+    TASKS,
+    TRACKED,
+    feature_ids,
+    last_version,
+    value_json,
+    values_hold,
+)
 from geo.io.workspace import Workspace, atomic_write, utc_now, writes_workspace
 from geo.readiness import ReadinessConfig, id_number
 from geo.readiness.model import SCORES_LAYER
@@ -61,10 +69,11 @@ COLUMNS: Final = (
     "task_id", "destination_id", "destination_name", "agency", "agency_name", "indicator",
     "text", "proof_layer", "proof_feature_ids", "proof_field", "estimated_cost_rp", "status",
     "budget_rp", "target_year", "program_code", "progress_pct", "notes", "proof_version",
-    "adopted_at", "adopted_by", "updated_at", "updated_by", "version",
+    "adopted_at", "adopted_by", "updated_at", "updated_by", "version", "proof_holds",
 )
 """The columns of :func:`list_tasks` (``version``: the workspace version of the task's last
-change, 0 for a suggestion; what :func:`update_task`'s ``expect_version`` compares)."""
+change, 0 for a suggestion; what :func:`update_task`'s ``expect_version`` compares;
+``proof_holds``: :func:`proof_holds`, empty without a proof)."""
 FIELDS: Final = ("status", "budget_rp", "target_year", "program_code", "progress_pct", "notes")
 """What an editor records on a task."""
 YEAR_RANGE: Final = (2000, 2100)
@@ -322,6 +331,10 @@ def list_tasks(ws: Workspace, *, agency: str | None = None, status: str | None =
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in ("target_year", "proof_version"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    holds: list[bool | None] = [None] * len(out)
+    for i in np.flatnonzero(out["proof_version"].notna().to_numpy(dtype=bool)).tolist():
+        holds[i] = proof_holds(ws, {str(k): v for k, v in out.iloc[i].items()})  # few tasks
+    out["proof_holds"] = pd.Series(holds, index=out.index, dtype="boolean")
     sel = np.ones(len(out), dtype=bool)
     if agency is not None:
         sel &= (out["agency"] == agency).to_numpy(dtype=bool)
@@ -415,8 +428,26 @@ def proves(ws: Workspace, task: Mapping[str, Any], version: int) -> bool:
     """Whether recorded ``version`` changed the data linked to ``task`` (its
     ``proof_layer``, ``proof_field`` and ``proof_feature_ids``: the destination, or every
     edge of the road sections named)."""
+    return bool(len(_proof_changes(ws, task, version)))
+
+
+def proof_holds(ws: Workspace, task: Mapping[str, Any]) -> bool | None:
+    """Whether the data still shows what the task's proof recorded (``None`` without a
+    proof): ``False`` once a rollback or a later edit changed those values again, so a task
+    reported ``selesai`` whose work the data no longer shows is never counted as done
+    silently."""
+    version = task.get("proof_version")
+    if version is None or version is pd.NA or (isinstance(version, float)
+                                                and math.isnan(version)):
+        return None
+    ch = _proof_changes(ws, task, int(version))
+    return bool(len(ch)) and bool(values_hold(ws, ch).all())
+
+
+def _proof_changes(ws: Workspace, task: Mapping[str, Any], version: int) -> pd.DataFrame:
+    """The rows of ``changes`` of ``version`` on the data linked to ``task``."""
     if not ws.has(CHANGES):
-        return False
+        return pd.DataFrame(columns=["version", "layer", "feature_id", "field", "old", "new"])
     ch = pyogrio.read_dataframe(ws.path, layer=CHANGES, read_geometry=False,
                                 where=f"version = {int(version)}")
     layer, field = str(task.get("proof_layer") or ""), str(task.get("proof_field") or "")
@@ -437,7 +468,7 @@ def proves(ws: Workspace, task: Mapping[str, Any], version: int) -> bool:
                     fids |= set(feature_ids("roads", roads.iloc[e]))
             ids = sorted(fids)
         ch = ch[ch["feature_id"].isin(ids)]
-    return bool(len(ch))
+    return pd.DataFrame(ch)
 
 
 def _plan_proof(ws: Workspace, task: Mapping[str, Any], values: Mapping[str, object],

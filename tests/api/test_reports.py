@@ -258,3 +258,32 @@ def test_rapor_and_destination_page_follow_a_kominfo_edit(served: Path, tmp_path
         assert math.isclose(new["score_kominfo"], 100.0)
         assert np.isclose(new["score_low"], pick["score_low"].iloc[0]
                           + weights["kominfo"] * (100 - pick["score_kominfo_low"].iloc[0]))
+
+
+def test_a_done_task_whose_proof_was_rolled_back_says_so(served: Path, tmp_path: Path) -> None:
+    """Kominfo closes a task with its proof; the admin rolls the data back: the rapor, the
+    destination page and the task page say the proof no longer stands."""
+    from tests.api._writers import ADMIN, current
+
+    path = copy_served(served, tmp_path)
+    start = int(_read(path, "versions")["version"].max())
+    tasks = pyogrio.read_dataframe(path, layer="scores", columns=["id", "tasks"],
+                                   read_geometry=False)
+    dest = _read(path, "destinations").set_index("id")
+    id = next(str(i) for i in tasks["id"] if not dest.loc[i, "promosi_portal"])
+    tid = f"{id}:kominfo:portal"
+    acting = Acting(editor("kominfo"))
+    with writer_client(path, acting) as (c, _):
+        assert c.post(f"/api/tasks/{quote(tid)}", json={}).status_code == 200
+        r = c.patch(f"/api/tasks/{quote(tid)}", json={
+            "status": "selesai", "proof_values": {"promosi_portal": "ya"}})
+        assert r.status_code == 200, r.text
+        assert r.json()["task"]["proof_holds"] is True
+        acting.user = ADMIN
+        r = c.post("/api/rollback", json={"version": start})
+        assert r.status_code == 200, r.text
+        row = c.get("/api/tasks", params={"agency": "kominfo", "status": "selesai"}).json()
+        assert [(t["task_id"], t["proof_holds"]) for t in row["rows"]] == [(tid, False)]
+        for url in ("/rapor", f"/destinasi/{quote(id)}"):
+            assert "selesai, tetapi bukti sudah dibatalkan" in current(c, url).text, url
+        assert "bukti sudah dibatalkan" in current(c, f"/rencana/tugas/{quote(tid)}").text

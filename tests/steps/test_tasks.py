@@ -314,10 +314,26 @@ def test_rollback_restores_data_not_commitments(ws: Workspace) -> None:
     adopt_task(ws, tid, {}, user=KOMINFO)
     update_task(ws, tid, {"status": "selesai"}, user=KOMINFO,
                 proof_values={"promosi_portal": "ya"})
+    did = tid.split(":")[0]
+    assert _holds(ws, tid) is True  # the data shows the work done
     rollback(ws, start, user=ADMIN)
     dest = pyogrio.read_dataframe(ws.path, layer="destinations", read_geometry=False)
-    assert not bool(dest.loc[dest["id"] == tid.split(":")[0], "promosi_portal"].iloc[0])
+    assert not bool(dest.loc[dest["id"] == did, "promosi_portal"].iloc[0])
     assert _table(ws.path, "tasks").set_index("task_id").loc[tid, "status"] == "selesai"
+    # ...but a done task whose proof was undone says so, never counted as done silently
+    assert _holds(ws, tid) is False
+    # a later edit that puts the value back makes the proof stand again
+    edit_destination(ws, did, {"promosi_portal": "ya"}, config=CONFIG, user=KOMINFO)
+    assert _holds(ws, tid) is True
+    # another field of the same destination changing does not touch the proof
+    edit_destination(ws, did, {"promosi_medsos": "ya"}, config=CONFIG, user=KOMINFO)
+    assert _holds(ws, tid) is True
+
+
+def _holds(ws: Workspace, tid: str) -> object:
+    row = list_tasks(ws, agency="kominfo").set_index("task_id").loc[tid]
+    v = row["proof_holds"]
+    return None if pd.isna(v) else bool(v)
 
 
 # --- the workbook ------------------------------------------------------------------------
