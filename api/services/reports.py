@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gzip
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -104,7 +104,7 @@ UNDONE = "selesai, tetapi bukti sudah dibatalkan"
 """A task reported done whose proof the data no longer shows (a rollback, a later edit)."""
 
 
-def _status_text(row: dict[str, Any]) -> str:
+def _status_text(row: Mapping[Any, Any]) -> str:
     status = str(row.get("status") or "")
     if status == "selesai" and json_value(row.get("proof_holds")) is False:
         return UNDONE
