@@ -14,7 +14,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from api.fastpath import FastPath, Kept
 from api.main import create_app
 from api.services.freshness import OLD_TEXT
 from geo.io.workspace import Workspace
-from tests.api._writers import Acting, copy_served, editor, writer_client
+from tests.api._writers import Acting, copy_served, editor, wait_for, writer_client
 
 OLD = "x-siapwisata-versi-data"
 NAME = "Nama Baru Untuk Uji SWR"
@@ -49,15 +49,6 @@ def _rename_first(path: Path, name: str) -> None:
     s.loc[0, "name"] = name
     with ws.update() as stage:
         stage.write("scores", s)
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 120.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -129,7 +120,7 @@ def test_a_map_is_sent_old_with_the_banner_while_one_build_runs(
             policy = r.headers["content-security-policy"]
             assert _script_hashes(r.text) <= _csp_hashes(policy, "script-src")
             assert "'unsafe-inline'" not in _csp_hashes(policy, "script-src")
-        assert _wait(lambda: len(calls) >= 1, 30)
+        assert wait_for(lambda: len(calls) >= 1, 30)
         time.sleep(0.3)
         assert len(calls) == 1  # one build, however many readers
         assert fast.background_builds == builds + 1
@@ -137,7 +128,7 @@ def test_a_map_is_sent_old_with_the_banner_while_one_build_runs(
         assert _csp_hashes(before.headers["content-security-policy"], "script-src") < \
             _csp_hashes(answers[0].headers["content-security-policy"], "script-src")
         gate.set()
-        assert _wait(lambda: OLD not in c.get("/maps/readiness").headers)
+        assert wait_for(lambda: OLD not in c.get("/maps/readiness").headers)
         now = c.get("/maps/readiness")
         assert now.status_code == 200 and OLD not in now.headers and "etag" in now.headers
         assert NAME in now.text and OLD_TEXT not in now.text
@@ -159,7 +150,7 @@ def test_json_is_sent_old_with_a_header_and_never_kept_as_current(
             # the old answer is not what the current version keeps
             kept = app.state.store.lookup(("fastpath", "GET", "/api/destinations", b""), None)
             assert kept is None or kept.body != before.content
-        assert _wait(lambda: OLD not in c.get("/api/destinations").headers)
+        assert wait_for(lambda: OLD not in c.get("/api/destinations").headers)
         names = {f["properties"]["name"] for f in c.get("/api/destinations").json()["features"]}
         assert NAME in names
         kept = app.state.store.lookup(("fastpath", "GET", "/api/destinations", b""), None)
@@ -204,7 +195,7 @@ def test_an_answer_that_fails_now_is_not_replaced_by_the_old_one(
         assert c.get(f"/api/destinations/{gone}").status_code == 200
         with ws.update() as stage:
             stage.write("scores", s.iloc[:-1])
-        assert _wait(lambda: c.get(f"/api/destinations/{gone}").status_code == 404)
+        assert wait_for(lambda: c.get(f"/api/destinations/{gone}").status_code == 404)
         assert c.get(f"/api/destinations/{gone}").status_code == 404
 
 
@@ -273,18 +264,18 @@ def test_a_page_built_for_a_version_left_meanwhile_is_the_next_old_answer(
         v2 = store.version()
         first = c.get("/maps/readiness")
         assert first.headers[OLD] == "lama" and NAME not in first.text
-        assert _wait(lambda: len(calls) == 1, 30)  # building v2, held
+        assert wait_for(lambda: len(calls) == 1, 30)  # building v2, held
         _rename_first(path, NAME + " Dua")
         assert store.version() != v2
         gates[0].set()
         got = lambda: store.previous(key)  # noqa: E731
-        assert _wait(lambda: got() is not None and got()[1] == v2, 60)
+        assert wait_for(lambda: got() is not None and got()[1] == v2, 60)
         second = c.get("/maps/readiness")
         assert second.headers[OLD] == "lama"
         assert NAME in second.text and NAME + " Dua" not in second.text  # v2's, marked
-        assert _wait(lambda: len(calls) == 2, 30)  # and one build of the current version
+        assert wait_for(lambda: len(calls) == 2, 30)  # and one build of the current version
         gates[1].set()
-        assert _wait(lambda: OLD not in c.get("/maps/readiness").headers)
+        assert wait_for(lambda: OLD not in c.get("/maps/readiness").headers)
         assert NAME + " Dua" in c.get("/maps/readiness").text
 
 
