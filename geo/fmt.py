@@ -106,7 +106,7 @@ def date_text(value: _dt.date | _dt.datetime | str | None, *, time: bool = False
         try:
             value = _dt.datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, _dt.datetime):
         if time:
             return _format_datetime(value, "d MMMM y HH.mm", locale=LOCALE)
