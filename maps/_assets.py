@@ -41,6 +41,9 @@ NPM_PACKAGES: Final = (
     "leaflet-search",
     "leaflet.fullscreen",
     "leaflet.markercluster",
+    "pmtiles",
+    "protomaps-leaflet",
+    "swagger-ui-dist",
 )
 
 # Folium resource name -> path below the static root. Only what our maps use.
