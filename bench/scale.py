@@ -1,0 +1,242 @@
+"""Benchmark: the whole pipeline on a region N times the size of a shared extract.
+
+    python -m bench.scale --tiles 100
+    python -m bench.scale --tiles 10 --osm ../shared/data/osm/porto-2020-07-20.osm.pbf
+
+It builds the tiled extract itself: N copies of the extract laid side by side on a grid
+(each copy shifted by a little more than the extract's width or height), with node, way and
+relation ids offset per copy (copy ``k`` prefixes every id with ``k``) so that nothing collides and no copy touches another. The file
+is kept in ``--cache`` (default ``build/bench-scale/``) and reused when it already exists.
+
+Then it runs ``ingest-osm``, ``score`` and ``priorities --authority all`` on a fresh
+workspace, each step in its own child process so that ``peak_rss_mb`` is that step's own
+peak, and prints one JSON line per step with the keys ``step``, ``tiles``, ``edges``,
+``destinations``, ``wall_s`` and ``peak_rss_mb``; ``edges`` and ``destinations`` are the
+sizes of the workspace's road and destination layers after the step. A last line
+(``step = "total"``) sums the wall times and gives the largest peak.
+
+A floor for ingest is printed too (``step = "pyosmium_floor"``): one streamed pyosmium pass
+over the same file with node locations and the length of every highway way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import osmium
+
+from bench._common import emit
+
+DEFAULT_OSM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "osm" / \
+    "andorra-2021-04-14.osm.pbf"
+STEPS = ("ingest", "score", "priorities")
+
+
+_K = "\x01"  # stands for the copy number inside id templates
+
+
+def _opl_lines(osm: Path) -> list[str]:
+    """The extract as OPL lines, written by osmium itself (so tags are escaped its way)."""
+    with tempfile.TemporaryDirectory(prefix="siap-scale-") as tmp:
+        opl = Path(tmp) / "source.opl"
+        writer = osmium.SimpleWriter(str(opl))
+        try:
+            osmium.apply(str(osm), writer)
+        finally:
+            writer.close()
+        return opl.read_text(encoding="utf-8").splitlines()
+
+
+def _fields(line: str) -> dict[str, str]:
+    return {f[0]: f[1:] for f in line.split(" ")}
+
+
+def _fixed_text(values: np.ndarray) -> np.ndarray:
+    """Fixed-point coordinates (1e-7 degree) as OPL decimal text, vectorised."""
+    text = np.dtypes.StringDType()
+    sign = np.where(values < 0, "-", "").astype(text)
+    a = np.abs(values)
+    whole = (a // 10**7).astype(text)
+    frac = np.strings.zfill((a % 10**7).astype(text), 7)
+    return np.strings.add(np.strings.add(np.strings.add(sign, whole), "."), frac)
+
+
+class _Tiler:
+    """Templates of one extract, from which copy ``k`` (1, 2, ...) is a few string operations.
+
+    Every id of copy ``k`` is ``k`` followed by the original id zero-padded to a fixed width
+    per object type (``k * 10**width + id``), so a copy's ways and relations are their
+    template with the copy number substituted: one ``str.replace`` per copy, in C.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        nodes = [_fields(x) for x in lines if x.startswith("n")]
+        ways = [_fields(x) for x in lines if x.startswith("w")]
+        rels = [_fields(x) for x in lines if x.startswith("r")]
+        self.width = {t: len(str(max((int(o[t]) for o in objs), default=1)))
+                      for t, objs in (("n", nodes), ("w", ways), ("r", rels))}
+        nodes = [o for o in nodes if o.get("x")]  # deleted/invisible nodes have no location
+        wn = self.width["n"]
+        # Variable-width strings: fixed-width unicode arrays would be as wide as the
+        # longest tag list, gigabytes for an extract.
+        text = np.dtypes.StringDType()
+        self.node_ids = np.array([_K + o["n"].zfill(wn) for o in nodes], dtype=text)
+        self.node_tags = np.array([" v1 T" + o.get("T", "") for o in nodes], dtype=text)
+        self.lon = np.array([round(float(o["x"]) * 1e7) for o in nodes], dtype=np.int64)
+        self.lat = np.array([round(float(o["y"]) * 1e7) for o in nodes], dtype=np.int64)
+        self.ways = "".join(
+            f"w{_K}{o['w'].zfill(self.width['w'])} v1 T{o.get('T', '')} N"
+            + ",".join(f"n{_K}{r[1:].zfill(wn)}" for r in o.get("N", "").split(",") if r)
+            + "\n" for o in ways)
+        self.rels = "".join(
+            f"r{_K}{o['r'].zfill(self.width['r'])} v1 T{o.get('T', '')} M"
+            + ",".join(f"{m[0]}{_K}{m[1:].split('@', 1)[0].zfill(self.width[m[0]])}@"
+                       f"{m.split('@', 1)[1]}" for m in o.get("M", "").split(",") if m)
+            + "\n" for o in rels)
+
+    def nodes(self, k: int, shift: tuple[int, int]) -> bytes:
+        ids = np.strings.replace(self.node_ids, _K, str(k))
+        lines = np.strings.add(np.strings.add("n", ids), self.node_tags)
+        lines = np.strings.add(np.strings.add(lines, " x"), _fixed_text(self.lon + shift[0]))
+        lines = np.strings.add(np.strings.add(lines, " y"), _fixed_text(self.lat + shift[1]))
+        return ("\n".join(lines.tolist()) + "\n").encode()
+
+    def copy(self, template: str, k: int) -> bytes:
+        return template.replace(_K, str(k)).encode()
+
+
+def build_tiled(osm: Path, tiles: int, out: Path) -> Path:
+    """Write ``tiles`` copies of ``osm`` side by side into ``out`` (a .osm.pbf)."""
+    tiler = _Tiler(_opl_lines(osm))
+    cols = math.ceil(math.sqrt(tiles))
+    x0, x1 = int(tiler.lon.min()), int(tiler.lon.max())
+    y0, y1 = int(tiler.lat.min()), int(tiler.lat.max())
+    dx, dy = (x1 - x0) * 21 // 20, (y1 - y0) * 21 // 20
+    shifts = [((k % cols) * dx, -(k // cols) * dy) for k in range(tiles)]
+    tmp = out.with_suffix(".tmp.pbf")
+    tmp.unlink(missing_ok=True)
+    writer = osmium.SimpleWriter(str(tmp))
+    try:
+        # A file holds all nodes, then all ways, then all relations (what single-pass
+        # readers with a location index expect), so the copies are written type by type;
+        # osmium parses each OPL chunk and encodes the PBF in C++.
+        for k, shift in enumerate(shifts, start=1):
+            osmium.apply(osmium.io.FileBuffer(tiler.nodes(k, shift), "opl"), writer)
+            if k % max(1, tiles // 10) == 0:
+                sys.stderr.write(f"tiled extract: nodes of copy {k}/{tiles}\n")
+        for template in (tiler.ways, tiler.rels):
+            for k in range(1, tiles + 1):
+                osmium.apply(osmium.io.FileBuffer(tiler.copy(template, k), "opl"), writer)
+    finally:
+        writer.close()
+    tmp.replace(out)
+    return out
+
+
+def pyosmium_floor(osm: Path) -> dict[str, Any]:
+    """One streamed pass: node locations and the length of every highway way."""
+    start = time.perf_counter()
+    total = 0.0
+    count = 0
+    entities = osmium.osm.NODE | osmium.osm.WAY
+    fp = osmium.FileProcessor(str(osm), entities).with_locations("flex_mem")
+    for way in fp:
+        if isinstance(way, osmium.osm.Way) and "highway" in way.tags:
+            try:
+                total += osmium.geom.haversine_distance(way.nodes)
+            except osmium.InvalidLocationError:
+                continue
+            count += 1
+    return {"wall_s": round(time.perf_counter() - start, 2), "highway_ways": count,
+            "highway_km": round(total / 1000, 1)}
+
+
+def _layer_size(gpkg: Path, layer: str) -> int | None:
+    import pyogrio
+
+    try:
+        return int(pyogrio.read_info(gpkg, layer=layer)["features"])
+    except Exception:  # the layer does not exist yet
+        return None
+
+
+def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
+    """One step in this process; its wall time and this process's peak memory."""
+    from geo.io.workspace import Workspace
+    from geo.steps import ingest_osm, priorities_workspace, score_workspace
+
+    ws = Workspace(gpkg)
+    start = time.perf_counter()
+    if step == "ingest":
+        ingest_osm(osm, ws)
+    elif step == "score":
+        score_workspace(ws)
+    else:
+        priorities_workspace(ws, authority="all")
+    wall = time.perf_counter() - start
+    return {"wall_s": round(wall, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "edges": _layer_size(gpkg, "roads"),
+            "destinations": _layer_size(gpkg, "destinations")}
+
+
+def _child(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--run-step", step, "--osm", str(osm),
+         "--workspace", str(gpkg)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"step {step} failed (exit {proc.returncode})")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tiles", type=int, default=10)
+    parser.add_argument("--osm", type=Path, default=DEFAULT_OSM)
+    parser.add_argument("--cache", type=Path, default=Path("build/bench-scale"))
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--run-step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_step:
+        print(json.dumps(run_step(args.run_step, args.osm, args.workspace)))
+        return
+    args.cache.mkdir(parents=True, exist_ok=True)
+    stem = args.osm.name.split(".")[0]
+    tiled = args.cache / f"{stem}-x{args.tiles}.osm.pbf"
+    if not tiled.exists():
+        start = time.perf_counter()
+        build_tiled(args.osm, args.tiles, tiled)
+        emit({"step": "build_tiled", "tiles": args.tiles,
+              "wall_s": round(time.perf_counter() - start, 2),
+              "file_mb": round(tiled.stat().st_size / 1e6, 1)})
+    emit({"step": "pyosmium_floor", "tiles": args.tiles, **pyosmium_floor(tiled)})
+    total = 0.0
+    peak = 0.0
+    with tempfile.TemporaryDirectory(prefix="siap-scale-") as tmp:
+        gpkg = Path(tmp) / "scale.gpkg"
+        for step in args.steps.split(","):
+            figures = _child(step, tiled, gpkg)
+            total += figures["wall_s"]
+            peak = max(peak, figures["peak_rss_mb"])
+            emit({"step": step, "tiles": args.tiles, "edges": figures["edges"],
+                  "destinations": figures["destinations"], "wall_s": figures["wall_s"],
+                  "peak_rss_mb": figures["peak_rss_mb"]})
+    emit({"step": "total", "tiles": args.tiles, "wall_s": round(total, 2),
+          "peak_rss_mb": peak})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""bench.scale's tiled extract: N faithful, disjoint copies of an extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import osmium
+import pytest
+
+from bench.scale import build_tiled, pyosmium_floor
+
+TAGS = {"highway": "residential", "name": "Jl. A, B = C @ 50% ; x", "note": "tab\tand ünïcode"}
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three nodes west of Greenwich and south of the equator, two ways and a relation."""
+    path = tmp_path_factory.mktemp("scale") / "src.osm.pbf"
+    mutable = osmium.osm.mutable
+    w = osmium.SimpleWriter(str(path))
+    w.add_node(mutable.Node(id=7, location=(-8.61, -0.5), tags={"tourism": "viewpoint"}))
+    w.add_node(mutable.Node(id=8, location=(-8.60, -0.51)))
+    w.add_node(mutable.Node(id=1234, location=(-8.59, -0.49)))
+    w.add_way(mutable.Way(id=3, nodes=[7, 8, 1234], tags=TAGS))
+    w.add_way(mutable.Way(id=40, nodes=[8, 1234], tags={"highway": "service"}))
+    w.add_relation(mutable.Relation(id=2, tags={"type": "route"},
+                                    members=[("w", 3, "forward"), ("n", 7, "stop")]))
+    w.close()
+    return path
+
+
+def _objects(path: Path) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {"n": [], "w": [], "r": []}
+    for o in osmium.FileProcessor(str(path)):
+        row: dict[str, object] = {"id": o.id, "tags": dict(o.tags)}
+        if o.is_node():
+            row["xy"] = (o.location.lon, o.location.lat)
+        elif o.is_way():
+            row["refs"] = [n.ref for n in o.nodes]
+        else:
+            row["members"] = [(m.type, m.ref, m.role) for m in o.members]
+        out[o.type_str()].append(row)
+    return out
+
+
+def test_copies_are_faithful_disjoint_and_collision_free(source: Path, tmp_path: Path) -> None:
+    out = build_tiled(source, 3, tmp_path / "x3.osm.pbf")
+    got = _objects(out)
+    assert [len(got[t]) for t in "nwr"] == [9, 6, 3]
+    for t in "nwr":
+        ids = [o["id"] for o in got[t]]
+        assert len(set(ids)) == len(ids) and ids == sorted(ids)
+    nodes = {o["id"]: o for o in got["n"]}
+    # Copy k's ids are k followed by the zero-padded original id (widths 4, 2 and 1 here).
+    for k in (1, 2, 3):
+        a, b, c = (nodes[k * 10_000 + i]["xy"] for i in (7, 8, 1234))
+        assert b[0] - a[0] == pytest.approx(0.01) and c[1] - a[1] == pytest.approx(0.01)
+        way = next(w for w in got["w"] if w["id"] == k * 100 + 3)
+        assert way["tags"] == TAGS
+        assert way["refs"] == [k * 10_000 + 7, k * 10_000 + 8, k * 10_000 + 1234]
+        rel = next(r for r in got["r"] if r["id"] == k * 10 + 2)
+        assert rel["members"] == [("w", k * 100 + 3, "forward"), ("n", k * 10_000 + 7, "stop")]
+    assert nodes[10_007]["tags"] == {"tourism": "viewpoint"}
+    # Side by side: each copy shifted by 1.05 x the extract's width (2 columns for 3 tiles),
+    # so no two copies' bounding boxes touch.
+    xs = {k: [nodes[k * 10_000 + i]["xy"] for i in (7, 8, 1234)] for k in (1, 2, 3)}
+    assert xs[2][0][0] - xs[1][0][0] == pytest.approx(0.021, abs=1e-6)
+    assert xs[3][0][1] - xs[1][0][1] == pytest.approx(-0.021, abs=1e-6)
+    assert min(p[0] for p in xs[2]) > max(p[0] for p in xs[1])
+    assert max(p[1] for p in xs[3]) < min(p[1] for p in xs[1])
+
+
+def test_the_floor_pass_sees_every_copy(source: Path, tmp_path: Path) -> None:
+    one = pyosmium_floor(source)
+    three = pyosmium_floor(build_tiled(source, 3, tmp_path / "x3.osm.pbf"))
+    assert three["highway_ways"] == 3 * one["highway_ways"] == 6
+    assert three["highway_km"] == pytest.approx(3 * one["highway_km"], abs=0.2)
