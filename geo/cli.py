@@ -275,6 +275,60 @@ def serve(
                warn=lambda text: err.print(text, markup=False, highlight=False))
 
 
+@app.command()
+def batch(
+    regions: Annotated[Path, typer.Option(
+        "--regions", help="CSV daftar wilayah: nama, kode (Kemendagri), osm, batas (opsional) "
+                          "dan file OPD (opsional: destinasi, umkm, gerbang, kondisi_jalan)",
+        show_default=False)],
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Folder hasil: satu folder per wilayah, ringkasan.gpkg dan ringkasan.csv",
+        show_default=False)],
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Alamat scheduler Dask (tcp://host:8786); tanpa ini, klaster "
+                            "lokal di mesin ini")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Jumlah proses pekerja klaster lokal (bawaan: jumlah CPU, maks. 4)",
+        min=1)] = None,
+    authority: Annotated[AuthorityChoice, typer.Option(
+        help="Kewenangan jalan untuk prioritas")] = AuthorityChoice.all,
+) -> None:
+    """Banyak wilayah sekaligus di Dask: ingest, skor dan prioritas per wilayah, lalu ringkasan."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from geo.steps.batch import Outcome, read_regions, run_batch
+
+    todo = read_regions(regions)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=out, transient=False) as bar:
+        task = bar.add_task("wilayah", total=None)
+
+        def started(link: str | None, count: int) -> None:
+            bar.update(task, total=count)
+            if link:
+                bar.console.print(Text.assemble("Dasbor Dask: ", (link, "bold")))
+
+        def done(outcome: Outcome) -> None:
+            bar.advance(task)
+            name = f"{outcome.region.name} ({outcome.region.code})"
+            if outcome.status == "gagal":
+                bar.console.print(Text.assemble(("gagal", "red"), f" {name}: {outcome.message}"))
+            else:
+                bar.console.print(Text.assemble(("selesai", "green"), f" {name}"))
+
+        result = run_batch(todo, out_dir, scheduler=scheduler, workers=workers,
+                           authority=authority.value, on_start=started, on_done=done)
+    skipped = [o for o in result.outcomes if o.status == "dilewati"]
+    if skipped:
+        _say(f"{len(skipped)} wilayah dilewati: sudah selesai dengan masukan yang sama")
+    _wrote(result.summary_gpkg, "ringkasan (layer 'regions')")
+    _wrote(result.summary_csv, "ringkasan")
+    if result.failed:
+        _say(f"{len(result.failed)} dari {len(result.outcomes)} wilayah gagal", "red",
+             console=err)
+        raise typer.Exit(1)
+
+
 class _Server(Protocol):
     """What ``serve`` needs of :mod:`api.server`."""
 
