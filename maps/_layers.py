@@ -17,6 +17,7 @@ from folium.utilities import JsCode
 from . import _style as st
 from ._assets import AssetError, external_urls, localize
 from ._basemaps import Basemaps as Basemaps  # re-exported: the maps' ``tiles`` type
+from ._basemaps import Tiles as Tiles  # re-exported for callers of the older layout
 from ._basemaps import add_basemaps
 from ._data import Area, MapData, clip
 from ._elements import Setup, TextTooltip
