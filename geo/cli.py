@@ -268,9 +268,9 @@ def serve(
     )] = False,
     tiles: Annotated[Path | None, typer.Option(
         "--tiles",
-        help="Local basemap file (.mbtiles or .pmtiles, raster or vector) shown under the "
-             "maps as 'Peta dasar lokal', for offices without internet (also "
-             "SIAPWISATA_TILES_FILE)",
+        help="Berkas peta dasar lokal (.mbtiles atau .pmtiles, raster atau vektor) yang "
+             "tampil di bawah peta sebagai 'Peta dasar lokal', untuk kantor tanpa internet "
+             "(juga SIAPWISATA_TILES_FILE)",
     )] = None,
 ) -> None:
     """Serve the maps and the API for a workspace."""

@@ -83,3 +83,32 @@ def vector_metadata(*layers: str) -> dict[str, object]:
     return {"attribution": '<a href="https://www.openstreetmap.org/copyright">© OpenStreetMap</a>',
             "vector_layers": [{"id": name, "fields": {}} for name in layers],
             "name": "uji"}
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def mvt_square(layer: str, extent: int = 4096) -> bytes:
+    """A Mapbox Vector Tile (spec 2.1) with one polygon covering the whole tile in
+    ``layer``, encoded by hand: MoveTo(0,0), LineTo x3 (clockwise in screen coordinates,
+    i.e. an exterior ring), ClosePath; parameters zigzag-encoded."""
+    def zz(v: int) -> int:
+        return (v << 1) ^ (v >> 31)
+
+    geometry = [9, zz(0), zz(0), 26, zz(extent), zz(0), zz(0), zz(extent), zz(-extent), zz(0), 15]
+    feature = (_varint(3 << 3) + _varint(3)  # type = POLYGON
+               + _field(4, b"".join(_varint(g) for g in geometry)))
+    body = (_field(1, layer.encode()) + _field(2, feature)
+            + _varint(5 << 3) + _varint(extent) + _varint(15 << 3) + _varint(2))
+    return _field(3, body)
