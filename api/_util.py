@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import Response
 from pydantic import BaseModel
 
-from maps import OSM_CREDIT, Tiles, features, has_provenance
+from maps import OSM_CREDIT, Basemaps, features, has_provenance, tile_hosts
 
 from .fastpath import MARK
 from .security import origin, page_policy
@@ -40,15 +40,16 @@ class Body:
                         headers={**self.headers, MARK: "1"})
 
 
-def html_body(html: str, *, tiles: Tiles | None = None) -> Body:
+def html_body(html: str, *, tiles: Basemaps = None) -> Body:
     """An HTML page with its own Content-Security-Policy (inline scripts by hash, the
-    tile server's images when a basemap is configured), computed once and cached."""
-    images = [o for o in (origin(tiles.url) if tiles else None,) if o]
+    tile servers' images when basemaps from other hosts are configured: exactly their
+    origins), computed once and cached."""
+    images = list(dict.fromkeys(o for o in map(origin, tile_hosts(tiles)) if o))
     policy = page_policy(html, image_sources=images)
     return Body(html.encode("utf-8"), HTML, {"Content-Security-Policy": policy})
 
 
-def page_response(html: str, *, status_code: int = 200, tiles: Tiles | None = None) -> Response:
+def page_response(html: str, *, status_code: int = 200, tiles: Basemaps = None) -> Response:
     """A page rendered for one request (a user's forms, with their CSRF token): the policy of
     :func:`html_body`, never kept by the fast path nor by a browser or proxy cache."""
     body = html_body(html, tiles=tiles)

@@ -29,7 +29,7 @@ from fastapi import Depends, Request
 from geo.exceptions import WorkspaceError
 from geo.io.workspace import Workspace
 from geo.settings import get_settings
-from maps import MapData, Tiles, load_map_data
+from maps import Basemaps, MapData, as_tuple, load_map_data
 
 from ._lane import RecomputeLane, raise_job_error, run_job
 from ._util import Body
@@ -107,10 +107,10 @@ class WorkspaceStore:
     it again.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, tiles: Tiles | None = None,
+    def __init__(self, path: str | os.PathLike[str], *, tiles: Basemaps = None,
                  max_bytes: int | None = None, lane: RecomputeLane | None = None):
         self.ws = Workspace(path)
-        self.tiles = tiles
+        self.tiles = as_tuple(tiles)
         self.max_bytes = (max_bytes if max_bytes is not None else
                           get_settings().api_cache_mb * 1024 * 1024)
         self._lane = lane

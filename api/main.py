@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from geo.exceptions import SiapError
+from geo.io.tiles import TileSource, open_tiles
 from geo.io.workspace import Workspace
 from geo.settings import get_settings, software_version
 from maps import Tiles, missing_assets
@@ -46,9 +47,11 @@ from .routers import (
     tasks,
     umkm,
 )
+from .routers import tiles as tile_routes
 from .schemas import destination_models, score_row_model
 from .security import SecurityHeaders
 from .services.auth import AuthState
+from .services.tiles import basemaps
 from .services.writes import Writes
 
 log = logging.getLogger("siapwisata.api")
@@ -170,9 +173,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store: WorkspaceStore = app.state.store
     app.state.writes.shutdown()
     store.close()
+    source: TileSource | None = app.state.tile_source
+    if source is not None:
+        source.close()
 
 
 def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = None,
+               tiles_file: str | os.PathLike[str] | None = None,
                allowed_hosts: Iterable[str] = (), login_to_read: bool = False,
                writes: Writes | None = None) -> FastAPI:
     """Build the app serving one workspace.
@@ -184,6 +191,12 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         responses follow its version.
     tiles
         Optional basemap; defaults to ``SIAPWISATA_TILES_URL`` when set, else none.
+    tiles_file
+        A local basemap file (``.mbtiles``/``.pmtiles``) served at ``/tiles/{z}/{x}/{y}``
+        and shown first as "Peta dasar lokal"; defaults to ``SIAPWISATA_TILES_FILE``.
+        Opened and checked here: a bad file stops the start with a
+        :class:`~geo.io.tiles.TileFileError` naming it. ``SIAPWISATA_BASEMAPS=online``
+        adds OpenStreetMap and satellite imagery (:func:`api.services.tiles.basemaps`).
     allowed_hosts
         Host names the app answers (``Host`` header) besides 127.0.0.1, localhost and
         ``SIAPWISATA_ALLOWED_HOSTS``; any other gets a 400 (DNS rebinding).
@@ -202,7 +215,12 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
         redoc_url=None,
         lifespan=_lifespan,
     )
-    app.state.store = WorkspaceStore(Path(workspace_path), tiles=tiles or tiles_from_env())
+    settings = get_settings()
+    tiles_file = tiles_file if tiles_file is not None else settings.tiles_file
+    app.state.tile_source = open_tiles(tiles_file) if tiles_file is not None else None
+    app.state.store = WorkspaceStore(
+        Path(workspace_path),
+        tiles=basemaps(settings, source=app.state.tile_source, tiles=tiles or tiles_from_env()))
     app.state.writes = writes or Writes(str(workspace_path))
     app.state.allowed_hosts = security.allowed_hosts(get_settings().allowed_hosts,
                                                      allowed_hosts)
@@ -214,7 +232,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
     for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung,
-                   contribute, history, tasks, reports):
+                   contribute, history, tasks, reports, tile_routes):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)

@@ -21,7 +21,7 @@ from .security import WILDCARD_BIND, allowed_hosts, normalise_host
 
 
 def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
-        public_read: bool = False, say: Callable[[str], None],
+        public_read: bool = False, tiles: Path | None = None, say: Callable[[str], None],
         warn: Callable[[str], None]) -> None:
     """Serve the maps and the API of ``workspace`` until interrupted.
 
@@ -37,6 +37,9 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
     public_read
         Let anyone who reaches the server read without login also when ``host`` is not a
         loopback address (by default a login is then needed to read; always to write).
+    tiles
+        A local basemap file (``.mbtiles``/``.pmtiles``; default ``SIAPWISATA_TILES_FILE``),
+        checked before the server starts: a bad file stops it with a message naming it.
     say, warn
         Where the start line and the all-interfaces warning are printed (the CLI's
         consoles: plain text, never markup).
@@ -44,7 +47,8 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
     ws = Workspace(workspace).require()
     extra = [*allow_host, host]
     login_to_read = not (public_read or is_loopback(host))
-    app = create_app(ws.path, allowed_hosts=extra, login_to_read=login_to_read)
+    app = create_app(ws.path, tiles_file=tiles, allowed_hosts=extra,
+                     login_to_read=login_to_read)
     if host.strip() in WILDCARD_BIND:
         warn(serve_warning(host, allowed_hosts(get_settings().allowed_hosts, extra),
                            public_read=public_read))
@@ -53,6 +57,13 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
              + (" atau membaca" if login_to_read else "") + ". Buat akun dengan "
              "'siapwisata user add --workspace ... --username ... --agency ... --role ...'.")
     say(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
+    source = app.state.tile_source
+    if source is not None:
+        info = source.info
+        say(f"Peta dasar lokal: {info.path} ({'vektor' if info.kind == 'vector' else 'raster'} "
+            f"{info.format}, zoom {info.min_zoom}–{info.max_zoom})")
+    if get_settings().basemaps == "online":
+        say("Peta dasar daring: OpenStreetMap dan citra satelit Esri (SIAPWISATA_BASEMAPS=online)")
     say("Membaca: " + ("perlu masuk (login)" if login_to_read else "terbuka tanpa login")
         + "; mengubah data: selalu perlu masuk (login) di /masuk.")
     uvicorn.run(app, host=host, port=port, log_level="info")

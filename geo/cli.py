@@ -266,12 +266,18 @@ def serve(
         help="Pages, maps and the API may be read without login also when listening on "
              "another address than 127.0.0.1 (writing always needs login)",
     )] = False,
+    tiles: Annotated[Path | None, typer.Option(
+        "--tiles",
+        help="Berkas peta dasar lokal (.mbtiles atau .pmtiles, raster atau vektor) yang "
+             "tampil di bawah peta sebagai 'Peta dasar lokal', untuk kantor tanpa internet "
+             "(juga SIAPWISATA_TILES_FILE)",
+    )] = None,
 ) -> None:
     """Serve the maps and the API for a workspace."""
     # The web layer sits on top of geo: looked up by name, never imported by geo itself.
     server = cast(_Server, importlib.import_module("api.server"))
     server.run(workspace, host=host, port=port, allow_host=allow_host or [],
-               public_read=public_read, say=_say,
+               public_read=public_read, tiles=tiles, say=_say,
                warn=lambda text: err.print(text, markup=False, highlight=False))
 
 
@@ -333,7 +339,7 @@ class _Server(Protocol):
     """What ``serve`` needs of :mod:`api.server`."""
 
     def run(self, workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
-            public_read: bool, say: Callable[[str], None],
+            public_read: bool, tiles: Path | None, say: Callable[[str], None],
             warn: Callable[[str], None]) -> None: ...
 
 

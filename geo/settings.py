@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -81,6 +81,17 @@ class Settings(BaseSettings):
                                   "read without one, offline).")
     tiles_attribution: str = Field(default="© OpenStreetMap contributors",
                                    description="Attribution shown with ``tiles_url``.")
+    basemaps: Literal["offline", "online"] = Field(
+        default="offline",
+        description="``online``: the maps' layer control offers OpenStreetMap and Esri "
+                    "satellite imagery (loaded by the browser from those two hosts, which the "
+                    "pages' policy then allows); ``offline``: no page loads anything from "
+                    "another host.")
+    tiles_file: Path | None = Field(
+        default=None,
+        description="A local basemap file (``.mbtiles`` or ``.pmtiles``, raster or vector) "
+                    "that ``serve`` answers at ``/tiles/{z}/{x}/{y}.<ext>`` and the maps show "
+                    "as \"Peta dasar lokal\"; ``None``: none.")
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Host names (``Host`` header) that ``serve`` answers besides "
                                 "127.0.0.1 and localhost, comma-separated; ``*.example.org`` "
@@ -141,13 +152,18 @@ class Settings(BaseSettings):
                              "secrets; print(secrets.token_hex(32))')")
         return v
 
-    @field_validator("tiles_url", mode="before")
+    @field_validator("basemaps", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("tiles_url", "tiles_file", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("data_dir", "cache_dir", "readiness_config", "network_config",
-                     "priorities_config", "assets_dir")
+                     "priorities_config", "assets_dir", "tiles_file")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

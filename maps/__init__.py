@@ -12,9 +12,18 @@ private: other packages import from here.
 """
 
 from ._assets import asset_bytes, missing_assets, resolve
+from ._basemaps import (
+    ONLINE_BASEMAPS,
+    Basemaps,
+    Tiles,
+    as_tuple,
+    layer_config,
+    local_basemap,
+    tile_hosts,
+)
 from ._data import REACH_MINUTES, Area, MapData, UnknownArea, clip, has_provenance, load_map_data
 from ._geom import dissolve_lines, features, simplify
-from ._layers import TOL_ROADS_M, Tiles, road_layer
+from ._layers import TOL_ROADS_M, road_layer
 from ._popup import breakdown_rows, split_actions
 from ._style import (
     CLASS_COLORS,
@@ -33,16 +42,19 @@ __all__ = [
     "CLASS_COLORS",
     "CLASS_LABELS",
     "CLASS_ORDER",
+    "ONLINE_BASEMAPS",
     "OSM_CREDIT",
     "REACH_MINUTES",
     "REACH_STYLES",
     "TOL_ROADS_M",
     "UNKNOWN_COLOR",
     "Area",
+    "Basemaps",
     "MapData",
     "MapView",
     "Tiles",
     "UnknownArea",
+    "as_tuple",
     "asset_bytes",
     "breakdown_rows",
     "class_color",
@@ -52,11 +64,14 @@ __all__ = [
     "fmt_num",
     "fmt_rupiah",
     "has_provenance",
+    "layer_config",
     "load_map_data",
+    "local_basemap",
     "missing_assets",
     "resolve",
     "road_layer",
     "show",
     "simplify",
     "split_actions",
+    "tile_hosts",
 ]

@@ -60,6 +60,8 @@ LOCAL_ASSETS: Final[dict[str, str]] = {
     "Leaflet.Search.js": "npm/leaflet-search/dist/leaflet-search.min.js",
     "Leaflet.Search.css": "npm/leaflet-search/dist/leaflet-search.min.css",
     "leaflet-heat.js": "folium/leaflet_heat.min.js",
+    # only on pages with a local vector basemap (maps._basemaps.VectorTiles)
+    "protomaps_leaflet": "npm/protomaps-leaflet/dist/protomaps-leaflet.js",
     "siapwisata_css": "app/siapwisata.css",
     "siapwisata_js": "app/siapwisata.js",
 }

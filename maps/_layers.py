@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -17,6 +16,9 @@ from folium.utilities import JsCode
 
 from . import _style as st
 from ._assets import AssetError, external_urls, localize
+from ._basemaps import Basemaps as Basemaps  # re-exported: the maps' ``tiles`` type
+from ._basemaps import Tiles as Tiles  # re-exported for callers of the older layout
+from ._basemaps import add_basemaps
 from ._data import Area, MapData, clip
 from ._elements import Setup, TextTooltip
 from ._geom import bounds_latlon, dissolve_lines, features, simplify
@@ -28,18 +30,9 @@ TOL_DISTRIK_M = 80.0
 TOL_KAMPUNG_M = 40.0
 
 
-@dataclass(frozen=True)
-class Tiles:
-    """An optional basemap (a local tile server, say). Maps are readable without one."""
-
-    url: str
-    attribution: str
-    name: str = "Peta dasar"
-    max_zoom: int = 19
-
-
-def base_map(data: MapData, area: Area | None, tiles: Tiles | None) -> folium.Map:
-    """A folium map without CDN tiles, framed on the region (or the chosen distrik)."""
+def base_map(data: MapData, area: Area | None, tiles: Basemaps) -> folium.Map:
+    """A folium map without CDN tiles, framed on the region (or the chosen distrik), with
+    the basemaps asked for (none by default: :mod:`maps._basemaps`)."""
     frame = _frame(data, area)
     center = [(frame[0][0] + frame[1][0]) / 2, (frame[0][1] + frame[1][1]) / 2]
     m = folium.Map(location=center, zoom_start=9, tiles=None, control_scale=False,
@@ -47,9 +40,7 @@ def base_map(data: MapData, area: Area | None, tiles: Tiles | None) -> folium.Ma
     # folium hands min/max zoom only to its tile layer; without tiles the map itself must
     # know them (marker clustering refuses a map without maxZoom).
     m.options.update(minZoom=5, maxZoom=19)
-    if tiles is not None:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name,
-                         overlay=False, control=True, max_zoom=tiles.max_zoom).add_to(m)
+    add_basemaps(m, tiles)
     return m
 
 
@@ -75,8 +66,9 @@ def add_boundaries(m: folium.Map, data: MapData, area: Area | None) -> None:
     if data.boundary is not None and not data.boundary.empty:
         b = simplify(data.boundary[[data.boundary.geometry.name]], data.metric_crs, TOL_BOUNDARY_M)
         fc = features(b)
+        # swLand: the fill siapwisata.js clears while a basemap is shown
         _style_all(fc, {"color": "#6d6d6d", "weight": 1.5, "fill": True, "fillColor": "#fbfaf5",
-                        "fillOpacity": 1.0, "interactive": False})
+                        "fillOpacity": 1.0, "interactive": False, "swLand": True})
         folium.GeoJson(fc, name="Batas kabupaten", control=False,
                        interactive=False).add_to(m)
     dis = data.distrik()

@@ -159,7 +159,7 @@ def priorities_map(
     distrik: str | None = None,
     budget: float | None = None,
     color_by: str = "rank",
-    tiles: ly.Tiles | None = None,
+    tiles: ly.Basemaps = None,
     home_url: str | None = "/",
     edit_url: str | None = None,
 ) -> folium.Map:
@@ -303,7 +303,7 @@ def build_priorities_map(ws: Workspace, *, distrik: str | None = None,
 
 def priorities_html(data: MapData, table: gpd.GeoDataFrame, *, distrik: str | None = None,
                     budget: float | None = None, color_by: str = "rank",
-                    tiles: ly.Tiles | None = None, static_url: str = "/static") -> str:
+                    tiles: ly.Basemaps = None, static_url: str = "/static") -> str:
     """The page served at ``/maps/priorities``."""
     m = priorities_map(data, table, distrik=distrik, budget=budget, color_by=color_by,
                        tiles=tiles, home_url="/", edit_url=ROAD_FORM_URL)

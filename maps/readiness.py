@@ -157,7 +157,7 @@ def readiness_map(
     data: MapData,
     *,
     distrik: str | None = None,
-    tiles: ly.Tiles | None = None,
+    tiles: ly.Basemaps = None,
     reach_url: str | None = "/api/destinations/{id}/reach",
     home_url: str | None = "/",
 ) -> folium.Map:
@@ -211,13 +211,13 @@ def readiness_map(
 
 
 def build_readiness_map(ws: Workspace, *, distrik: str | None = None,
-                        tiles: ly.Tiles | None = None) -> folium.Map:
+                        tiles: ly.Basemaps = None) -> folium.Map:
     """Convenience for notebooks: load the workspace and build a standalone map."""
     return readiness_map(load_map_data(ws), distrik=distrik, tiles=tiles, reach_url=None,
                          home_url=None)
 
 
-def readiness_html(data: MapData, *, distrik: str | None = None, tiles: ly.Tiles | None = None,
+def readiness_html(data: MapData, *, distrik: str | None = None, tiles: ly.Basemaps = None,
                    static_url: str = "/static", api_prefix: str = "/api") -> str:
     """The page served at ``/maps/readiness``: all assets from ``static_url``."""
     m = readiness_map(data, distrik=distrik, tiles=tiles,

@@ -164,6 +164,92 @@
     }
   }
 
+  // --- basemaps (maps/_basemaps.py) ---------------------------------------------------
+  // The regency's pale land fill stands in for a basemap; under a real one it would hide
+  // it, so it is cleared while a basemap is shown and restored for "Tanpa peta dasar".
+  function landFill(map, visible) {
+    map.eachLayer(function (l) {
+      if (l.options && l.options.swLand && l.setStyle) { l.setStyle({ fillOpacity: visible ? 1 : 0 }); }
+    });
+  }
+
+  function basemaps(map, first, none) {
+    map.on("baselayerchange", function (e) { landFill(map, e.layer === none); });
+    // after the page's script has added the boundary layers
+    window.setTimeout(function () { landFill(map, !map.hasLayer(first)); }, 0);
+    // A browser without internet although the server is set online: when the first
+    // tiles all fail, show no basemap rather than an empty grey one.
+    var loaded = 0, failed = 0;
+    first.on("tileload", function () { loaded++; });
+    first.on("tileerror", function () {
+      failed++;
+      if (failed >= 4 && loaded === 0 && map.hasLayer(first)) {
+        map.removeLayer(first);
+        map.addLayer(none);
+        landFill(map, true);
+      }
+    });
+  }
+
+  // A basic style for vector tiles of any schema: polygons, lines and names by layer id.
+  var VECTOR_KINDS = [
+    [/water|ocean|sea|lake|river|hydro/i, { fill: "#aad3df", line: "#7fb8d0", width: 1 }],
+    [/park|green|wood|forest|landcover|vegetation/i, { fill: "#d7ead0", line: null }],
+    [/landuse|land|earth|area/i, { fill: "#f1efe8", line: null }],
+    [/building/i, { fill: "#d9d0c9", line: "#c4b8ae", width: 0.5 }],
+    [/road|street|transport|highway|way|track|path/i, { fill: null, line: "#ffffff", width: 2, casing: "#b9b2a8" }],
+    [/boundar|admin/i, { fill: null, line: "#9e8fb8", width: 1, dash: [4, 3] }]
+  ];
+
+  function vectorRules(P, layers) {
+    var paint = [], labels = [], G = P.GeomType;
+    function isPolygon(z, f) { return f.geomType === G.Polygon; }
+    function isLine(z, f) { return f.geomType === G.Line; }
+    for (var i = 0; i < layers.length; i++) {
+      var id = layers[i], kind = { fill: "#ece9e1", line: "#bdb6aa", width: 0.5 };
+      for (var k = 0; k < VECTOR_KINDS.length; k++) {
+        if (VECTOR_KINDS[k][0].test(id)) { kind = VECTOR_KINDS[k][1]; break; }
+      }
+      if (kind.fill) {
+        paint.push({ dataLayer: id, filter: isPolygon,
+                     symbolizer: new P.PolygonSymbolizer({ fill: kind.fill }) });
+      }
+      if (kind.casing) {
+        paint.push({ dataLayer: id, filter: isLine,
+                     symbolizer: new P.LineSymbolizer({ color: kind.casing, width: kind.width + 1.5 }) });
+      }
+      if (kind.line) {
+        paint.push({ dataLayer: id, filter: isLine,
+                     symbolizer: new P.LineSymbolizer({ color: kind.line, width: kind.width,
+                                                        dash: kind.dash }) });
+      }
+      if (/place|label|poi|name/i.test(id)) {
+        labels.push({ dataLayer: id, symbolizer: new P.CenteredTextSymbolizer({
+          labelProps: ["name:id", "name"], fill: "#333", stroke: "#fff", width: 2,
+          font: "500 12px system-ui, sans-serif" }) });
+      }
+    }
+    return { paint: paint, labels: labels };
+  }
+
+  function vectorBasemap(cfg) {
+    var P = window.protomapsL;
+    var opts = { url: cfg.url, attribution: cfg.attribution, minZoom: cfg.minZoom,
+                 maxZoom: cfg.maxZoom, maxDataZoom: cfg.maxDataZoom };
+    if (cfg.bounds) { opts.bounds = cfg.bounds; }
+    if (cfg.style === "protomaps") {
+      opts.flavor = "light";
+      opts.lang = "id";
+    } else {
+      var rules = vectorRules(P, cfg.layers || []);
+      opts.paintRules = rules.paint;
+      opts.labelRules = rules.labels;
+      opts.backgroundColor = "#f4f2ec";
+    }
+    return P.leafletLayer(opts);
+  }
+
   window.SiapWisata = { setup: setup, reachOnPopup: reachOnPopup, translateText: translateText,
-                        text: text, textTooltip: textTooltip, searchTip: searchTip };
+                        text: text, textTooltip: textTooltip, searchTip: searchTip,
+                        basemaps: basemaps, vectorBasemap: vectorBasemap };
 })(window);

@@ -39,10 +39,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(workspace: Path) -> Iterator[str]:
-    """Serve the app for ``workspace`` with uvicorn on 127.0.0.1; yields the base URL."""
+def served_app(workspace: Path, **options: Any) -> Iterator[str]:
+    """Serve the app for ``workspace`` with uvicorn on 127.0.0.1; yields the base URL.
+    ``options`` go to :func:`api.main.create_app` (``tiles_file=...``)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(workspace), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(workspace, **options), host="127.0.0.1",
+                                           port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -32,6 +32,7 @@ from maps import (
     class_color,
     fmt_num,
     fmt_rupiah,
+    layer_config,
     split_actions,
 )
 
@@ -205,8 +206,8 @@ def destination_context(store: WorkspaceStore, id: str) -> dict[str, Any] | None
         "reach": f"/api/destinations/{quote(id, safe='')}/reach",
         "styles": {str(m): REACH_STYLES[m] for m in REACH_MINUTES},
         "color": class_color(row.get("class")),
-        "tiles": ({"url": store.tiles.url, "attribution": store.tiles.attribution}
-                  if store.tiles is not None else None),
+        "tiles": [layer_config(t) for t in store.tiles],
+        "vector": any(t.kind == "vector" for t in store.tiles),
     }
     return {
         "title": str(row.get("name") or id),
