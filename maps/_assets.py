@@ -41,7 +41,6 @@ NPM_PACKAGES: Final = (
     "leaflet-search",
     "leaflet.fullscreen",
     "leaflet.markercluster",
-    "pmtiles",
     "protomaps-leaflet",
     "swagger-ui-dist",
 )
