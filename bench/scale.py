@@ -149,7 +149,10 @@ def pyosmium_floor(osm: Path) -> dict[str, Any]:
     total = 0.0
     count = 0
     entities = osmium.osm.NODE | osmium.osm.WAY
-    fp = osmium.FileProcessor(str(osm), entities).with_locations("flex_mem")
+    # The key filter drops untagged nodes before Python sees them (the location index is
+    # fed before filters run).
+    fp = (osmium.FileProcessor(str(osm), entities).with_locations("flex_mem")
+          .with_filter(osmium.filter.KeyFilter("highway")))
     for way in fp:
         if isinstance(way, osmium.osm.Way) and "highway" in way.tags:
             try:
