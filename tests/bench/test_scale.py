@@ -24,7 +24,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     w.add_way(mutable.Way(id=3, nodes=[7, 8, 1234], tags=TAGS))
     w.add_way(mutable.Way(id=40, nodes=[8, 1234], tags={"highway": "service"}))
     w.add_relation(mutable.Relation(id=2, tags={"type": "route"},
-                                    members=[("w", 3, "forward"), ("n", 7, "stop")]))
+                                    members=[("w", 3, "forward"), ("n", 7, "stop"),
+                                             ("w", 999, "outside the extract")]))
     w.close()
     return path
 
@@ -51,19 +52,22 @@ def test_copies_are_faithful_disjoint_and_collision_free(source: Path, tmp_path:
         ids = [o["id"] for o in got[t]]
         assert len(set(ids)) == len(ids) and ids == sorted(ids)
     nodes = {o["id"]: o for o in got["n"]}
-    # Copy k's ids are k followed by the zero-padded original id (widths 4, 2 and 1 here).
+    # Ids are renumbered densely per type in file order (nodes 7, 8, 1234 -> 1, 2, 3; ways
+    # 3, 40 -> 1, 2, the absent way 999 -> 3; relation 2 -> 1), then copy k is k followed
+    # by the dense id (one digit wide here).
     for k in (1, 2, 3):
-        a, b, c = (nodes[k * 10_000 + i]["xy"] for i in (7, 8, 1234))
+        a, b, c = (nodes[k * 10 + i]["xy"] for i in (1, 2, 3))
         assert b[0] - a[0] == pytest.approx(0.01) and c[1] - a[1] == pytest.approx(0.01)
-        way = next(w for w in got["w"] if w["id"] == k * 100 + 3)
+        way = next(w for w in got["w"] if w["id"] == k * 10 + 1)
         assert way["tags"] == TAGS
-        assert way["refs"] == [k * 10_000 + 7, k * 10_000 + 8, k * 10_000 + 1234]
-        rel = next(r for r in got["r"] if r["id"] == k * 10 + 2)
-        assert rel["members"] == [("w", k * 100 + 3, "forward"), ("n", k * 10_000 + 7, "stop")]
-    assert nodes[10_007]["tags"] == {"tourism": "viewpoint"}
+        assert way["refs"] == [k * 10 + 1, k * 10 + 2, k * 10 + 3]
+        rel = next(r for r in got["r"] if r["id"] == k * 10 + 1)
+        assert rel["members"] == [("w", k * 10 + 1, "forward"), ("n", k * 10 + 1, "stop"),
+                                  ("w", k * 10 + 3, "outside the extract")]
+    assert nodes[11]["tags"] == {"tourism": "viewpoint"}
     # Side by side: each copy shifted by 1.05 x the extract's width (2 columns for 3 tiles),
     # so no two copies' bounding boxes touch.
-    xs = {k: [nodes[k * 10_000 + i]["xy"] for i in (7, 8, 1234)] for k in (1, 2, 3)}
+    xs = {k: [nodes[k * 10 + i]["xy"] for i in (1, 2, 3)] for k in (1, 2, 3)}
     assert xs[2][0][0] - xs[1][0][0] == pytest.approx(0.021, abs=1e-6)
     assert xs[3][0][1] - xs[1][0][1] == pytest.approx(-0.021, abs=1e-6)
     assert min(p[0] for p in xs[2]) > max(p[0] for p in xs[1])
