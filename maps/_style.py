@@ -1,4 +1,4 @@
-"""Colours, sizes and Bahasa Indonesia labels shared by every map.
+"""Colours, sizes and (from geo.labels) Bahasa Indonesia labels shared by every map.
 
 Kept in one place so the legend, the layer styles and the popups cannot drift apart.
 Colours are colour-blind-friendly where they encode an ordered quantity (readiness class,
@@ -11,6 +11,23 @@ from __future__ import annotations
 import math
 from typing import Final
 
+# The words for codes live in one table for maps, spreadsheets and reports alike.
+from geo.labels import (
+    AUTHORITY_LABELS,
+    CATEGORY_LABELS,
+    CLASS_LABELS,
+    CONDITION_LABELS,
+    GATEWAY_KIND_LABELS,
+    MODE_LABELS,
+    SURFACE_LABELS,
+    UMKM_TYPE_LABELS,
+)
+
+__all__ = [
+    "AUTHORITY_LABELS", "CATEGORY_LABELS", "CLASS_LABELS", "CONDITION_LABELS",
+    "GATEWAY_KIND_LABELS", "MODE_LABELS", "SURFACE_LABELS", "UMKM_TYPE_LABELS",
+]
+
 # Readiness classes (issue 3), from least to most ready.
 CLASS_ORDER: Final = ("rintisan", "berkembang", "maju", "mandiri")
 CLASS_COLORS: Final[dict[str, str]] = {
@@ -18,12 +35,6 @@ CLASS_COLORS: Final[dict[str, str]] = {
     "berkembang": "#fdae61",
     "maju": "#a6d96a",
     "mandiri": "#1a9641",
-}
-CLASS_LABELS: Final[dict[str, str]] = {
-    "rintisan": "Rintisan",
-    "berkembang": "Berkembang",
-    "maju": "Maju",
-    "mandiri": "Mandiri",
 }
 UNKNOWN_COLOR: Final = "#9e9e9e"
 
@@ -39,14 +50,6 @@ SURFACE_COLORS: Final[dict[str, str]] = {
     "tanah": "#a0522d",
     "unknown": "#b0b0b0",
 }
-SURFACE_LABELS: Final[dict[str, str]] = {
-    "aspal": "Aspal",
-    "beton": "Beton",
-    "paving": "Paving / blok",
-    "kerikil": "Kerikil / agregat",
-    "tanah": "Tanah",
-    "unknown": "Permukaan tidak diketahui",
-}
 # PU condition is drawn as the dash pattern, so surface and condition show at once.
 CONDITION_DASH: Final[dict[str, str | None]] = {
     "baik": None,
@@ -54,13 +57,6 @@ CONDITION_DASH: Final[dict[str, str | None]] = {
     "rusak_ringan": "8 4",
     "rusak_berat": "2 5",
     "unknown": None,
-}
-CONDITION_LABELS: Final[dict[str, str]] = {
-    "baik": "Baik",
-    "sedang": "Sedang",
-    "rusak_ringan": "Rusak ringan",
-    "rusak_berat": "Rusak berat",
-    "unknown": "Kondisi tidak diketahui",
 }
 # Line weight by functional class: arterials stand out at regency scale.
 HIGHWAY_WEIGHT: Final[dict[str, float]] = {
@@ -75,23 +71,12 @@ MODE_STYLES: Final[dict[str, dict[str, object]]] = {
     "water": {"color": "#0277bd", "weight": 2.5, "dashArray": "10 6", "opacity": 0.9},
     "air": {"color": "#7b1fa2", "weight": 2.0, "dashArray": "2 8", "opacity": 0.9},
 }
-MODE_LABELS: Final[dict[str, str]] = {
-    "road": "Jalan",
-    "water": "Jalur air (perahu dari pelabuhan)",
-    "air": "Jalur udara (penerbangan perintis)",
-}
 
 REACH_STYLES: Final[dict[int, dict[str, object]]] = {
     15: {"color": "#00897b", "weight": 5.0, "opacity": 0.55},
     30: {"color": "#80cbc4", "weight": 5.0, "opacity": 0.5},
 }
 
-GATEWAY_KIND_LABELS: Final[dict[str, str]] = {
-    "bandara": "Bandara",
-    "pelabuhan": "Pelabuhan",
-    "terminal": "Terminal",
-    "pusat_kota": "Pusat kota",
-}
 GATEWAY_KIND_COLORS: Final[dict[str, str]] = {
     "bandara": "#7b1fa2",
     "pelabuhan": "#0277bd",
@@ -107,33 +92,8 @@ UMKM_TYPE_COLORS: Final[dict[str, str]] = {
     "toko": "#fb8c00",
     "lainnya": "#757575",
 }
-UMKM_TYPE_LABELS: Final[dict[str, str]] = {
-    "kuliner": "Kuliner",
-    "kerajinan": "Kerajinan / oleh-oleh",
-    "penginapan": "Penginapan / homestay",
-    "transportasi": "Transportasi / sewa",
-    "toko": "Toko",
-    "lainnya": "Lainnya",
-}
 
-CATEGORY_LABELS: Final[dict[str, str]] = {
-    "pantai": "Pantai",
-    "budaya": "Budaya",
-    "alam": "Alam",
-    "sejarah": "Sejarah",
-    "kuliner": "Kuliner",
-    "religi": "Religi",
-    "rekreasi": "Rekreasi",
-    "belanja": "Belanja",
-}
 
-AUTHORITY_LABELS: Final[dict[str, str]] = {
-    "nasional": "Jalan nasional",
-    "provinsi": "Jalan provinsi",
-    "kabupaten": "Jalan kabupaten",
-    "desa": "Jalan desa",
-    "unknown": "Kewenangan tidak diketahui",
-}
 
 # Priority sections: rank 1 darkest. Five steps of a sequential purple-red ramp.
 RANK_COLORS: Final = ("#67000d", "#a50f15", "#ef3b2c", "#fc9272", "#fcbba1")

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pandas as pd
 import pyogrio
 
+from geo import labels
 from geo.accounts import User
 from geo.exceptions import SiapError
 
@@ -24,13 +25,7 @@ from ..errors import BadParameter, NotFound
 from . import tasks as service
 from .forms import render
 
-STATUS_LABELS: dict[str, str] = {
-    "usulan": "usulan (belum diadopsi)",
-    "direncanakan": "direncanakan",
-    "berjalan": "berjalan",
-    "selesai": "selesai",
-    "batal": "batal",
-}
+STATUS_LABELS: dict[str, str] = dict(labels.STATUS_LABELS)  # the one table of words
 _AGENCY = re.compile(r"^[a-z][a-z0-9_]*$")
 EDITABLE = ("status", "budget_rp", "target_year", "program_code", "progress_pct", "notes")
 
