@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -11,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Final, Literal, TypeVar
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from geo import schema
@@ -83,11 +85,41 @@ class ConfigText:
         return {"path": self.path, "sha256": self.sha256, "text": self.text}
 
 
+CONFIG_ROLES: Final[dict[str, str]] = {
+    "readiness": "konfigurasi kesiapan",
+    "network": "konfigurasi jaringan dan kecepatan",
+    "priorities": "konfigurasi prioritas jalan",
+}
+"""What each configuration file is, in the words of the 'Asumsi' sheets."""
+
+
 def config_rows(texts: Mapping[str, ConfigText]) -> list[dict[str, str]]:
     """'Asumsi' rows naming each configuration file an output came from, with its sha256
     (two outputs rest on the same configuration exactly when the hashes agree)."""
     return [{"Bagian": "Konfigurasi", "Kunci": text.name, "Nilai": f"sha256 {text.sha256[:16]}",
-             "Keterangan": f"{name}: {text.path}"} for name, text in texts.items()]
+             "Keterangan": f"{CONFIG_ROLES.get(name, name)}: {text.path}"}
+            for name, text in texts.items()]
+
+
+def value_text(value: object) -> str:
+    """A configured value as the 'Asumsi' sheets show it, in Indonesian notation:
+    ``1.750.000.000``, ``0,35``, ``ya``/``tidak``, lists joined by semicolons (the comma is
+    the decimal mark), tables as
+    ``key = value``."""
+    from geo import fmt
+
+    if isinstance(value, bool | np.bool_):
+        return "ya" if value else "tidak"
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        if x.is_integer():
+            return fmt.integer(x)
+        return fmt.number(x, 6).rstrip("0").rstrip(",")
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k} = {value_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(value_text(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def configured_path(field: str) -> Path | None:

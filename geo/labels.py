@@ -124,6 +124,18 @@ LOCATION_PRECISION_LABELS: Final[dict[str, str]] = {
 }
 """How precisely a point is placed."""
 
+LAYER_LABELS: Final[dict[str, str]] = {
+    "destinations": "Destinasi",
+    "roads": "Jalan",
+    "umkm": "UMKM",
+    "gateways": "Gerbang (bandara, pelabuhan, terminal)",
+    "admin_areas": "Wilayah (distrik, kampung)",
+    "pois": "Fasilitas umum",
+    "scores": "Skor kesiapan",
+    "priorities": "Prioritas jalan",
+}
+"""Workspace layers, as people name the data they hold."""
+
 YESNO_LABELS: Final[dict[str, str]] = {"True": "Ya", "False": "Tidak"}
 """Yes/no cells: ``True`` -> "Ya", ``False`` -> "Tidak"."""
 
@@ -141,6 +153,7 @@ KINDS: Final[Mapping[str, Mapping[str, str]]] = {
     "provenance": PROVENANCE_LABELS,
     "status": STATUS_LABELS,
     "location_precision": LOCATION_PRECISION_LABELS,
+    "layer": LAYER_LABELS,
     "yesno": YESNO_LABELS,
 }
 """Every kind of code :func:`label` knows (``road_class`` and ``authority`` are one table)."""

@@ -9,14 +9,19 @@ other packages import them from ``geo.io``, never from its private modules.
 from __future__ import annotations
 
 from geo.io._cells import (
+    ASSUMPTIONS_SHEET,
     FORMULA_START,
+    Sheet,
+    assumptions_sheet,
     csv_cell,
     csv_frame,
     csv_text,
     excel_writer,
     risky,
+    sheet_name,
     text_cells,
     write_csv,
+    write_workbook,
     write_xlsx,
 )
 from geo.io._io import (
@@ -44,6 +49,7 @@ from geo.io._io import (
 from geo.io._sections import road_sections, ruas_id, ruas_label, ruas_rows, section_keys
 
 __all__ = [
+    "ASSUMPTIONS_SHEET",
     "BLANKS",
     "CONTROL_CHARS",
     "FORMULA_START",
@@ -52,16 +58,19 @@ __all__ = [
     "LINE_RULES",
     "MAX_COLUMNS",
     "SUPPORTED",
+    "Sheet",
     "TEXT_SUFFIXES",
     "Table",
     "XLSX_SUFFIXES",
     "boolean",
+    "assumptions_sheet",
     "check_out_path",
     "coordinate",
     "csv_cell",
     "csv_frame",
     "csv_text",
     "excel_writer",
+    "sheet_name",
     "integer",
     "is_blank",
     "normalise_header",
@@ -77,6 +86,7 @@ __all__ = [
     "text_cells",
     "write_csv",
     "write_problems",
+    "write_workbook",
     "write_xlsx",
 ]
 

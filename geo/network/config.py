@@ -23,6 +23,7 @@ from geo._config import (
     WaterSpeed,
     config_text,
     model_from_text,
+    value_text,
 )
 
 
@@ -206,7 +207,8 @@ class NetworkConfig(BaseModel):
         return self
 
     def assumptions(self) -> pd.DataFrame:
-        """One row per figure: ``key``, ``value``, ``assumption``, ``source``.
+        """One row per figure: ``key``, ``value`` (lists and nested tables as text, see
+        :func:`geo._config.value_text`), ``assumption``, ``source``.
 
         Outputs that rest on these figures (priorities spreadsheets, reports) list them.
         """
@@ -217,11 +219,10 @@ class NetworkConfig(BaseModel):
             for key, value in group.model_dump(exclude={"assumption", "source"}).items():
                 items = value.items() if isinstance(value, dict) else [(None, value)]
                 for sub, v in items:
-                    if isinstance(v, dict):  # a nested table: one row per entry
-                        v = ", ".join(f"{k}={x}" for k, x in v.items())
                     rows.append({
                         "key": ".".join(p for p in (name, key, sub) if p),
-                        "value": ", ".join(map(str, v)) if isinstance(v, list) else v,
+                        # in Indonesian notation: the 'Asumsi' sheets show it as it is
+                        "value": value_text(v) if isinstance(v, dict | list) else v,
                         # the class -> function mapping is ours, the design speeds are not
                         "assumption": group.assumption or (name, key) == ("function",
                                                                           "highway"),

@@ -7,13 +7,13 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from geo import schema
+from geo import fmt, schema
 from geo._config import (
     ConfigMeta,
     ConfigText,
@@ -24,8 +24,10 @@ from geo._config import (
     config_rows,
     config_text,
     model_from_text,
+    value_text,
 )
 from geo.exceptions import ConfigError, SiapError
+from geo.labels import label
 from geo.network import NetworkConfig
 
 AUTHORITY_CHOICES: Final = ("kabupaten", "provinsi", "nasional", "all")
@@ -238,6 +240,12 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
                           "make roads slower):\n" + "\n".join(problems))
 
 
+def _words(kind: str, codes: Iterable[str]) -> str:
+    """Codes as lower-case words for a sentence ("rusak berat, tidak diketahui")."""
+    return ", ".join("tidak diketahui" if c == "unknown" else label(kind, c).lower()
+                     for c in codes)
+
+
 def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthetic: bool,
                     budget: float | None = None, authority: str | None = None,
                     configs: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
@@ -250,49 +258,53 @@ def assumption_rows(config: PrioritiesConfig, network: NetworkConfig, *, synthet
                      "Keterangan": ("ASUMSI. " if assumed else "") + note})
 
     if synthetic:
-        add("Data", "provenance", "synthetic",
+        add("Data", "sintetis", "ya",
             "DATA CONTOH (SINTETIS): jalan, destinasi atau UMKM ini dibuat oleh generator, "
-            "bukan data wilayah nyata; angka di sini hanya peragaan (synthetic demo data, "
-            "not real)", False)
+            "bukan data wilayah nyata; angka di sini hanya peragaan", False)
     for oid, opt in config.upgrades.items():
-        scope = (f"permukaan {', '.join(opt.surfaces())}; kondisi {', '.join(opt.conditions())}"
-                 f" -> permukaan {opt.to_surface or '(tetap)'}, kondisi "
-                 f"{opt.to_condition or '(tetap)'}")
-        add("Biaya satuan", f"upgrades.{oid}", f"Rp {opt.unit_cost_rp_per_km:,.0f} per km",
+        scope = (f"permukaan {_words('surface', opt.surfaces())}; kondisi "
+                 f"{_words('condition', opt.conditions())} -> permukaan "
+                 f"{_words('surface', [opt.to_surface]) if opt.to_surface else '(tetap)'}, "
+                 f"kondisi "
+                 f"{_words('condition', [opt.to_condition]) if opt.to_condition else '(tetap)'}")
+        add("Biaya satuan", f"upgrades.{oid}", f"{fmt.rupiah(opt.unit_cost_rp_per_km)} per km",
             f"{opt.label}: {scope}. Sumber: {opt.source}", opt.assumption)
     w = config.weights
-    add("Bobot", "weights.gateway_destination", f"{w.gateway_destination:g}",
+    add("Bobot", "weights.gateway_destination", value_text(w.gateway_destination),
         f"setiap pasangan gerbang -> destinasi, dikali kolom '{w.importance_column}' "
-        f"(kosong = {w.default_importance:g}). {w.source}", w.assumption)
-    add("Bobot", "weights.kampung", f"{w.kampung:g}",
+        f"(kosong = {value_text(w.default_importance)}). {w.source}", w.assumption)
+    add("Bobot", "weights.kampung", value_text(w.kampung),
         f"setiap kampung -> destinasi terdekat. {w.source}", w.assumption)
     for name, allowed in config.authority_filter.items():
         add("Kewenangan", f"authority_filter.{name}", ", ".join(allowed),
-            "jalan yang boleh ditingkatkan untuk pilihan --authority ini", False)
+            f"jalan yang boleh ditingkatkan untuk pilihan --authority {name}", False)
     if authority is not None:
-        add("Kewenangan", "--authority", authority, "pilihan yang dipakai untuk tabel ini", False)
+        add("Kewenangan", "kewenangan dipakai", authority,
+            "pilihan --authority yang dipakai untuk tabel ini", False)
     if budget is not None:
-        add("Anggaran", "--budget", f"Rp {budget:,.0f}",
-            "dipilih serakah (greedy): manfaat/biaya terbaik yang masih muat, diterapkan, "
-            "lalu sisa ruas dinilai ulang; ruas tanpa manfaat (tidak menghemat menit) tidak "
-            "pernah dipilih; pick_order = urutan pilihan; minutes_saved/score_gain = tambahan "
-            "dalam program, *_alone = ruas itu saja", False)
-    add("Metode", "minutes_saved", "menit",
+        add("Anggaran", "anggaran", fmt.rupiah(budget),
+            "pilihan --budget. Dipilih bertahap: ruas dengan manfaat per biaya terbaik yang "
+            "masih muat dalam sisa anggaran, diterapkan, lalu sisa ruas dinilai ulang; ruas "
+            "yang tidak menghemat menit tidak pernah dipilih. 'Urutan pilihan dalam program' "
+            "= urutan itu; menit dihemat dan kenaikan skor dihitung sebagai tambahan dalam "
+            "program, kolom 'bila ruas ini saja' untuk ruas itu sendiri", False)
+    add("Metode", "menit dihemat", "menit",
         "penurunan total waktu tempuh tertimbang (gerbang -> destinasi dan kampung -> "
         "destinasi terdekat), sama persis dengan menghitung ulang semua rute", False)
-    add("Metode", "benefit_cost", "menit per Rp 1 miliar",
-        "minutes_saved_alone / (cost_rp / 1e9); rank = urutan benefit_cost menurun", False)
+    add("Metode", "manfaat per biaya", "menit per Rp 1 miliar",
+        "menit dihemat bila ruas ini saja / (biaya / 1 miliar); peringkat = urutan manfaat "
+        "per biaya, terbesar dahulu", False)
     add("Metode", "candidates.exclude_highway", ", ".join(config.candidates.exclude_highway),
         "kelas jalan yang bukan pekerjaan jalan PUPR (jalan setapak, tangga...): tidak "
         "ditingkatkan", False)
-    add("Metode", "score_gain", "jumlah poin skor",
+    add("Metode", "kenaikan skor", "jumlah poin skor",
         "perubahan skor kesiapan semua destinasi bila ruas ditingkatkan: waktu tempuh dan "
         "komposisi rute (indikator PU), UMKM dalam 15/30 menit, fasilitas terdekat dan moda; "
         "sama dengan menghitung ulang aksesibilitas dan skor", False)
-    add("Metode", "unknown surface", "-",
+    add("Metode", "permukaan tak diketahui", "-",
         "permukaan tak diketahui hanya ditingkatkan bila kondisinya diketahui buruk", True)
     for _, r in network.assumptions().iterrows():
-        add("Kecepatan (network.toml)", str(r["key"]), r["value"], str(r["source"]),
+        add("Kecepatan (network.toml)", str(r["key"]), value_text(r["value"]), str(r["source"]),
             bool(r["assumption"]))
     return pd.DataFrame(rows)
 

@@ -8,7 +8,7 @@ Files are written beside the target and moved into place, so a failure leaves no
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -18,8 +18,7 @@ import pyogrio
 
 from geo import schema
 from geo._config import ConfigText
-from geo.io import check_out_path, excel_writer, write_csv
-from geo.io import write_xlsx as write_table_xlsx
+from geo.io import Sheet, assumptions_sheet, check_out_path, write_csv, write_workbook
 from geo.io.workspace import atomic_write
 from geo.network import NetworkConfig
 from geo.priorities.config import PrioritiesConfig, assumption_rows
@@ -124,6 +123,12 @@ _DEC1 = ("speed_before_kmh", "speed_after_kmh", "access_minutes_before", "access
          "access_delta")
 
 
+_PLAIN = ("rank", "pick_order", "line")
+
+
+_COUNTS = ("destinations_served", "kampung_served", "n_links", "links_changed")
+
+
 _WIDE = {"name": 34, "upgrade": 48, "destinations": 60, "assumptions": 60, "osm_way_ids": 24, "note": 50,
          "target": 24}
 
@@ -155,19 +160,45 @@ def write_table(table: pd.DataFrame, out: Path, assumptions: pd.DataFrame, *,
     atomic_write(out, write)
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
-               sheet: str = "Prioritas", headers: dict[str, str] | None = None) -> None:
-    """A workbook for people (:func:`geo.io._cells.write_xlsx`): Indonesian headers, widths,
-    Rupiah formats."""
+CODES: Final[dict[str, str]] = {
+    "authority": "road_class", "surface": "surface", "condition": "condition",
+    "provenance": "provenance", "class_before": "class", "class_after": "class",
+}
+"""Columns that hold codes, shown in words in the workbooks (:mod:`geo.labels`)."""
+
+TITLES: Final[dict[str, str]] = {
+    "Prioritas": "Prioritas peningkatan ruas jalan",
+    "Skenario": "Skenario pekerjaan jalan: skor sebelum dan sesudah",
+    "Pekerjaan": "Pekerjaan jalan dalam skenario",
+}
+
+
+def _sheet(df: pd.DataFrame, sheet: str, headers: Mapping[str, str] | None = None) -> Sheet:
+    """A sheet of the priorities or scenario workbook: Indonesian headers, codes in words,
+    one number format per column."""
     names = {**HEADERS, **(headers or {})}
     formats = {**dict.fromkeys(_DEC1, "0.0"), **dict.fromkeys(_DEC2, "0.00"),
-               **dict.fromkeys(_RUPIAH_COLS, RUPIAH)}
+               **dict.fromkeys(_RUPIAH_COLS, RUPIAH), **dict.fromkeys(_PLAIN, "0"),
+               **dict.fromkeys(_COUNTS, "#,##0")}
     # score_<dimension>_before/_after: dimensions come from readiness.toml
     formats.update({str(c): "0.00" for c in df.columns
                     if str(c).startswith("score_") and str(c) not in formats})
-    write_table_xlsx(path, df, assumptions, sheet=sheet,
-                     headers=[names.get(str(c), str(c)) for c in df.columns],
-                     number_formats=formats, widths=_WIDE)
+    cols = {str(c) for c in df.columns}
+    return Sheet(sheet, df, headers={c: names.get(c, c) for c in cols},
+                 number_formats={k: v for k, v in formats.items() if k in cols},
+                 widths={k: v for k, v in _WIDE.items() if k in cols}, codes=CODES,
+                 title=TITLES.get(sheet, sheet),
+                 wrap=[c for c in ("destinations", "upgrade", "note") if c in cols])
+
+
+def write_xlsx(df: pd.DataFrame, path: Path, assumptions: pd.DataFrame, *,
+               sheet: str = "Prioritas", headers: dict[str, str] | None = None,
+               more: Sequence[Sheet] = ()) -> None:
+    """A workbook for people (:func:`geo.io.write_workbook`): the table, its 'Asumsi'
+    sheet, then ``more`` sheets; Indonesian headers, widths, Rupiah formats, codes in words."""
+    write_workbook(path, [_sheet(df, sheet, headers),
+                          assumptions_sheet(assumptions, title=f"Asumsi: {TITLES.get(sheet, sheet)}"),
+                          *more])
 
 
 def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataFrame,
@@ -199,12 +230,7 @@ def write_scenario(result: ScenarioResult, out: Path, destinations: gpd.GeoDataF
     else:
         def write_x(tmp: Path) -> None:
             write_xlsx(table, tmp, assumptions, sheet="Skenario",
-                       headers={"name": "Nama destinasi", **(headers or {})})
-            from openpyxl import load_workbook
-
-            works = result.works.rename(columns=lambda c: HEADERS.get(str(c), str(c)))
-            with excel_writer(tmp, mode="a") as xw:
-                works.to_excel(xw, sheet_name="Pekerjaan", index=False)
-            load_workbook(tmp).close()
+                       headers={"name": "Nama destinasi", **(headers or {})},
+                       more=[_sheet(result.works, "Pekerjaan")])
 
         atomic_write(out, write_x)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geo._config import ConfigText, config_rows
-from geo.io import check_out_path, write_csv, write_xlsx
+from geo import fmt
+from geo._config import ConfigText, config_rows, value_text
+from geo.io import (
+    ASSUMPTIONS_SHEET,
+    Sheet,
+    assumptions_sheet,
+    check_out_path,
+    sheet_name,
+    write_csv,
+    write_workbook,
+)
 from geo.io.workspace import atomic_write
 from geo.readiness.config import ReadinessConfig, dimension_labels
 from geo.schema import WGS84
@@ -128,26 +139,124 @@ def write_scores(table: gpd.GeoDataFrame, out: Path, config: ReadinessConfig,
     atomic_write(out, write)
 
 
+XLSX_TITLE: Final = "Skor kesiapan destinasi wisata"
+"""Title of the scores workbook's first sheet (printed in its page header)."""
+SCORES_SHEET: Final = "Skor kesiapan"
+
+XLSX_CODES: Final[dict[str, str]] = {
+    "category": "category", "provenance": "provenance", "destination_provenance": "provenance",
+    "class": "class", "route_modes": "route_mode",
+}
+"""Columns of the scores that hold codes, shown in words (:mod:`geo.labels`)."""
+
+_ONE_DECIMAL: Final = ("access_minutes", "nearest_lodging_min", "nearest_health_min",
+                       "nearest_fuel_min")
+_WHOLE: Final = ("umkm_15min", "umkm_30min", "last_mile_m", "snap_m",
+                 "nearest_reachable_road_m")
+_RANKS: Final = ("rank", "rank_low", "rank_high")
+
+
+def _scores_formats(columns: pd.Index) -> dict[str, str]:
+    """One number format per column: scores and minutes with one decimal, km with one,
+    counts and metres whole, ranks plain, coordinates to the decimetre."""
+    formats = {c: "0.0" for c in columns if str(c).startswith("score")}
+    formats.update({c: "0.0" for c in columns if str(c).startswith("route_") and
+                    str(c).endswith("_km")})
+    formats.update(dict.fromkeys(_ONE_DECIMAL, "0.0"))
+    formats.update(dict.fromkeys(_WHOLE, "#,##0"))
+    formats.update(dict.fromkeys(_RANKS, "0"))
+    formats.update({"coverage": "0.00", "lon": "0.000000", "lat": "0.000000"})
+    return {str(k): v for k, v in formats.items() if k in columns}
+
+
+def by_rank(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by rank (1 first; unscored last), ties in their order."""
+    if "rank" not in df.columns:
+        return df
+    key = pd.to_numeric(df["rank"], errors="coerce").astype("float64")
+    return df.iloc[np.argsort(key.fillna(np.inf).to_numpy(), kind="stable")]
+
+
+def agency_actions(table: pd.DataFrame, config: ReadinessConfig) -> dict[str, pd.DataFrame]:
+    """Per dimension of ``config`` (readiness.toml order): one row per action the scores
+    name for that agency (the ``tasks`` column), destinations by rank.
+
+    Columns: ``rank``, ``id``, ``name``, ``class``, ``score``, ``score_<dimension>``,
+    ``bottleneck`` (the agency is this destination's bottleneck), ``indicator`` (its label),
+    ``text`` (the action) and ``gap`` (what is missing).
+    """
+    ordered = by_rank(table)
+    rows: dict[str, list[dict[str, object]]] = {k: [] for k in config.dimensions}
+    raw = ordered["tasks"] if "tasks" in ordered.columns else pd.Series([""] * len(ordered))
+    for (_, r), items in zip(ordered.iterrows(), raw, strict=True):
+        for item in json.loads(items) if isinstance(items, str) and items else []:
+            dim = config.dimensions.get(str(item.get("dimension")))
+            if dim is None:
+                continue
+            key = str(item["dimension"])
+            ind = dim.indicators.get(str(item.get("indicator")))
+            rows[key].append({
+                "rank": r.get("rank"), "id": r.get("id"), "name": r.get("name"),
+                "class": r.get("class"), "score": r.get("score"),
+                f"score_{key}": r.get(f"score_{key}"),
+                "bottleneck": r.get("bottleneck") == key,
+                "indicator": ind.label if ind is not None else "kelengkapan data",
+                "text": item.get("text", ""), "gap": item.get("gap", ""),
+            })
+    cols = ["rank", "id", "name", "class", "score", "score_{}", "bottleneck", "indicator",
+            "text", "gap"]
+    out = {}
+    for key, found in rows.items():
+        want = [c.format(key) for c in cols]
+        df = pd.DataFrame(found, columns=want)
+        df["bottleneck"] = df["bottleneck"].astype(bool)
+        out[key] = df
+    return out
+
+
+AGENCY_HEADERS: Final[dict[str, str]] = {
+    "bottleneck": "OPD ini penghambat utama",
+    "indicator": "Indikator",
+    "text": "Tindakan",
+    "gap": "Kekurangan",
+}
+
+
 def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
                 texts: Mapping[str, ConfigText]) -> None:
-    df = _flat(table)
-    # the per-indicator tasks are JSON for the task list (geo.steps.tasks, which has its
-    # own workbook per agency); 'actions' already says them to people
-    df = df[[c for c in df.columns if not c.startswith(("gain_", "ind_")) and c != "tasks"]]
-    headers = [header_id(c, config) for c in df.columns]
+    df = by_rank(_flat(table))
+    labels = dimension_labels(config)
+    # the per-indicator tasks are JSON for the task list; the agency sheets say them to people
+    main = df[[c for c in df.columns if not c.startswith(("gain_", "ind_")) and c != "tasks"]]
+    main = main.assign(bottleneck=[labels[b].short if b in labels else b
+                                   for b in main["bottleneck"]])
+    headers = {str(c): header_id(str(c), config) for c in main.columns}
     assumptions = assumption_rows(config, texts)
     if len(table) and bool(table["synthetic"].any()):
         banner = pd.DataFrame([{
-            "Bagian": "Data", "Kunci": "synthetic", "Nilai": f"{int(table['synthetic'].sum())} baris",
+            "Bagian": "Data", "Kunci": "sintetis",
+            "Nilai": f"{fmt.integer(int(table['synthetic'].sum()))} baris",
             "Keterangan": "DATA CONTOH (SINTETIS): sebagian atau semua input dibuat oleh "
-                          "generator, bukan survei wilayah nyata (synthetic data).",
+                          "generator, bukan survei wilayah nyata.",
         }])
         assumptions = pd.concat([banner, assumptions], ignore_index=True)
-    one_decimal = [c for c in df.columns if c.startswith("score") or c in (
-        "access_minutes", "route_km", "route_road_km", "route_unpaved_km")]
-    write_xlsx(path, df, assumptions, sheet="Skor kesiapan", headers=headers,
-               number_formats={**dict.fromkeys(one_decimal, "0.0"), "coverage": "0.00"},
-               widths={"actions": 60}, assumption_widths=(18, 26, 34, 60))
+    sheets = [Sheet(SCORES_SHEET, main, headers=headers,
+                    number_formats=_scores_formats(main.columns), codes=XLSX_CODES,
+                    widths={"actions": 60, "name": 30}, wrap=("actions",), title=XLSX_TITLE)]
+    taken = [SCORES_SHEET, ASSUMPTIONS_SHEET]
+    for key, rows in agency_actions(df, config).items():
+        lab = labels[key]
+        name = sheet_name(lab.short, taken)
+        taken.append(name)
+        sheets.append(Sheet(
+            name, rows, headers={**{c: header_id(c, config) for c in rows.columns},
+                                 **AGENCY_HEADERS},
+            number_formats=_scores_formats(rows.columns), codes={"class": "class"},
+            widths={"name": 30, "text": 60, "gap": 40}, wrap=("text", "gap"),
+            title=f"Tindakan {lab.agency} ({lab.short}) per destinasi"))
+    sheets.append(assumptions_sheet(assumptions, widths=(18, 30, 34, 80),
+                                    title="Asumsi skor kesiapan"))
+    write_workbook(path, sheets)
 
 
 def assumption_rows(config: ReadinessConfig,
@@ -162,22 +271,26 @@ def assumption_rows(config: ReadinessConfig,
 
     total = sum(d.weight for d in config.dimensions.values())
     for name, dim in config.dimensions.items():
-        add("Bobot OPD", f"dimensions.{name}.weight", f"{dim.weight / total:.3f}",
+        add("Bobot OPD", f"dimensions.{name}.weight", fmt.number(dim.weight / total, 3),
             f"{dim.agency} ({', '.join(dim.four_a)})", dim.assumption)
         for ind_name, ind in dim.indicators.items():
             if ind.map is not None:
-                value = ", ".join(f"{k}={v:g}" for k, v in ind.map.items())
+                value = "; ".join(f"{k} = {value_text(v)}" for k, v in ind.map.items())
             else:
-                value = f"0 pada {ind.zero:g}, 100 pada {ind.full:g}"
-            add(f"Indikator {dim.short}", f"dimensions.{name}.indicators.{ind_name}",
-                value, f"{ind.label}; kolom {ind.column}; bobot {ind.weight:g}. {ind.note}".strip(),
-                ind.assumption)
+                value = f"0 pada {value_text(ind.zero)}, 100 pada {value_text(ind.full)}"
+            add(f"Indikator {dim.short}", f"dimensions.{name}.indicators.{ind_name}", value,
+                f"{ind.label}; kolom {ind.column}; bobot {value_text(ind.weight)}. "
+                f"{ind.note}".strip(), ind.assumption)
     c = config.classes
-    add("Kelas", "classes", f"berkembang>={c.berkembang:g}, maju>={c.maju:g}, "
-        f"mandiri>={c.mandiri:g}", "di bawah berkembang: rintisan", c.assumption)
+    add("Kelas", "classes", f"berkembang ≥ {value_text(c.berkembang)}; maju ≥ "
+        f"{value_text(c.maju)}; mandiri ≥ {value_text(c.mandiri)}",
+        "di bawah berkembang: rintisan", c.assumption)
     m = config.monte_carlo
     add("Simulasi bobot", "monte_carlo",
-        f"{m.samples} sampel, konsentrasi {m.concentration:g}, persentil {m.interval[0]:g}-"
-        f"{m.interval[1]:g}, seed {m.seed}", "Dirichlet di sekitar bobot OPD", m.assumption)
-    add("Kecepatan", "network.toml", "lihat file", "kecepatan dan waktu tempuh per moda", True)
+        f"{fmt.integer(m.samples)} sampel, konsentrasi {value_text(m.concentration)}, "
+        f"persentil {value_text(m.interval[0])}–{value_text(m.interval[1])}, "
+        f"benih acak {m.seed}", "bobot OPD diacak (sebaran Dirichlet) di sekitar bobot di atas",
+        m.assumption)
+    add("Kecepatan", "network.toml", "lihat berkas network.toml",
+        "kecepatan dan waktu tempuh per moda", True)
     return pd.DataFrame(rows)

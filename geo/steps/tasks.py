@@ -45,7 +45,8 @@ from geo.io.history import (
     values_hold,
 )
 from geo.io.workspace import Workspace, atomic_write, utc_now, writes_workspace
-from geo.readiness import ReadinessConfig, id_number
+from geo.labels import label
+from geo.readiness import DATA_TASK, ReadinessConfig, id_number
 from geo.readiness.model import SCORES_LAYER
 
 if TYPE_CHECKING:
@@ -709,11 +710,18 @@ def write_tasks_xlsx(ws: Workspace, agency: str, path: str | os.PathLike[str], *
 
     cfg = _config(ws, config)
     tasks = list_tasks(ws, agency=agency, status=status, config=cfg)
+    dim = cfg.dimensions[agency]
     table = tasks_workbook_table(tasks)
+    # people read the indicator's label, not its key ("_data": the agency's data is missing)
+    table["indicator"] = [dim.indicators[i].label if i in dim.indicators else
+                          "kelengkapan data" if i == DATA_TASK else i
+                          for i in table["indicator"]]
     notes = pd.DataFrame({
         "Bagian": ["Dinas", "Status", "Perkiraan biaya", "Bukti"],
-        "Kunci": [agency, status or "semua", "estimated_cost_rp", "proof_*"],
-        "Nilai": [cfg.dimensions[agency].agency, status or ", ".join(STATUSES), "", ""],
+        "Kunci": [agency, label("status", status) if status else "semua",
+                  XLSX_HEADERS["estimated_cost_rp"], "Data bukti"],
+        "Nilai": [dim.agency, "; ".join(label("status", s) for s in ([status] if status
+                                                                      else STATUSES)), "", ""],
         "Keterangan": [
             "Hanya tugas dinas ini (rencana aksi).",
             "usulan = diusulkan oleh skor, belum diadopsi.",
@@ -727,8 +735,11 @@ def write_tasks_xlsx(ws: Workspace, agency: str, path: str | os.PathLike[str], *
         write_xlsx(tmp, table, notes, sheet="Rencana aksi",
                    headers=[XLSX_HEADERS[c] for c in table.columns],
                    number_formats={"budget_rp": RUPIAH, "estimated_cost_rp": RUPIAH,
-                                   "progress_pct": "0"},
-                   widths={"text": 60, "notes": 50, "destination_name": 34, "task_id": 30})
+                                   "progress_pct": "0", "target_year": "0",
+                                   "proof_version": "0"},
+                   widths={"text": 60, "notes": 50, "destination_name": 34, "task_id": 30},
+                   codes={"status": "status", "proof_layer": "layer"}, wrap=("text", "notes"),
+                   title=f"Rencana aksi {dim.agency} ({dim.short})")
 
     atomic_write(out, write)
     return tasks

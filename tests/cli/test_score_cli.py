@@ -186,7 +186,9 @@ def test_out_files_csv_geojson_xlsx(scored):
     np.testing.assert_allclose(gj["rank"].to_numpy(float), layer["rank"].to_numpy(float))
 
     wb = load_workbook(outs["xlsx"], read_only=True)
-    assert wb.sheetnames == ["Skor kesiapan", "Asumsi"]
+    # the table, one sheet of actions per agency of readiness.toml (issue 14), the assumptions
+    assert wb.sheetnames == ["Skor kesiapan", *(CONFIG.dimensions[d].short for d in DIMENSIONS),
+                             "Asumsi"]
     rows = list(wb["Skor kesiapan"].iter_rows(values_only=True))
     header = rows[0]
     for readable in ("ID", "Nama destinasi", "Skor kesiapan (0-100)", "Kelas",
@@ -197,7 +199,10 @@ def test_out_files_csv_geojson_xlsx(scored):
         assert readable in header
     assert len(rows) == n + 1
     ids = [r[header.index("ID")] for r in rows[1:]]
-    assert [str(i) for i in ids] == layer["id"].tolist()
+    # by rank (issue 14): rank 1 first, unranked last, ties in the layer's order
+    by_rank = layer.assign(_r=layer["rank"].astype("float64").fillna(np.inf),
+                           _i=np.arange(n)).sort_values(["_r", "_i"])
+    assert [str(i) for i in ids] == by_rank["id"].tolist()
     sheet = list(wb["Asumsi"].iter_rows(min_row=2, values_only=True))
     notes = [r[3] for r in sheet if r[0] not in ("Data", "Konfigurasi")]
     assert notes and all(str(t).startswith("ASUMSI") for t in notes)

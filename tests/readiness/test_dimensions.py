@@ -243,7 +243,8 @@ def test_api_priorities_xlsx_shows_the_stored_configuration(client: TestClient,
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
     rows = list(wb["Asumsi"].iter_rows(values_only=True))
     cost = [row for row in rows if row[1] == "upgrades.rehabilitasi"]
-    assert cost and "1,750,000,000" in str(cost[0][2]), cost  # the stored, not the default
+    # the stored, not the default; Rp 1.75e9 in Indonesian grouping (issue 14)
+    assert cost and "1.750.000.000" in str(cost[0][2]), cost
     conf = {row[1]: row[2] for row in rows if row[0] == "Konfigurasi"}
     assert _sha(dlh["prio"])[:16] in conf["priorities-mahal.toml"]
     assert _sha(dlh["toml"])[:16] in conf["readiness-dlh.toml"]
