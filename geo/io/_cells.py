@@ -127,10 +127,11 @@ def sheet_name(text: str, taken: Sequence[str] = ()) -> str:
     ``[]:*?/\\``; a number is appended when the name is taken, case-insensitively)."""
     base = " ".join(text.translate(_SHEET_NAME_BAD).split()).strip("'") or "Lembar"
     used = {t.lower() for t in taken}
-    name, k = base[:31], 2
+    # Excel refuses a name that starts or ends with an apostrophe
+    name, k = base[:31].rstrip("'"), 2
     while name.lower() in used:
         suffix = f" ({k})"
-        name, k = base[:31 - len(suffix)] + suffix, k + 1
+        name, k = base[:31 - len(suffix)].rstrip("'") + suffix, k + 1
     return name
 
 
