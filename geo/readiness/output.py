@@ -259,6 +259,9 @@ def _write_xlsx(table: gpd.GeoDataFrame, path: Path, config: ReadinessConfig,
     write_workbook(path, sheets)
 
 
+_MAP_WORDS: Final = {"true": "ya", "false": "tidak"}
+
+
 def assumption_rows(config: ReadinessConfig,
                     texts: Mapping[str, ConfigText] | None = None) -> pd.DataFrame:
     """The 'Asumsi' sheet: every weight, threshold and class bound of ``config`` (the
@@ -275,7 +278,9 @@ def assumption_rows(config: ReadinessConfig,
             f"{dim.agency} ({', '.join(dim.four_a)})", dim.assumption)
         for ind_name, ind in dim.indicators.items():
             if ind.map is not None:
-                value = "; ".join(f"{k} = {value_text(v)}" for k, v in ind.map.items())
+                # yes/no maps are read with the yes/no word table: say them in Indonesian
+                value = "; ".join(f"{_MAP_WORDS.get(str(k), k)} = {value_text(v)}"
+                                  for k, v in ind.map.items())
             else:
                 value = f"0 pada {value_text(ind.zero)}, 100 pada {value_text(ind.full)}"
             add(f"Indikator {dim.short}", f"dimensions.{name}.indicators.{ind_name}", value,
