@@ -270,7 +270,8 @@ def test_popup_has_breakdown_bottleneck_actions_and_access(served: Path, data) -
 def test_labels_are_indonesian_and_banner_shown_for_synthetic_data(html: str) -> None:
     for text in ("DATA CONTOH (SINTETIS)", "Legenda", "Kelas kesiapan destinasi",
                  "Cari destinasi", "Layar penuh", "Destinasi wisata (kelas kesiapan)",
-                 "Jalan (permukaan dan kondisi)", "Jalur air dan udara",
+                 "Jalan (permukaan dan kondisi)", "Jalur air (perahu dari pelabuhan)",
+                 "Jalur udara (penerbangan perintis)",
                  "Gerbang (bandara, pelabuhan, terminal)", "UMKM (klaster)",
                  "UMKM (peta kepadatan)", "Kampung (waktu ke destinasi terdekat)",
                  "Batas distrik", "Jalan terjangkau ≤ 15 menit dari destinasi",
