@@ -128,3 +128,33 @@ class SearchControl(Search):
         )
         self.text_err = text_err
         self.text_cancel = text_cancel
+
+
+class SiapCall(MacroElement):
+    """``SiapWisata.<function>(map, layer…, config)`` on the parent map.
+
+    For the interactive pieces of siapwisata.js that work on layers folium made (the
+    readiness filter, gateway labels, the priorities side panel). ``config`` goes through
+    ``tojson``, which escapes ``<``, ``>``, ``&`` and quotes for the inline script; the JS
+    puts every name into the page as text. Add it after the layers it names (and after
+    :class:`Setup` when it places a control below the zoom buttons).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        SiapWisata.{{ this.function }}({{ this._parent.get_name() }},
+            {%- for layer in this.layers %} {{ layer.get_name() if layer else "null" }},{% endfor %}
+            {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, function: str, layers: list[Any], config: dict[str, Any]):
+        super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
+        if not function.isidentifier():
+            raise ValueError(f"not a function name: {function!r}")
+        self._name = "SiapCall"
+        self.function = function
+        self.layers = layers
+        self.config = config

@@ -20,7 +20,7 @@ from ._basemaps import Basemaps as Basemaps  # re-exported: the maps' ``tiles`` 
 from ._basemaps import Tiles as Tiles  # re-exported for callers of the older layout
 from ._basemaps import add_basemaps
 from ._data import Area, MapData, clip
-from ._elements import Setup, TextTooltip
+from ._elements import Setup, SiapCall
 from ._geom import bounds_latlon, dissolve_lines, features, simplify
 
 # Display tolerances in metres: below what a screen shows at the zoom where each is useful.
@@ -185,44 +185,88 @@ def add_roads(m: folium.Map, data: MapData, area: Area | None, *, muted: bool = 
     ).add_to(m)
 
 
-def add_links(m: folium.Map, data: MapData, area: Area | None) -> None:
-    """Water and air links, drawn as dashed straight lines between their ends."""
-    r = road_layer(data, area, modes=("water", "air"))
+LINK_MODES = ("water", "air")
+
+
+def links_dominate(data: MapData, area: Area | None) -> bool:
+    """Whether the boat and air links, drawn as straight lines, would outweigh the roads:
+    their total length is longer than that of the road network shown.
+
+    Each link is a straight line from a gateway to every place it serves, so a port with
+    many coastal kampung draws a fan that hides the roads and destinations under it.
+    """
+    links = road_layer(data, area, modes=LINK_MODES)
+    if links.empty:
+        return False
+    roads = road_layer(data, area)
+    crs = data.metric_crs
+    link_km = float(links.geometry.to_crs(crs).length.sum())
+    road_km = float(roads.geometry.to_crs(crs).length.sum()) if not roads.empty else 0.0
+    return link_km > road_km
+
+
+def add_links(m: folium.Map, data: MapData, area: Area | None,
+              show: bool | None = None) -> bool:
+    """Water and air links, one overlay per mode, drawn as thin dashed straight lines.
+
+    ``show``: whether the overlays start switched on; by default only when they do not
+    dominate the map (:func:`links_dominate`). Returns whether they start switched on.
+    """
+    r = road_layer(data, area, modes=LINK_MODES)
     if r.empty:
-        return
+        return False
+    if show is None:
+        show = not links_dominate(data, area)
     r = simplify(r[["mode", r.geometry.name]], data.metric_crs, TOL_ROADS_M)
     g = dissolve_lines(r, ["mode"])
     fc = features(g, ["mode"])
+    by_mode: dict[str, list[dict[str, Any]]] = {}
     for f in fc["features"]:
-        mode = f["properties"]["mode"]
-        f["properties"] = {"tip": st.MODE_LABELS.get(mode, mode),
-                           "style": dict(st.MODE_STYLES.get(mode, {}))}
-    folium.GeoJson(
-        fc, name="Jalur air dan udara",
-        on_each_feature=text_tooltip("f.properties.tip"),
-    ).add_to(m)
+        by_mode.setdefault(f["properties"]["mode"], []).append(f)
+    for mode in LINK_MODES:
+        part = by_mode.get(mode, [])
+        if not part:
+            continue
+        for f in part:
+            f["properties"] = {"tip": st.MODE_LABELS[mode], "style": dict(st.MODE_STYLES[mode])}
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": part},
+            name=st.MODE_LABELS[mode], show=show,
+            on_each_feature=text_tooltip("f.properties.tip"),
+        ).add_to(m)
+    return show
+
+
+GATEWAY_LABEL_ORDER = ("bandara", "pelabuhan", "terminal", "pusat_kota")
+"""Which gateway labels win when two would overlap: airports first, then ports."""
 
 
 def add_gateways(m: folium.Map, data: MapData) -> None:
-    """Gateways (airports, ports, terminals, town centres) as labelled badges."""
+    """Gateways (airports, ports, terminals, town centres) as small symbols with name
+    labels; labels that would overlap are hidden in the browser at each zoom
+    (``SiapWisata.gateways``), airports and ports first."""
     gw = data.gateways
     if gw is None or gw.empty:
         return
+    gw = gw[gw.geometry.notna() & ~gw.geometry.is_empty]
+    kinds = gw["kind"].astype(str) if "kind" in gw else pd.Series("", index=gw.index)
+    order = {k: i for i, k in enumerate(GATEWAY_LABEL_ORDER)}
+    rows = []
+    for (_, row), kind in zip(gw.iterrows(), kinds, strict=True):  # a handful per region
+        gid = str(row["id"])
+        iata = row.get("iata")
+        name = str(row["name"]) if isinstance(row.get("name"), str) and row["name"] else gid
+        code = iata if isinstance(iata, str) and iata else gid
+        rows.append({
+            "lat": round(float(row.geometry.y), 6), "lon": round(float(row.geometry.x), 6),
+            "color": st.GATEWAY_KIND_COLORS.get(kind, "#212121"),
+            "label": name,
+            "title": f"{name} ({st.GATEWAY_KIND_LABELS.get(kind, kind)}, {code})",
+            "priority": order.get(kind, len(order)),
+        })
     fg = folium.FeatureGroup(name="Gerbang (bandara, pelabuhan, terminal)")
-    for _, row in gw.iterrows():  # a handful of rows per region
-        kind = str(row.get("kind", ""))
-        code = row.get("iata") if isinstance(row.get("iata"), str) else row["id"]
-        color = st.GATEWAY_KIND_COLORS.get(kind, "#212121")
-        html = f'<div class="sw-gw" style="background:{color}">{escape(str(code))}</div>'
-        label = f"{row.get('name', code)} ({st.GATEWAY_KIND_LABELS.get(kind, kind)}, {row['id']})"
-        marker = folium.Marker(
-            [row.geometry.y, row.geometry.x],
-            icon=folium.DivIcon(html=html, icon_size=(40, 18), icon_anchor=(20, 9),
-                                class_name="sw-gw-icon"),
-        )
-        TextTooltip(label).add_to(marker)
-        marker.add_to(fg)
     fg.add_to(m)
+    SiapCall("gateways", [fg], {"rows": rows}).add_to(m)
 
 
 def text_tooltip(expr: str, *, sticky: bool = True,
@@ -279,12 +323,16 @@ def road_legend() -> str:
     return "<h4>Permukaan dan kondisi jalan</h4>" + "".join(rows)
 
 
-def links_legend() -> str:
+def links_legend(shown: bool = True) -> str:
+    """Legend rows of the water and air links; with a note when they start switched off."""
     rows = []
-    for mode in ("water", "air"):
+    for mode in LINK_MODES:
         s = st.MODE_STYLES[mode]
         rows.append(legend_row(line_swatch(str(s["color"]), str(s["dashArray"])),
                                st.MODE_LABELS[mode]))
+    if not shown:
+        rows.append('<div class="note">Jalur air dan udara tidak ditampilkan di awal (garis '
+                    "lurusnya menutupi peta): nyalakan di kontrol lapisan.</div>")
     return "".join(rows)
 
 

@@ -67,10 +67,17 @@ HIGHWAY_WEIGHT: Final[dict[str, float]] = {
 }
 DEFAULT_WEIGHT: Final = 1.0
 
+# Boat and air links are straight lines from a gateway to every place it serves: drawn
+# thin, faint and dashed so their fans stay context behind roads and destinations.
 MODE_STYLES: Final[dict[str, dict[str, object]]] = {
-    "water": {"color": "#0277bd", "weight": 2.5, "dashArray": "10 6", "opacity": 0.9},
-    "air": {"color": "#7b1fa2", "weight": 2.0, "dashArray": "2 8", "opacity": 0.9},
+    "water": {"color": "#0277bd", "weight": 1.2, "dashArray": "6 6", "opacity": 0.45},
+    "air": {"color": "#7b1fa2", "weight": 1.2, "dashArray": "2 6", "opacity": 0.45},
 }
+
+# Destinations coloured by one agency's score (0-100): five equal steps of the same
+# diverging red-to-green ramp as the readiness classes; the last step includes 100.
+AGENCY_SCORE_EDGES: Final = (20.0, 40.0, 60.0, 80.0)
+AGENCY_SCORE_COLORS: Final = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
 
 REACH_STYLES: Final[dict[int, dict[str, object]]] = {
     15: {"color": "#00897b", "weight": 5.0, "opacity": 0.55},
@@ -98,6 +105,12 @@ UMKM_TYPE_COLORS: Final[dict[str, str]] = {
 # Priority sections: rank 1 darkest. Five steps of a sequential purple-red ramp.
 RANK_COLORS: Final = ("#67000d", "#a50f15", "#ef3b2c", "#fc9272", "#fcbba1")
 SELECTED_HALO: Final = "#ffd600"
+# The section picked in the side panel: cyan on a black casing stands out from the red
+# ramp and the yellow halo; the other sections fade to DIMMED_OPACITY.
+FOCUS_STYLE: Final[dict[str, object]] = {"color": "#00e5ff", "weight": 8, "opacity": 1.0}
+FOCUS_CASING: Final[dict[str, object]] = {"color": "#111111", "weight": 15, "opacity": 0.95,
+                                           "lineCap": "round"}
+DIMMED_OPACITY: Final = 0.25
 
 BANNER_SYNTHETIC: Final = "DATA CONTOH (SINTETIS)"
 OSM_CREDIT: Final = "© OpenStreetMap contributors"

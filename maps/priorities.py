@@ -18,12 +18,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import fmt
 from geo.exceptions import WorkspaceError
 from geo.io.workspace import Workspace
 
 from . import _layers as ly
 from . import _style as st
 from ._data import Area, MapData, clip, load_map_data
+from ._elements import SiapCall
 from ._geom import bounds_latlon, features, simplify
 from ._popup import table_popup
 
@@ -188,7 +190,7 @@ def priorities_map(
     m = ly.base_map(data, area, tiles)
     ly.add_boundaries(m, data, area)
     ly.add_roads(m, data, area, muted=True)
-    ly.add_links(m, data, area)
+    links_shown = ly.add_links(m, data, area)
     ly.add_gateways(m, data)
     _context_destinations(m, data, area)
 
@@ -210,13 +212,15 @@ def priorities_map(
         records = pd.DataFrame(shown.drop(columns=shown.geometry.name)).to_dict("records")
         popups = [section_popup({str(k): v for k, v in r.items()}, edit_url) for r in records]
         halo = shown[selected][[shown.geometry.name]]
+        halo_layer = None
         if len(halo):
             fc = features(halo)
             for f in fc["features"]:
                 f["properties"]["style"] = {"color": st.SELECTED_HALO, "weight": 11,
                                             "opacity": 0.85, "lineCap": "round"}
-            folium.GeoJson(fc, name="Terpilih dalam anggaran (sorotan)",
-                           interactive=False).add_to(m)
+            halo_layer = folium.GeoJson(fc, name="Terpilih dalam anggaran (sorotan)",
+                                        interactive=False)
+            halo_layer.add_to(m)
         out = shown[["ruas_id", "name", shown.geometry.name]].copy()
         out["popup"] = popups
         out["style"] = [
@@ -225,18 +229,64 @@ def priorities_map(
              "lineCap": "round"}
             for b, s in zip(bins, selected, strict=True)
         ]
-        folium.GeoJson(
+        sections = folium.GeoJson(
             features(out, ["ruas_id", "name", "popup", "style"]),
             name="Ruas prioritas",
             on_each_feature=ly.text_tooltip(
                 "f.properties.name || f.properties.ruas_id",
                 popup={"maxWidth": 360, "maxHeight": 460, "autoPanPaddingTopLeft": [60, 50]}),
-        ).add_to(m)
+        )
+        sections.add_to(m)
     ly.finish(m, data, shown=SHOWN, title=TITLE,
-              legend=legend_html(t, labels, color_by, budget, selected, bins), area=area,
+              legend=legend_html(t, labels, color_by, budget, selected, bins,
+                                 links_shown=links_shown), area=area,
               fit=bounds_latlon(t) if area is None and len(t) else None,
               home_url=home_url)
+    if len(t):
+        # after finish(): the panel goes below the zoom buttons that Setup adds
+        SiapCall("sectionPanel", [sections, halo_layer], {
+            **panel_config(t, selected),
+            "focus": dict(st.FOCUS_STYLE), "casing": dict(st.FOCUS_CASING),
+            "dimmed": st.DIMMED_OPACITY,
+        }).add_to(m)
     return m
+
+
+PANEL_TOP = 15
+"""Sections listed in the side panel when none is selected (no budget given)."""
+
+
+def panel_config(t: pd.DataFrame, selected: np.ndarray) -> dict[str, Any]:
+    """Title, note and rows (rank, name, upgrade, cost, all as text) of the side panel:
+    the sections selected within the budget by rank, else the :data:`PANEL_TOP` best."""
+    ranks = pd.to_numeric(t["rank"], errors="coerce") if "rank" in t else \
+        pd.Series(np.arange(1, len(t) + 1), index=t.index, dtype=float)
+    costs = pd.to_numeric(t["cost_rp"], errors="coerce") if "cost_rp" in t else \
+        pd.Series(np.nan, index=t.index)
+    order = np.argsort(ranks.to_numpy(dtype=float), kind="stable")
+    if selected.any():
+        pick = order[selected[order]]
+        title = f"Ruas terpilih dalam anggaran ({fmt.integer(len(pick))})"
+        note = f"Total biaya {fmt.rupiah_short(costs.iloc[pick].sum())}. Klik ruas untuk melihatnya."
+    else:
+        pick = order[:PANEL_TOP]
+        title = f"{fmt.integer(len(pick))} ruas peringkat teratas"
+        note = "Belum ada anggaran: belum ada ruas yang dipilih. Klik ruas untuk melihatnya."
+    rows = []
+    for i in pick:
+        rec = t.iloc[i]
+        rid = str(rec.get("ruas_id") or "")
+        name = rec.get("name")
+        upgrade = rec.get("upgrade")
+        rows.append({
+            "id": rid,
+            "rank": fmt.integer(ranks.iloc[i]),
+            "name": str(name) if isinstance(name, str) and name else rid,
+            "detail": " · ".join(x for x in (rid, upgrade if isinstance(upgrade, str) else "")
+                                 if x),
+            "cost": fmt.rupiah_short(costs.iloc[i]),
+        })
+    return {"title": title, "note": note, "rows": rows}
 
 
 def _context_destinations(m: folium.Map, data: MapData, area: Area | None) -> None:
@@ -257,7 +307,7 @@ def _context_destinations(m: folium.Map, data: MapData, area: Area | None) -> No
 
 
 def legend_html(t: gpd.GeoDataFrame, labels: list[str], color_by: str, budget: float | None,
-                selected: np.ndarray, bins: np.ndarray) -> str:
+                selected: np.ndarray, bins: np.ndarray, *, links_shown: bool = True) -> str:
     title = "Peringkat (1 = prioritas tertinggi)" if color_by == "rank" else \
         "Manfaat/biaya: menit dihemat per Rp 1 miliar (tertinggi paling gelap)"
     rows = [f"<h4>{title}</h4>"]
@@ -284,7 +334,7 @@ def legend_html(t: gpd.GeoDataFrame, labels: list[str], color_by: str, budget: f
                     "(lihat konfigurasi).</div>")
     rows.append("<h4>Konteks</h4>")
     rows.append(ly.legend_row(ly.line_swatch("#9e9e9e"), "Jaringan jalan"))
-    rows.append(ly.links_legend())
+    rows.append(ly.links_legend(links_shown))
     rows += [ly.legend_row(ly.dot_swatch(st.CLASS_COLORS[c]), f"Destinasi {st.CLASS_LABELS[c]}")
              for c in st.CLASS_ORDER]
     return "".join(rows)

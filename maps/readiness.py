@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 from folium import plugins
 
+from geo import fmt
 from geo.exceptions import WorkspaceError
 from geo.io.workspace import Workspace
 
 from . import _layers as ly
 from . import _style as st
 from ._data import REACH_MINUTES, Area, MapData, clip, load_map_data
-from ._elements import ReachOnPopup, SearchControl
+from ._elements import ReachOnPopup, SearchControl, SiapCall
 from ._geom import dissolve_lines, features, simplify
 from ._popup import destination_popup
 
@@ -73,10 +74,22 @@ def destination_features(data: MapData, area: Area | None) -> dict[str, object]:
     out = s[["id", "name", "class", "score", s.geometry.name]].copy()
     out["id"] = out["id"].astype(str)
     out["score"] = pd.to_numeric(out["score"], errors="coerce").round(1)
+    # for the filter and the colouring by one agency, done in the browser
+    out["bottleneck"] = s["bottleneck"] if "bottleneck" in s else None
+    out["dims"] = _agency_scores(s, list(data.dimensions))
     out["popup"] = popups
     out["style"] = styles
     out = simplify(out, data.metric_crs, 0.0)
-    return features(out, ["id", "name", "class", "score", "popup", "style"])
+    return features(out, ["id", "name", "class", "score", "bottleneck", "dims", "popup",
+                          "style"])
+
+
+def _agency_scores(s: pd.DataFrame, keys: list[str]) -> list[dict[str, float | None]]:
+    """Per row ``{dimension: score}`` (one decimal, None when unknown)."""
+    cols = {k: pd.to_numeric(s[f"score_{k}"], errors="coerce").round(1).to_numpy()
+            if f"score_{k}" in s else np.full(len(s), np.nan) for k in keys}
+    return [{k: (None if np.isnan(cols[k][i]) else float(cols[k][i])) for k in keys}
+            for i in range(len(s))]
 
 
 def _reach_layers(m: folium.Map, data: MapData, area: Area | None) -> None:
@@ -127,11 +140,24 @@ def _umkm_layers(m: folium.Map, data: MapData, area: Area | None) -> None:
                     min_opacity=0.35).add_to(m)
 
 
-def legend_html(data: MapData) -> str:
-    rows = ['<h4>Kelas kesiapan destinasi</h4>']
+def agency_score_bins() -> list[tuple[str, str]]:
+    """(colour, label) of each step of the colouring by one agency's score, then unknown."""
+    edges = [0.0, *st.AGENCY_SCORE_EDGES, 100.0]
+    out = [(c, f"{fmt.integer(lo)}–{fmt.integer(hi)}")
+           for c, lo, hi in zip(st.AGENCY_SCORE_COLORS, edges[:-1], edges[1:], strict=True)]
+    return [*out, (st.UNKNOWN_COLOR, "tidak diketahui (data kosong)")]
+
+
+def legend_html(data: MapData, *, links_shown: bool = True) -> str:
+    # The first block follows the "Warnai menurut" choice (SiapWisata.destinationTools):
+    # classes for the total score, else the steps of one agency's score, titled by JS.
+    rows = ['<div class="sw-by-class"><h4>Kelas kesiapan destinasi</h4>']
     rows += [ly.legend_row(ly.dot_swatch(st.CLASS_COLORS[c]), st.CLASS_LABELS[c])
              for c in st.CLASS_ORDER]
-    rows.append('<div class="note">Ukuran lingkaran = skor kesiapan (0–100). '
+    rows.append('</div><div class="sw-by-agency" hidden><h4>Skor OPD</h4>')
+    rows += [ly.legend_row(ly.dot_swatch(c), label) for c, label in agency_score_bins()]
+    rows.append("</div>")
+    rows.append('<div class="note">Ukuran lingkaran = skor kesiapan total (0–100). '
                 "Klik destinasi untuk rincian per OPD.</div>")
     if data.dimensions:
         # the bars of the popup: one per agency dimension of readiness.toml
@@ -139,7 +165,7 @@ def legend_html(data: MapData) -> str:
         rows += [ly.legend_row(ly.square_swatch(lab.color), f"{lab.short}: {lab.agency}")
                  for lab in data.dimensions.values()]
     rows.append(ly.road_legend())
-    rows.append("<h4>Transportasi</h4>" + ly.links_legend())
+    rows.append("<h4>Transportasi</h4>" + ly.links_legend(links_shown))
     rows += [ly.legend_row(ly.line_swatch(str(st.REACH_STYLES[15]["color"]), None, 6),
                            "Jalan ≤ 15 menit dari destinasi"),
              ly.legend_row(ly.line_swatch(str(st.REACH_STYLES[30]["color"]), None, 6),
@@ -185,7 +211,7 @@ def readiness_map(
     ly.add_kampung(m, data, area)
     ly.add_roads(m, data, area)
     _reach_layers(m, data, area)
-    ly.add_links(m, data, area)
+    links_shown = ly.add_links(m, data, area)
     _umkm_layers(m, data, area)
     ly.add_gateways(m, data)
     # Destinations get their own pane above the marker pane, so UMKM cluster badges
@@ -205,8 +231,15 @@ def readiness_map(
     if reach_url:
         ReachOnPopup(dest, reach_url,
                      {str(k): dict(st.REACH_STYLES[k]) for k in REACH_MINUTES}).add_to(m)
-    ly.finish(m, data, shown=SHOWN, title=TITLE, legend=legend_html(data), area=area,
-              home_url=home_url)
+    ly.finish(m, data, shown=SHOWN, title=TITLE,
+              legend=legend_html(data, links_shown=links_shown), area=area, home_url=home_url)
+    if data.dimensions:
+        # after finish(): the box goes below the zoom buttons that Setup adds
+        SiapCall("destinationTools", [dest], {
+            "dimensions": [{"key": k, "agency": lab.agency} for k, lab in data.dimensions.items()],
+            "edges": list(st.AGENCY_SCORE_EDGES), "colors": list(st.AGENCY_SCORE_COLORS),
+            "unknown": st.UNKNOWN_COLOR,
+        }).add_to(m)
     return m
 
 

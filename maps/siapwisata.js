@@ -139,7 +139,84 @@
     layer.on("popupclose", function () { seq++; clear(); });
   }
 
+  // Phones and narrow windows: at most this wide, the legend and the side panel start
+  // collapsed (they would cover the whole map).
+  var NARROW_PX = 600;
+
+  function narrow(map) { return map.getSize().x <= NARROW_PX; }
+
+  function rectOf(el) {
+    if (!el || !el.getBoundingClientRect) { return null; }
+    var r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? r : null;
+  }
+
+  function overlaps(a, b) {
+    return !!(a && b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom);
+  }
+
+  // The banners (synthetic data, and the "sedang menghitung ulang" banner the server puts
+  // after <body>) must stay readable: ours goes below the freshness banner, and when a
+  // control at the top (search box, layer control, account widget) would cover either,
+  // the top controls move below them. Run again on resize and when a banner changes size.
+  function clearBanners(map) {
+    var box = map.getContainer();
+    var doc = window.document;
+    var top = box.getBoundingClientRect().top;
+    var stale = doc.getElementById("sw-stale");
+    var own = box.querySelector(".sw-banner");
+    var staleRect = rectOf(stale);
+    if (own) { own.style.top = (staleRect ? staleRect.bottom - top + 4 : 8) + "px"; }
+    var corners = [map._controlCorners.topleft, map._controlCorners.topright];
+    var account = doc.querySelector("nav.akun");
+    var i, j;
+    for (i = 0; i < corners.length; i++) { corners[i].style.top = ""; }
+    if (account) { account.style.top = ""; }
+    var banners = [staleRect, rectOf(own)].filter(function (r) { return r; });
+    if (!banners.length) { return; }
+    var controls = Array.prototype.slice.call(box.querySelectorAll(".leaflet-top .leaflet-control"));
+    if (account) { controls.push(account); }
+    var hit = false;
+    for (i = 0; i < controls.length && !hit; i++) {
+      for (j = 0; j < banners.length; j++) {
+        if (overlaps(rectOf(controls[i]), banners[j])) { hit = true; break; }
+      }
+    }
+    if (!hit) { return; }
+    var bottom = 0;
+    for (j = 0; j < banners.length; j++) { bottom = Math.max(bottom, banners[j].bottom); }
+    for (i = 0; i < corners.length; i++) { corners[i].style.top = (bottom - top + 2) + "px"; }
+    if (account) { account.style.top = (bottom + 10) + "px"; }
+  }
+
+  function watchBanners(map) {
+    function run() { clearBanners(map); }
+    run();
+    map.on("resize", run);
+    window.addEventListener("resize", run);
+    var stale = window.document.getElementById("sw-stale");
+    if (stale && window.ResizeObserver) { new window.ResizeObserver(run).observe(stale); }
+  }
+
+  // Left padding that keeps the fitted region clear of an open side panel.
+  function leftPadding(map) {
+    if (narrow(map)) { return 10; }
+    var panel = map.getContainer().querySelector(".sw-panel details[open]");
+    var r = rectOf(panel);
+    return r ? Math.round(r.right - map.getContainer().getBoundingClientRect().left + 20) : 50;
+  }
+
+  function refit(map) {
+    var cfg = map._siapWisata;
+    if (!cfg || !cfg.fit) { return; }
+    var wide = !narrow(map) && map.getSize().x > 900;
+    map.fitBounds(cfg.fit, { paddingTopLeft: [leftPadding(map), 40],
+                             paddingBottomRight: [wide && cfg.legend ? 260 : 10, 10],
+                             animate: false });
+  }
+
   function setup(map, cfg) {
+    map._siapWisata = cfg;
     if (cfg.zoom) {
       L.control.zoom({ position: "topleft", zoomInTitle: "Perbesar", zoomOutTitle: "Perkecil" })
         .addTo(map);
@@ -147,7 +224,11 @@
     L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
     if (cfg.banner) { banner(map, cfg.banner); }
     if (cfg.title) { control(map, "bottomleft", "sw-title", cfg.title); }
-    if (cfg.legend) { control(map, "bottomright", "sw-legend", cfg.legend); }
+    if (cfg.legend) {
+      var legend = control(map, "bottomright", "sw-legend", cfg.legend);
+      var details = legend.getContainer().querySelector("details");
+      if (details && narrow(map)) { details.open = false; }
+    }
     if (cfg.attribution && map.attributionControl) {
       map.attributionControl.setPrefix("Leaflet");
       for (var i = 0; i < cfg.attribution.length; i++) {
@@ -155,13 +236,226 @@
       }
     }
     if (cfg.measure) { translateMeasure(map); }
-    if (cfg.fit) {
-      // keep the region clear of the legend (bottom right) and the controls (top left)
-      var wide = map.getSize().x > 900;
-      map.fitBounds(cfg.fit, { paddingTopLeft: [wide ? 50 : 10, 40],
-                               paddingBottomRight: [wide && cfg.legend ? 260 : 10, 10],
-                               animate: false });
+    watchBanners(map);
+    refit(map);
+  }
+
+  // Gateways: a small symbol each, and a permanent name label, right of the symbol or
+  // else left of it. A label that would overlap an earlier one either way (airports first,
+  // then ports: `priority`) is hidden after each zoom and shown again when there is room;
+  // the name stays in the symbol's title.
+  var LABEL_SIDES = [["right", [9, 0]], ["left", [-9, 0]]];
+
+  function gateways(map, group, cfg) {
+    var rows = cfg.rows.slice().sort(function (a, b) { return a.priority - b.priority; });
+    var markers = [];
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      var dot = window.document.createElement("div");
+      dot.className = "sw-gw-dot";
+      dot.style.background = r.color;
+      var m = L.marker([r.lat, r.lon], {
+        icon: L.divIcon({ html: dot, className: "sw-gw-icon", iconSize: [14, 14], iconAnchor: [7, 7] }),
+        title: r.title, keyboard: false
+      });
+      m.bindTooltip(text(r.label), { permanent: true, direction: "right", offset: [9, 0],
+                                     className: "sw-gw-label", interactive: false });
+      m.addTo(group);
+      markers.push(m);
     }
+    function place(tip, side) {
+      tip.options.direction = side[0];
+      tip.options.offset = side[1];
+      tip.update();
+      return rectOf(tip.getElement());
+    }
+    function declutter() {
+      if (!map.hasLayer(group)) { return; }
+      var kept = [];
+      for (var k = 0; k < markers.length; k++) {
+        var tip = markers[k].getTooltip();
+        var el = tip && tip.getElement();
+        if (!el) { continue; }
+        el.style.visibility = "";
+        var box = null;
+        for (var s = 0; s < LABEL_SIDES.length && !box; s++) {
+          box = place(tip, LABEL_SIDES[s]);
+          for (var q = 0; q < kept.length && box; q++) {
+            if (overlaps(box, kept[q])) { box = null; }
+          }
+        }
+        if (box) { kept.push(box); } else { place(tip, LABEL_SIDES[0]); el.style.visibility = "hidden"; }
+      }
+    }
+    map.on("zoomend moveend resize overlayadd", declutter);
+    declutter();
+    return { declutter: declutter };
+  }
+
+  function option(select, value, label) {
+    var o = text(label, "option");
+    o.value = value;
+    select.appendChild(o);
+    return o;
+  }
+
+  function labelled(parent, caption, cls) {
+    var wrap = L.DomUtil.create("label", cls, parent);
+    wrap.appendChild(text(caption));
+    var select = L.DomUtil.create("select", "", wrap);
+    return select;
+  }
+
+  // Readiness map: "Dihambat oleh …" keeps only the destinations whose bottleneck is the
+  // chosen agency; "Warnai menurut …" colours them by that agency's score (properties
+  // `bottleneck` and `dims` of each feature), and the legend follows. Agencies are the
+  // dimensions of readiness.toml, passed in cfg.dimensions.
+  function destinationTools(map, layer, cfg) {
+    var all = layer.getLayers();
+    var c = L.control({ position: "topleft" });
+    var filter, colour, count;
+    c.onAdd = function () {
+      var div = L.DomUtil.create("div", "sw-tools");
+      filter = labelled(div, "Dihambat oleh", "sw-filter");
+      colour = labelled(div, "Warnai menurut", "sw-colour");
+      option(filter, "", "semua");
+      option(colour, "", "kesiapan total");
+      for (var i = 0; i < cfg.dimensions.length; i++) {
+        var d = cfg.dimensions[i];
+        option(filter, d.key, d.agency);
+        option(colour, d.key, d.agency);
+      }
+      count = L.DomUtil.create("div", "sw-count", div);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      L.DomEvent.on(filter, "change", applyFilter);
+      L.DomEvent.on(colour, "change", applyColour);
+      return div;
+    };
+    function binColor(score) {
+      if (score === null || score === undefined || !isFinite(score)) { return cfg.unknown; }
+      for (var i = 0; i < cfg.edges.length; i++) {
+        if (score < cfg.edges[i]) { return cfg.colors[i]; }
+      }
+      return cfg.colors[cfg.colors.length - 1];
+    }
+    function applyFilter() {
+      var key = filter.value, shown = 0;
+      for (var i = 0; i < all.length; i++) {
+        var keep = key === "" || all[i].feature.properties.bottleneck === key;
+        if (keep) { shown++; }
+        if (keep && !layer.hasLayer(all[i])) { layer.addLayer(all[i]); }
+        if (!keep && layer.hasLayer(all[i])) { layer.removeLayer(all[i]); }
+      }
+      count.textContent = shown + " dari " + all.length + " destinasi";
+    }
+    function applyColour() {
+      var key = colour.value;
+      for (var i = 0; i < all.length; i++) {
+        var p = all[i].feature.properties;
+        all[i].setStyle({ fillColor: key ? binColor((p.dims || {})[key]) : p.style.fillColor });
+      }
+      var box = map.getContainer();
+      var byClass = box.querySelector(".sw-by-class");
+      var byAgency = box.querySelector(".sw-by-agency");
+      if (byClass) { byClass.hidden = !!key; }
+      if (byAgency) {
+        byAgency.hidden = !key;
+        var title = byAgency.querySelector("h4");
+        var chosen = colour.options[colour.selectedIndex];
+        if (title && key) { title.textContent = "Skor " + chosen.textContent + " (0–100)"; }
+      }
+    }
+    c.addTo(map);
+    clearBanners(map);
+    applyFilter();
+    return { filter: filter, colour: colour, applyFilter: applyFilter, applyColour: applyColour };
+  }
+
+  // Priorities map: the listed sections in a panel below the zoom buttons (collapsed on
+  // phones). A click flies to the section and draws it thick on a dark casing, in front,
+  // with every other section (and the budget halo) faded; "Tampilkan semua" undoes it.
+  function sectionPanel(map, layer, halo, cfg) {
+    var doc = window.document;
+    var all = layer.getLayers();
+    var focus = null;
+    var buttons = [];
+    var c = L.control({ position: "topleft" });
+    var details;
+    c.onAdd = function () {
+      var div = L.DomUtil.create("div", "sw-panel");
+      details = L.DomUtil.create("details", "", div);
+      details.open = !narrow(map);
+      details.appendChild(text(cfg.title, "summary"));
+      if (cfg.note) { details.appendChild(text(cfg.note, "p")).className = "note"; }
+      var reset = L.DomUtil.create("button", "sw-reset", details);
+      reset.type = "button";
+      reset.textContent = "Tampilkan semua ruas";
+      reset.hidden = true;
+      L.DomEvent.on(reset, "click", function () { clear(); reset.hidden = true; });
+      var list = L.DomUtil.create("ol", "", details);
+      for (var i = 0; i < cfg.rows.length; i++) {
+        var r = cfg.rows[i];
+        var li = L.DomUtil.create("li", "", list);
+        var b = L.DomUtil.create("button", "sw-section", li);
+        b.type = "button";
+        b.setAttribute("data-ruas", r.id);
+        var head = text(r.rank + ". " + r.name, "b");
+        b.appendChild(head);
+        b.appendChild(text(r.detail, "span"));
+        b.appendChild(text(r.cost, "span")).className = "cost";
+        L.DomEvent.on(b, "click", pick(r.id, reset));
+        buttons.push(b);
+      }
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    function sections(id) {
+      return all.filter(function (l) { return l.feature.properties.ruas_id === id; });
+    }
+    function clear() {
+      if (focus) { map.removeLayer(focus); focus = null; }
+      for (var i = 0; i < all.length; i++) { all[i].setStyle(all[i].feature.properties.style); }
+      if (halo) { halo.eachLayer(function (l) { l.setStyle(l.feature.properties.style); }); }
+      for (var j = 0; j < buttons.length; j++) { buttons[j].removeAttribute("aria-current"); }
+    }
+    function show(id) {
+      clear();
+      var hits = sections(id);
+      if (!hits.length) { return null; }
+      for (var i = 0; i < all.length; i++) {
+        if (hits.indexOf(all[i]) < 0) { all[i].setStyle({ opacity: cfg.dimmed }); }
+      }
+      if (halo) { halo.setStyle({ opacity: cfg.dimmed }); }
+      focus = L.featureGroup(hits.map(function (h) {
+        return L.polyline(h.getLatLngs(), L.extend({ interactive: false }, cfg.casing));
+      })).addTo(map);
+      var bounds = L.latLngBounds([]);
+      for (var k = 0; k < hits.length; k++) {
+        hits[k].setStyle(cfg.focus);
+        hits[k].bringToFront();
+        bounds.extend(hits[k].getBounds());
+      }
+      for (var j = 0; j < buttons.length; j++) {
+        if (buttons[j].getAttribute("data-ruas") === id) { buttons[j].setAttribute("aria-current", "true"); }
+      }
+      return bounds;
+    }
+    function pick(id, reset) {
+      return function () {
+        var bounds = show(id);
+        if (!bounds) { return; }
+        reset.hidden = false;
+        if (narrow(map)) { details.open = false; }
+        map.flyToBounds(bounds, { paddingTopLeft: [leftPadding(map), 50],
+                                  paddingBottomRight: [narrow(map) ? 20 : 60, 40],
+                                  maxZoom: 16, duration: 0.8 });
+      };
+    }
+    c.addTo(map);
+    refit(map);
+    return { show: show, clear: clear };
   }
 
   // --- basemaps (maps/_basemaps.py) ---------------------------------------------------
@@ -251,5 +545,7 @@
 
   window.SiapWisata = { setup: setup, reachOnPopup: reachOnPopup, translateText: translateText,
                         text: text, textTooltip: textTooltip, searchTip: searchTip,
-                        basemaps: basemaps, vectorBasemap: vectorBasemap };
+                        basemaps: basemaps, vectorBasemap: vectorBasemap,
+                        gateways: gateways, destinationTools: destinationTools,
+                        sectionPanel: sectionPanel, clearBanners: clearBanners, refit: refit };
 })(window);

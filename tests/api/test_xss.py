@@ -259,6 +259,14 @@ def test_hostile_names_run_nothing_on_the_priorities_map_and_landing_page(
     map_view(browser, mid.y, mid.x, 16)
     texts = _open_every_tooltip(browser)
     assert any(t.startswith("Jalan <img src=x") for t in texts), "road tooltip missing"
+    # the side panel lists it (the best rank) by its name, as text
+    entry = browser.find_element(
+        "css selector", f".sw-panel button[data-ruas='{road['ruas_id']}']")
+    assert str(road["name"]) in entry.get_attribute("textContent")
+    assert entry.find_elements("css selector", "img, script, svg") == []  # <b> is ours
+    browser.execute_script("arguments[0].click();", entry)
+    time.sleep(1)
+    _nothing_ran(browser)
     browser.execute_script(
         "var id = document.querySelector('.folium-map').id, want = arguments[0];"
         "window[id].eachLayer(function (l) {"

@@ -270,7 +270,8 @@ def test_popup_has_breakdown_bottleneck_actions_and_access(served: Path, data) -
 def test_labels_are_indonesian_and_banner_shown_for_synthetic_data(html: str) -> None:
     for text in ("DATA CONTOH (SINTETIS)", "Legenda", "Kelas kesiapan destinasi",
                  "Cari destinasi", "Layar penuh", "Destinasi wisata (kelas kesiapan)",
-                 "Jalan (permukaan dan kondisi)", "Jalur air dan udara",
+                 "Jalan (permukaan dan kondisi)", "Jalur air (perahu dari pelabuhan)",
+                 "Jalur udara (penerbangan perintis)",
                  "Gerbang (bandara, pelabuhan, terminal)", "UMKM (klaster)",
                  "UMKM (peta kepadatan)", "Kampung (waktu ke destinasi terdekat)",
                  "Batas distrik", "Jalan terjangkau ≤ 15 menit dari destinasi",
@@ -527,3 +528,31 @@ def test_popup_marks_a_provisional_class(flag: object, shown: bool) -> None:
            "class_provisional": flag}
     labels = dimension_labels(load_readiness_config())
     assert ("kelas sementara" in destination_popup(row, labels)) is shown
+
+
+def test_side_panel_lists_the_selected_sections_by_rank(data) -> None:
+    """Issue 14.4: the priorities panel holds the selected sections in rank order with
+    their upgrade and cost; without a selection, the best-ranked ones."""
+    from geo.fmt import parse_rupiah
+    from maps.priorities import PANEL_TOP, panel_config
+
+    if data.priorities is None:
+        pytest.skip(NO_PRIORITIES)
+    t = data.priorities.sample(frac=1.0, random_state=3)  # the table's order must not matter
+    rng = np.random.default_rng(7)
+    selected = rng.random(len(t)) < 0.2
+    cfg = panel_config(t, selected)
+    want = t[selected].sort_values("rank")
+    assert [r["id"] for r in cfg["rows"]] == list(want["ruas_id"].astype(str))
+    assert cfg["title"].endswith(f"({len(want)})")
+    for r, (_, row) in zip(cfg["rows"], want.iterrows(), strict=True):
+        assert r["rank"] == str(int(row["rank"]))
+        assert r["name"] == (row["name"] if isinstance(row["name"], str) and row["name"]
+                             else row["ruas_id"])
+        assert row["upgrade"] in r["detail"]
+        # "Rp 5,6 M": one decimal of a billion, read back by the budget parser
+        assert abs(parse_rupiah(r["cost"]) - float(row["cost_rp"])) <= 0.051 * max(
+            1e9, 10 ** math.floor(math.log10(float(row["cost_rp"]))))
+    none = panel_config(t, np.zeros(len(t), bool))
+    assert [r["id"] for r in none["rows"]] == list(
+        t.sort_values("rank")["ruas_id"].astype(str)[:PANEL_TOP])
