@@ -43,13 +43,28 @@ demo: $(VENV)/.installed
 	$(BIN)/siapwisata priorities --workspace $(DEMO_WORKSPACE)
 	$(BIN)/siapwisata serve --workspace $(DEMO_WORKSPACE) --host $(HOST) --port $(PORT)
 
-# Debian packages the test suite needs (a real Chromium for the browser test).
+# WeasyPrint's system libraries (the PDF reports: Pango, its FreeType backend and
+# HarfBuzz's subsetter, per WeasyPrint's installation notes for Debian) and a font with
+# the glyphs of Bahasa Indonesia; installed only when dpkg does not list one of them.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
+# Debian packages the test suite needs (a real Chromium for the browser test; WeasyPrint's
+# libraries for the PDF reports, which `siapwisata report` needs at run time too).
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 		echo "installing chromium and chromium-driver (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@missing=""; for p in $(PDF_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing for WeasyPrint (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	fi
 
 lint: $(VENV)/.installed-dev

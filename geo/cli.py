@@ -251,6 +251,44 @@ def scenario(
         _wrote(out_file, "scenario")
 
 
+class ReportKind(StrEnum):
+    destinasi = "destinasi"
+    distrik = "distrik"
+    opd = "opd"
+    prioritas = "prioritas"
+
+
+@app.command()
+def report(
+    kind: Annotated[ReportKind, typer.Argument(help="Jenis laporan")],
+    workspace: WorkspaceOpt,
+    out_file: Annotated[Path, typer.Option("--out", help="File PDF yang ditulis (.pdf)",
+                                           show_default=False)],
+    id: Annotated[str | None, typer.Option(
+        "--id", help="destinasi: id destinasi (DST-001); distrik: nama atau kode Kemendagri "
+                     "(Mimika Baru, 94.04.01); opd: kunci OPD di readiness.toml (pu); "
+                     "prioritas: tidak perlu")] = None,
+    budget: Annotated[str | None, typer.Option(
+        help="prioritas: anggaran, mis. '20 miliar', '20 M' atau 'Rp 20.000.000.000' "
+             "(bawaan: yang tersimpan di layer priorities)")] = None,
+    authority: Annotated[AuthorityChoice | None, typer.Option(
+        help="prioritas: kewenangan jalan (bawaan: yang tersimpan)")] = None,
+) -> None:
+    """Tulis laporan PDF siap cetak: destinasi (satu halaman), distrik, OPD, atau program
+    jalan (prioritas)."""
+    from geo.fmt import RupiahError, parse_rupiah
+    from geo.report import write_report
+
+    try:
+        amount = None if budget is None else parse_rupiah(budget)
+    except RupiahError as exc:
+        raise SiapError(f"--budget: {exc}") from None
+    ws = Workspace(workspace)
+    result = write_report(kind.value, ws, out_file, id, budget=amount,
+                          authority=authority.value if authority else None)
+    _wrote(out_file, f"laporan {kind.value} PDF ({len(result.pdf) / 1024:.0f} KB)")
+
+
 @app.command()
 def serve(
     workspace: WorkspaceOpt,

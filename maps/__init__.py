@@ -11,6 +11,8 @@ layer of a reach, popup rows, styles and the static assets. The ``maps._*`` modu
 private: other packages import from here.
 """
 
+from geo.readiness import split_actions
+
 from ._assets import asset_bytes, missing_assets, resolve
 from ._basemaps import (
     ONLINE_BASEMAPS,
@@ -24,7 +26,7 @@ from ._basemaps import (
 from ._data import REACH_MINUTES, Area, MapData, UnknownArea, clip, has_provenance, load_map_data
 from ._geom import dissolve_lines, features, simplify
 from ._layers import TOL_ROADS_M, road_layer
-from ._popup import breakdown_rows, split_actions
+from ._popup import breakdown_rows
 from ._style import (
     CLASS_COLORS,
     CLASS_LABELS,

@@ -6,10 +6,11 @@ Every value from the workspace is HTML-escaped: names come from agency spreadshe
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
+
+from geo.readiness import split_actions
 
 from . import _style as st
 
@@ -31,17 +32,6 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
-
-
-def split_actions(actions: Any) -> list[str]:
-    """The ``actions`` column as a list: one action per line or per '; '."""
-    if actions is None or (isinstance(actions, float) and math.isnan(actions)):
-        return []
-    text = str(actions).strip()
-    if not text:
-        return []
-    parts = re.split(r"\s*(?:\n|;\s|\|)\s*", text)
-    return [p.strip(" ;") for p in parts if p.strip(" ;")]
 
 
 def breakdown_rows(row: Mapping[str, Any],

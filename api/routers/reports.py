@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from .._util import page_response
+from .._util import Body, page_response, plus_zero
 from ..deps import StoreDep
-from ..errors import BadParameter
+from ..errors import BUSY_RESPONSE, BadParameter
+from ..schemas import Authority, ErrorResponse
+from ..services import report_pdf as pdf
 from ..services import reports as service
 from .contribute import HTML
 
@@ -23,6 +25,59 @@ DestinationId = Annotated[str, Path(description="Destination id", max_length=200
 Since = Annotated[str | None, Query(
     alias="sejak", max_length=40, json_schema_extra={"format": "date"},
     description="Class changes since this date (YYYY-MM-DD; default 30 days ago)")]
+
+
+PDF_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"application/pdf": {}}, "description": "Laporan PDF siap cetak (A4)"},
+    404: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+}
+
+
+def _pdf(body: Body) -> Response:
+    """A PDF report: not ``Body.response()`` (the fast path keys by URL only, and a report
+    carries the date it was printed as well as the workspace version)."""
+    return Response(body.content, media_type=body.media_type,
+                    headers={**body.headers, "Cache-Control": "no-cache"})
+
+
+# Declared before /destinasi/{id}, which would otherwise take "DST-001.pdf" as an id.
+@router.get("/destinasi/{id}.pdf", response_class=Response, responses=PDF_RESPONSES)
+async def destination_pdf(store: StoreDep, id: DestinationId) -> Response:
+    """Laporan PDF satu destinasi (satu halaman A4): rincian per OPD dengan rentangnya, peta
+    jangkauan 15/30 menit, tindakan dan tugas, asumsi dan sumber data."""
+    return _pdf(await run_in_threadpool(pdf.destination_pdf, store, id, pdf.today()))
+
+
+@router.get("/rapor/{agency}.pdf", response_class=Response, responses=PDF_RESPONSES)
+async def agency_pdf(store: StoreDep, agency: Annotated[str, Path(
+        max_length=100, description="Agency key of readiness.toml (pu, kominfo, ...)")]
+                     ) -> Response:
+    """Laporan PDF satu OPD: destinasi yang dihambatnya, tugas dan anggarannya, pembaruan
+    data terakhir dan kelengkapan kolomnya."""
+    return _pdf(await run_in_threadpool(pdf.agency_pdf, store, agency, pdf.today()))
+
+
+@router.get("/distrik/{name}.pdf", response_class=Response, responses=PDF_RESPONSES)
+async def distrik_pdf(store: StoreDep, name: Annotated[str, Path(
+        max_length=200, description="Distrik name or Kemendagri code (94.04.01)")]
+                      ) -> Response:
+    """Laporan PDF satu distrik: destinasinya menurut peringkat, dan peta."""
+    return _pdf(await run_in_threadpool(pdf.distrik_pdf, store, name, pdf.today()))
+
+
+@router.get("/prioritas.pdf", response_class=Response,
+            responses={**PDF_RESPONSES, 409: {"model": ErrorResponse}, 503: BUSY_RESPONSE})
+async def priorities_pdf(
+    store: StoreDep,
+    budget: Annotated[float | None, Query(ge=0, allow_inf_nan=False,
+                                          description="Budget in Rupiah")] = None,
+    authority: Annotated[Authority | None, Query(description="Road authority")] = None,
+) -> Response:
+    """Laporan PDF program jalan: ruas terpilih dalam anggaran, peta, biaya dan destinasi
+    yang dilayani tiap ruas (tanpa parameter: program yang tersimpan)."""
+    body = await pdf.priorities_pdf(store, plus_zero(budget),
+                                    authority.value if authority else None, pdf.today())
+    return _pdf(body)
 
 
 @router.get("/destinasi/{id}", response_class=Response, responses=HTML)

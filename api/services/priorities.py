@@ -25,14 +25,9 @@ GPKG = "application/geopackage+sqlite3"
 
 def stored_setting(store: WorkspaceStore) -> tuple[str | None, float | None]:
     """Authority and budget the stored ``priorities`` layer was computed with."""
-    meta = store.cached(("metadata",), store.ws.metadata)
-    authority = meta.get("priorities_authority") or None
-    raw = meta.get("priorities_budget", "")
-    try:
-        budget = float(raw) if raw not in ("", None) else None
-    except ValueError:
-        budget = None
-    return authority, budget
+    from geo.steps.priorities import priorities_setting
+
+    return priorities_setting(store.cached(("metadata",), store.ws.metadata))
 
 
 def is_stored(store: WorkspaceStore, *, budget: float | None, authority: str | None) -> bool:

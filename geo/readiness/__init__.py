@@ -42,6 +42,7 @@ from geo.readiness.model import (
     gateway_lines,
     overall_scores,
     score_frame,
+    split_actions,
     unreachable,
 )
 from geo.readiness.output import (
@@ -92,6 +93,7 @@ __all__ = [
     "readiness_config_from_dict",
     "readiness_config_from_text",
     "score_frame",
+    "split_actions",
     "unreachable",
     "write_scores",
 ]

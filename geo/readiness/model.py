@@ -38,6 +38,7 @@ Definitions (also in the TOML header):
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -811,3 +812,15 @@ def gateway_lines(report: pd.DataFrame) -> list[str]:
 
 
 # --- file output --------------------------------------------------------------------------
+
+
+def split_actions(actions: object) -> list[str]:
+    """The ``actions`` column as a list: one action per line or per '; ' (as
+    :func:`_actions` joins them)."""
+    if actions is None or (isinstance(actions, float) and math.isnan(actions)):
+        return []
+    text = str(actions).strip()
+    if not text:
+        return []
+    parts = re.split(r"\s*(?:\n|;\s|\|)\s*", text)
+    return [p.strip(" ;") for p in parts if p.strip(" ;")]

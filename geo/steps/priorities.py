@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -161,3 +162,20 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
                        configs={"priorities": cfg_text, "readiness": readiness_text,
                                 "network": net_text})
     return result
+
+
+def priorities_setting(meta: Mapping[str, str]) -> tuple[str | None, float | None]:
+    """Authority and budget the stored ``priorities`` layer was computed with, from the
+    workspace metadata (``priorities_authority``, ``priorities_budget``; None when unset)."""
+    authority = meta.get("priorities_authority") or None
+    raw = meta.get("priorities_budget", "")
+    try:
+        budget = float(raw) if raw not in ("", None) else None
+    except ValueError:
+        budget = None
+    return authority, budget
+
+
+def stored_priorities_setting(ws: Workspace) -> tuple[str | None, float | None]:
+    """:func:`priorities_setting` of a workspace."""
+    return priorities_setting(ws.metadata())
