@@ -28,6 +28,7 @@ from geo.io.history import last_updates, last_version
 from geo.io.workspace import Workspace
 from geo.readiness import ReadinessConfig, dimension_labels, split_actions
 from geo.readiness.output import assumption_rows as score_assumption_rows
+from geo.report._words import label
 from geo.report.svgmap import OSM_CREDIT, SvgMap, frame_bounds
 from geo.steps import (
     compute_access,
@@ -44,9 +45,8 @@ BANNER: Final = "DATA CONTOH (SINTETIS)"
 """The banner of every report built from synthetic data (as on the web pages)."""
 DATA_LAYERS: Final = ("destinations", "roads", "umkm", "gateways", "pois", "admin_areas")
 """The input layers whose synthetic rows make every output synthetic."""
-# Readiness classes: the same words and colours as the maps (maps._style).
-CLASS_LABELS: Final = {"rintisan": "Rintisan", "berkembang": "Berkembang", "maju": "Maju",
-                       "mandiri": "Mandiri"}
+# Readiness classes: the same colours as the maps (maps._style.CLASS_COLORS).
+CLASS_ORDER: Final = ("mandiri", "maju", "berkembang", "rintisan")
 CLASS_COLORS: Final = {"rintisan": "#d7191c", "berkembang": "#fdae61", "maju": "#a6d96a",
                        "mandiri": "#1a9641"}
 UNKNOWN_COLOR: Final = "#9e9e9e"
@@ -82,7 +82,7 @@ class UnknownReportId(SiapError):
 
 def _klass(code: object) -> dict[str, str]:
     key = str(code) if isinstance(code, str) else ""
-    return {"label": CLASS_LABELS.get(key, "belum dinilai"),
+    return {"label": label("class", key) if key else "belum dinilai",
             "color": CLASS_COLORS.get(key, UNKNOWN_COLOR)}
 
 
@@ -315,7 +315,7 @@ def destination_context(ws: Workspace, id: str, *, access: AccessResult | None =
         "access": ("tidak terjangkau dari gerbang mana pun" if minutes is None
                    else f"{fmt.number(minutes, 0)} menit dari {gateway}"),
         "umkm15": fmt.integer(row.get("umkm_15min")), "umkm30": fmt.integer(row.get("umkm_30min")),
-        "category": attrs.get("category") or _text(row.get("category")),
+        "category": label("category", attrs.get("category") or _text(row.get("category"))),
         "kampung": attrs.get("kampung", ""), "distrik": attrs.get("distrik", ""),
         "pengelola": attrs.get("pengelola", ""),
         "breakdown": breakdown, "actions": split_actions(row.get("actions")),
@@ -387,7 +387,8 @@ def distrik_context(ws: Workspace, key: str, *, today: date | None = None) -> di
         minutes = _num(r.get("access_minutes"))
         rows.append({
             "n": n, "id": _text(r["id"]), "name": _text(r.get("name")) or _text(r["id"]),
-            "category": _text(r.get("category")), "klass": _klass(r.get("class")),
+            "category": label("category", _text(r.get("category"))),
+            "klass": _klass(r.get("class")),
             "score": fmt.number(r.get("score"), 1),
             "range": f"{fmt.number(r.get('score_low'), 1)}–{fmt.number(r.get('score_high'), 1)}",
             "rank": fmt.integer(r.get("rank")),
@@ -407,16 +408,15 @@ def distrik_context(ws: Workspace, key: str, *, today: date | None = None) -> di
     _gateways(m, ws)
     m.points(inside, colors=[_klass(c)["color"] for c in inside["class"]], r=4.5,
              labels=[str(r["n"]) for r in rows], css="destinasi")
-    for code in ("mandiri", "maju", "berkembang", "rintisan"):
+    for code in CLASS_ORDER:
         m.legend_item(f'<circle cx="8" cy="5" r="4" fill="{CLASS_COLORS[code]}" '
-                      'stroke="#212121"/>', CLASS_LABELS[code])
+                      'stroke="#212121"/>', label("class", code))
     ctx = _header(ws, "Laporan distrik", today=today)
     ctx.update({
         "distrik": str(area["nama"]), "kode": str(area["kode"]), "rows": rows,
         "n": len(rows),
-        "classes": [{"label": CLASS_LABELS[c], "color": CLASS_COLORS[c],
-                     "count": int(counts.get(c, 0))}
-                    for c in ("mandiri", "maju", "berkembang", "rintisan")],
+        "classes": [{"label": label("class", c), "color": CLASS_COLORS[c],
+                     "count": int(counts.get(c, 0))} for c in CLASS_ORDER],
         "mean_score": fmt.number(pd.to_numeric(inside["score"], errors="coerce").mean(), 1),
         "map": _map(m), "sources": _sources(ws),
         "assumptions": _score_assumptions(config, compact=True),
@@ -555,8 +555,10 @@ def priorities_context(ws: Workspace, *, budget: float | None = None,
     for n, r in enumerate(shown.to_dict("records"), start=1):  # tens of sections
         rows.append({
             "n": n, "ruas_id": _text(r.get("ruas_id")), "name": _text(r.get("name")),
-            "rank": fmt.integer(r.get("rank")), "authority": _text(r.get("authority")),
-            "surface": _text(r.get("surface")), "condition": _text(r.get("condition")),
+            "rank": fmt.integer(r.get("rank")),
+            "authority": label("authority", _text(r.get("authority"))),
+            "surface": label("surface", _text(r.get("surface"))),
+            "condition": label("condition", _text(r.get("condition"))),
             "upgrade": _text(r.get("upgrade")), "km": fmt.number(r.get("upgrade_km"), 2),
             "cost": fmt.rupiah(r.get("cost_rp")),
             "cumulative": fmt.rupiah(r.get("cumulative_cost_rp")) if budgeted else "",
@@ -573,7 +575,9 @@ def priorities_context(ws: Workspace, *, budget: float | None = None,
                                          configs=texts)
     ctx = _header(ws, "Program peningkatan ruas jalan", today=today)
     ctx.update({
-        "authority": prog.authority, "budgeted": budgeted,
+        "authority": ("semua kewenangan" if prog.authority == "all"
+                      else label("authority", prog.authority)),
+        "budgeted": budgeted,
         "budget": fmt.rupiah(prog.budget) if budgeted else "tanpa batas anggaran",
         "rows": rows, "n_selected": int(sel.sum()), "n_candidates": len(t),
         "total_cost": fmt.rupiah(float(cost.sum())),

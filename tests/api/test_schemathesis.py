@@ -38,10 +38,14 @@ from tests._served import served_workspace
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, positive_data_acceptance]
-# Operations that recompute scores, priorities or a whole map page per new input.
-HEAVY = r"^/(api/score|api/priorities|maps/)"
+# Operations that recompute scores, priorities or a whole map page per new input, and the
+# PDF reports (a WeasyPrint layout each; the programme's may also select anew: fewer still,
+# their parameters are those of the routes above).
+HEAVY = r"^/(api/score|api/priorities|maps/|.*\.pdf$)"
+PDF = r".*\.pdf$"
 LIGHT_EXAMPLES = 40
 HEAVY_EXAMPLES = 12
+PDF_EXAMPLES = 6
 COUNTS: Counter[str] = Counter()
 
 
@@ -113,7 +117,10 @@ def test_operation_follows_the_schema(api_schema, method: str, path: str) -> Non
     heavy = re.match(HEAVY, path) is not None
     operation = api_schema[path][method]
 
-    @settings(max_examples=HEAVY_EXAMPLES if heavy else LIGHT_EXAMPLES, deadline=None,
+    examples = (PDF_EXAMPLES if re.match(PDF, path) else HEAVY_EXAMPLES) if heavy \
+        else LIGHT_EXAMPLES
+
+    @settings(max_examples=examples, deadline=None,
               database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(case=_strategy(operation))
