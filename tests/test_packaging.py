@@ -169,6 +169,10 @@ def _norm(path: Path) -> str:
 def test_wheel_package_data_covers_configs_and_templates() -> None:
     assert "data/*.toml" in _package_data("geo")
     assert "templates/*.html" in _package_data("api")
+    reports = sorted((PROJECT_ROOT / "geo" / "report" / "templates").iterdir())
+    assert reports and all(any(fnmatch.fnmatch(f"report/templates/{p.name}", pattern)
+                               for pattern in _package_data("geo")) for p in reports)
+    assert "geo.report" in PYPROJECT["tool"]["setuptools"]["packages"]
     assert all(fnmatch.fnmatch(f"data/{name}", "data/*.toml") for name in CONFIGS)
 
 

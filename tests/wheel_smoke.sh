@@ -84,6 +84,11 @@ run score --workspace ws.gpkg --out skor.xlsx >"$OUT/score.log"
 run priorities --workspace ws.gpkg --out prioritas.xlsx >"$OUT/priorities.log"
 test -s "$WORK/skor.xlsx" && test -s "$WORK/prioritas.xlsx"
 
+say "report opd: a PDF from the packaged templates (WeasyPrint)"
+run report opd --workspace ws.gpkg --id pu --out rapor-pu.pdf >"$OUT/report.log" 2>&1 \
+    || { cat "$OUT/report.log"; exit 1; }
+head -c 5 "$WORK/rapor-pu.pdf" | grep -q "%PDF-" || { cat "$OUT/report.log"; exit 1; }
+
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 say "serve on 127.0.0.1:$PORT"
 # setsid: the server leads its own process group, so cleanup can end it with its workers.
