@@ -244,7 +244,7 @@ def _gateways(m: SvgMap, ws: Workspace) -> None:
 
 
 def _map(m: SvgMap) -> dict[str, Any]:
-    return {"svg": m.svg(), "legend": m.legend()}
+    return {"svg": m.svg(), "legend": m.legend(), "note": ""}
 
 
 # --- destination -------------------------------------------------------------------------
@@ -358,7 +358,10 @@ def _destination_map(ws: Workspace, id: str, point: BaseGeometry, klass: object,
     _gateways(m, ws)
     m.points(gpd.GeoDataFrame(geometry=[point], crs="EPSG:4326"),
              colors=_klass(klass)["color"], r=6, css="destinasi")
-    return _map(m)
+    drawn = _map(m)
+    if not any(len(r) for r in reach.values()):
+        drawn["note"] = "Tidak ada jalan yang terjangkau dalam 30 menit dari destinasi ini."
+    return drawn
 
 
 # --- distrik -----------------------------------------------------------------------------
