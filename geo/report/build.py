@@ -26,9 +26,9 @@ from geo.access import AccessResult
 from geo.exceptions import SiapError, WorkspaceError
 from geo.io.history import last_updates, last_version
 from geo.io.workspace import Workspace
+from geo.labels import label
 from geo.readiness import ReadinessConfig, dimension_labels, split_actions
 from geo.readiness.output import assumption_rows as score_assumption_rows
-from geo.report._words import label
 from geo.report.svgmap import OSM_CREDIT, SvgMap, frame_bounds
 from geo.steps import (
     compute_access,
