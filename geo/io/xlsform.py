@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -159,7 +159,6 @@ class Form:
     form_id: str
     version: str
     instance_name: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def questions(self) -> list[FormField]:
         """The questions that answer an import column (no groups, no metadata)."""
