@@ -431,7 +431,7 @@ def write_form(form: Form, path: str | Path) -> Path:
         sheet.title = title
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False):
-            sheet.append(["" if is_blank(v) and not isinstance(v, str) else v for v in row])
+            sheet.append([None if v is None or v == "" else v for v in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             sheet.column_dimensions[cell.column_letter].width = widths.get(str(cell.value), 16)
@@ -444,7 +444,8 @@ def write_form(form: Form, path: str | Path) -> Path:
 
 # --- exports of ODK Central and KoboToolbox ------------------------------------------------
 
-# Columns a server adds to every submission (compared case-insensitively, after any group).
+# Columns a server adds to every submission (compared case-insensitively; with any column
+# of the ``meta`` and ``formhub`` groups, see META_GROUPS).
 META_COLUMNS: Final = frozenset({
     # ODK Central / Briefcase
     "submissiondate", "key", "parent_key", "submitterid", "submittername", "attachmentspresent",
