@@ -438,3 +438,41 @@ def test_gps_strings_keep_every_coordinate(tmp_path_factory: pytest.TempPathFact
     g.write_text(f"_uuid;lokasi/koordinat;identitas/id\nk1;{point[0]!r} {point[1]!r} 3 4.5;U1\n")
     u = from_collect_export(read_table(g), build_form("umkm", version="0"))
     assert u.frame["koordinat"].iat[0] == f"{point[0]!r}, {point[1]!r}"
+
+
+def test_every_choice_is_read_back_as_itself() -> None:
+    """Each choice name a phone stores is what the importer reads it as, and its label is
+    unique in its list (so a "labels" export maps back without doubt)."""
+    import pandas as pd
+
+    from geo.io.xlsform import build_form
+    from geo.roads import condition_class
+
+    readers = {
+        "kategori": imp.destination_category, "jenis": imp.umkm_type,
+        "kondisi": condition_class, "permukaan": imp.pu_surface, "kewenangan": imp.pu_authority,
+        "sinyal": lambda s: s.map(lambda v: imp.parse_attribute("sinyal", v)[0]),
+        "pengelola": lambda s: s.map(lambda v: imp.parse_attribute("pengelola", v)[0]),
+    }
+    seen = set()
+    for kind in KINDS:
+        for q in build_form(kind, version="0").questions():
+            if not q.choices:
+                continue
+            names = [n for n, _ in q.choices]
+            labels = [lb.casefold() for _, lb in q.choices]
+            assert len(set(labels)) == len(labels), q.name
+            if q.list_name == "ya_tidak":
+                for name in names:
+                    assert _boolean(name) is (name == "ya")
+                continue
+            got = readers[q.name](pd.Series(names, dtype="string")).astype(object).tolist()
+            assert got == names, q.name
+            seen.add(q.name)
+    assert seen == set(readers)
+
+
+def _boolean(v: str) -> bool | None:
+    from geo.io import boolean
+
+    return boolean(v)
