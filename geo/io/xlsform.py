@@ -290,15 +290,22 @@ def ruas_choices(roads: pd.DataFrame) -> tuple[tuple[str, str], ...]:
         return ()
     length = pd.to_numeric(frame["length_m"], errors="coerce") if "length_m" in frame else \
         pd.Series(np.nan, index=frame.index)
+    authority = (frame["authority"].astype("string") if "authority" in frame
+                 else pd.Series(pd.NA, index=frame.index, dtype="string"))
     per = pd.DataFrame({"label": labels[keep], "key": section_keys(frame)[keep].to_numpy(),
-                        "m": length[keep].to_numpy()})
-    grouped = per.groupby("label", sort=True).agg(key=("key", "first"), m=("m", "sum"))
+                        "m": length[keep].to_numpy(), "auth": authority[keep].to_numpy()})
+    grouped = per.groupby("label", sort=True).agg(key=("key", "first"), m=("m", "sum"),
+                                                  auth=("auth", "first"))
     ids = ruas_id(grouped.index.to_numpy())
     out = []
-    for rid, key, m in zip(ids, grouped["key"], grouped["m"], strict=True):
+    for rid, key, m, auth in zip(ids, grouped["key"], grouped["m"], grouped["auth"],
+                                 strict=True):
         name = _safe_label(key) if not is_blank(key) else "tanpa nama"
         km = f", {fmt.number(m / 1000.0, 1)} km" if pd.notna(m) and m > 0 else ""
-        out.append((str(rid), f"{rid} - {name}{km}"))
+        # PU can fund only its own roads: the authority tells a team which sections to survey
+        road = f", {_label('authority', str(auth))}" if not is_blank(auth) and \
+            str(auth) in _CODE_WORDS["authority"] else ""
+        out.append((str(rid), f"{rid} - {name}{km}{road}"))
     return tuple(out)
 
 

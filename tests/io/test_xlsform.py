@@ -176,7 +176,7 @@ def test_choices_come_from_the_workspace(ws: Workspace, tmp_path: Path) -> None:
     # of their first edge (R00001 = way 100 ... R00005 = way 400; the water link has none)
     ruas = xf.choices["ruas_id"]
     assert [n for n, _ in ruas] == ["R00001", "R00002", "R00003", "R00004", "R00005"]
-    assert ruas[0][1].startswith("R00001 - Jalan 100, 0,6 km")
+    assert ruas[0][1] == "R00001 - Jalan 100, 0,6 km, Jalan kabupaten"
     assert xf.odk_header("ruas_id") == "ruas-ruas_id"
     um = XForm(form_xlsx("umkm", tmp_path, ws))
     admin = ws.read_table("admin_areas")
