@@ -8,7 +8,8 @@ for the phones; the same import then reads what the teams send back
 
 One source of truth: the form's fields *are* the import's own columns. Every field name is
 an alias of :mod:`geo.io.importers` (checked when this module loads), every choice list is
-the importer's vocabulary (:mod:`geo.schema`) with the words of the one label table, and
+the importer's vocabulary (:mod:`geo.schema`) with the words of the one label table
+(:func:`geo.labels.label`), and
 every number carries the import's plausible range (:data:`geo.schema.RANGES`) as its
 constraint, so a form filled in without errors imports without errors.
 
@@ -51,28 +52,7 @@ from geo.io._cells import text_cells
 from geo.io._io import Table, is_blank, normalise_header, number, text
 from geo.io._sections import road_sections, ruas_id, section_keys
 from geo.io.workspace import Workspace
-
-# The words for stored codes. geo.labels (the one label table of issue 14) is not on main
-# yet: these are maps/_style.py's tables, which geo may not import. Switch at rebase.
-_CODE_WORDS: Final[dict[str, dict[str, str]]] = {
-    "condition": {"baik": "Baik", "sedang": "Sedang", "rusak_ringan": "Rusak ringan",
-                  "rusak_berat": "Rusak berat"},
-    "surface": {"aspal": "Aspal", "beton": "Beton", "paving": "Paving / blok",
-                "kerikil": "Kerikil / agregat", "tanah": "Tanah"},
-    "authority": {"nasional": "Jalan nasional", "provinsi": "Jalan provinsi",
-                  "kabupaten": "Jalan kabupaten", "desa": "Jalan desa"},
-    "umkm_type": {"kuliner": "Kuliner", "kerajinan": "Kerajinan / oleh-oleh",
-                  "penginapan": "Penginapan / homestay", "transportasi": "Transportasi / sewa",
-                  "toko": "Toko", "lainnya": "Lainnya"},
-    "category": {"pantai": "Pantai", "budaya": "Budaya", "alam": "Alam", "sejarah": "Sejarah",
-                 "kuliner": "Kuliner", "religi": "Religi", "rekreasi": "Rekreasi",
-                 "belanja": "Belanja"},
-}
-
-
-def _label(kind: str, code: str) -> str:
-    return _CODE_WORDS[kind].get(code, code)
-
+from geo.labels import label as _label
 
 FORM_KINDS: Final[dict[str, str]] = {
     "jalan": "road-conditions",
@@ -303,8 +283,7 @@ def ruas_choices(roads: pd.DataFrame) -> tuple[tuple[str, str], ...]:
         name = _safe_label(key) if not is_blank(key) else "tanpa nama"
         km = f", {fmt.number(m / 1000.0, 1)} km" if pd.notna(m) and m > 0 else ""
         # PU can fund only its own roads: the authority tells a team which sections to survey
-        road = f", {_label('authority', str(auth))}" if not is_blank(auth) and \
-            str(auth) in _CODE_WORDS["authority"] else ""
+        road = f", {_label('authority', str(auth))}" if not is_blank(auth) else ""
         out.append((str(rid), f"{rid} - {name}{km}{road}"))
     return tuple(out)
 
