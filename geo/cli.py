@@ -147,6 +147,34 @@ def import_(
     _wrote(ws.path, f"layer '{summary.layer}'")
 
 
+class FormKind(StrEnum):
+    jalan = "jalan"
+    umkm = "umkm"
+    destinasi = "destinasi"
+
+
+@app.command("form")
+def form_(
+    kind: Annotated[FormKind, typer.Argument(help="Formulir apa: jalan (PU), umkm, destinasi")],
+    out_file: Annotated[Path, typer.Option("--out", help="Berkas XLSForm .xlsx yang ditulis")],
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", help="Workspace: ruas jalan dan kampung menjadi pilihan",
+        show_default=False)] = None,
+) -> None:
+    """Tulis formulir lapangan XLSForm (ODK Collect / KoboCollect) berkolom sama dengan impor."""
+    from geo.steps.forms import write_field_form
+
+    ws = Workspace(workspace) if workspace is not None else None
+    form = write_field_form(kind.value, out_file, ws)
+    _say(f"{form.title}: {len(form.questions())} pertanyaan, versi {form.version}")
+    for q in form.questions():
+        if q.choices and q.name in ("ruas_id", "kode_kampung"):
+            _say(f"  {len(q.choices)} pilihan {q.name} dari workspace")
+    _say("Unggah ke ODK Central atau KoboToolbox; hasil ekspor CSV/XLSX dibaca langsung oleh "
+         f"'siapwisata import {form.import_kind}'")
+    _wrote(out_file, "XLSForm")
+
+
 @app.command()
 def demo(
     workspace: WorkspaceOpt,

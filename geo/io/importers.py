@@ -1245,7 +1245,8 @@ def read_road_update(path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
                              "fetch-osm or demo first")
     region = _Region(ws)
     reporter.step(f"membaca survei PU (reading PU survey) {path}")
-    table = read_table(path, prefer_layers=("road_conditions", "kondisi_jalan", "survey"))
+    table = _agency_table(path, "road-conditions", ws,
+                          ("road_conditions", "kondisi_jalan", "survey"))
     survey, problems = _read_survey(table, region)
     roads = ws.read("roads")
     metric = region.metric()
@@ -1355,8 +1356,20 @@ def read_point_table(kind: str, path: Path, ws: Workspace, *,
     ws.require()
     region = _Region(ws)
     reporter.step(f"membaca {kind} (reading) {path}")
-    table = read_table(path, prefer_layers=spec.prefer_layers)
+    table = _agency_table(path, kind, ws, spec.prefer_layers)
     return PointRows(table, _read_points(table, spec, region))
+
+
+def _agency_table(path: Path, kind: str, ws: Workspace, prefer_layers: tuple[str, ...]) -> Table:
+    """The file as a Table; an ODK Central / KoboToolbox export (a field form's data) is
+    first rewritten into this import's own columns (:mod:`geo.io.xlsform`)."""
+    # xlsform builds its forms from this module's aliases, so it is imported here, not on top.
+    from geo.io import xlsform
+
+    table = read_table(path, prefer_layers=prefer_layers)
+    if not xlsform.is_collect_export(table):
+        return table
+    return xlsform.from_collect_export(table, xlsform.export_form(kind, ws))
 
 
 def point_rows(kind: str, table: Table, ws: Workspace) -> gpd.GeoDataFrame:

@@ -5,7 +5,8 @@ calls the pure stage functions (:mod:`geo.access`, :mod:`geo.readiness`,
 :mod:`geo.priorities`, :mod:`geo.demo`) or the readers of :mod:`geo.io`, and writes the
 result atomically: ``init_workspace`` (``init.py``), ``ingest_osm`` and ``fetch_osm``
 (``ingest.py``), ``import_file`` (``imports.py``), ``build_demo``, ``compute_access``,
-``score_workspace``, ``priorities_workspace`` and ``scenario_workspace``.
+``score_workspace``, ``priorities_workspace`` and ``scenario_workspace``; ``write_field_form``
+(``forms.py``) writes a field form (XLSForm) and reads the workspace only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from geo.steps.configs import (
     workspace_readiness_config,
 )
 from geo.steps.demo import build_demo
+from geo.steps.forms import write_field_form
 from geo.steps.imports import import_file, import_points, import_road_conditions
 from geo.steps.ingest import fetch_osm, ingest_osm
 from geo.steps.init import init_workspace
@@ -43,5 +45,6 @@ __all__ = [
     "workspace_network_config",
     "workspace_priorities_config",
     "workspace_readiness_config",
+    "write_field_form",
 ]
 
