@@ -22,13 +22,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from geo import fmt
+from geo._cli_words import install as _install_cli_words
 from geo._progress import RichReporter
 from geo.exceptions import InputError, SiapError
 from geo.io.workspace import Workspace
 
+_install_cli_words()  # Click's and Typer's own words ("Usage:", "Options") in Indonesian
+
 app = typer.Typer(
     name="siapwisata",
-    help="SIAP Wisata: kesiapan destinasi wisata lintas OPD (tourism readiness across agencies).",
+    help="SIAP Wisata: kesiapan destinasi wisata lintas OPD.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,15 +41,15 @@ out = Console()
 err = Console(stderr=True)
 
 WorkspaceOpt = Annotated[
-    Path, typer.Option("--workspace", "-w", help="Workspace GeoPackage (.gpkg)", show_default=False)
+    Path, typer.Option("--workspace", "-w", help="Workspace: berkas GeoPackage (.gpkg)", show_default=False)
 ]
 ReadinessOpt = Annotated[Path | None, typer.Option(
-    "--readiness-config", help="Readiness indicator TOML (env SIAPWISATA_READINESS_CONFIG)")]
+    "--readiness-config", help="TOML indikator kesiapan (variabel lingkungan SIAPWISATA_READINESS_CONFIG)")]
 NetworkOpt = Annotated[Path | None, typer.Option(
-    "--network-config", help="Network (speeds) TOML (default data/network.toml)")]
+    "--network-config", help="TOML jaringan dan kecepatan (bawaan: data/network.toml)")]
 PrioritiesOpt = Annotated[Path | None, typer.Option(
-    "--config", help="Priorities TOML: upgrade options, unit costs, weights "
-                     "(env SIAPWISATA_PRIORITIES_CONFIG)")]
+    "--config", help="TOML prioritas: pilihan peningkatan, biaya satuan, bobot "
+                     "(variabel lingkungan SIAPWISATA_PRIORITIES_CONFIG)")]
 
 
 def _say(text: str, style: str = "", *, console: Console = out) -> None:
@@ -54,8 +58,20 @@ def _say(text: str, style: str = "", *, console: Console = out) -> None:
 
 
 def _wrote(path: Path | str, what: str) -> None:
-    out.print(Text.assemble(("Ditulis", "green"), f" (wrote) {what}: ", (str(path), "bold")),
+    out.print(Text.assemble(("Ditulis", "green"), f" {what}: ", (str(path), "bold")),
               soft_wrap=True)
+
+
+def _budget(text: str | None) -> float | None:
+    """``--budget`` as officers type it ("20 miliar", "Rp 20.000.000.000"), in rupiah."""
+    from geo.exceptions import Problem
+
+    if text is None:
+        return None
+    try:
+        return fmt.parse_rupiah(text)
+    except fmt.RupiahError as exc:
+        raise InputError([Problem("--budget", f"anggaran {exc}")]) from None
 
 
 def _row(*cells: object) -> list[Text]:
@@ -65,12 +81,12 @@ def _row(*cells: object) -> list[Text]:
 
 @app.command()
 def init(
-    boundary: Annotated[Path, typer.Option(help="Region boundary (GeoJSON, GPKG, SHP)")],
+    boundary: Annotated[Path, typer.Option(help="Batas wilayah (GeoJSON, GPKG, SHP)")],
     workspace: WorkspaceOpt,
-    name: Annotated[str | None, typer.Option(help="Region name")] = None,
-    admin: Annotated[Path | None, typer.Option(help="Distrik/kampung polygons")] = None,
+    name: Annotated[str | None, typer.Option(help="Nama wilayah")] = None,
+    admin: Annotated[Path | None, typer.Option(help="Poligon distrik/kampung")] = None,
 ) -> None:
-    """Create a workspace from a boundary (and optional admin areas)."""
+    """Buat workspace dari batas wilayah (dan, bila ada, wilayah administrasi)."""
     from geo.steps.init import init_workspace
 
     ws = Workspace(workspace)
@@ -80,10 +96,10 @@ def init(
 
 @app.command("ingest-osm")
 def ingest_osm(
-    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm or .osm.bz2")],
+    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm atau .osm.bz2")],
     workspace: WorkspaceOpt,
 ) -> None:
-    """Read an OSM extract (streamed) into roads, pois, destinations, umkm and gateways."""
+    """Baca ekstrak OSM (bertahap) menjadi jalan, titik minat, destinasi, UMKM dan gerbang."""
     from geo.steps.ingest import ingest_osm as run
 
     ws = Workspace(workspace)
@@ -95,10 +111,10 @@ def ingest_osm(
 @app.command("fetch-osm")
 def fetch_osm(
     workspace: WorkspaceOpt,
-    overpass_url: Annotated[str | None, typer.Option(help="Overpass API endpoint")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Response cache folder")] = None,
+    overpass_url: Annotated[str | None, typer.Option(help="Alamat API Overpass")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Folder cache jawaban Overpass")] = None,
 ) -> None:
-    """Download OSM data for the workspace boundary from Overpass (via osmnx, cached)."""
+    """Unduh data OSM untuk batas workspace dari Overpass (lewat osmnx, disimpan di cache)."""
     from geo.settings import get_settings
     from geo.steps.ingest import fetch_osm as run
 
@@ -118,14 +134,14 @@ class ImportKind(StrEnum):
 
 @app.command("import")
 def import_(
-    kind: Annotated[ImportKind, typer.Argument(help="What the file holds")],
-    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON or GeoPackage")],
+    kind: Annotated[ImportKind, typer.Argument(help="Isi berkas")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON atau GeoPackage")],
     workspace: WorkspaceOpt,
     errors: Annotated[Path | None, typer.Option(
-        "--errors", help="Write every problem found to this .csv (the message shows the first "
-                         "few of each kind)")] = None,
+        "--errors", help="Tulis semua masalah yang ditemukan ke .csv ini (pesan hanya menampilkan "
+                         "beberapa masalah pertama tiap jenis)")] = None,
 ) -> None:
-    """Import an agency file (OPD data) into the workspace, validating every row."""
+    """Impor berkas data OPD ke workspace; setiap baris diperiksa."""
     from geo.io import check_out_path, write_problems
     from geo.steps.contribute import import_recorded
 
@@ -137,8 +153,7 @@ def import_(
     except InputError as exc:
         if errors_path is not None:
             write_problems(exc, errors_path)
-            _say(f"Daftar masalah lengkap (full list of problems) ditulis ke (written to) "
-                 f"{errors_path}", console=err)
+            _say(f"Daftar masalah lengkap ditulis ke {errors_path}", console=err)
         raise
     if errors_path is not None:
         write_problems(InputError([]), errors_path)  # no problems: an empty list, not a stale one
@@ -179,39 +194,39 @@ def form_(
 def demo(
     workspace: WorkspaceOpt,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Shared data folder holding mimika/ (env "
-                                       "SIAPWISATA_DATA_DIR; default: the first shared/data "
-                                       "in the working folder or its parents)")
+        Path | None, typer.Option(help="Folder data bersama yang berisi mimika/ "
+                                       "(variabel lingkungan SIAPWISATA_DATA_DIR; bawaan: "
+                                       "shared/data pertama di folder kerja atau induknya)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic generator")] = 20240517,
+    seed: Annotated[int, typer.Option(help="Benih acak pembangkit data sintetis")] = 20240517,
 ) -> None:
-    """Build the Mimika demo workspace: real boundaries and gateways, SYNTHETIC roads/sites/UMKM."""
+    """Bangun workspace contoh Mimika: batas dan gerbang nyata; jalan, destinasi, UMKM SINTETIS."""
     from geo.settings import get_settings
     from geo.steps.demo import build_demo
 
     settings = get_settings(data_dir=data_dir)
     ws = Workspace(workspace)
     build_demo(ws, data_dir=settings.require_data_dir(), seed=seed, reporter=RichReporter())
-    _wrote(ws.path, "demo workspace (DATA CONTOH: jalan, destinasi dan UMKM SINTETIS)")
+    _wrote(ws.path, "workspace contoh (DATA CONTOH: jalan, destinasi dan UMKM SINTETIS)")
     _print_info(ws)
 
 
 @app.command()
 def info(workspace: WorkspaceOpt) -> None:
-    """Layers, counts, sources, and whether any data is synthetic."""
+    """Layer, jumlah fitur, sumber data, dan apakah ada data sintetis."""
     _print_info(Workspace(workspace))
 
 
 @app.command()
 def score(
     workspace: WorkspaceOpt,
-    config: Annotated[Path | None, typer.Option(help="Readiness indicator TOML")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML indikator kesiapan")] = None,
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="Also write .csv, .geojson or .xlsx")
+        Path | None, typer.Option("--out", help="Tulis juga .csv, .geojson atau .xlsx")
     ] = None,
     network_config: NetworkOpt = None,
 ) -> None:
-    """Score every destination's readiness per agency (OPD) and name its bottleneck."""
+    """Nilai kesiapan setiap destinasi per OPD dan sebutkan penghambatnya."""
     from geo.steps.readiness import score_workspace
 
     ws = Workspace(workspace)
@@ -220,7 +235,7 @@ def score(
     _say(result.summary())
     _wrote(ws.path, "layer 'scores'")
     if out_file is not None:
-        _wrote(out_file, "scores")
+        _wrote(out_file, "skor")
 
 
 class AuthorityChoice(StrEnum):
@@ -233,41 +248,44 @@ class AuthorityChoice(StrEnum):
 @app.command()
 def priorities(
     workspace: WorkspaceOpt,
-    budget: Annotated[float | None, typer.Option(help="Budget in Rupiah")] = None,
-    authority: Annotated[AuthorityChoice, typer.Option(help="Road authority")] = (
+    budget: Annotated[str | None, typer.Option(
+        help="Anggaran dalam rupiah, mis. '20 miliar', '20 M', '20.000.000.000' atau "
+             "'Rp 20.000.000.000'", show_default=False)] = None,
+    authority: Annotated[AuthorityChoice, typer.Option(
+        help="Kewenangan jalan (all = semua kewenangan)")] = (
         AuthorityChoice.kabupaten
     ),
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="Also write .csv, .xlsx or .gpkg")
+        Path | None, typer.Option("--out", help="Tulis juga .csv, .xlsx atau .gpkg")
     ] = None,
     config: PrioritiesOpt = None,
     readiness_config: ReadinessOpt = None,
     network_config: NetworkOpt = None,
 ) -> None:
-    """Rank costed road upgrades (ruas) by readiness benefit per Rupiah, for PU."""
+    """Urutkan peningkatan ruas jalan menurut manfaat kesiapan per rupiah, untuk PU."""
     from geo.steps.priorities import priorities_workspace
 
     ws = Workspace(workspace)
     result = priorities_workspace(
-        ws, budget=budget, authority=authority.value, out=out_file, reporter=RichReporter(),
+        ws, budget=_budget(budget), authority=authority.value, out=out_file, reporter=RichReporter(),
         config=config, readiness_config=readiness_config, network_config=network_config,
     )
     _say(result.summary())
     _wrote(ws.path, "layer 'priorities'")
     if out_file is not None:
-        _wrote(out_file, "priorities")
+        _wrote(out_file, "prioritas")
 
 
 @app.command()
 def scenario(
     workspace: WorkspaceOpt,
-    what_if: Annotated[Path, typer.Option("--what-if", help="Planned works (CSV/XLSX/GPKG)")],
-    out_file: Annotated[Path | None, typer.Option("--out", help="Before/after table")] = None,
+    what_if: Annotated[Path, typer.Option("--what-if", help="Rencana pekerjaan jalan (CSV/XLSX/GPKG)")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Tabel sebelum/sesudah")] = None,
     config: PrioritiesOpt = None,
     readiness_config: ReadinessOpt = None,
     network_config: NetworkOpt = None,
 ) -> None:
-    """Apply a programme of planned road works and report scores before and after."""
+    """Terapkan rencana pekerjaan jalan dan laporkan skor sebelum dan sesudahnya."""
     from geo.steps.priorities import scenario_workspace
 
     ws = Workspace(workspace)
@@ -276,7 +294,7 @@ def scenario(
                                 network_config=network_config)
     _say(result.summary())
     if out_file is not None:
-        _wrote(out_file, "scenario")
+        _wrote(out_file, "skenario")
 
 
 class ReportKind(StrEnum):
@@ -320,17 +338,17 @@ def report(
 @app.command()
 def serve(
     workspace: WorkspaceOpt,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    host: Annotated[str, typer.Option(help="Alamat antarmuka yang didengarkan")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Nomor port")] = 8000,
     allow_host: Annotated[list[str] | None, typer.Option(
         "--allow-host",
-        help="Host name or address the browser uses to reach this server, besides "
-             "127.0.0.1, localhost and --host (repeatable; also SIAPWISATA_ALLOWED_HOSTS)",
+        help="Nama host atau alamat yang dipakai peramban untuk mencapai server ini, selain "
+             "127.0.0.1, localhost dan --host (boleh diulang; juga SIAPWISATA_ALLOWED_HOSTS)",
     )] = None,
     public_read: Annotated[bool, typer.Option(
         "--public-read",
-        help="Pages, maps and the API may be read without login also when listening on "
-             "another address than 127.0.0.1 (writing always needs login)",
+        help="Halaman, peta dan API boleh dibaca tanpa masuk juga saat server mendengarkan "
+             "alamat selain 127.0.0.1 (mengubah data selalu perlu masuk)",
     )] = False,
     tiles: Annotated[Path | None, typer.Option(
         "--tiles",
@@ -339,7 +357,7 @@ def serve(
              "(juga SIAPWISATA_TILES_FILE)",
     )] = None,
 ) -> None:
-    """Serve the maps and the API for a workspace."""
+    """Jalankan server peta dan API untuk sebuah workspace."""
     # The web layer sits on top of geo: looked up by name, never imported by geo itself.
     server = cast(_Server, importlib.import_module("api.server"))
     server.run(workspace, host=host, port=port, allow_host=allow_host or [],
@@ -473,7 +491,7 @@ def user_add(
     = RoleChoice.viewer,
     generate: GenerateOpt = False,
 ) -> None:
-    """Tambah akun. Kata sandi diminta dua kali, dibaca dari stdin bila disalurkan (pipe),
+    """Tambah akun. Kata sandi diminta dua kali, dibaca dari stdin bila disalurkan,
     atau dibuat acak dengan --generate."""
     from geo.steps import workspace_readiness_config
     from geo.steps.accounts import add_user
@@ -559,9 +577,9 @@ def user_disable(
 
 
 def _print_counts(counts: dict[str, int]) -> None:
-    t = Table("layer", "rows")
+    t = Table("layer", "baris")
     for k, v in counts.items():
-        t.add_row(*_row(k, f"{v:,}"))
+        t.add_row(*_row(k, fmt.integer(v)))
     out.print(t)
 
 
@@ -572,32 +590,33 @@ def _print_info(ws: Workspace) -> None:
     meta = summary["metadata"]
     out.print(Text.assemble((str(meta.get("region", "?")), "bold"), f"  {summary['path']}"),
               soft_wrap=True)
-    t = Table("layer", "geometry", "features", "synthetic")
+    t = Table("layer", "geometri", "fitur", "sintetis")
     for layer in summary["layers"]:
         t.add_row(*_row(
-            layer["layer"], str(layer["geometry"] or "-"), f"{layer['features']:,}",
-            f"{layer['synthetic']:,}" if layer["synthetic"] else "",
+            layer["layer"], str(layer["geometry"] or "-"), fmt.integer(layer["features"]),
+            fmt.integer(layer["synthetic"]) if layer["synthetic"] else "",
         ))
     out.print(t)
-    s = Table("source", "layer", "date", "licence", "synthetic")
+    s = Table("sumber data", "layer", "tanggal", "lisensi", "sintetis")
     for src in summary["sources"]:
         s.add_row(*_row(src["name"], src["layer"], src["date"], src["licence"],
-                        "YA / yes" if src["synthetic"] else ""))
+                        "YA" if src["synthetic"] else ""))
     out.print(s)
     if summary["synthetic"]:
-        out.print("[bold yellow]DATA CONTOH (SINTETIS)[/bold yellow]: this workspace holds "
-                  "synthetic (generated) data; it is not a survey of the real region.")
+        out.print("[bold yellow]DATA CONTOH (SINTETIS)[/bold yellow]: workspace ini berisi "
+                  "data sintetis (dibangkitkan), bukan survei wilayah nyata.")
     else:
-        out.print("No synthetic data.")
+        out.print("Tidak ada data sintetis.")
     if summary["gateways"]:
         import pandas as pd
 
         from geo.readiness import gateway_lines
 
-        _say("(dari perhitungan skor terakhir / from the last score run)\n"
+        _say("(dari perhitungan skor terakhir)\n"
              + "\n".join(gateway_lines(pd.DataFrame(summary["gateways"]))))
-    _say(f"created {meta.get('created_at')}, updated {meta.get('updated_at')}, "
-         f"software {meta.get('software')} {meta.get('software_version')}")
+    _say(f"dibuat {fmt.date_text(meta.get('created_at'), time=True)}, "
+         f"diperbarui {fmt.date_text(meta.get('updated_at'), time=True)}, "
+         f"perangkat lunak {meta.get('software')} {meta.get('software_version')}")
 
 
 def _debug() -> bool:
@@ -614,14 +633,15 @@ def main() -> None:
     try:
         app()
     except SiapError as exc:
-        err.print(Text.assemble(("Galat (error):", "bold red"), " ", str(exc)), soft_wrap=True)
+        err.print(Text.assemble(("Galat:", "bold red"), " ", str(exc)), soft_wrap=True)
         sys.exit(1)
     except Exception as exc:
         if _debug():
             raise
-        err.print(Text.assemble(("Galat internal (internal error):", "bold red"),
+        err.print(Text.assemble(("Galat internal:", "bold red"),
                                 f" {type(exc).__name__}: {exc}\n"
-                                "Set SIAPWISATA_DEBUG=1 for the traceback."), soft_wrap=True)
+                                "Atur SIAPWISATA_DEBUG=1 untuk melihat traceback."),
+                  soft_wrap=True)
         sys.exit(2)
 
 
