@@ -55,7 +55,7 @@ class Busy(SiapError):
         self.in_flight = in_flight
         super().__init__(
             f"server sedang menghitung {in_flight} permintaan baru (anggaran/bobot); coba lagi "
-            f"dalam {retry_after} detik (busy recomputing new budgets or weights; retry later)"
+            f"dalam {retry_after} detik"
         )
 
 

@@ -93,7 +93,7 @@ async def require_writer(request: Request,
                          user: Annotated[User | None, Depends(current_user)]) -> User:
     """A logged-in editor or admin, with the CSRF token checked for cookie sessions."""
     if user is None:
-        raise AuthError("Perlu masuk (login) untuk mengubah data.")
+        raise AuthError("Perlu masuk untuk mengubah data.")
     if not user.can_write:
         raise ScopeError(f"Akun '{user.username}' hanya boleh membaca (peran viewer).")
     auth = request.scope.get("state", {}).get(_STATE_KEY)
@@ -129,7 +129,7 @@ async def check_csrf(request: Request, auth: Auth) -> None:
     assert auth.sid is not None
     if not same(sent, auth_state(request).csrf(auth.sid)):
         raise ScopeError("Token CSRF salah atau kedaluwarsa: muat ulang halaman lalu kirim "
-                         "lagi formulirnya (wrong CSRF token).")
+                         "lagi formulirnya.")
 
 
 def csrf_token(request: Request) -> str:
@@ -248,9 +248,9 @@ class ReadGate:
                 await login_redirect(scope["method"], scope["path"], query,
                                      headers)(scope, receive, send)
                 return
-            await _refuse(scope, "Perlu masuk (login) untuk membaca data di server ini: "
+            await _refuse(scope, "Perlu masuk untuk membaca data di server ini: "
                                  "masuk lewat /masuk atau kirim 'Authorization: Bearer "
-                                 "TOKEN' (login required)")(scope, receive, send)
+                                 "TOKEN'")(scope, receive, send)
             return
 
         async def private(message: Message) -> None:

@@ -159,7 +159,7 @@ class WorkspaceStore:
             st = os.stat(self.ws.path)
         except FileNotFoundError:
             raise WorkspaceError(
-                f"workspace {self.ws.path} tidak ditemukan (not found)"
+                f"workspace {self.ws.path} tidak ditemukan"
             ) from None
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._lock:
@@ -402,7 +402,7 @@ class WorkspaceStore:
         def build() -> PrioritiesState:
             data = self.map_data()
             if data.destinations is None:
-                raise WorkspaceError("layer 'destinations' belum ada (missing)")
+                raise WorkspaceError("layer 'destinations' belum ada")
             from ._util import is_synthetic
 
             return prepare_priorities(

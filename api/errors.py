@@ -71,8 +71,8 @@ def _json(status: int, body: ErrorResponse, headers: Mapping[str, str] | None = 
 
 
 _STATUS_WORDS = {
-    404: "tidak ditemukan (not found)",
-    405: "metode tidak diizinkan (method not allowed)",
+    404: "tidak ditemukan",
+    405: "metode tidak diizinkan",
 }
 
 
@@ -122,7 +122,7 @@ def install(app: FastAPI) -> None:
             items.append(ErrorItem(field=".".join(loc) or "request", message=str(e.get("msg"))))
         head = "; ".join(f"{i.field}: {i.message}" for i in items[:5])
         return _json(422, ErrorResponse(
-            detail=f"parameter tidak sah (invalid parameters): {head}", errors=items))
+            detail=f"parameter tidak sah: {head}", errors=items))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -114,9 +114,9 @@ def _describe_errors(spec: dict[str, Any]) -> None:
                 content = responses["422"].setdefault("content", {})
                 content["application/json"] = {"schema": ERROR_REF}
                 if responses["422"].get("description") == "Validation Error":
-                    responses["422"]["description"] = "Parameter tidak sah (invalid parameters)"
+                    responses["422"]["description"] = "Parameter tidak sah"
             responses.setdefault("400", {
-                "description": "Host tidak diizinkan (Host header not served: DNS rebinding)",
+                "description": "Host tidak diizinkan",
                 "content": {"application/json": {"schema": ERROR_REF}},
             })
     schemas = spec.get("components", {}).get("schemas", {})

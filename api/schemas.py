@@ -369,7 +369,7 @@ class ScoreRequest(BaseModel):
         given = self.weights.given()
         if given and len(given) == len(type(self.weights).model_fields) \
                 and sum(given.values()) <= 0:
-            raise ValueError("semua bobot nol (all weights are zero)")
+            raise ValueError("semua bobot nol")
         return self
 
 

@@ -190,10 +190,10 @@ class HostCheck(TrustedHostMiddleware):
             return
         shown = raw[:100] or "(kosong)"
         body = ErrorResponse(
-            detail=(f"host '{shown}' tidak diizinkan (host not allowed): server ini hanya "
+            detail=(f"host '{shown}' tidak diizinkan: server ini hanya "
                     f"melayani {', '.join(self.allowed_hosts)}; tambahkan nama lain dengan "
                     "'siapwisata serve --allow-host NAMA' atau SIAPWISATA_ALLOWED_HOSTS"),
-            errors=[ErrorItem(field="header.host", message="host tidak diizinkan (not allowed)")],
+            errors=[ErrorItem(field="header.host", message="host tidak diizinkan")],
         )
         response = JSONResponse(status_code=400, content=body.model_dump(exclude_none=True))
         await response(scope, receive, send)

@@ -53,7 +53,7 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
         warn(serve_warning(host, allowed_hosts(get_settings().allowed_hosts, extra),
                            public_read=public_read))
     if not read_accounts(ws).users:
-        warn("Belum ada akun: tidak ada yang bisa masuk (login) untuk mengubah data"
+        warn("Belum ada akun: tidak ada yang bisa masuk untuk mengubah data"
              + (" atau membaca" if login_to_read else "") + ". Buat akun dengan "
              "'siapwisata user add --workspace ... --username ... --agency ... --role ...'.")
     say(f"SIAP Wisata: http://{host}:{port}/  (workspace {ws.path})")
@@ -64,8 +64,8 @@ def run(workspace: Path, *, host: str, port: int, allow_host: Sequence[str],
             f"{info.format}, zoom {info.min_zoom}–{info.max_zoom})")
     if get_settings().basemaps == "online":
         say("Peta dasar daring: OpenStreetMap dan citra satelit Esri (SIAPWISATA_BASEMAPS=online)")
-    say("Membaca: " + ("perlu masuk (login)" if login_to_read else "terbuka tanpa login")
-        + "; mengubah data: selalu perlu masuk (login) di /masuk.")
+    say("Membaca: " + ("perlu masuk" if login_to_read else "terbuka tanpa login")
+        + "; mengubah data: selalu perlu masuk di /masuk.")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -87,7 +87,7 @@ def serve_warning(host: str, names: list[str], *, public_read: bool = False) -> 
     """The warning ``serve`` prints when listening on every interface."""
     readers = ("Siapa pun yang dapat menjangkau komputer ini dapat membaca seluruh data "
                "workspace tanpa login (--public-read). " if public_read else
-               "Membaca data perlu masuk (login) dengan akun 'siapwisata user add'. ")
+               "Membaca data perlu masuk dengan akun 'siapwisata user add'. ")
     return (f"PERINGATAN: --host {host} membuka SIAP Wisata untuk semua antarmuka jaringan. "
             f"{readers}Gunakan hanya di jaringan kantor yang tepercaya. "
             f"Nama host yang dilayani: {', '.join(names)}; tambahkan nama atau alamat IP "

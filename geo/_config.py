@@ -148,9 +148,9 @@ def read_config_text(path: str | Path) -> ConfigText:
     try:
         return ConfigText(str(path), path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file konfigurasi tidak ditemukan (config file not found)") from None
+        raise ConfigError(f"{path}: file konfigurasi tidak ditemukan") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: file konfigurasi tidak terbaca (unreadable config): {exc}") from None
+        raise ConfigError(f"{path}: file konfigurasi tidak terbaca: {exc}") from None
 
 
 def model_from_text(text: ConfigText, model: type[M]) -> M:
@@ -164,7 +164,7 @@ def model_from_text(text: ConfigText, model: type[M]) -> M:
     try:
         raw = tomllib.loads(text.text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{text.path}: bukan TOML yang sah (invalid TOML): {exc}") from None
+        raise ConfigError(f"{text.path}: bukan TOML yang sah: {exc}") from None
     return validate_model(raw, model, source=text.path)
 
 
@@ -219,7 +219,7 @@ def validate_model(raw: object, model: type[M], *, source: str) -> M:
         for e in exc.errors():
             key = ".".join(str(p) for p in e["loc"]) or "(root)"
             lines.append(f"  - key '{key}': {e['msg']}")
-        raise ConfigError(f"{source}: konfigurasi tidak sah (invalid configuration):\n"
+        raise ConfigError(f"{source}: konfigurasi tidak sah:\n"
                           + "\n".join(lines)) from None
 
 

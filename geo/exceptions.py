@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from geo import fmt
+
 
 class SiapError(Exception):
     """Base class for every error SIAP Wisata reports to a user."""
@@ -48,7 +50,7 @@ _VARYING = re.compile(r"'[^']*'|[-+]?\d[\d.,]*")
 
 def count_id(n: int) -> str:
     """A count in Indonesian format: ``38950`` -> ``38.950``."""
-    return f"{n:,}".replace(",", ".")
+    return fmt.integer(n)
 
 
 def problem_kind(p: Problem, memo: dict[str, str] | None = None) -> tuple[str, str]:
@@ -84,8 +86,7 @@ class InputError(SiapError):
 
     def render(self) -> str:
         n = len(self.problems)
-        head = (f"{count_id(n)} masalah ditemukan pada input (found {count_id(n)} "
-                f"problem{'s' if n != 1 else ''}):")
+        head = f"{count_id(n)} masalah ditemukan pada input:"
         groups: dict[tuple[str, str], list[Problem]] = {}
         hidden: dict[tuple[str, str], int] = {}
         memo: dict[str, str] = {}
@@ -101,11 +102,9 @@ class InputError(SiapError):
             lines.extend(f"  - {p}" for p in shown)
             if more := hidden.get(key, 0):
                 what = f"kolom '{key[0]}'" if key[0] else "berkas"
-                lines.append(f"    … dan {count_id(more)} masalah lain seperti ini ({what}) "
-                             f"(and {count_id(more)} more like this)")
+                lines.append(f"    … dan {count_id(more)} masalah lain seperti ini ({what})")
         if hidden:
-            lines.append("Daftar lengkap: tambahkan --errors FILE.csv pada siapwisata import "
-                         "(add --errors FILE.csv for the full list)")
+            lines.append("Daftar lengkap: tambahkan --errors FILE.csv pada siapwisata import")
         return "\n".join(lines)
 
 

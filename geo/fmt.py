@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Final
 
 from babel.dates import format_date as _format_date
@@ -60,8 +60,12 @@ def number(value: object, decimals: int = 1, *, unknown: str = UNKNOWN) -> str:
         return unknown
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     # Half away from zero, as people round by hand (Babel's default is half-even).
-    q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
-    text = _format_decimal(q, format=pattern, locale=LOCALE)
+    # Enough precision for every digit of a huge float (1e308 has 309 before the comma);
+    # Babel quantizes again in the current decimal context.
+    with localcontext() as ctx:
+        ctx.prec = max(28, int(math.log10(abs(x) or 1)) + decimals + 3)
+        q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
+        text = _format_decimal(q, format=pattern, locale=LOCALE)
     return text if text.strip("-0,.") else text.lstrip("-")  # no "-0,0"
 
 

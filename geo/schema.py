@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from geo import fmt
+
 WGS84: Final = "EPSG:4326"
 
 # --- vocabularies -------------------------------------------------------------------
@@ -132,18 +134,18 @@ RANGES: Final[dict[str, tuple[float, float, str]]] = {
 def range_text(key: str) -> str:
     """``'0 - 100.000.000 pengunjung per tahun'``: a range in Indonesian number format."""
     lo, hi, unit = RANGES[key]
+    return f"{_plain(lo)} - {_plain(hi)} {unit}"
 
-    def fmt(x: float) -> str:
-        s = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-        return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
-    return f"{fmt(lo)} - {fmt(hi)} {unit}"
+def _plain(x: float) -> str:
+    """A whole number without decimals, else two (``1.000``, ``0,25``)."""
+    return fmt.number(x, 0 if float(x).is_integer() else 2)
 
 
 def out_of_range(key: str, value: float) -> str | None:
     """A message when ``value`` is outside the plausible range of ``key`` (or not finite)."""
     lo, hi, _ = RANGES[key]
     if value != value or not lo <= value <= hi:  # NaN fails every comparison
-        return (f"{value:g} di luar rentang wajar (out of range; plausible: "
+        return (f"{_plain(value)} di luar rentang wajar (wajar: "
                 f"{range_text(key)})")
     return None

@@ -190,7 +190,7 @@ def get_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = [f"  - {env_name(str(e['loc'][0])) if e['loc'] else '(settings)'}"
                  f"={e.get('input')!r}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("pengaturan tidak sah (invalid settings):\n" + "\n".join(lines)) from None
+        raise ConfigError("pengaturan tidak sah:\n" + "\n".join(lines)) from None
 
 
 @lru_cache(maxsize=1)

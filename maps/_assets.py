@@ -324,7 +324,7 @@ def inline_assets(html: str, static_url: str = "/static") -> str:
     def local(url: str) -> Path:
         path = resolve(url[len(prefix):]) if url.startswith(prefix) else None
         if path is None:
-            raise AssetError(f"aset lokal tidak ditemukan (local asset missing): {url}; dari "
+            raise AssetError(f"aset lokal tidak ditemukan: {url}; dari "
                              "repositori jalankan 'make assets' (npm ci), atau setel "
                              "SIAPWISATA_ASSETS_DIR")
         return path

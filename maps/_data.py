@@ -32,8 +32,8 @@ class UnknownArea(SiapError):
     def __init__(self, key: str, choices: list[str]):
         self.key = key
         self.choices = choices
-        shown = ", ".join(choices[:30]) or "tidak ada (no distrik layer)"
-        super().__init__(f"distrik '{key}' tidak dikenal (unknown distrik); pilihan: {shown}")
+        shown = ", ".join(choices[:30]) or "tidak ada"
+        super().__init__(f"distrik '{key}' tidak dikenal; pilihan: {shown}")
 
     def __reduce__(self) -> tuple[object, ...]:  # it may cross from a worker process
         return (type(self), (self.key, self.choices))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from geo import fmt
+
 # The words for codes live in one table for maps, spreadsheets and reports alike.
 from geo.labels import (
     AUTHORITY_LABELS,
@@ -147,17 +149,9 @@ def road_style(surface: str, condition: str, highway: str) -> dict[str, object]:
 
 def fmt_num(value: object, decimals: int = 1) -> str:
     """Indonesian number format: decimal comma, dot for thousands; '–' when unknown."""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(x):
-        return "–"
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return fmt.number(value, decimals)
 
 
 def fmt_rupiah(value: object) -> str:
     """'Rp 1.250.000.000' style, or '–' when unknown."""
-    s = fmt_num(value, 0)
-    return s if s == "–" else f"Rp {s}"
+    return fmt.rupiah(value)

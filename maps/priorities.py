@@ -345,7 +345,7 @@ def build_priorities_map(ws: Workspace, *, distrik: str | None = None,
     """Convenience for notebooks: the stored priorities of a workspace as a map."""
     data = load_map_data(ws, compute_access=False)
     if data.priorities is None:
-        raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
+        raise WorkspaceError("layer 'priorities' belum ada: "
                              "jalankan 'siapwisata priorities' dulu")
     return priorities_map(data, data.priorities, distrik=distrik, color_by=color_by,
                           home_url=None)

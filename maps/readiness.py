@@ -46,7 +46,7 @@ def destination_features(data: MapData, area: Area | None) -> dict[str, object]:
     """Scored destinations as GeoJSON with popup HTML and marker style per feature."""
     if data.scores is None:
         raise WorkspaceError(
-            "layer 'scores' belum ada (not computed yet): jalankan 'siapwisata score' dulu"
+            "layer 'scores' belum ada: jalankan 'siapwisata score' dulu"
         )
     s = clip(data.scores, area)
     assert s is not None

@@ -140,7 +140,7 @@ async def login(
     user = await run_in_threadpool(accounts.verify, username, password)
     if user is None:
         state.limiter.failed(address, username)
-        log.warning("login gagal (failed login): akun %r dari %s", username[:100], address)
+        log.warning("login gagal: akun %r dari %s", username[:100], address)
         return _page(request, next_url=target, status=401, username=username,
                      error="Nama akun atau kata sandi salah, atau akun dinonaktifkan.")
     state.limiter.succeeded(address, username)

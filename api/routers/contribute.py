@@ -40,12 +40,12 @@ from ..services.freshness import Freshness, freshness
 router = APIRouter(tags=["kontribusi"])
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Perlu masuk (login required)"},
-    403: {"model": ErrorResponse, "description": "Di luar wewenang dinas (outside scope)"},
-    404: {"model": ErrorResponse, "description": "Id tidak ditemukan (unknown id)"},
+    401: {"model": ErrorResponse, "description": "Perlu masuk"},
+    403: {"model": ErrorResponse, "description": "Di luar wewenang dinas"},
+    404: {"model": ErrorResponse, "description": "Id tidak ditemukan"},
     409: {"model": ErrorResponse, "description": "Data berubah sejak pratinjau / workspace "
-                                                 "sibuk (changed since the preview / busy)"},
-    422: {"model": ErrorResponse, "description": "Isian tidak sah (invalid values)"},
+                                                 "sibuk"},
+    422: {"model": ErrorResponse, "description": "Isian tidak sah"},
 }
 
 
@@ -57,9 +57,9 @@ def page_error(description: str) -> dict[str, Any]:
 
 HTML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The page"},
-    404: page_error("Id tidak ditemukan (unknown id)"),
-    409: page_error("Workspace belum siap (workspace not ready)"),
-    422: page_error("Parameter tidak sah (invalid parameters)"),
+    404: page_error("Id tidak ditemukan"),
+    409: page_error("Workspace belum siap"),
+    422: page_error("Parameter tidak sah"),
 }
 FORM_POST: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The preview page"},
@@ -202,9 +202,9 @@ def _coordinate(field: str, text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise BadParameter(f"form.{field}", f"'{text[:40]}' bukan angka (not a number)") from None
+        raise BadParameter(f"form.{field}", f"'{text[:40]}' bukan angka") from None
     if not math.isfinite(value):
-        raise BadParameter(f"form.{field}", "angka tidak sah (not a finite number)")
+        raise BadParameter(f"form.{field}", "angka tidak sah")
     return value
 
 
@@ -280,7 +280,7 @@ def _split_location(values: dict[str, EditValue]) -> tuple[dict[str, EditValue],
     for key in ("lon", "lat"):
         v = rest.pop(key, None)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise BadParameter(f"body.{key}", "harus angka (must be a number)")
+            raise BadParameter(f"body.{key}", "harus angka")
         out.append(None if v is None else float(v))
     return rest, out[0], out[1]
 

@@ -29,7 +29,7 @@ def static(path: str) -> Response:
     """Front-end files: npm packages (node_modules), folium's own, and ours (maps/)."""
     file = resolve(path)
     if file is None:
-        raise NotFound(f"/static/{path}: berkas tidak ada (file not found)")
+        raise NotFound(f"/static/{path}: berkas tidak ada")
     media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if media in ("text/javascript", "application/javascript", "text/css"):
         media += "; charset=utf-8"

@@ -38,7 +38,7 @@ Agency = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9_]*$"
 @router.get("/api/tasks", response_model=TasksResponse, responses={
     200: {"content": {service.XLSX: {}},
           "description": "JSON, or one agency's task list as XLSX with format=xlsx"},
-    404: {"model": ErrorResponse, "description": "Dinas tidak dikenal (unknown agency)"},
+    404: {"model": ErrorResponse, "description": "Dinas tidak dikenal"},
     409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
 async def list_tasks(store: StoreDep, user: CurrentUser, agency: Agency = None,
                      status: Annotated[TaskStatus | None, Query()] = None,
@@ -64,13 +64,13 @@ async def _write(store: WorkspaceStore, writes: Any, user: User, task_id: str,
     values = {k: v for k, v in given.items()
               if k not in ("expect_version", "proof_version", "proof_values")}
     if not adopt and await run_in_threadpool(service.one, store, task_id) is None:
-        raise NotFound(f"tugas '{task_id}' tidak ada (unknown task)")
+        raise NotFound(f"tugas '{task_id}' tidak ada")
     applied, row = await service.save(store, writes, user, task_id, values, adopt=adopt,
                                       expect_version=body.expect_version,
                                       proof_version=body.proof_version,
                                       proof_values=body.proof_values)
     if row is None:
-        raise NotFound(f"tugas '{task_id}' tidak ada (unknown task)")
+        raise NotFound(f"tugas '{task_id}' tidak ada")
     return TaskApplied(version=applied.version, n_changes=applied.n_changes,
                        message=applied.message, task=TaskRow.model_validate(row))
 
@@ -136,7 +136,7 @@ async def task_save(request: Request, store: StoreDep, writes: WritesDep, user: 
     try:
         current = await run_in_threadpool(service.one, store, task_id)
         if current is None:
-            raise NotFound(f"tugas '{task_id}' tidak ada (unknown task)")
+            raise NotFound(f"tugas '{task_id}' tidak ada")
         parsed = pages.form_values(current, fields)
         applied, _ = await service.save(store, writes, user, task_id, parsed.values,
                                         adopt=current["status"] == "usulan",

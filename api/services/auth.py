@@ -322,7 +322,7 @@ class AuthState:
             found = self.accounts().for_token(token)
             if found is None:
                 raise AuthError("token API tidak sah, sudah dicabut, atau akunnya "
-                                "dinonaktifkan (invalid API token)")
+                                "dinonaktifkan")
             user, row = found
             self._touch(row.token_sha256, row.last_used)
             return Auth(user, "token")

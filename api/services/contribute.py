@@ -260,7 +260,7 @@ def preview_upload(store: WorkspaceStore, user: User, kind: str, filename: str,
         raise BadParameter("file", f"berkas '{name}' bukan CSV, XLSX, GeoJSON atau GeoPackage "
                                    "(.csv .xlsx .geojson .gpkg)")
     if not data:
-        raise BadParameter("file", f"berkas '{name}' kosong (empty file)")
+        raise BadParameter("file", f"berkas '{name}' kosong")
     if len(data) > MAX_UPLOAD_BYTES:
         raise BadParameter("file", f"berkas '{name}' lebih dari "
                                    f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
@@ -404,12 +404,12 @@ def _clean_values(values: Mapping[str, Value]) -> dict[str, Value]:
     out: dict[str, Value] = {}
     for key, value in values.items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", key):
-            raise BadParameter(f"body.{key[:40]}", "nama kolom tidak sah (invalid column name)")
+            raise BadParameter(f"body.{key[:40]}", "nama kolom tidak sah")
         if isinstance(value, str):
             value = value.strip()
             value = value if value else None
         if isinstance(value, float) and not math.isfinite(value):
-            raise BadParameter(f"body.{key}", "angka tidak sah (not a finite number)")
+            raise BadParameter(f"body.{key}", "angka tidak sah")
         out[key] = value
     return out
 
@@ -419,7 +419,7 @@ async def edit_destination(store: WorkspaceStore, writes: Writes, user: User, id
     """Edit one destination's attributes."""
     clean = _clean_values(values)
     if not clean:
-        raise BadParameter("body", "tidak ada kolom yang diubah (no field given)")
+        raise BadParameter("body", "tidak ada kolom yang diubah")
     return _applied(await writes.apply(write_destination, user, id, clean), f"Destinasi {id}")
 
 
@@ -457,14 +457,14 @@ def _require(store: WorkspaceStore, layer: str, id: str) -> None:
     """404 for an id the layer does not hold (before the step reads the whole layer)."""
     table = store.ws.read_table(layer) if store.ws.has(layer) else None
     if table is None or not (table["id"].astype(str) == id).any():
-        raise NotFound(f"{layer} '{id[:100]}' tidak ditemukan (not found)")
+        raise NotFound(f"{layer} '{id[:100]}' tidak ditemukan")
 
 
 def require_section(store: WorkspaceStore, ruas_id: str) -> np.ndarray:
     """Rows of the ``roads`` table in section ``ruas_id``; 404 when it names none."""
     rows = section_rows(store, ruas_id)
     if rows is None:
-        raise NotFound(f"ruas '{ruas_id[:40]}' tidak ditemukan (not found): pakai ruas_id "
+        raise NotFound(f"ruas '{ruas_id[:40]}' tidak ditemukan: pakai ruas_id "
                        "dari tabel atau peta prioritas, mis. R00042")
     return rows
 
@@ -497,11 +497,11 @@ def editable_columns(config: ReadinessConfig, user: User, layer: str,
 def record(store: WorkspaceStore, layer: str, id: str) -> dict[str, Any]:
     """One row of a point layer by id, its values as JSON (for a form)."""
     if not store.ws.has(layer):
-        raise NotFound(f"layer '{layer}' belum ada di workspace (missing)")
+        raise NotFound(f"layer '{layer}' belum ada di workspace")
     gdf = store.ws.read(layer)
     rows = gdf[gdf["id"].astype(str) == id]
     if rows.empty:
-        raise NotFound(f"{layer} '{id[:100]}' tidak ditemukan (not found)")
+        raise NotFound(f"{layer} '{id[:100]}' tidak ditemukan")
     row = rows.iloc[0]
     out = {str(k): json_value(v) for k, v in row.drop(labels=[gdf.geometry.name]).items()}
     geom = row[gdf.geometry.name]

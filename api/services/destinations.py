@@ -38,7 +38,7 @@ def _scores(store: WorkspaceStore) -> Any:
     s = store.map_data().scores
     if s is None:
         raise WorkspaceError(
-            "layer 'scores' belum ada (not computed yet): jalankan 'siapwisata score' dulu"
+            "layer 'scores' belum ada: jalankan 'siapwisata score' dulu"
         )
     return s
 
@@ -79,7 +79,7 @@ def destination(store: WorkspaceStore, id: str) -> Body:
         s = _scores(store)
         hit = s[s["id"].astype(str) == id]
         if hit.empty:
-            raise NotFound(f"destinasi '{id}' tidak ditemukan (unknown destination id)")
+            raise NotFound(f"destinasi '{id}' tidak ditemukan")
         row = {k: json_value(v) for k, v in hit.iloc[0].drop(labels=[s.geometry.name]).items()}
         geom = hit.geometry.iloc[0]
         weights = _weights(store)
@@ -137,7 +137,7 @@ def reach(store: WorkspaceStore, id: str) -> Body:
         data = store.map_data()
         access = store.access()
         if id not in access.destinations.index:
-            raise NotFound(f"destinasi '{id}' tidak ditemukan (unknown destination id)")
+            raise NotFound(f"destinasi '{id}' tidak ditemukan")
         parts = []
         seen = np.empty(0, dtype=np.int64)
         for minutes in REACH_MINUTES:

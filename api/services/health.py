@@ -55,7 +55,7 @@ def health(store: WorkspaceStore) -> Health:
     problems: list[str] = []
     missing = _missing_assets()
     if missing:
-        problems.append("aset peta belum terpasang (map assets not installed): jalankan "
+        problems.append("aset peta belum terpasang: jalankan "
                         "'npm ci' (make demo / make test do it)")
     try:
         version = store.version()

@@ -54,7 +54,7 @@ def priority_table(store: WorkspaceStore, *, budget: float | None,
         data = store.map_data()
         p = data.priorities
         if p is None:
-            raise WorkspaceError("layer 'priorities' belum ada (not computed yet): "
+            raise WorkspaceError("layer 'priorities' belum ada: "
                                  "jalankan 'siapwisata priorities' dulu")
         stored_auth, _ = stored_setting(store)
         want_auth = authority or stored_auth or "kabupaten"
@@ -95,7 +95,7 @@ def _assumptions(store: WorkspaceStore) -> list[str]:
                 out.append(note)
     if not out:
         out.append("Biaya satuan (Rp/km) dan kecepatan hasil peningkatan adalah asumsi "
-                   "konfigurasi, bukan angka resmi (unit costs and speeds are assumptions).")
+                   "konfigurasi, bukan angka resmi.")
     return out
 
 

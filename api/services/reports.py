@@ -152,7 +152,7 @@ def _scores(store: WorkspaceStore) -> Any:
     s = _geo_scores(store)
     if s is None:
         raise WorkspaceError(
-            "layer 'scores' belum ada (not computed yet): jalankan 'siapwisata score' dulu")
+            "layer 'scores' belum ada: jalankan 'siapwisata score' dulu")
     return s
 
 

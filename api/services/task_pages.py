@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pandas as pd
 import pyogrio
 
-from geo import labels
+from geo import fmt, labels
 from geo.accounts import User
 from geo.exceptions import SiapError
 
@@ -44,9 +44,7 @@ def plan_url(agency: str, version: int | None = None) -> str:
 
 def rupiah(value: float | None) -> str:
     """``Rp 1.250.000`` (Indonesian thousands), or '' when unknown."""
-    if value is None or value != value:
-        return ""
-    return "Rp " + f"{float(value):,.0f}".replace(",", ".")
+    return fmt.rupiah(value, unknown="")
 
 
 def _can_edit(user: User | None, agency: str) -> bool:
@@ -68,7 +66,7 @@ def plan_page(store: WorkspaceStore, user: User | None, csrf_token: str, agency:
     budget = 0.0
     if agency is not None:
         if agency not in dims:
-            raise NotFound(f"dinas '{agency}' tidak dikenal (unknown agency); pilih: "
+            raise NotFound(f"dinas '{agency}' tidak dikenal; pilih: "
                            f"{', '.join(dims)}")
         everything = service.rows(store, agency=agency)
         for r in everything:
@@ -115,7 +113,7 @@ def task_page(store: WorkspaceStore, user: User | None, csrf_token: str, task_id
     """One task: what to do, its commitment, the form (its agency's editors), its history."""
     task = service.one(store, task_id)
     if task is None:
-        raise NotFound(f"tugas '{task_id}' tidak ada (unknown task)")
+        raise NotFound(f"tugas '{task_id}' tidak ada")
     message = (f"Tersimpan sebagai versi {saved}." if saved else
                "Tidak ada yang berubah." if saved == 0 else None)
     proof_input = (task["proof_layer"] in ("destinations", "roads") and bool(task["proof_field"]))

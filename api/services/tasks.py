@@ -42,7 +42,7 @@ def task_rows(store: WorkspaceStore, *, agency: str | None = None, status: str |
     config = store.readiness_config()
     if agency is not None and agency not in config.dimensions:
         # an agency that does not exist has no tasks to show: like an unknown id
-        raise NotFound(f"dinas '{agency}' tidak dikenal (unknown agency); pilih: "
+        raise NotFound(f"dinas '{agency}' tidak dikenal; pilih: "
                        f"{', '.join(config.names)}")
     return store.cached(("tasks", agency, status, destination),
                         lambda: list_tasks(store.ws, agency=agency, status=status,

@@ -18,7 +18,7 @@ def umkm(store: WorkspaceStore, types: tuple[str, ...] | None, distrik: str | No
         data = store.map_data()
         u = data.umkm
         if u is None:
-            raise WorkspaceError("layer 'umkm' belum ada (no UMKM in this workspace)")
+            raise WorkspaceError("layer 'umkm' belum ada")
         if distrik:
             u = clip(u, data.find_distrik(distrik))
             assert u is not None

@@ -297,10 +297,10 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     """
     umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
     kampung = kampung if kampung is not None else populated_places(None, None)
-    reporter.step(f"Membangun jaringan (building network): {len(roads):,} ruas")
+    reporter.step(f"Membangun jaringan: {len(roads):,} ruas")
     net = build_network(roads, config, metric_crs)
     fac_geom, fac_label = facility_points(pois, umkm, config)
-    reporter.step("Snapping titik ke jaringan (snapping features to the network)")
+    reporter.step("Snapping titik ke jaringan")
     graph = build_access_graph(
         net,
         {"gateways": gateways.geometry, "destinations": destinations.geometry,
@@ -315,7 +315,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     travel = Travel(graph, graph.arc_minutes(),
                     point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)))
 
-    reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang (travel times from gateways)")
+    reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang")
     gw_min = many_to_some(travel.csr, g_nodes, d_nodes)
     gateway_minutes = pd.DataFrame(finite_or_nan(gw_min), index=pd.Index(gw_ids, name="id"),
                                    columns=pd.Index(dest_ids, name="destination"))
@@ -325,7 +325,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     ctx = Context(travel=travel, routes=routes, row_attrs=row_attributes(graph), config=config)
     table = pd.DataFrame(indicator_columns(ctx), index=pd.Index(dest_ids, name="id"))
 
-    reporter.step("Kampung ke destinasi terdekat (kampung view)")
+    reporter.step("Kampung ke destinasi terdekat")
     k_nodes = graph.nodes("kampung")
     d_k, _, s_k = nearest_of_set(travel.csr_t, d_nodes, predecessors=True)
     k_min = node_values(d_k, k_nodes)

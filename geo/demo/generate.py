@@ -137,7 +137,7 @@ def read_mimika(data_dir: Path) -> MimikaData:
     folder = Path(data_dir) / "mimika"
     names = ("kabupaten", "distrik", "kampung", "gerbang")
     missing = [Problem(str(folder / f"{n}.geojson"),
-                       "file tidak ditemukan (not found); set --data-dir or SIAPWISATA_DATA_DIR")
+                       "file tidak ditemukan; set --data-dir or SIAPWISATA_DATA_DIR")
                for n in names if not (folder / f"{n}.geojson").exists()]
     if missing:
         raise InputError(missing)
@@ -148,8 +148,8 @@ def read_mimika(data_dir: Path) -> MimikaData:
     try:
         gerbang = pyogrio.read_dataframe(gpath)
     except Exception as exc:
-        raise InputError([Problem(str(gpath), f"tidak bisa dibaca (unreadable): {exc}")]) from None
-    problems = [Problem(str(p), f"kolom wajib '{c}' tidak ada (missing required column)", field=c)
+        raise InputError([Problem(str(gpath), f"tidak bisa dibaca: {exc}")]) from None
+    problems = [Problem(str(p), f"kolom wajib '{c}' tidak ada", field=c)
                 for p, df, cols in ((folder / "kampung.geojson", kampung,
                                      ("kode", "nama", "kode_distrik", "distrik")),
                                     (folder / "distrik.geojson", distrik, ("kode", "nama")),
@@ -164,7 +164,7 @@ def read_mimika(data_dir: Path) -> MimikaData:
             problems.append(Problem(str(gpath), f"jenis '{jenis}' unknown", line=i + 2,
                                     field="jenis"))
     ids = set(gerbang["id"].astype(str))
-    problems += [Problem(str(gpath), f"gerbang '{g}' tidak ada (missing gateway)", field="id")
+    problems += [Problem(str(gpath), f"gerbang '{g}' tidak ada", field="id")
                  for g in REQUIRED_GATEWAYS if g not in ids]
     if problems:
         raise InputError(problems)

@@ -293,11 +293,11 @@ def read_table(path: str | Path, *, prefer_layers: Sequence[str] = ()) -> Table:
         return InputError([Problem(name, message)])
 
     if not path.exists():
-        raise fail("berkas tidak ditemukan (file not found)")
+        raise fail("berkas tidak ditemukan")
     if path.is_dir():
-        raise fail("ini folder, bukan berkas (a folder, not a file)")
+        raise fail("ini folder, bukan berkas")
     if path.stat().st_size == 0:
-        raise fail("berkas kosong (the file is empty)")
+        raise fail("berkas kosong")
     with path.open("rb") as fh:
         head = fh.read(64)
     suffix = path.suffix.lower()
@@ -314,15 +314,15 @@ def read_table(path: str | Path, *, prefer_layers: Sequence[str] = ()) -> Table:
         raise fail("format Excel lama .xls tidak didukung (old .xls format): simpan sebagai "
                    ".xlsx (save as .xlsx)")
     else:
-        hint = f"; isinya tampak seperti {looks.upper()} (content looks like {looks})" if looks else ""
-        raise fail(f"ekstensi '{suffix or '(none)'}' tidak didukung (unsupported file type); "
-                   f"supported: {SUPPORTED}{hint}")
+        hint = f"; isinya tampak seperti {looks.upper()}" if looks else ""
+        raise fail(f"ekstensi '{suffix or '(tanpa)'}' tidak didukung; "
+                   f"yang didukung: {SUPPORTED}{hint}")
     if looks is not None and looks != fmt:
-        raise fail(f"ekstensi {suffix} tidak sesuai isi (wrong extension): the content looks like "
-                   f"{looks.upper()}; rename the file or export it again")
+        raise fail(f"ekstensi {suffix} tidak sesuai isi: isinya tampak seperti "
+                   f"{looks.upper()}; ganti nama berkas atau ekspor ulang")
     if fmt in ("xlsx", "gpkg") and looks != fmt:
-        raise fail(f"bukan berkas {fmt.upper()} yang sah (not a valid {fmt.upper()} file: "
-                   "corrupt or wrong extension)")
+        raise fail(f"bukan berkas {fmt.upper()} yang sah (rusak atau "
+                   "ekstensi salah)")
     if fmt == "csv":
         return _read_csv(path)
     if fmt == "xlsx":
@@ -357,8 +357,8 @@ def _header_table(
     """Build a Table from a header row and data rows, reporting header/row-width problems."""
     if len(header) > MAX_COLUMNS:
         raise InputError([Problem(
-            name, f"{count_id(len(header))} kolom (columns): paling banyak (at most) "
-            f"{count_id(MAX_COLUMNS)}; simpan hanya kolom data (keep only the data columns)",
+            name, f"{count_id(len(header))} kolom: paling banyak "
+            f"{count_id(MAX_COLUMNS)}; simpan hanya kolom data",
             line=header_line, field=str(header[MAX_COLUMNS]))])
     problems: list[Problem] = []
     names: list[str] = []
@@ -370,8 +370,8 @@ def _header_table(
         if blank_header and all(i >= len(r) or is_blank(r[i]) for r in rows):
             continue  # an empty trailing column from a spreadsheet
         if n in headers:
-            problems.append(Problem(name, f"kolom ganda (duplicate column) '{h}': only the first "
-                                    "is used", line=header_line, field=str(h)))
+            problems.append(Problem(name, f"kolom ganda '{h}': hanya yang pertama "
+                                    "dipakai", line=header_line, field=str(h)))
             continue
         names.append(n)
         headers[n] = str(h) if not blank_header else n
@@ -382,9 +382,8 @@ def _header_table(
         if len(row) > width and any(not is_blank(v) for v in row[width:]):
             problems.append(Problem(
                 name,
-                f"{len(row)} nilai, header punya {width} kolom ({len(row)} values but the header "
-                f"has {width} columns): a decimal comma in a comma-separated file? Quote the "
-                "value or use ';' as the delimiter",
+                f"{len(row)} nilai, header punya {width} kolom: koma desimal di berkas yang "
+                "dipisah koma? Beri tanda kutip pada nilainya atau pakai ';' sebagai pemisah",
                 line=line,
             ))
         cells.append([row[i] if i < len(row) else None for i in keep])
@@ -415,9 +414,9 @@ def _geojson_control_problems(path: Path, headers: dict[str, str]) -> list[Probl
         for key, v in (props or {}).items():
             if isinstance(v, str) and (ch := CONTROL_CHARS.search(v)) is not None:
                 out.append(Problem(
-                    str(path), f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (control "
-                    "character in the value, e.g. NUL): nilai akan terpotong; hapus karakter "
-                    "itu (remove it)", line=k + 2, field=by_header.get(str(key), str(key))))
+                    str(path), f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (mis. "
+                    "NUL): nilai akan terpotong; hapus karakter "
+                    "itu", line=k + 2, field=by_header.get(str(key), str(key))))
     return out
 
 
@@ -432,8 +431,8 @@ def _control_problems(name: str, frame: pd.DataFrame, headers: dict[str, str],
             ch = CONTROL_CHARS.search(str(frame[col].iat[i]))
             assert ch is not None
             out.append(Problem(
-                name, f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (control character "
-                "in the value, e.g. NUL): nilai akan terpotong; hapus karakter itu (remove it)",
+                name, f"karakter kendali U+{ord(ch.group()):04X} dalam nilai (mis. NUL): "
+                "nilai akan terpotong; hapus karakter itu",
                 line=int(lines[i]), field=headers[col]))
     return out
 
@@ -442,7 +441,7 @@ def _read_csv(path: Path) -> Table:
     name = str(path)
     text_ = _decode(path.read_bytes())
     if not text_.strip():
-        raise InputError([Problem(name, "berkas kosong (the file is empty)")])
+        raise InputError([Problem(name, "berkas kosong")])
     first = next(line for line in text_.splitlines() if line.strip())
     delim = "\t" if path.suffix.lower() == ".tsv" else _delimiter(first)
     reader = csv.reader(io.StringIO(text_, newline=""), delimiter=delim)
@@ -475,9 +474,9 @@ def _read_xlsx(path: Path) -> Table:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError([Problem(name, f"XLSX rusak (corrupt workbook): {exc}")]) from None
+        raise InputError([Problem(name, f"XLSX rusak: {exc}")]) from None
     except Exception as exc:  # openpyxl raises its own types for broken parts
-        raise InputError([Problem(name, f"XLSX tidak bisa dibaca (unreadable workbook): "
+        raise InputError([Problem(name, f"XLSX tidak bisa dibaca: "
                                   f"{type(exc).__name__}: {exc}")]) from None
     try:
         return _xlsx_first_sheet(name, wb)
@@ -486,8 +485,8 @@ def _read_xlsx(path: Path) -> Table:
     except Exception as exc:
         # A sheet that is not valid XML, or XML with entity declarations (XXE, "billion
         # laughs"): defusedxml, used by openpyxl when installed, refuses those.
-        raise InputError([Problem(name, f"XLSX rusak atau tidak aman (corrupt or unsafe "
-                                  f"workbook): {type(exc).__name__}: {exc}")]) from None
+        raise InputError([Problem(name, f"XLSX rusak atau tidak aman : "
+                                  f"{type(exc).__name__}: {exc}")]) from None
     finally:
         wb.close()
 
@@ -510,7 +509,7 @@ def _xlsx_first_sheet(name: str, wb: Any) -> Table:
         if header is not None:  # the first sheet that holds anything
             # Later sheets are ignored: agencies often keep notes or pivots there.
             return _header_table(name, "xlsx", list(header), rows, lines, header_line)
-    raise InputError([Problem(name, "lembar kerja kosong (the workbook has no data)")])
+    raise InputError([Problem(name, "lembar kerja kosong")])
 
 
 def _read_vector(path: Path, fmt: str, prefer_layers: Sequence[str]) -> Table:
@@ -518,24 +517,24 @@ def _read_vector(path: Path, fmt: str, prefer_layers: Sequence[str]) -> Table:
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:
-        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable {fmt}): {exc}")]) from None
+        raise InputError([Problem(name, f"tidak bisa dibaca: {exc}")]) from None
     layers = [str(n) for n in listed[:, 0]]
     if not layers:
-        raise InputError([Problem(name, "tidak ada layer (no layers in the file)")])
+        raise InputError([Problem(name, "tidak ada layer")])
     layer = layers[0]
     if len(layers) > 1:
         wanted = [n for n in prefer_layers if n in layers]
         if not wanted:
             raise InputError([Problem(
                 name,
-                f"berkas punya beberapa layer (several layers: {', '.join(layers)}); keep one, "
-                f"or name it one of: {', '.join(prefer_layers)}",
+                f"berkas punya beberapa layer ({', '.join(layers)}); simpan satu saja, "
+                f"atau beri nama salah satu dari: {', '.join(prefer_layers)}",
             )])
         layer = wanted[0]
     try:
         data = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
-        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable {fmt}): {exc}")]) from None
+        raise InputError([Problem(name, f"tidak bisa dibaca: {exc}")]) from None
     geometry: gpd.GeoSeries | None = None
     source_crs: str | None = None
     if isinstance(data, gpd.GeoDataFrame):
@@ -550,8 +549,8 @@ def _read_vector(path: Path, fmt: str, prefer_layers: Sequence[str]) -> Table:
             try:
                 geometry = geoms.to_crs(schema.WGS84)
             except Exception as exc:
-                raise InputError([Problem(name, f"CRS {source_crs} tidak bisa diubah ke EPSG:4326 "
-                                          f"(cannot reproject): {exc}")]) from None
+                raise InputError([Problem(name, f"CRS {source_crs} tidak bisa diubah ke EPSG:4326: "
+                                          f"{exc}")]) from None
         attrs = pd.DataFrame(data.drop(columns=data.geometry.name))
     else:
         attrs = pd.DataFrame(data)
@@ -580,8 +579,8 @@ def check_out_path(out: str | os.PathLike[str] | None, suffixes: tuple[str, ...]
     path = Path(out)
     if path.suffix.lower() not in suffixes:
         raise SiapError(
-            f"{path}: format keluaran tidak dikenal '{path.suffix or '(none)'}' (unknown output "
-            f"format); gunakan (use) {', '.join(suffixes)}"
+            f"{path}: format keluaran tidak dikenal '{path.suffix or '(tanpa)'}'; "
+            f"gunakan {', '.join(suffixes)}"
         )
     return path
 

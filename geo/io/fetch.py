@@ -169,10 +169,10 @@ def download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> _
 
     cached = _cache_file(polygon, settings)
     if cached.exists():
-        reporter.step(f"Overpass: dari cache (from the cache) {cached}")
+        reporter.step(f"Overpass: dari cache {cached}")
         return elements_from([json.loads(cached.read_text(encoding="utf-8"))])
     if not isinstance(polygon, Polygon | MultiPolygon):
-        raise SiapError(f"batas wilayah bukan poligon (boundary is not a polygon): "
+        raise SiapError(f"batas wilayah bukan poligon: "
                         f"{polygon.geom_type}")
     got = _Collected()
     with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp, _osmnx_settings(
@@ -180,12 +180,12 @@ def download(polygon: BaseGeometry, settings: Settings, reporter: Reporter) -> _
         cache_only_mode=True,
     ):
         try:
-            reporter.step(f"Overpass {settings.overpass_url}: jalan (roads)")
+            reporter.step(f"Overpass {settings.overpass_url}: jalan")
             # cache-only mode: osmnx stores every response, then stops (InterruptedError)
             with contextlib.suppress(InterruptedError):
                 ox.graph_from_polygon(polygon, custom_filter=list(ROAD_FILTERS),
                                       retain_all=True, simplify=False)
-            reporter.step("Overpass: titik minat (points of interest)")
+            reporter.step("Overpass: titik minat")
             with contextlib.suppress(InterruptedError):
                 ox.features_from_polygon(polygon, POI_TAGS)
         except (requests.RequestException, ValueError) as exc:

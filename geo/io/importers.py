@@ -45,7 +45,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema
+from geo import fmt, schema
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem, WorkspaceError
 from geo.io import regions
@@ -67,7 +67,7 @@ from geo.roads import SURFACE_MAP, authority_class, condition_class, surface_cla
 from geo.words import normalise_text, normalise_word
 
 KINDS = ("destinations", "umkm", "gateways", "road-conditions")
-LICENCE = "data OPD (agency data)"
+LICENCE = "data OPD"
 PROVENANCE = "agency"
 
 # Points may lie a little outside the regency polygon (piers, jetties, river mouths on a
@@ -327,14 +327,13 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """Human summary lines (Bahasa Indonesia with English)."""
-        out = [f"Impor {self.kind} dari {Path(self.file).name}: {self.rows_read} baris dibaca "
-               f"(rows read)"]
+        out = [f"Impor {self.kind} dari {Path(self.file).name}: {self.rows_read} baris dibaca"]
         if self.kind == "road-conditions":
-            out.append(f"{self.updated} ruas/segmen jalan diperbarui (road edges updated) in "
+            out.append(f"{self.updated} ruas/segmen jalan diperbarui di "
                        f"layer '{self.layer}' ({self.total} edges)")
         else:
-            out.append(f"ditambah (added) {self.added}, diganti (replaced) {self.replaced}; "
-                       f"layer '{self.layer}' kini (now) {self.total} baris (rows)")
+            out.append(f"ditambah {self.added}, diganti {self.replaced}; "
+                       f"layer '{self.layer}' kini {self.total} baris")
         out.extend(f"  {label}: {n}" for label, n in self.details)
         return out
 
@@ -361,8 +360,8 @@ class _Problems:
 
 def _missing_column(problems: _Problems, table: Table, what: str, aliases: Iterable[str]) -> None:
     names = ", ".join(list(aliases)[:5])
-    problems.add(f"kolom wajib '{what}' tidak ada (missing required column); expected one of: "
-                 f"{names}; columns present: {', '.join(table.headers.values()) or 'none'}",
+    problems.add(f"kolom wajib '{what}' tidak ada; nama yang diterima: "
+                 f"{names}; kolom yang ada: {', '.join(table.headers.values()) or 'tidak ada'}",
                  field=what)
 
 
@@ -430,7 +429,7 @@ def _coordinate_columns(table: Table, problems: _Problems, *, used: set[str]) ->
     if bool(cols.lat) != bool(cols.lon):
         have, want, aliases = (("lintang", "bujur", LON_ALIASES) if cols.lat
                                else ("bujur", "lintang", LAT_ALIASES))
-        _missing_column(problems, table, f"{want} (there is a {have} column)", aliases)
+        _missing_column(problems, table, f"{want} (ada kolom {have})", aliases)
     used.update(c for c in (cols.lat, cols.lon, cols.coord, cols.wkt) if c)
     return cols
 
@@ -453,16 +452,16 @@ _LINE_TYPES = ("LineString", "MultiLineString")
 
 def _geometry_problem(g: BaseGeometry, allowed: tuple[str, ...]) -> str | None:
     if g.is_empty:
-        return "geometri kosong (empty geometry)"
+        return "geometri kosong"
     if g.geom_type not in allowed:
-        return (f"jenis geometri salah (wrong geometry type): {g.geom_type}, expected "
-                f"{' or '.join(allowed)}")
+        return (f"jenis geometri salah: {g.geom_type}, seharusnya "
+                f"{' atau '.join(allowed)}")
     if g.geom_type == "MultiPoint" and len(g.geoms) != 1:
-        return f"MultiPoint with {len(g.geoms)} points: expected one point per row"
+        return f"MultiPoint dengan {len(g.geoms)} titik: satu baris harus satu titik"
     if not g.is_valid:
-        return f"geometri rusak (invalid geometry): {shapely.is_valid_reason(g)}"
+        return f"geometri rusak: {shapely.is_valid_reason(g)}"
     if not np.isfinite(shapely.get_coordinates(g)).all():
-        return "geometri rusak (invalid geometry): non-finite coordinates"
+        return "geometri rusak: koordinat tidak hingga"
     return None
 
 
@@ -503,10 +502,10 @@ def _row_geometries(
                 lat, lon = coordinate(lat_raw, "lat"), coordinate(lon_raw, "lon")
                 for raw, val, col in ((lat_raw, lat, cols.lat), (lon_raw, lon, cols.lon)):
                     if is_blank(raw):
-                        problems.add("koordinat kosong (missing coordinate)", line,
+                        problems.add("koordinat kosong", line,
                                      table.headers[col])
                     elif val is None:
-                        problems.add(f"'{raw!s}' bukan angka (not a number in decimal degrees)",
+                        problems.add(f"'{raw!s}' bukan angka",
                                      line, table.headers[col])
                 if lat is not None and lon is not None:
                     geoms[i] = shapely.Point(lon, lat)
@@ -515,8 +514,7 @@ def _row_geometries(
         if cols.coord and not is_blank(coord_v[i]):
             pair = _parse_pair(coord_v[i])
             if pair is None:
-                problems.add(f"'{coord_v[i]!s}' bukan pasangan 'lintang, bujur' "
-                             "(expected 'lat, lon')", line, table.headers[cols.coord])
+                problems.add(f"'{coord_v[i]!s}' bukan pasangan 'lintang, bujur'", line, table.headers[cols.coord])
             else:
                 geoms[i] = shapely.Point(pair[1], pair[0])
                 fields[i] = table.headers[cols.coord]
@@ -525,7 +523,7 @@ def _row_geometries(
             try:
                 g = shapely.from_wkt(str(wkt_v[i]))
             except shapely.errors.GEOSException as exc:
-                problems.add(f"WKT rusak (invalid WKT): {exc}", line, table.headers[cols.wkt])
+                problems.add(f"WKT rusak: {exc}", line, table.headers[cols.wkt])
                 continue
             if (msg := _geometry_problem(g, allowed)) is not None:
                 problems.add(msg, line, table.headers[cols.wkt])
@@ -535,7 +533,7 @@ def _row_geometries(
         given[i] = False
         if g is not None and table.geometry is not None:
             # An empty feature geometry with no coordinate columns to fall back on.
-            problems.add("geometri kosong (empty geometry)", line, "geometry")
+            problems.add("geometri kosong", line, "geometry")
             given[i] = True
     return geoms, fields, given
 
@@ -555,7 +553,7 @@ def _check_location(
     garr = np.asarray(list(geoms[idx]), dtype=object)
     b = shapely.bounds(garr)
     impossible = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
-    declared = f" (file CRS {table.source_crs})" if table.source_crs else ""
+    declared = f" (CRS berkas {table.source_crs})" if table.source_crs else ""
     cx, cy = shapely.get_x(shapely.centroid(garr)), shapely.get_y(shapely.centroid(garr))
     boundary = region.boundary()
     swapped_in = np.zeros(len(idx), dtype=bool)
@@ -563,10 +561,10 @@ def _check_location(
         swapped_in = shapely.covers(boundary, shapely.points(cy, cx))
     for k in np.flatnonzero(impossible):
         i = idx[k]
-        hint = ("lintang/bujur tertukar? (lat/lon swapped?)" if swapped_in[k] else
-                "koordinat proyeksi (projected, e.g. UTM metres) atau CRS salah (wrong CRS)?")
-        problems.add(f"koordinat mustahil (impossible coordinates) x={cx[k]:.6g}, "
-                     f"y={cy[k]:.6g}{declared}: {hint}; use decimal degrees (EPSG:4326)",
+        hint = ("lintang/bujur tertukar?" if swapped_in[k] else
+                "koordinat proyeksi (mis. meter UTM) atau CRS salah?")
+        problems.add(f"koordinat mustahil x={cx[k]:.6g}, "
+                     f"y={cy[k]:.6g}{declared}: {hint}; pakai derajat desimal (EPSG:4326)",
                      int(table.lines[i]), fields[i])
         flagged[i] = True
     if boundary is None:
@@ -588,13 +586,13 @@ def _check_location(
             continue
         i = idx[k]
         if swapped_in[k]:
-            hint = ": lintang/bujur tertukar? (lat/lon swapped?)"
+            hint = ": lintang/bujur tertukar?"
         elif fs:
-            hint = ": tanda lintang salah? (latitude sign: south/LS must be negative)"
+            hint = ": tanda lintang salah? (lintang selatan/LS harus negatif)"
         else:
             hint = ""
-        problems.add(f"di luar batas wilayah (outside the workspace boundary) by "
-                     f"{d / 1000:.1f} km, at {cx[k]:.5f}, {cy[k]:.5f}{declared}{hint}",
+        problems.add(f"di luar batas wilayah sejauh "
+                     f"{fmt.number(d / 1000, 1)} km, di {cx[k]:.5f}, {cy[k]:.5f}{declared}{hint}",
                      int(table.lines[i]), fields[i])
         flagged[i] = True
     return flagged
@@ -613,33 +611,33 @@ def _parse_attribute(key: str, raw: object) -> tuple[Any, str | None]:
     kind = _attribute_kind(key)
     if key == "sinyal":
         signal = classify(text(raw) or "", _SIGNAL)
-        return (signal, None) if signal else (None, f"'{raw!s}' bukan sinyal yang dikenal (unknown signal); "
-                                    "expected none, 2g, 3g or 4g")
+        return (signal, None) if signal else (None, f"'{raw!s}' bukan sinyal yang dikenal; "
+                                    "pilihan: none (tidak ada), 2g, 3g atau 4g")
     if key == "pengelola":
         s = text(raw) or ""
         return classify(s, _MANAGER) or s, None
     if kind.startswith("int"):
         v = integer(raw)
         if v is None:
-            return None, f"'{raw!s}' bukan bilangan bulat (not a whole number)"
+            return None, f"'{raw!s}' bukan bilangan bulat"
         if v < 0:
-            return None, f"{v} negatif (must not be negative)"
+            return None, f"{v} negatif"
         if (msg := schema.out_of_range(key, v)) is not None:
             return None, msg
         return v, None
     if kind == "float":
         f = number(raw)
         if f is None:
-            return None, f"'{raw!s}' bukan angka (not a number)"
+            return None, f"'{raw!s}' bukan angka"
         if f < 0:
-            return None, f"{f:g} negatif (must not be negative)"
+            return None, f"{f:g} negatif"
         if (msg := schema.out_of_range(key, f)) is not None:
             return None, msg
         return f, None
     if kind == "bool":
         b = boolean(raw)
         if b is None:
-            return None, f"'{raw!s}' bukan ya/tidak (expected ya/tidak, yes/no, 1/0, true/false)"
+            return None, f"'{raw!s}' bukan ya/tidak (terima: ya/tidak, yes/no, 1/0, true/false)"
         return b, None
     return text(raw), None
 
@@ -705,9 +703,9 @@ def _ids(table: Table, col: str | None, problems: _Problems, what: str = "id") -
     for i, v in enumerate(ids):
         line = int(table.lines[i])
         if v is None:
-            problems.add(f"{what} kosong (missing {what})", line, table.headers[col])
+            problems.add(f"{what} kosong", line, table.headers[col])
         elif v in first:
-            problems.add(f"{what} '{v}' duplikat (duplicate {what}), first on line {first[v]}",
+            problems.add(f"{what} '{v}' duplikat, pertama di baris {first[v]}",
                          line, table.headers[col])
         else:
             first[v] = line
@@ -733,7 +731,7 @@ def _read_points(table: Table, spec: _PointSpec, region: _Region) -> gpd.GeoData
     frame = table.frame
     n = len(table)
     if n == 0:
-        problems.add("tidak ada baris data (no data rows under the header)")
+        problems.add("tidak ada baris data")
 
     kampung_code_col = kampung_name_col = None
     if spec.kind == "umkm":
@@ -757,25 +755,25 @@ def _read_points(table: Table, spec: _PointSpec, region: _Region) -> gpd.GeoData
     cols = _coordinate_columns(table, problems, used=used)
     has_kampung = bool(kampung_code_col or kampung_name_col)
     if table.geometry is None and not cols.any and not has_kampung:
-        extra = " or kode_kampung/kampung" if spec.kind == "umkm" else ""
-        problems.add(f"tidak ada koordinat (no coordinates): the file needs a geometry or "
-                     f"columns lintang/bujur (latitude/longitude){extra}", field="lintang/bujur")
+        extra = " atau kode_kampung/kampung" if spec.kind == "umkm" else ""
+        problems.add(f"tidak ada koordinat: berkas perlu geometri atau "
+                     f"kolom lintang/bujur{extra}", field="lintang/bujur")
 
     ids = _ids(table, id_col, problems)
     names = [text(v) for v in frame[name_col]] if name_col else [None] * n
     if name_col:
         for i in np.flatnonzero([v is None for v in names]).tolist():
-            problems.add("nama kosong (missing name)", int(table.lines[i]), table.headers[name_col])
+            problems.add("nama kosong", int(table.lines[i]), table.headers[name_col])
     classes: list[Any] = [None] * n
     if class_col:
         classes = [None if pd.isna(c) else str(c) for c in spec.classify(frame[class_col])]
         for i, raw in enumerate(frame[class_col].tolist()):
             if is_blank(raw):
-                problems.add(f"{spec.class_field} kosong (missing {spec.class_field})",
+                problems.add(f"{spec.class_field} kosong",
                              int(table.lines[i]), table.headers[class_col])
             elif classes[i] is None:
-                problems.add(f"{spec.class_field} '{raw!s}' tidak dikenal (unknown {spec.class_field}); "
-                             f"expected one of: {', '.join(spec.vocabulary)}",
+                problems.add(f"{spec.class_field} '{raw!s}' tidak dikenal; "
+                             f"pilihan: {', '.join(spec.vocabulary)}",
                              int(table.lines[i]), table.headers[class_col])
 
     geoms, fields, given = _row_geometries(table, cols, problems, _POINT_TYPES)
@@ -796,8 +794,8 @@ def _read_points(table: Table, spec: _PointSpec, region: _Region) -> gpd.GeoData
                    if cols.lat and cols.lon else "lintang/bujur")
     for i in range(n):
         if not given[i]:
-            extra = " or a kampung code/name" if spec.kind == "umkm" else ""
-            problems.add(f"koordinat tidak ada (missing coordinates): give lintang/bujur{extra}",
+            extra = " atau kode/nama kampung" if spec.kind == "umkm" else ""
+            problems.add(f"koordinat tidak ada: isi lintang/bujur{extra}",
                          int(table.lines[i]), coord_field)
 
     attrs: dict[str, list[Any]] = {}
@@ -870,31 +868,31 @@ def _place_by_kampung(
         kp = load()
         if kp is None:
             if geoms[i] is None:
-                problems.add("workspace tidak punya kampung (no kampung in admin_areas): cannot "
-                             "place the row by kampung; give lintang/bujur or run 'siapwisata "
-                             "init --admin'", line, table.headers[code_col or name_col or ""])
+                problems.add("workspace tidak punya kampung: baris tidak "
+                             "bisa ditempatkan menurut kampung; isi lintang/bujur atau jalankan "
+                             "'siapwisata init --admin'", line, table.headers[code_col or name_col or ""])
             continue
         j: int | None = None
         if code is not None:
             j = by_code.get(code)
             if j is None:
-                problems.add(f"kode kampung '{code}' tidak dikenal (unknown kampung code)", line,
+                problems.add(f"kode kampung '{code}' tidak dikenal", line,
                              table.headers[code_col] if code_col else None)
                 continue
             if name is not None and j not in by_name.get(_kampung_key(name), [j]):
                 problems.add(f"kode kampung '{code}' adalah {kp['nama'].iloc[j]}, bukan '{name}' "
-                             "(code and name disagree)", line,
+                             "(kode dan nama tidak cocok)", line,
                              table.headers[name_col] if name_col else None)
                 continue
         elif name is not None:
             hits = by_name.get(_kampung_key(name), [])
             if not hits:
-                problems.add(f"kampung '{name}' tidak dikenal (unknown kampung)", line,
+                problems.add(f"kampung '{name}' tidak dikenal", line,
                              table.headers[name_col] if name_col else None)
                 continue
             if len(hits) > 1:
                 listed = ", ".join(str(kp["kode"].iloc[h]) for h in hits)
-                problems.add(f"nama kampung '{name}' ganda (ambiguous: {listed}); give "
+                problems.add(f"nama kampung '{name}' ganda ({listed}); isi "
                              "kode_kampung", line, table.headers[name_col] if name_col else None)
                 continue
             j = hits[0]
@@ -973,7 +971,7 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
     problems = _Problems(table)
     n = len(table)
     if n == 0:
-        problems.add("tidak ada baris data (no data rows under the header)")
+        problems.add("tidak ada baris data")
     used: set[str] = set()
     way_col = table.column(WAY_ALIASES)
     ruas_col = table.column(RUAS_ALIASES, exclude={c for c in (way_col,) if c})
@@ -987,8 +985,8 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
                         (*CONDITION_ALIASES[:2], *SURFACE_ALIASES[:2], *AUTHORITY_ALIASES[:2]))
     cols = _Columns(wkt=table.column(WKT_ALIASES, exclude=used))
     if way_col is None and ruas_col is None and table.geometry is None and cols.wkt is None:
-        problems.add("tidak ada ruas_id, osm_way_id atau geometri (no ruas_id or osm_way_id "
-                     "column and no line geometry): survey rows cannot be joined to roads",
+        problems.add("tidak ada kolom ruas_id, osm_way_id atau geometri garis: baris survei "
+                     "tidak bisa dicocokkan dengan jalan",
                      field="osm_way_id")
 
     frame = table.frame
@@ -1003,7 +1001,7 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
             if is_blank(raw):
                 vals.append(None)
             elif v is None or pd.isna(v):
-                problems.add(f"{what} '{raw!s}' tidak dikenal (unknown {what}); expected one of: "
+                problems.add(f"{what} '{raw!s}' tidak dikenal; pilihan: "
                              f"{', '.join(vocab)}", int(table.lines[i]), table.headers[col])
                 vals.append(None)
             else:
@@ -1022,7 +1020,7 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
             if c:
                 stated |= ~frame[c].map(is_blank).to_numpy(dtype=bool)
         for i in np.flatnonzero(~stated).tolist():
-            problems.add("baris tanpa kondisi/permukaan/kewenangan (nothing to set on this row)",
+            problems.add("baris tanpa kondisi/permukaan/kewenangan",
                          int(table.lines[i]))
 
     ways: list[str | None] = [None] * n
@@ -1032,11 +1030,11 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
             w = _way_id(raw)
             line = int(table.lines[i])
             if w is False:
-                problems.add(f"osm_way_id '{raw!s}' bukan id way OSM (not an OSM way id)", line,
+                problems.add(f"osm_way_id '{raw!s}' bukan id way OSM", line,
                              table.headers[way_col])
             elif isinstance(w, str):
                 if w in seen:
-                    problems.add(f"osm_way_id '{w}' duplikat (duplicate), first on line "
+                    problems.add(f"osm_way_id '{w}' duplikat, pertama di baris "
                                  f"{seen[w]}", line, table.headers[way_col])
                 seen.setdefault(w, line)
                 ways[i] = w
@@ -1051,11 +1049,11 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
             line = int(table.lines[i])
             m = ruas_match(rid)
             if m is None:
-                problems.add(f"ruas_id '{rid}' bukan ID ruas (not a section id such as R00042, "
-                             "from the priorities output)", line, table.headers[ruas_col])
+                problems.add(f"ruas_id '{rid}' bukan ID ruas (contoh R00042, "
+                             "dari keluaran prioritas)", line, table.headers[ruas_col])
                 continue
             if m in seen_r:
-                problems.add(f"ruas_id '{rid}' duplikat (duplicate), first on line "
+                problems.add(f"ruas_id '{rid}' duplikat, pertama di baris "
                              f"{seen_r[m]}", line, table.headers[ruas_col])
             seen_r.setdefault(m, line)
             ruas[i] = rid
@@ -1067,8 +1065,7 @@ def _read_survey(table: Table, region: _Region) -> tuple[RoadSurvey, _Problems]:
     geoms, fields, given = _row_geometries(table, cols, problems, _LINE_TYPES, rows=~has_way)
     for i in np.flatnonzero(~has_way & ~given).tolist():
         if way_col or ruas_col or table.geometry is not None or cols.wkt:
-            problems.add("baris tanpa ruas_id, osm_way_id dan tanpa geometri garis (no "
-                         "ruas_id, no osm_way_id and no line geometry)", int(table.lines[i]),
+            problems.add("baris tanpa ruas_id, osm_way_id dan tanpa geometri garis", int(table.lines[i]),
                          table.headers[way_col] if way_col else
                          table.headers[ruas_col] if ruas_col else "geometry")
     geoms[_check_location(table, geoms, fields, region, problems)] = None
@@ -1241,16 +1238,16 @@ def read_road_update(path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
     """
     ws.require()
     if not ws.has("roads"):
-        raise WorkspaceError(f"{ws.path}: layer 'roads' tidak ada (missing): run ingest-osm, "
-                             "fetch-osm or demo first")
+        raise WorkspaceError(f"{ws.path}: layer 'roads' tidak ada: jalankan dulu ingest-osm, "
+                             "fetch-osm atau demo")
     region = _Region(ws)
-    reporter.step(f"membaca survei PU (reading PU survey) {path}")
+    reporter.step(f"membaca survei PU {path}")
     table = _agency_table(path, "road-conditions", ws,
                           ("road_conditions", "kondisi_jalan", "survey"))
     survey, problems = _read_survey(table, region)
     roads = ws.read("roads")
     metric = region.metric()
-    reporter.step(f"mencocokkan {len(table)} baris dengan jalan (matching rows to roads)")
+    reporter.step(f"mencocokkan {len(table)} baris dengan jalan")
     edge, row, counts = match_survey(roads, survey, metric, tolerance_m=tolerance_m)
     located = np.array([w is not None or g is not None or r is not None
                         for w, g, r in zip(survey.way, survey.geometry, survey.ruas,
@@ -1260,15 +1257,14 @@ def read_road_update(path: Path, ws: Workspace, *, reporter: Reporter = SILENT,
     for r in missing.tolist():  # per survey row, to name each bad line
         line = int(survey.lines[r])
         if survey.ruas[r] is not None and survey.way[r] is None:
-            problems.add(f"ruas_id {survey.ruas[r]} tidak ada di workspace (unknown section; "
-                         "use an id from the priorities output)", line, survey.ruas_field)
+            problems.add(f"ruas_id {survey.ruas[r]} tidak ada di workspace "
+                         "(pakai ID dari keluaran prioritas)", line, survey.ruas_field)
         elif survey.way[r] is not None:
-            problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads (no road with "
-                         "this way id)", line, survey.way_field)
+            problems.add(f"osm_way_id {survey.way[r]} tidak ada di layer roads", line, survey.way_field)
         else:
-            hint = f"; nearest road edge {near[r]:.0f} m away" if r in near else ""
-            problems.add(f"garis survei tidak cocok dengan jalan mana pun (matches no road "
-                         f"within {tolerance_m:.0f} m){hint}", line,
+            hint = f"; ruas jalan terdekat {fmt.integer(near[r])} m" if r in near else ""
+            problems.add(f"garis survei tidak cocok dengan jalan mana pun "
+                         f"dalam {fmt.integer(tolerance_m)} m{hint}", line,
                          survey.geometry_field[r] or "geometry")
     problems.raise_if_any()
     updated, set_counts = apply_survey(roads, survey, edge, row)
@@ -1290,12 +1286,12 @@ def read_road_conditions(
     by_ruas = sum(1 for w, r in zip(survey.way, survey.ruas, strict=True)
                   if w is None and r is not None)
     details = (
-        ("baris via ruas_id (rows joined by section id)", by_ruas),
-        ("baris via osm_way_id (rows joined by osm_way_id)", by_way),
-        ("baris via geometri (rows joined by geometry)", n - by_way - by_ruas),
-        ("kondisi diisi (condition set)", ru.set_counts["condition"]),
-        ("permukaan diisi (surface set)", ru.set_counts["surface"]),
-        ("kewenangan diisi (authority set)", ru.set_counts["authority"]),
+        ("baris via ruas_id", by_ruas),
+        ("baris via osm_way_id", by_way),
+        ("baris via geometri", n - by_way - by_ruas),
+        ("kondisi diisi", ru.set_counts["condition"]),
+        ("permukaan diisi", ru.set_counts["surface"]),
+        ("kewenangan diisi", ru.set_counts["authority"]),
     )
     return ru.updated, ImportSummary("road-conditions", "roads", str(path), n,
                                      updated=len(ru.edges), total=len(ru.roads),
@@ -1355,7 +1351,7 @@ def read_point_table(kind: str, path: Path, ws: Workspace, *,
     spec = SPECS[kind]
     ws.require()
     region = _Region(ws)
-    reporter.step(f"membaca {kind} (reading) {path}")
+    reporter.step(f"membaca {kind} {path}")
     table = _agency_table(path, kind, ws, spec.prefer_layers)
     return PointRows(table, _read_points(table, spec, region))
 

@@ -108,19 +108,19 @@ def check_osm_file(file: str | Path) -> Path:
     path = Path(file)
     name = str(file)
     if not path.exists():
-        raise InputError([Problem(name, "file tidak ditemukan (file not found)")])
+        raise InputError([Problem(name, "file tidak ditemukan")])
     if not path.is_file():
-        raise InputError([Problem(name, "bukan file (not a file)")])
+        raise InputError([Problem(name, "bukan file")])
     if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
         raise InputError([Problem(
-            name, "format tidak didukung (unsupported format); expected "
+            name, "format tidak didukung; expected "
             + ", ".join(SUPPORTED_SUFFIXES),
         )])
     try:
         with path.open("rb") as fh:
             fh.read(1)
     except OSError as exc:
-        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable): {exc}")]) from None
+        raise InputError([Problem(name, f"tidak bisa dibaca: {exc}")]) from None
     return path
 
 
@@ -157,7 +157,7 @@ def _guarded(items: Iterable[Any], name: str) -> Iterator[Any]:
         except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
             if "out of order" in str(exc):  # libosmium's order check (area assembly)
                 raise _UnsortedError(str(exc)) from None
-            raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]
+            raise InputError([Problem(name, f"file OSM rusak: {exc}")]
                              ) from None
         yield obj
 
@@ -192,7 +192,7 @@ def sorted_copy(path: Path, directory: Path, *, name: str | None = None) -> Path
             writer.close()
     except (RuntimeError, ValueError) as exc:
         raise InputError([Problem(name or str(path),
-                                  f"file OSM rusak (unreadable OSM data): {exc}")]) from None
+                                  f"file OSM rusak: {exc}")]) from None
     return out
 
 
@@ -213,7 +213,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     try:
         header_date = _header_date(path)
     except (RuntimeError, ValueError) as exc:
-        raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]) from None
+        raise InputError([Problem(name, f"file OSM rusak: {exc}")]) from None
     small = _xml_bytes(path) <= _SORT_IN_MEMORY_MAX_BYTES
     if not (small and path.name.lower().endswith(_XML_SUFFIXES)):
         try:
@@ -224,13 +224,13 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
                     f"file OSM tidak terurut menurut jenis dan id ({exc}) dan terlalu besar "
                     "untuk diurutkan di memori; urutkan dulu, mis. `osmium sort` (not sorted "
                     "by type and id, too large to sort in memory)"))]) from None
-    reporter.step(f"mengurutkan OSM di memori (sorting by type and id) {path.name}")
+    reporter.step(f"mengurutkan OSM di memori {path.name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-osm-") as tmp:
         copy = sorted_copy(path, Path(tmp), name=name)
         try:
             return _read_stream(copy, name, header_date, reporter)
         except _UnsortedError as exc:  # cannot happen after sorting; say so if it does
-            raise InputError([Problem(name, f"file OSM rusak (unreadable OSM data): {exc}")]
+            raise InputError([Problem(name, f"file OSM rusak: {exc}")]
                              ) from None
 
 
@@ -269,9 +269,9 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                 vals[i] = tags.get(rules.POI_TAG_FALLBACK[k])
         return tuple(vals)
 
-    reporter.step(f"membaca OSM (reading, streamed) {Path(name).name}")
+    reporter.step(f"membaca OSM {Path(name).name}")
     last = (-1, False, 0)
-    for obj in reporter.track(_guarded(fp, name), None, "membaca OSM (reading)"):
+    for obj in reporter.track(_guarded(fp, name), None, "membaca OSM"):
         if not obj.is_area():
             # libosmium checks the order only while assembling areas; a way read before
             # its nodes would silently lose their locations, so check what passes here

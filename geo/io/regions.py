@@ -38,22 +38,22 @@ def read_polygons(path: Path, what: str) -> gpd.GeoDataFrame:
     try:
         gdf = pyogrio.read_dataframe(path)
     except Exception as exc:
-        raise InputError([Problem(name, f"tidak bisa dibaca (unreadable {what}): {exc}")]) from None
+        raise InputError([Problem(name, f"tidak bisa dibaca: {exc}")]) from None
     problems: list[Problem] = []
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
         raise InputError([Problem(name, f"{what} has no geometry")])
     if gdf.crs is None:
-        problems.append(Problem(name, "CRS tidak diketahui (no CRS); expected EPSG:4326"))
+        problems.append(Problem(name, "CRS tidak diketahui; expected EPSG:4326"))
     for i in range(len(gdf)):  # per input row, to name each bad line
         g = gdf.geometry.iloc[i]
         line = i + 2
         if g is None or g.is_empty:
-            problems.append(Problem(name, "geometri kosong (empty geometry)", line=line))
+            problems.append(Problem(name, "geometri kosong", line=line))
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
             problems.append(Problem(name, f"expected a polygon, got {g.geom_type}", line=line))
         elif not g.is_valid:
             problems.append(
-                Problem(name, f"geometri rusak (invalid geometry): {shapely.is_valid_reason(g)}",
+                Problem(name, f"geometri rusak: {shapely.is_valid_reason(g)}",
                         line=line)
             )
     if problems:
@@ -68,7 +68,7 @@ def read_polygons(path: Path, what: str) -> gpd.GeoDataFrame:
 def admin_areas(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     """Normalise distrik/kampung polygons to ``kode``, ``nama``, ``level`` (+ extra columns)."""
     problems = [
-        Problem(source, f"kolom wajib '{c}' tidak ada (missing required column)", field=c)
+        Problem(source, f"kolom wajib '{c}' tidak ada", field=c)
         for c in ("kode", "nama")
         if c not in gdf.columns
     ]
@@ -87,7 +87,7 @@ def admin_areas(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     dup = out["kode"].duplicated(keep="first")
     if dup.any():
         raise InputError(
-            [Problem(source, f"kode '{k}' duplikat (duplicate)", line=int(i) + 2, field="kode")
+            [Problem(source, f"kode '{k}' duplikat", line=int(i) + 2, field="kode")
              for i, k in out.loc[dup, "kode"].items()]
         )
     return out

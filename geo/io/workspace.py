@@ -118,7 +118,7 @@ class _Reader:
         """Read a spatial layer. Raises :class:`WorkspaceError` if it is missing."""
         if not self.has(layer):
             raise WorkspaceError(
-                f"{self.path}: layer '{layer}' tidak ada (missing); layers present: "
+                f"{self.path}: layer '{layer}' tidak ada; layers present: "
                 f"{', '.join(self.layers()) or 'none'}"
             )
         gdf = pyogrio.read_dataframe(self.path, layer=layer, **kwargs)
@@ -168,7 +168,7 @@ class _Reader:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError:
-            raise WorkspaceError(f"{self.path}: metadata '{CONFIGS_KEY}' rusak (not JSON)") from None
+            raise WorkspaceError(f"{self.path}: metadata '{CONFIGS_KEY}' rusak") from None
         return data if isinstance(data, dict) else {}
 
     def stored_configs(self, layer: str) -> dict[str, ConfigText]:
@@ -300,7 +300,7 @@ class Workspace(_Reader):
         """The workspace, which must exist; opening it deletes stale private copies."""
         if not self.exists:
             raise WorkspaceError(
-                f"workspace {self.path} tidak ditemukan (not found); create it with "
+                f"workspace {self.path} tidak ditemukan; create it with "
                 "'siapwisata init', 'siapwisata ingest-osm' or 'siapwisata demo'"
             )
         self.sweep()
@@ -378,7 +378,7 @@ class Workspace(_Reader):
         return WorkspaceLocked(
             f"workspace {self.path} masih dikunci proses lain{f' ({who})' if who else ''} "
             f"setelah {limit:g} detik; tidak ada yang diubah. Coba lagi setelah proses itu "
-            f"selesai, atau atur {LOCK_TIMEOUT_ENV} (locked by another writer; nothing changed)"
+            f"selesai, atau atur {LOCK_TIMEOUT_ENV}"
         )
 
     def _copies(self) -> list[tuple[Path, int | None]]:

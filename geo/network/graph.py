@@ -134,10 +134,10 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
         If there are no links or a row has no usable geometry.
     """
     if roads is None or len(roads) == 0:
-        raise NetworkError("roads: layer kosong (no links); ingest OSM or import roads first")
+        raise NetworkError("roads: layer kosong; ingest OSM or import roads first")
     missing = [c for c in ("u", "v", "oneway", "length_m", "highway", "mode") if c not in roads]
     if missing:
-        raise NetworkError(f"roads: kolom hilang (missing columns): {', '.join(missing)}")
+        raise NetworkError(f"roads: kolom hilang: {', '.join(missing)}")
     roads = roads.reset_index(drop=True)
     for col in ("surface", "condition", "maxspeed"):
         if col not in roads:

@@ -168,7 +168,7 @@ class PrioritiesConfig(StrictModel):
     def allowed(self, authority: str) -> list[str] | None:
         """Road authorities an ``--authority`` choice covers (None = every road)."""
         if authority not in AUTHORITY_CHOICES:
-            raise SiapError(f"--authority '{authority}' tidak dikenal (unknown); "
+            raise SiapError(f"--authority '{authority}' tidak dikenal; "
                             f"pilih (choose) {', '.join(AUTHORITY_CHOICES)}")
         return None if authority == "all" else list(self.authority_filter[authority])
 

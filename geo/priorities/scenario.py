@@ -197,7 +197,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
     if problems and not len(table):
         raise InputError(problems)
     if not len(table):
-        raise InputError([Problem(name, "tidak ada baris pekerjaan (no works listed)")])
+        raise InputError([Problem(name, "tidak ada baris pekerjaan")])
     if problems:
         raise InputError(problems)
 
@@ -251,7 +251,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
             hits = np.flatnonzero(is_road & (way == w)) if w is not None else np.empty(0, int)
             if not len(hits):
                 bad.append(Problem(name, f"osm_way_id '{text(wid)}' tidak ditemukan di jalan "
-                                   "workspace (no road link of that way)", line,
+                                   "workspace", line,
                                    cols["osm_way_id"]))
             else:
                 selected, target = hits, f"osm_way_id {w}"
@@ -278,7 +278,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
         elif up is not None:
             oid = config.option(up)
             if oid is None:
-                bad.append(Problem(name, f"peningkatan '{up}' tidak dikenal (unknown upgrade); "
+                bad.append(Problem(name, f"peningkatan '{up}' tidak dikenal; "
                                    f"known: {', '.join(options)}", line, cols["upgrade"]))
         elif sw is None and cw is None:
             bad.append(Problem(name, "baris tanpa upgrade, surface atau condition (the line "
@@ -287,13 +287,13 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
         if sw is not None:
             new_s = str(surface_class(pd.Series([sw])).iloc[0])
             if new_s == "unknown":
-                bad.append(Problem(name, f"permukaan '{sw}' tidak dikenal (unknown surface); "
+                bad.append(Problem(name, f"permukaan '{sw}' tidak dikenal; "
                                    f"use one of {', '.join(schema.SURFACE_CLASSES[:-1])}", line,
                                    cols["surface"]))
         if cw is not None:
             got = condition_class(pd.Series([cw])).iloc[0]
             if pd.isna(got):
-                bad.append(Problem(name, f"kondisi '{cw}' tidak dikenal (unknown condition); "
+                bad.append(Problem(name, f"kondisi '{cw}' tidak dikenal; "
                                    f"use one of {', '.join(schema.CONDITIONS[:-1])}", line,
                                    cols["condition"]))
             else:

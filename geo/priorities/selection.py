@@ -73,7 +73,7 @@ class PrioritiesResult:
     def summary(self) -> str:
         """A few lines in Bahasa Indonesia (with English) for the terminal."""
         t = self.table
-        lines = [f"Prioritas ruas jalan (road priorities), kewenangan {self.authority}: "
+        lines = [f"Prioritas ruas jalan, kewenangan {self.authority}: "
                  f"{len(t)} ruas kandidat"]
         lines.append(f"Pasangan asal-tujuan (OD): {self.n_sources} asal (gerbang + kampung), "
                      f"{self.n_targets} destinasi; total {self.objective_minutes:,.0f} menit "
@@ -108,7 +108,7 @@ class PrioritiesResult:
         lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
         if self.synthetic:
             lines.append("DATA CONTOH (SINTETIS): jalan/destinasi ini sintetis, bukan data "
-                         "wilayah nyata (synthetic data).")
+                         "wilayah nyata.")
         return "\n".join(lines)
 
     def assumptions(self) -> pd.DataFrame:
@@ -171,7 +171,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
 
 def _check_budget(budget: float | None) -> None:
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+        raise SiapError(f"--budget harus angka >= 0, got {budget}")
 
 
 @dataclass
@@ -247,7 +247,7 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
     timings["candidates_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    reporter.step(f"Waktu tempuh dasar (base travel times): {len(od.sources)} asal, "
+    reporter.step(f"Waktu tempuh dasar: {len(od.sources)} asal, "
                   f"{len(od.targets)} destinasi")
     engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, new_cost[arcs])
     objective = engine.objective()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from geo import fmt
 from geo.words import bool_word, normalise_word
 
 # Gains closer than this are treated as equal when choosing the bottleneck.
@@ -221,9 +222,11 @@ def monte_carlo_ranks(
 
 
 def id_number(value: float, decimals: int = 1) -> str:
-    """Indonesian number format: decimal comma, dot for thousands (``1.234,5``)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    """Indonesian number format: decimal comma, dot for thousands (``1.234,5``).
+
+    Kept for the callers of :mod:`geo.readiness`; the format itself is :func:`geo.fmt.number`.
+    """
+    return fmt.number(value, decimals)
 
 
 def _fmt(value: Any, spec: str) -> str:

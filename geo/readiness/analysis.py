@@ -40,7 +40,7 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SiapError(
-            f"{what}: kolom tidak ada (missing columns) {', '.join(missing)}; "
+            f"{what}: kolom tidak ada {', '.join(missing)}; "
             "gunakan tabel skor dari score_workspace / layer 'scores'"
         )
 
@@ -197,7 +197,7 @@ def raised_weights(config: ReadinessConfig, factor: float = 1.5) -> dict[str, di
         ``factor`` not a positive finite number.
     """
     if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
-        raise SiapError(f"raised_weights: factor harus angka > 0 (must be > 0), got {factor!r}")
+        raise SiapError(f"raised_weights: factor harus angka > 0, got {factor!r}")
     return {d: {d: config.dimensions[d].weight * float(factor)} for d in config.names}
 
 

@@ -83,7 +83,7 @@ class Indicator(StrictModel):
             return v
         layer, dot, column = v.partition(".")
         if layer not in EDITABLE_LAYERS:
-            raise ValueError(f"proof {v!r}: layer tidak dikenal (unknown layer) {layer!r}; "
+            raise ValueError(f"proof {v!r}: layer tidak dikenal {layer!r}; "
                              f"known: {', '.join(EDITABLE_LAYERS)}")
         if dot and not _NAME.match(column):
             raise ValueError(f"proof {v!r}: expected 'layer' or 'layer.column'")
@@ -142,7 +142,7 @@ class Owns(StrictModel):
     def _layers(cls, v: list[str]) -> list[str]:
         bad = [name for name in v if name not in EDITABLE_LAYERS]
         if bad:
-            raise ValueError(f"layer tidak dikenal (unknown layer) {', '.join(map(repr, bad))}; "
+            raise ValueError(f"layer tidak dikenal {', '.join(map(repr, bad))}; "
                              f"known: {', '.join(EDITABLE_LAYERS)}")
         return v
 
@@ -154,7 +154,7 @@ class Owns(StrictModel):
             if not dot or not column or not _NAME.match(column):
                 raise ValueError(f"{item!r}: expected 'layer.column' (e.g. 'roads.condition')")
             if layer not in EDITABLE_LAYERS:
-                raise ValueError(f"{item!r}: layer tidak dikenal (unknown layer) {layer!r}; "
+                raise ValueError(f"{item!r}: layer tidak dikenal {layer!r}; "
                                  f"known: {', '.join(EDITABLE_LAYERS)}")
         return v
 
@@ -322,12 +322,12 @@ class ReadinessConfig(StrictModel):
             for layer in dim.owns.layers:
                 if layer in layers and layers[layer] != key:
                     raise ValueError(f"dimensions.{key}.owns.layers: layer {layer!r} sudah "
-                                     f"dimiliki (already owned by) {layers[layer]!r}")
+                                     f"dimiliki {layers[layer]!r}")
                 layers[layer] = key
             for column in dim.owns.columns:
                 if column in columns and columns[column] != key:
                     raise ValueError(f"dimensions.{key}.owns.columns: kolom {column!r} sudah "
-                                     f"dimiliki (already owned by) {columns[column]!r}")
+                                     f"dimiliki {columns[column]!r}")
                 columns[column] = key
         return self
 
@@ -362,7 +362,7 @@ class ReadinessConfig(StrictModel):
         unknown = [k for k in given if k not in self.dimensions]
         if unknown:
             raise ConfigError(
-                f"weights: dimensi tidak dikenal (unknown dimension) {', '.join(map(repr, unknown))}; "
+                f"weights: dimensi tidak dikenal {', '.join(map(repr, unknown))}; "
                 f"known: {', '.join(self.names)}"
             )
         out = []
@@ -371,19 +371,19 @@ class ReadinessConfig(StrictModel):
             try:
                 w = float(w)
             except (TypeError, ValueError):
-                raise ConfigError(f"weights.{name}: bukan angka (not a number): {w!r}") from None
+                raise ConfigError(f"weights.{name}: bukan angka: {w!r}") from None
             if not math.isfinite(w) or w < 0:
-                raise ConfigError(f"weights.{name}: harus angka >= 0 (must be >= 0), got {w}")
+                raise ConfigError(f"weights.{name}: harus angka >= 0, got {w}")
             out.append(w)
         vec = np.array(out, dtype=float)
         with np.errstate(over="ignore"):
             total = float(vec.sum())
         if not math.isfinite(total):
             # Each weight is finite, their sum is not: the weighted means would be inf/inf.
-            raise ConfigError(f"weights: jumlah bobot terlalu besar (sum of weights overflows): "
+            raise ConfigError(f"weights: jumlah bobot terlalu besar: "
                               f"{', '.join(f'{n}={w:g}' for n, w in zip(self.names, out, strict=True))}")
         if total <= 0:
-            raise ConfigError("weights: semua bobot nol (all weights are zero)")
+            raise ConfigError("weights: semua bobot nol")
         return vec
 
 

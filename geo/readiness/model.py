@@ -752,7 +752,7 @@ class ScoreResult:
     def summary(self) -> str:
         """A few lines in Bahasa Indonesia (with English) for the terminal."""
         t = self.table
-        lines = [f"Skor kesiapan (readiness scores): {len(t)} destinasi"]
+        lines = [f"Skor kesiapan: {len(t)} destinasi"]
         counts = t["class"].value_counts()
         lines.append(
             "Kelas (class): "
@@ -793,7 +793,7 @@ class ScoreResult:
         if self.synthetic:
             lines.append(
                 "DATA CONTOH (SINTETIS): skor ini memakai data sintetis, bukan survei wilayah "
-                "nyata (these scores use synthetic data)."
+                "nyata."
             )
         return "\n".join(lines)
 
@@ -801,7 +801,7 @@ class ScoreResult:
 def gateway_lines(report: pd.DataFrame) -> list[str]:
     """Terminal lines of the gateways report: destinations reached per gateway, and a
     warning for every gateway that reaches none (shared by ``score`` and ``info``)."""
-    lines = ["Gerbang (gateways): destinasi terjangkau (destinations_reached)"]
+    lines = ["Gerbang: destinasi terjangkau (destinations_reached)"]
     for _, r in report.iterrows():  # one line per gateway: a handful of rows
         name = r.get("name")
         label = f"{name} ({r['id']})" if isinstance(name, str) and name else str(r["id"])

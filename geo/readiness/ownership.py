@@ -82,10 +82,10 @@ def check_scope(config: ReadinessConfig, user: User, layer: str, columns: Iterab
     who = _agency_name(config, user.agency)
     if not user.can_write:
         raise ScopeError(f"akun '{user.username}' ({who}) berperan '{user.role}': hanya boleh "
-                         "membaca, tidak boleh mengubah data (read-only role)")
+                         "membaca, tidak boleh mengubah data")
     if user.agency not in config.dimensions:
         raise ScopeError(f"{who} tidak memegang layer data mana pun; layer '{layer}' diubah "
-                         "oleh dinas pemiliknya (this agency owns no data layer)")
+                         "oleh dinas pemiliknya")
     owner = layer_owner(config, layer)
     if adds_rows and owner != user.agency:
         held = f"dipegang {_agency_name(config, owner)}" if owner else "tidak dipegang dinas mana pun"

@@ -35,7 +35,7 @@ def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
     """
     ws.require()
     config = config or load_network_config()
-    reporter.step(f"Membaca workspace {ws.path.name} (reading workspace)")
+    reporter.step(f"Membaca workspace {ws.path.name}")
     roads = ws.read("roads")
     destinations = ws.read("destinations")
     gateways = ws.read("gateways")

@@ -217,7 +217,7 @@ def add_user(ws: Workspace, username: str, agency: str, role: str, password: str
     problems += _check_password(name, password)
     accounts = read_accounts(ws)
     if name in accounts.users:
-        problems.append(_problem("username", f"akun '{name}' sudah ada (already exists); "
+        problems.append(_problem("username", f"akun '{name}' sudah ada; "
                                              "ubah kata sandinya dengan 'siapwisata user "
                                              "passwd'"))
     if problems:
@@ -331,7 +331,7 @@ def _existing(accounts: Accounts, username: str) -> Account:
     account = accounts.users.get(name)
     if account is None:
         known = ", ".join(sorted(accounts.users)) or "belum ada akun"
-        raise InputError([_problem("username", f"akun '{name}' tidak ada (unknown account); "
+        raise InputError([_problem("username", f"akun '{name}' tidak ada; "
                                                f"akun yang ada: {known}")])
     return account
 

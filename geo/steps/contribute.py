@@ -309,7 +309,7 @@ def _header_warnings(frames: _Frames, kind: str) -> list[str]:
                 else "disimpan apa adanya sebagai teks (kept as text)")
         near = _nearest(header, known)
         hint = f"; mungkin maksudnya '{near}'? (did you mean)" if near else ""
-        out.append(f"kolom '{header}' tidak dikenal (unrecognised column), {what}{hint}")
+        out.append(f"kolom '{header}' tidak dikenal, {what}{hint}")
     return out
 
 
@@ -522,7 +522,7 @@ def _parse_destination(values: Mapping[str, object], config: ReadinessConfig
         if key == "name":
             v = text(raw)
             if v is None:
-                problems.append(Problem(FORM, "nama kosong (missing name)", field=key))
+                problems.append(Problem(FORM, "nama kosong", field=key))
             out[key] = v
         elif key == "category":
             v = imp.destination_category(pd.Series([raw], dtype=object)).iloc[0]
@@ -539,7 +539,7 @@ def _parse_destination(values: Mapping[str, object], config: ReadinessConfig
         elif key in extra:
             f = None if text(raw) is None else number(raw)
             if text(raw) is not None and (f is None or f < 0):
-                problems.append(Problem(FORM, f"'{raw!s}' bukan angka >= 0 (not a number >= 0)",
+                problems.append(Problem(FORM, f"'{raw!s}' bukan angka >= 0",
                                         field=key))
             out[key] = f
         else:
@@ -640,7 +640,7 @@ def _road_value(key: str, raw: object) -> tuple[str | None, Problem | None]:
         got, vocab = imp.pu_authority(s).iloc[0], [c for c in schema.AUTHORITIES
                                                    if c != "unknown"]
     if got is None or pd.isna(got):
-        return None, Problem(FORM, f"{key} '{raw!s}' tidak dikenal (unknown {key}); expected "
+        return None, Problem(FORM, f"{key} '{raw!s}' tidak dikenal; expected "
                                    f"one of: {', '.join(vocab)}", field=key)
     return str(got), None
 
@@ -668,7 +668,7 @@ def plan_road_edit(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
     if problems:
         raise _form_error(problems)
     if not ws.has("roads"):
-        raise InputError([Problem(FORM, "layer 'roads' tidak ada (missing)", field="ruas_id")])
+        raise InputError([Problem(FORM, "layer 'roads' tidak ada", field="ruas_id")])
     roads = ws.read("roads")
     edges = ruas_rows(str(ruas_id), road_sections(roads.reset_index(drop=True)))
     if edges is None or not len(edges):
@@ -743,7 +743,7 @@ def save_umkm(ws: Workspace, id: str | None, values: Mapping[str, object],
     else:
         fid = str(id).strip()
         if old is None:
-            raise InputError([Problem(FORM, f"UMKM '{fid}' tidak ada (not found)", field="id")])
+            raise InputError([Problem(FORM, f"UMKM '{fid}' tidak ada", field="id")])
         row = old.iloc[_locate(old, "umkm", fid, "UMKM")[0]]
         for k, col in (("name", "name"), ("type", "type")):
             cells.setdefault(k, row.get(col))
@@ -835,13 +835,13 @@ def rollback(ws: Workspace, to_version: int, *, user: User) -> Applied:
         ``to_version`` is not a recorded version (or 0, before the first).
     """
     if not user.is_admin:
-        raise ScopeError(f"hanya admin yang boleh mengembalikan versi (rollback is admin only); "
+        raise ScopeError(f"hanya admin yang boleh mengembalikan versi; "
                          f"akun '{user.username}' berperan '{user.role}'")
     ws.require()
     versions = read_versions(ws)
     last = int(versions["version"].max()) if len(versions) else 0
     if not (0 <= int(to_version) <= last):
-        raise InputError([Problem(FORM, f"versi {to_version} tidak ada (unknown version); "
+        raise InputError([Problem(FORM, f"versi {to_version} tidak ada; "
                                         f"versi yang ada: 0-{last}", field="version")])
     changes = read_changes(ws, after=int(to_version))
     # data only: an agency's commitments (tasks) are not undone by restoring data
@@ -862,7 +862,7 @@ def rollback(ws: Workspace, to_version: int, *, user: User) -> Applied:
             str(layer), ()) and restored[c].map(lambda v: value_json(v) == "null").all()]
         layers[str(layer)] = restored.drop(columns=empty)
     return _write(ws, Entry(user.username, user.agency, "rollback",
-                            f"kembalikan ke versi {int(to_version)} (rollback)"), layers)
+                            f"kembalikan ke versi {int(to_version)}"), layers)
 
 
 # --- reading the history ---------------------------------------------------------------------

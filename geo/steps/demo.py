@@ -29,16 +29,16 @@ def build_demo(ws: Workspace, *, data_dir: Path, seed: int, reporter: Reporter =
     reporter
         Progress reporter (silent by default).
     """
-    reporter.step(f"membaca data nyata Mimika (reading real Mimika data) {Path(data_dir) / 'mimika'}")
+    reporter.step(f"membaca data nyata Mimika {Path(data_dir) / 'mimika'}")
     data = read_mimika(Path(data_dir))
     admin = admin_layer(data)
     gateways = gateways_layer(data.gerbang)
     layers = generate(data, seed, reporter)
-    reporter.step(f"menulis workspace (writing workspace) {ws.path}")
+    reporter.step(f"menulis workspace {ws.path}")
     today = pd.Timestamp.now().date().isoformat()
     wilayah = "https://github.com/cahyadsn/wilayah_boundaries"
     gen_note = (f"DATA CONTOH (SINTETIS): dibuat oleh generator siapwisata demo, seed {seed}; "
-                "bukan data survei (generated, not surveyed)")
+                "bukan data survei")
     with ws.update(create=True) as stage:
         write_region(
             stage, data.boundary, name=REGION_NAME,
@@ -69,7 +69,7 @@ def build_demo(ws: Workspace, *, data_dir: Path, seed: int, reporter: Reporter =
                           ("umkm", layers.umkm), ("pois", layers.pois)):
             stage.write(name, gdf)
             stage.add_source(Source(f"siapwisata demo ({name})", name, today,
-                                    "tidak berlaku (n/a, generated)", synthetic=True,
+                                    "tidak berlaku", synthetic=True,
                                     note=gen_note))
         stage.set_meta(
             region=REGION_NAME, synthetic="true", demo_seed=seed,

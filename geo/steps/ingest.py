@@ -114,7 +114,7 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
         metric = ws.metric_crs()
     roads = roads_frame(ext, usable, metric)
 
-    reporter.step("titik minat dan turunannya (points of interest, destinations, UMKM, gateways)")
+    reporter.step("titik minat dan turunannya")
     if ext.skipped_pois:
         reporter.step(f"{ext.skipped_pois} POI tanpa geometri dilewati "
                       "(skipped: no located nodes in the file)")
@@ -193,7 +193,7 @@ def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
     """
     ws.require()
     if not ws.has(schema.BOUNDARY):
-        raise WorkspaceError(f"{ws.path}: tidak ada batas wilayah (no boundary); "
+        raise WorkspaceError(f"{ws.path}: tidak ada batas wilayah; "
                              "create it with 'siapwisata init' first")
     boundary = ws.boundary()
     polygon = shapely.buffer(boundary, QUERY_MARGIN_DEG, join_style="mitre")
@@ -213,7 +213,7 @@ def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
     )
     with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp:
         xml = Path(tmp) / "overpass.osm"
-        reporter.step(f"{len(got):,} objek OSM (objects) -> {xml.name}")
+        reporter.step(f"{len(got):,} objek OSM -> {xml.name}")
         write_osm_xml(got, xml)
         try:
             return ingest_path(xml, ws, source=source, reporter=reporter)

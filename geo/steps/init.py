@@ -22,12 +22,12 @@ def init_workspace(
     reporter: Reporter = SILENT,
 ) -> None:
     """Create (or reset the region of) a workspace from a boundary file."""
-    reporter.step(f"membaca batas wilayah (reading boundary) {boundary}")
+    reporter.step(f"membaca batas wilayah {boundary}")
     b = read_polygons(boundary, "boundary")
     region = name or str(b.iloc[0].get("nama", b.iloc[0].get("name", Path(boundary).stem)))
     adm = None
     if admin is not None:
-        reporter.step(f"membaca wilayah administrasi (reading admin areas) {admin}")
+        reporter.step(f"membaca wilayah administrasi {admin}")
         adm = admin_areas(read_polygons(admin, "admin areas"), str(admin))
     today = pd.Timestamp.now().date().isoformat()
     with ws.update(create=True) as stage:

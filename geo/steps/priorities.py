@@ -31,7 +31,7 @@ def _require(ws: Workspace, *layers: str) -> None:
     ws.require()
     missing = [name for name in layers if not ws.has(name)]
     if missing:
-        raise WorkspaceError(f"{ws.path}: layer {', '.join(missing)} tidak ada (missing); "
+        raise WorkspaceError(f"{ws.path}: layer {', '.join(missing)} tidak ada; "
                              "ingest OSM, import agency data or build the demo first")
 
 
@@ -71,7 +71,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     net_cfg, net_text = network_of(network_config)
     cfg.allowed(authority)
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise SiapError(f"--budget harus angka >= 0 (must be >= 0 Rupiah), got {budget}")
+        raise SiapError(f"--budget harus angka >= 0, got {budget}")
     _require(ws, "roads", "destinations", "gateways")
     reporter.step("Menghitung aksesibilitas (accessibility)")
     access = compute_access(ws, net_cfg, reporter=reporter)
@@ -142,7 +142,7 @@ def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
     kampung = populated_places(ws.read("admin_areas") if ws.has("admin_areas") else None, pois)
 
     def score(r: gpd.GeoDataFrame) -> pd.DataFrame:
-        reporter.step("Menghitung aksesibilitas dan skor (access and scores)")
+        reporter.step("Menghitung aksesibilitas dan skor")
         acc = compute_access_frames(r, destinations, gateways, umkm, pois, kampung, net_cfg,
                                     ws.metric_crs())
         return pd.DataFrame(score_frame(build_inputs(ws, acc), readiness, ranks=False))

@@ -115,13 +115,13 @@ def score_workspace(
     net_cfg, net_text = network_of(network_config)
     if _layer_empty(ws, "destinations"):
         raise WorkspaceError(
-            f"{ws.path}: tidak ada destinasi untuk dinilai (no destinations to score); "
+            f"{ws.path}: tidak ada destinasi untuk dinilai; "
             "import them with 'siapwisata import destinations'"
         )
 
     reporter.step("Menghitung aksesibilitas (accessibility)")
     access = compute_access(ws, net_cfg, reporter=reporter)
-    reporter.step("Menghitung skor kesiapan (readiness scores)")
+    reporter.step("Menghitung skor kesiapan")
     inputs = build_inputs(ws, access)
     table = score_frame(inputs, cfg)
     table = gpd.GeoDataFrame(table, geometry=table.geometry.name, crs=WGS84)
@@ -147,10 +147,10 @@ def score_workspace(
         )
     notes = []
     if _layer_empty(ws, "gateways"):
-        notes.append("tidak ada gerbang (no gateways): waktu tempuh dan moda tidak diketahui; "
+        notes.append("tidak ada gerbang: waktu tempuh dan moda tidak diketahui; "
                      "tambahkan dengan 'siapwisata import gateways'")
     if _layer_empty(ws, "umkm"):
-        notes.append("tidak ada data UMKM (no UMKM data): dimensi UMKM tidak diketahui")
+        notes.append("tidak ada data UMKM: dimensi UMKM tidak diketahui")
     result = ScoreResult(
         table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,
         gateways=access.gateways,

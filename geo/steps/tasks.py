@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from geo import fmt
 from geo.accounts import User
 from geo.exceptions import InputError, Problem, ScopeError, StaleVersion
 from geo.io import number, road_sections, ruas_rows, text
@@ -94,7 +95,7 @@ def split_task_id(tid: str) -> tuple[str, str, str]:
     itself hold ``:``; the last two parts never do)."""
     parts = str(tid).rsplit(":", 2)
     if len(parts) != 3 or not all(parts):
-        raise InputError([Problem(FORM, f"task_id '{tid}' tidak sah (invalid task id); "
+        raise InputError([Problem(FORM, f"task_id '{tid}' tidak sah; "
                                         "bentuknya <destinasi>:<dinas>:<indikator>",
                                   field="task_id")])
     return parts[0], parts[1], parts[2]
@@ -102,11 +103,7 @@ def split_task_id(tid: str) -> tuple[str, str, str]:
 
 def rupiah_short(value: float) -> str:
     """Rupiah as planners say it: ``Rp 8 M`` (miliar), ``Rp 750 jt`` (juta)."""
-    if value >= 1e9:
-        return f"Rp {id_number(value / 1e9, 1).removesuffix(',0')} M"
-    if value >= 1e6:
-        return f"Rp {id_number(value / 1e6, 0)} jt"
-    return f"Rp {id_number(value, 0)}"
+    return fmt.rupiah_short(value)
 
 
 def _km_text(upgrade: str) -> str:
@@ -299,10 +296,10 @@ def list_tasks(ws: Workspace, *, agency: str | None = None, status: str | None =
     ws.require()
     cfg = _config(ws, config)
     if status is not None and status not in STATUSES:
-        raise InputError([Problem(FORM, f"status '{status}' tidak dikenal (unknown status); "
+        raise InputError([Problem(FORM, f"status '{status}' tidak dikenal; "
                                         f"pilih: {', '.join(STATUSES)}", field="status")])
     if agency is not None and agency not in cfg.dimensions:
-        raise InputError([Problem(FORM, f"dinas '{agency}' tidak dikenal (unknown agency); "
+        raise InputError([Problem(FORM, f"dinas '{agency}' tidak dikenal; "
                                         f"pilih: {', '.join(cfg.names)}", field="agency")])
     suggested = _scores_tasks(ws, cfg)
     if len(suggested):
@@ -363,10 +360,10 @@ def check_task_scope(config: ReadinessConfig, user: User, agency: str) -> None:
 
     if not user.can_write:
         raise ScopeError(f"akun '{user.username}' ({name(user.agency)}) berperan "
-                         f"'{user.role}': hanya boleh membaca tugas (read-only role)")
+                         f"'{user.role}': hanya boleh membaca tugas")
     if user.agency not in config.dimensions:
         raise ScopeError(f"{name(user.agency)} hanya membaca rencana aksi; tugas ini milik "
-                         f"{name(agency)} dan hanya diubah olehnya (admin agency reads only)")
+                         f"{name(agency)} dan hanya diubah olehnya")
     if user.agency != agency:
         raise ScopeError(f"{name(user.agency)} tidak boleh mengadopsi atau mengubah tugas "
                          f"{name(agency)} (another agency's task)")
@@ -494,7 +491,7 @@ def _plan_proof(ws: Workspace, task: Mapping[str, Any], values: Mapping[str, obj
                              "dengan versi perubahan data yang sudah dicatat (proof_version), "
                              "bukan proof_values", "proof_values")
     if planned is None:
-        raise _proof_problem("proof_values tidak mengubah data apa pun (nothing changes): "
+        raise _proof_problem("proof_values tidak mengubah data apa pun: "
                              "isi nilai baru yang membuktikan tugas selesai", "proof_values")
     if field and field not in set(planned.diffs["field"]):
         raise _proof_problem(f"proof_values tidak mengubah kolom bukti '{field}' (the proof "
@@ -528,12 +525,12 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
     _, dimension, _ = split_task_id(tid)
     if dimension not in cfg.dimensions:
         raise InputError([_problem("task_id", f"task_id '{tid}': dinas '{dimension}' tidak "
-                                              f"dikenal (unknown agency)")])
+                                              f"dikenal")])
     check_task_scope(cfg, user, dimension)
     current = task_versions(ws).get(tid, 0)
     if expect_version is not None and int(expect_version) != current:
         raise StaleVersion(f"tugas {tid} sudah diubah orang lain (versi {expect_version} -> "
-                           f"{current}); muat ulang halaman (the task changed meanwhile)")
+                           f"{current}); muat ulang halaman")
     parsed = _parse(values)
     stored = read_stored(ws)
     is_stored = (stored["task_id"] == tid).to_numpy(dtype=bool)
@@ -545,7 +542,7 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
         found = found[found["task_id"] == tid]
         if found.empty:
             raise InputError([_problem("task_id", f"tugas {tid} tidak ada di usulan skor saat "
-                                                  "ini (no such suggested task)")])
+                                                  "ini")])
         row: dict[str, Any] = {str(k): v for k, v in found.iloc[0].items()}
         row.update(status="direncanakan", adopted_at=utc_now(), adopted_by=user.username)
     else:
@@ -668,7 +665,7 @@ XLSX_HEADERS: Final[dict[str, str]] = {
     "program_code": "Kode program/kegiatan",
     "progress_pct": "Progres (%)",
     "notes": "Catatan",
-    "proof_layer": "Data bukti (layer)",
+    "proof_layer": "Data bukti",
     "proof_field": "Data bukti (kolom)",
     "proof_feature_ids": "Data bukti (ID)",
     "proof_version": "Versi bukti",

@@ -226,7 +226,7 @@ def test_destinations_csv_semicolon_decimal_comma_bom(ws: Workspace, tmp_path: P
     src = ws.sources()
     row = src[(src["layer"] == "destinations") & (src["name"] == "destinasi.csv")]
     assert len(row) == 1
-    assert row["licence"].iloc[0] == "data OPD (agency data)"
+    assert row["licence"].iloc[0] == "data OPD"
     assert row["date"].iloc[0] == date.today().isoformat()
     # the boundary's source is kept
     assert "kabupaten.geojson" in set(src["name"])
@@ -385,7 +385,7 @@ def test_road_conditions_by_ruas_id(ws: Workspace, tmp_path: Path) -> None:
     assert r["condition"].tolist() == ["rusak_berat"] * 3 + ["unknown", "unknown", "sedang",
                                                              "unknown", "unknown"]
     assert r["surface"].tolist() == ["aspal"] * 3 + ["unpaved"] * 5
-    assert dict(s.details)["baris via ruas_id (rows joined by section id)"] == 2
+    assert dict(s.details)["baris via ruas_id"] == 2
 
 
 def test_bad_road_conditions_by_ruas_id(ws: Workspace, tmp_path: Path) -> None:
@@ -456,14 +456,14 @@ def test_bad_destinations_csv_lists_every_problem(ws: Workspace, tmp_path: Path)
     }
     assert len(problems) == 13
     by = {(p.line, p.field): p.message for p in problems}
-    assert "duplikat" in by[(3, "id")] and "line 2" in by[(3, "id")]
+    assert "duplikat" in by[(3, "id")] and "baris 2" in by[(3, "id")]
     assert "petualangan" in by[(5, "kategori")] and "pantai" in by[(5, "kategori")]
-    assert "swapped" in by[(6, "lintang/bujur")]
-    assert "outside the workspace boundary" in by[(7, "lintang/bujur")]
-    assert "projected" in by[(8, "lintang/bujur")]
-    assert "missing coordinates" in by[(9, "lintang/bujur")]
-    assert "out of range" in by[(10, "daya_tarik")]
-    assert "negative" in by[(12, "lintang/bujur")]
+    assert "tertukar" in by[(6, "lintang/bujur")]
+    assert "di luar batas wilayah" in by[(7, "lintang/bujur")]
+    assert "proyeksi" in by[(8, "lintang/bujur")]
+    assert "koordinat tidak ada" in by[(9, "lintang/bujur")]
+    assert "di luar rentang wajar" in by[(10, "daya_tarik")]
+    assert "harus negatif" in by[(12, "lintang/bujur")]
     assert not ws.has("destinations")
 
 
@@ -480,27 +480,27 @@ def test_no_coordinates_at_all(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "g.csv"
     f.write_text("id;nama;jenis\nG1;Bandara;bandara\n")
     problems = failing("gateways", f, ws)
-    assert any(p.line is None and "no coordinates" in p.message for p in problems)
+    assert any(p.line is None and "tidak ada koordinat" in p.message for p in problems)
 
 
 def test_comma_csv_with_unquoted_decimal_comma(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "d.csv"
     f.write_text("id,nama,kategori,lintang,bujur\nD1,Pantai,pantai,-4,80,136,77\n")
     problems = failing("destinations", f, ws)
-    assert any(p.line == 2 and "decimal comma" in p.message for p in problems)
+    assert any(p.line == 2 and "koma desimal" in p.message for p in problems)
 
 
 @pytest.mark.parametrize(("name", "content", "needle"), [
-    ("kosong.csv", b"", "empty"),
-    ("hanya_header.csv", b"id;nama;kategori;lintang;bujur\n", "no data rows"),
-    ("tabel.csv", b"PK\x03\x04" + b"\x00" * 60, "wrong extension"),
+    ("kosong.csv", b"", "kosong"),
+    ("hanya_header.csv", b"id;nama;kategori;lintang;bujur\n", "tidak ada baris data"),
+    ("tabel.csv", b"PK\x03\x04" + b"\x00" * 60, "tidak sesuai isi"),
     ("rusak.xlsx", b"this is not a workbook at all, just text" * 3, "XLSX"),
     ("zip_rusak.xlsx", b"PK\x03\x04" + os.urandom(200), "XLSX"),
     ("lama.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, ".xls"),
-    ("putus.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Fea', "unreadable"),
+    ("putus.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Fea', "tidak bisa dibaca"),
     ("bukan.gpkg", b"hello, this is not sqlite" * 4, "GPKG"),
-    ("laporan.docx", b"PK\x03\x04" + b"\x00" * 60, "unsupported"),
-    ("tidak_ada.csv", None, "not found"),
+    ("laporan.docx", b"PK\x03\x04" + b"\x00" * 60, "tidak didukung"),
+    ("tidak_ada.csv", None, "tidak ditemukan"),
 ])
 def test_unreadable_files(ws: Workspace, tmp_path: Path, name: str, content: bytes | None,
                           needle: str) -> None:
@@ -548,7 +548,7 @@ def test_bad_geojson_geometry(ws: Workspace, tmp_path: Path) -> None:
     assert located(problems) == {(3, "lintang/bujur"), (4, "geometry"), (5, "geometry"),
                                  (6, "geometry"), (7, "id")}
     by = {p.line: p.message for p in problems}
-    assert "wrong geometry type" in by[4] and "invalid geometry" in by[5]
+    assert "jenis geometri salah" in by[4] and "geometri rusak" in by[5]
 
 
 def test_geojson_projected_without_crs(ws: Workspace, tmp_path: Path) -> None:
@@ -560,7 +560,7 @@ def test_geojson_projected_without_crs(ws: Workspace, tmp_path: Path) -> None:
     ]))
     problems = failing("destinations", f, ws)
     assert located(problems) == {(2, "geometry"), (3, "geometry"), (4, "geometry")}
-    assert all("wrong CRS" in p.message for p in problems)
+    assert all("CRS salah" in p.message for p in problems)
 
 
 def test_geojson_lat_lon_swapped(ws: Workspace, tmp_path: Path) -> None:
@@ -571,7 +571,7 @@ def test_geojson_lat_lon_swapped(ws: Workspace, tmp_path: Path) -> None:
         {"type": "Point", "coordinates": [lat, lon]})]))
     problems = failing("destinations", f, ws)
     assert [(p.line, p.field) for p in problems] == [(2, "geometry")]
-    assert "swapped" in problems[0].message
+    assert "tertukar" in problems[0].message
 
 
 def test_bad_gpkg_gateways(ws: Workspace, tmp_path: Path) -> None:
@@ -612,8 +612,8 @@ def test_road_survey_line_matching_nothing(ws: Workspace, tmp_path: Path) -> Non
     problems = failing("road-conditions", f, ws)
     assert located(problems) == {(3, "geometry"), (4, "geometry")}
     by = {p.line: p.message for p in problems}
-    assert "matches no road" in by[3] and "m away" in by[3]
-    assert "wrong geometry type" in by[4]
+    assert "tidak cocok dengan jalan" in by[3] and "terdekat" in by[3]
+    assert "jenis geometri salah" in by[4]
 
 
 # --- through the command line ----------------------------------------------------------------
@@ -708,7 +708,7 @@ def test_gpkg_with_several_layers(ws: Workspace, tmp_path: Path) -> None:
     pt.to_file(f, layer="lapisan_a", driver="GPKG")
     pt.to_file(f, layer="lapisan_b", driver="GPKG")
     problems = failing("umkm", f, ws)
-    assert "several layers" in problems[0].message and "lapisan_b" in problems[0].message
+    assert "beberapa layer" in problems[0].message and "lapisan_b" in problems[0].message
     pt.to_file(f, layer="umkm", driver="GPKG")  # a layer named like the import is taken
     assert import_file("umkm", f, ws).added == 1
 
