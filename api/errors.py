@@ -1,7 +1,8 @@
 """Errors as JSON with a clear message: unknown ids 404, bad parameters 422, never a 500
 for anything a user can send.
 
-Domain errors (:class:`~geo.exceptions.SiapError`) keep their Indonesian/English message.
+Domain errors (:class:`~geo.exceptions.SiapError`) keep their Indonesian message; FastAPI's
+validation errors (English in pydantic) are reworded in Indonesian by :func:`validation_text`.
 A workspace that lacks a layer a request needs (no ``scores`` yet, say) is a 409
 Conflict: the request is fine, the workspace must first be brought to that state.
 """
@@ -50,8 +51,7 @@ class WriteInterrupted(SiapError):
     def __init__(self, message: str | None = None):
         super().__init__(message or (
             "penyimpanan terputus (proses penulis berhenti); tidak ada yang tersimpan dari "
-            "perubahan ini, silakan kirim lagi (the write was interrupted; nothing of it "
-            "was stored; send it again)"))
+            "perubahan ini, silakan kirim lagi"))
 
 
 BUSY_RESPONSE: dict[str, Any] = {
@@ -111,6 +111,63 @@ def _error_answer(exc: SiapError) -> tuple[ErrorResponse, dict[str, str] | None]
     return ErrorResponse(detail=str(exc)), None
 
 
+# pydantic error type -> Indonesian text; ``{...}`` names come from the error's ``ctx``.
+_VALIDATION_WORDS: dict[str, str] = {
+    "missing": "wajib diisi",
+    "int_parsing": "harus bilangan bulat",
+    "int_type": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat",
+    "float_parsing": "harus angka",
+    "float_type": "harus angka",
+    "finite_number": "harus angka terhingga",
+    "bool_parsing": "harus true atau false",
+    "bool_type": "harus true atau false",
+    "string_type": "harus teks",
+    "greater_than_equal": "harus >= {ge}",
+    "greater_than": "harus > {gt}",
+    "less_than_equal": "harus <= {le}",
+    "less_than": "harus < {lt}",
+    "string_too_long": "terlalu panjang: paling banyak {max_length} karakter",
+    "string_too_short": "terlalu pendek: paling sedikit {min_length} karakter",
+    "too_long": "terlalu banyak: paling banyak {max_length} butir",
+    "too_short": "terlalu sedikit: paling sedikit {min_length} butir",
+    "enum": "harus salah satu dari: {expected}",
+    "literal_error": "harus salah satu dari: {expected}",
+    "extra_forbidden": "kolom tidak dikenal",
+    "json_invalid": "JSON tidak sah",
+    "json_type": "JSON tidak sah",
+    "dict_type": "harus objek JSON",
+    "model_type": "harus objek JSON",
+    "model_attributes_type": "harus objek JSON",
+    "list_type": "harus daftar (array)",
+    "string_pattern_mismatch": "bentuknya tidak sah",
+    "date_parsing": "harus tanggal (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "harus tanggal atau waktu ISO 8601",
+    "datetime_parsing": "harus waktu ISO 8601",
+    "datetime_from_date_parsing": "harus tanggal atau waktu ISO 8601",
+}
+
+
+def validation_text(error: Mapping[str, Any]) -> str:
+    """An Indonesian message for one FastAPI/pydantic validation error.
+
+    A ``value_error`` raised by our own validators already holds Indonesian text (pydantic
+    prefixes "Value error, "); a type without a translation still says the value is invalid.
+    """
+    kind = str(error.get("type", ""))
+    if kind in ("value_error", "assertion_error"):
+        msg = str(error.get("msg", ""))
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = _VALIDATION_WORDS.get(kind)
+    if template is None:
+        return "nilai tidak sah"
+    ctx = {k: str(v).replace(" or ", " atau ") for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.split(":")[0]
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
@@ -119,7 +176,7 @@ def install(app: FastAPI) -> None:
         items = []
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ())]
-            items.append(ErrorItem(field=".".join(loc) or "request", message=str(e.get("msg"))))
+            items.append(ErrorItem(field=".".join(loc) or "request", message=validation_text(e)))
         head = "; ".join(f"{i.field}: {i.message}" for i in items[:5])
         return _json(422, ErrorResponse(
             detail=f"parameter tidak sah: {head}", errors=items))
@@ -149,4 +206,4 @@ def install(app: FastAPI) -> None:
         # A bug, not a user error; still JSON, and logged with its traceback.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _json(500, ErrorResponse(
-            detail=f"galat internal (internal error): {type(exc).__name__}: {exc}"))
+            detail=f"galat internal: {type(exc).__name__}: {exc}"))

@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    create_model,
+    model_validator,
+)
+
+from geo import fmt
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -607,6 +617,20 @@ class TasksResponse(_Out):
     rows: list[TaskRow]
 
 
+def _rupiah(value: object) -> object:
+    """A budget as officers type it ("20 miliar", "Rp 20.000.000.000") or a JSON number."""
+    if value is None or isinstance(value, bool):
+        return value
+    try:
+        return fmt.parse_rupiah(value)
+    except fmt.RupiahError as exc:
+        raise ValueError(f"anggaran: {exc}") from None
+
+
+Rupiah = Annotated[float | None, BeforeValidator(_rupiah)]
+"""Rupiah from a JSON number or from text such as ``"20 miliar"`` (:func:`geo.fmt.parse_rupiah`)."""
+
+
 class TaskWrite(BaseModel):
     """What an editor records on a task; a field left out keeps its value, null clears it.
 
@@ -616,7 +640,10 @@ class TaskWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: AdoptedStatus | None = None
-    budget_rp: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_rp: Rupiah = Field(
+        default=None, ge=0, allow_inf_nan=False,
+        description="Anggaran (Rp): angka JSON, atau teks seperti '20 miliar', '20 M', "
+                    "'Rp 20.000.000.000'")
     target_year: int | None = Field(default=None, ge=2000, le=2100)
     program_code: str | None = Field(default=None, max_length=200)
     progress_pct: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)

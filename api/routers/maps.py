@@ -6,15 +6,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from geo import fmt
+
 from .._util import plus_zero
 from ..deps import StoreDep
-from ..errors import BUSY_RESPONSE
+from ..errors import BUSY_RESPONSE, BadParameter
 from ..schemas import Authority, ColorBy, ErrorResponse
 from ..services import maps as service
 
 router = APIRouter(prefix="/maps", tags=["peta"])
 
 Distrik = Annotated[str | None, Query(max_length=100, description="Distrik code or name")]
+
+
+def _budget(text: str | None) -> float | None:
+    """The budget box of the landing page, read as officers type it ("25 miliar")."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return plus_zero(fmt.parse_rupiah(text))
+    except fmt.RupiahError as exc:
+        raise BadParameter("query.budget", f"anggaran: {exc}") from None
+
+
 HTML_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The map page"},
     409: {"model": ErrorResponse},
@@ -33,13 +47,15 @@ def readiness(store: StoreDep, distrik: Distrik = None) -> Response:
 async def priorities(
     store: StoreDep,
     distrik: Distrik = None,
-    budget: Annotated[float | None, Query(ge=0, allow_inf_nan=False,
-                                          description="Budget in Rupiah")] = None,
-    authority: Annotated[Authority | None, Query(description="Road authority")] = None,
+    budget: Annotated[str | None, Query(
+        max_length=100,
+        description="Anggaran dalam rupiah: '25000000000', '25 miliar', '25 M', "
+                    "'Rp 25.000.000.000'")] = None,
+    authority: Annotated[Authority | None, Query(description="Kewenangan jalan")] = None,
     warna: Annotated[ColorBy, Query(description="Colour sections by rank or benefit/cost")]
     = ColorBy.rank,
 ) -> Response:
     """Peta prioritas ruas jalan untuk PU: rank or benefit/cost, selection within budget."""
-    body = await service.priorities_map(store, distrik, plus_zero(budget),
+    body = await service.priorities_map(store, distrik, _budget(budget),
                                         authority.value if authority else None, warna.value)
     return body.response()

@@ -67,7 +67,9 @@ def context(store: WorkspaceStore) -> dict[str, Any]:
                     for k, n in sorted(zip(dis["kode"], dis["nama"], strict=True),
                                        key=lambda t: str(t[1]))],
         "has_priorities": data.priorities is not None,
-        "authorities": ["kabupaten", "provinsi", "nasional", "all"],
+        # (query value, label): ``all`` is the API's value, "semua" what the officer reads
+        "authorities": [("kabupaten", "kabupaten"), ("provinsi", "provinsi"),
+                        ("nasional", "nasional"), ("all", "semua")],
         "destinations": destinations,
         "classes": classes,
         "sources": sources,

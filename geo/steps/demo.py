@@ -60,10 +60,10 @@ def build_demo(ws: Workspace, *, data_dir: Path, seed: int, reporter: Reporter =
             "gerbang.geojson (bandara WABP, WABN)", "gateways", "2026-09-05", "MIT",
             "https://pypi.org/project/airportsdata/", note="airportsdata 20260905"))
         stage.add_source(Source(
-            "gerbang.geojson (pelabuhan MMP, PMK, PP-POUMAKO)", "gateways", "unknown",
-            "MIT (repository); data Kemenhub simpel.dephub.go.id / KKP",
+            "gerbang.geojson (pelabuhan MMP, PMK, PP-POUMAKO)", "gateways", "tidak diketahui",
+            "MIT (repositori); data Kemenhub simpel.dephub.go.id / KKP",
             "https://github.com/zackad/pelabuhan-indonesia-geojson",
-            note="pelabuhan-indonesia.geojson and extra/peta_pelabuhan_extra.geojson"),
+            note="pelabuhan-indonesia.geojson dan extra/peta_pelabuhan_extra.geojson"),
             replace_layer=False)
         for name, gdf in (("roads", layers.roads), ("destinations", layers.destinations),
                           ("umkm", layers.umkm), ("pois", layers.pois)):

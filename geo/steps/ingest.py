@@ -137,7 +137,7 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
                       url=source.url, note=date_note)
 
     counts: dict[str, int] = {}
-    reporter.step(f"menulis workspace (writing) {ws.path}")
+    reporter.step(f"menulis workspace {ws.path}")
     with ws.update(create=True) as stage:
         if created_boundary:
             b = gpd.GeoDataFrame(geometry=[boundary], crs=schema.WGS84)
@@ -145,7 +145,7 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
                          boundary_source=Source(
                              name=source.name, layer=schema.BOUNDARY, date=date,
                              licence=OSM_LICENCE, url=source.url,
-                             note="convex hull of the OSM data (no boundary was given)"))
+                             note="selubung cembung data OSM (tidak ada batas wilayah yang diberikan)"))
             stage.set_meta(boundary_origin="convex_hull_of_osm_data")
         stage.write("roads", roads)
         stage.write("pois", pois)

@@ -33,7 +33,7 @@ def init_workspace(
     with ws.update(create=True) as stage:
         write_region(
             stage, b, name=region,
-            boundary_source=Source(Path(boundary).name, schema.BOUNDARY, today, "see file"),
+            boundary_source=Source(Path(boundary).name, schema.BOUNDARY, today, "lihat berkas"),
             admin=adm,
-            admin_source=Source(Path(admin).name, "admin_areas", today, "see file") if admin else None,
+            admin_source=Source(Path(admin).name, "admin_areas", today, "lihat berkas") if admin else None,
         )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import geopandas as gpd
 import pandas as pd
 
+from geo import fmt
 from geo._progress import SILENT, Reporter
 from geo.access import compute_access_frames, populated_places
 from geo.exceptions import SiapError, WorkspaceError
@@ -90,11 +91,11 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
                        priorities_budget="" if budget is None else f"{budget:.0f}",
                        priorities_at=datetime.now(UTC).isoformat())
         stage.add_source(Source(
-            name="SIAP Wisata road priorities (prioritas ruas jalan)", layer=LAYER,
+            name="SIAP Wisata: prioritas ruas jalan", layer=LAYER,
             date=datetime.now(UTC).date().isoformat(),
-            licence="derived from the workspace layers", synthetic=result.synthetic,
+            licence="turunan dari layer workspace", synthetic=result.synthetic,
             note=(f"{ASSUMPTION_NOTE}; kewenangan {authority}; "
-                  + ("tanpa anggaran" if budget is None else f"anggaran Rp {budget:,.0f}"))))
+                  + ("tanpa anggaran" if budget is None else f"anggaran {fmt.rupiah(budget)}"))))
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")
         write_priorities(result, out_path)

@@ -134,15 +134,15 @@ def score_workspace(
         stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
         append_scores(stage, table, cfg.names,
                       Entry(actor, actor, "score", "skor kesiapan dihitung ulang "
-                            f"(readiness scores, config {cfg_path.name})"))
+                            f"(konfigurasi {cfg_path.name})"))
         stage.add_source(
             Source(
-                name="SIAP Wisata readiness scores",
+                name="SIAP Wisata: skor kesiapan",
                 layer=SCORES_LAYER,
                 date=datetime.now(UTC).date().isoformat(),
-                licence="derived from the workspace layers",
+                licence="turunan dari layer workspace",
                 synthetic=synthetic,
-                note=f"{ASSUMPTION_NOTE}; config {cfg_path.name}",
+                note=f"{ASSUMPTION_NOTE}; konfigurasi {cfg_path.name}",
             )
         )
     notes = []

@@ -387,8 +387,8 @@ def _parse(values: Mapping[str, object]) -> dict[str, Any]:
         elif key == "status":
             s = str(raw).strip().lower() if not blank else ""
             if s not in ADOPTED:
-                problems.append(_problem(key, f"status '{raw!s}' tidak dikenal (unknown "
-                                              f"status); pilih: {', '.join(ADOPTED)}"))
+                problems.append(_problem(key, f"status '{raw!s}' tidak dikenal; "
+                                              f"pilih: {', '.join(ADOPTED)}"))
             out[key] = s
         elif blank:
             out[key] = None
@@ -397,21 +397,21 @@ def _parse(values: Mapping[str, object]) -> dict[str, Any]:
             limit = 200 if key == "program_code" else MAX_TEXT
             if len(t) > limit:
                 problems.append(_problem(key, f"{key} terlalu panjang ({len(t)} karakter; "
-                                              f"paling banyak {limit}) (too long)"))
+                                              f"paling banyak {limit})"))
             out[key] = t
+        elif key == "budget_rp":
+            try:  # as officers type it: "20 miliar", "20 M", "Rp 20.000.000.000"
+                out[key] = fmt.parse_rupiah(raw)
+            except fmt.RupiahError as exc:
+                problems.append(_problem(key, f"anggaran: {exc}"))
         else:
             v = number(raw)
-            if key == "budget_rp" and (v is None or v < 0):
-                problems.append(_problem(key, f"anggaran '{raw!s}' bukan angka Rupiah >= 0 "
-                                              "(budget_rp: not a number >= 0)"))
-            elif key == "progress_pct" and (v is None or not 0 <= v <= 100):
-                problems.append(_problem(key, f"progres '{raw!s}' harus angka 0-100 "
-                                              "(progress_pct: 0-100 %)"))
+            if key == "progress_pct" and (v is None or not 0 <= v <= 100):
+                problems.append(_problem(key, f"progres '{raw!s}' harus angka 0-100 (%)"))
             elif key == "target_year" and (v is None or v % 1 != 0
                                            or not YEAR_RANGE[0] <= v <= YEAR_RANGE[1]):
                 problems.append(_problem(key, f"tahun target '{raw!s}' harus tahun "
-                                              f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]} "
-                                              "(target_year: a year)"))
+                                              f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]}"))
             out[key] = int(v) if key == "target_year" and v is not None else v
     if problems:
         raise InputError(problems)
