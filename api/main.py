@@ -6,8 +6,9 @@ same name in ``api/services``, shared dependencies in :mod:`api.deps` (``StoreDe
 pydantic models in :mod:`api.schemas`, error handlers in :mod:`api.errors`. Served by
 ``siapwisata serve --workspace PATH`` (uvicorn, 127.0.0.1:8000 by default).
 
-Interactive API docs (Swagger/ReDoc) are off: they load from a CDN, and nothing here may.
-The OpenAPI description stays at ``/openapi.json``.
+Interactive API docs: Swagger UI at ``/docs`` from the npm package ``swagger-ui-dist``
+(:mod:`api.routers.docs`; FastAPI's default loads it from a CDN, and nothing here may);
+ReDoc is off. The OpenAPI description stays at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .routers import auth as auth_routes
 from .routers import (
     contribute,
     destinations,
+    docs,
     health,
     history,
     kampung,
@@ -232,7 +234,7 @@ def create_app(workspace_path: str | os.PathLike[str], *, tiles: Tiles | None = 
     app.add_middleware(security.HostCheck, allowed_hosts=app.state.allowed_hosts)
     errors.install(app)
     for module in (auth_routes, pages, health, maps, destinations, priorities, umkm, kampung,
-                   contribute, history, tasks, reports, tile_routes):
+                   contribute, history, tasks, reports, tile_routes, docs):
         app.include_router(module.router)
     # the weights of POST /api/score are the dimensions of the configuration served
     app.state.dimensions = _dimension_agencies(app.state.store)
