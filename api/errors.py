@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geo import fmt
 from geo.exceptions import AuthError, ConfigError, InputError, ScopeError, SiapError
 from maps import UnknownArea
 
@@ -148,6 +149,13 @@ _VALIDATION_WORDS: dict[str, str] = {
 }
 
 
+def _ctx_text(value: object) -> str:
+    """A bound or choice list of a validation error as an Indonesian reader writes it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt.integer(value) if float(value).is_integer() else fmt.number(value, 2)
+    return str(value).replace(" or ", " atau ")
+
+
 def validation_text(error: Mapping[str, Any]) -> str:
     """An Indonesian message for one FastAPI/pydantic validation error.
 
@@ -161,7 +169,7 @@ def validation_text(error: Mapping[str, Any]) -> str:
     template = _VALIDATION_WORDS.get(kind)
     if template is None:
         return "nilai tidak sah"
-    ctx = {k: str(v).replace(" or ", " atau ") for k, v in (error.get("ctx") or {}).items()}
+    ctx = {k: _ctx_text(v) for k, v in (error.get("ctx") or {}).items()}
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):

@@ -96,7 +96,7 @@ def init(
 
 @app.command("ingest-osm")
 def ingest_osm(
-    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm atau .osm.bz2")],
+    file: Annotated[Path, typer.Argument(help=".osm.pbf, .osm atau .osm.bz2", metavar="BERKAS")],
     workspace: WorkspaceOpt,
 ) -> None:
     """Baca ekstrak OSM (bertahap) menjadi jalan, titik minat, destinasi, UMKM dan gerbang."""
@@ -134,8 +134,8 @@ class ImportKind(StrEnum):
 
 @app.command("import")
 def import_(
-    kind: Annotated[ImportKind, typer.Argument(help="Isi berkas")],
-    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON atau GeoPackage")],
+    kind: Annotated[ImportKind, typer.Argument(help="Isi berkas", metavar="JENIS")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoJSON atau GeoPackage", metavar="BERKAS")],
     workspace: WorkspaceOpt,
     errors: Annotated[Path | None, typer.Option(
         "--errors", help="Tulis semua masalah yang ditemukan ke .csv ini (pesan hanya menampilkan "
