@@ -326,7 +326,7 @@ def test_demo_prints_paths_literally(tmp_path: Path, data_dir: Path) -> None:
     ws = tmp_path / "demo [bold] [baru].gpkg"
     res = siapwisata("demo", "--workspace", ws, "--data-dir", data_dir)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "Ditulis (wrote) demo workspace" in flat(res.stdout)
+    assert "Ditulis workspace contoh" in flat(res.stdout)
     assert "demo [bold] [baru].gpkg" in flat(res.stdout)
 
 

@@ -198,7 +198,7 @@ def test_zero_weight_can_make_a_score_unknown() -> None:
 
 def test_bad_scenarios_and_factors() -> None:
     cfg = _config()
-    with pytest.raises(ConfigError, match="unknown dimension"):
+    with pytest.raises(ConfigError, match="dimensi tidak dikenal"):
         an.class_changes(_inputs(), cfg, {"x": {"pariwisataa": 1.0}})
     for bad in (0, -1.0, math.nan, math.inf, "2"):
         with pytest.raises(SiapError, match="factor"):

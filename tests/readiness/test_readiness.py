@@ -697,7 +697,7 @@ def test_zero_equal_full_message_and_syntax_error(tmp_path):
     bad.write_text("[classes\nmaju = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="TOML"):
         load_readiness_config(bad)
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(ConfigError, match="tidak ditemukan"):
         load_readiness_config(tmp_path / "nope.toml")
 
 
