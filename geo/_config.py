@@ -59,8 +59,8 @@ def default_config_text(name: str) -> str:
         If ``name`` is not a packaged configuration file.
     """
     if name not in _SETTING:
-        raise ConfigError(f"{name}: bukan file konfigurasi bawaan (not a default config; "
-                          f"one of {', '.join(_SETTING)})")
+        raise ConfigError(f"{name}: bukan file konfigurasi bawaan "
+                          f"(pilihan: {', '.join(_SETTING)})")
     return (resources.files(DEFAULTS_PACKAGE) / name).read_text(encoding="utf-8")
 
 

@@ -193,8 +193,8 @@ def unreached_gateway_warnings(report: pd.DataFrame) -> list[str]:
         label = f"{r['name']} ({r['id']})" if r.get("name") else str(r["id"])
         why = ("tidak terhubung ke jaringan jalan dalam batas snap"
                if not bool(r.get("connected", True)) else "tidak ada destinasi yang terjangkau")
-        out.append(f"PERINGATAN: gerbang {label} tidak menjangkau destinasi mana pun "
-                   f"(gateway reaches no destination): {why}")
+        out.append(f"PERINGATAN: gerbang {label} tidak menjangkau destinasi mana pun: "
+                   f"{why}")
     return out
 
 

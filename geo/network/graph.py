@@ -134,7 +134,7 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
         If there are no links or a row has no usable geometry.
     """
     if roads is None or len(roads) == 0:
-        raise NetworkError("roads: layer kosong; ingest OSM or import roads first")
+        raise NetworkError("roads: layer kosong; jalankan dulu ingest-osm atau impor jalan")
     missing = [c for c in ("u", "v", "oneway", "length_m", "highway", "mode") if c not in roads]
     if missing:
         raise NetworkError(f"roads: kolom hilang: {', '.join(missing)}")
@@ -223,7 +223,7 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float,
         far the nearest allowed link is (NaN when no row is allowed).
     """
     if points.crs is None:
-        raise NetworkError("features have no CRS; expected EPSG:4326")
+        raise NetworkError("fitur tanpa CRS; seharusnya EPSG:4326")
     geoms = points.to_crs(network.metric_crs).to_numpy()
     n = len(geoms)
     has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -532,7 +532,7 @@ def _snap_sets(network: Network, sets: Mapping[str, gpd.GeoSeries], max_dist_m: 
         return {}
     crs = network.metric_crs
     if any(pts.crs is None for pts in sets.values()):
-        raise NetworkError("features have no CRS; expected EPSG:4326")
+        raise NetworkError("fitur tanpa CRS; seharusnya EPSG:4326")
     parts = [pts.to_crs(crs) for pts in sets.values()]
     both = snap_points(network, gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=crs),
                        max_dist_m, rows)

@@ -187,10 +187,10 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     if bad_mode.any() or bad_len.any():
         msgs = []
         if bad_mode.any():
-            msgs.append(f"unknown mode {sorted(set(mode[bad_mode]))} in rows "
-                        f"{np.flatnonzero(bad_mode)[:10].tolist()} (allowed: {schema.MODES})")
+            msgs.append(f"moda tidak dikenal {sorted(set(mode[bad_mode]))} di baris "
+                        f"{np.flatnonzero(bad_mode)[:10].tolist()} (pilihan: {schema.MODES})")
         if bad_len.any():
-            msgs.append(f"missing or negative length_m in rows "
+            msgs.append(f"length_m kosong atau negatif di baris "
                         f"{np.flatnonzero(bad_len)[:10].tolist()}")
         raise NetworkError("roads: " + "; ".join(msgs))
     per_min = 1000.0 / 60.0  # metres per minute at 1 km/h

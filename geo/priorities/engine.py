@@ -104,8 +104,8 @@ def importance(destinations: pd.DataFrame, config: PrioritiesConfig) -> np.ndarr
     blank = raw.isna().to_numpy() | raw.astype("string").str.strip().eq("").fillna(True).to_numpy()
     bad = (~blank & ~np.isfinite(num)) | (np.isfinite(num) & (num < 0))
     if bad.any():
-        raise InputError([Problem("layer destinations", f"importance harus angka >= 0 (must be "
-                                  f"a number >= 0), got {raw.iloc[i]!r}", line=int(i) + 2,
+        raise InputError([Problem("layer destinations", f"importance harus angka >= 0, "
+                                  f"bukan {raw.iloc[i]!r}", line=int(i) + 2,
                                   field=col) for i in np.flatnonzero(bad)])
     return np.where(blank | ~np.isfinite(num), config.weights.default_importance, num)
 

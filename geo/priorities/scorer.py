@@ -102,8 +102,8 @@ class Scorer:
         u_nodes = self.graph.nodes("umkm") if "umkm" in feats else np.empty(0, np.int64)
         f_nodes = self.graph.nodes("pois") if "pois" in feats else np.empty(0, np.int64)
         if len(access.facility_label) != len(f_nodes) or len(access.umkm_type) != len(u_nodes):
-            raise SiapError("priorities: the access result lacks the UMKM types or facility "
-                            "kinds of its features (compute it with compute_access)")
+            raise SiapError("priorities: hasil aksesibilitas tidak memuat jenis UMKM atau "
+                            "fasilitasnya (hitung dengan compute_access)")
         gw_ids = access.gateway_minutes.index.to_numpy(dtype=object)
         self.sets = point_sets(self.graph, gw_ids, access.umkm_type, access.facility_label)
         self.has_points = any(bool((ps.nodes >= 0).any()) for name, ps in self.sets.items()

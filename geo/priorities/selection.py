@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import schema
+from geo import fmt, schema
 from geo._config import ConfigText
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult
@@ -71,40 +71,41 @@ class PrioritiesResult:
     """The configuration files used (name -> text), listed in the 'Asumsi' sheet."""
 
     def summary(self) -> str:
-        """A few lines in Bahasa Indonesia (with English) for the terminal."""
+        """A few lines in Bahasa Indonesia for the terminal (numbers through :mod:`geo.fmt`)."""
         t = self.table
         lines = [f"Prioritas ruas jalan, kewenangan {self.authority}: "
                  f"{len(t)} ruas kandidat"]
         lines.append(f"Pasangan asal-tujuan (OD): {self.n_sources} asal (gerbang + kampung), "
-                     f"{self.n_targets} destinasi; total {self.objective_minutes:,.0f} menit "
+                     f"{self.n_targets} destinasi; total {fmt.integer(self.objective_minutes)} menit "
                      "tertimbang")
         useful = int((t["minutes_saved_alone"] > 0).sum()) if len(t) else 0
-        lines.append(f"Ruas yang menghemat waktu (sections that save time): {useful}")
+        lines.append(f"Ruas yang menghemat waktu: {fmt.integer(useful)}")
         if self.budget is not None:
             sel = t[t["selected"]].sort_values("pick_order") if len(t) else t
             lines.append(
-                f"Anggaran (budget) Rp {self.budget:,.0f}: {len(sel)} ruas terpilih, biaya "
-                f"Rp {sel['cost_rp'].sum():,.0f}, hemat {sel['minutes_saved'].sum():,.1f} menit, "
-                f"kenaikan skor {np.nansum(sel['score_gain']):,.2f}")
+                f"Anggaran {fmt.rupiah(self.budget)}: {len(sel)} ruas terpilih, biaya "
+                f"{fmt.rupiah(sel['cost_rp'].sum())}, hemat "
+                f"{fmt.number(sel['minutes_saved'].sum(), 1)} menit, "
+                f"kenaikan skor {fmt.number(np.nansum(sel['score_gain']), 2)}")
             if len(sel):
-                lines.append("Program (urutan pilihan, pick order): tambahan dalam program "
-                             "[sendiri saja / alone], kumulatif:")
+                lines.append("Program (urutan pilihan): tambahan dalam program "
+                             "[bila sendiri saja], kumulatif:")
                 for _, r in sel.head(15).iterrows():
                     lines.append(
                         f"  {int(r['pick_order'])}. {r['ruas_id']} (peringkat {int(r['rank'])}): "
-                        f"{r['minutes_saved']:,.1f} menit [{r['minutes_saved_alone']:,.1f}], "
-                        f"skor {r['score_gain']:+,.2f} [{r['score_gain_alone']:+,.2f}]; "
-                        f"kumulatif Rp {r['cumulative_cost_rp']:,.0f} -> "
-                        f"{r['cumulative_minutes_saved']:,.1f} menit, skor "
-                        f"{r['cumulative_score_gain']:+,.2f}")
+                        f"{fmt.number(r['minutes_saved'], 1)} menit "
+                        f"[{fmt.number(r['minutes_saved_alone'], 1)}], "
+                        f"skor {_signed(r['score_gain'])} [{_signed(r['score_gain_alone'])}]; "
+                        f"kumulatif {fmt.rupiah(r['cumulative_cost_rp'])} -> "
+                        f"{fmt.number(r['cumulative_minutes_saved'], 1)} menit, skor "
+                        f"{_signed(r['cumulative_score_gain'])}")
                 if len(sel) > 15:
-                    lines.append(f"  ... {len(sel) - 15} pilihan lagi (more picks)")
-        lines.append("Peringkat teratas menurut menit per biaya, tiap ruas sendiri "
-                     "(top of the ranking by benefit per cost, each section alone):")
+                    lines.append(f"  ... {len(sel) - 15} pilihan lagi")
+        lines.append("Peringkat teratas menurut menit per biaya, tiap ruas sendiri:")
         for _, r in t.head(5).iterrows():
             lines.append(f"  {int(r['rank'])}. {r['ruas_id']} {r['name']}: {r['upgrade']}, "
-                         f"Rp {r['cost_rp']:,.0f}, {r['minutes_saved_alone']:,.1f} menit, "
-                         f"{r['benefit_cost']:,.2f} menit/Rp 1 M")
+                         f"{fmt.rupiah(r['cost_rp'])}, {fmt.number(r['minutes_saved_alone'], 1)} "
+                         f"menit, {fmt.number(r['benefit_cost'], 2)} menit/Rp 1 M")
         lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
         if self.synthetic:
             lines.append("DATA CONTOH (SINTETIS): jalan/destinasi ini sintetis, bukan data "
@@ -171,7 +172,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
 
 def _check_budget(budget: float | None) -> None:
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise SiapError(f"--budget harus angka >= 0, got {budget}")
+        raise SiapError(f"--budget harus angka >= 0, bukan {budget}")
 
 
 @dataclass
@@ -486,3 +487,9 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
     geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
             else gpd.GeoSeries([], crs=schema.WGS84))
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)
+
+
+def _signed(value: float) -> str:
+    """A score change with its sign, in Indonesian format (``+1,25``, ``-0,50``)."""
+    text = fmt.number(value, 2)
+    return text if text.startswith(("-", fmt.UNKNOWN)) else "+" + text

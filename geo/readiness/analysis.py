@@ -197,7 +197,7 @@ def raised_weights(config: ReadinessConfig, factor: float = 1.5) -> dict[str, di
         ``factor`` not a positive finite number.
     """
     if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
-        raise SiapError(f"raised_weights: factor harus angka > 0, got {factor!r}")
+        raise SiapError(f"raised_weights: factor harus angka > 0, bukan {factor!r}")
     return {d: {d: config.dimensions[d].weight * float(factor)} for d in config.names}
 
 
@@ -234,7 +234,7 @@ def class_changes(
         A scenario names an unknown dimension or gives a bad weight.
     """
     if "id" not in inputs.columns:
-        raise SiapError("class_changes: input tanpa kolom 'id' (inputs lack the 'id' column)")
+        raise SiapError("class_changes: input tanpa kolom 'id'")
     base_frame = overall_scores(inputs, config)
     base = base_frame["score"].to_numpy(dtype=float)
     base_class = classify(class_basis(base, base_frame["score_low"].to_numpy()), config.classes)
@@ -349,8 +349,7 @@ def budget_curve(priorities: pd.DataFrame) -> pd.DataFrame:
     sel = priorities["selected"].fillna(False).astype(bool).to_numpy()
     order = pd.to_numeric(priorities["pick_order"], errors="coerce").to_numpy(dtype=float)
     if sorted(order[sel].tolist()) != list(range(1, int(sel.sum()) + 1)):
-        raise SiapError("budget_curve: urutan pilihan (pick_order) ruas terpilih bukan 1..k "
-                        "(selected sections do not carry the pick order 1..k)")
+        raise SiapError("budget_curve: urutan pilihan (pick_order) ruas terpilih bukan 1..k")
     picks = priorities[sel].iloc[np.argsort(order[sel], kind="stable")]
     origin: dict[str, object] = {c: 0.0 for c in BUDGET_CURVE_COLUMNS}
     origin.update(pick=0, ruas_id="", name="(belum ada pekerjaan)", upgrade="")

@@ -49,6 +49,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import fmt
 from geo.access import unreached_gateway_warnings
 from geo.exceptions import SiapError
 from geo.readiness import _scoring as sc
@@ -82,8 +83,7 @@ PASS_THROUGH: Final = (
     "nearest_fuel_min",
 )
 ASSUMPTION_NOTE: Final = (
-    "ambang, bobot dan kecepatan adalah asumsi (thresholds, weights and speeds are "
-    "assumptions): lihat readiness.toml dan network.toml"
+    "ambang, bobot dan kecepatan adalah asumsi: lihat readiness.toml dan network.toml"
 )
 
 
@@ -659,7 +659,7 @@ def score_frame(
         ``inputs`` lacks ``id``; ConfigError for bad ``weights``.
     """
     if "id" not in inputs.columns:
-        raise SiapError("score_frame: input tanpa kolom 'id' (inputs lack the 'id' column)")
+        raise SiapError("score_frame: input tanpa kolom 'id'")
     core = _score_core(inputs, config, weights)
     df = core.inputs
     n = len(df)
@@ -750,29 +750,29 @@ class ScoreResult:
         return bool(self.table["synthetic"].any()) if len(self.table) else False
 
     def summary(self) -> str:
-        """A few lines in Bahasa Indonesia (with English) for the terminal."""
+        """A few lines in Bahasa Indonesia for the terminal."""
         t = self.table
         lines = [f"Skor kesiapan: {len(t)} destinasi"]
         counts = t["class"].value_counts()
         lines.append(
-            "Kelas (class): "
+            "Kelas: "
             + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in reversed(CLASSES))
             + (f", tidak diketahui {int(t['class'].isna().sum())}" if t["class"].isna().any() else "")
         )
         b = t["bottleneck"].value_counts()
         if len(b):
             lines.append(
-                "Penghambat utama (bottleneck): "
+                "Penghambat utama: "
                 + ", ".join(
                     f"{self.config.dimensions[str(k)].short} {int(v)}" for k, v in b.items()
                 )
             )
         if len(t):
-            lines.append(f"Kelengkapan data rata-rata (mean coverage): {t['coverage'].mean():.2f}")
+            lines.append(f"Kelengkapan data rata-rata: {fmt.number(t['coverage'].mean(), 2)}")
             provisional = int(t["class_provisional"].sum()) if "class_provisional" in t else 0
             if provisional:
                 lines.append(
-                    f"Kelas sementara (provisional class): {provisional} destinasi: kelas "
+                    f"Kelas sementara: {provisional} destinasi: kelas "
                     "bisa lebih tinggi bila data yang kosong dilengkapi (rentang skor melewati "
                     f"batas kelas, atau kelengkapan data < "
                     f"{sc.id_number(self.config.classes.min_coverage, 2)}); kelas dan peringkat "
@@ -801,11 +801,11 @@ class ScoreResult:
 def gateway_lines(report: pd.DataFrame) -> list[str]:
     """Terminal lines of the gateways report: destinations reached per gateway, and a
     warning for every gateway that reaches none (shared by ``score`` and ``info``)."""
-    lines = ["Gerbang: destinasi terjangkau (destinations_reached)"]
+    lines = ["Gerbang: jumlah destinasi terjangkau"]
     for _, r in report.iterrows():  # one line per gateway: a handful of rows
         name = r.get("name")
         label = f"{name} ({r['id']})" if isinstance(name, str) and name else str(r["id"])
-        count = f"{int(r['destinations_reached']):,}".replace(",", ".")  # Indonesian
+        count = fmt.integer(r["destinations_reached"])
         lines.append(f"  {label}: {count}")
     lines.extend(unreached_gateway_warnings(report))
     return lines

@@ -90,7 +90,7 @@ def check_scope(config: ReadinessConfig, user: User, layer: str, columns: Iterab
     if adds_rows and owner != user.agency:
         held = f"dipegang {_agency_name(config, owner)}" if owner else "tidak dipegang dinas mana pun"
         raise ScopeError(f"{who} tidak boleh menambah, memindah atau menghapus baris layer "
-                         f"'{layer}' ({held}) (outside the agency's scope)")
+                         f"'{layer}' ({held})")
     outside = sorted({c for c in columns
                       if not bookkeeping(c) and column_owner(config, layer, c) != user.agency})
     if outside:
@@ -98,4 +98,4 @@ def check_scope(config: ReadinessConfig, user: User, layer: str, columns: Iterab
         held = (f"; kolom itu dipegang {', '.join(_agency_name(config, o) for o in owners)}"
                 if owners else "")
         raise ScopeError(f"{who} tidak boleh mengubah kolom {', '.join(outside)} pada layer "
-                         f"'{layer}' (outside the agency's scope){held}")
+                         f"'{layer}'{held}")

@@ -72,7 +72,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     net_cfg, net_text = network_of(network_config)
     cfg.allowed(authority)
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise SiapError(f"--budget harus angka >= 0, got {budget}")
+        raise SiapError(f"--budget harus angka >= 0, bukan {budget}")
     _require(ws, "roads", "destinations", "gateways")
     reporter.step("Menghitung aksesibilitas (accessibility)")
     access = compute_access(ws, net_cfg, reporter=reporter)

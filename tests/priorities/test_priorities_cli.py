@@ -92,7 +92,7 @@ def test_priorities_ranks_selects_and_writes_the_layer_and_file(hand_ws: Path,
                      "--authority", "all", "--out", out)
     assert res.returncode == 0, res.stderr + res.stdout
     assert "Prioritas ruas jalan" in res.stdout and "ASUMSI" in res.stdout
-    assert "Program (urutan pilihan, pick order)" in res.stdout
+    assert "Program (urutan pilihan)" in res.stdout
     table = pd.read_csv(out)
     assert table["name"].tolist() == ["Jalan P", "Jalan Q", "Jalan W"]  # rank order
     assert table["rank"].tolist() == [1, 2, 3]

@@ -601,7 +601,7 @@ def test_custom_weights_are_pure_and_validated():
         score_frame(df, cfg, {"transport": 1.0})
     with pytest.raises(ConfigError, match=r"weights\.pu"):
         score_frame(df, cfg, {"pu": -1.0})
-    with pytest.raises(ConfigError, match="zero"):
+    with pytest.raises(ConfigError, match="semua bobot nol"):
         score_frame(df, cfg, dict.fromkeys(DIMENSIONS, 0.0))
     with pytest.raises(SiapError, match="'id'"):
         score_frame(df.drop(columns="id"), cfg)
