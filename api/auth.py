@@ -125,7 +125,7 @@ async def check_csrf(request: Request, auth: Auth) -> None:
             sent = value if isinstance(value, str) else None
     if not sent:
         raise ScopeError("Token CSRF tidak ada: muat ulang halaman lalu kirim lagi formulirnya "
-                         f"(missing '{CSRF_FIELD}' field or {CSRF_HEADER} header).")
+                         f"(kolom '{CSRF_FIELD}' atau header {CSRF_HEADER}).")
     assert auth.sid is not None
     if not same(sent, auth_state(request).csrf(auth.sid)):
         raise ScopeError("Token CSRF salah atau kedaluwarsa: muat ulang halaman lalu kirim "

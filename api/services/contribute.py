@@ -143,8 +143,8 @@ def find_upload(store: WorkspaceStore, token: str, user: User) -> Upload:
     NotFound
         No such token (or another user's: tokens are not shared, and not confirmed).
     """
-    missing = NotFound(f"pratinjau '{token[:64]}' tidak ditemukan atau kedaluwarsa "
-                       "(preview not found or expired): unggah berkasnya lagi")
+    missing = NotFound(f"pratinjau '{token[:64]}' tidak ditemukan atau kedaluwarsa: "
+                       "unggah berkasnya lagi")
     if not _TOKEN.match(token):
         raise missing
     place = upload_dir(store) / token

@@ -22,8 +22,8 @@ def kampung(store: WorkspaceStore, distrik: str | None) -> Body:
         access = store.access()
         k = access.kampung.copy()
         if k.empty:
-            raise WorkspaceError("tidak ada kampung atau tempat berpenduduk (no kampung or "
-                                 "populated places in this workspace)")
+            raise WorkspaceError("tidak ada kampung atau tempat berpenduduk di "
+                                 "workspace ini")
         k["kode"] = k["kode"].astype(str)
         names = {}
         if data.scores is not None:

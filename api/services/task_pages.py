@@ -154,8 +154,7 @@ def _int(field: str, raw: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        raise BadParameter(f"form.{field}", f"'{raw[:40]}' bukan bilangan bulat (not a whole "
-                                            "number)")
+        raise BadParameter(f"form.{field}", f"'{raw[:40]}' bukan bilangan bulat")
     return int(raw)
 
 

@@ -94,7 +94,7 @@ def workbook(store: WorkspaceStore, agency: str | None, status: str | None) -> B
 
     if not agency:
         raise NotFound("format=xlsx mengekspor daftar tugas SATU dinas: tambahkan agency=... "
-                       "(no agency given, and the account belongs to none)")
+                       "(akun ini tidak terikat pada satu dinas)")
     config = store.readiness_config()
     task_rows(store, agency=agency)  # an unknown agency: 404
 

@@ -137,7 +137,7 @@ def read_mimika(data_dir: Path) -> MimikaData:
     folder = Path(data_dir) / "mimika"
     names = ("kabupaten", "distrik", "kampung", "gerbang")
     missing = [Problem(str(folder / f"{n}.geojson"),
-                       "file tidak ditemukan; set --data-dir or SIAPWISATA_DATA_DIR")
+                       "file tidak ditemukan; atur --data-dir atau SIAPWISATA_DATA_DIR")
                for n in names if not (folder / f"{n}.geojson").exists()]
     if missing:
         raise InputError(missing)
@@ -249,7 +249,7 @@ class _Mimika:
     def kampung_index(self, name: str) -> int:
         hits = np.flatnonzero(self.k_name == name)
         if not len(hits):
-            raise InputError([Problem("kampung.geojson", f"kampung '{name}' not found",
+            raise InputError([Problem("kampung.geojson", f"kampung '{name}' tidak ditemukan",
                                       field="nama")])
         return int(hits[0])
 

@@ -113,7 +113,7 @@ def check_osm_file(file: str | Path) -> Path:
         raise InputError([Problem(name, "bukan file")])
     if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
         raise InputError([Problem(
-            name, "format tidak didukung; expected "
+            name, "format tidak didukung; gunakan "
             + ", ".join(SUPPORTED_SUFFIXES),
         )])
     try:
@@ -222,8 +222,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
             if not small:
                 raise InputError([Problem(name, (
                     f"file OSM tidak terurut menurut jenis dan id ({exc}) dan terlalu besar "
-                    "untuk diurutkan di memori; urutkan dulu, mis. `osmium sort` (not sorted "
-                    "by type and id, too large to sort in memory)"))]) from None
+                    "untuk diurutkan di memori; urutkan dulu, mis. `osmium sort`"))]) from None
     reporter.step(f"mengurutkan OSM di memori {path.name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-osm-") as tmp:
         copy = sorted_copy(path, Path(tmp), name=name)
@@ -575,8 +574,7 @@ def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
         xy.append(shapely.get_coordinates(ext.poi_geometry))
     pts = np.concatenate(xy)
     if not len(pts):
-        raise InputError([Problem(name, "tidak ada jalan atau POI (no roads or "
-                                  "points of interest with coordinates in the file)")])
+        raise InputError([Problem(name, "tidak ada jalan atau POI berkoordinat di berkas")])
     hull = shapely.convex_hull(shapely.multipoints(pts))
     if not isinstance(hull, shapely.Polygon):
         # a point or a straight line: give it a small area (~10 m) to be a region

@@ -41,9 +41,9 @@ def read_polygons(path: Path, what: str) -> gpd.GeoDataFrame:
         raise InputError([Problem(name, f"tidak bisa dibaca: {exc}")]) from None
     problems: list[Problem] = []
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        raise InputError([Problem(name, f"{what} has no geometry")])
+        raise InputError([Problem(name, f"{what} tidak punya geometri")])
     if gdf.crs is None:
-        problems.append(Problem(name, "CRS tidak diketahui; expected EPSG:4326"))
+        problems.append(Problem(name, "CRS tidak diketahui; seharusnya EPSG:4326"))
     for i in range(len(gdf)):  # per input row, to name each bad line
         g = gdf.geometry.iloc[i]
         line = i + 2
@@ -81,7 +81,7 @@ def admin_areas(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     bad = out["level"].isna()
     if bad.any():
         raise InputError(
-            [Problem(source, f"kode '{k}' is not a Kemendagri code", line=int(i) + 2, field="kode")
+            [Problem(source, f"kode '{k}' bukan kode Kemendagri", line=int(i) + 2, field="kode")
              for i, k in out.loc[bad, "kode"].items()]
         )
     dup = out["kode"].duplicated(keep="first")

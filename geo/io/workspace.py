@@ -118,12 +118,12 @@ class _Reader:
         """Read a spatial layer. Raises :class:`WorkspaceError` if it is missing."""
         if not self.has(layer):
             raise WorkspaceError(
-                f"{self.path}: layer '{layer}' tidak ada; layers present: "
-                f"{', '.join(self.layers()) or 'none'}"
+                f"{self.path}: layer '{layer}' tidak ada; layer yang ada: "
+                f"{', '.join(self.layers()) or 'tidak ada'}"
             )
         gdf = pyogrio.read_dataframe(self.path, layer=layer, **kwargs)
         if not isinstance(gdf, gpd.GeoDataFrame):
-            raise WorkspaceError(f"{self.path}: layer '{layer}' has no geometry")
+            raise WorkspaceError(f"{self.path}: layer '{layer}' tidak punya geometri")
         return gdf
 
     def synthetic_rows(self, layer: str) -> int:
@@ -198,7 +198,7 @@ class _Reader:
             return metric_crs(self.boundary())
         if self.has("roads"):
             return metric_crs(self.read("roads").geometry.union_all().envelope)
-        raise WorkspaceError(f"{self.path}: no boundary or roads to choose a metric CRS")
+        raise WorkspaceError(f"{self.path}: tidak ada batas wilayah atau jalan untuk memilih CRS metrik")
 
 
 def lock_timeout() -> float:
@@ -300,8 +300,8 @@ class Workspace(_Reader):
         """The workspace, which must exist; opening it deletes stale private copies."""
         if not self.exists:
             raise WorkspaceError(
-                f"workspace {self.path} tidak ditemukan; create it with "
-                "'siapwisata init', 'siapwisata ingest-osm' or 'siapwisata demo'"
+                f"workspace {self.path} tidak ditemukan; buat dengan "
+                "'siapwisata init', 'siapwisata ingest-osm' atau 'siapwisata demo'"
             )
         self.sweep()
         return self

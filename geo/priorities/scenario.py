@@ -189,11 +189,11 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
     cols = {key: table.column(aliases) for key, aliases in ALIASES.items()}
     problems = list(table.problems)
     if not any(cols[k] for k in ("ruas_id", "osm_way_id", "name")):
-        problems.append(Problem(name, "tidak ada kolom ruas_id, osm_way_id atau name (no column "
-                                "naming the road: ruas_id, osm_way_id or name)"))
+        problems.append(Problem(name, "tidak ada kolom ruas_id, osm_way_id atau name yang "
+                                "menyebut jalannya"))
     if not any(cols[k] for k in ("upgrade", "surface", "condition")):
-        problems.append(Problem(name, "tidak ada kolom upgrade, surface atau condition (no column "
-                                "saying what the work does)"))
+        problems.append(Problem(name, "tidak ada kolom upgrade, surface atau condition yang "
+                                "menyebut pekerjaannya"))
     if problems and not len(table):
         raise InputError(problems)
     if not len(table):
@@ -240,8 +240,8 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
         if rid is not None:
             rows_of = ruas_rows(rid, labels)
             if rows_of is None:
-                bad.append(Problem(name, f"ruas_id '{rid}' tidak ada di workspace (unknown "
-                                   "section; use an id from the priorities output)", line,
+                bad.append(Problem(name, f"ruas_id '{rid}' tidak ada di workspace "
+                                   "(pakai ID dari keluaran prioritas)", line,
                                    cols["ruas_id"]))
             else:
                 selected = rows_of
@@ -259,42 +259,41 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
             key = nm.strip().lower()
             hits = np.flatnonzero(is_road & ((names == key) | (refs == key)))
             if not len(hits):
-                bad.append(Problem(name, f"jalan '{nm}' tidak ditemukan (no road link with that "
-                                   "name or ref)", line, cols["name"]))
+                bad.append(Problem(name, f"jalan '{nm}' tidak ditemukan (tidak ada ruas "
+                                   "dengan nama atau ref itu)", line, cols["name"]))
             else:
                 selected, target = hits, f"name {nm}"
         else:
             field = cols["ruas_id"] or cols["osm_way_id"] or cols["name"]
-            bad.append(Problem(name, "baris tanpa ruas_id, osm_way_id atau name (the line names "
-                               "no road)", line, field))
+            bad.append(Problem(name, "baris tanpa ruas_id, osm_way_id atau name (tidak "
+                               "menyebut jalan)", line, field))
 
         up, sw, cw = text(cell("upgrade")), text(cell("surface")), text(cell("condition"))
         oid = None
         new_s = new_c = None
         if up is not None and (sw is not None or cw is not None):
-            bad.append(Problem(name, "isi upgrade ATAU surface/condition, bukan keduanya (give "
-                               "either an upgrade or a target surface/condition)", line,
+            bad.append(Problem(name, "isi upgrade ATAU surface/condition, bukan keduanya", line,
                                cols["upgrade"]))
         elif up is not None:
             oid = config.option(up)
             if oid is None:
                 bad.append(Problem(name, f"peningkatan '{up}' tidak dikenal; "
-                                   f"known: {', '.join(options)}", line, cols["upgrade"]))
+                                   f"pilihan: {', '.join(options)}", line, cols["upgrade"]))
         elif sw is None and cw is None:
-            bad.append(Problem(name, "baris tanpa upgrade, surface atau condition (the line "
-                               "says nothing to do)", line,
+            bad.append(Problem(name, "baris tanpa upgrade, surface atau condition (tidak "
+                               "ada pekerjaan)", line,
                                cols["upgrade"] or cols["surface"] or cols["condition"]))
         if sw is not None:
             new_s = str(surface_class(pd.Series([sw])).iloc[0])
             if new_s == "unknown":
                 bad.append(Problem(name, f"permukaan '{sw}' tidak dikenal; "
-                                   f"use one of {', '.join(schema.SURFACE_CLASSES[:-1])}", line,
+                                   f"pilihan: {', '.join(schema.SURFACE_CLASSES[:-1])}", line,
                                    cols["surface"]))
         if cw is not None:
             got = condition_class(pd.Series([cw])).iloc[0]
             if pd.isna(got):
                 bad.append(Problem(name, f"kondisi '{cw}' tidak dikenal; "
-                                   f"use one of {', '.join(schema.CONDITIONS[:-1])}", line,
+                                   f"pilihan: {', '.join(schema.CONDITIONS[:-1])}", line,
                                    cols["condition"]))
             else:
                 new_c = str(got)
@@ -317,8 +316,8 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
             new_s, new_c = opt.to_surface, opt.to_condition
             cost = float(length_km[rows].sum() * opt.unit_cost_rp_per_km)
             if not len(rows):
-                note = (f"tidak ada link yang cocok untuk {oid} (nothing to upgrade: "
-                        "surface/condition already past it)")
+                note = (f"tidak ada link yang cocok untuk {oid} (permukaan/kondisi "
+                        "sudah lebih baik)")
         else:
             rows = selected
         if new_s is not None:

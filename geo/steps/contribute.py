@@ -170,8 +170,8 @@ def _empty_diffs() -> pd.DataFrame:
 
 def _check_kind(kind: str, path: object = FORM) -> str:
     if kind not in KINDS:
-        raise InputError([Problem(str(path), f"jenis unggahan '{kind}' tidak dikenal (unknown "
-                                  f"kind); expected one of: {', '.join(KINDS)}")])
+        raise InputError([Problem(str(path), f"jenis unggahan '{kind}' tidak dikenal; "
+                                  f"pilihan: {', '.join(KINDS)}")])
     return LAYERS[kind]
 
 
@@ -341,8 +341,7 @@ def _distrik_warnings(ws: Workspace, frames: _Frames) -> list[str]:
         if _distrik_key(stated) != _distrik_key(actual):
             out.append(f"{table.file}, baris {int(table.lines[r])}, kolom "
                        f"'{table.headers[col]}': distrik '{stated}' tidak cocok dengan lokasi "
-                       f"titik, yang berada di distrik {actual} (distrik disagrees with the "
-                       "polygon the point falls in)")
+                       f"titik, yang berada di distrik {actual}")
     return out
 
 
@@ -431,8 +430,7 @@ def _write(ws: Workspace, entry: Entry, layers: Mapping[str, gpd.GeoDataFrame],
 def _expect(ws: Workspace, expect_version: int | None) -> None:
     if expect_version is not None and (now := data_version(ws)) != expect_version:
         raise StaleVersion(f"data workspace sudah berubah sejak pratinjau (versi {expect_version} "
-                           f"-> {now}); unggah ulang untuk pratinjau baru (the workspace "
-                           "changed since the preview; preview again)")
+                           f"-> {now}); unggah ulang untuk pratinjau baru")
 
 
 @writes_workspace
@@ -497,9 +495,9 @@ def _form_error(problems: list[Problem]) -> InputError:
 
 def _unknown_field(key: str, known: list[str]) -> Problem:
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; mungkin maksudnya '{near[0]}'? (did you mean)" if near else ""
-    return Problem(FORM, f"kolom '{key}' tidak bisa diubah di sini (unknown or not editable "
-                         f"field); bisa: {', '.join(known)}{hint}", field=key)
+    hint = f"; mungkin maksudnya '{near[0]}'?" if near else ""
+    return Problem(FORM, f"kolom '{key}' tidak bisa diubah di sini; "
+                         f"yang bisa: {', '.join(known)}{hint}", field=key)
 
 
 def _numeric_indicator_columns(config: ReadinessConfig) -> set[str]:
@@ -527,8 +525,8 @@ def _parse_destination(values: Mapping[str, object], config: ReadinessConfig
         elif key == "category":
             v = imp.destination_category(pd.Series([raw], dtype=object)).iloc[0]
             if v is None or pd.isna(v):
-                problems.append(Problem(FORM, f"category '{raw!s}' tidak dikenal (unknown "
-                                        f"category); expected one of: "
+                problems.append(Problem(FORM, f"category '{raw!s}' tidak dikenal; "
+                                        f"pilihan: "
                                         f"{', '.join(schema.DESTINATION_CATEGORIES)}", field=key))
             out[key] = v
         elif key in schema.DESTINATION_ATTRIBUTES:
@@ -569,8 +567,7 @@ def _set_row(frame: gpd.GeoDataFrame, pos: np.ndarray, values: Mapping[str, Any]
 def _locate(frame: pd.DataFrame, layer: str, fid: str, what: str) -> np.ndarray:
     pos = np.flatnonzero((feature_ids(layer, frame) == str(fid).strip()).to_numpy())
     if not len(pos):
-        raise InputError([Problem(FORM, f"{what} '{fid}' tidak ada di layer '{layer}' "
-                                  "(not found)", field="id")])
+        raise InputError([Problem(FORM, f"{what} '{fid}' tidak ada di layer '{layer}'", field="id")])
     return pos
 
 
@@ -640,8 +637,8 @@ def _road_value(key: str, raw: object) -> tuple[str | None, Problem | None]:
         got, vocab = imp.pu_authority(s).iloc[0], [c for c in schema.AUTHORITIES
                                                    if c != "unknown"]
     if got is None or pd.isna(got):
-        return None, Problem(FORM, f"{key} '{raw!s}' tidak dikenal; expected "
-                                   f"one of: {', '.join(vocab)}", field=key)
+        return None, Problem(FORM, f"{key} '{raw!s}' tidak dikenal; "
+                                   f"pilihan: {', '.join(vocab)}", field=key)
     return str(got), None
 
 
@@ -663,8 +660,7 @@ def plan_road_edit(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
             if p is not None:
                 problems.append(p)
     if not any(v is not None for v in parsed.values()) and not problems:
-        problems.append(Problem(FORM, "tidak ada kondisi/permukaan/kewenangan untuk diisi "
-                                      "(nothing to set)", field="condition"))
+        problems.append(Problem(FORM, "tidak ada kondisi/permukaan/kewenangan untuk diisi", field="condition"))
     if problems:
         raise _form_error(problems)
     if not ws.has("roads"):
@@ -672,8 +668,8 @@ def plan_road_edit(ws: Workspace, ruas_id: str, values: Mapping[str, object], *,
     roads = ws.read("roads")
     edges = ruas_rows(str(ruas_id), road_sections(roads.reset_index(drop=True)))
     if edges is None or not len(edges):
-        raise InputError([Problem(FORM, f"ruas_id '{ruas_id}' tidak ada di workspace (unknown "
-                                        "section; use an id from the priorities output)",
+        raise InputError([Problem(FORM, f"ruas_id '{ruas_id}' tidak ada di workspace "
+                                        "(pakai ID dari keluaran prioritas)",
                                   field="ruas_id")])
     survey = imp.RoadSurvey(np.array([1]), [None], np.array([None], dtype=object),
                             [parsed.get("condition")], [parsed.get("surface")],

@@ -78,6 +78,5 @@ def build_demo(ws: Workspace, *, data_dir: Path, seed: int, reporter: Reporter =
                 "DATA CONTOH (SINTETIS): jaringan jalan, rute perahu dan penerbangan, "
                 "destinasi wisata, UMKM dan fasilitas (POI) di workspace ini dibuat oleh "
                 "generator, bukan hasil survei. Batas kabupaten, distrik, kampung dan gerbang "
-                "(bandara, pelabuhan) adalah data nyata. / Roads, destinations, UMKM and POIs "
-                "are generated example data; boundaries and gateways are real."),
+                "(bandara, pelabuhan) adalah data nyata."),
         )

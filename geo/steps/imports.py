@@ -85,8 +85,8 @@ def import_file(
         The workspace is missing, or lacks ``roads`` for road conditions.
     """
     if kind not in KINDS:
-        raise InputError([Problem(str(path), f"jenis impor '{kind}' tidak dikenal (unknown "
-                                  f"import kind); expected one of: {', '.join(KINDS)}")])
+        raise InputError([Problem(str(path), f"jenis impor '{kind}' tidak dikenal; "
+                                  f"pilihan: {', '.join(KINDS)}")])
     path = Path(path)
     if kind == "road-conditions":
         return import_road_conditions(path, ws, reporter=reporter)

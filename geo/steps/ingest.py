@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import fmt, schema
 from geo._progress import SILENT, Reporter
 from geo.crs import metric_crs
 from geo.exceptions import InputError, Problem, WorkspaceError
@@ -93,14 +93,14 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
     date, date_note = source.date, source.note
     if not date:
         if ext.header_date:
-            date, date_note = ext.header_date, date_note or "OSM data date from the file header"
+            date, date_note = ext.header_date, date_note or "tanggal data OSM dari header berkas"
         elif ext.newest_object is not None:
             date = ext.newest_object.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-            date_note = date_note or "no date in the file header: newest object edit in the file"
+            date_note = date_note or "header berkas tanpa tanggal: suntingan objek terbaru di berkas"
         else:
-            date = "unknown"
+            date = "tidak diketahui"
 
-    reporter.step("membangun topologi jalan (building road topology)")
+    reporter.step("membangun topologi jalan")
     created_boundary = boundary is None
     if boundary is None:
         boundary = derived_boundary(ext, str(path))
@@ -117,15 +117,14 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
     reporter.step("titik minat dan turunannya")
     if ext.skipped_pois:
         reporter.step(f"{ext.skipped_pois} POI tanpa geometri dilewati "
-                      "(skipped: no located nodes in the file)")
+                      "(titiknya tidak ada di berkas)")
     pts = ext.poi_geometry
     inside = shapely.intersects_xy(boundary, shapely.get_x(pts), shapely.get_y(pts)) \
         if len(pts) else np.zeros(0, dtype=bool)
     pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
                             crs=schema.WGS84)
     if roads.empty and pois.empty:
-        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah "
-                                  "(no roads or points of interest inside the boundary)")])
+        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah")])
     derived = {
         "destinations": destinations_frame(pois),
         "umkm": umkm_frame(pois),
@@ -194,21 +193,20 @@ def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
     ws.require()
     if not ws.has(schema.BOUNDARY):
         raise WorkspaceError(f"{ws.path}: tidak ada batas wilayah; "
-                             "create it with 'siapwisata init' first")
+                             "buat dulu dengan 'siapwisata init'")
     boundary = ws.boundary()
     polygon = shapely.buffer(boundary, QUERY_MARGIN_DEG, join_style="mitre")
     got = download(polygon, settings, reporter)
     name = f"OpenStreetMap via Overpass API ({settings.overpass_url})"
     if not len(got):
-        raise InputError([Problem(name, "tidak ada data OSM untuk batas wilayah ini "
-                                  "(no OSM data for the workspace boundary)")])
+        raise InputError([Problem(name, "tidak ada data OSM untuk batas wilayah ini")])
     today = dt.date.today().isoformat()
     source = OsmSource(
         name=name,
         date=got.base_timestamp,
         url=settings.overpass_url,
-        note=f"fetched {today} via osmnx for the workspace boundary"
-        + ("" if got.base_timestamp else "; Overpass gave no data timestamp"),
+        note=f"diunduh {fmt.date_text(today)} lewat osmnx untuk batas workspace"
+        + ("" if got.base_timestamp else "; Overpass tidak memberi tanggal data"),
         region=ws.metadata().get("region", ""),
     )
     with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp:

@@ -33,7 +33,7 @@ def _require(ws: Workspace, *layers: str) -> None:
     missing = [name for name in layers if not ws.has(name)]
     if missing:
         raise WorkspaceError(f"{ws.path}: layer {', '.join(missing)} tidak ada; "
-                             "ingest OSM, import agency data or build the demo first")
+                             "jalankan dulu ingest-osm, impor data OPD atau bangun workspace contoh (demo)")
 
 
 def inputs_synthetic(ws: Workspace) -> bool:

@@ -116,7 +116,7 @@ def score_workspace(
     if _layer_empty(ws, "destinations"):
         raise WorkspaceError(
             f"{ws.path}: tidak ada destinasi untuk dinilai; "
-            "import them with 'siapwisata import destinations'"
+            "impor dulu dengan 'siapwisata import destinations'"
         )
 
     reporter.step("Menghitung aksesibilitas (accessibility)")

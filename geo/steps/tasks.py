@@ -366,7 +366,7 @@ def check_task_scope(config: ReadinessConfig, user: User, agency: str) -> None:
                          f"{name(agency)} dan hanya diubah olehnya")
     if user.agency != agency:
         raise ScopeError(f"{name(user.agency)} tidak boleh mengadopsi atau mengubah tugas "
-                         f"{name(agency)} (another agency's task)")
+                         f"{name(agency)} (tugas dinas lain)")
 
 
 def _problem(field: str, message: str) -> Problem:
@@ -483,8 +483,8 @@ def _plan_proof(ws: Workspace, task: Mapping[str, Any], values: Mapping[str, obj
     elif layer == "roads":
         ruas = text(vals.pop("ruas_id", None)) or (ids[0] if ids else None)
         if ruas is None:
-            raise _proof_problem("proof_values untuk jalan perlu 'ruas_id' (the road section "
-                                 "to change)", "proof_values")
+            raise _proof_problem("proof_values untuk jalan perlu 'ruas_id' (ruas yang "
+                                 "diubah)", "proof_values")
         planned = plan_road_edit(ws, ruas, vals, config=config, user=user)
     else:
         raise _proof_problem(f"bukti tugas ini ada di layer '{layer or '-'}': tandai selesai "
@@ -494,8 +494,8 @@ def _plan_proof(ws: Workspace, task: Mapping[str, Any], values: Mapping[str, obj
         raise _proof_problem("proof_values tidak mengubah data apa pun: "
                              "isi nilai baru yang membuktikan tugas selesai", "proof_values")
     if field and field not in set(planned.diffs["field"]):
-        raise _proof_problem(f"proof_values tidak mengubah kolom bukti '{field}' (the proof "
-                             f"field of this task is {layer}.{field})", "proof_values")
+        raise _proof_problem(f"proof_values tidak mengubah kolom bukti '{field}' "
+                             f"(bukti tugas ini: {layer}.{field})", "proof_values")
     return planned
 
 
@@ -536,8 +536,8 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
     is_stored = (stored["task_id"] == tid).to_numpy(dtype=bool)
     if adopting:
         if is_stored.any():
-            raise InputError([_problem("task_id", f"tugas {tid} sudah diadopsi (already "
-                                                  "adopted); ubah dengan PATCH")])
+            raise InputError([_problem("task_id", f"tugas {tid} sudah diadopsi; "
+                                                  "ubah dengan PATCH")])
         found = list_tasks(ws, config=cfg)
         found = found[found["task_id"] == tid]
         if found.empty:
@@ -547,8 +547,8 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
         row.update(status="direncanakan", adopted_at=utc_now(), adopted_by=user.username)
     else:
         if not is_stored.any():
-            raise InputError([_problem("task_id", f"tugas {tid} belum diadopsi (not adopted "
-                                                  "yet); adopsi dulu dengan POST")])
+            raise InputError([_problem("task_id", f"tugas {tid} belum diadopsi; "
+                                                  "adopsi dulu dengan POST")])
         row = {str(k): v for k, v in stored[is_stored].iloc[0].items()}
     before = dict(row)
     row.update(parsed)
@@ -566,13 +566,11 @@ def _save(ws: Workspace, tid: str, values: Mapping[str, object], *, user: User,
             row["proof_version"] = int(proof_version)
         elif _blank(row.get("proof_version")):
             raise _proof_problem("status selesai perlu bukti: versi perubahan data "
-                                 "(proof_version) atau nilai baru (proof_values) (selesai "
-                                 "needs its proof)")
+                                 "(proof_version) atau nilai baru (proof_values)")
         if "progress_pct" not in parsed:
             row["progress_pct"] = 100.0
     elif proof_values or proof_version is not None:
-        raise _proof_problem("bukti hanya diisi saat menandai tugas selesai (proof only "
-                             "with status selesai)", "status")
+        raise _proof_problem("bukti hanya diisi saat menandai tugas selesai", "status")
     else:
         row["proof_version"] = None  # reopened (or never done): no proof stands for it
     if not adopting and all(value_json(row.get(c)) == value_json(before.get(c))
