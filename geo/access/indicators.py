@@ -40,7 +40,7 @@ import pandas as pd
 from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from geo import schema
+from geo import fmt, schema
 from geo._progress import SILENT, Reporter
 from geo.access.kinds import (
     FACILITY_KINDS,
@@ -297,7 +297,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     """
     umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
     kampung = kampung if kampung is not None else populated_places(None, None)
-    reporter.step(f"Membangun jaringan: {len(roads):,} ruas")
+    reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
     net = build_network(roads, config, metric_crs)
     fac_geom, fac_label = facility_points(pois, umkm, config)
     reporter.step("Snapping titik ke jaringan")

@@ -318,3 +318,9 @@ def priorities_assumptions(config: PrioritiesConfig, network: NetworkConfig, *,
 
     return assumption_rows(config, network, synthetic=synthetic, budget=budget,
                            authority=authority, configs=configs)
+
+
+def signed_text(value: float) -> str:
+    """A score change with its sign, in Indonesian format (``+1,25``, ``-0,50``)."""
+    text = fmt.number(value, 2)
+    return text if text.startswith(("-", fmt.UNKNOWN)) else "+" + text

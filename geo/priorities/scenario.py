@@ -31,12 +31,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import schema
+from geo import fmt, schema
 from geo.exceptions import InputError, Problem
 from geo.io import integer, read_table, road_sections, ruas_rows, text
 from geo.network import NetworkConfig
 from geo.priorities.candidates import road_state
-from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig
+from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig, signed_text
 from geo.roads import condition_class, surface_class
 from geo.words import normalise_text
 
@@ -64,38 +64,38 @@ class ScenarioResult:
     def summary(self) -> str:
         t = self.table
         w = self.works
-        lines = [f"Skenario (what-if) {self.source}: {len(w)} pekerjaan, "
+        lines = [f"Skenario {self.source}: {len(w)} pekerjaan, "
                  f"{int(w['links_changed'].sum())} link diubah, "
-                 f"{w['km_changed'].sum():,.2f} km"]
+                 f"{fmt.number(w['km_changed'].sum(), 2)} km"]
         known = w["cost_rp"].dropna()
         if len(known):
-            lines.append(f"Biaya (asumsi) pekerjaan berbiaya: Rp {known.sum():,.0f}")
+            lines.append(f"Biaya (asumsi) pekerjaan berbiaya: {fmt.rupiah(known.sum())}")
         for _, r in w[w["note"] != ""].iterrows():
             lines.append(f"  baris {r['line']}: {r['note']}")
         up = t[t["delta"] > 1e-9]
         down = t[t["delta"] < -1e-9]
         lines.append(f"Destinasi naik skor: {len(up)}, turun: {len(down)}, "
-                     f"jumlah perubahan {np.nansum(t['delta']):+.2f}")
+                     f"jumlah perubahan {signed_text(np.nansum(t['delta']))}")
         moved = t[(t["delta"].abs() > 1e-9) | (t["access_delta"].abs() > 1e-9)]
         moved = moved.reindex(moved["delta"].abs().sort_values(ascending=False).index)
         if len(moved):
             lines.append("Per destinasi (skor sebelum -> sesudah, kelas, waktu tempuh):")
         for _, r in moved.head(25).iterrows():
-            lines.append(f"  {r['id']} {r['name']}: {r['score_before']:.1f} -> "
-                         f"{r['score_after']:.1f} ({r['delta']:+.2f}), {r['class_before']} -> "
+            lines.append(f"  {r['id']} {r['name']}: {fmt.number(r['score_before'], 1)} -> "
+                         f"{fmt.number(r['score_after'], 1)} ({signed_text(r['delta'])}), "
+                         f"{r['class_before']} -> "
                          f"{r['class_after']}, akses {_fmt_min(r['access_minutes_before'])} -> "
                          f"{_fmt_min(r['access_minutes_after'])} menit")
         if len(moved) > 25:
-            lines.append(f"  ... {len(moved) - 25} destinasi lagi (more; see --out)")
+            lines.append(f"  ... {len(moved) - 25} destinasi lagi (lihat --out)")
         lines.append("Catatan: " + ASSUMPTION_NOTE + ".")
         if self.synthetic:
-            lines.append("DATA CONTOH (SINTETIS): skenario ini memakai data sintetis "
-                         "(synthetic data).")
+            lines.append("DATA CONTOH (SINTETIS): skenario ini memakai data sintetis.")
         return "\n".join(lines)
 
 
 def _fmt_min(x: Any) -> str:
-    return "-" if x is None or not np.isfinite(float(x)) else f"{float(x):.1f}"
+    return fmt.number(x, 1, unknown="-")
 
 
 def scenario_frames(roads: gpd.GeoDataFrame, works: Works,

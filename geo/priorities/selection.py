@@ -22,7 +22,13 @@ from geo.access import AccessResult
 from geo.exceptions import SiapError
 from geo.network import NetworkConfig
 from geo.priorities.candidates import Candidates, build_candidates, section_geometry
-from geo.priorities.config import ASSUMPTION_NOTE, BILLION, PrioritiesConfig, priorities_assumptions
+from geo.priorities.config import (
+    ASSUMPTION_NOTE,
+    BILLION,
+    PrioritiesConfig,
+    priorities_assumptions,
+    signed_text,
+)
 from geo.priorities.engine import BenefitEngine, Evaluation, ODPairs, importance, od_pairs
 from geo.priorities.scorer import Scorer, default_score_inputs
 from geo.readiness import ReadinessConfig
@@ -95,10 +101,10 @@ class PrioritiesResult:
                         f"  {int(r['pick_order'])}. {r['ruas_id']} (peringkat {int(r['rank'])}): "
                         f"{fmt.number(r['minutes_saved'], 1)} menit "
                         f"[{fmt.number(r['minutes_saved_alone'], 1)}], "
-                        f"skor {_signed(r['score_gain'])} [{_signed(r['score_gain_alone'])}]; "
+                        f"skor {signed_text(r['score_gain'])} [{signed_text(r['score_gain_alone'])}]; "
                         f"kumulatif {fmt.rupiah(r['cumulative_cost_rp'])} -> "
                         f"{fmt.number(r['cumulative_minutes_saved'], 1)} menit, skor "
-                        f"{_signed(r['cumulative_score_gain'])}")
+                        f"{signed_text(r['cumulative_score_gain'])}")
                 if len(sel) > 15:
                     lines.append(f"  ... {len(sel) - 15} pilihan lagi")
         lines.append("Peringkat teratas menurut menit per biaya, tiap ruas sendiri:")
@@ -355,7 +361,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
         c = int(fit[at])
         record(ev, fit)
         reporter.step(f"Pilihan {len(picks) + 1}: {ids[c]} {cands.table['name'].iat[c]} "
-                      f"(Rp {cost[c]:,.0f}, {ev.benefit[at]:,.1f} menit)")
+                      f"({fmt.rupiah(cost[c])}, {fmt.number(ev.benefit[at], 1)} menit)")
         clock = time.perf_counter()
         score_gains([c], ev.access_changed[[at]])
         t_score += time.perf_counter() - clock
@@ -487,9 +493,3 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
     geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
             else gpd.GeoSeries([], crs=schema.WGS84))
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)
-
-
-def _signed(value: float) -> str:
-    """A score change with its sign, in Indonesian format (``+1,25``, ``-0,50``)."""
-    text = fmt.number(value, 2)
-    return text if text.startswith(("-", fmt.UNKNOWN)) else "+" + text

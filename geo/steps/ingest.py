@@ -211,7 +211,7 @@ def fetch_osm(ws: Workspace, *, settings: Settings, reporter: Reporter = SILENT,
     )
     with tempfile.TemporaryDirectory(prefix="siapwisata-overpass-") as tmp:
         xml = Path(tmp) / "overpass.osm"
-        reporter.step(f"{len(got):,} objek OSM -> {xml.name}")
+        reporter.step(f"{fmt.integer(len(got))} objek OSM -> {xml.name}")
         write_osm_xml(got, xml)
         try:
             return ingest_path(xml, ws, source=source, reporter=reporter)
