@@ -189,7 +189,7 @@ def _install_typer() -> None:
 
         return apply
 
-    decorators.help_option = help_option
+    setattr(decorators, "help_option", help_option)  # noqa: B010 (a module, not typed)
     write_usage = formatting.HelpFormatter.write_usage
 
     def write_usage_id(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
@@ -200,8 +200,8 @@ def _install_typer() -> None:
     formatting.HelpFormatter.write_usage = write_usage_id
     for value in vars(exceptions).values():
         if isinstance(value, type) and "format_message" in vars(value):
-            value.format_message = _translated(value.format_message)
-    decorators.__siap_translated__ = True
+            setattr(value, "format_message", _translated(vars(value)["format_message"]))  # noqa: B010
+    setattr(decorators, "__siap_translated__", True)  # noqa: B010
 
 
 def install() -> None:
