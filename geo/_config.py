@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from geo import schema
-from geo.exceptions import ConfigError
+from geo.exceptions import ConfigError, validation_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -217,8 +217,8 @@ def validate_model(raw: object, model: type[M], *, source: str) -> M:
     except ValidationError as exc:
         lines = []
         for e in exc.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(root)"
-            lines.append(f"  - key '{key}': {e['msg']}")
+            key = ".".join(str(p) for p in e["loc"]) or "(akar)"
+            lines.append(f"  - kunci '{key}': {validation_text(e)}")
         raise ConfigError(f"{source}: konfigurasi tidak sah:\n"
                           + "\n".join(lines)) from None
 

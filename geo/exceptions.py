@@ -7,9 +7,9 @@ plain messages (no traceback) and exits non-zero, and the API maps them to JSON 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from geo import fmt
 
@@ -139,3 +139,67 @@ class StaleVersion(SiapError):
 
 class WorkspaceLocked(WorkspaceError):
     """Another process kept the workspace's write lock longer than the lock timeout."""
+
+
+# pydantic error type -> Indonesian text; ``{...}`` names come from the error's ``ctx``.
+_VALIDATION_WORDS: dict[str, str] = {
+    "missing": "wajib diisi",
+    "int_parsing": "harus bilangan bulat",
+    "int_type": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat",
+    "float_parsing": "harus angka",
+    "float_type": "harus angka",
+    "finite_number": "harus angka terhingga",
+    "bool_parsing": "harus true atau false",
+    "bool_type": "harus true atau false",
+    "string_type": "harus teks",
+    "greater_than_equal": "harus >= {ge}",
+    "greater_than": "harus > {gt}",
+    "less_than_equal": "harus <= {le}",
+    "less_than": "harus < {lt}",
+    "string_too_long": "terlalu panjang: paling banyak {max_length} karakter",
+    "string_too_short": "terlalu pendek: paling sedikit {min_length} karakter",
+    "too_long": "terlalu banyak: paling banyak {max_length} butir",
+    "too_short": "terlalu sedikit: paling sedikit {min_length} butir",
+    "enum": "harus salah satu dari: {expected}",
+    "literal_error": "harus salah satu dari: {expected}",
+    "extra_forbidden": "kolom tidak dikenal",
+    "json_invalid": "JSON tidak sah",
+    "json_type": "JSON tidak sah",
+    "dict_type": "harus objek JSON",
+    "model_type": "harus objek JSON",
+    "model_attributes_type": "harus objek JSON",
+    "list_type": "harus daftar (array)",
+    "string_pattern_mismatch": "bentuknya tidak sah",
+    "date_parsing": "harus tanggal (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "harus tanggal atau waktu ISO 8601",
+    "datetime_parsing": "harus waktu ISO 8601",
+    "datetime_from_date_parsing": "harus tanggal atau waktu ISO 8601",
+}
+
+
+def _ctx_text(value: object) -> str:
+    """A bound or choice list of a validation error as an Indonesian reader writes it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt.integer(value) if float(value).is_integer() else fmt.number(value, 2)
+    return str(value).replace(" or ", " atau ")
+
+
+def validation_text(error: Mapping[str, Any]) -> str:
+    """An Indonesian message for one FastAPI/pydantic validation error.
+
+    A ``value_error`` raised by our own validators already holds Indonesian text (pydantic
+    prefixes "Value error, "); a type without a translation still says the value is invalid.
+    """
+    kind = str(error.get("type", ""))
+    if kind in ("value_error", "assertion_error"):
+        msg = str(error.get("msg", ""))
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = _VALIDATION_WORDS.get(kind)
+    if template is None:
+        return "nilai tidak sah"
+    ctx = {k: _ctx_text(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.split(":")[0]

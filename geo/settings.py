@@ -18,7 +18,7 @@ from typing import Annotated, Final, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from geo.exceptions import ConfigError
+from geo.exceptions import ConfigError, validation_text
 
 SOFTWARE_NAME = "siapwisata"
 ENV_PREFIX: Final = "SIAPWISATA_"
@@ -133,8 +133,7 @@ class Settings(BaseSettings):
         if self.data_dir is None:
             raise ConfigError(
                 f"folder data bersama tidak ditemukan: tidak ada '{SHARED_DATA}' di folder kerja "
-                f"ini atau induknya; berikan --data-dir DIR atau setel {env_name('data_dir')} "
-                "(shared data folder not found)")
+                f"ini atau induknya; berikan --data-dir DIR atau setel {env_name('data_dir')}")
         return self.data_dir
 
     @field_validator("allowed_hosts", mode="before")
@@ -148,7 +147,7 @@ class Settings(BaseSettings):
     @classmethod
     def _long_key(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and len(v.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters (e.g. python -c 'import "
+            raise ValueError("paling sedikit 32 karakter (mis. python -c 'import "
                              "secrets; print(secrets.token_hex(32))')")
         return v
 
@@ -189,7 +188,7 @@ def get_settings(**overrides: object) -> Settings:
         return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = [f"  - {env_name(str(e['loc'][0])) if e['loc'] else '(settings)'}"
-                 f"={e.get('input')!r}: {e['msg']}" for e in exc.errors()]
+                 f"={e.get('input')!r}: {validation_text(e)}" for e in exc.errors()]
         raise ConfigError("pengaturan tidak sah:\n" + "\n".join(lines)) from None
 
 

@@ -57,9 +57,9 @@ def _complete(table: dict[str, float], keys: tuple[str, ...]) -> dict[str, float
     extra = [k for k in table if k not in keys]
     if missing or extra:
         raise ValueError(
-            (f"missing classes {missing}" if missing else "")
+            (f"kelas belum ada: {missing}" if missing else "")
             + ("; " if missing and extra else "")
-            + (f"unknown classes {extra} (allowed: {list(keys)})" if extra else "")
+            + (f"kelas tidak dikenal {extra} (pilihan: {list(keys)})" if extra else "")
         )
     return table
 
@@ -82,8 +82,8 @@ class FunctionConfig(_Assumed):
     def _known_functions(self) -> FunctionConfig:
         bad = sorted({f for f in self.highway.values() if f not in self.min_design_speed_kmh})
         if bad:
-            raise ValueError(f"highway: unknown function(s) {bad} "
-                             f"(allowed: {sorted(self.min_design_speed_kmh)})")
+            raise ValueError(f"highway: fungsi jalan tidak dikenal {bad} "
+                             f"(pilihan: {sorted(self.min_design_speed_kmh)})")
         return self
 
 
@@ -113,7 +113,7 @@ class RoughnessConfig(_Assumed):
                   for s, s2 in zip(SURFACE_ORDER, SURFACE_ORDER[1:], strict=False)
                   if v[s][c] > v[s2][c]]
         if worse:
-            raise ValueError("a better surface or condition must not be rougher: "
+            raise ValueError("permukaan atau kondisi yang lebih baik tidak boleh lebih lambat: "
                              + "; ".join(worse))
         return v
 
@@ -121,7 +121,7 @@ class RoughnessConfig(_Assumed):
     @classmethod
     def _condition(cls, v: str) -> str:
         if v not in CONDITION_ORDER:
-            raise ValueError(f"must be one of {list(CONDITION_ORDER)}")
+            raise ValueError(f"harus salah satu dari {list(CONDITION_ORDER)}")
         return v
 
     def iri(self, surface: str, condition: str) -> float:
@@ -146,7 +146,7 @@ class UnknownSurfaceConfig(_Assumed):
         used = [self.default, *self.highway.values(), *self.tracktype.values()]
         bad = sorted({s for s in used if s not in SURFACE_ORDER})
         if bad:
-            raise ValueError(f"unknown surface class(es) {bad} (allowed: {list(SURFACE_ORDER)})")
+            raise ValueError(f"kelas permukaan tidak dikenal {bad} (pilihan: {list(SURFACE_ORDER)})")
         return self
 
     def classes(self) -> list[str]:
@@ -202,8 +202,8 @@ class NetworkConfig(BaseModel):
                if h in self.road.highway_speed_kmh
                and self.road.highway_speed_kmh[h] < self.function.min_design_speed_kmh[f]]
         if low:
-            raise ValueError("road.highway_speed_kmh below the minimum design speed of the "
-                             "road function (Permen PU 19/PRT/M/2011): " + "; ".join(low))
+            raise ValueError("road.highway_speed_kmh di bawah kecepatan rencana minimum "
+                             "fungsi jalan (Permen PU 19/PRT/M/2011): " + "; ".join(low))
         return self
 
     def assumptions(self) -> pd.DataFrame:

@@ -37,8 +37,8 @@ BILLION: Final = 1e9
 
 
 ASSUMPTION_NOTE: Final = (
-    "Biaya satuan (Rp/km), bobot dan kecepatan adalah ASUMSI, bukan angka resmi PUPR "
-    "(unit costs, weights and speeds are assumptions): lihat priorities.toml dan network.toml"
+    "Biaya satuan (Rp/km), bobot dan kecepatan adalah ASUMSI, bukan angka resmi PUPR: "
+    "lihat priorities.toml dan network.toml"
 )
 
 
@@ -68,7 +68,7 @@ class UpgradeOption(StrictModel):
     def _surfaces(cls, v: list[str] | None) -> list[str] | None:
         bad = [s for s in v or [] if s not in schema.SURFACE_CLASSES]
         if bad:
-            raise ValueError(f"unknown surface class {bad} (allowed: {list(schema.SURFACE_CLASSES)})")
+            raise ValueError(f"kelas permukaan tidak dikenal {bad} (pilihan: {list(schema.SURFACE_CLASSES)})")
         return v
 
     @field_validator("condition")
@@ -76,28 +76,28 @@ class UpgradeOption(StrictModel):
     def _conditions(cls, v: list[str] | None) -> list[str] | None:
         bad = [c for c in v or [] if c not in schema.CONDITIONS]
         if bad:
-            raise ValueError(f"unknown condition {bad} (allowed: {list(schema.CONDITIONS)})")
+            raise ValueError(f"kondisi tidak dikenal {bad} (pilihan: {list(schema.CONDITIONS)})")
         return v
 
     @field_validator("to_surface")
     @classmethod
     def _to_surface(cls, v: str | None) -> str | None:
         if v is not None and v not in _UPGRADE_SURFACES:
-            raise ValueError(f"must be one of {list(_UPGRADE_SURFACES)}")
+            raise ValueError(f"harus salah satu dari {list(_UPGRADE_SURFACES)}")
         return v
 
     @field_validator("to_condition")
     @classmethod
     def _to_condition(cls, v: str | None) -> str | None:
         if v is not None and v not in _UPGRADE_CONDITIONS:
-            raise ValueError(f"must be one of {list(_UPGRADE_CONDITIONS)}")
+            raise ValueError(f"harus salah satu dari {list(_UPGRADE_CONDITIONS)}")
         return v
 
     @field_validator("unit_cost_rp_per_km")
     @classmethod
     def _finite(cls, v: float) -> float:
         if not math.isfinite(v):
-            raise ValueError("must be a finite number of Rupiah per km")
+            raise ValueError("harus angka rupiah per km yang terhingga")
         return v
 
     @model_validator(mode="after")
@@ -148,11 +148,11 @@ class PrioritiesConfig(StrictModel):
         bad = sorted({x for xs in v.values() for x in xs if x not in schema.AUTHORITIES})
         msgs = []
         if missing:
-            msgs.append(f"missing filter(s) {missing}")
+            msgs.append(f"filter belum ada: {missing}")
         if extra:
-            msgs.append(f"unknown filter(s) {extra} (allowed: {need}; 'all' takes every road)")
+            msgs.append(f"filter tidak dikenal {extra} (pilihan: {need}; 'all' = semua jalan)")
         if bad:
-            msgs.append(f"unknown authority {bad} (allowed: {list(schema.AUTHORITIES)})")
+            msgs.append(f"kewenangan tidak dikenal {bad} (pilihan: {list(schema.AUTHORITIES)})")
         if msgs:
             raise ValueError("; ".join(msgs))
         return v
@@ -162,7 +162,7 @@ class PrioritiesConfig(StrictModel):
     def _ids(cls, v: dict[str, UpgradeOption]) -> dict[str, UpgradeOption]:
         bad = [k for k in v if not _ID.match(k)]
         if bad:
-            raise ValueError(f"upgrade ids must be lower-case identifiers: {bad}")
+            raise ValueError(f"id peningkatan harus pengenal huruf kecil: {bad}")
         return v
 
     def allowed(self, authority: str) -> list[str] | None:

@@ -73,7 +73,7 @@ class Indicator(StrictModel):
         if v is None:
             return None
         if not v:
-            raise ValueError("map must list at least one value")
+            raise ValueError("map harus memuat paling sedikit satu nilai")
         return {sc.category_key(k) or "": s for k, s in v.items()}
 
     @field_validator("proof")
@@ -84,9 +84,9 @@ class Indicator(StrictModel):
         layer, dot, column = v.partition(".")
         if layer not in EDITABLE_LAYERS:
             raise ValueError(f"proof {v!r}: layer tidak dikenal {layer!r}; "
-                             f"known: {', '.join(EDITABLE_LAYERS)}")
+                             f"pilihan: {', '.join(EDITABLE_LAYERS)}")
         if dot and not _NAME.match(column):
-            raise ValueError(f"proof {v!r}: expected 'layer' or 'layer.column'")
+            raise ValueError(f"proof {v!r}: seharusnya 'layer' atau 'layer.kolom'")
         return v
 
     @field_validator("gap", "task")
@@ -100,18 +100,18 @@ class Indicator(StrictModel):
     def _kind(self) -> Indicator:
         numeric = self.zero is not None or self.full is not None
         if numeric and self.map is not None:
-            raise ValueError("give either 'zero'/'full' (numeric) or 'map' (categories), not both")
+            raise ValueError("isi 'zero'/'full' (angka) atau 'map' (kategori), bukan keduanya")
         if not numeric and self.map is None:
-            raise ValueError("needs 'zero' and 'full' (numeric) or 'map' (categories)")
+            raise ValueError("perlu 'zero' dan 'full' (angka) atau 'map' (kategori)")
         if numeric:
             if self.zero is None or self.full is None:
-                raise ValueError("a numeric indicator needs both 'zero' and 'full'")
+                raise ValueError("indikator angka perlu 'zero' dan 'full'")
             if not (math.isfinite(self.zero) and math.isfinite(self.full)):
-                raise ValueError("'zero' and 'full' must be finite numbers")
+                raise ValueError("'zero' dan 'full' harus angka terhingga")
             if self.zero == self.full:
-                raise ValueError("'zero' and 'full' must differ")
+                raise ValueError("'zero' dan 'full' harus berbeda")
             if self.other is not None:
-                raise ValueError("'other' applies to 'map' indicators only")
+                raise ValueError("'other' hanya berlaku untuk indikator 'map'")
         return self
 
     @property
@@ -143,7 +143,7 @@ class Owns(StrictModel):
         bad = [name for name in v if name not in EDITABLE_LAYERS]
         if bad:
             raise ValueError(f"layer tidak dikenal {', '.join(map(repr, bad))}; "
-                             f"known: {', '.join(EDITABLE_LAYERS)}")
+                             f"pilihan: {', '.join(EDITABLE_LAYERS)}")
         return v
 
     @field_validator("columns")
@@ -155,7 +155,7 @@ class Owns(StrictModel):
                 raise ValueError(f"{item!r}: expected 'layer.column' (e.g. 'roads.condition')")
             if layer not in EDITABLE_LAYERS:
                 raise ValueError(f"{item!r}: layer tidak dikenal {layer!r}; "
-                                 f"known: {', '.join(EDITABLE_LAYERS)}")
+                                 f"pilihan: {', '.join(EDITABLE_LAYERS)}")
         return v
 
 
@@ -176,7 +176,7 @@ class Dimension(StrictModel):
     @classmethod
     def _color(cls, v: str | None) -> str | None:
         if v is not None and not _COLOR.match(v):
-            raise ValueError(f"colour must be '#rrggbb', got {v!r}")
+            raise ValueError(f"warna harus '#rrggbb', bukan {v!r}")
         return v
 
     @field_validator("indicators")
@@ -184,7 +184,7 @@ class Dimension(StrictModel):
     def _names(cls, v: dict[str, Indicator]) -> dict[str, Indicator]:
         bad = [k for k in v if not _NAME.match(k)]
         if bad:
-            raise ValueError(f"indicator names must be lower-case identifiers: {', '.join(bad)}")
+            raise ValueError(f"nama indikator harus pengenal huruf kecil: {', '.join(bad)}")
         return v
 
 
@@ -203,14 +203,14 @@ class Classes(StrictModel):
     @classmethod
     def _maju(cls, v: float, info: Any) -> float:
         if "berkembang" in info.data and v <= info.data["berkembang"]:
-            raise ValueError("must be greater than 'berkembang'")
+            raise ValueError("harus lebih besar dari 'berkembang'")
         return v
 
     @field_validator("mandiri")
     @classmethod
     def _mandiri(cls, v: float, info: Any) -> float:
         if "maju" in info.data and v <= info.data["maju"]:
-            raise ValueError("must be greater than 'maju'")
+            raise ValueError("harus lebih besar dari 'maju'")
         return v
 
 
@@ -274,7 +274,7 @@ class Admin(StrictModel):
     @classmethod
     def _agency(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError(f"agency must be a lower-case identifier, got {v!r}")
+            raise ValueError(f"agency harus pengenal huruf kecil, bukan {v!r}")
         return v
 
 
@@ -293,8 +293,8 @@ class ReadinessConfig(StrictModel):
     @model_validator(mode="after")
     def _admin_not_dimension(self) -> ReadinessConfig:
         if self.admin.agency in self.dimensions:
-            raise ValueError(f"admin.agency: {self.admin.agency!r} is a dimension; the admin "
-                             "agency must be another one (it scores nothing)")
+            raise ValueError(f"admin.agency: {self.admin.agency!r} adalah dimensi; instansi "
+                             "admin harus instansi lain (tidak menilai apa pun)")
         return self
 
     @property
@@ -308,8 +308,8 @@ class ReadinessConfig(StrictModel):
             for key in ("road_dimension", "other_dimension"):
                 name = getattr(self.access, key)
                 if name not in self.dimensions:
-                    raise ValueError(f"access.{key}: unknown dimension {name!r} "
-                                     f"(known: {', '.join(self.dimensions)})")
+                    raise ValueError(f"access.{key}: dimensi {name!r} tidak dikenal "
+                                     f"(pilihan: {', '.join(self.dimensions)})")
         return self
 
     @model_validator(mode="after")
@@ -336,12 +336,12 @@ class ReadinessConfig(StrictModel):
     def _dims(cls, v: dict[str, Dimension]) -> dict[str, Dimension]:
         # The agencies are data: any number of them, named by their tables.
         if not v:
-            raise ValueError("at least one dimension ([dimensions.<name>]) is required")
+            raise ValueError("perlu paling sedikit satu dimensi ([dimensions.<nama>])")
         bad = [k for k in v if not _NAME.match(k)]
         if bad:
-            raise ValueError(f"dimension names must be lower-case identifiers: {', '.join(bad)}")
+            raise ValueError(f"nama dimensi harus pengenal huruf kecil: {', '.join(bad)}")
         if sum(d.weight for d in v.values()) <= 0:
-            raise ValueError("the dimension weights must not all be zero")
+            raise ValueError("bobot dimensi tidak boleh nol semua")
         return v
 
     @property
@@ -373,7 +373,7 @@ class ReadinessConfig(StrictModel):
             except (TypeError, ValueError):
                 raise ConfigError(f"weights.{name}: bukan angka: {w!r}") from None
             if not math.isfinite(w) or w < 0:
-                raise ConfigError(f"weights.{name}: harus angka >= 0, got {w}")
+                raise ConfigError(f"weights.{name}: harus angka >= 0, bukan {w}")
             out.append(w)
         vec = np.array(out, dtype=float)
         with np.errstate(over="ignore"):

@@ -321,7 +321,7 @@ def test_labels_and_colours_come_from_the_toml() -> None:
     one["dimensions"]["pu"]["color"] = "red"
     with pytest.raises(ConfigError, match="dimensions.pu.color"):
         readiness_config_from_dict(one)
-    with pytest.raises(ConfigError, match="at least one dimension"):
+    with pytest.raises(ConfigError, match="paling sedikit satu dimensi"):
         readiness_config_from_dict(one | {"dimensions": {}})
 
 

@@ -691,7 +691,7 @@ def test_bad_config_names_the_key(tmp_path, old, new, key):
 
 def test_zero_equal_full_message_and_syntax_error(tmp_path):
     path = _edit(tmp_path, "zero = 240.0\nfull = 30.0", "zero = 30.0\nfull = 30.0")
-    with pytest.raises(ConfigError, match="must differ"):
+    with pytest.raises(ConfigError, match="harus berbeda"):
         load_readiness_config(path)
     bad = tmp_path / "syntax.toml"
     bad.write_text("[classes\nmaju = 1", encoding="utf-8")
