@@ -181,7 +181,9 @@ _VALIDATION_WORDS: dict[str, str] = {
 def _ctx_text(value: object) -> str:
     """A bound or choice list of a validation error as an Indonesian reader writes it."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return fmt.integer(value) if float(value).is_integer() else fmt.number(value, 2)
+        # as few decimals as the bound has: 0,5 not 0,50
+        return fmt.integer(value) if float(value).is_integer() else \
+            fmt.number(value, 6).rstrip("0").rstrip(",")
     return str(value).replace(" or ", " atau ")
 
 
