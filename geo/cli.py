@@ -369,7 +369,7 @@ def serve(
 def batch(
     regions: Annotated[Path, typer.Option(
         "--regions", help="CSV daftar wilayah: nama, kode (Kemendagri), osm, batas (opsional) "
-                          "dan file OPD (opsional: destinasi, umkm, gerbang, kondisi_jalan)",
+                          "dan berkas OPD (opsional: destinasi, umkm, gerbang, kondisi_jalan)",
         show_default=False)],
     out_dir: Annotated[Path, typer.Option(
         "--out", help="Folder hasil: satu folder per wilayah, ringkasan.gpkg dan ringkasan.csv",
