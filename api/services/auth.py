@@ -115,8 +115,7 @@ def load_secret(workspace: Path) -> bytes:
                     os.chmod(path, 0o600)
                 return key.encode("ascii")
             time.sleep(0.02)
-        raise SiapError(f"{path}: berkas kunci kosong; hapus dan jalankan ulang server "
-                        "(empty secret key file)") from None
+        raise SiapError(f"{path}: berkas kunci kosong; hapus dan jalankan ulang server") from None
     key = secrets.token_hex(32)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(key + "\n")

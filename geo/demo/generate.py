@@ -807,12 +807,10 @@ class _Mimika:
         return gpd.GeoDataFrame(df, geometry=shapely.points(ll), crs=schema.WGS84)
 
     def run(self, reporter: Reporter) -> SyntheticLayers:
-        reporter.step("membuat jaringan jalan, perahu dan penerbangan contoh "
-                      "(generating synthetic roads, boat and air links)")
+        reporter.step("membuat jaringan jalan, perahu dan penerbangan contoh")
         roads = self.roads()
         hull = self._timika_hull(roads)
-        reporter.step("membuat destinasi, UMKM dan fasilitas contoh "
-                      "(generating synthetic destinations, UMKM and facilities)")
+        reporter.step("membuat destinasi, UMKM dan fasilitas contoh")
         dest = self.destinations(roads)
         umkm = self.umkm(hull)
         pois = self.pois(hull)

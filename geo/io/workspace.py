@@ -556,7 +556,7 @@ class Staging(_Reader):
         """Write (replace) one spatial layer, in EPSG:4326, required columns first."""
         missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in gdf.columns]
         if missing:
-            raise WorkspaceError(f"layer '{layer}' lacks required columns: {', '.join(missing)}")
+            raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
         if gdf.crs is None:
             raise WorkspaceError(f"layer '{layer}' has no CRS")
         out = gdf.to_crs(schema.WGS84) if not CRS(gdf.crs).equals(CRS(schema.WGS84)) else gdf

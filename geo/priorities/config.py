@@ -236,8 +236,7 @@ def check_against_speeds(config: PrioritiesConfig, network: NetworkConfig) -> No
             problems.append(f"  - key 'upgrades.{oid}.{key}': IRI naik (rougher, so slower): "
                             + "; ".join(worse[:5]))
     if problems:
-        raise ConfigError("priorities: peningkatan yang memperlambat jalan (an upgrade would "
-                          "make roads slower):\n" + "\n".join(problems))
+        raise ConfigError("priorities: peningkatan yang memperlambat jalan:\n" + "\n".join(problems))
 
 
 def _words(kind: str, codes: Iterable[str]) -> str:

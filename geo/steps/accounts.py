@@ -263,8 +263,8 @@ def create_token(ws: Workspace, username: str, label: str = "") -> str:
     accounts = read_accounts(ws.require())
     account = _existing(accounts, username)
     if account.disabled:
-        raise InputError([_problem("username", f"akun '{account.username}' dinonaktifkan "
-                                               "(disabled); aktifkan dulu")])
+        raise InputError([_problem("username", f"akun '{account.username}' dinonaktifkan; "
+                                               "aktifkan dulu")])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = Token(token_sha256(token), account.username, label.strip()[:100], utc_now(), None)
     _write_tokens(ws, [*accounts.tokens.values(), row])
