@@ -416,7 +416,7 @@ def test_osm_workspace_gets_the_credit_and_no_banner(menteng_ws: Path, tmp_path:
 
 @pytest.mark.parametrize(
     ("value", "decimals", "text"),
-    [(1234.5, 1, "1.234,5"), (0.04, 1, "0,0"), (-2.5, 0, "-2"), (1e9, 0, "1.000.000.000"),
+    [(1234.5, 1, "1.234,5"), (0.04, 1, "0,0"), (-2.5, 0, "-3"), (1e9, 0, "1.000.000.000"),
      (None, 1, "–"), (math.nan, 1, "–"), ("x", 1, "–")],
 )
 def test_indonesian_number_format(value, decimals: int, text: str) -> None:
