@@ -26,7 +26,7 @@ def _suggested(path: Path, agency: str) -> list[str]:
 def test_task_budget_accepts_words_and_refuses_nonsense_in_indonesian(
         served: Path, tmp_path: Path) -> None:
     path = copy_served(served, tmp_path)
-    first, second = _suggested(path, "kominfo")[:2]
+    first, second, third = _suggested(path, "kominfo")[:3]
     with writer_client(path, Acting(editor("kominfo"))) as (client, _):
         r = client.post(f"/api/tasks/{first}", json={"budget_rp": "20 miliar"})
         assert r.status_code == 200, r.text
@@ -46,6 +46,17 @@ def test_task_budget_accepts_words_and_refuses_nonsense_in_indonesian(
         # a JSON number is still a number
         r = client.post(f"/api/tasks/{second}", json={"budget_rp": 7.5e9})
         assert r.status_code == 200 and r.json()["task"]["budget_rp"] == 7_500_000_000
+        # the /rencana/tugas form: words in, the rupiah shown back in Indonesian format
+        r = client.post(f"/rencana/tugas/{third}", data={"budget_rp": "20 M", "kembali": "kominfo"})
+        assert r.status_code == 303, r.text[:300]
+        page = client.get(f"/rencana/tugas/{third}").text
+        assert 'value="Rp 20.000.000.000"' in page
+        version = last_version(path)
+        bad = client.post(f"/rencana/tugas/{third}", data={"budget_rp": "dua puluh kambing"})
+        assert bad.status_code == 422
+        assert "anggaran: &#39;dua puluh kambing&#39; tidak terbaca sebagai nilai rupiah" in bad.text \
+            or "anggaran: 'dua puluh kambing' tidak terbaca sebagai nilai rupiah" in bad.text
+        assert last_version(path) == version
 
 
 def test_api_validation_errors_are_indonesian_and_name_the_field(served: Path) -> None:
