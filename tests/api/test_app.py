@@ -19,8 +19,9 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
                  "/api/umkm", "/api/kampung", "/api/score", "/rapor", "/destinasi/{id}"):
         assert path in spec["paths"], path
     assert "ScoreRequest" in spec["components"]["schemas"]
-    # no CDN-backed docs pages
-    assert client.get("/docs").status_code == 404
+    # /docs is Swagger UI from local files (tests/lang/test_docs_offline.py); no ReDoc
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/npm/swagger-ui-dist/" in docs.text
     assert client.get("/redoc").status_code == 404
 
 
