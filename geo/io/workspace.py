@@ -558,7 +558,7 @@ class Staging(_Reader):
         if missing:
             raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
         if gdf.crs is None:
-            raise WorkspaceError(f"layer '{layer}' has no CRS")
+            raise WorkspaceError(f"layer '{layer}' tidak punya CRS")
         out = gdf.to_crs(schema.WGS84) if not CRS(gdf.crs).equals(CRS(schema.WGS84)) else gdf
         req = [c for c in schema.REQUIRED.get(layer, ()) if c in out.columns]
         rest = [c for c in out.columns if c not in req and c != out.geometry.name]
