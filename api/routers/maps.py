@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -20,14 +21,22 @@ Distrik = Annotated[str | None, Query(max_length=100, description="Distrik code 
 
 
 def _budget(text: str | None) -> float | None:
-    """The budget box of the landing page, read as officers type it ("25 miliar")."""
+    """The budget box of the landing page, read as officers type it ("25 miliar").
+
+    Scripts keep their plain numbers: ``2.5e10`` and ``-0.0`` (zero) read as floats; any
+    other text is read the Indonesian way (``1.500`` is fifteen hundred).
+    """
     if text is None or not text.strip():
         return None
+    if _MACHINE_NUMBER.fullmatch(text.strip()):
+        return plus_zero(abs(float(text)))
     try:
         return plus_zero(fmt.parse_rupiah(text))
     except fmt.RupiahError as exc:
         raise BadParameter("query.budget", f"anggaran: {exc}") from None
 
+
+_MACHINE_NUMBER = re.compile(r"\+?\d+(?:\.\d+)?[eE][-+]?\d+|-0+(?:\.0+)?")
 
 HTML_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The map page"},

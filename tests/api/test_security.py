@@ -312,7 +312,7 @@ def test_weights_whose_sum_overflows_are_refused(client: TestClient) -> None:
     r = client.post("/api/score", json={"weights": huge, "ranks": False})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.weights"
-    assert "overflow" in r.json()["detail"]
+    assert "jumlah bobot terlalu besar" in r.json()["detail"]
 
 
 def test_one_huge_weight_scores_like_that_agency_alone(client: TestClient, served: Path) -> None:
