@@ -17,7 +17,9 @@ from geo.network._csgraph import (
     entry_winners,
     iter_chunks,
     many_to_some,
+    min_plus,
     nearest_of_set,
+    via_arcs,
 )
 from geo.network.config import (
     CONDITION_ORDER,
@@ -92,6 +94,7 @@ __all__ = [
     "load_network_config",
     "many_to_some",
     "meaningful_rows",
+    "min_plus",
     "nearest_of_set",
     "parse_maxspeed",
     "read_network_config",
@@ -99,6 +102,7 @@ __all__ = [
     "road_speed_kmh",
     "snap_points",
     "speed_surface",
+    "via_arcs",
     "walk_only_rows",
 ]
 

@@ -150,7 +150,9 @@ class Scorer:
         """Every indicator, the scores and the bounds ``M`` for the current costs."""
         self.arc_cost = arc_cost
         self.A_old = self._attributes(self.surface, self.condition)
-        self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets), routes=self.routes,
+        # the scan keeps today's times to the points (Travel.reach) for the counts' updates
+        self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets, keep_reach=True),
+                           routes=self.routes,
                            row_attrs=self.A_old, config=self.config)
         if self.has_points:
             M, consume, budget = self._bound_reader(arc_cost)
@@ -182,17 +184,18 @@ class Scorer:
         """Candidate ``c`` as the incremental forms see it (None: nothing can move)."""
         rows = self.cands.rows[self.cands.rows_of(c)]
         arcs = self.cand_arc[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-        times = bool((self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-                      < self.arc_cost[arcs]).any())
+        cheaper = arcs[self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
+                       < self.arc_cost[arcs]]
+        times = bool(len(cheaper))
         on_route = bool(self.on_route[rows].any())
         if not times and not on_route:
             return None
         travel = Travel(self.graph, upgraded_cost(c), self.sets) if times else None
         bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
-            return Change(travel, fast and times, bound)
+            return Change(travel, fast and times, bound, arcs=cheaper)
         return Change(travel, fast and times, bound, rows=rows,
-                      row_delta=self.A_new[rows] - self.A_old[rows])
+                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> dict[str, np.ndarray] | None:
