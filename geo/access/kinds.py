@@ -50,6 +50,7 @@ from geo.network import (
     edge_minutes,
     iter_chunks,
     nearest_of_set,
+    through_arcs,
     via_arcs,
 )
 from geo.roads import PAVED_CLASSES, surface_class
@@ -281,6 +282,7 @@ class Travel:
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _to_nodes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _reach: dict[str, Reach] = field(default_factory=dict, repr=False)
     _parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
         default_factory=dict, repr=False)
@@ -341,10 +343,15 @@ class Travel:
     def to_set(self, name: str) -> np.ndarray:
         """Per destination: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to:
-            nodes = self.sets[name].nodes
-            dist, _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
-            self._to[name] = node_values(dist, self.d_nodes)
+            self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
         return self._to[name]
+
+    def to_set_nodes(self, name: str) -> np.ndarray:
+        """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
+        if name not in self._to_nodes:
+            nodes = self.sets[name].nodes
+            self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+        return self._to_nodes[name]
 
 
 @dataclass
@@ -458,6 +465,31 @@ class Change:
     """Their new minus old row attributes (rows, K)."""
     arcs: np.ndarray | None = None
     """The arcs that get cheaper (None: found by comparing the costs of ``travel``)."""
+    horizon: float = 0.0
+    """The least limit :meth:`through` is computed to (the largest any kind asks for, so
+    that the kinds share one computation)."""
+    _memo: dict[str, tuple[float, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def through(self, ctx: Context, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """Heads of the cheaper arcs and the (destinations x heads) least times from each
+        destination to each head through at least one cheaper arc, after the change
+        (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for destinations not
+        connected)."""
+        got = self._memo.get("through")
+        if got is None or got[0] < limit:
+            assert self.travel is not None
+            lim = max(limit, self.horizon)
+            t, g = ctx.travel, ctx.graph
+            arcs = self.cheaper(ctx)
+            d = t.d_nodes
+            heads, part = through_arcs(t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
+                                       np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES),
+                                       d[d >= 0], lim)
+            times = np.full((len(d), len(heads)), np.inf)
+            times[d >= 0] = part
+            got = self._memo["through"] = (lim, heads, times)
+        return got[1], got[2]
 
     def cheaper(self, ctx: Context) -> np.ndarray:
         """The arcs whose cost falls from ``ctx`` to :attr:`travel`."""
@@ -589,11 +621,26 @@ class NearestTo(IndicatorKind):
             return current
         old = np.nan_to_num(current[self.column], nan=np.inf)
         at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
-        if not len(at):
+        if not len(at) or not self._may_fall(ctx, change, old, at):
             return current
         out = current[self.column].copy()
         out[at] = finite_or_nan(change.travel.to_set(self.points)[at])
         return {self.column: out}
+
+
+    def _may_fall(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray) -> bool:
+        """Whether some time of ``at`` falls (or ties, up to rounding): the least time
+        through a cheaper arc (:meth:`Change.through`) and on by today's path to the
+        nearest point. Only then is the backward run on the upgraded costs made; an
+        arc that was closed today is never ruled out."""
+        arcs = change.cheaper(ctx)
+        if not np.isfinite(ctx.travel.arc_cost[arcs]).all():
+            return True
+        finite = old[at][np.isfinite(old[at])]
+        heads, through = change.through(ctx, float(finite.max()) if len(finite) else 0.0)
+        to_point = ctx.travel.to_set_nodes(self.points)[heads]
+        via = (through[at] + to_point[None, :]).min(axis=1, initial=np.inf)
+        return bool((via <= old[at] * (1.0 + TIE) + TIE).any())
 
 
 @dataclass
@@ -689,12 +736,9 @@ class CountWithin(IndicatorKind):
         ok = pts.nodes >= 0
         assert pts.groups is not None
         nodes, groups = pts.nodes[ok], pts.groups[ok]
-        arcs = change.cheaper(ctx)
         assert change.travel is not None
-        g = ctx.graph
-        rows, cols, via = via_arcs(t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
-                                   np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES),
-                                   t.d_nodes[aff], nodes, self.limit)
+        heads, through = change.through(ctx, self.limit)
+        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit)
         if not len(rows):
             return
         today = t.reach(self.points, self.limit).block(aff[rows], cols)

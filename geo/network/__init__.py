@@ -19,6 +19,7 @@ from geo.network._csgraph import (
     many_to_some,
     min_plus,
     nearest_of_set,
+    through_arcs,
     via_arcs,
 )
 from geo.network.config import (
@@ -102,6 +103,7 @@ __all__ = [
     "road_speed_kmh",
     "snap_points",
     "speed_surface",
+    "through_arcs",
     "via_arcs",
     "walk_only_rows",
 ]

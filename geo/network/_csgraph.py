@@ -181,43 +181,34 @@ def _rows_at(graph: csr_matrix, sources: np.ndarray, at: np.ndarray, limit: floa
     return out
 
 
-def via_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
-             cost: np.ndarray, sources: np.ndarray, targets: np.ndarray, limit: float, *,
-             budget: int = MEMORY_BUDGET) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shortest times from sources to targets over paths using some of the given arcs.
+def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
+                 cost: np.ndarray, sources: np.ndarray, limit: float, *,
+                 budget: int = MEMORY_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """Least times from sources to the heads of given arcs through at least one of them.
 
     ``graph`` holds the current costs (``graph_t`` its transpose); the arcs ``(tail, head)``
-    get the new ``cost``. For every source ``s`` and target ``u`` this is the least
-    length, under the new costs, of a path from ``s`` to ``u`` through at least one given
-    arc (a lower time than today's ``d(s, u)`` can only come from such a path), where it
-    is at most ``limit``; so ``min(d(s, u), via)`` is the new distance within ``limit``.
-
-    Such a path cut at the given arcs it uses is ``s ~> x1 -> y1 ~> x2 -> ... -> yk ~> u``,
-    its pieces ``~>`` free of given arcs, hence each at least today's distance between its
-    ends, which is itself the length of a path at the new costs (no cost rises). So the
-    least such path is ``min d(s, x) + S[x, y] + d(y, u)`` over tails ``x`` and heads ``y``,
-    with ``S`` the shortest alternating chains of given arcs and today's distances between
-    heads and tails (a Floyd-Warshall on the section's few nodes). It takes one limited
-    Dijkstra run per distinct tail (backward) and head (forward) instead of one per
-    source. Float sums are grouped differently from a Dijkstra run on the new costs:
-    equal up to rounding.
+    get the new ``cost``. A path under the new costs cut at the given arcs it uses is
+    ``s ~> x1 -> y1 ~> x2 -> ... -> yk``, its pieces ``~>`` free of given arcs, hence each
+    at least today's distance between its ends, which is itself the length of a path at
+    the new costs (no cost rises). So the least such time is ``min d(s, x) + S[x, y]``
+    over tails ``x``, with ``S`` the shortest alternating chains of given arcs and
+    today's distances from heads to tails (a Floyd-Warshall on the section's few nodes):
+    one limited Dijkstra run per distinct tail (backward) and head (forward) instead of
+    one per source. Float sums are grouped differently from a Dijkstra run on the new
+    costs: equal up to rounding.
 
     Returns
     -------
-    rows, cols, via
-        Positions into ``sources`` and ``targets`` with some such path within ``limit``,
-        and the (rows x cols) times (inf where none).
+    heads, times
+        The distinct heads and the (sources x heads) times, exact where at most
+        ``limit`` (inf or larger beyond).
     """
     tails, t_of = np.unique(np.asarray(tail, dtype=np.int64), return_inverse=True)
     heads, h_of = np.unique(np.asarray(head, dtype=np.int64), return_inverse=True)
-    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0)))
-    if not len(tails) or not len(sources) or not len(targets):
-        return empty
-    # A: source -> tail (backward runs from the tails), F: head -> tails and targets
+    if not len(tails) or not len(sources):
+        return heads, np.full((len(sources), len(heads)), np.inf)
     A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget).T
-    F = _rows_at(graph, heads, np.concatenate([tails, np.asarray(targets, dtype=np.int64)]),
-                 limit, budget)
-    back, to_target = F[:, : len(tails)], F[:, len(tails):]
+    back = _rows_at(graph, heads, tails, limit, budget)
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
     np.minimum.at(K, (t_of, h_of), np.asarray(cost, dtype=float))
@@ -225,9 +216,26 @@ def via_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.
     np.fill_diagonal(H, 0.0)
     for k in range(len(heads)):  # Floyd-Warshall on the section's heads
         np.minimum(H, H[:, k, None] + H[None, k, :], out=H)
-    reach_head = min_plus(A, min_plus(K, H))  # source -> head, through >= 1 given arc
-    rows = np.flatnonzero((reach_head <= limit).any(axis=1))
+    return heads, min_plus(A, min_plus(K, H))
+
+
+def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,
+             limit: float, *, budget: int = MEMORY_BUDGET
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least times from sources to targets through some of the given arcs of
+    :func:`through_arcs` (``heads``, ``through``): after the last given arc a path takes
+    today's shortest path, so it is ``min_y through[s, y] + d(y, u)``, with one forward
+    run per head. ``min(d(s, u), via)`` is then the new distance, where at most ``limit``.
+
+    Returns
+    -------
+    rows, cols, via
+        Positions into the sources and ``targets`` with some such path within ``limit``,
+        and the (rows x cols) times (inf where none).
+    """
+    rows = np.flatnonzero((through <= limit).any(axis=1))
+    if not len(rows) or not len(targets):
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
+    to_target = _rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
-    if not len(rows) or not len(cols):
-        return empty
-    return rows, cols, min_plus(reach_head[rows], to_target[:, cols])
+    return rows, cols, min_plus(through[rows], to_target[:, cols])

@@ -170,6 +170,9 @@ class Scorer:
         else:
             new.update(indicator_columns(self.ctx, self.fixed))
         self.state = new
+        # the largest time from a destination any incremental form looks at
+        self.horizon = max([k.bound_limit({c: new[c] for c in k.columns})
+                            for k in self.moving], default=0.0)
         self.scores = overall_scores_of(self.cur, self.readiness)
 
     def apply(self, c: int, arc_cost: np.ndarray) -> None:
@@ -193,9 +196,10 @@ class Scorer:
         travel = Travel(self.graph, upgraded_cost(c), self.sets) if times else None
         bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
-            return Change(travel, fast and times, bound, arcs=cheaper)
+            return Change(travel, fast and times, bound, arcs=cheaper, horizon=self.horizon)
         return Change(travel, fast and times, bound, rows=rows,
-                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper)
+                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper,
+                      horizon=self.horizon)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> dict[str, np.ndarray] | None:
@@ -214,7 +218,12 @@ class Scorer:
         """
         n = len(self.d_nodes)
         owner: list[np.ndarray] = []
-        pieces: list[pd.DataFrame] = []
+        moved_rows: list[np.ndarray] = []
+        # per column: positions in the changed rows and their new values (one write per
+        # column at the end, not one frame per candidate)
+        writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        like: dict[str, np.ndarray] = {}
+        count = 0
         for c, fast in zip(cands, faster, strict=True):  # one candidate at a time
             after = self._after(c, bool(fast), upgraded_cost)
             if after is None:
@@ -223,20 +232,25 @@ class Scorer:
             moved = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
             if not len(moved):
                 continue
-            rows = self.cur.iloc[moved].copy()
             for col, v in after.items():
                 at = diff[col][moved]
-                if at.any() and col in rows:  # absent on purpose (build_inputs): stays so
-                    vals = rows[col].to_numpy(dtype=object)
-                    vals[at] = v[moved][at]
-                    rows[col] = _typed(vals, v)
+                if at.any() and col in self.cur:  # absent on purpose (build_inputs): stays so
+                    writes.setdefault(col, []).append((count + np.flatnonzero(at),
+                                                       v[moved][at]))
+                    like[col] = v
             owner.append(np.full(len(moved), c))
-            pieces.append(rows.assign(_dest=moved))
+            moved_rows.append(moved)
+            count += len(moved)
         out = {c: np.zeros(n) for c in cands}
-        if not pieces:
+        if not moved_rows:
             return out
-        changed = pd.concat(pieces, ignore_index=True)
-        d = changed.pop("_dest").to_numpy(dtype=np.int64)
+        d = np.concatenate(moved_rows)
+        changed = self.cur.iloc[d].reset_index(drop=True)
+        for col, parts in writes.items():
+            vals = changed[col].to_numpy(dtype=object)
+            for pos, v in parts:
+                vals[pos] = v
+            changed[col] = _typed(vals, like[col])
         both = pd.concat([self.cur, changed], ignore_index=True)
         after_s = overall_scores_of(both, self.readiness)[len(self.cur):]
         diff_s = after_s - self.scores[d]
