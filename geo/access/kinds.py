@@ -465,9 +465,6 @@ class Change:
     """Their new minus old row attributes (rows, K)."""
     arcs: np.ndarray | None = None
     """The arcs that get cheaper (None: found by comparing the costs of ``travel``)."""
-    horizon: float = 0.0
-    """The least limit :meth:`through` is computed to (the largest any kind asks for, so
-    that the kinds share one computation)."""
     _memo: dict[str, tuple[float, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -479,7 +476,7 @@ class Change:
         got = self._memo.get("through")
         if got is None or got[0] < limit:
             assert self.travel is not None
-            lim = max(limit, self.horizon)
+            lim = limit
             t, g = ctx.travel, ctx.graph
             arcs = self.cheaper(ctx)
             d = t.d_nodes
@@ -490,6 +487,11 @@ class Change:
             times[d >= 0] = part
             got = self._memo["through"] = (lim, heads, times)
         return got[1], got[2]
+
+    def through_limit(self) -> float:
+        """The limit :meth:`through` has been computed to (0: not yet)."""
+        got = self._memo.get("through")
+        return got[0] if got is not None else 0.0
 
     def cheaper(self, ctx: Context) -> np.ndarray:
         """The arcs whose cost falls from ``ctx`` to :attr:`travel`."""
@@ -629,17 +631,27 @@ class NearestTo(IndicatorKind):
 
 
     def _may_fall(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray) -> bool:
-        """Whether some time of ``at`` falls (or ties, up to rounding): the least time
-        through a cheaper arc (:meth:`Change.through`) and on by today's path to the
-        nearest point. Only then is the backward run on the upgraded costs made; an
-        arc that was closed today is never ruled out."""
+        """Whether some time of ``at`` can fall (or tie, up to rounding); only then is the
+        backward run on the upgraded costs made. A path through a cheaper arc takes at
+        least ``bound`` to leave it at a head ``y``, then today's time from ``y`` to the
+        nearest point; where another kind already has the least times through the arcs
+        (:meth:`Change.through`), they decide. An arc closed today is never ruled out."""
         arcs = change.cheaper(ctx)
+        if not len(arcs):
+            return False
         if not np.isfinite(ctx.travel.arc_cost[arcs]).all():
             return True
+        to_point = ctx.travel.to_set_nodes(self.points)
+        heads = np.unique(ctx.graph.arc_head[arcs])
+        reach = old[at] * (1.0 + TIE) + TIE
+        at = at[change.bound[at] + to_point[heads].min() <= reach]
+        if not len(at):
+            return False
         finite = old[at][np.isfinite(old[at])]
-        heads, through = change.through(ctx, float(finite.max()) if len(finite) else 0.0)
-        to_point = ctx.travel.to_set_nodes(self.points)[heads]
-        via = (through[at] + to_point[None, :]).min(axis=1, initial=np.inf)
+        if len(finite) < len(at) or change.through_limit() < finite.max():
+            return True  # the run costs less than the through times to that limit
+        heads, through = change.through(ctx, float(finite.max()))
+        via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
         return bool((via <= old[at] * (1.0 + TIE) + TIE).any())
 
 
@@ -715,6 +727,13 @@ class CountWithin(IndicatorKind):
         if change.travel is None or not self.scans(ctx):
             return current
         aff = np.flatnonzero((change.bound <= self.limit) & (ctx.travel.d_nodes >= 0))
+        arcs = change.cheaper(ctx)
+        if len(aff) and len(arcs) and np.isfinite(ctx.travel.arc_cost[arcs]).all():
+            # a path through the section reaches a point no sooner than ``bound`` plus
+            # today's time from a head of the section to the nearest point
+            heads = np.unique(ctx.graph.arc_head[arcs])
+            near = ctx.travel.to_set_nodes(self.points)[heads].min()
+            aff = aff[change.bound[aff] + near <= self.limit]
         if not len(aff):
             return current
         acc = self.counts(current)

@@ -170,9 +170,6 @@ class Scorer:
         else:
             new.update(indicator_columns(self.ctx, self.fixed))
         self.state = new
-        # the largest time from a destination any incremental form looks at
-        self.horizon = max([k.bound_limit({c: new[c] for c in k.columns})
-                            for k in self.moving], default=0.0)
         self.scores = overall_scores_of(self.cur, self.readiness)
 
     def apply(self, c: int, arc_cost: np.ndarray) -> None:
@@ -196,10 +193,9 @@ class Scorer:
         travel = Travel(self.graph, upgraded_cost(c), self.sets) if times else None
         bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
-            return Change(travel, fast and times, bound, arcs=cheaper, horizon=self.horizon)
+            return Change(travel, fast and times, bound, arcs=cheaper)
         return Change(travel, fast and times, bound, rows=rows,
-                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper,
-                      horizon=self.horizon)
+                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> dict[str, np.ndarray] | None:
