@@ -255,7 +255,7 @@ class Reach:
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Dense (rows x cols) minutes, inf beyond :attr:`limit`."""
         if self.dense is not None:
-            return self.dense[np.ix_(rows, cols)]
+            return np.asarray(self.dense[np.ix_(rows, cols)])
         out = np.full((len(rows), len(cols)), np.inf)
         at = np.full(self.n_cols, -1, dtype=np.int64)
         at[cols] = np.arange(len(cols))
@@ -600,8 +600,9 @@ class NearestFrom(IndicatorKind):
 class NearestTo(IndicatorKind):
     """Minutes from each destination to the nearest point of a set.
 
-    Incremental: only where ``bound`` is below the current time, from one backward
-    multi-source run on the upgraded costs.
+    Incremental: only where ``bound`` is below the current time and a path through the
+    cheaper arcs can beat it (:meth:`_may_fall`), from one backward multi-source run on
+    the upgraded costs.
     """
 
     points: str
@@ -661,8 +662,11 @@ class CountWithin(IndicatorKind):
     ``<prefix>_<m>min``, ``<prefix>_<m>min_<group>`` and ``<prefix>_types_<m>min`` (groups
     present within ``types_minutes``).
 
-    Incremental: only destinations whose ``bound`` is within the largest limit, from their
-    rows of the distance matrix on the upgraded costs.
+    Incremental: only destinations whose ``bound`` (plus today's time from the section to
+    the nearest point) is within the largest limit; their new times are today's (kept by
+    the state's scan, :meth:`Travel.reach`) or the least through the cheaper arcs
+    (:meth:`Change.through`, :func:`geo.network.via_arcs`), whichever is lower. Where
+    rounding could decide a count, the destination's row on the upgraded costs is run.
     """
 
     points: str
