@@ -317,7 +317,8 @@ class Travel:
         r, c = np.nonzero(dp <= limit)
         self._parts.setdefault(name, []).append((pos[r], c, dp[r, c]))
         self._offered[name] = self._offered.get(name, 0) + len(pos)
-        if self._offered[name] >= len(self.d_nodes):  # the scan is complete
+        # complete once every connected destination was offered (a scan skips the others)
+        if self._offered[name] >= int((self.d_nodes >= 0).sum()):
             self._reach[name] = Reach.build(limit, len(self.d_nodes), dp.shape[1],
                                            self._parts.pop(name))
 

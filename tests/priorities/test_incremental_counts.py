@@ -147,3 +147,28 @@ def test_pruned_counts_and_nearest_times_equal_the_full_computation(
 
     check()
     assert sum(moved) >= 3  # the sample does move counts or nearest times
+
+
+@PROPERTY
+@given(st.integers(1, 8), st.integers(1, 8), st.data())
+def test_reach_rows_read_the_same_dense_or_sparse(n: int, n_cols: int, data: Any) -> None:
+    # large regions keep today's times as CSR rows (over the memory budget), small ones
+    # as a matrix: both read back the triples they were given, inf elsewhere
+    from geo.access.kinds import Reach
+
+    cells = data.draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n_cols - 1))))
+    dist = np.array(data.draw(st.lists(st.floats(0.0, 30.0), min_size=len(cells),
+                                       max_size=len(cells))))
+    want = np.full((n, n_cols), np.inf)
+    row = np.array([c[0] for c in cells], dtype=np.int64)
+    col = np.array([c[1] for c in cells], dtype=np.int64)
+    want[row, col] = dist
+    half = len(cells) // 2
+    parts = [(row[:half], col[:half], dist[:half]), (row[half:], col[half:], dist[half:])]
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=6)), dtype=np.int64)
+    cols = np.unique(np.array(data.draw(st.lists(st.integers(0, n_cols - 1), max_size=6)),
+                              dtype=np.int64))
+    for budget in (0, 2**20):
+        reach = Reach.build(30.0, n, n_cols, parts, budget=budget)
+        assert (reach.dense is None) == (budget == 0)
+        np.testing.assert_array_equal(reach.block(rows, cols), want[np.ix_(rows, cols)])
