@@ -50,6 +50,8 @@ from geo.network import (
     edge_minutes,
     iter_chunks,
     nearest_of_set,
+    through_arcs,
+    via_arcs,
 )
 from geo.roads import PAVED_CLASSES, surface_class
 from geo.words import normalise_text
@@ -63,6 +65,16 @@ of the distance matrix (chunk x nodes, exact up to the scan's limit)."""
 
 UMKM_MINUTES: Final = (15, 30)
 """Walking/driving reach (minutes from the destination) of the UMKM counts."""
+
+TIE: Final = 1e-9
+"""Relative closeness to a time limit within which an incremental count is redone by a
+plain Dijkstra run: sums of the same path grouped differently may differ by rounding."""
+
+
+def _padded(limit: float) -> float:
+    """A limit and the times that rounding could bring within it."""
+    return limit * (1.0 + TIE) + TIE
+
 
 FACILITY_KINDS: Final = ("lodging", "health", "fuel")
 """Facility labels of :func:`geo.access.facility_points`, one ``nearest_<kind>_min`` each."""
@@ -206,6 +218,57 @@ class PointSet:
     labels: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Minutes from each destination to the connected points of a set, where at most
+    ``limit`` (inf beyond): a dense (destinations x points) matrix where it fits the memory
+    budget, else one CSR-like row per destination. Rows follow ``d_nodes``; columns index
+    the connected points (``nodes[nodes >= 0]``)."""
+
+    limit: float
+    n_cols: int
+    dense: np.ndarray | None
+    ptr: np.ndarray
+    col: np.ndarray
+    dist: np.ndarray
+
+    @classmethod
+    def build(cls, limit: float, n: int, n_cols: int,
+              parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *,
+              budget: int = MEMORY_BUDGET) -> Reach:
+        """From ``(destination, column, minutes)`` triples, each pair at most once."""
+        if parts:
+            row = np.concatenate([p[0] for p in parts]).astype(np.int64)
+            col = np.concatenate([p[1] for p in parts]).astype(np.int64)
+            dist = np.concatenate([p[2] for p in parts]).astype(float)
+        else:
+            row, col, dist = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        if n * n_cols * 8 <= budget:
+            dense = np.full((n, n_cols), np.inf)
+            dense[row, col] = dist
+            none = np.empty(0, np.int64)
+            return cls(limit, n_cols, dense, none, none, np.empty(0))
+        order = np.argsort(row, kind="stable")
+        return cls(limit, n_cols, None, np.searchsorted(row[order], np.arange(n + 1)),
+                   col[order], dist[order])
+
+    def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Dense (rows x cols) minutes, inf beyond :attr:`limit`."""
+        if self.dense is not None:
+            return np.asarray(self.dense[np.ix_(rows, cols)])
+        out = np.full((len(rows), len(cols)), np.inf)
+        at = np.full(self.n_cols, -1, dtype=np.int64)
+        at[cols] = np.arange(len(cols))
+        lo, hi = self.ptr[rows], self.ptr[np.asarray(rows) + 1]
+        count = hi - lo
+        owner = np.repeat(np.arange(len(rows)), count)
+        idx = np.arange(int(count.sum())) + np.repeat(lo - np.cumsum(count) + count, count)
+        c = at[self.col[idx]]
+        ok = c >= 0
+        out[owner[ok], c[ok]] = self.dist[idx[ok]]
+        return out
+
+
 @dataclass
 class Travel:
     """Travel times on one set of arc costs; each run is made once, when a kind asks."""
@@ -213,9 +276,17 @@ class Travel:
     graph: AccessGraph
     arc_cost: np.ndarray
     sets: dict[str, PointSet]
+    keep_reach: bool = False
+    """Keep what a scan of every destination's rows reads of a point set (:meth:`reach`):
+    the incremental forms of a state re-use it instead of scanning again."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _to_nodes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _reach: dict[str, Reach] = field(default_factory=dict, repr=False)
+    _parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict, repr=False)
+    _offered: dict[str, int] = field(default_factory=dict, repr=False)
 
     @cached_property
     def csr(self) -> csr_matrix:
@@ -237,13 +308,51 @@ class Travel:
                                               predecessors=True)
         return self._from[name]
 
+    def offer(self, name: str, limit: float, pos: np.ndarray, dp: np.ndarray) -> None:
+        """A chunk of a scan of every destination: ``dp`` (chunk x connected points of
+        ``name``), exact up to ``limit``, for the destinations ``pos``. Kept (with
+        :attr:`keep_reach`) as :meth:`reach` once every destination has been offered."""
+        if not self.keep_reach or name in self._reach:
+            return
+        r, c = np.nonzero(dp <= limit)
+        self._parts.setdefault(name, []).append((pos[r], c, dp[r, c]))
+        self._offered[name] = self._offered.get(name, 0) + len(pos)
+        # complete once every connected destination was offered (a scan skips the others)
+        if self._offered[name] >= int((self.d_nodes >= 0).sum()):
+            self._reach[name] = Reach.build(limit, len(self.d_nodes), dp.shape[1],
+                                           self._parts.pop(name))
+
+    def reach(self, name: str, limit: float) -> Reach:
+        """Minutes from every destination to the connected points of ``name`` where at
+        most ``limit`` (one scan of the destinations' rows, or the one already offered)."""
+        got = self._reach.get(name)
+        if got is None or got.limit < limit:
+            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+            nodes = self.sets[name].nodes
+            nodes = nodes[nodes >= 0]
+
+            def keep(pos: np.ndarray, D: np.ndarray) -> None:
+                dp = D[:, nodes]
+                r, c = np.nonzero(dp <= limit)
+                parts.append((pos[r], c, dp[r, c]))
+
+            scan_destinations(self, np.arange(len(self.d_nodes)), limit, [keep])
+            got = self._reach[name] = Reach.build(limit, len(self.d_nodes), len(nodes),
+                                                  parts)
+        return got
+
     def to_set(self, name: str) -> np.ndarray:
         """Per destination: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to:
-            nodes = self.sets[name].nodes
-            dist, _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
-            self._to[name] = node_values(dist, self.d_nodes)
+            self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
         return self._to[name]
+
+    def to_set_nodes(self, name: str) -> np.ndarray:
+        """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
+        if name not in self._to_nodes:
+            nodes = self.sets[name].nodes
+            self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+        return self._to_nodes[name]
 
 
 @dataclass
@@ -355,6 +464,43 @@ class Change:
     """Road rows whose surface or condition changes."""
     row_delta: np.ndarray = field(default_factory=lambda: np.empty((0, len(ROUTE_COLUMNS))))
     """Their new minus old row attributes (rows, K)."""
+    arcs: np.ndarray | None = None
+    """The arcs that get cheaper (None: found by comparing the costs of ``travel``)."""
+    _memo: dict[str, tuple[float, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def through(self, ctx: Context, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """Heads of the cheaper arcs and the (destinations x heads) least times from each
+        destination to each head through at least one cheaper arc, after the change
+        (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for destinations not
+        connected)."""
+        got = self._memo.get("through")
+        if got is None or got[0] < limit:
+            assert self.travel is not None
+            lim = limit
+            t, g = ctx.travel, ctx.graph
+            arcs = self.cheaper(ctx)
+            d = t.d_nodes
+            heads, part = through_arcs(t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
+                                       np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES),
+                                       d[d >= 0], lim)
+            times = np.full((len(d), len(heads)), np.inf)
+            times[d >= 0] = part
+            got = self._memo["through"] = (lim, heads, times)
+        return got[1], got[2]
+
+    def through_limit(self) -> float:
+        """The limit :meth:`through` has been computed to (0: not yet)."""
+        got = self._memo.get("through")
+        return got[0] if got is not None else 0.0
+
+    def cheaper(self, ctx: Context) -> np.ndarray:
+        """The arcs whose cost falls from ``ctx`` to :attr:`travel`."""
+        if self.arcs is not None:
+            return self.arcs
+        if self.travel is None:
+            return np.empty(0, np.int64)
+        return np.flatnonzero(self.travel.arc_cost < ctx.travel.arc_cost)
 
 
 # --- the kinds ---------------------------------------------------------------------------
@@ -455,8 +601,9 @@ class NearestFrom(IndicatorKind):
 class NearestTo(IndicatorKind):
     """Minutes from each destination to the nearest point of a set.
 
-    Incremental: only where ``bound`` is below the current time, from one backward
-    multi-source run on the upgraded costs.
+    Incremental: only where ``bound`` is below the current time and a path through the
+    cheaper arcs can beat it (:meth:`_may_fall`), from one backward multi-source run on
+    the upgraded costs.
     """
 
     points: str
@@ -478,11 +625,36 @@ class NearestTo(IndicatorKind):
             return current
         old = np.nan_to_num(current[self.column], nan=np.inf)
         at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
-        if not len(at):
+        if not len(at) or not self._may_fall(ctx, change, old, at):
             return current
         out = current[self.column].copy()
         out[at] = finite_or_nan(change.travel.to_set(self.points)[at])
         return {self.column: out}
+
+
+    def _may_fall(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray) -> bool:
+        """Whether some time of ``at`` can fall (or tie, up to rounding); only then is the
+        backward run on the upgraded costs made. A path through a cheaper arc takes at
+        least ``bound`` to leave it at a head ``y``, then today's time from ``y`` to the
+        nearest point; where another kind already has the least times through the arcs
+        (:meth:`Change.through`), they decide. An arc closed today is never ruled out."""
+        arcs = change.cheaper(ctx)
+        if not len(arcs):
+            return False
+        if not np.isfinite(ctx.travel.arc_cost[arcs]).all():
+            return True
+        to_point = ctx.travel.to_set_nodes(self.points)
+        heads = np.unique(ctx.graph.arc_head[arcs])
+        reach = old[at] * (1.0 + TIE) + TIE
+        at = at[change.bound[at] + to_point[heads].min() <= reach]
+        if not len(at):
+            return False
+        finite = old[at][np.isfinite(old[at])]
+        if len(finite) < len(at) or change.through_limit() < finite.max():
+            return True  # the run costs less than the through times to that limit
+        heads, through = change.through(ctx, float(finite.max()))
+        via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
+        return bool((via <= old[at] * (1.0 + TIE) + TIE).any())
 
 
 @dataclass
@@ -491,8 +663,11 @@ class CountWithin(IndicatorKind):
     ``<prefix>_<m>min``, ``<prefix>_<m>min_<group>`` and ``<prefix>_types_<m>min`` (groups
     present within ``types_minutes``).
 
-    Incremental: only destinations whose ``bound`` is within the largest limit, from their
-    rows of the distance matrix on the upgraded costs.
+    Incremental: only destinations whose ``bound`` (plus today's time from the section to
+    the nearest point) is within the largest limit; their new times are today's (kept by
+    the state's scan, :meth:`Travel.reach`) or the least through the cheaper arcs
+    (:meth:`Change.through`, :func:`geo.network.via_arcs`), whichever is lower. Where
+    rounding could decide a count, the destination's row on the upgraded costs is run.
     """
 
     points: str
@@ -502,7 +677,9 @@ class CountWithin(IndicatorKind):
     types_minutes: int
 
     def __post_init__(self) -> None:
-        self.limit = float(max(self.minutes))
+        # the scan reads a little past the largest limit: the incremental form sees the
+        # times that rounding could bring within it (see TIE)
+        self.limit = _padded(float(max(self.minutes)))
         cols: list[str] = []
         for m in self.minutes:
             cols.append(f"{self.prefix}_{m}min")
@@ -524,6 +701,7 @@ class CountWithin(IndicatorKind):
         dp = D[:, pts.nodes[ok]]
         for i, m in enumerate(self.minutes):
             acc[i, pos] = (dp <= m).astype(np.int64) @ onehot
+        ctx.travel.offer(self.points, self.limit, pos, dp)
 
     def scans(self, ctx: Context) -> bool:
         return bool((ctx.travel.sets[self.points].nodes >= 0).any())
@@ -554,14 +732,58 @@ class CountWithin(IndicatorKind):
         if change.travel is None or not self.scans(ctx):
             return current
         aff = np.flatnonzero((change.bound <= self.limit) & (ctx.travel.d_nodes >= 0))
+        arcs = change.cheaper(ctx)
+        if len(aff) and len(arcs) and np.isfinite(ctx.travel.arc_cost[arcs]).all():
+            # a path through the section reaches a point no sooner than ``bound`` plus
+            # today's time from a head of the section to the nearest point
+            heads = np.unique(ctx.graph.arc_head[arcs])
+            near = ctx.travel.to_set_nodes(self.points)[heads].min()
+            aff = aff[change.bound[aff] + near <= self.limit]
         if not len(aff):
             return current
         acc = self.counts(current)
-        part = self.start(len(aff), ctx)
-        after = _with_travel(ctx, change.travel)
-        scan_destinations(after.travel, aff, self.limit, [_reducer(self, after, part)])
-        acc[:, aff] = part
+        self._recount(ctx, change, aff, acc)
         return self.finish(acc)
+
+    def _recount(self, ctx: Context, change: Change, aff: np.ndarray, acc: np.ndarray) -> None:
+        """The counts of the destinations ``aff`` after ``change``, written into ``acc``.
+
+        A point's time from a destination falls only along a path through a cheaper arc:
+        :func:`geo.network.via_arcs` gives the least such time from a few Dijkstra runs
+        from the section's ends, and ``min(today, via)`` is the new time (today's times
+        within the limit come from the state's scan, :meth:`Travel.reach`). A destination
+        with a new time within :data:`TIE` of a limit, where rounding could decide, is
+        counted by a Dijkstra run on the upgraded costs, as the full engine does.
+        """
+        t = ctx.travel
+        pts = t.sets[self.points]
+        ok = pts.nodes >= 0
+        assert pts.groups is not None
+        nodes, groups = pts.nodes[ok], pts.groups[ok]
+        assert change.travel is not None
+        heads, through = change.through(ctx, self.limit)
+        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit)
+        if not len(rows):
+            return
+        today = t.reach(self.points, self.limit).block(aff[rows], cols)
+        # only pairs whose time can fall (or tie, up to rounding) can change a count: for
+        # the others the full engine's run follows today's path, to the same sum
+        r, c = np.nonzero(via <= today * (1.0 + TIE) + TIE)
+        new, old = via[r, c], today[r, c]
+        close = np.zeros(len(rows), dtype=bool)
+        for m in self.minutes:
+            close[r[np.abs(np.minimum(new, old) - m) <= TIE * (1.0 + m)]] = True
+        sure = ~close[r]
+        r, c, new, old = r[sure], c[sure], new[sure], old[sure]
+        for i, m in enumerate(self.minutes):
+            gained = (new <= m) & (old > m)
+            np.add.at(acc[i], (aff[rows[r[gained]]], groups[cols[c[gained]]]), 1)
+        if close.any():  # rounding decides: the full engine's own run
+            redo = aff[rows[close]]
+            part = self.start(len(redo), ctx)
+            after = _with_travel(ctx, change.travel)
+            scan_destinations(after.travel, redo, self.limit, [_reducer(self, after, part)])
+            acc[:, redo] = part
 
 
 class AccessRoute(IndicatorKind):

@@ -17,7 +17,10 @@ from geo.network._csgraph import (
     entry_winners,
     iter_chunks,
     many_to_some,
+    min_plus,
     nearest_of_set,
+    through_arcs,
+    via_arcs,
 )
 from geo.network.config import (
     CONDITION_ORDER,
@@ -92,6 +95,7 @@ __all__ = [
     "load_network_config",
     "many_to_some",
     "meaningful_rows",
+    "min_plus",
     "nearest_of_set",
     "parse_maxspeed",
     "read_network_config",
@@ -99,6 +103,8 @@ __all__ = [
     "road_speed_kmh",
     "snap_points",
     "speed_surface",
+    "through_arcs",
+    "via_arcs",
     "walk_only_rows",
 ]
 

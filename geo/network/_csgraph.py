@@ -158,3 +158,84 @@ def accumulate_tree(pred: np.ndarray, values: np.ndarray) -> np.ndarray:
         active = active[ptr[active] != n]
     out = acc[:n]
     return out if two_d else out[:, 0]
+
+
+def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Min-plus product: ``out[i, j] = min_k a[i, k] + b[k, j]`` (inf for an empty ``k``).
+
+    One pass per inner index, so the memory is that of the result; the inner dimension
+    (arcs or nodes of one road section) is small.
+    """
+    out = np.full((a.shape[0], b.shape[1]), np.inf)
+    for k in range(a.shape[1]):
+        np.minimum(out, a[:, k, None] + b[None, k, :], out=out)
+    return out
+
+
+def _rows_at(graph: csr_matrix, sources: np.ndarray, at: np.ndarray, limit: float,
+             budget: int) -> np.ndarray:
+    """(len(sources), len(at)) distances from each source to the nodes ``at``."""
+    out = np.full((len(sources), len(at)), np.inf)
+    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget):
+        out[rows] = np.atleast_2d(d)[:, at]
+    return out
+
+
+def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
+                 cost: np.ndarray, sources: np.ndarray, limit: float, *,
+                 budget: int = MEMORY_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """Least times from sources to the heads of given arcs through at least one of them.
+
+    ``graph`` holds the current costs (``graph_t`` its transpose); the arcs ``(tail, head)``
+    get the new ``cost``. A path under the new costs cut at the given arcs it uses is
+    ``s ~> x1 -> y1 ~> x2 -> ... -> yk``, its pieces ``~>`` free of given arcs, hence each
+    at least today's distance between its ends, which is itself the length of a path at
+    the new costs (no cost rises). So the least such time is ``min d(s, x) + S[x, y]``
+    over tails ``x``, with ``S`` the shortest alternating chains of given arcs and
+    today's distances from heads to tails (a Floyd-Warshall on the section's few nodes):
+    one limited Dijkstra run per distinct tail (backward) and head (forward) instead of
+    one per source. Float sums are grouped differently from a Dijkstra run on the new
+    costs: equal up to rounding.
+
+    Returns
+    -------
+    heads, times
+        The distinct heads and the (sources x heads) times, exact where at most
+        ``limit`` (inf or larger beyond).
+    """
+    tails, t_of = np.unique(np.asarray(tail, dtype=np.int64), return_inverse=True)
+    heads, h_of = np.unique(np.asarray(head, dtype=np.int64), return_inverse=True)
+    if not len(tails) or not len(sources):
+        return heads, np.full((len(sources), len(heads)), np.inf)
+    A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget).T
+    back = _rows_at(graph, heads, tails, limit, budget)
+    # K: tail -> head by one given arc; H: head -> head by today's path and one arc
+    K = np.full((len(tails), len(heads)), np.inf)
+    np.minimum.at(K, (t_of, h_of), np.asarray(cost, dtype=float))
+    H = min_plus(back, K)
+    np.fill_diagonal(H, 0.0)
+    for k in range(len(heads)):  # Floyd-Warshall on the section's heads
+        np.minimum(H, H[:, k, None] + H[None, k, :], out=H)
+    return heads, min_plus(A, min_plus(K, H))
+
+
+def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,
+             limit: float, *, budget: int = MEMORY_BUDGET
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least times from sources to targets through some of the given arcs of
+    :func:`through_arcs` (``heads``, ``through``): after the last given arc a path takes
+    today's shortest path, so it is ``min_y through[s, y] + d(y, u)``, with one forward
+    run per head. ``min(d(s, u), via)`` is then the new distance, where at most ``limit``.
+
+    Returns
+    -------
+    rows, cols, via
+        Positions into the sources and ``targets`` with some such path within ``limit``,
+        and the (rows x cols) times (inf where none).
+    """
+    rows = np.flatnonzero((through <= limit).any(axis=1))
+    if not len(rows) or not len(targets):
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
+    to_target = _rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget)
+    cols = np.flatnonzero((to_target <= limit).any(axis=0))
+    return rows, cols, min_plus(through[rows], to_target[:, cols])

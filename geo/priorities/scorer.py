@@ -150,7 +150,9 @@ class Scorer:
         """Every indicator, the scores and the bounds ``M`` for the current costs."""
         self.arc_cost = arc_cost
         self.A_old = self._attributes(self.surface, self.condition)
-        self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets), routes=self.routes,
+        # the scan keeps today's times to the points (Travel.reach) for the counts' updates
+        self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets, keep_reach=True),
+                           routes=self.routes,
                            row_attrs=self.A_old, config=self.config)
         if self.has_points:
             M, consume, budget = self._bound_reader(arc_cost)
@@ -182,17 +184,18 @@ class Scorer:
         """Candidate ``c`` as the incremental forms see it (None: nothing can move)."""
         rows = self.cands.rows[self.cands.rows_of(c)]
         arcs = self.cand_arc[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-        times = bool((self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-                      < self.arc_cost[arcs]).any())
+        cheaper = arcs[self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
+                       < self.arc_cost[arcs]]
+        times = bool(len(cheaper))
         on_route = bool(self.on_route[rows].any())
         if not times and not on_route:
             return None
         travel = Travel(self.graph, upgraded_cost(c), self.sets) if times else None
         bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
-            return Change(travel, fast and times, bound)
+            return Change(travel, fast and times, bound, arcs=cheaper)
         return Change(travel, fast and times, bound, rows=rows,
-                      row_delta=self.A_new[rows] - self.A_old[rows])
+                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> dict[str, np.ndarray] | None:
@@ -211,7 +214,12 @@ class Scorer:
         """
         n = len(self.d_nodes)
         owner: list[np.ndarray] = []
-        pieces: list[pd.DataFrame] = []
+        moved_rows: list[np.ndarray] = []
+        # per column: positions in the changed rows and their new values (one write per
+        # column at the end, not one frame per candidate)
+        writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        like: dict[str, np.ndarray] = {}
+        count = 0
         for c, fast in zip(cands, faster, strict=True):  # one candidate at a time
             after = self._after(c, bool(fast), upgraded_cost)
             if after is None:
@@ -220,20 +228,25 @@ class Scorer:
             moved = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
             if not len(moved):
                 continue
-            rows = self.cur.iloc[moved].copy()
             for col, v in after.items():
                 at = diff[col][moved]
-                if at.any() and col in rows:  # absent on purpose (build_inputs): stays so
-                    vals = rows[col].to_numpy(dtype=object)
-                    vals[at] = v[moved][at]
-                    rows[col] = _typed(vals, v)
+                if at.any() and col in self.cur:  # absent on purpose (build_inputs): stays so
+                    writes.setdefault(col, []).append((count + np.flatnonzero(at),
+                                                       v[moved][at]))
+                    like[col] = v
             owner.append(np.full(len(moved), c))
-            pieces.append(rows.assign(_dest=moved))
+            moved_rows.append(moved)
+            count += len(moved)
         out = {c: np.zeros(n) for c in cands}
-        if not pieces:
+        if not moved_rows:
             return out
-        changed = pd.concat(pieces, ignore_index=True)
-        d = changed.pop("_dest").to_numpy(dtype=np.int64)
+        d = np.concatenate(moved_rows)
+        changed = self.cur.iloc[d].reset_index(drop=True)
+        for col, parts in writes.items():
+            vals = changed[col].to_numpy(dtype=object)
+            for pos, v in parts:
+                vals[pos] = v
+            changed[col] = _typed(vals, like[col])
         both = pd.concat([self.cur, changed], ignore_index=True)
         after_s = overall_scores_of(both, self.readiness)[len(self.cur):]
         diff_s = after_s - self.scores[d]

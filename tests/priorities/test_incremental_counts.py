@@ -1,0 +1,174 @@
+"""The pruned incremental forms of the reach indicators equal their full computation.
+
+The Scorer no longer re-runs Dijkstra from every destination near an upgraded section:
+UMKM counts come from today's times and the least times through the section's cheaper
+arcs (``geo.network.through_arcs`` / ``via_arcs``), and a nearest-facility time is re-run
+only when such a path can beat it. The references here share none of that: scipy's
+Dijkstra on the upgraded costs (the kernel, on random graphs), and the kind's full
+computation on the upgraded network (on the real Andorra extract, for real candidate
+sections with their own or random new costs and random time limits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo import schema
+from geo.access import (
+    AccessRoutes,
+    Change,
+    Context,
+    Travel,
+    indicator_columns,
+    point_sets,
+    row_attributes,
+)
+from geo.access.kinds import CountWithin, NearestTo
+from geo.io.workspace import Workspace
+from geo.network import csr_min, through_arcs, via_arcs
+from geo.priorities import build_candidates
+from geo.steps import compute_access
+from tests.priorities.test_priorities import stress_configs
+
+PROPERTY = settings(deadline=None, derandomize=True, database=None,
+                    phases=(Phase.explicit, Phase.generate),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+# --- the kernel against Dijkstra on the upgraded graph ----------------------------------
+
+
+@st.composite
+def graphs(draw: Any) -> tuple[Any, ...]:
+    n = draw(st.integers(3, 12))
+    m = draw(st.integers(n, 4 * n))
+    tail = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    head = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    cost = np.array(draw(st.lists(st.floats(0.1, 10.0), min_size=m, max_size=m)))
+    given_arcs = np.array(sorted(set(draw(st.lists(st.integers(0, m - 1), min_size=1,
+                                                   max_size=5)))))
+    factor = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=len(given_arcs),
+                                    max_size=len(given_arcs))))
+    limit = draw(st.floats(1.0, 40.0))
+    return n, tail, head, cost, given_arcs, factor, limit
+
+
+@PROPERTY
+@given(graphs())
+def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) -> None:
+    n, tail, head, cost, arcs, factor, limit = case
+    ok = tail != head
+    new = cost.copy()
+    new[arcs] = np.maximum(cost[arcs] * factor, 1e-9)
+    arcs = arcs[ok[arcs]]
+    before = csr_min(tail[ok], head[ok], cost[ok], n)
+    after = csr_min(tail[ok], head[ok], new[ok], n)
+    nodes = np.arange(n)
+    want = dijkstra(after, indices=nodes)
+    today = dijkstra(before, indices=nodes)
+    heads, through = through_arcs(before, csr_matrix(before.T), tail[arcs], head[arcs],
+                                  new[arcs], nodes, limit)
+    rows, cols, via = via_arcs(before, heads, through, nodes, limit)
+    got = today.copy()
+    if len(rows):
+        got[np.ix_(rows, cols)] = np.minimum(today[np.ix_(rows, cols)], via)
+    inside = want <= limit
+    assert np.allclose(got[inside], want[inside], rtol=1e-12, atol=1e-12)
+    assert (got[~inside] > limit * (1 - 1e-12)).all()
+
+
+# --- the indicators on a real extract ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def andorra(andorra_ws: Any) -> dict[str, Any]:
+    ws = Workspace(andorra_ws)
+    net, cfg = stress_configs()
+    access = compute_access(ws, net)
+    graph = access.graph
+    sets = point_sets(graph, access.gateway_minutes.index.to_numpy(dtype=object),
+                      access.umkm_type, access.facility_label)
+    cands = build_candidates(graph.network.roads, cfg, net, "all",
+                             minutes=(graph.network.minutes_fwd, graph.network.minutes_bwd))
+    base = graph.arc_minutes()
+    upgraded = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)
+    routes = AccessRoutes.build(graph, net)
+    attrs = row_attributes(graph)
+    return {"graph": graph, "sets": sets, "cands": cands, "base": base,
+            "upgraded": upgraded, "routes": routes, "attrs": attrs, "net": net}
+
+
+def test_pruned_counts_and_nearest_times_equal_the_full_computation(
+        andorra: dict[str, Any]) -> None:
+    a = andorra
+    graph, cands = a["graph"], a["cands"]
+    moved: list[int] = []
+
+    def context(arc_cost: np.ndarray, keep: bool) -> Context:
+        return Context(travel=Travel(graph, arc_cost, a["sets"], keep_reach=keep),
+                       routes=a["routes"], row_attrs=a["attrs"], config=a["net"])
+
+    today = context(a["base"], keep=True)
+
+    @settings(PROPERTY, max_examples=12)
+    @given(data=st.data())
+    def check(data: Any) -> None:
+        picked = data.draw(st.lists(st.integers(0, len(cands) - 1), min_size=1,
+                                    max_size=3, unique=True))
+        rows = np.concatenate([cands.rows[cands.rows_of(c)] for c in picked])
+        arcs = graph.arcs_of_rows(rows)
+        cost = a["base"].copy()
+        if data.draw(st.booleans()):  # the sections' own upgrade
+            cost[arcs] = np.minimum(cost[arcs], a["upgraded"][arcs])
+        else:  # any faster travel on their arcs
+            cost[arcs] *= data.draw(st.floats(0.05, 1.0))
+        minutes = tuple(sorted(data.draw(st.lists(st.sampled_from([5, 10, 15, 20, 30]),
+                                                  min_size=1, max_size=3, unique=True))))
+        types = data.draw(st.sampled_from(minutes))
+        kinds = [CountWithin("umkm", "umkm", schema.UMKM_TYPES, minutes, types),
+                 *(NearestTo(k, f"nearest_{k}_min") for k in ("lodging", "health", "fuel"))]
+        current = indicator_columns(today, kinds)
+        after = context(cost, keep=False)
+        # bound 0: every destination is examined, nothing is left out by the Scorer's bound
+        change = Change(after.travel, False, np.zeros(len(after.travel.d_nodes)))
+        want = indicator_columns(after, kinds)
+        for kind in kinds:
+            got = kind.update(today, {c: current[c] for c in kind.columns}, change)
+            for col in kind.columns:
+                np.testing.assert_array_equal(got[col], want[col], err_msg=f"{col} {picked}")
+                moved.append(int(not np.array_equal(current[col], want[col], equal_nan=True)))
+
+    check()
+    assert sum(moved) >= 3  # the sample does move counts or nearest times
+
+
+@PROPERTY
+@given(st.integers(1, 8), st.integers(1, 8), st.data())
+def test_reach_rows_read_the_same_dense_or_sparse(n: int, n_cols: int, data: Any) -> None:
+    # large regions keep today's times as CSR rows (over the memory budget), small ones
+    # as a matrix: both read back the triples they were given, inf elsewhere
+    from geo.access.kinds import Reach
+
+    cells = data.draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n_cols - 1))))
+    dist = np.array(data.draw(st.lists(st.floats(0.0, 30.0), min_size=len(cells),
+                                       max_size=len(cells))))
+    want = np.full((n, n_cols), np.inf)
+    row = np.array([c[0] for c in cells], dtype=np.int64)
+    col = np.array([c[1] for c in cells], dtype=np.int64)
+    want[row, col] = dist
+    half = len(cells) // 2
+    parts = [(row[:half], col[:half], dist[:half]), (row[half:], col[half:], dist[half:])]
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=6)), dtype=np.int64)
+    cols = np.unique(np.array(data.draw(st.lists(st.integers(0, n_cols - 1), max_size=6)),
+                              dtype=np.int64))
+    for budget in (0, 2**20):
+        reach = Reach.build(30.0, n, n_cols, parts, budget=budget)
+        assert (reach.dense is None) == (budget == 0)
+        np.testing.assert_array_equal(reach.block(rows, cols), want[np.ix_(rows, cols)])
