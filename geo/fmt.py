@@ -128,7 +128,8 @@ class RupiahError(ValueError):
 def parse_rupiah(text: object) -> float:
     """Read an amount of rupiah as officers write it.
 
-    Accepts ``20000000000``, ``20.000.000.000``, ``Rp 20.000.000.000``, ``Rp20.000.000.000,-``,
+    Accepts ``20000000000``, ``3456789012.5`` (a script's decimal point, where the dot
+    cannot group thousands), ``20.000.000.000``, ``Rp 20.000.000.000``, ``Rp20.000.000.000,-``,
     ``20 miliar``, ``20 M``, ``20 milyar``, ``1,5 triliun``, ``750 juta``, ``750 jt``. Dots
     group thousands and a comma is the decimal mark (Indonesian); a number alone is whole
     rupiah.
@@ -153,6 +154,11 @@ def parse_rupiah(text: object) -> float:
     if m is None or (m.group("unit") and m.group("unit") not in _MAGNITUDES):
         raise RupiahError(f"'{raw}' tidak terbaca sebagai nilai rupiah ({example})")
     digits = m.group("num").replace(" ", "")
+    if not m.group("unit") and re.fullmatch(r"\d+\.\d+", digits) and \
+            re.fullmatch(r"\d{1,3}(\.\d{3})+", digits) is None:
+        # A script's plain number ("3456789012.5"): a dot that cannot be a thousands
+        # separator is a decimal point. "1.500" stays fifteen hundred.
+        return float(digits)
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?", digits) is None:
         raise RupiahError(f"'{raw}' tidak terbaca sebagai nilai rupiah: titik memisahkan ribuan"
                           f" dan koma menandai desimal ({example})")

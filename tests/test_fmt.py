@@ -45,13 +45,14 @@ def test_money_and_dates() -> None:
     ("20.000.000.000", 20e9), ("Rp 20.000.000.000", 20e9), ("Rp20.000.000.000,-", 20e9),
     ("rp. 20.000.000.000,00", 20e9), ("20000000000", 20e9), ("1,5 triliun", 1.5e12),
     ("750 juta", 750e6), ("750 jt", 750e6), ("2,5 M", 2.5e9), (" 150.000.000 ", 150e6),
-    (150000000, 150e6),
+    (150000000, 150e6), ("3456789012.0", 3456789012.0), ("1.500", 1500), ("2.5", 2.5),
+    ("12.3456", 12.3456),
 ])
 def test_parse_rupiah_reads_what_officers_type(text: object, value: float) -> None:
     assert fmt.parse_rupiah(text) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["", "dua puluh miliar", "20 apel", "20.5 M", "1.2345",
+@pytest.mark.parametrize("text", ["", "dua puluh miliar", "20 apel", "20.5 M", "1.234.5",
                                   "-5", "Rp", float("nan"), -1])
 def test_parse_rupiah_refuses_in_indonesian(text: object) -> None:
     with pytest.raises(fmt.RupiahError, match="rupiah"):

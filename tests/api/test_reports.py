@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import tomllib
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -80,8 +81,10 @@ def rows(html: str, attr: str) -> _Rows:
 
 
 def id_num(x: float, decimals: int = 0) -> str:
-    """Indonesian number: decimal comma (no thousands below 1000 here)."""
-    return f"{x:.{decimals}f}".replace(".", ",")
+    """Indonesian number: decimal comma (no thousands below 1000 here), rounded half away
+    from zero as people round by hand (Python's own rounding is half-even)."""
+    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{q:.{decimals}f}".replace(".", ",")
 
 
 def id_date(at: str) -> str:

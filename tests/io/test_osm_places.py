@@ -193,7 +193,7 @@ def test_score_and_info_report_destinations_reached_per_gateway(
         return res.stdout
 
     for out in (cli("score"), cli("info")):
-        assert "destinations_reached" in out
+        assert "Gerbang: jumlah destinasi terjangkau" in out
         assert "Pelabuhan Uji (osm-n50): 1" in out
         assert "[bold]Lapangan[/bold] (osm-n55): 0" in out
         assert ("PERINGATAN: gerbang [bold]Lapangan[/bold] (osm-n55) tidak menjangkau "

@@ -10,6 +10,7 @@ import json
 import math
 import re
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -232,6 +233,12 @@ def test_every_scored_destination_is_drawn_with_its_class_and_size(served: Path,
     assert radii[0] < radii[-1]
 
 
+def _half_up(x: float, decimals: int = 0) -> str:
+    """``x`` rounded half away from zero, as people (and geo.fmt) round."""
+    return str(Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals),
+                                                rounding=ROUND_HALF_UP))
+
+
 def test_popup_has_breakdown_bottleneck_actions_and_access(served: Path, data) -> None:
     ws = Workspace(served)
     scores = ws.read("scores")
@@ -246,15 +253,15 @@ def test_popup_has_breakdown_bottleneck_actions_and_access(served: Path, data) -
         assert popup.count("<tr") == 5  # one bar per agency
         for dim in agencies:
             v = row[f"score_{dim}"]
-            shown = "?" if pd.isna(v) else f"{round(float(v)):.0f}"
+            shown = "?" if pd.isna(v) else _half_up(v)
             lo, hi = float(row[f"score_{dim}_low"]), float(row[f"score_{dim}_high"])
             # the bounds (unknown indicators at 0 / 100) follow when they differ
-            span = (f' <small class="range">({round(lo):.0f}–{round(hi):.0f})</small>'
+            span = (f' <small class="range">({_half_up(lo)}–{_half_up(hi)})</small>'
                     if hi - lo >= 0.05 else "")
             assert f'<td class="num">{shown}{span}</td>' in popup
         low, high = float(row["score_low"]), float(row["score_high"])
-        assert (f"Skor terbukti {low:.1f}".replace(".", ",") in popup
-                and f"paling tinggi {high:.1f}".replace(".", ",") in popup)
+        assert (f"Skor terbukti {_half_up(low, 1)}".replace(".", ",") in popup
+                and f"paling tinggi {_half_up(high, 1)}".replace(".", ",") in popup)
         if isinstance(row["bottleneck"], str):
             assert f"Hambatan utama: <b>{agencies[row['bottleneck']]}</b>" in popup
             assert '<tr class="bottleneck"' in popup

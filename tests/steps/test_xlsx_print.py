@@ -232,5 +232,5 @@ def test_tasks_name_indicators_and_layers_in_words(books: dict[str, Any]) -> Non
     labels = {ind["label"] for ind in RAW["dimensions"]["pu"]["indicators"].values()}
     shown = set(column(sheet, "Indikator"))
     assert shown and shown <= labels | {"kelengkapan data"}
-    layers = set(column(sheet, "Data bukti (layer)")) - {None, ""}
+    layers = set(column(sheet, "Data bukti")) - {None, ""}
     assert layers and layers <= {"Jalan", "Destinasi", "UMKM"}
