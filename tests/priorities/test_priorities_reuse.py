@@ -24,6 +24,7 @@ from geo.priorities import (
 )
 from geo.readiness import load_readiness_config
 from geo.steps import build_inputs, compute_access
+from tests._depth import FULL
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,9 @@ def _same(a: PrioritiesResult, b: PrioritiesResult) -> None:
         b.objective_minutes, b.budget, b.authority)
 
 
-@pytest.mark.parametrize("authority", ["kabupaten", "all"])
+# "all" adds every provincial and national section to the same code path; it runs with
+# SIAPWISATA_TEST_DEPTH=full (about a minute more), "kabupaten" always.
+@pytest.mark.parametrize("authority", ["kabupaten", *(["all"] if FULL else [])])
 def test_selection_from_a_prepared_state_equals_a_fresh_run(inputs, authority: str) -> None:  # type: ignore[no-untyped-def]
     access, destinations, score_inputs, readiness = inputs
     kw = dict(authority=authority, score_inputs=score_inputs, readiness=readiness,
