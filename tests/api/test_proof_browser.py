@@ -145,9 +145,15 @@ class Browser:
         wait_for(self.d, ".leaflet-container")
         # a map sent from the earlier version says so, and reloads itself once the
         # current one is built
+        from selenium.common.exceptions import StaleElementReferenceException
+
         deadline = time.monotonic() + RECOMPUTE_SECONDS
-        while self.d.find_elements("css selector", "#sw-stale"):
-            assert "versi data sebelumnya" in self.d.find_element("id", "sw-stale").text
+        while banners := self.d.find_elements("css selector", "#sw-stale"):
+            try:
+                text = banners[0].text
+            except StaleElementReferenceException:  # the page reloaded itself meanwhile
+                continue
+            assert "versi data sebelumnya" in text
             assert time.monotonic() < deadline, "the earlier version's map never reloaded"
             time.sleep(0.5)
         wait_for(self.d, ".leaflet-container")
