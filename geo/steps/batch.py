@@ -261,8 +261,8 @@ def region_summary(ws: Workspace, region: Region) -> dict[str, Any]:
     }
 
 
-def run_region(region: Region, out: str | os.PathLike[str], authority: str = "all"
-               ) -> dict[str, Any]:
+def run_region(region: Region, out: str | os.PathLike[str], authority: str = "all",
+               digest: str | None = None) -> dict[str, Any]:
     """Run one region from its files to its priorities; returns its summary.
 
     The workspace is built in ``OUT/<kode>/workspace.tmp.gpkg`` and moved into place only
@@ -276,7 +276,9 @@ def run_region(region: Region, out: str | os.PathLike[str], authority: str = "al
     from geo.steps.readiness import score_workspace
 
     folder = Path(out) / region.folder
-    digest = input_hash(region, authority)
+    # The batch hashed the inputs already to decide what to skip; an OSM file of a
+    # province is gigabytes, so it is not read a second time.
+    digest = digest or input_hash(region, authority)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "workspace.tmp.gpkg"
     tmp.unlink(missing_ok=True)
@@ -359,21 +361,22 @@ def run_batch(regions: Sequence[Region], out: str | os.PathLike[str], *,
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
-    todo: list[Region] = []
+    todo: list[tuple[Region, str]] = []
     for region in regions:
-        stored = _done(root / region.folder, input_hash(region, authority))
+        digest = input_hash(region, authority)
+        stored = _done(root / region.folder, digest)
         if stored is not None:
             outcomes[region.code] = Outcome(region, "dilewati", stored)
         else:
-            todo.append(region)
+            todo.append((region, digest))
     dashboard = None
     if todo:
         with _client(scheduler, workers) as client:
             dashboard = client.dashboard_link
             if on_start is not None:
                 on_start(dashboard, len(todo))
-            futures = {client.submit(run_region, r, str(root), authority, pure=False,
-                                     key=f"wilayah-{r.code}"): r for r in todo}
+            futures = {client.submit(run_region, r, str(root), authority, digest, pure=False,
+                                     key=f"wilayah-{r.code}"): r for r, digest in todo}
             for fut in as_completed(futures):
                 region = futures[fut]
                 if fut.status == "error":
