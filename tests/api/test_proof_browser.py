@@ -148,16 +148,21 @@ class Browser:
         from selenium.common.exceptions import StaleElementReferenceException
 
         deadline = time.monotonic() + RECOMPUTE_SECONDS
-        while banners := self.d.find_elements("css selector", "#sw-stale"):
+        while True:
+            # a reload may itself bring the earlier version again (the build still runs):
+            # only a whole page without the banner ends the wait
+            wait_for(self.d, ".leaflet-container")
+            done = self.d.execute_script("return document.readyState") == "complete"
+            banners = self.d.find_elements("css selector", "#sw-stale")
+            if done and not banners:
+                break
             try:
-                text = banners[0].text
+                text = banners[0].text if banners else "versi data sebelumnya"
             except StaleElementReferenceException:  # the page reloaded itself meanwhile
-                continue
-            assert "versi data sebelumnya" in text
+                text = "versi data sebelumnya"
+            assert "versi data sebelumnya" in text, text
             assert time.monotonic() < deadline, "the earlier version's map never reloaded"
             time.sleep(0.5)
-        wait_for(self.d, ".leaflet-container")
-        assert not self.d.find_elements("css selector", "#sw-stale")
         value = self.d.execute_script(
             "var id = document.querySelector('.folium-map').id, hit = null, want = arguments[0];"
             "window[id].eachLayer(function (l) {"
