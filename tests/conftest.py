@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from geo.settings import get_settings
+from tests._shared import built_once, check_unchanged
 
 DATA = get_settings().require_data_dir()
 OSM = DATA / "osm"
@@ -54,9 +56,8 @@ def _ingested(tmp_path_factory: pytest.TempPathFactory, src: Path, name: str) ->
     from geo.io.workspace import Workspace
     from geo.steps import ingest_osm
 
-    path = tmp_path_factory.mktemp(name) / f"{name}.gpkg"
-    ingest_osm(src, Workspace(path))
-    return path
+    return built_once(tmp_path_factory, name, f"{name}.gpkg",
+                      lambda path: ingest_osm(src, Workspace(path)))
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +87,18 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     from geo.io.workspace import Workspace
     from geo.steps import build_demo
 
-    path = tmp_path_factory.mktemp("demo") / "mimika-demo.gpkg"
-    build_demo(Workspace(path), data_dir=data_dir, seed=20240517)
-    return path
+    return built_once(tmp_path_factory, "demo", "mimika-demo.gpkg",
+                      lambda path: build_demo(Workspace(path), data_dir=data_dir,
+                                              seed=20240517))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_workspaces_stay_unchanged() -> Iterator[None]:
+    """The workspaces shared between workers are read-only: a test that wrote to one would
+    have changed the input of tests running in another process."""
+    yield
+    changed = check_unchanged()
+    assert not changed, f"shared read-only workspaces were changed: {changed}"
 
 
 @pytest.fixture()
