@@ -27,8 +27,8 @@ the metadata as ``boundary_origin``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
-from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,12 @@ _POI_TAG_COLUMNS = ("name", *schema.POI_KEYS, *(
 ))
 _EMPTY_ARRAY_INT = np.empty(0, dtype=np.int64)
 _AREA_RELATIONS = frozenset({"multipolygon", "boundary"})  # what libosmium assembles
+_OPL_WAYS = "opl,locations_on_ways=true,add_metadata=timestamp"
+"""Objects as libosmium writes them for :func:`_parse_road_opl`: one line per object,
+a way as ``w<id> dV t<timestamp> T<tags> N<nodes>``, nodes as ``n<ref>x<lon>y<lat>``
+joined by commas, an undefined location as ``n<ref>xy``. Tags are %-escaped, so a line has no other space."""
+_OPL_CHUNK_BYTES = 1 << 22
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 @dataclass
@@ -234,21 +240,62 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
 
 
 def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
-    """One streamed pass over a file sorted by type and id (``name`` for messages)."""
+    """Two streamed passes over a file sorted by type and id (``name`` for messages).
 
-    keys = ("highway", "route", *rules.POI_FILTER_KEYS)
+    Roads never reach Python one object at a time: libosmium itself (C++ filters, node
+    location index, OPL writer with ``locations_on_ways``) writes every object with a
+    ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_opl` reads
+    with numpy (node lists) and one string split per way (tags). The second pass gives
+    Python only the points of interest (and assembles their areas).
+    """
+    reporter.step(f"membaca OSM {Path(name).name}")
+    with tempfile.TemporaryDirectory(prefix="siapwisata-ways-") as tmp:
+        opl = Path(tmp) / "roads.opl"
+        _write_road_opl(path, opl, name)
+        ext = _stream(path, name, header_date, reporter)
+        roads = _parse_road_opl(opl)
+    if roads.unsorted:
+        raise _UnsortedError(roads.unsorted)
+    valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
+    ext.ref = roads.ref
+    ext.lon = np.where(valid, roads.x * _SCALE, np.nan)
+    ext.lat = np.where(valid, roads.y * _SCALE, np.nan)
+    ext.valid = valid
+    ext.way_nodes = roads.count
+    ext.ways = pd.DataFrame.from_records(roads.rows, columns=list(_ROAD_FIELDS))
+    if roads.newest is not None and (ext.newest_object is None
+                                     or roads.newest > ext.newest_object):
+        ext.newest_object = roads.newest
+    return ext
+
+
+def _write_road_opl(path: Path, opl: Path, name: str) -> None:
+    """Write every object with a ``highway`` or ``route`` key, ways with node locations."""
+    index = osmium.index.create_map("flex_mem")
+    locations = osmium.NodeLocationsForWays(index)
+    locations.ignore_errors()  # a node missing from the extract: undefined location
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL_WAYS))
+    try:
+        osmium.apply(osmium.io.Reader(str(path)), locations,
+                     osmium.filter.KeyFilter("highway", "route"), writer)
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        raise InputError([Problem(name, f"file OSM rusak: {exc}")]) from None
+    finally:
+        writer.close()
+
+
+def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
+    """The pass over the points of interest (objects with a POI key, and their areas)."""
+
     fp = (
         osmium.FileProcessor(str(path))
         .with_locations()
         # only relations with a POI key become multipolygon candidates
         .with_areas(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
-        .with_filter(osmium.filter.KeyFilter(*keys))
+        .with_filter(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
     )
     wkb = osmium.geom.WKBFactory()
 
-    refs, xs, ys = array("q"), array("i"), array("i")
-    way_nodes = array("q")
-    way_rows: list[tuple[Any, ...]] = []
     poi_rows: list[tuple[Any, ...]] = []
     poi_geom: list[Any] = []  # (lon, lat) tuple for nodes, WKB hex for ways/areas
     way_area: dict[int, str] = {}
@@ -268,7 +315,6 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                 vals[i] = tags.get(rules.POI_TAG_FALLBACK[k])
         return tuple(vals)
 
-    reporter.step(f"membaca OSM {Path(name).name}")
     last = (-1, False, 0)
     for obj in reporter.track(_guarded(fp, name), None, "membaca OSM"):
         if not obj.is_area():
@@ -290,22 +336,6 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                     poi_rows.append(("n", obj.id, *tag_values(tags)))
                     poi_geom.append((loc.lon, loc.lat))
         elif obj.is_way():
-            hw = tags.get("highway")
-            route = tags.get("route")
-            if hw is not None:
-                is_road = hw not in rules.EXCLUDED_HIGHWAY and tags.get("area") != "yes"
-            else:
-                is_road = route == "ferry"
-            if is_road:
-                nodes = obj.nodes
-                for nd in nodes:  # per node reference: the only way pyosmium exposes refs
-                    refs.append(nd.ref)
-                    loc = nd.location
-                    xs.append(loc.x)
-                    ys.append(loc.y)
-                way_nodes.append(len(nodes))
-                way_rows.append((obj.id, hw, route, *(tags.get(k) for k in rules.ROAD_TAGS),
-                                 tags.get("oneway")))
             if rules.is_poi(tags):
                 try:
                     geom: Any = wkb.create_linestring(obj, osmium.geom.use_nodes.UNIQUE)
@@ -363,28 +393,200 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
             poi_rows = [r for i, r in enumerate(poi_rows) if i not in drop]
             poi_geom = [g for i, g in enumerate(poi_geom) if i not in drop]
 
-    x = np.frombuffer(xs, dtype=np.int32) if len(xs) else np.empty(0, dtype=np.int32)
-    y = np.frombuffer(ys, dtype=np.int32) if len(ys) else np.empty(0, dtype=np.int32)
-    valid = (x != _UNDEFINED) & (y != _UNDEFINED)
-    ways = pd.DataFrame.from_records(way_rows, columns=list(_ROAD_FIELDS))
     pois = pd.DataFrame.from_records(poi_rows, columns=["osm_type", "osm_id", *_POI_TAG_COLUMNS])
     geoms = _poi_points(poi_geom)
     located = ~shapely.is_missing(geoms)
     skipped += int((~located).sum())
     return OsmExtract(
-        ref=np.frombuffer(refs, dtype=np.int64).copy() if len(refs) else _EMPTY_ARRAY_INT,
-        lon=np.where(valid, x * _SCALE, np.nan),
-        lat=np.where(valid, y * _SCALE, np.nan),
-        valid=valid,
-        way_nodes=np.frombuffer(way_nodes, dtype=np.int64).copy()
-        if len(way_nodes) else _EMPTY_ARRAY_INT,
-        ways=ways,
+        ways=pd.DataFrame(columns=list(_ROAD_FIELDS)),
         pois=pois[located].reset_index(drop=True),
         poi_geometry=geoms[located],
         header_date=header_date,
         newest_object=(epoch + dt.timedelta(seconds=newest)) if newest > 0 else None,
         skipped_pois=skipped,
     )
+
+
+@dataclass
+class _RoadOpl:
+    """What :func:`_parse_road_opl` read: node arrays and one row per road way."""
+
+    ref: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    count: np.ndarray
+    rows: list[tuple[Any, ...]]
+    newest: dt.datetime | None
+    unsorted: str = ""
+
+
+def _parse_road_opl(opl: Path) -> _RoadOpl:
+    """Road ways from the OPL file of :func:`_write_road_opl`.
+
+    ``ref``, ``x``, ``y`` hold one entry per node reference of a road way (int64 node
+    ids, int32 coordinates in 1e-7 degrees, ``_UNDEFINED`` where the location is
+    unknown), ``count`` the references per way, ``rows`` the :data:`_ROAD_FIELDS` per way.
+    Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
+    count only for the newest edit date. The file is read in chunks of whole lines; node
+    lists are parsed with numpy, so memory follows the output (16 bytes per reference).
+    """
+    parts: list[tuple[np.ndarray, ...]] = []
+    state = _OplState()
+    rest = b""
+    with opl.open("rb") as fh:
+        while True:
+            block = fh.read(_OPL_CHUNK_BYTES)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut:
+                parts.append(_parse_opl_lines(data[:cut], state))
+            rest = data[cut:]
+            if not block:
+                break
+    newest = None
+    if state.newest:
+        newest = dt.datetime.fromisoformat(state.newest.replace("Z", "+00:00"))
+    if not parts:
+        empty = np.empty(0, dtype=np.int32)
+        return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, [],
+                        newest, state.unsorted)
+    ref, x, y, count = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return _RoadOpl(ref, x, y, count, state.rows, newest, state.unsorted)
+
+
+@dataclass
+class _OplState:
+    """Carried from chunk to chunk by :func:`_parse_opl_lines`."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    newest: str = ""  # ISO timestamps compare as text
+    last: tuple[int, bool, int] = (-1, False, 0)
+    unsorted: str = ""
+
+
+_UNESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+
+
+def _opl_text(raw: bytes) -> str:
+    """An OPL string: libosmium writes unusual characters as ``%<hex code point>%``."""
+    text = raw.decode("utf-8")
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
+
+
+def _opl_tags(raw: bytes) -> dict[bytes, bytes]:
+    """Tags of an OPL line as raw bytes (keys we look up never need unescaping)."""
+    if not raw:
+        return {}
+    return dict(kv.split(b"=", 1) for kv in raw.split(b","))
+
+
+def _opl_value(raw: bytes | None) -> str | None:
+    return None if raw is None else _opl_text(raw)
+
+
+_ROAD_KEYS = tuple(k.encode() for k in rules.ROAD_TAGS)
+
+
+def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
+    """:func:`_parse_road_opl` for one chunk of whole lines: (ref, x, y, count)."""
+    keep: list[bool] = []
+    for line in chunk.split(b"\n"):  # one per object: per way, never per node reference
+        if not line:
+            continue
+        head = line.split(b" ", 4)  # id, visible flag, timestamp, tags, the rest
+        fields = {f[:1]: f[1:] for f in head[1:4]}
+        oid = int(head[0][1:])
+        key = (_RANK[chr(line[0])], oid >= 0, abs(oid))
+        if key < state.last and not state.unsorted:
+            last = state.last
+            state.unsorted = (f"{chr(line[0])}{oid} setelah (after) "
+                              f"{'nwr'[last[0]]}{last[2] if last[1] else -last[2]}")
+        state.last = key
+        ts = fields[b"t"].decode("ascii")
+        if ts > state.newest:
+            state.newest = ts
+        if line[0] != ord("w"):
+            continue
+        tags = _opl_tags(fields[b"T"])
+        hw = _opl_value(tags.get(b"highway"))
+        route = _opl_value(tags.get(b"route"))
+        if hw is not None:
+            is_road = hw not in rules.EXCLUDED_HIGHWAY and tags.get(b"area") != b"yes"
+        else:
+            is_road = route == "ferry"
+        keep.append(is_road)
+        if is_road:
+            state.rows.append((oid, hw, route, *(_opl_value(tags.get(k)) for k in _ROAD_KEYS),
+                               _opl_value(tags.get(b"oneway"))))
+    ref, x, y, count = _opl_node_lists(chunk)
+    if len(count) != len(keep):
+        raise RuntimeError("unexpected OPL from libosmium: one node list per way expected")
+    road = np.asarray(keep, dtype=bool)
+    per_ref = np.repeat(road, count)
+    return ref[per_ref], x[per_ref], y[per_ref], count[road]
+
+
+def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
+    """Node lists of the way lines of an OPL chunk, with numpy: (ref, x, y, count)."""
+    b = np.frombuffer(chunk, dtype=np.uint8)
+    if len(b) and b[-1] != ord("\n"):  # the last line of a file may lack its newline
+        b = np.append(b, np.uint8(ord("\n")))
+    eol = np.flatnonzero(b == ord("\n"))
+    bol = np.concatenate([[0], eol[:-1] + 1]).astype(np.int64)
+    way = b[bol] == ord("w")
+    eol, bol = eol[way], bol[way]
+    # tags are %-escaped, so " N" only opens a way's node list
+    start = np.flatnonzero((b[:-1] == ord(" ")) & (b[1:] == ord("N"))) + 2
+    if len(start) != len(eol) or ((start > eol) | (start <= bol)).any():
+        raise RuntimeError("unexpected OPL from libosmium: one node list per way expected")
+    step = np.zeros(len(b) + 1, dtype=np.int8)
+    step[start] += 1
+    step[eol] -= 1
+    nodes = b[np.cumsum(step[:-1], dtype=np.int8).astype(bool)]  # lists back to back
+    is_ref = nodes == ord("n")
+    # per way: its references are the 'n' markers within its stretch of ``nodes``
+    count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
+                    prepend=0)
+    # every field opens with 'n' (node id), 'x' or 'y' and ends at the next marker or
+    # ','; an undefined location is an empty field. Numbers are summed from their digits
+    # as integers: node ids exactly, coordinates exactly in libosmium's 1e-7 degrees.
+    opens = np.flatnonzero(is_ref | (nodes == ord("x")) | (nodes == ord("y")))
+    marks = np.append(np.flatnonzero(is_ref | (nodes == ord("x")) | (nodes == ord("y"))
+                                     | (nodes == ord(","))), len(nodes))
+    first = opens + 1
+    end = marks[np.searchsorted(marks, opens, side="right")]
+    if len(opens) != 3 * int(count.sum()):
+        raise RuntimeError("unexpected OPL from libosmium: node list not understood")
+    digit = (nodes >= ord("0")) & (nodes <= ord("9"))
+    before = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum(digit, out=before[1:])  # digits before each position
+    ndigit = before[end] - before[first]
+    places = np.flatnonzero(digit)
+    field_of = np.repeat(np.arange(len(opens)), ndigit)
+    power = before[end][field_of] - before[places] - 1  # digits after this one
+    if len(power) and power.max() > 18:
+        raise RuntimeError("unexpected OPL from libosmium: number too long")
+    terms = (nodes[places] - ord("0")).astype(np.int64) * _POW10[power]
+    value = np.zeros(len(opens), dtype=np.int64)
+    filled = ndigit > 0
+    if filled.any():
+        value[filled] = np.add.reduceat(terms, (np.cumsum(ndigit) - ndigit)[filled])
+    minus = np.flatnonzero(nodes == ord("-"))
+    value[np.searchsorted(first, minus, side="right") - 1] *= -1
+    dots = np.flatnonzero(nodes == ord("."))
+    dot_field = np.searchsorted(first, dots, side="right") - 1
+    decimals = np.zeros(len(opens), dtype=np.int64)
+    decimals[dot_field] = before[end[dot_field]] - before[dots]
+    if len(dots) and decimals.max() > 7:
+        raise RuntimeError("unexpected OPL from libosmium: more than 7 decimals")
+    fields = value.reshape(-1, 3)
+    fixed = fields[:, 1:] * _POW10[7 - decimals.reshape(-1, 3)[:, 1:]]  # to 1e-7 degrees
+    located = filled.reshape(-1, 3)
+    ref = fields[:, 0]
+    known = located[:, 1] & located[:, 2]
+    x = np.where(known, fixed[:, 0], _UNDEFINED).astype(np.int32)
+    y = np.where(known, fixed[:, 1], _UNDEFINED).astype(np.int32)
+    return ref, x, y, count.astype(np.int64)
 
 
 def _label_members(members: Any) -> list[int]:
@@ -575,8 +777,35 @@ def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
     pts = np.concatenate(xy)
     if not len(pts):
         raise InputError([Problem(name, "tidak ada jalan atau POI berkoordinat di berkas")])
-    hull = shapely.convex_hull(shapely.multipoints(pts))
+    hull = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))
     if not isinstance(hull, shapely.Polygon):
         # a point or a straight line: give it a small area (~10 m) to be a region
         hull = shapely.buffer(hull, 1e-4)
     return hull
+
+
+def _hull_candidates(pts: np.ndarray) -> np.ndarray:
+    """The points that may lie on the convex hull of ``pts`` (Akl-Toussaint).
+
+    The extreme points in eight directions span a convex polygon inside the hull; a
+    point strictly inside it (by a margin far above rounding) is inside the hull, so
+    dropping it changes nothing in the hull GEOS computes, and GEOS then builds
+    thousands of points instead of millions.
+    """
+    if len(pts) < 16:
+        return pts
+    x, y = pts[:, 0], pts[:, 1]
+    # directions in counter-clockwise order: the extreme points follow the hull that way
+    scores = (x, x + y, y, y - x, -x, -x - y, -y, x - y)
+    ring = pts[[int(np.argmax(s)) for s in scores]]
+    ring = ring[np.r_[True, (np.diff(ring, axis=0) != 0).any(axis=1)]]
+    if len(ring) > 1 and (ring[0] == ring[-1]).all():
+        ring = ring[:-1]
+    if len(ring) < 3:
+        return pts
+    span = float(np.ptp(pts, axis=0).max()) or 1.0
+    margin = 1e-9 * span * span
+    inside = np.ones(len(pts), dtype=bool)
+    for a, b in zip(ring, np.roll(ring, -1, axis=0), strict=True):  # eight edges at most
+        inside &= (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]) > margin
+    return pts[~inside]
