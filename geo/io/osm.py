@@ -72,8 +72,7 @@ _OPL_WAYS = "opl,locations_on_ways=true,add_metadata=timestamp"
 """Objects as libosmium writes them for :func:`_parse_road_opl`: one line per object,
 a way as ``w<id> dV t<timestamp> T<tags> N<nodes>``, nodes as ``n<ref>x<lon>y<lat>``
 joined by commas, an undefined location as ``n<ref>xy``. Tags are %-escaped, so a line has no other space."""
-_OPL_CHUNK_BYTES = 1 << 22
-_POW10 = 10 ** np.arange(19, dtype=np.int64)
+_OPL_CHUNK_BYTES = 1 << 24
 
 
 @dataclass
@@ -256,6 +255,8 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
         roads = _parse_road_opl(opl)
     if roads.unsorted:
         raise _UnsortedError(roads.unsorted)
+    if roads.recheck:
+        _exact_road_rows(path, name, roads.rows, roads.recheck)
     valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
     ext.ref = roads.ref
     ext.lon = np.where(valid, roads.x * _SCALE, np.nan)
@@ -418,6 +419,7 @@ class _RoadOpl:
     rows: list[tuple[Any, ...]]
     newest: dt.datetime | None
     unsorted: str = ""
+    recheck: dict[int, int] = field(default_factory=dict)
 
 
 def _parse_road_opl(opl: Path) -> _RoadOpl:
@@ -449,9 +451,22 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
     if not parts:
         empty = np.empty(0, dtype=np.int32)
         return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, [],
-                        newest, state.unsorted)
+                        newest, state.unsorted, state.recheck)
     ref, x, y, count = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return _RoadOpl(ref, x, y, count, state.rows, newest, state.unsorted)
+    return _RoadOpl(ref, x, y, count, state.rows, newest, state.unsorted, state.recheck)
+
+
+def _exact_road_rows(path: Path, name: str, rows: list[tuple[Any, ...]],
+                     recheck: dict[int, int]) -> None:
+    """Replace the rows of ``recheck`` (way id -> row) with tags read by pyosmium."""
+    fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
+          .with_filter(osmium.filter.IdFilter(set(recheck))))
+    for way in _guarded(fp, name):
+        tags = way.tags
+        row = rows[recheck[way.id]]
+        rows[recheck[way.id]] = (way.id, tags.get("highway"), tags.get("route"),
+                                 *(tags.get(k) for k in rules.ROAD_TAGS), tags.get("oneway"))
+        assert row[0] == way.id
 
 
 @dataclass
@@ -462,9 +477,13 @@ class _OplState:
     newest: str = ""  # ISO timestamps compare as text
     last: tuple[int, bool, int] = (-1, False, 0)
     unsorted: str = ""
+    recheck: dict[int, int] = field(default_factory=dict)  # way id -> its row
 
 
 _UNESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+_AMBIGUOUS = re.compile(rb"%1[0-9a-f]{4}%")
+"""libosmium writes code points U+100000 and above with their top bit lost, like
+U+10000..U+1FFFF: such tags are read again from the file (:func:`_exact_road_rows`)."""
 
 
 def _opl_text(raw: bytes) -> str:
@@ -516,6 +535,8 @@ def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
             is_road = route == "ferry"
         keep.append(is_road)
         if is_road:
+            if _AMBIGUOUS.search(fields[b"T"]):
+                state.recheck[oid] = len(state.rows)
             state.rows.append((oid, hw, route, *(_opl_value(tags.get(k)) for k in _ROAD_KEYS),
                                _opl_value(tags.get(b"oneway"))))
     ref, x, y, count = _opl_node_lists(chunk)
@@ -547,45 +568,31 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     # per way: its references are the 'n' markers within its stretch of ``nodes``
     count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
                     prepend=0)
-    # every field opens with 'n' (node id), 'x' or 'y' and ends at the next marker or
-    # ','; an undefined location is an empty field. Numbers are summed from their digits
-    # as integers: node ids exactly, coordinates exactly in libosmium's 1e-7 degrees.
-    opens = np.flatnonzero(is_ref | (nodes == ord("x")) | (nodes == ord("y")))
-    marks = np.append(np.flatnonzero(is_ref | (nodes == ord("x")) | (nodes == ord("y"))
-                                     | (nodes == ord(","))), len(nodes))
-    first = opens + 1
-    end = marks[np.searchsorted(marks, opens, side="right")]
-    if len(opens) != 3 * int(count.sum()):
+    # numbers are parsed by numpy's C reader once the markers are spaces; an undefined
+    # location is an empty number ("xy", or "y" before "," or before the next list, which
+    # starts with "n", or at the very end) and is read as NaN
+    nxt = np.append(nodes[1:], np.uint8(ord("n")))
+    is_x, is_y = nodes == ord("x"), nodes == ord("y")
+    holes = np.flatnonzero((is_x & (nxt == ord("y")))
+                           | (is_y & ((nxt == ord(",")) | (nxt == ord("n"))))) + 1
+    text = nodes.copy()
+    text[is_ref | is_x | is_y | (nodes == ord(","))] = ord(" ")
+    if len(holes):
+        text = np.insert(text, np.repeat(holes, 3),
+                         np.tile(np.frombuffer(b"nan", dtype=np.uint8), len(holes)))
+    values = np.fromstring(text.tobytes(), sep=" ") if len(text) else np.empty(0)
+    if len(values) != 3 * int(count.sum()):
         raise RuntimeError("unexpected OPL from libosmium: node list not understood")
-    digit = (nodes >= ord("0")) & (nodes <= ord("9"))
-    before = np.zeros(len(nodes) + 1, dtype=np.int64)
-    np.cumsum(digit, out=before[1:])  # digits before each position
-    ndigit = before[end] - before[first]
-    places = np.flatnonzero(digit)
-    field_of = np.repeat(np.arange(len(opens)), ndigit)
-    power = before[end][field_of] - before[places] - 1  # digits after this one
-    if len(power) and power.max() > 18:
-        raise RuntimeError("unexpected OPL from libosmium: number too long")
-    terms = (nodes[places] - ord("0")).astype(np.int64) * _POW10[power]
-    value = np.zeros(len(opens), dtype=np.int64)
-    filled = ndigit > 0
-    if filled.any():
-        value[filled] = np.add.reduceat(terms, (np.cumsum(ndigit) - ndigit)[filled])
-    minus = np.flatnonzero(nodes == ord("-"))
-    value[np.searchsorted(first, minus, side="right") - 1] *= -1
-    dots = np.flatnonzero(nodes == ord("."))
-    dot_field = np.searchsorted(first, dots, side="right") - 1
-    decimals = np.zeros(len(opens), dtype=np.int64)
-    decimals[dot_field] = before[end[dot_field]] - before[dots]
-    if len(dots) and decimals.max() > 7:
-        raise RuntimeError("unexpected OPL from libosmium: more than 7 decimals")
-    fields = value.reshape(-1, 3)
-    fixed = fields[:, 1:] * _POW10[7 - decimals.reshape(-1, 3)[:, 1:]]  # to 1e-7 degrees
-    located = filled.reshape(-1, 3)
-    ref = fields[:, 0]
-    known = located[:, 1] & located[:, 2]
-    x = np.where(known, fixed[:, 0], _UNDEFINED).astype(np.int32)
-    y = np.where(known, fixed[:, 1], _UNDEFINED).astype(np.int32)
+    values = values.reshape(-1, 3)
+    if len(values) and np.abs(values[:, 0]).max() >= 2.0**53:
+        raise RuntimeError("node id beyond 2**53: not exact as float64")
+    ref = values[:, 0].astype(np.int64)  # exact: OSM ids are about 2**34
+    known = ~np.isnan(values[:, 1]) & ~np.isnan(values[:, 2])
+    # libosmium writes the 1e-7 fixed-point value in decimal: rounding restores it exactly
+    x = np.full(len(values), _UNDEFINED, dtype=np.int32)
+    y = x.copy()
+    x[known] = np.rint(values[known, 1] * 1e7).astype(np.int32)
+    y[known] = np.rint(values[known, 2] * 1e7).astype(np.int32)
     return ref, x, y, count.astype(np.int64)
 
 
