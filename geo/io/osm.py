@@ -1,7 +1,7 @@
 """Reading OpenStreetMap extracts (for the steps ``ingest-osm`` and ``fetch-osm``,
 :mod:`geo.steps.ingest`).
 
-The file is streamed once with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``). C++
+The file is streamed with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.bz2``). C++
 filters drop every object without an interesting key before Python sees it; node
 locations are cached by pyosmium so ways come with coordinates, and multipolygon
 relations are assembled into areas by libosmium.
@@ -13,8 +13,10 @@ libosmium (:class:`osmium.MergeInputReader`) into a temporary ``.pbf``
 (:func:`sorted_copy`), which gives exactly what the sorted file gives. A large file found
 unsorted while streaming is refused with advice to sort it (``osmium sort``).
 
-While streaming, road ways are flattened into arrays (node id, lon, lat per node
-reference); :mod:`geo.io._topology` then splits them into edges with numpy. Points of
+Road ways never reach Python one object at a time: libosmium writes them with their
+node locations as OPL (C++ filters, index and writer), and numpy parses the node lists
+into flat arrays (node id, lon, lat per node reference); :mod:`geo.io._topology` then
+splits them into edges with numpy. Python only iterates the points of interest. Points of
 interest become representative points (``shapely.point_on_surface``), and the tag rules
 of :mod:`geo.osmtags` derive ``destinations``, ``umkm`` and ``gateways``.
 
