@@ -494,18 +494,8 @@ def _opl_text(raw: bytes) -> str:
     return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
 
 
-def _opl_tags(raw: bytes) -> dict[bytes, bytes]:
-    """Tags of an OPL line as raw bytes (keys we look up never need unescaping)."""
-    if not raw:
-        return {}
-    return dict(kv.split(b"=", 1) for kv in raw.split(b","))
-
-
-def _opl_value(raw: bytes | None) -> str | None:
-    return None if raw is None else _opl_text(raw)
-
-
-_ROAD_KEYS = tuple(k.encode() for k in rules.ROAD_TAGS)
+_ROAD_POS = {k.encode(): i for i, k in enumerate(_ROAD_FIELDS[1:])}
+"""Position in a road row (after the way id) of each tag key read from OPL."""
 
 
 def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
@@ -528,19 +518,30 @@ def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
             state.newest = ts
         if line[0] != ord("w"):
             continue
-        tags = _opl_tags(fields[b"T"])
-        hw = _opl_value(tags.get(b"highway"))
-        route = _opl_value(tags.get(b"route"))
+        # only the few tags a way has are visited; the first of a repeated key counts,
+        # as in pyosmium's lookup
+        raw = fields[b"T"]
+        vals: list[str | None] = [None] * len(_ROAD_POS)
+        area = None
+        if raw:
+            for kv in raw.split(b","):
+                k, _, v = kv.partition(b"=")
+                i = _ROAD_POS.get(k)
+                if i is not None:
+                    if vals[i] is None:
+                        vals[i] = _opl_text(v)
+                elif k == b"area" and area is None:
+                    area = v
+        hw, route = vals[0], vals[1]
         if hw is not None:
-            is_road = hw not in rules.EXCLUDED_HIGHWAY and tags.get(b"area") != b"yes"
+            is_road = hw not in rules.EXCLUDED_HIGHWAY and area != b"yes"
         else:
             is_road = route == "ferry"
         keep.append(is_road)
         if is_road:
-            if _AMBIGUOUS.search(fields[b"T"]):
+            if _AMBIGUOUS.search(raw):
                 state.recheck[oid] = len(state.rows)
-            state.rows.append((oid, hw, route, *(_opl_value(tags.get(k)) for k in _ROAD_KEYS),
-                               _opl_value(tags.get(b"oneway"))))
+            state.rows.append((oid, *vals))
     ref, x, y, count = _opl_node_lists(chunk)
     if len(count) != len(keep):
         raise RuntimeError("unexpected OPL from libosmium: one node list per way expected")
