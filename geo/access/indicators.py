@@ -316,7 +316,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
                     point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)))
 
     reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang")
-    gw_min = many_to_some(travel.csr, g_nodes, d_nodes)
+    gw_min = many_to_some(travel.csr, g_nodes, d_nodes, parts=graph.parts())
     gateway_minutes = pd.DataFrame(finite_or_nan(gw_min), index=pd.Index(gw_ids, name="id"),
                                    columns=pd.Index(dest_ids, name="destination"))
 

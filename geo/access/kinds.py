@@ -43,6 +43,7 @@ from geo.network import (
     EPS_MINUTES,
     MEMORY_BUDGET,
     AccessGraph,
+    Block,
     NetworkConfig,
     Snap,
     accumulate_tree,
@@ -59,9 +60,10 @@ from geo.words import normalise_text
 Columns = dict[str, np.ndarray]
 """Per column, one value per destination (in ``graph.nodes("destinations")`` order)."""
 
-RowConsumer = Callable[[np.ndarray, np.ndarray], None]
+RowConsumer = Callable[[np.ndarray, Block], None]
 """Called with ``(positions, D)``: positions into the scanned destinations and their rows
-of the distance matrix (chunk x nodes, exact up to the scan's limit)."""
+of the distance matrix (a :class:`geo.network.Block`: chunk x nodes, exact up to the
+scan's limit)."""
 
 UMKM_MINUTES: Final = (15, 30)
 """Walking/driving reach (minutes from the destination) of the UMKM counts."""
@@ -308,19 +310,22 @@ class Travel:
                                               predecessors=True)
         return self._from[name]
 
-    def offer(self, name: str, limit: float, pos: np.ndarray, dp: np.ndarray) -> None:
-        """A chunk of a scan of every destination: ``dp`` (chunk x connected points of
-        ``name``), exact up to ``limit``, for the destinations ``pos``. Kept (with
-        :attr:`keep_reach`) as :meth:`reach` once every destination has been offered."""
+    def offer(self, name: str, limit: float, pos: np.ndarray, cols: np.ndarray,
+              dp: np.ndarray) -> None:
+        """A chunk of a scan of every destination: ``dp`` (chunk x ``cols``, positions
+        into the connected points of ``name``; the others are out of reach), exact up to
+        ``limit``, for the destinations ``pos``. Kept (with :attr:`keep_reach`) as
+        :meth:`reach` once every destination has been offered."""
         if not self.keep_reach or name in self._reach:
             return
         r, c = np.nonzero(dp <= limit)
-        self._parts.setdefault(name, []).append((pos[r], c, dp[r, c]))
+        self._parts.setdefault(name, []).append((pos[r], cols[c], dp[r, c]))
         self._offered[name] = self._offered.get(name, 0) + len(pos)
         # complete once every connected destination was offered (a scan skips the others)
         if self._offered[name] >= int((self.d_nodes >= 0).sum()):
-            self._reach[name] = Reach.build(limit, len(self.d_nodes), dp.shape[1],
-                                           self._parts.pop(name))
+            nodes = self.sets[name].nodes
+            self._reach[name] = Reach.build(limit, len(self.d_nodes),
+                                           int((nodes >= 0).sum()), self._parts.pop(name))
 
     def reach(self, name: str, limit: float) -> Reach:
         """Minutes from every destination to the connected points of ``name`` where at
@@ -331,10 +336,10 @@ class Travel:
             nodes = self.sets[name].nodes
             nodes = nodes[nodes >= 0]
 
-            def keep(pos: np.ndarray, D: np.ndarray) -> None:
-                dp = D[:, nodes]
+            def keep(pos: np.ndarray, D: Block) -> None:
+                cols, dp = D.within(nodes)
                 r, c = np.nonzero(dp <= limit)
-                parts.append((pos[r], c, dp[r, c]))
+                parts.append((pos[r], cols[c], dp[r, c]))
 
             scan_destinations(self, np.arange(len(self.d_nodes)), limit, [keep])
             got = self._reach[name] = Reach.build(limit, len(self.d_nodes), len(nodes),
@@ -483,7 +488,7 @@ class Change:
             d = t.d_nodes
             heads, part = through_arcs(t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
                                        np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES),
-                                       d[d >= 0], lim)
+                                       d[d >= 0], lim, parts=g.parts())
             times = np.full((len(d), len(heads)), np.inf)
             times[d >= 0] = part
             got = self._memo["through"] = (lim, heads, times)
@@ -530,7 +535,7 @@ class IndicatorKind(ABC):
     def start(self, n: int, ctx: Context) -> np.ndarray:
         raise NotImplementedError
 
-    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: np.ndarray) -> None:
+    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: Block) -> None:
         raise NotImplementedError
 
     def finish(self, acc: np.ndarray) -> Columns:
@@ -690,7 +695,7 @@ class CountWithin(IndicatorKind):
     def start(self, n: int, ctx: Context) -> np.ndarray:
         return np.zeros((len(self.minutes), n, len(self.groups)), dtype=np.int64)
 
-    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: np.ndarray) -> None:
+    def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: Block) -> None:
         pts = ctx.travel.sets[self.points]
         ok = pts.nodes >= 0
         if not ok.any():
@@ -698,10 +703,10 @@ class CountWithin(IndicatorKind):
         assert pts.groups is not None
         onehot = np.zeros((int(ok.sum()), len(self.groups)), dtype=np.int64)
         onehot[np.arange(len(onehot)), pts.groups[ok]] = 1
-        dp = D[:, pts.nodes[ok]]
+        cols, dp = D.within(pts.nodes[ok])
         for i, m in enumerate(self.minutes):
-            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot
-        ctx.travel.offer(self.points, self.limit, pos, dp)
+            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot[cols]
+        ctx.travel.offer(self.points, self.limit, pos, cols, dp)
 
     def scans(self, ctx: Context) -> bool:
         return bool((ctx.travel.sets[self.points].nodes >= 0).any())
@@ -762,7 +767,8 @@ class CountWithin(IndicatorKind):
         nodes, groups = pts.nodes[ok], pts.groups[ok]
         assert change.travel is not None
         heads, through = change.through(ctx, self.limit)
-        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit)
+        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit,
+                                   parts=ctx.graph.parts())
         if not len(rows):
             return
         today = t.reach(self.points, self.limit).block(aff[rows], cols)
@@ -878,7 +884,7 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
 
 
 def _reducer(kind: IndicatorKind, ctx: Context, acc: np.ndarray) -> RowConsumer:
-    def consume(pos: np.ndarray, D: np.ndarray) -> None:
+    def consume(pos: np.ndarray, D: Block) -> None:
         kind.reduce(ctx, acc, pos, D)
     return consume
 
@@ -898,8 +904,8 @@ def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
     """Dijkstra runs limited to ``limit`` from the destinations ``rows``, in
     memory-bounded chunks, each chunk handed to every consumer (positions into ``rows``)."""
     sources = travel.d_nodes[rows]
-    for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget):
-        D = np.atleast_2d(D)
+    for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget,
+                              parts=travel.graph.parts()):
         for consume in consumers:
             consume(pos, D)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from geo.network._csgraph import (
     MEMORY_BUDGET,
+    Block,
+    Parts,
     accumulate_tree,
     chunk_size,
     count_within,
@@ -64,6 +66,7 @@ from geo.network.speeds import (
 __all__ = [
     "AccessGraph",
     "AirConfig",
+    "Block",
     "CONDITION_ORDER",
     "EPS_MINUTES",
     "FacilitiesConfig",
@@ -72,6 +75,7 @@ __all__ = [
     "Network",
     "NetworkConfig",
     "OptionsConfig",
+    "Parts",
     "RoadConfig",
     "RoughnessConfig",
     "SURFACE_ORDER",

@@ -6,10 +6,11 @@ Private helpers of :mod:`geo.network` and :mod:`geo.access`. All vectorised.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 # Dense distance blocks from chunked Dijkstra runs stay below this many bytes.
 MEMORY_BUDGET = 64 * 2**20
@@ -47,22 +48,170 @@ def chunk_size(n_nodes: int, budget: int = MEMORY_BUDGET) -> int:
     return max(1, budget // (8 * max(n_nodes, 1)))
 
 
+@dataclass(frozen=True)
+class Parts:
+    """Weak components of a graph: no path leaves one, so a Dijkstra run from a node
+    needs only the arcs of its component.
+
+    Attributes
+    ----------
+    label
+        Component of every node.
+    order, start
+        The nodes of component ``c`` are ``order[start[c]:start[c + 1]]``.
+    """
+
+    label: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, graph: csr_matrix) -> Parts:
+        """The weak components of the entries of a csr graph."""
+        return cls.of_labels(connected_components(graph, directed=True,
+                                                  connection="weak")[1])
+
+    @classmethod
+    def of_arcs(cls, tail: np.ndarray, head: np.ndarray, n: int) -> Parts:
+        """The weak components of a set of arcs (whatever their costs: a graph built
+        from any subset of them, e.g. without its closed arcs, is split no coarser)."""
+        graph = csr_matrix((np.ones(len(tail)), (np.asarray(tail, dtype=np.int64),
+                                                 np.asarray(head, dtype=np.int64))),
+                           shape=(n, n))
+        return cls.of(graph)
+
+    @classmethod
+    def of_labels(cls, label: np.ndarray) -> Parts:
+        label = np.asarray(label, dtype=np.int64)
+        order = np.argsort(label, kind="stable")
+        start = np.searchsorted(label[order], np.arange(int(label.max(initial=-1)) + 2))
+        return cls(label, order, start)
+
+    @property
+    def size(self) -> np.ndarray:
+        """Nodes per component."""
+        return np.diff(self.start)
+
+
+class Block:
+    """Distances from a chunk of sources to the nodes of whole weak components (the
+    components of the sources): every other node is at ``inf`` from them.
+
+    Reads like the dense (chunk x N) matrix it stands for (``block[:, nodes]``), or, to
+    touch only the nodes it holds, :meth:`within`. Valid until the next chunk is drawn
+    from the iterator that yielded it (the node map is shared scratch).
+    """
+
+    def __init__(self, dist: np.ndarray, local: np.ndarray | None, n: int) -> None:
+        self.dist = np.atleast_2d(dist)
+        self._local = local
+        self.shape = (self.dist.shape[0], n)
+
+    def within(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions into ``nodes`` of those held and their (chunk x k) distances."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if self._local is None:
+            return np.arange(len(nodes)), self.dist[:, nodes]
+        at = self._local[nodes]
+        pos = np.flatnonzero(at >= 0)
+        return pos, self.dist[:, at[pos]]
+
+    def __getitem__(self, key: tuple[slice, np.ndarray]) -> np.ndarray:
+        rows, nodes = key
+        if rows != slice(None):
+            raise IndexError("a Block is read by columns: block[:, nodes]")
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if self._local is None:
+            return np.asarray(self.dist[:, nodes])
+        out = np.full((self.shape[0], len(nodes)), np.inf)
+        pos, d = self.within(nodes)
+        out[:, pos] = d
+        return out
+
+
 def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf,
-                budget: int = MEMORY_BUDGET) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                budget: int = MEMORY_BUDGET, parts: Parts | None = None
+                ) -> Iterator[tuple[np.ndarray, Block]]:
     """Dijkstra from the connected ``sources`` (>= 0) in memory-bounded chunks.
 
-    Yields ``(positions, dist)``: positions into ``sources`` and the (chunk x N) distances.
+    Yields ``(positions, block)``: positions into ``sources`` and their distances
+    (:class:`Block`, reading as a chunk x N matrix).
+
+    Each chunk runs on the subgraph of its sources' weak components (``parts``, else
+    found here when the sources do not fit one chunk of the whole graph): no path leaves
+    a component, and a node's distance is the least ``d(u) + c(u, v)`` over its in-arcs,
+    all of which lie in its component, so the distances equal, bit for bit, those of a
+    run on the whole graph; each run costs its component, not the graph. Small components
+    share a chunk.
     """
     sources = np.asarray(sources, dtype=np.int64)
     ok = np.flatnonzero(sources >= 0)
-    step = chunk_size(graph.shape[0], budget)
-    for lo in range(0, len(ok), step):  # chunks of sources, not nodes
-        rows = ok[lo: lo + step]
-        yield rows, dijkstra(graph, indices=sources[rows], limit=limit)
+    n = graph.shape[0]
+    if not len(ok):
+        return
+    if parts is None and len(ok) > chunk_size(n, budget):
+        parts = Parts.of(graph)
+    if parts is None:
+        step = chunk_size(n, budget)
+        for lo in range(0, len(ok), step):  # chunks of sources, not nodes
+            rows = ok[lo: lo + step]
+            yield rows, Block(dijkstra(graph, indices=sources[rows], limit=limit), None, n)
+        return
+    local = np.full(n, -1, dtype=np.int64)
+    for rows, comps in _plan(parts, sources, ok, budget):
+        nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
+        nodes = parts.order[nodes]
+        local[nodes] = np.arange(len(nodes))
+        lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
+        entries, _ = _ranges(lo, hi)
+        sub = csr_matrix((graph.data[entries], local[graph.indices[entries]],
+                          np.r_[0, np.cumsum(hi - lo)]), shape=(len(nodes), len(nodes)))
+        dist = dijkstra(sub, indices=local[sources[rows]], limit=limit)
+        yield rows, Block(dist, local, n)
+        local[nodes] = -1
+
+
+def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
+          ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Chunks ``(positions into sources, components)``: whole components packed while
+    (sources x their nodes) fits the budget; a component too large for its sources is
+    split by sources."""
+    comp = parts.label[sources[ok]]
+    by = np.argsort(comp, kind="stable")
+    ok, comp = ok[by], comp[by]
+    comps, first, count = np.unique(comp, return_index=True, return_counts=True)
+    size = parts.size[comps]
+    cells = budget // 8
+    i = 0
+    while i < len(comps):  # one step per chunk (components holding sources, not nodes)
+        step = max(1, cells // int(size[i]))
+        if count[i] > step:
+            for lo in range(0, int(count[i]), step):
+                hi = min(lo + step, int(count[i]))
+                yield ok[first[i] + lo: first[i] + hi], comps[i: i + 1]
+            i += 1
+            continue
+        j, n_src, n_nodes = i + 1, int(count[i]), int(size[i])
+        while j < len(comps) and (n_src + count[j]) * (n_nodes + size[j]) <= cells:
+            n_src += int(count[j])
+            n_nodes += int(size[j])
+            j += 1
+        yield ok[first[i]: first[i] + n_src], comps[i:j]
+        i = j
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(start[i], stop[i])`` and the owner ``i`` of each element."""
+    start = np.asarray(start, dtype=np.int64)
+    n = np.asarray(stop, dtype=np.int64) - start
+    owner = np.repeat(np.arange(len(start)), n)
+    offs = np.repeat(start - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return np.arange(int(n.sum())) + offs, owner
 
 
 def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
-                 limit: float = np.inf, budget: int = MEMORY_BUDGET) -> np.ndarray:
+                 limit: float = np.inf, budget: int = MEMORY_BUDGET,
+                 parts: Parts | None = None) -> np.ndarray:
     """Shortest distances from each source to each target, in memory-bounded chunks.
 
     Sources or targets equal to -1 (not connected) give ``inf``.
@@ -76,14 +225,15 @@ def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
     ok_t = np.flatnonzero(targets >= 0)
     if not len(ok_t):
         return out
-    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget):
-        out[np.ix_(rows, ok_t)] = d[:, targets[ok_t]]
+    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
+        at, dt = d.within(targets[ok_t])
+        out[np.ix_(rows, ok_t[at])] = dt
     return out
 
 
 def count_within(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray,
                  groups: np.ndarray, n_groups: int, minutes: tuple[float, ...], *,
-                 budget: int = MEMORY_BUDGET) -> np.ndarray:
+                 budget: int = MEMORY_BUDGET, parts: Parts | None = None) -> np.ndarray:
     """Number of targets of each group within each time limit of every source.
 
     Reduced chunk by chunk, so no sources x targets matrix is ever held.
@@ -99,10 +249,11 @@ def count_within(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray,
         return out
     onehot = np.zeros((int(ok_t.sum()), n_groups), dtype=np.int64)
     onehot[np.arange(len(onehot)), np.asarray(groups)[ok_t]] = 1
-    for rows, d in iter_chunks(graph, sources, limit=max(minutes), budget=budget):
-        dt = d[:, targets[ok_t]]
+    for rows, d in iter_chunks(graph, sources, limit=max(minutes), budget=budget,
+                               parts=parts):
+        at, dt = d.within(targets[ok_t])
         for i, m in enumerate(minutes):
-            out[i, rows] = (dt <= m).astype(np.int64) @ onehot
+            out[i, rows] = (dt <= m).astype(np.int64) @ onehot[at]
     return out
 
 
@@ -173,17 +324,19 @@ def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _rows_at(graph: csr_matrix, sources: np.ndarray, at: np.ndarray, limit: float,
-             budget: int) -> np.ndarray:
+             budget: int, parts: Parts | None = None) -> np.ndarray:
     """(len(sources), len(at)) distances from each source to the nodes ``at``."""
     out = np.full((len(sources), len(at)), np.inf)
-    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget):
-        out[rows] = np.atleast_2d(d)[:, at]
+    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
+        pos, dt = d.within(at)
+        out[np.ix_(rows, pos)] = dt
     return out
 
 
 def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
-                 budget: int = MEMORY_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+                 budget: int = MEMORY_BUDGET, parts: Parts | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Least times from sources to the heads of given arcs through at least one of them.
 
     ``graph`` holds the current costs (``graph_t`` its transpose); the arcs ``(tail, head)``
@@ -207,8 +360,9 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     heads, h_of = np.unique(np.asarray(head, dtype=np.int64), return_inverse=True)
     if not len(tails) or not len(sources):
         return heads, np.full((len(sources), len(heads)), np.inf)
-    A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget).T
-    back = _rows_at(graph, heads, tails, limit, budget)
+    A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget,
+                 parts).T
+    back = _rows_at(graph, heads, tails, limit, budget, parts)
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
     np.minimum.at(K, (t_of, h_of), np.asarray(cost, dtype=float))
@@ -220,7 +374,7 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
 
 
 def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,
-             limit: float, *, budget: int = MEMORY_BUDGET
+             limit: float, *, budget: int = MEMORY_BUDGET, parts: Parts | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to targets through some of the given arcs of
     :func:`through_arcs` (``heads``, ``through``): after the last given arc a path takes
@@ -236,6 +390,7 @@ def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets:
     rows = np.flatnonzero((through <= limit).any(axis=1))
     if not len(rows) or not len(targets):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
-    to_target = _rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget)
+    to_target = _rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget,
+                         parts)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
     return rows, cols, min_plus(through[rows], to_target[:, cols])

@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo import schema
 from geo.exceptions import NetworkError
-from geo.network._csgraph import csr_min, entry_winners
+from geo.network._csgraph import Parts, csr_min, entry_winners
 from geo.network.config import NetworkConfig
 from geo.network.speeds import edge_minutes
 from geo.words import normalise_text
@@ -350,6 +350,14 @@ class AccessGraph:
     _row_arcs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     reach_rows: np.ndarray | None = field(default=None, repr=False)
     """Rows the origins reach (bool per road row); None when no origin is connected."""
+    _parts: Parts | None = field(default=None, repr=False)
+
+    def parts(self) -> Parts:
+        """Weak components of all arcs (whatever their costs), for runs that need only
+        their sources' components (:func:`geo.network.iter_chunks`)."""
+        if self._parts is None:
+            self._parts = Parts.of_arcs(self.arc_tail, self.arc_head, self.n_nodes)
+        return self._parts
 
     @property
     def n_entries(self) -> int:

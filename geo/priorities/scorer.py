@@ -39,7 +39,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET
+from geo.network import MEMORY_BUDGET, Block
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -135,12 +135,15 @@ class Scorer:
         cheaper = w < arc_cost[self.cand_arc]
         tails = self.graph.arc_tail[self.cand_arc[cheaper]]
         w, grp = w[cheaper], self.arc_owner[cheaper]
-        starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]]) if len(grp) else grp
 
-        def consume(pos: np.ndarray, D: np.ndarray) -> None:
-            if len(grp):
-                vals = D[:, tails] + w[None, :]
-                M[np.ix_(pos, grp[starts])] = np.minimum.reduceat(vals, starts, axis=1)
+        def consume(pos: np.ndarray, D: Block) -> None:
+            # only the arcs in the chunk's components: the others are out of reach (inf)
+            at, vals = D.within(tails)
+            if len(at):
+                g = grp[at]
+                first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+                M[np.ix_(pos, g[first])] = np.minimum.reduceat(vals + w[at][None, :], first,
+                                                               axis=1)
 
         # the gathered (chunk x cheaper arcs) block must fit next to the distance block
         budget = MEMORY_BUDGET // (2 + (len(self.cand_arc) // max(self.graph.n_nodes, 1)))

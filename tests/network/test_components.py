@@ -1,0 +1,138 @@
+"""Dijkstra runs per weak component equal runs on the whole graph, bit for bit.
+
+:func:`geo.network.iter_chunks` runs each chunk of sources on the subgraph of their weak
+components (so a run costs its component, not the region). The reference here is scipy's
+Dijkstra on the whole graph, on random graphs of several components (with closed arcs,
+zero costs, unconnected sources, tiny memory budgets that split and pack components) and
+on the real Andorra network laid out twice side by side, as ``bench.scale`` tiles it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo.io.workspace import Workspace
+from geo.network import (
+    Parts,
+    count_within,
+    csr_min,
+    iter_chunks,
+    many_to_some,
+)
+from geo.steps import compute_access
+
+PROPERTY = settings(deadline=None, derandomize=True, database=None,
+                    phases=(Phase.explicit, Phase.generate),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def split_graphs(draw: Any) -> tuple[Any, ...]:
+    """A graph of ``k`` blocks of nodes; arcs stay inside a block (more components may
+    form inside one), some arcs closed (inf: left out of the csr, still in the parts)."""
+    k = draw(st.integers(1, 5))
+    sizes = draw(st.lists(st.integers(1, 8), min_size=k, max_size=k))
+    start = np.r_[0, np.cumsum(sizes)]
+    n = int(start[-1])
+    tails, heads = [], []
+    for b in range(k):
+        m = draw(st.integers(0, 3 * sizes[b]))
+        lo, hi = int(start[b]), int(start[b + 1]) - 1
+        tails += draw(st.lists(st.integers(lo, hi), min_size=m, max_size=m))
+        heads += draw(st.lists(st.integers(lo, hi), min_size=m, max_size=m))
+    m = len(tails)
+    cost = np.array(draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5, 7.0, np.inf])
+                                  | st.floats(0.0, 10.0), min_size=m, max_size=m)))
+    sources = np.array(draw(st.lists(st.integers(-1, n - 1), min_size=1, max_size=12)))
+    limit = draw(st.sampled_from([np.inf, 0.0, 1.0, 3.0, 9.5]))
+    budget = draw(st.sampled_from([8, 16, 40, 8 * n, 10**6]))
+    perm = np.array(draw(st.permutations(range(n))))  # components need not be contiguous
+    return n, perm[np.array(tails, dtype=np.int64)], perm[np.array(heads, dtype=np.int64)], \
+        cost, sources, limit, budget
+
+
+def _whole(graph: csr_matrix, sources: np.ndarray, limit: float) -> np.ndarray:
+    out = np.full((len(sources), graph.shape[0]), np.inf)
+    ok = sources >= 0
+    if ok.any():
+        out[ok] = np.atleast_2d(dijkstra(graph, indices=sources[ok], limit=limit))
+    return out
+
+
+def _by_chunks(graph: csr_matrix, sources: np.ndarray, limit: float, budget: int,
+               parts: Parts | None) -> tuple[np.ndarray, np.ndarray]:
+    out = np.full((len(sources), graph.shape[0]), np.inf)
+    seen = np.zeros(len(sources), dtype=int)
+    every = np.arange(graph.shape[0])
+    for rows, block in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
+        out[rows] = block[:, every]
+        at, d = block.within(every)
+        assert np.array_equal(out[np.ix_(rows, at)], d)
+        seen[rows] += 1
+    return out, seen
+
+
+@PROPERTY
+@given(split_graphs())
+def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> None:
+    n, tail, head, cost, sources, limit, budget = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    want = _whole(graph, sources, limit)
+    # parts of the csr itself, of all arcs (closed ones too: coarser), and found inside
+    for parts in (Parts.of(graph), Parts.of_arcs(tail, head, n), None):
+        got, seen = _by_chunks(graph, sources, limit, budget, parts)
+        assert np.array_equal(got, want)  # bit for bit, inf where out of reach
+        assert np.array_equal(seen, (sources >= 0).astype(int))  # each source once
+    targets = np.r_[-1, np.arange(n)[::-1]]
+    assert np.array_equal(many_to_some(graph, sources, targets, limit=limit, budget=budget,
+                                       parts=Parts.of_arcs(tail, head, n)),
+                          np.column_stack([np.full(len(sources), np.inf),
+                                           want[:, targets[1:]]]))
+    groups = np.arange(n + 1) % 3
+    counts = count_within(graph, sources, targets, groups, 3, (1.0, 3.0), budget=budget,
+                          parts=Parts.of(graph))
+    every = _whole(graph, sources, np.inf)
+    for i, m in enumerate((1.0, 3.0)):
+        near = every[:, targets[1:]] <= m
+        expect = np.column_stack([near[:, groups[1:] == g].sum(axis=1) for g in range(3)])
+        assert np.array_equal(counts[i], expect)
+
+
+def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
+    parts = Parts.of_arcs(np.array([0, 3, 5]), np.array([2, 4, 5]), 7)
+    groups = {frozenset(parts.order[parts.start[c]:parts.start[c + 1]].tolist())
+              for c in range(len(parts.size))}
+    assert groups == {frozenset({0, 2}), frozenset({3, 4}), frozenset({1}), frozenset({5}),
+                      frozenset({6})}
+
+
+def test_destination_scan_on_two_andorras_equals_the_whole_graph(andorra_ws: Path) -> None:
+    """The real network twice (two components or more each): the chunked runs from every
+    destination, packed by component, equal whole-graph runs."""
+    access = compute_access(Workspace(andorra_ws))
+    g = access.graph
+    csr = g.csr()
+    n = g.n_nodes
+    # the second copy: every node shifted by n, so no arc joins the copies
+    two = csr_matrix((np.r_[csr.data, csr.data], np.r_[csr.indices, csr.indices + n],
+                      np.r_[csr.indptr, csr.indptr[1:] + csr.indptr[-1]]), shape=(2 * n, 2 * n))
+    d = g.nodes("destinations")
+    rng = np.random.default_rng(7)
+    sources = np.r_[d, np.where(d >= 0, d + n, -1)]
+    sources = sources[rng.permutation(len(sources))][:300]
+    parts = Parts.of_arcs(np.r_[g.arc_tail, g.arc_tail + n], np.r_[g.arc_head, g.arc_head + n],
+                          2 * n)
+    assert len(parts.size) >= 2
+    want = _whole(two, sources, 30.0)
+    for budget in (2**16, 2**22):
+        got, seen = _by_chunks(two, sources, 30.0, budget, parts)
+        assert np.array_equal(got, want)
+        assert np.array_equal(seen, (sources >= 0).astype(int))
