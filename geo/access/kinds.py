@@ -281,6 +281,12 @@ class Travel:
     keep_reach: bool = False
     """Keep what a scan of every destination's rows reads of a point set (:meth:`reach`):
     the incremental forms of a state re-use it instead of scanning again."""
+    region: np.ndarray | None = None
+    """Weak components (:meth:`AccessGraph.parts`) outside which these costs equal those
+    of a state already known (a road upgrade: the components of its arcs). Multi-source
+    runs (:meth:`from_set`, :meth:`to_set_nodes`) are then made on them only, and every
+    node elsewhere reads unreached: the caller keeps the known values there
+    (:meth:`inside`)."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -307,8 +313,24 @@ class Travel:
         node per graph node (:func:`geo.network.nearest_of_set`)."""
         if name not in self._from:
             self._from[name] = nearest_of_set(self.csr, self.sets[name].nodes,
-                                              predecessors=True)
+                                              predecessors=True, **self._restricted())
         return self._from[name]
+
+    def _restricted(self) -> dict[str, object]:
+        if self.region is None:
+            return {}
+        return {"parts": self.graph.parts(), "comps": self.region}
+
+    def inside(self, nodes: np.ndarray) -> np.ndarray:
+        """Whether each node (-1: none) lies in :attr:`region` (all connected nodes when
+        there is no region)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        ok = nodes >= 0
+        if self.region is None:
+            return ok
+        out = np.zeros(len(nodes), dtype=bool)
+        out[ok] = np.isin(self.graph.parts().label[nodes[ok]], self.region)
+        return out
 
     def offer(self, name: str, limit: float, pos: np.ndarray, cols: np.ndarray,
               dp: np.ndarray) -> None:
@@ -356,7 +378,11 @@ class Travel:
         """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to_nodes:
             nodes = self.sets[name].nodes
-            self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+            if self.region is None:
+                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+            else:  # the transposed subgraph only, not the whole graph's
+                self._to_nodes[name], _, _ = nearest_of_set(
+                    self.csr, nodes[nodes >= 0], transpose=True, **self._restricted())
         return self._to_nodes[name]
 
 
@@ -599,7 +625,12 @@ class NearestFrom(IndicatorKind):
     def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
         if not change.faster or change.travel is None:
             return current
-        return self.compute(_with_travel(ctx, change.travel))
+        new = self.compute(_with_travel(ctx, change.travel))
+        if change.travel.region is None:
+            return new
+        # outside the upgrade's components the costs, hence the runs, are today's
+        inside = change.travel.inside(ctx.travel.d_nodes)
+        return {c: np.where(inside, new[c], current[c]) for c in self.columns}
 
 
 @dataclass

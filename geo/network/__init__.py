@@ -21,6 +21,7 @@ from geo.network._csgraph import (
     many_to_some,
     min_plus,
     nearest_of_set,
+    subgraph,
     through_arcs,
     via_arcs,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "road_speed_kmh",
     "snap_points",
     "speed_surface",
+    "subgraph",
     "through_arcs",
     "via_arcs",
     "walk_only_rows",

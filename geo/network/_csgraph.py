@@ -159,16 +159,27 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf
         return
     local = np.full(n, -1, dtype=np.int64)
     for rows, comps in _plan(parts, sources, ok, budget):
-        nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
-        nodes = parts.order[nodes]
-        local[nodes] = np.arange(len(nodes))
-        lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
-        entries, _ = _ranges(lo, hi)
-        sub = csr_matrix((graph.data[entries], local[graph.indices[entries]],
-                          np.r_[0, np.cumsum(hi - lo)]), shape=(len(nodes), len(nodes)))
+        sub, nodes = subgraph(graph, parts, comps, local)
         dist = dijkstra(sub, indices=local[sources[rows]], limit=limit)
         yield rows, Block(dist, local, n)
         local[nodes] = -1
+
+
+def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
+             local: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    """The csr of whole components ``comps`` (their nodes in ascending order per
+    component) and those nodes; ``local`` (-1 per node) receives each node's index in it,
+    for the caller to reset. The entries are the graph's own, so Dijkstra distances in
+    it equal those in the whole graph; ties between paths are broken alike too, as the
+    relative order of a component's nodes is kept."""
+    nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
+    nodes = parts.order[nodes]
+    local[nodes] = np.arange(len(nodes))
+    lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
+    entries, _ = _ranges(lo, hi)
+    sub = csr_matrix((graph.data[entries], local[graph.indices[entries]],
+                      np.r_[0, np.cumsum(hi - lo)]), shape=(len(nodes), len(nodes)))
+    return sub, nodes
 
 
 def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
@@ -258,8 +269,15 @@ def count_within(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray,
 
 
 def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
-                   predecessors: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   predecessors: bool = False, parts: Parts | None = None,
+                   comps: np.ndarray | None = None, transpose: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multi-source Dijkstra (``min_only``): distance to every node from the nearest source.
+
+    With ``parts`` and ``comps``, only the nodes of those components are run (on their
+    subgraph, see :func:`subgraph`; the sources elsewhere are left out) and every other
+    node is returned unreached: what a caller needs when only those components changed.
+    ``transpose`` runs on the transposed graph (of the subgraph only, when restricted).
 
     Returns
     -------
@@ -271,6 +289,10 @@ def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
     n = graph.shape[0]
     sources = np.unique(np.asarray(sources, dtype=np.int64))
     sources = sources[sources >= 0]
+    if parts is not None and comps is not None:
+        return _nearest_in(graph, sources, predecessors, parts, np.asarray(comps), transpose)
+    if transpose:
+        graph = graph.T.tocsr()
     if not len(sources):
         return np.full(n, np.inf), np.full(n, -9999, np.int32), np.full(n, -9999, np.int32)
     if predecessors:
@@ -278,6 +300,31 @@ def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
         return d, p, s
     d = dijkstra(graph, indices=sources, min_only=True)
     return d, np.empty(0, np.int32), np.empty(0, np.int32)
+
+
+def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, parts: Parts,
+                comps: np.ndarray, transpose: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = graph.shape[0]
+    local = np.full(n, -1, dtype=np.int64)
+    sub, nodes = subgraph(graph, parts, np.unique(comps), local)
+    if transpose:
+        sub = sub.T.tocsr()
+    dist = np.full(n, np.inf)
+    pred = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
+    src = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
+    inside = local[sources]
+    inside = inside[inside >= 0]
+    if not len(inside):
+        return dist, pred, src
+    if predecessors:
+        d, p, s = dijkstra(sub, indices=inside, min_only=True, return_predecessors=True)
+        dist[nodes] = d
+        pred[nodes] = np.where(p >= 0, nodes[np.maximum(p, 0)], -9999)
+        src[nodes] = np.where(s >= 0, nodes[np.maximum(s, 0)], -9999)
+        return dist, pred, src
+    dist[nodes] = dijkstra(sub, indices=inside, min_only=True)
+    return dist, pred, src
 
 
 def accumulate_tree(pred: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -193,7 +193,10 @@ class Scorer:
         on_route = bool(self.on_route[rows].any())
         if not times and not on_route:
             return None
-        travel = Travel(self.graph, upgraded_cost(c), self.sets) if times else None
+        # the upgrade changes nothing outside the components of its arcs
+        region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
+        travel = Travel(self.graph, upgraded_cost(c), self.sets,
+                        region=region) if times else None
         bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
             return Change(travel, fast and times, bound, arcs=cheaper)

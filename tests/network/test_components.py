@@ -25,6 +25,7 @@ from geo.network import (
     csr_min,
     iter_chunks,
     many_to_some,
+    nearest_of_set,
 )
 from geo.steps import compute_access
 
@@ -136,3 +137,31 @@ def test_destination_scan_on_two_andorras_equals_the_whole_graph(andorra_ws: Pat
         got, seen = _by_chunks(two, sources, 30.0, budget, parts)
         assert np.array_equal(got, want)
         assert np.array_equal(seen, (sources >= 0).astype(int))
+
+
+@PROPERTY
+@given(split_graphs(), st.data())
+def test_nearest_of_set_in_some_components_equals_the_whole_graph_there(
+        case: Any, data: Any) -> None:
+    """Restricted to some components, the multi-source run gives every node there the
+    distance, predecessor and source of the whole graph's run (ties included: integer
+    costs tie often), and leaves every other node unreached."""
+    n, tail, head, cost, sources, _, _ = case
+    ok = (tail != head) & np.isfinite(cost)
+    cost = np.round(cost)  # many equal paths: the tie-breaking must agree too
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    parts = Parts.of_arcs(tail, head, n)
+    comps = np.array(data.draw(st.lists(st.integers(0, len(parts.size) - 1), min_size=1,
+                                        max_size=3)))
+    inside = np.isin(parts.label, comps)
+    for transpose in (False, True):
+        ref = graph.T.tocsr() if transpose else graph
+        want = nearest_of_set(ref, sources, predecessors=True)
+        got = nearest_of_set(graph, sources, predecessors=True, parts=parts, comps=comps,
+                             transpose=transpose)
+        for w, g in zip(want, got, strict=True):
+            assert np.array_equal(g[inside], w[inside])
+        assert np.isinf(got[0][~inside]).all()
+        assert (got[1][~inside] == -9999).all() and (got[2][~inside] == -9999).all()
+        plain = nearest_of_set(graph, sources, parts=parts, comps=comps, transpose=transpose)
+        assert np.array_equal(plain[0], got[0])
