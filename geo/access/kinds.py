@@ -45,6 +45,7 @@ from geo.network import (
     AccessGraph,
     Block,
     NetworkConfig,
+    Parts,
     Snap,
     accumulate_tree,
     csr_min,
@@ -313,13 +314,12 @@ class Travel:
         node per graph node (:func:`geo.network.nearest_of_set`)."""
         if name not in self._from:
             self._from[name] = nearest_of_set(self.csr, self.sets[name].nodes,
-                                              predecessors=True, **self._restricted())
+                                              predecessors=True,
+                                              parts=self._region_parts(), comps=self.region)
         return self._from[name]
 
-    def _restricted(self) -> dict[str, object]:
-        if self.region is None:
-            return {}
-        return {"parts": self.graph.parts(), "comps": self.region}
+    def _region_parts(self) -> Parts | None:
+        return None if self.region is None else self.graph.parts()
 
     def inside(self, nodes: np.ndarray) -> np.ndarray:
         """Whether each node (-1: none) lies in :attr:`region` (all connected nodes when
@@ -382,7 +382,8 @@ class Travel:
                 self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
             else:  # the transposed subgraph only, not the whole graph's
                 self._to_nodes[name], _, _ = nearest_of_set(
-                    self.csr, nodes[nodes >= 0], transpose=True, **self._restricted())
+                    self.csr, nodes[nodes >= 0], transpose=True,
+                    parts=self._region_parts(), comps=self.region)
         return self._to_nodes[name]
 
 

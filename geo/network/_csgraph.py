@@ -6,7 +6,7 @@ Private helpers of :mod:`geo.network` and :mod:`geo.access`. All vectorised.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -64,6 +64,21 @@ class Parts:
     label: np.ndarray
     order: np.ndarray
     start: np.ndarray
+    _subs: dict[bytes, tuple[np.ndarray, ...]] = field(
+        default_factory=dict, repr=False, compare=False)
+    """Per set of components: the csr structure its subgraph was cut from (held, so the
+    identity test below is sound) and the cut (entries, indices, indptr, nodes): graphs
+    re-costed on the same structure reuse it."""
+
+    _pool: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+
+    def scratch(self) -> np.ndarray:
+        """A node map of -1 (per node), to give back with :meth:`release` once reset:
+        runs on small components then do no O(graph) work."""
+        return self._pool.pop() if self._pool else np.full(len(self.label), -1, np.int64)
+
+    def release(self, local: np.ndarray) -> None:
+        self._pool.append(local)
 
     @classmethod
     def of(cls, graph: csr_matrix) -> Parts:
@@ -157,12 +172,13 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf
             rows = ok[lo: lo + step]
             yield rows, Block(dijkstra(graph, indices=sources[rows], limit=limit), None, n)
         return
-    local = np.full(n, -1, dtype=np.int64)
+    local = parts.scratch()
     for rows, comps in _plan(parts, sources, ok, budget):
         sub, nodes = subgraph(graph, parts, comps, local)
         dist = dijkstra(sub, indices=local[sources[rows]], limit=limit)
         yield rows, Block(dist, local, n)
         local[nodes] = -1
+    parts.release(local)
 
 
 def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
@@ -172,13 +188,21 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
     for the caller to reset. The entries are the graph's own, so Dijkstra distances in
     it equal those in the whole graph; ties between paths are broken alike too, as the
     relative order of a component's nodes is kept."""
-    nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
-    nodes = parts.order[nodes]
-    local[nodes] = np.arange(len(nodes))
-    lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
-    entries, _ = _ranges(lo, hi)
-    sub = csr_matrix((graph.data[entries], local[graph.indices[entries]],
-                      np.r_[0, np.cumsum(hi - lo)]), shape=(len(nodes), len(nodes)))
+    key = np.asarray(comps, dtype=np.int64).tobytes()
+    got = parts._subs.get(key)
+    if got is not None and got[0] is graph.indptr and got[1] is graph.indices:
+        entries, indices, indptr, nodes = got[2:]
+        local[nodes] = np.arange(len(nodes))
+    else:
+        nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
+        nodes = parts.order[nodes]
+        local[nodes] = np.arange(len(nodes))
+        lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
+        entries, _ = _ranges(lo, hi)
+        indices = local[graph.indices[entries]].astype(np.int32)
+        indptr = np.r_[0, np.cumsum(hi - lo)].astype(np.int32)
+        parts._subs[key] = (graph.indptr, graph.indices, entries, indices, indptr, nodes)
+    sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
 
 
@@ -306,14 +330,16 @@ def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, part
                 comps: np.ndarray, transpose: bool
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = graph.shape[0]
-    local = np.full(n, -1, dtype=np.int64)
+    local = parts.scratch()
     sub, nodes = subgraph(graph, parts, np.unique(comps), local)
+    inside = local[sources]
+    local[nodes] = -1
+    parts.release(local)
     if transpose:
         sub = sub.T.tocsr()
     dist = np.full(n, np.inf)
     pred = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
     src = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
-    inside = local[sources]
     inside = inside[inside >= 0]
     if not len(inside):
         return dist, pred, src

@@ -83,7 +83,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.exceptions import InputError, Problem
-from geo.network import MEMORY_BUDGET, AccessGraph, chunk_size, nearest_of_set
+from geo.network import (
+    MEMORY_BUDGET,
+    AccessGraph,
+    chunk_size,
+    iter_chunks,
+    many_to_some,
+    nearest_of_set,
+)
 from geo.priorities.config import PrioritiesConfig
 
 
@@ -283,6 +290,14 @@ class BenefitEngine:
         if per_target and od.gateway.any() and nt and nt * self.n * 8 <= budget * 4:
             self.R = dijkstra(everything, indices=od.targets)
             self.R = np.atleast_2d(self.R)
+        # candidates by weak component: a source's labels never leave its component, so a
+        # batch of sources evaluates only the candidates of its components
+        self._parts = graph.parts()
+        arc_comp = self._parts.label[graph.arc_tail[self.cand_arc]]
+        by_comp = np.argsort(arc_comp, kind="stable")
+        self._comp_ptr = np.searchsorted(arc_comp[by_comp],
+                                         np.arange(len(self._parts.size) + 1))
+        self._comp_cand = np.repeat(np.arange(self.n_cand), np.diff(self.cand_ptr))[by_comp]
         # dense blocks per batch of sources: D and the pruning bound B
         step = chunk_size(self.n, budget // 2)
         self._batches = [np.arange(i, min(i + step, len(od.sources)))
@@ -328,7 +343,13 @@ class BenefitEngine:
             return self._cached[0]
         if len(batch) == 0:
             return np.empty((0, self.n)), np.empty(0), np.empty((0, self.n))
-        D = np.atleast_2d(dijkstra(self._csr, indices=self.od.sources[batch]))
+        D = np.full((len(batch), self.n), np.inf)
+        every = np.arange(self.n)
+        # each source on its own component (bit-identical to a whole-graph run)
+        for rows, block in iter_chunks(self._csr, self.od.sources[batch], parts=self._parts,
+                                       budget=max(MEMORY_BUDGET, D.nbytes)):
+            at, d = block.within(every)
+            D[np.ix_(rows, at)] = d
         gw = self.od.gateway[batch]
         if len(self.od.targets):
             Dt = D[:, self.od.targets]
@@ -378,16 +399,24 @@ class BenefitEngine:
         if m == 0 or len(self.od.sources) == 0 or len(self.od.targets) == 0:
             return ev
         seeds_per = np.diff(self.cand_ptr)[cands]
+        where = np.full(self.n_cand, -1, dtype=np.int64)
+        where[cands] = np.arange(m)
         served: list[np.ndarray] = []
         for batch in self._batches:
+            # only the candidates in the batch's components can seed a label
+            comps = np.unique(self._parts.label[self.od.sources[batch]])
+            near, _ = _ranges(self._comp_ptr[comps], self._comp_ptr[comps + 1])
+            rel = np.unique(where[self._comp_cand[near]])
+            rel = rel[rel >= 0]
+            if not len(rel):
+                continue
             D, L, B = self._distances(batch)
-            per = np.maximum(seeds_per * len(batch), 1)
+            per = np.maximum(seeds_per[rel] * len(batch), 1)
             start = 0
-            while start < m:  # chunks of candidates, bounded by their seed count
+            while start < len(rel):  # chunks of candidates, bounded by their seed count
                 stop = start + max(1, int(np.searchsorted(np.cumsum(per[start:]), SEED_CAP,
                                                           side="right")))
-                self._evaluate_chunk(np.arange(start, min(stop, m)), cands, batch, D, L, B,
-                                     ev, served)
+                self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, ev, served)
                 start = stop
         if served:
             pairs = np.concatenate(served)
@@ -461,8 +490,8 @@ class BenefitEngine:
                           srcs[~self.od.gateway[batch][srcs]]):
                 if not len(group):
                     continue
-                new = np.atleast_2d(dijkstra(graph, indices=self.od.sources[batch][group],
-                                             limit=float(L[group].max())))[:, t]
+                new = many_to_some(graph, self.od.sources[batch][group], t,
+                                   limit=float(L[group].max()), parts=self._parts)
                 si, ti = np.nonzero(new < D[np.ix_(group, t)])
                 keys.append((cl * ns + group[si]) * n + t[ti])
                 vals.append(new[si, ti])

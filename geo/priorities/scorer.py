@@ -126,11 +126,11 @@ class Scorer:
         net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
         return row_attributes(dataclasses.replace(self.graph, network=net))
 
-    def _bound_reader(self, arc_cost: np.ndarray) -> tuple[np.ndarray, Callable[
-            [np.ndarray, np.ndarray], None], int]:
+    def _bound_reader(self, arc_cost: np.ndarray) -> tuple[Bounds, Callable[
+            [np.ndarray, Block], None], int]:
         """``M`` (filled by the returned scan consumer) and the chunk memory budget."""
         k = len(self.cand_ptr) - 1
-        M = np.full((len(self.d_nodes), k), np.inf)
+        M = Bounds(len(self.d_nodes), k)
         w = np.minimum(self.cand_cost, arc_cost[self.cand_arc])
         cheaper = w < arc_cost[self.cand_arc]
         tails = self.graph.arc_tail[self.cand_arc[cheaper]]
@@ -142,8 +142,7 @@ class Scorer:
             if len(at):
                 g = grp[at]
                 first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-                M[np.ix_(pos, g[first])] = np.minimum.reduceat(vals + w[at][None, :], first,
-                                                               axis=1)
+                M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
 
         # the gathered (chunk x cheaper arcs) block must fit next to the distance block
         budget = MEMORY_BUDGET // (2 + (len(self.cand_arc) // max(self.graph.n_nodes, 1)))
@@ -161,9 +160,9 @@ class Scorer:
             M, consume, budget = self._bound_reader(arc_cost)
             new = indicator_columns(self.ctx, self.moving, also=consume, budget=budget)
         else:  # nothing within reach to count or find: no runs from destinations needed
-            M = np.full((len(self.d_nodes), len(self.cand_ptr) - 1), np.inf)
+            M = Bounds(len(self.d_nodes), len(self.cand_ptr) - 1)
             new = indicator_columns(self.ctx, self.moving)
-        self.M = M
+        self.M = M.done()
         if self.state:  # an applied upgrade: write what it changed into the current table
             for col, v in new.items():
                 moved = _differs(v, self.state[col])
@@ -197,7 +196,7 @@ class Scorer:
         region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
         travel = Travel(self.graph, upgraded_cost(c), self.sets,
                         region=region) if times else None
-        bound = self.M[:, c] if times else np.full(len(self.d_nodes), np.inf)
+        bound = self.M.column(c) if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
             return Change(travel, fast and times, bound, arcs=cheaper)
         return Change(travel, fast and times, bound, rows=rows,
@@ -263,6 +262,41 @@ class Scorer:
         return out
 
 
+
+
+class Bounds:
+    """``M`` (destinations x candidates), held by candidate: only its finite entries (a
+    destination reaches a candidate's arcs only within its own component, and the scan
+    reads no farther than its limit), not a dense matrix of every pair."""
+
+    def __init__(self, n: int, k: int) -> None:
+        self.n, self.k = n, k
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.ptr = np.zeros(k + 1, dtype=np.int64)
+        self.rows = np.empty(0, np.int64)
+        self.vals = np.empty(0)
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
+        """The (rows x cols) values of a chunk of destinations (each pair once)."""
+        r, c = np.nonzero(np.isfinite(block))
+        self._parts.append((cols[c], rows[r], block[r, c]))
+
+    def done(self) -> Bounds:
+        if self._parts:
+            col = np.concatenate([p[0] for p in self._parts])
+            order = np.argsort(col, kind="stable")
+            self.rows = np.concatenate([p[1] for p in self._parts])[order]
+            self.vals = np.concatenate([p[2] for p in self._parts])[order]
+            self.ptr = np.searchsorted(col[order], np.arange(self.k + 1))
+            self._parts = []
+        return self
+
+    def column(self, c: int) -> np.ndarray:
+        """``M[:, c]``: inf where no entry."""
+        out = np.full(self.n, np.inf)
+        sl = slice(self.ptr[c], self.ptr[c + 1])
+        out[self.rows[sl]] = self.vals[sl]
+        return out
 
 
 def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:
