@@ -328,7 +328,8 @@ class BenefitEngine:
             gw = self.od.gateway[b]
             if gw.any() and nt:
                 self.access = np.minimum(self.access, Dt[gw].min(axis=0))
-            blocks.append((D, L, B))
+            if len(self._batches) == 1:  # kept for evaluate; never every batch at once
+                blocks.append((D, L, B))
             fin = np.where(np.isfinite(Dt), Dt, 0.0)
             val = np.where(gw, fin @ self.od.target_weight,
                            np.where(np.isfinite(L), L, 0.0) * self.od.source_weight[b])
