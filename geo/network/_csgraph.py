@@ -64,11 +64,21 @@ class Parts:
     label: np.ndarray
     order: np.ndarray
     start: np.ndarray
-    _subs: dict[bytes, tuple[np.ndarray, ...]] = field(
-        default_factory=dict, repr=False, compare=False)
-    """Per set of components: the csr structure its subgraph was cut from (held, so the
-    identity test below is sound) and the cut (entries, indices, indptr, nodes): graphs
-    re-costed on the same structure reuse it."""
+    _subs: list[tuple[np.ndarray, np.ndarray, dict[bytes, tuple[np.ndarray, ...]]]] = field(
+        default_factory=list, repr=False, compare=False)
+    """Per csr structure (held, so the identity test is sound; the two latest only, so a
+    graph rebuilt per upgrade holds no structures past them), per set of components: the
+    cut (entries, indices, indptr, nodes). Graphs re-costed on a structure reuse it."""
+
+    def cuts(self, graph: csr_matrix) -> dict[bytes, tuple[np.ndarray, ...]]:
+        """The cuts of the structure of ``graph`` made so far."""
+        for indptr, indices, cuts in self._subs:
+            if indptr is graph.indptr and indices is graph.indices:
+                return cuts
+        if len(self._subs) >= 2:
+            self._subs.pop(0)
+        self._subs.append((graph.indptr, graph.indices, {}))
+        return self._subs[-1][2]
 
     _pool: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
 
@@ -189,9 +199,10 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
     it equal those in the whole graph; ties between paths are broken alike too, as the
     relative order of a component's nodes is kept."""
     key = np.asarray(comps, dtype=np.int64).tobytes()
-    got = parts._subs.get(key)
-    if got is not None and got[0] is graph.indptr and got[1] is graph.indices:
-        entries, indices, indptr, nodes = got[2:]
+    cuts = parts.cuts(graph)
+    got = cuts.get(key)
+    if got is not None:
+        entries, indices, indptr, nodes = got
         local[nodes] = np.arange(len(nodes))
     else:
         nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
@@ -201,7 +212,7 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
         entries, _ = _ranges(lo, hi)
         indices = local[graph.indices[entries]].astype(np.int32)
         indptr = np.r_[0, np.cumsum(hi - lo)].astype(np.int32)
-        parts._subs[key] = (graph.indptr, graph.indices, entries, indices, indptr, nodes)
+        cuts[key] = (entries, indices, indptr, nodes)
     sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
 
