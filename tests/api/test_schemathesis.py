@@ -45,7 +45,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 HEAVY = r"^/(api/score|api/priorities|maps/|.*\.pdf$)"
 PDF = r".*\.pdf$"
 LIGHT_EXAMPLES = 40
-HEAVY_EXAMPLES = 12
+HEAVY_EXAMPLES = runs(8, 12)  # each recomputes scores, priorities or a map (~2-5 s)
 PDF_EXAMPLES = runs(3, 12)  # each example renders a PDF (~1-2 s)
 COUNTS: Counter[str] = Counter()
 

@@ -223,12 +223,12 @@ def test_an_import_during_another_write_waits_and_keeps_both(ws_path: Path,
 
 @pytest.mark.slow
 def test_concurrent_import_and_score_pairs_lose_nothing(ws_path: Path, tmp_path: Path) -> None:
-    """Trials of ``import destinations`` and ``score`` started together (processes): 6, or
+    """Trials of ``import destinations`` and ``score`` started together (processes): 4, or
     20 with ``SIAPWISATA_TEST_DEPTH=full``; either order starts first in half of them."""
     ws = Workspace(ws_path)
     base_ids = set(ws.read("destinations")["id"].astype(str))
     imported: list[str] = []
-    for trial in range(runs(6, 20)):
+    for trial in range(runs(4, 20)):
         did = f"UJI-{trial:02d}"
         csv = tmp_path / f"d{trial}.csv"
         # inside Timika (the demo's boundary), 100 m apart per trial
