@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import HealthCheck, Phase, settings
+
 FULL = os.environ.get("SIAPWISATA_TEST_DEPTH", "").strip().lower() == "full"
 
 
@@ -21,3 +23,11 @@ def depth(ci: int, full: int | None) -> int | None:
 def runs(ci: int, full: int) -> int:
     """How many repetitions: ``ci`` in a normal run, ``full`` with the full depth."""
     return full if FULL else ci
+
+
+REPRODUCIBLE = settings(deadline=None, derandomize=True, database=None,
+                        phases=(Phase.explicit, Phase.generate),
+                        suppress_health_check=[HealthCheck.too_slow,
+                                               HealthCheck.data_too_large])
+"""Hypothesis settings for the engine's property tests: the same examples on every run
+(derandomized, no example database, no shrinking), slow examples allowed."""

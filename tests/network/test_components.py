@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -28,10 +28,9 @@ from geo.network import (
     nearest_of_set,
 )
 from geo.steps import compute_access
+from tests._depth import REPRODUCIBLE
 
-PROPERTY = settings(deadline=None, derandomize=True, database=None,
-                    phases=(Phase.explicit, Phase.generate),
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = REPRODUCIBLE
 
 
 @st.composite

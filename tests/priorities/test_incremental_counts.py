@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -35,11 +35,10 @@ from geo.io.workspace import Workspace
 from geo.network import csr_min, through_arcs, via_arcs
 from geo.priorities import build_candidates
 from geo.steps import compute_access
+from tests._depth import REPRODUCIBLE
 from tests.priorities.test_priorities import stress_configs
 
-PROPERTY = settings(deadline=None, derandomize=True, database=None,
-                    phases=(Phase.explicit, Phase.generate),
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = REPRODUCIBLE
 
 
 # --- the kernel against Dijkstra on the upgraded graph ----------------------------------
