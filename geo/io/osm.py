@@ -65,6 +65,8 @@ _UNDEFINED = 2147483647  # libosmium's fixed-point value of an undefined coordin
 _SCALE = 1e-7  # libosmium stores coordinates as integer 1e-7 degrees
 
 _ROAD_FIELDS = ("osm_way_id", "highway", "route", *rules.ROAD_TAGS, "oneway")
+_ROAD_KEYS = _ROAD_FIELDS[1:]
+"""The tags of a road row, after its way id: both road readers build rows from them."""
 _POI_TAG_COLUMNS = ("name", *schema.POI_KEYS, *(
     t for t in rules.POI_EXTRA_TAGS if t not in schema.POI_KEYS
 ))
@@ -465,10 +467,8 @@ def _exact_road_rows(path: Path, name: str, rows: list[tuple[Any, ...]],
           .with_filter(osmium.filter.IdFilter(set(recheck))))
     for way in _guarded(fp, name):
         tags = way.tags
-        row = rows[recheck[way.id]]
-        rows[recheck[way.id]] = (way.id, tags.get("highway"), tags.get("route"),
-                                 *(tags.get(k) for k in rules.ROAD_TAGS), tags.get("oneway"))
-        assert row[0] == way.id
+        assert rows[recheck[way.id]][0] == way.id
+        rows[recheck[way.id]] = (way.id, *(tags.get(k) for k in _ROAD_KEYS))
 
 
 @dataclass
@@ -494,7 +494,7 @@ def _opl_text(raw: bytes) -> str:
     return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
 
 
-_ROAD_POS = {k.encode(): i for i, k in enumerate(_ROAD_FIELDS[1:])}
+_ROAD_POS = {k.encode(): i for i, k in enumerate(_ROAD_KEYS)}
 """Position in a road row (after the way id) of each tag key read from OPL."""
 
 
