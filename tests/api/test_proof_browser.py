@@ -156,11 +156,12 @@ class Browser:
             banners = self.d.find_elements("css selector", "#sw-stale")
             if done and not banners:
                 break
-            try:
-                text = banners[0].text if banners else "versi data sebelumnya"
-            except StaleElementReferenceException:  # the page reloaded itself meanwhile
-                text = "versi data sebelumnya"
-            assert "versi data sebelumnya" in text, text
+            if banners:  # none: the page is still loading
+                try:
+                    text = banners[0].text
+                except StaleElementReferenceException:  # the page reloaded itself meanwhile
+                    text = ""
+                assert not text or "versi data sebelumnya" in text, text
             assert time.monotonic() < deadline, "the earlier version's map never reloaded"
             time.sleep(0.5)
         value = self.d.execute_script(
