@@ -205,16 +205,25 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
         entries, indices, indptr, nodes = got
         local[nodes] = np.arange(len(nodes))
     else:
-        nodes, _ = _ranges(parts.start[comps], parts.start[comps + 1])
+        nodes, _ = ranges(parts.start[comps], parts.start[comps + 1])
         nodes = parts.order[nodes]
         local[nodes] = np.arange(len(nodes))
         lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
-        entries, _ = _ranges(lo, hi)
+        entries, _ = ranges(lo, hi)
         indices = local[graph.indices[entries]].astype(np.int32)
         indptr = np.r_[0, np.cumsum(hi - lo)].astype(np.int32)
         cuts[key] = (entries, indices, indptr, nodes)
     sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
+
+
+def plan_chunks(parts: Parts, sources: np.ndarray, budget: int = MEMORY_BUDGET
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Chunks of the connected ``sources`` (>= 0) by weak component: ``(positions into
+    sources, their components)``, each chunk's (sources x nodes of its components)
+    within ``budget`` bytes of float64 (see :func:`iter_chunks`)."""
+    sources = np.asarray(sources, dtype=np.int64)
+    return list(_plan(parts, sources, np.flatnonzero(sources >= 0), budget))
 
 
 def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
@@ -246,7 +255,7 @@ def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
         i = j
 
 
-def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated ``arange(start[i], stop[i])`` and the owner ``i`` of each element."""
     start = np.asarray(start, dtype=np.int64)
     n = np.asarray(stop, dtype=np.int64) - start

@@ -86,10 +86,11 @@ from geo.exceptions import InputError, Problem
 from geo.network import (
     MEMORY_BUDGET,
     AccessGraph,
-    chunk_size,
     iter_chunks,
     many_to_some,
     nearest_of_set,
+    plan_chunks,
+    ranges,
 )
 from geo.priorities.config import PrioritiesConfig
 
@@ -225,12 +226,21 @@ def _min_by_key(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndar
     return k[first], v[first]
 
 
-def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ``arange(start[i], stop[i])`` and the owner ``i`` of each element."""
-    n = stop - start
-    owner = np.repeat(np.arange(len(start)), n)
-    offs = np.repeat(start - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
-    return np.arange(int(n.sum())) + offs, owner
+@dataclass(frozen=True)
+class _Local:
+    """The node space of a batch's components: ``nodes`` (global, ascending) and, per
+    local node, its out-arcs ``ptr``/``head`` (local) with the state's ``cost``,
+    candidate ``owner`` and upgraded cost ``new``; ``t_index`` is the target index of each
+    local node (-1: none), ``t_cols`` the local nodes that are targets."""
+
+    nodes: np.ndarray
+    ptr: np.ndarray
+    head: np.ndarray
+    cost: np.ndarray
+    owner: np.ndarray
+    new: np.ndarray
+    t_index: np.ndarray
+    t_cols: np.ndarray
 
 
 class BenefitEngine:
@@ -298,11 +308,11 @@ class BenefitEngine:
         self._comp_ptr = np.searchsorted(arc_comp[by_comp],
                                          np.arange(len(self._parts.size) + 1))
         self._comp_cand = np.repeat(np.arange(self.n_cand), np.diff(self.cand_ptr))[by_comp]
-        # dense blocks per batch of sources: D and the pruning bound B
-        step = chunk_size(self.n, budget // 2)
-        self._batches = [np.arange(i, min(i + step, len(od.sources)))
-                         for i in range(0, max(len(od.sources), 1), step)]
-        self._cached: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        # dense blocks per batch of sources, D and the pruning bound B, over the nodes of
+        # the batch's components only (a label never leaves them): memory and work per
+        # batch follow its components, not the whole graph
+        self._batches = plan_chunks(self._parts, od.sources, budget // 2)
+        self._cached: tuple[np.ndarray, np.ndarray, np.ndarray, _Local] | None = None
         self.refresh()
 
     # --- state -----------------------------------------------------------------------
@@ -321,53 +331,64 @@ class BenefitEngine:
         nt = len(self.od.targets)
         self.access = np.full(nt, np.inf)
         self.source_value = np.zeros(len(self.od.sources))
-        blocks = []
-        for b in self._batches:
-            D, L, B = self._distances(b)
-            Dt = D[:, self.od.targets] if nt else np.empty((len(b), 0))
+        for b, comps in self._batches:
+            D, L, B, loc = self._distances(b, comps)
+            Dt = D[:, loc.t_cols]
             gw = self.od.gateway[b]
-            if gw.any() and nt:
-                self.access = np.minimum(self.access, Dt[gw].min(axis=0))
+            ti = loc.t_index[loc.t_cols]
+            if gw.any() and len(ti):
+                self.access[ti] = np.minimum(self.access[ti], Dt[gw].min(axis=0))
             if len(self._batches) == 1:  # kept for evaluate; never every batch at once
-                blocks.append((D, L, B))
+                self._cached = (D, L, B, loc)
             fin = np.where(np.isfinite(Dt), Dt, 0.0)
-            val = np.where(gw, fin @ self.od.target_weight,
+            val = np.where(gw, fin @ self.od.target_weight[ti],
                            np.where(np.isfinite(L), L, 0.0) * self.od.source_weight[b])
             self.source_value[b] = val
-        self._cached = blocks if len(self._batches) == 1 else None
 
-    def _distances(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For a batch of sources: distances ``D`` to every node, the objective's limit
-        ``L`` (farthest destination of a gateway, nearest of a kampung) and the bound
-        ``B``: a label ``D'[s, v] >= B[s, v]`` can improve no pair of the objective."""
+    def _local(self, comps: np.ndarray) -> _Local:
+        """The node space of the components ``comps`` (nodes ascending, so each
+        component's nodes keep their relative order) and its out-arcs, from the arrays of
+        the current state."""
+        nodes, _ = ranges(self._parts.start[comps], self._parts.start[comps + 1])
+        nodes = np.sort(self._parts.order[nodes])
+        lo, hi = self._ptr[nodes], self._ptr[nodes + 1]
+        pos, _ = ranges(lo, hi)
+        t_index = self.target_index[nodes]
+        t_cols = np.flatnonzero(t_index >= 0)
+        return _Local(nodes=nodes, ptr=np.r_[0, np.cumsum(hi - lo)],
+                      head=np.searchsorted(nodes, self._head[pos]),
+                      cost=self._sorted_cost[pos], owner=self._sorted_owner[pos],
+                      new=self._sorted_new[pos], t_index=t_index, t_cols=t_cols)
+
+    def _distances(self, batch: np.ndarray, comps: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Local]:
+        """For a batch of sources (whose components are ``comps``): distances ``D`` to
+        every node of those components (:class:`_Local`), the objective's limit ``L``
+        (farthest destination of a gateway, nearest of a kampung) and the bound ``B``: a
+        label ``D'[s, v] >= B[s, v]`` can improve no pair of the objective."""
         if self._cached is not None:
-            return self._cached[0]
-        if len(batch) == 0:
-            return np.empty((0, self.n)), np.empty(0), np.empty((0, self.n))
-        D = np.full((len(batch), self.n), np.inf)
-        every = np.arange(self.n)
+            return self._cached
+        loc = self._local(comps)
+        D = np.full((len(batch), len(loc.nodes)), np.inf)
         # each source on its own component (bit-identical to a whole-graph run)
         for rows, block in iter_chunks(self._csr, self.od.sources[batch], parts=self._parts,
                                        budget=max(MEMORY_BUDGET, D.nbytes)):
-            at, d = block.within(every)
+            at, d = block.within(loc.nodes)
             D[np.ix_(rows, at)] = d
         gw = self.od.gateway[batch]
-        if len(self.od.targets):
-            Dt = D[:, self.od.targets]
-            reach = np.isfinite(Dt)
-            far = np.where(reach, Dt, -np.inf).max(axis=1)
-            near = np.where(reach, Dt, np.inf).min(axis=1)
-        else:
-            reach = np.zeros((len(batch), 0), dtype=bool)
-            far = near = np.full(len(batch), -np.inf)
+        Dt = D[:, loc.t_cols]
+        reach = np.isfinite(Dt)
+        far = np.where(reach, Dt, -np.inf).max(axis=1, initial=-np.inf)
+        near = np.where(reach, Dt, np.inf).min(axis=1, initial=np.inf)
         L = np.where(gw, far, np.where(np.isfinite(near), near, -np.inf))
-        B = L[:, None] - self.H[None, :]
+        B = L[:, None] - self.H[loc.nodes][None, :]
         if self.R is not None:
+            R = self.R[np.ix_(loc.t_index[loc.t_cols], loc.nodes)]
             for i in np.flatnonzero(gw):  # per gateway: max_t D[s, t] - R[t, v]
                 dt = np.where(reach[i], Dt[i], -np.inf)
-                B[i] = (dt[:, None] - self.R).max(axis=0)
+                B[i] = (dt[:, None] - R).max(axis=0, initial=-np.inf)
         B[np.isnan(B)] = -np.inf
-        return D, L, B
+        return D, L, B, loc
 
     def objective(self) -> float:
         """Weighted total minutes of the OD pairs at the current costs."""
@@ -403,21 +424,21 @@ class BenefitEngine:
         where = np.full(self.n_cand, -1, dtype=np.int64)
         where[cands] = np.arange(m)
         served: list[np.ndarray] = []
-        for batch in self._batches:
+        for batch, comps in self._batches:
             # only the candidates in the batch's components can seed a label
-            comps = np.unique(self._parts.label[self.od.sources[batch]])
-            near, _ = _ranges(self._comp_ptr[comps], self._comp_ptr[comps + 1])
+            near, _ = ranges(self._comp_ptr[comps], self._comp_ptr[comps + 1])
             rel = np.unique(where[self._comp_cand[near]])
             rel = rel[rel >= 0]
             if not len(rel):
                 continue
-            D, L, B = self._distances(batch)
+            D, L, B, loc = self._distances(batch, comps)
             per = np.maximum(seeds_per[rel] * len(batch), 1)
             start = 0
             while start < len(rel):  # chunks of candidates, bounded by their seed count
                 stop = start + max(1, int(np.searchsorted(np.cumsum(per[start:]), SEED_CAP,
                                                           side="right")))
-                self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, ev, served)
+                self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, loc, ev,
+                                     served)
                 start = stop
         if served:
             pairs = np.concatenate(served)
@@ -425,23 +446,23 @@ class BenefitEngine:
         return ev
 
     def _evaluate_chunk(self, pos: np.ndarray, cands: np.ndarray, batch: np.ndarray,
-                        D: np.ndarray, L: np.ndarray, B: np.ndarray, ev: Evaluation,
-                        served: list[np.ndarray]) -> None:
-        keys, vals, big = self._propagate(cands[pos], D, B)
+                        D: np.ndarray, L: np.ndarray, B: np.ndarray, loc: _Local,
+                        ev: Evaluation, served: list[np.ndarray]) -> None:
+        keys, vals, big = self._propagate(cands[pos], D, B, loc)
         if keys is None:  # too many labels at once: halve the chunk
             half = len(pos) // 2
-            self._evaluate_chunk(pos[:half], cands, batch, D, L, B, ev, served)
-            self._evaluate_chunk(pos[half:], cands, batch, D, L, B, ev, served)
+            self._evaluate_chunk(pos[:half], cands, batch, D, L, B, loc, ev, served)
+            self._evaluate_chunk(pos[half:], cands, batch, D, L, B, loc, ev, served)
             return
         if len(big):
-            k2, v2 = self._dijkstra_labels(cands[pos], big, batch, D, L)
+            k2, v2 = self._dijkstra_labels(cands[pos], big, batch, D, L, loc)
             keys, vals = np.concatenate([keys, k2]), np.concatenate([vals, v2])
-        n, ns = self.n, len(batch)
+        n, ns = len(loc.nodes), len(batch)
         v = keys % n
         cs = keys // n
         s = cs % ns
         cl = cs // ns
-        t = self.target_index[v]
+        t = loc.t_index[v]
         at = t >= 0
         v, s, cl, t, val = v[at], s[at], cl[at], t[at], vals[at]
         gw = self.od.gateway[batch][s]
@@ -472,8 +493,8 @@ class BenefitEngine:
             served.append(np.column_stack([pos[kc[real_k]], kt[real_k]]))
 
     def _dijkstra_labels(self, cands: np.ndarray, big: list[tuple[int, np.ndarray]],
-                         batch: np.ndarray, D: np.ndarray,
-                         L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                         batch: np.ndarray, D: np.ndarray, L: np.ndarray, loc: _Local
+                         ) -> tuple[np.ndarray, np.ndarray]:
         """Improved destination labels of candidates that change a large region.
 
         For each ``(candidate, sources)`` a plain Dijkstra on the re-costed graph from
@@ -481,8 +502,9 @@ class BenefitEngine:
         every destination label that could improve is within it. Keys as in
         :meth:`_propagate`.
         """
-        n, ns = self.n, D.shape[0]
-        t = self.od.targets
+        n, ns = len(loc.nodes), D.shape[0]
+        tc = loc.t_cols
+        t = loc.nodes[tc]
         keys: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         for cl, srcs in big:  # one re-costed graph per large candidate
@@ -493,14 +515,14 @@ class BenefitEngine:
                     continue
                 new = many_to_some(graph, self.od.sources[batch][group], t,
                                    limit=float(L[group].max()), parts=self._parts)
-                si, ti = np.nonzero(new < D[np.ix_(group, t)])
-                keys.append((cl * ns + group[si]) * n + t[ti])
+                si, ti = np.nonzero(new < D[np.ix_(group, tc)])
+                keys.append((cl * ns + group[si]) * n + tc[ti])
                 vals.append(new[si, ti])
         if not keys:
             return np.empty(0, np.int64), np.empty(0)
         return np.concatenate(keys), np.concatenate(vals)
 
-    def _propagate(self, cands: np.ndarray, D: np.ndarray, B: np.ndarray
+    def _propagate(self, cands: np.ndarray, D: np.ndarray, B: np.ndarray, loc: _Local
                    ) -> tuple[np.ndarray | None, np.ndarray, list[tuple[int, np.ndarray]]]:
         """Improved labels of a chunk of candidates, keyed ``(cand*ns + source)*n + node``.
 
@@ -510,18 +532,20 @@ class BenefitEngine:
         ``(None, ...)`` when the labels outgrow :data:`OVERLAY_CAP` for a chunk of more
         than one candidate (the caller splits it).
         """
-        n, ns = self.n, D.shape[0]
+        n, ns = len(loc.nodes), D.shape[0]
         m = len(cands)
         Dflat = D.ravel()
         Bflat = B.ravel()
         # round 0: every upgraded arc from the old labels
-        idx, cl = _ranges(self.cand_ptr[cands], self.cand_ptr[cands + 1])
+        idx, cl = ranges(self.cand_ptr[cands], self.cand_ptr[cands + 1])
         arcs = self.cand_arc[idx]
         w = np.minimum(self.new[arcs], self.cost[arcs])
-        changed = w < self.cost[arcs]
-        arcs, cl, w = arcs[changed], cl[changed], w[changed]
-        x = self.graph.arc_tail[arcs].astype(np.int64)
-        y = self.graph.arc_head[arcs].astype(np.int64)
+        # a section may have arcs in other components too: those seed nothing here
+        x = np.minimum(np.searchsorted(loc.nodes, self.graph.arc_tail[arcs]),
+                       max(n - 1, 0))
+        changed = (w < self.cost[arcs]) & (loc.nodes[x] == self.graph.arc_tail[arcs])
+        arcs, cl, w, x = arcs[changed], cl[changed], w[changed], x[changed]
+        y = np.searchsorted(loc.nodes, self.graph.arc_head[arcs])
         val = D[:, x] + w[None, :]
         ok = (val < D[:, y]) & (val < B[:, y])
         si, ai = np.nonzero(ok)
@@ -533,13 +557,13 @@ class BenefitEngine:
         big: list[tuple[int, np.ndarray]] = []
         gone = np.zeros(m, dtype=bool)
         fk, fv = okeys, ovals
-        ptr, head = self._ptr, self._head
-        s_cost, s_owner, s_new = self._sorted_cost, self._sorted_owner, self._sorted_new
+        ptr, head = loc.ptr, loc.head
+        s_cost, s_owner, s_new = loc.cost, loc.owner, loc.new
         while len(fk):
             u = fk % n
             cs = fk // n
             lo, hi = ptr[u], ptr[u + 1]
-            pos, rep = _ranges(lo, hi)
+            pos, rep = ranges(lo, hi)
             c_of = cands[cs[rep] // ns]
             w = np.where(s_owner[pos] == c_of, s_new[pos], s_cost[pos])
             v = head[pos]
