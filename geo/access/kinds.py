@@ -288,6 +288,10 @@ class Travel:
     runs (:meth:`from_set`, :meth:`to_set_nodes`) are then made on them only, and every
     node elsewhere reads unreached: the caller keeps the known values there
     (:meth:`inside`)."""
+    lowered: tuple[csr_matrix, np.ndarray] | None = None
+    """The csr of a known state and the arcs whose cost fell from it (all others equal):
+    :attr:`csr` then lowers those entries (:meth:`AccessGraph.lowered`) instead of
+    rebuilding the graph from every arc cost, once per candidate upgrade."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -299,6 +303,11 @@ class Travel:
 
     @cached_property
     def csr(self) -> csr_matrix:
+        if self.lowered is not None:
+            base, arcs = self.lowered
+            got = self.graph.lowered(base, arcs, self.arc_cost[arcs])
+            if got is not None:
+                return got
         return self.graph.csr(arc_cost=self.arc_cost)
 
     @cached_property

@@ -39,7 +39,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET, Block
+from geo.network import MEMORY_BUDGET, Block, ranges
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -113,6 +113,22 @@ class Scorer:
         self.on_route = np.asarray((self.routes.weights != 0).sum(axis=0)).ravel() > 0
         self.fixed = [k for k in INDICATORS if isinstance(k, Invariant)]
         self.moving = [k for k in INDICATORS if not isinstance(k, Invariant)]
+        # destinations by weak component: a candidate moves only those of its own
+        parts = self.graph.parts()
+        comp = np.where(self.d_nodes >= 0, parts.label[np.maximum(self.d_nodes, 0)], -1)
+        self._d_order = np.flatnonzero(self.d_nodes >= 0)
+        self._d_order = self._d_order[np.argsort(comp[self._d_order], kind="stable")]
+        self._d_start = np.searchsorted(comp[self._d_order], np.arange(len(parts.size) + 1))
+        # the components of each candidate's road rows (its arcs and its route rows)
+        row_cand = np.full(len(roads), -1, dtype=np.int64)
+        row_cand[cands.rows] = np.repeat(np.arange(len(cands.row_ptr) - 1),
+                                         np.diff(cands.row_ptr))
+        row_arcs = self.graph.arcs_of_rows(cands.rows)
+        n_comp = max(len(parts.size), 1)
+        key = np.unique(row_cand[self.graph.arc_row[row_arcs]] * n_comp
+                        + parts.label[self.graph.arc_tail[row_arcs]])
+        self._c_comp = key % n_comp
+        self._c_ptr = np.searchsorted(key // n_comp, np.arange(len(cands.row_ptr)))
         self.inputs = inputs.reset_index(drop=True).copy()
         self.cur = self.inputs.copy()
         self.state: dict[str, np.ndarray] = {}
@@ -194,8 +210,8 @@ class Scorer:
             return None
         # the upgrade changes nothing outside the components of its arcs
         region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
-        travel = Travel(self.graph, upgraded_cost(c), self.sets,
-                        region=region) if times else None
+        travel = Travel(self.graph, upgraded_cost(c), self.sets, region=region,
+                        lowered=(self.ctx.travel.csr, cheaper)) if times else None
         bound = self.M.column(c) if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
             return Change(travel, fast and times, bound, arcs=cheaper)
@@ -210,14 +226,24 @@ class Scorer:
             return None
         return updated_columns(self.ctx, self.state, change, self.moving)
 
+    def reach_of(self, c: int) -> np.ndarray:
+        """The destinations candidate ``c`` can move (ascending): the connected ones in
+        the components of its road rows. An upgrade changes costs and route attributes
+        of those rows only, and no path or access route leaves a component."""
+        comps = self._c_comp[self._c_ptr[c]: self._c_ptr[c + 1]]
+        at, _ = ranges(self._d_start[comps], self._d_start[comps + 1])
+        return np.sort(self._d_order[at])
+
     def gains(self, cands: list[int], faster: np.ndarray,
-              upgraded_cost: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
-        """Per candidate, per destination: score with the upgrade minus the current score.
+              upgraded_cost: Callable[[int], np.ndarray]
+              ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per candidate: the destinations whose score moves (ascending rows) and their
+        score with the upgrade minus the current score (NaN where either is missing
+        and not both); held sparse, as a candidate moves only its own components.
 
         ``faster[i]``: candidate ``cands[i]`` speeds up some nearest-gateway time;
         ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded.
         """
-        n = len(self.d_nodes)
         owner: list[np.ndarray] = []
         moved_rows: list[np.ndarray] = []
         # per column: positions in the changed rows and their new values (one write per
@@ -229,12 +255,14 @@ class Scorer:
             after = self._after(c, bool(fast), upgraded_cost)
             if after is None:
                 continue
-            diff = {col: _differs(v, self.state[col]) for col, v in after.items()}
-            moved = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
+            near = self.reach_of(c)
+            diff = {col: _differs(v[near], self.state[col][near]) for col, v in after.items()}
+            hit = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
+            moved = near[hit]
             if not len(moved):
                 continue
             for col, v in after.items():
-                at = diff[col][moved]
+                at = diff[col][hit]
                 if at.any() and col in self.cur:  # absent on purpose (build_inputs): stays so
                     writes.setdefault(col, []).append((count + np.flatnonzero(at),
                                                        v[moved][at]))
@@ -242,9 +270,9 @@ class Scorer:
             owner.append(np.full(len(moved), c))
             moved_rows.append(moved)
             count += len(moved)
-        out = {c: np.zeros(n) for c in cands}
+        none = (np.empty(0, np.int64), np.empty(0))
         if not moved_rows:
-            return out
+            return dict.fromkeys(cands, none)
         d = np.concatenate(moved_rows)
         changed = self.cur.iloc[d].reset_index(drop=True)
         for col, parts in writes.items():
@@ -256,9 +284,11 @@ class Scorer:
         after_s = overall_scores_of(both, self.readiness)[len(self.cur):]
         diff_s = after_s - self.scores[d]
         diff_s = np.where(np.isnan(after_s) & np.isnan(self.scores[d]), 0.0, diff_s)
-        for c, i, v in zip(np.concatenate(owner).tolist(), d.tolist(), diff_s.tolist(),
-                           strict=True):  # one entry per changed (candidate, destination)
-            out[c][i] = v
+        who = np.concatenate(owner)
+        cut = np.flatnonzero(np.r_[True, who[1:] != who[:-1], True])
+        out = dict.fromkeys(cands, none)
+        for lo, hi in zip(cut[:-1], cut[1:], strict=True):  # one slice per moved candidate
+            out[int(who[lo])] = (d[lo:hi], diff_s[lo:hi])
         return out
 
 

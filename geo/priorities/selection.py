@@ -309,14 +309,15 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
         """Score gains of candidates in the current state; per destination rows kept."""
         per = scorer.gains(cs, faster, engine.upgraded_cost)
         for c in cs:
-            g = per[c]
+            rows, g = per[c]
             gain[c] = float(np.nansum(g))
-            nz = np.flatnonzero(np.nan_to_num(g) != 0)
+            keep = np.nan_to_num(g) != 0
+            nz, g = rows[keep], g[keep]
             if len(nz):
                 gain_rows.append(pd.DataFrame({
                     "ruas_id": ids[c], "id": dest_ids[nz], "name": dest_names[nz],
-                    "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + g[nz],
-                    "gain": g[nz]}))
+                    "score_before": scorer.scores[nz], "score_after": scorer.scores[nz] + g,
+                    "gain": g}))
 
     def record(ev: Evaluation, idx: np.ndarray) -> None:
         benefit[idx] = ev.benefit
@@ -335,7 +336,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
         t_benefit += time.perf_counter() - clock
         clock = time.perf_counter()
         per = scorer.gains(list(range(k)), alone.access_changed, engine.upgraded_cost)
-        gain_alone = np.array([float(np.nansum(per[c])) for c in range(k)])
+        gain_alone = np.array([float(np.nansum(per[c][1])) for c in range(k)])
         t_score += time.perf_counter() - clock
 
     while True:
