@@ -507,28 +507,41 @@ class Change:
     """Their new minus old row attributes (rows, K)."""
     arcs: np.ndarray | None = None
     """The arcs that get cheaper (None: found by comparing the costs of ``travel``)."""
-    _memo: dict[str, tuple[float, np.ndarray, np.ndarray]] = field(
+    _memo: dict[str, tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
-    def through(self, ctx: Context, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    def through(self, ctx: Context, limit: float, also: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Heads of the cheaper arcs and the (destinations x heads) least times from each
         destination to each head through at least one cheaper arc, after the change
         (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for destinations not
-        connected)."""
+        connected). ``also``: nodes to time from the heads in the same runs
+        (:meth:`ahead`)."""
         got = self._memo.get("through")
-        if got is None or got[0] < limit:
+        also = np.empty(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
+        if (got is None or got[0] < limit
+                or (len(also) and not np.array_equal(got[3], also))):
             assert self.travel is not None
             lim = limit
             t, g = ctx.travel, ctx.graph
             arcs = self.cheaper(ctx)
             d = t.d_nodes
-            heads, part = through_arcs(t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
-                                       np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES),
-                                       d[d >= 0], lim, parts=g.parts())
+            heads, part, ahead = through_arcs(
+                t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
+                np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[d >= 0], lim,
+                parts=g.parts(), also=also)
             times = np.full((len(d), len(heads)), np.inf)
             times[d >= 0] = part
-            got = self._memo["through"] = (lim, heads, times)
+            got = self._memo["through"] = (lim, heads, times, also, ahead)
         return got[1], got[2]
+
+    def ahead(self, nodes: np.ndarray, limit: float) -> np.ndarray | None:
+        """Today's (heads x nodes) times from the heads, exact up to ``limit``, when the
+        runs of :meth:`through` timed ``nodes`` too (None: they did not)."""
+        got = self._memo.get("through")
+        if got is None or got[0] < limit or not np.array_equal(got[3], nodes):
+            return None
+        return got[4]
 
     def through_limit(self) -> float:
         """The limit :meth:`through` has been computed to (0: not yet)."""
@@ -807,9 +820,10 @@ class CountWithin(IndicatorKind):
         assert pts.groups is not None
         nodes, groups = pts.nodes[ok], pts.groups[ok]
         assert change.travel is not None
-        heads, through = change.through(ctx, self.limit)
+        heads, through = change.through(ctx, self.limit, also=nodes)
         rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit,
-                                   parts=ctx.graph.parts())
+                                   parts=ctx.graph.parts(),
+                                   ahead=change.ahead(nodes, self.limit))
         if not len(rows):
             return
         today = t.reach(self.points, self.limit).block(aff[rows], cols)

@@ -428,8 +428,9 @@ def _rows_at(graph: csr_matrix, sources: np.ndarray, at: np.ndarray, limit: floa
 
 def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
-                 budget: int = MEMORY_BUDGET, parts: Parts | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 budget: int = MEMORY_BUDGET, parts: Parts | None = None,
+                 also: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to the heads of given arcs through at least one of them.
 
     ``graph`` holds the current costs (``graph_t`` its transpose); the arcs ``(tail, head)``
@@ -443,19 +444,26 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     one per source. Float sums are grouped differently from a Dijkstra run on the new
     costs: equal up to rounding.
 
+    ``also``: nodes whose times from the heads (today's costs, the forward runs made
+    here anyway) are returned too, for :func:`via_arcs`.
+
     Returns
     -------
-    heads, times
-        The distinct heads and the (sources x heads) times, exact where at most
-        ``limit`` (inf or larger beyond).
+    heads, times, ahead
+        The distinct heads, the (sources x heads) times, exact where at most ``limit``
+        (inf or larger beyond), and the (heads x also) times from the heads (empty
+        without ``also``).
     """
     tails, t_of = np.unique(np.asarray(tail, dtype=np.int64), return_inverse=True)
     heads, h_of = np.unique(np.asarray(head, dtype=np.int64), return_inverse=True)
+    also = np.empty(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
     if not len(tails) or not len(sources):
-        return heads, np.full((len(sources), len(heads)), np.inf)
+        return (heads, np.full((len(sources), len(heads)), np.inf),
+                np.full((len(heads), len(also)), np.inf))
     A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget,
                  parts).T
-    back = _rows_at(graph, heads, tails, limit, budget, parts)
+    fwd = _rows_at(graph, heads, np.r_[tails, also], limit, budget, parts)
+    back, ahead = fwd[:, :len(tails)], fwd[:, len(tails):]
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
     np.minimum.at(K, (t_of, h_of), np.asarray(cost, dtype=float))
@@ -463,16 +471,18 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     np.fill_diagonal(H, 0.0)
     for k in range(len(heads)):  # Floyd-Warshall on the section's heads
         np.minimum(H, H[:, k, None] + H[None, k, :], out=H)
-    return heads, min_plus(A, min_plus(K, H))
+    return heads, min_plus(A, min_plus(K, H)), ahead
 
 
 def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,
-             limit: float, *, budget: int = MEMORY_BUDGET, parts: Parts | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             limit: float, *, budget: int = MEMORY_BUDGET, parts: Parts | None = None,
+             ahead: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to targets through some of the given arcs of
     :func:`through_arcs` (``heads``, ``through``): after the last given arc a path takes
     today's shortest path, so it is ``min_y through[s, y] + d(y, u)``, with one forward
-    run per head. ``min(d(s, u), via)`` is then the new distance, where at most ``limit``.
+    run per head (or ``ahead``: those times, from :func:`through_arcs` with
+    ``also=targets``). ``min(d(s, u), via)`` is then the new distance, where at most
+    ``limit``.
 
     Returns
     -------
@@ -483,7 +493,7 @@ def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets:
     rows = np.flatnonzero((through <= limit).any(axis=1))
     if not len(rows) or not len(targets):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
-    to_target = _rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget,
-                         parts)
+    to_target = (_rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget,
+                          parts) if ahead is None else ahead)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
     return rows, cols, min_plus(through[rows], to_target[:, cols])
