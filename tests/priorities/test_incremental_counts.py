@@ -72,9 +72,13 @@ def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) 
     nodes = np.arange(n)
     want = dijkstra(after, indices=nodes)
     today = dijkstra(before, indices=nodes)
-    heads, through = through_arcs(before, csr_matrix(before.T), tail[arcs], head[arcs],
-                                  new[arcs], nodes, limit)
+    heads, through, ahead = through_arcs(before, csr_matrix(before.T), tail[arcs],
+                                         head[arcs], new[arcs], nodes, limit, also=nodes)
     rows, cols, via = via_arcs(before, heads, through, nodes, limit)
+    # the heads' forward times read from through_arcs' own runs are those via_arcs runs
+    shared = via_arcs(before, heads, through, nodes, limit, ahead=ahead)
+    for a, b in zip(shared, (rows, cols, via), strict=True):
+        assert np.array_equal(a, b)
     got = today.copy()
     if len(rows):
         got[np.ix_(rows, cols)] = np.minimum(today[np.ix_(rows, cols)], via)
@@ -92,7 +96,7 @@ def andorra(andorra_ws: Any) -> dict[str, Any]:
     net, cfg = stress_configs()
     access = compute_access(ws, net)
     graph = access.graph
-    sets = point_sets(graph, access.gateway_minutes.index.to_numpy(dtype=object),
+    sets = point_sets(graph, access.gateway_minutes.gateways.to_numpy(dtype=object),
                       access.umkm_type, access.facility_label)
     cands = build_candidates(graph.network.roads, cfg, net, "all",
                              minutes=(graph.network.minutes_fwd, graph.network.minutes_bwd))
