@@ -243,7 +243,7 @@ class Extract:
                                           ranks=False))
         d = acc.destinations
         times = {"access_minutes": d["access_minutes"].to_numpy(float),
-                 "gateway_minutes": acc.gateway_minutes.to_numpy(float),
+                 "gateway_minutes": acc.gateway_minutes.to_frame().to_numpy(float),
                  "kampung_minutes": acc.kampung["minutes_to_nearest_destination"]
                  .to_numpy(float)}
         for c in d.columns:

@@ -101,8 +101,9 @@ def destination(store: WorkspaceStore, id: str) -> Body:
             by_type = {c.removeprefix("umkm_30min_"): _int(arow[c])
                        for c in arow.index if str(c).startswith("umkm_30min_")}
             gm = access.gateway_minutes
-            if id in gm.columns:
-                route["gateway_minutes"] = {str(g): json_value(m) for g, m in gm[id].items()}
+            if id in gm.destinations:
+                route["gateway_minutes"] = {str(g): json_value(m)
+                                            for g, m in gm.of(id).items()}
         detail = DestinationDetail.model_validate({
             "id": str(row["id"]), "name": row.get("name"), "category": row.get("category"),
             "provenance": row.get("provenance"), "synthetic": bool(row.get("synthetic") or False),

@@ -12,6 +12,7 @@ from geo.access.indicators import (
     GATEWAY_REPORT_COLUMNS,
     PLACE_VALUES,
     AccessResult,
+    GatewayMinutes,
     compute_access_frames,
     facility_points,
     gateway_report,
@@ -46,6 +47,7 @@ from geo.access.kinds import (
 
 __all__ = [
     "AccessResult",
+    "GatewayMinutes",
     "AccessRoutes",
     "Change",
     "Columns",

@@ -38,6 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo import fmt, schema
@@ -61,8 +62,8 @@ from geo.network import (
     Snap,
     build_access_graph,
     build_network,
-    many_to_some,
     nearest_of_set,
+    reached_pairs,
 )
 from geo.words import normalise_text
 
@@ -71,6 +72,62 @@ PLACE_VALUES = ("city", "town", "village", "hamlet")
 
 GATEWAY_REPORT_COLUMNS = ("id", "name", "kind", "connected", "snap_m", "destinations_reached")
 """Columns of :attr:`AccessResult.gateways`."""
+
+
+@dataclass(frozen=True)
+class GatewayMinutes:
+    """Minutes from each gateway to each destination it reaches (all modes).
+
+    Held as the reached pairs only: a gateway reaches the destinations of its own
+    component, so a dense gateways x destinations table would grow with the square of
+    the region (33 GB for a province of a thousand small networks).
+
+    Attributes
+    ----------
+    gateways, destinations
+        The ids (layer order).
+    gateway, destination, minutes
+        Per reached pair: positions into ``gateways`` and ``destinations`` and the minutes,
+        ordered by destination, then gateway.
+    """
+
+    gateways: pd.Index
+    destinations: pd.Index
+    gateway: np.ndarray
+    destination: np.ndarray
+    minutes: np.ndarray
+
+    @classmethod
+    def compute(cls, graph: AccessGraph, csr: csr_matrix, gateway_ids: np.ndarray,
+                destination_ids: np.ndarray) -> GatewayMinutes:
+        """One Dijkstra run per gateway (on its component) on the costs of ``csr``."""
+        g, d, m = reached_pairs(csr, graph.nodes("gateways"), graph.nodes("destinations"),
+                                parts=graph.parts())
+        order = np.lexsort((g, d))
+        return cls(pd.Index(gateway_ids, name="id"),
+                   pd.Index(destination_ids, name="destination"),
+                   g[order], d[order], m[order])
+
+    def of(self, destination_id: object) -> pd.Series:
+        """Minutes from every gateway to one destination (NaN: not reached)."""
+        pos = self.destinations.get_indexer(pd.Index([destination_id]))[0]
+        if pos < 0:
+            raise KeyError(f"unknown destination id {destination_id!r}")
+        lo, hi = np.searchsorted(self.destination, [pos, pos + 1])
+        out = np.full(len(self.gateways), np.nan)
+        out[self.gateway[lo:hi]] = self.minutes[lo:hi]
+        return pd.Series(out, index=self.gateways, name=destination_id)
+
+    def reached(self) -> np.ndarray:
+        """Per gateway: how many destinations it reaches."""
+        return np.bincount(self.gateway, minlength=len(self.gateways)).astype(np.int64)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The dense table (gateways x destinations, NaN: not reached), for small
+        regions and checks; its size is gateways x destinations."""
+        out = np.full((len(self.gateways), len(self.destinations)), np.nan)
+        out[self.gateway, self.destination] = self.minutes
+        return pd.DataFrame(out, index=self.gateways, columns=self.destinations)
 
 
 @dataclass
@@ -82,7 +139,8 @@ class AccessResult:
     destinations
         One row per destination, indexed by ``id`` in layer order.
     gateway_minutes
-        Minutes from each gateway (index) to each destination (columns), all modes.
+        Minutes from each gateway to each destination it reaches, all modes
+        (:class:`GatewayMinutes`).
     kampung
         ``kode``, ``nama``, ``level``, ``connected``, ``snap_dist_m``,
         ``minutes_to_nearest_destination``, ``nearest_destination``, ``lon``, ``lat``.
@@ -109,7 +167,7 @@ class AccessResult:
     """
 
     destinations: pd.DataFrame
-    gateway_minutes: pd.DataFrame
+    gateway_minutes: GatewayMinutes
     kampung: pd.DataFrame
     graph: AccessGraph
     config: NetworkConfig
@@ -164,7 +222,7 @@ class AccessResult:
 
 
 def gateway_report(gateways: pd.DataFrame, snap: Snap,
-                   gateway_minutes: pd.DataFrame) -> pd.DataFrame:
+                   gateway_minutes: GatewayMinutes) -> pd.DataFrame:
     """Per gateway: ``id``, ``name``, ``kind``, ``connected``, ``snap_m`` and
     ``destinations_reached`` (destinations with a finite travel time from it)."""
     def col(name: str) -> np.ndarray:
@@ -172,8 +230,7 @@ def gateway_report(gateways: pd.DataFrame, snap: Snap,
             return gateways[name].astype(object).where(gateways[name].notna(), None).to_numpy()
         return np.full(len(gateways), None, dtype=object)
 
-    reached = gateway_minutes.notna().sum(axis=1).to_numpy(dtype=np.int64) \
-        if gateway_minutes.shape[1] else np.zeros(len(gateways), dtype=np.int64)
+    reached = gateway_minutes.reached()
     return pd.DataFrame({
         "id": col("id"),
         "name": col("name"),
@@ -307,7 +364,6 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
          "umkm": umkm.geometry, "kampung": kampung.geometry, "pois": fac_geom},
         config.snap.max_dist_m, config.walking.speed_kmh, origins="gateways",
         min_component_m=config.snap.min_component_m)
-    g_nodes = graph.nodes("gateways")
     d_nodes = graph.nodes("destinations")
     gw_ids = gateways["id"].to_numpy(dtype=object)
     dest_ids = destinations["id"].to_numpy(dtype=object)
@@ -316,9 +372,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
                     point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)))
 
     reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang")
-    gw_min = many_to_some(travel.csr, g_nodes, d_nodes, parts=graph.parts())
-    gateway_minutes = pd.DataFrame(finite_or_nan(gw_min), index=pd.Index(gw_ids, name="id"),
-                                   columns=pd.Index(dest_ids, name="destination"))
+    gateway_minutes = GatewayMinutes.compute(graph, travel.csr, gw_ids, dest_ids)
 
     reporter.step("Indikator akses (access indicators: routes, UMKM, facilities, options)")
     routes = AccessRoutes.build(graph, config)

@@ -286,6 +286,31 @@ def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
     return out
 
 
+def reached_pairs(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
+                  limit: float = np.inf, budget: int = MEMORY_BUDGET,
+                  parts: Parts | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (source, target) pairs with a path (within ``limit``): positions into
+    ``sources`` and ``targets`` and the distance, source-major. What
+    :func:`many_to_some` gives without its unreached cells, so the memory follows the
+    pairs that exist (a source reaches the targets of its own component only), not
+    sources x targets."""
+    targets = np.asarray(targets, dtype=np.int64)
+    ok_t = np.flatnonzero(targets >= 0)
+    src: list[np.ndarray] = [np.empty(0, np.int64)]
+    tgt: list[np.ndarray] = [np.empty(0, np.int64)]
+    dist: list[np.ndarray] = [np.empty(0)]
+    if len(ok_t):
+        for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
+            at, dt = d.within(targets[ok_t])
+            r, c = np.nonzero(np.isfinite(dt) & (dt <= limit))
+            src.append(rows[r])
+            tgt.append(ok_t[at[c]])
+            dist.append(dt[r, c])
+    s, t, v = np.concatenate(src), np.concatenate(tgt), np.concatenate(dist)
+    order = np.lexsort((t, s))
+    return s[order], t[order], v[order]
+
+
 def count_within(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray,
                  groups: np.ndarray, n_groups: int, minutes: tuple[float, ...], *,
                  budget: int = MEMORY_BUDGET, parts: Parts | None = None) -> np.ndarray:

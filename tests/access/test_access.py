@@ -88,8 +88,9 @@ def test_multimodal_route_time_and_attributes() -> None:
     assert np.isnan(d.loc["D3", "access_minutes"]) and pd.isna(d.loc["D3", "access_gateway"])
     assert np.isnan(d.loc["D3", "route_km"]) and pd.isna(d.loc["D3", "route_modes"])
     assert d.loc["D3", "umkm_30min"] == 0
-    assert r.gateway_minutes.loc["G1", "D1"] == pytest.approx(22.5)
-    assert np.isnan(r.gateway_minutes.loc["G1", "D3"])
+    gm = r.gateway_minutes.to_frame()
+    assert gm.loc["G1", "D1"] == pytest.approx(22.5)
+    assert np.isnan(gm.loc["G1", "D3"])
     # the route drawn for a map runs over rows 0..3 in order
     assert r.route_rows("D1").tolist() == [0, 1, 2, 3]
     assert r.route_rows("D3").tolist() == []
@@ -101,8 +102,9 @@ def test_main_gateway_is_the_fastest_not_the_nearest() -> None:
         {"u": 2, "v": 3, "line": [(1000, 0), (3000, 0)]},  # 2 min
     ]
     r = run(roads, dests=[(1000, 0)], gws=[(0, 0), (3000, 0)])
-    assert r.gateway_minutes.loc["G1", "D1"] == pytest.approx(4.0)
-    assert r.gateway_minutes.loc["G2", "D1"] == pytest.approx(2.0)
+    gm = r.gateway_minutes.to_frame()
+    assert gm.loc["G1", "D1"] == pytest.approx(4.0)
+    assert gm.loc["G2", "D1"] == pytest.approx(2.0)
     assert r.destinations.loc["D1", "access_gateway"] == "G2"
     assert r.destinations.loc["D1", "access_minutes"] == pytest.approx(2.0)
 
@@ -116,7 +118,7 @@ def test_oneway_is_respected_from_gateways_and_from_kampung() -> None:
     kampung = gpd.GeoDataFrame({"kode": ["K1", "K2"], "nama": ["di A", "di B"]},
                                geometry=[Point(xy(0, 0)), Point(xy(1000, 0))], crs=UTM)
     r = run(roads, dests=[(1000, 0), (0, 0)], gws=[(0, 0), (1000, 0)], kampung=kampung)
-    gm = r.gateway_minutes
+    gm = r.gateway_minutes.to_frame()
     assert gm.loc["G1", "D1"] == pytest.approx(1.0)  # with the oneway
     assert gm.loc["G2", "D2"] == pytest.approx(3.0)  # against it: B -> C -> A
     k = r.kampung.set_index("kode")
@@ -251,7 +253,7 @@ def test_no_gateways_means_no_access_but_local_counts_still_work() -> None:
     d = r.destinations.loc["D1"]
     assert np.isnan(d["access_minutes"]) and pd.isna(d["access_gateway"])
     assert d["umkm_15min"] == 1
-    assert r.gateway_minutes.shape == (0, 1)
+    assert r.gateway_minutes.to_frame().shape == (0, 1)
 
 
 # --- real data: independent networkx reference ----------------------------------------
@@ -353,7 +355,7 @@ def fnode(res: AccessResult, name: str, i: int) -> tuple[str, str, int] | None:
 
 def test_real_gateway_times_equal_networkx_for_every_pair(real: Any) -> None:
     res, G, ws = real
-    gm = res.gateway_minutes
+    gm = res.gateway_minutes.to_frame()
     n_g, n_d = gm.shape
     assert n_g == len(ws.read("gateways")) and n_d == len(ws.read("destinations"))
     assert n_g > 0 and res.destinations["connected"].mean() > 0.8
@@ -374,6 +376,13 @@ def test_real_gateway_times_equal_networkx_for_every_pair(real: Any) -> None:
     has = d["access_gateway"].notna().to_numpy()
     picked = [gm.loc[g, i] for g, i in zip(d["access_gateway"][has], d.index[has], strict=True)]
     np.testing.assert_allclose(picked, d["access_minutes"][has], rtol=1e-9)
+    # one destination's column and the counts per gateway read the same pairs
+    for did in d.index[:: max(1, n_d // 20)]:
+        col = res.gateway_minutes.of(did).to_numpy()
+        np.testing.assert_allclose(col, ref[:, d.index.get_loc(did)], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(res.gateway_minutes.reached(), np.isfinite(ref).sum(axis=1))
+    assert (res.gateways["destinations_reached"].to_numpy()
+            == np.isfinite(ref).sum(axis=1)).all()
 
 
 def test_real_route_attributes_equal_a_networkx_path_walk(real: Any) -> None:

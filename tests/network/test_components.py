@@ -26,6 +26,7 @@ from geo.network import (
     iter_chunks,
     many_to_some,
     nearest_of_set,
+    reached_pairs,
 )
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
@@ -96,6 +97,13 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
                                        parts=Parts.of_arcs(tail, head, n)),
                           np.column_stack([np.full(len(sources), np.inf),
                                            want[:, targets[1:]]]))
+    # the reached pairs: exactly the finite cells of the whole-graph rows, source-major
+    ps, pt, pd_ = reached_pairs(graph, sources, targets, limit=limit, budget=budget,
+                                parts=Parts.of_arcs(tail, head, n))
+    cells = np.column_stack([np.full(len(sources), np.inf), want[:, targets[1:]]])
+    ws, wt = np.nonzero(np.isfinite(cells) & (cells <= limit))
+    assert np.array_equal(ps, ws) and np.array_equal(pt, wt)
+    assert np.array_equal(pd_, cells[ws, wt])
     groups = np.arange(n + 1) % 3
     counts = count_within(graph, sources, targets, groups, 3, (1.0, 3.0), budget=budget,
                           parts=Parts.of(graph))

@@ -175,7 +175,8 @@ def test_upgrades_never_raise_a_time_or_lower_a_score(layers: Layers, data: Any)
     old_acc, old = layers.access, layers.table
 
     # times: every gateway -> destination pair, the main time, the nearest facilities
-    gm_new, gm_old = acc.gateway_minutes.to_numpy(), old_acc.gateway_minutes.to_numpy()
+    gm_new, gm_old = (acc.gateway_minutes.to_frame().to_numpy(),
+                      old_acc.gateway_minutes.to_frame().to_numpy())
     assert np.array_equal(np.isnan(gm_new), np.isnan(gm_old))
     assert not (np.nan_to_num(gm_new) > np.nan_to_num(gm_old) + TOL).any()
     for col in ("access_minutes", "nearest_lodging_min", "nearest_health_min",

@@ -80,7 +80,7 @@ def test_destination_detail(client: TestClient, scores, access) -> None:
         for col in ("access_minutes", "route_km", "route_unpaved_km", "last_mile_m"):
             want = num(acc[col])
             assert (route[col] is None) if want is None else route[col] == pytest.approx(want)
-        gm = access.gateway_minutes[did]
+        gm = access.gateway_minutes.of(did)
         for gid, minutes in gm.items():
             got = route["gateway_minutes"][str(gid)]
             assert (got is None) if not np.isfinite(minutes) else got == pytest.approx(minutes)
