@@ -383,7 +383,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     k_nodes = graph.nodes("kampung")
     d_k, _, s_k = nearest_of_set(travel.csr_t, d_nodes, predecessors=True)
     k_min = node_values(d_k, k_nodes)
-    nearest_dest = labels_at(dest_ids, d_nodes, s_k, k_nodes, graph.n_nodes)
+    nearest_dest = labels_at(dest_ids, d_nodes, node_values(s_k, k_nodes, fill=-9999))
     k_snap = graph.snap("kampung")
     # the point that was snapped (polygons: a point on the surface in the metric CRS)
     k_ll = kampung.geometry.to_crs(net.metric_crs).representative_point().to_crs(schema.WGS84)

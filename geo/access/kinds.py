@@ -36,7 +36,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 
 from geo import schema
 from geo.network import (
@@ -51,6 +51,7 @@ from geo.network import (
     csr_min,
     edge_minutes,
     iter_chunks,
+    nearest_local,
     nearest_of_set,
     through_arcs,
     via_arcs,
@@ -256,19 +257,45 @@ class Reach:
                    col[order], dist[order])
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Dense (rows x cols) minutes, inf beyond :attr:`limit`."""
+        """Dense (rows x cols) minutes, inf beyond :attr:`limit`; ``cols`` ascending."""
         if self.dense is not None:
             return np.asarray(self.dense[np.ix_(rows, cols)])
         out = np.full((len(rows), len(cols)), np.inf)
-        at = np.full(self.n_cols, -1, dtype=np.int64)
-        at[cols] = np.arange(len(cols))
         lo, hi = self.ptr[rows], self.ptr[np.asarray(rows) + 1]
         count = hi - lo
         owner = np.repeat(np.arange(len(rows)), count)
         idx = np.arange(int(count.sum())) + np.repeat(lo - np.cumsum(count) + count, count)
-        c = at[self.col[idx]]
-        ok = c >= 0
+        # the column of each entry among ``cols`` (a lookup per entry, not a map per point)
+        c = np.minimum(np.searchsorted(cols, self.col[idx]), max(len(cols) - 1, 0))
+        ok = (cols[c] == self.col[idx]) if len(cols) else np.zeros(len(idx), dtype=bool)
         out[owner[ok], c[ok]] = self.dist[idx[ok]]
+        return out
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A multi-source run held over the nodes of some components
+    (:func:`geo.network.nearest_local`)."""
+
+    nodes: np.ndarray
+    dist: np.ndarray
+    pred: np.ndarray
+    src: np.ndarray
+
+    @cached_property
+    def _order(self) -> np.ndarray:
+        return np.argsort(self.nodes)
+
+    def at(self, values: np.ndarray, nodes: np.ndarray, fill: float) -> np.ndarray:
+        """``values`` (per held node) at graph ``nodes``; ``fill`` elsewhere."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        out = np.full(len(nodes), fill, dtype=values.dtype)
+        if not len(self.nodes):
+            return out
+        keys = self.nodes[self._order]
+        pos = np.minimum(np.searchsorted(keys, nodes), len(keys) - 1)
+        hit = (nodes >= 0) & (keys[pos] == nodes)
+        out[hit] = values[self._order[pos[hit]]]
         return out
 
 
@@ -300,6 +327,7 @@ class Travel:
     _parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
         default_factory=dict, repr=False)
     _offered: dict[str, int] = field(default_factory=dict, repr=False)
+    _from_local: dict[str, _Held] = field(default_factory=dict, repr=False)
 
     @cached_property
     def csr(self) -> csr_matrix:
@@ -326,6 +354,23 @@ class Travel:
                                               predecessors=True,
                                               parts=self._region_parts(), comps=self.region)
         return self._from[name]
+
+    def from_set_at(self, name: str, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`from_set` at the nodes ``at`` (-1: none): the distance and the source node
+        (-9999: none). With a :attr:`region`, the run is held over its nodes only."""
+        if self.region is None:
+            dist, _, src = self.from_set(name)
+            return node_values(dist, at), node_values(src, at, fill=-9999)
+        if name not in self._from_local:
+            self._from_local[name] = _Held(*nearest_local(
+                self.csr, self._sources(name), self.graph.parts(), self.region,
+                predecessors=True))
+        got = self._from_local[name]
+        return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
+
+    def _sources(self, name: str) -> np.ndarray:
+        nodes = self.sets[name].nodes
+        return np.unique(nodes[nodes >= 0])
 
     def _region_parts(self) -> Parts | None:
         return None if self.region is None else self.graph.parts()
@@ -378,9 +423,15 @@ class Travel:
         return got
 
     def to_set(self, name: str) -> np.ndarray:
-        """Per destination: minutes to the nearest point of ``name`` (inf: none)."""
+        """Per destination: minutes to the nearest point of ``name`` (inf: none). With a
+        :attr:`region`, the run is held over its nodes only."""
         if name not in self._to:
-            self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
+            if self.region is None:
+                self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
+            else:
+                got = _Held(*nearest_local(self.csr, self._sources(name),
+                                           self.graph.parts(), self.region, transpose=True))
+                self._to[name] = got.at(got.dist, self.d_nodes, np.inf)
         return self._to[name]
 
     def to_set_nodes(self, name: str) -> np.ndarray:
@@ -416,6 +467,11 @@ class AccessRoutes:
         dist, pred, _ = nearest_of_set(graph.csr(arc_cost=cost), graph.nodes("gateways"),
                                        predecessors=True)
         return cls(graph, cost, dist, pred)
+
+    @cached_property
+    def by_row(self) -> csc_matrix:
+        """:attr:`weights` by column: a road row's destinations without a scan of all."""
+        return self.weights.tocsc()
 
     def km(self, row_attrs: np.ndarray) -> np.ndarray:
         """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of the forest,
@@ -526,12 +582,14 @@ class Change:
             t, g = ctx.travel, ctx.graph
             arcs = self.cheaper(ctx)
             d = t.d_nodes
+            # only destinations in the upgrade's components can reach its arcs
+            at = np.flatnonzero(self.travel.inside(d))
             heads, part, ahead = through_arcs(
                 t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
-                np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[d >= 0], lim,
+                np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[at], lim,
                 parts=g.parts(), also=also)
             times = np.full((len(d), len(heads)), np.inf)
-            times[d >= 0] = part
+            times[at] = part
             got = self._memo["through"] = (lim, heads, times, also, ahead)
         return got[1], got[2]
 
@@ -638,12 +696,11 @@ class NearestFrom(IndicatorKind):
 
     def compute(self, ctx: Context) -> Columns:
         t = ctx.travel
-        dist, _, src = t.from_set(self.points)
+        dist, src = t.from_set_at(self.points, t.d_nodes)
         labels = t.sets[self.points].labels
         assert labels is not None
-        return {self.minutes: finite_or_nan(node_values(dist, t.d_nodes)),
-                self.label: labels_at(labels, t.sets[self.points].nodes, src, t.d_nodes,
-                                      ctx.graph.n_nodes)}
+        return {self.minutes: finite_or_nan(dist),
+                self.label: labels_at(labels, t.sets[self.points].nodes, src)}
 
     def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
         if not change.faster or change.travel is None:
@@ -775,11 +832,13 @@ class CountWithin(IndicatorKind):
             acc[self.minutes.index(self.types_minutes)] > 0).sum(axis=1)
         return out
 
-    def counts(self, current: Columns) -> np.ndarray:
-        """The (minutes, destinations, groups) counts behind ``current``."""
-        return np.stack([np.column_stack([current[f"{self.prefix}_{m}min_{g}"]
-                                          for g in self.groups])
-                         for m in self.minutes]).astype(np.int64)
+    def counts(self, current: Columns, rows: np.ndarray) -> np.ndarray:
+        """The (minutes, rows, groups) counts behind ``current`` at destinations ``rows``."""
+        out = np.empty((len(self.minutes), len(rows), len(self.groups)), dtype=np.int64)
+        for i, m in enumerate(self.minutes):
+            for j, g in enumerate(self.groups):
+                out[i, :, j] = current[f"{self.prefix}_{m}min_{g}"][rows]
+        return out
 
     def compute(self, ctx: Context) -> Columns:
         return indicator_columns(ctx, (self,))
@@ -800,12 +859,14 @@ class CountWithin(IndicatorKind):
             aff = aff[change.bound[aff] + near <= self.limit]
         if not len(aff):
             return current
-        acc = self.counts(current)
+        # only the destinations ``aff`` can change: recount those, keep the rest
+        acc = self.counts(current, aff)
         self._recount(ctx, change, aff, acc)
-        return self.finish(acc)
+        return written(current, aff, self.finish(acc))
 
     def _recount(self, ctx: Context, change: Change, aff: np.ndarray, acc: np.ndarray) -> None:
-        """The counts of the destinations ``aff`` after ``change``, written into ``acc``.
+        """The counts of the destinations ``aff`` after ``change``, written into ``acc``
+        (its rows follow ``aff``).
 
         A point's time from a destination falls only along a path through a cheaper arc:
         :func:`geo.network.via_arcs` gives the least such time from a few Dijkstra runs
@@ -820,12 +881,15 @@ class CountWithin(IndicatorKind):
         assert pts.groups is not None
         nodes, groups = pts.nodes[ok], pts.groups[ok]
         assert change.travel is not None
-        heads, through = change.through(ctx, self.limit, also=nodes)
-        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes, self.limit,
+        # only the points in the upgrade's components can be reached through its arcs
+        near = np.flatnonzero(change.travel.inside(nodes))
+        heads, through = change.through(ctx, self.limit, also=nodes[near])
+        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes[near], self.limit,
                                    parts=ctx.graph.parts(),
-                                   ahead=change.ahead(nodes, self.limit))
+                                   ahead=change.ahead(nodes[near], self.limit))
         if not len(rows):
             return
+        cols = near[cols]
         today = t.reach(self.points, self.limit).block(aff[rows], cols)
         # only pairs whose time can fall (or tie, up to rounding) can change a count: for
         # the others the full engine's run follows today's path, to the same sum
@@ -838,13 +902,14 @@ class CountWithin(IndicatorKind):
         r, c, new, old = r[sure], c[sure], new[sure], old[sure]
         for i, m in enumerate(self.minutes):
             gained = (new <= m) & (old > m)
-            np.add.at(acc[i], (aff[rows[r[gained]]], groups[cols[c[gained]]]), 1)
+            np.add.at(acc[i], (rows[r[gained]], groups[cols[c[gained]]]), 1)
         if close.any():  # rounding decides: the full engine's own run
-            redo = aff[rows[close]]
+            redo = np.flatnonzero(close)
             part = self.start(len(redo), ctx)
             after = _with_travel(ctx, change.travel)
-            scan_destinations(after.travel, redo, self.limit, [_reducer(self, after, part)])
-            acc[:, redo] = part
+            scan_destinations(after.travel, aff[rows[redo]], self.limit,
+                              [_reducer(self, after, part)])
+            acc[:, rows[redo]] = part
 
 
 class AccessRoute(IndicatorKind):
@@ -863,11 +928,16 @@ class AccessRoute(IndicatorKind):
     def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
         if not len(change.rows):
             return current
-        delta = np.asarray(ctx.routes.weights[:, change.rows] @ change.row_delta)
-        if not delta.any():
+        # only the destinations whose route runs over a changed row move
+        w = ctx.routes.by_row[:, change.rows]
+        touched = np.unique(w.indices)
+        delta = np.asarray(w[touched] @ change.row_delta)
+        moved = delta.any(axis=1)
+        if not moved.any():
             return current
-        km = np.column_stack([current[c] for c in ROUTE_COLUMNS]) + delta
-        return self._columns(km)
+        touched, delta = touched[moved], delta[moved]
+        km = np.column_stack([current[c][touched] for c in ROUTE_COLUMNS]) + delta
+        return written(current, touched, self._columns(km))
 
     @staticmethod
     def _columns(km: np.ndarray) -> Columns:
@@ -968,14 +1038,26 @@ def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
 # --- small helpers ---------------------------------------------------------------------
 
 
+def written(current: Columns, rows: np.ndarray, new: Columns) -> Columns:
+    """``current`` with the values ``new`` (aligned with ``rows``) written at ``rows``:
+    an incremental form touches the destinations an upgrade can move, not every one."""
+    out: Columns = {}
+    for c, v in new.items():
+        col = current[c].copy()
+        col[rows] = v
+        out[c] = col
+    return out
+
+
 def _with_travel(ctx: Context, travel: Travel) -> Context:
     return Context(travel=travel, routes=ctx.routes, row_attrs=ctx.row_attrs,
                    config=ctx.config)
 
 
 def node_values(values: np.ndarray, nodes: np.ndarray, fill: float = np.inf) -> np.ndarray:
-    """``values`` at ``nodes`` (``fill`` where a node is -1: not connected)."""
-    out = np.full(len(nodes), fill, dtype=float)
+    """``values`` at ``nodes`` (``fill`` where a node is -1: not connected); integer
+    values (node indices) stay integers."""
+    out = np.full(len(nodes), fill, dtype=values.dtype if values.dtype.kind in "iu" else float)
     ok = nodes >= 0
     out[ok] = values[nodes[ok]]
     return out
@@ -985,19 +1067,19 @@ def finite_or_nan(a: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(a), a, np.nan)
 
 
-def labels_at(labels: np.ndarray, label_nodes: np.ndarray, source: np.ndarray,
-              at_nodes: np.ndarray, n_nodes: int) -> np.ndarray:
-    """Label of the source node each of ``at_nodes`` was reached from (None if none)."""
-    pos = np.full(n_nodes + 1, -1, dtype=np.int64)  # last slot: "no node"
-    ok = label_nodes >= 0
-    pos[label_nodes[ok]] = np.flatnonzero(ok)
-    src = np.full(len(at_nodes), -1, dtype=np.int64)
-    has = at_nodes >= 0
-    if len(source):
-        src[has] = source[at_nodes[has]]
-    p = pos[np.where(src >= 0, src, n_nodes)]
-    out = np.full(len(at_nodes), None, dtype=object)
-    out[p >= 0] = labels[p[p >= 0]]
+def labels_at(labels: np.ndarray, label_nodes: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Label of each source node (negative: none, None), ``labels`` aligned with
+    ``label_nodes``; of points sharing a node, the last one's. A lookup per source, so
+    no map over every graph node."""
+    ok = np.flatnonzero(label_nodes >= 0)
+    order = ok[np.argsort(label_nodes[ok], kind="stable")]
+    keys = label_nodes[order]
+    src = np.asarray(sources, dtype=np.int64)
+    at = np.searchsorted(keys, src, side="right") - 1  # the last of equal nodes
+    hit = (src >= 0) & (at >= 0)
+    hit[hit] = keys[at[hit]] == src[hit]
+    out = np.full(len(src), None, dtype=object)
+    out[hit] = labels[order[at[hit]]]
     return out
 
 

@@ -375,27 +375,45 @@ def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, part
                 comps: np.ndarray, transpose: bool
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = graph.shape[0]
+    nodes, d, p, s = nearest_local(graph, sources, parts, comps, predecessors=predecessors,
+                                   transpose=transpose)
+    dist = np.full(n, np.inf)
+    dist[nodes] = d
+    if not predecessors:
+        return dist, np.empty(0, np.int32), np.empty(0, np.int32)
+    pred = np.full(n, -9999, np.int32)
+    src = np.full(n, -9999, np.int32)
+    pred[nodes] = p
+    src[nodes] = s
+    return dist, pred, src
+
+
+def nearest_local(graph: csr_matrix, sources: np.ndarray, parts: Parts, comps: np.ndarray, *,
+                  predecessors: bool = False, transpose: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`nearest_of_set` restricted to the components ``comps``, held over their
+    nodes only: the nodes (as :func:`subgraph` orders them), and per node the distance
+    from the nearest source, the predecessor and that source (graph node indices, -9999:
+    none; empty unless ``predecessors``). The sources elsewhere are left out. Work and
+    memory follow the components, not the graph. ``sources``: unique node indices."""
     local = parts.scratch()
     sub, nodes = subgraph(graph, parts, np.unique(comps), local)
-    inside = local[sources]
+    inside = local[np.asarray(sources, dtype=np.int64)]
     local[nodes] = -1
     parts.release(local)
     if transpose:
         sub = sub.T.tocsr()
-    dist = np.full(n, np.inf)
-    pred = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
-    src = np.full(n, -9999, np.int32) if predecessors else np.empty(0, np.int32)
-    inside = inside[inside >= 0]
+    inside = inside[inside >= 0]  # in the sources' order: ties resolve as on the graph
+    none = np.empty(0, np.int32)
     if not len(inside):
-        return dist, pred, src
+        return (nodes, np.full(len(nodes), np.inf),
+                *((np.full(len(nodes), -9999, np.int32),) * 2 if predecessors
+                  else (none, none)))
     if predecessors:
         d, p, s = dijkstra(sub, indices=inside, min_only=True, return_predecessors=True)
-        dist[nodes] = d
-        pred[nodes] = np.where(p >= 0, nodes[np.maximum(p, 0)], -9999)
-        src[nodes] = np.where(s >= 0, nodes[np.maximum(s, 0)], -9999)
-        return dist, pred, src
-    dist[nodes] = dijkstra(sub, indices=inside, min_only=True)
-    return dist, pred, src
+        return (nodes, d, np.where(p >= 0, nodes[np.maximum(p, 0)], -9999).astype(np.int32),
+                np.where(s >= 0, nodes[np.maximum(s, 0)], -9999).astype(np.int32))
+    return nodes, dijkstra(sub, indices=inside, min_only=True), none, none
 
 
 def accumulate_tree(pred: np.ndarray, values: np.ndarray) -> np.ndarray:
