@@ -221,6 +221,11 @@ class PointSet:
     groups: np.ndarray | None = None
     labels: np.ndarray | None = None
 
+    @cached_property
+    def sources(self) -> np.ndarray:
+        """The distinct connected nodes (the sources of a multi-source run)."""
+        return np.unique(self.nodes[self.nodes >= 0])
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -319,6 +324,8 @@ class Travel:
     """The csr of a known state and the arcs whose cost fell from it (all others equal):
     :attr:`csr` then lowers those entries (:meth:`AccessGraph.lowered`) instead of
     rebuilding the graph from every arc cost, once per candidate upgrade."""
+    built: csr_matrix | None = field(default=None, repr=False)
+    """The csr of :attr:`arc_cost`, already built by the caller (used as is)."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -328,9 +335,12 @@ class Travel:
         default_factory=dict, repr=False)
     _offered: dict[str, int] = field(default_factory=dict, repr=False)
     _from_local: dict[str, _Held] = field(default_factory=dict, repr=False)
+    _to_local: dict[str, _Held] = field(default_factory=dict, repr=False)
 
     @cached_property
     def csr(self) -> csr_matrix:
+        if self.built is not None:
+            return self.built
         if self.lowered is not None:
             base, arcs = self.lowered
             got = self.graph.lowered(base, arcs, self.arc_cost[arcs])
@@ -369,8 +379,7 @@ class Travel:
         return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
 
     def _sources(self, name: str) -> np.ndarray:
-        nodes = self.sets[name].nodes
-        return np.unique(nodes[nodes >= 0])
+        return self.sets[name].sources
 
     def _region_parts(self) -> Parts | None:
         return None if self.region is None else self.graph.parts()
@@ -426,13 +435,19 @@ class Travel:
         """Per destination: minutes to the nearest point of ``name`` (inf: none). With a
         :attr:`region`, the run is held over its nodes only."""
         if name not in self._to:
-            if self.region is None:
-                self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
-            else:
-                got = _Held(*nearest_local(self.csr, self._sources(name),
-                                           self.graph.parts(), self.region, transpose=True))
-                self._to[name] = got.at(got.dist, self.d_nodes, np.inf)
+            self._to[name] = self.to_set_at(name, self.d_nodes)
         return self._to[name]
+
+    def to_set_at(self, name: str, at: np.ndarray) -> np.ndarray:
+        """:meth:`to_set` at the nodes ``at`` (-1: none, inf)."""
+        if self.region is None:
+            return node_values(self.to_set_nodes(name), at)
+        if name not in self._to_local:
+            self._to_local[name] = _Held(*nearest_local(
+                self.csr, self._sources(name), self.graph.parts(), self.region,
+                transpose=True))
+        got = self._to_local[name]
+        return got.at(got.dist, at, np.inf)
 
     def to_set_nodes(self, name: str) -> np.ndarray:
         """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
@@ -695,8 +710,10 @@ class NearestFrom(IndicatorKind):
         self.columns = (self.minutes, self.label)
 
     def compute(self, ctx: Context) -> Columns:
-        t = ctx.travel
-        dist, src = t.from_set_at(self.points, t.d_nodes)
+        return self._at(ctx.travel, ctx.travel.d_nodes)
+
+    def _at(self, t: Travel, nodes: np.ndarray) -> Columns:
+        dist, src = t.from_set_at(self.points, nodes)
         labels = t.sets[self.points].labels
         assert labels is not None
         return {self.minutes: finite_or_nan(dist),
@@ -705,12 +722,12 @@ class NearestFrom(IndicatorKind):
     def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
         if not change.faster or change.travel is None:
             return current
-        new = self.compute(_with_travel(ctx, change.travel))
         if change.travel.region is None:
-            return new
+            return self.compute(_with_travel(ctx, change.travel))
         # outside the upgrade's components the costs, hence the runs, are today's
-        inside = change.travel.inside(ctx.travel.d_nodes)
-        return {c: np.where(inside, new[c], current[c]) for c in self.columns}
+        d = ctx.travel.d_nodes
+        rows = np.flatnonzero(change.travel.inside(d))
+        return written(current, rows, self._at(change.travel, d[rows]))
 
 
 @dataclass
@@ -743,9 +760,8 @@ class NearestTo(IndicatorKind):
         at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
         if not len(at) or not self._may_fall(ctx, change, old, at):
             return current
-        out = current[self.column].copy()
-        out[at] = finite_or_nan(change.travel.to_set(self.points)[at])
-        return {self.column: out}
+        new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[at])
+        return written(current, at, {self.column: finite_or_nan(new)})
 
 
     def _may_fall(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray) -> bool:
