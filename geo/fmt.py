@@ -2,7 +2,8 @@
 
 Every human output of the project (pages, popups, CLI tables, reports, XLSX titles) formats
 through this module, so that ``Rp 3.935.220.000``, ``96,2`` and ``2 Desember 2026`` come from
-one place: Babel's CLDR data for the ``id`` locale, not string replacement by hand.
+one place: Babel's CLDR data for the ``id`` locale (its symbols for numbers, its patterns for
+dates).
 
 It also reads money the way officers type it (:func:`parse_rupiah`): ``"20 miliar"``,
 ``"20 M"``, ``"20.000.000.000"``, ``"Rp 20.000.000.000"``, ``"1,5 triliun"``.
@@ -20,12 +21,20 @@ from typing import Final
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.numbers import format_decimal as _format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 LOCALE: Final = "id"
 """CLDR locale of every human output (Bahasa Indonesia)."""
 UNKNOWN: Final = "–"
 """What a human output shows for an unknown value."""
+
+# The locale's symbols from Babel's CLDR data, applied to Python's own grouping of the
+# digits (groups of three, as the ``id`` pattern ``#,##0`` has): Babel's format_decimal per
+# value cost ~70 µs, and readiness notes format one number per destination
+# (tests/test_fmt.py checks every output against format_decimal).
+_SYMBOLS: Final = str.maketrans({",": get_group_symbol(LOCALE),
+                                 ".": get_decimal_symbol(LOCALE),
+                                 "-": get_minus_sign_symbol(LOCALE)})
 
 _MAGNITUDES: Final[dict[str, int]] = {
     "triliun": 10**12, "t": 10**12, "tn": 10**12,
@@ -58,14 +67,12 @@ def number(value: object, decimals: int = 1, *, unknown: str = UNKNOWN) -> str:
     x = _finite(value)
     if x is None:
         return unknown
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     # Half away from zero, as people round by hand (Babel's default is half-even).
-    # Enough precision for every digit of a huge float (1e308 has 309 before the comma);
-    # Babel quantizes again in the current decimal context.
+    # Enough precision for every digit of a huge float (1e308 has 309 before the comma).
     with localcontext() as ctx:
         ctx.prec = max(28, int(math.log10(abs(x) or 1)) + decimals + 3)
         q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
-        text = _format_decimal(q, format=pattern, locale=LOCALE)
+        text = format(q, f",.{max(decimals, 0)}f").translate(_SYMBOLS)
     return text if text.strip("-0,.") else text.lstrip("-")  # no "-0,0"
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal, localcontext
 
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,6 +27,22 @@ from geo import fmt
 ])
 def test_number(value: object, decimals: int, text: str) -> None:
     assert fmt.number(value, decimals) == text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-10**20, 10**20),
+       st.integers(0, 4))
+def test_number_is_babels_format_of_the_rounded_value(value: float, decimals: int) -> None:
+    """Babel's own formatting (pattern ``#,##0.0…``, locale ``id``) of the value rounded half
+    up is the independent reference for the separators, the grouping and the sign."""
+    with localcontext() as ctx:
+        ctx.prec = max(28, int(math.log10(abs(float(value)) or 1)) + decimals + 3)
+        q = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals),
+                                                 rounding="ROUND_HALF_UP")
+        want = format_decimal(q, format="#,##0" + ("." + "0" * decimals if decimals else ""),
+                              locale="id")
+    if not want.strip("-0,."):
+        want = want.lstrip("-")
+    assert fmt.number(value, decimals) == want
 
 
 def test_money_and_dates() -> None:
