@@ -151,9 +151,9 @@ class AccessResult:
         The network configuration used.
     main_pred
         Fastest-path forest from the gateways at today's speeds (predecessor per node).
-    route_pred, route_cost
-        Forest of the access routes (by road function) and the arc costs it was built on,
-        so the route of a destination can be drawn (:meth:`route_rows`).
+    routes
+        The access routes (by road function: their forest, costs and times), so the route
+        of a destination can be drawn (:meth:`route_rows`) and priorities re-use them.
     umkm_type
         Index into :data:`geo.schema.UMKM_TYPES` of every UMKM feature (aligned with
         ``graph.nodes("umkm")``), as counted here.
@@ -176,8 +176,7 @@ class AccessResult:
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
     gateways: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(GATEWAY_REPORT_COLUMNS)))
-    route_pred: np.ndarray | None = field(default=None, repr=False)
-    route_cost: np.ndarray | None = field(default=None, repr=False)
+    routes: AccessRoutes | None = field(default=None, repr=False)
 
     def _dest_node(self, destination_id: object) -> int:
         pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
@@ -206,14 +205,14 @@ class AccessResult:
         One destination's path, for drawing it on a map.
         """
         node = self._dest_node(destination_id)
-        pred = self.main_pred if self.route_pred is None else self.route_pred
+        pred = self.main_pred if self.routes is None else self.routes.pred
         if node < 0 or pred[node] < 0:
             return np.empty(0, dtype=np.int64)
         path = [node]
         while pred[path[-1]] >= 0:  # one path, for one map query
             path.append(int(pred[path[-1]]))
         nodes = np.array(path[::-1])
-        winner = self.graph.entry_winner(self.route_cost)
+        winner = self.graph.entry_winner(None if self.routes is None else self.routes.cost)
         arcs = winner[self.graph.entries(nodes[:-1], nodes[1:])]
         rows = self.graph.arc_row[arcs]
         rows = rows[rows >= 0]
@@ -406,7 +405,7 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
                                                 gateway_minutes),
                         umkm_type=type_idx,
                         facility_label=np.asarray(fac_label, dtype=object),
-                        route_pred=routes.pred, route_cost=routes.cost)
+                        routes=routes)
 
 
 def umkm_type_index(types: pd.Series) -> np.ndarray:

@@ -111,7 +111,8 @@ class Scorer:
         self.has_points = any(bool((ps.nodes >= 0).any()) for name, ps in self.sets.items()
                               if name != "gateways")
         # access routes by road function: fixed under any upgrade
-        self.routes = AccessRoutes.build(self.graph, self.config)
+        self.routes = (access.routes if access.routes is not None
+                       else AccessRoutes.build(self.graph, self.config))
         self.on_route = np.asarray((self.routes.weights != 0).sum(axis=0)).ravel() > 0
         self.fixed = [k for k in INDICATORS if isinstance(k, Invariant)]
         self.moving = [k for k in INDICATORS if not isinstance(k, Invariant)]
