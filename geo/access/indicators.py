@@ -103,10 +103,8 @@ class GatewayMinutes:
         """One Dijkstra run per gateway (on its component) on the costs of ``csr``."""
         g, d, m = reached_pairs(csr, graph.nodes("gateways"), graph.nodes("destinations"),
                                 parts=graph.parts())
-        order = np.lexsort((g, d))
         return cls(pd.Index(gateway_ids, name="id"),
-                   pd.Index(destination_ids, name="destination"),
-                   g[order], d[order], m[order])
+                   pd.Index(destination_ids, name="destination"), g, d, m)
 
     def of(self, destination_id: object) -> pd.Series:
         """Minutes from every gateway to one destination (NaN: not reached)."""

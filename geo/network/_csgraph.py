@@ -275,39 +275,44 @@ def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
     -------
     (len(sources), len(targets)) float array.
     """
-    targets = np.asarray(targets, dtype=np.int64)
     out = np.full((len(sources), len(targets)), np.inf)
+    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts):
+        out[np.ix_(rows, cols)] = dt
+    return out
+
+
+def _to_targets(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float,
+                budget: int, parts: Parts | None
+                ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per chunk of :func:`iter_chunks`: positions into ``sources`` and ``targets`` (the
+    connected ones in the chunk's components) and their (rows x cols) distances."""
+    targets = np.asarray(targets, dtype=np.int64)
     ok_t = np.flatnonzero(targets >= 0)
     if not len(ok_t):
-        return out
+        return
     for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
         at, dt = d.within(targets[ok_t])
-        out[np.ix_(rows, ok_t[at])] = dt
-    return out
+        yield rows, ok_t[at], dt
 
 
 def reached_pairs(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
                   limit: float = np.inf, budget: int = MEMORY_BUDGET,
                   parts: Parts | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (source, target) pairs with a path (within ``limit``): positions into
-    ``sources`` and ``targets`` and the distance, source-major. What
+    ``sources`` and ``targets`` and the distance, ordered by target, then source. What
     :func:`many_to_some` gives without its unreached cells, so the memory follows the
     pairs that exist (a source reaches the targets of its own component only), not
     sources x targets."""
-    targets = np.asarray(targets, dtype=np.int64)
-    ok_t = np.flatnonzero(targets >= 0)
     src: list[np.ndarray] = [np.empty(0, np.int64)]
     tgt: list[np.ndarray] = [np.empty(0, np.int64)]
     dist: list[np.ndarray] = [np.empty(0)]
-    if len(ok_t):
-        for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
-            at, dt = d.within(targets[ok_t])
-            r, c = np.nonzero(np.isfinite(dt) & (dt <= limit))
-            src.append(rows[r])
-            tgt.append(ok_t[at[c]])
-            dist.append(dt[r, c])
+    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts):
+        r, c = np.nonzero(np.isfinite(dt) & (dt <= limit))
+        src.append(rows[r])
+        tgt.append(cols[c])
+        dist.append(dt[r, c])
     s, t, v = np.concatenate(src), np.concatenate(tgt), np.concatenate(dist)
-    order = np.lexsort((t, s))
+    order = np.lexsort((s, t))
     return s[order], t[order], v[order]
 
 
@@ -459,16 +464,6 @@ def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rows_at(graph: csr_matrix, sources: np.ndarray, at: np.ndarray, limit: float,
-             budget: int, parts: Parts | None = None) -> np.ndarray:
-    """(len(sources), len(at)) distances from each source to the nodes ``at``."""
-    out = np.full((len(sources), len(at)), np.inf)
-    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
-        pos, dt = d.within(at)
-        out[np.ix_(rows, pos)] = dt
-    return out
-
-
 def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
                  budget: int = MEMORY_BUDGET, parts: Parts | None = None,
@@ -503,9 +498,10 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     if not len(tails) or not len(sources):
         return (heads, np.full((len(sources), len(heads)), np.inf),
                 np.full((len(heads), len(also)), np.inf))
-    A = _rows_at(graph_t, tails, np.asarray(sources, dtype=np.int64), limit, budget,
-                 parts).T
-    fwd = _rows_at(graph, heads, np.r_[tails, also], limit, budget, parts)
+    A = many_to_some(graph_t, tails, np.asarray(sources, dtype=np.int64), limit=limit,
+                     budget=budget, parts=parts).T
+    fwd = many_to_some(graph, heads, np.r_[tails, also], limit=limit, budget=budget,
+                       parts=parts)
     back, ahead = fwd[:, :len(tails)], fwd[:, len(tails):]
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
@@ -536,7 +532,7 @@ def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets:
     rows = np.flatnonzero((through <= limit).any(axis=1))
     if not len(rows) or not len(targets):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
-    to_target = (_rows_at(graph, heads, np.asarray(targets, dtype=np.int64), limit, budget,
-                          parts) if ahead is None else ahead)
+    to_target = (many_to_some(graph, heads, targets, limit=limit, budget=budget, parts=parts)
+                 if ahead is None else ahead)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
     return rows, cols, min_plus(through[rows], to_target[:, cols])

@@ -97,11 +97,11 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
                                        parts=Parts.of_arcs(tail, head, n)),
                           np.column_stack([np.full(len(sources), np.inf),
                                            want[:, targets[1:]]]))
-    # the reached pairs: exactly the finite cells of the whole-graph rows, source-major
+    # the reached pairs: exactly the finite cells of the whole-graph rows, by target
     ps, pt, pd_ = reached_pairs(graph, sources, targets, limit=limit, budget=budget,
                                 parts=Parts.of_arcs(tail, head, n))
     cells = np.column_stack([np.full(len(sources), np.inf), want[:, targets[1:]]])
-    ws, wt = np.nonzero(np.isfinite(cells) & (cells <= limit))
+    wt, ws = np.nonzero((np.isfinite(cells) & (cells <= limit)).T)
     assert np.array_equal(ps, ws) and np.array_equal(pt, wt)
     assert np.array_equal(pd_, cells[ws, wt])
     groups = np.arange(n + 1) % 3
