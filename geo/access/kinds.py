@@ -320,10 +320,6 @@ class Travel:
     runs (:meth:`from_set`, :meth:`to_set_nodes`) are then made on them only, and every
     node elsewhere reads unreached: the caller keeps the known values there
     (:meth:`inside`)."""
-    lowered: tuple[csr_matrix, np.ndarray] | None = None
-    """The csr of a known state and the arcs whose cost fell from it (all others equal):
-    :attr:`csr` then lowers those entries (:meth:`AccessGraph.lowered`) instead of
-    rebuilding the graph from every arc cost, once per candidate upgrade."""
     built: csr_matrix | None = field(default=None, repr=False)
     """The csr of :attr:`arc_cost`, already built by the caller (used as is)."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
@@ -341,11 +337,6 @@ class Travel:
     def csr(self) -> csr_matrix:
         if self.built is not None:
             return self.built
-        if self.lowered is not None:
-            base, arcs = self.lowered
-            got = self.graph.lowered(base, arcs, self.arc_cost[arcs])
-            if got is not None:
-                return got
         return self.graph.csr(arc_cost=self.arc_cost)
 
     @cached_property
@@ -373,13 +364,10 @@ class Travel:
             return node_values(dist, at), node_values(src, at, fill=-9999)
         if name not in self._from_local:
             self._from_local[name] = _Held(*nearest_local(
-                self.csr, self._sources(name), self.graph.parts(), self.region,
+                self.csr, self.sets[name].sources, self.graph.parts(), self.region,
                 predecessors=True))
         got = self._from_local[name]
         return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
-
-    def _sources(self, name: str) -> np.ndarray:
-        return self.sets[name].sources
 
     def _region_parts(self) -> Parts | None:
         return None if self.region is None else self.graph.parts()
@@ -444,7 +432,7 @@ class Travel:
             return node_values(self.to_set_nodes(name), at)
         if name not in self._to_local:
             self._to_local[name] = _Held(*nearest_local(
-                self.csr, self._sources(name), self.graph.parts(), self.region,
+                self.csr, self.sets[name].sources, self.graph.parts(), self.region,
                 transpose=True))
         got = self._to_local[name]
         return got.at(got.dist, at, np.inf)

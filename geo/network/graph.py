@@ -444,19 +444,6 @@ class AccessGraph:
         tail = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
         return csr_min(tail[finite], self.indices[finite], data[finite], self.n_nodes)
 
-    def lowered(self, csr: csr_matrix, arcs: np.ndarray, cost: np.ndarray) -> csr_matrix | None:
-        """``csr`` (from :meth:`csr`) with the entries of ``arcs`` lowered to ``cost`` where
-        cheaper: exactly what :meth:`csr` gives when, of all arc costs, only those of
-        ``arcs`` fell, as an entry is the least of its parallel arcs. One copy of the
-        entries instead of a rebuild from every arc; None when ``csr`` lacks entries
-        (closed roads dropped) and a rebuild is needed."""
-        if csr.nnz != self.n_entries:
-            return None
-        data = csr.data.copy()
-        np.minimum.at(data, self.arc_entry[np.asarray(arcs, dtype=np.int64)],
-                      np.asarray(cost, dtype=float))
-        return csr_matrix((data, csr.indices, csr.indptr), shape=csr.shape)
-
     def entry_winner(self, arc_cost: np.ndarray | None = None) -> np.ndarray:
         """The arc that gives each csr entry its cost (the cheapest of parallel arcs)."""
         if arc_cost is None:

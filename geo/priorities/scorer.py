@@ -207,9 +207,7 @@ class Scorer:
 
         ``built``: the csr of ``upgraded_cost(c)``, when the caller has it."""
         rows = self.cands.rows[self.cands.rows_of(c)]
-        arcs = self.cand_arc[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-        cheaper = arcs[self.cand_cost[self.cand_ptr[c]: self.cand_ptr[c + 1]]
-                       < self.arc_cost[arcs]]
+        cheaper, _ = self._cheaper(c)
         times = bool(len(cheaper))
         on_route = bool(self.on_route[rows].any())
         if not times and not on_route:
@@ -217,7 +215,7 @@ class Scorer:
         # the upgrade changes nothing outside the components of its arcs
         region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
         travel = Travel(self.graph, upgraded_cost(c), self.sets, region=region,
-                        lowered=(self.ctx.travel.csr, cheaper), built=built) if times else None
+                        built=built) if times else None
         bound = self.M.column(c) if times else np.full(len(self.d_nodes), np.inf)
         if not on_route:
             return Change(travel, fast and times, bound, arcs=cheaper)
@@ -243,21 +241,18 @@ class Scorer:
         """Today's arc costs and csr with candidate ``c``'s cheaper arcs lowered, written
         into two scratch copies made once per state and put back on exit: per candidate
         only its own arcs are touched, not a copy of every arc and csr entry (a third of
-        the re-scoring time at 100 tiles). None (the caller copies) when today's csr lacks
-        entries (closed roads) or nothing gets cheaper. What is built on them must not
-        outlive the block."""
+        the re-scoring time at 100 tiles). An entry is the least of its parallel arcs, so
+        lowering it gives exactly the csr a rebuild would. None (the caller rebuilds) when
+        today's csr lacks entries (closed roads) or nothing gets cheaper. What is built on
+        them must not outlive the block."""
         base = self.ctx.travel.csr
-        lo, hi = self.cand_ptr[c], self.cand_ptr[c + 1]
-        arcs = self.cand_arc[lo:hi]
-        new = self.cand_cost[lo:hi]
-        cheaper = new < self.arc_cost[arcs]
-        if not cheaper.any() or base.nnz != self.graph.n_entries:
+        arcs, w = self._cheaper(c)
+        if not len(arcs) or base.nnz != self.graph.n_entries:
             yield None
             return
         if self._scratch is None:
             self._scratch = (self.arc_cost.copy(), base.data.copy())
         cost, data = self._scratch
-        arcs, w = arcs[cheaper], np.maximum(new[cheaper], 0.0)  # as BenefitEngine.new
         entries = self.graph.arc_entry[arcs]
         cost[arcs] = w
         np.minimum.at(data, entries, w)
@@ -266,6 +261,13 @@ class Scorer:
         finally:
             cost[arcs] = self.arc_cost[arcs]
             data[entries] = base.data[entries]
+
+    def _cheaper(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """The arcs candidate ``c`` makes cheaper today and their new costs."""
+        lo, hi = self.cand_ptr[c], self.cand_ptr[c + 1]
+        arcs, new = self.cand_arc[lo:hi], self.cand_cost[lo:hi]
+        less = new < self.arc_cost[arcs]
+        return arcs[less], np.maximum(new[less], 0.0)  # as BenefitEngine.new
 
     def reach_of(self, c: int) -> np.ndarray:
         """The destinations candidate ``c`` can move (ascending): the connected ones in
