@@ -17,7 +17,7 @@ from geo.io import road_sections, ruas_id, section_keys
 from geo.network import NetworkConfig, edge_minutes
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
-from geo.words import normalise_text
+from geo.words import map_unique, normalise_text
 
 
 def _norm(s: pd.Series) -> np.ndarray:
@@ -31,8 +31,21 @@ def road_state(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Surface class and PU condition class of every row (``unknown`` when not known)."""
     surf = surface_class(roads["surface"]).to_numpy(dtype=object)
     cond = _norm(roads["condition"]) if "condition" in roads else np.full(len(roads), None)
-    cond = np.array([c if c in schema.CONDITIONS else "unknown" for c in cond], dtype=object)
-    return surf, cond
+    return surf, known(cond, schema.CONDITIONS)
+
+
+def known(values: np.ndarray, vocabulary: Any) -> np.ndarray:
+    """``values`` where they are words of ``vocabulary``, else ``unknown`` (NA included);
+    one hashed lookup, not a Python test per road row."""
+    ok = pd.Series(values, dtype=object).isin(list(vocabulary)).to_numpy(dtype=bool)
+    return np.where(ok, values, "unknown").astype(object)
+
+
+def highway_class(roads: pd.DataFrame) -> pd.Series:
+    """The first class of each row's ``highway`` (``a;b`` lists), stripped and lower case
+    (NA stays NA); worked out once per distinct value."""
+    return map_unique(roads["highway"],
+                      lambda u: u.str.split(";").str[0].str.strip().str.lower())
 
 
 def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: NetworkConfig,
@@ -50,8 +63,7 @@ def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: Networ
     eligible = (mode == "road") & ~excluded_class(roads, config)
     if allowed is not None:
         auth = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
-        auth = np.array([a if a in schema.AUTHORITIES else "unknown" for a in auth], dtype=object)
-        eligible &= np.isin(auth, allowed)
+        eligible &= np.isin(known(auth, schema.AUTHORITIES), allowed)
     option = np.full(n, -1, dtype=np.int64)
     for j, opt in enumerate(config.upgrades.values()):  # a handful of options
         m = eligible & (option < 0) & np.isin(surf, opt.surfaces()) & np.isin(cond,
@@ -67,7 +79,7 @@ def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: Networ
 
 def excluded_class(roads: pd.DataFrame, config: PrioritiesConfig) -> np.ndarray:
     """Rows of a class that is not a PU road work (``[candidates].exclude_highway``)."""
-    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
+    highway = highway_class(roads)
     return highway.isin(config.candidates.exclude_highway).fillna(False).to_numpy(dtype=bool)
 
 
@@ -76,8 +88,8 @@ def upgraded_rows(roads: pd.DataFrame, rows: np.ndarray, option: np.ndarray,
     """Copies of ``roads`` rows with their option's surface and condition written in."""
     out = roads.iloc[rows].copy()
     opts = list(config.upgrades.values())
-    to_s = np.array([opts[j].to_surface for j in option], dtype=object)
-    to_c = np.array([opts[j].to_condition for j in option], dtype=object)
+    to_s = np.array([o.to_surface for o in opts], dtype=object)[option]
+    to_c = np.array([o.to_condition for o in opts], dtype=object)[option]
     surface = out["surface"].astype(object).to_numpy()
     cond = out["condition"].astype(object).to_numpy() if "condition" in out else \
         np.full(len(out), None, dtype=object)
@@ -155,8 +167,7 @@ def build_candidates(roads: pd.DataFrame, config: PrioritiesConfig, network: Net
     length = pd.to_numeric(roads["length_m"], errors="coerce").fillna(0.0).to_numpy(float)
     road = labels >= 0
     auth_all = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
-    auth_all = np.array([a if a in schema.AUTHORITIES else "unknown" for a in auth_all],
-                        dtype=object)
+    auth_all = known(auth_all, schema.AUTHORITIES)
     option = match_options(roads, config, network, allowed)
     sec_auth = _majority(labels[road], auth_all[road], length[road])
     if allowed is not None:

@@ -35,7 +35,7 @@ from geo import fmt, schema
 from geo.exceptions import InputError, Problem
 from geo.io import integer, read_table, road_sections, ruas_rows, text
 from geo.network import NetworkConfig
-from geo.priorities.candidates import road_state
+from geo.priorities.candidates import highway_class, road_state
 from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig, signed_text
 from geo.roads import condition_class, surface_class
 from geo.words import normalise_text
@@ -205,8 +205,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
     labels = road_sections(roads)
     is_road = labels >= 0
     walk_only = network.road.walk_only
-    highway = roads["highway"].astype("string").str.split(";").str[0].str.strip().str.lower()
-    walk = highway.isin(walk_only).fillna(False).to_numpy(dtype=bool)
+    walk = highway_class(roads).isin(walk_only).fillna(False).to_numpy(dtype=bool)
     way = pd.to_numeric(roads.get("osm_way_id", pd.Series(np.nan, index=roads.index)),
                         errors="coerce").to_numpy(dtype=float)
 
