@@ -33,6 +33,7 @@ paved one and lower the share (readiness.toml, "route shares").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -46,8 +47,10 @@ from geo._progress import SILENT, Reporter
 from geo.access.kinds import (
     FACILITY_KINDS,
     AccessRoutes,
+    Columns,
     Context,
     PointSet,
+    RowConsumer,
     Travel,
     finite_or_nan,
     indicator_columns,
@@ -323,11 +326,29 @@ def facility_points(pois: gpd.GeoDataFrame | None, umkm: gpd.GeoDataFrame | None
 # --- the computation ------------------------------------------------------------------
 
 
+class ScanReader(Protocol):
+    """A second reader of the scan :func:`compute_access_frames` makes of every
+    destination's distance rows: what it needs of those rows is read in the same runs,
+    not in a scan of its own (the priorities' bounds: a scan is the largest single cost
+    of a run at scale)."""
+
+    def start(self, ctx: Context) -> tuple[RowConsumer, int]:
+        """Its consumer of each chunk (see :func:`indicator_columns`, ``also``) and the
+        memory budget of a chunk, given today's state ``ctx``."""
+        ...
+
+    def done(self, ctx: Context, columns: Columns) -> None:
+        """The scan is over: ``ctx`` (its travel keeps today's times to the points,
+        :meth:`Travel.reach`) and every indicator column."""
+        ...
+
+
 def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
                           gateways: gpd.GeoDataFrame, umkm: gpd.GeoDataFrame | None,
                           pois: gpd.GeoDataFrame | None, kampung: gpd.GeoDataFrame | None,
                           config: NetworkConfig, metric_crs: CRS | str | int, *,
-                          reporter: Reporter = SILENT) -> AccessResult:
+                          reporter: Reporter = SILENT,
+                          scan: ScanReader | None = None) -> AccessResult:
     """Accessibility of every destination (pure: frames in, frames out).
 
     Parameters
@@ -348,6 +369,9 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
         CRS for distances (the workspace's UTM zone).
     reporter
         Progress reporting.
+    scan
+        A second reader of the scan of every destination's distance rows made here
+        (:class:`ScanReader`), which then keeps today's times to the points for it.
     """
     umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
     kampung = kampung if kampung is not None else populated_places(None, None)
@@ -366,7 +390,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     dest_ids = destinations["id"].to_numpy(dtype=object)
     type_idx = umkm_type_index(umkm["type"])
     travel = Travel(graph, graph.arc_minutes(),
-                    point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)))
+                    point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)),
+                    keep_reach=scan is not None)
 
     reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang")
     gateway_minutes = GatewayMinutes.compute(graph, travel.csr, gw_ids, dest_ids)
@@ -374,7 +399,13 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     reporter.step("Indikator akses (access indicators: routes, UMKM, facilities, options)")
     routes = AccessRoutes.build(graph, config)
     ctx = Context(travel=travel, routes=routes, row_attrs=row_attributes(graph), config=config)
-    table = pd.DataFrame(indicator_columns(ctx), index=pd.Index(dest_ids, name="id"))
+    if scan is None:
+        columns = indicator_columns(ctx)
+    else:
+        consume, budget = scan.start(ctx)
+        columns = indicator_columns(ctx, also=consume, budget=budget)
+        scan.done(ctx, columns)
+    table = pd.DataFrame(columns, index=pd.Index(dest_ids, name="id"))
 
     reporter.step("Kampung ke destinasi terdekat")
     k_nodes = graph.nodes("kampung")

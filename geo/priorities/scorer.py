@@ -32,8 +32,10 @@ from geo.access import (
     AccessResult,
     AccessRoutes,
     Change,
+    Columns,
     Context,
     Invariant,
+    RowConsumer,
     Travel,
     indicator_columns,
     point_sets,
@@ -41,7 +43,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET, Block, ranges
+from geo.network import MEMORY_BUDGET, AccessGraph, Block, ranges
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -80,7 +82,8 @@ class Scorer:
 
     def __init__(self, access: AccessResult, inputs: pd.DataFrame, readiness: ReadinessConfig,
                  arc_cost: np.ndarray, cands: Candidates, cand_ptr: np.ndarray,
-                 cand_arc: np.ndarray, cand_cost: np.ndarray) -> None:
+                 cand_arc: np.ndarray, cand_cost: np.ndarray, *,
+                 start: ScanStart | None = None) -> None:
         self.readiness = readiness
         self.config = access.config
         self.graph = access.graph
@@ -89,7 +92,6 @@ class Scorer:
         self.cand_ptr = np.asarray(cand_ptr, dtype=np.int64)
         self.cand_arc = np.asarray(cand_arc, dtype=np.int64)
         self.cand_cost = np.asarray(cand_cost, dtype=float)
-        self.arc_owner = np.repeat(np.arange(len(self.cand_ptr) - 1), np.diff(self.cand_ptr))
         roads = self.graph.network.roads
         self.length_m = roads["length_m"].to_numpy(dtype=float)
         self.surface = np.array(roads["surface"].astype(object), dtype=object)
@@ -135,7 +137,7 @@ class Scorer:
         self.inputs = inputs.reset_index(drop=True).copy()
         self.cur = self.inputs.copy()
         self.state: dict[str, np.ndarray] = {}
-        self.set_state(arc_cost)
+        self.set_state(arc_cost, start)
 
     def _attributes(self, surface: np.ndarray, condition: np.ndarray) -> np.ndarray:
         roads = pd.DataFrame({"length_m": self.length_m,
@@ -145,39 +147,28 @@ class Scorer:
         net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
         return row_attributes(dataclasses.replace(self.graph, network=net))
 
-    def _bound_reader(self, arc_cost: np.ndarray) -> tuple[Bounds, Callable[
-            [np.ndarray, Block], None], int]:
-        """``M`` (filled by the returned scan consumer) and the chunk memory budget."""
-        k = len(self.cand_ptr) - 1
-        M = Bounds(len(self.d_nodes), k)
-        w = np.minimum(self.cand_cost, arc_cost[self.cand_arc])
-        cheaper = w < arc_cost[self.cand_arc]
-        tails = self.graph.arc_tail[self.cand_arc[cheaper]]
-        w, grp = w[cheaper], self.arc_owner[cheaper]
-
-        def consume(pos: np.ndarray, D: Block) -> None:
-            # only the arcs in the chunk's components: the others are out of reach (inf)
-            at, vals = D.within(tails)
-            if len(at):
-                g = grp[at]
-                first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-                M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
-
-        # the gathered (chunk x cheaper arcs) block must fit next to the distance block
-        budget = MEMORY_BUDGET // (2 + (len(self.cand_arc) // max(self.graph.n_nodes, 1)))
-        return M, consume, budget
-
-    def set_state(self, arc_cost: np.ndarray) -> None:
-        """Every indicator, the scores and the bounds ``M`` for the current costs."""
+    def set_state(self, arc_cost: np.ndarray, start: ScanStart | None = None) -> None:
+        """Every indicator, the scores and the bounds ``M`` for the current costs
+        (``start``: those of today's costs, read in the access run's scan)."""
         self.arc_cost = arc_cost
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self.A_old = self._attributes(self.surface, self.condition)
+        if start is not None:
+            self.ctx = Context(travel=start.ctx.travel, routes=self.routes,
+                               row_attrs=self.A_old, config=self.config)
+            # no point to count or find: the bounds are not read (as below)
+            self.M = (start.bounds if self.has_points
+                      else Bounds(len(self.d_nodes), len(self.cand_ptr) - 1))
+            self.state = {c: start.columns[c] for k in INDICATORS for c in k.columns}
+            self.scores = overall_scores_of(self.cur, self.readiness)
+            return
         # the scan keeps today's times to the points (Travel.reach) for the counts' updates
         self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets, keep_reach=True),
                            routes=self.routes,
                            row_attrs=self.A_old, config=self.config)
         if self.has_points:
-            M, consume, budget = self._bound_reader(arc_cost)
+            M, consume, budget = bound_reader(self.graph, arc_cost, self.cand_ptr,
+                                              self.cand_arc, self.cand_cost)
             new = indicator_columns(self.ctx, self.moving, also=consume, budget=budget)
         else:  # nothing within reach to count or find: no runs from destinations needed
             M = Bounds(len(self.d_nodes), len(self.cand_ptr) - 1)
@@ -335,6 +326,47 @@ class Scorer:
         return out
 
 
+
+
+def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
+                 cand_arc: np.ndarray, cand_cost: np.ndarray
+                 ) -> tuple[Bounds, RowConsumer, int]:
+    """``M`` (filled by the returned consumer of a scan of every destination's rows at
+    ``arc_cost``; call :meth:`Bounds.done` after it) and the chunk memory budget.
+
+    ``cand_arc[cand_ptr[c]:cand_ptr[c + 1]]`` are candidate ``c``'s arcs and ``cand_cost``
+    their upgraded costs."""
+    k = len(cand_ptr) - 1
+    M = Bounds(len(graph.nodes("destinations")), k)
+    owner = np.repeat(np.arange(k), np.diff(cand_ptr))
+    w = np.minimum(cand_cost, arc_cost[cand_arc])
+    cheaper = w < arc_cost[cand_arc]
+    tails = graph.arc_tail[cand_arc[cheaper]]
+    w, grp = w[cheaper], owner[cheaper]
+
+    def consume(pos: np.ndarray, D: Block) -> None:
+        # only the arcs in the chunk's components: the others are out of reach (inf)
+        at, vals = D.within(tails)
+        if len(at):
+            g = grp[at]
+            first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+            M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
+
+    # the gathered (chunk x cheaper arcs) block must fit next to the distance block
+    budget = MEMORY_BUDGET // (2 + (len(cand_arc) // max(graph.n_nodes, 1)))
+    return M, consume, budget
+
+
+@dataclasses.dataclass
+class ScanStart:
+    """Today's state of a :class:`Scorer`, read in the access run's own scan (see
+    :class:`geo.priorities.selection.SharedScan`) instead of a second scan: that run's
+    context (its travel keeps today's times to the points), every indicator column and
+    the bounds ``M``."""
+
+    ctx: Context
+    columns: Columns
+    bounds: Bounds
 
 
 class Bounds:

@@ -18,9 +18,9 @@ import pandas as pd
 from geo import fmt, schema
 from geo._config import ConfigText
 from geo._progress import SILENT, Reporter
-from geo.access import AccessResult
+from geo.access import AccessResult, Columns, Context, RowConsumer
 from geo.exceptions import SiapError
-from geo.network import NetworkConfig
+from geo.network import AccessGraph, NetworkConfig
 from geo.priorities.candidates import Candidates, build_candidates, section_geometry
 from geo.priorities.config import (
     ASSUMPTION_NOTE,
@@ -30,7 +30,7 @@ from geo.priorities.config import (
     signed_text,
 )
 from geo.priorities.engine import BenefitEngine, Evaluation, ODPairs, importance, od_pairs
-from geo.priorities.scorer import Scorer, default_score_inputs
+from geo.priorities.scorer import Bounds, ScanStart, Scorer, bound_reader, default_score_inputs
 from geo.readiness import ReadinessConfig
 
 COLUMNS: Final = (
@@ -138,7 +138,8 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                      config: PrioritiesConfig, readiness: ReadinessConfig,
                      authority: str = "kabupaten", budget: float | None = None,
                      score_inputs: pd.DataFrame | None = None,
-                     synthetic: bool = False, reporter: Reporter = SILENT) -> PrioritiesResult:
+                     synthetic: bool = False, reporter: Reporter = SILENT,
+                     scan: SharedScan | None = None) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
     Parameters
@@ -163,6 +164,9 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
         The destinations, gateways or kampung used are synthetic (marks every row).
     reporter
         Progress reporting.
+    scan
+        The :class:`SharedScan` given to the access run of ``access`` (the scorer then
+        makes no scan of its own), or None.
 
     Raises
     ------
@@ -172,7 +176,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     _check_budget(budget)
     state = prepare_priorities(access, destinations, authority=authority, config=config,
                                score_inputs=score_inputs, readiness=readiness,
-                               synthetic=synthetic, reporter=reporter)
+                               synthetic=synthetic, reporter=reporter, scan=scan)
     return select_priorities(state, budget, reporter=reporter)
 
 
@@ -221,11 +225,81 @@ def _clone(obj: Any) -> Any:
     return out
 
 
+@dataclass
+class CandidateArcs:
+    """The candidates of one authority on an access graph and the arcs each upgrades:
+    candidate ``c`` lowers ``arcs[cand_ptr[c]:cand_ptr[c + 1]]`` to ``new_cost`` (aligned
+    with ``arcs``) from today's ``base_cost`` (per arc of the graph)."""
+
+    cands: Candidates
+    cand_ptr: np.ndarray
+    arcs: np.ndarray
+    new_cost: np.ndarray
+    base_cost: np.ndarray
+
+
+def candidate_arcs(graph: AccessGraph, config: PrioritiesConfig, network: NetworkConfig,
+                   authority: str) -> CandidateArcs:
+    """The candidate sections of ``authority`` (:func:`build_candidates`) and their arcs."""
+    net = graph.network
+    cands = build_candidates(net.roads, config, network, authority,
+                             minutes=(net.minutes_fwd, net.minutes_bwd))
+    k = len(cands)
+    row_cand = np.full(len(net.roads), -1, dtype=np.int64)
+    row_cand[cands.rows] = np.repeat(np.arange(k), np.diff(cands.row_ptr))
+    arcs = graph.arcs_of_rows(cands.rows)
+    owner = row_cand[graph.arc_row[arcs]]
+    order = np.argsort(owner, kind="stable")
+    arcs, owner = arcs[order], owner[order]
+    new_cost = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)[arcs]
+    return CandidateArcs(cands=cands, cand_ptr=np.searchsorted(owner, np.arange(k + 1)),
+                         arcs=arcs, new_cost=new_cost, base_cost=graph.arc_minutes())
+
+
+class SharedScan:
+    """The priorities' reader of the access run's scan (a :class:`geo.access.ScanReader`).
+
+    Pass it to :func:`geo.access.compute_access_frames` (``scan=``) and then to
+    :func:`priorities_frame`: the candidates are made on the access graph before the scan,
+    and the :class:`Scorer` takes today's indicators, times to the points and bounds
+    ``M`` from that scan instead of scanning every destination again (the largest single
+    cost of a run at scale). Without it the Scorer makes its own scan, to the same values.
+    """
+
+    def __init__(self, config: PrioritiesConfig, authority: str, *,
+                 reporter: Reporter = SILENT) -> None:
+        self.config, self.authority, self.reporter = config, authority, reporter
+        self.arcs: CandidateArcs | None = None
+        self.state: ScanStart | None = None
+        self._bounds: Bounds | None = None
+        self.candidates_s = 0.0
+
+    def start(self, ctx: Context) -> tuple[RowConsumer, int]:
+        self.reporter.step("Ruas kandidat (candidate sections)")
+        clock = time.perf_counter()
+        self.arcs = ca = candidate_arcs(ctx.graph, self.config, ctx.config, self.authority)
+        self.candidates_s = time.perf_counter() - clock
+        self._bounds, consume, budget = bound_reader(ctx.graph, ctx.travel.arc_cost,
+                                                     ca.cand_ptr, ca.arcs, ca.new_cost)
+        return consume, budget
+
+    def done(self, ctx: Context, columns: Columns) -> None:
+        assert self._bounds is not None
+        self.state = ScanStart(ctx=ctx, columns=columns, bounds=self._bounds.done())
+
+    def serves(self, access: AccessResult, config: PrioritiesConfig, authority: str) -> bool:
+        """Whether it read the scan of ``access`` for these candidates."""
+        return (self.state is not None and self.arcs is not None
+                and self.state.ctx.graph is access.graph
+                and config is self.config and authority == self.authority)
+
+
 def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
                        config: PrioritiesConfig, readiness: ReadinessConfig,
                        authority: str = "kabupaten",
                        score_inputs: pd.DataFrame | None = None, synthetic: bool = False,
-                       reporter: Reporter = SILENT) -> PrioritiesState:
+                       reporter: Reporter = SILENT, scan: SharedScan | None = None
+                       ) -> PrioritiesState:
     """Candidates, OD pairs, base travel times and score inputs for one authority.
 
     Parameters are those of :func:`priorities_frame` (without the budget). The result feeds
@@ -233,37 +307,32 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
     re-runs only the greedy selection.
     """
     graph = access.graph
-    net = graph.network
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    reporter.step("Ruas kandidat (candidate sections)")
-    cands = build_candidates(net.roads, config, access.config, authority,
-                             minutes=(net.minutes_fwd, net.minutes_bwd))
-    k = len(cands)
+    ca: CandidateArcs | None = None
+    start: ScanStart | None = None
+    if scan is not None and scan.serves(access, config, authority):
+        ca, start = scan.arcs, scan.state  # made for the access run's scan
+        clock -= scan.candidates_s
+    if ca is None:
+        reporter.step("Ruas kandidat (candidate sections)")
+        ca, start = candidate_arcs(graph, config, access.config, authority), None
+    cands, cand_ptr, arcs, base_cost = ca.cands, ca.cand_ptr, ca.arcs, ca.base_cost
     weights = importance(destinations, config)
     od = od_pairs(graph, weights, config)
-    base_cost = graph.arc_minutes()
-    new_cost = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)
-    row_cand = np.full(len(net.roads), -1, dtype=np.int64)
-    row_cand[cands.rows] = np.repeat(np.arange(k), np.diff(cands.row_ptr))
-    arcs = graph.arcs_of_rows(cands.rows)
-    owner = row_cand[graph.arc_row[arcs]]
-    order = np.argsort(owner, kind="stable")
-    arcs, owner = arcs[order], owner[order]
-    cand_ptr = np.searchsorted(owner, np.arange(k + 1))
     timings["candidates_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     reporter.step(f"Waktu tempuh dasar: {len(od.sources)} asal, "
                   f"{len(od.targets)} destinasi")
-    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, new_cost[arcs])
+    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, ca.new_cost)
     objective = engine.objective()
     timings["engine_setup_s"] = time.perf_counter() - clock
 
     inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
                                                                                  access)
     scorer = Scorer(access, inputs, readiness, base_cost, cands, cand_ptr, arcs,
-                     new_cost[arcs])
+                    ca.new_cost, start=start)
     ids = cands.table["ruas_id"].to_numpy(dtype=object)
     cost = cands.table["cost_rp"].to_numpy(dtype=float)
     dest_ids = destinations["id"].to_numpy(dtype=object)

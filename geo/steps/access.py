@@ -5,7 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 
 from geo._progress import SILENT, Reporter
-from geo.access.indicators import AccessResult, compute_access_frames, populated_places
+from geo.access.indicators import (
+    AccessResult,
+    ScanReader,
+    compute_access_frames,
+    populated_places,
+)
 from geo.io.workspace import Workspace
 from geo.network import Network, NetworkConfig, build_network, load_network_config
 
@@ -20,11 +25,13 @@ def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
 
 
 def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
-                   reporter: Reporter = SILENT) -> AccessResult:
+                   reporter: Reporter = SILENT, scan: ScanReader | None = None
+                   ) -> AccessResult:
     """Accessibility of a workspace's destinations (reads the workspace, writes nothing).
 
     Uses the layers ``roads``, ``destinations``, ``gateways`` and, when present, ``umkm``,
     ``pois`` and ``admin_areas`` (kampung; else OSM populated places from ``pois``).
+    ``scan``: see :func:`geo.access.compute_access_frames`.
 
     Raises
     ------
@@ -43,4 +50,4 @@ def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
     pois = _optional(ws, "pois")
     kampung = populated_places(_optional(ws, "admin_areas"), pois)
     return compute_access_frames(roads, destinations, gateways, umkm, pois, kampung, config,
-                                 ws.metric_crs(), reporter=reporter)
+                                 ws.metric_crs(), reporter=reporter, scan=scan)

@@ -21,7 +21,7 @@ from geo.priorities import read_priorities_config
 from geo.priorities.config import ASSUMPTION_NOTE
 from geo.priorities.output import LAYER, OUT_SUFFIXES, write_priorities, write_scenario
 from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
-from geo.priorities.selection import PrioritiesResult, priorities_frame
+from geo.priorities.selection import PrioritiesResult, SharedScan, priorities_frame
 from geo.readiness import dimension_labels, read_readiness_config, score_frame
 from geo.steps.access import compute_access
 from geo.steps.configs import ConfigText, network_of, priorities_of, readiness_of
@@ -75,13 +75,15 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
         raise SiapError(f"--budget harus angka >= 0, bukan {budget}")
     _require(ws, "roads", "destinations", "gateways")
     reporter.step("Menghitung aksesibilitas (accessibility)")
-    access = compute_access(ws, net_cfg, reporter=reporter)
+    # one scan of every destination serves the access table and the scorer's bounds
+    scan = SharedScan(cfg, authority, reporter=reporter)
+    access = compute_access(ws, net_cfg, reporter=reporter, scan=scan)
     destinations = ws.read("destinations")
     inputs = pd.DataFrame(build_inputs(ws, access))
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
                               synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
-                              reporter=reporter)
+                              reporter=reporter, scan=scan)
     result.configs = {"priorities": cfg_text, "readiness": readiness_text, "network": net_text}
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:

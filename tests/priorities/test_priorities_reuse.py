@@ -17,6 +17,7 @@ import pytest
 from geo.io.workspace import Workspace
 from geo.priorities import (
     PrioritiesResult,
+    SharedScan,
     load_priorities_config,
     prepare_priorities,
     priorities_frame,
@@ -81,3 +82,43 @@ def test_bad_budget_is_refused_before_any_work(inputs) -> None:  # type: ignore[
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(SiapError, match="budget"):
             select_priorities(state, bad)
+
+
+# The reference is the run without a shared scan: the access table from its own scan and
+# a Scorer that scans every destination again for its state and bounds ``M``. With a
+# budget the greedy re-scores after picks, so the shared start must also be a correct
+# state to move on from, not only equal rows at the start.
+@pytest.mark.parametrize("ws_name", ["demo_ws", "andorra_ws"])
+def test_a_shared_scan_gives_the_run_of_separate_scans(ws_name: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    ws = Workspace(request.getfixturevalue(ws_name))
+    config, readiness = load_priorities_config(), load_readiness_config()
+    destinations = ws.read("destinations")
+    own = compute_access(ws)
+    scan = SharedScan(config, "all")
+    shared = compute_access(ws, scan=scan)
+    pd.testing.assert_frame_equal(shared.destinations, own.destinations, check_exact=True)
+    assert scan.state is not None and scan.arcs is not None
+    kw = dict(authority="all", config=config, readiness=readiness)
+    a = prepare_priorities(own, destinations, score_inputs=pd.DataFrame(build_inputs(ws, own)),
+                           **kw)  # type: ignore[arg-type]
+    b = prepare_priorities(shared, destinations, scan=scan,
+                           score_inputs=pd.DataFrame(build_inputs(ws, shared)),
+                           **kw)  # type: ignore[arg-type]
+    assert b.scorer.ctx.travel is scan.state.ctx.travel  # no second scan was made
+    np.testing.assert_array_equal(a.scorer.M.ptr, b.scorer.M.ptr)
+    np.testing.assert_array_equal(a.scorer.M.rows, b.scorer.M.rows)
+    np.testing.assert_array_equal(a.scorer.M.vals, b.scorer.M.vals)
+    for budget in (None, float(a.cost.sum()) * 0.05):
+        _same(select_priorities(b, budget), select_priorities(a, budget))
+
+
+def test_a_shared_scan_for_other_candidates_is_not_used(inputs) -> None:  # type: ignore[no-untyped-def]
+    access, destinations, score_inputs, readiness = inputs
+    config = load_priorities_config()
+    scan = SharedScan(config, "all")  # read for "all", never given to this access run
+    state = prepare_priorities(access, destinations, authority="kabupaten", config=config,
+                               score_inputs=score_inputs, readiness=readiness, scan=scan)
+    fresh = prepare_priorities(access, destinations, authority="kabupaten", config=config,
+                               score_inputs=score_inputs, readiness=readiness)
+    _same(select_priorities(state), select_priorities(fresh))
