@@ -722,9 +722,9 @@ class NearestFrom(IndicatorKind):
 class NearestTo(IndicatorKind):
     """Minutes from each destination to the nearest point of a set.
 
-    Incremental: only where ``bound`` is below the current time and a path through the
-    cheaper arcs can beat it (:meth:`_may_fall`), from one backward multi-source run on
-    the upgraded costs.
+    Incremental: only where ``bound`` is below the current time; the least time through
+    the cheaper arcs where another kind's through times reach that far
+    (:meth:`_through`), else one backward multi-source run on the upgraded costs.
     """
 
     points: str
@@ -746,35 +746,45 @@ class NearestTo(IndicatorKind):
             return current
         old = np.nan_to_num(current[self.column], nan=np.inf)
         at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
-        if not len(at) or not self._may_fall(ctx, change, old, at):
+        if not len(at):
             return current
-        new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[at])
-        return written(current, at, {self.column: finite_or_nan(new)})
+        got = self._through(ctx, change, old, at)
+        if got is None:  # no exact answer from the through times: the run
+            new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[at])
+            return written(current, at, {self.column: finite_or_nan(new)})
+        at, new = got
+        if not len(at):
+            return current
+        return written(current, at, {self.column: new})
 
+    def _through(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The destinations of ``at`` whose time falls and their new times, from what is
+        known without a run on the upgraded costs; None when a run is needed.
 
-    def _may_fall(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray) -> bool:
-        """Whether some time of ``at`` can fall (or tie, up to rounding); only then is the
-        backward run on the upgraded costs made. A path through a cheaper arc takes at
-        least ``bound`` to leave it at a head ``y``, then today's time from ``y`` to the
-        nearest point; where another kind already has the least times through the arcs
-        (:meth:`Change.through`), they decide. An arc closed today is never ruled out."""
+        A path through a cheaper arc leaves it at a head ``y`` no sooner than ``bound``
+        and, after its last cheaper arc, takes at least today's time from ``y`` to the
+        nearest point; so the new time is ``min(old, min_y through[t, y] + to[y])``, with
+        the least times through the arcs of :meth:`Change.through` (exact up to the limit
+        they were computed to, by another kind) and today's times ``to`` from the heads.
+        A run is made where that limit is below an old time (or it is unknown) and where
+        an arc closed today opens: nothing bounds the new paths there."""
         arcs = change.cheaper(ctx)
         if not len(arcs):
-            return False
+            return at[:0], np.empty(0)
         if not np.isfinite(ctx.travel.arc_cost[arcs]).all():
-            return True
+            return None
         to_point = ctx.travel.to_set_nodes(self.points)
         heads = np.unique(ctx.graph.arc_head[arcs])
-        reach = old[at] * (1.0 + TIE) + TIE
-        at = at[change.bound[at] + to_point[heads].min() <= reach]
+        at = at[change.bound[at] + to_point[heads].min() < old[at]]
         if not len(at):
-            return False
-        finite = old[at][np.isfinite(old[at])]
-        if len(finite) < len(at) or change.through_limit() < finite.max():
-            return True  # the run costs less than the through times to that limit
-        heads, through = change.through(ctx, float(finite.max()))
+            return at, np.empty(0)
+        if not np.isfinite(old[at]).all() or change.through_limit() < old[at].max():
+            return None  # the run costs less than the through times to that limit
+        heads, through = change.through(ctx, float(old[at].max()))
         via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
-        return bool((via <= old[at] * (1.0 + TIE) + TIE).any())
+        falls = via < old[at]
+        return at[falls], via[falls]
 
 
 @dataclass
