@@ -380,8 +380,16 @@ class Travel:
         if self.region is None:
             return ok
         out = np.zeros(len(nodes), dtype=bool)
-        out[ok] = np.isin(self.graph.parts().label[nodes[ok]], self.region)
+        out[ok] = self._in_region[self.graph.parts().label[nodes[ok]]]
         return out
+
+    @cached_property
+    def _in_region(self) -> np.ndarray:
+        """Per weak component, whether it is in :attr:`region`: a lookup per node where
+        ``isin`` sorted every destination or UMKM node once per candidate."""
+        mask = np.zeros(len(self.graph.parts().size), dtype=bool)
+        mask[np.asarray(self.region, dtype=np.int64)] = True
+        return mask
 
     def offer(self, name: str, limit: float, pos: np.ndarray, cols: np.ndarray,
               dp: np.ndarray) -> None:
