@@ -60,6 +60,7 @@ from geo.network.graph import (
 from geo.network.speeds import (
     car_allowed,
     edge_minutes,
+    first_highway,
     foot_allowed,
     parse_maxspeed,
     road_iri,
@@ -98,6 +99,7 @@ __all__ = [
     "csr_min",
     "dangling_link_ends",
     "edge_minutes",
+    "first_highway",
     "entry_winners",
     "foot_allowed",
     "iter_chunks",

@@ -37,7 +37,7 @@ def _lookup(keys: pd.Series, table: Mapping[str, float], default: float) -> np.n
     return keys.map(table).fillna(default).to_numpy(dtype=float)
 
 
-def _first_highway(roads: pd.DataFrame) -> pd.Series:
+def first_highway(roads: pd.DataFrame) -> pd.Series:
     """The first value of ``highway`` (``a;b`` -> ``a``), stripped and lower-case."""
     return map_unique(roads["highway"],
                       lambda u: u.str.split(";").str[0].str.strip().str.lower())
@@ -45,7 +45,7 @@ def _first_highway(roads: pd.DataFrame) -> pd.Series:
 
 def walk_only_rows(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     """Rows of a class that is only walked (``[road] walk_only``: footway, path, ...)."""
-    return _first_highway(roads).isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
+    return first_highway(roads).isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
 
 
 def _is_road(roads: pd.DataFrame) -> np.ndarray:
@@ -86,7 +86,7 @@ def foot_allowed(roads: pd.DataFrame) -> np.ndarray:
         bool, one per row.
     """
     closed, tagged = rules.access_closed(roads, rules.FOOT_ACCESS_KEYS, rules.FOOT_CLOSED)
-    motorway = _first_highway(roads).isin(rules.FOOT_CLOSED_HIGHWAY).fillna(False).to_numpy(
+    motorway = first_highway(roads).isin(rules.FOOT_CLOSED_HIGHWAY).fillna(False).to_numpy(
         dtype=bool)
     closed |= motorway & ~tagged
     return np.asarray(~(closed & _is_road(roads)))
@@ -103,7 +103,7 @@ def speed_surface(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     if not unknown.any():
         return surf
     cfg = config.unknown_surface
-    highway = _first_highway(roads)
+    highway = first_highway(roads)
     guess = highway.map(cfg.highway).astype(object)
     if "tracktype" in roads:
         by_grade = normalise_text(roads["tracktype"]).map(cfg.tracktype).astype(object)
@@ -138,7 +138,7 @@ def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     (:func:`road_iri`). Monotone: a better surface or condition is never rougher (checked
     when the configuration loads), so it never gives a lower speed.
     """
-    highway = _first_highway(roads)
+    highway = first_highway(roads)
     speed = _lookup(highway, config.road.highway_speed_kmh, config.road.default_speed_kmh)
     speed = speed * config.roughness.factor(road_iri(roads, config))
     if config.road.use_maxspeed and "maxspeed" in roads:

@@ -14,10 +14,10 @@ import shapely
 
 from geo import schema
 from geo.io import road_sections, ruas_id, section_keys
-from geo.network import NetworkConfig, edge_minutes
+from geo.network import NetworkConfig, edge_minutes, first_highway
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
-from geo.words import map_unique, normalise_text
+from geo.words import normalise_text
 
 
 def _norm(s: pd.Series) -> np.ndarray:
@@ -39,13 +39,6 @@ def known(values: np.ndarray, vocabulary: Any) -> np.ndarray:
     one hashed lookup, not a Python test per road row."""
     ok = pd.Series(values, dtype=object).isin(list(vocabulary)).to_numpy(dtype=bool)
     return np.where(ok, values, "unknown").astype(object)
-
-
-def highway_class(roads: pd.DataFrame) -> pd.Series:
-    """The first class of each row's ``highway`` (``a;b`` lists), stripped and lower case
-    (NA stays NA); worked out once per distinct value."""
-    return map_unique(roads["highway"],
-                      lambda u: u.str.split(";").str[0].str.strip().str.lower())
 
 
 def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: NetworkConfig,
@@ -79,7 +72,7 @@ def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: Networ
 
 def excluded_class(roads: pd.DataFrame, config: PrioritiesConfig) -> np.ndarray:
     """Rows of a class that is not a PU road work (``[candidates].exclude_highway``)."""
-    highway = highway_class(roads)
+    highway = first_highway(roads)
     return highway.isin(config.candidates.exclude_highway).fillna(False).to_numpy(dtype=bool)
 
 

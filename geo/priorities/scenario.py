@@ -34,8 +34,8 @@ import pandas as pd
 from geo import fmt, schema
 from geo.exceptions import InputError, Problem
 from geo.io import integer, read_table, road_sections, ruas_rows, text
-from geo.network import NetworkConfig
-from geo.priorities.candidates import highway_class, road_state
+from geo.network import NetworkConfig, walk_only_rows
+from geo.priorities.candidates import road_state
 from geo.priorities.config import ASSUMPTION_NOTE, PrioritiesConfig, signed_text
 from geo.roads import condition_class, surface_class
 from geo.words import normalise_text
@@ -204,8 +204,7 @@ def read_works(path: str | os.PathLike[str], roads: pd.DataFrame, config: Priori
     roads = roads.reset_index(drop=True)
     labels = road_sections(roads)
     is_road = labels >= 0
-    walk_only = network.road.walk_only
-    walk = highway_class(roads).isin(walk_only).fillna(False).to_numpy(dtype=bool)
+    walk = walk_only_rows(roads, network)
     way = pd.to_numeric(roads.get("osm_way_id", pd.Series(np.nan, index=roads.index)),
                         errors="coerce").to_numpy(dtype=float)
 
