@@ -124,9 +124,15 @@ def road_iri(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     cond = (normalise_text(roads["condition"]) if "condition" in roads
             else pd.Series(pd.NA, index=roads.index, dtype="string"))
     cond = cond.where(cond.isin(CONDITION_ORDER), rough.unknown_condition)
-    table = {f"{s}|{c}": rough.iri(s, c) for s in SURFACE_ORDER for c in CONDITION_ORDER}
-    key = pd.Series(surf, index=roads.index, dtype=object) + "|" + cond.astype(object)
-    return key.map(table).to_numpy(dtype=float)
+    # a (surface x condition) table read by category codes, not a text key per row
+    table = np.array([[rough.iri(s, c) for c in CONDITION_ORDER] for s in SURFACE_ORDER],
+                     dtype=float)
+    si = pd.Categorical(surf, categories=list(SURFACE_ORDER)).codes
+    ci = pd.Categorical(cond.to_numpy(dtype=object), categories=list(CONDITION_ORDER)).codes
+    out = np.full(len(surf), np.nan)
+    ok = (si >= 0) & (ci >= 0)
+    out[ok] = table[si[ok], ci[ok]]
+    return out
 
 
 def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
