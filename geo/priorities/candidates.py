@@ -4,6 +4,7 @@ and the arcs whose minutes drop.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,10 @@ def road_state(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Surface class and PU condition class of every row (``unknown`` when not known)."""
     surf = surface_class(roads["surface"]).to_numpy(dtype=object)
     cond = _norm(roads["condition"]) if "condition" in roads else np.full(len(roads), None)
-    return surf, known(cond, schema.CONDITIONS)
+    return surf, _known(cond, schema.CONDITIONS)
 
 
-def known(values: np.ndarray, vocabulary: Any) -> np.ndarray:
+def _known(values: np.ndarray, vocabulary: Collection[str]) -> np.ndarray:
     """``values`` where they are words of ``vocabulary``, else ``unknown`` (NA included);
     one hashed lookup, not a Python test per road row."""
     ok = pd.Series(values, dtype=object).isin(list(vocabulary)).to_numpy(dtype=bool)
@@ -42,21 +43,23 @@ def known(values: np.ndarray, vocabulary: Any) -> np.ndarray:
 
 
 def match_options(roads: pd.DataFrame, config: PrioritiesConfig, network: NetworkConfig,
-                  allowed: list[str] | None) -> np.ndarray:
+                  allowed: list[str] | None, *,
+                  state: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Index (in file order) of the upgrade option each row gets, -1 for none.
 
     A row is eligible when it is a road link, not of a class in
     ``[candidates].exclude_highway`` (footways, paths, steps: not PU road works), and its
     own authority is allowed; the first option whose lists hold its surface and condition
-    and which changes one of them applies.
+    and which changes one of them applies. ``state``: :func:`road_state` of ``roads``,
+    when the caller has it.
     """
     n = len(roads)
-    surf, cond = road_state(roads)
+    surf, cond = state if state is not None else road_state(roads)
     mode = _norm(roads["mode"]) if "mode" in roads else np.full(n, "road", dtype=object)
     eligible = (mode == "road") & ~excluded_class(roads, config)
     if allowed is not None:
         auth = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
-        eligible &= np.isin(known(auth, schema.AUTHORITIES), allowed)
+        eligible &= np.isin(_known(auth, schema.AUTHORITIES), allowed)
     option = np.full(n, -1, dtype=np.int64)
     for j, opt in enumerate(config.upgrades.values()):  # a handful of options
         m = eligible & (option < 0) & np.isin(surf, opt.surfaces()) & np.isin(cond,
@@ -160,8 +163,9 @@ def build_candidates(roads: pd.DataFrame, config: PrioritiesConfig, network: Net
     length = pd.to_numeric(roads["length_m"], errors="coerce").fillna(0.0).to_numpy(float)
     road = labels >= 0
     auth_all = _norm(roads["authority"]) if "authority" in roads else np.full(n, None)
-    auth_all = known(auth_all, schema.AUTHORITIES)
-    option = match_options(roads, config, network, allowed)
+    auth_all = _known(auth_all, schema.AUTHORITIES)
+    state = road_state(roads)  # read by the options and by the candidate table
+    option = match_options(roads, config, network, allowed, state=state)
     sec_auth = _majority(labels[road], auth_all[road], length[road])
     if allowed is not None:
         ok_sections = sec_auth.index[sec_auth.isin(allowed)].to_numpy()
@@ -181,14 +185,15 @@ def build_candidates(roads: pd.DataFrame, config: PrioritiesConfig, network: Net
         # an upgrade never slows a link (checked above); min() guards rounding only
         fwd[rows] = np.minimum(f_new, fwd0[rows])
         bwd[rows] = np.minimum(b_new, bwd0[rows])
-    table = _candidate_table(roads, labels, cand_labels, rows, row_ptr, option[rows], config,
+    table = _candidate_table(roads, state, labels, cand_labels, rows, row_ptr, option[rows], config,
                              length, auth_all, sec_auth, fwd0, fwd)
     return Candidates(table=table, labels=labels, rows=rows, row_ptr=row_ptr,
                       option=option[rows], new_rows=new_rows.reset_index(drop=True),
                       minutes_fwd=fwd, minutes_bwd=bwd)
 
 
-def _candidate_table(roads: pd.DataFrame, labels: np.ndarray, cand_labels: np.ndarray,
+def _candidate_table(roads: pd.DataFrame, state: tuple[np.ndarray, np.ndarray],
+                     labels: np.ndarray, cand_labels: np.ndarray,
                      rows: np.ndarray, row_ptr: np.ndarray, option: np.ndarray,
                      config: PrioritiesConfig, length: np.ndarray, auth: np.ndarray,
                      sec_auth: pd.Series, fwd0: np.ndarray, fwd1: np.ndarray) -> pd.DataFrame:
@@ -198,7 +203,7 @@ def _candidate_table(roads: pd.DataFrame, labels: np.ndarray, cand_labels: np.nd
     sec_rows = np.flatnonzero(in_c)
     lab = labels[sec_rows]
     w = length[sec_rows]
-    surf, cond = road_state(roads)
+    surf, cond = state
 
     def maj(values: Any) -> np.ndarray:
         s = _majority(lab, np.asarray(values, dtype=object)[sec_rows], w)
