@@ -22,6 +22,7 @@ Rules
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -85,13 +86,70 @@ class Edges:
         return np.bincount(self.seg_edge, weights=seg, minlength=len(self.u)).astype(np.float64)
 
 
+_SEARCH_CHUNK = 1 << 22
+"""Node references looked up per step in :func:`shared_nodes` (bounds its temporaries)."""
+
+
+def _repeats(ref: IntArray, way: npt.NDArray[np.integer[Any]]) -> BoolArray:
+    """Positions repeating the node just before them in the same way (zero-length)."""
+    rep = np.zeros(len(ref), dtype=bool)
+    if len(ref) > 1:
+        rep[1:] = (way[1:] == way[:-1]) & (ref[1:] == ref[:-1])
+    return rep
+
+
+def _segments(way: npt.NDArray[np.integer[Any]], usable: BoolArray) -> tuple[BoolArray, BoolArray]:
+    """Per position: it closes a usable segment, it opens one (repeats collapsed)."""
+    seg = (way[1:] == way[:-1]) & usable[1:] & usable[:-1]
+    return np.concatenate([[False], seg]), np.concatenate([seg, [False]])
+
+
+def shared_nodes(ref: IntArray, way: npt.NDArray[np.integer[Any]], usable: BoolArray) -> BoolArray:
+    """Per node reference: its node occurs more than once among the usable runs of all
+    ways, i.e. it is a graph node shared with another way (or visited twice by one).
+
+    This is the one whole-network fact :func:`build_edges` needs; computed once here, it
+    lets the ways be split into edges a slice of ways at a time (the rest of the rule is
+    local to a way). Memory: one sorted copy of the references in runs, and lookups
+    :data:`_SEARCH_CHUNK` at a time instead of ``np.unique``'s inverse and counts over
+    the whole array.
+    """
+    ref = np.asarray(ref, dtype=np.int64)
+    way = np.asarray(way)  # any integer type: the OSM reader's way index is int32
+    usable = np.asarray(usable, dtype=bool)
+    out = np.zeros(len(ref), dtype=bool)
+    if len(ref) < 2:
+        return out
+    keep = ~_repeats(ref, way)
+    if not keep.all():  # rare (the OSM reader collapses repeats): work on the collapsed
+        out[keep] = shared_nodes(ref[keep], way[keep], usable[keep])
+        return out
+    before, after = _segments(way, usable)
+    part = before | after
+    del before, after
+    runs = ref[part]
+    runs.sort()
+    twice = runs[1:][runs[1:] == runs[:-1]]
+    del runs
+    if not len(twice):
+        return out
+    twice = np.unique(twice)
+    for lo in range(0, len(ref), _SEARCH_CHUNK):
+        hi = min(lo + _SEARCH_CHUNK, len(ref))
+        r = ref[lo:hi]
+        at = np.minimum(np.searchsorted(twice, r), len(twice) - 1)
+        out[lo:hi] = part[lo:hi] & (twice[at] == r)
+    return out
+
+
 def build_edges(
     ref: IntArray,
     lon: FloatArray,
     lat: FloatArray,
-    way: IntArray,
+    way: npt.NDArray[np.integer[Any]],
     usable: BoolArray,
     reverse: BoolArray,
+    shared: BoolArray | None = None,
 ) -> Edges:
     """Split ways into edges between graph nodes.
 
@@ -103,6 +161,9 @@ def build_edges(
         the node may be used (inside the boundary, location known).
     reverse
         Per way index: travel runs against the node order (``oneway=-1``).
+    shared
+        :func:`shared_nodes` of the whole network, per entry, when these arrays are a
+        slice of its ways; by default computed from these ways alone.
     """
     ref = np.asarray(ref, dtype=np.int64)
     lon = np.asarray(lon, dtype=np.float64)
@@ -110,14 +171,15 @@ def build_edges(
     way = np.asarray(way, dtype=np.int64)
     usable = np.asarray(usable, dtype=bool)
     reverse = np.asarray(reverse, dtype=bool)
+    if shared is None:
+        shared = shared_nodes(ref, way, usable)
 
     # collapse consecutive repeats of one node within a way (zero-length segments)
-    if len(ref) > 1:
-        rep = np.zeros(len(ref), dtype=bool)
-        rep[1:] = (way[1:] == way[:-1]) & (ref[1:] == ref[:-1])
-        if rep.any():
-            keep = ~rep
-            ref, lon, lat, way, usable = ref[keep], lon[keep], lat[keep], way[keep], usable[keep]
+    rep = _repeats(ref, way)
+    if rep.any():
+        keep = ~rep
+        ref, lon, lat, way, usable = ref[keep], lon[keep], lat[keep], way[keep], usable[keep]
+        shared = shared[keep]
 
     n = len(ref)
     empty = np.empty(0, dtype=np.int64)
@@ -125,17 +187,9 @@ def build_edges(
         return Edges(empty, empty, empty, np.zeros(1, dtype=np.int64), empty, ref, lon, lat,
                      empty, empty)
 
-    # seg[i]: segment from position i to i + 1 is usable
-    seg = (way[1:] == way[:-1]) & usable[1:] & usable[:-1]
-    seg_before = np.concatenate([[False], seg])  # position i closes a segment
-    seg_after = np.concatenate([seg, [False]])  # position i opens a segment
+    seg_before, seg_after = _segments(way, usable)  # position i closes, opens a segment
+    seg = seg_after[:-1]  # seg[i]: the segment from position i to i + 1 is usable
     part = seg_before | seg_after
-
-    # nodes occurring more than once among usable runs are graph nodes
-    uniq, inverse, counts = np.unique(ref[part], return_inverse=True, return_counts=True)
-    shared = np.zeros(n, dtype=bool)
-    shared[part] = counts[inverse] > 1
-    del uniq
     brk = part & (shared | ~seg_before | ~seg_after)
 
     starts = np.flatnonzero(seg_after & brk)
@@ -155,7 +209,7 @@ def build_edges(
     seg_start = np.flatnonzero(seg)
     seg_edge = np.searchsorted(starts, seg_start, side="right") - 1
     return Edges(
-        u=u, v=v, way=way[starts], offsets=offsets, vertex=vertex.astype(np.int64),
+        u=u, v=v, way=way[starts].astype(np.int64, copy=False), offsets=offsets, vertex=vertex.astype(np.int64),
         ref=ref, lon=lon, lat=lat, seg_edge=seg_edge.astype(np.int64),
         seg_start=seg_start.astype(np.int64),
     )

@@ -48,7 +48,7 @@ from geo import osmtags as rules
 from geo import schema
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
-from geo.io._topology import build_edges
+from geo.io._topology import Edges, build_edges, shared_nodes
 from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
@@ -96,11 +96,13 @@ class OsmExtract:
 
     Road node arrays have one entry per node reference of a kept way (ways one after
     another); ``way_nodes`` gives the count per way, matching the rows of ``ways``.
+    Coordinates stay in libosmium's fixed point (``int32`` 1e-7 degrees, as OSM stores
+    them: half the memory of floats); :meth:`lonlat` gives degrees for a slice.
     """
 
     ref: np.ndarray = field(default_factory=lambda: _EMPTY_ARRAY_INT)
-    lon: np.ndarray = field(default_factory=lambda: np.empty(0))
-    lat: np.ndarray = field(default_factory=lambda: np.empty(0))
+    x: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    y: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     valid: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     way_nodes: np.ndarray = field(default_factory=lambda: _EMPTY_ARRAY_INT)
     ways: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -109,6 +111,13 @@ class OsmExtract:
     header_date: str = ""
     newest_object: dt.datetime | None = None
     skipped_pois: int = 0
+
+    def lonlat(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Longitudes and latitudes (degrees, NaN where unknown) of references ``start:stop``."""
+        sl = slice(start, stop)
+        valid = self.valid[sl]
+        return (np.where(valid, self.x[sl] * _SCALE, np.nan),
+                np.where(valid, self.y[sl] * _SCALE, np.nan))
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -261,11 +270,8 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
         raise _UnsortedError(roads.unsorted)
     if roads.recheck:
         _exact_road_rows(path, name, roads.rows, roads.recheck)
-    valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
-    ext.ref = roads.ref
-    ext.lon = np.where(valid, roads.x * _SCALE, np.nan)
-    ext.lat = np.where(valid, roads.y * _SCALE, np.nan)
-    ext.valid = valid
+    ext.ref, ext.x, ext.y = roads.ref, roads.x, roads.y
+    ext.valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
     ext.way_nodes = roads.count
     ext.ways = pd.DataFrame.from_records(roads.rows, columns=list(_ROAD_FIELDS))
     if roads.newest is not None and (ext.newest_object is None
@@ -456,8 +462,18 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
         empty = np.empty(0, dtype=np.int32)
         return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, [],
                         newest, state.unsorted, state.recheck)
-    ref, x, y, count = (np.concatenate(p) for p in zip(*parts, strict=True))
+    # one array at a time, each freeing its chunks: the peak is the chunks plus one array
+    columns = [list(c) for c in zip(*parts, strict=True)]
+    del parts
+    ref, x, y, count = (_concatenate_freeing(c) for c in columns)
     return _RoadOpl(ref, x, y, count, state.rows, newest, state.unsorted, state.recheck)
+
+
+def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate`` that empties the list (its chunks can be freed once copied)."""
+    out = np.concatenate(chunks)
+    chunks.clear()
+    return out
 
 
 def _exact_road_rows(path: Path, name: str, rows: list[tuple[Any, ...]],
@@ -480,6 +496,9 @@ class _OplState:
     last: tuple[int, bool, int] = (-1, False, 0)
     unsorted: str = ""
     recheck: dict[int, int] = field(default_factory=dict)  # way id -> its row
+    texts: dict[bytes, str] = field(default_factory=dict)
+    """Decoded tag values by their OPL bytes: one ``str`` per distinct value, shared by
+    every way that has it (a province has millions of ``residential``)."""
 
 
 _UNESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
@@ -529,7 +548,10 @@ def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
                 i = _ROAD_POS.get(k)
                 if i is not None:
                     if vals[i] is None:
-                        vals[i] = _opl_text(v)
+                        text = state.texts.get(v)
+                        if text is None:
+                            text = state.texts[v] = _opl_text(v)
+                        vals[i] = text
                 elif k == b"area" and area is None:
                     area = v
         hw, route = vals[0], vals[1]
@@ -697,13 +719,70 @@ def _poi_points(geoms: list[Any]) -> np.ndarray:
 
 
 # --- layers ---------------------------------------------------------------------------
-def roads_frame(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> gpd.GeoDataFrame:
-    """Road edges (one row per edge between graph nodes) with the ``roads`` columns."""
+_ROAD_CHUNK_REFS = 1 << 22
+"""Node references (about 4 million) per slice of ways in :func:`road_chunks` and per
+step of the lookups over every reference: bounds the temporaries of a large region."""
+
+
+def _steps(n: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, n, _ROAD_CHUNK_REFS):
+        yield lo, min(lo + _ROAD_CHUNK_REFS, n)
+
+
+def usable_nodes(ext: OsmExtract, boundary: BaseGeometry | None) -> np.ndarray:
+    """Per road node reference: its location is known and (with a boundary) inside it."""
+    if boundary is None:
+        return ext.valid
+    shapely.prepare(boundary)
+    usable = ext.valid.copy()
+    for lo, hi in _steps(len(usable)):
+        m = usable[lo:hi]
+        lon, lat = ext.lonlat(lo, hi)
+        m[m] = shapely.intersects_xy(boundary, lon[m], lat[m])
+    return usable
+
+
+def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[gpd.GeoDataFrame]:
+    """Road edges (one row per edge between graph nodes) with the ``roads`` columns, a
+    slice of ways at a time (at least one frame, empty when there is no edge).
+
+    Which nodes are shared between ways is decided once over the whole network
+    (:func:`geo.io._topology.shared_nodes`); the rest of the split is local to a way, so
+    the slices give exactly the edges of one split, in the same order, and memory
+    follows a slice rather than the file. ``edge_id`` runs on across slices.
+    """
     ways = ext.ways
     oneway, reverse = rules.oneway_flags(ways["oneway"], ways["junction"], ways["highway"])
-    way_index = np.repeat(np.arange(len(ways), dtype=np.int64), ext.way_nodes)
-    edges = build_edges(ext.ref, ext.lon, ext.lat, way_index, usable, reverse)
+    way_index = np.repeat(np.arange(len(ways), dtype=np.int32), ext.way_nodes)
+    shared = shared_nodes(ext.ref, way_index, usable)
+    offsets = np.concatenate([[0], np.cumsum(ext.way_nodes)])
     tr = Transformer.from_crs(schema.WGS84, metric, always_xy=True)
+    first, w0 = 0, 0
+    while True:
+        # whole ways, about _ROAD_CHUNK_REFS references (one longer way goes alone)
+        w1 = int(np.searchsorted(offsets, offsets[w0] + _ROAD_CHUNK_REFS, side="right")) - 1
+        w1 = min(max(w1, w0 + 1), len(ways))
+        lo, hi = int(offsets[w0]), int(offsets[w1])
+        lon, lat = ext.lonlat(lo, hi)
+        edges = build_edges(ext.ref[lo:hi], lon, lat, way_index[lo:hi], usable[lo:hi],
+                            reverse, shared[lo:hi])
+        del lon, lat
+        count = len(edges)
+        table = _roads_table(edges, ways, oneway, tr, first) \
+            if count or (first == 0 and w1 >= len(ways)) else None
+        del edges  # freed before the next slice is split
+        if table is not None:
+            yield table
+            del table
+        first += count
+        if w1 >= len(ways):
+            return
+        w0 = w1
+
+
+def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Transformer,
+                 first_id: int) -> gpd.GeoDataFrame:
+    """The ``roads`` rows of ``edges`` (ids from ``first_id``)."""
     px, py = tr.transform(edges.lon, edges.lat)
     attrs = ways.iloc[edges.way].reset_index(drop=True)
     water = attrs["highway"].isna().to_numpy()
@@ -724,7 +803,7 @@ def roads_frame(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> gpd.GeoData
         "condition": condition_from_smoothness(attrs["smoothness"]).to_numpy(),
         "mode": np.where(water, "water", "road"),
         "provenance": "osm",
-        "edge_id": np.arange(len(edges), dtype=np.int64),
+        "edge_id": np.arange(first_id, first_id + len(edges), dtype=np.int64),
         "surface_class": surface_class(attrs["surface"]).to_numpy(),
         "authority_source": "inferred",
         **{key: attrs[key] for key in rules.ACCESS_KEYS},  # raw, read per mode by geo.network
@@ -781,10 +860,14 @@ def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
     """Convex hull of every kept coordinate: the region when none was given."""
-    xy = [np.column_stack([ext.lon[ext.valid], ext.lat[ext.valid]])]
+    xy = []
+    for lo, hi in _steps(len(ext.valid)):  # the hull's candidates, a step at a time
+        m = ext.valid[lo:hi]
+        lon, lat = ext.lonlat(lo, hi)
+        xy.append(_hull_candidates(np.column_stack([lon[m], lat[m]])))
     if len(ext.poi_geometry):
         xy.append(shapely.get_coordinates(ext.poi_geometry))
-    pts = np.concatenate(xy)
+    pts = np.concatenate(xy) if xy else np.empty((0, 2))
     if not len(pts):
         raise InputError([Problem(name, "tidak ada jalan atau POI berkoordinat di berkas")])
     hull = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -554,6 +554,39 @@ class Staging(_Reader):
 
     def write(self, layer: str, gdf: gpd.GeoDataFrame) -> None:
         """Write (replace) one spatial layer, in EPSG:4326, required columns first."""
+        out = self._prepared(layer, gdf)
+        if self._recorder is not None:
+            self._recorder.written(self, layer, out)
+        self._write_layer(layer, out, append=False)
+
+    def write_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """Write (replace) one spatial layer given as consecutive frames; returns the rows.
+
+        The first frame replaces the layer, the others are appended, so a layer larger
+        than memory is written as it is made. With a change recorder the frames are
+        joined first: the recorder compares the whole layer.
+        """
+        it = iter(chunks)
+        first = next(it, None)
+        if first is None:
+            raise WorkspaceError(f"layer '{layer}' tanpa bagian untuk ditulis")
+        if self._recorder is not None:
+            whole = pd.concat([first, *it], ignore_index=True)
+            self.write(layer, gpd.GeoDataFrame(whole, geometry=first.geometry.name,
+                                               crs=first.crs))
+            return len(whole)
+        self.write(layer, first)
+        rows = len(first)
+        del first  # each frame is freed once written
+        for chunk in it:
+            if len(chunk):
+                self._write_layer(layer, self._prepared(layer, chunk), append=True)
+                rows += len(chunk)
+            del chunk
+        return rows
+
+    def _prepared(self, layer: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``gdf`` checked, in EPSG:4326, required columns first."""
         missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in gdf.columns]
         if missing:
             raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
@@ -562,18 +595,14 @@ class Staging(_Reader):
         out = gdf.to_crs(schema.WGS84) if not CRS(gdf.crs).equals(CRS(schema.WGS84)) else gdf
         req = [c for c in schema.REQUIRED.get(layer, ()) if c in out.columns]
         rest = [c for c in out.columns if c not in req and c != out.geometry.name]
-        out = out[[*req, *rest, out.geometry.name]]
-        if self._recorder is not None:
-            self._recorder.written(self, layer, out)
-        geom_types = set(out.geom_type.dropna().unique())
+        return out[[*req, *rest, out.geometry.name]]
+
+    def _write_layer(self, layer: str, out: gpd.GeoDataFrame, *, append: bool) -> None:
         geometry_type = None
-        if len(geom_types) > 1:
+        if not len(out) or len(set(out.geom_type.dropna().unique())) > 1:
             geometry_type = "Unknown"
-        elif not len(out):
-            geometry_type = "Unknown"
-        pyogrio.write_dataframe(
-            out.reset_index(drop=True), self.path, layer=layer, geometry_type=geometry_type
-        )
+        pyogrio.write_dataframe(out.reset_index(drop=True), self.path, layer=layer,
+                                geometry_type=geometry_type, append=append)
 
     def write_table(self, layer: str, df: pd.DataFrame) -> None:
         """Write (replace) one non-spatial table; a recorded one (``tasks``) is compared

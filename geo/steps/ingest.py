@@ -33,8 +33,9 @@ from geo.io.osm import (
     gateways_frame,
     read_osm,
     region_name,
-    roads_frame,
+    road_chunks,
     umkm_frame,
+    usable_nodes,
 )
 from geo.io.regions import write_region
 from geo.io.workspace import Source, Staging, Workspace, writes_workspace
@@ -100,19 +101,13 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
         else:
             date = "tidak diketahui"
 
-    reporter.step("membangun topologi jalan")
     created_boundary = boundary is None
     if boundary is None:
         boundary = derived_boundary(ext, str(path))
-        usable = ext.valid
         metric = metric_crs(boundary)
     else:
-        shapely.prepare(boundary)
-        usable = ext.valid.copy()
-        usable[ext.valid] = shapely.intersects_xy(boundary, ext.lon[ext.valid],
-                                                  ext.lat[ext.valid])
         metric = ws.metric_crs()
-    roads = roads_frame(ext, usable, metric)
+    usable = usable_nodes(ext, None if created_boundary else boundary)
 
     reporter.step("titik minat dan turunannya")
     if ext.skipped_pois:
@@ -123,8 +118,6 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
         if len(pts) else np.zeros(0, dtype=bool)
     pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
                             crs=schema.WGS84)
-    if roads.empty and pois.empty:
-        raise InputError([Problem(str(path), "tidak ada jalan atau POI di dalam batas wilayah")])
     derived = {
         "destinations": destinations_frame(pois),
         "umkm": umkm_frame(pois),
@@ -146,9 +139,13 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
                              licence=OSM_LICENCE, url=source.url,
                              note="selubung cembung data OSM (tidak ada batas wilayah yang diberikan)"))
             stage.set_meta(boundary_origin="convex_hull_of_osm_data")
-        stage.write("roads", roads)
+        # roads are split and written a slice of ways at a time (memory follows a slice)
+        reporter.step("membangun topologi jalan")
+        counts["roads"] = stage.write_chunks("roads", road_chunks(ext, usable, metric))
+        if not counts["roads"] and pois.empty:  # raised inside: the workspace is untouched
+            raise InputError([Problem(str(path),
+                                      "tidak ada jalan atau POI di dalam batas wilayah")])
         stage.write("pois", pois)
-        counts["roads"] = len(roads)
         counts["pois"] = len(pois)
         stage.add_source(src("roads"))
         stage.add_source(src("pois"))

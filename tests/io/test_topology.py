@@ -7,13 +7,17 @@ from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
+import geopandas.testing
 import numpy as np
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
-from geo.io._topology import build_edges
+from geo.io import osm as osm_reader
+from geo.io._topology import build_edges, shared_nodes
 from geo.io.workspace import Workspace
 from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import GEOD, read_reference, reference_edges
@@ -197,6 +201,72 @@ def test_build_edges_empty() -> None:
                     np.empty(0, dtype=np.int64), np.empty(0, dtype=bool), np.empty(0, dtype=bool))
     assert len(e) == 0
     assert len(e.linestrings()) == 0
+
+
+# --- a network split a slice of ways at a time ----------------------------------------
+def _naive_shared(ways: list[list[tuple[int, bool]]]) -> list[list[bool]]:
+    """Independent rule, in plain Python: after collapsing consecutive repeats, a node
+    reference in a usable run (a segment to a usable neighbour in its way) is shared when
+    its node has more than one such reference in the whole network. Repeats get False."""
+    runs: Counter[int] = Counter()
+    marks: list[list[bool]] = []
+    for nodes in ways:
+        kept = [i for i in range(len(nodes)) if i == 0 or nodes[i][0] != nodes[i - 1][0]]
+        in_run = set()
+        for a, b in zip(kept, kept[1:], strict=False):
+            if nodes[a][1] and nodes[b][1]:
+                in_run.update((a, b))
+        runs.update(nodes[i][0] for i in in_run)
+        marks.append([i in in_run for i in range(len(nodes))])
+    return [[m and runs[nodes[i][0]] > 1 for i, m in enumerate(ms)]
+            for nodes, ms in zip(ways, marks, strict=True)]
+
+
+# (node id, usable): few ids so ways share nodes, repeat them and loop; mostly usable
+_WAYS = st.lists(st.lists(st.tuples(st.integers(1, 12), st.sampled_from([True, True, False])),
+                          min_size=1, max_size=7), min_size=1, max_size=9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ways=_WAYS, cuts=st.sets(st.integers(1, 8)), reverse_seed=st.integers(0, 2**9 - 1))
+def test_slices_of_ways_give_the_edges_of_the_whole(
+        ways: list[list[tuple[int, bool]]], cuts: set[int], reverse_seed: int) -> None:
+    ref = np.array([n for w in ways for n, _ in w], dtype=np.int64)
+    usable = np.array([u for w in ways for _, u in w], dtype=bool)
+    way = np.repeat(np.arange(len(ways), dtype=np.int32), [len(w) for w in ways])
+    lon, lat = ref * 0.001, (ref % 5) * 0.001
+    reverse = np.array([bool(reverse_seed >> i & 1) for i in range(len(ways))])
+    shared = shared_nodes(ref, way, usable)
+    assert shared.tolist() == [m for ms in _naive_shared(ways) for m in ms]
+
+    whole = build_edges(ref, lon, lat, way, usable, reverse)
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in ways])])
+    bounds = [0, *sorted(c for c in cuts if c < len(ways)), len(ways)]
+    parts = []
+    for w0, w1 in zip(bounds, bounds[1:], strict=False):
+        lo, hi = offsets[w0], offsets[w1]
+        parts.append(build_edges(ref[lo:hi], lon[lo:hi], lat[lo:hi], way[lo:hi], usable[lo:hi],
+                                 reverse, shared[lo:hi]))
+
+    def rows(e: object) -> list[tuple[int, int, int, bytes]]:
+        return list(zip(e.way.tolist(), e.u.tolist(), e.v.tolist(),  # type: ignore[attr-defined]
+                        shapely.to_wkb(e.linestrings()), strict=True))  # type: ignore[attr-defined]
+
+    assert [r for p in parts for r in rows(p)] == rows(whole)
+
+
+def test_ingest_in_small_slices_writes_the_same_roads(
+        tmp_path: Path, andorra_ws: Path, andorra_pbf: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # ~110 000 node references in slices of 5 000: twenty-odd slices of whole ways
+    monkeypatch.setattr(osm_reader, "_ROAD_CHUNK_REFS", 5000)
+    ws = tmp_path / "sliced.gpkg"
+    ingest_osm(andorra_pbf, Workspace(ws))
+    got = pyogrio.read_dataframe(ws, layer="roads")
+    want = pyogrio.read_dataframe(andorra_ws, layer="roads")
+    assert got["edge_id"].tolist() == list(range(len(got)))
+    geopandas.testing.assert_geodataframe_equal(got, want)
+    _compare_with_reference(ws, andorra_pbf)
 
 
 # --- real extracts against the independent split ----------------------------------------

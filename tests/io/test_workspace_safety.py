@@ -18,10 +18,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
+import shapely
 
 from geo.exceptions import WorkspaceLocked
 from geo.io.workspace import Workspace
@@ -329,3 +333,35 @@ def test_open_never_deletes_a_live_writers_copy(ws_path: Path) -> None:
     Workspace(ws_path).require()
     assert _copies(ws_path) == []
     _layers_read(ws_path)
+
+
+# --- a layer written in chunks (ingest of a large region) ---------------------------------
+def _points(first: int, n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": [f"p{i}" for i in range(first, first + n)],
+                             "name": [None if i % 3 else f"titik {i}" for i in range(first, first + n)]},
+                            geometry=shapely.points(np.arange(first, first + n), 0.0), crs=4326)
+
+
+def test_a_layer_written_in_chunks_is_all_of_them_in_order(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "chunks.gpkg")
+    chunks = [_points(0, 4), _points(4, 0), _points(4, 3), _points(7, 5)]
+    with ws.update(create=True) as stage:
+        assert stage.write_chunks("sample", iter(chunks)) == 12
+    got = ws.read("sample")
+    assert got["id"].tolist() == [f"p{i}" for i in range(12)]
+    assert shapely.get_x(got.geometry.to_numpy()).tolist() == list(range(12))
+    assert got["name"].isna().tolist() == [bool(i % 3) for i in range(12)]
+
+
+def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "chunks.gpkg")
+    with ws.update(create=True) as stage:
+        stage.write_chunks("sample", [_points(0, 2)])
+
+    def failing() -> Iterator[gpd.GeoDataFrame]:
+        yield _points(100, 3)
+        raise RuntimeError("putus di tengah")
+
+    with pytest.raises(RuntimeError), ws.update() as stage:
+        stage.write_chunks("sample", failing())
+    assert ws.read("sample")["id"].tolist() == ["p0", "p1"]
