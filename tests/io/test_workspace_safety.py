@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import geopandas.testing
 import numpy as np
 import pyogrio
 import pytest
@@ -365,3 +366,13 @@ def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> No
     with pytest.raises(RuntimeError), ws.update() as stage:
         stage.write_chunks("sample", failing())
     assert ws.read("sample")["id"].tolist() == ["p0", "p1"]
+
+
+def test_reading_shares_repeated_strings_and_changes_no_value(andorra_ws: Path) -> None:
+    got = Workspace(andorra_ws).read("roads")
+    want = pyogrio.read_dataframe(andorra_ws, layer="roads")
+    assert list(got.dtypes) == list(want.dtypes)
+    geopandas.testing.assert_geodataframe_equal(got, want)
+    highway = got["highway"].to_numpy(dtype=object)
+    residential = [v for v in highway if v == "residential"]
+    assert len(residential) > 100 and all(v is residential[0] for v in residential)
