@@ -29,6 +29,7 @@ import pytest
 import shapely
 
 from geo.exceptions import WorkspaceLocked
+from geo.io import workspace as workspace_module
 from geo.io.workspace import Workspace
 from tests._depth import runs
 
@@ -368,7 +369,11 @@ def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> No
     assert ws.read("sample")["id"].tolist() == ["p0", "p1"]
 
 
-def test_reading_shares_repeated_strings_and_changes_no_value(andorra_ws: Path) -> None:
+@pytest.mark.parametrize("batch", [None, 1000])
+def test_reading_shares_repeated_strings_and_changes_no_value(
+        andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if batch:  # ~10 000 roads read 1 000 at a time by fid ranges
+        monkeypatch.setattr(workspace_module, "_READ_ROWS", batch)
     got = Workspace(andorra_ws).read("roads")
     want = pyogrio.read_dataframe(andorra_ws, layer="roads")
     assert list(got.dtypes) == list(want.dtypes)
