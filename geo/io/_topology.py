@@ -209,7 +209,8 @@ def build_edges(
     seg_start = np.flatnonzero(seg)
     seg_edge = np.searchsorted(starts, seg_start, side="right") - 1
     return Edges(
-        u=u, v=v, way=way[starts].astype(np.int64, copy=False), offsets=offsets, vertex=vertex.astype(np.int64),
+        u=u, v=v, way=way[starts].astype(np.int64, copy=False), offsets=offsets,
+        vertex=vertex.astype(np.int64),
         ref=ref, lon=lon, lat=lat, seg_edge=seg_edge.astype(np.int64),
         seg_start=seg_start.astype(np.int64),
     )

@@ -339,8 +339,9 @@ def test_open_never_deletes_a_live_writers_copy(ws_path: Path) -> None:
 
 # --- a layer written in chunks (ingest of a large region) ---------------------------------
 def _points(first: int, n: int) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": [f"p{i}" for i in range(first, first + n)],
-                             "name": [None if i % 3 else f"titik {i}" for i in range(first, first + n)]},
+    ids = range(first, first + n)
+    return gpd.GeoDataFrame({"id": [f"p{i}" for i in ids],
+                             "name": [None if i % 3 else f"titik {i}" for i in ids]},
                             geometry=shapely.points(np.arange(first, first + n), 0.0), crs=4326)
 
 
