@@ -724,3 +724,21 @@ def test_gap_templates_never_fail_on_data():
     row = {"a": 2.345, "b": None, "c": "x", "d": float("nan")}
     assert render("{a:.1f} km, {b}, {c:.0f}, {d:.0f}, {zz}", row) == "2.3 km, ?, x, ?, ?"
     assert render("tanpa kolom", row) == "tanpa kolom"
+
+
+def test_monte_carlo_in_small_blocks_equals_one_block():
+    """Samples and percentile rows taken a few at a time give exactly the one-block result,
+    rows never scored and draws that leave a row unscored included."""
+    from geo.readiness._scoring import monte_carlo_ranks
+
+    rng = np.random.default_rng(3)
+    dims = rng.integers(0, 6, (40, 4)).astype(float)  # ties
+    dims[rng.random((40, 4)) < 0.3] = np.nan
+    dims[[5, 17]] = np.nan  # never scored
+    draws = rng.dirichlet(np.ones(4), size=25)
+    draws[3, :] = [0.0, 0.0, 0.0, 1.0]  # rows without the last dimension are unscored here
+    whole = monte_carlo_ranks(dims, draws, (10.0, 90.0), max_cells=10**9)
+    small = monte_carlo_ranks(dims, draws, (10.0, 90.0), max_cells=60)
+    np.testing.assert_array_equal(small[0], whole[0])
+    np.testing.assert_array_equal(small[1], whole[1])
+    assert np.isnan(whole[0][[5, 17]]).all() and not np.isnan(whole[0]).all()
