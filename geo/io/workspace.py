@@ -94,6 +94,12 @@ class ChangeRecorder(Protocol):
         """Called once the block succeeded, before the copy is swapped in."""
 
 
+def _file_version(path: Path) -> tuple[int, int, int]:
+    """Which file is at ``path`` now: an atomic swap gives another inode."""
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 _READ_ROWS = 250_000
 """Features per batch when a large layer is read (:meth:`_Reader._read_in_batches`)."""
 
@@ -165,9 +171,12 @@ class _Reader:
         """A large layer read :data:`_READ_ROWS` features at a time by ranges of its fid
         (a rowid range in SQLite: each batch costs its own rows). Each batch's strings
         are shared before the next is read, so the peak is the frame plus one batch, not
-        the frame plus one ``str`` per cell (N = 100 tiles, roads: 1 597 -> 869 MB over
-        the start). None (read it whole) when the layer is small, or when its fids are
-        not 1..n, as the layers this workspace writes whole are."""
+        the frame plus one ``str`` per cell (N = 100 tiles, roads: +1 597 -> +857 MB over
+        the start). None (read it whole) when the layer is small, when its fids are not
+        1..n (as the layers this workspace writes whole are), or when the file was
+        replaced between batches (a writer swapped its copy in): each batch opens the
+        file anew, and a whole read sees one version."""
+        before = _file_version(self.path)
         info = pyogrio.read_info(self.path, layer=layer)
         rows, fid = int(info["features"]), info.get("fid_column")
         if rows <= _READ_ROWS or not fid or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", fid):
@@ -180,6 +189,8 @@ class _Reader:
             if len(part) != min(_READ_ROWS, rows - lo):
                 return None
             parts.append(_with_shared_strings(part, table))
+        if _file_version(self.path) != before:
+            return None
         out = pd.concat(parts, ignore_index=True)
         for name in out.columns:
             if len({str(p[name].dtype) for p in parts}) > 1:

@@ -382,3 +382,30 @@ def test_reading_shares_repeated_strings_and_changes_no_value(
     highway = got["highway"].to_numpy(dtype=object)
     residential = [v for v in highway if v == "residential"]
     assert len(residential) > 100 and all(v is residential[0] for v in residential)
+
+
+def test_a_batched_read_never_mixes_two_versions_of_the_file(
+        andorra_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    path = tmp_path / "swapped.gpkg"
+    shutil.copyfile(andorra_ws, path)
+    ws = Workspace(path)
+    want = pyogrio.read_dataframe(path, layer="roads")
+    monkeypatch.setattr(workspace_module, "_READ_ROWS", 1000)
+    real = pyogrio.read_dataframe
+    calls = []
+
+    def swapping(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("where"))
+        if len(calls) == 2:  # a writer swaps a changed copy in after the first batch
+            with ws.update() as stage:
+                roads = stage.read("roads")
+                stage.write("roads", roads.iloc[::-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workspace_module.pyogrio, "read_dataframe", swapping)
+    got = ws.read("roads")
+    # the read started over as one whole read of the new version: reversed, not mixed
+    assert calls[-1] is None
+    assert got["edge_id"].tolist() == want["edge_id"].tolist()[::-1]
