@@ -335,6 +335,21 @@ def _bad_files(tmp: Path) -> dict[str, Path]:
             "wrong": wrong, "empty": empty, "badbz2": badbz2}
 
 
+def test_nothing_inside_the_boundary_is_refused_and_changes_nothing(
+        tmp_path: Path, menteng_osm: Path) -> None:
+    # a region in the Arafura Sea, far from the Menteng extract: no road, no POI inside
+    bfile = tmp_path / "laut.geojson"
+    gpd.GeoDataFrame({"nama": ["Laut"]}, geometry=[box(137.0, -9.0, 137.1, -8.9)],
+                     crs="EPSG:4326").to_file(bfile)
+    ws = Workspace(tmp_path / "laut.gpkg")
+    init_workspace(ws, bfile)
+    before = ws.path.read_bytes()
+    with pytest.raises(InputError, match="tidak ada jalan atau POI di dalam batas wilayah"):
+        ingest_osm(menteng_osm, ws)
+    assert ws.path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
 @pytest.mark.parametrize("kind", ["missing", "corrupt", "truncated", "wrong", "empty", "badbz2"])
 def test_bad_files_raise_input_error_and_change_nothing(
     kind: str, tmp_path: Path, menteng_ws: Path, copy_ws,  # type: ignore[no-untyped-def]
