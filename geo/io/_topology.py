@@ -21,6 +21,7 @@ Rules
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,13 @@ _SEARCH_CHUNK = 1 << 22
 """Node references looked up per step in :func:`shared_nodes` (bounds its temporaries)."""
 
 
+def steps(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(lo, hi)`` bounds covering ``0..n`` in steps of ``size``: the one loop by which
+    the reader works through its node arrays a bounded piece at a time."""
+    for lo in range(0, n, size):
+        yield lo, min(lo + size, n)
+
+
 def _repeats(ref: IntArray, way: npt.NDArray[np.integer[Any]]) -> BoolArray:
     """Positions repeating the node just before them in the same way (zero-length)."""
     rep = np.zeros(len(ref), dtype=bool)
@@ -134,8 +142,7 @@ def shared_nodes(ref: IntArray, way: npt.NDArray[np.integer[Any]], usable: BoolA
     if not len(twice):
         return out
     twice = np.unique(twice)
-    for lo in range(0, len(ref), _SEARCH_CHUNK):
-        hi = min(lo + _SEARCH_CHUNK, len(ref))
+    for lo, hi in steps(len(ref), _SEARCH_CHUNK):
         r = ref[lo:hi]
         at = np.minimum(np.searchsorted(twice, r), len(twice) - 1)
         out[lo:hi] = part[lo:hi] & (twice[at] == r)

@@ -48,7 +48,7 @@ from geo import osmtags as rules
 from geo import schema
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
-from geo.io._topology import Edges, build_edges, shared_nodes
+from geo.io._topology import Edges, build_edges, shared_nodes, steps
 from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
@@ -724,10 +724,6 @@ _ROAD_CHUNK_REFS = 1 << 22
 step of the lookups over every reference: bounds the temporaries of a large region."""
 
 
-def _steps(n: int) -> Iterator[tuple[int, int]]:
-    for lo in range(0, n, _ROAD_CHUNK_REFS):
-        yield lo, min(lo + _ROAD_CHUNK_REFS, n)
-
 
 def usable_nodes(ext: OsmExtract, boundary: BaseGeometry | None) -> np.ndarray:
     """Per road node reference: its location is known and (with a boundary) inside it."""
@@ -735,7 +731,7 @@ def usable_nodes(ext: OsmExtract, boundary: BaseGeometry | None) -> np.ndarray:
         return ext.valid
     shapely.prepare(boundary)
     usable = ext.valid.copy()
-    for lo, hi in _steps(len(usable)):
+    for lo, hi in steps(len(usable), _ROAD_CHUNK_REFS):
         m = usable[lo:hi]
         lon, lat = ext.lonlat(lo, hi)
         m[m] = shapely.intersects_xy(boundary, lon[m], lat[m])
@@ -861,7 +857,7 @@ def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
     """Convex hull of every kept coordinate: the region when none was given."""
     xy = []
-    for lo, hi in _steps(len(ext.valid)):  # the hull's candidates, a step at a time
+    for lo, hi in steps(len(ext.valid), _ROAD_CHUNK_REFS):  # the hull's candidates
         m = ext.valid[lo:hi]
         lon, lat = ext.lonlat(lo, hi)
         xy.append(_hull_candidates(np.column_stack([lon[m], lat[m]])))

@@ -135,15 +135,14 @@ class _Reader:
     """Read access shared by the workspace and its staging copy."""
 
     path: Path
-    _layers_cache: tuple[tuple[int, int], list[str]] | None = None
+    _layers_cache: tuple[tuple[int, int, int], list[str]] | None = None
 
     def layers(self) -> list[str]:
         """Layer names; cached until the file changes (listing opens the GeoPackage)."""
         try:
-            st = self.path.stat()
+            stamp = _file_version(self.path)
         except FileNotFoundError:
             return []
-        stamp = (st.st_mtime_ns, st.st_size)
         if self._layers_cache is None or self._layers_cache[0] != stamp:
             names = [str(name) for name in pyogrio.list_layers(self.path)[:, 0]]
             self._layers_cache = (stamp, names)
