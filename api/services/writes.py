@@ -74,6 +74,8 @@ class WriteQueue:
         self.processes = processes
         self._pool: ThreadPoolExecutor | None = None
         self._worker: ProcessPoolExecutor | None = None
+        self._started: Any = None  # the worker's "last write begun" (shared memory)
+        self._seq = 0  # writes handed to workers (dispatcher thread only)
         self._lock = threading.Lock()
         self.applied = 0  # writes run (tests and /api/status)
 
@@ -87,21 +89,24 @@ class WriteQueue:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="siap-writer")
             return self._pool
 
-    def _process(self) -> ProcessPoolExecutor:
+    def _process(self) -> tuple[ProcessPoolExecutor, Any]:
         """The worker process (made on first use, after a shutdown and after it died):
-        at the server's own priority, unlike the recomputation's, and ending with it."""
+        at the server's own priority, unlike the recomputation's, and ending with it.
+        With it, the shared counter in which it marks each write it begins."""
         with self._lock:
             if self._worker is None:
+                context = multiprocessing.get_context("spawn")
+                self._started = context.RawValue("q", 0)
                 self._worker = ProcessPoolExecutor(
-                    1, initializer=_worker_init, initargs=(os.getpid(), 0),
-                    mp_context=multiprocessing.get_context("spawn"))
-            return self._worker
+                    1, initializer=_writer_init, initargs=(os.getpid(), self._started),
+                    mp_context=context)
+            return self._worker, self._started
 
     def start(self) -> None:
         """Start the worker process now (server start-up), so that the first write does
         not wait for it to import the libraries."""
         if self.processes:
-            self._executor().submit(lambda: self._process().submit(int).result())
+            self._executor().submit(lambda: self._process()[0].submit(int).result())
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on the writer (``fn`` and its arguments must pickle
@@ -114,19 +119,25 @@ class WriteQueue:
         try:
             if not self.processes:
                 return fn(*args, **kwargs)
-            worker = self._process()
-            try:
-                future = worker.submit(fn, *args, **kwargs)
-            except BrokenExecutor:  # died while idle: this write never ran, so run it
-                self._forget(worker)
-                worker = self._process()
-                future = worker.submit(fn, *args, **kwargs)
-            try:
-                return future.result()
-            except BrokenExecutor as exc:
-                self._forget(worker)  # the next write starts a new one
-                log.warning("writer process died during a write: %s", exc)
-                raise WriteInterrupted() from None
+            tries = 0
+            while True:
+                worker, started = self._process()
+                self._seq += 1
+                tries += 1
+                try:
+                    future: Future[T] = worker.submit(_begun, self._seq, fn, *args,
+                                                      **kwargs)
+                    return future.result()
+                except BrokenExecutor as exc:
+                    self._forget(worker)  # the next write starts a new one
+                    # The worker died. Had it begun this write, the write may or may not
+                    # be in (the update is atomic either way): the caller must look. A
+                    # worker that died before (killed while idle, noticed by the pool
+                    # only after this submit) ran none of it, so it runs on a new one.
+                    if started.value == self._seq or tries == _ATTEMPTS:
+                        log.warning("writer process died during a write: %s", exc)
+                        raise WriteInterrupted() from None
+                    log.warning("writer process had died before a write; new worker")
         finally:
             self.applied += 1
 
@@ -146,6 +157,28 @@ class WriteQueue:
             worker, self._worker = self._worker, None
         if worker is not None:
             worker.shutdown(wait=True)
+
+
+_ATTEMPTS = 2
+"""Workers a write is tried on when they die before beginning it."""
+
+_STARTED: Any = None
+"""In the writer's worker: the shared counter of :class:`WriteQueue` (``_writer_init``)."""
+
+
+def _writer_init(server_pid: int, started: Any) -> None:
+    """The writer's worker: at the server's priority, ending with it (``_worker_init``),
+    and marking in ``started`` each write it begins."""
+    global _STARTED
+    _STARTED = started
+    _worker_init(server_pid, 0)
+
+
+def _begun(seq: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """In the worker: mark write ``seq`` as begun, then run it. A death after this line
+    may have left the write in; before it, nothing of it ran."""
+    _STARTED.value = seq
+    return fn(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,33 @@ def test_kill_9_of_the_writer_mid_write_leaves_the_workspace_whole(
                                          {FIELD: 9000 + i}))
         assert after.version == last_version(path) and _stored(path, dest) == 9000 + i
     assert interrupted >= 1
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie not yet reaped by the pool counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_worker_killed_while_idle_costs_the_next_write_nothing(writes_path: Any) -> None:
+    """Killed between writes, the worker ran nothing of the next write: that write is run
+    on a new worker and stored, never answered 503 (the race the test above hit once:
+    its kill landed after the write had finished)."""
+    writes, path = writes_path
+    dest = _dest(path)
+    for i in range(3):
+        pid = asyncio.run(writes.queue.run(_call_pid, str(path)))
+        os.kill(pid, signal.SIGKILL)
+        end = time.monotonic() + 30
+        while not _gone(pid) and time.monotonic() < end:
+            time.sleep(0.001)
+        before = last_version(path)
+        after = asyncio.run(writes.apply(write_destination, editor("pariwisata"), dest,
+                                         {FIELD: 7000 + i}))
+        assert after.version == before + 1 == last_version(path)
+        assert _stored(path, dest) == 7000 + i
+
