@@ -61,6 +61,7 @@ from geo.access.kinds import (
 from geo.io.regions import kampung_points
 from geo.network import (
     AccessGraph,
+    Network,
     NetworkConfig,
     Snap,
     build_access_graph,
@@ -343,7 +344,7 @@ class ScanReader(Protocol):
         ...
 
 
-def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
+def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.GeoDataFrame,
                           gateways: gpd.GeoDataFrame, umkm: gpd.GeoDataFrame | None,
                           pois: gpd.GeoDataFrame | None, kampung: gpd.GeoDataFrame | None,
                           config: NetworkConfig, metric_crs: CRS | str | int, *,
@@ -354,7 +355,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     Parameters
     ----------
     roads
-        The ``roads`` layer.
+        The ``roads`` layer, or its network already built (:func:`build_network`): the
+        caller then holds no copy of the layer's geometries.
     destinations, gateways
         Point layers with ``id`` (and ``name``); gateways are the trip origins.
     umkm
@@ -375,8 +377,11 @@ def compute_access_frames(roads: gpd.GeoDataFrame, destinations: gpd.GeoDataFram
     """
     umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
     kampung = kampung if kampung is not None else populated_places(None, None)
-    reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
-    net = build_network(roads, config, metric_crs)
+    if isinstance(roads, Network):
+        net = roads
+    else:
+        reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
+        net = build_network(roads, config, metric_crs)
     fac_geom, fac_label = facility_points(pois, umkm, config)
     reporter.step("Snapping titik ke jaringan")
     graph = build_access_graph(

@@ -49,6 +49,7 @@ from geo.network.config import (
 from geo.network.graph import (
     EPS_MINUTES,
     AccessGraph,
+    Lines,
     Network,
     Snap,
     build_access_graph,
@@ -78,6 +79,7 @@ __all__ = [
     "FacilitiesConfig",
     "FunctionConfig",
     "MEMORY_BUDGET",
+    "Lines",
     "Network",
     "NetworkConfig",
     "OptionsConfig",

@@ -25,13 +25,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo import schema
+from geo._memory import give_back
 from geo.exceptions import NetworkError
-from geo.network._csgraph import Parts, csr_min, entry_winners
+from geo.network._csgraph import Parts, csr_min, entry_winners, ranges
 from geo.network.config import NetworkConfig
 from geo.network.speeds import edge_minutes
 from geo.words import normalise_text
@@ -49,6 +50,102 @@ EPS_MINUTES = 1e-9
 # --- the network ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Lines:
+    """The road geometries, held as one array of vertices rather than one GEOS object per
+    line.
+
+    A region's roads are millions of short lines; as shapely objects each costs its
+    vertices three times over, plus the object. Packed, the lines are two floats per
+    vertex, and any subset is rebuilt exactly (same vertices, same order) when it is
+    needed: the metric copy for snapping, the sections of a priorities table. Lines
+    that do not pack (not a plain 2D LineString) are kept as they are.
+
+    Attributes
+    ----------
+    crs
+        The CRS of the coordinates.
+    coords, start
+        Vertices ``coords[start[i]:start[i + 1]]`` of line ``i`` (None: not packed).
+    shapes
+        The geometries as given, when they do not pack (else None).
+    """
+
+    crs: CRS
+    coords: np.ndarray | None = field(default=None, repr=False)
+    start: np.ndarray | None = field(default=None, repr=False)
+    shapes: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, geoms: np.ndarray, crs: CRS | str | int) -> Lines:
+        """Pack ``geoms`` (or keep them, if some is not a 2D LineString)."""
+        geoms = np.asarray(geoms, dtype=object)
+        crs = CRS(crs)
+        if not len(geoms) or ((shapely.get_type_id(geoms) == _LINESTRING).all()
+                              and not shapely.has_z(geoms).any()):
+            start = np.zeros(len(geoms) + 1, dtype=np.int64)
+            np.cumsum(shapely.get_num_coordinates(geoms), out=start[1:])
+            return cls(crs, shapely.get_coordinates(geoms), start)
+        return cls(crs, shapes=geoms)
+
+    def __len__(self) -> int:
+        if self.start is None:
+            assert self.shapes is not None
+            return len(self.shapes)
+        return len(self.start) - 1
+
+    def geometry(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The shapely geometries of ``rows`` (all when None), in :attr:`crs`."""
+        return self._build(rows, None)
+
+    def to_crs(self, crs: CRS, rows: np.ndarray | None = None) -> np.ndarray:
+        """The geometries of ``rows`` projected to ``crs`` (as geopandas' ``to_crs``:
+        the same transformation of the same vertices, so the same numbers)."""
+        if self.crs.is_exact_same(crs):
+            return self._build(rows, None)
+        return self._build(rows, Transformer.from_crs(self.crs, crs, always_xy=True))
+
+    def ends(self, crs: CRS | str | int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 2) first and last vertex of every line, in ``crs``."""
+        crs = CRS(crs)
+        if self.coords is None or self.start is None:
+            geoms = self.to_crs(crs)
+            return (shapely.get_coordinates(shapely.get_point(geoms, 0)),
+                    shapely.get_coordinates(shapely.get_point(geoms, -1)))
+        xy = np.concatenate([self.coords[self.start[:-1]], self.coords[self.start[1:] - 1]])
+        if not self.crs.is_exact_same(crs):
+            tx, ty = Transformer.from_crs(self.crs, crs, always_xy=True).transform(
+                xy[:, 0], xy[:, 1])
+            xy = np.column_stack([tx, ty])
+        half = len(xy) // 2
+        return xy[:half], xy[half:]
+
+    def _build(self, rows: np.ndarray | None, transformer: Transformer | None) -> np.ndarray:
+        if self.coords is None or self.start is None:
+            assert self.shapes is not None
+            geoms = self.shapes if rows is None else self.shapes[rows]
+            if transformer is None:
+                return np.asarray(geoms)
+            return np.asarray(gpd.GeoSeries(geoms, crs=self.crs)
+                              .to_crs(transformer.target_crs).to_numpy())
+        if rows is None:
+            coords = self.coords
+            owner = np.repeat(np.arange(len(self)), np.diff(self.start))
+        else:
+            at, owner = ranges(self.start[rows], self.start[np.asarray(rows) + 1])
+            coords = self.coords[at]
+        if not len(owner):
+            return np.empty(0, dtype=object)
+        if transformer is not None:
+            tx, ty = transformer.transform(coords[:, 0], coords[:, 1])
+            coords = np.column_stack([tx, ty])
+        return np.asarray(shapely.linestrings(coords, indices=owner))
+
+
+_LINESTRING = 1
+"""shapely's type id of a LineString."""
+
+
 @dataclass
 class Network:
     """The directed transport network of a workspace.
@@ -56,7 +153,8 @@ class Network:
     Attributes
     ----------
     roads
-        The ``roads`` layer rows (RangeIndex; row ``i`` is link ``i``).
+        The ``roads`` layer's attributes (RangeIndex; row ``i`` is link ``i``), without
+        the geometry: see :attr:`lines`.
     node_ids
         Original node ids (int64), index = graph node.
     node_xy
@@ -67,11 +165,14 @@ class Network:
         Travel minutes per row along and against its geometry (``inf`` = not allowed).
     metric_crs
         The CRS in which distances are measured.
+    lines
+        The row geometries (:class:`Lines`; :meth:`road_geometry` rebuilds them).
     geometry_m
-        Row geometries in ``metric_crs``.
+        Row geometries in ``metric_crs`` (made when first read; see
+        :meth:`release_metric`).
     """
 
-    roads: gpd.GeoDataFrame
+    roads: pd.DataFrame
     node_ids: np.ndarray
     node_xy: np.ndarray
     edge_u: np.ndarray
@@ -79,14 +180,37 @@ class Network:
     minutes_fwd: np.ndarray
     minutes_bwd: np.ndarray
     metric_crs: CRS
-    geometry_m: np.ndarray
     mode: np.ndarray = field(repr=False)
+    lines: Lines = field(repr=False)
+    _geometry_m: np.ndarray | None = field(default=None, repr=False)
     _snap_index: tuple[shapely.STRtree, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
         return len(self.node_ids)
+
+    @property
+    def geometry_m(self) -> np.ndarray:
+        """Row geometries in ``metric_crs``, projected when first needed (snapping)."""
+        if self._geometry_m is None:
+            self._geometry_m = self.lines.to_crs(self.metric_crs)
+        return self._geometry_m
+
+    def road_geometry(self, rows: np.ndarray | None = None) -> gpd.GeoSeries:
+        """The geometries of road ``rows`` (all when None), in the CRS they were read in."""
+        return gpd.GeoSeries(self.lines.geometry(rows), crs=self.lines.crs)
+
+    def release_metric(self) -> None:
+        """Drop the metric geometries and the snap index until they are needed again.
+
+        They are a second copy of every road geometry (a third of the memory of the
+        network at scale) and serve only snapping: once the features are snapped
+        (:func:`build_access_graph`), routing and scoring never read them.
+        """
+        self._geometry_m = None
+        self._snap_index = None
+        give_back()  # the freed pages: their small blocks would not be reused
 
     def graph(self, minutes_fwd: np.ndarray | None = None,
               minutes_bwd: np.ndarray | None = None) -> csr_matrix:
@@ -138,32 +262,37 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     missing = [c for c in ("u", "v", "oneway", "length_m", "highway", "mode") if c not in roads]
     if missing:
         raise NetworkError(f"roads: kolom hilang: {', '.join(missing)}")
-    roads = roads.reset_index(drop=True)
-    for col in ("surface", "condition", "maxspeed"):
-        if col not in roads:
-            roads[col] = pd.NA
-    crs = CRS(metric_crs)
-    geom_m = roads.geometry.to_crs(crs).to_numpy()
-    bad = shapely.is_missing(geom_m) | shapely.is_empty(geom_m)
+    if roads.crs is None:
+        raise NetworkError("roads: layer tanpa CRS; seharusnya EPSG:4326")
+    geom = roads.geometry.to_numpy()
+    bad = shapely.is_missing(geom) | shapely.is_empty(geom)
     if bad.any():
         raise NetworkError(f"roads: rows without geometry: {np.flatnonzero(bad)[:10].tolist()}")
-    length = pd.to_numeric(roads["length_m"], errors="coerce")
-    if length.isna().any():
-        roads["length_m"] = length.fillna(pd.Series(shapely.length(geom_m), index=roads.index))
-    fwd, bwd = edge_minutes(roads, config)
+    lines = Lines.of(geom, roads.crs)
+    del geom
+    crs = CRS(metric_crs)
+    attrs = pd.DataFrame(roads.drop(columns=roads.geometry.name)).reset_index(drop=True)
+    for col in ("surface", "condition", "maxspeed"):
+        if col not in attrs:
+            attrs[col] = pd.NA
+    length = pd.to_numeric(attrs["length_m"], errors="coerce")
+    if length.isna().any():  # measured in the metric CRS, only where missing
+        gap = np.flatnonzero(length.isna().to_numpy())
+        measured = shapely.length(lines.to_crs(crs, gap))
+        attrs["length_m"] = length.fillna(pd.Series(measured, index=attrs.index[gap]))
+    fwd, bwd = edge_minutes(attrs, config)
 
-    u = roads["u"].to_numpy(dtype=np.int64)
-    v = roads["v"].to_numpy(dtype=np.int64)
+    u = attrs["u"].to_numpy(dtype=np.int64)
+    v = attrs["v"].to_numpy(dtype=np.int64)
     node_ids, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
     edge_u, edge_v = inv[: len(u)], inv[len(u):]
-    geom_ll = roads.geometry.to_crs(schema.WGS84).to_numpy()
+    first, last = lines.ends(schema.WGS84)
     xy = np.empty((len(node_ids), 2))
-    xy[edge_u] = shapely.get_coordinates(shapely.get_point(geom_ll, 0))
-    xy[edge_v] = shapely.get_coordinates(shapely.get_point(geom_ll, -1))
-    mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
-    return Network(roads=roads, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
-                   minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, geometry_m=geom_m,
-                   mode=mode)
+    xy[edge_u] = first
+    xy[edge_v] = last
+    mode = normalise_text(attrs["mode"]).fillna("road").to_numpy(str)
+    return Network(roads=attrs, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
+                   minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, mode=mode, lines=lines)
 
 
 # --- snapping ------------------------------------------------------------------------
@@ -530,6 +659,7 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
     snaps = {**{n: snaps[n] for n in features}, "link_ends": snaps["link_ends"]}
     graph = _assemble(network, snaps, walk_speed_kmh, fixed_nodes)
     graph.reach_rows = reach_rows
+    network.release_metric()  # snapped: routing never reads them
     return graph
 
 

@@ -15,7 +15,7 @@ import shapely
 
 from geo import schema
 from geo.io import road_sections, ruas_id, section_keys
-from geo.network import NetworkConfig, edge_minutes, first_highway
+from geo.network import Network, NetworkConfig, edge_minutes, first_highway
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
 from geo.words import normalise_text
@@ -268,11 +268,12 @@ def _candidate_table(roads: pd.DataFrame, state: tuple[np.ndarray, np.ndarray],
     })
 
 
-def section_geometry(roads: gpd.GeoDataFrame, labels: np.ndarray,
+def section_geometry(network: Network, labels: np.ndarray,
                      wanted: np.ndarray) -> gpd.GeoSeries:
-    """Merged line geometry (EPSG:4326, MultiLineString) of each wanted section label."""
+    """Merged line geometry (EPSG:4326, MultiLineString) of each wanted section label
+    (rebuilt for the rows of those sections only)."""
     sel = np.flatnonzero(np.isin(labels, wanted))
-    geoms = gpd.GeoSeries(roads.geometry.to_numpy()[sel], crs=roads.crs).to_crs(schema.WGS84)
+    geoms = network.road_geometry(sel).to_crs(schema.WGS84)
     parts = gpd.GeoDataFrame({"label": labels[sel]}, geometry=geoms.to_numpy(),
                              crs=schema.WGS84).dissolve(by="label")
     merged = shapely.line_merge(parts.geometry.to_numpy())

@@ -20,7 +20,7 @@ from geo._config import ConfigText
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult, Columns, Context, RowConsumer
 from geo.exceptions import SiapError
-from geo.network import AccessGraph, NetworkConfig
+from geo.network import AccessGraph, Network, NetworkConfig
 from geo.priorities.candidates import Candidates, build_candidates, section_geometry
 from geo.priorities.config import (
     ASSUMPTION_NOTE,
@@ -466,7 +466,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
     pick_order[np.array(picks, dtype=np.int64)] = np.arange(1, len(picks) + 1)
     table = _assemble(cands, ranked, pick_order, budget is not None, benefit, b_gw, b_k,
                       served, k_served, gain, benefit_alone, gain_alone, serves, serve_ids,
-                      synthetic, net.roads)
+                      synthetic, net)
     gains = (pd.concat(gain_rows, ignore_index=True) if gain_rows else
              pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
                                    "gain"]))
@@ -507,7 +507,7 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
               benefit: np.ndarray, b_gw: np.ndarray, b_k: np.ndarray, served: np.ndarray,
               k_served: np.ndarray, gain: np.ndarray, benefit_alone: np.ndarray,
               gain_alone: np.ndarray, serves: np.ndarray, serve_ids: np.ndarray, synthetic: bool,
-              roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+              network: Network) -> gpd.GeoDataFrame:
     """The table in rank order (benefit per cost of each section alone).
 
     ``minutes_saved`` / ``score_gain`` are marginal (a pick: at its turn in the programme;
@@ -560,6 +560,6 @@ def _assemble(cands: Candidates, ranked: np.ndarray, pick_order: np.ndarray, has
     }
     df = pd.DataFrame(data)
     df.loc[~selected, "pick_order"] = pd.NA
-    geom = (section_geometry(roads, cands.labels, t["label"].to_numpy()) if len(t)
+    geom = (section_geometry(network, cands.labels, t["label"].to_numpy()) if len(t)
             else gpd.GeoSeries([], crs=schema.WGS84))
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=geom.to_numpy(), crs=schema.WGS84)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 
+from geo import fmt
+from geo._memory import give_back
 from geo._progress import SILENT, Reporter
 from geo.access.indicators import (
     AccessResult,
@@ -15,9 +17,15 @@ from geo.io.workspace import Workspace
 from geo.network import Network, NetworkConfig, build_network, load_network_config
 
 
-def load_network(ws: Workspace, config: NetworkConfig | None = None) -> Network:
+def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
+                 reporter: Reporter = SILENT) -> Network:
     """The network of a workspace's ``roads`` layer in its metric CRS."""
-    return build_network(ws.read("roads"), config or load_network_config(), ws.metric_crs())
+    roads = ws.read("roads")
+    reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
+    net = build_network(roads, config or load_network_config(), ws.metric_crs())
+    del roads
+    give_back()  # the layer's geometries, now packed in the network
+    return net
 
 
 def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
@@ -43,11 +51,13 @@ def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
     ws.require()
     config = config or load_network_config()
     reporter.step(f"Membaca workspace {ws.path.name}")
-    roads = ws.read("roads")
+    # the layer is read straight into its network, so that no copy of its geometries
+    # outlives the build (they are most of the memory of a region's roads)
+    net = load_network(ws, config, reporter=reporter)
     destinations = ws.read("destinations")
     gateways = ws.read("gateways")
     umkm = _optional(ws, "umkm")
     pois = _optional(ws, "pois")
     kampung = populated_places(_optional(ws, "admin_areas"), pois)
-    return compute_access_frames(roads, destinations, gateways, umkm, pois, kampung, config,
+    return compute_access_frames(net, destinations, gateways, umkm, pois, kampung, config,
                                  ws.metric_crs(), reporter=reporter, scan=scan)

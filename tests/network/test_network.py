@@ -17,6 +17,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyproj import CRS
 from shapely.geometry import LineString, Point
 
 from geo._config import default_config_text
@@ -24,6 +25,7 @@ from geo.access import facility_points, populated_places
 from geo.exceptions import ConfigError, NetworkError
 from geo.io.workspace import Workspace
 from geo.network import (
+    Lines,
     NetworkConfig,
     build_access_graph,
     build_network,
@@ -284,6 +286,33 @@ def test_missing_lengths_are_measured_in_the_metric_crs() -> None:
     assert net.minutes_fwd[0] == pytest.approx(1.0)  # 1000 m at 60 km/h
 
 
+def test_only_missing_lengths_are_measured_and_kept_lengths_stay() -> None:
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (600, 800)], "length_m": 5000.0},
+            {"u": 2, "v": 3, "line": [(600, 800), (600, 2800)], "length_m": np.nan},
+            {"u": 3, "v": 4, "line": [(600, 2800), (600, 3300)], "length_m": None}]
+    net = build_network(roads_frame(rows), small_config(), UTM)
+    np.testing.assert_allclose(net.roads["length_m"], [5000.0, 2000.0, 500.0])
+
+
+def test_metric_geometries_are_dropped_once_snapped_and_made_again_alike() -> None:
+    """The second copy of the geometries lives while snapping only; read again, it is
+    the same projection, bit for bit."""
+    rows = [{"u": 1, "v": 2, "line": [(0, 0), (1000, 0), (1000, 700)]},
+            {"u": 2, "v": 3, "line": [(1000, 700), (2000, 900)]}]
+    roads = roads_frame(rows).to_crs("EPSG:4326")
+    net = build_network(roads, small_config(), UTM)
+    first = net.geometry_m.copy()
+    graph = build_access_graph(net, {"gateways": points([(10, 10)]),
+                                     "destinations": points([(1900, 950)])},
+                               500.0, 4.0, origins="gateways")
+    assert net._geometry_m is None and net._snap_index is None
+    assert graph.nodes("destinations")[0] >= 0
+    again = net.geometry_m
+    assert shapely.equals_exact(again, first, tolerance=0).all()
+    expected = roads.geometry.to_crs(UTM).to_numpy()
+    assert shapely.equals_exact(again, expected, tolerance=0).all()
+
+
 # --- snapping ------------------------------------------------------------------------
 
 
@@ -473,3 +502,61 @@ def test_a_better_surface_or_condition_is_never_slower(rows: list[tuple[Any, ...
     v0, v1 = road_speed_kmh(before, cfg), road_speed_kmh(after, cfg)
     assert (v1 >= v0 - 1e-12).all()
     assert (v0 >= cfg.walking.speed_kmh - 1e-12).all()
+
+
+# --- packed lines --------------------------------------------------------------------
+
+
+@st.composite
+def line_sets(draw: st.DrawFn) -> list[LineString]:
+    coord = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+    return [LineString(draw(st.lists(st.tuples(coord, coord), min_size=2, max_size=6)))
+            for _ in range(draw(st.integers(0, 8)))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(line_sets(), st.data())
+def test_packed_lines_rebuild_every_subset_exactly(lines: list[LineString],
+                                                   data: st.DataObject) -> None:
+    geoms = np.array(lines, dtype=object)
+    packed = Lines.of(geoms, UTM)
+    assert packed.coords is not None and len(packed) == len(lines)
+    assert shapely.equals_exact(packed.geometry(), geoms, tolerance=0).all()
+    rows = np.array(data.draw(st.lists(st.integers(0, max(len(lines) - 1, 0)),
+                                       max_size=len(lines))), dtype=np.int64)
+    if len(lines):
+        got = packed.geometry(rows)
+        assert len(got) == len(rows)
+        assert shapely.equals_exact(got, geoms[rows], tolerance=0).all()
+
+
+def test_packed_lines_project_as_geopandas_does(andorra_ws: Path) -> None:
+    """The metric copy, the node ends and any subset equal, bit for bit, what geopandas
+    makes of the layer as read (real Andorra roads)."""
+    roads = Workspace(andorra_ws).read("roads")
+    crs = Workspace(andorra_ws).metric_crs()
+    geoms = roads.geometry.to_numpy()
+    packed = Lines.of(geoms, roads.crs)
+    assert packed.coords is not None
+    want = roads.geometry.to_crs(crs).to_numpy()
+    assert shapely.equals_exact(packed.to_crs(crs), want, tolerance=0).all()
+    rows = np.random.default_rng(3).choice(len(roads), 500, replace=False)
+    assert shapely.equals_exact(packed.to_crs(crs, rows), want[rows], tolerance=0).all()
+    first, last = packed.ends(crs)
+    np.testing.assert_array_equal(first, shapely.get_coordinates(shapely.get_point(want, 0)))
+    np.testing.assert_array_equal(last, shapely.get_coordinates(shapely.get_point(want, -1)))
+    net = build_network(roads, load_network_config(), crs)
+    assert shapely.equals_exact(net.road_geometry().to_numpy(), geoms, tolerance=0).all()
+    assert "geometry" not in net.roads
+
+
+def test_lines_that_do_not_pack_are_kept_as_they_are() -> None:
+    odd = np.array([shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
+                    LineString([(0, 0, 5), (1, 1, 6)])], dtype=object)
+    for geoms in (odd[:1], odd[1:]):
+        kept = Lines.of(geoms, UTM)
+        assert kept.coords is None and len(kept) == 1
+        assert shapely.equals_exact(kept.geometry(), geoms, tolerance=0).all()
+        assert shapely.equals_exact(kept.to_crs(CRS("EPSG:4326")),
+                                    gpd.GeoSeries(geoms, crs=UTM).to_crs(4326).to_numpy(),
+                                    tolerance=0).all()

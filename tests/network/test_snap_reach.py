@@ -198,7 +198,7 @@ def test_unreachable_exactly_when_no_reachable_link_is_within_the_limit(
     roads = r.graph.network.roads
     # the gateway stands on node u of the first row; networkx finds what it reaches
     reached = nx_reached_rows(roads, [int(rows[0]["u"])])
-    geoms = roads.geometry.to_numpy()[reached]
+    geoms = roads_frame(rows).geometry.to_numpy()[reached]  # the rows as given
     pts = np.asarray(layer(dests).geometry)
     dist = np.array([shapely.distance(p, geoms).min() for p in pts])
     d = r.destinations

@@ -755,7 +755,7 @@ def test_score_gains_on_the_demo_equal_a_full_recompute(demo_ws: Any) -> None:
     kampung = populated_places(ws.read("admin_areas"), pois)
     for _, row in pd.concat([faster, route_only]).iterrows():
         c = ids.index(row["ruas_id"])
-        roads = access.graph.network.roads.copy()
+        roads = ws.read("roads")  # the layer as stored, geometry included
         sl = cands.rows_of(c)
         for col in ("surface", "condition"):
             roads.loc[cands.rows[sl], col] = cands.new_rows[col].to_numpy()[sl]
@@ -801,7 +801,7 @@ def test_every_score_gain_on_the_demo_equals_a_full_re_score(demo_ws: Any) -> No
     for i in map(int, picked):
         rid = ids[i]
         c = cand_ids.index(rid)
-        roads = access.graph.network.roads.copy()
+        roads = ws.read("roads")  # the layer as stored, geometry included
         sl = cands.rows_of(c)
         for col in ("surface", "condition"):
             roads.loc[cands.rows[sl], col] = cands.new_rows[col].to_numpy()[sl]
