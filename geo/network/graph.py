@@ -128,19 +128,23 @@ class Lines:
                 return np.asarray(geoms)
             return np.asarray(gpd.GeoSeries(geoms, crs=self.crs)
                               .to_crs(transformer.target_crs).to_numpy())
-        if rows is None:
-            coords = self.coords
-            owner = np.repeat(np.arange(len(self)), np.diff(self.start))
-        else:
-            at, owner = ranges(self.start[rows], self.start[np.asarray(rows) + 1])
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.empty(len(rows), dtype=object)
+        # a slice of rows at a time: the vertex copies, their projection and the owner
+        # of each vertex are made per slice, never for the whole region at once
+        for lo in range(0, len(rows), _BUILD_ROWS):
+            part = rows[lo: lo + _BUILD_ROWS]
+            at, owner = ranges(self.start[part], self.start[part + 1])
             coords = self.coords[at]
-        if not len(owner):
-            return np.empty(0, dtype=object)
-        if transformer is not None:
-            tx, ty = transformer.transform(coords[:, 0], coords[:, 1])
-            coords = np.column_stack([tx, ty])
-        return np.asarray(shapely.linestrings(coords, indices=owner))
+            if transformer is not None:
+                tx, ty = transformer.transform(coords[:, 0], coords[:, 1])
+                coords = np.column_stack([tx, ty])
+            out[lo: lo + len(part)] = shapely.linestrings(coords, indices=owner)
+        return out
 
+
+_BUILD_ROWS = 100_000
+"""Lines rebuilt (and projected) per slice by :class:`Lines`."""
 
 _LINESTRING = 1
 """shapely's type id of a LineString."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 from shapely.geometry import LineString, Point
 
+import geo.network.graph as graph_module
 from geo._config import default_config_text
 from geo.access import facility_points, populated_places
 from geo.exceptions import ConfigError, NetworkError
@@ -521,13 +523,18 @@ def test_packed_lines_rebuild_every_subset_exactly(lines: list[LineString],
     geoms = np.array(lines, dtype=object)
     packed = Lines.of(geoms, UTM)
     assert packed.coords is not None and len(packed) == len(lines)
-    assert shapely.equals_exact(packed.geometry(), geoms, tolerance=0).all()
     rows = np.array(data.draw(st.lists(st.integers(0, max(len(lines) - 1, 0)),
                                        max_size=len(lines))), dtype=np.int64)
-    if len(lines):
-        got = packed.geometry(rows)
-        assert len(got) == len(rows)
-        assert shapely.equals_exact(got, geoms[rows], tolerance=0).all()
+    wgs = gpd.GeoSeries(geoms, crs=UTM).to_crs(4326).to_numpy()
+    for size in (100_000, data.draw(st.integers(1, 3))):  # one slice, and many
+        with mock.patch.object(graph_module, "_BUILD_ROWS", size):
+            assert shapely.equals_exact(packed.geometry(), geoms, tolerance=0).all()
+            assert shapely.equals_exact(packed.to_crs(CRS("EPSG:4326")), wgs,
+                                        tolerance=0).all()
+            if len(lines):
+                got = packed.geometry(rows)
+                assert len(got) == len(rows)
+                assert shapely.equals_exact(got, geoms[rows], tolerance=0).all()
 
 
 def test_packed_lines_project_as_geopandas_does(andorra_ws: Path) -> None:
