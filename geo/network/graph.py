@@ -654,6 +654,7 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
         stage = _assemble(network, first, walk_speed_kmh, fixed_nodes)
         reach_rows, leading = _reached_rows(stage, stage.nodes(origins))
         allowed = reach_rows
+        del stage  # not held beside the final graph
     rest = [name for name in features if name not in first]
     snaps = dict(first)
     for group in ([n for n in rest if n not in trip_starts], [n for n in rest if n in trip_starts]):
@@ -661,9 +662,9 @@ def build_access_graph(network: Network, features: Mapping[str, gpd.GeoSeries],
                                 leading if group and group[0] in trip_starts else allowed))
     # feature sets in the caller's order, then the link ends
     snaps = {**{n: snaps[n] for n in features}, "link_ends": snaps["link_ends"]}
+    network.release_metric()  # all snapped: the graph and routing never read them
     graph = _assemble(network, snaps, walk_speed_kmh, fixed_nodes)
     graph.reach_rows = reach_rows
-    network.release_metric()  # snapped: routing never reads them
     return graph
 
 
