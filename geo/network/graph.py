@@ -55,11 +55,12 @@ class Lines:
     """The road geometries, held as one array of vertices rather than one GEOS object per
     line.
 
-    A region's roads are millions of short lines; as shapely objects each costs its
-    vertices three times over, plus the object. Packed, the lines are two floats per
-    vertex, and any subset is rebuilt exactly (same vertices, same order) when it is
-    needed: the metric copy for snapping, the sections of a priorities table. Lines
-    that do not pack (not a plain 2D LineString) are kept as they are.
+    A region's roads are millions of short lines; as shapely objects they take more than
+    twice the memory of their vertices (864.000 lines: 432 MB against 184 MB). Packed,
+    the lines are two floats per vertex, and any subset is rebuilt exactly (same
+    vertices, same order) when it is needed: the metric copy for snapping, the sections
+    of a priorities table. Lines that do not pack (not a plain 2D LineString) are kept
+    as they are.
 
     Attributes
     ----------
