@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -144,7 +144,7 @@ class Scorer:
                               "surface": pd.Series(surface, dtype=object),
                               "condition": pd.Series(condition, dtype=object)})
         # row_attributes reads length/surface/condition from graph.network.roads
-        net = dataclasses.replace(self.graph.network, roads=cast(gpd.GeoDataFrame, roads))
+        net = dataclasses.replace(self.graph.network, roads=roads)
         return row_attributes(dataclasses.replace(self.graph, network=net))
 
     def set_state(self, arc_cost: np.ndarray, start: ScanStart | None = None) -> None:
