@@ -29,7 +29,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from geo import schema
+from geo import fmt, schema
 from geo._memory import give_back
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, entry_winners, ranges
@@ -272,7 +272,9 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     geom = roads.geometry.to_numpy()
     bad = shapely.is_missing(geom) | shapely.is_empty(geom)
     if bad.any():
-        raise NetworkError(f"roads: rows without geometry: {np.flatnonzero(bad)[:10].tolist()}")
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:10])
+        raise NetworkError(f"roads: {fmt.integer(int(bad.sum()))} ruas tanpa geometri "
+                           f"(baris ke-{rows}{', ...' if bad.sum() > 10 else ''})")
     lines = Lines.of(geom, roads.crs)
     del geom
     crs = CRS(metric_crs)

@@ -288,6 +288,16 @@ def test_missing_lengths_are_measured_in_the_metric_crs() -> None:
     assert net.minutes_fwd[0] == pytest.approx(1.0)  # 1000 m at 60 km/h
 
 
+def test_rows_without_geometry_are_named_by_row() -> None:
+    roads = roads_frame([{"u": 1, "v": 2, "line": [(0, 0), (10, 0)]},
+                         {"u": 2, "v": 3, "line": [(10, 0), (20, 0)]},
+                         {"u": 3, "v": 4, "line": [(20, 0), (30, 0)]}])
+    roads.loc[[0, 2], "geometry"] = None
+    with pytest.raises(NetworkError) as exc:
+        build_network(roads, small_config(), UTM)
+    assert str(exc.value) == "roads: 2 ruas tanpa geometri (baris ke-1, 3)"
+
+
 def test_only_missing_lengths_are_measured_and_kept_lengths_stay() -> None:
     rows = [{"u": 1, "v": 2, "line": [(0, 0), (600, 800)], "length_m": 5000.0},
             {"u": 2, "v": 3, "line": [(600, 800), (600, 2800)], "length_m": np.nan},
