@@ -175,7 +175,7 @@ def _gone(pid: int) -> bool:
     """The process has exited (a zombie not yet reaped by the pool counts as gone)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except OSError:  # no such file, or reaped between open and read (ESRCH)
         return True
     return state in ("Z", "X")
 
