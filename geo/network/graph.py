@@ -102,9 +102,7 @@ class Lines:
     def to_crs(self, crs: CRS, rows: np.ndarray | None = None) -> np.ndarray:
         """The geometries of ``rows`` projected to ``crs`` (as geopandas' ``to_crs``:
         the same transformation of the same vertices, so the same numbers)."""
-        if self.crs.is_exact_same(crs):
-            return self._build(rows, None)
-        return self._build(rows, Transformer.from_crs(self.crs, crs, always_xy=True))
+        return self._build(rows, self._transformer(crs))
 
     def ends(self, crs: CRS | str | int) -> tuple[np.ndarray, np.ndarray]:
         """(n, 2) first and last vertex of every line, in ``crs``."""
@@ -113,11 +111,9 @@ class Lines:
             geoms = self.to_crs(crs)
             return (shapely.get_coordinates(shapely.get_point(geoms, 0)),
                     shapely.get_coordinates(shapely.get_point(geoms, -1)))
-        xy = np.concatenate([self.coords[self.start[:-1]], self.coords[self.start[1:] - 1]])
-        if not self.crs.is_exact_same(crs):
-            tx, ty = Transformer.from_crs(self.crs, crs, always_xy=True).transform(
-                xy[:, 0], xy[:, 1])
-            xy = np.column_stack([tx, ty])
+        xy = _projected(np.concatenate([self.coords[self.start[:-1]],
+                                        self.coords[self.start[1:] - 1]]),
+                        self._transformer(crs))
         half = len(xy) // 2
         return xy[:half], xy[half:]
 
@@ -136,12 +132,24 @@ class Lines:
         for lo in range(0, len(rows), _BUILD_ROWS):
             part = rows[lo: lo + _BUILD_ROWS]
             at, owner = ranges(self.start[part], self.start[part + 1])
-            coords = self.coords[at]
-            if transformer is not None:
-                tx, ty = transformer.transform(coords[:, 0], coords[:, 1])
-                coords = np.column_stack([tx, ty])
+            coords = _projected(self.coords[at], transformer)
             out[lo: lo + len(part)] = shapely.linestrings(coords, indices=owner)
         return out
+
+    def _transformer(self, crs: CRS) -> Transformer | None:
+        """From :attr:`crs` to ``crs``; None when they are the same (geopandas' ``to_crs``
+        then leaves the coordinates alone too)."""
+        if self.crs.is_exact_same(crs):
+            return None
+        return Transformer.from_crs(self.crs, crs, always_xy=True)
+
+
+def _projected(xy: np.ndarray, transformer: Transformer | None) -> np.ndarray:
+    """(n, 2) coordinates through ``transformer`` (unchanged when None)."""
+    if transformer is None:
+        return xy
+    tx, ty = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([tx, ty])
 
 
 _BUILD_ROWS = 100_000
