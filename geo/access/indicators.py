@@ -344,6 +344,13 @@ class ScanReader(Protocol):
         ...
 
 
+def network_of(roads: gpd.GeoDataFrame, config: NetworkConfig, metric_crs: CRS | str | int,
+               *, reporter: Reporter = SILENT) -> Network:
+    """:func:`geo.network.build_network`, reported as the step that builds the network."""
+    reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
+    return build_network(roads, config, metric_crs)
+
+
 def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.GeoDataFrame,
                           gateways: gpd.GeoDataFrame, umkm: gpd.GeoDataFrame | None,
                           pois: gpd.GeoDataFrame | None, kampung: gpd.GeoDataFrame | None,
@@ -377,11 +384,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
     """
     umkm = umkm if umkm is not None else _empty_points().assign(id=[], type=[])
     kampung = kampung if kampung is not None else populated_places(None, None)
-    if isinstance(roads, Network):
-        net = roads
-    else:
-        reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
-        net = build_network(roads, config, metric_crs)
+    net = roads if isinstance(roads, Network) else network_of(roads, config, metric_crs,
+                                                               reporter=reporter)
     fac_geom, fac_label = facility_points(pois, umkm, config)
     reporter.step("Snapping titik ke jaringan")
     graph = build_access_graph(

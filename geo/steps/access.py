@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from geo import fmt
 from geo._memory import give_back
 from geo._progress import SILENT, Reporter
 from geo.access.indicators import (
     AccessResult,
     ScanReader,
     compute_access_frames,
+    network_of,
     populated_places,
 )
 from geo.io.workspace import Workspace
-from geo.network import Network, NetworkConfig, build_network, load_network_config
+from geo.network import Network, NetworkConfig, load_network_config
 
 
 def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
                  reporter: Reporter = SILENT) -> Network:
     """The network of a workspace's ``roads`` layer in its metric CRS."""
     roads = ws.read("roads")
-    reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
-    net = build_network(roads, config or load_network_config(), ws.metric_crs())
+    net = network_of(roads, config or load_network_config(), ws.metric_crs(),
+                     reporter=reporter)
     del roads
     give_back()  # the layer's geometries, now packed in the network
     return net
