@@ -17,6 +17,7 @@ scoring.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -184,6 +185,21 @@ class Scorer:
             new.update(indicator_columns(self.ctx, self.fixed))
         self.state = new
         self.scores = overall_scores_of(self.cur, self.readiness)
+
+    def fork(self) -> Scorer:
+        """A copy to :meth:`apply` upgrades to, leaving this scorer as it is.
+
+        Only what :meth:`apply` and :meth:`set_state` write in place (the road rows'
+        ``surface`` and ``condition``, the current table ``cur``) is copied, and the copy
+        gets its own scratch buffers; everything else is shared, since it is only ever
+        replaced, never written into (the attribute arrays ``A_old``/``A_new`` alone are
+        ten floats per road row).
+        """
+        out = copy.copy(self)
+        out.surface, out.condition = self.surface.copy(), self.condition.copy()
+        out.cur = self.cur.copy()
+        out._scratch = None
+        return out
 
     def apply(self, c: int, arc_cost: np.ndarray) -> None:
         sl = self.cands.rows_of(c)

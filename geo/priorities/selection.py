@@ -211,20 +211,6 @@ class PrioritiesState:
     timings: dict[str, float]
 
 
-def _clone(obj: Any) -> Any:
-    """A copy of an engine whose state a selection may change: arrays, frames and
-    containers held directly are copied, the graph and configuration are shared."""
-    import copy
-
-    out = copy.copy(obj)
-    for name, value in vars(obj).items():
-        if isinstance(value, np.ndarray | pd.DataFrame | pd.Series):
-            setattr(out, name, value.copy())
-        elif isinstance(value, dict | list | set):
-            setattr(out, name, copy.copy(value))
-    return out
-
-
 @dataclass
 class CandidateArcs:
     """The candidates of one authority on an access graph and the arcs each upgrades:
@@ -359,8 +345,8 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
     net = graph.network
     k = len(cands)
     timings = dict(state.timings)
-    # the greedy applies its picks to the engines: work on copies of the prepared ones
-    engine, scorer = _clone(state.engine), _clone(state.scorer)
+    # the greedy applies its picks to the engines: work on forks of the prepared ones
+    engine, scorer = state.engine.fork(), state.scorer.fork()
 
     benefit = np.zeros(k)
     b_gw = np.zeros(k)
