@@ -101,7 +101,10 @@ class Scorer:
         s_all, c_all = self.surface.copy(), self.condition.copy()
         s_all[cands.rows] = cands.new_rows["surface"].to_numpy(dtype=object)
         c_all[cands.rows] = cands.new_rows["condition"].to_numpy(dtype=object)
-        self.A_new = self._attributes(s_all, c_all)
+        # the attributes with the upgrade, of the candidates' rows only (aligned with
+        # cands.rows): no other row ever changes
+        self.A_new = self._attributes(s_all, c_all, rows=cands.rows)
+        del s_all, c_all
         # the UMKM types and facility kinds exactly as the access engine counted them
         feats = self.graph.features
         u_nodes = self.graph.nodes("umkm") if "umkm" in feats else np.empty(0, np.int64)
@@ -140,21 +143,26 @@ class Scorer:
         self.state: dict[str, np.ndarray] = {}
         self.set_state(arc_cost, start)
 
-    def _attributes(self, surface: np.ndarray, condition: np.ndarray) -> np.ndarray:
+    def _attributes(self, surface: np.ndarray, condition: np.ndarray,
+                    rows: np.ndarray | None = None) -> np.ndarray:
+        """:func:`row_attributes` of the road rows (of ``rows``) with these surfaces and
+        conditions (given for every row)."""
         roads = pd.DataFrame({"length_m": self.length_m,
                               "surface": pd.Series(surface, dtype=object),
                               "condition": pd.Series(condition, dtype=object)})
         # row_attributes reads length/surface/condition from graph.network.roads
         net = dataclasses.replace(self.graph.network, roads=roads)
-        return row_attributes(dataclasses.replace(self.graph, network=net))
+        return row_attributes(dataclasses.replace(self.graph, network=net), rows)
 
     def set_state(self, arc_cost: np.ndarray, start: ScanStart | None = None) -> None:
         """Every indicator, the scores and the bounds ``M`` for the current costs
         (``start``: those of today's costs, read in the access run's scan)."""
         self.arc_cost = arc_cost
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
-        self.A_old = self._attributes(self.surface, self.condition)
         if start is not None:
+            # today's roads: the very attributes the access run computed (not a second
+            # copy of ten floats per road row)
+            self.A_old = start.ctx.row_attrs
             self.ctx = Context(travel=start.ctx.travel, routes=self.routes,
                                row_attrs=self.A_old, config=self.config)
             # no point to count or find: the bounds are not read (as below)
@@ -163,6 +171,7 @@ class Scorer:
             self.state = {c: start.columns[c] for k in INDICATORS for c in k.columns}
             self.scores = overall_scores_of(self.cur, self.readiness)
             return
+        self.A_old = self._attributes(self.surface, self.condition)
         # the scan keeps today's times to the points (Travel.reach) for the counts' updates
         self.ctx = Context(travel=Travel(self.graph, arc_cost, self.sets, keep_reach=True),
                            routes=self.routes,
@@ -227,7 +236,8 @@ class Scorer:
         if not on_route:
             return Change(travel, fast and times, bound, arcs=cheaper)
         return Change(travel, fast and times, bound, rows=rows,
-                      row_delta=self.A_new[rows] - self.A_old[rows], arcs=cheaper)
+                      row_delta=self.A_new[self.cands.rows_of(c)] - self.A_old[rows],
+                      arcs=cheaper)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> dict[str, np.ndarray] | None:
