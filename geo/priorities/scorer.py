@@ -201,8 +201,7 @@ class Scorer:
         Only what :meth:`apply` and :meth:`set_state` write in place (the road rows'
         ``surface`` and ``condition``, the current table ``cur``) is copied, and the copy
         gets its own scratch buffers; everything else is shared, since it is only ever
-        replaced, never written into (the attribute arrays ``A_old``/``A_new`` alone are
-        ten floats per road row).
+        replaced, never written into (``A_old`` alone is ten floats per road row).
         """
         out = copy.copy(self)
         out.surface, out.condition = self.surface.copy(), self.condition.copy()
