@@ -110,16 +110,12 @@ def function_minutes(roads: pd.DataFrame, config: NetworkConfig
     return edge_minutes(roads.assign(surface="aspal", condition="baik"), config)
 
 
-def row_attributes(graph: AccessGraph, rows: np.ndarray | None = None) -> np.ndarray:
+def row_attributes(graph: AccessGraph) -> np.ndarray:
     """(rows, K) km of each road row in each ROUTE_COLUMNS bucket, from
-    ``graph.network.roads`` (road-works priorities re-score routes with changed rows).
-
-    ``rows``: only those rows, in that order (each row's values depend on that row alone).
-    """
-    roads, mode = graph.network.roads, graph.network.mode
-    if rows is not None:
-        roads, mode = roads.iloc[rows], mode[rows]
+    ``graph.network.roads`` (road-works priorities re-score routes with changed rows)."""
+    roads = graph.network.roads
     km = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(float) / 1000.0
+    mode = graph.network.mode
     road = mode == "road"
     surf = surface_class(roads["surface"]).to_numpy(str)
     cond = normalise_text(roads["condition"]).fillna("unknown").to_numpy(str)

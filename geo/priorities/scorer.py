@@ -98,13 +98,11 @@ class Scorer:
         self.surface = np.array(roads["surface"].astype(object), dtype=object)
         self.condition = (np.array(roads["condition"].astype(object), dtype=object)
                           if "condition" in roads else np.full(len(roads), None, object))
-        s_all, c_all = self.surface.copy(), self.condition.copy()
-        s_all[cands.rows] = cands.new_rows["surface"].to_numpy(dtype=object)
-        c_all[cands.rows] = cands.new_rows["condition"].to_numpy(dtype=object)
         # the attributes with the upgrade, of the candidates' rows only (aligned with
         # cands.rows): no other row ever changes
-        self.A_new = self._attributes(s_all, c_all, rows=cands.rows)
-        del s_all, c_all
+        self.A_new = self._attributes(cands.new_rows["surface"].to_numpy(dtype=object),
+                                      cands.new_rows["condition"].to_numpy(dtype=object),
+                                      rows=cands.rows)
         # the UMKM types and facility kinds exactly as the access engine counted them
         feats = self.graph.features
         u_nodes = self.graph.nodes("umkm") if "umkm" in feats else np.empty(0, np.int64)
@@ -145,14 +143,19 @@ class Scorer:
 
     def _attributes(self, surface: np.ndarray, condition: np.ndarray,
                     rows: np.ndarray | None = None) -> np.ndarray:
-        """:func:`row_attributes` of the road rows (of ``rows``) with these surfaces and
-        conditions (given for every row)."""
-        roads = pd.DataFrame({"length_m": self.length_m,
+        """:func:`row_attributes` of every road row, or of ``rows`` only (each row's
+        values depend on that row alone), with these surfaces and conditions (one per
+        row given)."""
+        net = self.graph.network
+        length, mode = ((self.length_m, net.mode) if rows is None
+                        else (self.length_m[rows], net.mode[rows]))
+        roads = pd.DataFrame({"length_m": length,
                               "surface": pd.Series(surface, dtype=object),
                               "condition": pd.Series(condition, dtype=object)})
-        # row_attributes reads length/surface/condition from graph.network.roads
-        net = dataclasses.replace(self.graph.network, roads=roads)
-        return row_attributes(dataclasses.replace(self.graph, network=net), rows)
+        # row_attributes reads length/surface/condition from graph.network.roads, and
+        # the mode of each row from graph.network.mode
+        net = dataclasses.replace(net, roads=roads, mode=mode)
+        return row_attributes(dataclasses.replace(self.graph, network=net))
 
     def set_state(self, arc_cost: np.ndarray, start: ScanStart | None = None) -> None:
         """Every indicator, the scores and the bounds ``M`` for the current costs
