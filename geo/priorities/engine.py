@@ -277,21 +277,30 @@ class BenefitEngine:
         self.cand_arc = np.asarray(cand_arc, dtype=np.int64)
         self.n_cand = len(self.cand_ptr) - 1
         n_arcs = len(self.cost)
-        self.owner = np.full(n_arcs, -1, dtype=np.int64)
+        # Per-arc and per-node indices are int32, as in the csr structure scipy builds
+        # (a graph is limited to 2**31 arcs there anyway): at N = 1000 tiles (~17 M arcs)
+        # each int64 array would take 68 MB more.
+        self.owner = np.full(n_arcs, -1, dtype=np.int32)
         self.owner[self.cand_arc] = np.repeat(np.arange(self.n_cand), np.diff(self.cand_ptr))
-        self.new = np.full(n_arcs, np.inf)
-        self.new[self.cand_arc] = np.maximum(np.asarray(cand_cost, dtype=float), 0.0)
+        # upgraded cost per candidate arc (aligned with cand_arc); only candidate arcs
+        # have one, so no per-arc array of infinities is kept
+        self.cand_new = np.maximum(np.asarray(cand_cost, dtype=float), 0.0)
         # arcs sorted by tail: out-arcs of node u are _perm[_ptr[u]:_ptr[u+1]]
-        self._perm = np.argsort(graph.arc_tail, kind="stable")
+        self._perm = np.argsort(graph.arc_tail, kind="stable").astype(np.int32)
         self._ptr = np.searchsorted(graph.arc_tail[self._perm], np.arange(self.n + 1))
-        self._head = graph.arc_head[self._perm].astype(np.int64)
-        self.target_index = np.full(self.n, -1, dtype=np.int64)
+        self._head = graph.arc_head[self._perm].astype(np.int32)
+        # where each candidate arc sits in the tail-sorted order
+        rank = np.empty(n_arcs, dtype=np.int32)
+        rank[self._perm] = np.arange(n_arcs, dtype=np.int32)
+        self._cand_sorted = rank[self.cand_arc]
+        del rank
+        self.target_index = np.full(self.n, -1, dtype=np.int32)
         self.target_index[od.targets] = np.arange(len(od.targets))
         # Lower bounds of d_{c_U}(v, t) for every candidate and state: distances with
         # EVERY candidate upgraded. H[v] = to the nearest destination (one multi-source
         # run); R[t, v] per destination (one run per destination) only where that costs
         # little next to the naive work it prunes (candidates x sources runs).
-        best = np.minimum(self.cost, self.new)
+        best = self.upgraded_cost(np.arange(self.n_cand))
         everything = graph.csr(arc_cost=best).T.tocsr()
         self.H, _, _ = nearest_of_set(everything, od.targets)
         nt = len(od.targets)
@@ -327,7 +336,9 @@ class BenefitEngine:
         self._csr = self.csr()
         self._sorted_cost = self.cost[self._perm]
         self._sorted_owner = self.owner[self._perm]
-        self._sorted_new = np.minimum(self.new[self._perm], self._sorted_cost)
+        self._sorted_new = self._sorted_cost.copy()
+        at = self._cand_sorted
+        self._sorted_new[at] = np.minimum(self.cand_new, self._sorted_new[at])
         self._cached = None
         nt = len(self.od.targets)
         self.access = np.full(nt, np.inf)
@@ -410,16 +421,19 @@ class BenefitEngine:
 
     def apply(self, cand: int) -> None:
         """Make a candidate's upgrade part of the current state (and retire it)."""
-        arcs = self.cand_arc[self.cand_ptr[cand]: self.cand_ptr[cand + 1]]
-        self.cost[arcs] = np.minimum(self.cost[arcs], self.new[arcs])
+        sl = slice(self.cand_ptr[cand], self.cand_ptr[cand + 1])
+        arcs = self.cand_arc[sl]
+        self.cost[arcs] = np.minimum(self.cost[arcs], self.cand_new[sl])
         self.owner[arcs] = -1
         self.refresh()
 
-    def upgraded_cost(self, cand: int) -> np.ndarray:
-        """Arc costs of the current state with one candidate upgraded."""
+    def upgraded_cost(self, cand: int | np.ndarray) -> np.ndarray:
+        """Arc costs of the current state with one candidate (or several) upgraded."""
         cost = self.cost.copy()
-        arcs = self.cand_arc[self.cand_ptr[cand]: self.cand_ptr[cand + 1]]
-        cost[arcs] = np.minimum(cost[arcs], self.new[arcs])
+        c = np.atleast_1d(np.asarray(cand, dtype=np.int64))
+        idx, _ = ranges(self.cand_ptr[c], self.cand_ptr[c + 1])
+        arcs = self.cand_arc[idx]
+        cost[arcs] = np.minimum(cost[arcs], self.cand_new[idx])
         return cost
 
     # --- evaluation ------------------------------------------------------------------
@@ -553,7 +567,7 @@ class BenefitEngine:
         # round 0: every upgraded arc from the old labels
         idx, cl = ranges(self.cand_ptr[cands], self.cand_ptr[cands + 1])
         arcs = self.cand_arc[idx]
-        w = np.minimum(self.new[arcs], self.cost[arcs])
+        w = np.minimum(self.cand_new[idx], self.cost[arcs])
         # a section may have arcs in other components too: those seed nothing here
         x = np.minimum(np.searchsorted(loc.nodes, self.graph.arc_tail[arcs]),
                        max(n - 1, 0))

@@ -286,7 +286,7 @@ class Scorer:
         lo, hi = self.cand_ptr[c], self.cand_ptr[c + 1]
         arcs, new = self.cand_arc[lo:hi], self.cand_cost[lo:hi]
         less = new < self.arc_cost[arcs]
-        return arcs[less], np.maximum(new[less], 0.0)  # as BenefitEngine.new
+        return arcs[less], np.maximum(new[less], 0.0)  # as BenefitEngine.cand_new
 
     def reach_of(self, c: int) -> np.ndarray:
         """The destinations candidate ``c`` can move (ascending): the connected ones in
