@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo import fmt, schema
 from geo._config import ConfigText
+from geo._memory import give_back
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult, Columns, Context, RowConsumer
 from geo.exceptions import SiapError
@@ -319,6 +320,9 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
                                                                                  access)
     scorer = Scorer(access, inputs, readiness, base_cost, cands, cand_ptr, arcs,
                     ca.new_cost, start=start)
+    # the set-ups' transient arrays (transposed graph, bounds, attribute frames) leave
+    # free pages in the heap that the selection's many smaller arrays cannot all reuse
+    give_back()
     ids = cands.table["ruas_id"].to_numpy(dtype=object)
     cost = cands.table["cost_rp"].to_numpy(dtype=float)
     dest_ids = destinations["id"].to_numpy(dtype=object)
