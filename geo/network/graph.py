@@ -259,6 +259,17 @@ class Network:
         return self._snap_index
 
 
+def _categorical_text(attrs: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categoricals (in place): a road layer has a few distinct values
+    per column (``highway``, ``surface``, the access tags ...), and a text column holds a
+    pointer per row: at N = 1000 tiles (8,6 M rows x 22 columns) 1,5 GB against ~0,2 GB
+    of codes, held for the whole of a priorities run."""
+    for col in attrs.columns:
+        if attrs[col].dtype == object or isinstance(attrs[col].dtype, pd.StringDtype):
+            attrs[col] = attrs[col].astype("category")
+    return attrs
+
+
 def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
                   metric_crs: CRS | str | int) -> Network:
     """Build the network from a ``roads`` layer (columns of :data:`geo.schema.ROAD_COLUMNS`).
@@ -306,7 +317,7 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     xy[edge_u] = first
     xy[edge_v] = last
     mode = normalise_text(attrs["mode"]).fillna("road").to_numpy(str)
-    return Network(roads=attrs, node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
+    return Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
                    minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, mode=mode, lines=lines)
 
 

@@ -179,7 +179,10 @@ def andorra_net(andorra_ws: Path) -> tuple[pd.DataFrame, Network, np.ndarray, np
     ws = Workspace(andorra_ws)
     net = load_network(ws)
     sources = np.linspace(0, net.n_nodes - 1, 6).astype(int)
-    return net.roads, net, sources, dijkstra(net.graph(), indices=sources)
+    # the layer as a user edits it (the network keeps its text columns as categoricals,
+    # which take no new values); row i is the network's link i
+    roads = pd.DataFrame(ws.read("roads").drop(columns="geometry"))
+    return roads, net, sources, dijkstra(net.graph(), indices=sources)
 
 
 @settings(max_examples=20, deadline=None,
