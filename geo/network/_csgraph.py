@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -253,6 +254,39 @@ def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
             j += 1
         yield ok[first[i]: first[i] + n_src], comps[i:j]
         i = j
+
+
+def group_parts(parts: list[tuple[np.ndarray, ...]], n_keys: int,
+                dtypes: tuple[np.dtype[Any] | type, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Entries that arrive in parts ``(key, value, value, ...)``, grouped by key.
+
+    Returns ``ptr`` (``n_keys + 1``) and each value column (as ``dtypes``) ordered by key,
+    entries of a key in the order they came: the stable sort of the concatenation, without
+    it. A scan's parts at scale hold ~10**8 entries; concatenating them and sorting held
+    the parts, their concatenation, the order and the sorted copy at once (~72 bytes an
+    entry). Here each part is placed into the output and dropped: ``parts`` is consumed
+    (emptied), and the output pages fill as the parts go.
+    """
+    counts = np.zeros(n_keys, dtype=np.int64)
+    for part in parts:
+        counts += np.bincount(part[0], minlength=n_keys)
+    ptr = np.zeros(n_keys + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    outs = [np.empty(int(ptr[-1]), dtype=d) for d in dtypes]
+    fill = ptr[:-1].copy()  # next free slot of each key
+    parts.reverse()  # pop() from the end takes them in their order
+    while parts:
+        key, *vals = parts.pop()
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.empty(0, int)
+        run = np.diff(np.r_[first, len(k)])
+        at = fill[k] + (np.arange(len(k)) - np.repeat(first, run))
+        fill[k[first]] += run
+        for out, v in zip(outs, vals, strict=True):
+            out[at] = v[order]
+        del key, vals, order, k, at
+    return ptr, outs
 
 
 def ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,7 +44,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET, AccessGraph, Block, ranges
+from geo.network import MEMORY_BUDGET, AccessGraph, Block, group_parts, ranges
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -406,22 +406,20 @@ class Bounds:
         self.n, self.k = n, k
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.ptr = np.zeros(k + 1, dtype=np.int64)
-        self.rows = np.empty(0, np.int64)
+        self.rows = np.empty(0, np.int32)
         self.vals = np.empty(0)
 
     def add(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
         """The (rows x cols) values of a chunk of destinations (each pair once)."""
         r, c = np.nonzero(np.isfinite(block))
-        self._parts.append((cols[c], rows[r], block[r, c]))
+        # int32 indices while the scan runs (candidates and destinations < 2**31)
+        self._parts.append((cols[c].astype(np.int32), rows[r].astype(np.int32),
+                            block[r, c]))
 
     def done(self) -> Bounds:
         if self._parts:
-            col = np.concatenate([p[0] for p in self._parts])
-            order = np.argsort(col, kind="stable")
-            self.rows = np.concatenate([p[1] for p in self._parts])[order]
-            self.vals = np.concatenate([p[2] for p in self._parts])[order]
-            self.ptr = np.searchsorted(col[order], np.arange(self.k + 1))
-            self._parts = []
+            self.ptr, (self.rows, self.vals) = group_parts(self._parts, self.k,
+                                                           (np.int32, np.float64))
         return self
 
     def column(self, c: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from geo.network import (
     Parts,
     count_within,
     csr_min,
+    group_parts,
     iter_chunks,
     many_to_some,
     nearest_of_set,
@@ -172,3 +173,27 @@ def test_nearest_of_set_in_some_components_equals_the_whole_graph_there(
         assert (got[1][~inside] == -9999).all() and (got[2][~inside] == -9999).all()
         plain = nearest_of_set(graph, sources, parts=parts, comps=comps, transpose=transpose)
         assert np.array_equal(plain[0], got[0])
+
+
+@PROPERTY
+@given(st.data())
+def test_group_parts_equals_a_stable_sort_of_the_concatenation(data: st.DataObject) -> None:
+    """Scan parts grouped by key without sorting their concatenation: the reference is
+    that concatenation sorted stably by key (the way Reach and Bounds were built)."""
+    n_keys = data.draw(st.integers(1, 12))
+    sizes = data.draw(st.lists(st.integers(0, 30), max_size=6))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    parts = [(rng.integers(0, n_keys, k).astype(np.int32), rng.integers(0, 99, k),
+              rng.random(k)) for k in sizes]
+    key = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int32)
+    order = np.argsort(key, kind="stable")
+    want = [np.concatenate([p[i] for p in parts])[order] if parts else np.empty(0)
+            for i in (1, 2)]
+    want_ptr = np.searchsorted(key[order], np.arange(n_keys + 1))
+    given_parts = list(parts)
+    ptr, (a, b) = group_parts(given_parts, n_keys, (np.int32, np.float64))
+    np.testing.assert_array_equal(ptr, want_ptr)
+    np.testing.assert_array_equal(a, want[0])
+    np.testing.assert_array_equal(b, want[1])
+    assert a.dtype == np.int32 and b.dtype == np.float64
+    assert given_parts == []  # consumed: each part is dropped once placed

@@ -172,6 +172,6 @@ def test_reach_rows_read_the_same_dense_or_sparse(n: int, n_cols: int, data: Any
     cols = np.unique(np.array(data.draw(st.lists(st.integers(0, n_cols - 1), max_size=6)),
                               dtype=np.int64))
     for budget in (0, 2**20):
-        reach = Reach.build(30.0, n, n_cols, parts, budget=budget)
+        reach = Reach.build(30.0, n, n_cols, list(parts), budget=budget)  # consumed
         assert (reach.dense is None) == (budget == 0)
         np.testing.assert_array_equal(reach.block(rows, cols), want[np.ix_(rows, cols)])
