@@ -226,8 +226,12 @@ class CandidateArcs:
 
 
 def candidate_arcs(graph: AccessGraph, config: PrioritiesConfig, network: NetworkConfig,
-                   authority: str) -> CandidateArcs:
-    """The candidate sections of ``authority`` (:func:`build_candidates`) and their arcs."""
+                   authority: str, base_cost: np.ndarray | None = None) -> CandidateArcs:
+    """The candidate sections of ``authority`` (:func:`build_candidates`) and their arcs.
+
+    ``base_cost``: today's arc costs (``graph.arc_minutes()``) when the caller already
+    has them; the engines read them and never write to them, so one array serves all.
+    """
     net = graph.network
     cands = build_candidates(net.roads, config, network, authority,
                              minutes=(net.minutes_fwd, net.minutes_bwd))
@@ -240,7 +244,8 @@ def candidate_arcs(graph: AccessGraph, config: PrioritiesConfig, network: Networ
     arcs, owner = arcs[order], owner[order]
     new_cost = graph.arc_minutes(cands.minutes_fwd, cands.minutes_bwd)[arcs]
     return CandidateArcs(cands=cands, cand_ptr=np.searchsorted(owner, np.arange(k + 1)),
-                         arcs=arcs, new_cost=new_cost, base_cost=graph.arc_minutes())
+                         arcs=arcs, new_cost=new_cost,
+                         base_cost=graph.arc_minutes() if base_cost is None else base_cost)
 
 
 class SharedScan:
@@ -264,7 +269,9 @@ class SharedScan:
     def start(self, ctx: Context) -> tuple[RowConsumer, int]:
         self.reporter.step("Ruas kandidat (candidate sections)")
         clock = time.perf_counter()
-        self.arcs = ca = candidate_arcs(ctx.graph, self.config, ctx.config, self.authority)
+        # the scan's own arc costs are today's: shared, not made again (an array per arc)
+        self.arcs = ca = candidate_arcs(ctx.graph, self.config, ctx.config, self.authority,
+                                        base_cost=ctx.travel.arc_cost)
         self.candidates_s = time.perf_counter() - clock
         self._bounds, consume, budget = bound_reader(ctx.graph, ctx.travel.arc_cost,
                                                      ca.cand_ptr, ca.arcs, ca.new_cost)
