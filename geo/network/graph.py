@@ -615,7 +615,7 @@ class AccessGraph:
     def arcs_of_rows(self, rows: np.ndarray) -> np.ndarray:
         """Indices of every arc that comes from one of the given road rows."""
         if self._row_arcs is None:
-            order = np.argsort(self.arc_row, kind="stable")
+            order = np.argsort(self.arc_row, kind="stable").astype(np.int32)
             n_rows = len(self.network.roads)
             start = np.searchsorted(self.arc_row[order], np.arange(n_rows + 1))
             self._row_arcs = (order, start)
@@ -798,11 +798,14 @@ def _assemble(network: Network, snaps: Mapping[str, Snap], walk_speed_kmh: float
     n = nb + 2 * k
     key = tail.astype(np.int64) * n + head
     entry_key, arc_entry = np.unique(key, return_inverse=True)
-    arc_order = np.argsort(arc_entry, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(arc_entry[arc_order]) != 0])
+    # arc -> row / entry and the entry order are pure indices, held for a whole run:
+    # int32 as in the csr structure (at N = 1000 tiles ~85 MB less each)
+    arc_entry = arc_entry.astype(np.int32)
+    arc_order = np.argsort(arc_entry, kind="stable").astype(np.int32)
+    starts = np.flatnonzero(np.r_[True, np.diff(arc_entry[arc_order]) != 0]).astype(np.int32)
     indices = (entry_key % n).astype(np.int32)
     indptr = np.searchsorted(entry_key // n, np.arange(n + 1)).astype(np.int32)
     return AccessGraph(network=network, n_nodes=n, features=feats, arc_tail=tail,
-                       arc_head=head, arc_row=row.astype(np.int64), arc_backward=backward,
+                       arc_head=head, arc_row=row.astype(np.int32), arc_backward=backward,
                        arc_share=share, arc_fixed=fixed, arc_entry=arc_entry, indptr=indptr,
                        indices=indices, entry_key=entry_key, _order=arc_order, _starts=starts)
