@@ -264,11 +264,15 @@ class BenefitEngine:
     per_target
         Prune gateway labels with per-destination lower bounds (one extra Dijkstra per
         destination); default: when that is at most 2% of the naive work.
+    csr
+        ``graph.csr(arc_cost=arc_cost)`` when the caller already holds it (the access
+        run's): used for the state before any :meth:`apply` instead of a second copy.
     """
 
     def __init__(self, graph: AccessGraph, od: ODPairs, arc_cost: np.ndarray,
                  cand_ptr: np.ndarray, cand_arc: np.ndarray, cand_cost: np.ndarray, *,
-                 budget: int = MEMORY_BUDGET, per_target: bool | None = None) -> None:
+                 budget: int = MEMORY_BUDGET, per_target: bool | None = None,
+                 csr: csr_matrix | None = None) -> None:
         self.graph = graph
         self.od = od
         self.n = graph.n_nodes
@@ -323,6 +327,7 @@ class BenefitEngine:
         # batch follow its components, not the whole graph
         self._batches = plan_chunks(self._parts, od.sources, budget // 2)
         self._cached: tuple[np.ndarray, np.ndarray, np.ndarray, _Local] | None = None
+        self._given_csr = csr
         self.refresh()
 
     # --- state -----------------------------------------------------------------------
@@ -333,7 +338,7 @@ class BenefitEngine:
 
     def refresh(self) -> None:
         """Recompute the source distances for the current costs."""
-        self._csr = self.csr()
+        self._csr = self.csr() if self._given_csr is None else self._given_csr
         self._sorted_cost = self.cost[self._perm]
         self._sorted_owner = self.owner[self._perm]
         self._sorted_new = self._sorted_cost.copy()
@@ -425,6 +430,7 @@ class BenefitEngine:
         arcs = self.cand_arc[sl]
         self.cost[arcs] = np.minimum(self.cost[arcs], self.cand_new[sl])
         self.owner[arcs] = -1
+        self._given_csr = None  # the costs changed
         self.refresh()
 
     def upgraded_cost(self, cand: int | np.ndarray) -> np.ndarray:

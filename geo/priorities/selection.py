@@ -319,7 +319,8 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
     clock = time.perf_counter()
     reporter.step(f"Waktu tempuh dasar: {len(od.sources)} asal, "
                   f"{len(od.targets)} destinasi")
-    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, ca.new_cost)
+    engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, ca.new_cost,
+                           csr=None if start is None else start.ctx.travel.csr)
     objective = engine.objective()
     timings["engine_setup_s"] = time.perf_counter() - clock
 
