@@ -151,7 +151,7 @@ def route_attributes(graph: AccessGraph, pred: np.ndarray,
         on_row = row >= 0
         attrs = row_attributes(graph) if attributes is None else attributes
         vals[has[on_row]] = attrs[row[on_row]] * graph.arc_share[arc[on_row], None]
-    return accumulate_tree(pred, vals)
+    return accumulate_tree(pred, vals, overwrite=True)
 
 
 def snap_distances(snap: Snap, reach_known: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -455,7 +455,8 @@ def nearest_local(graph: csr_matrix, sources: np.ndarray, parts: Parts, comps: n
     return nodes, dijkstra(sub, indices=inside, min_only=True), none, none
 
 
-def accumulate_tree(pred: np.ndarray, values: np.ndarray) -> np.ndarray:
+def accumulate_tree(pred: np.ndarray, values: np.ndarray, *,
+                    overwrite: bool = False) -> np.ndarray:
     """Sum ``values`` over the path from the root to every node of a forest.
 
     ``values[i]`` belongs to the tree arc *into* node ``i`` (``pred[i] -> i``); roots and
@@ -469,21 +470,35 @@ def accumulate_tree(pred: np.ndarray, values: np.ndarray) -> np.ndarray:
         (N,) predecessor array as returned by scipy's Dijkstra.
     values
         (N,) or (N, K) per-node arc values.
+    overwrite
+        Sum into ``values`` itself (a float array the caller made for this) instead of a
+        copy: at N = 1000 tiles an (N, K) array is ~800 MB.
     """
     n = len(pred)
     vals = np.asarray(values, dtype=float)
     two_d = vals.ndim == 2
-    vals = vals.reshape(n, -1)
-    acc = np.vstack([vals, np.zeros((1, vals.shape[1]))])
-    ptr = np.append(np.where(pred >= 0, pred, n), n).astype(np.int64)
-    active = np.flatnonzero(ptr[:n] != n)
+    owned = overwrite and vals is values and vals.flags.c_contiguous and vals.flags.writeable
+    acc = vals.reshape(n, -1) if owned else vals.reshape(n, -1).copy()
+    ptr = np.where(pred >= 0, pred, -1).astype(np.int32 if n < 2**31 else np.int64)
+    active = np.flatnonzero(ptr >= 0)
     while len(active):
         up = ptr[active]
-        acc[active] += acc[up]
+        # a round is synchronous: every ancestor's sum is read before any is written.
+        # The gathered copy is the one (active x K) temporary; adding in place into it
+        # and writing back by slices avoids a second one.
+        got = acc[up]
+        for lo in range(0, len(active), _TREE_ROWS):
+            at = active[lo: lo + _TREE_ROWS]
+            got[lo: lo + _TREE_ROWS] += acc[at]
+            acc[at] = got[lo: lo + _TREE_ROWS]
+        del got
         ptr[active] = ptr[up]
-        active = active[ptr[active] != n]
-    out = acc[:n]
-    return out if two_d else out[:, 0]
+        active = active[ptr[active] >= 0]
+    return acc if two_d else acc[:, 0]
+
+
+_TREE_ROWS = 1 << 20
+"""Rows written back per slice in :func:`accumulate_tree`."""
 
 
 def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.io.workspace import Workspace
 from geo.network import (
     Parts,
+    accumulate_tree,
     count_within,
     csr_min,
     group_parts,
@@ -197,3 +198,39 @@ def test_group_parts_equals_a_stable_sort_of_the_concatenation(data: st.DataObje
     np.testing.assert_array_equal(b, want[1])
     assert a.dtype == np.int32 and b.dtype == np.float64
     assert given_parts == []  # consumed: each part is dropped once placed
+
+
+@PROPERTY
+@given(st.data())
+def test_accumulate_tree_sums_every_root_path(data: st.DataObject) -> None:
+    """Path sums from the root, against a walk up each node's own path; in place or not,
+    and written back in slices smaller than a round (a round must stay synchronous)."""
+    import geo.network._csgraph as kernels
+
+    n = data.draw(st.integers(1, 40))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    perm = rng.permutation(n)  # a parent comes earlier in perm: a forest, no cycle
+    pred = np.full(n, -9999, dtype=np.int32)
+    for i in range(1, n):
+        if rng.random() < 0.85:
+            pred[perm[i]] = perm[rng.integers(0, i)]
+    values = rng.random((n, 3))
+    want = np.zeros_like(values)
+    for v in range(n):
+        node = v
+        while node >= 0:
+            want[v] += values[node]
+            node = pred[node]
+    rows = data.draw(st.sampled_from([1, 3, 1 << 20]))
+    old = kernels._TREE_ROWS
+    kernels._TREE_ROWS = rows
+    try:
+        got = accumulate_tree(pred, values)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(accumulate_tree(pred, values[:, 1]), want[:, 1], rtol=1e-12)
+        mine = values.copy()
+        out = accumulate_tree(pred, mine, overwrite=True)
+        np.testing.assert_allclose(out, want, rtol=1e-12)
+        assert np.shares_memory(out, mine)
+    finally:
+        kernels._TREE_ROWS = old
