@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -256,11 +255,11 @@ def _plan(parts: Parts, sources: np.ndarray, ok: np.ndarray, budget: int
         i = j
 
 
-def group_parts(parts: list[tuple[np.ndarray, ...]], n_keys: int,
-                dtypes: tuple[np.dtype[Any] | type, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Entries that arrive in parts ``(key, value, value, ...)``, grouped by key.
+def group_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: int,
+                dtypes: tuple[type, type]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Entries that arrive in parts ``(key, value, value)``, grouped by key.
 
-    Returns ``ptr`` (``n_keys + 1``) and each value column (as ``dtypes``) ordered by key,
+    Returns ``ptr`` (``n_keys + 1``) and both value columns (as ``dtypes``) ordered by key,
     entries of a key in the order they came: the stable sort of the concatenation, without
     it. A scan's parts at scale hold ~10**8 entries; concatenating them and sorting held
     the parts, their concatenation, the order and the sorted copy at once (~72 bytes an
@@ -272,7 +271,7 @@ def group_parts(parts: list[tuple[np.ndarray, ...]], n_keys: int,
         counts += np.bincount(part[0], minlength=n_keys)
     ptr = np.zeros(n_keys + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
-    outs = [np.empty(int(ptr[-1]), dtype=d) for d in dtypes]
+    outs: list[np.ndarray] = [np.empty(int(ptr[-1]), dtype=d) for d in dtypes]
     fill = ptr[:-1].copy()  # next free slot of each key
     parts.reverse()  # pop() from the end takes them in their order
     while parts:
@@ -479,7 +478,7 @@ def accumulate_tree(pred: np.ndarray, values: np.ndarray, *,
     two_d = vals.ndim == 2
     owned = overwrite and vals is values and vals.flags.c_contiguous and vals.flags.writeable
     acc = vals.reshape(n, -1) if owned else vals.reshape(n, -1).copy()
-    ptr = np.where(pred >= 0, pred, -1).astype(np.int32 if n < 2**31 else np.int64)
+    ptr = np.where(pred >= 0, pred, -1).astype(np.int32)  # node ids < 2**31, as in csr
     active = np.flatnonzero(ptr >= 0)
     while len(active):
         up = ptr[active]
