@@ -317,8 +317,9 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     xy[edge_u] = first
     xy[edge_v] = last
     mode = normalise_text(attrs["mode"]).fillna("road").to_numpy(str)
-    return Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy, edge_u=edge_u, edge_v=edge_v,
-                   minutes_fwd=fwd, minutes_bwd=bwd, metric_crs=crs, mode=mode, lines=lines)
+    return Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy,
+                   edge_u=edge_u, edge_v=edge_v, minutes_fwd=fwd, minutes_bwd=bwd,
+                   metric_crs=crs, mode=mode, lines=lines)
 
 
 # --- snapping ------------------------------------------------------------------------
