@@ -21,6 +21,12 @@ the surface and condition of some road rows change. Three facts make the forms e
   no surface or condition change moves, so their km change by the row weights of the
   route times the changed row attributes.
 
+An incremental form returns a :class:`Patch`: the new values of the destinations it
+recomputed, not whole columns. It reads only the destinations the caller says the upgrade
+can move (:attr:`Change.scope`: those in the components of its roads), so its work follows
+the upgrade's own part of the region, not the region (a candidate of a 1000-tile region
+copied every destination column and scanned every destination and UMKM).
+
 ``tests/access/test_kinds.py`` checks every kind's incremental form against its full
 computation on the upgraded network, and that the full engine and the Scorer cover the
 registry; ``tests/priorities`` checks ``score_gain`` against a full re-run.
@@ -54,6 +60,7 @@ from geo.network import (
     iter_chunks,
     nearest_local,
     nearest_of_set,
+    ranges,
     through_arcs,
     via_arcs,
 )
@@ -62,6 +69,30 @@ from geo.words import normalise_text
 
 Columns = dict[str, np.ndarray]
 """Per column, one value per destination (in ``graph.nodes("destinations")`` order)."""
+
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What an incremental form recomputed: destination rows (ascending) and their new
+    values per column (aligned with ``rows``); every other destination keeps its value."""
+
+    rows: np.ndarray
+    values: Columns
+
+    @classmethod
+    def none(cls) -> Patch:
+        """Nothing recomputed."""
+        return cls(np.empty(0, np.int64), {})
+
+    def onto(self, current: Columns) -> Columns:
+        """``current`` (whole columns) with the new values written in: copies, for a
+        caller that wants whole columns (the Scorer reads the patch itself)."""
+        out = dict(current)
+        for c, v in self.values.items():
+            out[c] = current[c].copy()
+            out[c][self.rows] = v
+        return out
 
 RowConsumer = Callable[[np.ndarray, Block], None]
 """Called with ``(positions, D)``: positions into the scanned destinations and their rows
@@ -221,11 +252,38 @@ class PointSet:
     nodes: np.ndarray
     groups: np.ndarray | None = None
     labels: np.ndarray | None = None
+    _by_part: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def sources(self) -> np.ndarray:
         """The distinct connected nodes (the sources of a multi-source run)."""
         return np.unique(self.nodes[self.nodes >= 0])
+
+    @cached_property
+    def connected(self) -> np.ndarray:
+        """The nodes of the connected points (the columns of :class:`Reach`)."""
+        return self.nodes[self.nodes >= 0]
+
+    @cached_property
+    def connected_groups(self) -> np.ndarray | None:
+        """The groups of the connected points."""
+        return None if self.groups is None else self.groups[self.nodes >= 0]
+
+    def connected_in(self, parts: Parts, comps: np.ndarray) -> np.ndarray:
+        """Positions (ascending) among the connected points (``nodes[nodes >= 0]``) of
+        those in the weak components ``comps`` of ``parts`` (the graph's own
+        :meth:`AccessGraph.parts`): a lookup of the components' points, not a test of
+        every point."""
+        if "order" not in self._by_part:  # once per set: the candidates share it
+            label = parts.label[self.nodes[self.nodes >= 0]]
+            order = np.argsort(label, kind="stable")
+            start = np.searchsorted(label[order], np.arange(len(parts.size) + 1))
+            self._by_part["order"] = (order, start)
+        order, start = self._by_part["order"]
+        comps = np.asarray(comps, dtype=np.int64)
+        at, _ = ranges(start[comps], start[comps + 1])
+        return np.sort(order[at])
 
 
 @dataclass(frozen=True)
@@ -390,6 +448,14 @@ class Travel:
         out = np.zeros(len(nodes), dtype=bool)
         out[ok] = self._in_region[self.graph.parts().label[nodes[ok]]]
         return out
+
+    def points_inside(self, name: str) -> np.ndarray:
+        """Positions (ascending) among the connected points of ``name`` of those in
+        :attr:`region` (all of them when there is no region)."""
+        pts = self.sets[name]
+        if self.region is None:
+            return np.arange(int((pts.nodes >= 0).sum()))
+        return pts.connected_in(self.graph.parts(), self.region)
 
     @cached_property
     def _in_region(self) -> np.ndarray:
@@ -575,23 +641,34 @@ class Change:
     faster: bool
     """Some nearest-gateway time falls."""
     bound: np.ndarray
-    """Per destination: a lower bound of every distance from it that falls (inf: none)."""
+    """Per destination of :attr:`scope`: a lower bound of every distance from it that falls
+    (inf: none)."""
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     """Road rows whose surface or condition changes."""
     row_delta: np.ndarray = field(default_factory=lambda: np.empty((0, len(ROUTE_COLUMNS))))
     """Their new minus old row attributes (rows, K)."""
     arcs: np.ndarray | None = None
     """The arcs that get cheaper (None: found by comparing the costs of ``travel``)."""
+    scope: np.ndarray | None = None
+    """The destination rows (ascending) the upgrade can move, at least every connected
+    one in the components of its arcs and rows; the forms read no other (None: every
+    destination)."""
     _memo: dict[str, tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
+    def destinations(self, ctx: Context) -> np.ndarray:
+        """:attr:`scope`, or every destination row."""
+        if self.scope is None:
+            return np.arange(len(ctx.travel.d_nodes))
+        return self.scope
+
     def through(self, ctx: Context, limit: float, also: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Heads of the cheaper arcs and the (destinations x heads) least times from each
-        destination to each head through at least one cheaper arc, after the change
-        (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for destinations not
-        connected). ``also``: nodes to time from the heads in the same runs
-        (:meth:`ahead`)."""
+        """Heads of the cheaper arcs and the (scope x heads) least times from each
+        destination of :attr:`scope` to each head through at least one cheaper arc, after
+        the change (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for
+        destinations not connected). ``also``: nodes to time from the heads in the same
+        runs (:meth:`ahead`)."""
         got = self._memo.get("through")
         also = np.empty(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
         if (got is None or got[0] < limit
@@ -600,7 +677,7 @@ class Change:
             lim = limit
             t, g = ctx.travel, ctx.graph
             arcs = self.cheaper(ctx)
-            d = t.d_nodes
+            d = t.d_nodes[self.destinations(ctx)]
             # only destinations in the upgrade's components can reach its arcs
             at = np.flatnonzero(self.travel.inside(d))
             heads, part, ahead = through_arcs(
@@ -650,8 +727,9 @@ class IndicatorKind(ABC):
         """The columns in the state ``ctx`` (the full engine)."""
 
     @abstractmethod
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
-        """The columns after ``change``, from their ``current`` values in ``ctx``."""
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
+        """The columns after ``change``, from their ``current`` values in ``ctx``: the
+        new values of the destinations of ``change.scope`` it recomputed."""
 
     def bound_limit(self, current: Columns) -> float:
         """The largest :attr:`Change.bound` the incremental form looks at."""
@@ -678,8 +756,8 @@ class Invariant(IndicatorKind):
 
     why: str = ""
 
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
-        return current
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
+        return Patch.none()
 
 
 class SnapDistances(Invariant):
@@ -723,15 +801,15 @@ class NearestFrom(IndicatorKind):
         return {self.minutes: finite_or_nan(dist),
                 self.label: labels_at(labels, t.sets[self.points].nodes, src)}
 
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if not change.faster or change.travel is None:
-            return current
-        if change.travel.region is None:
-            return self.compute(_with_travel(ctx, change.travel))
-        # outside the upgrade's components the costs, hence the runs, are today's
-        d = ctx.travel.d_nodes
-        rows = np.flatnonzero(change.travel.inside(d))
-        return written(current, rows, self._at(change.travel, d[rows]))
+            return Patch.none()
+        # outside the upgrade's components the costs, hence the runs, are today's (and a
+        # destination not connected has no time either way)
+        rows = change.destinations(ctx)
+        d = ctx.travel.d_nodes[rows]
+        inside = change.travel.inside(d)
+        return Patch(rows[inside], self._at(change.travel, d[inside]))
 
 
 @dataclass
@@ -757,26 +835,27 @@ class NearestTo(IndicatorKind):
         v = v[np.isfinite(v)]
         return float(v.max()) if len(v) else 0.0
 
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
-        if change.travel is None or not (ctx.travel.sets[self.points].nodes >= 0).any():
-            return current
-        old = np.nan_to_num(current[self.column], nan=np.inf)
-        at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes >= 0))
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
+        if change.travel is None or not len(ctx.travel.sets[self.points].connected):
+            return Patch.none()
+        # positions into the scope (as ``bound`` and the through times)
+        scope = change.destinations(ctx)
+        old = np.nan_to_num(current[self.column][scope], nan=np.inf)
+        at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes[scope] >= 0))
         if not len(at):
-            return current
+            return Patch.none()
         got = self._through(ctx, change, old, at)
         if got is None:  # no exact answer from the through times: the run
-            new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[at])
-            return written(current, at, {self.column: finite_or_nan(new)})
+            new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[scope[at]])
+            return Patch(scope[at], {self.column: finite_or_nan(new)})
         at, new = got
-        if not len(at):
-            return current
-        return written(current, at, {self.column: new})
+        return Patch(scope[at], {self.column: new})
 
     def _through(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The destinations of ``at`` whose time falls and their new times, from what is
-        known without a run on the upgraded costs; None when a run is needed.
+        """The destinations of ``at`` (positions into the scope, as ``old``) whose time
+        falls and their new times, from what is known without a run on the upgraded
+        costs; None when a run is needed.
 
         A path through a cheaper arc leaves it at a head ``y`` no sooner than ``bound``
         and, after its last cheaper arc, takes at least today's time from ``y`` to the
@@ -850,7 +929,7 @@ class CountWithin(IndicatorKind):
         ctx.travel.offer(self.points, self.limit, pos, cols, dp)
 
     def scans(self, ctx: Context) -> bool:
-        return bool((ctx.travel.sets[self.points].nodes >= 0).any())
+        return bool(len(ctx.travel.sets[self.points].connected))
 
     def finish(self, acc: np.ndarray) -> Columns:
         out: Columns = {}
@@ -876,10 +955,12 @@ class CountWithin(IndicatorKind):
     def bound_limit(self, current: Columns) -> float:
         return self.limit
 
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if change.travel is None or not self.scans(ctx):
-            return current
-        aff = np.flatnonzero((change.bound <= self.limit) & (ctx.travel.d_nodes >= 0))
+            return Patch.none()
+        # positions into the scope (as ``bound`` and the through times)
+        scope = change.destinations(ctx)
+        aff = np.flatnonzero((change.bound <= self.limit) & (ctx.travel.d_nodes[scope] >= 0))
         arcs = change.cheaper(ctx)
         if len(aff) and len(arcs) and np.isfinite(ctx.travel.arc_cost[arcs]).all():
             # a path through the section reaches a point no sooner than ``bound`` plus
@@ -888,15 +969,15 @@ class CountWithin(IndicatorKind):
             near = ctx.travel.to_set_nodes(self.points)[heads].min()
             aff = aff[change.bound[aff] + near <= self.limit]
         if not len(aff):
-            return current
+            return Patch.none()
         # only the destinations ``aff`` can change: recount those, keep the rest
-        acc = self.counts(current, aff)
+        acc = self.counts(current, scope[aff])
         self._recount(ctx, change, aff, acc)
-        return written(current, aff, self.finish(acc))
+        return Patch(scope[aff], self.finish(acc))
 
     def _recount(self, ctx: Context, change: Change, aff: np.ndarray, acc: np.ndarray) -> None:
-        """The counts of the destinations ``aff`` after ``change``, written into ``acc``
-        (its rows follow ``aff``).
+        """The counts of the destinations ``aff`` (positions into the scope) after
+        ``change``, written into ``acc`` (its rows follow ``aff``).
 
         A point's time from a destination falls only along a path through a cheaper arc:
         :func:`geo.network.via_arcs` gives the least such time from a few Dijkstra runs
@@ -907,12 +988,13 @@ class CountWithin(IndicatorKind):
         """
         t = ctx.travel
         pts = t.sets[self.points]
-        ok = pts.nodes >= 0
-        assert pts.groups is not None
-        nodes, groups = pts.nodes[ok], pts.groups[ok]
+        # per set, not per upgrade: the region's points outnumber the upgrade's
+        nodes, groups = pts.connected, pts.connected_groups
+        assert groups is not None
         assert change.travel is not None
         # only the points in the upgrade's components can be reached through its arcs
-        near = np.flatnonzero(change.travel.inside(nodes))
+        near = change.travel.points_inside(self.points)
+        scope = change.destinations(ctx)
         heads, through = change.through(ctx, self.limit, also=nodes[near])
         rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes[near], self.limit,
                                    parts=ctx.graph.parts(),
@@ -920,7 +1002,7 @@ class CountWithin(IndicatorKind):
         if not len(rows):
             return
         cols = near[cols]
-        today = t.reach(self.points, self.limit).block(aff[rows], cols)
+        today = t.reach(self.points, self.limit).block(scope[aff[rows]], cols)
         # only pairs whose time can fall (or tie, up to rounding) can change a count: for
         # the others the full engine's run follows today's path, to the same sum
         r, c = np.nonzero(via <= today * (1.0 + TIE) + TIE)
@@ -937,7 +1019,7 @@ class CountWithin(IndicatorKind):
             redo = np.flatnonzero(close)
             part = self.start(len(redo), ctx)
             after = _with_travel(ctx, change.travel)
-            scan_destinations(after.travel, aff[rows[redo]], self.limit,
+            scan_destinations(after.travel, scope[aff[rows[redo]]], self.limit,
                               [_reducer(self, after, part)])
             acc[:, rows[redo]] = part
 
@@ -955,19 +1037,25 @@ class AccessRoute(IndicatorKind):
     def compute(self, ctx: Context) -> Columns:
         return self._columns(ctx.access_km)
 
-    def update(self, ctx: Context, current: Columns, change: Change) -> Columns:
+    def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if not len(change.rows):
-            return current
-        # only the destinations whose route runs over a changed row move
+            return Patch.none()
+        # only the destinations whose route runs over a changed row move: the entries of
+        # those rows' columns, summed per destination (no lookup over every destination)
         w = ctx.routes.by_row[:, change.rows]
-        touched = np.unique(w.indices)
-        delta = np.asarray(w[touched] @ change.row_delta)
+        if not w.nnz:
+            return Patch.none()
+        col = np.repeat(np.arange(w.shape[1]), np.diff(w.indptr))
+        order = np.argsort(w.indices, kind="stable")
+        dest = w.indices[order]
+        first = np.flatnonzero(np.r_[True, dest[1:] != dest[:-1]])
+        delta = np.add.reduceat(w.data[order, None] * change.row_delta[col[order]], first,
+                                axis=0)
+        touched = dest[first].astype(np.int64)
         moved = delta.any(axis=1)
-        if not moved.any():
-            return current
         touched, delta = touched[moved], delta[moved]
         km = np.column_stack([current[c][touched] for c in ROUTE_COLUMNS]) + delta
-        return written(current, touched, self._columns(km))
+        return Patch(touched, self._columns(km))
 
     @staticmethod
     def _columns(km: np.ndarray) -> Columns:
@@ -1045,12 +1133,10 @@ def _reducer(kind: IndicatorKind, ctx: Context, acc: np.ndarray) -> RowConsumer:
 
 
 def updated_columns(ctx: Context, current: Columns, change: Change,
-                    kinds: Sequence[IndicatorKind] = INDICATORS) -> Columns:
-    """Every column of ``kinds`` after ``change``, by their incremental forms."""
-    out: Columns = {}
-    for k in kinds:
-        out.update(k.update(ctx, {c: current[c] for c in k.columns}, change))
-    return out
+                    kinds: Sequence[IndicatorKind] = INDICATORS) -> list[Patch]:
+    """The columns of ``kinds`` after ``change``, by their incremental forms: one patch
+    per kind (the destinations it recomputed)."""
+    return [k.update(ctx, {c: current[c] for c in k.columns}, change) for k in kinds]
 
 
 def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
@@ -1066,17 +1152,6 @@ def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
 
 
 # --- small helpers ---------------------------------------------------------------------
-
-
-def written(current: Columns, rows: np.ndarray, new: Columns) -> Columns:
-    """``current`` with the values ``new`` (aligned with ``rows``) written at ``rows``:
-    an incremental form touches the destinations an upgrade can move, not every one."""
-    out: Columns = {}
-    for c, v in new.items():
-        col = current[c].copy()
-        col[rows] = v
-        out[c] = col
-    return out
 
 
 def _with_travel(ctx: Context, travel: Travel) -> Context:

@@ -36,6 +36,7 @@ from geo.access import (
     Columns,
     Context,
     Invariant,
+    Patch,
     RowConsumer,
     Travel,
     indicator_columns,
@@ -230,20 +231,23 @@ class Scorer:
         on_route = bool(self.on_route[rows].any())
         if not times and not on_route:
             return None
-        # the upgrade changes nothing outside the components of its arcs
+        # the upgrade changes nothing outside the components of its arcs, and the forms
+        # read only the destinations of its components
         region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
         travel = Travel(self.graph, upgraded_cost(c), self.sets, region=region,
                         built=built) if times else None
-        bound = self.M.column(c) if times else np.full(len(self.d_nodes), np.inf)
+        scope = self.reach_of(c)
+        bound = self.M.column(c, scope) if times else np.full(len(scope), np.inf)
         if not on_route:
-            return Change(travel, fast and times, bound, arcs=cheaper)
+            return Change(travel, fast and times, bound, arcs=cheaper, scope=scope)
         return Change(travel, fast and times, bound, rows=rows,
                       row_delta=self.A_new[self.cands.rows_of(c)] - self.A_old[rows],
-                      arcs=cheaper)
+                      arcs=cheaper, scope=scope)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
-               ) -> dict[str, np.ndarray] | None:
-        """Every indicator with candidate ``c`` upgraded (None: nothing moves)."""
+               ) -> list[Patch] | None:
+        """What candidate ``c``'s upgrade recomputes of the indicators (None: nothing
+        moves)."""
         with self._upgraded(c) as got:
             if got is None:
                 change = self.change(c, fast, upgraded_cost)
@@ -252,7 +256,7 @@ class Scorer:
                 change = self.change(c, fast, lambda _: cost, built=built)
             if change is None:
                 return None
-            # the columns are new arrays: nothing of the scratch state outlives the block
+            # the patches are new arrays: nothing of the scratch state outlives the block
             return updated_columns(self.ctx, self.state, change, self.moving)
 
     @contextmanager
@@ -317,17 +321,19 @@ class Scorer:
             after = self._after(c, bool(fast), upgraded_cost)
             if after is None:
                 continue
-            near = self.reach_of(c)
-            diff = {col: _differs(v[near], self.state[col][near]) for col, v in after.items()}
-            hit = np.flatnonzero(np.logical_or.reduce(list(diff.values())))
-            moved = near[hit]
-            if not len(moved):
+            # per column: the recomputed rows whose value differs, and that value
+            diff: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            for patch in after:
+                for col, v in patch.values.items():
+                    at = _differs(v, self.state[col][patch.rows])
+                    if at.any():
+                        diff[col] = (patch.rows[at], v[at])
+            if not diff:
                 continue
-            for col, v in after.items():
-                at = diff[col][hit]
-                if at.any() and col in self.cur:  # absent on purpose (build_inputs): stays so
-                    writes.setdefault(col, []).append((count + np.flatnonzero(at),
-                                                       v[moved][at]))
+            moved = np.unique(np.concatenate([r for r, _ in diff.values()]))
+            for col, (r, v) in diff.items():
+                if col in self.cur:  # absent on purpose (build_inputs): stays so
+                    writes.setdefault(col, []).append((count + np.searchsorted(moved, r), v))
                     like[col] = v
             owner.append(np.full(len(moved), c))
             moved_rows.append(moved)
@@ -422,11 +428,17 @@ class Bounds:
                                                            (np.int32, np.float64))
         return self
 
-    def column(self, c: int) -> np.ndarray:
-        """``M[:, c]``: inf where no entry."""
-        out = np.full(self.n, np.inf)
+    def column(self, c: int, rows: np.ndarray) -> np.ndarray:
+        """``M[rows, c]`` (``rows`` ascending): inf where no entry. The entries lie in the
+        candidate's components, so a caller reads them at those destinations, not at every
+        one."""
+        out = np.full(len(rows), np.inf)
         sl = slice(self.ptr[c], self.ptr[c + 1])
-        out[self.rows[sl]] = self.vals[sl]
+        if not len(rows):
+            return out
+        at = np.minimum(np.searchsorted(rows, self.rows[sl]), len(rows) - 1)
+        hit = rows[at] == self.rows[sl]
+        out[at[hit]] = self.vals[sl][hit]
         return out
 
 

@@ -127,7 +127,7 @@ def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
             None, False, np.full(len(scorer.d_nodes), np.inf))
         for kind in INDICATORS:
             current = {col: scorer.state[col] for col in kind.columns}
-            got = kind.update(scorer.ctx, current, change)
+            got = kind.update(scorer.ctx, current, change).onto(current)
             want = indicator_columns(after, (kind,))
             for col in kind.columns:
                 assert _equal(got[col], want[col]), (type(kind).__name__, col, c)

@@ -113,6 +113,7 @@ def test_pruned_counts_and_nearest_times_equal_the_full_computation(
     a = andorra
     graph, cands = a["graph"], a["cands"]
     moved: list[int] = []
+    scoped: list[bool] = []
 
     def context(arc_cost: np.ndarray, keep: bool) -> Context:
         return Context(travel=Travel(graph, arc_cost, a["sets"], keep_reach=keep),
@@ -139,17 +140,35 @@ def test_pruned_counts_and_nearest_times_equal_the_full_computation(
                  *(NearestTo(k, f"nearest_{k}_min") for k in ("lodging", "health", "fuel"))]
         current = indicator_columns(today, kinds)
         after = context(cost, keep=False)
+        # the forms read the destinations of a scope: every one, or those in the
+        # components of the changed arcs (what a change can move) and some others at
+        # random, so that positions in the scope are not destination rows
+        d = today.travel.d_nodes
+        scope = None
+        if data.draw(st.booleans()):
+            label = graph.parts().label
+            moves = (d >= 0) & np.isin(label[np.maximum(d, 0)],
+                                        label[graph.arc_tail[arcs]])
+            rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+            scope = np.flatnonzero(moves | (rng.random(len(d)) < 0.3))
+            scoped.append(len(scope) < len(d))
         # bound 0: every destination is examined, nothing is left out by the Scorer's bound
-        change = Change(after.travel, False, np.zeros(len(after.travel.d_nodes)))
+        change = Change(after.travel, False,
+                        np.zeros(len(d) if scope is None else len(scope)), scope=scope)
         want = indicator_columns(after, kinds)
         for kind in kinds:
-            got = kind.update(today, {c: current[c] for c in kind.columns}, change)
+            patch = kind.update(today, {c: current[c] for c in kind.columns}, change)
+            assert np.all(np.diff(patch.rows) > 0)
+            if scope is not None:
+                assert np.isin(patch.rows, scope).all()
+            got = patch.onto(current)
             for col in kind.columns:
                 np.testing.assert_array_equal(got[col], want[col], err_msg=f"{col} {picked}")
                 moved.append(int(not np.array_equal(current[col], want[col], equal_nan=True)))
 
     check()
     assert sum(moved) >= 3  # the sample does move counts or nearest times
+    assert any(scoped)  # and some scopes leave destinations out
 
 
 @PROPERTY
