@@ -15,7 +15,7 @@ import shapely
 
 from geo import schema
 from geo.io import road_sections, ruas_id, section_keys
-from geo.network import Network, NetworkConfig, edge_minutes, first_highway
+from geo.network import Network, NetworkConfig, edge_minutes, first_highway, ranges
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
 from geo.words import normalise_text
@@ -268,16 +268,37 @@ def _candidate_table(roads: pd.DataFrame, state: tuple[np.ndarray, np.ndarray],
     })
 
 
+SECTION_SLICE = 10_000
+"""Sections whose geometries are built at once (:func:`section_geometry`): at 1000 tiles
+building all 82.000 at once (their rows' lines, reprojected, dissolved) was the largest
+thing a ``priorities`` run held."""
+
+
 def section_geometry(network: Network, labels: np.ndarray,
                      wanted: np.ndarray) -> gpd.GeoSeries:
     """Merged line geometry (EPSG:4326, MultiLineString) of each wanted section label
-    (rebuilt for the rows of those sections only)."""
-    sel = np.flatnonzero(np.isin(labels, wanted))
+    (rebuilt for the rows of those sections only, :data:`SECTION_SLICE` sections at a
+    time)."""
+    wanted = np.asarray(wanted)
+    order = np.argsort(labels, kind="stable")
+    keys = labels[order]
+    out = np.empty(len(wanted), dtype=object)
+    for lo in range(0, len(wanted), SECTION_SLICE):
+        part = wanted[lo: lo + SECTION_SLICE]
+        want = np.unique(part)
+        at, _ = ranges(np.searchsorted(keys, want, side="left"),
+                       np.searchsorted(keys, want, side="right"))
+        out[lo: lo + len(part)] = _merged_lines(network, labels, np.sort(order[at]), part)
+    return gpd.GeoSeries(out, crs=schema.WGS84)
+
+
+def _merged_lines(network: Network, labels: np.ndarray, sel: np.ndarray,
+                  wanted: np.ndarray) -> np.ndarray:
+    """The merged lines of the sections ``wanted`` from their road rows ``sel``."""
     geoms = network.road_geometry(sel).to_crs(schema.WGS84)
     parts = gpd.GeoDataFrame({"label": labels[sel]}, geometry=geoms.to_numpy(),
                              crs=schema.WGS84).dissolve(by="label")
     merged = shapely.line_merge(parts.geometry.to_numpy())
     pieces, idx = shapely.get_parts(merged, return_index=True)
     multi = shapely.multilinestrings(pieces, indices=idx)
-    out = pd.Series(multi, index=parts.index).reindex(wanted)
-    return gpd.GeoSeries(out.to_numpy(), crs=schema.WGS84)
+    return np.asarray(pd.Series(multi, index=parts.index).reindex(wanted).to_numpy())
