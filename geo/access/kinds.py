@@ -555,42 +555,66 @@ class AccessRoutes:
 
     @cached_property
     def by_row(self) -> csc_matrix:
-        """:attr:`weights` by column: a road row's destinations without a scan of all."""
-        return self.weights.tocsc()
+        """Sparse (destinations x road rows), held by column: the km share of each road
+        row on each access route (an entry per arc of a route; a row twice on a route has
+        two, summed by any product), so a change of row attributes moves the route km by
+        ``by_row @ delta``, and a road row's destinations are read without a scan of all.
 
-    def km(self, row_attrs: np.ndarray) -> np.ndarray:
-        """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of the forest,
-        with the given (rows, K) attributes of the road rows (:func:`row_attributes`)."""
-        return route_attributes(self.graph, self.pred, self.cost, attributes=row_attrs)
-
-    @cached_property
-    def weights(self) -> csr_matrix:
-        """Sparse (destinations x road rows): km share of each row on each access route,
-        so a change of row attributes moves the route km by ``weights @ delta``."""
+        Built by column directly, from int32 parts of a few million entries
+        (:func:`geo.network.group_parts`): at 1000 tiles the routes hold ~10**8 entries,
+        and a csr from one concatenation and then its csc copy held ~60 bytes an entry at
+        once (the Scorer's set-up, the largest thing a run held then)."""
         g = self.graph
         winner = g.entry_winner(self.cost)
         d_nodes = g.nodes("destinations")
         keep = d_nodes >= 0
-        cur, owner = d_nodes[keep], np.flatnonzero(keep)
-        dests: list[np.ndarray] = []
-        arcs: list[np.ndarray] = []
+        cur, owner = d_nodes[keep], np.flatnonzero(keep).astype(np.int32)
+        n_rows = len(g.network.roads)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        size = 0
         while len(cur):  # one hop up every route per round (vectorised over routes)
             up = self.pred[cur]
             ok = up >= 0
             cur, owner, up = cur[ok], owner[ok], up[ok]
             if not len(cur):
                 break
-            arcs.append(winner[g.entries(up, cur)])
-            dests.append(owner)
+            arc = winner[g.entries(up, cur)]
+            row = g.arc_row[arc]
+            on = (row >= 0) & (g.arc_share[arc] != 0)
+            held.append((row[on].astype(np.int32), owner[on], g.arc_share[arc[on]]))
+            size += int(on.sum())
+            if size >= _ROUTE_PART:  # a part per few million entries, not per hop
+                parts.append(_joined(held))
+                size = 0
             cur = up
-        n_rows = len(g.network.roads)
-        if not arcs:
-            return csr_matrix((len(d_nodes), n_rows))
-        a = np.concatenate(arcs)
-        dd = np.concatenate(dests)
-        row = g.arc_row[a]
-        on = row >= 0
-        return csr_matrix((g.arc_share[a[on]], (dd[on], row[on])), shape=(len(d_nodes), n_rows))
+        if held:
+            parts.append(_joined(held))
+        ptr, (dest, share) = group_parts(parts, n_rows, (np.int32, np.float64))
+        return csc_matrix((share, dest, ptr), shape=(len(d_nodes), n_rows))
+
+    @cached_property
+    def rows_on_routes(self) -> np.ndarray:
+        """Per road row: whether some access route runs over it."""
+        return np.asarray(np.diff(self.by_row.indptr) > 0)
+
+    def km(self, row_attrs: np.ndarray) -> np.ndarray:
+        """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of the forest,
+        with the given (rows, K) attributes of the road rows (:func:`row_attributes`)."""
+        return route_attributes(self.graph, self.pred, self.cost, attributes=row_attrs)
+
+
+_ROUTE_PART: Final = 1 << 22
+"""Entries of :attr:`AccessRoutes.by_row` gathered before they are joined into a part."""
+
+
+def _joined(held: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The held pieces joined column by column; ``held`` is emptied."""
+    out = (np.concatenate([h[0] for h in held]), np.concatenate([h[1] for h in held]),
+           np.concatenate([h[2] for h in held]))
+    held.clear()
+    return out
 
 
 @dataclass

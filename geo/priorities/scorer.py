@@ -118,7 +118,7 @@ class Scorer:
         # access routes by road function: fixed under any upgrade
         self.routes = (access.routes if access.routes is not None
                        else AccessRoutes.build(self.graph, self.config))
-        self.on_route = np.asarray((self.routes.weights != 0).sum(axis=0)).ravel() > 0
+        self.on_route = self.routes.rows_on_routes
         self.fixed = [k for k in INDICATORS if isinstance(k, Invariant)]
         self.moving = [k for k in INDICATORS if not isinstance(k, Invariant)]
         # destinations by weak component: a candidate moves only those of its own

@@ -136,3 +136,29 @@ def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
     # the sample moves access times, route shares, counts or nearest facilities
     assert kinds_moved["NearestFrom"] and kinds_moved["AccessRoute"], kinds_moved
     assert kinds_moved["CountWithin"] + kinds_moved["NearestTo"] >= 1, kinds_moved
+
+
+def test_route_weights_move_route_km_as_a_full_accumulation(demo: dict[str, Any]) -> None:
+    # by_row @ attributes must equal the km that route_attributes accumulates along the
+    # route forest, for any row attributes (random here), however the entries were
+    # gathered into parts
+    import geo.access.kinds as kinds
+
+    graph, net = demo["access"].graph, demo["net"]
+    rng = np.random.default_rng(3)
+    attrs = rng.random((len(graph.network.roads), len(kinds.ROUTE_COLUMNS)))
+    d = graph.nodes("destinations")
+    for part in (3, 1 << 22):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(kinds, "_ROUTE_PART", part)
+            routes = kinds.AccessRoutes.build(graph, net)
+            got = np.asarray(routes.by_row @ attrs)
+        want = routes.km(attrs)[d[d >= 0]]
+        reached = np.isfinite(want).all(axis=1)
+        assert reached.sum() > 10
+        np.testing.assert_allclose(got[d >= 0][reached], want[reached], rtol=1e-9,
+                                   atol=1e-9)
+        # a row is on some route exactly when its column holds an entry
+        on = np.zeros(len(graph.network.roads), dtype=bool)
+        on[np.flatnonzero(np.abs(np.asarray(routes.by_row.sum(axis=0))).ravel() > 0)] = True
+        assert np.array_equal(routes.rows_on_routes, on)
