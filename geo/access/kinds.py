@@ -15,7 +15,7 @@ the surface and condition of some road rows change. Three facts make the forms e
 
 - a distance from destination ``t`` can fall only along a path through a cheaper arc
   ``(x, y)``, so it is at least ``bound[t] = min d(t, x) + c_new(x, y)`` (the caller gives
-  it, exact up to the largest :meth:`IndicatorKind.bound_limit` of the kinds);
+  it, exact up to ``t``'s largest :meth:`IndicatorKind.bound_limit` of the kinds);
 - the caller's engine knows whether any nearest-gateway time falls (``faster``);
 - access routes are fastest by road function (:func:`geo.access.function_minutes`), which
   no surface or condition change moves, so their km change by the row weights of the
@@ -755,8 +755,9 @@ class IndicatorKind(ABC):
         """The columns after ``change``, from their ``current`` values in ``ctx``: the
         new values of the destinations of ``change.scope`` it recomputed."""
 
-    def bound_limit(self, current: Columns) -> float:
-        """The largest :attr:`Change.bound` the incremental form looks at."""
+    def bound_limit(self, current: Columns) -> float | np.ndarray:
+        """The largest :attr:`Change.bound` the incremental form looks at: one for every
+        destination, or one per destination."""
         return 0.0
 
     # kinds that read distance rows: compute = finish(rows reduced chunk by chunk)
@@ -854,10 +855,10 @@ class NearestTo(IndicatorKind):
     def compute(self, ctx: Context) -> Columns:
         return {self.column: finite_or_nan(ctx.travel.to_set(self.points))}
 
-    def bound_limit(self, current: Columns) -> float:
+    def bound_limit(self, current: Columns) -> float | np.ndarray:
+        # a bound is read only below the destination's own time (update: bound < old)
         v = current[self.column]
-        v = v[np.isfinite(v)]
-        return float(v.max()) if len(v) else 0.0
+        return np.where(np.isfinite(v), v, 0.0)
 
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if change.travel is None or not len(ctx.travel.sets[self.points].connected):
@@ -976,7 +977,7 @@ class CountWithin(IndicatorKind):
     def compute(self, ctx: Context) -> Columns:
         return indicator_columns(ctx, (self,))
 
-    def bound_limit(self, current: Columns) -> float:
+    def bound_limit(self, current: Columns) -> float | np.ndarray:
         return self.limit
 
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
@@ -1126,24 +1127,27 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     """Every column of ``kinds`` in the state ``ctx`` (the full computation).
 
     The kinds that read rows of the distance matrix share one chunked scan from every
-    destination. ``also`` reads that scan too, up to the largest
+    destination. ``also`` reads that scan too, each destination's row up to its largest
     :meth:`~IndicatorKind.bound_limit` of the kinds (what their incremental forms need of
-    :attr:`Change.bound`); ``budget`` bounds the memory of a chunk.
+    :attr:`Change.bound`; a destination three hours from its nearest hospital is scanned
+    that far, not every one); ``budget`` bounds the memory of a chunk.
     """
     out: Columns = {}
     rows = [k for k in kinds if k.limit > 0]
     for k in kinds:
         if k.limit <= 0:
             out.update(k.compute(ctx))
-    limit = max([k.limit for k in rows], default=0.0)
-    if also is not None:  # the row kinds' bound limits do not read their columns
-        limit = max([limit, *(k.bound_limit(out) for k in kinds if k.limit <= 0)])
     n = len(ctx.travel.d_nodes)
+    limit: float | np.ndarray = max([k.limit for k in rows], default=0.0)
+    if also is not None:  # the row kinds' bound limits do not read their columns
+        for k in kinds:
+            if k.limit <= 0:
+                limit = np.maximum(limit, k.bound_limit(out))
     accs = [k.start(n, ctx) for k in rows]
     consumers = [_reducer(k, ctx, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
     if also is not None:
         consumers.append(also)
-    if consumers and limit > 0:
+    if consumers and np.max(limit) > 0:
         scan_destinations(ctx.travel, np.arange(n), limit, consumers, budget=budget)
     for k, a in zip(rows, accs, strict=True):
         out.update(k.finish(a))
@@ -1163,12 +1167,15 @@ def updated_columns(ctx: Context, current: Columns, change: Change,
     return [k.update(ctx, {c: current[c] for c in k.columns}, change) for k in kinds]
 
 
-def scan_destinations(travel: Travel, rows: np.ndarray, limit: float,
+def scan_destinations(travel: Travel, rows: np.ndarray, limit: float | np.ndarray,
                       consumers: Sequence[RowConsumer], *,
                       budget: int = MEMORY_BUDGET) -> None:
-    """Dijkstra runs limited to ``limit`` from the destinations ``rows``, in
-    memory-bounded chunks, each chunk handed to every consumer (positions into ``rows``)."""
+    """Dijkstra runs limited to ``limit`` (one, or one per destination of the whole
+    table) from the destinations ``rows``, in memory-bounded chunks, each chunk handed
+    to every consumer (positions into ``rows``)."""
     sources = travel.d_nodes[rows]
+    if np.ndim(limit):
+        limit = np.asarray(limit, dtype=float)[rows]
     for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget,
                               parts=travel.graph.parts()):
         for consume in consumers:

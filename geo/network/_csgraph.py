@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -154,13 +155,19 @@ class Block:
         return out
 
 
-def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf,
-                budget: int = MEMORY_BUDGET, parts: Parts | None = None
-                ) -> Iterator[tuple[np.ndarray, Block]]:
+def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
+                limit: float | np.ndarray = np.inf, budget: int = MEMORY_BUDGET,
+                parts: Parts | None = None) -> Iterator[tuple[np.ndarray, Block]]:
     """Dijkstra from the connected ``sources`` (>= 0) in memory-bounded chunks.
 
     Yields ``(positions, block)``: positions into ``sources`` and their distances
-    (:class:`Block`, reading as a chunk x N matrix).
+    (:class:`Block`, reading as a chunk x N matrix), exact up to ``limit`` (inf beyond,
+    or exact a little further).
+
+    ``limit``: one for every source, or one per source (aligned with ``sources``). Then
+    the sources of a chunk run in groups of similar limits (:data:`LIMIT_RATIO`), each
+    to its largest: a run costs the nodes it settles, and the priorities' scan needs most
+    destinations to half an hour but a few to three hours (their nearest hospital).
 
     Each chunk runs on the subgraph of its sources' weak components (``parts``, else
     found here when the sources do not fit one chunk of the whole graph): no path leaves
@@ -179,16 +186,41 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *, limit: float = np.inf
     if parts is None:
         step = chunk_size(n, budget)
         for lo in range(0, len(ok), step):  # chunks of sources, not nodes
-            rows = ok[lo: lo + step]
-            yield rows, Block(dijkstra(graph, indices=sources[rows], limit=limit), None, n)
+            for rows, lim in _by_limit(ok[lo: lo + step], limit):
+                yield rows, Block(dijkstra(graph, indices=sources[rows], limit=lim), None, n)
         return
     local = parts.scratch()
-    for rows, comps in _plan(parts, sources, ok, budget):
+    for chunk, comps in _plan(parts, sources, ok, budget):
         sub, nodes = subgraph(graph, parts, comps, local)
-        dist = dijkstra(sub, indices=local[sources[rows]], limit=limit)
-        yield rows, Block(dist, local, n)
+        for rows, lim in _by_limit(chunk, limit):
+            dist = dijkstra(sub, indices=local[sources[rows]], limit=lim)
+            yield rows, Block(dist, local, n)
         local[nodes] = -1
     parts.release(local)
+
+
+LIMIT_RATIO: Final = 1.25
+"""Sources whose limits lie within this ratio of each other run together
+(:func:`iter_chunks`): a few more Dijkstra calls per chunk, each settling little more
+than its sources need."""
+
+
+def _by_limit(rows: np.ndarray, limit: float | np.ndarray
+              ) -> Iterator[tuple[np.ndarray, float]]:
+    """``rows`` (positions into the sources) in groups of similar limits, each with its
+    largest (``limit``: one for all, or per source)."""
+    if np.ndim(limit) == 0:
+        yield rows, float(limit)
+        return
+    lim = np.asarray(limit, dtype=float)[rows]
+    # geometric bins of the limits (limits below a minute share the first; inf its own)
+    key = np.ceil(np.log(np.maximum(lim, 1.0)) / np.log(LIMIT_RATIO))
+    key[~np.isfinite(lim)] = np.inf
+    order = np.argsort(key, kind="stable")
+    cut = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
+    for lo, hi in zip(cut[:-1], cut[1:], strict=True):
+        group = order[lo:hi]
+        yield rows[group], float(lim[group].max())
 
 
 def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,

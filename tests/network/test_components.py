@@ -30,6 +30,7 @@ from geo.network import (
     nearest_of_set,
     reached_pairs,
 )
+from geo.network._csgraph import LIMIT_RATIO
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
 
@@ -114,6 +115,48 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
         near = every[:, targets[1:]] <= m
         expect = np.column_stack([near[:, groups[1:] == g].sum(axis=1) for g in range(3)])
         assert np.array_equal(counts[i], expect)
+
+
+@PROPERTY
+@given(split_graphs(), st.data())
+def test_per_source_limits_are_exact_up_to_each_sources_own(case: Any, data: Any) -> None:
+    # a limit per source: each row is the whole-graph Dijkstra up to its own limit; beyond
+    # it a cell may be inf or (run with a larger limit of its group) the exact distance,
+    # never anything else
+    n, tail, head, cost, sources, _, budget = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    limits = np.array(data.draw(st.lists(
+        st.sampled_from([0.0, 0.5, 1.0, 1.2, 2.0, 2.4, 3.0, 9.5, 40.0, np.inf]),
+        min_size=len(sources), max_size=len(sources))))
+    exact = _whole(graph, sources, np.inf)
+    for parts in (Parts.of(graph), None):
+        got = np.full((len(sources), n), np.inf)
+        seen = np.zeros(len(sources), dtype=int)
+        for rows, block in iter_chunks(graph, sources, limit=limits, budget=budget,
+                                       parts=parts):
+            got[rows] = block[:, np.arange(n)]
+            seen[rows] += 1
+        assert np.array_equal(seen, (sources >= 0).astype(int))
+        inside = exact <= limits[:, None]
+        assert np.array_equal(got[inside], exact[inside])
+        assert (np.isinf(got[~inside]) | (got[~inside] == exact[~inside])).all()
+        # and no row runs much past its own limit (a group shares one geometric bin)
+        reach = np.maximum(limits, 1.0) * LIMIT_RATIO
+        assert (np.isinf(got) | (got <= reach[:, None])).all()
+
+
+def test_a_group_of_limits_runs_to_its_largest() -> None:
+    # a path 0 -> 1 -> 2 -> 3 of 1.1 minutes a step, from node 0 twice, to 2.0 and 2.4
+    # minutes (one group): the second row holds node 2 (2.2 minutes), the first need not
+    graph = csr_min(np.array([0, 1, 2]), np.array([1, 2, 3]), np.full(3, 1.1), 4)
+    for parts in (Parts.of(graph), None):
+        got = {}
+        for rows, block in iter_chunks(graph, np.array([0, 0]), limit=np.array([2.0, 2.4]),
+                                       parts=parts):
+            for r, row in zip(rows, block[:, np.arange(4)], strict=True):
+                got[int(r)] = row
+        assert got[1][2] == 2.2 and got[0][1] == 1.1 and np.isinf(got[1][3])
 
 
 def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
