@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from geo import fmt
 from geo.words import bool_word, normalise_word
@@ -130,6 +129,10 @@ def competition_rank(scores: np.ndarray) -> np.ndarray:
 
     Works along axis 0, so a (n, K) matrix is ranked column by column.
     """
+    # imported here: scipy.stats costs ~0,5 s of every command's start-up, and only the
+    # steps that rank need it (not ingest-osm, priorities or the API's start)
+    from scipy.stats import rankdata
+
     s = np.asarray(scores, dtype=float)
     if s.size == 0:
         return s.copy()
