@@ -856,7 +856,10 @@ class NearestTo(IndicatorKind):
         return {self.column: finite_or_nan(ctx.travel.to_set(self.points))}
 
     def bound_limit(self, current: Columns) -> float | np.ndarray:
-        # a bound is read only below the destination's own time (update: bound < old)
+        # a bound is read only below the destination's own time (update: bound < old). A
+        # destination with no point in reach today gets none from an upgrade: costs only
+        # fall, and no arc closed today opens (access tags are not upgraded), so its
+        # bound is never needed past the other kinds' limits
         v = current[self.column]
         return np.where(np.isfinite(v), v, 0.0)
 
