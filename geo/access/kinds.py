@@ -60,7 +60,6 @@ from geo.network import (
     iter_chunks,
     nearest_local,
     nearest_of_set,
-    ranges,
     through_arcs,
     via_arcs,
 )
@@ -252,8 +251,7 @@ class PointSet:
     nodes: np.ndarray
     groups: np.ndarray | None = None
     labels: np.ndarray | None = None
-    _by_part: dict[str, tuple[np.ndarray, np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
+    _by_part: dict[str, Parts] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def sources(self) -> np.ndarray:
@@ -275,15 +273,10 @@ class PointSet:
         those in the weak components ``comps`` of ``parts`` (the graph's own
         :meth:`AccessGraph.parts`): a lookup of the components' points, not a test of
         every point."""
-        if "order" not in self._by_part:  # once per set: the candidates share it
-            label = parts.label[self.nodes[self.nodes >= 0]]
-            order = np.argsort(label, kind="stable")
-            start = np.searchsorted(label[order], np.arange(len(parts.size) + 1))
-            self._by_part["order"] = (order, start)
-        order, start = self._by_part["order"]
-        comps = np.asarray(comps, dtype=np.int64)
-        at, _ = ranges(start[comps], start[comps + 1])
-        return np.sort(order[at])
+        if "points" not in self._by_part:  # once per set: the candidates share it
+            self._by_part["points"] = Parts.of_labels(parts.label[self.connected],
+                                                      len(parts.size))
+        return self._by_part["points"].members(comps)
 
 
 @dataclass(frozen=True)

@@ -107,11 +107,22 @@ class Parts:
         return cls.of(graph)
 
     @classmethod
-    def of_labels(cls, label: np.ndarray) -> Parts:
+    def of_labels(cls, label: np.ndarray, n: int | None = None) -> Parts:
+        """Items grouped by ``label`` (0 .. ``n - 1``; a negative label is in no group):
+        the nodes of a graph by component, or any items by a component or key of theirs
+        (destinations, points, road rows by section), for :meth:`members`."""
         label = np.asarray(label, dtype=np.int64)
+        n = int(label.max(initial=-1)) + 1 if n is None else n
         order = np.argsort(label, kind="stable")
-        start = np.searchsorted(label[order], np.arange(int(label.max(initial=-1)) + 2))
+        start = np.searchsorted(label[order], np.arange(n + 1))
         return cls(label, order, start)
+
+    def members(self, comps: np.ndarray) -> np.ndarray:
+        """The items (nodes) of the groups ``comps``, ascending: a lookup of those groups,
+        not a test of every item."""
+        comps = np.asarray(comps, dtype=np.int64)
+        at, _ = ranges(self.start[comps], self.start[comps + 1])
+        return np.sort(self.order[at])
 
     @property
     def size(self) -> np.ndarray:

@@ -15,7 +15,7 @@ import shapely
 
 from geo import schema
 from geo.io import road_sections, ruas_id, section_keys
-from geo.network import Network, NetworkConfig, edge_minutes, first_highway, ranges
+from geo.network import Network, NetworkConfig, Parts, edge_minutes, first_highway
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
 from geo.roads import surface_class
 from geo.words import normalise_text
@@ -280,15 +280,12 @@ def section_geometry(network: Network, labels: np.ndarray,
     (rebuilt for the rows of those sections only, :data:`SECTION_SLICE` sections at a
     time)."""
     wanted = np.asarray(wanted)
-    order = np.argsort(labels, kind="stable")
-    keys = labels[order]
+    rows = Parts.of_labels(labels)  # road rows by section (-1: none)
     out = np.empty(len(wanted), dtype=object)
     for lo in range(0, len(wanted), SECTION_SLICE):
         part = wanted[lo: lo + SECTION_SLICE]
-        want = np.unique(part)
-        at, _ = ranges(np.searchsorted(keys, want, side="left"),
-                       np.searchsorted(keys, want, side="right"))
-        out[lo: lo + len(part)] = _merged_lines(network, labels, np.sort(order[at]), part)
+        out[lo: lo + len(part)] = _merged_lines(network, labels,
+                                                rows.members(np.unique(part)), part)
     return gpd.GeoSeries(out, crs=schema.WGS84)
 
 

@@ -366,8 +366,7 @@ class BenefitEngine:
         """The node space of the components ``comps`` (nodes ascending, so each
         component's nodes keep their relative order) and its out-arcs, from the arrays of
         the current state."""
-        nodes, _ = ranges(self._parts.start[comps], self._parts.start[comps + 1])
-        nodes = np.sort(self._parts.order[nodes])
+        nodes = self._parts.members(comps)
         lo, hi = self._ptr[nodes], self._ptr[nodes + 1]
         pos, _ = ranges(lo, hi)
         t_index = self.target_index[nodes]

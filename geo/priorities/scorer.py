@@ -45,7 +45,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET, AccessGraph, Block, group_parts, ranges
+from geo.network import MEMORY_BUDGET, AccessGraph, Block, Parts, group_parts
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -123,10 +123,9 @@ class Scorer:
         self.moving = [k for k in INDICATORS if not isinstance(k, Invariant)]
         # destinations by weak component: a candidate moves only those of its own
         parts = self.graph.parts()
-        comp = np.where(self.d_nodes >= 0, parts.label[np.maximum(self.d_nodes, 0)], -1)
-        self._d_order = np.flatnonzero(self.d_nodes >= 0)
-        self._d_order = self._d_order[np.argsort(comp[self._d_order], kind="stable")]
-        self._d_start = np.searchsorted(comp[self._d_order], np.arange(len(parts.size) + 1))
+        self._d_rows = np.flatnonzero(self.d_nodes >= 0)
+        self._d_by_comp = Parts.of_labels(parts.label[self.d_nodes[self._d_rows]],
+                                          len(parts.size))
         # the components of each candidate's road rows (its arcs and its route rows)
         row_cand = np.full(len(roads), -1, dtype=np.int64)
         row_cand[cands.rows] = np.repeat(np.arange(len(cands.row_ptr) - 1),
@@ -297,8 +296,7 @@ class Scorer:
         the components of its road rows. An upgrade changes costs and route attributes
         of those rows only, and no path or access route leaves a component."""
         comps = self._c_comp[self._c_ptr[c]: self._c_ptr[c + 1]]
-        at, _ = ranges(self._d_start[comps], self._d_start[comps + 1])
-        return np.sort(self._d_order[at])
+        return np.asarray(self._d_rows[self._d_by_comp.members(comps)])
 
     def gains(self, cands: list[int], faster: np.ndarray,
               upgraded_cost: Callable[[int], np.ndarray]
