@@ -70,7 +70,6 @@ Columns = dict[str, np.ndarray]
 """Per column, one value per destination (in ``graph.nodes("destinations")`` order)."""
 
 
-
 @dataclass(frozen=True)
 class Patch:
     """What an incremental form recomputed: destination rows (ascending) and their new
@@ -256,7 +255,7 @@ class PointSet:
     @cached_property
     def sources(self) -> np.ndarray:
         """The distinct connected nodes (the sources of a multi-source run)."""
-        return np.unique(self.nodes[self.nodes >= 0])
+        return np.unique(self.connected)
 
     @cached_property
     def connected(self) -> np.ndarray:
@@ -447,7 +446,7 @@ class Travel:
         :attr:`region` (all of them when there is no region)."""
         pts = self.sets[name]
         if self.region is None:
-            return np.arange(int((pts.nodes >= 0).sum()))
+            return np.arange(len(pts.connected))
         return pts.connected_in(self.graph.parts(), self.region)
 
     @cached_property
@@ -471,9 +470,9 @@ class Travel:
         self._offered[name] = self._offered.get(name, 0) + len(pos)
         # complete once every connected destination was offered (a scan skips the others)
         if self._offered[name] >= int((self.d_nodes >= 0).sum()):
-            nodes = self.sets[name].nodes
             self._reach[name] = Reach.build(limit, len(self.d_nodes),
-                                           int((nodes >= 0).sum()), self._parts.pop(name))
+                                           len(self.sets[name].connected),
+                                           self._parts.pop(name))
 
     def reach(self, name: str, limit: float) -> Reach:
         """Minutes from every destination to the connected points of ``name`` where at
@@ -481,8 +480,7 @@ class Travel:
         got = self._reach.get(name)
         if got is None or got.limit < limit:
             parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-            nodes = self.sets[name].nodes
-            nodes = nodes[nodes >= 0]
+            nodes = self.sets[name].connected
 
             def keep(pos: np.ndarray, D: Block) -> None:
                 cols, dp = D.within(nodes)
@@ -515,12 +513,12 @@ class Travel:
     def to_set_nodes(self, name: str) -> np.ndarray:
         """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to_nodes:
-            nodes = self.sets[name].nodes
+            nodes = self.sets[name].connected
             if self.region is None:
-                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes[nodes >= 0])
+                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes)
             else:  # the transposed subgraph only, not the whole graph's
                 self._to_nodes[name], _, _ = nearest_of_set(
-                    self.csr, nodes[nodes >= 0], transpose=True,
+                    self.csr, nodes, transpose=True,
                     parts=self._region_parts(), comps=self.region)
         return self._to_nodes[name]
 
@@ -573,9 +571,9 @@ class AccessRoutes:
             if not len(cur):
                 break
             arc = winner[g.entries(up, cur)]
-            row = g.arc_row[arc]
-            on = (row >= 0) & (g.arc_share[arc] != 0)
-            held.append((row[on].astype(np.int32), owner[on], g.arc_share[arc[on]]))
+            row, share = g.arc_row[arc], g.arc_share[arc]
+            on = (row >= 0) & (share != 0)
+            held.append((row[on].astype(np.int32), owner[on], share[on]))
             size += int(on.sum())
             if size >= _ROUTE_PART:  # a part per few million entries, not per hop
                 parts.append(_joined(held))
@@ -938,13 +936,12 @@ class CountWithin(IndicatorKind):
 
     def reduce(self, ctx: Context, acc: np.ndarray, pos: np.ndarray, D: Block) -> None:
         pts = ctx.travel.sets[self.points]
-        ok = pts.nodes >= 0
-        if not ok.any():
+        if not len(pts.connected):
             return
-        assert pts.groups is not None
-        onehot = np.zeros((int(ok.sum()), len(self.groups)), dtype=np.int64)
-        onehot[np.arange(len(onehot)), pts.groups[ok]] = 1
-        cols, dp = D.within(pts.nodes[ok])
+        assert pts.connected_groups is not None
+        onehot = np.zeros((len(pts.connected), len(self.groups)), dtype=np.int64)
+        onehot[np.arange(len(onehot)), pts.connected_groups] = 1
+        cols, dp = D.within(pts.connected)
         for i, m in enumerate(self.minutes):
             acc[i, pos] = (dp <= m).astype(np.int64) @ onehot[cols]
         ctx.travel.offer(self.points, self.limit, pos, cols, dp)
