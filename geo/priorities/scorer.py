@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from geo._parallel import fork_map, worker_count
 from geo.access import (
     INDICATORS,
     AccessResult,
@@ -48,6 +49,12 @@ from geo.exceptions import SiapError
 from geo.network import MEMORY_BUDGET, AccessGraph, Block, Parts, group_parts
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
+
+_GAIN_PIECE = 256
+"""Most candidates per piece of :meth:`Scorer.gains` handed to one worker."""
+_GAIN_PARALLEL_MIN = 64
+"""Fewer candidates than this are scored here: forking costs more than it saves (the
+greedy's later rounds re-score a handful)."""
 
 
 def default_score_inputs(destinations: pd.DataFrame, access: AccessResult) -> pd.DataFrame:
@@ -299,15 +306,22 @@ class Scorer:
         return np.asarray(self._d_rows[self._d_by_comp.members(comps)])
 
     def gains(self, cands: list[int], faster: np.ndarray,
-              upgraded_cost: Callable[[int], np.ndarray]
+              upgraded_cost: Callable[[int], np.ndarray], *, workers: int | None = 1
               ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per candidate: the destinations whose score moves (ascending rows) and their
         score with the upgrade minus the current score (NaN where either is missing
         and not both); held sparse, as a candidate moves only its own components.
 
         ``faster[i]``: candidate ``cands[i]`` speeds up some nearest-gateway time;
-        ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded.
+        ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded;
+        ``workers``: processes sharing the candidates (:func:`geo._parallel.fork_map`;
+        None: one per core).
         """
+        pairs = list(zip(cands, (bool(f) for f in faster), strict=True))
+        workers = worker_count(workers) if len(pairs) >= _GAIN_PARALLEL_MIN else 1
+        # enough pieces per worker that candidates of uneven cost balance out
+        size = max(1, min(_GAIN_PIECE, -(-len(pairs) // (8 * workers))))
+        pieces = [pairs[i:i + size] for i in range(0, len(pairs), size)]
         owner: list[np.ndarray] = []
         moved_rows: list[np.ndarray] = []
         # per column: positions in the changed rows and their new values (one write per
@@ -315,19 +329,9 @@ class Scorer:
         writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         like: dict[str, np.ndarray] = {}
         count = 0
-        for c, fast in zip(cands, faster, strict=True):  # one candidate at a time
-            after = self._after(c, bool(fast), upgraded_cost)
-            if after is None:
-                continue
-            # per column: the recomputed rows whose value differs, and that value
-            diff: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            for patch in after:
-                for col, v in patch.values.items():
-                    at = _differs(v, self.state[col][patch.rows])
-                    if at.any():
-                        diff[col] = (patch.rows[at], v[at])
-            if not diff:
-                continue
+        found = fork_map(lambda piece: self._moved(piece, upgraded_cost), pieces,
+                         workers=workers)
+        for c, diff in (item for part in found for item in part):
             moved = np.unique(np.concatenate([r for r, _ in diff.values()]))
             for col, (r, v) in diff.items():
                 if col in self.cur:  # absent on purpose (build_inputs): stays so
@@ -357,7 +361,25 @@ class Scorer:
             out[int(who[lo])] = (d[lo:hi], diff_s[lo:hi])
         return out
 
-
+    def _moved(self, pairs: list[tuple[int, bool]],
+               upgraded_cost: Callable[[int], np.ndarray]
+               ) -> list[tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]]]:
+        """Per candidate (``(c, faster)``) whose upgrade moves an indicator: per column,
+        the destination rows whose value differs from today's and that value."""
+        out = []
+        for c, fast in pairs:  # one candidate at a time
+            after = self._after(c, fast, upgraded_cost)
+            if after is None:
+                continue
+            diff: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            for patch in after:
+                for col, v in patch.values.items():
+                    at = _differs(v, self.state[col][patch.rows])
+                    if at.any():
+                        diff[col] = (patch.rows[at], v[at])
+            if diff:
+                out.append((c, diff))
+        return out
 
 
 def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,

@@ -86,6 +86,35 @@ def test_selection_from_a_prepared_state_equals_a_fresh_run(inputs, authority: s
     _same(select_priorities(state, budgets[0]), results[budgets[0]])
 
 
+def test_forked_workers_give_the_one_process_result(inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Score gains shared among forked workers (``workers=2``) give exactly the rows and
+    gains of one process, with and without a budget (the greedy's rounds re-score)."""
+    import geo._parallel as parallel
+    import geo.priorities.scorer as scorer_mod
+
+    access, destinations, score_inputs, readiness = inputs
+    state = prepare_priorities(access, destinations, authority="kabupaten",
+                               score_inputs=score_inputs, readiness=readiness,
+                               config=load_priorities_config())
+    forked: list[int] = []
+
+    def spy(fn, pieces, *, workers):  # type: ignore[no-untyped-def]
+        if workers > 1:
+            forked.append(len(pieces))
+        return parallel.fork_map(fn, pieces, workers=workers)
+
+    monkeypatch.setattr(scorer_mod, "fork_map", spy)
+    budget = float(state.cost.sum()) * 0.05
+    for b in (None, budget):
+        one = select_priorities(state, b, workers=1)
+        assert not forked
+        two = select_priorities(state, b, workers=2)
+        assert forked and max(forked) > 2  # the candidates did go to two workers
+        _same(two, one)
+        forked.clear()
+    assert one.table["selected"].sum() >= 2  # the greedy did pick
+
+
 def test_bad_budget_is_refused_before_any_work(inputs) -> None:  # type: ignore[no-untyped-def]
     from geo.exceptions import SiapError
 
