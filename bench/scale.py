@@ -15,6 +15,11 @@ peak, and prints one JSON line per step with the keys ``step``, ``tiles``, ``edg
 sizes of the workspace's road and destination layers after the step. A last line
 (``step = "total"``) sums the wall times and gives the largest peak.
 
+The steps fork one worker per core for their routing (setting ``SIAPWISATA_WORKERS``, as
+the commands do); the workers share the step's pages, which each one's RSS counts in full.
+So each step line also gives ``peak_pss_mb``: the largest sum of the proportional set sizes
+of the step process and its workers, sampled twice a second (on Linux).
+
 A floor for ingest is printed too (``step = "pyosmium_floor"``): one streamed pyosmium pass
 over the same file with node locations and the length of every highway way.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -193,17 +199,20 @@ def _layer_size(gpkg: Path, layer: str) -> int | None:
 
 def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
     """One step in this process; its wall time and this process's peak memory."""
+    from geo._parallel import workers
     from geo.io.workspace import Workspace
+    from geo.settings import get_settings
     from geo.steps import ingest_osm, priorities_workspace, score_workspace
 
     ws = Workspace(gpkg)
     start = time.perf_counter()
-    if step == "ingest":
-        ingest_osm(osm, ws)
-    elif step == "score":
-        score_workspace(ws)
-    else:
-        priorities_workspace(ws, authority="all")
+    with workers(get_settings().workers):  # as the commands do
+        if step == "ingest":
+            ingest_osm(osm, ws)
+        elif step == "score":
+            score_workspace(ws)
+        else:
+            priorities_workspace(ws, authority="all")
     wall = time.perf_counter() - start
     return {"wall_s": round(wall, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -212,13 +221,44 @@ def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
 
 
 def _child(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bench.scale", "--run-step", step, "--osm", str(osm),
-         "--workspace", str(gpkg)], capture_output=True, text=True, check=False)
+         "--workspace", str(gpkg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pss = 0.0
+    while True:  # the step's memory with its forked workers, sampled twice a second
+        pss = max(pss, _tree_pss_mb(proc.pid))
+        try:
+            stdout, stderr = proc.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
     if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-4000:])
+        sys.stderr.write(stderr[-4000:])
         raise SystemExit(f"step {step} failed (exit {proc.returncode})")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = dict(json.loads(stdout.strip().splitlines()[-1]))
+    if pss > 0:
+        out["peak_pss_mb"] = round(pss, 1)
+    return out
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """Summed proportional set size (MB) of a process and its descendants (0 where /proc
+    does not tell): with forked workers sharing the parent's pages, what the step really
+    holds; each process's RSS (``peak_rss_mb``, the step process's own) counts shared
+    pages in full."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next((int(line.split()[1]) for line in fh
+                               if line.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -245,18 +285,20 @@ def main(argv: list[str] | None = None) -> None:
               "file_mb": round(tiled.stat().st_size / 1e6, 1)})
     emit({"step": "pyosmium_floor", "tiles": args.tiles, **pyosmium_floor(tiled)})
     total = 0.0
-    peak = 0.0
+    peak = peak_pss = 0.0
     with tempfile.TemporaryDirectory(prefix="siap-scale-") as tmp:
         gpkg = Path(tmp) / "scale.gpkg"
         for step in args.steps.split(","):
             figures = _child(step, tiled, gpkg)
             total += figures["wall_s"]
             peak = max(peak, figures["peak_rss_mb"])
+            peak_pss = max(peak_pss, figures.get("peak_pss_mb", 0.0))
             emit({"step": step, "tiles": args.tiles, "edges": figures["edges"],
                   "destinations": figures["destinations"], "wall_s": figures["wall_s"],
-                  "peak_rss_mb": figures["peak_rss_mb"]})
+                  "peak_rss_mb": figures["peak_rss_mb"],
+                  **{k: v for k, v in figures.items() if k == "peak_pss_mb"}})
     emit({"step": "total", "tiles": args.tiles, "wall_s": round(total, 2),
-          "peak_rss_mb": peak})
+          "peak_rss_mb": peak, **({"peak_pss_mb": peak_pss} if peak_pss else {})})
 
 
 if __name__ == "__main__":

@@ -3,15 +3,19 @@
 scipy's Dijkstra (``scipy.sparse.csgraph``) holds the GIL for its whole run, so threads
 cannot share the routing work. Forked processes can, and cheaply: a child starts with the
 parent's memory (graph, costs, the current state) shared copy-on-write, so only a piece's
-index goes to it and only the piece's (small) result comes back pickled; nothing large is
-copied or pickled. Each child writes only its own scratch buffers, which the kernel then
-copies for it alone.
+index goes to it and only the piece's result comes back pickled; nothing large is copied
+or pickled on the way in. Each child writes only its own scratch buffers, which the kernel
+then copies for it alone.
+
+How many processes a computation may use is set around it with :func:`workers` (the steps
+do, from the setting ``workers``); computations run in one process otherwise, so the API
+and the reports never fork. Their results never depend on the number.
 
 Forking is used only where it is known to be safe: on a platform that has it, from a
 process that is not a daemon (worker processes of Dask's ``LocalCluster`` are daemons and
-may not have children; the batch already keeps every core busy there), and when the caller
-asks for more than one worker. Otherwise the pieces run one after the other here, with the
-same results in the same order.
+may not have children; the batch already keeps every core busy there), and not from inside
+a child or while another map is running. Otherwise the pieces run one after the other
+here, with the same results in the same order.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 P = TypeVar("P")
 R = TypeVar("R")
 
+_WORKERS: ContextVar[int] = ContextVar("siapwisata_workers", default=1)
 _JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
-"""The running :func:`fork_map`'s function and pieces, inherited by its children."""
+"""The running map's function and pieces, inherited by its children."""
 
 
 def default_workers() -> int:
@@ -39,49 +47,81 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def worker_count(workers: int | None) -> int:
-    """``workers``, or one per core when None (:func:`default_workers`)."""
-    return default_workers() if workers is None else max(1, workers)
+@contextmanager
+def workers(n: int | None) -> Iterator[int]:
+    """Let the computations inside share their independent pieces among ``n``
+    processes (None: one per core, :func:`default_workers`); yields that number."""
+    n = default_workers() if n is None else max(1, n)
+    token = _WORKERS.set(n)
+    try:
+        yield n
+    finally:
+        _WORKERS.reset(token)
+
+
+def current_workers() -> int:
+    """The processes the computations may use here (see :func:`workers`)."""
+    return _WORKERS.get()
 
 
 def can_fork() -> bool:
     """Whether this process may fork workers (see the module's notes)."""
     return ("fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
+            and not multiprocessing.current_process().daemon and _JOB is None)
 
 
 def _run(i: int) -> Any:
-    assert _JOB is not None  # set by fork_map before the children are forked
+    assert _JOB is not None  # set before the children are forked
     fn, pieces = _JOB
     return fn(pieces[i])
 
 
-def fork_map(fn: Callable[[P], R], pieces: Sequence[P], *, workers: int | None = 1
-             ) -> list[R]:
-    """``[fn(p) for p in pieces]``, on up to ``workers`` forked processes (``None``: one per
-    core, :func:`default_workers`).
+def fork_map(fn: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
+    """``[fn(p) for p in pieces]``, on up to :func:`current_workers` forked processes."""
+    return list(fork_imap(fn, pieces))
+
+
+def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = None
+              ) -> Iterator[R]:
+    """``fn(p)`` for each piece in order, computed on up to :func:`current_workers`
+    forked processes while the caller reads the results.
 
     ``fn`` and the pieces are inherited by the children, not pickled; each result is
-    pickled back. A child sees the parent's state as it was when :func:`fork_map` was
-    called, and what it changes stays in the child: ``fn`` must return what it computes,
-    and must not change what another piece reads (a child runs several pieces).
-    Pieces are handed out one at a time as workers free up, so pieces of uneven cost
-    balance. A child that dies (killed for memory, say) makes every piece run here instead.
+    pickled back. A child sees the parent's state as it was when the first result was
+    asked for, and what it changes stays in the child: ``fn`` must return what it
+    computes, and must not change what another piece reads (a child runs several
+    pieces). At most ``ahead`` results (default: twice the workers) are computed but not
+    yet read, which bounds the memory of a fast producer. Pieces go to workers as they
+    free up, so pieces of uneven cost balance. A child that dies (killed for memory, say)
+    makes the remaining pieces run here instead.
     """
     global _JOB
-    workers = min(worker_count(workers), len(pieces))
-    if workers <= 1 or not can_fork() or _JOB is not None:
-        return [fn(p) for p in pieces]
+    n = min(current_workers(), len(pieces))
+    if n <= 1 or not can_fork():
+        yield from (fn(p) for p in pieces)
+        return
+    ahead = max(1, 2 * n if ahead is None else ahead)
     _JOB = (fn, pieces)
-    # the collector of a child would otherwise visit (and so copy) every page holding a
+    # a child's collector would otherwise visit (and so copy) every page holding a
     # Python object of the parent; frozen objects are never visited
     gc.freeze()
+    done = 0
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")
-                                 ) as pool:
-            return list(pool.map(_run, range(len(pieces))))
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque[Future[Any]] = deque()
+            try:
+                while done < len(pieces):
+                    while len(pending) < ahead and done + len(pending) < len(pieces):
+                        pending.append(pool.submit(_run, done + len(pending)))
+                    result = pending.popleft().result()
+                    done += 1
+                    yield result
+            finally:
+                for f in pending:  # the caller stopped reading: do not wait for those
+                    f.cancel()
     except BrokenProcessPool:
-        return [fn(p) for p in pieces]
+        pass
     finally:
         _JOB = None
         gc.unfreeze()
+    yield from (fn(p) for p in pieces[done:])

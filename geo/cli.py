@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Protocol, cast
@@ -50,6 +51,15 @@ NetworkOpt = Annotated[Path | None, typer.Option(
 PrioritiesOpt = Annotated[Path | None, typer.Option(
     "--config", help="TOML prioritas: pilihan peningkatan, biaya satuan, bobot "
                      "(variabel lingkungan SIAPWISATA_PRIORITIES_CONFIG)")]
+
+
+def _cores() -> AbstractContextManager[int]:
+    """Let a command's computation fork one process per core (setting ``workers``); the
+    API never enters this, so it computes in one process."""
+    from geo._parallel import workers
+    from geo.settings import get_settings
+
+    return workers(get_settings().workers)
 
 
 def _say(text: str, style: str = "", *, console: Console = out) -> None:
@@ -230,8 +240,9 @@ def score(
     from geo.steps.readiness import score_workspace
 
     ws = Workspace(workspace)
-    result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter(),
-                             network_config=network_config)
+    with _cores():
+        result = score_workspace(ws, config=config, out=out_file, reporter=RichReporter(),
+                                 network_config=network_config)
     _say(result.summary())
     _wrote(ws.path, "layer 'scores'")
     if out_file is not None:
@@ -266,10 +277,12 @@ def priorities(
     from geo.steps.priorities import priorities_workspace
 
     ws = Workspace(workspace)
-    result = priorities_workspace(
-        ws, budget=_budget(budget), authority=authority.value, out=out_file, reporter=RichReporter(),
-        config=config, readiness_config=readiness_config, network_config=network_config,
-    )
+    with _cores():
+        result = priorities_workspace(
+            ws, budget=_budget(budget), authority=authority.value, out=out_file,
+            reporter=RichReporter(), config=config, readiness_config=readiness_config,
+            network_config=network_config,
+        )
     _say(result.summary())
     _wrote(ws.path, "layer 'priorities'")
     if out_file is not None:
@@ -289,9 +302,10 @@ def scenario(
     from geo.steps.priorities import scenario_workspace
 
     ws = Workspace(workspace)
-    result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter(),
-                                config=config, readiness_config=readiness_config,
-                                network_config=network_config)
+    with _cores():
+        result = scenario_workspace(ws, what_if, out=out_file, reporter=RichReporter(),
+                                    config=config, readiness_config=readiness_config,
+                                    network_config=network_config)
     _say(result.summary())
     if out_file is not None:
         _wrote(out_file, "skenario")

@@ -103,10 +103,11 @@ class Settings(BaseSettings):
                     "a hung one.")
     workers: int | None = Field(
         default=None, ge=1,
-        description="Processes a command (``priorities``) forks for the parts of one region's "
-                    "computation that run independently; ``None``: one per core this process "
-                    "may use. The results do not depend on it. The API and batch workers "
-                    "always compute in one process.")
+        description="Processes the commands ``score``, ``priorities`` and ``scenario`` fork "
+                    "for the parts of one region's computation that run independently (the "
+                    "destination scans, the candidates' score gains); ``None``: one per core "
+                    "this process may use. The results do not depend on it. The API and the "
+                    "batch's Dask workers always compute in one process.")
     api_recompute_workers: int = Field(
         default=1, ge=1, description="Recomputations (new budgets or weights) the API runs at "
                                      "once; one leaves the other core of a 2-core server to "

@@ -1,5 +1,6 @@
-"""geo._parallel.fork_map: results in order, work really forked, and the cases where it
-must run here instead (one worker, a daemon process, a nested call, a dead child)."""
+"""geo._parallel: results in order, work really forked, memory bounded while reading,
+and the cases where the pieces must run here instead (one worker, a daemon process, a
+nested call, a dead child)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,31 @@ import numpy as np
 import pytest
 
 import geo._parallel as parallel
-from geo._parallel import fork_map
+from geo._parallel import fork_imap, fork_map, workers
 
 
 def _where(piece: list[int]) -> tuple[int, list[int]]:
     return os.getpid(), [x * x for x in piece]
 
 
+def test_computations_run_here_unless_told() -> None:
+    assert parallel.current_workers() == 1
+    assert {pid for pid, _ in fork_map(_where, [[1], [2], [3]])} == {os.getpid()}
+    with workers(3) as n:
+        assert n == parallel.current_workers() == 3
+        with workers(None) as m:
+            assert m == parallel.default_workers() >= 1
+        assert parallel.current_workers() == 3
+    assert parallel.current_workers() == 1
+
+
 def test_results_come_back_in_order_from_other_processes() -> None:
     pieces = [list(range(i, i + 3)) for i in range(0, 60, 3)]
-    got = fork_map(_where, pieces, workers=2)
+    with workers(2):
+        got = fork_map(_where, pieces)
     assert [r for _, r in got] == [[x * x for x in p] for p in pieces]
     assert os.getpid() not in {pid for pid, _ in got}  # computed in the children
+    assert parallel._JOB is None
 
 
 def test_children_see_the_parent_state_and_do_not_change_it() -> None:
@@ -31,41 +45,67 @@ def test_children_see_the_parent_state_and_do_not_change_it() -> None:
         big[0] = os.getpid()  # written in the child's own copy only
         return int(big[1 + i::7].sum())
 
-    assert fork_map(fn, list(range(7)), workers=2) == [int(big[1 + i::7].sum())
-                                                       for i in range(7)]
+    with workers(2):
+        got = fork_map(fn, list(range(7)))
+    assert got == [int(big[1 + i::7].sum()) for i in range(7)]
     assert big[0] == 0
 
 
-@pytest.mark.parametrize("workers", [1, 0])
-def test_one_worker_runs_here(workers: int) -> None:
-    assert {pid for pid, _ in fork_map(_where, [[1], [2]], workers=workers)} == {os.getpid()}
+def test_at_most_ahead_results_wait_to_be_read() -> None:
+    started = multiprocessing.get_context("fork").Value("i", 0)
+
+    def fn(i: int) -> int:
+        with started.get_lock():
+            started.value += 1
+        return i
+
+    with workers(2):
+        it = fork_imap(fn, list(range(40)), ahead=3)
+        assert next(it) == 0
+        # the first was read; at most 3 more were handed out since
+        assert started.value <= 4
+        assert list(it) == list(range(1, 40))
+    assert started.value == 40
+
+
+def test_a_reader_that_stops_early_leaves_nothing_behind() -> None:
+    with workers(2):
+        it = fork_imap(_where, [[i] for i in range(50)])
+        assert next(it)[1] == [0]
+        it.close()  # type: ignore[attr-defined]
+        assert parallel._JOB is None
+        assert {pid for pid, _ in fork_map(_where, [[1], [2], [3]])} - {os.getpid()}
 
 
 def test_a_daemon_process_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Dask's worker processes are daemons, which may not have children
+    # worker processes of Dask's LocalCluster are daemons, which may not have children
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
-    assert {pid for pid, _ in fork_map(_where, [[1], [2]], workers=2)} == {os.getpid()}
+    with workers(2):
+        assert {pid for pid, _ in fork_map(_where, [[1], [2]])} == {os.getpid()}
 
 
 def test_a_nested_call_runs_in_the_child() -> None:
     def outer(piece: list[int]) -> tuple[int, set[int]]:
-        inner = fork_map(_where, [piece, piece], workers=2)
+        inner = fork_map(_where, [piece, piece])
         return os.getpid(), {pid for pid, _ in inner}
 
-    for pid, inner in fork_map(outer, [[1], [2], [3]], workers=2):
-        assert inner == {pid}
+    with workers(2):
+        for pid, inner in fork_map(outer, [[1], [2], [3]]):
+            assert inner == {pid}
 
 
 def test_a_dead_child_makes_the_pieces_run_here() -> None:
     parent = os.getpid()
 
     def fn(piece: list[int]) -> tuple[int, list[int]]:
-        if os.getpid() != parent:
+        if os.getpid() != parent and piece[0] >= 3:
             os._exit(1)  # as a child killed for memory
         return _where(piece)
 
-    got = fork_map(fn, [[1], [2], [3]], workers=2)
-    assert got == [(parent, [1]), (parent, [4]), (parent, [9])]
+    with workers(2):
+        got = fork_map(fn, [[i] for i in range(8)])
+    assert [r for _, r in got] == [[i * i] for i in range(8)]
+    assert all(pid == parent for pid, r in got if r[0] >= 9)
     assert parallel._JOB is None
 
 
@@ -73,11 +113,6 @@ def test_an_error_in_a_child_reaches_the_caller() -> None:
     def fn(piece: list[int]) -> int:
         raise ValueError(f"potongan {piece}")
 
-    with pytest.raises(ValueError, match="potongan"):
-        fork_map(fn, [[1], [2]], workers=2)
+    with workers(2), pytest.raises(ValueError, match="potongan"):
+        fork_map(fn, [[1], [2]])
     assert parallel._JOB is None
-
-
-def test_worker_count() -> None:
-    assert parallel.worker_count(3) == 3
-    assert parallel.worker_count(None) == parallel.default_workers() >= 1

@@ -13,6 +13,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from geo._parallel import fork_imap
+
 # Dense distance blocks from chunked Dijkstra runs stay below this many bytes.
 MEMORY_BUDGET = 64 * 2**20
 
@@ -201,14 +203,32 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
                 yield rows, Block(dijkstra(graph, indices=sources[rows], limit=lim), None, n)
         return
     local = parts.scratch()
-    for chunk, comps in _plan(parts, sources, ok, budget):
+
+    def run(piece: tuple[np.ndarray, np.ndarray]
+            ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+        chunk, comps = piece
         sub, nodes = subgraph(graph, parts, comps, local)
-        for rows, lim in _by_limit(chunk, limit):
-            dist = dijkstra(sub, indices=local[sources[rows]], limit=lim)
+        try:
+            return [(rows, dijkstra(sub, indices=local[sources[rows]], limit=lim))
+                    for rows, lim in _by_limit(chunk, limit)], nodes
+        finally:
+            local[nodes] = -1
+
+    # the chunks' runs are independent: with several workers they run in forked
+    # processes while the caller reads the chunks before (geo._parallel); few chunks are
+    # not worth a fork
+    plan = list(_plan(parts, sources, ok, budget))
+    runs = fork_imap(run, plan) if len(plan) >= _FORK_MIN_CHUNKS else map(run, plan)
+    for got, nodes in runs:
+        local[nodes] = np.arange(len(nodes))
+        for rows, dist in got:
             yield rows, Block(dist, local, n)
         local[nodes] = -1
     parts.release(local)
 
+
+_FORK_MIN_CHUNKS: Final = 4
+"""Fewer chunks than this run in this process (:func:`iter_chunks`)."""
 
 LIMIT_RATIO: Final = 1.25
 """Sources whose limits lie within this ratio of each other run together

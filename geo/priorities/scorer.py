@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from geo._parallel import fork_map, worker_count
+from geo._parallel import current_workers, fork_map
 from geo.access import (
     INDICATORS,
     AccessResult,
@@ -306,21 +306,21 @@ class Scorer:
         return np.asarray(self._d_rows[self._d_by_comp.members(comps)])
 
     def gains(self, cands: list[int], faster: np.ndarray,
-              upgraded_cost: Callable[[int], np.ndarray], *, workers: int | None = 1
+              upgraded_cost: Callable[[int], np.ndarray]
               ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per candidate: the destinations whose score moves (ascending rows) and their
         score with the upgrade minus the current score (NaN where either is missing
         and not both); held sparse, as a candidate moves only its own components.
 
         ``faster[i]``: candidate ``cands[i]`` speeds up some nearest-gateway time;
-        ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded;
-        ``workers``: processes sharing the candidates (:func:`geo._parallel.fork_map`;
-        None: one per core).
+        ``upgraded_cost(c)``: arc costs of the current state with ``c`` upgraded. The
+        candidates are shared among :func:`geo._parallel.current_workers` processes.
         """
         pairs = list(zip(cands, (bool(f) for f in faster), strict=True))
-        workers = worker_count(workers) if len(pairs) >= _GAIN_PARALLEL_MIN else 1
-        # enough pieces per worker that candidates of uneven cost balance out
-        size = max(1, min(_GAIN_PIECE, -(-len(pairs) // (8 * workers))))
+        # enough pieces per worker that candidates of uneven cost balance out; few
+        # candidates (the greedy's later rounds) in one piece: forking would cost more
+        size = (max(1, min(_GAIN_PIECE, -(-len(pairs) // (8 * current_workers()))))
+                if len(pairs) >= _GAIN_PARALLEL_MIN else max(1, len(pairs)))
         pieces = [pairs[i:i + size] for i in range(0, len(pairs), size)]
         owner: list[np.ndarray] = []
         moved_rows: list[np.ndarray] = []
@@ -329,8 +329,7 @@ class Scorer:
         writes: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         like: dict[str, np.ndarray] = {}
         count = 0
-        found = fork_map(lambda piece: self._moved(piece, upgraded_cost), pieces,
-                         workers=workers)
+        found = fork_map(lambda piece: self._moved(piece, upgraded_cost), pieces)
         for c, diff in (item for part in found for item in part):
             moved = np.unique(np.concatenate([r for r, _ in diff.values()]))
             for col, (r, v) in diff.items():

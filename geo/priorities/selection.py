@@ -140,8 +140,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
                      authority: str = "kabupaten", budget: float | None = None,
                      score_inputs: pd.DataFrame | None = None,
                      synthetic: bool = False, reporter: Reporter = SILENT,
-                     scan: SharedScan | None = None, workers: int | None = 1
-                     ) -> PrioritiesResult:
+                     scan: SharedScan | None = None) -> PrioritiesResult:
     """Rank (and, with a budget, select) road upgrades. Pure: frames in, frames out.
 
     Parameters
@@ -169,10 +168,6 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     scan
         The :class:`SharedScan` given to the access run of ``access`` (the scorer then
         makes no scan of its own), or None.
-    workers
-        Processes that share the candidates' score gains (forked,
-        :func:`geo._parallel.fork_map`; None: one per core); the result does not
-        depend on it.
 
     Raises
     ------
@@ -183,7 +178,7 @@ def priorities_frame(access: AccessResult, destinations: pd.DataFrame, *,
     state = prepare_priorities(access, destinations, authority=authority, config=config,
                                score_inputs=score_inputs, readiness=readiness,
                                synthetic=synthetic, reporter=reporter, scan=scan)
-    return select_priorities(state, budget, reporter=reporter, workers=workers)
+    return select_priorities(state, budget, reporter=reporter)
 
 
 def _check_budget(budget: float | None) -> None:
@@ -348,13 +343,11 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
 
 
 def select_priorities(state: PrioritiesState, budget: float | None = None, *,
-                      reporter: Reporter = SILENT, workers: int | None = 1
-                      ) -> PrioritiesResult:
+                      reporter: Reporter = SILENT) -> PrioritiesResult:
     """The greedy selection (or, without a budget, the ranking) from a prepared state.
 
     The same rows as :func:`priorities_frame` with this budget and the state's authority
     (which runs exactly this after :func:`prepare_priorities`); the state is not changed.
-    ``workers``: as in :func:`priorities_frame`.
     """
     _check_budget(budget)
     access, authority, config = state.access, state.authority, state.config
@@ -381,7 +374,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
 
     def score_gains(cs: list[int], faster: np.ndarray) -> None:
         """Score gains of candidates in the current state; per destination rows kept."""
-        per = scorer.gains(cs, faster, engine.upgraded_cost, workers=workers)
+        per = scorer.gains(cs, faster, engine.upgraded_cost)
         for c in cs:
             rows, g = per[c]
             gain[c] = float(np.nansum(g))
@@ -409,8 +402,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
         alone = engine.evaluate(np.arange(k))
         t_benefit += time.perf_counter() - clock
         clock = time.perf_counter()
-        per = scorer.gains(list(range(k)), alone.access_changed, engine.upgraded_cost,
-                           workers=workers)
+        per = scorer.gains(list(range(k)), alone.access_changed, engine.upgraded_cost)
         gain_alone = np.array([float(np.nansum(per[c][1])) for c in range(k)])
         t_score += time.perf_counter() - clock
 

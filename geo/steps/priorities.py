@@ -23,7 +23,6 @@ from geo.priorities.output import LAYER, OUT_SUFFIXES, write_priorities, write_s
 from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
 from geo.priorities.selection import PrioritiesResult, SharedScan, priorities_frame
 from geo.readiness import dimension_labels, read_readiness_config, score_frame
-from geo.settings import get_settings
 from geo.steps.access import compute_access
 from geo.steps.configs import ConfigText, network_of, priorities_of, readiness_of
 from geo.steps.readiness import build_inputs
@@ -84,7 +83,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,
                               synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
-                              reporter=reporter, scan=scan, workers=get_settings().workers)
+                              reporter=reporter, scan=scan)
     result.configs = {"priorities": cfg_text, "readiness": readiness_text, "network": net_text}
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:

@@ -9,15 +9,20 @@ on the real Andorra network laid out twice side by side, as ``bench.scale`` tile
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+import geo.network._csgraph as kernels
+from geo._parallel import workers
 from geo.io.workspace import Workspace
 from geo.network import (
     Parts,
@@ -95,6 +100,10 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
         got, seen = _by_chunks(graph, sources, limit, budget, parts)
         assert np.array_equal(got, want)  # bit for bit, inf where out of reach
         assert np.array_equal(seen, (sources >= 0).astype(int))  # each source once
+    with workers(2):  # chunks run in forked processes (when there are enough of them)
+        got, seen = _by_chunks(graph, sources, limit, budget, Parts.of(graph))
+    assert np.array_equal(got, want)
+    assert np.array_equal(seen, (sources >= 0).astype(int))
     targets = np.r_[-1, np.arange(n)[::-1]]
     assert np.array_equal(many_to_some(graph, sources, targets, limit=limit, budget=budget,
                                        parts=Parts.of_arcs(tail, head, n)),
@@ -167,7 +176,8 @@ def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
                       frozenset({6})}
 
 
-def test_destination_scan_on_two_andorras_equals_the_whole_graph(andorra_ws: Path) -> None:
+def test_destination_scan_on_two_andorras_equals_the_whole_graph(
+        andorra_ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real network twice (two components or more each): the chunked runs from every
     destination, packed by component, equal whole-graph runs."""
     access = compute_access(Workspace(andorra_ws))
@@ -189,6 +199,21 @@ def test_destination_scan_on_two_andorras_equals_the_whole_graph(andorra_ws: Pat
         got, seen = _by_chunks(two, sources, 30.0, budget, parts)
         assert np.array_equal(got, want)
         assert np.array_equal(seen, (sources >= 0).astype(int))
+    # the chunks computed in two forked processes while this one reads them
+    parent, elsewhere = os.getpid(), multiprocessing.get_context("fork").Value("i", 0)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            with elsewhere.get_lock():
+                elsewhere.value += 1
+        return dijkstra(*args, **kwargs)
+
+    monkeypatch.setattr(kernels, "dijkstra", counted)
+    with workers(2):
+        got, seen = _by_chunks(two, sources, 30.0, 2**16, parts)
+    assert elsewhere.value >= 8  # runs made in the children
+    assert np.array_equal(got, want)
+    assert np.array_equal(seen, (sources >= 0).astype(int))
 
 
 @PROPERTY
@@ -248,7 +273,6 @@ def test_group_parts_equals_a_stable_sort_of_the_concatenation(data: st.DataObje
 def test_accumulate_tree_sums_every_root_path(data: st.DataObject) -> None:
     """Path sums from the root, against a walk up each node's own path; in place or not,
     and written back in slices smaller than a round (a round must stay synchronous)."""
-    import geo.network._csgraph as kernels
 
     n = data.draw(st.integers(1, 40))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))

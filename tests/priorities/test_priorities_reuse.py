@@ -87,8 +87,8 @@ def test_selection_from_a_prepared_state_equals_a_fresh_run(inputs, authority: s
 
 
 def test_forked_workers_give_the_one_process_result(inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Score gains shared among forked workers (``workers=2``) give exactly the rows and
-    gains of one process, with and without a budget (the greedy's rounds re-score)."""
+    """Score gains shared among forked workers (two) give exactly the rows and gains of
+    one process, with and without a budget (the greedy's rounds re-score)."""
     import geo._parallel as parallel
     import geo.priorities.scorer as scorer_mod
 
@@ -98,17 +98,18 @@ def test_forked_workers_give_the_one_process_result(inputs, monkeypatch) -> None
                                config=load_priorities_config())
     forked: list[int] = []
 
-    def spy(fn, pieces, *, workers):  # type: ignore[no-untyped-def]
-        if workers > 1:
+    def spy(fn, pieces):  # type: ignore[no-untyped-def]
+        if parallel.current_workers() > 1 and parallel.can_fork():
             forked.append(len(pieces))
-        return parallel.fork_map(fn, pieces, workers=workers)
+        return parallel.fork_map(fn, pieces)
 
     monkeypatch.setattr(scorer_mod, "fork_map", spy)
     budget = float(state.cost.sum()) * 0.05
     for b in (None, budget):
-        one = select_priorities(state, b, workers=1)
+        one = select_priorities(state, b)
         assert not forked
-        two = select_priorities(state, b, workers=2)
+        with parallel.workers(2):
+            two = select_priorities(state, b)
         assert forked and max(forked) > 2  # the candidates did go to two workers
         _same(two, one)
         forked.clear()
