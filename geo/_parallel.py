@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,6 +71,14 @@ def can_fork() -> bool:
             and not multiprocessing.current_process().daemon and _JOB is None)
 
 
+def _child_start() -> None:
+    # a thread of the parent (the progress display's refresh) may have held the lock of
+    # stdout or stderr when the child was forked; the child would then block for ever
+    # flushing them on exit. It prints nothing, so it gets streams of its own.
+    sys.stdout = open(os.devnull, "w")
+    sys.stderr = open(os.devnull, "w")
+
+
 def _run(i: int) -> Any:
     assert _JOB is not None  # set before the children are forked
     fn, pieces = _JOB
@@ -107,7 +116,8 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
     gc.freeze()
     done = 0
     try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_child_start) as pool:
             pending: deque[Future[Any]] = deque()
             try:
                 while done < len(pieces):

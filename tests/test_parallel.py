@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -116,3 +117,17 @@ def test_an_error_in_a_child_reaches_the_caller() -> None:
     with workers(2), pytest.raises(ValueError, match="potongan"):
         fork_map(fn, [[1], [2]])
     assert parallel._JOB is None
+
+
+
+def test_children_write_to_streams_of_their_own() -> None:
+    """A progress display's thread may hold the lock of stdout or stderr at the moment
+    of the fork; a child flushing the inherited stream on exit would then wait for it
+    for ever. The children print to streams of their own instead."""
+    def streams(_: int) -> tuple[str, str, bool]:
+        print("tidak terlihat")  # goes nowhere, and never waits for the parent's lock
+        return sys.stdout.name, sys.stderr.name, sys.stdout is sys.__stdout__
+
+    with workers(2):
+        got = fork_map(streams, list(range(4)))
+    assert got == [(os.devnull, os.devnull, False)] * 4
