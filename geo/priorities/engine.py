@@ -83,6 +83,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from geo._parallel import fork_map
 from geo.exceptions import InputError, Problem
 from geo.network import (
     MEMORY_BUDGET,
@@ -214,6 +215,19 @@ class Evaluation:
     def destinations_served(self) -> np.ndarray:
         """Number of destinations served per candidate."""
         return np.bincount(self.served[:, 0], minlength=len(self.benefit_gateway))
+
+
+@dataclass
+class _Part:
+    """A batch's share of an :class:`Evaluation`: its values at candidate positions
+    ``rel`` (what a forked worker sends back, not arrays over every candidate)."""
+
+    rel: np.ndarray
+    benefit_gateway: np.ndarray
+    benefit_kampung: np.ndarray
+    kampung_served: np.ndarray
+    access_changed: np.ndarray
+    served: list[np.ndarray]
 
 
 def _min_by_key(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -348,19 +362,29 @@ class BenefitEngine:
         nt = len(self.od.targets)
         self.access = np.full(nt, np.inf)
         self.source_value = np.zeros(len(self.od.sources))
-        for b, comps in self._batches:
-            D, L, B, loc = self._distances(b, comps)
-            Dt = D[:, loc.t_cols]
-            gw = self.od.gateway[b]
-            ti = loc.t_index[loc.t_cols]
-            if gw.any() and len(ti):
-                self.access[ti] = np.minimum(self.access[ti], Dt[gw].min(axis=0))
-            if len(self._batches) == 1:  # kept for evaluate; never every batch at once
-                self._cached = (D, L, B, loc)
-            fin = np.where(np.isfinite(Dt), Dt, 0.0)
-            val = np.where(gw, fin @ self.od.target_weight[ti],
-                           np.where(np.isfinite(L), L, 0.0) * self.od.source_weight[b])
+        if len(self._batches) == 1:  # kept for evaluate; never every batch at once
+            self._cached = self._distances(*self._batches[0])
+        # the batches are independent: with several workers they run in forked processes
+        for b, (ti, near, val) in zip(
+                (b for b, _ in self._batches),
+                fork_map(self._batch_values, self._batches), strict=True):
+            self.access[ti] = np.minimum(self.access[ti], near)
             self.source_value[b] = val
+
+    def _batch_values(self, item: tuple[np.ndarray, np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Of a batch of sources: the destinations its gateways reach, their least time
+        from those gateways, and each source's value in the objective."""
+        b, comps = item
+        D, L, _, loc = self._distances(b, comps)
+        Dt = D[:, loc.t_cols]
+        gw = self.od.gateway[b]
+        ti = loc.t_index[loc.t_cols]
+        near = Dt[gw].min(axis=0) if gw.any() and len(ti) else np.full(len(ti), np.inf)
+        fin = np.where(np.isfinite(Dt), Dt, 0.0)
+        val = np.where(gw, fin @ self.od.target_weight[ti],
+                       np.where(np.isfinite(L), L, 0.0) * self.od.source_weight[b])
+        return ti, near, val
 
     def _local(self, comps: np.ndarray) -> _Local:
         """The node space of the components ``comps`` (nodes ascending, so each
@@ -456,23 +480,44 @@ class BenefitEngine:
         seeds_per = np.diff(self.cand_ptr)[cands]
         where = np.full(self.n_cand, -1, dtype=np.int64)
         where[cands] = np.arange(m)
-        served: list[np.ndarray] = []
-        for batch, comps in self._batches:
+
+        def one(item: tuple[np.ndarray, np.ndarray]) -> _Part | None:
+            """The batch's share of the evaluation, at the candidates it can move."""
+            batch, comps = item
             # only the candidates in the batch's components can seed a label
             near, _ = ranges(self._comp_ptr[comps], self._comp_ptr[comps + 1])
             rel = np.unique(where[self._comp_cand[near]])
             rel = rel[rel >= 0]
             if not len(rel):
-                continue
+                return None
+            part = Evaluation(benefit_gateway=np.zeros(m), benefit_kampung=np.zeros(m),
+                              kampung_served=np.zeros(m, dtype=np.int64),
+                              served=np.empty((0, 2), dtype=np.int64),
+                              access_changed=np.zeros(m, dtype=bool))
+            served: list[np.ndarray] = []
             D, L, B, loc = self._distances(batch, comps)
             per = np.maximum(seeds_per[rel] * len(batch), 1)
             start = 0
             while start < len(rel):  # chunks of candidates, bounded by their seed count
                 stop = start + max(1, int(np.searchsorted(np.cumsum(per[start:]), SEED_CAP,
                                                           side="right")))
-                self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, loc, ev,
+                self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, loc, part,
                                      served)
                 start = stop
+            return _Part(rel, part.benefit_gateway[rel], part.benefit_kampung[rel],
+                         part.kampung_served[rel], part.access_changed[rel], served)
+
+        served: list[np.ndarray] = []
+        # the batches are independent: with several workers they run in forked processes;
+        # their shares are added in batch order whatever the number of workers
+        for got in fork_map(one, self._batches):
+            if got is None:
+                continue
+            ev.benefit_gateway[got.rel] += got.benefit_gateway
+            ev.benefit_kampung[got.rel] += got.benefit_kampung
+            ev.kampung_served[got.rel] += got.kampung_served
+            ev.access_changed[got.rel] |= got.access_changed
+            served += got.served
         if served:
             pairs = np.concatenate(served)
             ev.served = np.unique(pairs, axis=0)
