@@ -208,6 +208,14 @@ class Evaluation:
     served: np.ndarray
     access_changed: np.ndarray
 
+    @classmethod
+    def empty(cls, m: int) -> Evaluation:
+        """No benefit yet for ``m`` candidates."""
+        return cls(benefit_gateway=np.zeros(m), benefit_kampung=np.zeros(m),
+                   kampung_served=np.zeros(m, dtype=np.int64),
+                   served=np.empty((0, 2), dtype=np.int64),
+                   access_changed=np.zeros(m, dtype=bool))
+
     @property
     def benefit(self) -> np.ndarray:
         return np.asarray(self.benefit_gateway + self.benefit_kampung)
@@ -365,9 +373,9 @@ class BenefitEngine:
         if len(self._batches) == 1:  # kept for evaluate; never every batch at once
             self._cached = self._distances(*self._batches[0])
         # the batches are independent: with several workers they run in forked processes
-        for b, (ti, near, val) in zip(
-                (b for b, _ in self._batches),
-                fork_map(self._batch_values, self._batches), strict=True):
+        for (b, _), (ti, near, val) in zip(self._batches,
+                                           fork_map(self._batch_values, self._batches),
+                                           strict=True):
             self.access[ti] = np.minimum(self.access[ti], near)
             self.source_value[b] = val
 
@@ -471,10 +479,7 @@ class BenefitEngine:
         """Exact benefits of each candidate alone, in the current state."""
         cands = np.asarray(cands, dtype=np.int64)
         m = len(cands)
-        ev = Evaluation(benefit_gateway=np.zeros(m), benefit_kampung=np.zeros(m),
-                        kampung_served=np.zeros(m, dtype=np.int64),
-                        served=np.empty((0, 2), dtype=np.int64),
-                        access_changed=np.zeros(m, dtype=bool))
+        ev = Evaluation.empty(m)
         if m == 0 or len(self.od.sources) == 0 or len(self.od.targets) == 0:
             return ev
         seeds_per = np.diff(self.cand_ptr)[cands]
@@ -490,10 +495,7 @@ class BenefitEngine:
             rel = rel[rel >= 0]
             if not len(rel):
                 return None
-            part = Evaluation(benefit_gateway=np.zeros(m), benefit_kampung=np.zeros(m),
-                              kampung_served=np.zeros(m, dtype=np.int64),
-                              served=np.empty((0, 2), dtype=np.int64),
-                              access_changed=np.zeros(m, dtype=bool))
+            part = Evaluation.empty(m)
             served: list[np.ndarray] = []
             D, L, B, loc = self._distances(batch, comps)
             per = np.maximum(seeds_per[rel] * len(batch), 1)
