@@ -293,10 +293,9 @@ def main(argv: list[str] | None = None) -> None:
             total += figures["wall_s"]
             peak = max(peak, figures["peak_rss_mb"])
             peak_pss = max(peak_pss, figures.get("peak_pss_mb", 0.0))
-            emit({"step": step, "tiles": args.tiles, "edges": figures["edges"],
-                  "destinations": figures["destinations"], "wall_s": figures["wall_s"],
-                  "peak_rss_mb": figures["peak_rss_mb"],
-                  **{k: v for k, v in figures.items() if k == "peak_pss_mb"}})
+            emit({"step": step, "tiles": args.tiles,
+                  **{k: figures[k] for k in ("edges", "destinations", "wall_s", "peak_rss_mb",
+                                             "peak_pss_mb") if k in figures}})
     emit({"step": "total", "tiles": args.tiles, "wall_s": round(total, 2),
           "peak_rss_mb": peak, **({"peak_pss_mb": peak_pss} if peak_pss else {})})
 
