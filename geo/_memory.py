@@ -30,3 +30,16 @@ def give_back() -> None:
     trim = _trim()
     if trim is not None:
         trim(0)
+
+
+def available_bytes() -> int:
+    """Memory the system can give without swapping (``MemAvailable``); 0 where unknown,
+    so that callers take the frugal path."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

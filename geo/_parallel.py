@@ -30,7 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -135,3 +135,71 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
         _JOB = None
         gc.unfreeze()
     yield from (fn(p) for p in pieces[done:])
+
+
+class Beside(Generic[R]):
+    """The result of :func:`fork_beside`: ``fn()``, computed in a child or here."""
+
+    def __init__(self, fn: Callable[[], R]):
+        self._fn = fn
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future[R] | None = None
+
+    def _start(self) -> None:
+        global _JOB
+        _JOB = (lambda _: self._fn(), (None,))
+        gc.freeze()
+        try:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_child_start)
+            # a fork pool starts its process on the first submit: the child has the state
+            # of this moment, and this process may fork again once it returns
+            self._future = self._pool.submit(_run, 0)
+        finally:
+            _JOB = None
+            gc.unfreeze()
+
+    def result(self) -> R:
+        """Wait for ``fn()`` and return it (its exception is raised here). Computed here
+        when it was not started in a child, or when the child died."""
+        if self._future is None:
+            return self._fn()
+        assert self._pool is not None
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            return self._fn()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for the child to end (its result, if not asked for, is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._pool = self._future = None
+
+    def __enter__(self) -> Beside[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def can_fork_beside() -> bool:
+    """Whether :func:`fork_beside` may run its function in a child here."""
+    return current_workers() >= 2 and can_fork()
+
+
+def fork_beside(fn: Callable[[], R], *, when: bool = True) -> Beside[R]:
+    """Start ``fn()`` in one forked process while the caller goes on with other work;
+    ``.result()`` waits for it (use it as a context manager, so that an error in the
+    caller's own work still waits for the child).
+
+    ``fn()`` runs at ``.result()`` instead, with the same result, when ``when`` is false
+    or :func:`can_fork_beside` is not. As with :func:`fork_imap`, ``fn`` sees this
+    process's state as it is now, must return what it computes, and its result is
+    pickled back."""
+    beside = Beside(fn)
+    if when and can_fork_beside():
+        beside._start()
+    return beside

@@ -113,7 +113,8 @@ def ingest_osm(
     from geo.steps.ingest import ingest_osm as run
 
     ws = Workspace(workspace)
-    counts = run(file, ws, reporter=RichReporter())
+    with _cores():
+        counts = run(file, ws, reporter=RichReporter())
     _print_counts(counts)
     _wrote(ws.path, "workspace")
 
@@ -130,7 +131,8 @@ def fetch_osm(
 
     settings = get_settings(overpass_url=overpass_url, cache_dir=cache_dir)
     ws = Workspace(workspace)
-    counts = run(ws, settings=settings, reporter=RichReporter())
+    with _cores():
+        counts = run(ws, settings=settings, reporter=RichReporter())
     _print_counts(counts)
     _wrote(ws.path, "workspace")
 

@@ -1,6 +1,6 @@
 """geo._parallel: results in order, work really forked, memory bounded while reading,
 and the cases where the pieces must run here instead (one worker, a daemon process, a
-nested call, a dead child)."""
+nested call, a dead child); work beside the caller in one child."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import geo._parallel as parallel
-from geo._parallel import fork_imap, fork_map, workers
+from geo._parallel import fork_beside, fork_imap, fork_map, workers
 
 
 def _where(piece: list[int]) -> tuple[int, list[int]]:
@@ -131,3 +131,54 @@ def test_children_write_to_streams_of_their_own() -> None:
     with workers(2):
         got = fork_map(streams, list(range(4)))
     assert got == [(os.devnull, os.devnull, False)] * 4
+
+
+def test_work_beside_runs_in_a_child_while_the_caller_goes_on() -> None:
+    state = np.arange(10)
+    parent = os.getpid()
+
+    def fn() -> tuple[int, int]:
+        return os.getpid(), int(state.sum())
+
+    with workers(2), fork_beside(fn) as beside:
+        state[:] = 0  # after the fork: the child keeps what it saw when started
+        assert parallel._JOB is None  # the caller may fork again meanwhile
+        assert [r for _, r in fork_map(_where, [[1], [2]])] == [[1], [4]]
+        pid, total = beside.result()
+    assert pid != parent and total == 45
+
+
+@pytest.mark.parametrize("n, when", [(1, True), (2, False)])
+def test_work_beside_runs_here_at_result_when_not_allowed(n: int, when: bool) -> None:
+    calls = []
+
+    def fn() -> int:
+        calls.append(os.getpid())
+        return 7
+
+    with workers(n), fork_beside(fn, when=when) as beside:
+        assert calls == []  # nothing ran yet
+        assert beside.result() == 7
+    assert calls == [os.getpid()]
+
+
+def test_work_beside_errors_and_dead_children() -> None:
+    parent = os.getpid()
+
+    def fails() -> int:
+        raise ValueError("di samping")
+
+    def dies() -> int:
+        if os.getpid() != parent:
+            os._exit(1)
+        return os.getpid()
+
+    with workers(2):
+        with fork_beside(fails) as beside, pytest.raises(ValueError, match="di samping"):
+            beside.result()
+        with fork_beside(dies) as beside:
+            assert beside.result() == parent  # computed here once the child died
+        # an error in the caller's own work still waits for the child, then propagates
+        with pytest.raises(RuntimeError), fork_beside(dies):
+            raise RuntimeError("pekerjaan sendiri gagal")
+    assert parallel._JOB is None

@@ -29,6 +29,7 @@ the metadata as ``boundary_origin``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import osmtags as rules
 from geo import schema
+from geo._memory import available_bytes
+from geo._parallel import can_fork_beside, fork_beside
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
 from geo.io._topology import Edges, build_edges, shared_nodes, steps
@@ -263,9 +266,20 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
     reporter.step(f"membaca OSM {Path(name).name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-ways-") as tmp:
         opl = Path(tmp) / "roads.opl"
-        _write_road_opl(path, opl, name)
-        ext = _stream(path, name, header_date, reporter)
-        roads = _parse_road_opl(opl)
+        # the POI pass runs in a second process while this one writes and parses the
+        # roads (its result is small; the roads' arrays stay here). It shows no progress
+        # of its own: a child must not touch the parent's display.
+        forked = _both_passes_fit(path) and can_fork_beside()
+        with fork_beside(functools.partial(_stream, path, name, header_date,
+                                           SILENT if forked else reporter),
+                         when=forked) as pois:
+            _write_road_opl(path, opl, name)
+            # in one process the POI pass (and its node index) ends before the roads'
+            # arrays are made, so the two never add up
+            ext = None if forked else pois.result()
+            roads = _parse_road_opl(opl)
+            if ext is None:
+                ext = pois.result()
     if roads.unsorted:
         raise _UnsortedError(roads.unsorted)
     if roads.recheck:
@@ -278,6 +292,20 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
                                      or roads.newest > ext.newest_object):
         ext.newest_object = roads.newest
     return ext
+
+
+_PASS_BYTES_PER_PBF_BYTE = 6
+"""Peak memory of one streamed pass (its node location index, mostly) per byte of PBF:
+5,5 for the POI pass and 3,7 for the road pass over 100 tiles of Andorra (143 MB)."""
+
+
+def _both_passes_fit(path: Path) -> bool:
+    """Whether the two passes' node indexes fit in half the memory available now (an
+    XML file counts as a tenth of its size in PBF)."""
+    size = path.stat().st_size
+    if not path.name.lower().endswith(".pbf"):
+        size = _xml_bytes(path) // 10
+    return 2 * _PASS_BYTES_PER_PBF_BYTE * size <= available_bytes() // 2
 
 
 def _write_road_opl(path: Path, opl: Path, name: str) -> None:

@@ -464,3 +464,46 @@ def test_unsorted_pbf_is_sorted_when_small_and_refused_when_large(
         ingest_osm(pbf, Workspace(fresh))
     assert str(pbf) in str(err.value) and "osmium sort" in str(err.value)
     assert not fresh.exists()
+
+
+def test_the_poi_pass_beside_the_roads_gives_the_same_layers(
+    tmp_path: Path, andorra_pbf: Path, andorra_ws: Path, menteng_shuffled: Path,
+    menteng_ws: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With two workers the POI pass runs in a child while the roads are read here: the
+    layers equal the one-process ingest's, and an unsorted file is still caught (by the
+    child) and sorted."""
+    import os
+
+    from geo._parallel import workers
+
+    pids = tmp_path / "pids"
+    real = geo.io.osm._stream
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with pids.open("a") as fh:  # the child's pid, seen from here through the file
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geo.io.osm, "_stream", spy)
+    ws = tmp_path / "beside.gpkg"
+    with workers(2):
+        ingest_osm(andorra_pbf, Workspace(ws))
+    assert pids.read_text().split() != [str(os.getpid())]  # really beside
+    _same_layers(andorra_ws, ws)
+
+    pbf = tmp_path / "menteng-unsorted.osm.pbf"
+    _unsorted_pbf(menteng_shuffled, pbf)
+    unsorted_ws = tmp_path / "unsorted.gpkg"
+    with workers(2):
+        ingest_osm(pbf, Workspace(unsorted_ws))
+    _same_layers(menteng_ws, unsorted_ws)
+
+    # not enough memory for both passes at once: one after the other, here
+    pids.unlink()
+    monkeypatch.setattr(geo.io.osm, "available_bytes", lambda: 0)
+    alone = tmp_path / "alone.gpkg"
+    with workers(2):
+        ingest_osm(andorra_pbf, Workspace(alone))
+    assert pids.read_text().split() == [str(os.getpid())]
+    _same_layers(andorra_ws, alone)
