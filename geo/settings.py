@@ -103,8 +103,9 @@ class Settings(BaseSettings):
                     "a hung one.")
     workers: int | None = Field(
         default=None, ge=1,
-        description="Processes the commands ``score``, ``priorities`` and ``scenario`` fork "
-                    "for the parts of one region's computation that run independently (the "
+        description="Processes the commands ``ingest-osm``, ``fetch-osm``, ``score``, "
+                    "``priorities`` and ``scenario`` fork for the parts of one region's "
+                    "computation that run independently (the two passes over an OSM file, the "
                     "destination scans, the candidates' score gains); ``None``: one per core "
                     "this process may use. The results do not depend on it. The API and the "
                     "batch's Dask workers always compute in one process.")
