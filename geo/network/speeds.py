@@ -199,18 +199,38 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
             msgs.append(f"length_m kosong atau negatif di baris "
                         f"{np.flatnonzero(bad_len)[:10].tolist()}")
         raise NetworkError("roads: " + "; ".join(msgs))
+    # a row's speed and who may use it depend on a few tags that a province repeats over
+    # millions of rows: judge each distinct combination once
+    kinds, which = _kinds(roads)
     per_min = 1000.0 / 60.0  # metres per minute at 1 km/h
-    fwd = length / (road_speed_kmh(roads, config) * per_min)
+    fwd = length / (road_speed_kmh(kinds, config)[which] * per_min)
     water = mode == "water"
     fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
     air = mode == "air"
     fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
                 + config.air.checkin_min + config.air.wait_min)
     road = mode == "road"
-    on_foot = road & (walk_only_rows(roads, config) | ~car_allowed(roads))
-    foot = foot_allowed(roads)
+    on_foot = road & (walk_only_rows(kinds, config) | ~car_allowed(kinds))[which]
+    foot = foot_allowed(kinds)[which]
     walked = on_foot & foot
     fwd[walked] = length[walked] / (config.walking.speed_kmh * per_min)
     fwd[on_foot & ~foot] = np.inf
-    bwd = np.where(_as_bool(roads["oneway"]) & ~walked, np.inf, fwd)
+    bwd = np.where(_as_bool(kinds["oneway"])[which] & ~walked, np.inf, fwd)
     return fwd, bwd
+
+
+_KIND_COLUMNS = ("highway", "surface", "tracktype", "condition", "maxspeed", "oneway", "mode",
+                 *rules.CAR_ACCESS_KEYS, *rules.FOOT_ACCESS_KEYS)
+"""Every column :func:`road_speed_kmh`, :func:`walk_only_rows`, :func:`car_allowed`,
+:func:`foot_allowed` and the ``oneway`` test read."""
+
+
+def _kinds(roads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct combinations of :data:`_KIND_COLUMNS` (missing values included) and,
+    per row, the position of its combination."""
+    cols = list(dict.fromkeys(c for c in _KIND_COLUMNS if c in roads.columns))
+    if not cols or roads.empty:
+        return roads, np.arange(len(roads))
+    which = roads.groupby(cols, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    _, first = np.unique(which, return_index=True)
+    return roads[cols].iloc[first].reset_index(drop=True), which

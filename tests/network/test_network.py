@@ -437,6 +437,29 @@ def brute_nearest(pts: np.ndarray, lines: np.ndarray,
 
 
 @pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
+def test_edge_minutes_judge_each_row_by_its_own_tags(ws_name: str,
+                                                      request: pytest.FixtureRequest) -> None:
+    """edge_minutes judges each distinct combination of tags once for the whole frame;
+    each row must still get what it gets alone. The real roads, then the same rows with
+    every tag column shuffled on its own (combinations the extract does not have)."""
+    roads = Workspace(request.getfixturevalue(ws_name)).read("roads")
+    roads = pd.DataFrame(roads.drop(columns=roads.geometry.name))
+    cfg = load_network_config()
+    rng = np.random.default_rng(15)
+    mixed = roads.copy()
+    for col in ("highway", "surface", "tracktype", "condition", "maxspeed", "oneway",
+                "access", "vehicle", "motor_vehicle", "motorcar", "foot"):
+        mixed[col] = mixed[col].to_numpy()[rng.permutation(len(mixed))]
+    for frame in (roads, mixed):
+        fwd, bwd = edge_minutes(frame, cfg)
+        rows = rng.choice(len(frame), 150, replace=False)
+        alone = [edge_minutes(frame.iloc[[i]], cfg) for i in rows]
+        np.testing.assert_array_equal(fwd[rows], [f[0] for f, _ in alone])
+        np.testing.assert_array_equal(bwd[rows], [b[0] for _, b in alone])
+        assert np.isinf(bwd).any() and np.isfinite(fwd).any()  # oneway and open rows met
+
+
+@pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
 def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
                                                   request: pytest.FixtureRequest) -> None:
     ws = Workspace(request.getfixturevalue(ws_name))
