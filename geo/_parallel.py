@@ -79,6 +79,12 @@ def _child_start() -> None:
     sys.stderr = open(os.devnull, "w")
 
 
+def _fork_pool(n: int) -> ProcessPoolExecutor:
+    """``n`` forked workers with streams of their own (:func:`_child_start`)."""
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_child_start)
+
+
 def _run(i: int) -> Any:
     assert _JOB is not None  # set before the children are forked
     fn, pieces = _JOB
@@ -116,8 +122,7 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
     gc.freeze()
     done = 0
     try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_child_start) as pool:
+        with _fork_pool(n) as pool:
             pending: deque[Future[Any]] = deque()
             try:
                 while done < len(pieces):
@@ -150,8 +155,7 @@ class Beside(Generic[R]):
         _JOB = (lambda _: self._fn(), (None,))
         gc.freeze()
         try:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_child_start)
+            self._pool = _fork_pool(1)
             # a fork pool starts its process on the first submit: the child has the state
             # of this moment, and this process may fork again once it returns
             self._future = self._pool.submit(_run, 0)

@@ -107,9 +107,9 @@ def _read_frame(path: Path, layer: str, **kwargs: Any) -> pd.DataFrame:
     """One read of a workspace layer.
 
     Row by row, not through GDAL's Arrow interface: that reads the roads of N = 100
-    tiles in 4 s instead of 11, but the frame it leaves holds 1,1 GB instead of 0,74 (the
-    record batches GDAL filled stay allocated), and memory is what bounds the largest
-    regions. Text columns end in Arrow buffers either way: with pyarrow installed,
+    tiles in 4 s instead of 11, but the frame it leaves holds 1,1 GB instead of 0,74
+    (measured; smaller record batches and copied number columns did not change it), and
+    memory is what bounds the largest regions. Text columns end in Arrow buffers either way: with pyarrow installed,
     pandas stores its ``str`` columns there (the bytes plus an offset per row).
     """
     frame: pd.DataFrame = pyogrio.read_dataframe(path, layer=layer, **kwargs)
