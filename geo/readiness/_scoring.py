@@ -129,18 +129,18 @@ def competition_rank(scores: np.ndarray) -> np.ndarray:
 
     Works along axis 0, so a (n, K) matrix is ranked column by column.
     """
-    # imported here: scipy.stats costs ~0,5 s of every command's start-up, and only the
-    # steps that rank need it (not ingest-osm, priorities or the API's start)
-    from scipy.stats import rankdata
-
+    # not scipy.stats.rankdata: importing scipy.stats parses the docstrings of every
+    # distribution (~0,4 s), paid by every command that scores on its first ranking
     s = np.asarray(scores, dtype=float)
     if s.size == 0:
         return s.copy()
-    return np.asarray(rankdata(-s, axis=0, method="min", nan_policy="omit"), dtype=float)
+    return column_ranks(s.reshape(len(s), -1), dtype=np.float64).reshape(s.shape)
 
 
-def column_ranks(scores: np.ndarray) -> np.ndarray:
-    """:func:`competition_rank` of every column of a (n, K) matrix, as float32.
+def column_ranks(scores: np.ndarray, dtype: type[np.floating[Any]] = np.float32
+                 ) -> np.ndarray:
+    """:func:`competition_rank` of every column of a (n, K) matrix, as ``dtype``
+    (float32 by default: the Monte Carlo ranks, many and far below 2**24).
 
     One argsort along axis 0 for all columns at once; the rank of each run of equal
     scores is the position of its first member. NaN scores sort last and stay NaN.
@@ -151,9 +151,9 @@ def column_ranks(scores: np.ndarray) -> np.ndarray:
     sk = np.take_along_axis(key, order, axis=0)
     new = np.ones(sk.shape, dtype=bool)
     new[1:] = sk[1:] != sk[:-1]
-    pos = np.arange(1, n + 1, dtype=np.float32)[:, None]
-    first = np.maximum.accumulate(np.where(new, pos, np.float32(0)), axis=0)
-    out = np.empty(scores.shape, dtype=np.float32)
+    pos = np.arange(1, n + 1, dtype=dtype)[:, None]
+    first = np.maximum.accumulate(np.where(new, pos, dtype(0)), axis=0)
+    out = np.empty(scores.shape, dtype=dtype)
     np.put_along_axis(out, order, first, axis=0)
     out[np.isnan(scores)] = np.nan
     return out

@@ -718,6 +718,25 @@ def test_column_ranks_equal_scipy_rankdata_with_ties_and_nan():
         np.testing.assert_array_equal(ours, ref.astype(np.float32))
 
 
+def test_competition_rank_equals_scipy_rankdata_in_one_and_two_dimensions():
+    from scipy.stats import rankdata
+
+    from geo.readiness._scoring import competition_rank
+
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(1, 4))
+        s = np.round(rng.normal(50, 20, (n, k)), int(rng.integers(0, 2)))  # some ties
+        s[rng.random((n, k)) < 0.2] = np.nan
+        ours = competition_rank(s)
+        assert ours.dtype == np.float64 and ours.shape == s.shape
+        np.testing.assert_array_equal(ours, rankdata(-s, axis=0, method="min",
+                                                     nan_policy="omit"))
+        np.testing.assert_array_equal(competition_rank(s[:, 0]),
+                                      rankdata(-s[:, 0], method="min", nan_policy="omit"))
+    assert competition_rank(np.empty(0)).shape == (0,)
+
+
 def test_gap_templates_never_fail_on_data():
     from geo.readiness._scoring import render
 
