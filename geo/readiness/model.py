@@ -503,11 +503,12 @@ def _gap_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool)
     return sc.render(template, row)
 
 
-def _task_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool) -> str:
+def _task_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool,
+               gap: str) -> str:
     """The gap written as a task (``task`` / ``missing_task`` of readiness.toml: what to do);
-    the gap text when the indicator names no task. "" = named by another indicator."""
+    ``gap`` (:func:`_gap_text` of the same row) when the indicator names no task. "" =
+    named by another indicator."""
     spec = ind.spec
-    gap = _gap_text(ind, row, missing_used)
     if not gap.strip():
         return ""  # the gap is named by another indicator: so is its task
     if missing_used and spec.missing_task:
@@ -568,15 +569,19 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
         )
         parts: list[str] = []
         items: list[dict[str, str]] = []
+        # each indicator's texts are rendered once per row: the task list and the
+        # actions text both read them (rendering is most of this loop's time)
+        task_of: dict[int, str] = {}
         for name in core.names:
             for ind in by_dim.get(name, []):
                 if np.isnan(ind.scores[i]) or ind.scores[i] >= 100.0:
                     continue
                 used = bool(ind.missing_used[i])
-                text = _task_text(ind, row, used)
+                gap = _gap_text(ind, row, used)
+                text = task_of[id(ind)] = _task_text(ind, row, used, gap)
                 if text.strip():
                     items.append({"dimension": name, "indicator": ind.name, "text": text,
-                                  "gap": _gap_text(ind, row, used), "proof": ind.spec.proof})
+                                  "gap": gap, "proof": ind.spec.proof})
         for j in order:
             name = core.names[j]
             gaps = [
@@ -587,7 +592,7 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
             gaps.sort(key=lambda t: (-t[0], t[1]))
             if not gaps:
                 continue
-            rendered = [_task_text(ind, row, bool(ind.missing_used[i])) for _, _, ind in gaps]
+            rendered = [task_of[id(ind)] for _, _, ind in gaps]
             # A template may render empty when another indicator already names the gap.
             texts = [t for t in rendered if t.strip()][:cap] or [gaps[0][2].spec.label]
             parts.append(f"{config.dimensions[name].short}: {', '.join(texts)}")
