@@ -20,7 +20,8 @@ from geo.network import Network, NetworkConfig, load_network_config
 def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
                  reporter: Reporter = SILENT) -> Network:
     """The network of a workspace's ``roads`` layer in its metric CRS."""
-    roads = ws.read("roads")
+    # text columns as categoricals from the start, as the network keeps them
+    roads = ws.read("roads", categories=True)
     net = network_of(roads, config or load_network_config(), ws.metric_crs(),
                      reporter=reporter)
     del roads

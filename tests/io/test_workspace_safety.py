@@ -386,6 +386,45 @@ def test_reading_in_batches_changes_no_value_and_keeps_text_in_arrow_buffers(
     assert highway.nbytes < 24 * len(highway)
 
 
+@pytest.mark.parametrize("batch", [None, 1000])
+def test_reading_text_as_categories_keeps_every_value_and_sorts_categories(
+        andorra_ws: Path, tmp_path: Path, batch: int | None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    path = tmp_path / "roads.gpkg"
+    shutil.copyfile(andorra_ws, path)
+    ws = Workspace(path)
+    with ws.update() as stage:  # a text column with no value at all, and one in few rows
+        roads = stage.read("roads")
+        roads["empty_text"] = pd.Series(None, index=roads.index, dtype=object)
+        roads["rare_text"] = pd.Series(None, index=roads.index, dtype=object)
+        roads.loc[roads.index[-3:], "rare_text"] = ["zeta", "alfa", "zeta"]
+        stage.write("roads", roads)
+    if batch:  # the all-null batches of rare_text meet the batches holding its values
+        monkeypatch.setattr(workspace_module, "_READ_ROWS", batch)
+    got = ws.read("roads", categories=True)
+    # the reference: pyogrio's own whole read, row by row
+    want = pyogrio.read_dataframe(path, layer="roads")
+    assert list(got.columns) == list(want.columns)
+    for name in want.columns:
+        if name == "geometry":
+            assert got.geometry.geom_equals_exact(want.geometry, 0).all()
+            assert got.crs == want.crs
+        elif want[name].dtype.kind in "biuf":
+            pd.testing.assert_series_equal(got[name], want[name])
+        else:  # text: categorical, same value in every row, NA where NA
+            assert isinstance(got[name].dtype, pd.CategoricalDtype), name
+            cats = list(got[name].cat.categories)
+            assert cats == sorted(cats), name
+            assert got[name].cat.categories.dtype == "str", name
+            assert (got[name].isna() == want[name].isna()).all(), name
+            known = want[name].notna()
+            assert (got[name][known].astype(str) == want[name][known].astype(str)).all(), name
+    assert got["rare_text"].cat.categories.tolist() == ["alfa", "zeta"]
+    assert got["empty_text"].isna().all() and not len(got["empty_text"].cat.categories)
+
+
 def test_a_batched_read_never_mixes_two_versions_of_the_file(
         andorra_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
