@@ -149,6 +149,7 @@ class Beside(Generic[R]):
         self._fn = fn
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future[R] | None = None
+        self._outcome: tuple[R] | BaseException | None = None
 
     def _start(self) -> None:
         global _JOB
@@ -165,7 +166,18 @@ class Beside(Generic[R]):
 
     def result(self) -> R:
         """Wait for ``fn()`` and return it (its exception is raised here). Computed here
-        when it was not started in a child, or when the child died."""
+        when it was not started in a child, or when the child died. Computed once: a
+        second call gives the same result (or raises the same exception)."""
+        if self._outcome is None:
+            try:
+                self._outcome = (self._compute(),)
+            except Exception as exc:
+                self._outcome = exc
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        return self._outcome[0]
+
+    def _compute(self) -> R:
         if self._future is None:
             return self._fn()
         assert self._pool is not None

@@ -159,6 +159,7 @@ def test_work_beside_runs_here_at_result_when_not_allowed(n: int, when: bool) ->
     with workers(n), fork_beside(fn, when=when) as beside:
         assert calls == []  # nothing ran yet
         assert beside.result() == 7
+        assert beside.result() == 7  # asked again: the same result, not computed again
     assert calls == [os.getpid()]
 
 
@@ -174,8 +175,10 @@ def test_work_beside_errors_and_dead_children() -> None:
         return os.getpid()
 
     with workers(2):
-        with fork_beside(fails) as beside, pytest.raises(ValueError, match="di samping"):
-            beside.result()
+        with fork_beside(fails) as beside:
+            for _ in range(2):  # the same error each time it is asked
+                with pytest.raises(ValueError, match="di samping"):
+                    beside.result()
         with fork_beside(dies) as beside:
             assert beside.result() == parent  # computed here once the child died
         # an error in the caller's own work still waits for the child, then propagates
