@@ -371,6 +371,26 @@ def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> No
     assert ws.read("sample")["id"].tolist() == ["p0", "p1"]
 
 
+def test_synthetic_rows_are_counted_as_a_read_of_the_layer_counts_them(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "provenance.gpkg")
+    marked = _points(0, 7).assign(provenance=["synthetic", "osm", None, "synthetic",
+                                              "SYNTHETIC", "synthetic ", "synthetic"])
+    with ws.update(create=True) as stage:
+        stage.write("marked", marked)
+        stage.write("real", _points(0, 3).assign(provenance="osm"))
+        stage.write("untagged", _points(0, 3))  # no provenance column at all
+        stage.write("empty", _points(0, 0).assign(provenance=pd.Series([], dtype=object)))
+    # the reference: every value read back by GDAL, compared in Python
+    want = int((pyogrio.read_dataframe(ws.path, layer="marked")["provenance"]
+                == "synthetic").sum())
+    assert want == 3
+    assert ws.synthetic_rows("marked") == want
+    assert [ws.synthetic_rows(n) for n in ("real", "untagged", "empty", "absent")] == [0] * 4
+    assert ws.any_synthetic("real", "untagged", "marked")
+    assert not ws.any_synthetic("real", "untagged", "empty", "absent")
+    assert not ws.any_synthetic()
+
+
 @pytest.mark.parametrize("batch", [None, 1000])
 def test_reading_in_batches_changes_no_value_and_keeps_text_in_arrow_buffers(
         andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
