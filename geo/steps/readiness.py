@@ -10,7 +10,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult
@@ -30,10 +29,6 @@ from geo.readiness import (
 from geo.schema import GATEWAY_REPORT, WGS84
 from geo.steps.access import compute_access
 from geo.steps.configs import ConfigText, network_of, readiness_of
-
-
-def _layer_empty(ws: Workspace, layer: str) -> bool:
-    return not ws.has(layer) or int(pyogrio.read_info(ws.path, layer=layer)["features"]) == 0
 
 
 def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
@@ -59,7 +54,7 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
         joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
         if "iata" in gws.columns:
             joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
-    if _layer_empty(ws, "gateways"):
+    if ws.is_empty("gateways"):
         # No trip origins: travel times, routes and transport options are unknown, not
         # "unreachable" (the engine reports every destination as not reached).
         for col in joined.columns:
@@ -68,7 +63,7 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
                 joined[col] = pd.Series(None, index=joined.index, dtype=object)
             elif col.startswith("route_") or col == "access_minutes":
                 joined[col] = np.nan
-    if _layer_empty(ws, "umkm"):
+    if ws.is_empty("umkm"):
         for col in UMKM_COLUMNS:
             if col in joined.columns:
                 joined[col] = np.nan
@@ -113,7 +108,7 @@ def score_workspace(
     cfg, cfg_text = readiness_of(config)
     cfg_path = Path(cfg_text.path)
     net_cfg, net_text = network_of(network_config)
-    if _layer_empty(ws, "destinations"):
+    if ws.is_empty("destinations"):
         raise WorkspaceError(
             f"{ws.path}: tidak ada destinasi untuk dinilai; "
             "impor dulu dengan 'siapwisata import destinations'"
@@ -146,10 +141,10 @@ def score_workspace(
             )
         )
     notes = []
-    if _layer_empty(ws, "gateways"):
+    if ws.is_empty("gateways"):
         notes.append("tidak ada gerbang: waktu tempuh dan moda tidak diketahui; "
                      "tambahkan dengan 'siapwisata import gateways'")
-    if _layer_empty(ws, "umkm"):
+    if ws.is_empty("umkm"):
         notes.append("tidak ada data UMKM: dimensi UMKM tidak diketahui")
     result = ScoreResult(
         table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,

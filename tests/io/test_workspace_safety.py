@@ -391,6 +391,39 @@ def test_synthetic_rows_are_counted_as_a_read_of_the_layer_counts_them(tmp_path:
     assert not ws.any_synthetic()
 
 
+@pytest.mark.parametrize("change", ["none", "gaps", "shifted", "appended_out_of_order"])
+def test_a_batched_read_of_any_fids_equals_a_whole_read(
+        tmp_path: Path, change: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    ws = Workspace(tmp_path / "fids.gpkg")
+    with ws.update(create=True) as stage:
+        stage.write("sample", _points(0, 25))
+    with sqlite3.connect(ws.path) as db:  # fids a later edit of the file may leave
+        # the layer's R-tree triggers call GDAL's SQL functions; no read here uses the index
+        for fn in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            db.create_function(fn, 1, lambda _geom: 0)
+        if change == "gaps":
+            db.execute("DELETE FROM sample WHERE fid IN (5, 20)")
+        elif change == "shifted":
+            db.execute("UPDATE sample SET fid = fid + 100")
+        elif change == "appended_out_of_order":
+            db.execute("UPDATE sample SET fid = 40 WHERE fid = 3")
+    monkeypatch.setattr(workspace_module, "_READ_ROWS", 10)
+    got = ws.read("sample")
+    want = pyogrio.read_dataframe(ws.path, layer="sample")  # whole, by GDAL
+    geopandas.testing.assert_geodataframe_equal(got, want)
+    assert len(got) == {"gaps": 23}.get(change, 25)
+
+
+def test_is_empty_means_missing_or_without_rows(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "empty.gpkg")
+    with ws.update(create=True) as stage:
+        stage.write("some", _points(0, 2))
+        stage.write("none", _points(0, 0))
+    assert [ws.is_empty(n) for n in ("some", "none", "absent")] == [False, True, True]
+
+
 @pytest.mark.parametrize("batch", [None, 1000])
 def test_reading_in_batches_changes_no_value_and_keeps_text_in_arrow_buffers(
         andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
