@@ -137,7 +137,7 @@ def function_minutes(roads: pd.DataFrame, config: NetworkConfig
     walk-only classes, mode, oneway and access rules decide the time, and changing a
     row's surface or condition never changes it.
     """
-    return edge_minutes(roads.assign(surface="aspal", condition="baik"), config)
+    return edge_minutes(roads, config, by_function=True)
 
 
 def row_attributes(graph: AccessGraph) -> np.ndarray:
@@ -539,7 +539,7 @@ class AccessRoutes:
     @classmethod
     def build(cls, graph: AccessGraph, config: NetworkConfig) -> AccessRoutes:
         """The routes of ``graph`` with its roads timed by :func:`function_minutes`."""
-        cost = graph.arc_minutes(*function_minutes(graph.network.roads, config))
+        cost = graph.arc_minutes(*graph.network.function_minutes(config))
         dist, pred, _ = nearest_of_set(graph.csr(arc_cost=cost), graph.nodes("gateways"),
                                        predecessors=True)
         return cls(graph, cost, dist, pred)

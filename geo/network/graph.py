@@ -34,7 +34,7 @@ from geo._memory import give_back
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, entry_winners, ranges
 from geo.network.config import NetworkConfig
-from geo.network.speeds import edge_minutes
+from geo.network.speeds import edge_minutes, edge_minutes_as
 from geo.words import normalise_text
 
 EPS_MINUTES = 1e-9
@@ -198,10 +198,26 @@ class Network:
     _geometry_m: np.ndarray | None = field(default=None, repr=False)
     _snap_index: tuple[shapely.STRtree, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False)
+    # not an init field: a copy by dataclasses.replace (new roads) must not inherit it
+    _function_minutes: tuple[NetworkConfig, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False)
 
     @property
     def n_nodes(self) -> int:
         return len(self.node_ids)
+
+    def function_minutes(self, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes per row by road function (:func:`edge_minutes` ``by_function``) under
+        ``config``.
+
+        :func:`build_network` times both from one reading of the rows; its pair is handed
+        over on the first call with the same configuration and then dropped (the network
+        does not hold a second copy of its minutes), later calls time the rows anew.
+        """
+        got, self._function_minutes = self._function_minutes, None
+        if got is not None and (got[0] is config or got[0] == config):
+            return got[1], got[2]
+        return edge_minutes(self.roads, config, by_function=True)
 
     @property
     def geometry_m(self) -> np.ndarray:
@@ -306,7 +322,7 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
         gap = np.flatnonzero(length.isna().to_numpy())
         measured = shapely.length(lines.to_crs(crs, gap))
         attrs["length_m"] = length.fillna(pd.Series(measured, index=attrs.index[gap]))
-    fwd, bwd = edge_minutes(attrs, config)
+    (fwd, bwd), by_function = edge_minutes_as(attrs, config, (False, True))
 
     u = attrs["u"].to_numpy(dtype=np.int64)
     v = attrs["v"].to_numpy(dtype=np.int64)
@@ -317,9 +333,11 @@ def build_network(roads: gpd.GeoDataFrame, config: NetworkConfig,
     xy[edge_u] = first
     xy[edge_v] = last
     mode = normalise_text(attrs["mode"]).fillna("road").to_numpy(str)
-    return Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy,
-                   edge_u=edge_u, edge_v=edge_v, minutes_fwd=fwd, minutes_bwd=bwd,
-                   metric_crs=crs, mode=mode, lines=lines)
+    net = Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy,
+                  edge_u=edge_u, edge_v=edge_v, minutes_fwd=fwd, minutes_bwd=bwd,
+                  metric_crs=crs, mode=mode, lines=lines)
+    net._function_minutes = (config, *by_function)
+    return net
 
 
 # --- snapping ------------------------------------------------------------------------

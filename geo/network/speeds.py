@@ -155,7 +155,8 @@ def road_speed_kmh(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     return np.asarray(speed)
 
 
-def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray, np.ndarray]:
+def edge_minutes(roads: pd.DataFrame, config: NetworkConfig, *, by_function: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Travel minutes of each row, forward (``u -> v``) and backward (``inf`` when oneway).
 
     Road rows are driven, except where they are walked at the walking speed in both
@@ -175,6 +176,9 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
         ``access``, ``vehicle``, ``motor_vehicle``, ``motorcar``, ``foot``.
     config
         The speed table.
+    by_function
+        Time every row as if its surface were ``aspal`` and its condition ``baik`` (its
+        road function: see :func:`geo.access.function_minutes`).
 
     Returns
     -------
@@ -186,6 +190,15 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     NetworkError
         If a mode is unknown or a length is missing or negative (naming the rows).
     """
+    ((fwd, bwd),) = edge_minutes_as(roads, config, (by_function,))
+    return fwd, bwd
+
+
+def edge_minutes_as(roads: pd.DataFrame, config: NetworkConfig, by_function: tuple[bool, ...]
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`edge_minutes` once per ``by_function`` flag, reading the rows once: the
+    network needs its minutes as built and by road function, and a province repeats a
+    few tag combinations over millions of rows."""
     mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
     length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
     bad_mode = ~np.isin(mode, schema.MODES)
@@ -203,20 +216,24 @@ def edge_minutes(roads: pd.DataFrame, config: NetworkConfig) -> tuple[np.ndarray
     # millions of rows: judge each distinct combination once
     kinds, which = _kinds(roads)
     per_min = 1000.0 / 60.0  # metres per minute at 1 km/h
-    fwd = length / (road_speed_kmh(kinds, config)[which] * per_min)
     water = mode == "water"
-    fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
     air = mode == "air"
-    fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
-                + config.air.checkin_min + config.air.wait_min)
     road = mode == "road"
     on_foot = road & (walk_only_rows(kinds, config) | ~car_allowed(kinds))[which]
     foot = foot_allowed(kinds)[which]
     walked = on_foot & foot
-    fwd[walked] = length[walked] / (config.walking.speed_kmh * per_min)
-    fwd[on_foot & ~foot] = np.inf
-    bwd = np.where(_as_bool(kinds["oneway"])[which] & ~walked, np.inf, fwd)
-    return fwd, bwd
+    oneway = _as_bool(kinds["oneway"])[which] & ~walked
+    out = []
+    for function in by_function:
+        timed = kinds.assign(surface="aspal", condition="baik") if function else kinds
+        fwd = length / (road_speed_kmh(timed, config)[which] * per_min)
+        fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
+        fwd[air] = (length[air] / (config.air.speed_kmh * per_min)
+                    + config.air.checkin_min + config.air.wait_min)
+        fwd[walked] = length[walked] / (config.walking.speed_kmh * per_min)
+        fwd[on_foot & ~foot] = np.inf
+        out.append((fwd, np.where(oneway, np.inf, fwd)))
+    return out
 
 
 _KIND_COLUMNS = ("highway", "surface", "tracktype", "condition", "maxspeed", "oneway", "mode",

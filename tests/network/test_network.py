@@ -460,6 +460,52 @@ def test_edge_minutes_judge_each_row_by_its_own_tags(ws_name: str,
 
 
 @pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
+def test_minutes_by_function_are_every_row_timed_as_paved_and_good(
+        ws_name: str, request: pytest.FixtureRequest) -> None:
+    """The road-function minutes, however they are reached (the flag, both at once, the
+    network's hand-over), equal the rows rewritten as aspal in baik condition and timed
+    as they are; a copy of the network with other roads never gets the original's."""
+    import dataclasses
+
+    from geo.network.speeds import edge_minutes_as
+
+    ws = Workspace(request.getfixturevalue(ws_name))
+    gdf = ws.read("roads")
+    roads = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    cfg = load_network_config()
+    rng = np.random.default_rng(16)
+    damaged = roads.assign(  # real rows in every state, so the function differs from them
+        surface=rng.choice(["aspal", "tanah", "kerikil", None], len(roads)),
+        condition=rng.choice(["baik", "rusak_berat", None], len(roads)))
+    for frame in (roads, damaged):
+        want = edge_minutes(frame.assign(surface="aspal", condition="baik"), cfg)
+        as_built = edge_minutes(frame, cfg)
+        np.testing.assert_array_equal(edge_minutes(frame, cfg, by_function=True)[0], want[0])
+        np.testing.assert_array_equal(edge_minutes(frame, cfg, by_function=True)[1], want[1])
+        (b_fwd, b_bwd), (f_fwd, f_bwd) = edge_minutes_as(frame, cfg, (False, True))
+        for got, ref in ((b_fwd, as_built[0]), (b_bwd, as_built[1]), (f_fwd, want[0]),
+                         (f_bwd, want[1])):
+            np.testing.assert_array_equal(got, ref)
+    assert (edge_minutes(damaged, cfg)[0] != edge_minutes(damaged, cfg, by_function=True)[0]
+            ).any()
+
+    net = build_network(gdf.assign(surface=damaged["surface"].to_numpy(),
+                                   condition=damaged["condition"].to_numpy()),
+                        cfg, ws.metric_crs())
+    want = edge_minutes(damaged.assign(surface="aspal", condition="baik"), cfg)
+    for _ in range(2):  # handed over, then timed anew
+        got = net.function_minutes(cfg)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    net = build_network(gdf, cfg, ws.metric_crs())
+    walked = roads.assign(highway="footway")
+    copy = dataclasses.replace(net, roads=walked)
+    other = edge_minutes(walked, cfg, by_function=True)
+    np.testing.assert_array_equal(copy.function_minutes(cfg)[0], other[0])
+    assert (other[0] != net.function_minutes(cfg)[0]).any()
+
+
+@pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
 def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
                                                   request: pytest.FixtureRequest) -> None:
     ws = Workspace(request.getfixturevalue(ws_name))
