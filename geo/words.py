@@ -35,6 +35,7 @@ from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 TRUE_WORDS: Final = frozenset(
     {"ya", "y", "yes", "true", "1", "ada", "benar", "sudah", "v", "x", "✓"})
@@ -72,9 +73,14 @@ def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     mapped = fn(pd.Series(uniques, dtype="object").astype("string")).to_numpy(dtype=object)
-    out = mapped[np.maximum(codes, 0)] if len(mapped) else np.full(len(s), pd.NA, dtype=object)
-    out[codes < 0] = pd.NA
-    return pd.Series(out, index=s.index, dtype="string")
+    # broadcast in Arrow (a take of the mapped values by code): a "string" Series built
+    # from one Python object per row cost ~6x more at a million rows, ~0,5 ms a call in a
+    # small region, where a network build makes dozens of calls
+    values = pa.array(mapped, type=pa.large_string(), from_pandas=True)
+    if not len(values):
+        values = pa.nulls(1, type=pa.large_string())
+    taken = values.take(pa.array(np.maximum(codes, 0), mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowStringArray(taken), index=s.index, copy=False)
 
 
 def normalise_text(s: pd.Series) -> pd.Series:

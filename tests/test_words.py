@@ -94,3 +94,21 @@ def test_vectorised_matches_cells(cells: list[str]) -> None:
     got = words.parse_bool_words(pd.Series(cells, dtype=object))
     want = [_io.boolean(c) for c in cells]
     assert [None if v is pd.NA else bool(v) for v in got] == want
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["Aspal", " aspal", "B", "b;c", "", "Ｘ"])),
+                max_size=40),
+       st.sampled_from(["object", "category", "string"]))
+def test_map_unique_is_the_transform_of_each_cell(cells: list[str | None], dtype: str) -> None:
+    """Once per distinct value, broadcast back: the same as the transform cell by cell,
+    NA kept, index kept, always a ``string`` Series (a transform may also give NA)."""
+    def fn(u: pd.Series) -> pd.Series:
+        return u.str.split(";").str[0].str.strip().str.lower().where(u != "B")
+
+    s = pd.Series(cells, index=np.arange(len(cells))[::-1] * 3, dtype=dtype)
+    got = words.map_unique(s, fn)
+    want = [None if c is None else (None if c == "B" else c.split(";")[0].strip().lower())
+            for c in cells]
+    assert got.dtype == "string"
+    assert got.index.equals(s.index)
+    assert [None if v is pd.NA else v for v in got] == want
