@@ -41,6 +41,8 @@ import geopandas as gpd
 import numpy as np
 import osmium
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
@@ -260,7 +262,7 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
     Roads never reach Python one object at a time: libosmium itself (C++ filters, node
     location index, OPL writer with ``locations_on_ways``) writes every object with a
     ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_opl` reads
-    with numpy (node lists) and one string split per way (tags). The second pass gives
+    with numpy and Arrow (node lists) and one string split per way (tags). The second pass gives
     Python only the points of interest (and assembles their areas).
     """
     reporter.step(f"membaca OSM {Path(name).name}")
@@ -468,7 +470,7 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
     unknown), ``count`` the references per way, ``rows`` the :data:`_ROAD_FIELDS` per way.
     Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
     count only for the newest edit date. The file is read in chunks of whole lines; node
-    lists are parsed with numpy, so memory follows the output (16 bytes per reference).
+    lists are parsed with numpy and Arrow casts, so memory follows the output (16 bytes per reference).
     """
     parts: list[tuple[np.ndarray, ...]] = []
     state = _OplState()
@@ -601,7 +603,7 @@ def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
 
 
 def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
-    """Node lists of the way lines of an OPL chunk, with numpy: (ref, x, y, count)."""
+    """Node lists of the way lines of an OPL chunk, with numpy and Arrow: (ref, x, y, count)."""
     b = np.frombuffer(chunk, dtype=np.uint8)
     if len(b) and b[-1] != ord("\n"):  # the last line of a file may lack its newline
         b = np.append(b, np.uint8(ord("\n")))
@@ -621,32 +623,52 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     # per way: its references are the 'n' markers within its stretch of ``nodes``
     count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
                     prepend=0)
-    # numbers are parsed by numpy's C reader once the markers are spaces; an undefined
-    # location is an empty number ("xy", or "y" before "," or before the next list, which
-    # starts with "n", or at the very end) and is read as NaN
-    nxt = np.append(nodes[1:], np.uint8(ord("n")))
+    # the numbers after the markers, parsed by Arrow's C++ casts: the text without its
+    # markers and commas is every number back to back, one Arrow string per number
+    # (numpy's text reader took half of the parse; this is exact decimal arithmetic)
     is_x, is_y = nodes == ord("x"), nodes == ord("y")
-    holes = np.flatnonzero((is_x & (nxt == ord("y")))
-                           | (is_y & ((nxt == ord(",")) | (nxt == ord("n"))))) + 1
-    text = nodes.copy()
-    text[is_ref | is_x | is_y | (nodes == ord(","))] = ord(" ")
-    if len(holes):
-        text = np.insert(text, np.repeat(holes, 3),
-                         np.tile(np.frombuffer(b"nan", dtype=np.uint8), len(holes)))
-    values = np.fromstring(text.tobytes(), sep=" ") if len(text) else np.empty(0)
-    if len(values) != 3 * int(count.sum()):
+    marker = np.flatnonzero(is_ref | is_x | is_y)
+    if len(marker) != 3 * int(count.sum()) or (
+            len(marker) and not (nodes[marker].reshape(-1, 3) == _NXY).all()):
         raise RuntimeError("unexpected OPL from libosmium: node list not understood")
-    values = values.reshape(-1, 3)
-    if len(values) and np.abs(values[:, 0]).max() >= 2.0**53:
-        raise RuntimeError("node id beyond 2**53: not exact as float64")
-    ref = values[:, 0].astype(np.int64)  # exact: OSM ids are about 2**34
-    known = ~np.isnan(values[:, 1]) & ~np.isnan(values[:, 2])
-    # libosmium writes the 1e-7 fixed-point value in decimal: rounding restores it exactly
-    x = np.full(len(values), _UNDEFINED, dtype=np.int32)
-    y = x.copy()
-    x[known] = np.rint(values[known, 1] * 1e7).astype(np.int32)
-    y[known] = np.rint(values[known, 2] * 1e7).astype(np.int32)
+    sep = np.flatnonzero(is_ref | is_x | is_y | (nodes == ord(",")))
+    text = np.delete(nodes, sep)
+    offsets = np.empty(len(marker) + 1, dtype=np.int64)
+    offsets[:-1] = marker + 1 - np.searchsorted(sep, marker + 1)
+    offsets[-1] = len(text)
+    size = np.diff(offsets)
+    numbers = pa.LargeStringArray.from_buffers(len(marker), pa.py_buffer(offsets),
+                                              pa.py_buffer(text.tobytes()))
+    # an undefined location is an empty x or y
+    known = (size[1::3] > 0) & (size[2::3] > 0)
+    try:
+        if (size[0::3] == 0).any():
+            raise pa.ArrowInvalid("node reference without id")
+        ref = np.asarray(pc.cast(numbers.take(np.arange(0, len(marker), 3)), pa.int64()))
+        x = np.full(len(ref), _UNDEFINED, dtype=np.int32)
+        y = x.copy()
+        at = 3 * np.flatnonzero(known)
+        # libosmium writes the 1e-7 fixed-point value in decimal: as a decimal of scale 7
+        # its unscaled integer is that value, exactly
+        x[known] = _fixed_point(numbers.take(at + 1))
+        y[known] = _fixed_point(numbers.take(at + 2))
+    except (pa.ArrowInvalid, OverflowError):
+        raise RuntimeError("unexpected OPL from libosmium: node list not understood") from None
     return ref, x, y, count.astype(np.int64)
+
+
+_NXY = np.frombuffer(b"nxy", dtype=np.uint8)
+"""The markers of one node reference in OPL, in order."""
+
+
+def _fixed_point(numbers: pa.Array) -> np.ndarray:
+    """Decimal degrees (text, at most 7 decimals) as int32 in 1e-7 degrees, exactly."""
+    fixed = pc.cast(numbers, pa.decimal128(12, 7))  # at most 7 decimals, or ArrowInvalid
+    # a decimal128 is stored as its unscaled 128-bit integer; the low 64 bits hold it
+    low = np.frombuffer(fixed.buffers()[1], dtype=np.int64)[2 * fixed.offset::2][:len(fixed)]
+    if len(low) and np.abs(low).max() > 1_800_000_000:
+        raise OverflowError
+    return low.astype(np.int32)
 
 
 def _label_members(members: Any) -> list[int]:

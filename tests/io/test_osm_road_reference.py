@@ -1,7 +1,7 @@
 """The road arrays of :func:`geo.io.osm.read_osm` against a per-reference reader.
 
 ``read_osm`` lets libosmium write the road ways (with node locations) as OPL and parses
-that text with numpy. The reference here is the plain pyosmium way: one Python object
+that text with numpy and Arrow. The reference here is the plain pyosmium way: one Python object
 per node reference, ``location.x``/``location.y`` as libosmium stores them. Both must
 give exactly the same node ids, coordinates, validity, counts per way and way rows, on
 the shared extracts, on a tiled bench extract, and on generated files with what real
