@@ -262,8 +262,8 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
     Roads never reach Python one object at a time: libosmium itself (C++ filters, node
     location index, OPL writer with ``locations_on_ways``) writes every object with a
     ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_opl` reads
-    with numpy and Arrow (node lists) and one string split per way (tags). The second pass gives
-    Python only the points of interest (and assembles their areas).
+    with numpy and Arrow (node lists) and one string split per way (tags). The second
+    pass gives Python only the points of interest (and assembles their areas).
     """
     reporter.step(f"membaca OSM {Path(name).name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-ways-") as tmp:
@@ -470,7 +470,8 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
     unknown), ``count`` the references per way, ``rows`` the :data:`_ROAD_FIELDS` per way.
     Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
     count only for the newest edit date. The file is read in chunks of whole lines; node
-    lists are parsed with numpy and Arrow casts, so memory follows the output (16 bytes per reference).
+    lists are parsed with numpy and Arrow casts, so memory follows the output (16 bytes
+    per reference).
     """
     parts: list[tuple[np.ndarray, ...]] = []
     state = _OplState()
