@@ -549,6 +549,33 @@ def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
     assert (s.connected == (d_ref <= cfg.snap.max_dist_m)).all()
 
 
+def test_a_feature_snaps_from_its_point_on_surface(andorra_ws: Path) -> None:
+    """Polygons and lines snap from shapely's point on surface, points from themselves,
+    missing and empty geometries not at all, in any mix."""
+    ws = Workspace(andorra_ws)
+    cfg = load_network_config()
+    net = load_network(ws, cfg)
+    pts = ws.read("destinations").to_crs(net.metric_crs).geometry.to_numpy()[:60]
+    mixed = pts.copy()
+    mixed[::3] = shapely.buffer(pts[::3], 40.0)
+    mixed[1::7] = shapely.linestrings(
+        np.stack([shapely.get_coordinates(pts[1::7]),
+                  shapely.get_coordinates(pts[1::7]) + 25.0], axis=1))
+    mixed[5] = None
+    mixed[8] = shapely.Point()
+    ref = mixed.copy()
+    poly = shapely.get_type_id(mixed) > 0
+    ref[poly] = shapely.point_on_surface(mixed[poly])
+    # given in the metric CRS, which to_crs leaves alone: the reference's points on
+    # surface are taken of the very same polygons
+    got = snap_points(net, gpd.GeoSeries(mixed, crs=net.metric_crs), cfg.snap.max_dist_m)
+    want = snap_points(net, gpd.GeoSeries(ref, crs=net.metric_crs), cfg.snap.max_dist_m)
+    assert poly.sum() > 20
+    for col in ("edge", "fraction", "distance_m", "x", "y", "connected"):
+        np.testing.assert_array_equal(getattr(got, col), getattr(want, col))
+    assert got.edge[5] == got.edge[8] == -1
+
+
 # --- monotone speed model (property) ---------------------------------------------------
 
 _SURFACES = ("aspal", "beton", "paving", "kerikil", "tanah")
