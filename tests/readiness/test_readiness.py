@@ -12,6 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import beta
 from shapely.geometry import Point
 
@@ -761,3 +763,18 @@ def test_monte_carlo_in_small_blocks_equals_one_block():
     np.testing.assert_array_equal(small[0], whole[0])
     np.testing.assert_array_equal(small[1], whole[1])
     assert np.isnan(whole[0][[5, 17]]).all() and not np.isnan(whole[0]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 60),
+       st.floats(0.0, 100.0), st.floats(0.0, 100.0), st.integers(0, 2**32 - 1))
+def test_lower_higher_percentiles_equal_numpys(n, m, p1, p2, seed):
+    """The rank interval's two percentiles from one partition equal np.percentile's
+    "lower" and "higher" methods, ties and any interval included."""
+    from geo.readiness._scoring import _lower_higher
+
+    lo_p, hi_p = min(p1, p2), max(p1, p2)
+    r = np.random.default_rng(seed).integers(1, 8, (n, m)).astype(np.float32)
+    lo, hi = _lower_higher(r, lo_p, hi_p)
+    np.testing.assert_array_equal(lo, np.percentile(r, lo_p, axis=1, method="lower"))
+    np.testing.assert_array_equal(hi, np.percentile(r, hi_p, axis=1, method="higher"))
