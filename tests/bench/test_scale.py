@@ -79,3 +79,41 @@ def test_the_floor_pass_sees_every_copy(source: Path, tmp_path: Path) -> None:
     three = pyosmium_floor(build_tiled(source, 3, tmp_path / "x3.osm.pbf"))
     assert three["highway_ways"] == 3 * one["highway_ways"] == 6
     assert three["highway_km"] == pytest.approx(3 * one["highway_km"], abs=0.2)
+
+
+def test_a_memory_sample_counts_only_a_tree_that_did_not_change_meanwhile(monkeypatch) -> None:
+    """A fork between the reads of one sample counts the parent's pages twice (its own
+    before the fork, its workers' shares after), so such a sample is taken again."""
+    import bench.scale as scale
+
+    pss = {1: 9_000 * 1024, 2: 3_000 * 1024, 3: 3_000 * 1024}  # KiB
+    listings = iter([[1], [1, 2, 3], [1, 2, 3], [1, 2, 3]])  # forked during sample one
+    monkeypatch.setattr(scale, "_tree_pids", lambda pid: next(listings))
+    monkeypatch.setattr(scale, "_pss_kb", lambda pid: pss.get(pid, 1024))
+    assert scale._tree_pss_mb(1) == 15_000  # the second, consistent sample
+    monkeypatch.setattr(scale, "_tree_pids", lambda pid, c=iter(range(99)): [next(c)])
+    assert scale._tree_pss_mb(1) == 0.0  # never consistent: no figure
+
+
+def test_the_memory_tree_holds_a_process_and_its_forked_children() -> None:
+    import os
+    import time
+
+    from bench.scale import _pss_kb, _tree_pids
+
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(5)
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 5
+        while pid not in _tree_pids(os.getpid()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _tree_pids(os.getpid())[0] == os.getpid()
+        assert pid in _tree_pids(os.getpid())
+        assert _pss_kb(os.getpid()) > 0 and _pss_kb(pid) > 0
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert pid not in _tree_pids(os.getpid())
+    assert _pss_kb(pid) == 0
