@@ -30,7 +30,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,10 +40,11 @@ from typing import Any
 import numpy as np
 import osmium
 
-from bench._common import emit
+from bench._common import emit, peak_rss_mb
 
-DEFAULT_OSM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "osm" / \
-    "andorra-2021-04-14.osm.pbf"
+DEFAULT_OSM = "andorra-2021-04-14.osm.pbf"
+"""In the shared folder's ``osm/``, found as every command finds it (``--data-dir`` is
+not an option here: ``SIAPWISATA_DATA_DIR`` or ``shared/data`` above the working folder)."""
 STEPS = ("ingest", "score", "priorities")
 
 
@@ -215,7 +215,7 @@ def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
             priorities_workspace(ws, authority="all")
     wall = time.perf_counter() - start
     return {"wall_s": round(wall, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
             "edges": _layer_size(gpkg, "roads"),
             "destinations": _layer_size(gpkg, "destinations")}
 
@@ -291,12 +291,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiles", type=int, default=10)
-    parser.add_argument("--osm", type=Path, default=DEFAULT_OSM)
+    parser.add_argument("--osm", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=Path("build/bench-scale"))
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--run-step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.osm is None:
+        from geo.settings import get_settings
+        args.osm = get_settings().require_data_dir() / "osm" / DEFAULT_OSM
     if args.run_step:
         print(json.dumps(run_step(args.run_step, args.osm, args.workspace)))
         return

@@ -25,8 +25,10 @@ from hypothesis import strategies as st
 from bench.scale import build_tiled
 from geo import osmtags as rules
 from geo.io.osm import OsmExtract, read_osm
+from geo.settings import get_settings
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "osm"
+# the shared folder as every test finds it (beside the repository, or SIAPWISATA_DATA_DIR)
+DATA = get_settings().require_data_dir() / "osm"
 UNDEFINED = 2147483647
 FIELDS = ["osm_way_id", "highway", "route", *rules.ROAD_TAGS, "oneway"]
 
