@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench._common import emit
+from bench._common import child_peak_mb, emit, rss_mb
 from geo.io import regions
 from geo.io.workspace import Source, Workspace
 from geo.settings import get_settings
@@ -68,6 +69,8 @@ def run(rows: int, ws: Workspace, tmp: Path, timeout: float, *,
     if errors_file:
         args += ["--errors", str(errors)]
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(PROJECT_ROOT)}
+    parent_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    polled: float | None = None
     t0 = time.perf_counter()
     with open(tmp / "stdout", "wb") as out, open(tmp / "stderr", "wb") as err:
         proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=PROJECT_ROOT, env=env)
@@ -77,6 +80,7 @@ def run(rows: int, ws: Workspace, tmp: Path, timeout: float, *,
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            polled = max(polled or 0.0, rss_mb(proc.pid, "VmHWM") or 0.0)
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -89,7 +93,8 @@ def run(rows: int, ws: Workspace, tmp: Path, timeout: float, *,
     return {"bench": "import_errors", "rows": rows, "finished": finished,
             "exit_code": os.waitstatus_to_exitcode(status) if finished else None,
             "seconds": round(seconds, 2),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024.0, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(child_peak_mb(usage.ru_maxrss, parent_kib, polled or None), 1),
             "lines_printed": printed, "problems_in_errors_file": listed}
 
 
