@@ -50,6 +50,7 @@ from geo.network import (
     MEMORY_BUDGET,
     AccessGraph,
     Block,
+    Grouped,
     NetworkConfig,
     Parts,
     Snap,
@@ -250,7 +251,7 @@ class PointSet:
     nodes: np.ndarray
     groups: np.ndarray | None = None
     labels: np.ndarray | None = None
-    _by_part: dict[str, Parts] = field(default_factory=dict, repr=False, compare=False)
+    _by_part: dict[str, Grouped] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def sources(self) -> np.ndarray:
@@ -272,10 +273,15 @@ class PointSet:
         those in the weak components ``comps`` of ``parts`` (the graph's own
         :meth:`AccessGraph.parts`): a lookup of the components' points, not a test of
         every point."""
-        if "points" not in self._by_part:  # once per set: the candidates share it
-            self._by_part["points"] = Parts.of_labels(parts.label[self.connected],
-                                                      len(parts.size))
-        return self._by_part["points"].members(comps)
+        return self.grouped(parts).positions_in(comps)
+
+    def grouped(self, parts: Parts) -> Grouped:
+        """The connected points by their component in ``parts``, made once per set (the
+        candidates and a scan's chunks share it) for :meth:`Block.within`."""
+        got = self._by_part.get("points")
+        if got is None or got.parts is not parts:
+            got = self._by_part["points"] = Grouped.of(self.connected, parts)
+        return got
 
 
 @dataclass(frozen=True)
@@ -481,9 +487,10 @@ class Travel:
         if got is None or got.limit < limit:
             parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
             nodes = self.sets[name].connected
+            grouped = self.sets[name].grouped(self.graph.parts())
 
             def keep(pos: np.ndarray, D: Block) -> None:
-                cols, dp = D.within(nodes)
+                cols, dp = D.within(grouped)
                 r, c = np.nonzero(dp <= limit)
                 parts.append(_triples(pos[r], cols[c], dp[r, c]))
 
@@ -939,11 +946,12 @@ class CountWithin(IndicatorKind):
         if not len(pts.connected):
             return
         assert pts.connected_groups is not None
-        onehot = np.zeros((len(pts.connected), len(self.groups)), dtype=np.int64)
-        onehot[np.arange(len(onehot)), pts.connected_groups] = 1
-        cols, dp = D.within(pts.connected)
+        # the points of the chunk's components only: a test of every point of the region
+        # per chunk would grow with the square of the region
+        cols, dp = D.within(pts.grouped(ctx.graph.parts()))
+        onehot = np.eye(len(self.groups), dtype=np.int64)[pts.connected_groups[cols]]
         for i, m in enumerate(self.minutes):
-            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot[cols]
+            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot
         ctx.travel.offer(self.points, self.limit, pos, cols, dp)
 
     def scans(self, ctx: Context) -> bool:

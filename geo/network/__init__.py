@@ -11,6 +11,7 @@ from __future__ import annotations
 from geo.network._csgraph import (
     MEMORY_BUDGET,
     Block,
+    Grouped,
     Parts,
     accumulate_tree,
     chunk_size,
@@ -75,6 +76,7 @@ __all__ = [
     "AccessGraph",
     "AirConfig",
     "Block",
+    "Grouped",
     "CONDITION_ORDER",
     "EPS_MINUTES",
     "FacilitiesConfig",

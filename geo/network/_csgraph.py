@@ -132,6 +132,27 @@ class Parts:
         return np.diff(self.start)
 
 
+@dataclass(frozen=True, eq=False)
+class Grouped:
+    """Nodes (all >= 0) grouped by their weak component in ``parts``, for
+    :meth:`Block.within`: which of them a block holds is then a lookup of its
+    components, not a test of every node."""
+
+    nodes: np.ndarray
+    parts: Parts
+    by_part: Parts
+    """Positions into ``nodes`` by component."""
+
+    @classmethod
+    def of(cls, nodes: np.ndarray, parts: Parts) -> Grouped:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        return cls(nodes, parts, Parts.of_labels(parts.label[nodes], len(parts.size)))
+
+    def positions_in(self, comps: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of the nodes in the components ``comps``."""
+        return self.by_part.members(comps)
+
+
 class Block:
     """Distances from a chunk of sources to the nodes of whole weak components (the
     components of the sources): every other node is at ``inf`` from them.
@@ -141,13 +162,29 @@ class Block:
     from the iterator that yielded it (the node map is shared scratch).
     """
 
-    def __init__(self, dist: np.ndarray, local: np.ndarray | None, n: int) -> None:
+    def __init__(self, dist: np.ndarray, local: np.ndarray | None, n: int,
+                 parts: Parts | None = None, comps: np.ndarray | None = None) -> None:
         self.dist = np.atleast_2d(dist)
         self._local = local
+        self._parts, self._comps = parts, comps  # the components held (of ``parts``)
         self.shape = (self.dist.shape[0], n)
 
-    def within(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions into ``nodes`` of those held and their (chunk x k) distances."""
+    def within(self, nodes: np.ndarray | Grouped) -> tuple[np.ndarray, np.ndarray]:
+        """Positions into ``nodes`` (ascending) of those held and their (chunk x k)
+        distances.
+
+        ``nodes`` :class:`Grouped` by the components of the parts the block was run on:
+        the positions are a lookup of the block's components. A plain array is tested
+        node by node, which costs the whole array per chunk: for a region's points or
+        candidate arcs, read by a scan whose chunks grow in number with the region, that
+        grows with the square of the region.
+        """
+        if isinstance(nodes, Grouped):
+            if (self._local is not None and self._comps is not None
+                    and nodes.parts is self._parts):
+                pos = nodes.positions_in(self._comps)
+                return pos, self.dist[:, self._local[nodes.nodes[pos]]]
+            nodes = nodes.nodes
         nodes = np.asarray(nodes, dtype=np.int64)
         if self._local is None:
             return np.arange(len(nodes)), self.dist[:, nodes]
@@ -205,12 +242,12 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
     local = parts.scratch()
 
     def run(piece: tuple[np.ndarray, np.ndarray]
-            ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+            ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
         chunk, comps = piece
         sub, nodes = subgraph(graph, parts, comps, local)
         try:
             return [(rows, dijkstra(sub, indices=local[sources[rows]], limit=lim))
-                    for rows, lim in _by_limit(chunk, limit)], nodes
+                    for rows, lim in _by_limit(chunk, limit)], nodes, comps
         finally:
             local[nodes] = -1
 
@@ -219,10 +256,10 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
     # not worth a fork
     plan = list(_plan(parts, sources, ok, budget))
     runs = fork_imap(run, plan) if len(plan) >= _FORK_MIN_CHUNKS else map(run, plan)
-    for got, nodes in runs:
+    for got, nodes, comps in runs:
         local[nodes] = np.arange(len(nodes))
         for rows, dist in got:
-            yield rows, Block(dist, local, n)
+            yield rows, Block(dist, local, n, parts, comps)
         local[nodes] = -1
     parts.release(local)
 

@@ -46,7 +46,7 @@ from geo.access import (
     updated_columns,
 )
 from geo.exceptions import SiapError
-from geo.network import MEMORY_BUDGET, AccessGraph, Block, Parts, group_parts
+from geo.network import MEMORY_BUDGET, AccessGraph, Block, Grouped, Parts, group_parts
 from geo.priorities.candidates import Candidates
 from geo.readiness import ReadinessConfig, overall_scores
 
@@ -394,7 +394,9 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
     owner = np.repeat(np.arange(k), np.diff(cand_ptr))
     w = np.minimum(cand_cost, arc_cost[cand_arc])
     cheaper = w < arc_cost[cand_arc]
-    tails = graph.arc_tail[cand_arc[cheaper]]
+    # by component: a chunk looks up the arcs of its own components, not every arc of
+    # the region (which would grow with the square of the region)
+    tails = Grouped.of(graph.arc_tail[cand_arc[cheaper]], graph.parts())
     w, grp = w[cheaper], owner[cheaper]
 
     def consume(pos: np.ndarray, D: Block) -> None:

@@ -25,6 +25,7 @@ import geo.network._csgraph as kernels
 from geo._parallel import workers
 from geo.io.workspace import Workspace
 from geo.network import (
+    Grouped,
     Parts,
     accumulate_tree,
     count_within,
@@ -80,10 +81,20 @@ def _by_chunks(graph: csr_matrix, sources: np.ndarray, limit: float, budget: int
     out = np.full((len(sources), graph.shape[0]), np.inf)
     seen = np.zeros(len(sources), dtype=int)
     every = np.arange(graph.shape[0])
+    # any nodes, in any order, some twice (a point set: several points share a node)
+    pick = np.r_[every[::-1], every[::3], every[1::2]]
+    # grouped by the chunks' own parts (a lookup of the block's components), and by other
+    # parts of the same graph (the block must not trust those: a test per node)
+    grouped = [Grouped.of(pick, p) for p in ((parts,) if parts is not None else ())
+               + (Parts.of(graph),)]
     for rows, block in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
         out[rows] = block[:, every]
         at, d = block.within(every)
         assert np.array_equal(out[np.ix_(rows, at)], d)
+        want_at, want_d = block.within(pick)
+        for g in grouped:
+            got_at, got_d = block.within(g)
+            assert np.array_equal(got_at, want_at) and np.array_equal(got_d, want_d)
         seen[rows] += 1
     return out, seen
 
