@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
-from bench._common import child_peak_mb, rss_mb
 from tests._paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux /proc")
@@ -50,10 +49,14 @@ def test_a_child_started_by_a_large_parent_reports_its_own_peak(
     assert 300 < peaks[400] - peaks[50] < 450
 
 
-def _reap(args: list[str]) -> tuple[int, float | None]:
-    """Run a child, polling its VmHWM as bench.import_errors does; its wait4 maxrss."""
-    proc = subprocess.Popen(args, cwd=PROJECT_ROOT)
-    polled: float | None = None
+PARENT = """
+import json, os, resource, subprocess, sys, time
+import numpy as np
+from bench._common import child_peak_mb, rss_mb
+
+def reap(args):  # as bench.import_errors does: poll VmHWM until wait4 reaps the child
+    proc = subprocess.Popen(args)
+    polled = None
     while True:
         pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
@@ -61,19 +64,30 @@ def _reap(args: list[str]) -> tuple[int, float | None]:
         polled = max(polled or 0.0, rss_mb(proc.pid, "VmHWM") or 0.0)
         time.sleep(0.02)
 
+held = np.ones(int(sys.argv[1]) * 2**20 // 8)
+parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+hold = "import time, numpy as np; a = np.ones({} * 2**20 // 8); time.sleep(0.5)"
+out = {"parent": parent}
+for name, mb in (("small", 100), ("big", parent // 1024 + 400)):
+    usage, polled = reap([sys.executable, "-c", hold.format(mb)])
+    out[name] = [usage, child_peak_mb(usage, parent, polled)]
+print(json.dumps(out))
+"""
 
-def test_a_reaped_childs_peak_is_its_own_whichever_of_the_two_is_larger(
-        large_parent: np.ndarray) -> None:
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    hold = "import time, numpy as np; a = np.ones({} * 2**20 // 8); time.sleep(0.5)"
-    small_usage, small_polled = _reap([sys.executable, "-c", hold.format(100)])
-    big_usage, big_polled = _reap([sys.executable, "-c", hold.format(PARENT_MB + 400)])
+
+def test_a_reaped_childs_peak_is_its_own_whichever_of_the_two_is_larger() -> None:
+    # the parent is a fresh process holding PARENT_MB, not this test process, whose peak
+    # depends on the tests that ran in it before
+    out = subprocess.run([sys.executable, "-c", PARENT, str(PARENT_MB)], capture_output=True,
+                         text=True, check=True, cwd=PROJECT_ROOT)
+    got = json.loads(out.stdout.splitlines()[-1])
+    parent_mb = got["parent"] / 1024
+    assert parent_mb >= PARENT_MB
+    (small_usage, small), (big_usage, big) = got["small"], got["big"]
     # the kernel's figure for the small child is the parent's peak...
-    assert small_usage >= parent
+    assert small_usage >= got["parent"]
     # ...so the child's own comes from polling
-    small = child_peak_mb(small_usage, parent, small_polled)
     assert 100 <= small < 400
     # a child larger than its parent: the kernel's figure is its own, exact
-    big = child_peak_mb(big_usage, parent, big_polled)
     assert big == big_usage / 1024
-    assert PARENT_MB + 400 <= big < PARENT_MB + 800
+    assert parent_mb + 400 <= big < parent_mb + 800
