@@ -27,7 +27,8 @@ def peak_rss_mb() -> float:
     ``VmHWM`` where /proc has it: the peak of this program's own memory. ``getrusage``'s
     ``ru_maxrss`` is not that in a child process: Linux keeps it across ``execve``, so a
     step started by a large parent (a benchmark that has just built a tiled extract)
-    reports the parent's peak until it grows past it.
+    reports the parent's memory (its peak as the kernel last recorded it, at least what it
+    held when it started the child) until it grows past it.
     """
     own = rss_mb(os.getpid(), "VmHWM")
     return own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -37,10 +38,10 @@ def child_peak_mb(usage_maxrss_kib: int, parent_maxrss_kib: int,
                   polled_mb: float | None) -> float:
     """Peak resident memory (MB) of a reaped child, from its ``wait4`` usage.
 
-    The usage's ``ru_maxrss`` is the larger of the child's own peak and its parent's peak
-    when it was started (see :func:`peak_rss_mb`). When it exceeds the parent's, it is the
-    child's own; else the child's own peak is at most the parent's, and the largest
-    ``VmHWM`` read while it ran (``polled_mb``) is the best figure there is.
+    The usage's ``ru_maxrss`` is the larger of the child's own peak and what it carried
+    over from its parent (see :func:`peak_rss_mb`), which is never more than the parent's
+    own ``ru_maxrss``. When it exceeds that, it is the child's own; else the largest
+    ``VmHWM`` read while the child ran (``polled_mb``) is the best figure there is.
     """
     if usage_maxrss_kib > parent_maxrss_kib or polled_mb is None:
         return usage_maxrss_kib / 1024

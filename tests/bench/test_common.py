@@ -84,8 +84,9 @@ def test_a_reaped_childs_peak_is_its_own_whichever_of_the_two_is_larger() -> Non
     parent_mb = got["parent"] / 1024
     assert parent_mb >= PARENT_MB
     (small_usage, small), (big_usage, big) = got["small"], got["big"]
-    # the kernel's figure for the small child is the parent's peak...
-    assert small_usage >= got["parent"]
+    # the kernel's figure for the small child carries the parent's memory (at least what
+    # it held when it started the child; its peak as Linux last recorded it)...
+    assert small_usage / 1024 >= PARENT_MB
     # ...so the child's own comes from polling
     assert 100 <= small < 400
     # a child larger than its parent: the kernel's figure is its own, exact
