@@ -11,7 +11,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-$REPO/.venv/bin/python}
 BASE_PY=${BASE_PYTHON:-$(command -v python3.11 || command -v python3)}
-DATA=$(cd "${SMOKE_DATA_DIR:-$REPO/../shared/data}" && pwd)
+# the shared data as the tests find it: SMOKE_DATA_DIR, else SIAPWISATA_DATA_DIR, else beside
+# the repository (the wheel's own runs below do not see SIAPWISATA_*: CLEAN)
+DATA=$(cd "${SMOKE_DATA_DIR:-${SIAPWISATA_DATA_DIR:-$REPO/../shared/data}}" && pwd)
 OUT=$REPO/build/wheel-smoke
 WHEELHOUSE=${SMOKE_WHEELHOUSE:-$HOME/.cache/siapwisata/wheelhouse}
 T0=$(date +%s)
