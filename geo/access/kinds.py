@@ -38,7 +38,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -275,12 +275,14 @@ class PointSet:
         every point."""
         return self.grouped(parts).positions_in(comps)
 
-    def grouped(self, parts: Parts) -> Grouped:
-        """The connected points by their component in ``parts``, made once per set (the
-        candidates and a scan's chunks share it) for :meth:`Block.within`."""
-        got = self._by_part.get("points")
+    def grouped(self, parts: Parts, which: Literal["connected", "sources"] = "connected"
+                ) -> Grouped:
+        """:attr:`connected` (or :attr:`sources`) by their component in ``parts``, made
+        once per set: the candidates and a scan's chunks share it
+        (:meth:`Block.within`, :func:`geo.network.nearest_local`)."""
+        got = self._by_part.get(which)
         if got is None or got.parts is not parts:
-            got = self._by_part["points"] = Grouped.of(self.connected, parts)
+            got = self._by_part[which] = Grouped.of(getattr(self, which), parts)
         return got
 
 
@@ -427,8 +429,9 @@ class Travel:
             dist, _, src = self.from_set(name)
             return node_values(dist, at), node_values(src, at, fill=-9999)
         if name not in self._from_local:
+            parts = self.graph.parts()
             self._from_local[name] = _Held(*nearest_local(
-                self.csr, self.sets[name].sources, self.graph.parts(), self.region,
+                self.csr, self.sets[name].grouped(parts, "sources"), parts, self.region,
                 predecessors=True))
         got = self._from_local[name]
         return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
@@ -511,8 +514,9 @@ class Travel:
         if self.region is None:
             return node_values(self.to_set_nodes(name), at)
         if name not in self._to_local:
+            parts = self.graph.parts()
             self._to_local[name] = _Held(*nearest_local(
-                self.csr, self.sets[name].sources, self.graph.parts(), self.region,
+                self.csr, self.sets[name].grouped(parts, "sources"), parts, self.region,
                 transpose=True))
         got = self._to_local[name]
         return got.at(got.dist, at, np.inf)

@@ -135,8 +135,8 @@ class Parts:
 @dataclass(frozen=True, eq=False)
 class Grouped:
     """Nodes (all >= 0) grouped by their weak component in ``parts``, for
-    :meth:`Block.within`: which of them a block holds is then a lookup of its
-    components, not a test of every node."""
+    :meth:`Block.within` and :func:`nearest_local`: which of them lie in some components
+    is then a lookup of those components, not a test of every node."""
 
     nodes: np.ndarray
     parts: Parts
@@ -526,17 +526,25 @@ def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, part
     return dist, pred, src
 
 
-def nearest_local(graph: csr_matrix, sources: np.ndarray, parts: Parts, comps: np.ndarray, *,
-                  predecessors: bool = False, transpose: bool = False
+def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts,
+                  comps: np.ndarray, *, predecessors: bool = False, transpose: bool = False
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`nearest_of_set` restricted to the components ``comps``, held over their
     nodes only: the nodes (as :func:`subgraph` orders them), and per node the distance
     from the nearest source, the predecessor and that source (graph node indices, -9999:
     none; empty unless ``predecessors``). The sources elsewhere are left out. Work and
-    memory follow the components, not the graph. ``sources``: unique node indices."""
+    memory follow the components, not the graph. ``sources``: unique node indices, or
+    those :class:`Grouped` by ``parts``, so that finding the ones in ``comps`` is a lookup
+    of those components (a test of every source of a region per upgrade would grow with
+    the square of the region)."""
+    comps = np.unique(comps)
     local = parts.scratch()
-    sub, nodes = subgraph(graph, parts, np.unique(comps), local)
-    inside = local[np.asarray(sources, dtype=np.int64)]
+    sub, nodes = subgraph(graph, parts, comps, local)
+    if isinstance(sources, Grouped) and sources.parts is parts:
+        inside = local[sources.nodes[sources.positions_in(comps)]]
+    else:
+        plain = sources.nodes if isinstance(sources, Grouped) else sources
+        inside = local[np.asarray(plain, dtype=np.int64)]
     local[nodes] = -1
     parts.release(local)
     if transpose:

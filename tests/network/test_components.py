@@ -33,6 +33,7 @@ from geo.network import (
     group_parts,
     iter_chunks,
     many_to_some,
+    nearest_local,
     nearest_of_set,
     reached_pairs,
 )
@@ -253,6 +254,16 @@ def test_nearest_of_set_in_some_components_equals_the_whole_graph_there(
         assert (got[1][~inside] == -9999).all() and (got[2][~inside] == -9999).all()
         plain = nearest_of_set(graph, sources, parts=parts, comps=comps, transpose=transpose)
         assert np.array_equal(plain[0], got[0])
+        # the sources grouped by these parts (a lookup of the components) or by other
+        # parts of the graph (not trusted: a test per source) give the same run
+        unique = np.unique(sources[sources >= 0])
+        local = nearest_local(graph, unique, parts, comps, predecessors=True,
+                              transpose=transpose)
+        for other in (parts, Parts.of(graph)):
+            grouped = nearest_local(graph, Grouped.of(unique, other), parts, comps,
+                                    predecessors=True, transpose=transpose)
+            for a, b in zip(local, grouped, strict=True):
+                assert np.array_equal(a, b)
 
 
 @PROPERTY
