@@ -285,11 +285,13 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
     if roads.unsorted:
         raise _UnsortedError(roads.unsorted)
     if roads.recheck:
-        _exact_road_rows(path, name, roads.rows, roads.recheck)
+        _exact_road_rows(path, name, roads.ways, roads.recheck)
     ext.ref, ext.x, ext.y = roads.ref, roads.x, roads.y
     ext.valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
     ext.way_nodes = roads.count
-    ext.ways = pd.DataFrame.from_records(roads.rows, columns=list(_ROAD_FIELDS))
+    # as a frame of records: str columns, object where a tag never occurs
+    ext.ways = (pd.DataFrame(roads.ways, columns=list(_ROAD_FIELDS)) if roads.ways
+                else pd.DataFrame(columns=list(_ROAD_FIELDS)))
     if roads.newest is not None and (ext.newest_object is None
                                      or roads.newest > ext.newest_object):
         ext.newest_object = roads.newest
@@ -456,7 +458,7 @@ class _RoadOpl:
     x: np.ndarray
     y: np.ndarray
     count: np.ndarray
-    rows: list[tuple[Any, ...]]
+    ways: dict[str, np.ndarray]
     newest: dt.datetime | None
     unsorted: str = ""
     recheck: dict[int, int] = field(default_factory=dict)
@@ -467,11 +469,12 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
 
     ``ref``, ``x``, ``y`` hold one entry per node reference of a road way (int64 node
     ids, int32 coordinates in 1e-7 degrees, ``_UNDEFINED`` where the location is
-    unknown), ``count`` the references per way, ``rows`` the :data:`_ROAD_FIELDS` per way.
+    unknown), ``count`` the references per way, ``ways`` the :data:`_ROAD_FIELDS` columns
+    (one row per way: the id as int64, tag values as ``str`` or None in object arrays).
     Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
-    count only for the newest edit date. The file is read in chunks of whole lines; node
-    lists are parsed with numpy and Arrow casts, so memory follows the output (16 bytes
-    per reference).
+    count only for the newest edit date. The file is read in chunks of whole lines, parsed
+    with numpy and Arrow's kernels (no Python object per way or per node reference), so
+    memory follows the output (16 bytes per reference).
     """
     parts: list[tuple[np.ndarray, ...]] = []
     state = _OplState()
@@ -491,13 +494,15 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
         newest = dt.datetime.fromisoformat(state.newest.replace("Z", "+00:00"))
     if not parts:
         empty = np.empty(0, dtype=np.int32)
-        return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, [],
+        return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, {},
                         newest, state.unsorted, state.recheck)
     # one array at a time, each freeing its chunks: the peak is the chunks plus one array
     columns = [list(c) for c in zip(*parts, strict=True)]
     del parts
     ref, x, y, count = (_concatenate_freeing(c) for c in columns)
-    return _RoadOpl(ref, x, y, count, state.rows, newest, state.unsorted, state.recheck)
+    ways = {name: _concatenate_freeing([w.pop(name) for w in state.ways])
+            for name in _ROAD_FIELDS}
+    return _RoadOpl(ref, x, y, count, ways, newest, state.unsorted, state.recheck)
 
 
 def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
@@ -507,100 +512,186 @@ def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _exact_road_rows(path: Path, name: str, rows: list[tuple[Any, ...]],
+def _exact_road_rows(path: Path, name: str, ways: dict[str, np.ndarray],
                      recheck: dict[int, int]) -> None:
-    """Replace the rows of ``recheck`` (way id -> row) with tags read by pyosmium."""
+    """Replace the tags of the rows of ``recheck`` (way id -> row) with pyosmium's."""
     fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
           .with_filter(osmium.filter.IdFilter(set(recheck))))
-    for way in _guarded(fp, name):
+    for way in _guarded(fp, name):  # a few ways: those with rare characters
         tags = way.tags
-        assert rows[recheck[way.id]][0] == way.id
-        rows[recheck[way.id]] = (way.id, *(tags.get(k) for k in _ROAD_KEYS))
+        row = recheck[way.id]
+        assert ways["osm_way_id"][row] == way.id
+        for k in _ROAD_KEYS:
+            ways[k][row] = tags.get(k)
 
 
 @dataclass
 class _OplState:
     """Carried from chunk to chunk by :func:`_parse_opl_lines`."""
 
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    ways: list[dict[str, np.ndarray]] = field(default_factory=list)
+    """Per chunk, the road rows as columns (:data:`_ROAD_FIELDS`)."""
+    rows: int = 0
     newest: str = ""  # ISO timestamps compare as text
     last: tuple[int, bool, int] = (-1, False, 0)
     unsorted: str = ""
     recheck: dict[int, int] = field(default_factory=dict)  # way id -> its row
-    texts: dict[bytes, str] = field(default_factory=dict)
-    """Decoded tag values by their OPL bytes: one ``str`` per distinct value, shared by
+    texts: dict[str, str] = field(default_factory=dict)
+    """Decoded tag values by their OPL text: one ``str`` per distinct value, shared by
     every way that has it (a province has millions of ``residential``)."""
 
 
 _UNESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
-_AMBIGUOUS = re.compile(rb"%1[0-9a-f]{4}%")
+_AMBIGUOUS = r"%1[0-9a-f]{4}%"
 """libosmium writes code points U+100000 and above with their top bit lost, like
 U+10000..U+1FFFF: such tags are read again from the file (:func:`_exact_road_rows`)."""
 
 
-def _opl_text(raw: bytes) -> str:
+def _opl_text(text: str) -> str:
     """An OPL string: libosmium writes unusual characters as ``%<hex code point>%``."""
-    text = raw.decode("utf-8")
     return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
 
 
-_ROAD_POS = {k.encode(): i for i, k in enumerate(_ROAD_KEYS)}
-"""Position in a road row (after the way id) of each tag key read from OPL."""
+_TAG_KEYS = pa.array([*_ROAD_KEYS, "area"])
+"""The tag keys read from a way: a road row's (in its order), then ``area``."""
+_AREA = len(_ROAD_KEYS)
+_RANK_OF_BYTE = np.full(256, -1, dtype=np.int8)
+for _kind, _rank in _RANK.items():
+    _RANK_OF_BYTE[ord(_kind)] = _rank
+
+
+def _unexpected(what: str) -> RuntimeError:
+    return RuntimeError(f"unexpected OPL from libosmium: {what}")
 
 
 def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
-    """:func:`_parse_road_opl` for one chunk of whole lines: (ref, x, y, count)."""
-    keep: list[bool] = []
-    for line in chunk.split(b"\n"):  # one per object: per way, never per node reference
-        if not line:
-            continue
-        head = line.split(b" ", 4)  # id, visible flag, timestamp, tags, the rest
-        fields = {f[:1]: f[1:] for f in head[1:4]}
-        oid = int(head[0][1:])
-        key = (_RANK[chr(line[0])], oid >= 0, abs(oid))
-        if key < state.last and not state.unsorted:
-            last = state.last
-            state.unsorted = (f"{chr(line[0])}{oid} setelah (after) "
-                              f"{'nwr'[last[0]]}{last[2] if last[1] else -last[2]}")
-        state.last = key
-        ts = fields[b"t"].decode("ascii")
-        if ts > state.newest:
-            state.newest = ts
-        if line[0] != ord("w"):
-            continue
-        # only the few tags a way has are visited; the first of a repeated key counts,
-        # as in pyosmium's lookup
-        raw = fields[b"T"]
-        vals: list[str | None] = [None] * len(_ROAD_POS)
-        area = None
-        if raw:
-            for kv in raw.split(b","):
-                k, _, v = kv.partition(b"=")
-                i = _ROAD_POS.get(k)
-                if i is not None:
-                    if vals[i] is None:
-                        text = state.texts.get(v)
-                        if text is None:
-                            text = state.texts[v] = _opl_text(v)
-                        vals[i] = text
-                elif k == b"area" and area is None:
-                    area = v
-        hw, route = vals[0], vals[1]
-        if hw is not None:
-            is_road = hw not in rules.EXCLUDED_HIGHWAY and area != b"yes"
-        else:
-            is_road = route == "ferry"
-        keep.append(is_road)
-        if is_road:
-            if _AMBIGUOUS.search(raw):
-                state.recheck[oid] = len(state.rows)
-            state.rows.append((oid, *vals))
+    """:func:`_parse_road_opl` for one chunk of whole lines: (ref, x, y, count).
+
+    The lines are taken apart by Arrow's string kernels and numpy, never one object (or
+    one tag) at a time in Python: only each distinct tag value of a chunk becomes a
+    ``str``.
+    """
+    lines, kind = _opl_lines(chunk)
+    if not len(kind):
+        state.ways.append(_road_columns(_EMPTY_ARRAY_INT, np.empty(1, dtype=object),
+                                        np.empty((len(_TAG_KEYS), 0), dtype=np.int64)))
+        empty = np.empty(0, dtype=np.int32)
+        return _EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT
+    head = pc.split_pattern(lines, " ", max_splits=4)  # id, visible, timestamp, tags, rest
+    if pc.min(pc.list_value_length(head)).as_py() < 4:
+        raise _unexpected("an object line without timestamp and tags")
+    tok = [pc.list_element(head, i) for i in range(4)]
+    del head, lines
+    for i, marker in ((1, "d"), (2, "t"), (3, "T")):
+        if not pc.all(pc.starts_with(tok[i], marker)).as_py():
+            raise _unexpected(f"field {i + 1} of an object line is not '{marker}'")
+    try:
+        ids = np.asarray(pc.cast(pc.utf8_slice_codeunits(tok[0], 1), pa.int64()))
+    except pa.ArrowInvalid:
+        raise _unexpected("an object id is not a number") from None
+    _check_order(kind, ids, state)
+    newest = pc.max(pc.utf8_slice_codeunits(tok[2], 1)).as_py() or ""
+    if newest > state.newest:
+        state.newest = newest
+    way = kind == ord("w")
+    # the tags are a way's fourth field; a line's last field keeps its newline
+    tags = pc.utf8_rtrim(pc.utf8_slice_codeunits(tok[3].filter(pa.array(way)), 1),
+                         characters="\n")
+    del tok
+    texts, codes = _first_tag_values(tags, state)
+    road = _is_road(texts, codes)
+    ways = ids[way]
+    ambiguous = np.flatnonzero(road & np.asarray(pc.match_substring_regex(tags, _AMBIGUOUS)))
+    rows = state.rows + np.cumsum(road) - 1
+    for at in ambiguous.tolist():  # rare: ways with characters above U+FFFFF
+        state.recheck[int(ways[at])] = int(rows[at])
+    state.ways.append(_road_columns(ways[road], texts, codes[:, road]))
+    state.rows += int(road.sum())
     ref, x, y, count = _opl_node_lists(chunk)
-    if len(count) != len(keep):
-        raise RuntimeError("unexpected OPL from libosmium: one node list per way expected")
-    road = np.asarray(keep, dtype=bool)
+    if len(count) != len(road):
+        raise _unexpected("one node list per way expected")
     per_ref = np.repeat(road, count)
     return ref[per_ref], x[per_ref], y[per_ref], count[road]
+
+
+def _opl_lines(chunk: bytes) -> tuple[pa.LargeStringArray, np.ndarray]:
+    """The non-empty lines of a chunk as Arrow strings (each may keep trailing newlines),
+    and the first byte of each (its object type)."""
+    b = np.frombuffer(chunk, dtype=np.uint8)
+    bol = np.flatnonzero(np.concatenate([[True], b[:-1] == ord("\n")]) & (b != ord("\n")))
+    offsets = np.append(bol, len(b)).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(bol), pa.py_buffer(offsets),
+                                             pa.py_buffer(chunk))
+    return lines, b[bol]
+
+
+def _check_order(kind: np.ndarray, ids: np.ndarray, state: _OplState) -> None:
+    """Record the first object out of libosmium's order (type, then id: negative ids after
+    positive ones, by absolute value) in ``state.unsorted``; carry the last one on."""
+    rank = _RANK_OF_BYTE[kind]
+    if (rank < 0).any():
+        raise _unexpected(f"object type '{chr(int(kind[np.argmax(rank < 0)]))}'")
+    r = np.concatenate([[state.last[0]], rank]).astype(np.int64)
+    s = np.concatenate([[state.last[1]], ids >= 0])
+    a = np.concatenate([[state.last[2]], np.abs(ids)])
+    before = (r[1:] < r[:-1]) | ((r[1:] == r[:-1]) & (
+        (s[1:] < s[:-1]) | ((s[1:] == s[:-1]) & (a[1:] < a[:-1]))))
+    if before.any() and not state.unsorted:
+        i = int(np.argmax(before))
+        state.unsorted = (f"{chr(int(kind[i]))}{int(ids[i])} setelah (after) "
+                          f"{'nwr'[r[i]]}{a[i] if s[i] else -a[i]}")
+    state.last = (int(rank[-1]), bool(ids[-1] >= 0), int(abs(ids[-1])))
+
+
+def _first_tag_values(tags: pa.Array, state: _OplState) -> tuple[np.ndarray, np.ndarray]:
+    """Per key of :data:`_TAG_KEYS` and way (row of ``tags``), the value of the key's first
+    occurrence in the way (as pyosmium's lookup finds it).
+
+    Returns ``(texts, codes)``: the distinct values decoded (an object array ending with
+    None) and a (keys, ways) array of positions into it, -1 (the None) where the way has
+    no such tag.
+    """
+    listed = pc.split_pattern(tags, ",")  # "," "=" and "%" within keys and values are escaped
+    parent = np.asarray(pc.list_parent_indices(listed))
+    kv = pc.split_pattern(pc.list_flatten(listed), "=", max_splits=1)
+    del listed
+    key = np.asarray(pc.fill_null(pc.index_in(pc.list_element(kv, 0), value_set=_TAG_KEYS),
+                                  -1))
+    sel = np.flatnonzero((key >= 0) & (np.asarray(pc.list_value_length(kv)) == 2))
+    # the first occurrence of each key in each way: np.unique keeps the first index, and
+    # the tags of a way are in their order
+    _, first = np.unique(parent[sel] * len(_TAG_KEYS) + key[sel], return_index=True)
+    sel = sel[first]
+    coded = pc.dictionary_encode(pc.list_element(kv.take(pa.array(sel)), 1))
+    raw = coded.dictionary.to_pylist()
+    texts = np.empty(len(raw) + 1, dtype=object)  # the last one stays None
+    for i, value in enumerate(raw):  # per distinct value of the chunk, not per way
+        text = state.texts.get(value)
+        if text is None:
+            text = state.texts[value] = _opl_text(value)
+        texts[i] = text
+    codes = np.full((len(_TAG_KEYS), len(tags)), -1, dtype=np.int64)
+    codes[key[sel], parent[sel]] = np.asarray(coded.indices)
+    return texts, codes
+
+
+def _is_road(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per way: a road (a kept ``highway`` value and not an area) or a ferry route."""
+
+    def among(values: frozenset[str]) -> np.ndarray:  # per distinct value, then per way
+        return np.fromiter((t in values for t in texts), dtype=bool, count=len(texts))
+
+    highway, route, area = codes[0], codes[1], codes[_AREA]
+    kept = ~among(rules.EXCLUDED_HIGHWAY)[highway] & ~among(frozenset({"yes"}))[area]
+    road: np.ndarray = np.where(highway >= 0, kept, among(frozenset({"ferry"}))[route])
+    return road
+
+
+def _road_columns(ids: np.ndarray, texts: np.ndarray, codes: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+    """The :data:`_ROAD_FIELDS` columns of ways with these ids and tag codes."""
+    return {"osm_way_id": ids.astype(np.int64, copy=False),
+            **{k: texts[codes[i]] for i, k in enumerate(_ROAD_KEYS)}}
 
 
 def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:

@@ -135,7 +135,12 @@ def osm_files(draw: st.DrawFn) -> str:
         for key in draw(st.lists(st.sampled_from([*rules.ROAD_TAGS, "oneway", "note"]),
                                  max_size=4, unique=True)):
             tags[key] = draw(TEXT)
-        tagtext = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in tags.items())
+        pairs = list(tags.items())
+        # a key repeated with another value, anywhere (malformed, but libosmium keeps
+        # both): the reference's pyosmium lookup decides which counts
+        for key in draw(st.lists(st.sampled_from(list(tags)), max_size=2)):
+            pairs.insert(draw(st.integers(0, len(pairs))), (key, draw(TEXT)))
+        tagtext = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in pairs)
         lines.append(f"w{w} v1 T{tagtext} N" + ",".join(f"n{r}" for r in refs))
     return "\n".join(lines) + "\n"
 
