@@ -32,7 +32,7 @@ import datetime as dt
 import functools
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,13 +219,24 @@ def sorted_copy(path: Path, directory: Path, *, name: str | None = None) -> Path
     return out
 
 
-def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
+RoadsHook = Callable[["OsmExtract"], None]
+"""Called by :func:`read_osm` with the roads alone, while the POI pass may still run."""
+
+
+def read_osm(path: Path, *, reporter: Reporter = SILENT,
+             on_roads: RoadsHook | None = None) -> OsmExtract:
     """Read an OSM file once and keep road ways (as flat arrays) and points of interest.
 
     XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) are sorted in memory first, so that
     files in any object order (openstreetmap.org exports) give the same result as the
     sorted file; ``.pbf`` files are streamed. A file found unsorted while streaming is
     sorted in memory when small enough, else refused.
+
+    ``on_roads``, when given, is called with an extract holding the roads only (no points
+    of interest, no edit date) as soon as they are read: while the POI pass still runs in
+    its own process (see :func:`_read_stream`), so that the caller's work on the roads
+    overlaps it. When the file turns out unsorted after that call, it is called again with
+    the roads of the sorted copy.
 
     Raises
     ------
@@ -240,7 +251,7 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     small = _xml_bytes(path) <= _SORT_IN_MEMORY_MAX_BYTES
     if not (small and path.name.lower().endswith(_XML_SUFFIXES)):
         try:
-            return _read_stream(path, name, header_date, reporter)
+            return _read_stream(path, name, header_date, reporter, on_roads)
         except _UnsortedError as exc:
             if not small:
                 raise InputError([Problem(name, (
@@ -250,27 +261,29 @@ def read_osm(path: Path, *, reporter: Reporter = SILENT) -> OsmExtract:
     with tempfile.TemporaryDirectory(prefix="siapwisata-osm-") as tmp:
         copy = sorted_copy(path, Path(tmp), name=name)
         try:
-            return _read_stream(copy, name, header_date, reporter)
+            return _read_stream(copy, name, header_date, reporter, on_roads)
         except _UnsortedError as exc:  # cannot happen after sorting; say so if it does
             raise InputError([Problem(name, f"file OSM rusak: {exc}")]
                              ) from None
 
 
-def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
+def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
+                 on_roads: RoadsHook | None = None) -> OsmExtract:
     """Two streamed passes over a file sorted by type and id (``name`` for messages).
 
     Roads never reach Python one object at a time: libosmium itself (C++ filters, node
     location index, OPL writer with ``locations_on_ways``) writes every object with a
     ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_opl` reads
-    with numpy and Arrow (node lists) and one string split per way (tags). The second
-    pass gives Python only the points of interest (and assembles their areas).
+    with numpy and Arrow. The second pass gives Python only the points of interest (and
+    assembles their areas).
     """
     reporter.step(f"membaca OSM {Path(name).name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-ways-") as tmp:
         opl = Path(tmp) / "roads.opl"
         # the POI pass runs in a second process while this one writes and parses the
-        # roads (its result is small; the roads' arrays stay here). It shows no progress
-        # of its own: a child must not touch the parent's display.
+        # roads and hands them to ``on_roads`` (its result is small; the roads' arrays
+        # stay here). It shows no progress of its own: a child must not touch the
+        # parent's display.
         forked = _both_passes_fit(path) and can_fork_beside()
         with fork_beside(functools.partial(_stream, path, name, header_date,
                                            SILENT if forked else reporter),
@@ -279,23 +292,35 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter) ->
             # in one process the POI pass (and its node index) ends before the roads'
             # arrays are made, so the two never add up
             ext = None if forked else pois.result()
-            roads = _parse_road_opl(opl)
+            roads = _road_extract(path, name, _parse_road_opl(opl))
+            if on_roads is not None:
+                on_roads(roads)
             if ext is None:
                 ext = pois.result()
+    ext.ref, ext.x, ext.y, ext.valid = roads.ref, roads.x, roads.y, roads.valid
+    ext.way_nodes, ext.ways = roads.way_nodes, roads.ways
+    if roads.newest_object is not None and (ext.newest_object is None
+                                            or roads.newest_object > ext.newest_object):
+        ext.newest_object = roads.newest_object
+    return ext
+
+
+def _road_extract(path: Path, name: str, roads: _RoadOpl) -> OsmExtract:
+    """The roads read from OPL as an extract (no points of interest); raises
+    :class:`_UnsortedError` for an unsorted file, before anything uses its roads."""
     if roads.unsorted:
         raise _UnsortedError(roads.unsorted)
     if roads.recheck:
         _exact_road_rows(path, name, roads.ways, roads.recheck)
-    ext.ref, ext.x, ext.y = roads.ref, roads.x, roads.y
-    ext.valid = (roads.x != _UNDEFINED) & (roads.y != _UNDEFINED)
-    ext.way_nodes = roads.count
-    # as a frame of records: str columns, object where a tag never occurs
-    ext.ways = (pd.DataFrame(roads.ways, columns=list(_ROAD_FIELDS)) if roads.ways
-                else pd.DataFrame(columns=list(_ROAD_FIELDS)))
-    if roads.newest is not None and (ext.newest_object is None
-                                     or roads.newest > ext.newest_object):
-        ext.newest_object = roads.newest
-    return ext
+    return OsmExtract(
+        ref=roads.ref, x=roads.x, y=roads.y,
+        valid=(roads.x != _UNDEFINED) & (roads.y != _UNDEFINED),
+        way_nodes=roads.count,
+        # as a frame of records: str columns, object where a tag never occurs
+        ways=(pd.DataFrame(roads.ways, columns=list(_ROAD_FIELDS)) if roads.ways
+              else pd.DataFrame(columns=list(_ROAD_FIELDS))),
+        newest_object=roads.newest,
+    )
 
 
 _PASS_BYTES_PER_PBF_BYTE = 6
@@ -996,16 +1021,26 @@ def gateways_frame(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _derive(pois, rules.GATEWAY_RULES, "kind", ())
 
 
-def derived_boundary(ext: OsmExtract, name: str) -> BaseGeometry:
-    """Convex hull of every kept coordinate: the region when none was given."""
-    xy = []
+def road_hull_points(ext: OsmExtract) -> np.ndarray:
+    """The road coordinates that may lie on the convex hull of the data ((n, 2) lon/lat):
+    what :func:`derived_boundary` needs of the roads, computable before the points of
+    interest are read."""
+    xy = [np.empty((0, 2))]
     for lo, hi in steps(len(ext.valid), _ROAD_CHUNK_REFS):  # the hull's candidates
         m = ext.valid[lo:hi]
         lon, lat = ext.lonlat(lo, hi)
         xy.append(_hull_candidates(np.column_stack([lon[m], lat[m]])))
+    return np.concatenate(xy)
+
+
+def derived_boundary(ext: OsmExtract, name: str, road_points: np.ndarray | None = None,
+                     ) -> BaseGeometry:
+    """Convex hull of every kept coordinate: the region when none was given
+    (``road_points``: :func:`road_hull_points` of ``ext``, when already computed)."""
+    xy = [road_hull_points(ext) if road_points is None else road_points]
     if len(ext.poi_geometry):
         xy.append(shapely.get_coordinates(ext.poi_geometry))
-    pts = np.concatenate(xy) if xy else np.empty((0, 2))
+    pts = np.concatenate(xy)
     if not len(pts):
         raise InputError([Problem(name, "tidak ada jalan atau POI berkoordinat di berkas")])
     hull = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))

@@ -507,3 +507,85 @@ def test_the_poi_pass_beside_the_roads_gives_the_same_layers(
         ingest_osm(andorra_pbf, Workspace(alone))
     assert pids.read_text().split() == [str(os.getpid())]
     _same_layers(andorra_ws, alone)
+
+
+# --- the roads written while the POI pass runs beside -------------------------------------
+def _opl_pbf(opl: str, path: Path) -> Path:
+    """A .osm.pbf holding the OPL objects in the order given (sorted or not)."""
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
+    finally:
+        writer.close()
+    return path
+
+
+_ROAD_WEST = ("n1 v1 x137.5000000 y-4.5000000\nn2 v1 x137.5100000 y-4.5050000\n"
+              "n3 v1 x137.5200000 y-4.5000000\n")
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_roads_are_measured_in_the_zone_of_all_the_data(tmp_path: Path, n_workers: int) -> None:
+    """The roads are written before the points of interest are read, in the UTM zone of
+    their own hull (53 here). A far point of interest moves the whole hull's centre to
+    zone 54: the lengths must be those of zone 54, as the workspace's metric CRS says."""
+    from pyproj import Transformer
+
+    from geo._parallel import workers
+
+    opl = (_ROAD_WEST + "n4 v1 Ttourism=attraction,name=Jauh x150.0000000 y-4.5000000\n"
+           "w1 v1 Thighway=primary Nn1,n2,n3\n")
+    pbf = _opl_pbf(opl, tmp_path / "zones.osm.pbf")
+    ws = Workspace(tmp_path / f"zones{n_workers}.gpkg")
+    with workers(n_workers):
+        ingest_osm(pbf, ws)
+    assert ws.metric_crs().to_epsg() == 32754
+    lon = [137.50, 137.51, 137.52]
+    lat = [-4.5, -4.505, -4.5]
+
+    def length(epsg: int) -> float:
+        x, y = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+        return sum(float(((x[i + 1] - x[i]) ** 2 + (y[i + 1] - y[i]) ** 2) ** 0.5)
+                   for i in range(2))
+
+    assert abs(length(32754) - length(32753)) > 0.1  # the zones differ beyond rounding
+    roads = ws.read("roads")
+    assert roads["length_m"].tolist() == [round(length(32754), 3)]
+    assert ws.read("pois")["name"].tolist() == ["Jauh"]
+
+
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_pois_found_unsorted_after_the_roads_give_the_sorted_files_layers(
+        tmp_path: Path, n_workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the POI pass sees that two points of interest are out of order, after the
+    roads were already written from the file: the file is sorted and read again, and the
+    workspace equals the sorted file's (the roads once, not twice)."""
+    import geo.steps.ingest
+    from geo._parallel import workers
+
+    calls: list[int] = []
+    real = geo.steps.ingest._RoadsFirst.__call__
+
+    def counted(self, roads):  # type: ignore[no-untyped-def]
+        calls.append(len(roads.ways))
+        return real(self, roads)
+
+    monkeypatch.setattr(geo.steps.ingest._RoadsFirst, "__call__", counted)
+
+    pois = ["n6 v1 Ttourism=viewpoint,name=Enam x137.5150000 y-4.5020000",
+            "n5 v1 Ttourism=attraction,name=Lima x137.5050000 y-4.5010000"]
+    ways = "w1 v1 Thighway=primary Nn1,n2,n3\n"
+    unsorted = _opl_pbf(_ROAD_WEST + "\n".join(pois) + "\n" + ways, tmp_path / "u.osm.pbf")
+    ordered = _opl_pbf(_ROAD_WEST + "\n".join(pois[::-1]) + "\n" + ways,
+                       tmp_path / "s.osm.pbf")
+    with workers(n_workers):
+        ingest_osm(unsorted, Workspace(tmp_path / "u.gpkg"))
+        ingest_osm(ordered, Workspace(tmp_path / "s.gpkg"))
+    # beside, the unsorted file's roads were written before the child found the fault;
+    # in one process the POI pass runs first and finds it before any road is written
+    assert calls == ([1, 1, 1] if n_workers == 2 else [1, 1])
+    got, want = Workspace(tmp_path / "u.gpkg"), Workspace(tmp_path / "s.gpkg")
+    assert len(got.read("roads")) == 1
+    for layer in ("roads", "pois"):
+        pd.testing.assert_frame_equal(got.read(layer), want.read(layer))
+    assert got.boundary().equals(want.boundary())
