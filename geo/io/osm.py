@@ -1043,9 +1043,14 @@ def derived_boundary(ext: OsmExtract, name: str, road_points: np.ndarray | None 
     pts = np.concatenate(xy)
     if not len(pts):
         raise InputError([Problem(name, "tidak ada jalan atau POI berkoordinat di berkas")])
+    return points_hull(pts)
+
+
+def points_hull(pts: np.ndarray) -> BaseGeometry:
+    """The region spanned by (n >= 1, 2) lon/lat points: their convex hull, given a small
+    area (~10 m) when it is a point or a straight line."""
     hull = shapely.convex_hull(shapely.multipoints(_hull_candidates(pts)))
     if not isinstance(hull, shapely.Polygon):
-        # a point or a straight line: give it a small area (~10 m) to be a region
         hull = shapely.buffer(hull, 1e-4)
     return hull
 

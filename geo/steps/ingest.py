@@ -34,6 +34,7 @@ from geo.io.osm import (
     derived_boundary,
     destinations_frame,
     gateways_frame,
+    points_hull,
     read_osm,
     region_name,
     road_chunks,
@@ -184,7 +185,7 @@ class _RoadsFirst:
             self.hull_points = road_hull_points(roads)
             if not len(self.hull_points):
                 return  # no road: the layer is written once the boundary is known
-            metric = metric_crs(shapely.convex_hull(shapely.multipoints(self.hull_points)))
+            metric = metric_crs(points_hull(self.hull_points))
         assert metric is not None
         self.write(roads, metric)
 
