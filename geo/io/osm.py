@@ -292,7 +292,10 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
             # in one process the POI pass (and its node index) ends before the roads'
             # arrays are made, so the two never add up
             ext = None if forked else pois.result()
-            roads = _road_extract(path, name, _parse_road_opl(opl))
+            parsed = _parse_road_opl(opl)
+            opl.unlink()  # gigabytes for a large region, held in memory where /tmp is tmpfs
+            roads = _road_extract(path, name, parsed)
+            del parsed
             if on_roads is not None:
                 on_roads(roads)
             if ext is None:
