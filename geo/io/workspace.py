@@ -158,6 +158,87 @@ def _write_frame(frame: pd.DataFrame, path: Path, layer: str, **kwargs: Any) -> 
                             **kwargs)
 
 
+def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+    """The layer's geometry type: the frame's one type (pyogrio's name), else "Unknown"
+    (no row, or several types)."""
+    types = frame.geom_type.dropna().unique()
+    if len(types) != 1:
+        return "Unknown"
+    return f"{types[0]} Z" if frame.has_z.any() else str(types[0])
+
+
+def _streamable(frame: gpd.GeoDataFrame) -> bool:
+    """Whether every column converts to Arrow as pyogrio's own writer converts it:
+    numbers, booleans and text (pyogrio turns other objects and datetimes into text
+    first, which :func:`_write_stream` does not repeat)."""
+    for name, dtype in frame.dtypes.items():
+        if name == frame.geometry.name:
+            continue
+        if dtype.kind in "biuf" or isinstance(dtype, pd.StringDtype):
+            continue
+        if dtype.kind == "O" and pd.api.types.infer_dtype(frame[name]) in ("string", "empty"):
+            continue
+        return False
+    return True
+
+
+def _arrow_table(frame: gpd.GeoDataFrame) -> pa.Table:
+    """A frame as pyogrio's Arrow writer passes it to GDAL: the geometry as WKB, no index,
+    columns of nulls as text."""
+    data = pd.DataFrame(frame, copy=False)
+    data[frame.geometry.name] = gpd.array.to_wkb(frame.geometry.values)
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(i, field.with_type(pa.string()), table[i].cast(pa.string()))
+    return table
+
+
+def _write_stream(first: gpd.GeoDataFrame, rest: Iterator[gpd.GeoDataFrame], path: Path,
+                  layer: str, geometry_type: str) -> int:
+    """Consecutive frames of one layer in one GDAL write, through an Arrow stream whose
+    batches are made as GDAL asks for them (memory follows a frame).
+
+    The layer is created once, and GDAL builds its spatial index once at the end;
+    appending frame by frame kept the R-tree up to date row by row (the roads of
+    N = 100 tiles in 7 pieces: 7,3 s, whole 5,2 s). An error while the frames are made
+    is raised as itself, not as GDAL's report of a broken stream.
+    """
+    head = _arrow_table(first)
+    schema = head.schema
+    geometry = first.geometry.name
+    del first
+    rows = 0
+    failed: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal head, rows
+        try:
+            table, head = head, None
+            assert table is not None
+            while True:
+                rows += table.num_rows
+                yield from table.to_batches()
+                frame = next(rest, None)
+                if frame is None:
+                    return
+                table = _arrow_table(frame).select(schema.names).cast(schema)
+                del frame
+        except BaseException as exc:
+            failed.append(exc)
+            raise
+
+    try:
+        pyogrio.raw.write_arrow(pa.RecordBatchReader.from_batches(schema, batches()), path,
+                                layer=layer, driver="GPKG", geometry_name=geometry,
+                                geometry_type=geometry_type, crs="EPSG:4326")
+    except Exception:
+        if failed:
+            raise failed[0] from None
+        raise
+    return rows
+
+
 def _quoted(name: str) -> str:
     """An SQL identifier (a layer or column name) in double quotes."""
     return '"' + name.replace('"', '""') + '"'
@@ -727,15 +808,19 @@ class Staging(_Reader):
             self.write(layer, gpd.GeoDataFrame(whole, geometry=first.geometry.name,
                                                crs=first.crs))
             return len(whole)
-        self.write(layer, first)
-        rows = len(first)
-        del first  # each frame is freed once written
-        for chunk in it:
-            if len(chunk):
-                self._write_layer(layer, self._prepared(layer, chunk), append=True)
-                rows += len(chunk)
-            del chunk
-        return rows
+        first = self._prepared(layer, first)
+        if not _streamable(first):
+            self._write_layer(layer, first, append=False)
+            rows = len(first)
+            del first  # each frame is freed once written
+            for chunk in it:
+                if len(chunk):
+                    self._write_layer(layer, self._prepared(layer, chunk), append=True)
+                    rows += len(chunk)
+                del chunk
+            return rows
+        return _write_stream(first, (self._prepared(layer, c) for c in it if len(c)),
+                             self.path, layer, _geometry_type(first))
 
     def _prepared(self, layer: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``gdf`` checked, in EPSG:4326, required columns first."""
@@ -750,9 +835,7 @@ class Staging(_Reader):
         return out[[*req, *rest, out.geometry.name]]
 
     def _write_layer(self, layer: str, out: gpd.GeoDataFrame, *, append: bool) -> None:
-        geometry_type = None
-        if not len(out) or len(set(out.geom_type.dropna().unique())) > 1:
-            geometry_type = "Unknown"
+        geometry_type = "Unknown" if _geometry_type(out) == "Unknown" else None
         _write_frame(out, self.path, layer, geometry_type=geometry_type, append=append)
 
     def write_table(self, layer: str, df: pd.DataFrame) -> None:

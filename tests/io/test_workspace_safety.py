@@ -503,3 +503,27 @@ def test_a_batched_read_never_mixes_two_versions_of_the_file(
     # the read started over as one whole read of the new version: reversed, not mixed
     assert calls[-1] is None
     assert got["edge_id"].tolist() == want["edge_id"].tolist()[::-1]
+
+
+@pytest.mark.parametrize("extra", ["none", "datetime"])
+def test_a_layer_written_in_chunks_equals_one_write_of_all_of_them(
+        tmp_path: Path, extra: str) -> None:
+    """Chunks go to GDAL as one Arrow stream (or frame by frame, for columns pyogrio
+    converts itself): the layer must read back as pyogrio's one write of all the rows,
+    also when a text column holds only nulls in the first chunk."""
+    chunks = [_points(0, 3).assign(note=None, n=1.5), _points(3, 4).assign(note="ada", n=2.0),
+              _points(7, 2).assign(note=None, n=np.nan)]
+    if extra == "datetime":
+        for i, c in enumerate(chunks):
+            c["when"] = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=i)
+    ws = Workspace(tmp_path / "chunks.gpkg")
+    with ws.update(create=True) as stage:
+        assert stage.write_chunks("sample", iter(chunks)) == 9
+    whole = tmp_path / "whole.gpkg"
+    pyogrio.write_dataframe(pd.concat(chunks, ignore_index=True), whole, layer="sample")
+    got, want = ws.read("sample"), pyogrio.read_dataframe(whole, layer="sample")
+    pd.testing.assert_frame_equal(got, want)
+    info, ref = pyogrio.read_info(ws.path, layer="sample"), pyogrio.read_info(whole, layer="sample")
+    assert list(info["fields"]) == list(ref["fields"])
+    assert list(info["dtypes"]) == list(ref["dtypes"])
+    assert info["geometry_type"] == ref["geometry_type"]
