@@ -169,6 +169,12 @@ class _UnsortedError(Exception):
     """The file is not sorted by type and id: it cannot be streamed."""
 
 
+def _out_of_order(kind: str, oid: int, last: tuple[int, bool, int]) -> str:
+    """What :class:`_UnsortedError` says: object ``kind``/``oid`` came after ``last``, a
+    sort key (type rank, id >= 0, |id|) as both passes compare them."""
+    return f"{kind}{oid} setelah (after) {'nwr'[last[0]]}{last[2] if last[1] else -last[2]}"
+
+
 def _guarded(items: Iterable[Any], name: str) -> Iterator[Any]:
     """Re-raise libosmium read errors (corrupt or truncated files) as InputError."""
     it = iter(items)
@@ -393,8 +399,7 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
             # its nodes would silently lose their locations, so check what passes here
             key = (_RANK[obj.type_str()], obj.id >= 0, abs(obj.id))
             if key < last:
-                raise _UnsortedError(f"{obj.type_str()}{obj.id} setelah (after) "
-                                     f"{'nwr'[last[0]]}{last[2] if last[1] else -last[2]}")
+                raise _UnsortedError(_out_of_order(obj.type_str(), obj.id, last))
             last = key
         ts = obj.timestamp.timestamp()
         if ts > newest:
@@ -666,8 +671,8 @@ def _check_order(kind: np.ndarray, ids: np.ndarray, state: _OplState) -> None:
         (s[1:] < s[:-1]) | ((s[1:] == s[:-1]) & (a[1:] < a[:-1]))))
     if before.any() and not state.unsorted:
         i = int(np.argmax(before))
-        state.unsorted = (f"{chr(int(kind[i]))}{int(ids[i])} setelah (after) "
-                          f"{'nwr'[r[i]]}{a[i] if s[i] else -a[i]}")
+        state.unsorted = _out_of_order(chr(int(kind[i])), int(ids[i]),
+                                       (int(r[i]), bool(s[i]), int(a[i])))
     state.last = (int(rank[-1]), bool(ids[-1] >= 0), int(abs(ids[-1])))
 
 
@@ -734,7 +739,7 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     # tags are %-escaped, so " N" only opens a way's node list
     start = np.flatnonzero((b[:-1] == ord(" ")) & (b[1:] == ord("N"))) + 2
     if len(start) != len(eol) or ((start > eol) | (start <= bol)).any():
-        raise RuntimeError("unexpected OPL from libosmium: one node list per way expected")
+        raise _unexpected("one node list per way expected")
     step = np.zeros(len(b) + 1, dtype=np.int8)
     step[start] += 1
     step[eol] -= 1
@@ -750,7 +755,7 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     marker = np.flatnonzero(is_ref | is_x | is_y)
     if len(marker) != 3 * int(count.sum()) or (
             len(marker) and not (nodes[marker].reshape(-1, 3) == _NXY).all()):
-        raise RuntimeError("unexpected OPL from libosmium: node list not understood")
+        raise _unexpected("node list not understood")
     sep = np.flatnonzero(is_ref | is_x | is_y | (nodes == ord(",")))
     text = np.delete(nodes, sep)
     offsets = np.empty(len(marker) + 1, dtype=np.int64)
@@ -773,7 +778,7 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
         x[known] = _fixed_point(numbers.take(at + 1))
         y[known] = _fixed_point(numbers.take(at + 2))
     except (pa.ArrowInvalid, OverflowError):
-        raise RuntimeError("unexpected OPL from libosmium: node list not understood") from None
+        raise _unexpected("node list not understood") from None
     return ref, x, y, count.astype(np.int64)
 
 

@@ -207,35 +207,33 @@ def _write_stream(held: list[gpd.GeoDataFrame], rest: Iterator[gpd.GeoDataFrame]
     """
     first = held.pop()
     geometry = first.geometry.name
-    head: pa.Table | None = _arrow_table(first)
+    head = _arrow_table(first)
     del first
-    assert head is not None
     schema = head.schema
     rows = 0
     failed: list[BaseException] = []
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        nonlocal head, rows
+    def batches(table: pa.Table | None) -> Iterator[pa.RecordBatch]:
+        nonlocal rows
         try:
-            table, head = head, None
-            assert table is not None
-            while True:
+            while table is not None:
                 rows += table.num_rows
                 yield from table.to_batches()
                 table = None  # freed before the next frame is made
                 frame = next(rest, None)
-                if frame is None:
-                    return
-                table = _arrow_table(frame).select(schema.names).cast(schema)
-                del frame
+                if frame is not None:
+                    table = _arrow_table(frame).select(schema.names).cast(schema)
+                    del frame
         except BaseException as exc:
             failed.append(exc)
             raise
 
+    stream = pa.RecordBatchReader.from_batches(schema, batches(head))
+    del head  # the stream's own reference is dropped once its batches are out
     try:
-        pyogrio.raw.write_arrow(pa.RecordBatchReader.from_batches(schema, batches()), path,
-                                layer=layer, driver="GPKG", geometry_name=geometry,
-                                geometry_type=geometry_type, crs="EPSG:4326")
+        pyogrio.raw.write_arrow(stream, path, layer=layer, driver="GPKG",
+                                geometry_name=geometry, geometry_type=geometry_type,
+                                crs="EPSG:4326")
     except Exception:
         if failed:
             raise failed[0] from None
