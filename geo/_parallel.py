@@ -7,6 +7,10 @@ index goes to it and only the piece's result comes back pickled; nothing large i
 or pickled on the way in. Each child writes only its own scratch buffers, which the kernel
 then copies for it alone.
 
+Vectorised calls that release the GIL (PROJ's transforms through pyproj, GEOS through
+shapely's STRtree queries and functions) need no process: :func:`thread_map` runs their
+pieces on threads, which share everything and return their results without pickling.
+
 How many processes a computation may use is set around it with :func:`workers` (the steps
 do, from the setting ``workers``); computations run in one process otherwise, so the API
 and the reports never fork. Their results never depend on the number.
@@ -26,7 +30,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -219,3 +223,34 @@ def fork_beside(fn: Callable[[], R], *, when: bool = True) -> Beside[R]:
     if when and can_fork_beside():
         beside._start()
     return beside
+
+
+THREAD_PIECE_MIN: int = 20_000
+"""Fewest items per piece of :func:`slices`: a smaller call is over before a thread
+would start."""
+
+
+def slices(n: int, least: int | None = None) -> list[slice]:
+    """``range(n)`` as contiguous slices in order, one per worker (:func:`current_workers`)
+    and none shorter than ``least`` (default :data:`THREAD_PIECE_MIN`; one slice when
+    ``n`` is small)."""
+    least = THREAD_PIECE_MIN if least is None else least
+    k = max(1, min(current_workers(), n // max(least, 1)))
+    cut = [n * i // k for i in range(k + 1)]  # sizes differ by one at most
+    return [slice(lo, hi) for lo, hi in zip(cut[:-1], cut[1:], strict=True)]
+
+
+def thread_map(fn: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
+    """``[fn(p) for p in pieces]``, on up to :func:`current_workers` threads.
+
+    Only for ``fn`` whose time is spent in calls that release the GIL, on pieces that do
+    not write what another piece reads. The results keep the pieces' order. A thread of
+    the pool runs in a fresh context, where :func:`current_workers` is 1: a map inside
+    ``fn`` runs in that thread. Inside a forked worker (:func:`fork_imap`) the pieces run
+    here, one after the other: the other cores are busy with the other workers.
+    """
+    n = min(current_workers(), len(pieces))
+    if n <= 1 or _JOB is not None:
+        return [fn(p) for p in pieces]
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(fn, pieces))

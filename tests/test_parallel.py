@@ -1,18 +1,20 @@
 """geo._parallel: results in order, work really forked, memory bounded while reading,
 and the cases where the pieces must run here instead (one worker, a daemon process, a
-nested call, a dead child); work beside the caller in one child."""
+nested call, a dead child); work beside the caller in one child; pieces of GIL-free calls
+on threads."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
 
 import geo._parallel as parallel
-from geo._parallel import fork_beside, fork_imap, fork_map, workers
+from geo._parallel import fork_beside, fork_imap, fork_map, slices, thread_map, workers
 
 
 def _where(piece: list[int]) -> tuple[int, list[int]]:
@@ -185,3 +187,48 @@ def test_work_beside_errors_and_dead_children() -> None:
         with pytest.raises(RuntimeError), fork_beside(dies):
             raise RuntimeError("pekerjaan sendiri gagal")
     assert parallel._JOB is None
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 99, 100, 101, 1000, 12_345])
+@pytest.mark.parametrize("k", [1, 2, 3, 8])
+@pytest.mark.parametrize("least", [1, 10, 100])
+def test_slices_cover_the_range_in_order(n: int, k: int, least: int) -> None:
+    with workers(k):
+        got = slices(n, least)
+    assert [i for sl in got for i in range(n)[sl]] == list(range(n))
+    assert 1 <= len(got) <= k
+    if len(got) > 1:  # never pieces too small to be worth a thread
+        assert min(sl.stop - sl.start for sl in got) >= least
+        assert len(got) == min(k, n // least)
+
+
+def test_thread_map_runs_pieces_at_once_on_threads_in_order() -> None:
+    # both pieces must be running at the same time to pass the barrier: run one after
+    # the other, the first would wait for ever (here: fail after the timeout)
+    barrier = threading.Barrier(2, timeout=30)
+
+    def fn(i: int) -> tuple[int, int, int]:
+        barrier.wait()
+        return i * i, threading.get_ident(), parallel.current_workers()
+
+    with workers(2):
+        got = thread_map(fn, [3, 4])
+    assert [r for r, _, _ in got] == [9, 16]
+    assert len({t for _, t, _ in got}) == 2
+    assert [w for _, _, w in got] == [1, 1]  # a map inside a piece stays in its thread
+
+
+def test_thread_map_runs_here_with_one_worker_and_inside_a_forked_child() -> None:
+    here = threading.get_ident()
+
+    def fn(i: int) -> int:
+        return threading.get_ident()
+
+    assert thread_map(fn, [1, 2, 3]) == [here] * 3
+
+    def in_child(i: int) -> bool:
+        inner = threading.get_ident()
+        return set(thread_map(lambda _: threading.get_ident(), [1, 2])) == {inner}
+
+    with workers(2):
+        assert fork_map(in_child, [1, 2]) == [True, True]

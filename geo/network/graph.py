@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo import fmt, schema
 from geo._memory import give_back
+from geo._parallel import slices, thread_map
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, entry_winners, ranges
 from geo.network.config import NetworkConfig
@@ -127,13 +128,18 @@ class Lines:
                               .to_crs(transformer.target_crs).to_numpy())
         rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
         out = np.empty(len(rows), dtype=object)
+        start, coords = self.start, self.coords
+
         # a slice of rows at a time: the vertex copies, their projection and the owner
-        # of each vertex are made per slice, never for the whole region at once
-        for lo in range(0, len(rows), _BUILD_ROWS):
+        # of each vertex are made per slice, never for the whole region at once; the
+        # slices on threads (PROJ and GEOS release the GIL), each into its own rows
+        def build(lo: int) -> None:
             part = rows[lo: lo + _BUILD_ROWS]
-            at, owner = ranges(self.start[part], self.start[part + 1])
-            coords = _projected(self.coords[at], transformer)
-            out[lo: lo + len(part)] = shapely.linestrings(coords, indices=owner)
+            at, owner = ranges(start[part], start[part + 1])
+            xy = _projected(coords[at], transformer)
+            out[lo: lo + len(part)] = shapely.linestrings(xy, indices=owner)
+
+        thread_map(build, range(0, len(rows), _BUILD_ROWS))
         return out
 
     def _transformer(self, crs: CRS) -> Transformer | None:
@@ -148,8 +154,13 @@ def _projected(xy: np.ndarray, transformer: Transformer | None) -> np.ndarray:
     """(n, 2) coordinates through ``transformer`` (unchanged when None)."""
     if transformer is None:
         return xy
-    tx, ty = transformer.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([tx, ty])
+    out = np.empty((len(xy), 2))
+
+    def project(at: slice) -> None:  # pieces on threads: PROJ releases the GIL
+        out[at, 0], out[at, 1] = transformer.transform(xy[at, 0], xy[at, 1])
+
+    thread_map(project, slices(len(xy)))
+    return out
 
 
 _BUILD_ROWS = 100_000
@@ -415,19 +426,37 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float,
             tree = shapely.STRtree(tree.geometries[keep])
             t_rows, fixed = t_rows[keep], fixed[keep]
     if len(pts) and len(t_rows):
-        (src, tgt), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        src, tgt, d, f, on = _nearest_on_lines(tree, pts, t_rows, fixed, network.geometry_m)
         idx = np.flatnonzero(has)[src]
         r = t_rows[tgt]
-        line = network.geometry_m[r]
-        f = np.where(np.isnan(fixed[tgt]),
-                     shapely.line_locate_point(line, pts[src], normalized=True), fixed[tgt])
-        f = np.nan_to_num(np.clip(f, 0.0, 1.0))  # zero-length lines give NaN
-        on = shapely.get_coordinates(shapely.line_interpolate_point(line, f, normalized=True))
         edge[idx], frac[idx], dist[idx] = r, f, d
         x[idx], y[idx] = on[:, 0], on[:, 1]
     connected = np.nan_to_num(dist, nan=np.inf) <= max_dist_m
     return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist, connected=connected,
                 crs=network.metric_crs)
+
+
+def _nearest_on_lines(tree: shapely.STRtree, pts: np.ndarray, t_rows: np.ndarray,
+                      fixed: np.ndarray, lines: np.ndarray
+                      ) -> tuple[np.ndarray, ...]:
+    """Per point (``src``, ascending): its nearest target ``tgt``, the distance, the
+    fraction along that target's line (``fixed`` where not NaN) and the (n, 2) point
+    there. Each point's answer depends on that point alone, so pieces of the points run
+    on threads (GEOS releases the GIL), as one call would, in order."""
+
+    def piece(at: slice) -> tuple[np.ndarray, ...]:
+        (src, tgt), d = tree.query_nearest(pts[at], return_distance=True,
+                                           all_matches=False)
+        line = lines[t_rows[tgt]]
+        p = pts[at][src]
+        f = np.where(np.isnan(fixed[tgt]),
+                     shapely.line_locate_point(line, p, normalized=True), fixed[tgt])
+        f = np.nan_to_num(np.clip(f, 0.0, 1.0))  # zero-length lines give NaN
+        on = shapely.get_coordinates(shapely.line_interpolate_point(line, f, normalized=True))
+        return src + at.start, tgt, d, f, on
+
+    got = thread_map(piece, slices(len(pts)))
+    return tuple(np.concatenate([g[i] for g in got]) for i in range(5))
 
 
 def meaningful_rows(network: Network, min_component_m: float) -> np.ndarray:

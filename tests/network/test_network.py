@@ -7,6 +7,7 @@ workspaces, snapping compared with a brute-force nearest-segment search in numpy
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -21,8 +22,10 @@ from hypothesis import strategies as st
 from pyproj import CRS
 from shapely.geometry import LineString, Point
 
+import geo._parallel as parallel
 import geo.network.graph as graph_module
 from geo._config import default_config_text
+from geo._parallel import workers
 from geo.access import facility_points, populated_places
 from geo.exceptions import ConfigError, NetworkError
 from geo.io.workspace import Workspace
@@ -505,9 +508,22 @@ def test_minutes_by_function_are_every_row_timed_as_paved_and_good(
     assert (other[0] != net.function_minutes(cfg)[0]).any()
 
 
+@pytest.fixture(params=[1, 2], ids=["here", "threads"])
+def pieces_on_threads(request: pytest.FixtureRequest,
+                      monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The test once in one thread, once with the GIL-free pieces (snap queries,
+    projections, line slices) small and on two threads."""
+    if request.param > 1:
+        monkeypatch.setattr(parallel, "THREAD_PIECE_MIN", 97)
+        monkeypatch.setattr(graph_module, "_BUILD_ROWS", 1009)
+    with workers(request.param) as n:
+        yield n
+
+
 @pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
 def test_snapping_equals_brute_force_nearest_edge(ws_name: str,
-                                                  request: pytest.FixtureRequest) -> None:
+                                                  request: pytest.FixtureRequest,
+                                                  pieces_on_threads: int) -> None:
     ws = Workspace(request.getfixturevalue(ws_name))
     cfg = load_network_config()
     net = load_network(ws, cfg)
@@ -643,9 +659,10 @@ def test_packed_lines_rebuild_every_subset_exactly(lines: list[LineString],
                 assert shapely.equals_exact(got, geoms[rows], tolerance=0).all()
 
 
-def test_packed_lines_project_as_geopandas_does(andorra_ws: Path) -> None:
+def test_packed_lines_project_as_geopandas_does(andorra_ws: Path,
+                                               pieces_on_threads: int) -> None:
     """The metric copy, the node ends and any subset equal, bit for bit, what geopandas
-    makes of the layer as read (real Andorra roads)."""
+    makes of the layer as read (real Andorra roads), in pieces on threads too."""
     roads = Workspace(andorra_ws).read("roads")
     crs = Workspace(andorra_ws).metric_crs()
     geoms = roads.geometry.to_numpy()
