@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo import fmt
+from geo._parallel import thread_map
 from geo.words import bool_word, normalise_word
 
 # Gains closer than this are treated as equal when choosing the bottleneck.
@@ -192,7 +193,8 @@ def monte_carlo_ranks(
     For every sample the overall scores are one matrix product (known dimensions only, the
     weights renormalised per row), ranked with :func:`column_ranks`. Samples are taken
     in chunks so that no chunk holds more than ``max_cells`` scores, and the percentiles
-    are taken over blocks of rows of at most ``max_cells`` ranks.
+    are taken over blocks of rows of at most ``max_cells`` ranks; one chunk or block per
+    worker (:func:`geo._parallel.thread_map`) at a time.
 
     Returns
     -------
@@ -211,23 +213,29 @@ def monte_carlo_ranks(
     knownf = known.astype(float)
     ranks = np.empty((n, k_samples), dtype=np.float32)
     step = max(1, max_cells // max(n, 1))
-    for start in range(0, k_samples, step):
+
+    # the chunks (and the row blocks below) on threads: their time is numpy's sorts and
+    # partitions, which release the GIL, and each writes only its own part of the output
+    def rank_chunk(start: int) -> None:
         w = weight_samples[start : start + step].T  # (k, chunk)
         num = filled @ w
         den = knownf @ w
         s = np.full(num.shape, np.nan)
         np.divide(num, den, out=s, where=den > 0)
         ranks[:, start : start + step] = column_ranks(s)
+
+    thread_map(rank_chunk, range(0, k_samples, step))
     # percentiles a block of rows at a time: over the whole (n, samples) matrix numpy's
     # copies for partitioning cost ~3x the matrix (at 35 000 destinations and 1 000 draws,
     # ~400 MB above it); each row's percentiles depend on that row alone
     lo_p, hi_p = interval
     rows = max(1, max_cells // k_samples)
-    for start in range(0, n, rows):
+
+    def percentiles(start: int) -> None:
         block = ranks[start : start + rows]
         ok = ~np.isnan(block).all(axis=1)
         if not ok.any():
-            continue
+            return
         r = block[ok]
         if np.isnan(r).any():
             # nanpercentile loops over rows in Python; only when a draw left a row unscored
@@ -237,6 +245,8 @@ def monte_carlo_ranks(
         else:
             low[start : start + rows][ok], high[start : start + rows][ok] = (
                 _lower_higher(r, lo_p, hi_p))
+
+    thread_map(percentiles, range(0, n, rows))
     return low, high
 
 

@@ -747,9 +747,12 @@ def test_gap_templates_never_fail_on_data():
     assert render("tanpa kolom", row) == "tanpa kolom"
 
 
-def test_monte_carlo_in_small_blocks_equals_one_block():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_monte_carlo_in_small_blocks_equals_one_block(threads):
     """Samples and percentile rows taken a few at a time give exactly the one-block result,
-    rows never scored and draws that leave a row unscored included."""
+    rows never scored and draws that leave a row unscored included; so do the blocks run
+    two at a time on threads."""
+    from geo._parallel import workers
     from geo.readiness._scoring import monte_carlo_ranks
 
     rng = np.random.default_rng(3)
@@ -759,7 +762,8 @@ def test_monte_carlo_in_small_blocks_equals_one_block():
     draws = rng.dirichlet(np.ones(4), size=25)
     draws[3, :] = [0.0, 0.0, 0.0, 1.0]  # rows without the last dimension are unscored here
     whole = monte_carlo_ranks(dims, draws, (10.0, 90.0), max_cells=10**9)
-    small = monte_carlo_ranks(dims, draws, (10.0, 90.0), max_cells=60)
+    with workers(threads):
+        small = monte_carlo_ranks(dims, draws, (10.0, 90.0), max_cells=60)
     np.testing.assert_array_equal(small[0], whole[0])
     np.testing.assert_array_equal(small[1], whole[1])
     assert np.isnan(whole[0][[5, 17]]).all() and not np.isnan(whole[0]).all()
