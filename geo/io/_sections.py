@@ -25,11 +25,21 @@ from scipy.sparse.csgraph import connected_components
 
 def section_keys(roads: pd.DataFrame) -> pd.Series:
     """The key that merges edges into a section: ``ref``, else ``name``, else NA."""
+    def stripped(s: pd.Series) -> pd.Series:
+        s = s.astype("string").str.strip()
+        return s.mask(s == "")
+
     def clean(col: str) -> pd.Series:
         if col not in roads:
             return pd.Series(pd.NA, index=roads.index, dtype="string")
-        s = roads[col].astype("string").str.strip()
-        return s.mask(s == "")
+        s = roads[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # each distinct name cleaned once, then taken per row (a region's roads share
+            # few names: at N = 100 tiles 864.000 rows, 0,7 s as text per column)
+            cats = stripped(pd.Series(s.cat.categories)).array
+            return pd.Series(cats.take(s.cat.codes.to_numpy(), allow_fill=True),
+                             index=roads.index, name=col)
+        return stripped(s)
 
     return clean("ref").fillna(clean("name"))
 

@@ -6,8 +6,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
+import pytest
 
-from geo.io import road_sections
+from geo.io import road_sections, section_keys
 
 
 def _reference(roads: pd.DataFrame) -> list[frozenset[int]]:
@@ -74,8 +75,23 @@ def test_unnamed_chain_through_degree_two_nodes() -> None:
     assert len(set(road_sections(roads))) == 1
 
 
-def test_sections_on_real_osm_match_reference(menteng_ws) -> None:
+@pytest.mark.parametrize("text", ["plain", "categorical"])
+def test_sections_on_real_osm_match_reference(menteng_ws, text: str) -> None:
+    """Also with name and ref as categoricals, as the steps read the layer."""
     roads = pyogrio.read_dataframe(menteng_ws, layer="roads", read_geometry=False)
     assert len(roads) > 300
-    assert _ours(roads) == _reference(roads)
+    ours = (roads.astype({"name": "category", "ref": "category"}) if text == "categorical"
+            else roads)
+    assert _ours(ours) == _reference(roads)
     assert np.all(road_sections(roads)[roads["mode"].to_numpy() == "road"] >= 0)
+
+
+def test_keys_of_categorical_names_equal_those_of_text() -> None:
+    """Padding, blanks, missing values and non-text categories are cleaned alike when
+    each distinct name is cleaned once."""
+    text = pd.DataFrame({"ref": [" A1 ", "", None, "B", "  ", None, 7],
+                         "name": ["x", " y", "z ", None, "w", "  ", None]}, dtype=object)
+    cats = text.astype({"ref": "category", "name": "category"})
+    want = section_keys(text)
+    assert want.tolist()[:6] == ["A1", "y", "z", "B", "w", pd.NA]
+    pd.testing.assert_series_equal(section_keys(cats), want)
