@@ -472,7 +472,14 @@ def meaningful_rows(network: Network, min_component_m: float) -> np.ndarray:
     -------
     Boolean mask over the rows.
     """
-    n_comp, label = connected_components(network.graph(), directed=True, connection="weak")
+    # weak components need only which rows carry traffic one way or the other: an
+    # adjacency of those rows, not the cheapest-entry csr of network.graph() (whose sort
+    # of every arc was most of this function's time)
+    on = np.isfinite(network.minutes_fwd) | np.isfinite(network.minutes_bwd)
+    u, v = network.edge_u[on], network.edge_v[on]
+    adjacency = csr_matrix((np.ones(len(u), dtype=bool), (u, v)),
+                           shape=(network.n_nodes, network.n_nodes))
+    n_comp, label = connected_components(adjacency, directed=False)
     comp = label[network.edge_u]
     length = pd.to_numeric(network.roads["length_m"], errors="coerce").to_numpy(float)
     road_m = np.bincount(comp, weights=np.where(network.mode == "road", length, 0.0),

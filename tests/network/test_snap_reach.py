@@ -248,3 +248,36 @@ def test_populated_places_keep_villages_and_hamlets() -> None:
         geometry=list(points([(0, 0), (1, 1), (2, 2), (3, 3)])), crs=UTM)
     p = populated_places(None, pois)
     assert p["level"].tolist() == ["town", "village", "hamlet"]
+
+
+@pytest.mark.parametrize("ws_name", ["andorra_ws", "porto_ws"])
+@pytest.mark.parametrize("least_m", [0.0, 1000.0, 50_000.0, 1e12])
+def test_meaningful_rows_equal_networkx_weak_components(ws_name: str, least_m: float,
+                                                       request: pytest.FixtureRequest) -> None:
+    """Rows of components with at least ``least_m`` of road, against networkx's weak
+    components of the rows that carry traffic one way or the other (real extracts, with
+    their closed rows and fragments); the largest component when none is that large."""
+    import networkx as nx
+
+    from geo.io.workspace import Workspace
+    from geo.network import load_network_config, meaningful_rows
+    from geo.steps import load_network
+
+    net = load_network(Workspace(request.getfixturevalue(ws_name)), load_network_config())
+    on = np.isfinite(net.minutes_fwd) | np.isfinite(net.minutes_bwd)
+    g = nx.Graph()
+    g.add_nodes_from(range(net.n_nodes))
+    g.add_edges_from(zip(net.edge_u[on].tolist(), net.edge_v[on].tolist(), strict=True))
+    comp_of = {n: i for i, c in enumerate(nx.connected_components(g)) for n in c}
+    length = net.roads["length_m"].to_numpy(float)
+    road_m: dict[int, float] = {}
+    for row in range(len(length)):
+        c = comp_of[int(net.edge_u[row])]
+        road_m[c] = road_m.get(c, 0.0) + (length[row] if net.mode[row] == "road" else 0.0)
+    big = {c for c, m in road_m.items() if m >= least_m}
+    if not big:
+        big = {max(road_m, key=lambda c: road_m[c])}
+    want = np.array([comp_of[int(u)] in big for u in net.edge_u])
+    got = meaningful_rows(net, least_m)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < got.sum()
