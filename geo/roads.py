@@ -6,6 +6,9 @@ All functions take and return pandas Series, so they run on whole layers at once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from geo.words import normalise_text
@@ -77,13 +80,27 @@ AUTHORITY_WORDS: dict[str, str] = {
 _norm = normalise_text
 
 
+def _classes(words: pd.Series, table: Mapping[str, str], other: str) -> pd.Series:
+    """``table`` of each normalised word, ``other`` for missing and unlisted words; worked
+    out once per distinct word and taken per row by its code (a road layer repeats a few
+    words over every row: at N = 100 tiles 864.000 rows, ~0,5 s a column as a map of
+    every row)."""
+    codes, uniques = pd.factorize(words, use_na_sentinel=True)
+    per_word = _norm(pd.Series(uniques, dtype=object)).map(table).fillna(other)
+    # the last value stands for code -1 (missing); astype(str) gives the dtype the map of
+    # every row gave (pandas' str type), and its take is one gather by code
+    values = pd.Series(np.append(per_word.to_numpy(dtype=object), other)).astype(str).array
+    taken = values.take(np.where(codes < 0, len(values) - 1, codes))
+    return pd.Series(taken, index=words.index, name=words.name)
+
+
 def surface_class(surface: pd.Series) -> pd.Series:
     """Map OSM or PU surface words to ``aspal/beton/paving/kerikil/tanah/unknown``."""
-    return _norm(surface).map(SURFACE_MAP).fillna("unknown").astype(str)
+    return _classes(surface, SURFACE_MAP, "unknown")
 
 
 def condition_from_smoothness(smoothness: pd.Series) -> pd.Series:
-    return _norm(smoothness).map(SMOOTHNESS_CONDITION).fillna("unknown").astype(str)
+    return _classes(smoothness, SMOOTHNESS_CONDITION, "unknown")
 
 
 def condition_class(words: pd.Series) -> pd.Series:
@@ -97,4 +114,4 @@ def authority_class(words: pd.Series) -> pd.Series:
 
 
 def authority_from_highway(highway: pd.Series) -> pd.Series:
-    return _norm(highway).map(HIGHWAY_AUTHORITY).fillna("unknown").astype(str)
+    return _classes(highway, HIGHWAY_AUTHORITY, "unknown")

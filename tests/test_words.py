@@ -17,7 +17,15 @@ from geo.io import _io
 from geo.network import speeds as network
 from geo.readiness import _scoring
 from geo.readiness import model as readiness
-from geo.roads import condition_class, surface_class
+from geo.roads import (
+    HIGHWAY_AUTHORITY,
+    SMOOTHNESS_CONDITION,
+    SURFACE_MAP,
+    authority_from_highway,
+    condition_class,
+    condition_from_smoothness,
+    surface_class,
+)
 
 # (cell, meaning in an agency file): hand-written
 AGENCY = [
@@ -112,3 +120,28 @@ def test_map_unique_is_the_transform_of_each_cell(cells: list[str | None], dtype
     assert got.dtype == "string"
     assert got.index.equals(s.index)
     assert [None if v is pd.NA else v for v in got] == want
+
+
+_ROAD_WORDS = [*SURFACE_MAP, *SMOOTHNESS_CONDITION, *HIGHWAY_AUTHORITY]
+
+
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")),
+                          st.sampled_from(_ROAD_WORDS).map(str.upper),
+                          st.sampled_from(_ROAD_WORDS).map(lambda w: f"  {w} "),
+                          st.sampled_from(_ROAD_WORDS), st.sampled_from(["x", "", "Ｘ"])),
+                max_size=40),
+       st.sampled_from(["object", "category"]))
+def test_road_classes_are_the_table_of_each_normalised_word(cells: list[object],
+                                                           dtype: str) -> None:
+    """Worked out per distinct word, the classes equal a lookup of every cell's
+    normalised word (``unknown`` for missing and unlisted words), index and name kept."""
+    s = pd.Series(cells, index=np.arange(len(cells))[::-1] * 3, dtype=dtype, name="kolom")
+    for fn, table in ((surface_class, SURFACE_MAP),
+                      (condition_from_smoothness, SMOOTHNESS_CONDITION),
+                      (authority_from_highway, HIGHWAY_AUTHORITY)):
+        got = fn(s)
+        want = [table.get(words.normalise_word(c), "unknown") if isinstance(c, str)
+                else "unknown" for c in cells]
+        assert got.tolist() == want
+        assert got.index.equals(s.index) and got.name == "kolom"
+        assert got.dtype == pd.Series(["a"]).astype(str).dtype
