@@ -246,8 +246,9 @@ def thread_map(fn: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
     Only for ``fn`` whose time is spent in calls that release the GIL, on pieces that do
     not write what another piece reads. The results keep the pieces' order. A thread of
     the pool runs in a fresh context, where :func:`current_workers` is 1: a map inside
-    ``fn`` runs in that thread. Inside a forked worker (:func:`fork_imap`) the pieces run
-    here, one after the other: the other cores are busy with the other workers.
+    ``fn`` runs in that thread. While a fork map runs (:func:`fork_imap`: in its workers,
+    and in the caller reading its results) the pieces run here, one after the other: the
+    cores are busy with the workers.
     """
     n = min(current_workers(), len(pieces))
     if n <= 1 or _JOB is not None:

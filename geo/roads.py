@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
-from geo.words import normalise_text
+from geo.words import map_unique, normalise_text
 
 # OSM surface=* and PU survey words -> the classes PU uses. Unlisted values -> unknown.
 SURFACE_MAP: dict[str, str] = {
@@ -81,17 +80,12 @@ _norm = normalise_text
 
 
 def _classes(words: pd.Series, table: Mapping[str, str], other: str) -> pd.Series:
-    """``table`` of each normalised word, ``other`` for missing and unlisted words; worked
-    out once per distinct word and taken per row by its code (a road layer repeats a few
-    words over every row: at N = 100 tiles 864.000 rows, ~0,5 s a column as a map of
-    every row)."""
-    codes, uniques = pd.factorize(words, use_na_sentinel=True)
-    per_word = _norm(pd.Series(uniques, dtype=object)).map(table).fillna(other)
-    # the last value stands for code -1 (missing); astype(str) gives the dtype the map of
-    # every row gave (pandas' str type), and its take is one gather by code
-    values = pd.Series(np.append(per_word.to_numpy(dtype=object), other)).astype(str).array
-    taken = values.take(np.where(codes < 0, len(values) - 1, codes))
-    return pd.Series(taken, index=words.index, name=words.name)
+    """``table`` of each normalised word, ``other`` for missing and unlisted words, as
+    pandas' str type. Looked up once per distinct word (:func:`geo.words.map_unique`): a
+    map of every row cost ~0,4 s a column for the 864.000 roads of N = 100 tiles."""
+    out = map_unique(words, lambda u: _norm(u).map(table)).fillna(other).astype(str)
+    out.name = words.name
+    return out
 
 
 def surface_class(surface: pd.Series) -> pd.Series:
