@@ -76,6 +76,7 @@ Proof of exactness
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,14 +229,38 @@ class Evaluation:
 @dataclass
 class _Part:
     """A batch's share of an :class:`Evaluation`: its values at candidate positions
-    ``rel`` (what a forked worker sends back, not arrays over every candidate)."""
+    ``rel`` (what a forked worker sends back, not arrays over every candidate).
+
+    ``reach_key`` (``position * targets + target``) and ``reach_min``: the least improved
+    label of each candidate and destination over the batch's gateways, from which the
+    caller decides ``access_changed`` once every batch has given its share of today's
+    nearest-gateway times. ``values``: the batch's :meth:`BenefitEngine._batch_values`
+    when the pass computed them too (None: they were known already).
+    """
 
     rel: np.ndarray
     benefit_gateway: np.ndarray
     benefit_kampung: np.ndarray
     kampung_served: np.ndarray
-    access_changed: np.ndarray
     served: list[np.ndarray]
+    reach_key: np.ndarray
+    reach_min: np.ndarray
+    values: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+
+@dataclass
+class _Values:
+    """The objective's terms in one state of the costs: ``access`` (per destination, the
+    least time from a gateway) and ``source_value`` (per source, its weighted minutes).
+
+    None until the first pass that needs them (:meth:`BenefitEngine.objective` or
+    :meth:`BenefitEngine.evaluate`) fills them in place; the forks of an engine share the
+    object until one of them applies an upgrade, so whichever computes them first serves
+    the others.
+    """
+
+    access: np.ndarray | None = None
+    source_value: np.ndarray | None = None
 
 
 def _min_by_key(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -359,7 +384,14 @@ class BenefitEngine:
         return self.graph.csr(arc_cost=self.cost)
 
     def refresh(self) -> None:
-        """Recompute the source distances for the current costs."""
+        """Take the current costs as the state.
+
+        The distances from the sources are not run here: the first pass that needs the
+        objective's terms (:attr:`access`, :attr:`source_value`) computes them, and
+        :meth:`evaluate` does so in the same per-batch runs as its own, so that each
+        batch's distances are run once per state, not once for the terms and again for
+        the evaluation (N = 100 tiles: ~10 s of Dijkstra per state).
+        """
         self._csr = self.csr() if self._given_csr is None else self._given_csr
         self._sorted_cost = self.cost[self._perm]
         self._sorted_owner = self.owner[self._perm]
@@ -367,24 +399,52 @@ class BenefitEngine:
         at = self._cand_sorted
         self._sorted_new[at] = np.minimum(self.cand_new, self._sorted_new[at])
         self._cached = None
-        nt = len(self.od.targets)
-        self.access = np.full(nt, np.inf)
-        self.source_value = np.zeros(len(self.od.sources))
+        self._values = _Values()
         if len(self._batches) == 1:  # kept for evaluate; never every batch at once
             self._cached = self._distances(*self._batches[0])
-        # the batches are independent: with several workers they run in forked processes
-        for (b, _), (ti, near, val) in zip(self._batches,
-                                           fork_map(self._batch_values, self._batches),
-                                           strict=True):
-            self.access[ti] = np.minimum(self.access[ti], near)
-            self.source_value[b] = val
+
+    @property
+    def access(self) -> np.ndarray:
+        """Per destination: the least time from a gateway at the current costs."""
+        access = self._filled().access
+        assert access is not None
+        return access
+
+    @property
+    def source_value(self) -> np.ndarray:
+        """Per source: its weighted minutes in the objective at the current costs."""
+        value = self._filled().source_value
+        assert value is not None
+        return value
+
+    def _filled(self) -> _Values:
+        """The objective's terms of the current state, run now if no pass has yet."""
+        values = self._values
+        if values.access is None:
+            # the batches are independent: with several workers they run in forked processes
+            self._fill(values, fork_map(self._batch_values, self._batches))
+        return values
+
+    def _fill(self, values: _Values,
+              parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """Gather the batches' terms (in batch order) into ``values``."""
+        access = np.full(len(self.od.targets), np.inf)
+        source_value = np.zeros(len(self.od.sources))
+        for (b, _), (ti, near, val) in zip(self._batches, parts, strict=True):
+            access[ti] = np.minimum(access[ti], near)
+            source_value[b] = val
+        values.source_value, values.access = source_value, access
 
     def _batch_values(self, item: tuple[np.ndarray, np.ndarray]
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Of a batch of sources: the destinations its gateways reach, their least time
         from those gateways, and each source's value in the objective."""
-        b, comps = item
-        D, L, _, loc = self._distances(b, comps)
+        D, L, _, loc = self._distances(*item)
+        return self._values_of(item[0], D, L, loc)
+
+    def _values_of(self, b: np.ndarray, D: np.ndarray, L: np.ndarray, loc: _Local
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_batch_values` from the batch's distances ``D`` and limits ``L``."""
         Dt = D[:, loc.t_cols]
         gw = self.od.gateway[b]
         ti = loc.t_index[loc.t_cols]
@@ -448,7 +508,8 @@ class BenefitEngine:
         Only what :meth:`apply` writes in place (``cost``, ``owner``) is copied; the rest
         is shared: the sorted arc structure, the bounds and the graph are never written
         after ``__init__``, and :meth:`refresh` replaces its arrays rather than writing
-        into them. A region's engine is a dozen arrays per arc, so a full copy per
+        into them. The objective's terms of the state are shared too (:class:`_Values`):
+        whichever of the two computes them first serves both. A region's engine is a dozen arrays per arc, so a full copy per
         selection would double it (N = 1000 tiles: ~1,4 GB).
         """
         out = copy.copy(self)
@@ -485,6 +546,9 @@ class BenefitEngine:
         seeds_per = np.diff(self.cand_ptr)[cands]
         where = np.full(self.n_cand, -1, dtype=np.int64)
         where[cands] = np.arange(m)
+        values = self._values
+        terms = values.access is None  # this pass computes the state's terms too
+        nt = len(self.od.targets)
 
         def one(item: tuple[np.ndarray, np.ndarray]) -> _Part | None:
             """The batch's share of the evaluation, at the candidates it can move."""
@@ -493,10 +557,11 @@ class BenefitEngine:
             near, _ = ranges(self._comp_ptr[comps], self._comp_ptr[comps + 1])
             rel = np.unique(where[self._comp_cand[near]])
             rel = rel[rel >= 0]
-            if not len(rel):
+            if not len(rel) and not terms:
                 return None
             part = Evaluation.empty(m)
             served: list[np.ndarray] = []
+            reach: list[tuple[np.ndarray, np.ndarray]] = []
             D, L, B, loc = self._distances(batch, comps)
             per = np.maximum(seeds_per[rel] * len(batch), 1)
             start = 0
@@ -504,22 +569,42 @@ class BenefitEngine:
                 stop = start + max(1, int(np.searchsorted(np.cumsum(per[start:]), SEED_CAP,
                                                           side="right")))
                 self._evaluate_chunk(rel[start:stop], cands, batch, D, L, B, loc, part,
-                                     served)
+                                     served, reach)
                 start = stop
+            key, least = _min_by_key(
+                np.concatenate([k for k, _ in reach]) if reach else np.empty(0, np.int64),
+                np.concatenate([v for _, v in reach]) if reach else np.empty(0))
             return _Part(rel, part.benefit_gateway[rel], part.benefit_kampung[rel],
-                         part.kampung_served[rel], part.access_changed[rel], served)
+                         part.kampung_served[rel], served, key, least,
+                         self._values_of(batch, D, L, loc) if terms else None)
 
         served: list[np.ndarray] = []
+        reach_key: list[np.ndarray] = []
+        reach_min: list[np.ndarray] = []
+        batch_terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         # the batches are independent: with several workers they run in forked processes;
         # their shares are added in batch order whatever the number of workers
         for got in fork_map(one, self._batches):
             if got is None:
                 continue
+            if got.values is not None:
+                batch_terms.append(got.values)
             ev.benefit_gateway[got.rel] += got.benefit_gateway
             ev.benefit_kampung[got.rel] += got.benefit_kampung
             ev.kampung_served[got.rel] += got.kampung_served
-            ev.access_changed[got.rel] |= got.access_changed
             served += got.served
+            reach_key.append(got.reach_key)
+            reach_min.append(got.reach_min)
+        if terms:  # every batch answered (none returns None when it owes its terms)
+            self._fill(values, batch_terms)
+        access = self.access
+        if reach_key:
+            # faster than today's nearest gateway, beyond float noise: every batch's share
+            # of ``access`` had to be in before this could be decided
+            key, least = np.concatenate(reach_key), np.concatenate(reach_min)
+            t = key % max(nt, 1)
+            faster = least < access[t] - NOISE * (1.0 + access[t])
+            ev.access_changed[np.unique(key[faster] // max(nt, 1))] = True
         if served:
             pairs = np.concatenate(served)
             ev.served = np.unique(pairs, axis=0)
@@ -527,12 +612,16 @@ class BenefitEngine:
 
     def _evaluate_chunk(self, pos: np.ndarray, cands: np.ndarray, batch: np.ndarray,
                         D: np.ndarray, L: np.ndarray, B: np.ndarray, loc: _Local,
-                        ev: Evaluation, served: list[np.ndarray]) -> None:
+                        ev: Evaluation, served: list[np.ndarray],
+                        reach: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Add a chunk of candidates' share to ``ev`` and ``served``; ``reach`` gets the
+        keys ``position * targets + target`` and values of their real improvements of
+        gateway labels (see :class:`_Part`)."""
         keys, vals, big = self._propagate(cands[pos], D, B, loc)
         if keys is None:  # too many labels at once: halve the chunk
             half = len(pos) // 2
-            self._evaluate_chunk(pos[:half], cands, batch, D, L, B, loc, ev, served)
-            self._evaluate_chunk(pos[half:], cands, batch, D, L, B, loc, ev, served)
+            self._evaluate_chunk(pos[:half], cands, batch, D, L, B, loc, ev, served, reach)
+            self._evaluate_chunk(pos[half:], cands, batch, D, L, B, loc, ev, served, reach)
             return
         if len(big):
             k2, v2 = self._dijkstra_labels(cands[pos], big, batch, D, L, loc)
@@ -554,8 +643,7 @@ class BenefitEngine:
         # counts ignore float-noise "improvements" between paths of equal length
         real = old - val[g] > NOISE * (1.0 + old)
         served.append(np.column_stack([pos[cl[g][real]], t[g][real]]))
-        faster = real & (val[g] < self.access[t[g]] - NOISE * (1.0 + self.access[t[g]]))
-        ev.access_changed[pos[np.unique(cl[g][faster])]] = True
+        reach.append((pos[cl[g][real]] * len(self.od.targets) + t[g][real], val[g][real]))
         # kampung -> nearest destination: the best improved destination label per kampung
         k = ~gw
         if k.any():

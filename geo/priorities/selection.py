@@ -193,7 +193,9 @@ class PrioritiesState:
     Made by :func:`prepare_priorities`; :func:`select_priorities` runs the greedy selection
     for any budget from it, as often as asked, without redoing the candidates, the base
     travel times or the score inputs. It is never changed (each selection works on copies
-    of the engines), so one state may serve several threads.
+    of the engines), so one state may serve several threads. Its engine's objective terms
+    are filled by the first selection that evaluates (:class:`geo.priorities.engine._Values`),
+    every time to the same values.
     """
 
     access: AccessResult
@@ -204,12 +206,17 @@ class PrioritiesState:
     od: ODPairs
     engine: BenefitEngine
     scorer: Scorer
-    objective: float
     ids: np.ndarray
     cost: np.ndarray
     dest_ids: np.ndarray
     dest_names: np.ndarray
     timings: dict[str, float]
+
+    @property
+    def objective(self) -> float:
+        """Weighted total minutes of the OD pairs before any pick (run on first use, or
+        taken from the first evaluation of a selection)."""
+        return self.engine.objective()
 
 
 @dataclass
@@ -321,7 +328,6 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
                   f"{len(od.targets)} destinasi")
     engine = BenefitEngine(graph, od, base_cost, cand_ptr, arcs, ca.new_cost,
                            csr=None if start is None else start.ctx.travel.csr)
-    objective = engine.objective()
     timings["engine_setup_s"] = time.perf_counter() - clock
 
     inputs = score_inputs if score_inputs is not None else default_score_inputs(destinations,
@@ -338,7 +344,7 @@ def prepare_priorities(access: AccessResult, destinations: pd.DataFrame, *,
                   else dest_ids)
     return PrioritiesState(access=access, authority=authority, config=config,
                            synthetic=synthetic, cands=cands, od=od, engine=engine,
-                           scorer=scorer, objective=objective, ids=ids, cost=cost,
+                           scorer=scorer, ids=ids, cost=cost,
                            dest_ids=dest_ids, dest_names=dest_names, timings=timings)
 
 
@@ -351,7 +357,7 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
     """
     _check_budget(budget)
     access, authority, config = state.access, state.authority, state.config
-    synthetic, cands, od, objective = state.synthetic, state.cands, state.od, state.objective
+    synthetic, cands, od = state.synthetic, state.cands, state.od
     ids, cost, dest_ids, dest_names = state.ids, state.cost, state.dest_ids, state.dest_names
     graph = access.graph
     net = graph.network
@@ -469,7 +475,9 @@ def select_priorities(state: PrioritiesState, budget: float | None = None, *,
              pd.DataFrame(columns=["ruas_id", "id", "name", "score_before", "score_after",
                                    "gain"]))
     return PrioritiesResult(table=table, gains=gains, config=config, network=access.config,
-                            authority=authority, budget=budget, objective_minutes=objective,
+                            authority=authority, budget=budget,
+                            # the state's terms, which the first evaluation above filled
+                            objective_minutes=state.objective,
                             n_sources=len(od.sources), n_targets=len(od.targets),
                             synthetic=synthetic or bool((table["provenance"] == "synthetic").any()),
                             timings=timings)

@@ -60,10 +60,10 @@ def test_batches_in_forked_workers_equal_one_process(engine: BenefitEngine,
     assert len(one._batches) >= 4 and not forked
     with parallel.workers(2):
         two = _rebuilt(engine, small)
-        assert forked  # refresh ran its batches in the workers
-        forked.clear()
+        assert not forked  # the objective's terms wait for the first pass that needs them
         ev2 = two.evaluate(np.arange(engine.n_cand))
-        assert forked  # and so did evaluate
+        assert forked  # evaluate ran its batches, and the terms with them, in the workers
+    one.objective()  # here the terms by their own pass, before any evaluation
     np.testing.assert_array_equal(two.access, one.access)
     np.testing.assert_array_equal(two.source_value, one.source_value)
     ev1 = one.evaluate(np.arange(engine.n_cand))
@@ -82,3 +82,60 @@ def test_fine_batches_equal_one_batch(engine: BenefitEngine) -> None:
             np.testing.assert_allclose(_fields(got)[k], v, rtol=1e-12, atol=1e-9, err_msg=k)
         else:
             np.testing.assert_array_equal(_fields(got)[k], v, err_msg=k)
+
+
+def _runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sources of every Dijkstra run of the engine's batches (their distances ``D``)."""
+    runs: list[int] = []
+    real = engine_mod.iter_chunks
+
+    def spy(csr, sources, **kw):  # type: ignore[no-untyped-def]
+        runs.append(len(sources))
+        return real(csr, sources, **kw)
+
+    monkeypatch.setattr(engine_mod, "iter_chunks", spy)
+    return runs
+
+
+def test_each_state_runs_its_batches_once(engine: BenefitEngine,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluation computes the objective's terms in the runs it makes anyway: after it,
+    the objective costs no run, in the engine or in a fork of the same state; each
+    upgrade applied makes a new state, whose first pass runs each batch once again."""
+    runs = _runs(monkeypatch)
+    e = _rebuilt(engine, 1 << 14)
+    batches = len(e._batches)
+    assert batches >= 4 and not runs
+    twin = e.fork()
+    ev = e.evaluate(np.arange(e.n_cand))
+    assert len(runs) == batches  # every batch once, candidates or not
+    assert sum(runs) == len(e.od.sources)
+    e.objective(), twin.objective(), e.access, twin.source_value
+    assert len(runs) == batches  # the terms came with the evaluation, for the fork too
+    c = int(np.argmax(ev.benefit))
+    twin.apply(c)
+    assert len(runs) == batches  # applying only marks a new state
+    twin.evaluate(np.arange(e.n_cand))
+    assert len(runs) == 2 * batches
+    twin.objective()
+    assert len(runs) == 2 * batches
+    assert e.objective() - twin.objective() == pytest.approx(ev.benefit[c], rel=1e-9)
+
+
+def test_terms_first_or_with_the_evaluation_agree(engine: BenefitEngine) -> None:
+    """The terms computed by their own pass and by an evaluation's pass are the same
+    numbers, and so are the evaluations after them, before and after an upgrade."""
+    with_eval, alone = _rebuilt(engine, 1 << 14), _rebuilt(engine, 1 << 14)
+    alone.objective()
+    for step in range(2):
+        got = with_eval.evaluate(np.arange(engine.n_cand))
+        want = alone.evaluate(np.arange(engine.n_cand))
+        for k, v in _fields(want).items():
+            np.testing.assert_array_equal(_fields(got)[k], v, err_msg=f"{step} {k}")
+        np.testing.assert_array_equal(with_eval.access, alone.access)
+        np.testing.assert_array_equal(with_eval.source_value, alone.source_value)
+        assert got.access_changed.any() and not got.access_changed.all()
+        c = int(np.argmax(want.benefit))
+        with_eval.apply(c)
+        alone.apply(c)
+        alone.objective()
