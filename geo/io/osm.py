@@ -117,6 +117,19 @@ class OsmExtract:
     newest_object: dt.datetime | None = None
     skipped_pois: int = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The POI pass's result crosses back from its child process pickled: its
+        # geometries as one vectorised WKB array, not one pickle call per geometry
+        # (N = 100 tiles, 216.400 points: 1,9 s of pickling, 1,3 s in the child and 0,6 s
+        # in the parent, against 0,2 s). WKB keeps the coordinates bit for bit.
+        state = dict(self.__dict__)
+        state["poi_geometry"] = shapely.to_wkb(self.poi_geometry)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        geometry = shapely.from_wkb(state["poi_geometry"])
+        self.__dict__.update(state, poi_geometry=np.asarray(geometry, dtype=object))
+
     def lonlat(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Longitudes and latitudes (degrees, NaN where unknown) of references ``start:stop``."""
         sl = slice(start, stop)

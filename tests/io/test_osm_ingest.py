@@ -5,19 +5,25 @@ against a direct geodesic sum."""
 from __future__ import annotations
 
 import bz2
+import datetime as dt
+import pickle
 import random
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 import geo.io.osm
@@ -464,6 +470,43 @@ def test_unsorted_pbf_is_sorted_when_small_and_refused_when_large(
         ingest_osm(pbf, Workspace(fresh))
     assert str(pbf) in str(err.value) and "osmium sort" in str(err.value)
     assert not fresh.exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(
+    st.none(),
+    st.tuples(st.floats(-180, 180), st.floats(-90, 90)),
+    st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90)), min_size=3, max_size=6),
+), max_size=40))
+def test_an_extract_pickles_whole_with_its_geometries_bit_for_bit(items: list[Any]) -> None:
+    """The POI pass's extract crosses from its child pickled, its geometries as WKB: every
+    field comes back equal, each coordinate the same float, missing geometries missing."""
+    geoms = np.array([None if it is None else shapely.Point(it) if isinstance(it, tuple)
+                      else shapely.LineString(it) for it in items] + [None], dtype=object)[:-1]
+    ext = geo.io.osm.OsmExtract(
+        ref=np.arange(3, dtype=np.int64), x=np.array([1, -2, 3], dtype=np.int32),
+        y=np.array([4, 5, -6], dtype=np.int32), valid=np.array([True, False, True]),
+        way_nodes=np.array([3], dtype=np.int64),
+        ways=pd.DataFrame({"osm_way_id": [7], "highway": ["track"]}),
+        pois=pd.DataFrame({"osm_id": range(len(items)), "name": ["<b>x</b>"] * len(items)}),
+        poi_geometry=geoms, header_date="2021-04-14T00:00:00Z",
+        newest_object=dt.datetime(2021, 4, 13, tzinfo=dt.UTC), skipped_pois=2)
+    got = pickle.loads(pickle.dumps(ext))
+    assert isinstance(got.poi_geometry, np.ndarray) and got.poi_geometry.dtype == object
+    assert len(got.poi_geometry) == len(geoms)
+    missing = shapely.is_missing(geoms)
+    np.testing.assert_array_equal(shapely.is_missing(got.poi_geometry), missing)
+    for a, b in zip(got.poi_geometry[~missing], geoms[~missing], strict=True):
+        assert a.geom_type == b.geom_type
+        coords_a, coords_b = shapely.get_coordinates(a), shapely.get_coordinates(b)
+        assert coords_a.tobytes() == coords_b.tobytes()  # bit for bit, -0.0 included
+    for name in ("ref", "x", "y", "valid", "way_nodes"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ext, name))
+        assert getattr(got, name).dtype == getattr(ext, name).dtype
+    pd.testing.assert_frame_equal(got.ways, ext.ways)
+    pd.testing.assert_frame_equal(got.pois, ext.pois)
+    assert (got.header_date, got.newest_object, got.skipped_pois) == (
+        ext.header_date, ext.newest_object, ext.skipped_pois)
 
 
 def test_the_poi_pass_beside_the_roads_gives_the_same_layers(
