@@ -418,7 +418,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
 
     reporter.step("Kampung ke destinasi terdekat")
     k_nodes = graph.nodes("kampung")
-    d_k, _, s_k = nearest_of_set(travel.csr_t, d_nodes, predecessors=True)
+    d_k, _, s_k = nearest_of_set(travel.csr_t, d_nodes, predecessors=True,
+                                 parts=graph.parts())
     k_min = node_values(d_k, k_nodes)
     nearest_dest = labels_at(dest_ids, d_nodes, node_values(s_k, k_nodes, fill=-9999))
     k_snap = graph.snap("kampung")

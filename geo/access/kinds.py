@@ -419,7 +419,7 @@ class Travel:
         if name not in self._from:
             self._from[name] = nearest_of_set(self.csr, self.sets[name].nodes,
                                               predecessors=True,
-                                              parts=self._region_parts(), comps=self.region)
+                                              parts=self.graph.parts(), comps=self.region)
         return self._from[name]
 
     def from_set_at(self, name: str, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -526,7 +526,8 @@ class Travel:
         if name not in self._to_nodes:
             nodes = self.sets[name].connected
             if self.region is None:
-                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes)
+                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes,
+                                                            parts=self.graph.parts())
             else:  # the transposed subgraph only, not the whole graph's
                 self._to_nodes[name], _, _ = nearest_of_set(
                     self.csr, nodes, transpose=True,
@@ -552,7 +553,7 @@ class AccessRoutes:
         """The routes of ``graph`` with its roads timed by :func:`function_minutes`."""
         cost = graph.arc_minutes(*graph.network.function_minutes(config))
         dist, pred, _ = nearest_of_set(graph.csr(arc_cost=cost), graph.nodes("gateways"),
-                                       predecessors=True)
+                                       predecessors=True, parts=graph.parts())
         return cls(graph, cost, dist, pred)
 
     @cached_property
@@ -1107,7 +1108,8 @@ class TransportOptions(Invariant):
         t = ctx.travel
         g_nodes = t.sets["gateways"].nodes
         road_only = np.where(np.isin(ctx.arc_mode, ["water", "air"]), np.inf, t.arc_cost)
-        d_road, _, _ = nearest_of_set(ctx.graph.csr(arc_cost=road_only), g_nodes)
+        d_road, _, _ = nearest_of_set(ctx.graph.csr(arc_cost=road_only), g_nodes,
+                                      parts=ctx.graph.parts())
         reach = transport_options(ctx.graph, ctx.routes.cost, ctx.arc_mode, g_nodes,
                                   t.d_nodes, node_values(ctx.routes.dist, t.d_nodes),
                                   ctx.access_km, ctx.config)

@@ -292,12 +292,13 @@ def _by_limit(rows: np.ndarray, limit: float | np.ndarray
 
 
 def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
-             local: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+             local: np.ndarray, *, keep: bool = True) -> tuple[csr_matrix, np.ndarray]:
     """The csr of whole components ``comps`` (their nodes in ascending order per
     component) and those nodes; ``local`` (-1 per node) receives each node's index in it,
     for the caller to reset. The entries are the graph's own, so Dijkstra distances in
     it equal those in the whole graph; ties between paths are broken alike too, as the
-    relative order of a component's nodes is kept."""
+    relative order of a component's nodes is kept. The cut is kept for the next call on
+    the same structure and components unless ``keep`` is false."""
     key = np.asarray(comps, dtype=np.int64).tobytes()
     cuts = parts.cuts(graph)
     got = cuts.get(key)
@@ -312,7 +313,8 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
         entries, _ = ranges(lo, hi)
         indices = local[graph.indices[entries]].astype(np.int32)
         indptr = np.r_[0, np.cumsum(hi - lo)].astype(np.int32)
-        cuts[key] = (entries, indices, indptr, nodes)
+        if keep:
+            cuts[key] = (entries, indices, indptr, nodes)
     sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
 
@@ -484,6 +486,8 @@ def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
     With ``parts`` and ``comps``, only the nodes of those components are run (on their
     subgraph, see :func:`subgraph`; the sources elsewhere are left out) and every other
     node is returned unreached: what a caller needs when only those components changed.
+    With ``parts`` alone, a graph of more than :data:`PIECE_NODES` nodes is run in pieces
+    of whole components (:func:`_nearest_by_parts`), to the same distances.
     ``transpose`` runs on the transposed graph (of the subgraph only, when restricted).
 
     Returns
@@ -498,6 +502,10 @@ def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
     sources = sources[sources >= 0]
     if parts is not None and comps is not None:
         return _nearest_in(graph, sources, predecessors, parts, np.asarray(comps), transpose)
+    if parts is not None and n > PIECE_NODES and len(sources):
+        got = _nearest_by_parts(graph, sources, predecessors, parts, transpose)
+        if got is not None:
+            return got
     if transpose:
         graph = graph.T.tocsr()
     if not len(sources):
@@ -507,6 +515,58 @@ def nearest_of_set(graph: csr_matrix, sources: np.ndarray, *,
         return d, p, s
     d = dijkstra(graph, indices=sources, min_only=True)
     return d, np.empty(0, np.int32), np.empty(0, np.int32)
+
+
+PIECE_NODES: Final = 1 << 15
+"""Nodes per piece of a whole-graph multi-source run (:func:`_nearest_by_parts`)."""
+
+
+def _nearest_by_parts(graph: csr_matrix, sources: np.ndarray, predecessors: bool,
+                      parts: Parts, transpose: bool
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`nearest_of_set` over the whole graph as one run per piece of whole
+    components (about :data:`PIECE_NODES` nodes, those with a source only); None when
+    the sources' components make one piece.
+
+    A node's distance is the least ``d(u) + c(u, v)`` over its in-arcs, all in its
+    component, so each piece gives the whole run's distances, bit for bit; each piece
+    takes its sources in the same ascending order, so ties go the same way too (the
+    tests hold the predecessors to the whole run's). One run over a large graph grows
+    faster than the graph, as its heap and arrays outgrow the processor's caches: the
+    gateways of N = 100 and 300 tiles took 0,27 and 1,38 s whole, 0,15 and 0,47 s in
+    pieces of 32.768 nodes (smaller pieces gained little more). Components without a
+    source cost nothing. The pieces' cuts are not kept (:func:`subgraph`): together they
+    are the graph's whole structure again.
+    """
+    comps = np.unique(parts.label[sources])
+    piece = np.cumsum(parts.size[comps]) // max(PIECE_NODES, 1)
+    cut = np.flatnonzero(np.diff(piece)) + 1
+    if not len(cut):
+        return None
+    n = graph.shape[0]
+    dist = np.full(n, np.inf)
+    pred = np.full(n if predecessors else 0, -9999, np.int32)
+    src = pred.copy()
+    # the sources of each piece, in ascending order as the whole run takes them
+    of_piece = np.searchsorted(comps[cut], parts.label[sources], side="right")
+    order = np.argsort(of_piece, kind="stable")
+    bounds = np.searchsorted(of_piece[order], np.arange(len(cut) + 2))
+    local = parts.scratch()
+    for i, c in enumerate(np.split(comps, cut)):
+        sub, nodes = subgraph(graph, parts, c, local, keep=False)
+        inside = local[sources[order[bounds[i]:bounds[i + 1]]]]
+        local[nodes] = -1
+        if transpose:
+            sub = sub.T.tocsr()
+        if predecessors:
+            d, p, s = dijkstra(sub, indices=inside, min_only=True, return_predecessors=True)
+            pred[nodes] = np.where(p >= 0, nodes[np.maximum(p, 0)], -9999)
+            src[nodes] = np.where(s >= 0, nodes[np.maximum(s, 0)], -9999)
+        else:
+            d = dijkstra(sub, indices=inside, min_only=True)
+        dist[nodes] = d
+    parts.release(local)  # only once every piece has reset its nodes
+    return dist, pred, src
 
 
 def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, parts: Parts,

@@ -353,7 +353,8 @@ class BenefitEngine:
         # little next to the naive work it prunes (candidates x sources runs).
         best = self.upgraded_cost(np.arange(self.n_cand))
         everything = graph.csr(arc_cost=best).T.tocsr()
-        self.H, _, _ = nearest_of_set(everything, od.targets)
+        self._parts = graph.parts()
+        self.H, _, _ = nearest_of_set(everything, od.targets, parts=self._parts)
         nt = len(od.targets)
         if per_target is None:
             per_target = nt <= 0.02 * self.n_cand * len(od.sources)
@@ -363,7 +364,6 @@ class BenefitEngine:
             self.R = np.atleast_2d(self.R)
         # candidates by weak component: a source's labels never leave its component, so a
         # batch of sources evaluates only the candidates of its components
-        self._parts = graph.parts()
         arc_comp = self._parts.label[graph.arc_tail[self.cand_arc]]
         by_comp = np.argsort(arc_comp, kind="stable")
         self._comp_ptr = np.searchsorted(arc_comp[by_comp],

@@ -267,6 +267,67 @@ def test_nearest_of_set_in_some_components_equals_the_whole_graph_there(
 
 
 @PROPERTY
+@given(split_graphs(), st.sampled_from([1, 3, 8]))
+def test_nearest_of_set_in_pieces_equals_the_whole_graph(case: Any, piece: int) -> None:
+    """A whole-graph multi-source run made in pieces of whole components gives every node
+    the distance, predecessor and source of one run (ties included: integer costs)."""
+    n, tail, head, cost, sources, _, _ = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], np.round(cost[ok]), n)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kernels, "PIECE_NODES", piece)
+        for parts in (Parts.of_arcs(tail, head, n), Parts.of(graph)):
+            for transpose in (False, True):
+                ref = graph.T.tocsr() if transpose else graph
+                want = nearest_of_set(ref, sources, predecessors=True)
+                got = nearest_of_set(graph, sources, predecessors=True, parts=parts,
+                                     transpose=transpose)
+                for w, g in zip(want, got, strict=True):
+                    assert np.array_equal(g, w) and g.dtype == w.dtype
+                plain = nearest_of_set(graph, sources, parts=parts, transpose=transpose)
+                for w, g in zip(nearest_of_set(ref, sources), plain, strict=True):
+                    assert np.array_equal(g, w) and g.dtype == w.dtype
+
+
+def test_nearest_of_set_in_pieces_on_two_andorras(andorra_ws: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real network twice, the gateways' run and the destinations' backward run (as
+    the access engine makes them), in pieces of the copies' components: equal to one run
+    on the whole graph, predecessors and sources included."""
+    access = compute_access(Workspace(andorra_ws))
+    g = access.graph
+    csr = g.csr()
+    n = g.n_nodes
+    two = csr_matrix((np.r_[csr.data, csr.data], np.r_[csr.indices, csr.indices + n],
+                      np.r_[csr.indptr, csr.indptr[1:] + csr.indptr[-1]]), shape=(2 * n, 2 * n))
+    parts = Parts.of_arcs(np.r_[g.arc_tail, g.arc_tail + n], np.r_[g.arc_head, g.arc_head + n],
+                          2 * n)
+    gw, d = g.nodes("gateways"), g.nodes("destinations")
+    sizes: list[int] = []
+
+    def counted(graph: csr_matrix, **kwargs: Any) -> Any:
+        sizes.append(graph.shape[0])
+        return dijkstra(graph, **kwargs)
+
+    monkeypatch.setattr(kernels, "dijkstra", counted)
+    for piece in (n // 2, n, 1 << 40):
+        monkeypatch.setattr(kernels, "PIECE_NODES", piece)
+        for sources, transpose in ((np.r_[gw, gw + n], False), (np.r_[d, d + n], True)):
+            sources = sources[sources >= 0]
+            want = nearest_of_set(two.T.tocsr() if transpose else two, sources,
+                                  predecessors=True)
+            sizes.clear()
+            got = nearest_of_set(two, sources, predecessors=True, parts=parts,
+                                 transpose=transpose)
+            for w, x in zip(want, got, strict=True):
+                assert np.array_equal(x, w)
+            assert np.isfinite(want[0]).sum() > n  # both copies reached
+            # in pieces of whole components (each copy has most of its nodes in one)
+            assert len(sizes) >= 2 if piece <= n else sizes == [2 * n]
+            assert max(sizes) < 2 * n if piece <= n else True
+
+
+@PROPERTY
 @given(st.data())
 def test_group_parts_equals_a_stable_sort_of_the_concatenation(data: st.DataObject) -> None:
     """Scan parts grouped by key without sorting their concatenation: the reference is
