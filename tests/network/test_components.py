@@ -25,6 +25,7 @@ import geo.network._csgraph as kernels
 from geo._parallel import workers
 from geo.io.workspace import Workspace
 from geo.network import (
+    AccessGraph,
     Grouped,
     Parts,
     accumulate_tree,
@@ -188,23 +189,30 @@ def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
                       frozenset({6})}
 
 
+def _two_copies(ws: Path) -> tuple[AccessGraph, csr_matrix, Parts]:
+    """The access graph of ``ws``, its network twice side by side as ``bench.scale`` tiles
+    it (the copy's nodes shifted by ``n``, so no arc joins the two) and the weak
+    components of both."""
+    g = compute_access(Workspace(ws)).graph
+    csr = g.csr()
+    n = g.n_nodes
+    two = csr_matrix((np.r_[csr.data, csr.data], np.r_[csr.indices, csr.indices + n],
+                      np.r_[csr.indptr, csr.indptr[1:] + csr.indptr[-1]]), shape=(2 * n, 2 * n))
+    parts = Parts.of_arcs(np.r_[g.arc_tail, g.arc_tail + n], np.r_[g.arc_head, g.arc_head + n],
+                          2 * n)
+    return g, two, parts
+
+
 def test_destination_scan_on_two_andorras_equals_the_whole_graph(
         andorra_ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real network twice (two components or more each): the chunked runs from every
     destination, packed by component, equal whole-graph runs."""
-    access = compute_access(Workspace(andorra_ws))
-    g = access.graph
-    csr = g.csr()
+    g, two, parts = _two_copies(andorra_ws)
     n = g.n_nodes
-    # the second copy: every node shifted by n, so no arc joins the copies
-    two = csr_matrix((np.r_[csr.data, csr.data], np.r_[csr.indices, csr.indices + n],
-                      np.r_[csr.indptr, csr.indptr[1:] + csr.indptr[-1]]), shape=(2 * n, 2 * n))
     d = g.nodes("destinations")
     rng = np.random.default_rng(7)
     sources = np.r_[d, np.where(d >= 0, d + n, -1)]
     sources = sources[rng.permutation(len(sources))][:300]
-    parts = Parts.of_arcs(np.r_[g.arc_tail, g.arc_tail + n], np.r_[g.arc_head, g.arc_head + n],
-                          2 * n)
     assert len(parts.size) >= 2
     want = _whole(two, sources, 30.0)
     for budget in (2**16, 2**22):
@@ -294,14 +302,8 @@ def test_nearest_of_set_in_pieces_on_two_andorras(andorra_ws: Path,
     """The real network twice, the gateways' run and the destinations' backward run (as
     the access engine makes them), in pieces of the copies' components: equal to one run
     on the whole graph, predecessors and sources included."""
-    access = compute_access(Workspace(andorra_ws))
-    g = access.graph
-    csr = g.csr()
+    g, two, parts = _two_copies(andorra_ws)
     n = g.n_nodes
-    two = csr_matrix((np.r_[csr.data, csr.data], np.r_[csr.indices, csr.indices + n],
-                      np.r_[csr.indptr, csr.indptr[1:] + csr.indptr[-1]]), shape=(2 * n, 2 * n))
-    parts = Parts.of_arcs(np.r_[g.arc_tail, g.arc_tail + n], np.r_[g.arc_head, g.arc_head + n],
-                          2 * n)
     gw, d = g.nodes("gateways"), g.nodes("destinations")
     sizes: list[int] = []
 
