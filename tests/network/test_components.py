@@ -327,6 +327,14 @@ def test_nearest_of_set_in_pieces_on_two_andorras(andorra_ws: Path,
             # in pieces of whole components (each copy has most of its nodes in one)
             assert len(sizes) >= 2 if piece <= n else sizes == [2 * n]
             assert max(sizes) < 2 * n if piece <= n else True
+    # one copy alone is mostly one component: run whole, not cut into one large piece
+    monkeypatch.setattr(kernels, "PIECE_NODES", 8)
+    one = g.csr()
+    sizes.clear()
+    got = nearest_of_set(one, gw[gw >= 0], predecessors=True, parts=g.parts())
+    assert sizes == [n]
+    for w, x in zip(nearest_of_set(one, gw[gw >= 0], predecessors=True), got, strict=True):
+        assert np.array_equal(x, w)
 
 
 @PROPERTY
