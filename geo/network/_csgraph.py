@@ -552,25 +552,14 @@ def _nearest_by_parts(graph: csr_matrix, sources: np.ndarray, predecessors: bool
     dist = np.full(n, np.inf)
     pred = np.full(n if predecessors else 0, -9999, np.int32)
     src = pred.copy()
-    # the sources of each piece, in ascending order as the whole run takes them
-    of_piece = np.searchsorted(comps[cut], parts.label[sources], side="right")
-    order = np.argsort(of_piece, kind="stable")
-    bounds = np.searchsorted(of_piece[order], np.arange(len(cut) + 2))
-    local = parts.scratch()
-    for i, c in enumerate(np.split(comps, cut)):
-        sub, nodes = subgraph(graph, parts, c, local, keep=False)
-        inside = local[sources[order[bounds[i]:bounds[i + 1]]]]
-        local[nodes] = -1
-        if transpose:
-            sub = sub.T.tocsr()
-        if predecessors:
-            d, p, s = dijkstra(sub, indices=inside, min_only=True, return_predecessors=True)
-            pred[nodes] = np.where(p >= 0, nodes[np.maximum(p, 0)], -9999)
-            src[nodes] = np.where(s >= 0, nodes[np.maximum(s, 0)], -9999)
-        else:
-            d = dijkstra(sub, indices=inside, min_only=True)
+    # each piece finds its sources by a lookup of its components, in ascending order
+    grouped = Grouped.of(sources, parts)
+    for c in np.split(comps, cut):
+        nodes, d, p, s = nearest_local(graph, grouped, parts, c, predecessors=predecessors,
+                                       transpose=transpose, keep=False)
         dist[nodes] = d
-    parts.release(local)  # only once every piece has reset its nodes
+        if predecessors:
+            pred[nodes], src[nodes] = p, s
     return dist, pred, src
 
 
@@ -592,7 +581,8 @@ def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, part
 
 
 def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts,
-                  comps: np.ndarray, *, predecessors: bool = False, transpose: bool = False
+                  comps: np.ndarray, *, predecessors: bool = False, transpose: bool = False,
+                  keep: bool = True
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`nearest_of_set` restricted to the components ``comps``, held over their
     nodes only: the nodes (as :func:`subgraph` orders them), and per node the distance
@@ -601,10 +591,10 @@ def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts
     memory follow the components, not the graph. ``sources``: unique node indices, or
     those :class:`Grouped` by ``parts``, so that finding the ones in ``comps`` is a lookup
     of those components (a test of every source of a region per upgrade would grow with
-    the square of the region)."""
+    the square of the region). ``keep``: as for :func:`subgraph`."""
     comps = np.unique(comps)
     local = parts.scratch()
-    sub, nodes = subgraph(graph, parts, comps, local)
+    sub, nodes = subgraph(graph, parts, comps, local, keep=keep)
     if isinstance(sources, Grouped) and sources.parts is parts:
         inside = local[sources.nodes[sources.positions_in(comps)]]
     else:
