@@ -497,7 +497,8 @@ class Travel:
                 r, c = np.nonzero(dp <= limit)
                 parts.append(_triples(pos[r], cols[c], dp[r, c]))
 
-            scan_destinations(self, np.arange(len(self.d_nodes)), limit, [keep])
+            scan_destinations(self, np.arange(len(self.d_nodes)), limit, [keep],
+                              reads=nodes)
             got = self._reach[name] = Reach.build(limit, len(self.d_nodes), len(nodes),
                                                   parts)
         return got
@@ -778,6 +779,11 @@ class IndicatorKind(ABC):
         :meth:`start` is the answer)."""
         return self.limit > 0
 
+    def reads(self, ctx: Context) -> np.ndarray | None:
+        """The only graph nodes whose distances :meth:`reduce` reads (None: any), so that
+        a scan may skip the dead ends that lead to none of them (:func:`scan_destinations`)."""
+        return None
+
 
 class Invariant(IndicatorKind):
     """A kind no road upgrade moves; its incremental form keeps the current values."""
@@ -962,6 +968,9 @@ class CountWithin(IndicatorKind):
     def scans(self, ctx: Context) -> bool:
         return bool(len(ctx.travel.sets[self.points].connected))
 
+    def reads(self, ctx: Context) -> np.ndarray | None:
+        return ctx.travel.sets[self.points].connected
+
     def finish(self, acc: np.ndarray) -> Columns:
         out: Columns = {}
         for i, m in enumerate(self.minutes):
@@ -1051,7 +1060,7 @@ class CountWithin(IndicatorKind):
             part = self.start(len(redo), ctx)
             after = _with_travel(ctx, change.travel)
             scan_destinations(after.travel, scope[aff[rows[redo]]], self.limit,
-                              [_reducer(self, after, part)])
+                              [_reducer(self, after, part)], reads=self.reads(after))
             acc[:, rows[redo]] = part
 
 
@@ -1155,7 +1164,12 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     if also is not None:
         consumers.append(also)
     if consumers and np.max(limit) > 0:
-        scan_destinations(ctx.travel, np.arange(n), limit, consumers, budget=budget)
+        # ``also`` may read any node (the priorities' candidate arcs)
+        wanted = [k.reads(ctx) for k in rows if k.scans(ctx)]
+        reads = (None if also is not None or any(r is None for r in wanted)
+                 else np.concatenate([np.empty(0, np.int64), *wanted]))
+        scan_destinations(ctx.travel, np.arange(n), limit, consumers, budget=budget,
+                          reads=reads)
     for k, a in zip(rows, accs, strict=True):
         out.update(k.finish(a))
     return {c: out[c] for k in kinds for c in k.columns}
@@ -1176,15 +1190,23 @@ def updated_columns(ctx: Context, current: Columns, change: Change,
 
 def scan_destinations(travel: Travel, rows: np.ndarray, limit: float | np.ndarray,
                       consumers: Sequence[RowConsumer], *,
-                      budget: int = MEMORY_BUDGET) -> None:
+                      budget: int = MEMORY_BUDGET, reads: np.ndarray | None = None) -> None:
     """Dijkstra runs limited to ``limit`` (one, or one per destination of the whole
     table) from the destinations ``rows``, in memory-bounded chunks, each chunk handed
-    to every consumer (positions into ``rows``)."""
+    to every consumer (positions into ``rows``).
+
+    ``reads``: the only nodes whose distances the consumers read. The runs then skip the
+    dead-end trees that hold none of them nor a destination (:meth:`AccessGraph.core`),
+    with the same distances at those nodes; elsewhere the blocks read ``inf``.
+    """
     sources = travel.d_nodes[rows]
     if np.ndim(limit):
         limit = np.asarray(limit, dtype=float)[rows]
+    parts = travel.graph.parts()
+    core = (None if reads is None
+            else travel.graph.core(np.concatenate([travel.d_nodes, reads])))
     for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget,
-                              parts=travel.graph.parts()):
+                              parts=parts, core=core):
         for consume in consumers:
             consume(pos, D)
 

@@ -33,7 +33,7 @@ from geo import fmt, schema
 from geo._memory import give_back
 from geo._parallel import slices, thread_map
 from geo.exceptions import NetworkError
-from geo.network._csgraph import Parts, csr_min, entry_winners, ranges
+from geo.network._csgraph import Parts, csr_min, dangling, entry_winners, ranges
 from geo.network.config import NetworkConfig
 from geo.network.speeds import edge_minutes, edge_minutes_as
 from geo.words import normalise_text
@@ -561,6 +561,7 @@ class AccessGraph:
     reach_rows: np.ndarray | None = field(default=None, repr=False)
     """Rows the origins reach (bool per road row); None when no origin is connected."""
     _parts: Parts | None = field(default=None, repr=False)
+    _cores: dict[bytes, Parts] = field(default_factory=dict, repr=False)
 
     def parts(self) -> Parts:
         """Weak components of all arcs (whatever their costs), for runs that need only
@@ -568,6 +569,21 @@ class AccessGraph:
         if self._parts is None:
             self._parts = Parts.of_arcs(self.arc_tail, self.arc_head, self.n_nodes)
         return self._parts
+
+    def core(self, needed: np.ndarray) -> Parts:
+        """:meth:`parts` without the dead-end trees that hold none of the ``needed`` nodes
+        (-1 ignored; :func:`geo.network.dangling`), for runs between those nodes only,
+        whatever the arcs' costs: made once per set of nodes (a state per upgrade
+        re-costs the arcs, not the structure)."""
+        needed = np.unique(np.asarray(needed, dtype=np.int64))
+        key = needed.tobytes()
+        got = self._cores.get(key)
+        if got is None:
+            if len(self._cores) >= 4:  # a few point sets are read; keep no more
+                self._cores.pop(next(iter(self._cores)))
+            got = self._cores[key] = self.parts().without(
+                dangling(self.indptr, self.indices, needed))
+        return got
 
     @property
     def n_entries(self) -> int:

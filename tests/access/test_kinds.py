@@ -162,3 +162,25 @@ def test_route_weights_move_route_km_as_a_full_accumulation(demo: dict[str, Any]
         on = np.zeros(len(graph.network.roads), dtype=bool)
         on[np.flatnonzero(np.abs(np.asarray(routes.by_row.sum(axis=0))).ravel() > 0)] = True
         assert np.array_equal(routes.rows_on_routes, on)
+
+
+def test_a_scan_that_skips_the_dead_ends_counts_as_one_that_does_not(
+        andorra_ws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real roads: the UMKM counts' scan skips the dead-end trees holding no destination
+    nor UMKM (a fifth of Andorra's nodes), and every column equals the scan of the whole
+    network (the kinds declaring no nodes they read)."""
+    from geo.access import kinds
+    from geo.steps import compute_access
+
+    ws = Workspace(andorra_ws)
+    cut = compute_access(ws)
+    g = cut.graph
+    assert g._cores  # the counts' scan ran on a core
+    umkm = g.nodes("umkm")
+    core = g.core(np.r_[g.nodes("destinations"), umkm])
+    assert not (core.label[umkm[umkm >= 0]] < 0).any()
+    assert (core.label < 0).mean() > 0.1
+    monkeypatch.setattr(kinds.CountWithin, "reads", lambda self, ctx: None)
+    whole = compute_access(ws)
+    pd.testing.assert_frame_equal(cut.destinations, whole.destinations)
+    assert not whole.graph._cores  # the whole scan made no core

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given
@@ -31,6 +32,7 @@ from geo.network import (
     accumulate_tree,
     count_within,
     csr_min,
+    dangling,
     group_parts,
     iter_chunks,
     many_to_some,
@@ -179,6 +181,97 @@ def test_a_group_of_limits_runs_to_its_largest() -> None:
             for r, row in zip(rows, block[:, np.arange(4)], strict=True):
                 got[int(r)] = row
         assert got[1][2] == 2.2 and got[0][1] == 1.1 and np.isinf(got[1][3])
+
+
+@st.composite
+def hanging_graphs(draw: Any) -> tuple[Any, ...]:
+    """:func:`split_graphs` with trees hung off some nodes (dead ends and driveways:
+    chains and branches, their arcs one way, the other or both) and the nodes that runs
+    need: the sources and some others, in the trees too."""
+    n, tail, head, cost, sources, limit, budget = draw(split_graphs())
+    tails, heads = tail.tolist(), head.tolist()
+    for _ in range(draw(st.integers(0, 6))):
+        parent = draw(st.integers(0, n - 1))
+        for _ in range(draw(st.integers(1, 5))):  # a tree: each new node under an older
+            way = draw(st.sampled_from(["down", "up", "both"]))
+            if way in ("down", "both"):
+                tails.append(parent)
+                heads.append(n)
+            if way in ("up", "both"):
+                tails.append(n)
+                heads.append(parent)
+            parent = draw(st.sampled_from([parent, n]))
+            n += 1
+    m = len(tails) - len(tail)
+    cost = np.r_[cost, draw(st.lists(st.sampled_from([0.0, 1.0, 2.5]) | st.floats(0.0, 10.0),
+                                     min_size=m, max_size=m))]
+    others = draw(st.lists(st.integers(0, n - 1), max_size=6))
+    return (n, np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64), cost,
+            sources, np.array(others, dtype=np.int64), limit, budget)
+
+
+def _peeled_by_networkx(n: int, tail: np.ndarray, head: np.ndarray,
+                        needed: np.ndarray) -> np.ndarray:
+    """The independent reference of :func:`dangling`: take away, one at a time, a node of
+    at most one neighbour that is not needed, until there is none."""
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((int(t), int(h)) for t, h in zip(tail, head, strict=True) if t != h)
+    keep = set(needed[needed >= 0].tolist())
+    while True:
+        leaves = [v for v in g.nodes if v not in keep and g.degree(v) <= 1]
+        if not leaves:
+            break
+        g.remove_node(leaves[0])
+    out = np.ones(n, dtype=bool)
+    out[list(g.nodes)] = False
+    return out
+
+
+def _structure(n: int, tail: np.ndarray, head: np.ndarray) -> csr_matrix:
+    return csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
+
+
+@PROPERTY
+@given(hanging_graphs())
+def test_dangling_trees_are_those_a_leaf_by_leaf_peel_takes(case: Any) -> None:
+    n, tail, head, _, sources, others, _, _ = case
+    needed = np.r_[sources, others]
+    pattern = _structure(n, tail, head)
+    got = dangling(pattern.indptr, pattern.indices, needed)
+    assert np.array_equal(got, _peeled_by_networkx(n, tail, head, needed))
+    assert not got[needed[needed >= 0]].any()
+
+
+@PROPERTY
+@given(hanging_graphs())
+def test_runs_without_the_dangling_trees_equal_the_whole_graph_at_the_needed_nodes(
+        case: Any) -> None:
+    """On the core (the parts without the trees that hold no needed node) the chunked
+    runs give every needed node its whole-graph distance, bit for bit; the blocks' reads
+    by component (:class:`Grouped`) agree with their reads node by node."""
+    n, tail, head, cost, sources, others, limit, budget = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    needed = np.unique(np.r_[sources[sources >= 0], others])
+    parts = Parts.of_arcs(tail, head, n)
+    pattern = _structure(n, tail, head)
+    core = parts.without(dangling(pattern.indptr, pattern.indices, needed))
+    want = _whole(graph, sources, limit)
+    got = np.full((len(sources), n), np.inf)
+    seen = np.zeros(len(sources), dtype=int)
+    grouped = Grouped.of(needed, parts)
+    for rows, block in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts,
+                                   core=core):
+        got[rows] = block[:, np.arange(n)]
+        at, d = block.within(grouped)
+        plain_at, plain_d = block.within(needed)
+        assert np.array_equal(at, plain_at) and np.array_equal(d, plain_d)
+        seen[rows] += 1
+    assert np.array_equal(got[:, needed], want[:, needed])
+    assert np.array_equal(seen, (sources >= 0).astype(int))
+    # a dropped node reads unreached, never nearer than the whole graph says
+    assert (got >= want).all()
 
 
 def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
