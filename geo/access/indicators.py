@@ -50,7 +50,7 @@ from geo.access.kinds import (
     Columns,
     Context,
     PointSet,
-    RowConsumer,
+    RowReader,
     Travel,
     finite_or_nan,
     indicator_columns,
@@ -333,8 +333,8 @@ class ScanReader(Protocol):
     not in a scan of its own (the priorities' bounds: a scan is the largest single cost
     of a run at scale)."""
 
-    def start(self, ctx: Context) -> tuple[RowConsumer, int]:
-        """Its consumer of each chunk (see :func:`indicator_columns`, ``also``) and the
+    def start(self, ctx: Context) -> tuple[RowReader, int]:
+        """Its reader of each chunk (see :func:`indicator_columns`, ``also``) and the
         memory budget of a chunk, given today's state ``ctx``."""
         ...
 

@@ -98,6 +98,16 @@ RowConsumer = Callable[[np.ndarray, Block], None]
 of the distance matrix (a :class:`geo.network.Block`: chunk x nodes, exact up to the
 scan's limit)."""
 
+
+@dataclass(frozen=True)
+class RowReader:
+    """A further reader of a scan of the destinations' rows (:func:`indicator_columns`,
+    ``also``): its consumer of each chunk and the only graph nodes it reads there (None:
+    any; the scan then skips no dead end, see :func:`scan_destinations`)."""
+
+    consume: RowConsumer
+    reads: np.ndarray | None = None
+
 UMKM_MINUTES: Final = (15, 30)
 """Walking/driving reach (minutes from the destination) of the UMKM counts."""
 
@@ -1138,7 +1148,7 @@ INDICATORS: Final[tuple[IndicatorKind, ...]] = (
 
 
 def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS, *,
-                      also: RowConsumer | None = None,
+                      also: RowReader | None = None,
                       budget: int = MEMORY_BUDGET) -> Columns:
     """Every column of ``kinds`` in the state ``ctx`` (the full computation).
 
@@ -1161,12 +1171,12 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
                 limit = np.maximum(limit, k.bound_limit(out))
     accs = [k.start(n, ctx) for k in rows]
     consumers = [_reducer(k, ctx, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
+    wanted = [k.reads(ctx) for k in rows if k.scans(ctx)]
     if also is not None:
-        consumers.append(also)
+        consumers.append(also.consume)
+        wanted.append(also.reads)
     if consumers and np.max(limit) > 0:
-        # ``also`` may read any node (the priorities' candidate arcs)
-        wanted = [k.reads(ctx) for k in rows if k.scans(ctx)]
-        reads = (None if also is not None or any(r is None for r in wanted)
+        reads = (None if any(r is None for r in wanted)
                  else np.concatenate([np.empty(0, np.int64), *wanted]))
         scan_destinations(ctx.travel, np.arange(n), limit, consumers, budget=budget,
                           reads=reads)

@@ -38,7 +38,7 @@ from geo.access import (
     Context,
     Invariant,
     Patch,
-    RowConsumer,
+    RowReader,
     Travel,
     indicator_columns,
     point_sets,
@@ -187,9 +187,9 @@ class Scorer:
                            routes=self.routes,
                            row_attrs=self.A_old, config=self.config)
         if self.has_points:
-            M, consume, budget = bound_reader(self.graph, arc_cost, self.cand_ptr,
-                                              self.cand_arc, self.cand_cost)
-            new = indicator_columns(self.ctx, self.moving, also=consume, budget=budget)
+            M, reader, budget = bound_reader(self.graph, arc_cost, self.cand_ptr,
+                                             self.cand_arc, self.cand_cost)
+            new = indicator_columns(self.ctx, self.moving, also=reader, budget=budget)
         else:  # nothing within reach to count or find: no runs from destinations needed
             M = Bounds(len(self.d_nodes), len(self.cand_ptr) - 1)
             new = indicator_columns(self.ctx, self.moving)
@@ -383,12 +383,13 @@ class Scorer:
 
 def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
                  cand_arc: np.ndarray, cand_cost: np.ndarray
-                 ) -> tuple[Bounds, RowConsumer, int]:
-    """``M`` (filled by the returned consumer of a scan of every destination's rows at
+                 ) -> tuple[Bounds, RowReader, int]:
+    """``M`` (filled by the returned reader of a scan of every destination's rows at
     ``arc_cost``; call :meth:`Bounds.done` after it) and the chunk memory budget.
 
     ``cand_arc[cand_ptr[c]:cand_ptr[c + 1]]`` are candidate ``c``'s arcs and ``cand_cost``
-    their upgraded costs."""
+    their upgraded costs. The reader reads the distances at the tails of the arcs an
+    upgrade makes cheaper, and nowhere else."""
     k = len(cand_ptr) - 1
     M = Bounds(len(graph.nodes("destinations")), k)
     owner = np.repeat(np.arange(k), np.diff(cand_ptr))
@@ -409,7 +410,7 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
 
     # the gathered (chunk x cheaper arcs) block must fit next to the distance block
     budget = MEMORY_BUDGET // (2 + (len(cand_arc) // max(graph.n_nodes, 1)))
-    return M, consume, budget
+    return M, RowReader(consume, tails.nodes), budget
 
 
 @dataclasses.dataclass

@@ -19,7 +19,7 @@ from geo import fmt, schema
 from geo._config import ConfigText
 from geo._memory import give_back
 from geo._progress import SILENT, Reporter
-from geo.access import AccessResult, Columns, Context, RowConsumer
+from geo.access import AccessResult, Columns, Context, RowReader
 from geo.exceptions import SiapError
 from geo.network import AccessGraph, Network, NetworkConfig
 from geo.priorities.candidates import Candidates, build_candidates, section_geometry
@@ -273,16 +273,16 @@ class SharedScan:
         self._bounds: Bounds | None = None
         self.candidates_s = 0.0
 
-    def start(self, ctx: Context) -> tuple[RowConsumer, int]:
+    def start(self, ctx: Context) -> tuple[RowReader, int]:
         self.reporter.step("Ruas kandidat (candidate sections)")
         clock = time.perf_counter()
         # the scan's own arc costs are today's: shared, not made again (an array per arc)
         self.arcs = ca = candidate_arcs(ctx.graph, self.config, ctx.config, self.authority,
                                         base_cost=ctx.travel.arc_cost)
         self.candidates_s = time.perf_counter() - clock
-        self._bounds, consume, budget = bound_reader(ctx.graph, ctx.travel.arc_cost,
-                                                     ca.cand_ptr, ca.arcs, ca.new_cost)
-        return consume, budget
+        self._bounds, reader, budget = bound_reader(ctx.graph, ctx.travel.arc_cost,
+                                                    ca.cand_ptr, ca.arcs, ca.new_cost)
+        return reader, budget
 
     def done(self, ctx: Context, columns: Columns) -> None:
         assert self._bounds is not None
