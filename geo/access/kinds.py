@@ -423,6 +423,13 @@ class Travel:
     def d_nodes(self) -> np.ndarray:
         return self.graph.nodes("destinations")
 
+    @cached_property
+    def points_core(self) -> Parts:
+        """The graph's parts without the dead ends that hold no destination nor point of
+        any set (:meth:`AccessGraph.core`), for bounded runs that read only those."""
+        return self.graph.core(np.concatenate(
+            [self.d_nodes, *(s.connected for s in self.sets.values())]))
+
     def from_set(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Multi-source run from the points of ``name``: distance, predecessor and source
         node per graph node (:func:`geo.network.nearest_of_set`)."""
@@ -721,7 +728,7 @@ class Change:
             heads, part, ahead = through_arcs(
                 t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
                 np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[at], lim,
-                parts=g.parts(), also=also)
+                parts=g.parts(), also=also, core=self.core(ctx))
             times = np.full((len(d), len(heads)), np.inf)
             times[at] = part
             got = self._memo["through"] = (lim, heads, times, also, ahead)
@@ -734,6 +741,15 @@ class Change:
         if got is None or got[0] < limit or not np.array_equal(got[3], nodes):
             return None
         return got[4]
+
+    def core(self, ctx: Context) -> Parts | None:
+        """:attr:`Travel.points_core` of today's travel when it holds both ends of every
+        cheaper arc (the runs from the section then skip the dead ends); None when not:
+        an upgrade in a dead end, whose runs are made on the whole components."""
+        core = ctx.travel.points_core
+        arcs = self.cheaper(ctx)
+        ends = np.r_[ctx.graph.arc_tail[arcs], ctx.graph.arc_head[arcs]]
+        return core if (core.label[ends] >= 0).all() else None
 
     def through_limit(self) -> float:
         """The limit :meth:`through` has been computed to (0: not yet)."""
@@ -1048,7 +1064,8 @@ class CountWithin(IndicatorKind):
         heads, through = change.through(ctx, self.limit, also=nodes[near])
         rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes[near], self.limit,
                                    parts=ctx.graph.parts(),
-                                   ahead=change.ahead(nodes[near], self.limit))
+                                   ahead=change.ahead(nodes[near], self.limit),
+                                   core=change.core(ctx))
         if not len(rows):
             return
         cols = near[cols]

@@ -447,23 +447,24 @@ def ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def many_to_some(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
                  limit: float = np.inf, budget: int = MEMORY_BUDGET,
-                 parts: Parts | None = None) -> np.ndarray:
+                 parts: Parts | None = None, core: Parts | None = None) -> np.ndarray:
     """Shortest distances from each source to each target, in memory-bounded chunks.
 
-    Sources or targets equal to -1 (not connected) give ``inf``.
+    Sources or targets equal to -1 (not connected) give ``inf``. ``core``: as
+    :func:`iter_chunks`, holding every source and target.
 
     Returns
     -------
     (len(sources), len(targets)) float array.
     """
     out = np.full((len(sources), len(targets)), np.inf)
-    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts):
+    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts, core):
         out[np.ix_(rows, cols)] = dt
     return out
 
 
 def _to_targets(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, limit: float,
-                budget: int, parts: Parts | None
+                budget: int, parts: Parts | None, core: Parts | None = None
                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per chunk of :func:`iter_chunks`: positions into ``sources`` and ``targets`` (the
     connected ones in the chunk's components) and their (rows x cols) distances."""
@@ -471,7 +472,8 @@ def _to_targets(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, lim
     ok_t = np.flatnonzero(targets >= 0)
     if not len(ok_t):
         return
-    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts):
+    for rows, d in iter_chunks(graph, sources, limit=limit, budget=budget, parts=parts,
+                               core=core):
         at, dt = d.within(targets[ok_t])
         yield rows, ok_t[at], dt
 
@@ -724,7 +726,7 @@ def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head: np.ndarray,
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
                  budget: int = MEMORY_BUDGET, parts: Parts | None = None,
-                 also: np.ndarray | None = None
+                 also: np.ndarray | None = None, core: Parts | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to the heads of given arcs through at least one of them.
 
@@ -740,7 +742,8 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     costs: equal up to rounding.
 
     ``also``: nodes whose times from the heads (today's costs, the forward runs made
-    here anyway) are returned too, for :func:`via_arcs`.
+    here anyway) are returned too, for :func:`via_arcs`. ``core``: as :func:`iter_chunks`,
+    holding the arcs' ends, the sources and ``also``.
 
     Returns
     -------
@@ -756,9 +759,9 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
         return (heads, np.full((len(sources), len(heads)), np.inf),
                 np.full((len(heads), len(also)), np.inf))
     A = many_to_some(graph_t, tails, np.asarray(sources, dtype=np.int64), limit=limit,
-                     budget=budget, parts=parts).T
+                     budget=budget, parts=parts, core=core).T
     fwd = many_to_some(graph, heads, np.r_[tails, also], limit=limit, budget=budget,
-                       parts=parts)
+                       parts=parts, core=core)
     back, ahead = fwd[:, :len(tails)], fwd[:, len(tails):]
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
@@ -772,13 +775,14 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
 
 def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,
              limit: float, *, budget: int = MEMORY_BUDGET, parts: Parts | None = None,
-             ahead: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             ahead: np.ndarray | None = None, core: Parts | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to targets through some of the given arcs of
     :func:`through_arcs` (``heads``, ``through``): after the last given arc a path takes
     today's shortest path, so it is ``min_y through[s, y] + d(y, u)``, with one forward
     run per head (or ``ahead``: those times, from :func:`through_arcs` with
     ``also=targets``). ``min(d(s, u), via)`` is then the new distance, where at most
-    ``limit``.
+    ``limit``. ``core``: as :func:`iter_chunks`, holding the heads and targets.
 
     Returns
     -------
@@ -789,7 +793,7 @@ def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets:
     rows = np.flatnonzero((through <= limit).any(axis=1))
     if not len(rows) or not len(targets):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 0))
-    to_target = (many_to_some(graph, heads, targets, limit=limit, budget=budget, parts=parts)
-                 if ahead is None else ahead)
+    to_target = (many_to_some(graph, heads, targets, limit=limit, budget=budget, parts=parts,
+                              core=core) if ahead is None else ahead)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
     return rows, cols, min_plus(through[rows], to_target[:, cols])

@@ -32,7 +32,7 @@ from geo.access import (
 )
 from geo.access.kinds import CountWithin, NearestTo
 from geo.io.workspace import Workspace
-from geo.network import csr_min, through_arcs, via_arcs
+from geo.network import Parts, csr_min, dangling, through_arcs, via_arcs
 from geo.priorities import build_candidates
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
@@ -85,6 +85,38 @@ def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) 
     inside = want <= limit
     assert np.allclose(got[inside], want[inside], rtol=1e-12, atol=1e-12)
     assert (got[~inside] > limit * (1 - 1e-12)).all()
+
+
+@PROPERTY
+@given(graphs(), st.data())
+def test_the_runs_from_the_section_skip_dead_ends_to_the_same_times(case: Any,
+                                                                    data: Any) -> None:
+    """On the core (the parts without the dead ends that hold no source, target nor end
+    of a given arc) the through and via times equal those of the whole graph, bit for
+    bit."""
+    n, tail, head, cost, arcs, factor, limit = case
+    ok = tail != head
+    new = cost.copy()
+    new[arcs] = np.maximum(cost[arcs] * factor, 1e-9)
+    arcs = arcs[ok[arcs]]
+    before = csr_min(tail[ok], head[ok], cost[ok], n)
+    pick = st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True)
+    sources = np.array(data.draw(pick))
+    targets = np.array(data.draw(pick))
+    needed = np.r_[sources, targets, tail[arcs], head[arcs]]
+    parts = Parts.of_arcs(tail, head, n)
+    structure = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    core = parts.without(dangling(structure.indptr, structure.indices, needed))
+    got, want = ([through_arcs(before, csr_matrix(before.T), tail[arcs], head[arcs],
+                               new[arcs], sources, limit, also=targets, parts=parts,
+                               core=c) for c in (core, None)])
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
+    heads, through, _ = want
+    for a, b in zip(via_arcs(before, heads, through, targets, limit, parts=parts, core=core),
+                    via_arcs(before, heads, through, targets, limit, parts=parts),
+                    strict=True):
+        assert np.array_equal(a, b)
 
 
 # --- the indicators on a real extract ----------------------------------------------------
