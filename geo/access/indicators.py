@@ -104,9 +104,11 @@ class GatewayMinutes:
     @classmethod
     def compute(cls, graph: AccessGraph, csr: csr_matrix, gateway_ids: np.ndarray,
                 destination_ids: np.ndarray) -> GatewayMinutes:
-        """One Dijkstra run per gateway (on its component) on the costs of ``csr``."""
-        g, d, m = reached_pairs(csr, graph.nodes("gateways"), graph.nodes("destinations"),
-                                parts=graph.parts())
+        """One Dijkstra run per gateway (on its component, without the dead ends that
+        hold no gateway nor destination) on the costs of ``csr``."""
+        gw, dest = graph.nodes("gateways"), graph.nodes("destinations")
+        g, d, m = reached_pairs(csr, gw, dest, parts=graph.parts(),
+                                core=graph.core(np.r_[gw, dest]))
         return cls(pd.Index(gateway_ids, name="id"),
                    pd.Index(destination_ids, name="destination"), g, d, m)
 

@@ -480,16 +480,18 @@ def _to_targets(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, lim
 
 def reached_pairs(graph: csr_matrix, sources: np.ndarray, targets: np.ndarray, *,
                   limit: float = np.inf, budget: int = MEMORY_BUDGET,
-                  parts: Parts | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  parts: Parts | None = None, core: Parts | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (source, target) pairs with a path (within ``limit``): positions into
     ``sources`` and ``targets`` and the distance, ordered by target, then source. What
     :func:`many_to_some` gives without its unreached cells, so the memory follows the
     pairs that exist (a source reaches the targets of its own component only), not
-    sources x targets."""
+    sources x targets. ``core``: as :func:`iter_chunks`, holding every source and
+    target."""
     src: list[np.ndarray] = [np.empty(0, np.int64)]
     tgt: list[np.ndarray] = [np.empty(0, np.int64)]
     dist: list[np.ndarray] = [np.empty(0)]
-    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts):
+    for rows, cols, dt in _to_targets(graph, sources, targets, limit, budget, parts, core):
         r, c = np.nonzero(np.isfinite(dt) & (dt <= limit))
         src.append(rows[r])
         tgt.append(cols[c])
