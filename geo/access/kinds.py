@@ -398,6 +398,9 @@ class Travel:
     (:meth:`inside`)."""
     built: csr_matrix | None = field(default=None, repr=False)
     """The csr of :attr:`arc_cost`, already built by the caller (used as is)."""
+    core: Parts | None = field(default=None, repr=False)
+    """:attr:`points_core`, when the caller has it (an upgrade's travel takes today's: it
+    depends on the graph's structure and the sets, not on the costs)."""
     _from: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
     _to: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -423,12 +426,14 @@ class Travel:
     def d_nodes(self) -> np.ndarray:
         return self.graph.nodes("destinations")
 
-    @cached_property
+    @property
     def points_core(self) -> Parts:
         """The graph's parts without the dead ends that hold no destination nor point of
-        any set (:meth:`AccessGraph.core`), for bounded runs that read only those."""
-        return self.graph.core(np.concatenate(
-            [self.d_nodes, *(s.connected for s in self.sets.values())]))
+        any set (:meth:`AccessGraph.core`), for runs that read only those."""
+        if self.core is None:
+            self.core = self.graph.core(np.concatenate(
+                [self.d_nodes, *(s.connected for s in self.sets.values())]))
+        return self.core
 
     def from_set(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Multi-source run from the points of ``name``: distance, predecessor and source
@@ -528,14 +533,17 @@ class Travel:
         return self._to[name]
 
     def to_set_at(self, name: str, at: np.ndarray) -> np.ndarray:
-        """:meth:`to_set` at the nodes ``at`` (-1: none, inf)."""
+        """:meth:`to_set` at the nodes ``at`` (-1: none, inf): destinations or points of
+        the sets (with a :attr:`region`, the run skips the dead ends that hold none of
+        them, whose nodes would read inf)."""
         if self.region is None:
             return node_values(self.to_set_nodes(name), at)
         if name not in self._to_local:
             parts = self.graph.parts()
+            # read at destinations only: the dead ends that hold none are skipped
             self._to_local[name] = _Held(*nearest_local(
                 self.csr, self.sets[name].grouped(parts, "sources"), parts, self.region,
-                transpose=True))
+                transpose=True, core=self.points_core))
         got = self._to_local[name]
         return got.at(got.dist, at, np.inf)
 

@@ -632,7 +632,7 @@ def _nearest_in(graph: csr_matrix, sources: np.ndarray, predecessors: bool, part
 
 def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts,
                   comps: np.ndarray, *, predecessors: bool = False, transpose: bool = False,
-                  keep: bool = True
+                  keep: bool = True, core: Parts | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`nearest_of_set` restricted to the components ``comps``, held over their
     nodes only: the nodes (as :func:`subgraph` orders them), and per node the distance
@@ -641,10 +641,15 @@ def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts
     memory follow the components, not the graph. ``sources``: unique node indices, or
     those :class:`Grouped` by ``parts``, so that finding the ones in ``comps`` is a lookup
     of those components (a test of every source of a region per upgrade would grow with
-    the square of the region). ``keep``: as for :func:`subgraph`."""
+    the square of the region). ``keep``: as for :func:`subgraph`. ``core``: as
+    :func:`iter_chunks`, holding every source; the nodes held are then its own, and the
+    distances at them exact (ties between sources may resolve otherwise: no
+    ``predecessors``)."""
+    if core is not None and predecessors:
+        raise ValueError("a run on a core gives distances, not predecessors")
     comps = np.unique(comps)
     local = parts.scratch()
-    sub, nodes = subgraph(graph, parts, comps, local, keep=keep)
+    sub, nodes = subgraph(graph, parts if core is None else core, comps, local, keep=keep)
     if isinstance(sources, Grouped) and sources.parts is parts:
         inside = local[sources.nodes[sources.positions_in(comps)]]
     else:

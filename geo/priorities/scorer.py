@@ -241,7 +241,7 @@ class Scorer:
         # read only the destinations of its components
         region = np.unique(self.graph.parts().label[self.graph.arc_tail[cheaper]])
         travel = Travel(self.graph, upgraded_cost(c), self.sets, region=region,
-                        built=built) if times else None
+                        built=built, core=self.ctx.travel.points_core) if times else None
         scope = self.reach_of(c)
         bound = self.M.column(c, scope) if times else np.full(len(scope), np.inf)
         if not on_route:

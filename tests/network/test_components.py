@@ -274,6 +274,45 @@ def test_runs_without_the_dangling_trees_equal_the_whole_graph_at_the_needed_nod
     assert (got >= want).all()
 
 
+def _positions(nodes: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Positions of ``which`` in ``nodes`` (ascending per component only)."""
+    order = np.argsort(nodes)
+    return order[np.minimum(np.searchsorted(nodes[order], which), len(nodes) - 1)]
+
+
+@PROPERTY
+@given(hanging_graphs(), st.data())
+def test_nearest_local_on_the_core_equals_the_whole_graph_at_the_needed_nodes(
+        case: Any, data: Any) -> None:
+    """Restricted to some components and run on the core (without the dead ends holding
+    no source nor needed node), the multi-source run gives every needed node there its
+    whole-graph distance, forward and transposed; predecessors are refused (ties could
+    resolve otherwise)."""
+    n, tail, head, cost, sources, others, _, _ = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    parts = Parts.of_arcs(tail, head, n)
+    unique = np.unique(sources[sources >= 0])
+    needed = np.unique(np.r_[unique, others])
+    pattern = _structure(n, tail, head)
+    core = parts.without(dangling(pattern.indptr, pattern.indices, needed))
+    comps = np.array(data.draw(st.lists(st.integers(0, len(parts.size) - 1), min_size=1,
+                                        max_size=3)))
+    inside = needed[np.isin(parts.label[needed], comps)]
+    for transpose in (False, True):
+        want_nodes, want, _, _ = nearest_local(graph, unique, parts, comps,
+                                               transpose=transpose)
+        for src in (unique, Grouped.of(unique, parts)):
+            nodes, got, _, _ = nearest_local(graph, src, parts, comps, transpose=transpose,
+                                             core=core)
+            assert not (core.label[nodes] < 0).any()
+            at_got, at_want = _positions(nodes, inside), _positions(want_nodes, inside)
+            assert np.array_equal(nodes[at_got], inside)
+            assert np.array_equal(got[at_got], want[at_want])
+    with pytest.raises(ValueError):
+        nearest_local(graph, unique, parts, comps, predecessors=True, core=core)
+
+
 def test_parts_group_every_node_of_a_component(tmp_path: Path) -> None:
     parts = Parts.of_arcs(np.array([0, 3, 5]), np.array([2, 4, 5]), 7)
     groups = {frozenset(parts.order[parts.start[c]:parts.start[c + 1]].tolist())
