@@ -555,15 +555,22 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
         by_dim.setdefault(ind.dimension, []).append(ind)
     columns = {str(c): core.inputs[c].to_numpy(dtype=object) for c in core.inputs.columns}
     cap = config.actions.max_gaps_per_dimension
+    # the loop below is per destination: it reads Python floats (a list per array, made
+    # once), not numpy scalars, whose every index and test cost several times more
+    gains_of, first_of = core.gains.tolist(), core.bottleneck.tolist()
+    dim_of, weights = core.dim_scores.tolist(), core.weights.tolist()
+    scores_of = {id(ind): ind.scores.tolist() for ind in core.indicators}
+    missing_of = {id(ind): ind.missing_used.tolist() for ind in core.indicators}
+    dims = list(enumerate(core.names))
     out: list[str] = []
     tasks: list[str] = []
     for i in range(len(core.inputs)):
         row = _RowView(columns, i)
-        gains = core.gains[i]
-        first = int(core.bottleneck[i])
+        gains = gains_of[i]
+        first = int(first_of[i])
         # the bottleneck first (for an unreachable site: the agency that holds access)
         order = sorted(
-            (j for j in range(len(core.names)) if not np.isnan(gains[j])
+            (j for j in range(len(core.names)) if not math.isnan(gains[j])
              and (gains[j] > sc.GAIN_TIE_TOL or j == first)),
             key=lambda j: (j != first, -gains[j], j),
         )
@@ -572,11 +579,15 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
         # each indicator's texts are rendered once per row: the task list and the
         # actions text both read them (rendering is most of this loop's time)
         task_of: dict[int, str] = {}
-        for name in core.names:
-            for ind in by_dim.get(name, []):
-                if np.isnan(ind.scores[i]) or ind.scores[i] >= 100.0:
+        below: dict[str, list[tuple[float, int, _IndicatorResult]]] = {}
+        for _, name in dims:
+            gaps = below[name] = []
+            for k, ind in enumerate(by_dim.get(name, [])):
+                score = scores_of[id(ind)][i]
+                if math.isnan(score) or score >= 100.0:
                     continue
-                used = bool(ind.missing_used[i])
+                gaps.append((ind.spec.weight * (100.0 - score), k, ind))
+                used = bool(missing_of[id(ind)][i])
                 gap = _gap_text(ind, row, used)
                 text = task_of[id(ind)] = _task_text(ind, row, used, gap)
                 if text.strip():
@@ -584,20 +595,15 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
                                   "gap": gap, "proof": ind.spec.proof})
         for j in order:
             name = core.names[j]
-            gaps = [
-                (ind.spec.weight * (100.0 - ind.scores[i]), k, ind)
-                for k, ind in enumerate(by_dim.get(name, []))
-                if not np.isnan(ind.scores[i]) and ind.scores[i] < 100.0
-            ]
-            gaps.sort(key=lambda t: (-t[0], t[1]))
+            gaps = sorted(below[name], key=lambda t: (-t[0], t[1]))
             if not gaps:
                 continue
             rendered = [task_of[id(ind)] for _, _, ind in gaps]
             # A template may render empty when another indicator already names the gap.
             texts = [t for t in rendered if t.strip()][:cap] or [gaps[0][2].spec.label]
             parts.append(f"{config.dimensions[name].short}: {', '.join(texts)}")
-        for j, name in enumerate(core.names):
-            if np.isnan(core.dim_scores[i, j]) and core.weights[j] > 0:
+        for j, name in dims:
+            if math.isnan(dim_of[i][j]) and weights[j] > 0:
                 parts.append(f"{config.dimensions[name].short}: {config.actions.unknown_text}")
                 proofs = [ind.spec.proof for ind in by_dim.get(name, []) if ind.spec.proof]
                 items.append({
