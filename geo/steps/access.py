@@ -29,8 +29,9 @@ def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
     return net
 
 
-def _optional(ws: Workspace, layer: str) -> gpd.GeoDataFrame | None:
-    return ws.read(layer) if ws.has(layer) else None
+def _optional(ws: Workspace, layer: str, *, categories: bool = False
+              ) -> gpd.GeoDataFrame | None:
+    return ws.read(layer, categories=categories) if ws.has(layer) else None
 
 
 def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
@@ -57,8 +58,10 @@ def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
     net = load_network(ws, config, reporter=reporter)
     destinations = ws.read("destinations")
     gateways = ws.read("gateways")
-    umkm = _optional(ws, "umkm")
-    pois = _optional(ws, "pois")
+    # the access engine only looks their words up (types, tags, place names): text as
+    # categoricals, read through Arrow (N = 100 tiles: 1,9 -> 0,6 s for both)
+    umkm = _optional(ws, "umkm", categories=True)
+    pois = _optional(ws, "pois", categories=True)
     kampung = populated_places(_optional(ws, "admin_areas"), pois)
     return compute_access_frames(net, destinations, gateways, umkm, pois, kampung, config,
                                  ws.metric_crs(), reporter=reporter, scan=scan)
