@@ -354,6 +354,12 @@ class BenefitEngine:
         best = self.upgraded_cost(np.arange(self.n_cand))
         everything = graph.csr(arc_cost=best).T.tocsr()
         self._parts = graph.parts()
+        # the labels that matter are at the targets, and paths to them enter a dead end
+        # holding no source, target nor candidate arc only to come back out: the
+        # batches' runs and propagation skip those (AccessGraph.core)
+        self._core = graph.core(np.concatenate([od.sources, od.targets,
+                                                graph.arc_tail[self.cand_arc],
+                                                graph.arc_head[self.cand_arc]]))
         self.H, _, _ = nearest_of_set(everything, od.targets, parts=self._parts)
         nt = len(od.targets)
         if per_target is None:
@@ -458,12 +464,15 @@ class BenefitEngine:
         """The node space of the components ``comps`` (nodes ascending, so each
         component's nodes keep their relative order) and its out-arcs, from the arrays of
         the current state."""
-        nodes = self._parts.members(comps)
+        nodes = self._core.members(comps)
         lo, hi = self._ptr[nodes], self._ptr[nodes + 1]
-        pos, _ = ranges(lo, hi)
+        pos, owner = ranges(lo, hi)
+        held = self._core.label[self._head[pos]] >= 0  # no arc into a skipped dead end
+        pos = pos[held]
         t_index = self.target_index[nodes]
         t_cols = np.flatnonzero(t_index >= 0)
-        return _Local(nodes=nodes, ptr=np.r_[0, np.cumsum(hi - lo)],
+        return _Local(nodes=nodes,
+                      ptr=np.r_[0, np.cumsum(np.bincount(owner[held], minlength=len(nodes)))],
                       head=np.searchsorted(nodes, self._head[pos]),
                       cost=self._sorted_cost[pos], owner=self._sorted_owner[pos],
                       new=self._sorted_new[pos], t_index=t_index, t_cols=t_cols)
@@ -480,7 +489,7 @@ class BenefitEngine:
         D = np.full((len(batch), len(loc.nodes)), np.inf)
         # each source on its own component (bit-identical to a whole-graph run)
         for rows, block in iter_chunks(self._csr, self.od.sources[batch], parts=self._parts,
-                                       budget=max(MEMORY_BUDGET, D.nbytes)):
+                                       core=self._core, budget=max(MEMORY_BUDGET, D.nbytes)):
             at, d = block.within(loc.nodes)
             D[np.ix_(rows, at)] = d
         gw = self.od.gateway[batch]
@@ -682,7 +691,8 @@ class BenefitEngine:
                 if not len(group):
                     continue
                 new = many_to_some(graph, self.od.sources[batch][group], t,
-                                   limit=float(L[group].max()), parts=self._parts)
+                                   limit=float(L[group].max()), parts=self._parts,
+                                   core=self._core)
                 si, ti = np.nonzero(new < D[np.ix_(group, tc)])
                 keys.append((cl * ns + group[si]) * n + tc[ti])
                 vals.append(new[si, ti])
