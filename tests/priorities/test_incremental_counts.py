@@ -59,15 +59,21 @@ def graphs(draw: Any) -> tuple[Any, ...]:
     return n, tail, head, cost, given_arcs, factor, limit
 
 
-@PROPERTY
-@given(graphs())
-def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) -> None:
+def _upgraded(case: Any) -> tuple[Any, ...]:
+    """The graph of a drawn case today (``before``), its given arcs (loops left out) and
+    their new costs (``new``, per arc of the case)."""
     n, tail, head, cost, arcs, factor, limit = case
     ok = tail != head
     new = cost.copy()
     new[arcs] = np.maximum(cost[arcs] * factor, 1e-9)
-    arcs = arcs[ok[arcs]]
-    before = csr_min(tail[ok], head[ok], cost[ok], n)
+    return n, tail, head, ok, new, arcs[ok[arcs]], limit, csr_min(tail[ok], head[ok],
+                                                                  cost[ok], n)
+
+
+@PROPERTY
+@given(graphs())
+def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) -> None:
+    n, tail, head, ok, new, arcs, limit, before = _upgraded(case)
     after = csr_min(tail[ok], head[ok], new[ok], n)
     nodes = np.arange(n)
     want = dijkstra(after, indices=nodes)
@@ -94,12 +100,7 @@ def test_the_runs_from_the_section_skip_dead_ends_to_the_same_times(case: Any,
     """On the core (the parts without the dead ends that hold no source, target nor end
     of a given arc) the through and via times equal those of the whole graph, bit for
     bit."""
-    n, tail, head, cost, arcs, factor, limit = case
-    ok = tail != head
-    new = cost.copy()
-    new[arcs] = np.maximum(cost[arcs] * factor, 1e-9)
-    arcs = arcs[ok[arcs]]
-    before = csr_min(tail[ok], head[ok], cost[ok], n)
+    n, tail, head, _, new, arcs, limit, before = _upgraded(case)
     pick = st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True)
     sources = np.array(data.draw(pick))
     targets = np.array(data.draw(pick))
