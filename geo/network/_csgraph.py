@@ -189,7 +189,11 @@ class Block:
             if (self._local is not None and self._comps is not None
                     and nodes.parts is self._parts):
                 pos = nodes.positions_in(self._comps)
-                return pos, self.dist[:, self._local[nodes.nodes[pos]]]
+                at = self._local[nodes.nodes[pos]]
+                held = at >= 0  # all, unless a run on a core left the node out
+                if not held.all():
+                    pos, at = pos[held], at[held]
+                return pos, self.dist[:, at]
             nodes = nodes.nodes
         nodes = np.asarray(nodes, dtype=np.int64)
         if self._local is None:
