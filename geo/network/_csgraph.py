@@ -161,7 +161,9 @@ class Grouped:
 
 class Block:
     """Distances from a chunk of sources to the nodes of whole weak components (the
-    components of the sources): every other node is at ``inf`` from them.
+    components of the sources): every other node is at ``inf`` from them. A run on a core
+    (:func:`iter_chunks`) holds those components less the dead ends it dropped, which are
+    not held either.
 
     Reads like the dense (chunk x N) matrix it stands for (``block[:, nodes]``), or, to
     touch only the nodes it holds, :meth:`within`. Valid until the next chunk is drawn
