@@ -458,9 +458,6 @@ class Travel:
         got = self._from_local[name]
         return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
 
-    def _region_parts(self) -> Parts | None:
-        return None if self.region is None else self.graph.parts()
-
     def inside(self, nodes: np.ndarray) -> np.ndarray:
         """Whether each node (-1: none) lies in :attr:`region` (all connected nodes when
         there is no region)."""
@@ -557,7 +554,7 @@ class Travel:
             else:  # the transposed subgraph only, not the whole graph's
                 self._to_nodes[name], _, _ = nearest_of_set(
                     self.csr, nodes, transpose=True,
-                    parts=self._region_parts(), comps=self.region)
+                    parts=self.graph.parts(), comps=self.region)
         return self._to_nodes[name]
 
 
