@@ -1192,8 +1192,9 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
             if k.limit <= 0:
                 limit = np.maximum(limit, k.bound_limit(out))
     accs = [k.start(n, ctx) for k in rows]
-    consumers = [_reducer(k, ctx, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
-    wanted = [k.reads(ctx) for k in rows if k.scans(ctx)]
+    scanning = [(k, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
+    consumers = [_reducer(k, ctx, a) for k, a in scanning]
+    wanted = [k.reads(ctx) for k, _ in scanning]
     if also is not None:
         consumers.append(also.consume)
         wanted.append(also.reads)
