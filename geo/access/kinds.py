@@ -733,15 +733,29 @@ class Change:
             heads, part, ahead = through_arcs(
                 t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
                 np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[at], lim,
-                parts=g.parts(), also=also, core=self.core(ctx))
+                parts=g.parts(), also=also, core=self.core(ctx),
+                earliest=self._earliest(at, lim))
             times = np.full((len(d), len(heads)), np.inf)
             times[at] = part
             got = self._memo["through"] = (lim, heads, times, also, ahead)
         return got[1], got[2]
 
+    def _earliest(self, at: np.ndarray, limit: float) -> float:
+        """No destination of :attr:`scope` at ``at`` whose times a kind reads reaches a
+        head of the cheaper arcs sooner: the least of their :attr:`bound`.
+
+        The kinds read the through times only where ``bound`` is at most the limit (or
+        below an old time that is), and ``bound`` is exact there; the through times sum
+        the same costs in another order (backward runs), so the bound is lowered by a
+        rounding margin far above that difference."""
+        b = self.bound[at]
+        first = float(b.min()) if len(b) else np.inf
+        return max(0.0, min(first, limit) - TIE * (1.0 + limit))
+
     def ahead(self, nodes: np.ndarray, limit: float) -> np.ndarray | None:
-        """Today's (heads x nodes) times from the heads, exact up to ``limit``, when the
-        runs of :meth:`through` timed ``nodes`` too (None: they did not)."""
+        """Today's (heads x nodes) times from the heads, exact up to ``limit`` less the
+        least :attr:`bound`, when the runs of :meth:`through` timed ``nodes`` too (None:
+        they did not): what :func:`geo.network.via_arcs` reads of them."""
         got = self._memo.get("through")
         if got is None or got[0] < limit or not np.array_equal(got[3], nodes):
             return None

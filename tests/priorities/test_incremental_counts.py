@@ -11,11 +11,12 @@ sections with their own or random new costs and random time limits).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -118,6 +119,54 @@ def test_the_runs_from_the_section_skip_dead_ends_to_the_same_times(case: Any,
                     via_arcs(before, heads, through, targets, limit, parts=parts),
                     strict=True):
         assert np.array_equal(a, b)
+
+
+def _within(rows: np.ndarray, cols: np.ndarray, times: np.ndarray, shape: tuple[int, int],
+            limit: float) -> np.ndarray:
+    """The times of ``via_arcs`` as a dense matrix, inf beyond ``limit``."""
+    out = np.full(shape, np.inf)
+    out[np.ix_(rows, cols)] = times
+    out[out > limit] = np.inf
+    return out
+
+
+@settings(PROPERTY, max_examples=400)  # the cut matters in a thin band below the limit
+@given(graphs(), st.data())
+def test_the_runs_from_the_heads_stop_at_the_limit_less_the_earliest_head(
+        case: Any, data: Any) -> None:
+    """Given the sources' least time to a head through a given arc (``earliest``, here
+    from a plain Dijkstra run and today's costs), the forward runs stop at ``limit``
+    less it: the through times within the limit, the heads' times to the targets within
+    what remains, and the via times within the limit are those of the full runs, bit for
+    bit."""
+    n, tail, head, _, new, arcs, limit, before = _upgraded(case)
+    # sources off the given arcs' tails: their earliest time is above zero
+    off = np.setdiff1d(np.arange(n), tail[arcs])
+    assume(len(off) > 0)
+    sources = np.array(data.draw(st.lists(st.sampled_from(off.tolist()), min_size=1,
+                                          unique=True)))
+    targets = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n,
+                                          unique=True)))
+    first = (dijkstra(before, indices=sources)[:, tail[arcs]]
+             + new[arcs][None, :]).min(initial=np.inf)
+    earliest = max(0.0, min(first, limit) - 1e-9 * (1.0 + limit))
+    run = functools.partial(through_arcs, before, csr_matrix(before.T), tail[arcs],
+                            head[arcs], new[arcs], sources, limit, also=targets)
+    heads, through, ahead = run(earliest=earliest)
+    want_heads, want_through, want_ahead = run()
+    assert np.array_equal(heads, want_heads)
+    inside = want_through <= limit
+    assert np.array_equal(through[inside], want_through[inside])
+    assert (through[~inside] > limit).all()
+    rest = limit - earliest
+    near = want_ahead <= rest
+    assert np.array_equal(ahead[near], want_ahead[near])
+    assert (ahead[~near] > rest).all()
+    shape = (len(sources), len(targets))
+    got = _within(*via_arcs(before, heads, through, targets, limit, ahead=ahead), shape, limit)
+    want = _within(*via_arcs(before, heads, want_through, targets, limit, ahead=want_ahead),
+                   shape, limit)
+    assert np.array_equal(got, want)
 
 
 # --- the indicators on a real extract ----------------------------------------------------
