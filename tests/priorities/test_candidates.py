@@ -55,3 +55,21 @@ def test_each_section_is_the_union_of_its_rows_in_any_slicing(andorra: dict[str,
         want = shapely.union_all(lines)
         assert geom.geom_type == "MultiLineString"
         assert shapely.equals(want, geom), label  # the same set of points
+
+
+@REPRODUCIBLE
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([None, "", "a", "b", "nasional"]),
+                          st.integers(0, 3)), max_size=40))
+def test_a_section_takes_the_value_holding_most_of_its_length(rows: list[Any]) -> None:
+    """Per label the value with the largest total weight, ties to the first value in sort
+    order, a missing value as ""; whole-number weights make exact ties common. The
+    reference sums the rows one by one in plain Python."""
+    totals: dict[int, dict[str, float]] = {}
+    for label, value, weight in rows:
+        per = totals.setdefault(label, {})
+        per[value or ""] = per.get(value or "", 0.0) + weight
+    want = {label: min(per, key=lambda v: (-per[v], v)) for label, per in totals.items()}
+    got = candidates._majority(np.array([r[0] for r in rows], dtype=np.int64),
+                               np.array([r[1] for r in rows], dtype=object),
+                               np.array([r[2] for r in rows], dtype=float))
+    assert got.to_dict() == want
