@@ -379,9 +379,28 @@ class BenefitEngine:
         # the batch's components only (a label never leaves them): memory and work per
         # batch follow its components, not the whole graph
         self._batches = plan_chunks(self._parts, od.sources, budget // 2)
+        self._reach = self._run_limits(csr if csr is not None else self.csr())
         self._cached: tuple[np.ndarray, np.ndarray, np.ndarray, _Local] | None = None
         self._given_csr = csr
         self.refresh()
+
+    def _run_limits(self, today: csr_matrix) -> np.ndarray:
+        """How far each source's run must reach: a gateway's every destination (inf),
+        a kampung's nearest one only.
+
+        A kampung's term of the objective is its nearest destination ``m_s``, and every
+        label the evaluation keeps or compares for it lies below ``B[s, v] <= m_s``: a
+        distance beyond ``m_s`` is read only as "no better than a kept label", which
+        ``inf`` says as well. So its run stops at ``m_s``: a few minutes around the
+        kampung, not its whole component. ``m_s`` comes from one multi-source run from
+        the destinations on the transposed graph at today's costs (costs only fall with
+        :meth:`apply`, so it bounds every later state's too), raised by a margin far
+        above the rounding between a run from the kampung and one towards it.
+        """
+        near, _, _ = nearest_of_set(today, self.od.targets, parts=self._parts,
+                                    transpose=True)
+        m = near[self.od.sources]
+        return np.where(self.od.gateway, np.inf, m * (1.0 + NOISE) + NOISE)
 
     # --- state -----------------------------------------------------------------------
 
@@ -488,7 +507,10 @@ class BenefitEngine:
         loc = self._local(comps)
         D = np.full((len(batch), len(loc.nodes)), np.inf)
         # each source on its own component (bit-identical to a whole-graph run)
-        for rows, block in iter_chunks(self._csr, self.od.sources[batch], parts=self._parts,
+        # a kampung's run stops past its nearest destination (_run_limits): beyond it D
+        # reads inf, which the evaluation reads as it would the exact time there
+        for rows, block in iter_chunks(self._csr, self.od.sources[batch],
+                                       limit=self._reach[batch], parts=self._parts,
                                        core=self._core, budget=max(MEMORY_BUDGET, D.nbytes)):
             at, d = block.within(loc.nodes)
             D[np.ix_(rows, at)] = d
@@ -686,14 +708,17 @@ class BenefitEngine:
         vals: list[np.ndarray] = []
         for cl, srcs in big:  # one re-costed graph per large candidate
             graph = self.graph.csr(arc_cost=self.upgraded_cost(int(cands[cl])))
-            for group in (srcs[self.od.gateway[batch][srcs]],
-                          srcs[~self.od.gateway[batch][srcs]]):
+            for kampung, group in ((False, srcs[self.od.gateway[batch][srcs]]),
+                                   (True, srcs[~self.od.gateway[batch][srcs]])):
                 if not len(group):
                     continue
                 new = many_to_some(graph, self.od.sources[batch][group], t,
                                    limit=float(L[group].max()), parts=self._parts,
                                    core=self._core)
-                si, ti = np.nonzero(new < D[np.ix_(group, tc)])
+                better = new < D[np.ix_(group, tc)]
+                if kampung:  # only a label below its nearest time counts; D is inf past it
+                    better &= new < L[group][:, None]
+                si, ti = np.nonzero(better)
                 keys.append((cl * ns + group[si]) * n + tc[ti])
                 vals.append(new[si, ti])
         if not keys:
