@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import fmt, schema
 from geo.io import road_sections, ruas_id, section_keys
 from geo.network import Network, NetworkConfig, Parts, edge_minutes, first_highway
 from geo.priorities.config import PrioritiesConfig, check_against_speeds
@@ -261,7 +261,7 @@ def _candidate_table(roads: pd.DataFrame, state: tuple[np.ndarray, np.ndarray],
     labels_txt = [""] * k
     for c, o, x in zip(per_opt["c"].tolist(), per_opt["o"].tolist(), per_opt["km"].tolist(),
                        strict=True):  # one entry per (candidate, option): few
-        part = f"{opts[o].label} {x:.2f} km"
+        part = f"{opts[o].label} {fmt.number(x, 2)} km"  # read by people: Indonesian digits
         labels_txt[c] = f"{labels_txt[c]}; {part}" if labels_txt[c] else part
     return pd.DataFrame({
         "label": cand_labels,

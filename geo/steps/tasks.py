@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -47,7 +46,7 @@ from geo.io.history import (
 )
 from geo.io.workspace import Workspace, atomic_write, utc_now, writes_workspace
 from geo.labels import label
-from geo.readiness import DATA_TASK, ReadinessConfig, id_number
+from geo.readiness import DATA_TASK, ReadinessConfig
 from geo.readiness.model import SCORES_LAYER
 
 if TYPE_CHECKING:
@@ -104,12 +103,6 @@ def split_task_id(tid: str) -> tuple[str, str, str]:
 def rupiah_short(value: float) -> str:
     """Rupiah as planners say it: ``Rp 8 M`` (miliar), ``Rp 750 jt`` (juta)."""
     return fmt.rupiah_short(value)
-
-
-def _km_text(upgrade: str) -> str:
-    """Upgrade labels of the priorities (``... 3.20 km``) with Indonesian numbers."""
-    return re.sub(r"(\d+(?:\.\d+)?) km", lambda m: f"{id_number(float(m.group(1)), 1)} km",
-                  upgrade)
 
 
 def _blank(v: object) -> bool:
@@ -206,7 +199,7 @@ def _with_sections(tasks: pd.DataFrame, ws: Workspace, config: ReadinessConfig) 
         s = table.loc[str(names[i])]
         cost = float(s["cost_rp"]) if not _blank(s["cost_rp"]) else math.nan
         money = f" ({rupiah_short(cost)})" if math.isfinite(cost) else ""
-        texts[i] = f"{short}: {_km_text(str(s['upgrade']))} ruas {s['ruas_id']}{money}"
+        texts[i] = f"{short}: {s['upgrade']} ruas {s['ruas_id']}{money}"
         proof_ids[i] = [str(s["ruas_id"])]
         costs[i] = cost
     out = tasks.copy()

@@ -181,7 +181,8 @@ def test_hand_candidates_costs_and_speeds() -> None:
     assert sorted(t.index) == sorted(STANDALONE)  # P2 and Q2 are aspal baik: nothing to do
     for name, cost in COST.items():
         assert t.loc[name, "cost_rp"] == pytest.approx(cost)
-        assert t.loc[name, "upgrade"] == f"tanah -> kerikil {cost / 1e9:.2f} km"
+        km = f"{cost / 1e9:.2f}".replace(".", ",")  # Indonesian decimal comma
+        assert t.loc[name, "upgrade"] == f"tanah -> kerikil {km} km"
         assert t.loc[name, "upgrade_km"] == pytest.approx(cost / 1e9)
         assert t.loc[name, "surface"] == "tanah" and t.loc[name, "condition"] == "baik"
         assert t.loc[name, "speed_before_kmh"] == pytest.approx(30.0)
@@ -406,7 +407,7 @@ def test_candidates_follow_authority_walking_and_unknown_surface_rules() -> None
     assert t.loc["Campur", "authority"] == "kabupaten"
     assert t.loc["Campur", "length_km"] == pytest.approx(4.0)
     assert t.loc["Campur", "upgrade_km"] == pytest.approx(3.0)
-    assert t.loc["Rusak", "upgrade"] == "rekonstruksi 2.00 km"
+    assert t.loc["Rusak", "upgrade"] == "rekonstruksi 2,00 km"
     assert t.loc["Rusak", "speed_before_kmh"] == pytest.approx(10.0)
     assert t.loc["Rusak", "speed_after_kmh"] == pytest.approx(60.0)
     with pytest.raises(SiapError, match="authority"):
@@ -428,8 +429,8 @@ def test_first_matching_option_applies_per_link() -> None:
     assert len(c) == 1
     t = c.table.iloc[0]
     assert t["cost_rp"] == pytest.approx(1 * 2e9 + 2 * 1.5e9 + 4 * 1e9)
-    assert t["upgrade"] == ("rekonstruksi 1.00 km; tanah -> kerikil 4.00 km; "
-                            "kerikil -> aspal 2.00 km")
+    assert t["upgrade"] == ("rekonstruksi 1,00 km; tanah -> kerikil 4,00 km; "
+                            "kerikil -> aspal 2,00 km")
     assert c.new_rows["surface"].tolist() == ["aspal", "aspal", "kerikil"]
     assert c.new_rows["condition"].tolist() == ["baik", "baik", "baik"]
     # 1 km at 10 + 2 km at 10 + 4 km at 10 km/h = 42 min -> 1 + 2 + 4 min at 60 km/h
