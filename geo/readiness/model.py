@@ -135,8 +135,9 @@ def _share_bounds(df: pd.DataFrame, name: str, part: np.ndarray, road: np.ndarra
     df[f"{name}_known"] = _share(road - unknown, road)
 
 
-def _route_columns(df: pd.DataFrame) -> None:
-    """Surface and condition shares of the route and their gap texts (see derive_inputs)."""
+def _route_columns(df: pd.DataFrame, texts: bool) -> None:
+    """Surface and condition shares of the route and, with ``texts``, their gap texts
+    (see derive_inputs)."""
     n = len(df)
     road = _numeric(df, "route_road_km")
     good = _numeric(df, "route_paved_good_km")
@@ -157,20 +158,22 @@ def _route_columns(df: pd.DataFrame) -> None:
         # condition share is unknown, not zero (OSM rarely states a condition).
         no_condition = ~(np.nan_to_num(good) + np.nan_to_num(damaged) > 0)
         df["route_paved_good_share"] = np.where(no_condition, np.nan, _share(good, road))
+    if not texts:
+        return
     bare = np.nan_to_num(unpaved) - unk_s
     what = "jalan tanah/kerikil" if has_us else "jalan tak beraspal/tanpa data permukaan"
     df["route_unpaved_gap"] = [f"{sc.id_number(u)} km {what} di rute" if u >= 0.05 else ""
                                for u in bare]
-    texts = []
+    gaps: list[str] = []
     for d, p_, g, uc in zip(damaged, paved, good, unk_c, strict=True):
         if d >= 0.05:
-            texts.append(f"{sc.id_number(d)} km jalan rusak di rute")
+            gaps.append(f"{sc.id_number(d)} km jalan rusak di rute")
         elif (uc if has_uc else p_ - g) >= 0.05:
             unsurveyed = uc if has_uc else p_ - g
-            texts.append(f"{sc.id_number(unsurveyed)} km jalan belum disurvei kondisinya di rute")
+            gaps.append(f"{sc.id_number(unsurveyed)} km jalan belum disurvei kondisinya di rute")
         else:
-            texts.append("")
-    df["route_condition_gap"] = texts
+            gaps.append("")
+    df["route_condition_gap"] = gaps
 
 
 def _access_note(df: pd.DataFrame) -> list[str]:
@@ -182,7 +185,12 @@ def _access_note(df: pd.DataFrame) -> list[str]:
             else f", jalan terjangkau terdekat {sc.id_number(m / 1000.0)} km" for m in dist]
 
 
-def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
+TEXT_COLUMNS: Final = ("route_unpaved_gap", "route_condition_gap", "access_note",
+                       "moda_akses", "umkm_30min_note", "access_gateway_label")
+"""The derived columns that are words for the action texts, not values to score."""
+
+
+def derive_inputs(inputs: pd.DataFrame, *, texts: bool = True) -> pd.DataFrame:
     """Add the derived indicator columns (listed in the readiness TOML header) to a copy.
 
     - ``jumlah_fasilitas``: items in ``fasilitas`` (comma/semicolon separated) where empty;
@@ -210,7 +218,9 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     - ``access_gateway_label``: ``access_gateway_iata`` when given, else ``access_gateway``.
 
     ``moda_utama`` and ``access_gateway_label`` are kept when the input already has them;
-    the other derived columns are always recomputed from their sources.
+    the other derived columns are always recomputed from their sources. Without ``texts``
+    the :data:`TEXT_COLUMNS` are not made: the scores alone never read them unless an
+    indicator names one (:func:`_score_core` asks for them then).
     """
     df = inputs.copy()
     n = len(df)
@@ -230,8 +240,9 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         df["jumlah_fasilitas"] = np.fmax(have, counted)
 
     if "route_road_km" in df.columns:
-        _route_columns(df)
-    df["access_note"] = _access_note(df)
+        _route_columns(df, texts)
+    if texts:
+        df["access_note"] = _access_note(df)
 
     reach = [c for c in ("reach_road", "reach_water", "reach_air") if c in df.columns]
     if reach and "moda_utama" not in df.columns:
@@ -247,14 +258,24 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         moda[water == 1] = "perairan"
         moda[road == 1] = "darat"
         df["moda_utama"] = pd.Series(moda, index=df.index, dtype=object)
-        others = [
-            " atau ".join(
-                name for name, flag in (("perairan (perahu)", w), ("udara", a)) if flag == 1
-            )
-            for w, a in zip(water, air, strict=True)
-        ]
-        df["moda_akses"] = others
+        if texts:
+            _moda_akses(df, water, air)
+    if texts:
+        _notes_and_labels(df)
+    return df
 
+
+def _moda_akses(df: pd.DataFrame, water: np.ndarray, air: np.ndarray) -> None:
+    """``moda_akses`` (see derive_inputs) from the water and air reach flags."""
+    df["moda_akses"] = [
+        " atau ".join(name for name, flag in (("perairan (perahu)", w), ("udara", a))
+                      if flag == 1)
+        for w, a in zip(water, air, strict=True)
+    ]
+
+
+def _notes_and_labels(df: pd.DataFrame) -> None:
+    """``umkm_30min_note`` and ``access_gateway_label`` (see derive_inputs)."""
     if "umkm_30min_penginapan" in df.columns:
         lodging = pd.to_numeric(df["umkm_30min_penginapan"], errors="coerce").to_numpy(float)
         df["umkm_30min_note"] = np.where(lodging == 0, " (tidak ada penginapan)", "")
@@ -267,7 +288,6 @@ def derive_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
         gw = iata.where(iata.map(lambda v: isinstance(v, str) and bool(v.strip())), gw)
     if "access_gateway_label" not in df.columns:
         df["access_gateway_label"] = gw.where(gw.notna(), "gerbang")
-    return df
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -354,10 +374,15 @@ class _Scored:
 
 
 def _score_core(
-    inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None
+    inputs: pd.DataFrame, config: ReadinessConfig, weights: Mapping[str, float] | None,
+    *, texts: bool = True
 ) -> _Scored:
     w = config.weight_vector(weights)
-    df = derive_inputs(inputs)
+    # the texts cost more than the scores (a formatted number per row): made only for
+    # the frames that show them, or when an indicator scores one of them
+    texts = texts or any(spec.column in TEXT_COLUMNS for dim in config.dimensions.values()
+                         for spec in dim.indicators.values())
+    df = derive_inputs(inputs, texts=texts)
     n = len(df)
     names = config.names
     dim_scores = np.full((n, len(names)), np.nan)
@@ -477,7 +502,7 @@ def overall_scores(
 
     Indexed like ``inputs``; used where scores are recomputed many times (priorities).
     """
-    core = _score_core(inputs, config, weights)
+    core = _score_core(inputs, config, weights, texts=False)
     data: dict[str, Any] = {"score": core.score, "score_low": core.score_low,
                             "score_high": core.score_high, "coverage": core.coverage}
     for j, name in enumerate(core.names):

@@ -619,6 +619,21 @@ def test_overall_scores_fast_path_agrees():
     np.testing.assert_allclose(fast["score_pu"], full["score_pu"])
 
 
+def test_overall_scores_make_a_text_column_an_indicator_scores():
+    # the fast path leaves the action texts out, unless an indicator scores one of them:
+    # "moda_akses" (the options beside road) scored by a map reads 100 / 50 / 0 here, and
+    # a site with none of them has no words there: unknown
+    cfg = one_indicator({"column": "moda_akses", "other": 0.0,
+                         "map": {"perairan_(perahu)_atau_udara": 100.0, "udara": 50.0}})
+    df = frame([{"reach_road": 1, "reach_water": 1, "reach_air": 1},
+                {"reach_road": 0, "reach_water": 0, "reach_air": 1},
+                {"reach_road": 1, "reach_water": 1, "reach_air": 0},
+                {"reach_road": 1, "reach_water": 0, "reach_air": 0}])
+    want = [100.0, 50.0, 0.0, np.nan]
+    np.testing.assert_array_equal(overall_scores(df, cfg)["score_pariwisata"], want)
+    np.testing.assert_array_equal(score_frame(df, cfg, ranks=False)["score_pariwisata"], want)
+
+
 def test_provenance_synthetic_when_destination_or_inputs_are():
     cfg = simple_config()
     df = frame([
