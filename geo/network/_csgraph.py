@@ -69,14 +69,15 @@ class Parts:
     start: np.ndarray
     _subs: list[tuple[np.ndarray, np.ndarray, dict[bytes, tuple[np.ndarray, ...]]]] = field(
         default_factory=list, repr=False, compare=False)
-    """Per csr structure (held, so the identity test is sound; the two latest only, so a
-    graph rebuilt per upgrade holds no structures past them), per set of components: the
-    cut (entries, indices, indptr, nodes). Graphs re-costed on a structure reuse it."""
+    """Per csr structure (held, so the memory test of :func:`_same_buffer` is sound; the
+    two latest only, so a graph rebuilt per upgrade holds no structures past them), per
+    set of components: the cut (entries, indices, indptr, nodes). Graphs re-costed on a
+    structure reuse it."""
 
     def cuts(self, graph: csr_matrix) -> dict[bytes, tuple[np.ndarray, ...]]:
         """The cuts of the structure of ``graph`` made so far."""
         for indptr, indices, cuts in self._subs:
-            if indptr is graph.indptr and indices is graph.indices:
+            if _same_buffer(indptr, graph.indptr) and _same_buffer(indices, graph.indices):
                 return cuts
         if len(self._subs) >= 2:
             self._subs.pop(0)
@@ -440,6 +441,20 @@ def group_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: 
             out[at] = v[order]
         del key, vals, order, k, at
     return ptr, outs
+
+
+def _same_buffer(held: np.ndarray, other: np.ndarray) -> bool:
+    """Whether ``other`` reads the very memory of ``held`` (a structure array that
+    :class:`Parts` holds, so its memory cannot be freed and handed out again).
+
+    Not identity: scipy's csr constructor wraps int32 index arrays in a new view object,
+    so every graph re-costed on one structure (a csr per upgrade) failed an ``is`` test
+    and cut its components again."""
+    if held is other:
+        return True
+    a, b = held.__array_interface__, other.__array_interface__
+    return bool(a["data"] == b["data"] and a["shape"] == b["shape"]
+                and a["strides"] == b["strides"] and held.dtype == other.dtype)
 
 
 def ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

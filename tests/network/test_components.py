@@ -143,6 +143,25 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
 
 @PROPERTY
 @given(split_graphs(), st.data())
+def test_graphs_re_costed_on_one_structure_share_its_cuts_and_keep_their_costs(
+        case: Any, data: Any) -> None:
+    # a csr per upgrade on the graph's own structure (as AccessGraph.csr makes them):
+    # the component cuts are made once, and each graph's runs read its own costs
+    n, tail, head, cost, sources, limit, budget = case
+    ok = (tail != head) & np.isfinite(cost)
+    base = csr_min(tail[ok], head[ok], cost[ok], n)
+    parts = Parts.of_arcs(tail, head, n)
+    for _ in range(3):
+        new = np.array(data.draw(st.lists(st.floats(0.0, 10.0), min_size=base.nnz,
+                                          max_size=base.nnz)))
+        graph = csr_matrix((new, base.indices, base.indptr), shape=base.shape)
+        got, _ = _by_chunks(graph, sources, limit, budget, parts)
+        assert np.array_equal(got, _whole(graph, sources, limit))
+    assert len(parts._subs) <= 1  # one structure: its cuts served every re-costed graph
+
+
+@PROPERTY
+@given(split_graphs(), st.data())
 def test_per_source_limits_are_exact_up_to_each_sources_own(case: Any, data: Any) -> None:
     # a limit per source: each row is the whole-graph Dijkstra up to its own limit; beyond
     # it a cell may be inf or (run with a larger limit of its group) the exact distance,
