@@ -418,6 +418,9 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float,
     dist = np.full(n, np.nan)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+    if not len(pts):  # nothing to snap (an extract without ferry ends): no tree to build
+        return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist,
+                    connected=np.zeros(n, dtype=bool), crs=network.metric_crs)
     tree, t_rows, fixed = network.snap_index()
     if rows is not None:
         keep = np.asarray(rows, dtype=bool)[t_rows]
