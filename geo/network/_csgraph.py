@@ -323,6 +323,7 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
     got = cuts.get(key)
     if got is not None:
         entries, indices, indptr, nodes = got
+        cuts[key] = cuts.pop(key)  # the latest used goes last: the oldest leave first
         local[nodes] = np.arange(len(nodes))
     else:
         nodes, _ = ranges(parts.start[comps], parts.start[comps + 1])
@@ -338,7 +339,7 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
             count = np.bincount(owner[held], minlength=len(nodes))
         indptr = np.r_[0, np.cumsum(count)].astype(np.int32)
         if keep:
-            cuts[key] = (entries, indices, indptr, nodes)
+            _keep_cut(cuts, key, (entries, indices, indptr, nodes))
     sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
 
@@ -441,6 +442,22 @@ def group_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_keys: 
             out[at] = v[order]
         del key, vals, order, k, at
     return ptr, outs
+
+
+CUT_BUDGET = 32 * 2**20
+"""Bytes of cuts kept per structure (:meth:`Parts.cuts`): the runs of one upgrade reuse a
+few cuts many times, while a region of N tiles has ~N of them (~0,4 MB each for an
+Andorra tile), which kept all would grow with the region in every worker."""
+
+
+def _keep_cut(cuts: dict[bytes, tuple[np.ndarray, ...]], key: bytes,
+              cut: tuple[np.ndarray, ...]) -> None:
+    """Keep ``cut``, dropping the least recently used cuts beyond :data:`CUT_BUDGET`."""
+    cuts[key] = cut
+    held = sum(a.nbytes for c in cuts.values() for a in c)
+    while held > CUT_BUDGET and len(cuts) > 1:
+        oldest = next(iter(cuts))
+        held -= sum(a.nbytes for a in cuts.pop(oldest))
 
 
 def _same_buffer(held: np.ndarray, other: np.ndarray) -> bool:

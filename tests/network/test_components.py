@@ -160,6 +160,20 @@ def test_graphs_re_costed_on_one_structure_share_its_cuts_and_keep_their_costs(
     assert len(parts._subs) <= 1  # one structure: its cuts served every re-costed graph
 
 
+def test_cuts_kept_stay_within_their_budget_and_the_latest_used_stay(monkeypatch: Any) -> None:
+    # a region of many components must not keep a cut of each in every worker
+    monkeypatch.setattr(kernels, "CUT_BUDGET", 100)
+    cuts: dict[bytes, tuple[np.ndarray, ...]] = {}
+    cut = (np.zeros(4, np.int64),)  # 32 bytes: three fit the budget
+    for k in (b"a", b"b", b"c"):
+        kernels._keep_cut(cuts, k, cut)
+    cuts[b"a"] = cuts.pop(b"a")  # "a" used again, as subgraph does on a hit
+    kernels._keep_cut(cuts, b"d", cut)
+    assert list(cuts) == [b"c", b"a", b"d"]
+    kernels._keep_cut(cuts, b"e", (np.zeros(100, np.int64),))  # larger than the budget
+    assert list(cuts) == [b"e"]  # kept alone: the one a run is about to use
+
+
 @PROPERTY
 @given(split_graphs(), st.data())
 def test_per_source_limits_are_exact_up_to_each_sources_own(case: Any, data: Any) -> None:
