@@ -379,9 +379,10 @@ class BenefitEngine:
         # the batch's components only (a label never leaves them): memory and work per
         # batch follow its components, not the whole graph
         self._batches = plan_chunks(self._parts, od.sources, budget // 2)
-        self._reach = self._run_limits(csr if csr is not None else self.csr())
+        # today's graph, made once: the run limits read it and refresh takes it as the state
+        self._given_csr = csr if csr is not None else self.csr()
+        self._reach = self._run_limits(self._given_csr)
         self._cached: tuple[np.ndarray, np.ndarray, np.ndarray, _Local] | None = None
-        self._given_csr = csr
         self.refresh()
 
     def _run_limits(self, today: csr_matrix) -> np.ndarray:
