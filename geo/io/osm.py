@@ -756,7 +756,9 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     step = np.zeros(len(b) + 1, dtype=np.int8)
     step[start] += 1
     step[eol] -= 1
-    nodes = b[np.cumsum(step[:-1], dtype=np.int8).astype(bool)]  # lists back to back
+    # the running sum is 1 inside a list and 0 outside (lists do not overlap): read as
+    # bool in place, it is the mask with no pass to convert it
+    nodes = b[np.cumsum(step[:-1], dtype=np.int8).view(bool)]  # lists back to back
     is_ref = nodes == ord("n")
     # per way: its references are the 'n' markers within its stretch of ``nodes``
     count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
@@ -764,15 +766,17 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     # the numbers after the markers, parsed by Arrow's C++ casts: the text without its
     # markers and commas is every number back to back, one Arrow string per number
     # (numpy's text reader took half of the parse; this is exact decimal arithmetic)
-    is_x, is_y = nodes == ord("x"), nodes == ord("y")
-    marker = np.flatnonzero(is_ref | is_x | is_y)
+    mark = is_ref | (nodes == ord("x")) | (nodes == ord("y"))
+    marker = np.flatnonzero(mark)
     if len(marker) != 3 * int(count.sum()) or (
             len(marker) and not (nodes[marker].reshape(-1, 3) == _NXY).all()):
         raise _unexpected("node list not understood")
-    sep = np.flatnonzero(is_ref | is_x | is_y | (nodes == ord(",")))
-    text = np.delete(nodes, sep)
+    is_sep = mark | (nodes == ord(","))
+    text = nodes[~is_sep]
+    # a number starts after its marker, less the separators up to it; the markers are
+    # separators, so that count is the marker's rank among them, plus one (no search)
     offsets = np.empty(len(marker) + 1, dtype=np.int64)
-    offsets[:-1] = marker + 1 - np.searchsorted(sep, marker + 1)
+    offsets[:-1] = marker - np.flatnonzero(mark[np.flatnonzero(is_sep)])
     offsets[-1] = len(text)
     size = np.diff(offsets)
     numbers = pa.LargeStringArray.from_buffers(len(marker), pa.py_buffer(offsets),
