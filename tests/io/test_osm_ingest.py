@@ -632,3 +632,35 @@ def test_pois_found_unsorted_after_the_roads_give_the_sorted_files_layers(
     for layer in ("roads", "pois"):
         pd.testing.assert_frame_equal(got.read(layer), want.read(layer))
     assert got.boundary().equals(want.boundary())
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3000),
+       shape=st.sampled_from(["disc", "band", "diagonal", "grid", "line", "clusters"]))
+def test_the_hull_candidates_keep_every_vertex_of_the_hull(seed: int, n: int,
+                                                             shape: str) -> None:
+    """Dropping the points ``_hull_candidates`` rules out changes nothing in the hull
+    GEOS computes from all of them (the box and the octagon only ever drop inner points),
+    on fixed-point coordinates as the roads carry them, including flat, degenerate and
+    duplicated clouds."""
+    rng = np.random.default_rng(seed)
+    if shape == "disc":
+        r, a = np.sqrt(rng.random(n)), rng.random(n) * 2 * np.pi
+        xy = np.column_stack([r * np.cos(a), r * np.sin(a)])
+    elif shape == "band":  # a row of tiles: wide and flat
+        xy = np.column_stack([rng.random(n) * 8, rng.random(n) * 0.3])
+    elif shape == "diagonal":  # a thin slanted strip: the box must not be used
+        t = rng.random(n)
+        xy = np.column_stack([t * 5, t * 5 + rng.random(n) * 0.01])
+    elif shape == "grid":  # many ties and collinear points on the edges
+        xy = rng.integers(0, 6, size=(n, 2)).astype(float)
+    elif shape == "line":
+        xy = np.column_stack([rng.random(n), np.full(n, 0.5)])
+    else:
+        centres = rng.random((3, 2)) * 4
+        xy = centres[rng.integers(0, 3, n)] + rng.normal(0, 0.05, size=(n, 2))
+    pts = np.round((xy + [100.0, -4.0]) * 1e7) * 1e-7  # degrees in 1e-7 steps
+    kept = geo.io.osm._hull_candidates(pts)
+    assert len(kept) <= len(pts)
+    whole = shapely.convex_hull(shapely.multipoints(pts))
+    assert shapely.equals_exact(shapely.convex_hull(shapely.multipoints(kept)), whole, 0.0)
