@@ -1083,7 +1083,8 @@ def points_hull(pts: np.ndarray) -> BaseGeometry:
 
 def _hull_candidates(pts: np.ndarray) -> np.ndarray:
     """The points of (n, 2) ``pts`` that may lie on their convex hull (:func:`_hull_mask`)."""
-    return pts[_hull_mask(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]))]
+    near = _hull_mask(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]))
+    return np.asarray(pts[near])
 
 
 _BOX_SIZES = (0.9, 0.7, 0.5, 0.25)
