@@ -1053,7 +1053,8 @@ def road_hull_points(ext: OsmExtract) -> np.ndarray:
     xy = [np.empty((0, 2))]
     for lo, hi in steps(len(ext.valid), _ROAD_CHUNK_REFS):  # the hull's candidates
         m = ext.valid[lo:hi]
-        x, y = ext.x[lo:hi][m] * _SCALE, ext.y[lo:hi][m] * _SCALE
+        lon, lat = ext.lonlat(lo, hi)
+        x, y = lon[m], lat[m]
         near = _hull_mask(x, y)
         xy.append(np.column_stack([x[near], y[near]]))
     return np.concatenate(xy)
@@ -1113,8 +1114,9 @@ def _hull_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ring = ring[:-1]
     if len(ring) < 3:
         return np.ones(len(x), dtype=bool)
+    # the ring holds the extremes of each axis: its bounds are the points' bounds
     lo, hi = ring.min(axis=0), ring.max(axis=0)
-    span = float(max(x.max() - x.min(), y.max() - y.min())) or 1.0
+    span = float((hi - lo).max()) or 1.0
     margin = 1e-9 * span * span
     edges = list(zip(ring, np.roll(ring, -1, axis=0), strict=True))  # eight at most
 
@@ -1124,7 +1126,7 @@ def _hull_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             got &= (b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0]) > margin
         return got
 
-    rest = np.arange(len(x))
+    rest: slice | np.ndarray = slice(None)  # no box fits: every point meets the edges
     mid, half = (lo + hi) / 2, (hi - lo) / 2
     for size in _BOX_SIZES:
         b0, b1 = mid - size * half, mid + size * half
