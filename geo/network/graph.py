@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -422,44 +423,120 @@ def snap_points(network: Network, points: gpd.GeoSeries, max_dist_m: float,
         return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist,
                     connected=np.zeros(n, dtype=bool), crs=network.metric_crs)
     tree, t_rows, fixed = network.snap_index()
-    if rows is not None:
-        keep = np.asarray(rows, dtype=bool)[t_rows]
-        if not keep.all():
-            # a tree of the allowed targets only: query_nearest cannot filter
-            tree = shapely.STRtree(tree.geometries[keep])
-            t_rows, fixed = t_rows[keep], fixed[keep]
-    if len(pts) and len(t_rows):
-        src, tgt, d, f, on = _nearest_on_lines(tree, pts, t_rows, fixed, network.geometry_m)
-        idx = np.flatnonzero(has)[src]
-        r = t_rows[tgt]
-        edge[idx], frac[idx], dist[idx] = r, f, d
+    allowed = None if rows is None else np.asarray(rows, dtype=bool)[t_rows]
+    if allowed is not None and allowed.all():
+        allowed = None
+    if len(t_rows) and (allowed is None or allowed.any()):
+        tgt, d, f, on = _nearest_on_lines(tree, pts, allowed, t_rows, fixed,
+                                          network.geometry_m)
+        idx = np.flatnonzero(has)
+        edge[idx], frac[idx], dist[idx] = t_rows[tgt], f, d
         x[idx], y[idx] = on[:, 0], on[:, 1]
     connected = np.nan_to_num(dist, nan=np.inf) <= max_dist_m
     return Snap(edge=edge, fraction=frac, x=x, y=y, distance_m=dist, connected=connected,
                 crs=network.metric_crs)
 
 
-def _nearest_on_lines(tree: shapely.STRtree, pts: np.ndarray, t_rows: np.ndarray,
-                      fixed: np.ndarray, lines: np.ndarray
+def _nearest_on_lines(tree: shapely.STRtree, pts: np.ndarray, allowed: np.ndarray | None,
+                      t_rows: np.ndarray, fixed: np.ndarray, lines: np.ndarray
                       ) -> tuple[np.ndarray, ...]:
-    """Per point (``src``, ascending): its nearest target ``tgt``, the distance, the
-    fraction along that target's line (``fixed`` where not NaN) and the (n, 2) point
-    there. Each point's answer depends on that point alone, so pieces of the points run
-    on threads (GEOS releases the GIL), as one call would, in order."""
+    """Per point: its nearest allowed target ``tgt`` (:func:`_nearest_targets`), the
+    distance, the fraction along that target's line (``fixed`` where not NaN) and the
+    (n, 2) point there. Each point's answer depends on that point alone, so pieces of the
+    points run on threads (GEOS releases the GIL), in order."""
+    tgt = _nearest_targets(tree, pts, allowed)
 
     def piece(at: slice) -> tuple[np.ndarray, ...]:
-        (src, tgt), d = tree.query_nearest(pts[at], return_distance=True,
-                                           all_matches=False)
-        line = lines[t_rows[tgt]]
-        p = pts[at][src]
-        f = np.where(np.isnan(fixed[tgt]),
-                     shapely.line_locate_point(line, p, normalized=True), fixed[tgt])
+        g, p = tgt[at], pts[at]
+        # GEOSDistance, as query_nearest measures: the same number
+        d = shapely.distance(p, tree.geometries[g])
+        line = lines[t_rows[g]]
+        f = np.where(np.isnan(fixed[g]),
+                     shapely.line_locate_point(line, p, normalized=True), fixed[g])
         f = np.nan_to_num(np.clip(f, 0.0, 1.0))  # zero-length lines give NaN
         on = shapely.get_coordinates(shapely.line_interpolate_point(line, f, normalized=True))
-        return src + at.start, tgt, d, f, on
+        return d, f, on
 
     got = thread_map(piece, slices(len(pts)))
-    return tuple(np.concatenate([g[i] for g in got]) for i in range(5))
+    return (tgt, *(np.concatenate([g[i] for g in got]) for i in range(3)))
+
+
+_SNAP_BOX_M: Final = 50.0
+"""Half the side (m) of the box in which :func:`_nearest_targets` first looks for each
+point's nearest target. Most features lie within tens of metres of a road (at 100 tiles of
+Andorra, 91 % of the destinations, UMKM and gateways lie within 50 m); the others are
+found by the tree's nearest search, as before."""
+
+
+_NEAREST_PIECE_MIN: Final = 500
+"""Fewest points per thread of :func:`_query_nearest`."""
+
+
+def _nearest_targets(tree: shapely.STRtree, pts: np.ndarray,
+                     allowed: np.ndarray | None) -> np.ndarray:
+    """Per point, the index in ``tree`` of its nearest target among ``allowed`` (a mask over
+    the tree's items; None: all): the answer of ``query_nearest(all_matches=False)`` on a
+    tree of the allowed targets alone, bit for bit, in a fraction of its time (100 tiles:
+    107.100 points, 2,7 -> 1,4 s).
+
+    The nearest search visits tree nodes point by point; most points have a road a few
+    metres away. So, in three passes, each over the points the one before left open:
+
+    1. the allowed targets whose boxes meet the point's box of half side
+       :data:`_SNAP_BOX_M` (one bulk query), measured (GEOSDistance, as the nearest search
+       does): the least is the nearest when it lies within the box's half side (any
+       target that near meets the box) and no other target is as near;
+    2. the tree's own nearest search with every tie: one nearest, allowed, is the answer;
+    3. the nearest search on a tree of the allowed targets alone (built only when needed):
+       exactly the former answer, tie broken the same way.
+    """
+    geoms = tree.geometries
+    radius = _SNAP_BOX_M
+
+    def in_box(at: slice) -> np.ndarray:
+        p = pts[at]
+        x, y = shapely.get_x(p), shapely.get_y(p)
+        s, g = tree.query(shapely.box(x - radius, y - radius, x + radius, y + radius))
+        if allowed is not None:
+            s, g = s[allowed[g]], g[allowed[g]]
+        d = shapely.distance(p[s], geoms[g])
+        best = np.full(len(p), np.inf)
+        np.minimum.at(best, s, d)
+        least = d == best[s]
+        sure = (np.bincount(s[least], minlength=len(p)) == 1) & (best <= radius)
+        out = np.full(len(p), -1, dtype=np.int64)
+        pick = least & sure[s]
+        out[s[pick]] = g[pick]
+        return out
+
+    tgt = np.concatenate(thread_map(in_box, slices(len(pts))))
+    rest = np.flatnonzero(tgt < 0)
+    if len(rest):
+        s, g = _query_nearest(tree, pts[rest], all_matches=True)
+        one = np.bincount(s, minlength=len(rest))[s] == 1
+        if allowed is not None:
+            one &= allowed[g]
+        tgt[rest[s[one]]] = g[one]
+        rest = np.flatnonzero(tgt < 0)
+    if len(rest):
+        # a tree of the allowed targets only: query_nearest cannot filter
+        keep = np.arange(len(geoms)) if allowed is None else np.flatnonzero(allowed)
+        sub = tree if allowed is None else shapely.STRtree(geoms[keep])
+        s, g = _query_nearest(sub, pts[rest], all_matches=False)
+        tgt[rest[s]] = keep[g]
+    return tgt
+
+
+def _query_nearest(tree: shapely.STRtree, pts: np.ndarray, *, all_matches: bool
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query_nearest(pts, all_matches=...)`` on threads, pieces of the points.
+
+    The points left to a nearest search are the far ones, each a long search (about
+    0,1 ms at 100 tiles): pieces far smaller than other calls' are worth a thread."""
+    pieces = slices(len(pts), least=_NEAREST_PIECE_MIN)
+    got = thread_map(lambda at: tree.query_nearest(pts[at], all_matches=all_matches), pieces)
+    return (np.concatenate([pair[0] + at.start for pair, at in zip(got, pieces, strict=True)]),
+            np.concatenate([pair[1] for pair in got]))
 
 
 def meaningful_rows(network: Network, min_component_m: float) -> np.ndarray:

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from geo.access import populated_places
 from geo.io.workspace import Workspace
 from geo.network import build_access_graph, build_network
+from geo.network.graph import _nearest_targets
 from geo.steps import compute_access
 from tests.access.test_access import layer, run
 from tests.network.test_network import UTM, X0, Y0, points, roads_frame, small_config
@@ -207,6 +208,53 @@ def test_unreachable_exactly_when_no_reachable_link_is_within_the_limit(
     near = dist < cfg.snap.max_dist_m - 1e-6
     assert d["access_minutes"].isna().to_numpy()[far].all()
     assert d["access_minutes"].notna().to_numpy()[near].all()
+
+
+@st.composite
+def snap_targets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lines and boat-stop points on a 10 m grid (ties: points equidistant from several
+    targets, points on shared ends), points near and far (beyond the first pass's box),
+    and a mask of allowed targets."""
+    scale = draw(st.sampled_from([10.0, 60.0]))  # vertices 10 m or 60 m apart
+    coord = st.integers(-6, 6).map(lambda v: v * scale)
+    lines = draw(st.lists(st.lists(st.tuples(coord, coord), min_size=2, max_size=4),
+                          min_size=1, max_size=25))
+    stops = draw(st.lists(st.tuples(coord, coord), max_size=5))
+    geoms = np.array([shapely.LineString(c) for c in lines]
+                     + [shapely.Point(c) for c in stops], dtype=object)
+    vertices = [v for c in lines for v in c] + stops
+    # on a vertex, or half a step off one: often as near to two targets as to one
+    on_grid = st.tuples(st.sampled_from(vertices), st.sampled_from([0.0, 0.5, 1.0]),
+                        st.sampled_from([0.0, 0.5])).map(
+        lambda t: (t[0][0] + t[1] * scale, t[0][1] + t[2] * scale))
+    near = st.tuples(st.floats(-420, 420), st.floats(-420, 420))
+    far = st.tuples(st.floats(-5000, 5000), st.floats(-5000, 5000))
+    pts = draw(st.lists(st.one_of(on_grid, near, far), min_size=1, max_size=30))
+    allowed = np.array(draw(st.lists(st.booleans(), min_size=len(geoms),
+                                     max_size=len(geoms))), dtype=bool)
+    if not allowed.any():
+        allowed[draw(st.integers(0, len(geoms) - 1))] = True
+    return geoms, shapely.points(np.array(pts, dtype=float)), allowed
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snap_targets(), st.booleans())
+def test_nearest_targets_equal_the_nearest_search_on_the_allowed_targets(
+        case: tuple[np.ndarray, np.ndarray, np.ndarray], every: bool) -> None:
+    """The three-pass search answers what one nearest search on a tree of the allowed
+    targets answers (the snapping before it), tie for tie; its distance is the least of
+    a brute-force measure of every allowed target."""
+    geoms, pts, allowed = case
+    if every:
+        allowed = np.ones(len(geoms), dtype=bool)
+    tree = shapely.STRtree(geoms)
+    got = _nearest_targets(tree, pts, None if every else allowed)
+    keep = np.flatnonzero(allowed)
+    src, tgt = shapely.STRtree(geoms[keep]).query_nearest(pts, all_matches=False)
+    assert np.array_equal(src, np.arange(len(pts)))
+    assert np.array_equal(got, keep[tgt])
+    brute = shapely.distance(pts[:, None], geoms[None, keep]).min(axis=1)
+    assert np.array_equal(shapely.distance(pts, geoms[got]), brute)
 
 
 def test_andorra_no_destination_unreachable_within_reach_of_the_network(
