@@ -61,6 +61,7 @@ from geo.access.kinds import (
 from geo.io.regions import kampung_points
 from geo.network import (
     AccessGraph,
+    Lines,
     Network,
     NetworkConfig,
     Snap,
@@ -346,11 +347,12 @@ class ScanReader(Protocol):
         ...
 
 
-def network_of(roads: gpd.GeoDataFrame, config: NetworkConfig, metric_crs: CRS | str | int,
-               *, reporter: Reporter = SILENT) -> Network:
+def network_of(roads: gpd.GeoDataFrame | pd.DataFrame, config: NetworkConfig,
+               metric_crs: CRS | str | int, *, reporter: Reporter = SILENT,
+               lines: Lines | None = None) -> Network:
     """:func:`geo.network.build_network`, reported as the step that builds the network."""
     reporter.step(f"Membangun jaringan: {fmt.integer(len(roads))} ruas")
-    return build_network(roads, config, metric_crs)
+    return build_network(roads, config, metric_crs, lines=lines)
 
 
 def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.GeoDataFrame,

@@ -107,7 +107,7 @@ _READ_ROWS = 250_000
 """Features per batch when a large layer is read (:meth:`_Reader._read_in_batches`)."""
 
 
-def _read_frame(path: Path, layer: str, *, categories: bool = False,
+def _read_frame(path: Path, layer: str, *, categories: bool = False, wkb: bool = False,
                 **kwargs: Any) -> pd.DataFrame:
     """One read of a workspace layer.
 
@@ -119,6 +119,8 @@ def _read_frame(path: Path, layer: str, *, categories: bool = False,
     and dictionary-encoded there, so no ``str`` per cell and no text buffers are made (the
     roads of N = 100 tiles: 12,1 s and 1.058 MB peak -> 2,4 s and 811 MB, text columns
     222 -> 52 MB). The categories are sorted, as ``astype("category")`` sorts them.
+    ``wkb`` (with ``categories``): a plain frame whose column ``geometry`` holds each
+    row's WKB as GDAL gives it (Arrow binary, no shapely object made).
     ``kwargs``: ``where`` only.
     """
     if not categories:
@@ -136,8 +138,13 @@ def _read_frame(path: Path, layer: str, *, categories: bool = False,
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = col.dictionary_encode()
         columns[name] = col.to_pandas()
-    geometry = (shapely.from_wkb(table.column(geometry_name).to_numpy(zero_copy_only=False))
-                if geometry_name in table.column_names else None)
+    geometry: Any = None
+    if geometry_name in table.column_names:
+        raw = table.column(geometry_name)
+        if isinstance(raw.type, pa.ExtensionType):  # geoarrow.wkb / ogc.wkb: its bytes
+            raw = pa.chunked_array([c.storage for c in raw.chunks], type=raw.type.storage_type)
+        geometry = (pd.Series(pd.arrays.ArrowExtensionArray(raw)) if wkb
+                    else shapely.from_wkb(raw.to_numpy(zero_copy_only=False)))
     rows = table.num_rows
     del table
     frame = pd.DataFrame(columns, index=pd.RangeIndex(rows))
@@ -146,7 +153,11 @@ def _read_frame(path: Path, layer: str, *, categories: bool = False,
             # sorted, and of text even when a batch holds no value at all
             frame[name] = values.cat.set_categories(
                 pd.Index(sorted(values.cat.categories), dtype="str"))
-    if geometry is not None:
+    if wkb:
+        frame["geometry"] = (geometry if geometry is not None
+                             else pd.Series(pd.NA, index=frame.index,
+                                            dtype=pd.ArrowDtype(pa.binary())))
+    elif geometry is not None:
         frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=meta["crs"])
     return frame
 
@@ -284,8 +295,25 @@ class _Reader:
             raise WorkspaceError(f"{self.path}: layer '{layer}' tidak punya geometri")
         return gdf
 
-    def _read_in_batches(self, layer: str, categories: bool = False
-                         ) -> gpd.GeoDataFrame | None:
+    def read_wkb(self, layer: str) -> tuple[pd.DataFrame, pa.ChunkedArray, CRS]:
+        """A spatial layer as its attributes (text as categoricals, see :meth:`read`), its
+        geometries as WKB (Arrow binary, as GDAL gives them) and its CRS: for a reader
+        that takes the vertices out of the geometries (the network), which would
+        otherwise make a shapely object per row only to read its coordinates. Raises
+        :class:`WorkspaceError` if the layer is missing or has no geometry or CRS."""
+        if not self.has(layer):
+            self.read(layer)  # its error: the layer is missing
+        info = pyogrio.read_info(self.path, layer=layer)
+        if not info.get("geometry_type") or not info.get("crs"):
+            raise WorkspaceError(f"{self.path}: layer '{layer}' tidak punya geometri atau CRS")
+        frame = self._read_in_batches(layer, True, wkb=True)
+        if frame is None:
+            frame = _read_frame(self.path, layer, categories=True, wkb=True)
+        geometry = frame.pop("geometry").array.__arrow_array__()  # no copy
+        return frame, geometry, CRS(info["crs"])
+
+    def _read_in_batches(self, layer: str, categories: bool = False, *, wkb: bool = False
+                         ) -> pd.DataFrame | None:
         """A large layer read :data:`_READ_ROWS` features at a time by ranges of its fid
         (a rowid range in SQLite: each batch costs its own rows), so the peak is the
         frame plus one batch (pyogrio makes one ``str`` per cell before pandas packs a
@@ -307,7 +335,7 @@ class _Reader:
             return None
         parts = []
         for lo in range(0, rows, _READ_ROWS):
-            part = _read_frame(self.path, layer, categories=categories,
+            part = _read_frame(self.path, layer, categories=categories, wkb=wkb,
                                where=f"{fid} > {lo} AND {fid} <= {lo + _READ_ROWS}")
             if len(part) != min(_READ_ROWS, rows - lo):
                 return None
@@ -329,7 +357,11 @@ class _Reader:
         for name, values in joined.items():
             out[name] = pd.Series(values, index=out.index, name=name)
         out = out[order]
-        return gpd.GeoDataFrame(out, geometry=parts[0].geometry.name, crs=parts[0].crs)
+        if wkb:
+            return out
+        whole: pd.DataFrame = gpd.GeoDataFrame(out, geometry=parts[0].geometry.name,
+                                               crs=parts[0].crs)
+        return whole
 
     def synthetic_rows(self, layer: str) -> int:
         """Rows of ``layer`` with ``provenance = 'synthetic'`` (0 when absent or no column).

@@ -14,17 +14,20 @@ from geo.access.indicators import (
     populated_places,
 )
 from geo.io.workspace import Workspace
-from geo.network import Network, NetworkConfig, load_network_config
+from geo.network import Lines, Network, NetworkConfig, load_network_config
 
 
 def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
                  reporter: Reporter = SILENT) -> Network:
     """The network of a workspace's ``roads`` layer in its metric CRS."""
-    # text columns as categoricals from the start, as the network keeps them
-    roads = ws.read("roads", categories=True)
+    # text columns as categoricals from the start, as the network keeps them; the
+    # vertices straight out of the WKB, with no shapely object per road
+    roads, wkb, crs = ws.read_wkb("roads")
+    lines = Lines.from_wkb(wkb, crs)
+    del wkb
     net = network_of(roads, config or load_network_config(), ws.metric_crs(),
-                     reporter=reporter)
-    del roads
+                     reporter=reporter, lines=lines)
+    del roads, lines
     give_back()  # the layer's geometries, now packed in the network
     return net
 

@@ -478,6 +478,25 @@ def test_reading_text_as_categories_keeps_every_value_and_sorts_categories(
     assert got["empty_text"].isna().all() and not len(got["empty_text"].cat.categories)
 
 
+@pytest.mark.parametrize("batch", [None, 1000])
+def test_read_wkb_gives_the_attributes_of_a_categorical_read_and_the_geometries_as_wkb(
+        andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if batch:
+        monkeypatch.setattr(workspace_module, "_READ_ROWS", batch)
+    ws = Workspace(andorra_ws)
+    attrs, wkb, crs = ws.read_wkb("roads")
+    want = ws.read("roads", categories=True)
+    pd.testing.assert_frame_equal(attrs, pd.DataFrame(want.drop(columns="geometry")))
+    assert crs == want.crs
+    # the reference geometries: pyogrio's own whole read, row by row
+    whole = pyogrio.read_dataframe(andorra_ws, layer="roads")
+    got = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    assert len(got) == len(whole)
+    assert shapely.equals_exact(got, whole.geometry.to_numpy(), 0).all()
+    if batch:
+        assert wkb.num_chunks >= len(whole) // batch
+
+
 def test_a_batched_read_never_mixes_two_versions_of_the_file(
         andorra_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil

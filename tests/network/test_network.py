@@ -659,6 +659,80 @@ def test_packed_lines_rebuild_every_subset_exactly(lines: list[LineString],
                 assert shapely.equals_exact(got, geoms[rows], tolerance=0).all()
 
 
+@st.composite
+def wkb_columns(draw: st.DrawFn) -> tuple[list[bytes | None], list[int]]:
+    """WKB values as GDAL may give them: mostly little-endian 2D LineStrings, sometimes
+    one that must go through shapely (null, empty, Z, big-endian, multi, point), in
+    chunks (binary or large binary)."""
+    coord = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+    plain = st.lists(st.tuples(coord, coord), min_size=2, max_size=6).map(
+        lambda c: shapely.to_wkb(LineString(c), byte_order=1))
+    odd = st.sampled_from([
+        None,
+        shapely.to_wkb(LineString(), byte_order=1),
+        shapely.to_wkb(LineString([(0, 0, 1), (1, 1, 2)]), byte_order=1),
+        shapely.to_wkb(LineString([(0, 0), (1, 1)]), byte_order=0),
+        shapely.to_wkb(shapely.MultiLineString([[(0, 0), (1, 1)]]), byte_order=1),
+        shapely.to_wkb(Point(1, 2), byte_order=1),
+        shapely.to_wkb(LineString([(0, 0), (1, 1)]), byte_order=1, include_srid=True),
+        # one vertex: valid WKB that GEOS refuses as a line
+        b"\x01\x02\x00\x00\x00\x01\x00\x00\x00" + np.array([1.0, 2.0]).tobytes(),
+    ])
+    values = draw(st.lists(st.one_of(plain, plain, plain, odd), max_size=12))
+    cuts = sorted(draw(st.lists(st.integers(0, len(values)), max_size=3)))
+    return values, cuts
+
+
+@settings(max_examples=100, deadline=None)
+@given(wkb_columns(), st.booleans())
+def test_lines_from_wkb_equal_lines_of_what_shapely_reads(
+        column: tuple[list[bytes | None], list[int]], large: bool) -> None:
+    import pyarrow as pa
+
+    values, cuts = column
+    kind = pa.large_binary() if large else pa.binary()
+    bounds = [0, *cuts, len(values)]
+    wkb = pa.chunked_array([pa.array(values[lo:hi], type=kind)
+                            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)],
+                           type=kind)
+    try:
+        want = Lines.of(shapely.from_wkb(np.array(values, dtype=object)), UTM)
+    except shapely.errors.GEOSException as refused:  # as before: shapely's error
+        with pytest.raises(type(refused)):
+            Lines.from_wkb(wkb, UTM)
+        return
+    got = Lines.from_wkb(wkb, UTM)
+    assert len(got) == len(want) == len(values)
+    assert (got.coords is None) == (want.coords is None)
+    if want.coords is not None:
+        assert got.coords is not None and got.start is not None
+        np.testing.assert_array_equal(got.coords, want.coords)
+        np.testing.assert_array_equal(got.start, want.start)
+    else:
+        assert (shapely.to_wkb(got.geometry(), include_srid=True).tolist()
+                == shapely.to_wkb(want.geometry(), include_srid=True).tolist())
+    np.testing.assert_array_equal(got.missing_or_empty(), want.missing_or_empty())
+    expected = np.array([v is None or bool(shapely.is_empty(shapely.from_wkb(v)))
+                         for v in values], dtype=bool)
+    np.testing.assert_array_equal(got.missing_or_empty(), expected)
+
+
+def test_the_network_of_a_wkb_read_equals_the_network_of_the_layer(andorra_ws: Path) -> None:
+    """``load_network`` (attributes and WKB) builds what ``build_network`` builds from
+    the layer as geopandas reads it."""
+    ws = Workspace(andorra_ws)
+    config = load_network_config()
+    got = load_network(ws, config)
+    want = build_network(ws.read("roads"), config, ws.metric_crs())
+    assert got.lines.coords is not None and want.lines.coords is not None
+    np.testing.assert_array_equal(got.lines.coords, want.lines.coords)
+    np.testing.assert_array_equal(got.lines.start, want.lines.start)
+    for name in ("node_ids", "node_xy", "edge_u", "edge_v", "minutes_fwd", "minutes_bwd",
+                 "mode"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    pd.testing.assert_frame_equal(got.roads, want.roads, check_categorical=False)
+
+
 def test_packed_lines_project_as_geopandas_does(andorra_ws: Path,
                                                pieces_on_threads: int) -> None:
     """The metric copy, the node ends and any subset equal, bit for bit, what geopandas
