@@ -37,12 +37,22 @@ def csr_min(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> csr
 
 
 def entry_winners(arc_entry: np.ndarray, arc_cost: np.ndarray, n_entries: int) -> np.ndarray:
-    """For each entry, the index of its cheapest arc (ties: the lowest arc index)."""
-    order = np.lexsort((np.arange(len(arc_entry)), arc_cost, arc_entry))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = arc_entry[order][1:] != arc_entry[order][:-1]
-    win = np.full(n_entries, -1, dtype=np.int64)
-    win[arc_entry[order][first]] = order[first]
+    """For each entry, the index of its cheapest arc (ties: the lowest arc index; a NaN
+    cost loses to any number); -1 for an entry without arcs.
+
+    Two unbuffered reductions by entry (the least cost, then the lowest arc at it)
+    instead of a three-key sort of every arc (100 tiles, ~3 M arcs: 0,9 -> 0,16 s; the
+    routes and the priorities' scorer ask for it several times a run)."""
+    entry = np.asarray(arc_entry, dtype=np.intp)
+    cost = np.asarray(arc_cost, dtype=float)
+    best = np.full(n_entries, np.nan)
+    np.fmin.at(best, entry, cost)  # NaN only where every arc costs NaN
+    least = best[entry]
+    at = np.flatnonzero((cost == least) | np.isnan(least))
+    none = len(entry)
+    win = np.full(n_entries, none, dtype=np.int64)
+    np.minimum.at(win, entry[at], at)
+    win[win == none] = -1
     return win
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -40,7 +40,7 @@ from geo.network import (
     nearest_of_set,
     reached_pairs,
 )
-from geo.network._csgraph import LIMIT_RATIO
+from geo.network._csgraph import LIMIT_RATIO, entry_winners
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
 
@@ -561,3 +561,25 @@ def test_accumulate_tree_sums_every_root_path(data: st.DataObject) -> None:
         assert np.shares_memory(out, mine)
     finally:
         kernels._TREE_ROWS = old
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1),
+                       st.sampled_from([0.0, -0.0, 1.0, 2.5, np.inf, np.nan])),
+             max_size=30))))
+def test_entry_winners_pick_the_cheapest_arc_and_the_lowest_index_on_ties(
+        case: tuple[int, list[tuple[int, float]]]) -> None:
+    """Per entry, by hand: the least cost (NaN after every number; 0 and -0 tie), then the
+    lowest arc index; -1 for an entry no arc gives."""
+    n, arcs = case
+    entry = np.array([e for e, _ in arcs], dtype=np.int32)
+    cost = np.array([c for _, c in arcs], dtype=float)
+    want = np.full(n, -1)
+    for e in range(n):
+        mine = [i for i in range(len(arcs)) if arcs[i][0] == e]
+        if mine:
+            want[e] = min(mine, key=lambda i: (np.isnan(cost[i]),
+                                               0.0 if np.isnan(cost[i]) else cost[i], i))
+    np.testing.assert_array_equal(entry_winners(entry, cost, n), want)
