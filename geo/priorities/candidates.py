@@ -307,11 +307,20 @@ def section_geometry(network: Network, labels: np.ndarray,
 
 def _merged_lines(network: Network, labels: np.ndarray, sel: np.ndarray,
                   wanted: np.ndarray) -> np.ndarray:
-    """The merged lines of the sections ``wanted`` from their road rows ``sel``."""
-    geoms = network.road_geometry(sel).to_crs(schema.WGS84)
-    parts = gpd.GeoDataFrame({"label": labels[sel]}, geometry=geoms.to_numpy(),
-                             crs=schema.WGS84).dissolve(by="label")
-    merged = shapely.line_merge(parts.geometry.to_numpy())
+    """The merged lines of the sections ``wanted`` from their road rows ``sel``.
+
+    Each section is the union of its rows, as geopandas' ``dissolve`` makes it (a
+    collection of the rows in their order, then GEOS's unary union), but for all sections
+    in one vectorised call: ``dissolve`` runs a Python function per section (8.200
+    sections at 100 tiles, about 1 s)."""
+    geoms = network.road_geometry(sel).to_crs(schema.WGS84).to_numpy()
+    label = labels[sel]
+    order = np.argsort(label, kind="stable")  # each section's rows in their order
+    keys, first = np.unique(label[order], return_index=True)
+    member_of = np.repeat(np.arange(len(keys)), np.diff(np.r_[first, len(order)]))
+    rows = shapely.geometrycollections(geoms[order], indices=member_of)
+    # shapely.union_all is this ufunc over one collection: here one per section
+    merged = shapely.line_merge(shapely.lib.unary_union(rows))
     pieces, idx = shapely.get_parts(merged, return_index=True)
     multi = shapely.multilinestrings(pieces, indices=idx)
-    return np.asarray(pd.Series(multi, index=parts.index).reindex(wanted).to_numpy())
+    return np.asarray(pd.Series(multi, index=keys).reindex(wanted).to_numpy())

@@ -57,6 +57,28 @@ def test_each_section_is_the_union_of_its_rows_in_any_slicing(andorra: dict[str,
         assert shapely.equals(want, geom), label  # the same set of points
 
 
+def test_sections_are_what_geopandas_dissolve_and_line_merge_make_of_them(
+        andorra: dict[str, Any]) -> None:
+    """Every section of the Andorra roads, bit for bit (WKB) what the former way makes:
+    geopandas' ``dissolve`` by label, then ``line_merge``, as one MultiLineString."""
+    import geopandas as gpd
+    import pandas as pd
+
+    network, labels = andorra["network"], andorra["labels"]
+    wanted = np.unique(labels[labels >= 0])[::-1]
+    got = candidates.section_geometry(network, labels, wanted).to_numpy()
+    sel = np.flatnonzero(labels >= 0)
+    parts = gpd.GeoDataFrame({"label": labels[sel]},
+                             geometry=network.road_geometry(sel).to_numpy(),
+                             crs=schema.WGS84).dissolve(by="label")
+    merged = shapely.line_merge(parts.geometry.to_numpy())
+    pieces, idx = shapely.get_parts(merged, return_index=True)
+    want = pd.Series(shapely.multilinestrings(pieces, indices=idx),
+                     index=parts.index).reindex(wanted).to_numpy()
+    assert len(got) == len(wanted) > 100
+    assert shapely.to_wkb(got).tolist() == shapely.to_wkb(want).tolist()
+
+
 @REPRODUCIBLE
 @given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([None, "", "a", "b", "nasional"]),
                           st.integers(0, 3)), max_size=40))
