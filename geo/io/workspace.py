@@ -141,7 +141,7 @@ def _read_frame(path: Path, layer: str, *, categories: bool = False, wkb: bool =
     geometry: Any = None
     if geometry_name in table.column_names:
         raw = table.column(geometry_name)
-        if isinstance(raw.type, pa.ExtensionType):  # geoarrow.wkb / ogc.wkb: its bytes
+        if isinstance(raw.type, pa.BaseExtensionType):  # a registered geoarrow.wkb: its bytes
             raw = pa.chunked_array([c.storage for c in raw.chunks], type=raw.type.storage_type)
         geometry = (pd.Series(pd.arrays.ArrowExtensionArray(raw)) if wkb
                     else shapely.from_wkb(raw.to_numpy(zero_copy_only=False)))

@@ -317,10 +317,21 @@ def _merged_lines(network: Network, labels: np.ndarray, sel: np.ndarray,
     label = labels[sel]
     order = np.argsort(label, kind="stable")  # each section's rows in their order
     keys, first = np.unique(label[order], return_index=True)
-    member_of = np.repeat(np.arange(len(keys)), np.diff(np.r_[first, len(order)]))
-    rows = shapely.geometrycollections(geoms[order], indices=member_of)
-    # shapely.union_all is this ufunc over one collection: here one per section
-    merged = shapely.line_merge(shapely.lib.unary_union(rows))
-    pieces, idx = shapely.get_parts(merged, return_index=True)
-    multi = shapely.multilinestrings(pieces, indices=idx)
+    bounds = np.r_[first, len(order)]
+    multi = np.empty(len(keys), dtype=object)
+    # a few sections at a time: the collections copy their rows' lines, and the slice's
+    # lines are already the largest thing a run at 1000 tiles holds here
+    for lo in range(0, len(keys), _UNION_SECTIONS):
+        hi = min(lo + _UNION_SECTIONS, len(keys))
+        rows = geoms[order[bounds[lo]: bounds[hi]]]
+        member_of = np.repeat(np.arange(hi - lo), np.diff(bounds[lo: hi + 1]))
+        # shapely.union_all is this ufunc over one collection: here one per section
+        merged = shapely.line_merge(shapely.lib.unary_union(
+            shapely.geometrycollections(rows, indices=member_of)))
+        pieces, idx = shapely.get_parts(merged, return_index=True)
+        multi[lo: hi] = shapely.multilinestrings(pieces, indices=idx)
     return np.asarray(pd.Series(multi, index=keys).reindex(wanted).to_numpy())
+
+
+_UNION_SECTIONS = 1_000
+"""Sections whose lines are united in one call (:func:`_merged_lines`)."""

@@ -583,3 +583,6 @@ def test_entry_winners_pick_the_cheapest_arc_and_the_lowest_index_on_ties(
             want[e] = min(mine, key=lambda i: (np.isnan(cost[i]),
                                                0.0 if np.isnan(cost[i]) else cost[i], i))
     np.testing.assert_array_equal(entry_winners(entry, cost, n), want)
+    with pytest.MonkeyPatch.context() as mp:  # arcs a few at a time
+        mp.setattr(kernels, "_WINNER_ARCS", 3)
+        np.testing.assert_array_equal(entry_winners(entry, cost, n), want)

@@ -67,6 +67,10 @@ def test_sections_are_what_geopandas_dissolve_and_line_merge_make_of_them(
     network, labels = andorra["network"], andorra["labels"]
     wanted = np.unique(labels[labels >= 0])[::-1]
     got = candidates.section_geometry(network, labels, wanted).to_numpy()
+    with pytest.MonkeyPatch.context() as mp:  # united a few sections at a time
+        mp.setattr(candidates, "_UNION_SECTIONS", 7)
+        few = candidates.section_geometry(network, labels, wanted).to_numpy()
+    assert shapely.to_wkb(few).tolist() == shapely.to_wkb(got).tolist()
     sel = np.flatnonzero(labels >= 0)
     parts = gpd.GeoDataFrame({"label": labels[sel]},
                              geometry=network.road_geometry(sel).to_numpy(),
