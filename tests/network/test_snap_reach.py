@@ -23,6 +23,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import geo.network.graph as graph_module
 from geo.access import populated_places
 from geo.io.workspace import Workspace
 from geo.network import build_access_graph, build_network
@@ -249,6 +250,9 @@ def test_nearest_targets_equal_the_nearest_search_on_the_allowed_targets(
         allowed = np.ones(len(geoms), dtype=bool)
     tree = shapely.STRtree(geoms)
     got = _nearest_targets(tree, pts, None if every else allowed)
+    with pytest.MonkeyPatch.context() as mp:  # the box pass a few points at a time
+        mp.setattr(graph_module, "_BOX_POINTS", 4)
+        assert np.array_equal(_nearest_targets(tree, pts, None if every else allowed), got)
     keep = np.flatnonzero(allowed)
     src, tgt = shapely.STRtree(geoms[keep]).query_nearest(pts, all_matches=False)
     assert np.array_equal(src, np.arange(len(pts)))
