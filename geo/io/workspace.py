@@ -153,10 +153,8 @@ def _read_frame(path: Path, layer: str, *, categories: bool = False, wkb: bool =
             # sorted, and of text even when a batch holds no value at all
             frame[name] = values.cat.set_categories(
                 pd.Index(sorted(values.cat.categories), dtype="str"))
-    if wkb:
-        frame["geometry"] = (geometry if geometry is not None
-                             else pd.Series(pd.NA, index=frame.index,
-                                            dtype=pd.ArrowDtype(pa.binary())))
+    if wkb:  # read_wkb reads only layers with a geometry
+        frame["geometry"] = geometry
     elif geometry is not None:
         frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=meta["crs"])
     return frame
@@ -283,11 +281,7 @@ class _Reader:
         ``categories``: text columns as categoricals (see :func:`_read_frame`), for a
         reader that only looks values up (the network), never one that writes new ones.
         """
-        if not self.has(layer):
-            raise WorkspaceError(
-                f"{self.path}: layer '{layer}' tidak ada; layer yang ada: "
-                f"{', '.join(self.layers()) or 'tidak ada'}"
-            )
+        self._require_layer(layer)
         gdf = None if kwargs else self._read_in_batches(layer, categories)
         if gdf is None:
             gdf = _read_frame(self.path, layer, categories=categories, **kwargs)
@@ -301,8 +295,7 @@ class _Reader:
         that takes the vertices out of the geometries (the network), which would
         otherwise make a shapely object per row only to read its coordinates. Raises
         :class:`WorkspaceError` if the layer is missing or has no geometry or CRS."""
-        if not self.has(layer):
-            self.read(layer)  # its error: the layer is missing
+        self._require_layer(layer)
         info = pyogrio.read_info(self.path, layer=layer)
         if not info.get("geometry_type") or not info.get("crs"):
             raise WorkspaceError(f"{self.path}: layer '{layer}' tidak punya geometri atau CRS")
@@ -311,6 +304,13 @@ class _Reader:
             frame = _read_frame(self.path, layer, categories=True, wkb=True)
         geometry = frame.pop("geometry").array.__arrow_array__()  # no copy
         return frame, geometry, CRS(info["crs"])
+
+    def _require_layer(self, layer: str) -> None:
+        if not self.has(layer):
+            raise WorkspaceError(
+                f"{self.path}: layer '{layer}' tidak ada; layer yang ada: "
+                f"{', '.join(self.layers()) or 'tidak ada'}"
+            )
 
     def _read_in_batches(self, layer: str, categories: bool = False, *, wkb: bool = False
                          ) -> pd.DataFrame | None:

@@ -284,10 +284,10 @@ def _candidate_table(roads: pd.DataFrame, state: tuple[np.ndarray, np.ndarray],
     })
 
 
-SECTION_SLICE = 10_000
+SECTION_SLICE = 1_000
 """Sections whose geometries are built at once (:func:`section_geometry`): at 1000 tiles
-building all 82.000 at once (their rows' lines, reprojected, dissolved) was the largest
-thing a ``priorities`` run held."""
+building all 82.000 at once (their rows' lines, reprojected, united) was the largest
+thing a ``priorities`` run held, and the union's collections copy their rows' lines."""
 
 
 def section_geometry(network: Network, labels: np.ndarray,
@@ -316,22 +316,10 @@ def _merged_lines(network: Network, labels: np.ndarray, sel: np.ndarray,
     geoms = network.road_geometry(sel).to_crs(schema.WGS84).to_numpy()
     label = labels[sel]
     order = np.argsort(label, kind="stable")  # each section's rows in their order
-    keys, first = np.unique(label[order], return_index=True)
-    bounds = np.r_[first, len(order)]
-    multi = np.empty(len(keys), dtype=object)
-    # a few sections at a time: the collections copy their rows' lines, and the slice's
-    # lines are already the largest thing a run at 1000 tiles holds here
-    for lo in range(0, len(keys), _UNION_SECTIONS):
-        hi = min(lo + _UNION_SECTIONS, len(keys))
-        rows = geoms[order[bounds[lo]: bounds[hi]]]
-        member_of = np.repeat(np.arange(hi - lo), np.diff(bounds[lo: hi + 1]))
-        # shapely.union_all is this ufunc over one collection: here one per section
-        merged = shapely.line_merge(shapely.lib.unary_union(
-            shapely.geometrycollections(rows, indices=member_of)))
-        pieces, idx = shapely.get_parts(merged, return_index=True)
-        multi[lo: hi] = shapely.multilinestrings(pieces, indices=idx)
+    keys, member_of = np.unique(label[order], return_inverse=True)
+    # shapely.union_all is this ufunc over one collection: here one per section
+    merged = shapely.line_merge(shapely.lib.unary_union(
+        shapely.geometrycollections(geoms[order], indices=member_of)))
+    pieces, idx = shapely.get_parts(merged, return_index=True)
+    multi = shapely.multilinestrings(pieces, indices=idx)
     return np.asarray(pd.Series(multi, index=keys).reindex(wanted).to_numpy())
-
-
-_UNION_SECTIONS = 1_000
-"""Sections whose lines are united in one call (:func:`_merged_lines`)."""

@@ -68,7 +68,7 @@ def test_sections_are_what_geopandas_dissolve_and_line_merge_make_of_them(
     wanted = np.unique(labels[labels >= 0])[::-1]
     got = candidates.section_geometry(network, labels, wanted).to_numpy()
     with pytest.MonkeyPatch.context() as mp:  # united a few sections at a time
-        mp.setattr(candidates, "_UNION_SECTIONS", 7)
+        mp.setattr(candidates, "SECTION_SLICE", 7)
         few = candidates.section_geometry(network, labels, wanted).to_numpy()
     assert shapely.to_wkb(few).tolist() == shapely.to_wkb(got).tolist()
     sel = np.flatnonzero(labels >= 0)
