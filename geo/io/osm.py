@@ -377,9 +377,11 @@ def _write_road_opl(path: Path, opl: Path, name: str) -> None:
 def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
     """The pass over the points of interest (objects with a POI key, and their areas)."""
 
+    # the node locations stay for the member ways and label nodes read after this pass
+    index = osmium.index.create_map("flex_mem")
     fp = (
         osmium.FileProcessor(str(path))
-        .with_locations()
+        .with_locations(index)  # type: ignore[arg-type]  # typed str; takes a LocationTable too
         # only relations with a POI key become multipolygon candidates
         .with_areas(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
         .with_filter(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
@@ -393,6 +395,7 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
     relations: dict[int, tuple[tuple[Any, ...], list[int]]] = {}
     place_labels: dict[int, list[int]] = {}  # place relation -> label/admin_centre nodes
     relation_pos: dict[int, int] = {}  # relation -> its row in poi_rows
+    place_nodes: set[int] = set()  # nodes that are places: a label node may be one
     poi_way_pos: dict[int, int] = {}
     skipped = 0
     newest = 0.0
@@ -419,6 +422,8 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
             newest = ts
         tags = obj.tags
         if obj.is_node():
+            if tags.get("place") in rules.PLACE_POI:  # every ``place`` passes the filter
+                place_nodes.add(obj.id)
             if rules.is_poi(tags):
                 loc = obj.location
                 if loc.valid():
@@ -463,11 +468,11 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
     # multipolygons libosmium could not assemble (members cut off by the extract):
     # keep them, placed on what remains of their outline
     broken = {rid: v for rid, v in relations.items() if rid not in assembled}
-    del fp  # free the first pass's node location index before a second pass
+    del fp
     if broken:
         reporter.step(f"{len(broken)} multipolygon(s) incomplete: placing them on their "
                       "remaining members")
-        outlines = _member_outlines(path, broken, name)
+        outlines = _member_outlines(path, broken, name, index)
         for rid, (values, _) in broken.items():
             if rid in outlines:
                 relation_pos[rid] = len(poi_rows)
@@ -477,10 +482,11 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
                 skipped += 1
 
     if place_labels:
-        drop = _locate_places(path, name, place_labels, relation_pos, poi_geom)
+        drop = _locate_places(place_labels, index, place_nodes, relation_pos, poi_geom)
         if drop:
             poi_rows = [r for i, r in enumerate(poi_rows) if i not in drop]
             poi_geom = [g for i, g in enumerate(poi_geom) if i not in drop]
+    del index  # the node locations: the largest part of this pass's memory
 
     pois = pd.DataFrame.from_records(poi_rows, columns=["osm_type", "osm_id", *_POI_TAG_COLUMNS])
     geoms = _poi_points(poi_geom)
@@ -819,7 +825,7 @@ def _label_members(members: Any) -> list[int]:
     return [ref for role in rules.PLACE_LABEL_ROLES for r, ref in nodes if r == role]
 
 
-def _locate_places(path: Path, name: str, labels: dict[int, list[int]],
+def _locate_places(labels: dict[int, list[int]], index: Any, places: set[int],
                    relation_pos: dict[int, int], poi_geom: list[Any]) -> set[int]:
     """Put every place relation at its label node, else at a point inside its area.
 
@@ -827,18 +833,16 @@ def _locate_places(path: Path, name: str, labels: dict[int, list[int]],
     ``label``/``admin_centre`` node the relation takes the node's location; when that node
     is itself a place in the file, the relation is the same place twice and its row is
     dropped (returned positions). Without such a node, an outline that libosmium could not
-    close into an area gets a point inside the convex hull of its lines. One targeted read
-    of the label nodes (only they pass the C++ filters).
+    close into an area gets a point inside the convex hull of its lines.
+
+    The label nodes' locations come from the POI pass's node location ``index`` (no
+    second read of the file); ``places``: the nodes that are places.
     """
-    wanted = {n for refs in labels.values() for n in refs}
     located: dict[int, tuple[tuple[float, float], bool]] = {}
-    if wanted:
-        fp = (osmium.FileProcessor(str(path), osmium.osm.NODE)
-              .with_filter(osmium.filter.IdFilter(wanted)))
-        for node in _guarded(fp, name):
-            if node.location.valid():
-                located[node.id] = ((node.location.lon, node.location.lat),
-                                    node.tags.get("place") in rules.PLACE_POI)
+    for n in {n for refs in labels.values() for n in refs}:
+        loc = _indexed(index, n)
+        if loc is not None:
+            located[n] = ((loc.lon, loc.lat), n in places)
     drop: set[int] = set()
     for rid, refs in labels.items():  # one per place relation: a few hundred at most
         pos = relation_pos.get(rid)
@@ -856,26 +860,35 @@ def _locate_places(path: Path, name: str, labels: dict[int, list[int]],
     return drop
 
 
+def _indexed(index: Any, node: int) -> Any:
+    """The valid location of ``node`` in a node location index, else None."""
+    try:
+        loc = index.get(node)
+    except KeyError:  # not in the file
+        return None
+    return loc if loc.valid() else None
+
+
 def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]], name: str,
-                     ) -> dict[int, BaseGeometry]:
+                     index: Any) -> dict[int, BaseGeometry]:
     """Geometry from the member ways present in the file, per incomplete multipolygon.
 
     Rings that still close become polygons; otherwise the loose member lines are used.
-    A second, targeted read (only these ways pass the C++ filters).
+    A second, targeted read of the ways only (only these pass the C++ filter), their
+    nodes located from the POI pass's ``index``: the nodes are not read again.
     """
-    wanted = {w for _, members in broken.values() for w in members}
-    fp = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.IdFilter(wanted))
-    )
+    wanted = osmium.filter.IdFilter({w for _, members in broken.values() for w in members})
+    locations = osmium.NodeLocationsForWays(index)
+    locations.ignore_errors()
     lines: dict[int, BaseGeometry] = {}
-    for way in _guarded(fp, name):
-        # the member ways may themselves be cut: keep their located nodes
-        xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
-        if len(xy) >= 2:
-            lines[way.id] = shapely.linestrings(xy)
+    # the filter before the locations: only the wanted ways are looked up. Both are named
+    # here: the iterator does not keep its handlers alive
+    with osmium.io.Reader(osmium.io.File(str(path)), osmium.osm.WAY) as reader:
+        for way in _guarded(osmium.OsmFileIterator(reader, wanted, locations), name):
+            # the member ways may themselves be cut: keep their located nodes
+            xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
+            if len(xy) >= 2:
+                lines[way.id] = shapely.linestrings(xy)
     out: dict[int, BaseGeometry] = {}
     for rid, (_, members) in broken.items():  # per relation, to name its own members
         parts = np.array([lines[m] for m in members if m in lines], dtype=object)
