@@ -135,6 +135,38 @@ class GatewayMinutes:
         return pd.DataFrame(out, index=self.gateways, columns=self.destinations)
 
 
+class _GatewayRuns:
+    """:class:`GatewayMinutes` and the gateways report (:func:`gateway_report`), made when
+    first read.
+
+    They take one Dijkstra run per gateway (2,5 s of a run at 100 tiles): the score step
+    writes the report and the server shows the minutes, but the priorities only need
+    the gateways' ids, which are here without the runs.
+    """
+
+    def __init__(self, graph: AccessGraph, csr: csr_matrix, gateways: pd.DataFrame,
+                 gateway_ids: np.ndarray, destination_ids: np.ndarray) -> None:
+        self.ids = gateway_ids
+        self._args: tuple[AccessGraph, csr_matrix, pd.DataFrame, np.ndarray] | None = (
+            graph, csr, gateways, destination_ids)
+        self._minutes: GatewayMinutes | None = None
+        self._report: pd.DataFrame | None = None
+
+    def minutes(self) -> GatewayMinutes:
+        if self._minutes is None:
+            assert self._args is not None
+            graph, csr, gateways, destination_ids = self._args
+            self._minutes = GatewayMinutes.compute(graph, csr, self.ids, destination_ids)
+            self._report = gateway_report(gateways, graph.snap("gateways"), self._minutes)
+            self._args = None  # the costs and the layer are not needed any more
+        return self._minutes
+
+    def report(self) -> pd.DataFrame:
+        self.minutes()
+        assert self._report is not None
+        return self._report
+
+
 @dataclass
 class AccessResult:
     """Everything :func:`compute_access_frames` found; see the module docstring.
@@ -145,7 +177,9 @@ class AccessResult:
         One row per destination, indexed by ``id`` in layer order.
     gateway_minutes
         Minutes from each gateway to each destination it reaches, all modes
-        (:class:`GatewayMinutes`).
+        (:class:`GatewayMinutes`; made when first read).
+    gateway_ids
+        The gateways' ids, in layer order (without making :attr:`gateway_minutes`).
     kampung
         ``kode``, ``nama``, ``level``, ``connected``, ``snap_dist_m``,
         ``minutes_to_nearest_destination``, ``nearest_destination``, ``lon``, ``lat``.
@@ -168,20 +202,33 @@ class AccessResult:
         exactly what this run counted.
     gateways
         The gateways report (:func:`gateway_report`): per gateway, whether it joined the
-        network and how many destinations it reaches.
+        network and how many destinations it reaches (made with :attr:`gateway_minutes`).
     """
 
     destinations: pd.DataFrame
-    gateway_minutes: GatewayMinutes
     kampung: pd.DataFrame
     graph: AccessGraph
     config: NetworkConfig
     main_pred: np.ndarray = field(repr=False)
     umkm_type: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
-    gateways: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=list(GATEWAY_REPORT_COLUMNS)))
     routes: AccessRoutes | None = field(default=None, repr=False)
+    _gateway_runs: _GatewayRuns | None = field(default=None, repr=False)
+
+    @property
+    def gateway_minutes(self) -> GatewayMinutes:
+        assert self._gateway_runs is not None
+        return self._gateway_runs.minutes()
+
+    @property
+    def gateways(self) -> pd.DataFrame:
+        assert self._gateway_runs is not None
+        return self._gateway_runs.report()
+
+    @property
+    def gateway_ids(self) -> np.ndarray:
+        assert self._gateway_runs is not None
+        return self._gateway_runs.ids
 
     def _dest_node(self, destination_id: object) -> int:
         pos = self.destinations.index.get_indexer(pd.Index([destination_id]))[0]
@@ -406,9 +453,6 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
                     point_sets(graph, gw_ids, type_idx, np.asarray(fac_label, dtype=object)),
                     keep_reach=scan is not None)
 
-    reporter.step(f"Waktu tempuh dari {len(gw_ids)} gerbang")
-    gateway_minutes = GatewayMinutes.compute(graph, travel.csr, gw_ids, dest_ids)
-
     reporter.step("Indikator akses (access indicators: routes, UMKM, facilities, options)")
     routes = AccessRoutes.build(graph, config)
     ctx = Context(travel=travel, routes=routes, row_attrs=row_attributes(graph), config=config)
@@ -442,10 +486,10 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
         "lat": k_ll.y.to_numpy() if len(k_ll) else np.empty(0),
     })
     _, main_pred, _ = travel.from_set("gateways")
-    return AccessResult(destinations=table, gateway_minutes=gateway_minutes, kampung=kampung_df,
+    return AccessResult(destinations=table, kampung=kampung_df,
                         graph=graph, config=config, main_pred=main_pred,
-                        gateways=gateway_report(gateways, graph.snap("gateways"),
-                                                gateway_minutes),
+                        _gateway_runs=_GatewayRuns(graph, travel.csr, gateways, gw_ids,
+                                                   dest_ids),
                         umkm_type=type_idx,
                         facility_label=np.asarray(fac_label, dtype=object),
                         routes=routes)

@@ -118,7 +118,7 @@ class Scorer:
         if len(access.facility_label) != len(f_nodes) or len(access.umkm_type) != len(u_nodes):
             raise SiapError("priorities: hasil aksesibilitas tidak memuat jenis UMKM atau "
                             "fasilitasnya (hitung dengan compute_access)")
-        gw_ids = access.gateway_minutes.gateways.to_numpy(dtype=object)
+        gw_ids = access.gateway_ids
         self.sets = point_sets(self.graph, gw_ids, access.umkm_type, access.facility_label)
         self.has_points = any(bool((ps.nodes >= 0).any()) for name, ps in self.sets.items()
                               if name != "gateways")

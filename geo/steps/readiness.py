@@ -121,10 +121,13 @@ def score_workspace(
     table = score_frame(inputs, cfg)
     table = gpd.GeoDataFrame(table, geometry=table.geometry.name, crs=WGS84)
     synthetic = bool(table["synthetic"].any())
+    # made when read (the priorities step does not need them): before the write, not in it
+    reporter.step(f"Waktu tempuh dari {len(access.gateway_ids)} gerbang")
+    gateways = access.gateways
     reporter.step("Menulis layer 'scores' (writing)")
     with ws.update() as stage:
         stage.write(SCORES_LAYER, table)
-        stage.write_table(GATEWAY_REPORT, access.gateways)
+        stage.write_table(GATEWAY_REPORT, gateways)
         stage.set_meta(scores_config=str(cfg_path), scores_at=datetime.now(UTC).isoformat())
         stage.record_configs(SCORES_LAYER, readiness=cfg_text, network=net_text)
         append_scores(stage, table, cfg.names,
@@ -148,7 +151,7 @@ def score_workspace(
         notes.append("tidak ada data UMKM: dimensi UMKM tidak diketahui")
     result = ScoreResult(
         table=table, config=cfg, config_path=cfg_path, out=out_path, notes=notes,
-        gateways=access.gateways,
+        gateways=gateways,
     )
     if out_path is not None:
         reporter.step(f"Menulis {out_path}")

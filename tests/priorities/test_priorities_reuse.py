@@ -165,3 +165,23 @@ def test_a_shared_scan_for_other_candidates_is_not_used(inputs) -> None:  # type
     fresh = prepare_priorities(access, destinations, authority="kabupaten", config=config,
                                score_inputs=score_inputs, readiness=readiness)
     _same(select_priorities(state), select_priorities(fresh))
+
+
+def test_priorities_do_not_time_every_gateway(demo_ws: Path) -> None:
+    """The priorities read the gateways' ids only: the run per gateway behind the gateway
+    minutes (2,5 s at 100 tiles) is made when those are first read, to the same values
+    as an access run that reads them at once."""
+    ws = Workspace(demo_ws)
+    access = compute_access(ws)
+    priorities_frame(access, ws.read("destinations"), config=load_priorities_config(),
+                     readiness=load_readiness_config(),
+                     score_inputs=pd.DataFrame(build_inputs(ws, access)))
+    runs = access._gateway_runs
+    assert runs is not None and runs._minutes is None and runs._report is None
+    assert list(access.gateway_ids) == list(ws.read("gateways")["id"])
+    fresh = compute_access(ws)
+    fresh_report = fresh.gateways  # the report first: it makes the minutes too
+    pd.testing.assert_frame_equal(access.gateway_minutes.to_frame(),
+                                  fresh.gateway_minutes.to_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(access.gateways, fresh_report, check_exact=True)
+    assert runs._args is None  # the costs are let go once the runs are made
