@@ -203,6 +203,10 @@ class AccessResult:
     gateways
         The gateways report (:func:`gateway_report`): per gateway, whether it joined the
         network and how many destinations it reaches (made with :attr:`gateway_minutes`).
+    layers
+        The ``destinations`` and ``gateways`` frames the run was given, as given: what
+        the scores join the access table with (:func:`geo.steps.build_inputs`), without
+        reading the layers again.
     """
 
     destinations: pd.DataFrame
@@ -213,6 +217,7 @@ class AccessResult:
     umkm_type: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
     routes: AccessRoutes | None = field(default=None, repr=False)
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _gateway_runs: _GatewayRuns | None = field(default=None, repr=False)
 
     @property
@@ -492,7 +497,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
                                                    dest_ids),
                         umkm_type=type_idx,
                         facility_label=np.asarray(fac_label, dtype=object),
-                        routes=routes)
+                        routes=routes,
+                        layers={"destinations": destinations, "gateways": gateways})
 
 
 def umkm_type_index(types: pd.Series) -> np.ndarray:

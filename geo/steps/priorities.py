@@ -78,7 +78,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     # one scan of every destination serves the access table and the scorer's bounds
     scan = SharedScan(cfg, authority, reporter=reporter)
     access = compute_access(ws, net_cfg, reporter=reporter, scan=scan)
-    destinations = ws.read("destinations")
+    destinations = access.layers["destinations"]  # as read by the access run
     inputs = pd.DataFrame(build_inputs(ws, access))
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
                               config=cfg, score_inputs=inputs, readiness=readiness,

@@ -38,7 +38,14 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
     workspace the UMKM counts are unknown (NaN), not zero; without gateways the travel
     times, routes and transport options are unknown.
     """
-    dest = ws.read("destinations")
+    # the layers the access run was given (when it has them): read again, they would be
+    # the same rows (20-30 ms of a run at Andorra size)
+    dest = access.layers.get("destinations")
+    if dest is None:
+        dest = ws.read("destinations")
+    gws_layer = access.layers.get("gateways")
+    if gws_layer is None and ws.has("gateways"):
+        gws_layer = ws.read("gateways")
     acc = access.destinations.copy()
     geom = dest.geometry
     if len(dest) and not (geom.geom_type == "Point").all():
@@ -48,13 +55,13 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
     acc.index = acc.index.astype(object)
     acc.index.name = "id"
     joined = attrs[keep].join(acc, on="id", how="left")
-    if ws.has("gateways") and "access_gateway" in joined.columns:
-        gws = pd.DataFrame(ws.read("gateways").drop(columns="geometry"))
+    if gws_layer is not None and "access_gateway" in joined.columns:
+        gws = pd.DataFrame(gws_layer.drop(columns=gws_layer.geometry.name))
         gws = gws.drop_duplicates("id").set_index("id")
         joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
         if "iata" in gws.columns:
             joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
-    if ws.is_empty("gateways"):
+    if gws_layer is None or gws_layer.empty:
         # No trip origins: travel times, routes and transport options are unknown, not
         # "unreachable" (the engine reports every destination as not reached).
         for col in joined.columns:

@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -59,6 +59,18 @@ def case(request: pytest.FixtureRequest) -> Case:
     ws = Workspace(request.getfixturevalue(request.param))
     inputs = build_inputs(ws, compute_access(ws))
     return Case(ws, inputs, score_frame(inputs, load_readiness_config(), ranks=False))
+
+
+def test_inputs_from_the_access_run_s_layers_equal_the_layers_read_again(
+        case: Case) -> None:
+    """build_inputs joins the frames the access run was given; an access result without
+    them (read from the workspace, as before) gives the same table, cell for cell."""
+    access = compute_access(case.ws)
+    assert set(access.layers) == {"destinations", "gateways"}
+    read_again = build_inputs(case.ws, dataclasses.replace(access, layers={}))
+    pd.testing.assert_frame_equal(pd.DataFrame(case.inputs), pd.DataFrame(read_again),
+                                  check_exact=True)
+    assert case.inputs.crs == read_again.crs
 
 
 def _rank(v: Any) -> float:
@@ -134,7 +146,7 @@ def _score(ws: Workspace, roads: gpd.GeoDataFrame) -> tuple[Any, pd.DataFrame]:
     acc = compute_access_frames(roads, ws.read("destinations"), ws.read("gateways"),
                                 ws.read("umkm") if ws.has("umkm") else None, pois, kampung,
                                 load_network_config(), ws.metric_crs())
-    inputs = build_inputs(ws, SimpleNamespace(destinations=acc.destinations))
+    inputs = build_inputs(ws, acc)
     return acc, score_frame(inputs, load_readiness_config(), ranks=False)
 
 
