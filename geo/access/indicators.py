@@ -32,6 +32,7 @@ paved one and lower the share (readiness.toml, "route shares").
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -141,7 +142,8 @@ class _GatewayRuns:
 
     They take one Dijkstra run per gateway (2,5 s of a run at 100 tiles): the score step
     writes the report and the server shows the minutes, but the priorities only need
-    the gateways' ids, which are here without the runs.
+    the gateways' ids, which are here without the runs. The server's threads may read
+    them at once: the runs are made once, under a lock.
     """
 
     def __init__(self, graph: AccessGraph, csr: csr_matrix, gateways: pd.DataFrame,
@@ -151,15 +153,27 @@ class _GatewayRuns:
             graph, csr, gateways, destination_ids)
         self._minutes: GatewayMinutes | None = None
         self._report: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # a lock does not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def minutes(self) -> GatewayMinutes:
-        if self._minutes is None:
-            assert self._args is not None
-            graph, csr, gateways, destination_ids = self._args
-            self._minutes = GatewayMinutes.compute(graph, csr, self.ids, destination_ids)
-            self._report = gateway_report(gateways, graph.snap("gateways"), self._minutes)
-            self._args = None  # the costs and the layer are not needed any more
-        return self._minutes
+        with self._lock:
+            if self._minutes is None:
+                assert self._args is not None
+                graph, csr, gateways, destination_ids = self._args
+                got = GatewayMinutes.compute(graph, csr, self.ids, destination_ids)
+                self._report = gateway_report(gateways, graph.snap("gateways"), got)
+                self._minutes = got
+                self._args = None  # the costs and the layer are not needed any more
+            return self._minutes
 
     def report(self) -> pd.DataFrame:
         self.minutes()

@@ -185,3 +185,18 @@ def test_priorities_do_not_time_every_gateway(demo_ws: Path) -> None:
                                   fresh.gateway_minutes.to_frame(), check_exact=True)
     pd.testing.assert_frame_equal(access.gateways, fresh_report, check_exact=True)
     assert runs._args is None  # the costs are let go once the runs are made
+
+
+def test_threads_reading_the_gateway_minutes_at_once_share_one_run(demo_ws: Path) -> None:
+    """The server's threads may ask for them together: one set of runs, one result; the
+    result still pickles (its lock is left out and made anew)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    access = compute_access(Workspace(demo_ws))
+    copy = pickle.loads(pickle.dumps(access._gateway_runs))
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: (access.gateway_minutes, access.gateways), range(8)))
+    assert all(m is got[0][0] and r is got[0][1] for m, r in got)
+    assert copy is not None
+    pd.testing.assert_frame_equal(copy.minutes().to_frame(), got[0][0].to_frame(),
+                                  check_exact=True)
