@@ -228,25 +228,22 @@ class AccessResult:
     graph: AccessGraph
     config: NetworkConfig
     main_pred: np.ndarray = field(repr=False)
+    layers: dict[str, gpd.GeoDataFrame] = field(repr=False)
+    _gateway_runs: _GatewayRuns = field(repr=False)
     umkm_type: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     facility_label: np.ndarray = field(default_factory=lambda: np.empty(0, object), repr=False)
     routes: AccessRoutes | None = field(default=None, repr=False)
-    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
-    _gateway_runs: _GatewayRuns | None = field(default=None, repr=False)
 
     @property
     def gateway_minutes(self) -> GatewayMinutes:
-        assert self._gateway_runs is not None
         return self._gateway_runs.minutes()
 
     @property
     def gateways(self) -> pd.DataFrame:
-        assert self._gateway_runs is not None
         return self._gateway_runs.report()
 
     @property
     def gateway_ids(self) -> np.ndarray:
-        assert self._gateway_runs is not None
         return self._gateway_runs.ids
 
     def _dest_node(self, destination_id: object) -> int:

@@ -233,7 +233,7 @@ def edge_minutes_as(roads: pd.DataFrame, config: NetworkConfig, by_function: tup
     stacked = variants[0] if len(variants) == 1 else pd.concat(variants, ignore_index=True)
     speeds = road_speed_kmh(stacked, config)
     out = []
-    for i, _ in enumerate(by_function):
+    for i in range(len(by_function)):
         fwd = length / (speeds[i * len(kinds): (i + 1) * len(kinds)][which] * per_min)
         fwd[water] = length[water] / (config.water.speed_kmh * per_min) + config.water.boarding_min
         fwd[air] = (length[air] / (config.air.speed_kmh * per_min)

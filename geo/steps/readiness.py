@@ -38,14 +38,9 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
     workspace the UMKM counts are unknown (NaN), not zero; without gateways the travel
     times, routes and transport options are unknown.
     """
-    # the layers the access run was given (when it has them): read again, they would be
-    # the same rows (20-30 ms of a run at Andorra size)
-    dest = access.layers.get("destinations")
-    if dest is None:
-        dest = ws.read("destinations")
-    gws_layer = access.layers.get("gateways")
-    if gws_layer is None and ws.has("gateways"):
-        gws_layer = ws.read("gateways")
+    # the layers the access run was given: read again, they would be the same rows
+    # (20-30 ms of a run at Andorra size)
+    dest, gws_layer = access.layers["destinations"], access.layers["gateways"]
     acc = access.destinations.copy()
     geom = dest.geometry
     if len(dest) and not (geom.geom_type == "Point").all():
@@ -55,13 +50,13 @@ def build_inputs(ws: Workspace, access: AccessResult) -> gpd.GeoDataFrame:
     acc.index = acc.index.astype(object)
     acc.index.name = "id"
     joined = attrs[keep].join(acc, on="id", how="left")
-    if gws_layer is not None and "access_gateway" in joined.columns:
+    if "access_gateway" in joined.columns:
         gws = pd.DataFrame(gws_layer.drop(columns=gws_layer.geometry.name))
         gws = gws.drop_duplicates("id").set_index("id")
         joined["access_gateway_name"] = joined["access_gateway"].map(_lookup(gws, "name"))
         if "iata" in gws.columns:
             joined["access_gateway_iata"] = joined["access_gateway"].map(_lookup(gws, "iata"))
-    if gws_layer is None or gws_layer.empty:
+    if gws_layer.empty:
         # No trip origins: travel times, routes and transport options are unknown, not
         # "unreachable" (the engine reports every destination as not reached).
         for col in joined.columns:
@@ -151,7 +146,7 @@ def score_workspace(
             )
         )
     notes = []
-    if ws.is_empty("gateways"):
+    if access.layers["gateways"].empty:
         notes.append("tidak ada gerbang: waktu tempuh dan moda tidak diketahui; "
                      "tambahkan dengan 'siapwisata import gateways'")
     if ws.is_empty("umkm"):
