@@ -1248,7 +1248,8 @@ def scan_destinations(travel: Travel, rows: np.ndarray, limit: float | np.ndarra
 
     ``reads``: the only nodes whose distances the consumers read. The runs then skip the
     dead-end trees that hold none of them nor a destination (:meth:`AccessGraph.core`),
-    with the same distances at those nodes; elsewhere the blocks read ``inf``.
+    and the blocks hold those nodes' distances alone (the same numbers); elsewhere they
+    read ``inf``.
     """
     sources = travel.d_nodes[rows]
     if np.ndim(limit):
@@ -1257,7 +1258,7 @@ def scan_destinations(travel: Travel, rows: np.ndarray, limit: float | np.ndarra
     core = (None if reads is None
             else travel.graph.core(np.concatenate([travel.d_nodes, reads])))
     for pos, D in iter_chunks(travel.csr, sources, limit=limit, budget=budget,
-                              parts=parts, core=core):
+                              parts=parts, core=core, reads=reads):
         for consume in consumers:
             consume(pos, D)
 
