@@ -550,13 +550,31 @@ def _task_text(ind: _IndicatorResult, row: Mapping[str, Any], missing_used: bool
     return gap
 
 
+class _Columns(dict[str, np.ndarray]):
+    """The columns of a frame as object arrays, each made when first read: the gap texts
+    read a few of the input table's ~100 columns (converting them all was a fifth of
+    :func:`_actions` on Andorra)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__()
+        self._frame = frame
+        self._label = {str(c): c for c in frame.columns}
+        self.names = list(self._label)
+
+    def __missing__(self, key: str) -> np.ndarray:
+        if key not in self._label:
+            raise KeyError(key)
+        values = self[key] = self._frame[self._label[key]].to_numpy(dtype=object)
+        return values
+
+
 class _RowView(Mapping[str, Any]):
     """Row ``i`` of column arrays, read only where a gap text asks for a field.
 
     Converting the whole (wide) input table to dicts per row cost more than the scoring.
     """
 
-    def __init__(self, columns: dict[str, np.ndarray], i: int):
+    def __init__(self, columns: _Columns, i: int):
         self._columns = columns
         self._i = i
 
@@ -564,10 +582,10 @@ class _RowView(Mapping[str, Any]):
         return self._columns[key][self._i]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
+        return iter(self._columns.names)
 
     def __len__(self) -> int:
-        return len(self._columns)
+        return len(self._columns.names)
 
 
 def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[str]]:
@@ -578,7 +596,7 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
     by_dim: dict[str, list[_IndicatorResult]] = {}
     for ind in core.indicators:
         by_dim.setdefault(ind.dimension, []).append(ind)
-    columns = {str(c): core.inputs[c].to_numpy(dtype=object) for c in core.inputs.columns}
+    columns = _Columns(core.inputs)
     cap = config.actions.max_gaps_per_dimension
     # the loop below is per destination: it reads Python floats (a list per array, made
     # once), not numpy scalars, whose every index and test cost several times more
