@@ -755,16 +755,24 @@ def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
     bol = np.concatenate([[0], eol[:-1] + 1]).astype(np.int64)
     way = b[bol] == ord("w")
     eol, bol = eol[way], bol[way]
-    # tags are %-escaped, so " N" only opens a way's node list
-    start = np.flatnonzero((b[:-1] == ord(" ")) & (b[1:] == ord("N"))) + 2
+    # tags are %-escaped, so " N" only opens a way's node list: the few "N" of the
+    # chunk preceded by a space (one pass over the chunk, not three)
+    big_n = np.flatnonzero(b == ord("N"))
+    start = big_n[b[np.maximum(big_n - 1, 0)] == ord(" ")] + 1
     if len(start) != len(eol) or ((start > eol) | (start <= bol)).any():
         raise _unexpected("one node list per way expected")
-    step = np.zeros(len(b) + 1, dtype=np.int8)
-    step[start] += 1
-    step[eol] -= 1
-    # the running sum is 1 inside a list and 0 outside (lists do not overlap): read as
-    # bool in place, it is the mask with no pass to convert it
-    nodes = b[np.cumsum(step[:-1], dtype=np.int8).view(bool)]  # lists back to back
+    # the chunk alternates between stretches outside a list (up to a start) and inside
+    # one (up to its end of line): the mask is those stretches repeated, not a running
+    # sum over every byte
+    stretch = np.empty(2 * len(start) + 1, dtype=np.int64)
+    stretch[0] = start[0] if len(start) else len(b)
+    stretch[1:-1:2] = eol - start
+    stretch[2:-1:2] = start[1:] - eol[:-1]
+    if len(start):
+        stretch[-1] = len(b) - eol[-1]
+    inside = np.zeros(len(stretch), dtype=bool)
+    inside[1::2] = True
+    nodes = b[np.repeat(inside, stretch)]  # lists back to back
     is_ref = nodes == ord("n")
     # per way: its references are the 'n' markers within its stretch of ``nodes``
     count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
