@@ -50,7 +50,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import osmtags as rules
 from geo import schema
 from geo._memory import available_bytes
-from geo._parallel import can_fork_beside, fork_beside
+from geo._parallel import can_fork_beside, fork_beside, slices, thread_map
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
 from geo.io._topology import Edges, build_edges, shared_nodes, steps
@@ -992,7 +992,7 @@ def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[gp
 def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Transformer,
                  first_id: int) -> gpd.GeoDataFrame:
     """The ``roads`` rows of ``edges`` (ids from ``first_id``)."""
-    px, py = tr.transform(edges.lon, edges.lat)
+    px, py = _transformed(tr, edges.lon, edges.lat)
     attrs = ways.iloc[edges.way].reset_index(drop=True)
     water = attrs["highway"].isna().to_numpy()
     out = pd.DataFrame({
@@ -1022,6 +1022,19 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
         "route": attrs["route"],
     })
     return gpd.GeoDataFrame(out, geometry=edges.linestrings(), crs=schema.WGS84)
+
+
+def _transformed(tr: Transformer, x: np.ndarray, y: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``tr.transform(x, y)``, pieces on threads: PROJ releases the GIL, and while the
+    roads are built the other core is mostly idle (the POI pass beside it is over)."""
+    px, py = np.empty(len(x)), np.empty(len(y))
+
+    def piece(at: slice) -> None:
+        px[at], py[at] = tr.transform(x[at], y[at])
+
+    thread_map(piece, slices(len(x)))
+    return px, py
 
 
 def _osm_id(frame: pd.DataFrame) -> pd.Series:
