@@ -27,7 +27,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import shapely
+
+from geo.io._wkb import linestrings_wkb
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -79,6 +82,11 @@ class Edges:
             return np.empty(0, dtype=object)
         coords = np.column_stack([self.lon[self.vertex], self.lat[self.vertex]])
         return np.asarray(shapely.linestrings(coords, indices=self.vertex_edge()), dtype=object)
+
+    def wkb(self) -> pa.Array:
+        """The :meth:`linestrings` as WKB (the same bytes), with no shapely object made."""
+        xy = np.column_stack([self.lon[self.vertex], self.lat[self.vertex]])
+        return linestrings_wkb(xy, self.offsets)
 
     def lengths(self, x: FloatArray, y: FloatArray) -> FloatArray:
         """Length of every edge given projected (metric) coordinates of the node arrays."""

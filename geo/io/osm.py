@@ -54,6 +54,7 @@ from geo._parallel import can_fork_beside, fork_beside, slices, thread_map
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
 from geo.io._topology import Edges, build_edges, shared_nodes, steps
+from geo.io.workspace import WkbFrame
 from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
 
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
@@ -951,7 +952,7 @@ def usable_nodes(ext: OsmExtract, boundary: BaseGeometry | None) -> np.ndarray:
     return usable
 
 
-def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[gpd.GeoDataFrame]:
+def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[WkbFrame]:
     """Road edges (one row per edge between graph nodes) with the ``roads`` columns, a
     slice of ways at a time (at least one frame, empty when there is no edge).
 
@@ -990,8 +991,9 @@ def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[gp
 
 
 def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Transformer,
-                 first_id: int) -> gpd.GeoDataFrame:
-    """The ``roads`` rows of ``edges`` (ids from ``first_id``)."""
+                 first_id: int) -> WkbFrame:
+    """The ``roads`` rows of ``edges`` (ids from ``first_id``), their lines as WKB: they
+    are only written."""
     px, py = _transformed(tr, edges.lon, edges.lat)
     attrs = ways.iloc[edges.way].reset_index(drop=True)
     water = attrs["highway"].isna().to_numpy()
@@ -1021,7 +1023,7 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
         "junction": attrs["junction"],
         "route": attrs["route"],
     })
-    return gpd.GeoDataFrame(out, geometry=edges.linestrings(), crs=schema.WGS84)
+    return WkbFrame(out, edges.wkb(), "LineString")
 
 
 def _transformed(tr: Transformer, x: np.ndarray, y: np.ndarray

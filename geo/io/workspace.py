@@ -167,43 +167,102 @@ def _write_frame(frame: pd.DataFrame, path: Path, layer: str, **kwargs: Any) -> 
                             **kwargs)
 
 
-def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+@dataclass(frozen=True)
+class WkbFrame:
+    """Rows of a spatial layer whose geometries are already WKB, in EPSG:4326, for
+    :meth:`Staging.write_chunks`: written as they are, with no shapely object per row (a
+    region's roads are ~10**6 lines, made only to be written).
+
+    Attributes
+    ----------
+    data
+        The attribute columns, one row per geometry.
+    wkb
+        The geometries as ISO WKB (Arrow binary or large binary, no null).
+    geometry_type
+        The one type of every row, as pyogrio names it (e.g. ``"LineString"``).
+    geometry_name
+        The geometry column's name.
+    """
+
+    data: pd.DataFrame
+    wkb: pa.Array
+    geometry_type: str
+    geometry_name: str = "geometry"
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """The rows as a GeoDataFrame (a shapely object per row), for the writes that
+        need one."""
+        geoms = shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+        out = self.data.copy()
+        out[self.geometry_name] = geoms
+        return gpd.GeoDataFrame(out, geometry=self.geometry_name, crs=schema.WGS84)
+
+
+def _check_required(layer: str, columns: Iterable[Any]) -> None:
+    have = set(columns)
+    missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in have]
+    if missing:
+        raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
+
+
+def _as_frame(frame: gpd.GeoDataFrame | WkbFrame) -> gpd.GeoDataFrame:
+    return frame.frame() if isinstance(frame, WkbFrame) else frame
+
+
+def _geometry_name(frame: gpd.GeoDataFrame | WkbFrame) -> str:
+    return frame.geometry_name if isinstance(frame, WkbFrame) else str(frame.geometry.name)
+
+
+def _geometry_type(frame: gpd.GeoDataFrame | WkbFrame) -> str:
     """The layer's geometry type: the frame's one type (pyogrio's name), else "Unknown"
     (no row, or several types)."""
+    if isinstance(frame, WkbFrame):
+        return frame.geometry_type if len(frame) else "Unknown"
     types = frame.geom_type.dropna().unique()
     if len(types) != 1:
         return "Unknown"
     return f"{types[0]} Z" if frame.has_z.any() else str(types[0])
 
 
-def _streamable(frame: gpd.GeoDataFrame) -> bool:
+def _streamable(frame: gpd.GeoDataFrame | WkbFrame) -> bool:
     """Whether every column converts to Arrow as pyogrio's own writer converts it:
     numbers, booleans and text (pyogrio turns other objects and datetimes into text
     first, which :func:`_write_stream` does not repeat)."""
-    for name, dtype in frame.dtypes.items():
-        if name == frame.geometry.name:
+    data = frame.data if isinstance(frame, WkbFrame) else frame
+    geometry = _geometry_name(frame)
+    for name, dtype in data.dtypes.items():
+        if name == geometry:
             continue
         if dtype.kind in "biuf" or isinstance(dtype, pd.StringDtype):
             continue
-        if dtype.kind == "O" and pd.api.types.infer_dtype(frame[name]) in ("string", "empty"):
+        if dtype.kind == "O" and pd.api.types.infer_dtype(data[name]) in ("string", "empty"):
             continue
         return False
     return True
 
 
-def _arrow_table(frame: gpd.GeoDataFrame) -> pa.Table:
+def _arrow_table(frame: gpd.GeoDataFrame | WkbFrame) -> pa.Table:
     """A frame as pyogrio's Arrow writer passes it to GDAL: the geometry as WKB, no index,
     columns of nulls as text."""
-    data = pd.DataFrame(frame, copy=False)
-    data[frame.geometry.name] = gpd.array.to_wkb(frame.geometry.values)
-    table = pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(frame, WkbFrame):
+        table = pa.Table.from_pandas(frame.data, preserve_index=False).append_column(
+            frame.geometry_name, frame.wkb)
+    else:
+        data = pd.DataFrame(frame, copy=False)
+        data[frame.geometry.name] = gpd.array.to_wkb(frame.geometry.values)
+        table = pa.Table.from_pandas(data, preserve_index=False)
     for i, field in enumerate(table.schema):
         if pa.types.is_null(field.type):
             table = table.set_column(i, field.with_type(pa.string()), table[i].cast(pa.string()))
     return table
 
 
-def _write_stream(held: list[gpd.GeoDataFrame], rest: Iterator[gpd.GeoDataFrame],
+def _write_stream(held: list[gpd.GeoDataFrame | WkbFrame],
+                  rest: Iterator[gpd.GeoDataFrame | WkbFrame],
                   path: Path, layer: str, geometry_type: str) -> int:
     """Consecutive frames of one layer in one GDAL write, through an Arrow stream whose
     batches are made as GDAL asks for them (memory follows a frame).
@@ -215,7 +274,7 @@ def _write_stream(held: list[gpd.GeoDataFrame], rest: Iterator[gpd.GeoDataFrame]
     first frame, taken from it so that no caller keeps it alive.
     """
     first = held.pop()
-    geometry = first.geometry.name
+    geometry = _geometry_name(first)
     head = _arrow_table(first)
     del first
     schema = head.schema
@@ -826,43 +885,56 @@ class Staging(_Reader):
             self._recorder.written(self, layer, out)
         self._write_layer(layer, out, append=False)
 
-    def write_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+    def write_chunks(self, layer: str,
+                     chunks: Iterable[gpd.GeoDataFrame | WkbFrame]) -> int:
         """Write (replace) one spatial layer given as consecutive frames; returns the rows.
 
         The first frame replaces the layer, the others are appended, so a layer larger
         than memory is written as it is made. With a change recorder the frames are
-        joined first: the recorder compares the whole layer.
+        joined first: the recorder compares the whole layer. A :class:`WkbFrame` is
+        written with its WKB as it is (when its columns stream, as text and numbers do).
         """
         it = iter(chunks)
         first = next(it, None)
         if first is None:
             raise WorkspaceError(f"layer '{layer}' tanpa bagian untuk ditulis")
         if self._recorder is not None:
-            whole = pd.concat([first, *it], ignore_index=True)
-            self.write(layer, gpd.GeoDataFrame(whole, geometry=first.geometry.name,
-                                               crs=first.crs))
+            frames = [_as_frame(first), *(_as_frame(c) for c in it)]
+            whole = pd.concat(frames, ignore_index=True)
+            self.write(layer, gpd.GeoDataFrame(whole, geometry=frames[0].geometry.name,
+                                               crs=frames[0].crs))
             return len(whole)
-        first = self._prepared(layer, first)
+        first = self._prepared_chunk(layer, first)
         if not _streamable(first):
-            self._write_layer(layer, first, append=False)
+            self._write_layer(layer, _as_frame(first), append=False)
             rows = len(first)
             del first  # each frame is freed once written
             for chunk in it:
                 if len(chunk):
-                    self._write_layer(layer, self._prepared(layer, chunk), append=True)
+                    self._write_layer(layer, self._prepared(layer, _as_frame(chunk)),
+                                      append=True)
                     rows += len(chunk)
                 del chunk
             return rows
         geometry_type, held = _geometry_type(first), [first]
         del first  # the stream frees each frame once converted, the first one too
-        return _write_stream(held, (self._prepared(layer, c) for c in it if len(c)),
+        return _write_stream(held, (self._prepared_chunk(layer, c) for c in it if len(c)),
                              self.path, layer, geometry_type)
+
+    def _prepared_chunk(self, layer: str, chunk: gpd.GeoDataFrame | WkbFrame
+                        ) -> gpd.GeoDataFrame | WkbFrame:
+        """:meth:`_prepared` of a frame or of a :class:`WkbFrame` (in EPSG:4326 by
+        definition: only checked and ordered)."""
+        if not isinstance(chunk, WkbFrame):
+            return self._prepared(layer, chunk)
+        _check_required(layer, chunk.data.columns)
+        req = [c for c in schema.REQUIRED.get(layer, ()) if c in chunk.data.columns]
+        order = [*req, *(c for c in chunk.data.columns if c not in req)]
+        return WkbFrame(chunk.data[order], chunk.wkb, chunk.geometry_type, chunk.geometry_name)
 
     def _prepared(self, layer: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``gdf`` checked, in EPSG:4326, required columns first."""
-        missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in gdf.columns]
-        if missing:
-            raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
+        _check_required(layer, gdf.columns)
         if gdf.crs is None:
             raise WorkspaceError(f"layer '{layer}' tidak punya CRS")
         out = gdf.to_crs(schema.WGS84) if not CRS(gdf.crs).equals(CRS(schema.WGS84)) else gdf

@@ -194,6 +194,8 @@ def test_build_edges_arrays_hand_worked() -> None:
     lengths = dict(zip(zip(e.way.tolist(), e.u.tolist(), strict=True),
                        e.lengths(lon, lat).tolist(), strict=True))
     assert lengths == {(0, 1): 2.0, (0, 3): 1.0, (1, 5): 1.0, (2, 8): 1.0}
+    # what the roads layer is written with: GEOS's WKB of the same lines
+    assert e.wkb().to_pylist() == list(shapely.to_wkb(e.linestrings()))
 
 
 def test_build_edges_empty() -> None:
@@ -201,6 +203,7 @@ def test_build_edges_empty() -> None:
                     np.empty(0, dtype=np.int64), np.empty(0, dtype=bool), np.empty(0, dtype=bool))
     assert len(e) == 0
     assert len(e.linestrings()) == 0
+    assert len(e.wkb()) == 0
 
 
 # --- a network split a slice of ways at a time ----------------------------------------
