@@ -286,7 +286,8 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
     wanted = None
     if reads is not None:
         wanted = np.zeros(n, dtype=bool)
-        wanted[np.asarray(reads, dtype=np.int64)] = True
+        reads = np.asarray(reads, dtype=np.int64)
+        wanted[reads[reads >= 0]] = True
 
     def run(piece: tuple[np.ndarray, np.ndarray]
             ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:

@@ -309,6 +309,35 @@ def test_runs_without_the_dangling_trees_equal_the_whole_graph_at_the_needed_nod
     assert (got >= want).all()
 
 
+@PROPERTY
+@given(hanging_graphs(), st.data())
+def test_runs_that_keep_only_the_nodes_read_give_their_distances_and_inf_elsewhere(
+        case: Any, data: st.DataObject) -> None:
+    """With ``reads``, a block holds the whole-graph distances at those nodes, bit for
+    bit, and reads ``inf`` at every other node; on the core too, and in forked runs."""
+    n, tail, head, cost, sources, others, limit, budget = case
+    ok = (tail != head) & np.isfinite(cost)
+    graph = csr_min(tail[ok], head[ok], cost[ok], n)
+    reads = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=n)), dtype=np.int64)
+    parts = Parts.of_arcs(tail, head, n)
+    pattern = _structure(n, tail, head)
+    needed = np.unique(np.r_[sources[sources >= 0], reads])
+    core = parts.without(dangling(pattern.indptr, pattern.indices, needed))
+    want = np.full((len(sources), n), np.inf)
+    want[:, reads] = _whole(graph, sources, limit)[:, reads]
+    every = np.arange(n)
+    for cut, forked in ((None, False), (core, False), (core, True)):
+        got = np.full((len(sources), n), np.inf)
+        with workers(2 if forked else 1):
+            for rows, block in iter_chunks(graph, sources, limit=limit, budget=budget,
+                                           parts=parts, core=cut, reads=reads):
+                got[rows] = block[:, every]
+                at, d = block.within(Grouped.of(reads, parts))
+                plain_at, plain_d = block.within(reads)
+                assert np.array_equal(at, plain_at) and np.array_equal(d, plain_d)
+        assert np.array_equal(got, want)
+
+
 def _positions(nodes: np.ndarray, which: np.ndarray) -> np.ndarray:
     """Positions of ``which`` in ``nodes`` (ascending per component only)."""
     order = np.argsort(nodes)
