@@ -1028,8 +1028,9 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
 
 def _transformed(tr: Transformer, x: np.ndarray, y: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``tr.transform(x, y)``, pieces on threads: PROJ releases the GIL, and while the
-    roads are built the other core is mostly idle (the POI pass beside it is over)."""
+    """``tr.transform(x, y)``, pieces on threads: PROJ releases the GIL, so the pieces
+    take whatever core the POI pass beside the roads leaves free (none while it runs, the
+    other one once it is over, both where the passes run one after the other)."""
     px, py = np.empty(len(x)), np.empty(len(y))
 
     def piece(at: slice) -> None:

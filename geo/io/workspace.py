@@ -190,6 +190,12 @@ class WkbFrame:
     geometry_type: str
     geometry_name: str = "geometry"
 
+    def __post_init__(self) -> None:
+        if len(self.wkb) != len(self.data):
+            raise ValueError(f"{len(self.wkb)} geometries for {len(self.data)} rows")
+        if self.geometry_name in self.data.columns:
+            raise ValueError(f"the attributes already hold a column '{self.geometry_name}'")
+
     def __len__(self) -> int:
         return len(self.data)
 
@@ -203,6 +209,7 @@ class WkbFrame:
 
 
 def _check_required(layer: str, columns: Iterable[Any]) -> None:
+    """Raise when a column the layer requires (:data:`geo.schema.REQUIRED`) is missing."""
     have = set(columns)
     missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in have]
     if missing:

@@ -406,6 +406,10 @@ def test_frames_of_wkb_keep_the_checks_of_a_write(tmp_path: Path) -> None:
     frame = _wkb_frame(_lines(0, 2))
     with pytest.raises(WorkspaceError, match="kolom wajib"), ws.update(create=True) as stage:
         stage.write_chunks("roads", [frame])
+    with pytest.raises(ValueError, match="3 geometries for 2 rows"):
+        WkbFrame(frame.data, pa.concat_arrays([frame.wkb, frame.wkb[:1]]), "LineString")
+    with pytest.raises(ValueError, match="already hold"):
+        WkbFrame(frame.data.assign(geometry=1), frame.wkb, "LineString")
 
 
 def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> None:
