@@ -255,3 +255,16 @@ def thread_map(fn: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
         return [fn(p) for p in pieces]
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(fn, pieces))
+
+
+def transform_on_threads(transform: Callable[[Any, Any], tuple[Any, Any]], x: Any, y: Any,
+                         out_x: Any, out_y: Any) -> None:
+    """``out_x, out_y = transform(x, y)`` for a pointwise ``transform`` that releases the
+    GIL (PROJ's, through pyproj's ``Transformer.transform``): contiguous pieces of the
+    coordinate arrays on :func:`thread_map`'s threads, each written into its own part of
+    the outputs (arrays, or views into one), so the numbers are those of one call."""
+
+    def piece(at: slice) -> None:
+        out_x[at], out_y[at] = transform(x[at], y[at])
+
+    thread_map(piece, slices(len(x)))

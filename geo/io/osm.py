@@ -50,7 +50,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import osmtags as rules
 from geo import schema
 from geo._memory import available_bytes
-from geo._parallel import can_fork_beside, fork_beside, slices, thread_map
+from geo._parallel import can_fork_beside, fork_beside, transform_on_threads
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
 from geo.io._topology import Edges, build_edges, shared_nodes, steps
@@ -994,7 +994,10 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
                  first_id: int) -> WkbFrame:
     """The ``roads`` rows of ``edges`` (ids from ``first_id``), their lines as WKB: they
     are only written."""
-    px, py = _transformed(tr, edges.lon, edges.lat)
+    # on threads: they take whatever core the POI pass beside the roads leaves free (none
+    # while it runs, the other one once it is over, both where the passes run in turn)
+    px, py = np.empty(len(edges.lon)), np.empty(len(edges.lat))
+    transform_on_threads(tr.transform, edges.lon, edges.lat, px, py)
     attrs = ways.iloc[edges.way].reset_index(drop=True)
     water = attrs["highway"].isna().to_numpy()
     out = pd.DataFrame({
@@ -1024,20 +1027,6 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
         "route": attrs["route"],
     })
     return WkbFrame(out, edges.wkb(), "LineString")
-
-
-def _transformed(tr: Transformer, x: np.ndarray, y: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """``tr.transform(x, y)``, pieces on threads: PROJ releases the GIL, so the pieces
-    take whatever core the POI pass beside the roads leaves free (none while it runs, the
-    other one once it is over, both where the passes run one after the other)."""
-    px, py = np.empty(len(x)), np.empty(len(y))
-
-    def piece(at: slice) -> None:
-        px[at], py[at] = tr.transform(x[at], y[at])
-
-    thread_map(piece, slices(len(x)))
-    return px, py
 
 
 def _osm_id(frame: pd.DataFrame) -> pd.Series:

@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo import fmt, schema
 from geo._memory import give_back
-from geo._parallel import slices, thread_map
+from geo._parallel import slices, thread_map, transform_on_threads
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, dangling, entry_winners, ranges
 from geo.network.config import NetworkConfig
@@ -176,11 +176,7 @@ def _projected(xy: np.ndarray, transformer: Transformer | None) -> np.ndarray:
     if transformer is None:
         return xy
     out = np.empty((len(xy), 2))
-
-    def project(at: slice) -> None:  # pieces on threads: PROJ releases the GIL
-        out[at, 0], out[at, 1] = transformer.transform(xy[at, 0], xy[at, 1])
-
-    thread_map(project, slices(len(xy)))
+    transform_on_threads(transformer.transform, xy[:, 0], xy[:, 1], out[:, 0], out[:, 1])
     return out
 
 
