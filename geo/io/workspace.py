@@ -208,12 +208,15 @@ class WkbFrame:
         return gpd.GeoDataFrame(out, geometry=self.geometry_name, crs=schema.WGS84)
 
 
-def _check_required(layer: str, columns: Iterable[Any]) -> None:
-    """Raise when a column the layer requires (:data:`geo.schema.REQUIRED`) is missing."""
-    have = set(columns)
-    missing = [c for c in schema.REQUIRED.get(layer, ()) if c not in have]
+def _required_first(layer: str, columns: Iterable[Any]) -> list[Any]:
+    """``columns`` (the attributes of a layer's rows) with those the layer requires
+    (:data:`geo.schema.REQUIRED`) first, in that order; raises when one is missing."""
+    columns = list(columns)
+    required = schema.REQUIRED.get(layer, ())
+    missing = [c for c in required if c not in columns]
     if missing:
         raise WorkspaceError(f"layer '{layer}' tidak punya kolom wajib: {', '.join(missing)}")
+    return [*required, *(c for c in columns if c not in required)]
 
 
 def _as_frame(frame: gpd.GeoDataFrame | WkbFrame) -> gpd.GeoDataFrame:
@@ -934,20 +937,17 @@ class Staging(_Reader):
         definition: only checked and ordered)."""
         if not isinstance(chunk, WkbFrame):
             return self._prepared(layer, chunk)
-        _check_required(layer, chunk.data.columns)
-        req = [c for c in schema.REQUIRED.get(layer, ()) if c in chunk.data.columns]
-        order = [*req, *(c for c in chunk.data.columns if c not in req)]
+        order = _required_first(layer, chunk.data.columns)
         return WkbFrame(chunk.data[order], chunk.wkb, chunk.geometry_type, chunk.geometry_name)
 
     def _prepared(self, layer: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``gdf`` checked, in EPSG:4326, required columns first."""
-        _check_required(layer, gdf.columns)
+        geometry = gdf.geometry.name
+        order = _required_first(layer, (c for c in gdf.columns if c != geometry))
         if gdf.crs is None:
             raise WorkspaceError(f"layer '{layer}' tidak punya CRS")
         out = gdf.to_crs(schema.WGS84) if not CRS(gdf.crs).equals(CRS(schema.WGS84)) else gdf
-        req = [c for c in schema.REQUIRED.get(layer, ()) if c in out.columns]
-        rest = [c for c in out.columns if c not in req and c != out.geometry.name]
-        return out[[*req, *rest, out.geometry.name]]
+        return out[[*order, geometry]]
 
     def _write_layer(self, layer: str, out: gpd.GeoDataFrame, *, append: bool) -> None:
         geometry_type = "Unknown" if _geometry_type(out) == "Unknown" else None
