@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import shapely
 
 from geo.io._wkb import linestrings_wkb
 
@@ -72,19 +71,9 @@ class Edges:
     def __len__(self) -> int:
         return len(self.u)
 
-    def vertex_edge(self) -> IntArray:
-        """Edge index of every entry of ``vertex``."""
-        return np.repeat(np.arange(len(self.u), dtype=np.int64), np.diff(self.offsets))
-
-    def linestrings(self) -> npt.NDArray[np.object_]:
-        """Shapely LineStrings (lon/lat), one per edge, running from u to v."""
-        if not len(self.u):
-            return np.empty(0, dtype=object)
-        coords = np.column_stack([self.lon[self.vertex], self.lat[self.vertex]])
-        return np.asarray(shapely.linestrings(coords, indices=self.vertex_edge()), dtype=object)
-
     def wkb(self) -> pa.Array:
-        """The :meth:`linestrings` as WKB (the same bytes), with no shapely object made."""
+        """The edges as WKB LineStrings (lon/lat), one per edge, running from u to v; no
+        shapely object is made (the roads are only written)."""
         xy = np.column_stack([self.lon[self.vertex], self.lat[self.vertex]])
         return linestrings_wkb(xy, self.offsets)
 

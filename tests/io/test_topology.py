@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from geo.io import osm as osm_reader
-from geo.io._topology import build_edges, shared_nodes
+from geo.io._topology import Edges, build_edges, shared_nodes
 from geo.io.workspace import Workspace
 from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import GEOD, read_reference, reference_edges
@@ -77,6 +77,14 @@ RES = {"highway": "residential"}
 
 
 # --- hand-worked tiny files -------------------------------------------------------------
+def lines_of(e: Edges) -> np.ndarray:
+    """The reference lines of ``e``: shapely LineStrings made by GEOS from each edge's
+    vertices (``e.vertex`` into ``e.lon``/``e.lat``, ``e.offsets`` per edge)."""
+    xy = np.column_stack([e.lon[e.vertex], e.lat[e.vertex]])
+    return np.array([shapely.linestrings(xy[a:b]) for a, b in
+                     zip(e.offsets[:-1], e.offsets[1:], strict=True)], dtype=object)
+
+
 def test_t_junction_splits_the_through_way(tmp_path: Path) -> None:
     # 1-2-3 along the bottom row, 2-5 up from its middle: the through way splits at 2
     roads = roads_of(tmp_path, [(10, [1, 2, 3], RES), (11, [2, 5], {"highway": "service"})])
@@ -187,7 +195,7 @@ def test_build_edges_arrays_hand_worked() -> None:
     got = sorted(zip(e.way.tolist(), e.u.tolist(), e.v.tolist(), strict=True))
     assert got == [(0, 1, 3), (0, 3, 4), (1, 5, 3), (2, 8, 7)]
     lines = {(int(w), int(u)): list(g.coords) for w, u, g in
-             zip(e.way, e.u, e.linestrings(), strict=True)}
+             zip(e.way, e.u, lines_of(e), strict=True)}
     assert [x for x, _ in lines[(0, 1)]] == [0, 1, 2]
     assert [x for x, _ in lines[(2, 8)]] == [8, 7]
     # lengths from planar coordinates: positions 0-1-2 are 1 apart
@@ -195,14 +203,14 @@ def test_build_edges_arrays_hand_worked() -> None:
                        e.lengths(lon, lat).tolist(), strict=True))
     assert lengths == {(0, 1): 2.0, (0, 3): 1.0, (1, 5): 1.0, (2, 8): 1.0}
     # what the roads layer is written with: GEOS's WKB of the same lines
-    assert e.wkb().to_pylist() == list(shapely.to_wkb(e.linestrings()))
+    assert e.wkb().to_pylist() == list(shapely.to_wkb(lines_of(e)))
 
 
 def test_build_edges_empty() -> None:
     e = build_edges(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0),
                     np.empty(0, dtype=np.int64), np.empty(0, dtype=bool), np.empty(0, dtype=bool))
     assert len(e) == 0
-    assert len(e.linestrings()) == 0
+    assert len(lines_of(e)) == 0
     assert len(e.wkb()) == 0
 
 
@@ -251,9 +259,9 @@ def test_slices_of_ways_give_the_edges_of_the_whole(
         parts.append(build_edges(ref[lo:hi], lon[lo:hi], lat[lo:hi], way[lo:hi], usable[lo:hi],
                                  reverse, shared[lo:hi]))
 
-    def rows(e: object) -> list[tuple[int, int, int, bytes]]:
-        return list(zip(e.way.tolist(), e.u.tolist(), e.v.tolist(),  # type: ignore[attr-defined]
-                        shapely.to_wkb(e.linestrings()), strict=True))  # type: ignore[attr-defined]
+    def rows(e: Edges) -> list[tuple[int, int, int, bytes]]:
+        return list(zip(e.way.tolist(), e.u.tolist(), e.v.tolist(),
+                        shapely.to_wkb(lines_of(e)), strict=True))
 
     assert [r for p in parts for r in rows(p)] == rows(whole)
 
