@@ -215,6 +215,30 @@ def test_a_group_of_limits_runs_to_its_largest() -> None:
                 got[int(r)] = row
         assert got[1][2] == 2.2 and got[0][1] == 1.1 and np.isinf(got[1][3])
 
+def test_sources_that_share_a_node_share_one_run(monkeypatch: Any) -> None:
+    """Destinations snapped to one node: one Dijkstra run from it, its row given to each
+    (scipy's own runs, one per source given, are the reference)."""
+    # two components: a path 0 -> 1 -> 2 and a pair 3 <-> 4
+    graph = csr_min(np.array([0, 1, 3, 4]), np.array([1, 2, 4, 3]),
+                    np.array([1.5, 2.25, 0.5, 0.75]), 5)
+    sources = np.array([0, 3, 0, -1, 1, 3, 0])
+    want = _whole(graph, sources, np.inf)
+    ran: list[int] = []
+
+    def counted(g: csr_matrix, **kw: Any) -> np.ndarray:
+        ran.append(int(np.size(kw["indices"])))
+        return dijkstra(g, **kw)
+
+    monkeypatch.setattr(kernels, "dijkstra", counted)
+    # by component (parts given), and on the whole graph in one chunk (no parts)
+    for parts in (Parts.of(graph), None):
+        ran.clear()
+        got = np.full((len(sources), 5), np.inf)
+        for rows, block in iter_chunks(graph, sources, parts=parts):
+            got[rows] = block[:, np.arange(5)]
+        assert sum(ran) == 3  # nodes 0, 1 and 3
+        assert np.array_equal(got, want)
+
 
 @st.composite
 def hanging_graphs(draw: Any) -> tuple[Any, ...]:
