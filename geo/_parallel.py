@@ -24,6 +24,7 @@ here, with the same results in the same order.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import multiprocessing
 import os
@@ -268,3 +269,24 @@ def transform_on_threads(transform: Callable[[Any, Any], tuple[Any, Any]], x: An
         out_x[at], out_y[at] = transform(x[at], y[at])
 
     thread_map(piece, slices(len(x)))
+
+
+class Background(Generic[R]):
+    """``fn(*args)`` on a thread of its own while the caller goes on, in the caller's
+    context (so its :func:`workers`): for work whose calls release the GIL (a projection
+    of every road) and whose result is read later.
+
+    :meth:`result` waits for the work and for its thread to end: a fork must not copy a
+    process while another of its threads runs.
+    """
+
+    def __init__(self, fn: Callable[..., R], *args: Any) -> None:
+        self._pool = ThreadPoolExecutor(1)
+        self._future = self._pool.submit(contextvars.copy_context().run, fn, *args)
+
+    def result(self) -> R:
+        """The work's result (its error, raised here)."""
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown(wait=True)

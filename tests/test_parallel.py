@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 import geo._parallel as parallel
-from geo._parallel import fork_beside, fork_imap, fork_map, slices, thread_map, workers
+from geo._parallel import (
+    Background,
+    fork_beside,
+    fork_imap,
+    fork_map,
+    slices,
+    thread_map,
+    workers,
+)
 
 
 def _where(piece: list[int]) -> tuple[int, list[int]]:
@@ -232,3 +240,31 @@ def test_thread_map_runs_here_with_one_worker_and_inside_a_forked_child() -> Non
 
     with workers(2):
         assert fork_map(in_child, [1, 2]) == [True, True]
+
+
+def test_background_work_runs_beside_the_caller_with_its_workers() -> None:
+    # the caller and the work meet at the barrier: run at result(), it would wait for ever
+    barrier = threading.Barrier(2, timeout=30)
+    here = threading.get_ident()
+
+    def work(x: int) -> tuple[int, int, int]:
+        barrier.wait()
+        return x * x, threading.get_ident(), parallel.current_workers()
+
+    with workers(2):
+        job = Background(work, 7)
+        barrier.wait()
+    value, thread, n = job.result()
+    assert value == 49 and thread != here
+    assert n == 2  # the caller's workers: maps inside the work use the cores
+    # and its thread has ended: a fork after result() copies no running thread
+    assert thread not in {t.ident for t in threading.enumerate()}
+
+
+def test_background_work_raises_its_error_at_result() -> None:
+    def fail() -> None:
+        raise ValueError("rusak")
+
+    job = Background(fail)
+    with pytest.raises(ValueError, match="rusak"):
+        job.result()

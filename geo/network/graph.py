@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from geo import fmt, schema
 from geo._memory import give_back
-from geo._parallel import slices, thread_map, transform_on_threads
+from geo._parallel import Background, slices, thread_map, transform_on_threads
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, dangling, entry_winners, ranges
 from geo.network.config import NetworkConfig
@@ -275,6 +275,7 @@ class Network:
     mode: np.ndarray = field(repr=False)
     lines: Lines = field(repr=False)
     _geometry_m: np.ndarray | None = field(default=None, repr=False)
+    _metric_ahead: Background[np.ndarray] | None = field(default=None, init=False, repr=False)
     _snap_index: tuple[shapely.STRtree, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False)
     # not an init field: a copy by dataclasses.replace (new roads) must not inherit it
@@ -300,10 +301,18 @@ class Network:
 
     @property
     def geometry_m(self) -> np.ndarray:
-        """Row geometries in ``metric_crs``, projected when first needed (snapping)."""
+        """Row geometries in ``metric_crs``, projected when first needed (snapping), or
+        as projected ahead (:meth:`project_ahead`)."""
         if self._geometry_m is None:
-            self._geometry_m = self.lines.to_crs(self.metric_crs)
+            ahead, self._metric_ahead = self._metric_ahead, None
+            self._geometry_m = (self.lines.to_crs(self.metric_crs) if ahead is None
+                                else ahead.result())
         return self._geometry_m
+
+    def project_ahead(self, job: Background[np.ndarray]) -> None:
+        """Take :attr:`geometry_m` from ``job`` (``lines.to_crs(metric_crs)`` started
+        before this network was built) when it is first read."""
+        self._metric_ahead = job
 
     def road_geometry(self, rows: np.ndarray | None = None) -> gpd.GeoSeries:
         """The geometries of road ``rows`` (all when None), in the CRS they were read in."""
@@ -316,6 +325,9 @@ class Network:
         network at scale) and serve only snapping: once the features are snapped
         (:func:`build_access_graph`), routing and scoring never read them.
         """
+        if self._metric_ahead is not None:  # never read: its thread ends before any fork
+            self._metric_ahead.result()
+            self._metric_ahead = None
         self._geometry_m = None
         self._snap_index = None
         give_back()  # the freed pages: their small blocks would not be reused

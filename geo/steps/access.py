@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import geopandas as gpd
+from pyproj import CRS
 
 from geo._memory import give_back
+from geo._parallel import Background
 from geo._progress import SILENT, Reporter
 from geo.access.indicators import (
     AccessResult,
@@ -25,8 +27,14 @@ def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
     roads, wkb, crs = ws.read_wkb("roads")
     lines = Lines.from_wkb(wkb, crs)
     del wkb
-    net = network_of(roads, config or load_network_config(), ws.metric_crs(),
-                     reporter=reporter, lines=lines)
+    metric = CRS(ws.metric_crs())
+    # the metric copy of the geometries, which snapping reads, is projected on a thread
+    # of its own while the network is built and the other layers are read: PROJ and GEOS
+    # release the GIL, and the build is mostly one core's work
+    ahead = Background(lines.to_crs, metric)
+    net = network_of(roads, config or load_network_config(), metric, reporter=reporter,
+                     lines=lines)
+    net.project_ahead(ahead)
     del roads, lines
     give_back()  # the layer's geometries, now packed in the network
     return net
