@@ -57,6 +57,7 @@ from geo.access.kinds import (
     indicator_columns,
     labels_at,
     node_values,
+    plain_columns,
     row_attributes,
 )
 from geo.io.regions import kampung_points
@@ -399,6 +400,11 @@ class ScanReader(Protocol):
     not in a scan of its own (the priorities' bounds: a scan is the largest single cost
     of a run at scale)."""
 
+    def prepare(self, ctx: Context) -> None:
+        """Today's state ``ctx`` is known: start what the reader needs before the scan,
+        beside the indicators the caller computes first (:func:`plain_columns`)."""
+        ...
+
     def start(self, ctx: Context) -> tuple[RowReader, int]:
         """Its reader of each chunk (see :func:`indicator_columns`, ``also``) and the
         memory budget of a chunk, given today's state ``ctx``."""
@@ -475,8 +481,10 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
     if scan is None:
         columns = indicator_columns(ctx)
     else:
+        scan.prepare(ctx)
+        plain = plain_columns(ctx)
         consume, budget = scan.start(ctx)
-        columns = indicator_columns(ctx, also=consume, budget=budget)
+        columns = indicator_columns(ctx, also=consume, budget=budget, plain=plain)
         scan.done(ctx, columns)
     table = pd.DataFrame(columns, index=pd.Index(dest_ids, name="id"))
 

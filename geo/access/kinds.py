@@ -1187,22 +1187,29 @@ INDICATORS: Final[tuple[IndicatorKind, ...]] = (
 """Every access indicator of a destination, in the column order of the access table."""
 
 
+def plain_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS) -> Columns:
+    """The columns of the ``kinds`` that read no rows of the distance matrix (no scan)."""
+    out: Columns = {}
+    for k in kinds:
+        if k.limit <= 0:
+            out.update(k.compute(ctx))
+    return out
+
+
 def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS, *,
                       also: RowReader | None = None,
-                      budget: int = MEMORY_BUDGET) -> Columns:
+                      budget: int = MEMORY_BUDGET, plain: Columns | None = None) -> Columns:
     """Every column of ``kinds`` in the state ``ctx`` (the full computation).
 
     The kinds that read rows of the distance matrix share one chunked scan from every
     destination. ``also`` reads that scan too, each destination's row up to its largest
     :meth:`~IndicatorKind.bound_limit` of the kinds (what their incremental forms need of
     :attr:`Change.bound`; a destination three hours from its nearest hospital is scanned
-    that far, not every one); ``budget`` bounds the memory of a chunk.
+    that far, not every one); ``budget`` bounds the memory of a chunk. ``plain``: the
+    :func:`plain_columns` of ``kinds`` in ``ctx``, when the caller made them already.
     """
-    out: Columns = {}
+    out: Columns = dict(plain_columns(ctx, kinds) if plain is None else plain)
     rows = [k for k in kinds if k.limit > 0]
-    for k in kinds:
-        if k.limit <= 0:
-            out.update(k.compute(ctx))
     n = len(ctx.travel.d_nodes)
     limit: float | np.ndarray = max([k.limit for k in rows], default=0.0)
     if also is not None:  # the row kinds' bound limits do not read their columns

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -18,6 +19,7 @@ import pandas as pd
 from geo import fmt, schema
 from geo._config import ConfigText
 from geo._memory import give_back
+from geo._parallel import Beside, fork_beside
 from geo._progress import SILENT, Reporter
 from geo.access import AccessResult, Columns, Context, RowReader
 from geo.exceptions import SiapError
@@ -233,17 +235,18 @@ class CandidateArcs:
 
 
 def candidate_arcs(graph: AccessGraph, config: PrioritiesConfig, network: NetworkConfig,
-                   authority: str, base_cost: np.ndarray | None = None) -> CandidateArcs:
+                   authority: str, base_cost: np.ndarray | None = None, *,
+                   cands: Candidates | None = None) -> CandidateArcs:
     """The candidate sections of ``authority`` (:func:`build_candidates`) and their arcs.
 
     ``base_cost``: today's arc costs (``graph.arc_minutes()``) when the caller already
     has them; the engines read them and never write to them, so one array serves all.
+    ``cands``: :func:`candidates_of` the graph's network, when the caller made them.
     """
-    net = graph.network
-    cands = build_candidates(net.roads, config, network, authority,
-                             minutes=(net.minutes_fwd, net.minutes_bwd))
+    if cands is None:
+        cands = candidates_of(graph.network, config, network, authority)
     k = len(cands)
-    row_cand = np.full(len(net.roads), -1, dtype=np.int64)
+    row_cand = np.full(len(graph.network.roads), -1, dtype=np.int64)
     row_cand[cands.rows] = np.repeat(np.arange(k), np.diff(cands.row_ptr))
     arcs = graph.arcs_of_rows(cands.rows)
     owner = row_cand[graph.arc_row[arcs]]
@@ -253,6 +256,13 @@ def candidate_arcs(graph: AccessGraph, config: PrioritiesConfig, network: Networ
     return CandidateArcs(cands=cands, cand_ptr=np.searchsorted(owner, np.arange(k + 1)),
                          arcs=arcs, new_cost=new_cost,
                          base_cost=graph.arc_minutes() if base_cost is None else base_cost)
+
+
+def candidates_of(net: Network, config: PrioritiesConfig, network: NetworkConfig,
+                  authority: str) -> Candidates:
+    """:func:`build_candidates` of a network's roads at its minutes."""
+    return build_candidates(net.roads, config, network, authority,
+                            minutes=(net.minutes_fwd, net.minutes_bwd))
 
 
 class SharedScan:
@@ -271,14 +281,23 @@ class SharedScan:
         self.arcs: CandidateArcs | None = None
         self.state: ScanStart | None = None
         self._bounds: Bounds | None = None
+        self._cands: Beside[Candidates] | None = None
         self.candidates_s = 0.0
+
+    def prepare(self, ctx: Context) -> None:
+        # the candidates read only the network: a child makes them while this process
+        # computes the indicators that need no scan (both mostly one core's work)
+        self._cands = fork_beside(functools.partial(
+            candidates_of, ctx.graph.network, self.config, ctx.config, self.authority))
 
     def start(self, ctx: Context) -> tuple[RowReader, int]:
         self.reporter.step("Ruas kandidat (candidate sections)")
         clock = time.perf_counter()
+        pending, self._cands = self._cands, None
         # the scan's own arc costs are today's: shared, not made again (an array per arc)
         self.arcs = ca = candidate_arcs(ctx.graph, self.config, ctx.config, self.authority,
-                                        base_cost=ctx.travel.arc_cost)
+                                        base_cost=ctx.travel.arc_cost,
+                                        cands=None if pending is None else pending.result())
         self.candidates_s = time.perf_counter() - clock
         self._bounds, reader, budget = bound_reader(ctx.graph, ctx.travel.arc_cost,
                                                     ca.cand_ptr, ca.arcs, ca.new_cost)

@@ -8,15 +8,20 @@ state). The reference is the fresh run, which builds everything anew.
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import geo.priorities.selection as selection
+from geo._parallel import workers
 from geo.io.workspace import Workspace
 from geo.priorities import (
+    Candidates,
     PrioritiesResult,
     SharedScan,
     load_priorities_config,
@@ -131,17 +136,31 @@ def test_bad_budget_is_refused_before_any_work(inputs) -> None:  # type: ignore[
 # a Scorer that scans every destination again for its state and bounds ``M``. With a
 # budget the greedy re-scores after picks, so the shared start must also be a correct
 # state to move on from, not only equal rows at the start.
-@pytest.mark.parametrize("ws_name", ["demo_ws", "andorra_ws"])
-def test_a_shared_scan_gives_the_run_of_separate_scans(ws_name: str,
-                                                        request: pytest.FixtureRequest) -> None:
+# With two workers the shared scan's candidates are made in a child while the access run
+# computes its other indicators: the same candidates, pickled back.
+@pytest.mark.parametrize("ws_name,forked", [("demo_ws", False), ("andorra_ws", False),
+                                            ("andorra_ws", True)])
+def test_a_shared_scan_gives_the_run_of_separate_scans(ws_name: str, forked: bool,
+                                                        request: pytest.FixtureRequest,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     ws = Workspace(request.getfixturevalue(ws_name))
     config, readiness = load_priorities_config(), load_readiness_config()
     destinations = ws.read("destinations")
     own = compute_access(ws)
+    made = selection.candidates_of
+
+    def marked(*args: Any) -> Candidates:
+        cands = made(*args)
+        cands.made_in = os.getpid()  # type: ignore[attr-defined]
+        return cands
+
+    monkeypatch.setattr(selection, "candidates_of", marked)
     scan = SharedScan(config, "all")
-    shared = compute_access(ws, scan=scan)
+    with workers(2 if forked else 1):
+        shared = compute_access(ws, scan=scan)
     pd.testing.assert_frame_equal(shared.destinations, own.destinations, check_exact=True)
     assert scan.state is not None and scan.arcs is not None
+    assert (scan.arcs.cands.made_in != os.getpid()) == forked  # type: ignore[attr-defined]
     kw = dict(authority="all", config=config, readiness=readiness)
     a = prepare_priorities(own, destinations, score_inputs=pd.DataFrame(build_inputs(ws, own)),
                            **kw)  # type: ignore[arg-type]
