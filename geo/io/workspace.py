@@ -25,6 +25,7 @@ import fcntl
 import functools
 import inspect
 import json
+import math
 import os
 import re
 import shutil
@@ -533,8 +534,21 @@ class _Reader:
         if self.has(schema.BOUNDARY):
             return metric_crs(self.boundary())
         if self.has("roads"):
-            return metric_crs(self.read("roads").geometry.union_all().envelope)
+            return metric_crs(self._roads_envelope())
         raise WorkspaceError(f"{self.path}: tidak ada batas wilayah atau jalan untuk memilih CRS metrik")
+
+
+    def _roads_envelope(self) -> BaseGeometry:
+        """The bounding box of the ``roads`` layer, from the extent GDAL keeps for it,
+        not from a read and a union of every road (at 100 tiles: 11,2 s of reading and
+        17,5 s of union, asked twice by every access run). The stored extent may differ
+        from the union's envelope in the last digit, which moves the centre by far less
+        than a millimetre: the zone is the same unless the centre lies on its edge."""
+        bounds = pyogrio.read_info(self.path, layer="roads",
+                                   force_total_bounds=True).get("total_bounds")
+        if bounds is None or not all(map(math.isfinite, bounds)):
+            return self.read("roads").geometry.union_all().envelope
+        return shapely.box(*bounds)
 
 
 def lock_timeout() -> float:

@@ -601,3 +601,24 @@ def test_a_layer_written_in_chunks_equals_one_write_of_all_of_them(
     assert list(info["fields"]) == list(ref["fields"])
     assert list(info["dtypes"]) == list(ref["dtypes"])
     assert info["geometry_type"] == ref["geometry_type"]
+
+
+@pytest.mark.parametrize("west", [-0.7, 5.0, 137.2, 179.1])
+def test_without_a_boundary_the_metric_crs_is_the_utm_zone_of_the_roads_box(
+        tmp_path: Path, west: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The roads' extent decides the zone (the centre of their bounding box), taken from
+    the layer's own extent: the layer is not read."""
+    lines = [shapely.LineString([(west, -4.5), (west + 0.2, -4.4)]),
+             shapely.LineString([(west + 0.6, -4.6), (min(west + 0.9, 179.9), -4.55)])]
+    gpd.GeoDataFrame({"u": [1, 3], "v": [2, 4]}, geometry=lines, crs=4326).to_file(
+        tmp_path / "ws.gpkg", layer="roads", driver="GPKG")
+    minx, _, maxx, _ = shapely.total_bounds(lines)
+    # UTM zones are 6 degrees wide from 180 W; south of the equator EPSG 327xx
+    want = 32700 + int((minx + maxx) / 2 + 180) // 6 + 1
+    ws = Workspace(tmp_path / "ws.gpkg")
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the roads layer was read")
+
+    monkeypatch.setattr(Workspace, "read", no_read)
+    assert ws.metric_crs().to_epsg() == want
