@@ -537,7 +537,6 @@ class _Reader:
             return metric_crs(self._roads_envelope())
         raise WorkspaceError(f"{self.path}: tidak ada batas wilayah atau jalan untuk memilih CRS metrik")
 
-
     def _roads_envelope(self) -> BaseGeometry:
         """The bounding box of the ``roads`` layer, from the extent GDAL keeps for it,
         not from a read and a union of every road (at 100 tiles: 11,2 s of reading and

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-from pyproj import CRS
 
 from geo._memory import give_back
 from geo._parallel import Background
@@ -27,7 +26,7 @@ def load_network(ws: Workspace, config: NetworkConfig | None = None, *,
     roads, wkb, crs = ws.read_wkb("roads")
     lines = Lines.from_wkb(wkb, crs)
     del wkb
-    metric = CRS(ws.metric_crs())
+    metric = ws.metric_crs()
     # the metric copy of the geometries, which snapping reads, is projected on a thread
     # of its own while the network is built and the other layers are read: PROJ and GEOS
     # release the GIL, and the build is mostly one core's work
@@ -74,5 +73,6 @@ def compute_access(ws: Workspace, config: NetworkConfig | None = None, *,
     umkm = _optional(ws, "umkm", categories=True)
     pois = _optional(ws, "pois", categories=True)
     kampung = populated_places(_optional(ws, "admin_areas"), pois)
+    # the network's own metric CRS: the workspace's, found once (a boundary read and united)
     return compute_access_frames(net, destinations, gateways, umkm, pois, kampung, config,
-                                 ws.metric_crs(), reporter=reporter, scan=scan)
+                                 net.metric_crs, reporter=reporter, scan=scan)
