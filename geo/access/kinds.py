@@ -55,6 +55,7 @@ from geo.network import (
     Parts,
     Snap,
     accumulate_tree,
+    counts_within,
     csr_min,
     edge_minutes,
     group_parts,
@@ -1009,9 +1010,9 @@ class CountWithin(IndicatorKind):
         # the points of the chunk's components only: a test of every point of the region
         # per chunk would grow with the square of the region
         cols, dp = D.within(pts.grouped(ctx.graph.parts()))
-        onehot = np.eye(len(self.groups), dtype=np.int64)[pts.connected_groups[cols]]
+        groups = pts.connected_groups[cols]
         for i, m in enumerate(self.minutes):
-            acc[i, pos] = (dp <= m).astype(np.int64) @ onehot
+            acc[i, pos] = counts_within(dp, groups, len(self.groups), m)
         ctx.travel.offer(self.points, self.limit, pos, cols, dp)
 
     def scans(self, ctx: Context) -> bool:

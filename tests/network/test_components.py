@@ -639,3 +639,23 @@ def test_entry_winners_pick_the_cheapest_arc_and_the_lowest_index_on_ties(
     with pytest.MonkeyPatch.context() as mp:  # arcs a few at a time
         mp.setattr(kernels, "_WINNER_ARCS", 3)
         np.testing.assert_array_equal(entry_winners(entry, cost, n), want)
+
+
+@PROPERTY
+@given(st.integers(0, 6), st.integers(0, 9), st.integers(1, 4), st.data())
+def test_counts_within_count_each_groups_cells_at_most_the_limit(
+        rows: int, cols: int, n_groups: int, data: Any) -> None:
+    # the reference: one cell at a time (times on a coarse grid, so many equal the limit)
+    dist = np.array(data.draw(st.lists(
+        st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, np.inf]), min_size=rows * cols,
+        max_size=rows * cols)), dtype=float).reshape(rows, cols)
+    groups = np.array(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=cols,
+                                         max_size=cols)), dtype=np.int64)
+    limit = data.draw(st.sampled_from([0.0, 2.5, 3.0, np.inf]))
+    want = np.zeros((rows, n_groups), dtype=np.int64)
+    for r in range(rows):
+        for c in range(cols):
+            if dist[r, c] <= limit:
+                want[r, groups[c]] += 1
+    got = kernels.counts_within(dist, groups, n_groups, limit)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
