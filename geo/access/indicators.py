@@ -479,6 +479,9 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
     routes = AccessRoutes.build(graph, config)
     ctx = Context(travel=travel, routes=routes, row_attrs=row_attributes(graph), config=config)
     if scan is None:
+        # the scan-free kinds may run in a child (indicator_columns): the gateways' run,
+        # which they read and so does this function below, is made here once
+        travel.from_set("gateways")
         columns = indicator_columns(ctx)
     else:
         scan.prepare(ctx)

@@ -192,3 +192,32 @@ def test_a_scan_that_skips_the_dead_ends_counts_as_one_that_does_not(
     whole = compute_access(ws)
     assert on_core == [True, False]
     pd.testing.assert_frame_equal(cut.destinations, whole.destinations)
+
+
+def test_the_scan_free_kinds_run_beside_the_scan_with_a_second_worker(
+        andorra_ws: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real roads: with two workers the kinds that read no scan row are computed in a
+    forked child while the scan runs here, and every column equals the run in one
+    process (where they follow the scan)."""
+    import os
+
+    from geo._parallel import workers
+    from geo.access import kinds
+    from geo.steps import compute_access
+
+    plain = kinds.plain_columns
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        (tmp_path / f"pid-{os.getpid()}").touch()  # a child's list would not come back
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(kinds, "plain_columns", spy)
+    ws = Workspace(andorra_ws)
+    alone = compute_access(ws)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"pid-{os.getpid()}"]
+    with workers(2):
+        beside = compute_access(ws)
+    assert len(list(tmp_path.iterdir())) == 2  # the second call: another process
+    pd.testing.assert_frame_equal(alone.destinations, beside.destinations)
+    pd.testing.assert_frame_equal(alone.kampung, beside.kampung)
+    assert np.array_equal(alone.main_pred, beside.main_pred)
