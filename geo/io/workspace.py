@@ -51,6 +51,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import schema
 from geo._config import ConfigText
+from geo._parallel import thread_map
 from geo.crs import metric_crs
 from geo.exceptions import ConfigError, WorkspaceError, WorkspaceLocked
 from geo.settings import software_version
@@ -386,8 +387,9 @@ class _Reader:
                          ) -> pd.DataFrame | None:
         """A large layer read :data:`_READ_ROWS` features at a time by ranges of its fid
         (a rowid range in SQLite: each batch costs its own rows), so the peak is the
-        frame plus one batch (pyogrio makes one ``str`` per cell before pandas packs a
-        column into Arrow buffers), not the frame plus one ``str`` per cell of the
+        frame plus one batch per worker (pyogrio makes one ``str`` per cell before pandas
+        packs a column into Arrow buffers; the batches are read on the threads of
+        :func:`geo._parallel.thread_map`), not the frame plus one ``str`` per cell of the
         layer. None (read it whole) when the layer is small, when its fids are not
         1..n (as the layers this workspace writes whole are), or when the file was
         replaced between batches (a writer swapped its copy in): each batch opens the
@@ -403,13 +405,17 @@ class _Reader:
                        or 0) if fid else 0
         if rows <= _READ_ROWS or not fid or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", fid):
             return None
-        parts = []
-        for lo in range(0, rows, _READ_ROWS):
-            part = _read_frame(self.path, layer, categories=categories, wkb=wkb,
+        def batch(lo: int) -> pd.DataFrame:
+            return _read_frame(self.path, layer, categories=categories, wkb=wkb,
                                where=f"{fid} > {lo} AND {fid} <= {lo + _READ_ROWS}")
-            if len(part) != min(_READ_ROWS, rows - lo):
-                return None
-            parts.append(part)
+
+        # GDAL reads a batch without the GIL (its own dataset each): on two threads the
+        # roads of 100 tiles read in 0,9-1,1 s instead of 1,8-2,5 s
+        starts = range(0, rows, _READ_ROWS)
+        parts = thread_map(batch, starts)
+        if any(len(part) != min(_READ_ROWS, rows - lo)
+               for part, lo in zip(parts, starts, strict=True)):
+            return None
         if _file_version(self.path) != before:
             return None
         # categoricals are joined by their union: pd.concat would make text of them

@@ -30,6 +30,7 @@ import pyogrio
 import pytest
 import shapely
 
+from geo._parallel import workers
 from geo.exceptions import WorkspaceError, WorkspaceLocked
 from geo.io import workspace as workspace_module
 from geo.io.workspace import WkbFrame, Workspace
@@ -479,12 +480,14 @@ def test_is_empty_means_missing_or_without_rows(tmp_path: Path) -> None:
     assert [ws.is_empty(n) for n in ("some", "none", "absent")] == [False, True, True]
 
 
-@pytest.mark.parametrize("batch", [None, 1000])
+@pytest.mark.parametrize(("batch", "threads"), [(None, 1), (1000, 1), (1000, 2)])
 def test_reading_in_batches_changes_no_value_and_keeps_text_in_arrow_buffers(
-        andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    if batch:  # ~10 000 roads read 1 000 at a time by fid ranges
+        andorra_ws: Path, batch: int | None, threads: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if batch:  # ~10 000 roads read 1 000 at a time by fid ranges (on two threads too)
         monkeypatch.setattr(workspace_module, "_READ_ROWS", batch)
-    got = Workspace(andorra_ws).read("roads")
+    with workers(threads):
+        got = Workspace(andorra_ws).read("roads")
     want = pyogrio.read_dataframe(andorra_ws, layer="roads")  # whole
     assert list(got.dtypes) == list(want.dtypes)
     geopandas.testing.assert_geodataframe_equal(got, want)
@@ -533,13 +536,15 @@ def test_reading_text_as_categories_keeps_every_value_and_sorts_categories(
     assert got["empty_text"].isna().all() and not len(got["empty_text"].cat.categories)
 
 
-@pytest.mark.parametrize("batch", [None, 1000])
+@pytest.mark.parametrize(("batch", "threads"), [(None, 1), (1000, 1), (1000, 2)])
 def test_read_wkb_gives_the_attributes_of_a_categorical_read_and_the_geometries_as_wkb(
-        andorra_ws: Path, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+        andorra_ws: Path, batch: int | None, threads: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     if batch:
         monkeypatch.setattr(workspace_module, "_READ_ROWS", batch)
     ws = Workspace(andorra_ws)
-    attrs, wkb, crs = ws.read_wkb("roads")
+    with workers(threads):
+        attrs, wkb, crs = ws.read_wkb("roads")
     want = ws.read("roads", categories=True)
     pd.testing.assert_frame_equal(attrs, pd.DataFrame(want.drop(columns="geometry")))
     assert crs == want.crs
