@@ -256,6 +256,31 @@ def _kinds(roads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     cols = list(dict.fromkeys(c for c in _KIND_COLUMNS if c in roads.columns))
     if not cols or roads.empty:
         return roads, np.arange(len(roads))
-    which = roads.groupby(cols, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    # one integer per row from the columns' codes (mixed radix), numbered by first
+    # appearance as a groupby's ngroup numbers them: at 100 tiles 0,07 s against the
+    # groupby's 0,40 s over the twelve columns
+    key = np.zeros(len(roads), dtype=np.int64)
+    size = 1
+    for c in cols:
+        code, card = _codes(roads[c])
+        if size * card >= _KEY_LIMIT:  # renumber the combinations so far: one per row at most
+            key, seen = pd.factorize(key)
+            size = len(seen)
+        key += code * size
+        size *= card
+    which = pd.factorize(key)[0]
     _, first = np.unique(which, return_index=True)
     return roads[cols].iloc[first].reset_index(drop=True), which
+
+
+_KEY_LIMIT = 2**62
+"""Above this the mixed-radix key of :func:`_kinds` could overflow int64."""
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Per row a code of its value (0: missing) and how many codes there are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return (values.cat.codes.to_numpy().astype(np.int64) + 1,
+                len(values.cat.categories) + 1)
+    code, uniques = pd.factorize(values)
+    return code.astype(np.int64) + 1, len(uniques) + 1

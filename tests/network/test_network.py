@@ -764,3 +764,28 @@ def test_lines_that_do_not_pack_are_kept_as_they_are() -> None:
         assert shapely.equals_exact(kept.to_crs(CRS("EPSG:4326")),
                                     gpd.GeoSeries(geoms, crs=UTM).to_crs(4326).to_numpy(),
                                     tolerance=0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.sampled_from([2**62, 50, 4]), st.booleans())
+def test_road_kinds_number_the_combinations_as_a_groupby_does(
+        data: Any, key_limit: int, categorical: bool) -> None:
+    """The distinct tag combinations (missing values included) and each row's number
+    equal pandas' own ``groupby(...).ngroup()`` by first appearance, also when the
+    combined key must be renumbered part way (a small key limit forces it)."""
+    import geo.network.speeds as speeds
+
+    n = data.draw(st.integers(1, 40))
+    words = st.sampled_from(["a", "b", "c", "50", "no", None])
+    frame = pd.DataFrame({c: data.draw(st.lists(words, min_size=n, max_size=n))
+                          for c in ("highway", "surface", "maxspeed", "mode", "access")})
+    frame["oneway"] = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    if categorical:
+        frame = frame.astype({c: "category" for c in frame.columns if c != "oneway"})
+    with mock.patch.object(speeds, "_KEY_LIMIT", key_limit):
+        kinds, which = speeds._kinds(frame)
+    cols = list(kinds.columns)
+    want = frame.groupby(cols, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    assert np.array_equal(which, want)
+    first = [int(np.flatnonzero(want == g)[0]) for g in range(want.max() + 1)]
+    pd.testing.assert_frame_equal(kinds, frame[cols].iloc[first].reset_index(drop=True))
