@@ -83,6 +83,14 @@ def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(taken), index=s.index, copy=False)
 
 
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the position of its value among the distinct values, and those values
+    (objects, missing last: a missing value's position, -1, reads it), so that a word is
+    judged once per distinct value and the verdicts taken by position."""
+    codes, uniques = pd.factorize(values)
+    return codes, np.r_[np.asarray(uniques, dtype=object), np.array([None], dtype=object)]
+
+
 def normalise_text(s: pd.Series) -> pd.Series:
     """:func:`normalise_word` on a whole Series (on distinct values; NA stays NA)."""
     return map_unique(s, lambda u: u.map(normalise_word, na_action="ignore").astype("string"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo import osmtags, words
@@ -145,3 +145,19 @@ def test_road_classes_are_the_table_of_each_normalised_word(cells: list[object],
         assert got.tolist() == want
         assert got.index.equals(s.index) and got.name == "kolom"
         assert got.dtype == pd.Series(["a"]).astype(str).dtype
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["jalan", "Jalan ", "laut", "", None, float("nan")]),
+                max_size=30), st.booleans())
+def test_distinct_values_give_back_every_row_and_missing_as_none(
+        cells: list[object], categorical: bool) -> None:
+    s = pd.Series(cells, dtype=object)
+    if categorical:
+        s = s.astype("category")
+    codes, values = words.distinct_values(s)
+    back = values[codes]
+    assert len(back) == len(cells)
+    for got, cell in zip(back, cells, strict=True):
+        assert got is None if pd.isna(cell) else got == cell
+    assert values[-1] is None and len(set(values[:-1])) == len(values) - 1  # each value once

@@ -67,7 +67,7 @@ from geo.network import (
     via_arcs,
 )
 from geo.roads import PAVED_CLASSES, surface_class
-from geo.words import normalise_text
+from geo.words import distinct_values, normalise_text
 
 Columns = dict[str, np.ndarray]
 """Per column, one value per destination (in ``graph.nodes("destinations")`` order)."""
@@ -162,8 +162,8 @@ def row_attributes(graph: AccessGraph) -> np.ndarray:
     road = mode == "road"
     # judged once per distinct word: a region repeats a few over its rows (at 100 tiles
     # a text per row and its tests took 0,6 s of the access run)
-    s_code, surf = _distinct(roads["surface"])
-    c_code, cond = _distinct(roads["condition"])
+    s_code, surf = distinct_values(roads["surface"])
+    c_code, cond = distinct_values(roads["condition"])
     surf = surface_class(pd.Series(surf, dtype=object)).to_numpy(str)
     cond = normalise_text(pd.Series(cond, dtype=object)).fillna("unknown").to_numpy(str)
     paved = road & np.isin(surf, list(PAVED_CLASSES))[s_code]
@@ -177,13 +177,6 @@ def row_attributes(graph: AccessGraph) -> np.ndarray:
     cols = [np.ones_like(km), road, paved_good, bare | unknown_surface, damaged,
             mode == "water", mode == "air", paved, unknown_surface, unknown_condition]
     return np.column_stack([km * np.asarray(c, float) for c in cols])
-
-
-def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the position of its value among the distinct values, and those values
-    (objects; a missing value is the last, as its position -1 reads it)."""
-    codes, uniques = pd.factorize(values)
-    return codes, np.r_[np.asarray(uniques, dtype=object), np.array([None], dtype=object)]
 
 
 def route_attributes(graph: AccessGraph, pred: np.ndarray,

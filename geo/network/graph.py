@@ -37,8 +37,7 @@ from geo._parallel import Background, slices, thread_map, transform_on_threads
 from geo.exceptions import NetworkError
 from geo.network._csgraph import Parts, csr_min, dangling, entry_winners, ranges
 from geo.network.config import NetworkConfig
-from geo.network.speeds import edge_minutes, edge_minutes_as
-from geo.words import normalise_text
+from geo.network.speeds import edge_minutes, edge_minutes_as, row_modes
 
 EPS_MINUTES = 1e-9
 """Floor of every arc cost: csgraph would read an explicit zero as "no edge"."""
@@ -427,7 +426,7 @@ def build_network(roads: gpd.GeoDataFrame | pd.DataFrame, config: NetworkConfig,
     xy = np.empty((len(node_ids), 2))
     xy[edge_u] = first
     xy[edge_v] = last
-    mode = normalise_text(attrs["mode"]).fillna("road").to_numpy(str)
+    mode = row_modes(attrs)
     net = Network(roads=_categorical_text(attrs), node_ids=node_ids, node_xy=xy,
                   edge_u=edge_u, edge_v=edge_v, minutes_fwd=fwd, minutes_bwd=bwd,
                   metric_crs=crs, mode=mode, lines=lines)

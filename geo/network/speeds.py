@@ -14,7 +14,7 @@ from geo import schema
 from geo.exceptions import NetworkError
 from geo.network.config import CONDITION_ORDER, SURFACE_ORDER, NetworkConfig
 from geo.roads import surface_class
-from geo.words import map_unique, normalise_text, parse_bool_words
+from geo.words import distinct_values, map_unique, normalise_text, parse_bool_words
 
 
 def _as_bool(s: pd.Series) -> np.ndarray:
@@ -46,6 +46,14 @@ def first_highway(roads: pd.DataFrame) -> pd.Series:
 def walk_only_rows(roads: pd.DataFrame, config: NetworkConfig) -> np.ndarray:
     """Rows of a class that is only walked (``[road] walk_only``: footway, path, ...)."""
     return first_highway(roads).isin(config.road.walk_only).fillna(False).to_numpy(dtype=bool)
+
+
+def row_modes(roads: pd.DataFrame) -> np.ndarray:
+    """The ``mode`` of each row (``road`` / ``water`` / ``air``; missing: ``road``), as
+    text: normalised once per distinct value, not per row (a region has three)."""
+    codes, words = distinct_values(roads["mode"])
+    return np.asarray(normalise_text(pd.Series(words, dtype=object)).fillna("road")
+                      .to_numpy(str)[codes])
 
 
 def _is_road(roads: pd.DataFrame) -> np.ndarray:
@@ -199,7 +207,7 @@ def edge_minutes_as(roads: pd.DataFrame, config: NetworkConfig, by_function: tup
     """:func:`edge_minutes` once per ``by_function`` flag, reading the rows once: the
     network needs its minutes as built and by road function, and a province repeats a
     few tag combinations over millions of rows."""
-    mode = normalise_text(roads["mode"]).fillna("road").to_numpy(str)
+    mode = row_modes(roads)
     length = pd.to_numeric(roads["length_m"], errors="coerce").to_numpy(dtype=float)
     bad_mode = ~np.isin(mode, schema.MODES)
     bad_len = ~(length >= 0)
@@ -269,7 +277,9 @@ def _kinds(roads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         key += code * size
         size *= card
     which = pd.factorize(key)[0]
-    _, first = np.unique(which, return_index=True)
+    # numbered by first appearance: a row opens a kind where its number passes every
+    # number before it
+    first = np.flatnonzero(np.r_[True, which[1:] > np.maximum.accumulate(which)[:-1]])
     return roads[cols].iloc[first].reset_index(drop=True), which
 
 
