@@ -289,8 +289,5 @@ _KEY_LIMIT = 2**62
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     """Per row a code of its value (0: missing) and how many codes there are."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return (values.cat.codes.to_numpy().astype(np.int64) + 1,
-                len(values.cat.categories) + 1)
-    code, uniques = pd.factorize(values)
-    return code.astype(np.int64) + 1, len(uniques) + 1
+    code, distinct = distinct_values(values)  # the missing value last, at -1
+    return code.astype(np.int64) + 1, len(distinct)
