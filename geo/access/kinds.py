@@ -1237,8 +1237,9 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     # the scan-free kinds and the scan read nothing of each other: with a second worker
     # the former run in a child beside the scan (at 100 tiles ~2 s of one core, while the
     # scan's reader leaves a core idle part of the time), else here after it
+    some_plain = any(k.limit <= 0 for k in kinds)  # else a child would make nothing
     with fork_beside(lambda: plain_columns(ctx, kinds),
-                     when=plain is None and scans) as side:
+                     when=plain is None and scans and some_plain) as side:
         if scans:
             reads = (None if any(r is None for r in wanted)
                      else np.concatenate([np.empty(0, np.int64), *wanted]))
