@@ -59,7 +59,7 @@ def row_modes(roads: pd.DataFrame) -> np.ndarray:
 def _is_road(roads: pd.DataFrame) -> np.ndarray:
     if "mode" not in roads:
         return np.ones(len(roads), dtype=bool)
-    return (normalise_text(roads["mode"]).fillna("road") == "road").to_numpy(dtype=bool)
+    return np.asarray(row_modes(roads) == "road")
 
 
 def car_allowed(roads: pd.DataFrame) -> np.ndarray:
