@@ -380,19 +380,11 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
 
     # the node locations stay for the member ways and label nodes read after this pass
     index = osmium.index.create_map("flex_mem")
-    fp = (
-        osmium.FileProcessor(str(path))
-        .with_locations(index)  # type: ignore[arg-type]  # typed str; takes a LocationTable too
-        # only relations with a POI key become multipolygon candidates
-        .with_areas(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
-        .with_filter(osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS))
-    )
     wkb = osmium.geom.WKBFactory()
 
     poi_rows: list[tuple[Any, ...]] = []
     poi_geom: list[Any] = []  # (lon, lat) tuple for nodes, WKB hex for ways/areas
     way_area: dict[int, str] = {}
-    assembled: set[int] = set()
     relations: dict[int, tuple[tuple[Any, ...], list[int]]] = {}
     place_labels: dict[int, list[int]] = {}  # place relation -> label/admin_centre nodes
     relation_pos: dict[int, int] = {}  # relation -> its row in poi_rows
@@ -410,7 +402,7 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
         return tuple(vals)
 
     last = (-1, False, 0)
-    for obj in reporter.track(_guarded(fp, name), None, "membaca OSM"):
+    for obj in reporter.track(_guarded(_poi_objects(path, index), name), None, "membaca OSM"):
         if not obj.is_area():
             # libosmium checks the order only while assembling areas; a way read before
             # its nodes would silently lose their locations, so check what passes here
@@ -445,13 +437,7 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
                     geom = wkb.create_multipolygon(obj)
                 except (RuntimeError, osmium.InvalidLocationError):
                     continue  # ways keep their line; relations get the fallback below
-                if obj.from_way():
-                    way_area[obj.orig_id()] = geom
-                else:
-                    assembled.add(obj.orig_id())
-                    relation_pos[obj.orig_id()] = len(poi_rows)
-                    poi_rows.append(("r", obj.orig_id(), *tag_values(tags)))
-                    poi_geom.append(geom)
+                way_area[obj.orig_id()] = geom  # of a closed way: relations come below
         elif obj.is_relation():
             if tags.get("type") in _AREA_RELATIONS and rules.is_poi(tags):
                 relations[obj.id] = (
@@ -466,21 +452,22 @@ def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmE
         if pos is not None:
             poi_geom[pos] = geom
 
-    # multipolygons libosmium could not assemble (members cut off by the extract):
-    # keep them, placed on what remains of their outline
-    broken = {rid: v for rid, v in relations.items() if rid not in assembled}
-    del fp
+    # the multipolygons, in file order after the ways: assembled from their member ways
+    # in a read of those ways only; the ones libosmium cannot assemble (members cut off
+    # by the extract) are kept, placed on what remains of their outline
+    areas, outlines = _relation_areas(path, relations, name, index)
+    broken = sum(rid not in areas for rid in relations)
     if broken:
-        reporter.step(f"{len(broken)} multipolygon(s) incomplete: placing them on their "
+        reporter.step(f"{broken} multipolygon(s) incomplete: placing them on their "
                       "remaining members")
-        outlines = _member_outlines(path, broken, name, index)
-        for rid, (values, _) in broken.items():
-            if rid in outlines:
-                relation_pos[rid] = len(poi_rows)
-                poi_rows.append(("r", rid, *values))
-                poi_geom.append(outlines[rid])
-            else:
-                skipped += 1
+    for rid, (values, _) in relations.items():
+        geom = areas.get(rid, outlines.get(rid))
+        if geom is None:
+            skipped += 1
+            continue
+        relation_pos[rid] = len(poi_rows)
+        poi_rows.append(("r", rid, *values))
+        poi_geom.append(geom)
 
     if place_labels:
         drop = _locate_places(place_labels, index, place_nodes, relation_pos, poi_geom)
@@ -878,34 +865,96 @@ def _indexed(index: Any, node: int) -> Any:
     return loc if loc.valid() else None
 
 
-def _member_outlines(path: Path, broken: dict[int, tuple[Any, list[int]]], name: str,
-                     index: Any) -> dict[int, BaseGeometry]:
-    """Geometry from the member ways present in the file, per incomplete multipolygon.
+def _poi_objects(path: Path, index: Any) -> Iterator[Any]:
+    """The objects with a POI key, in file order, each closed way among them followed by
+    its area; node locations go into ``index``.
 
-    Rings that still close become polygons; otherwise the loose member lines are used.
-    A second, targeted read of the ways only (only these pass the C++ filter), their
-    nodes located from the POI pass's ``index``: the nodes are not read again.
+    ``FileProcessor.with_areas`` puts its area manager before the filters, so libosmium
+    assembles every closed way of the file, buildings included, to drop most of them
+    (at 100 tiles of Andorra six areas in seven, 4 to 5 s of the pass). Here the manager
+    sees only the ways with a POI key. Multipolygon relations need their member ways,
+    which rarely carry one: :func:`_relation_areas` assembles them afterwards.
     """
-    wanted = osmium.filter.IdFilter({w for _, members in broken.values() for w in members})
+    # the iterator does not keep its handlers alive: each is named here
+    locations = osmium.NodeLocationsForWays(index)
+    locations.ignore_errors()  # a node missing from the extract: undefined location
+    keys = osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS)
+    areas = osmium.BufferIterator()
+    manager = osmium.area.AreaManager()
+    assemble = manager.second_pass_to_buffer(areas)
+    with osmium.io.Reader(osmium.io.File(str(path))) as reader:
+        for obj in osmium.OsmFileIterator(reader, locations, keys, assemble):
+            yield obj
+            if areas:
+                yield from areas
+    if areas:
+        yield from areas
+
+
+def _relation_areas(path: Path, relations: dict[int, tuple[Any, list[int]]], name: str,
+                    index: Any) -> tuple[dict[int, str], dict[int, BaseGeometry]]:
+    """Per relation of ``relations`` (id -> (tag values, member way ids)): the area
+    libosmium assembles (WKB hex) and, for those it cannot (members cut off by the
+    extract), the outline made of the member ways present in the file.
+
+    One read of the member ways only (only these pass the C++ filter), their nodes
+    located from the POI pass's ``index`` (the nodes are not read again), after a read
+    of these relations for the area manager. Outline rings that still close become
+    polygons; otherwise the loose member lines are used.
+    """
+    if not relations:
+        return {}, {}
+    manager = osmium.area.AreaManager()
+    chosen = osmium.filter.IdFilter(set(relations))
+    first = manager.first_pass_handler()
+    try:
+        with osmium.io.Reader(osmium.io.File(str(path)), osmium.osm.RELATION) as reader:
+            osmium.apply(reader, chosen, first)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError([Problem(name, f"file OSM rusak: {exc}")]) from None
+    members = osmium.filter.IdFilter({w for _, ways in relations.values() for w in ways})
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()
+    built = osmium.BufferIterator()
+    assemble = manager.second_pass_to_buffer(built)
+    wkb = osmium.geom.WKBFactory()
+    areas: dict[int, str] = {}
     lines: dict[int, BaseGeometry] = {}
-    # the filter before the locations: only the wanted ways are looked up. Both are named
-    # here: the iterator does not keep its handlers alive
+
+    def take_areas() -> None:
+        for area in built:  # only areas: the manager's buffer holds nothing else
+            if not isinstance(area, osmium.osm.Area):
+                continue
+            rid = area.orig_id()
+            # a member that is itself a closed way makes an area of its own: not asked
+            if area.from_way() or rid not in relations:
+                continue
+            try:
+                areas[rid] = wkb.create_multipolygon(area)
+            except (RuntimeError, osmium.InvalidLocationError):
+                pass  # placed on its outline, as one libosmium cannot assemble
+
+    # the filter before the locations: only the wanted ways are looked up
     with osmium.io.Reader(osmium.io.File(str(path)), osmium.osm.WAY) as reader:
-        for way in _guarded(osmium.OsmFileIterator(reader, wanted, locations), name):
+        for way in _guarded(osmium.OsmFileIterator(reader, members, locations, assemble),
+                            name):
             # the member ways may themselves be cut: keep their located nodes
             xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
             if len(xy) >= 2:
                 lines[way.id] = shapely.linestrings(xy)
-    out: dict[int, BaseGeometry] = {}
-    for rid, (_, members) in broken.items():  # per relation, to name its own members
-        parts = np.array([lines[m] for m in members if m in lines], dtype=object)
+            take_areas()
+    take_areas()
+    outlines: dict[int, BaseGeometry] = {}
+    for rid, (_, ways) in relations.items():  # per relation, to name its own members
+        if rid in areas:
+            continue
+        parts = np.array([lines[m] for m in ways if m in lines], dtype=object)
         if not len(parts):
             continue
         polys = shapely.get_parts(shapely.polygonize(parts))
-        out[rid] = shapely.multipolygons(polys) if len(polys) else shapely.multilinestrings(parts)
-    return out
+        outlines[rid] = (shapely.multipolygons(polys) if len(polys)
+                         else shapely.multilinestrings(parts))
+    return areas, outlines
 
 
 def _poi_points(geoms: list[Any]) -> np.ndarray:

@@ -664,3 +664,73 @@ def test_the_hull_candidates_keep_every_vertex_of_the_hull(seed: int, n: int,
     assert len(kept) <= len(pts)
     whole = shapely.convex_hull(shapely.multipoints(pts))
     assert shapely.equals_exact(shapely.convex_hull(shapely.multipoints(kept)), whole, 0.0)
+
+
+def _xml(nodes: list[tuple[int, float, float]], ways: list[tuple[int, list[int], dict[str, str]]],
+         rels: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]) -> str:
+    """A sorted .osm document of these nodes (id, lon, lat), ways and relations."""
+    def tags(t: dict[str, str]) -> str:
+        return "".join(f'<tag k="{k}" v="{v}"/>' for k, v in t.items())
+    meta = 'version="1" timestamp="2024-01-01T00:00:00Z"'
+    out = [f'<node id="{i}" {meta} lon="{x:.7f}" lat="{y:.7f}"/>' for i, x, y in nodes]
+    out += [f'<way id="{i}" {meta}>' + "".join(f'<nd ref="{n}"/>' for n in refs)
+            + tags(t) + "</way>" for i, refs, t in ways]
+    out += [f'<relation id="{i}" {meta}>' + "".join(
+        f'<member type="{k}" ref="{r}" role="{role}"/>' for k, r, role in members)
+        + tags(t) + "</relation>" for i, members, t in rels]
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+            + "\n".join(out) + "\n</osm>\n")
+
+
+def test_areas_of_poi_ways_and_multipolygons_place_their_points_inside(tmp_path: Path) -> None:
+    """The area manager sees only the ways with a POI key; a multipolygon's untagged
+    member ways reach it in a read of their own. Expected points are checked against
+    the polygons written in the file (shapely), not against the reader."""
+    x0, y0 = 136.9, -4.5
+    outer = [(0.0, 0.0), (0.01, 0.0), (0.01, 0.01), (0.0, 0.01)]
+    inner = [(0.001, 0.001), (0.009, 0.001), (0.009, 0.009), (0.001, 0.009)]
+    # a U-shaped museum: the middle of its outline (a line) lies in the notch
+    u = [(0.02, 0.0), (0.03, 0.0), (0.03, 0.01), (0.029, 0.01), (0.029, 0.001),
+         (0.021, 0.001), (0.021, 0.01), (0.02, 0.01)]
+    cut = [(0.04, 0.0), (0.05, 0.0), (0.05, 0.01)]  # the rest of the zoo is not in the file
+    square = [(0.06, 0.0), (0.061, 0.0), (0.061, 0.001), (0.06, 0.001)]
+    nodes: list[tuple[int, float, float]] = []
+    ids: dict[str, list[int]] = {}
+    for name, ring in (("outer", outer), ("inner", inner), ("u", u), ("cut", cut),
+                       ("square", square)):
+        first = 1 + len(nodes)
+        nodes += [(first + i, x0 + x, y0 + y) for i, (x, y) in enumerate(ring)]
+        ids[name] = list(range(first, first + len(ring)))
+    closed = {k: v + v[:1] for k, v in ids.items() if k != "cut"}
+    ways = [
+        (100, closed["outer"], {}),
+        (101, closed["inner"], {}),
+        (102, closed["u"], {"tourism": "museum", "name": "Museum U"}),
+        (103, ids["cut"], {}),
+        (104, closed["square"], {"building": "yes"}),  # no POI: never an area of ours
+        (105, closed["square"], {"natural": "water"}),  # a POI key, not a POI value
+    ]
+    rels = [
+        (200, [("w", 100, "outer"), ("w", 101, "inner")],
+         {"type": "multipolygon", "tourism": "attraction", "name": "Taman Cincin"}),
+        (201, [("w", 103, "outer"), ("w", 999, "outer")],
+         {"type": "multipolygon", "tourism": "zoo", "name": "Kebun Terpotong"}),
+    ]
+    src = tmp_path / "areas.osm"
+    src.write_text(_xml(nodes, ways, rels), encoding="utf-8")
+    ext = geo.io.osm.read_osm(src)
+    rows = list(zip(ext.pois["osm_type"], ext.pois["osm_id"], strict=True))
+    assert rows == [("w", 102), ("r", 200), ("r", 201)]  # in file order, ways first
+    pts = dict(zip(ext.pois["name"], ext.poi_geometry, strict=True))
+
+    def poly(ring: list[tuple[float, float]], *holes: list[tuple[float, float]]) -> Any:
+        return shapely.Polygon([(x0 + x, y0 + y) for x, y in ring],
+                               [[(x0 + x, y0 + y) for x, y in h] for h in holes])
+
+    # the ring with its hole, as assembled: the point is in the ring, not in the hole
+    # (the outline of its lines, polygonized, would fill the hole too)
+    assert poly(outer, inner).contains(pts["Taman Cincin"])
+    assert poly(u).contains(pts["Museum U"])
+    # the zoo's one member left in the file: placed on that line
+    assert shapely.LineString([(x0 + x, y0 + y) for x, y in cut]).distance(
+        pts["Kebun Terpotong"]) < 1e-9
