@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geo import fmt
+from geo._parallel import fork_map, slices
 from geo.access import unreached_gateway_warnings
 from geo.exceptions import SiapError
 from geo.readiness import _scoring as sc
@@ -588,11 +589,28 @@ class _RowView(Mapping[str, Any]):
         return len(self._columns.names)
 
 
+_ACTION_PIECE_MIN: Final = 4000
+"""Fewest destinations per forked piece of :func:`_actions` (~50 µs of Python each: a
+smaller piece is over before a fork pays off)."""
+
+
 def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[str]]:
     """Per destination: the ``actions`` text (agency tasks ordered by gain, then agencies
     without data) and the ``tasks`` JSON (every indicator below 100 as a task:
     ``dimension``, ``indicator``, ``text``, ``gap``, ``proof``; ``_data`` for an agency
-    without data), which :mod:`geo.steps.tasks` lists."""
+    without data), which :mod:`geo.steps.tasks` lists.
+
+    The texts are Python work per destination, each row's alone: contiguous pieces of
+    rows run on the workers' forked processes (:func:`geo._parallel.fork_map`)."""
+    parts = fork_map(lambda rows: _actions_of_rows(core, config, rows),
+                     slices(len(core.inputs), least=_ACTION_PIECE_MIN))
+    return ([text for out, _ in parts for text in out],
+            [task for _, tasks in parts for task in tasks])
+
+
+def _actions_of_rows(core: _Scored, config: ReadinessConfig, rows: slice
+                     ) -> tuple[list[str], list[str]]:
+    """:func:`_actions` of the destinations ``rows``."""
     by_dim: dict[str, list[_IndicatorResult]] = {}
     for ind in core.indicators:
         by_dim.setdefault(ind.dimension, []).append(ind)
@@ -607,7 +625,7 @@ def _actions(core: _Scored, config: ReadinessConfig) -> tuple[list[str], list[st
     dims = list(enumerate(core.names))
     out: list[str] = []
     tasks: list[str] = []
-    for i in range(len(core.inputs)):
+    for i in range(*rows.indices(len(core.inputs))):
         row = _RowView(columns, i)
         gains = gains_of[i]
         first = int(first_of[i])

@@ -797,3 +797,43 @@ def test_lower_higher_percentiles_equal_numpys(n, m, p1, p2, seed):
     lo, hi = _lower_higher(r, lo_p, hi_p)
     np.testing.assert_array_equal(lo, np.percentile(r, lo_p, axis=1, method="lower"))
     np.testing.assert_array_equal(hi, np.percentile(r, hi_p, axis=1, method="higher"))
+
+
+def test_action_texts_in_forked_pieces_equal_one_process(tmp_path, monkeypatch):
+    """The actions and tasks of pieces of rows run in forked processes equal the one
+    process run row for row; the pieces ran elsewhere (a file per process)."""
+    import os
+
+    import geo.readiness.model as model
+    from geo._parallel import workers
+
+    cfg = load_readiness_config(DEFAULT_TOML)
+    rng = np.random.default_rng(11)
+    n = 23
+    rows = [{"access_minutes": float(m), "access_gateway": f"G{i % 3}",
+             "last_mile_m": float(rng.integers(0, 3000)),
+             "route_road_km": 20.0, "route_paved_km": float(p), "route_paved_good_km": 0.0,
+             "route_unpaved_km": 20.0 - float(p), "route_damaged_km": float(d),
+             "umkm_30min": int(rng.integers(0, 4))}
+            for i, (m, p, d) in enumerate(zip(rng.integers(5, 300, n), rng.integers(0, 21, n),
+                                              rng.integers(0, 5, n), strict=True))]
+    rows[4] = {}  # nothing known: the agencies without data
+    df = frame(rows)
+    alone = score_frame(df, cfg, ranks=False)
+    seen = tmp_path / "pids"
+    seen.mkdir()
+    inner = model._actions_of_rows
+
+    def marked(core, config, piece):
+        (seen / str(os.getpid())).touch()
+        return inner(core, config, piece)
+
+    monkeypatch.setattr(model, "_actions_of_rows", marked)
+    monkeypatch.setattr(model, "_ACTION_PIECE_MIN", 5)
+    with workers(2):
+        forked = score_frame(df, cfg, ranks=False)
+    assert forked["actions"].tolist() == alone["actions"].tolist()
+    assert forked["tasks"].tolist() == alone["tasks"].tolist()
+    assert len(set(alone["actions"])) > 5  # the rows differ
+    pids = {int(p.name) for p in seen.iterdir()}
+    assert len(pids) == 2 and os.getpid() not in pids
