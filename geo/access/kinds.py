@@ -38,7 +38,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,7 @@ from geo.network import (
     counts_within,
     csr_min,
     edge_minutes,
+    from_heads,
     group_parts,
     iter_chunks,
     nearest_local,
@@ -713,8 +714,7 @@ class Change:
     """The destination rows (ascending) the upgrade can move, at least every connected
     one in the components of its arcs and rows; the forms read no other (None: every
     destination)."""
-    _memo: dict[str, tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
+    _memo: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def destinations(self, ctx: Context) -> np.ndarray:
         """:attr:`scope`, or every destination row."""
@@ -727,8 +727,8 @@ class Change:
         """Heads of the cheaper arcs and the (scope x heads) least times from each
         destination of :attr:`scope` to each head through at least one cheaper arc, after
         the change (:func:`geo.network.through_arcs`; exact up to ``limit``, inf for
-        destinations not connected). ``also``: nodes to time from the heads in the same
-        runs (:meth:`ahead`)."""
+        destinations not connected). ``also``: as for :meth:`from_heads`, whose runs at
+        this ``limit`` and ``also`` serve here when made first."""
         got = self._memo.get("through")
         also = np.empty(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
         if (got is None or got[0] < limit
@@ -737,18 +737,44 @@ class Change:
             lim = limit
             t, g = ctx.travel, ctx.graph
             arcs = self.cheaper(ctx)
-            d = t.d_nodes[self.destinations(ctx)]
-            # only destinations in the upgrade's components can reach its arcs
-            at = np.flatnonzero(self.travel.inside(d))
-            heads, part, ahead = through_arcs(
+            d, at = self._inside(ctx)
+            ahead_of = self._memo.get("from_heads")
+            forward = (ahead_of[2] if ahead_of is not None and ahead_of[0] == lim
+                       and np.array_equal(ahead_of[1], also) else None)
+            heads, part, _ = through_arcs(
                 t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
                 np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[at], lim,
                 parts=g.parts(), also=also, core=self.core(ctx),
-                earliest=self._earliest(at, lim))
+                earliest=self._earliest(at, lim), forward=forward)
             times = np.full((len(d), len(heads)), np.inf)
             times[at] = part
-            got = self._memo["through"] = (lim, heads, times, also, ahead)
+            got = self._memo["through"] = (lim, heads, times, also)
         return got[1], got[2]
+
+    def from_heads(self, ctx: Context, limit: float, also: np.ndarray) -> np.ndarray:
+        """Today's (heads x ``also``) times from the heads of the cheaper arcs, exact up to
+        ``limit`` less the least :attr:`bound`: the forward runs of :meth:`through` at
+        this ``limit`` and ``also``, made first and kept for it (which then makes only
+        its backward runs)."""
+        also = np.asarray(also, dtype=np.int64)
+        got = self._memo.get("from_heads")
+        if got is None or got[0] != limit or not np.array_equal(got[1], also):
+            t, g = ctx.travel, ctx.graph
+            arcs = self.cheaper(ctx)
+            _, at = self._inside(ctx)
+            fwd = from_heads(t.csr, g.arc_tail[arcs], g.arc_head[arcs], limit,
+                             parts=g.parts(), also=also, core=self.core(ctx),
+                             earliest=self._earliest(at, limit))
+            got = self._memo["from_heads"] = (limit, also, fwd)
+        fwd = got[2]
+        return np.asarray(fwd[:, fwd.shape[1] - len(also):])
+
+    def _inside(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes of the destinations of :attr:`scope` and the positions of those in
+        the upgrade's components (only they can reach its arcs)."""
+        assert self.travel is not None
+        d = ctx.travel.d_nodes[self.destinations(ctx)]
+        return d, np.flatnonzero(self.travel.inside(d))
 
     def _earliest(self, at: np.ndarray, limit: float) -> float:
         """No destination of :attr:`scope` at ``at`` whose times a kind reads reaches a
@@ -761,15 +787,6 @@ class Change:
         b = self.bound[at]
         first = float(b.min()) if len(b) else np.inf
         return max(0.0, min(first, limit) - TIE * (1.0 + limit))
-
-    def ahead(self, nodes: np.ndarray, limit: float) -> np.ndarray | None:
-        """Today's (heads x nodes) times from the heads, exact up to ``limit`` less the
-        least :attr:`bound`, when the runs of :meth:`through` timed ``nodes`` too (None:
-        they did not): what :func:`geo.network.via_arcs` reads of them."""
-        got = self._memo.get("through")
-        if got is None or got[0] < limit or not np.array_equal(got[3], nodes):
-            return None
-        return got[4]
 
     def core(self, ctx: Context) -> Parts | None:
         """:attr:`Travel.points_core` of today's travel when it holds both ends of every
@@ -1090,15 +1107,32 @@ class CountWithin(IndicatorKind):
         # only the points in the upgrade's components can be reached through its arcs
         near = change.travel.points_inside(self.points)
         scope = change.destinations(ctx)
+        # A path through the section reaches a point no sooner than ``bound`` plus today's
+        # least time from a head to it (the runs from the heads, made first): only the
+        # points within the limit that way can be gained, and only by a destination whose
+        # time to them it can beat. For about half the candidates at 100 tiles none can,
+        # and the backward runs from the section's tails are not made.
+        ahead = change.from_heads(ctx, self.limit, nodes[near])
+        b = change.bound[aff]
+        margin = TIE * (1.0 + self.limit)  # the through times sum in another order
+        first = ahead.min(axis=0, initial=np.inf) - margin
+        pts_in = np.flatnonzero(first + b.min() <= self.limit)  # positions into ``near``
+        if not len(pts_in):
+            return
+        today_in = t.reach(self.points, self.limit).block(scope[aff], near[pts_in])
+        lower = b[:, None] + first[pts_in][None, :]
+        if not ((lower <= self.limit) & (lower <= today_in * (1.0 + TIE) + TIE)).any():
+            return
+        del lower
         heads, through = change.through(ctx, self.limit, also=nodes[near])
-        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes[near], self.limit,
-                                   parts=ctx.graph.parts(),
-                                   ahead=change.ahead(nodes[near], self.limit),
-                                   core=change.core(ctx))
+        # a point out of reach that way has ``via`` beyond the limit: it changes no count
+        rows, cols, via = via_arcs(t.csr, heads, through[aff], nodes[near[pts_in]],
+                                   self.limit, parts=ctx.graph.parts(),
+                                   ahead=ahead[:, pts_in], core=change.core(ctx))
         if not len(rows):
             return
-        cols = near[cols]
-        today = t.reach(self.points, self.limit).block(scope[aff[rows]], cols)
+        today = today_in[np.ix_(rows, cols)]
+        cols = near[pts_in[cols]]
         # only pairs whose time can fall (or tie, up to rounding) can change a count: for
         # the others the full engine's run follows today's path, to the same sum
         r, c = np.nonzero(via <= today * (1.0 + TIE) + TIE)

@@ -839,7 +839,8 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
                  budget: int = MEMORY_BUDGET, parts: Parts | None = None,
                  also: np.ndarray | None = None, core: Parts | None = None,
-                 earliest: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 earliest: float = 0.0, forward: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to the heads of given arcs through at least one of them.
 
     ``graph`` holds the current costs (``graph_t`` its transpose); the arcs ``(tail, head)``
@@ -863,6 +864,9 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     at most ``limit - earliest``, so the forward runs stop there (for the median
     candidate at 100 tiles, at 81 % of ``limit``).
 
+    ``forward``: the forward runs' times, when the caller made them first
+    (:func:`from_heads` with the same arcs, ``also``, ``limit`` and ``earliest``).
+
     Returns
     -------
     heads, times, ahead
@@ -879,10 +883,8 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
                 np.full((len(heads), len(also)), np.inf))
     A = many_to_some(graph_t, tails, np.asarray(sources, dtype=np.int64), limit=limit,
                      budget=budget, parts=parts, core=core).T
-    # a chain's legs between heads and tails, and what follows its last head, all come
-    # after the first head: at most ``limit - earliest`` each
-    fwd = many_to_some(graph, heads, np.r_[tails, also], limit=max(limit - earliest, 0.0),
-                       budget=budget, parts=parts, core=core)
+    fwd = (from_heads(graph, tail, head, limit, budget=budget, parts=parts, also=also,
+                      core=core, earliest=earliest) if forward is None else forward)
     back, ahead = fwd[:, :len(tails)], fwd[:, len(tails):]
     # K: tail -> head by one given arc; H: head -> head by today's path and one arc
     K = np.full((len(tails), len(heads)), np.inf)
@@ -892,6 +894,27 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     for k in range(len(heads)):  # Floyd-Warshall on the section's heads
         np.minimum(H, H[:, k, None] + H[None, k, :], out=H)
     return heads, min_plus(A, min_plus(K, H)), ahead
+
+
+def from_heads(graph: csr_matrix, tail: np.ndarray, head: np.ndarray, limit: float, *,
+               budget: int = MEMORY_BUDGET, parts: Parts | None = None,
+               also: np.ndarray | None = None, core: Parts | None = None,
+               earliest: float = 0.0) -> np.ndarray:
+    """The forward runs of :func:`through_arcs` (same arguments): today's times from each
+    distinct head to each distinct tail, then to each node of ``also`` (columns in that
+    order), exact up to ``limit - earliest``.
+
+    A chain's legs between heads and tails, and what follows its last head, all come
+    after the first head, so they take at most ``limit - earliest`` each. Made on their
+    own, they tell a caller which nodes of ``also`` a path through the arcs can reach
+    at all before it pays for the backward runs."""
+    tails = np.unique(np.asarray(tail, dtype=np.int64))
+    heads = np.unique(np.asarray(head, dtype=np.int64))
+    also = np.empty(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
+    if not len(tails):
+        return np.full((len(heads), len(also)), np.inf)
+    return many_to_some(graph, heads, np.r_[tails, also], limit=max(limit - earliest, 0.0),
+                        budget=budget, parts=parts, core=core)
 
 
 def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets: np.ndarray,

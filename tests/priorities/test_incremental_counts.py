@@ -33,7 +33,7 @@ from geo.access import (
 )
 from geo.access.kinds import CountWithin, NearestTo
 from geo.io.workspace import Workspace
-from geo.network import Parts, csr_min, dangling, through_arcs, via_arcs
+from geo.network import Parts, csr_min, dangling, from_heads, through_arcs, via_arcs
 from geo.priorities import build_candidates
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
@@ -85,6 +85,13 @@ def test_today_or_through_the_arcs_is_dijkstra_on_the_upgraded_graph(case: Any) 
     # the heads' forward times read from through_arcs' own runs are those via_arcs runs
     shared = via_arcs(before, heads, through, nodes, limit, ahead=ahead)
     for a, b in zip(shared, (rows, cols, via), strict=True):
+        assert np.array_equal(a, b)
+    # the forward runs made first (from_heads) and handed in give the same numbers
+    fwd = from_heads(before, tail[arcs], head[arcs], limit, also=nodes)
+    assert np.array_equal(fwd[:, fwd.shape[1] - n:], ahead)
+    for a, b in zip(through_arcs(before, csr_matrix(before.T), tail[arcs], head[arcs],
+                                 new[arcs], nodes, limit, also=nodes, forward=fwd),
+                    (heads, through, ahead), strict=True):
         assert np.array_equal(a, b)
     got = today.copy()
     if len(rows):
@@ -251,6 +258,48 @@ def test_pruned_counts_and_nearest_times_equal_the_full_computation(
     check()
     assert sum(moved) >= 3  # the sample does move counts or nearest times
     assert any(scoped)  # and some scopes leave destinations out
+
+
+def test_counts_with_the_true_bound_skip_the_backward_runs_where_nothing_is_gained(
+        andorra: dict[str, Any]) -> None:
+    """With the bound every candidate really has (today's time from a destination to a
+    tail of a cheaper arc, plus that arc's new cost: computed here with scipy, not by the
+    Scorer), the counts equal the full computation on the upgraded network; for the
+    candidates whose section can reach no new point within the limit, only the runs from
+    the heads were made (no backward runs from the tails)."""
+    a = andorra
+    graph, cands = a["graph"], a["cands"]
+    today = Context(travel=Travel(graph, a["base"], a["sets"], keep_reach=True),
+                    routes=a["routes"], row_attrs=a["attrs"], config=a["net"])
+    kind = CountWithin("umkm", "umkm", schema.UMKM_TYPES, (15, 30), 30)
+    current = indicator_columns(today, [kind])
+    d = today.travel.d_nodes
+    skipped = made = 0
+    for c in np.linspace(0, len(cands) - 1, 40).astype(int):
+        arcs = graph.arcs_of_rows(cands.rows[cands.rows_of(int(c))])
+        cost = a["base"].copy()
+        cost[arcs] = np.minimum(cost[arcs], a["upgraded"][arcs])
+        cheaper = arcs[cost[arcs] < a["base"][arcs]]
+        if not len(cheaper):
+            continue
+        to_tail = dijkstra(today.travel.csr_t, indices=graph.arc_tail[cheaper])  # (arcs, n)
+        bound = np.full(len(d), np.inf)
+        ok = d >= 0
+        bound[ok] = (to_tail[:, d[ok]] + cost[cheaper][:, None]).min(axis=0)
+        after = Context(travel=Travel(graph, cost, a["sets"]), routes=a["routes"],
+                        row_attrs=a["attrs"], config=a["net"])
+        change = Change(after.travel, False, bound)
+        patch = kind.update(today, {col: current[col] for col in kind.columns}, change)
+        want = indicator_columns(after, [kind])
+        got = patch.onto(current)
+        for col in kind.columns:
+            np.testing.assert_array_equal(got[col], want[col], err_msg=f"{col} {c}")
+        if "from_heads" in change._memo:
+            if "through" in change._memo:
+                made += 1
+            else:
+                skipped += 1
+    assert skipped >= 1 and made >= 1, (skipped, made)
 
 
 @PROPERTY
