@@ -161,3 +161,26 @@ def test_distinct_values_give_back_every_row_and_missing_as_none(
     for got, cell in zip(back, cells, strict=True):
         assert got is None if pd.isna(cell) else got == cell
     assert values[-1] is None and len(set(values[:-1])) == len(values) - 1  # each value once
+
+
+_MIXED = [True, 1, 1.0, "1", np.bool_(True), np.float64(1.0), np.int64(1), False, 0, "0",
+          "Ya", "t", " TIDAK ", None, float("nan"), np.nan, pd.NA, -0.0, "jalan-aspal",
+          "Jalan Aspal", "lain", 2.5, [1]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(range(len(_MIXED))), max_size=40),
+       st.sampled_from([{"true": 100.0, "false": 0.0},
+                        {"1": 10.0, "true": 20.0, "jalan_aspal": 30.0, "0": 40.0}]),
+       st.sampled_from([None, 5.0]))
+def test_a_category_column_scores_each_cell_as_alone(picks: list[int],
+                                                     mapping: dict[str, float],
+                                                     other: float | None) -> None:
+    """Judged once per distinct cell, a column scores every cell as a column of that
+    cell alone would: True, 1, 1.0 and "1" stay apart (equal in Python, not as words),
+    missing values stay unknown and an unhashable cell is judged by itself."""
+    cells = [_MIXED[i] for i in picks]
+    got = _scoring.categorical_score(pd.Series(cells, dtype=object), mapping, other)
+    want = [_scoring.categorical_score(pd.Series([c], dtype=object), mapping, other)[0]
+            for c in cells]
+    np.testing.assert_array_equal(got, np.array(want, dtype=float))

@@ -61,15 +61,31 @@ def categorical_score(
     A value not in the map scores ``other`` when given, else NaN (unknown).
     """
     boolean = set(mapping) <= {"true", "false"}
-    cells = values.to_numpy(dtype=object)
-    keys = [category_key(v) for v in cells]
-    if boolean:  # the one yes/no table (geo.words): "t" is tidak
-        flags = [bool_word(v) for v in cells]
-        keys = [k if f is None else "true" if f else "false" for k, f in zip(keys, flags, strict=True)]
     miss = math.nan if other is None else float(other)
-    return np.array(
-        [math.nan if k is None else mapping.get(k, miss) for k in keys], dtype=float
-    )
+
+    def score(value: object) -> float:
+        key = category_key(value)
+        if boolean:  # the one yes/no table (geo.words): "t" is tidak
+            flag = bool_word(value)
+            key = key if flag is None else "true" if flag else "false"
+        return math.nan if key is None else mapping.get(key, miss)
+
+    # a column repeats a few words over many rows: each distinct cell is judged once. The
+    # type is part of the key: True, 1 and 1.0 are equal in Python but not the same word
+    memo: dict[tuple[type, object], float] = {}
+    cells = values.to_numpy(dtype=object)
+    out = np.empty(len(cells))
+    for i, value in enumerate(cells):
+        key = (type(value), value)
+        try:
+            got = memo.get(key)
+        except TypeError:  # an unhashable cell: judged by itself
+            out[i] = score(value)
+            continue
+        if got is None:
+            got = memo[key] = score(value)
+        out[i] = got
+    return out
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
