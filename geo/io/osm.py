@@ -871,7 +871,7 @@ def _poi_objects(path: Path, index: Any) -> Iterator[Any]:
 
     ``FileProcessor.with_areas`` puts its area manager before the filters, so libosmium
     assembles every closed way of the file, buildings included, to drop most of them
-    (at 100 tiles of Andorra six areas in seven, 4 to 5 s of the pass). Here the manager
+    (at 100 tiles of Andorra six areas in seven, 3 to 4 s of the pass). Here the manager
     sees only the ways with a POI key. Multipolygon relations need their member ways,
     which rarely carry one: :func:`_relation_areas` assembles them afterwards.
     """
