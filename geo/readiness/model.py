@@ -617,16 +617,17 @@ def _actions_of_rows(core: _Scored, config: ReadinessConfig, rows: slice
     columns = _Columns(core.inputs)
     cap = config.actions.max_gaps_per_dimension
     # the loop below is per destination: it reads Python floats (a list per array, made
-    # once), not numpy scalars, whose every index and test cost several times more
-    gains_of, first_of = core.gains.tolist(), core.bottleneck.tolist()
-    dim_of, weights = core.dim_scores.tolist(), core.weights.tolist()
-    scores_of = {id(ind): ind.scores.tolist() for ind in core.indicators}
-    missing_of = {id(ind): ind.missing_used.tolist() for ind in core.indicators}
+    # once for the piece's rows), not numpy scalars, whose every index and test cost
+    # several times more. ``i`` counts in the piece, ``row`` reads the input table.
+    gains_of, first_of = core.gains[rows].tolist(), core.bottleneck[rows].tolist()
+    dim_of, weights = core.dim_scores[rows].tolist(), core.weights.tolist()
+    scores_of = {id(ind): ind.scores[rows].tolist() for ind in core.indicators}
+    missing_of = {id(ind): ind.missing_used[rows].tolist() for ind in core.indicators}
     dims = list(enumerate(core.names))
     out: list[str] = []
     tasks: list[str] = []
-    for i in range(*rows.indices(len(core.inputs))):
-        row = _RowView(columns, i)
+    for i, at in enumerate(range(*rows.indices(len(core.inputs)))):
+        row = _RowView(columns, at)
         gains = gains_of[i]
         first = int(first_of[i])
         # the bottleneck first (for an unreachable site: the agency that holds access)
