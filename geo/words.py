@@ -71,8 +71,8 @@ def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     Road layers repeat a handful of values over many rows; string methods on every row
     were the slowest part of building a network. ``fn`` gets a ``string`` Series.
     """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    mapped = fn(pd.Series(uniques, dtype="object").astype("string")).to_numpy(dtype=object)
+    codes, uniques = distinct_values(s)
+    mapped = fn(pd.Series(uniques[:-1], dtype="object").astype("string")).to_numpy(dtype=object)
     # broadcast in Arrow (a take of the mapped values by code): a "string" Series built
     # from one Python object per row cost ~6x more at a million rows, ~0,5 ms a call in a
     # small region, where a network build makes dozens of calls
@@ -86,9 +86,43 @@ def map_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
 def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Per row the position of its value among the distinct values, and those values
     (objects, missing last: a missing value's position, -1, reads it), so that a word is
-    judged once per distinct value and the verdicts taken by position."""
-    codes, uniques = pd.factorize(values)
+    judged once per distinct value and the verdicts taken by position.
+
+    Values are distinct by type as well: ``True``, ``1`` and ``1.0`` are equal in Python
+    (and one value to :func:`pandas.factorize`) but not the same word (``"true"``,
+    ``"1"``), as a column read from JSON or a spreadsheet can mix them. An unhashable
+    cell (a list from JSON) is a value of its own.
+    """
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell
+        return _distinct_cells(values.to_numpy(dtype=object))
+    if values.dtype == object and not all(isinstance(u, str) for u in uniques):
+        # a number or a boolean among the values may stand for cells of other types
+        return _distinct_cells(values.to_numpy(dtype=object))
     return codes, np.r_[np.asarray(uniques, dtype=object), np.array([None], dtype=object)]
+
+
+def _distinct_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`distinct_values` of an object array, cell by cell, keyed by type and value
+    (the rare columns that mix types; text columns stay in :func:`pandas.factorize`)."""
+    missing = pd.isna(cells)
+    codes = np.full(len(cells), -1, dtype=np.intp)
+    seen: dict[tuple[type, object], int] = {}
+    uniques: list[object] = []
+    for i in np.flatnonzero(~missing):
+        value = cells[i]
+        try:
+            code = seen.setdefault((type(value), value), len(uniques))
+        except TypeError:  # unhashable: its own value
+            code = len(uniques)
+        if code == len(uniques):
+            uniques.append(value)
+        codes[i] = code
+    out = np.empty(len(uniques) + 1, dtype=object)
+    for k, value in enumerate(uniques):  # one by one: numpy would unpack a list cell
+        out[k] = value
+    return codes, out
 
 
 def normalise_text(s: pd.Series) -> pd.Series:

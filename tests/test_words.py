@@ -168,6 +168,37 @@ _MIXED = [True, 1, 1.0, "1", np.bool_(True), np.float64(1.0), np.int64(1), False
           "Jalan Aspal", "lain", 2.5, [1]]
 
 
+def _missing(cell: object) -> bool:
+    return not isinstance(cell, list) and bool(pd.isna(cell))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(range(len(_MIXED))), max_size=40))
+def test_distinct_values_keep_types_apart(picks: list[int]) -> None:
+    """Two cells share a value exactly when they are of one type and equal (True, 1,
+    1.0 and np.int64(1) do not); missing cells read None; an unhashable cell is a value
+    of its own; each row reads back its own cell."""
+    cells = [_MIXED[i] for i in picks]
+    codes, values = words.distinct_values(pd.Series(cells, dtype=object))
+    assert values[-1] is None
+    for i, a in enumerate(cells):
+        if _missing(a):
+            assert codes[i] == -1
+            continue
+        assert type(values[codes[i]]) is type(a) and values[codes[i]] == a
+        for j, b in enumerate(cells):
+            if _missing(b):
+                continue
+            same = i == j or (not isinstance(a, list) and type(a) is type(b) and a == b)
+            assert (codes[i] == codes[j]) == same, (a, b)
+    assert len(values) - 1 == len(set(codes[codes >= 0]))  # no value without a row
+
+
+def test_map_unique_keeps_a_boolean_apart_from_a_number() -> None:
+    s = pd.Series([1, True, 1.0, "1", None], dtype=object)
+    assert words.map_unique(s, lambda u: u).tolist()[:4] == ["1", "True", "1.0", "1"]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(range(len(_MIXED))), max_size=40),
        st.sampled_from([{"true": 100.0, "false": 0.0},

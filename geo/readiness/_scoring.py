@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo import fmt
 from geo._parallel import thread_map
-from geo.words import bool_word, normalise_word
+from geo.words import bool_word, distinct_values, normalise_word
 
 # Gains closer than this are treated as equal when choosing the bottleneck.
 GAIN_TIE_TOL = 1e-9
@@ -70,22 +70,10 @@ def categorical_score(
             key = key if flag is None else "true" if flag else "false"
         return math.nan if key is None else mapping.get(key, miss)
 
-    # a column repeats a few words over many rows: each distinct cell is judged once. The
-    # type is part of the key: True, 1 and 1.0 are equal in Python but not the same word
-    memo: dict[tuple[type, object], float] = {}
-    cells = values.to_numpy(dtype=object)
-    out = np.empty(len(cells))
-    for i, value in enumerate(cells):
-        key = (type(value), value)
-        try:
-            got = memo.get(key)
-        except TypeError:  # an unhashable cell: judged by itself
-            out[i] = score(value)
-            continue
-        if got is None:
-            got = memo[key] = score(value)
-        out[i] = got
-    return out
+    # a column repeats a few words over many rows: each distinct cell is judged once
+    # (True, 1 and 1.0 stay apart: equal in Python, not the same word)
+    codes, cells = distinct_values(values)
+    return np.array([score(c) for c in cells], dtype=float)[codes]
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
