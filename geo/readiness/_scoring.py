@@ -73,7 +73,9 @@ def categorical_score(
     # a column repeats a few words over many rows: each distinct cell is judged once
     # (True, 1 and 1.0 stay apart: equal in Python, not the same word)
     codes, cells = distinct_values(values)
-    return np.array([score(c) for c in cells], dtype=float)[codes]
+    verdicts = np.array([score(c) for c in cells], dtype=float)
+    out: np.ndarray = verdicts[codes]
+    return out
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
