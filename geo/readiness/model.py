@@ -118,12 +118,21 @@ def _bool_or_na(s: pd.Series) -> np.ndarray:
     return parse_bool_words(s).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
+_SHARE_DECIMALS: Final = 12
+"""Decimals a route share keeps (see :func:`_share`)."""
+
+
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
-    """part / whole clipped to 0..1; NaN where whole is ~0 or unknown."""
+    """part / whole clipped to 0..1; NaN where whole is ~0 or unknown.
+
+    Rounded to :data:`_SHARE_DECIMALS`: the km are sums of many rows, and a whole route
+    paved gave 0,99999999999999 as often as 1 (by the order of the sums), enough to put
+    a task on the route or not. Rounding errors of the sums are near 1e-15 of a share.
+    """
     out = np.full(part.shape, np.nan)
     with np.errstate(invalid="ignore"):
         np.divide(part, whole, out=out, where=whole > 1e-6)
-    return np.asarray(np.clip(out, 0.0, 1.0))
+    return np.asarray(np.clip(np.round(out, _SHARE_DECIMALS), 0.0, 1.0))
 
 
 def _share_bounds(df: pd.DataFrame, name: str, part: np.ndarray, road: np.ndarray,

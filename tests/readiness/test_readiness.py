@@ -840,3 +840,30 @@ def test_action_texts_in_forked_pieces_equal_one_process(tmp_path, monkeypatch):
     marks = [p.name.split("-") for p in seen.iterdir()]
     assert sorted(int(start) for _, start in marks) == [0, 11]  # two pieces, each once
     assert os.getpid() not in {int(pid) for pid, _ in marks}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(0.001, 5.0), min_size=2, max_size=60), st.randoms(use_true_random=False))
+def test_a_route_all_paved_and_good_is_full_whatever_the_order_of_its_sums(
+        km: list[float], rnd: Any) -> None:
+    """A route whose road km are all paved and in good condition scores full on both PU
+    road indicators and gets no road task, though each km total was added up in its own
+    order (as the route sums of a shortest-path tree are): rounding in the last bit must
+    not make a paved route 99,99999999999999 % paved."""
+    cfg = load_readiness_config(DEFAULT_TOML)
+
+    def total() -> float:
+        order = km[:]
+        rnd.shuffle(order)
+        return sum(order, 0.0)  # a plain left fold, in that order
+
+    road = total()
+    row = {"access_minutes": 10.0, "access_gateway": "G", "last_mile_m": 0.0,
+           "route_road_km": road, "route_km": road, "route_paved_km": total(),
+           "route_paved_good_km": total(), "route_unpaved_km": 0.0, "route_damaged_km": 0.0,
+           "route_unknown_surface_km": 0.0, "route_unknown_condition_km": 0.0}
+    out = score_frame(frame([row]), cfg, ranks=False)
+    assert out.loc[0, "ind_pu_jalan_aspal"] == 100.0
+    assert out.loc[0, "ind_pu_jalan_mantap"] == 100.0
+    tasks = json.loads(out.loc[0, "tasks"])
+    assert not [t for t in tasks if t["indicator"] in ("jalan_aspal", "jalan_mantap")], tasks
