@@ -9,6 +9,7 @@ on the real Andorra network laid out twice side by side, as ``bench.scale`` tile
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from pathlib import Path
@@ -584,8 +585,10 @@ def test_group_parts_equals_a_stable_sort_of_the_concatenation(data: st.DataObje
 @PROPERTY
 @given(st.data())
 def test_accumulate_tree_sums_every_root_path(data: st.DataObject) -> None:
-    """Path sums from the root, against a walk up each node's own path; in place or not,
-    and written back in slices smaller than a round (a round must stay synchronous)."""
+    """Path sums from the root, against a walk along each node's own path; in place or
+    not, and written back in slices smaller than a level or a round. Level by level the
+    sums are the walk's from the root down, bit for bit; pointer jumping (a forest too
+    deep for levels) groups them otherwise, so to rounding."""
 
     n = data.draw(st.integers(1, 40))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -597,23 +600,30 @@ def test_accumulate_tree_sums_every_root_path(data: st.DataObject) -> None:
     values = rng.random((n, 3))
     want = np.zeros_like(values)
     for v in range(n):
-        node = v
-        while node >= 0:
-            want[v] += values[node]
-            node = pred[node]
+        path = [v]
+        while pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        total = np.zeros(3)
+        for node in reversed(path):  # from the root down
+            total = total + values[node]
+        want[v] = total
     rows = data.draw(st.sampled_from([1, 3, 1 << 20]))
-    old = kernels._TREE_ROWS
+    levels = data.draw(st.booleans())
+    old = kernels._TREE_ROWS, kernels._LEVELS_MIN
     kernels._TREE_ROWS = rows
+    kernels._LEVELS_MIN = 1024 if levels else 0  # 0: any depth above 1 jumps
+    check = np.testing.assert_array_equal if levels else functools.partial(
+        np.testing.assert_allclose, rtol=1e-12)
     try:
         got = accumulate_tree(pred, values)
-        np.testing.assert_allclose(got, want, rtol=1e-12)
-        np.testing.assert_allclose(accumulate_tree(pred, values[:, 1]), want[:, 1], rtol=1e-12)
+        check(got, want)
+        check(accumulate_tree(pred, values[:, 1]), want[:, 1])
         mine = values.copy()
         out = accumulate_tree(pred, mine, overwrite=True)
-        np.testing.assert_allclose(out, want, rtol=1e-12)
+        check(out, want)
         assert np.shares_memory(out, mine)
     finally:
-        kernels._TREE_ROWS = old
+        kernels._TREE_ROWS, kernels._LEVELS_MIN = old
 
 
 @settings(max_examples=200, deadline=None)
