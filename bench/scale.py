@@ -30,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,8 @@ STEPS = ("ingest", "score", "priorities")
 
 
 _K = "\x01"  # stands for the copy number inside id templates
+_CAR_ROAD = re.compile(
+    r"(^|,)highway=(motorway|trunk|primary|secondary|tertiary|unclassified|residential)(,|$)")
 
 
 def _opl_lines(osm: Path) -> list[str]:
@@ -107,6 +110,7 @@ class _Tiler:
                 if m:
                     dense[m[0]].setdefault(m[1:].split("@", 1)[0], len(dense[m[0]]) + 1)
         width = {t: len(str(len(d))) for t, d in dense.items()}
+        self.way_width = width["w"]
 
         def ref(t: str, old: str) -> str:
             return f"{t}{_K}{str(dense[t][old]).zfill(width[t])}"
@@ -128,6 +132,17 @@ class _Tiler:
                        for m in o.get("M", "").split(",") if m)
             + "\n" for o in rels)
 
+        # the road nodes farthest east, west, south and north (of car roads), where
+        # --connected joins neighbouring copies
+        located = {o["n"]: (float(o["x"]), float(o["y"])) for o in nodes}
+        on_roads = {r[1:] for o in ways if _CAR_ROAD.search(o.get("T", ""))
+                    for r in o.get("N", "").split(",") if r and r[1:] in located}
+        if on_roads:
+            def far(key: Any) -> str:
+                return ref("n", max(on_roads, key=key))[1:]
+            self.ends = {"e": far(lambda n: located[n][0]), "w": far(lambda n: -located[n][0]),
+                         "s": far(lambda n: -located[n][1]), "n": far(lambda n: located[n][1])}
+
     def nodes(self, k: int, shift: tuple[int, int]) -> bytes:
         ids = np.strings.replace(self.node_ids, _K, str(k))
         lines = np.strings.add(np.strings.add("n", ids), self.node_tags)
@@ -138,9 +153,25 @@ class _Tiler:
     def copy(self, template: str, k: int) -> bytes:
         return template.replace(_K, str(k)).encode()
 
+    def bridges(self, pairs: list[tuple[int, int, str]], tiles: int) -> bytes:
+        """A primary road per pair of neighbouring copies ``(a, b, "e"|"s")``: from the
+        east (south) end of copy ``a`` to the west (north) end of copy ``b``; way ids
+        after every copy's."""
+        back = {"e": "w", "s": "n"}
+        lines = [f"w{tiles + 1}{str(i).zfill(self.way_width)} v1 Thighway=primary N"
+                 f"n{self.ends[side].replace(_K, str(a))},"
+                 f"n{self.ends[back[side]].replace(_K, str(b))}\n"
+                 for i, (a, b, side) in enumerate(pairs, start=1)]
+        return "".join(lines).encode()
 
-def build_tiled(osm: Path, tiles: int, out: Path) -> Path:
-    """Write ``tiles`` copies of ``osm`` side by side into ``out`` (a .osm.pbf)."""
+
+def build_tiled(osm: Path, tiles: int, out: Path, *, connected: bool = False) -> Path:
+    """Write ``tiles`` copies of ``osm`` side by side into ``out`` (a .osm.pbf).
+
+    ``connected``: a primary road joins each copy to its east and south neighbours (from
+    its farthest car-road node on that side to the neighbour's on the facing side), so
+    the copies make one road network, as a province's roads do, and not ``tiles``
+    separate ones."""
     tiler = _Tiler(_opl_lines(osm))
     cols = math.ceil(math.sqrt(tiles))
     x0, x1 = int(tiler.lon.min()), int(tiler.lon.max())
@@ -158,9 +189,14 @@ def build_tiled(osm: Path, tiles: int, out: Path) -> Path:
             osmium.apply(osmium.io.FileBuffer(tiler.nodes(k, shift), "opl"), writer)
             if k % max(1, tiles // 10) == 0:
                 sys.stderr.write(f"tiled extract: nodes of copy {k}/{tiles}\n")
-        for template in (tiler.ways, tiler.rels):
-            for k in range(1, tiles + 1):
-                osmium.apply(osmium.io.FileBuffer(tiler.copy(template, k), "opl"), writer)
+        for k in range(1, tiles + 1):
+            osmium.apply(osmium.io.FileBuffer(tiler.copy(tiler.ways, k), "opl"), writer)
+        if connected and tiles > 1:
+            pairs = [(k, k + 1, "e") for k in range(1, tiles) if k % cols]
+            pairs += [(k, k + cols, "s") for k in range(1, tiles - cols + 1)]
+            osmium.apply(osmium.io.FileBuffer(tiler.bridges(pairs, tiles), "opl"), writer)
+        for k in range(1, tiles + 1):
+            osmium.apply(osmium.io.FileBuffer(tiler.copy(tiler.rels, k), "opl"), writer)
     finally:
         writer.close()
     tmp.replace(out)
@@ -294,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--osm", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=Path("build/bench-scale"))
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--connected", action="store_true",
+                        help="join neighbouring copies by a road: one network, not N")
     parser.add_argument("--run-step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -305,10 +343,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     stem = args.osm.name.split(".")[0]
-    tiled = args.cache / f"{stem}-x{args.tiles}.osm.pbf"
+    joined = "-connected" if args.connected else ""
+    tiled = args.cache / f"{stem}-x{args.tiles}{joined}.osm.pbf"
     if not tiled.exists():
         start = time.perf_counter()
-        build_tiled(args.osm, args.tiles, tiled)
+        build_tiled(args.osm, args.tiles, tiled, connected=args.connected)
         emit({"step": "build_tiled", "tiles": args.tiles,
               "wall_s": round(time.perf_counter() - start, 2),
               "file_mb": round(tiled.stat().st_size / 1e6, 1)})

@@ -117,3 +117,46 @@ def test_the_memory_tree_holds_a_process_and_its_forked_children() -> None:
         os.waitpid(pid, 0)
     assert pid not in _tree_pids(os.getpid())
     assert _pss_kb(pid) == 0
+
+
+def test_connected_copies_are_one_network_joined_at_their_facing_ends(
+        source: Path, tmp_path: Path) -> None:
+    """``connected``: a primary road from each copy's farthest car-road node east (south)
+    to its east (south) neighbour's farthest west (north) one; the copies themselves are
+    as without it, and the whole is one network."""
+    plain = _objects(build_tiled(source, 4, tmp_path / "x4.osm.pbf"))
+    got = _objects(build_tiled(source, 4, tmp_path / "x4c.osm.pbf", connected=True))
+    assert got["n"] == plain["n"] and got["r"] == plain["r"]
+    ids = [w["id"] for w in got["w"]]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    bridges = [w for w in got["w"] if w not in plain["w"]]
+    assert len(got["w"]) == len(plain["w"]) + len(bridges)
+    xy = {n["id"]: n["xy"] for n in got["n"]}
+
+    def copy(node: object) -> int:
+        return int(node) // 10  # type: ignore[call-overload]  # one-digit dense ids here
+
+    car = {r for w in plain["w"] if w["tags"].get("highway") == "residential"  # type: ignore[union-attr]
+           for r in w["refs"]}  # type: ignore[union-attr]
+
+    def farthest(k: int, axis: int, sign: int) -> int:
+        return max((n for n in car if copy(n) == k), key=lambda n: sign * xy[n][axis])
+
+    # 2 x 2 copies: 1 2 / 3 4 (north row first)
+    want = {(farthest(1, 0, 1), farthest(2, 0, -1)), (farthest(3, 0, 1), farthest(4, 0, -1)),
+            (farthest(1, 1, -1), farthest(3, 1, 1)), (farthest(2, 1, -1), farthest(4, 1, 1))}
+    assert {tuple(b["refs"]) for b in bridges} == want  # type: ignore[arg-type]
+    assert all(b["tags"] == {"highway": "primary"} for b in bridges)
+    # one network: union-find over every way's nodes
+    parent: dict[int, int] = {}
+
+    def root(n: int) -> int:
+        while parent.setdefault(n, n) != n:
+            n = parent[n]
+        return n
+
+    for w in got["w"]:
+        refs = [r for r in w["refs"] if r in xy]  # type: ignore[union-attr]
+        for a, b in zip(refs, refs[1:], strict=False):
+            parent[root(a)] = root(b)
+    assert len({root(n) for n in car}) == 1
