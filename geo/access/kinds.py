@@ -983,12 +983,36 @@ class NearestTo(IndicatorKind):
         at = at[change.bound[at] + to_point[heads].min() < old[at]]
         if not len(at):
             return at, np.empty(0)
-        if not np.isfinite(old[at]).all() or change.through_limit() < old[at].max():
-            return None  # the run costs less than the through times to that limit
+        if not np.isfinite(old[at]).all():
+            return None
+        if change.through_limit() < old[at].max() and not _large_region(ctx, change):
+            # in a small region the run costs less than the through times to that limit
+            return None
         heads, through = change.through(ctx, float(old[at].max()))
         via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
         falls = via < old[at]
         return at[falls], via[falls]
+
+
+_RUN_REGION_NODES: Final = 50_000
+"""Nodes of an upgrade's components above which :class:`NearestTo` takes the least times
+through the cheaper arcs, to the destinations' old times, rather than one run over the
+components on the upgraded costs. The run costs the components; the through times cost
+the neighbourhood of the section within those times. On 100 separate copies of Andorra
+(components of 9.700 nodes) the run was 3x cheaper; on 10 copies joined into one road
+network (97.000 nodes) the run per candidate was the priorities' largest cost, and a
+province's roads are one network."""
+
+
+def _large_region(ctx: Context, change: Change) -> bool:
+    """Whether the upgrade's components hold more than :data:`_RUN_REGION_NODES` nodes."""
+    assert change.travel is not None
+    parts = ctx.graph.parts()
+    region = change.travel.region
+    if region is None:
+        return len(parts.label) > _RUN_REGION_NODES
+    comps = np.asarray(region, dtype=np.int64)
+    return int((parts.start[comps + 1] - parts.start[comps]).sum()) > _RUN_REGION_NODES
 
 
 @dataclass

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import geo.access.kinds as kinds
 from geo.access import (
     INDICATORS,
     Change,
@@ -103,8 +104,21 @@ def _equal(got: np.ndarray, want: np.ndarray) -> bool:
     return bool(np.array_equal(got, want))
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["small-region", "large-region"])
 def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
-        demo: dict[str, Any]) -> None:
+        demo: dict[str, Any], large: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``large``: every region counts as large, so NearestTo takes the through times to
+    the old times instead of its run on the upgraded costs (a province's one network)."""
+    consulted: list[bool] = []
+    if large:
+        real = kinds._large_region
+        monkeypatch.setattr(kinds, "_RUN_REGION_NODES", 0)
+
+        def spy(ctx: Any, change: Any) -> bool:
+            consulted.append(real(ctx, change))
+            return consulted[-1]
+
+        monkeypatch.setattr(kinds, "_large_region", spy)
     state, net = demo["state"], demo["net"]
     scorer, cands = state.scorer, state.cands
     graph = state.access.graph
@@ -136,6 +150,8 @@ def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
     # the sample moves access times, route shares, counts or nearest facilities
     assert kinds_moved["NearestFrom"] and kinds_moved["AccessRoute"], kinds_moved
     assert kinds_moved["CountWithin"] + kinds_moved["NearestTo"] >= 1, kinds_moved
+    if large:  # the through times were taken past their limit at least once
+        assert any(consulted), consulted
 
 
 def test_route_weights_move_route_km_as_a_full_accumulation(demo: dict[str, Any]) -> None:
