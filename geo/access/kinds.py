@@ -59,6 +59,7 @@ from geo.network import (
     counts_within,
     csr_min,
     edge_minutes,
+    fallen_from_set,
     from_heads,
     group_parts,
     iter_chunks,
@@ -901,7 +902,9 @@ class NearestFrom(IndicatorKind):
         return self._at(ctx.travel, ctx.travel.d_nodes)
 
     def _at(self, t: Travel, nodes: np.ndarray) -> Columns:
-        dist, src = t.from_set_at(self.points, nodes)
+        return self._columns(t, *t.from_set_at(self.points, nodes))
+
+    def _columns(self, t: Travel, dist: np.ndarray, src: np.ndarray) -> Columns:
         labels = t.sets[self.points].labels
         assert labels is not None
         return {self.minutes: finite_or_nan(dist),
@@ -915,7 +918,17 @@ class NearestFrom(IndicatorKind):
         rows = change.destinations(ctx)
         d = ctx.travel.d_nodes[rows]
         inside = change.travel.inside(d)
-        return Patch(rows[inside], self._at(change.travel, d[inside]))
+        if not _large_region(ctx, change):
+            return Patch(rows[inside], self._at(change.travel, d[inside]))
+        # one network: today's times lowered where they fall (the work follows the nodes
+        # that gain), not a run from every point over the whole network per upgrade
+        dist, _, src = ctx.travel.from_set(self.points)
+        nodes, new, new_src = fallen_from_set(change.travel.csr, dist, src,
+                                              ctx.graph.arc_tail[change.cheaper(ctx)])
+        at = np.searchsorted(nodes, d)
+        fell = inside & (d >= 0) & (at < len(nodes))
+        fell[fell] = nodes[at[fell]] == d[fell]
+        return Patch(rows[fell], self._columns(ctx.travel, new[at[fell]], new_src[at[fell]]))
 
 
 @dataclass

@@ -777,6 +777,51 @@ def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts
     return nodes, dijkstra(sub, indices=inside, min_only=True), none, none
 
 
+def fallen_from_set(graph: csr_matrix, dist: np.ndarray, src: np.ndarray,
+                    tails: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the least times from a set of sources fall once some arcs get cheaper.
+
+    ``dist`` and ``src``: today's multi-source run (per node, the least time from the
+    nearest source and that source; :func:`nearest_of_set`); ``graph``: the arc costs
+    after the change, which only lowered the costs of arcs leaving ``tails``. Returns the
+    nodes whose time falls, their new times and new nearest sources.
+
+    A path that gets cheaper uses a cheaper arc; up to the tail of its first one it costs
+    today's time at least. So the new times are today's, lowered by label-correcting rounds
+    that start from the tails at today's times and go on only from the nodes whose time
+    fell: the work follows the nodes that gain, not the region (a run from every source
+    costs the whole network). Each round is one vectorised pass over the out-arcs of its
+    nodes. The times equal a Dijkstra run's on ``graph``: Dijkstra's own float sums leave
+    no arc of today's run that lowers a time, and each new time is the least of the
+    same sums; a node reached at equal time from two sources may name the other one.
+    """
+    indptr, indices, data = graph.indptr, graph.indices, graph.data
+    tails = np.unique(np.asarray(tails, dtype=np.int64))
+    tails = tails[np.isfinite(dist[tails])]  # no arc closed today opens: none gains
+    frontier, value, origin = tails, dist[tails], np.asarray(src[tails], dtype=np.int64)
+    new_nodes: list[np.ndarray] = []
+    new_dist = np.full(len(dist), np.inf)  # per node: the best time found so far
+    new_src = np.full(len(dist), -9999, dtype=np.int64)
+    while len(frontier):
+        pos, owner = ranges(indptr[frontier], indptr[frontier + 1])
+        head = indices[pos].astype(np.int64)
+        cand = value[owner] + data[pos]
+        ok = cand < np.minimum(dist[head], new_dist[head])
+        if not ok.any():
+            break
+        head, cand, owner = head[ok], cand[ok], owner[ok]
+        order = np.lexsort((cand, head))  # per head its least time first
+        head, cand, owner = head[order], cand[order], owner[order]
+        first = np.r_[True, head[1:] != head[:-1]]
+        frontier, value = head[first], cand[first]
+        origin = origin[owner[first]]
+        new_dist[frontier] = value
+        new_src[frontier] = origin
+        new_nodes.append(frontier)
+    nodes = np.unique(np.concatenate(new_nodes)) if new_nodes else np.empty(0, np.int64)
+    return nodes, new_dist[nodes], new_src[nodes]
+
+
 def accumulate_tree(pred: np.ndarray, values: np.ndarray, *,
                     overwrite: bool = False) -> np.ndarray:
     """Sum ``values`` over the path from the root to every node of a forest.

@@ -34,6 +34,7 @@ from geo.network import (
     count_within,
     csr_min,
     dangling,
+    fallen_from_set,
     group_parts,
     iter_chunks,
     many_to_some,
@@ -669,3 +670,33 @@ def test_counts_within_count_each_groups_cells_at_most_the_limit(
                 want[r, groups[c]] += 1
     got = kernels.counts_within(dist, groups, n_groups, limit)
     assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@PROPERTY
+@given(st.data())
+def test_fallen_times_are_a_run_on_the_cheaper_arcs(data: st.DataObject) -> None:
+    """Today's multi-source times lowered where some arcs got cheaper equal scipy's run
+    on the new costs bit for bit, at exactly the nodes whose time fell; each node's named
+    source reaches it at that time (a tie may name another source than scipy's)."""
+    n = data.draw(st.integers(2, 30))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    m = int(rng.integers(1, 4 * n))
+    tail, head = rng.integers(0, n, m), rng.integers(0, n, m)
+    # whole minutes make ties; fractions make sums round
+    cost = rng.integers(1, 9, m) * rng.choice([1.0, 0.1, 1 / 3], m)
+    keep = tail != head
+    tail, head, cost = tail[keep], head[keep], cost[keep]
+    if not len(tail):
+        return
+    today = csr_min(tail, head, cost, n)
+    sources = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
+    dist, _, src = dijkstra(today, indices=sources, min_only=True, return_predecessors=True)
+    cheaper = rng.random(len(tail)) < 0.3
+    new_cost = np.where(cheaper, cost * rng.choice([0.0, 0.25, 0.5, 0.9], len(cost)), cost)
+    after = csr_min(tail, head, np.maximum(new_cost, 1e-3), n)
+    want = dijkstra(after, indices=sources, min_only=True)
+    nodes, new, new_src = fallen_from_set(after, dist, src, tail[cheaper])
+    np.testing.assert_array_equal(nodes, np.flatnonzero(want < dist))
+    np.testing.assert_array_equal(new, want[nodes])
+    for node, s, t in zip(nodes, new_src, new, strict=True):
+        assert dijkstra(after, indices=int(s))[node] == t
