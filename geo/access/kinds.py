@@ -925,10 +925,8 @@ class NearestFrom(IndicatorKind):
         dist, _, src = ctx.travel.from_set(self.points)
         nodes, new, new_src = fallen_from_set(change.travel.csr, dist, src,
                                               ctx.graph.arc_tail[change.cheaper(ctx)])
-        at = np.searchsorted(nodes, d)
-        fell = inside & (d >= 0) & (at < len(nodes))
-        fell[fell] = nodes[at[fell]] == d[fell]
-        return Patch(rows[fell], self._columns(ctx.travel, new[at[fell]], new_src[at[fell]]))
+        fell, at = _fell(ctx, rows, nodes)
+        return Patch(fell, self._columns(ctx.travel, new[at], new_src[at]))
 
 
 @dataclass
@@ -962,6 +960,8 @@ class NearestTo(IndicatorKind):
             return Patch.none()
         # positions into the scope (as ``bound`` and the through times)
         scope = change.destinations(ctx)
+        if _large_region(ctx, change):
+            return self._fallen(ctx, change, scope)
         old = np.nan_to_num(current[self.column][scope], nan=np.inf)
         at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes[scope] >= 0))
         if not len(at):
@@ -972,6 +972,23 @@ class NearestTo(IndicatorKind):
             return Patch(scope[at], {self.column: finite_or_nan(new)})
         at, new = got
         return Patch(scope[at], {self.column: new})
+
+    def _fallen(self, ctx: Context, change: Change, scope: np.ndarray) -> Patch:
+        """The destinations of ``scope`` whose time falls, with their new times: today's
+        times to the points lowered where they fall (:func:`geo.network.fallen_from_set`
+        on the reversed graph, where a cheaper arc leaves its head), a run whose work
+        follows the nodes that gain, not the region."""
+        arcs = change.cheaper(ctx)
+        if not len(arcs):
+            return Patch.none()
+        assert change.travel is not None
+        g = ctx.graph
+        cost = np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES)  # as the csr holds it
+        nodes, new, _ = fallen_from_set(
+            ctx.travel.csr_t, ctx.travel.to_set_nodes(self.points), None, g.arc_head[arcs],
+            extra=(g.arc_head[arcs], g.arc_tail[arcs], cost))
+        fell, at = _fell(ctx, scope, nodes)
+        return Patch(fell, {self.column: new[at]})
 
     def _through(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -996,11 +1013,8 @@ class NearestTo(IndicatorKind):
         at = at[change.bound[at] + to_point[heads].min() < old[at]]
         if not len(at):
             return at, np.empty(0)
-        if not np.isfinite(old[at]).all():
-            return None
-        if change.through_limit() < old[at].max() and not _large_region(ctx, change):
-            # in a small region the run costs less than the through times to that limit
-            return None
+        if not np.isfinite(old[at]).all() or change.through_limit() < old[at].max():
+            return None  # the run costs less than the through times to that limit
         heads, through = change.through(ctx, float(old[at].max()))
         via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
         falls = via < old[at]
@@ -1008,13 +1022,23 @@ class NearestTo(IndicatorKind):
 
 
 _RUN_REGION_NODES: Final = 50_000
-"""Nodes of an upgrade's components above which :class:`NearestTo` takes the least times
-through the cheaper arcs, to the destinations' old times, rather than one run over the
-components on the upgraded costs. The run costs the components; the through times cost
-the neighbourhood of the section within those times. On 100 separate copies of Andorra
-(components of 9.700 nodes) the run was 3x cheaper; on 10 copies joined into one road
-network (97.000 nodes) the run per candidate was the priorities' largest cost, and a
-province's roads are one network."""
+"""Nodes of an upgrade's components above which :class:`NearestFrom` and
+:class:`NearestTo` lower today's times where they fall
+(:func:`geo.network.fallen_from_set`) rather than make one multi-source run over the
+components on the upgraded costs. The run costs the components, per candidate; on 10
+copies of Andorra joined into one road network (97.000 nodes) those runs were the
+priorities' largest cost, and a province's roads are one network. Small components (the
+separate copies of ``bench.scale``, 9.700 nodes) keep the run, cheap there."""
+
+
+def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The destinations of ``rows`` at ``nodes`` (ascending: the nodes whose time fell)
+    and the positions of their nodes in ``nodes``."""
+    d = ctx.travel.d_nodes[rows]
+    at = np.searchsorted(nodes, d)
+    fell = (d >= 0) & (at < len(nodes))
+    fell[fell] = nodes[at[fell]] == d[fell]
+    return rows[fell], at[fell]
 
 
 def _large_region(ctx: Context, change: Change) -> bool:

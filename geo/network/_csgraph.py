@@ -777,28 +777,39 @@ def nearest_local(graph: csr_matrix, sources: np.ndarray | Grouped, parts: Parts
     return nodes, dijkstra(sub, indices=inside, min_only=True), none, none
 
 
-def fallen_from_set(graph: csr_matrix, dist: np.ndarray, src: np.ndarray,
-                    tails: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fallen_from_set(graph: csr_matrix, dist: np.ndarray, src: np.ndarray | None,
+                    tails: np.ndarray, extra: tuple[np.ndarray, np.ndarray, np.ndarray]
+                    | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where the least times from a set of sources fall once some arcs get cheaper.
 
     ``dist`` and ``src``: today's multi-source run (per node, the least time from the
-    nearest source and that source; :func:`nearest_of_set`); ``graph``: the arc costs
-    after the change, which only lowered the costs of arcs leaving ``tails``. Returns the
-    nodes whose time falls, their new times and new nearest sources.
+    nearest source and that source, :func:`nearest_of_set`; ``src`` None: not wanted).
+    ``graph``: the arc costs after the change, which only lowered the costs of arcs
+    leaving ``tails``; or today's costs, with the cheaper arcs given as ``extra`` (tails,
+    heads, new costs as the csr holds them): each is then relaxed beside today's arc, as
+    the csr of the new costs keeps the least of parallel arcs. Returns the nodes whose
+    time falls, their new times and new nearest sources (-9999 without ``src``).
 
     A path that gets cheaper uses a cheaper arc; up to the tail of its first one it costs
     today's time at least. So the new times are today's, lowered by label-correcting rounds
     that start from the tails at today's times and go on only from the nodes whose time
     fell: the work follows the nodes that gain, not the region (a run from every source
     costs the whole network). Each round is one vectorised pass over the out-arcs of its
-    nodes. The times equal a Dijkstra run's on ``graph``: Dijkstra's own float sums leave
-    no arc of today's run that lowers a time, and each new time is the least of the
+    nodes. The times equal a Dijkstra run's on the new costs: Dijkstra's own float sums
+    leave no arc of today's run that lowers a time, and each new time is the least of the
     same sums; a node reached at equal time from two sources may name the other one.
     """
     indptr, indices, data = graph.indptr, graph.indices, graph.data
     tails = np.unique(np.asarray(tails, dtype=np.int64))
     tails = tails[np.isfinite(dist[tails])]  # no arc closed today opens: none gains
-    frontier, value, origin = tails, dist[tails], np.asarray(src[tails], dtype=np.int64)
+    from_src = (np.full(len(dist), -9999, dtype=np.int64) if src is None
+                else np.asarray(src, dtype=np.int64))
+    if extra is not None:
+        e_order = np.argsort(extra[0], kind="stable")
+        e_tail = np.asarray(extra[0], dtype=np.int64)[e_order]
+        e_head = np.asarray(extra[1], dtype=np.int64)[e_order]
+        e_cost = np.asarray(extra[2], dtype=float)[e_order]
+    frontier, value, origin = tails, dist[tails], from_src[tails]
     new_nodes: list[np.ndarray] = []
     new_dist = np.full(len(dist), np.inf)  # per node: the best time found so far
     new_src = np.full(len(dist), -9999, dtype=np.int64)
@@ -806,6 +817,13 @@ def fallen_from_set(graph: csr_matrix, dist: np.ndarray, src: np.ndarray,
         pos, owner = ranges(indptr[frontier], indptr[frontier + 1])
         head = indices[pos].astype(np.int64)
         cand = value[owner] + data[pos]
+        if extra is not None:  # the cheaper arcs leaving this round's nodes
+            lo = np.searchsorted(e_tail, frontier, side="left")
+            hi = np.searchsorted(e_tail, frontier, side="right")
+            at, by = ranges(lo, hi)
+            head = np.r_[head, e_head[at]]
+            cand = np.r_[cand, value[by] + e_cost[at]]
+            owner = np.r_[owner, by]
         ok = cand < np.minimum(dist[head], new_dist[head])
         if not ok.any():
             break

@@ -676,7 +676,8 @@ def test_counts_within_count_each_groups_cells_at_most_the_limit(
 @given(st.data())
 def test_fallen_times_are_a_run_on_the_cheaper_arcs(data: st.DataObject) -> None:
     """Today's multi-source times lowered where some arcs got cheaper equal scipy's run
-    on the new costs bit for bit, at exactly the nodes whose time fell; each node's named
+    on the new costs bit for bit, at exactly the nodes whose time fell, whether the new
+    costs come as their csr or as the cheaper arcs beside today's; each node's named
     source reaches it at that time (a tie may name another source than scipy's)."""
     n = data.draw(st.integers(2, 30))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -693,10 +694,18 @@ def test_fallen_times_are_a_run_on_the_cheaper_arcs(data: st.DataObject) -> None
     dist, _, src = dijkstra(today, indices=sources, min_only=True, return_predecessors=True)
     cheaper = rng.random(len(tail)) < 0.3
     new_cost = np.where(cheaper, cost * rng.choice([0.0, 0.25, 0.5, 0.9], len(cost)), cost)
-    after = csr_min(tail, head, np.maximum(new_cost, 1e-3), n)
+    new_cost = np.maximum(new_cost, 1e-3)  # as the csr holds them (EPS_MINUTES)
+    after = csr_min(tail, head, new_cost, n)
     want = dijkstra(after, indices=sources, min_only=True)
-    nodes, new, new_src = fallen_from_set(after, dist, src, tail[cheaper])
+    if data.draw(st.booleans()):  # the new costs' csr
+        nodes, new, new_src = fallen_from_set(after, dist, src, tail[cheaper])
+    else:  # today's csr and the cheaper arcs beside it
+        nodes, new, new_src = fallen_from_set(
+            today, dist, src, tail[cheaper],
+            extra=(tail[cheaper], head[cheaper], new_cost[cheaper]))
     np.testing.assert_array_equal(nodes, np.flatnonzero(want < dist))
     np.testing.assert_array_equal(new, want[nodes])
     for node, s, t in zip(nodes, new_src, new, strict=True):
         assert dijkstra(after, indices=int(s))[node] == t
+    _, _, none = fallen_from_set(after, dist, None, tail[cheaper])
+    assert (none == -9999).all()
