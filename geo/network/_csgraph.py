@@ -294,7 +294,11 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
             ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]], np.ndarray,
                        np.ndarray]:
         chunk, comps = piece
-        sub, nodes = subgraph(graph, cut, comps, local)
+        reach = _chunk_limit(limit, chunk)
+        if int(cut.size[comps].sum()) > BALL_MIN_NODES and np.isfinite(reach):
+            sub, nodes = near_sources(graph, cut, local, sources[chunk], reach)
+        else:
+            sub, nodes = subgraph(graph, cut, comps, local)
         try:
             got = [(rows, *_distinct_runs(sub, local[sources[rows]], lim))
                    for rows, lim in _by_limit(chunk, limit)]
@@ -318,6 +322,47 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
             yield rows, Block(dist if again is None else dist[again], local, n, parts, comps)
         local[nodes] = -1
     parts.release(local)
+
+
+BALL_MIN_NODES: Final = 50_000
+"""Components larger than this run, per chunk of :func:`iter_chunks`, on the nodes
+within the chunk's largest limit of its sources only (:func:`near_sources`)."""
+
+
+def _chunk_limit(limit: float | np.ndarray, rows: np.ndarray) -> float:
+    """The largest limit of the sources at ``rows`` (``limit``: one or per source)."""
+    if np.ndim(limit) == 0:
+        return float(limit)
+    return float(np.max(np.asarray(limit, dtype=float)[rows]))
+
+
+def near_sources(graph: csr_matrix, parts: Parts, local: np.ndarray, sources: np.ndarray,
+                 limit: float) -> tuple[csr_matrix, np.ndarray]:
+    """The csr of the nodes of ``parts`` (a core: those it holds) within ``limit`` of
+    some node of ``sources``, and those nodes (ascending); ``local`` (-1 per node)
+    receives each node's index in it, for the caller to reset.
+
+    A Dijkstra run of a source to ``limit`` settles only nodes within the limit of it,
+    and each in-arc on a shortest path to them comes from such a node: on this subgraph
+    every distance up to the limit from those sources is the one on their whole
+    components, bit for bit (the entries are the graph's, in its order, and the nodes
+    keep their relative order, so ties break alike; dead ends a core drops never shorten
+    a path). A run then costs that neighbourhood, not the component: on one network a
+    run's set-up alone (a row of the component per source) and the component's cut per
+    chunk made a scan grow with the square of the region. One multi-source run finds
+    the neighbourhood."""
+    near = dijkstra(graph, indices=np.unique(sources), min_only=True, limit=limit)
+    nodes = np.flatnonzero(np.isfinite(near))
+    nodes = nodes[parts.label[nodes] >= 0]
+    local[nodes] = np.arange(len(nodes))
+    lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
+    entries, owner = ranges(lo, hi)
+    indices = local[graph.indices[entries]]
+    held = indices >= 0
+    entries, indices = entries[held], indices[held].astype(np.int32)
+    indptr = np.r_[0, np.cumsum(np.bincount(owner[held], minlength=len(nodes)))]
+    return csr_matrix((graph.data[entries], indices, indptr.astype(np.int32)),
+                      shape=(len(nodes), len(nodes))), nodes
 
 
 def _distinct_runs(graph: csr_matrix, indices: np.ndarray, limit: float

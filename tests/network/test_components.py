@@ -144,6 +144,20 @@ def test_chunks_by_component_equal_dijkstra_on_the_whole_graph(case: Any) -> Non
 
 
 @PROPERTY
+@given(split_graphs())
+def test_chunks_cut_to_their_sources_neighbourhood_equal_dijkstra_on_the_whole_graph(
+        case: Any) -> None:
+    """Every component counted as large: each chunk with a finite limit runs on the nodes
+    within that limit of its sources only (``near_sources``), bit for bit as above."""
+    old = kernels.BALL_MIN_NODES
+    kernels.BALL_MIN_NODES = 0
+    try:
+        test_chunks_by_component_equal_dijkstra_on_the_whole_graph.hypothesis.inner_test(case)
+    finally:
+        kernels.BALL_MIN_NODES = old
+
+
+@PROPERTY
 @given(split_graphs(), st.data())
 def test_graphs_re_costed_on_one_structure_share_its_cuts_and_keep_their_costs(
         case: Any, data: Any) -> None:
