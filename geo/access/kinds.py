@@ -48,6 +48,7 @@ from geo import schema
 from geo._parallel import fork_beside
 from geo.network import (
     EPS_MINUTES,
+    LARGE_COMPONENT_NODES,
     MEMORY_BUDGET,
     AccessGraph,
     Block,
@@ -1021,16 +1022,6 @@ class NearestTo(IndicatorKind):
         return at[falls], via[falls]
 
 
-_RUN_REGION_NODES: Final = 50_000
-"""Nodes of an upgrade's components above which :class:`NearestFrom` and
-:class:`NearestTo` lower today's times where they fall
-(:func:`geo.network.fallen_from_set`) rather than make one multi-source run over the
-components on the upgraded costs. The run costs the components, per candidate; on 10
-copies of Andorra joined into one road network (97.000 nodes) those runs were the
-priorities' largest cost, and a province's roads are one network. Small components (the
-separate copies of ``bench.scale``, 9.700 nodes) keep the run, cheap there."""
-
-
 def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The destinations of ``rows`` at ``nodes`` (ascending: the nodes whose time fell)
     and the positions of their nodes in ``nodes``."""
@@ -1042,14 +1033,19 @@ def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray
 
 
 def _large_region(ctx: Context, change: Change) -> bool:
-    """Whether the upgrade's components hold more than :data:`_RUN_REGION_NODES` nodes."""
+    """Whether the upgrade's components hold more than
+    :data:`geo.network.LARGE_COMPONENT_NODES` nodes: :class:`NearestFrom` and
+    :class:`NearestTo` then lower today's times where they fall
+    (:func:`geo.network.fallen_from_set`) rather than make one multi-source run over the
+    components on the upgraded costs, per candidate (on 10 copies of Andorra joined into
+    one network those runs were the priorities' largest cost)."""
     assert change.travel is not None
     parts = ctx.graph.parts()
     region = change.travel.region
     if region is None:
-        return len(parts.label) > _RUN_REGION_NODES
+        return len(parts.label) > LARGE_COMPONENT_NODES
     comps = np.asarray(region, dtype=np.int64)
-    return int((parts.start[comps + 1] - parts.start[comps]).sum()) > _RUN_REGION_NODES
+    return int((parts.start[comps + 1] - parts.start[comps]).sum()) > LARGE_COMPONENT_NODES
 
 
 @dataclass

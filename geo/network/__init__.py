@@ -9,6 +9,7 @@ re-exported from :mod:`geo.network._csgraph`.
 from __future__ import annotations
 
 from geo.network._csgraph import (
+    LARGE_COMPONENT_NODES,
     MEMORY_BUDGET,
     Block,
     Grouped,
@@ -85,6 +86,7 @@ __all__ = [
     "EPS_MINUTES",
     "FacilitiesConfig",
     "FunctionConfig",
+    "LARGE_COMPONENT_NODES",
     "MEMORY_BUDGET",
     "Lines",
     "Network",

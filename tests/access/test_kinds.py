@@ -112,7 +112,7 @@ def test_every_kind_updates_as_it_computes_on_the_upgraded_network(
     consulted: list[bool] = []
     if large:
         real = kinds._large_region
-        monkeypatch.setattr(kinds, "_RUN_REGION_NODES", 0)
+        monkeypatch.setattr(kinds, "LARGE_COMPONENT_NODES", 0)
 
         def spy(ctx: Any, change: Any) -> bool:
             consulted.append(real(ctx, change))

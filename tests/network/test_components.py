@@ -149,12 +149,12 @@ def test_chunks_cut_to_their_sources_neighbourhood_equal_dijkstra_on_the_whole_g
         case: Any) -> None:
     """Every component counted as large: each chunk with a finite limit runs on the nodes
     within that limit of its sources only (``near_sources``), bit for bit as above."""
-    old = kernels.BALL_MIN_NODES
-    kernels.BALL_MIN_NODES = 0
+    old = kernels.LARGE_COMPONENT_NODES
+    kernels.LARGE_COMPONENT_NODES = 0
     try:
         test_chunks_by_component_equal_dijkstra_on_the_whole_graph.hypothesis.inner_test(case)
     finally:
-        kernels.BALL_MIN_NODES = old
+        kernels.LARGE_COMPONENT_NODES = old
 
 
 @PROPERTY
