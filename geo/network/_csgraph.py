@@ -358,14 +358,8 @@ def near_sources(graph: csr_matrix, parts: Parts, local: np.ndarray, sources: np
     near = dijkstra(graph, indices=np.unique(sources), min_only=True, limit=limit)
     nodes = np.flatnonzero(np.isfinite(near))
     nodes = nodes[parts.label[nodes] >= 0]
-    local[nodes] = np.arange(len(nodes))
-    lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
-    entries, owner = ranges(lo, hi)
-    indices = local[graph.indices[entries]]
-    held = indices >= 0
-    entries, indices = entries[held], indices[held].astype(np.int32)
-    indptr = np.r_[0, np.cumsum(np.bincount(owner[held], minlength=len(nodes)))]
-    return csr_matrix((graph.data[entries], indices, indptr.astype(np.int32)),
+    entries, indices, indptr = _cut(graph, nodes, local, partial=True)
+    return csr_matrix((graph.data[entries], indices, indptr),
                       shape=(len(nodes), len(nodes))), nodes
 
 
@@ -429,20 +423,30 @@ def subgraph(graph: csr_matrix, parts: Parts, comps: np.ndarray,
     else:
         nodes, _ = ranges(parts.start[comps], parts.start[comps + 1])
         nodes = parts.order[nodes]
-        local[nodes] = np.arange(len(nodes))
-        lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
-        entries, owner = ranges(lo, hi)
-        indices = local[graph.indices[entries]].astype(np.int32)
-        count = hi - lo
-        if parts.start[0] > 0:  # a core (Parts.without): the arcs into dropped nodes go
-            held = indices >= 0
-            entries, indices = entries[held], indices[held]
-            count = np.bincount(owner[held], minlength=len(nodes))
-        indptr = np.r_[0, np.cumsum(count)].astype(np.int32)
+        # a core (Parts.without) drops nodes: the arcs into them go
+        entries, indices, indptr = _cut(graph, nodes, local, partial=parts.start[0] > 0)
         if keep:
             _keep_cut(cuts, key, (entries, indices, indptr, nodes))
     sub = csr_matrix((graph.data[entries], indices, indptr), shape=(len(nodes), len(nodes)))
     return sub, nodes
+
+
+def _cut(graph: csr_matrix, nodes: np.ndarray, local: np.ndarray, *, partial: bool
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The csr structure of the subgraph of ``nodes`` (entries of ``graph`` in its order,
+    int32 indices and indptr); ``local`` (-1 per node) receives each node's index in it.
+    ``partial``: some arcs of ``nodes`` lead to nodes left out, and are dropped (without
+    it, every arc stays inside)."""
+    local[nodes] = np.arange(len(nodes))
+    lo, hi = graph.indptr[nodes], graph.indptr[nodes + 1]
+    entries, owner = ranges(lo, hi)
+    indices = local[graph.indices[entries]].astype(np.int32)
+    count = hi - lo
+    if partial:
+        held = indices >= 0
+        entries, indices = entries[held], indices[held]
+        count = np.bincount(owner[held], minlength=len(nodes))
+    return entries, indices, np.r_[0, np.cumsum(count)].astype(np.int32)
 
 
 def dangling(indptr: np.ndarray, indices: np.ndarray, needed: np.ndarray) -> np.ndarray:
