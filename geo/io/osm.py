@@ -346,18 +346,22 @@ def _road_extract(path: Path, name: str, roads: _RoadOpl) -> OsmExtract:
     )
 
 
-_PASS_BYTES_PER_PBF_BYTE = 6
-"""Peak memory of one streamed pass (its node location index, mostly) per byte of PBF:
-5,5 for the POI pass and 3,7 for the road pass over 100 tiles of Andorra (143 MB)."""
+_FORKED_BYTES_PER_PBF_BYTE = 9
+"""Peak memory of the two passes side by side (both processes' proportional set sizes,
+from the start of the step to its end) per byte of PBF: 8,9 for 1.000 tiles of Andorra
+(12,7 GB for 1,43 GB of PBF; in one process 7,6 GB), 14 for 100 tiles, where the two
+interpreters' own 0,6 GB weigh more."""
+_MEMORY_SHARE = 0.75
+"""The share of the memory available now (``MemAvailable``) the two passes may take."""
 
 
 def _both_passes_fit(path: Path) -> bool:
-    """Whether the two passes' node indexes fit in half the memory available now (an
-    XML file counts as a tenth of its size in PBF)."""
+    """Whether the two passes side by side fit in :data:`_MEMORY_SHARE` of the memory
+    available now (an XML file counts as a tenth of its size in PBF)."""
     size = path.stat().st_size
     if not path.name.lower().endswith(".pbf"):
         size = _xml_bytes(path) // 10
-    return 2 * _PASS_BYTES_PER_PBF_BYTE * size <= available_bytes() // 2
+    return _FORKED_BYTES_PER_PBF_BYTE * size <= _MEMORY_SHARE * available_bytes()
 
 
 def _write_road_opl(path: Path, opl: Path, name: str) -> None:
