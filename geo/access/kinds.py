@@ -318,6 +318,9 @@ class Reach:
     ptr: np.ndarray
     col: np.ndarray
     dist: np.ndarray
+    _slots: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+    """Column maps of -1 (one per point of the set) for :meth:`block`, reset after use
+    and kept: a map made per call would cost the region's points per candidate."""
 
     @classmethod
     def build(cls, limit: float, n: int, n_cols: int,
@@ -350,9 +353,11 @@ class Reach:
         # the column of each entry among ``cols``: a map over the set's points (a few
         # bytes each) read once per entry, where a binary search per entry cost ~4x as
         # much; the rows' entries outnumber the points of the set at scale
-        slot = np.full(self.n_cols, -1, dtype=np.int32)
+        slot = self._slots.pop() if self._slots else np.full(self.n_cols, -1, np.int32)
         slot[cols] = np.arange(len(cols), dtype=np.int32)
         c = slot[self.col[idx]]
+        slot[cols] = -1
+        self._slots.append(slot)
         ok = c >= 0
         out[owner[ok], c[ok]] = self.dist[idx[ok]]
         return out

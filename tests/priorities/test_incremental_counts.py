@@ -318,10 +318,14 @@ def test_reach_rows_read_the_same_dense_or_sparse(n: int, n_cols: int, data: Any
     want[row, col] = dist
     half = len(cells) // 2
     parts = [(row[:half], col[:half], dist[:half]), (row[half:], col[half:], dist[half:])]
-    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=6)), dtype=np.int64)
-    cols = np.unique(np.array(data.draw(st.lists(st.integers(0, n_cols - 1), max_size=6)),
-                              dtype=np.int64))
+    # several reads of one reach, as the candidates make them: a read keeps no trace of
+    # the columns of the one before
+    reads = [(np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=6)), dtype=np.int64),
+              np.unique(np.array(data.draw(st.lists(st.integers(0, n_cols - 1), max_size=6)),
+                                 dtype=np.int64)))
+             for _ in range(3)]
     for budget in (0, 2**20):
         reach = Reach.build(30.0, n, n_cols, list(parts), budget=budget)  # consumed
         assert (reach.dense is None) == (budget == 0)
-        np.testing.assert_array_equal(reach.block(rows, cols), want[np.ix_(rows, cols)])
+        for rows, cols in reads:
+            np.testing.assert_array_equal(reach.block(rows, cols), want[np.ix_(rows, cols)])
