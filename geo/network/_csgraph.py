@@ -294,14 +294,15 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
             ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]], np.ndarray,
                        np.ndarray]:
         chunk, comps = piece
-        reach = _chunk_limit(limit, chunk)
+        groups = list(_by_limit(chunk, limit))
+        reach = max(lim for _, lim in groups)  # the chunk's largest limit
         if int(cut.size[comps].sum()) > LARGE_COMPONENT_NODES and np.isfinite(reach):
             sub, nodes = near_sources(graph, cut, local, sources[chunk], reach)
         else:
             sub, nodes = subgraph(graph, cut, comps, local)
         try:
             got = [(rows, *_distinct_runs(sub, local[sources[rows]], lim))
-                   for rows, lim in _by_limit(chunk, limit)]
+                   for rows, lim in groups]
         finally:
             local[nodes] = -1
         if wanted is not None:  # the columns read, taken here: in a child, before pickling
@@ -331,13 +332,6 @@ of :func:`iter_chunks` runs on the nodes within its limit of its sources only
 (:func:`near_sources`), and the incremental access forms lower today's times where they
 fall (:func:`fallen_from_set`) instead of a run per upgrade. The separate copies of
 ``bench.scale`` (9.700 nodes each) stay below; 10 copies joined (97.000) are above."""
-
-
-def _chunk_limit(limit: float | np.ndarray, rows: np.ndarray) -> float:
-    """The largest limit of the sources at ``rows`` (``limit``: one or per source)."""
-    if np.ndim(limit) == 0:
-        return float(limit)
-    return float(np.max(np.asarray(limit, dtype=float)[rows]))
 
 
 def near_sources(graph: csr_matrix, parts: Parts, local: np.ndarray, sources: np.ndarray,
