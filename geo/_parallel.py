@@ -28,6 +28,7 @@ import contextvars
 import gc
 import multiprocessing
 import os
+import select
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -158,14 +159,29 @@ class Beside(Generic[R]):
 
     def _start(self) -> None:
         global _JOB
-        _JOB = (lambda _: self._fn(), (None,))
+        ready, started = os.pipe()
+
+        def job(_: object) -> R:
+            os.write(started, b".")
+            return self._fn()
+
+        _JOB = (job, (None,))
         gc.freeze()
         try:
             self._pool = _fork_pool(1)
             # a fork pool starts its process on the first submit: the child has the state
             # of this moment, and this process may fork again once it returns
             self._future = self._pool.submit(_run, 0)
+            # The job reaches the child through two threads of this process (the pool's
+            # manager and its queue's feeder). A C call that holds the GIL for long,
+            # which the caller typically makes next (libosmium's pass over a file: 6 to
+            # 8 s at 100 tiles of Andorra), would hold the job back until it returns:
+            # wait here, GIL released, until the child runs it (or has died).
+            while not select.select([ready], [], [], 0.05)[0] and not self._future.done():
+                pass
         finally:
+            os.close(ready)
+            os.close(started)
             _JOB = None
             gc.unfreeze()
 

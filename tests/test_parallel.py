@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -156,6 +157,30 @@ def test_work_beside_runs_in_a_child_while_the_caller_goes_on() -> None:
         assert [r for _, r in fork_map(_where, [[1], [2]])] == [[1], [4]]
         pid, total = beside.result()
     assert pid != parent and total == 45
+
+
+def test_work_beside_has_started_when_the_caller_goes_on() -> None:
+    # The job reaches the child through threads of this process; a caller that next
+    # holds the GIL (a long C call; here a spin with thread switches made rare) must not
+    # keep it from the child: the child is running fn when fork_beside returns.
+    flag = multiprocessing.Value("b", 0, lock=False)  # shared memory: no lock, no syscall
+
+    def fn() -> int:
+        flag.value = 1
+        return 7
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        with workers(2), fork_beside(fn) as beside:
+            deadline = time.perf_counter() + 3.0
+            while not flag.value and time.perf_counter() < deadline:
+                pass
+            seen = flag.value
+            assert beside.result() == 7
+    finally:
+        sys.setswitchinterval(interval)
+    assert seen == 1
 
 
 @pytest.mark.parametrize("n, when", [(1, True), (2, False)])
