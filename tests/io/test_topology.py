@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
+from geo._parallel import workers
 from geo.io import osm as osm_reader
 from geo.io._topology import Edges, build_edges, shared_nodes
 from geo.io.workspace import Workspace
@@ -266,13 +267,17 @@ def test_slices_of_ways_give_the_edges_of_the_whole(
     assert [r for p in parts for r in rows(p)] == rows(whole)
 
 
+@pytest.mark.parametrize("n_workers", [1, 2])
 def test_ingest_in_small_slices_writes_the_same_roads(
         tmp_path: Path, andorra_ws: Path, andorra_pbf: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # ~110 000 node references in slices of 5 000: twenty-odd slices of whole ways
+        monkeypatch: pytest.MonkeyPatch, n_workers: int) -> None:
+    # ~110 000 node references in slices of 5 000: twenty-odd slices of whole ways, made
+    # here one after the other, or in forked workers while the ones before are written
     monkeypatch.setattr(osm_reader, "_ROAD_CHUNK_REFS", 5000)
+    monkeypatch.setattr(osm_reader, "_ROAD_SLICE_REFS", 5000)
     ws = tmp_path / "sliced.gpkg"
-    ingest_osm(andorra_pbf, Workspace(ws))
+    with workers(n_workers):
+        ingest_osm(andorra_pbf, Workspace(ws))
     got = pyogrio.read_dataframe(ws, layer="roads")
     want = pyogrio.read_dataframe(andorra_ws, layer="roads")
     assert got["edge_id"].tolist() == list(range(len(got)))
