@@ -1003,8 +1003,9 @@ def _poi_points(geoms: list[Any]) -> np.ndarray:
 
 # --- layers ---------------------------------------------------------------------------
 _ROAD_CHUNK_REFS = 1 << 22
-"""Node references (about 4 million) per slice of ways in :func:`road_chunks` and per
-step of the lookups over every reference: bounds the temporaries of a large region."""
+"""Node references (about 4 million) per step of the lookups over every reference
+(:func:`usable_nodes`, :func:`road_hull_points`): bounds the temporaries of a large
+region."""
 
 
 
@@ -1037,8 +1038,8 @@ def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[Wk
 
     The slices are made in forked workers (:func:`geo._parallel.fork_imap`) while the
     caller writes the ones before: GDAL holds the GIL while it writes a layer, so a
-    thread could not make the next slice meanwhile (100 tiles of Andorra: three slices,
-    about 4 s to make and 3 s to write).
+    thread could not make the next slice meanwhile (100 tiles of Andorra: about 4 s to
+    make the slices, 3 s to write them).
     """
     ways = ext.ways
     oneway, reverse = rules.oneway_flags(ways["oneway"], ways["junction"], ways["highway"])
@@ -1054,14 +1055,14 @@ def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[Wk
         edges = build_edges(ext.ref[lo:hi], lon, lat, way_index[lo:hi], usable[lo:hi],
                             reverse, shared[lo:hi])
         del lon, lat  # freed before the rows are made
-        return _roads_table(edges, ways, oneway, tr, 0)
+        return _roads_table(edges, ways, oneway, tr)
 
     first = 0
     # one slice ahead per worker: memory holds a few slices, not the region
     for i, frame in enumerate(fork_imap(table, pieces, ahead=current_workers())):
         count = len(frame.data)
         if count or (first == 0 and i == len(pieces) - 1):
-            frame.data["edge_id"] += first  # made from 0 in its worker
+            frame.data["edge_id"] += first
             yield frame
         del frame
         first += count
@@ -1081,10 +1082,10 @@ def _way_slices(offsets: np.ndarray, n_ways: int) -> list[tuple[int, int]]:
         w0 = w1
 
 
-def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Transformer,
-                 first_id: int) -> WkbFrame:
-    """The ``roads`` rows of ``edges`` (ids from ``first_id``), their lines as WKB: they
-    are only written."""
+def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Transformer
+                 ) -> WkbFrame:
+    """The ``roads`` rows of ``edges`` (``edge_id`` from 0: :func:`road_chunks` carries
+    it on across slices), their lines as WKB: they are only written."""
     # on threads where this runs in the caller (one worker, or no fork); in a forked
     # worker of road_chunks, one after the other: the cores are taken
     px, py = np.empty(len(edges.lon)), np.empty(len(edges.lat))
@@ -1108,7 +1109,7 @@ def _roads_table(edges: Edges, ways: pd.DataFrame, oneway: np.ndarray, tr: Trans
         "condition": condition_from_smoothness(attrs["smoothness"]).to_numpy(),
         "mode": np.where(water, "water", "road"),
         "provenance": "osm",
-        "edge_id": np.arange(first_id, first_id + len(edges), dtype=np.int64),
+        "edge_id": np.arange(len(edges), dtype=np.int64),
         "surface_class": surface_class(attrs["surface"]).to_numpy(),
         "authority_source": "inferred",
         **{key: attrs[key] for key in rules.ACCESS_KEYS},  # raw, read per mode by geo.network
