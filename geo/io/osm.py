@@ -1007,8 +1007,6 @@ _ROAD_CHUNK_REFS = 1 << 22
 (:func:`usable_nodes`, :func:`road_hull_points`): bounds the temporaries of a large
 region."""
 
-
-
 _ROAD_SLICE_REFS = 1 << 20
 """Node references (about a million) per slice of :func:`road_chunks`: the first slice
 is made before anything is written, the others while the ones before are written."""
