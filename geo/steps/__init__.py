@@ -5,7 +5,8 @@ calls the pure stage functions (:mod:`geo.access`, :mod:`geo.readiness`,
 :mod:`geo.priorities`, :mod:`geo.demo`) or the readers of :mod:`geo.io`, and writes the
 result atomically: ``init_workspace`` (``init.py``), ``ingest_osm`` and ``fetch_osm``
 (``ingest.py``), ``import_file`` (``imports.py``), ``build_demo``, ``compute_access``,
-``score_workspace``, ``priorities_workspace`` and ``scenario_workspace``; ``write_field_form``
+``score_workspace``, ``priorities_workspace``, ``score_and_priorities_workspace`` (both,
+with one access run) and ``scenario_workspace``; ``write_field_form``
 (``forms.py``) writes a field form (XLSForm) and reads the workspace only.
 """
 
@@ -23,7 +24,12 @@ from geo.steps.forms import write_field_form
 from geo.steps.imports import import_file, import_points, import_road_conditions
 from geo.steps.ingest import fetch_osm, ingest_osm
 from geo.steps.init import init_workspace
-from geo.steps.priorities import inputs_synthetic, priorities_workspace, scenario_workspace
+from geo.steps.priorities import (
+    inputs_synthetic,
+    priorities_workspace,
+    scenario_workspace,
+    score_and_priorities_workspace,
+)
 from geo.steps.readiness import build_inputs, score_workspace
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "priorities_workspace",
     "read_stored_priorities_configs",
     "scenario_workspace",
+    "score_and_priorities_workspace",
     "score_workspace",
     "workspace_network_config",
     "workspace_priorities_config",

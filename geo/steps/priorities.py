@@ -5,27 +5,36 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo import fmt
 from geo._progress import SILENT, Reporter
-from geo.access import compute_access_frames, populated_places
+from geo.access import AccessResult, compute_access_frames, populated_places
 from geo.exceptions import SiapError, WorkspaceError
 from geo.io import check_out_path
+from geo.io.history import CLI_ACTOR
 from geo.io.workspace import Source, Workspace, writes_workspace
-from geo.network import read_network_config
-from geo.priorities import read_priorities_config
+from geo.network import NetworkConfig, read_network_config
+from geo.priorities import PrioritiesConfig, read_priorities_config
 from geo.priorities.config import ASSUMPTION_NOTE
 from geo.priorities.output import LAYER, OUT_SUFFIXES, write_priorities, write_scenario
 from geo.priorities.scenario import ScenarioResult, read_works, scenario_frames
 from geo.priorities.selection import PrioritiesResult, SharedScan, priorities_frame
-from geo.readiness import dimension_labels, read_readiness_config, score_frame
+from geo.readiness import (
+    ReadinessConfig,
+    ScoreResult,
+    dimension_labels,
+    read_readiness_config,
+    score_frame,
+)
 from geo.steps.access import compute_access
 from geo.steps.configs import ConfigText, network_of, priorities_of, readiness_of
-from geo.steps.readiness import build_inputs
+from geo.steps.readiness import build_inputs, score_job, score_with, score_workspace
 
 
 def _require(ws: Workspace, *layers: str) -> None:
@@ -66,6 +75,37 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
         or gateways; ConfigError for a bad configuration.
     """
 
+    job = priorities_job(ws, budget, authority, out, config=config,
+                         readiness_config=readiness_config, network_config=network_config)
+    _require(ws, "roads", "destinations", "gateways")
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    # one scan of every destination serves the access table and the scorer's bounds
+    scan = SharedScan(job.config, authority, reporter=reporter)
+    access = compute_access(ws, job.network, reporter=reporter, scan=scan)
+    return priorities_with(ws, job, access, scan, reporter)
+
+
+@dataclass(frozen=True)
+class PrioritiesJob:
+    """A priorities step's arguments, checked before any work (:func:`priorities_job`)."""
+
+    config: PrioritiesConfig
+    readiness: ReadinessConfig
+    network: NetworkConfig
+    texts: dict[str, ConfigText]
+    authority: str
+    budget: float | None
+    out: Path | None
+
+
+def priorities_job(ws: Workspace, budget: float | None = None, authority: str = "kabupaten",
+                   out: str | os.PathLike[str] | None = None, *,
+                   config: str | os.PathLike[str] | ConfigText | None = None,
+                   readiness_config: str | os.PathLike[str] | ConfigText | None = None,
+                   network_config: str | os.PathLike[str] | ConfigText | None = None
+                   ) -> PrioritiesJob:
+    """Check a priorities step's output path, configurations, authority and budget (not
+    yet the workspace's layers), before any work."""
     out_path = check_out_path(out, OUT_SUFFIXES)
     cfg, cfg_text = priorities_of(config)
     readiness, readiness_text = readiness_of(readiness_config)
@@ -73,18 +113,24 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     cfg.allowed(authority)
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise SiapError(f"--budget harus angka >= 0, bukan {budget}")
-    _require(ws, "roads", "destinations", "gateways")
-    reporter.step("Menghitung aksesibilitas (accessibility)")
-    # one scan of every destination serves the access table and the scorer's bounds
-    scan = SharedScan(cfg, authority, reporter=reporter)
-    access = compute_access(ws, net_cfg, reporter=reporter, scan=scan)
+    return PrioritiesJob(cfg, readiness, net_cfg,
+                         {"priorities": cfg_text, "readiness": readiness_text,
+                          "network": net_text}, authority, budget, out_path)
+
+
+def priorities_with(ws: Workspace, job: PrioritiesJob, access: AccessResult,
+                        scan: SharedScan, reporter: Reporter = SILENT) -> PrioritiesResult:
+    """The priorities of ``access`` (the access run of ``job.network`` on ``ws``, with
+    ``scan``), written to the workspace and to ``job.out``: :func:`priorities_workspace`
+    after its access run."""
+    authority, budget, out_path = job.authority, job.budget, job.out
     destinations = access.layers["destinations"]  # as read by the access run
     inputs = pd.DataFrame(build_inputs(ws, access))
     result = priorities_frame(access, destinations, authority=authority, budget=budget,
-                              config=cfg, score_inputs=inputs, readiness=readiness,
+                              config=job.config, score_inputs=inputs, readiness=job.readiness,
                               synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
                               reporter=reporter, scan=scan)
-    result.configs = {"priorities": cfg_text, "readiness": readiness_text, "network": net_text}
+    result.configs = dict(job.texts)
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
         stage.write(LAYER, result.table)
@@ -103,6 +149,55 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
         write_priorities(result, out_path)
     result.out = out_path
     return result
+
+
+@writes_workspace
+def score_and_priorities_workspace(
+        ws: Workspace, budget: float | None = None, authority: str = "kabupaten",
+        out: str | os.PathLike[str] | None = None, reporter: Reporter = SILENT, *,
+        score_config: str | os.PathLike[str] | ConfigText | None = None,
+        config: str | os.PathLike[str] | ConfigText | None = None,
+        readiness_config: str | os.PathLike[str] | ConfigText | None = None,
+        network_config: str | os.PathLike[str] | ConfigText | None = None,
+        score_network_config: str | os.PathLike[str] | ConfigText | None = None,
+        actor: str = CLI_ACTOR) -> tuple[ScoreResult, PrioritiesResult]:
+    """:func:`score_workspace`, then :func:`priorities_workspace`, as one step under one
+    lock: the same layers and records as the two in turn, with one access run for both
+    when they use the same network configuration.
+
+    The two steps build the same network, snap the same points and scan every
+    destination to the same times; the priorities' scan (with its candidates' bounds)
+    gives the access table the score step writes too, so it is made once (at 100 tiles
+    of Andorra about a quarter of the two steps' time). The batch and the recompute after
+    a contribution run both steps on every region or version.
+
+    ``score_config`` and ``score_network_config`` are the score step's ``config`` and
+    ``network_config`` (default: ``readiness_config`` and ``network_config``); the other
+    parameters are the priorities step's (``out``: its file). Every argument and the
+    layers both steps need are checked before any work. The scores are written first, in
+    their own update, as :func:`score_workspace` would: an error while ranking leaves the
+    new scores in place.
+    """
+    if score_config is None:
+        score_config = readiness_config
+    if score_network_config is None:
+        score_network_config = network_config
+    sjob = score_job(ws, score_config, network_config=score_network_config)
+    pjob = priorities_job(ws, budget, authority, out, config=config,
+                          readiness_config=readiness_config, network_config=network_config)
+    # the score step needs these three too (its access run reads them): nothing is written
+    _require(ws, "roads", "destinations", "gateways")
+    if sjob.network_text.text != pjob.texts["network"].text:  # not the same travel times
+        return (score_workspace(ws, score_config, reporter=reporter,
+                                network_config=score_network_config, actor=actor),
+                priorities_workspace(ws, budget, authority, out, reporter, config=config,
+                                     readiness_config=readiness_config,
+                                     network_config=network_config))
+    reporter.step("Menghitung aksesibilitas (accessibility)")
+    scan = SharedScan(pjob.config, authority, reporter=reporter)
+    access = compute_access(ws, pjob.network, reporter=reporter, scan=scan)
+    scores = score_with(ws, sjob, access, reporter, actor=actor)
+    return scores, priorities_with(ws, pjob, access, scan, reporter)
 
 
 def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],

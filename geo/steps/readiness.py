@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from geo.exceptions import WorkspaceError
 from geo.io import check_out_path
 from geo.io.history import CLI_ACTOR, Entry, append_scores
 from geo.io.workspace import Source, Workspace, writes_workspace
+from geo.network import NetworkConfig
 from geo.readiness import (
     ASSUMPTION_NOTE,
     OUT_SUFFIXES,
     SCORES_LAYER,
     UMKM_COLUMNS,
+    ReadinessConfig,
     ScoreResult,
     score_frame,
     write_scores,
@@ -79,6 +82,33 @@ def _lookup(frame: pd.DataFrame, col: str) -> dict[Any, Any]:
     return {k: v for k, v in s.items() if isinstance(v, str) and v.strip()}
 
 
+@dataclass(frozen=True)
+class ScoreJob:
+    """A score step's arguments, checked before any work (:func:`score_job`)."""
+
+    config: ReadinessConfig
+    config_text: ConfigText
+    network: NetworkConfig
+    network_text: ConfigText
+    out: Path | None
+
+
+def score_job(ws: Workspace, config: str | os.PathLike[str] | ConfigText | None = None,
+              out: str | os.PathLike[str] | None = None, *,
+              network_config: str | os.PathLike[str] | ConfigText | None = None) -> ScoreJob:
+    """Check a score step's output path, configurations and workspace, before any work."""
+    out_path = check_out_path(out, OUT_SUFFIXES)
+    ws.require()
+    cfg, cfg_text = readiness_of(config)
+    net_cfg, net_text = network_of(network_config)
+    if ws.is_empty("destinations"):
+        raise WorkspaceError(
+            f"{ws.path}: tidak ada destinasi untuk dinilai; "
+            "impor dulu dengan 'siapwisata import destinations'"
+        )
+    return ScoreJob(cfg, cfg_text, net_cfg, net_text, out_path)
+
+
 @writes_workspace
 def score_workspace(
     ws: Workspace,
@@ -104,20 +134,18 @@ def score_workspace(
         Unknown output format; WorkspaceError without destinations; ConfigError for a bad
         configuration; whatever the accessibility engine raises.
     """
-    out_path = check_out_path(out, OUT_SUFFIXES)
-    ws.require()
-
-    cfg, cfg_text = readiness_of(config)
-    cfg_path = Path(cfg_text.path)
-    net_cfg, net_text = network_of(network_config)
-    if ws.is_empty("destinations"):
-        raise WorkspaceError(
-            f"{ws.path}: tidak ada destinasi untuk dinilai; "
-            "impor dulu dengan 'siapwisata import destinations'"
-        )
-
+    job = score_job(ws, config, out, network_config=network_config)
     reporter.step("Menghitung aksesibilitas (accessibility)")
-    access = compute_access(ws, net_cfg, reporter=reporter)
+    access = compute_access(ws, job.network, reporter=reporter)
+    return score_with(ws, job, access, reporter, actor=actor)
+
+
+def score_with(ws: Workspace, job: ScoreJob, access: AccessResult,
+                reporter: Reporter = SILENT, *, actor: str = CLI_ACTOR) -> ScoreResult:
+    """The scores of ``access`` (the access run of ``job.network`` on ``ws``), written to
+    the workspace and to ``job.out``: :func:`score_workspace` after its access run."""
+    cfg, cfg_text, net_text, out_path = job.config, job.config_text, job.network_text, job.out
+    cfg_path = Path(cfg_text.path)
     reporter.step("Menghitung skor kesiapan")
     inputs = build_inputs(ws, access)
     table = score_frame(inputs, cfg)
