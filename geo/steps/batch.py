@@ -272,8 +272,7 @@ def run_region(region: Region, out: str | os.PathLike[str], authority: str = "al
     from geo.steps.contribute import import_recorded
     from geo.steps.ingest import ingest_osm
     from geo.steps.init import init_workspace
-    from geo.steps.priorities import priorities_workspace
-    from geo.steps.readiness import score_workspace
+    from geo.steps.priorities import score_and_priorities_workspace
 
     folder = Path(out) / region.folder
     # The batch hashed the inputs already to decide what to skip; an OSM file of a
@@ -289,8 +288,7 @@ def run_region(region: Region, out: str | os.PathLike[str], authority: str = "al
         ingest_osm(region.osm, ws)
         for kind, path in region.files.items():
             import_recorded(kind, path, ws)
-        score_workspace(ws)
-        priorities_workspace(ws, authority=authority)
+        score_and_priorities_workspace(ws, authority=authority)
         summary = region_summary(ws, region)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a half-built workspace is never left to be mistaken

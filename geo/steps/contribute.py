@@ -920,15 +920,15 @@ def recompute(ws: Workspace, *, reporter: Reporter = SILENT) -> None:
         workspace_network_config,
         workspace_readiness_config,
     )
-    from geo.steps.priorities import priorities_workspace
+    from geo.steps.priorities import score_and_priorities_workspace
     from geo.steps.readiness import score_workspace
 
     ws.require()
     _, readiness_text = workspace_readiness_config(ws)
     _, network_text = workspace_network_config(ws)
-    score_workspace(ws, config=readiness_text, network_config=network_text, reporter=reporter,
-                    actor=SYSTEM_ACTOR)
     if not ws.has(PRIORITIES):
+        score_workspace(ws, config=readiness_text, network_config=network_text,
+                        reporter=reporter, actor=SYSTEM_ACTOR)
         return
     stored = read_stored_priorities_configs(ws)
     meta = ws.metadata()
@@ -938,6 +938,9 @@ def recompute(ws: Workspace, *, reporter: Reporter = SILENT) -> None:
         texts = stored[2]
         kwargs = {"config": texts["priorities"], "readiness_config": texts.get("readiness"),
                   "network_config": texts["network"]}
-    priorities_workspace(ws, budget=float(budget) if budget else None,
-                         authority=meta.get("priorities_authority") or "kabupaten",
-                         reporter=reporter, **kwargs)
+    # one access run for both steps where their network configurations agree
+    score_and_priorities_workspace(ws, budget=float(budget) if budget else None,
+                                   authority=meta.get("priorities_authority") or "kabupaten",
+                                   reporter=reporter, score_config=readiness_text,
+                                   score_network_config=network_text, actor=SYSTEM_ACTOR,
+                                   **kwargs)
