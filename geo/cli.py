@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Protocol, cast
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from geo._cli_words import install as _install_cli_words
 from geo._progress import RichReporter
 from geo.exceptions import InputError, SiapError
 from geo.io.workspace import Workspace
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    from geo.readiness import ScoreResult
 
 _install_cli_words()  # Click's and Typer's own words ("Usage:", "Options") in Indonesian
 
@@ -274,17 +277,32 @@ def priorities(
     config: PrioritiesOpt = None,
     readiness_config: ReadinessOpt = None,
     network_config: NetworkOpt = None,
+    with_score: Annotated[bool, typer.Option(
+        "--with-score",
+        help="Nilai juga kesiapan (layer 'scores', dengan --readiness-config) dalam jalan "
+             "yang sama: hasilnya sama dengan 'score' lalu 'priorities', dengan satu "
+             "perhitungan aksesibilitas untuk keduanya")] = False,
 ) -> None:
     """Urutkan peningkatan ruas jalan menurut manfaat kesiapan per rupiah, untuk PU."""
-    from geo.steps.priorities import priorities_workspace
+    from geo.steps.priorities import priorities_workspace, score_and_priorities_workspace
 
     ws = Workspace(workspace)
+    scores: ScoreResult | None = None
     with _cores():
-        result = priorities_workspace(
-            ws, budget=_budget(budget), authority=authority.value, out=out_file,
-            reporter=RichReporter(), config=config, readiness_config=readiness_config,
-            network_config=network_config,
-        )
+        if with_score:
+            scores, result = score_and_priorities_workspace(
+                ws, budget=_budget(budget), authority=authority.value, out=out_file,
+                reporter=RichReporter(), config=config, readiness_config=readiness_config,
+                network_config=network_config)
+        else:
+            result = priorities_workspace(
+                ws, budget=_budget(budget), authority=authority.value, out=out_file,
+                reporter=RichReporter(), config=config, readiness_config=readiness_config,
+                network_config=network_config,
+            )
+    if scores is not None:
+        _say(scores.summary())
+        _wrote(ws.path, "layer 'scores'")
     _say(result.summary())
     _wrote(ws.path, "layer 'priorities'")
     if out_file is not None:

@@ -204,3 +204,32 @@ def test_priorities_on_the_demo_writes_formatted_files(demo_ws: Path, tmp_path: 
     assert layer["ruas_id"].tolist() == stored["ruas_id"].tolist()
     assert stored.loc[stored["selected"], "cost_rp"].sum() <= 25e9
     assert (stored["provenance"] == "synthetic").all()
+
+
+def test_priorities_with_score_writes_both_layers_as_the_two_commands(hand_ws: Path,
+                                                                      tmp_path: Path) -> None:
+    both, apart = tmp_path / "both.gpkg", tmp_path / "apart.gpkg"
+    shutil.copyfile(hand_ws, both)
+    shutil.copyfile(hand_ws, apart)
+    before = both.read_bytes()
+    res = siapwisata("priorities", "--workspace", both, "--with-score", "--out",
+                     tmp_path / "p.pdf")
+    assert res.returncode == 1 and "format keluaran" in res.stderr
+    assert both.read_bytes() == before  # refused before any work, scores included
+    out = tmp_path / "prioritas.csv"
+    res = siapwisata("priorities", "--workspace", both, "--with-score", "--budget",
+                     "36000000000", "--authority", "all", "--out", out)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "layer 'scores'" in res.stdout and "layer 'priorities'" in res.stdout
+    # the hand-worked program of the test above: P, then W
+    table = pd.read_csv(out)
+    assert table["name"].tolist() == ["Jalan P", "Jalan Q", "Jalan W"]
+    assert table["selected"].tolist() == [True, False, True]
+    for args in (("score",), ("priorities", "--budget", "36000000000", "--authority", "all")):
+        res = siapwisata(*args, "--workspace", apart)
+        assert res.returncode == 0, res.stderr + res.stdout
+    for layer in ("scores", "priorities"):
+        a = pyogrio.read_dataframe(apart, layer=layer)
+        b = pyogrio.read_dataframe(both, layer=layer)
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                      pd.DataFrame(b.drop(columns="geometry")))
