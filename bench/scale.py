@@ -12,8 +12,13 @@ Then it runs ``ingest-osm``, ``score`` and ``priorities --authority all`` on a f
 workspace, each step in its own child process so that ``peak_rss_mb`` is that step's own
 peak, and prints one JSON line per step with the keys ``step``, ``tiles``, ``edges``,
 ``destinations``, ``wall_s`` and ``peak_rss_mb``; ``edges`` and ``destinations`` are the
-sizes of the workspace's road and destination layers after the step. A last line
-(``step = "total"``) sums the wall times and gives the largest peak.
+sizes of the workspace's road and destination layers after the step. A line
+``step = "total"`` sums the three steps' wall times and gives the largest peak.
+
+Then it runs ``score`` and ``priorities`` again as one step (``step = "score+priorities"``,
+as ``priorities --with-score``, the batch and the recompute after a contribution run them:
+one access run serves both), and a last line (``step = "total_together"``) sums ingest's
+wall time and that one's.
 
 The steps fork one worker per core for their routing (setting ``SIAPWISATA_WORKERS``, as
 the commands do); the workers share the step's pages, which each one's RSS counts in full.
@@ -47,6 +52,9 @@ DEFAULT_OSM = "andorra-2021-04-14.osm.pbf"
 """In the shared folder's ``osm/``, found as every command finds it (``--data-dir`` is
 not an option here: ``SIAPWISATA_DATA_DIR`` or ``shared/data`` above the working folder)."""
 STEPS = ("ingest", "score", "priorities")
+TOGETHER = "score+priorities"
+"""Both steps in one process with one access run (``priorities --with-score``), as the
+batch and the recompute after a contribution run them."""
 
 
 _K = "\x01"  # stands for the copy number inside id templates
@@ -238,7 +246,12 @@ def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
     from geo._parallel import workers
     from geo.io.workspace import Workspace
     from geo.settings import get_settings
-    from geo.steps import ingest_osm, priorities_workspace, score_workspace
+    from geo.steps import (
+        ingest_osm,
+        priorities_workspace,
+        score_and_priorities_workspace,
+        score_workspace,
+    )
 
     ws = Workspace(gpkg)
     start = time.perf_counter()
@@ -247,6 +260,8 @@ def run_step(step: str, osm: Path, gpkg: Path) -> dict[str, Any]:
             ingest_osm(osm, ws)
         elif step == "score":
             score_workspace(ws)
+        elif step == TOGETHER:
+            score_and_priorities_workspace(ws, authority="all")
         else:
             priorities_workspace(ws, authority="all")
     wall = time.perf_counter() - start
@@ -332,7 +347,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--connected", action="store_true",
                         help="join neighbouring copies by a road: one network, not N")
-    parser.add_argument("--run-step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--together", action=argparse.BooleanOptionalAction, default=True,
+                        help=f"also run {TOGETHER} as one step (default: yes)")
+    parser.add_argument("--run-step", choices=(*STEPS, TOGETHER), help=argparse.SUPPRESS)
     parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.osm is None:
@@ -352,21 +369,32 @@ def main(argv: list[str] | None = None) -> None:
               "wall_s": round(time.perf_counter() - start, 2),
               "file_mb": round(tiled.stat().st_size / 1e6, 1)})
     emit({"step": "pyosmium_floor", "tiles": args.tiles, **pyosmium_floor(tiled)})
-    total = 0.0
+    walls: dict[str, float] = {}
     peak = peak_pss = 0.0
+    steps = args.steps.split(",")
     with tempfile.TemporaryDirectory(prefix="siap-scale-") as tmp:
         gpkg = Path(tmp) / "scale.gpkg"
-        for step in args.steps.split(","):
+        for step in [*steps, *([TOGETHER] if args.together and "ingest" in steps else [])]:
+            if step == TOGETHER:
+                emit(_total("total", args.tiles, walls, steps, peak, peak_pss))
             figures = _child(step, tiled, gpkg)
-            total += figures["wall_s"]
+            walls[step] = figures["wall_s"]
             peak = max(peak, figures["peak_rss_mb"])
             peak_pss = max(peak_pss, figures.get("peak_pss_mb", 0.0))
             emit({"step": step, "tiles": args.tiles,
                   **{k: figures[k] for k in ("edges", "destinations", "wall_s", "peak_rss_mb",
                                              "peak_pss_mb") if k in figures}})
-    emit({"step": "total", "tiles": args.tiles, "wall_s": round(total, 2),
-          "peak_rss_mb": peak, **({"peak_pss_mb": peak_pss} if peak_pss else {})})
+    if TOGETHER in walls:
+        emit(_total("total_together", args.tiles, walls, ["ingest", TOGETHER], peak, peak_pss))
+    else:
+        emit(_total("total", args.tiles, walls, steps, peak, peak_pss))
 
+
+def _total(name: str, tiles: int, walls: dict[str, float], steps: list[str], peak: float,
+           peak_pss: float) -> dict[str, Any]:
+    """A line summing the wall times of ``steps``, with the largest peaks so far."""
+    return {"step": name, "tiles": tiles, "wall_s": round(sum(walls[s] for s in steps), 2),
+            "peak_rss_mb": peak, **({"peak_pss_mb": peak_pss} if peak_pss else {})}
 
 if __name__ == "__main__":
     main()

@@ -160,3 +160,25 @@ def test_connected_copies_are_one_network_joined_at_their_facing_ends(
         for a, b in zip(refs, refs[1:], strict=False):
             parent[root(a)] = root(b)
     assert len({root(n) for n in car}) == 1
+
+
+def test_each_step_prints_its_line_and_the_totals_add_them_up(
+        monaco_pbf: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from bench.scale import main
+
+    main(["--tiles", "1", "--osm", str(monaco_pbf), "--cache", str(tmp_path)])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    by = {x["step"]: x for x in lines}
+    assert [x["step"] for x in lines] == ["build_tiled", "pyosmium_floor", "ingest", "score",
+                                          "priorities", "total", "score+priorities",
+                                          "total_together"]
+    for step in ("ingest", "score", "priorities", "score+priorities"):
+        assert {"tiles", "edges", "destinations", "wall_s", "peak_rss_mb"} <= by[step].keys()
+        assert by[step]["edges"] > 0 and by[step]["destinations"] > 0
+    walls = {s: by[s]["wall_s"] for s in ("ingest", "score", "priorities", "score+priorities")}
+    assert by["total"]["wall_s"] == pytest.approx(
+        walls["ingest"] + walls["score"] + walls["priorities"], abs=0.011)
+    assert by["total_together"]["wall_s"] == pytest.approx(
+        walls["ingest"] + walls["score+priorities"], abs=0.011)
