@@ -907,7 +907,7 @@ def history(ws: Workspace, *, agency: str | None = None, since: str | datetime |
 
 
 def recompute(ws: Workspace, *, reporter: Reporter = SILENT) -> None:
-    """Score, then rank priorities, with the configurations the workspace recorded
+    """Score and rank priorities, with the configurations the workspace recorded
     (:mod:`geo.steps.configs`): the background worker's step after each applied version.
     Clears ``scores_stale`` and appends ``scores_history`` (the score step does).
 
