@@ -83,7 +83,7 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
     # one scan of every destination serves the access table and the scorer's bounds
     scan = SharedScan(job.config, authority, reporter=reporter)
     access = compute_access(ws, job.network, reporter=reporter, scan=scan)
-    return priorities_with(ws, job, access, scan, reporter)
+    return write_ranked(ws, job, rank_with(ws, job, access, scan, reporter), reporter)
 
 
 @dataclass(frozen=True)
@@ -119,19 +119,26 @@ def priorities_job(ws: Workspace, budget: float | None = None, authority: str = 
                           "network": net_text}, authority, budget, out_path)
 
 
-def priorities_with(ws: Workspace, job: PrioritiesJob, access: AccessResult,
-                        scan: SharedScan, reporter: Reporter = SILENT) -> PrioritiesResult:
+def rank_with(ws: Workspace, job: PrioritiesJob, access: AccessResult, scan: SharedScan,
+              reporter: Reporter = SILENT) -> PrioritiesResult:
     """The priorities of ``access`` (the access run of ``job.network`` on ``ws``, with
-    ``scan``), written to the workspace and to ``job.out``: :func:`priorities_workspace`
-    after its access run."""
-    authority, budget, out_path = job.authority, job.budget, job.out
+    ``scan``): :func:`priorities_workspace` after its access run, before its writes
+    (:func:`write_ranked`)."""
     destinations = access.layers["destinations"]  # as read by the access run
     inputs = pd.DataFrame(build_inputs(ws, access))
-    result = priorities_frame(access, destinations, authority=authority, budget=budget,
-                              config=job.config, score_inputs=inputs, readiness=job.readiness,
+    result = priorities_frame(access, destinations, authority=job.authority,
+                              budget=job.budget, config=job.config, score_inputs=inputs,
+                              readiness=job.readiness,
                               synthetic=inputs_synthetic(ws) or ws.any_synthetic("roads"),
                               reporter=reporter, scan=scan)
     result.configs = dict(job.texts)
+    return result
+
+
+def write_ranked(ws: Workspace, job: PrioritiesJob, result: PrioritiesResult,
+                 reporter: Reporter = SILENT) -> PrioritiesResult:
+    """Write :func:`rank_with`'s ``result`` to the workspace and to ``job.out``."""
+    authority, budget, out_path = job.authority, job.budget, job.out
     reporter.step("Menulis layer 'priorities' (writing)")
     with ws.update() as stage:
         stage.write(LAYER, result.table)
@@ -162,7 +169,7 @@ def score_and_priorities_workspace(
         network_config: str | os.PathLike[str] | ConfigText | None = None,
         score_network_config: str | os.PathLike[str] | ConfigText | None = None,
         actor: str = CLI_ACTOR) -> tuple[ScoreResult, PrioritiesResult]:
-    """:func:`score_workspace`, then :func:`priorities_workspace`, as one step under one
+    """:func:`score_workspace` and :func:`priorities_workspace` as one step under one
     lock: the same layers and records as the two in turn, with one access run for both
     when they use the same network configuration.
 
@@ -175,9 +182,11 @@ def score_and_priorities_workspace(
     ``score_config`` and ``score_network_config`` are the score step's ``config`` and
     ``network_config`` (default: ``readiness_config`` and ``network_config``); the other
     parameters are the priorities step's (``out``: its file). Every argument and the
-    layers both steps need are checked before any work. The priorities are written
-    first, then the scores, each in its own update: an error while ranking writes
-    neither (the scores stay as they were, and stale if they were).
+    layers both steps need are checked before any work. The scores are written first,
+    then the priorities, each in its own update. With one access run the priorities are
+    ranked before the scores are made, so an error while ranking writes neither (the
+    scores stay as they were, and stale if they were); with two, the steps run as they
+    are, one after the other.
     """
     if score_config is None:
         score_config = readiness_config
@@ -197,13 +206,16 @@ def score_and_priorities_workspace(
     reporter.step("Menghitung aksesibilitas (accessibility)")
     scan = SharedScan(pjob.config, authority, reporter=reporter)
     access = compute_access(ws, pjob.network, reporter=reporter, scan=scan)
-    # The priorities first: their state (the scan's times to the points, the bounds, the
-    # engines) is the step's peak, and the scores table (~0,6 GB at 1.000 tiles) would
-    # be held beside it; it is dropped (with the scan) before the scores are made.
-    ranked = priorities_with(ws, pjob, access, scan, reporter)
+    # Ranked first: the priorities' state (the scan's times to the points, the bounds,
+    # the engines) is the step's peak, and the scores table (~0,6 GB at 1.000 tiles) and
+    # the score part's freed heap would be held beside it. Written after the scores, as
+    # the two steps in turn: ranked after the scores, the priorities are not behind them
+    # (api.services.freshness compares the two times).
+    ranked = rank_with(ws, pjob, access, scan, reporter)
     del scan
     give_back()
-    return score_with(ws, sjob, access, reporter, actor=actor), ranked
+    scores = score_with(ws, sjob, access, reporter, actor=actor)
+    return scores, write_ranked(ws, pjob, ranked, reporter)
 
 
 def scenario_workspace(ws: Workspace, what_if: str | os.PathLike[str],
