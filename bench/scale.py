@@ -396,5 +396,6 @@ def _total(name: str, tiles: int, walls: dict[str, float], steps: list[str], pea
     return {"step": name, "tiles": tiles, "wall_s": round(sum(walls[s] for s in steps), 2),
             "peak_rss_mb": peak, **({"peak_pss_mb": peak_pss} if peak_pss else {})}
 
+
 if __name__ == "__main__":
     main()

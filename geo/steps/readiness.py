@@ -141,7 +141,7 @@ def score_workspace(
 
 
 def score_with(ws: Workspace, job: ScoreJob, access: AccessResult,
-                reporter: Reporter = SILENT, *, actor: str = CLI_ACTOR) -> ScoreResult:
+               reporter: Reporter = SILENT, *, actor: str = CLI_ACTOR) -> ScoreResult:
     """The scores of ``access`` (the access run of ``job.network`` on ``ws``), written to
     the workspace and to ``job.out``: :func:`score_workspace` after its access run."""
     cfg, cfg_text, net_text, out_path = job.config, job.config_text, job.network_text, job.out
