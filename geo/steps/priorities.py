@@ -35,7 +35,7 @@ from geo.readiness import (
 )
 from geo.steps.access import compute_access
 from geo.steps.configs import ConfigText, network_of, priorities_of, readiness_of
-from geo.steps.readiness import build_inputs, score_job, score_with, score_workspace
+from geo.steps.readiness import build_inputs, score_job, score_with
 
 
 def _require(ws: Workspace, *layers: str) -> None:
@@ -78,12 +78,18 @@ def priorities_workspace(ws: Workspace, budget: float | None = None,
 
     job = priorities_job(ws, budget, authority, out, config=config,
                          readiness_config=readiness_config, network_config=network_config)
+    access, scan = _access_run(ws, job, reporter)
+    return write_ranked(ws, job, rank_with(ws, job, access, scan, reporter), reporter)
+
+
+def _access_run(ws: Workspace, job: PrioritiesJob, reporter: Reporter
+                ) -> tuple[AccessResult, SharedScan]:
+    """A priorities step's access run, once its layers are there: one scan of every
+    destination serves the access table and the scorer's bounds."""
     _require(ws, "roads", "destinations", "gateways")
     reporter.step("Menghitung aksesibilitas (accessibility)")
-    # one scan of every destination serves the access table and the scorer's bounds
-    scan = SharedScan(job.config, authority, reporter=reporter)
-    access = compute_access(ws, job.network, reporter=reporter, scan=scan)
-    return write_ranked(ws, job, rank_with(ws, job, access, scan, reporter), reporter)
+    scan = SharedScan(job.config, job.authority, reporter=reporter)
+    return compute_access(ws, job.network, reporter=reporter, scan=scan), scan
 
 
 @dataclass(frozen=True)
@@ -182,11 +188,10 @@ def score_and_priorities_workspace(
     ``score_config`` and ``score_network_config`` are the score step's ``config`` and
     ``network_config`` (default: ``readiness_config`` and ``network_config``); the other
     parameters are the priorities step's (``out``: its file). Every argument and the
-    layers both steps need are checked before any work. The scores are written first,
-    then the priorities, each in its own update. With one access run the priorities are
-    ranked before the scores are made, so an error while ranking writes neither (the
-    scores stay as they were, and stale if they were); with two, the steps run as they
-    are, one after the other.
+    layers both steps need are checked before any work. The priorities are ranked
+    before the scores are made; the scores are written first, then the priorities, each
+    in its own update. An error while ranking writes neither (the scores stay as they
+    were, and stale if they were).
     """
     if score_config is None:
         score_config = readiness_config
@@ -195,17 +200,9 @@ def score_and_priorities_workspace(
     sjob = score_job(ws, score_config, network_config=score_network_config)
     pjob = priorities_job(ws, budget, authority, out, config=config,
                           readiness_config=readiness_config, network_config=network_config)
-    # the score step needs these three too (its access run reads them): nothing is written
-    _require(ws, "roads", "destinations", "gateways")
-    if sjob.network_text.text != pjob.texts["network"].text:  # not the same travel times
-        return (score_workspace(ws, score_config, reporter=reporter,
-                                network_config=score_network_config, actor=actor),
-                priorities_workspace(ws, budget, authority, out, reporter, config=config,
-                                     readiness_config=readiness_config,
-                                     network_config=network_config))
-    reporter.step("Menghitung aksesibilitas (accessibility)")
-    scan = SharedScan(pjob.config, authority, reporter=reporter)
-    access = compute_access(ws, pjob.network, reporter=reporter, scan=scan)
+    # its layers are the score step's too (its access run reads them): nothing is written
+    # when one is missing
+    access, scan = _access_run(ws, pjob, reporter)
     # Ranked first: the priorities' state (the scan's times to the points, the bounds,
     # the engines) is the step's peak, and the scores table (~0,6 GB at 1.000 tiles) and
     # the score part's freed heap would be held beside it. Written after the scores, as
@@ -213,7 +210,12 @@ def score_and_priorities_workspace(
     # (api.services.freshness compares the two times).
     ranked = rank_with(ws, pjob, access, scan, reporter)
     del scan
-    give_back()
+    if sjob.network_text.text != pjob.texts["network"].text:  # other travel times
+        del access  # freed before the scores' own access run
+        give_back()
+        access = compute_access(ws, sjob.network, reporter=reporter)
+    else:
+        give_back()
     scores = score_with(ws, sjob, access, reporter, actor=actor)
     return scores, write_ranked(ws, pjob, ranked, reporter)
 
