@@ -838,53 +838,36 @@ def fallen_from_set(graph: csr_matrix, dist: np.ndarray, src: np.ndarray | None,
     time falls, their new times and new nearest sources (-9999 without ``src``).
 
     A path that gets cheaper uses a cheaper arc; up to the tail of its first one it costs
-    today's time at least. So the new times are today's, lowered by label-correcting rounds
-    that start from the tails at today's times and go on only from the nodes whose time
+    today's time at least. So the new times are today's, lowered by a Dijkstra search
+    that starts from the tails at today's times and goes on only from the nodes whose time
     fell: the work follows the nodes that gain, not the region (a run from every source
-    costs the whole network). Each round is one vectorised pass over the out-arcs of its
-    nodes. The times equal a Dijkstra run's on the new costs: Dijkstra's own float sums
-    leave no arc of today's run that lowers a time, and each new time is the least of the
-    same sums; a node reached at equal time from two sources may name the other one.
+    costs the whole network; :mod:`geo.network._search`, compiled). The times equal a
+    Dijkstra run's on the new costs: Dijkstra's own float sums leave no arc of today's run
+    that lowers a time, and each new time is the least of the same sums; a node reached at
+    equal time from two sources may name the other one.
     """
-    indptr, indices, data = graph.indptr, graph.indices, graph.data
+    from geo.network._search import fallen_search  # numba: imported on first use
+
     tails = np.unique(np.asarray(tails, dtype=np.int64))
     tails = tails[np.isfinite(dist[tails])]  # no arc closed today opens: none gains
-    from_src = (np.full(len(dist), -9999, dtype=np.int64) if src is None
-                else np.asarray(src, dtype=np.int64))
-    if extra is not None:
+    if extra is None:
+        e_tail = e_head = np.empty(0, np.int64)
+        e_cost = np.empty(0)
+    else:
         e_order = np.argsort(extra[0], kind="stable")
         e_tail = np.asarray(extra[0], dtype=np.int64)[e_order]
         e_head = np.asarray(extra[1], dtype=np.int64)[e_order]
         e_cost = np.asarray(extra[2], dtype=float)[e_order]
-    frontier, value, origin = tails, dist[tails], from_src[tails]
-    new_nodes: list[np.ndarray] = []
-    new_dist = np.full(len(dist), np.inf)  # per node: the best time found so far
-    new_src = np.full(len(dist), -9999, dtype=np.int64)
-    while len(frontier):
-        pos, owner = ranges(indptr[frontier], indptr[frontier + 1])
-        head = indices[pos].astype(np.int64)
-        cand = value[owner] + data[pos]
-        if extra is not None:  # the cheaper arcs leaving this round's nodes
-            lo = np.searchsorted(e_tail, frontier, side="left")
-            hi = np.searchsorted(e_tail, frontier, side="right")
-            at, by = ranges(lo, hi)
-            head = np.r_[head, e_head[at]]
-            cand = np.r_[cand, value[by] + e_cost[at]]
-            owner = np.r_[owner, by]
-        ok = cand < np.minimum(dist[head], new_dist[head])
-        if not ok.any():
-            break
-        head, cand, owner = head[ok], cand[ok], owner[ok]
-        order = np.lexsort((cand, head))  # per head its least time first
-        head, cand, owner = head[order], cand[order], owner[order]
-        first = np.r_[True, head[1:] != head[:-1]]
-        frontier, value = head[first], cand[first]
-        origin = origin[owner[first]]
-        new_dist[frontier] = value
-        new_src[frontier] = origin
-        new_nodes.append(frontier)
-    nodes = np.unique(np.concatenate(new_nodes)) if new_nodes else np.empty(0, np.int64)
-    return nodes, new_dist[nodes], new_src[nodes]
+    # the per-node arrays go as they are (numba compiles one version per dtype): a
+    # converted copy would cost the whole graph per call
+    return fallen_search(graph.indptr, graph.indices, graph.data, dist,
+                         _NO_SOURCES if src is None else src, src is not None,
+                         tails, e_tail, e_head, e_cost)
+
+
+_NO_SOURCES: Final = np.full(1, -9999, dtype=np.int32)
+"""``src`` when none is wanted: int32 as scipy's sources, so that one compiled version
+serves both uses."""
 
 
 def accumulate_tree(pred: np.ndarray, values: np.ndarray, *,
