@@ -15,7 +15,7 @@ the surface and condition of some road rows change. Three facts make the forms e
 
 - a distance from destination ``t`` can fall only along a path through a cheaper arc
   ``(x, y)``, so it is at least ``bound[t] = min d(t, x) + c_new(x, y)`` (the caller gives
-  it, exact up to ``t``'s largest :meth:`IndicatorKind.bound_limit` of the kinds);
+  it, exact up to the largest :attr:`IndicatorKind.limit` of the kinds);
 - the caller's engine knows whether any nearest-gateway time falls (``faster``);
 - access routes are fastest by road function (:func:`geo.access.function_minutes`), which
   no surface or condition change moves, so their km change by the row weights of the
@@ -48,7 +48,6 @@ from geo import schema
 from geo._parallel import fork_beside
 from geo.network import (
     EPS_MINUTES,
-    LARGE_COMPONENT_NODES,
     MEMORY_BUDGET,
     AccessGraph,
     Block,
@@ -64,7 +63,6 @@ from geo.network import (
     from_heads,
     group_parts,
     iter_chunks,
-    nearest_local,
     nearest_of_set,
     through_arcs,
     via_arcs,
@@ -298,7 +296,7 @@ class PointSet:
                 ) -> Grouped:
         """:attr:`connected` (or :attr:`sources`) by their component in ``parts``, made
         once per set: the candidates and a scan's chunks share it
-        (:meth:`Block.within`, :func:`geo.network.nearest_local`)."""
+        (:meth:`Block.within`)."""
         got = self._by_part.get(which)
         if got is None or got.parts is not parts:
             got = self._by_part[which] = Grouped.of(getattr(self, which), parts)
@@ -371,33 +369,6 @@ def _triples(row: np.ndarray, col: np.ndarray, dist: np.ndarray
     return row.astype(np.int32), col.astype(np.int32), dist
 
 
-@dataclass(frozen=True)
-class _Held:
-    """A multi-source run held over the nodes of some components
-    (:func:`geo.network.nearest_local`)."""
-
-    nodes: np.ndarray
-    dist: np.ndarray
-    pred: np.ndarray
-    src: np.ndarray
-
-    @cached_property
-    def _order(self) -> np.ndarray:
-        return np.argsort(self.nodes)
-
-    def at(self, values: np.ndarray, nodes: np.ndarray, fill: float) -> np.ndarray:
-        """``values`` (per held node) at graph ``nodes``; ``fill`` elsewhere."""
-        nodes = np.asarray(nodes, dtype=np.int64)
-        out = np.full(len(nodes), fill, dtype=values.dtype)
-        if not len(self.nodes):
-            return out
-        keys = self.nodes[self._order]
-        pos = np.minimum(np.searchsorted(keys, nodes), len(keys) - 1)
-        hit = (nodes >= 0) & (keys[pos] == nodes)
-        out[hit] = values[self._order[pos[hit]]]
-        return out
-
-
 @dataclass
 class Travel:
     """Travel times on one set of arc costs; each run is made once, when a kind asks."""
@@ -410,10 +381,9 @@ class Travel:
     the incremental forms of a state re-use it instead of scanning again."""
     region: np.ndarray | None = None
     """Weak components (:meth:`AccessGraph.parts`) outside which these costs equal those
-    of a state already known (a road upgrade: the components of its arcs). Multi-source
-    runs (:meth:`from_set`, :meth:`to_set_nodes`) are then made on them only, and every
-    node elsewhere reads unreached: the caller keeps the known values there
-    (:meth:`inside`)."""
+    of a state already known (a road upgrade: the components of its arcs): the
+    incremental forms read only the destinations and points in them (:meth:`inside`,
+    :meth:`points_inside`)."""
     built: csr_matrix | None = field(default=None, repr=False)
     """The csr of :attr:`arc_cost`, already built by the caller (used as is)."""
     core: Parts | None = field(default=None, repr=False)
@@ -427,8 +397,6 @@ class Travel:
     _parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(
         default_factory=dict, repr=False)
     _offered: dict[str, int] = field(default_factory=dict, repr=False)
-    _from_local: dict[str, _Held] = field(default_factory=dict, repr=False)
-    _to_local: dict[str, _Held] = field(default_factory=dict, repr=False)
 
     @cached_property
     def csr(self) -> csr_matrix:
@@ -458,23 +426,14 @@ class Travel:
         node per graph node (:func:`geo.network.nearest_of_set`)."""
         if name not in self._from:
             self._from[name] = nearest_of_set(self.csr, self.sets[name].nodes,
-                                              predecessors=True,
-                                              parts=self.graph.parts(), comps=self.region)
+                                              predecessors=True, parts=self.graph.parts())
         return self._from[name]
 
     def from_set_at(self, name: str, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`from_set` at the nodes ``at`` (-1: none): the distance and the source node
-        (-9999: none). With a :attr:`region`, the run is held over its nodes only."""
-        if self.region is None:
-            dist, _, src = self.from_set(name)
-            return node_values(dist, at), node_values(src, at, fill=-9999)
-        if name not in self._from_local:
-            parts = self.graph.parts()
-            self._from_local[name] = _Held(*nearest_local(
-                self.csr, self.sets[name].grouped(parts, "sources"), parts, self.region,
-                predecessors=True))
-        got = self._from_local[name]
-        return got.at(got.dist, at, np.inf), got.at(got.src, at, -9999)
+        (-9999: none)."""
+        dist, _, src = self.from_set(name)
+        return node_values(dist, at), node_values(src, at, fill=-9999)
 
     def inside(self, nodes: np.ndarray) -> np.ndarray:
         """Whether each node (-1: none) lies in :attr:`region` (all connected nodes when
@@ -541,38 +500,16 @@ class Travel:
         return got
 
     def to_set(self, name: str) -> np.ndarray:
-        """Per destination: minutes to the nearest point of ``name`` (inf: none). With a
-        :attr:`region`, the run is held over its nodes only."""
+        """Per destination: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to:
-            self._to[name] = self.to_set_at(name, self.d_nodes)
+            self._to[name] = node_values(self.to_set_nodes(name), self.d_nodes)
         return self._to[name]
-
-    def to_set_at(self, name: str, at: np.ndarray) -> np.ndarray:
-        """:meth:`to_set` at the nodes ``at`` (-1: none, inf): destinations or points of
-        the sets (with a :attr:`region`, the run skips the dead ends that hold none of
-        them, whose nodes would read inf)."""
-        if self.region is None:
-            return node_values(self.to_set_nodes(name), at)
-        if name not in self._to_local:
-            parts = self.graph.parts()
-            # read at destinations only: the dead ends that hold none are skipped
-            self._to_local[name] = _Held(*nearest_local(
-                self.csr, self.sets[name].grouped(parts, "sources"), parts, self.region,
-                transpose=True, core=self.points_core))
-        got = self._to_local[name]
-        return got.at(got.dist, at, np.inf)
 
     def to_set_nodes(self, name: str) -> np.ndarray:
         """Per graph node: minutes to the nearest point of ``name`` (inf: none)."""
         if name not in self._to_nodes:
-            nodes = self.sets[name].connected
-            if self.region is None:
-                self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, nodes,
-                                                            parts=self.graph.parts())
-            else:  # the transposed subgraph only, not the whole graph's
-                self._to_nodes[name], _, _ = nearest_of_set(
-                    self.csr, nodes, transpose=True,
-                    parts=self.graph.parts(), comps=self.region)
+            self._to_nodes[name], _, _ = nearest_of_set(self.csr_t, self.sets[name].connected,
+                                                        parts=self.graph.parts())
         return self._to_nodes[name]
 
 
@@ -787,8 +724,8 @@ class Change:
         """No destination of :attr:`scope` at ``at`` whose times a kind reads reaches a
         head of the cheaper arcs sooner: the least of their :attr:`bound`.
 
-        The kinds read the through times only where ``bound`` is at most the limit (or
-        below an old time that is), and ``bound`` is exact there; the through times sum
+        The kinds read the through times only where ``bound`` is at most the limit, and
+        ``bound`` is exact there; the through times sum
         the same costs in another order (backward runs), so the bound is lowered by a
         rounding margin far above that difference."""
         b = self.bound[at]
@@ -803,11 +740,6 @@ class Change:
         arcs = self.cheaper(ctx)
         ends = np.r_[ctx.graph.arc_tail[arcs], ctx.graph.arc_head[arcs]]
         return core if (core.label[ends] >= 0).all() else None
-
-    def through_limit(self) -> float:
-        """The limit :meth:`through` has been computed to (0: not yet)."""
-        got = self._memo.get("through")
-        return got[0] if got is not None else 0.0
 
     def cheaper(self, ctx: Context) -> np.ndarray:
         """The arcs whose cost falls from ``ctx`` to :attr:`travel`."""
@@ -837,11 +769,6 @@ class IndicatorKind(ABC):
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         """The columns after ``change``, from their ``current`` values in ``ctx``: the
         new values of the destinations of ``change.scope`` it recomputed."""
-
-    def bound_limit(self, current: Columns) -> float | np.ndarray:
-        """The largest :attr:`Change.bound` the incremental form looks at: one for every
-        destination, or one per destination."""
-        return 0.0
 
     # kinds that read distance rows: compute = finish(rows reduced chunk by chunk)
     def start(self, n: int, ctx: Context) -> np.ndarray:
@@ -919,19 +846,12 @@ class NearestFrom(IndicatorKind):
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if not change.faster or change.travel is None:
             return Patch.none()
-        # outside the upgrade's components the costs, hence the runs, are today's (and a
-        # destination not connected has no time either way)
-        rows = change.destinations(ctx)
-        d = ctx.travel.d_nodes[rows]
-        inside = change.travel.inside(d)
-        if not _large_region(ctx, change):
-            return Patch(rows[inside], self._at(change.travel, d[inside]))
-        # one network: today's times lowered where they fall (the work follows the nodes
-        # that gain), not a run from every point over the whole network per upgrade
+        # today's times lowered where they fall: the work follows the nodes that gain,
+        # not a run from every point over the upgrade's components per upgrade
         dist, _, src = ctx.travel.from_set(self.points)
-        nodes, new, new_src = fallen_from_set(change.travel.csr, dist, src,
-                                              ctx.graph.arc_tail[change.cheaper(ctx)])
-        fell, at = _fell(ctx, rows, nodes)
+        nodes, new, new_src = fallen_from_set(ctx.travel.csr, dist, src,
+                                              *_cheaper_arcs(ctx, change))
+        fell, at = _fell(ctx, change.destinations(ctx), nodes)
         return Patch(fell, self._columns(ctx.travel, new[at], new_src[at]))
 
 
@@ -939,9 +859,9 @@ class NearestFrom(IndicatorKind):
 class NearestTo(IndicatorKind):
     """Minutes from each destination to the nearest point of a set.
 
-    Incremental: only where ``bound`` is below the current time; the least time through
-    the cheaper arcs where another kind's through times reach that far
-    (:meth:`_through`), else one backward multi-source run on the upgraded costs.
+    Incremental: today's times to the points lowered where they fall
+    (:func:`geo.network.fallen_from_set` on the reversed graph, where a cheaper arc
+    leaves its head): a search whose work follows the nodes that gain, not the region.
     """
 
     points: str
@@ -953,78 +873,28 @@ class NearestTo(IndicatorKind):
     def compute(self, ctx: Context) -> Columns:
         return {self.column: finite_or_nan(ctx.travel.to_set(self.points))}
 
-    def bound_limit(self, current: Columns) -> float | np.ndarray:
-        # a bound is read only below the destination's own time (update: bound < old). A
-        # destination with no point in reach today gets none from an upgrade: costs only
-        # fall, and no arc closed today opens (access tags are not upgraded), so its
-        # bound is never needed past the other kinds' limits
-        v = current[self.column]
-        return np.where(np.isfinite(v), v, 0.0)
-
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if change.travel is None or not len(ctx.travel.sets[self.points].connected):
             return Patch.none()
-        # positions into the scope (as ``bound`` and the through times)
-        scope = change.destinations(ctx)
-        if _large_region(ctx, change):
-            return self._fallen(ctx, change, scope)
-        old = np.nan_to_num(current[self.column][scope], nan=np.inf)
-        at = np.flatnonzero((change.bound < old) & (ctx.travel.d_nodes[scope] >= 0))
-        if not len(at):
+        tails, (_, heads, cost) = _cheaper_arcs(ctx, change)
+        if not len(tails):
             return Patch.none()
-        got = self._through(ctx, change, old, at)
-        if got is None:  # no exact answer from the through times: the run
-            new = change.travel.to_set_at(self.points, ctx.travel.d_nodes[scope[at]])
-            return Patch(scope[at], {self.column: finite_or_nan(new)})
-        at, new = got
-        return Patch(scope[at], {self.column: new})
-
-    def _fallen(self, ctx: Context, change: Change, scope: np.ndarray) -> Patch:
-        """The destinations of ``scope`` whose time falls, with their new times: today's
-        times to the points lowered where they fall (:func:`geo.network.fallen_from_set`
-        on the reversed graph, where a cheaper arc leaves its head), a run whose work
-        follows the nodes that gain, not the region."""
-        arcs = change.cheaper(ctx)
-        if not len(arcs):
-            return Patch.none()
-        assert change.travel is not None
-        g = ctx.graph
-        cost = np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES)  # as the csr holds it
-        nodes, new, _ = fallen_from_set(
-            ctx.travel.csr_t, ctx.travel.to_set_nodes(self.points), None, g.arc_head[arcs],
-            extra=(g.arc_head[arcs], g.arc_tail[arcs], cost))
-        fell, at = _fell(ctx, scope, nodes)
+        # reversed: a path to a point leaves a cheaper arc at its head
+        nodes, new, _ = fallen_from_set(ctx.travel.csr_t, ctx.travel.to_set_nodes(self.points),
+                                        None, heads, extra=(heads, tails, cost))
+        fell, at = _fell(ctx, change.destinations(ctx), nodes)
         return Patch(fell, {self.column: new[at]})
 
-    def _through(self, ctx: Context, change: Change, old: np.ndarray, at: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The destinations of ``at`` (positions into the scope, as ``old``) whose time
-        falls and their new times, from what is known without a run on the upgraded
-        costs; None when a run is needed.
 
-        A path through a cheaper arc leaves it at a head ``y`` no sooner than ``bound``
-        and, after its last cheaper arc, takes at least today's time from ``y`` to the
-        nearest point; so the new time is ``min(old, min_y through[t, y] + to[y])``, with
-        the least times through the arcs of :meth:`Change.through` (exact up to the limit
-        they were computed to, by another kind) and today's times ``to`` from the heads.
-        A run is made where that limit is below an old time (or it is unknown) and where
-        an arc closed today opens: nothing bounds the new paths there."""
-        arcs = change.cheaper(ctx)
-        if not len(arcs):
-            return at[:0], np.empty(0)
-        if not np.isfinite(ctx.travel.arc_cost[arcs]).all():
-            return None
-        to_point = ctx.travel.to_set_nodes(self.points)
-        heads = np.unique(ctx.graph.arc_head[arcs])
-        at = at[change.bound[at] + to_point[heads].min() < old[at]]
-        if not len(at):
-            return at, np.empty(0)
-        if not np.isfinite(old[at]).all() or change.through_limit() < old[at].max():
-            return None  # the run costs less than the through times to that limit
-        heads, through = change.through(ctx, float(old[at].max()))
-        via = (through[at] + to_point[heads][None, :]).min(axis=1, initial=np.inf)
-        falls = via < old[at]
-        return at[falls], via[falls]
+def _cheaper_arcs(ctx: Context, change: Change
+                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The tails of the arcs ``change`` makes cheaper and those arcs as
+    :func:`geo.network.fallen_from_set` takes them beside today's csr (tails, heads, new
+    costs as the csr holds them): no csr of the new costs is built per upgrade."""
+    assert change.travel is not None
+    arcs = change.cheaper(ctx)
+    tail, head = ctx.graph.arc_tail[arcs], ctx.graph.arc_head[arcs]
+    return tail, (tail, head, np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES))
 
 
 def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1035,22 +905,6 @@ def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray
     fell = (d >= 0) & (at < len(nodes))
     fell[fell] = nodes[at[fell]] == d[fell]
     return rows[fell], at[fell]
-
-
-def _large_region(ctx: Context, change: Change) -> bool:
-    """Whether the upgrade's components hold more than
-    :data:`geo.network.LARGE_COMPONENT_NODES` nodes: :class:`NearestFrom` and
-    :class:`NearestTo` then lower today's times where they fall
-    (:func:`geo.network.fallen_from_set`) rather than make one multi-source run over the
-    components on the upgraded costs, per candidate (on 10 copies of Andorra joined into
-    one network those runs were the priorities' largest cost)."""
-    assert change.travel is not None
-    parts = ctx.graph.parts()
-    region = change.travel.region
-    if region is None:
-        return len(parts.label) > LARGE_COMPONENT_NODES
-    comps = np.asarray(region, dtype=np.int64)
-    return int((parts.start[comps + 1] - parts.start[comps]).sum()) > LARGE_COMPONENT_NODES
 
 
 @dataclass
@@ -1125,9 +979,6 @@ class CountWithin(IndicatorKind):
 
     def compute(self, ctx: Context) -> Columns:
         return indicator_columns(ctx, (self,))
-
-    def bound_limit(self, current: Columns) -> float | np.ndarray:
-        return self.limit
 
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if change.travel is None or not self.scans(ctx):
@@ -1304,24 +1155,15 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     """Every column of ``kinds`` in the state ``ctx`` (the full computation).
 
     The kinds that read rows of the distance matrix share one chunked scan from every
-    destination. ``also`` reads that scan too, each destination's row up to its largest
-    :meth:`~IndicatorKind.bound_limit` of the kinds (what their incremental forms need of
-    :attr:`Change.bound`; a destination three hours from its nearest hospital is scanned
-    that far, not every one); ``budget`` bounds the memory of a chunk. ``plain``: the
-    :func:`plain_columns` of ``kinds`` in ``ctx``, when the caller made them already.
-    Otherwise, and without ``also``, they are made in a child beside the scan when
+    destination. ``also`` reads that scan too, to the same limit (as far as the
+    incremental forms read :attr:`Change.bound`); ``budget`` bounds the memory of a chunk.
+    ``plain``: the :func:`plain_columns` of ``kinds`` in ``ctx``, when the caller made them
+    already. Otherwise they are made in a child beside the scan when
     :func:`geo._parallel.can_fork_beside` (what they cache in ``ctx`` then stays there).
     """
     rows = [k for k in kinds if k.limit > 0]
     n = len(ctx.travel.d_nodes)
-    if plain is None and also is not None:  # ``also``'s limits read them before the scan
-        plain = plain_columns(ctx, kinds)
-    limit: float | np.ndarray = max([k.limit for k in rows], default=0.0)
-    if also is not None:  # the row kinds' bound limits do not read their columns
-        assert plain is not None
-        for k in kinds:
-            if k.limit <= 0:
-                limit = np.maximum(limit, k.bound_limit(plain))
+    limit = max([k.limit for k in rows], default=0.0)
     accs = [k.start(n, ctx) for k in rows]
     scanning = [(k, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
     consumers = [_reducer(k, ctx, a) for k, a in scanning]
@@ -1329,7 +1171,7 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     if also is not None:
         consumers.append(also.consume)
         wanted.append(also.reads)
-    scans = bool(consumers) and bool(np.max(limit) > 0)
+    scans = bool(consumers) and limit > 0
     # the scan-free kinds and the scan read nothing of each other: with a second worker
     # the former run in a child beside the scan (at 100 tiles ~2 s of one core, while the
     # scan's reader leaves a core idle part of the time), else here after it

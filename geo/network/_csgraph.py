@@ -248,8 +248,9 @@ def iter_chunks(graph: csr_matrix, sources: np.ndarray, *,
 
     ``limit``: one for every source, or one per source (aligned with ``sources``). Then
     the sources of a chunk run in groups of similar limits (:data:`LIMIT_RATIO`), each
-    to its largest: a run costs the nodes it settles, and the priorities' scan needs most
-    destinations to half an hour but a few to three hours (their nearest hospital).
+    to its largest: a run costs the nodes it settles, and the benefit engine runs from
+    most kampung to their nearest destination, a few minutes, but from the gateways to
+    every destination.
 
     Each chunk runs on the subgraph of its sources' weak components (``parts``, else
     found here when the sources do not fit one chunk of the whole graph): no path leaves
@@ -329,9 +330,8 @@ LARGE_COMPONENT_NODES: Final = 50_000
 """A weak component larger than this is "one network": a run's set-up over it (a row of
 its size per source, its cut) costs more than the work near the sources. Then each chunk
 of :func:`iter_chunks` runs on the nodes within its limit of its sources only
-(:func:`near_sources`), and the incremental access forms lower today's times where they
-fall (:func:`fallen_from_set`) instead of a run per upgrade. The separate copies of
-``bench.scale`` (9.700 nodes each) stay below; 10 copies joined (97.000) are above."""
+(:func:`near_sources`). The separate copies of ``bench.scale`` (9.700 nodes each) stay
+below; 10 copies joined (97.000) are above."""
 
 
 def near_sources(graph: csr_matrix, parts: Parts, local: np.ndarray, sources: np.ndarray,

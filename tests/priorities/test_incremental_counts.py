@@ -2,8 +2,9 @@
 
 The Scorer no longer re-runs Dijkstra from every destination near an upgraded section:
 UMKM counts come from today's times and the least times through the section's cheaper
-arcs (``geo.network.through_arcs`` / ``via_arcs``), and a nearest-facility time is re-run
-only when such a path can beat it. The references here share none of that: scipy's
+arcs (``geo.network.through_arcs`` / ``via_arcs``), and a nearest-facility time is today's,
+lowered where it falls (``geo.network.fallen_from_set``). The references here share none
+of that: scipy's
 Dijkstra on the upgraded costs (the kernel, on random graphs), and the kind's full
 computation on the upgraded network (on the real Andorra extract, for real candidate
 sections with their own or random new costs and random time limits).
