@@ -757,84 +757,17 @@ def _road_columns(ids: np.ndarray, texts: np.ndarray, codes: np.ndarray
 
 
 def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
-    """Node lists of the way lines of an OPL chunk, with numpy and Arrow: (ref, x, y, count)."""
-    b = np.frombuffer(chunk, dtype=np.uint8)
-    if len(b) and b[-1] != ord("\n"):  # the last line of a file may lack its newline
-        b = np.append(b, np.uint8(ord("\n")))
-    eol = np.flatnonzero(b == ord("\n"))
-    bol = np.concatenate([[0], eol[:-1] + 1]).astype(np.int64)
-    way = b[bol] == ord("w")
-    eol, bol = eol[way], bol[way]
-    # tags are %-escaped, so " N" only opens a way's node list: the few "N" of the
-    # chunk preceded by a space (one pass over the chunk, not three)
-    big_n = np.flatnonzero(b == ord("N"))
-    start = big_n[b[np.maximum(big_n - 1, 0)] == ord(" ")] + 1
-    if len(start) != len(eol) or ((start > eol) | (start <= bol)).any():
+    """Node lists of the way lines of an OPL chunk: (ref, x, y, count), read in one
+    compiled pass over the bytes (:mod:`geo.io._opl`): every number exactly, the
+    coordinates as the 1e-7 fixed-point integers libosmium wrote in decimal."""
+    from geo.io._opl import NO_LIST, OK, node_lists  # numba: imported on first use
+
+    ref, x, y, count, status = node_lists(np.frombuffer(chunk, dtype=np.uint8))
+    if status == NO_LIST:
         raise _unexpected("one node list per way expected")
-    # the chunk alternates between stretches outside a list (up to a start) and inside
-    # one (up to its end of line): the mask is those stretches repeated, not a running
-    # sum over every byte
-    stretch = np.empty(2 * len(start) + 1, dtype=np.int64)
-    stretch[0] = start[0] if len(start) else len(b)
-    stretch[1:-1:2] = eol - start
-    stretch[2:-1:2] = start[1:] - eol[:-1]
-    if len(start):
-        stretch[-1] = len(b) - eol[-1]
-    inside = np.zeros(len(stretch), dtype=bool)
-    inside[1::2] = True
-    nodes = b[np.repeat(inside, stretch)]  # lists back to back
-    is_ref = nodes == ord("n")
-    # per way: its references are the 'n' markers within its stretch of ``nodes``
-    count = np.diff(np.searchsorted(np.flatnonzero(is_ref), np.cumsum(eol - start)),
-                    prepend=0)
-    # the numbers after the markers, parsed by Arrow's C++ casts: the text without its
-    # markers and commas is every number back to back, one Arrow string per number
-    # (numpy's text reader took half of the parse; this is exact decimal arithmetic)
-    mark = is_ref | (nodes == ord("x")) | (nodes == ord("y"))
-    marker = np.flatnonzero(mark)
-    if len(marker) != 3 * int(count.sum()) or (
-            len(marker) and not (nodes[marker].reshape(-1, 3) == _NXY).all()):
+    if status != OK:
         raise _unexpected("node list not understood")
-    is_sep = mark | (nodes == ord(","))
-    text = nodes[~is_sep]
-    # a number starts after its marker, less the separators up to it; the markers are
-    # separators, so that count is the marker's rank among them, plus one (no search)
-    offsets = np.empty(len(marker) + 1, dtype=np.int64)
-    offsets[:-1] = marker - np.flatnonzero(mark[np.flatnonzero(is_sep)])
-    offsets[-1] = len(text)
-    size = np.diff(offsets)
-    numbers = pa.LargeStringArray.from_buffers(len(marker), pa.py_buffer(offsets),
-                                              pa.py_buffer(text.tobytes()))
-    # an undefined location is an empty x or y
-    known = (size[1::3] > 0) & (size[2::3] > 0)
-    try:
-        if (size[0::3] == 0).any():
-            raise pa.ArrowInvalid("node reference without id")
-        ref = np.asarray(pc.cast(numbers.take(np.arange(0, len(marker), 3)), pa.int64()))
-        x = np.full(len(ref), _UNDEFINED, dtype=np.int32)
-        y = x.copy()
-        at = 3 * np.flatnonzero(known)
-        # libosmium writes the 1e-7 fixed-point value in decimal: as a decimal of scale 7
-        # its unscaled integer is that value, exactly
-        x[known] = _fixed_point(numbers.take(at + 1))
-        y[known] = _fixed_point(numbers.take(at + 2))
-    except (pa.ArrowInvalid, OverflowError):
-        raise _unexpected("node list not understood") from None
-    return ref, x, y, count.astype(np.int64)
-
-
-_NXY = np.frombuffer(b"nxy", dtype=np.uint8)
-"""The markers of one node reference in OPL, in order."""
-
-
-def _fixed_point(numbers: pa.Array) -> np.ndarray:
-    """Decimal degrees (text, at most 7 decimals) as int32 in 1e-7 degrees, exactly."""
-    fixed = pc.cast(numbers, pa.decimal128(12, 7))  # at most 7 decimals, or ArrowInvalid
-    # a decimal128 is stored as its unscaled 128-bit integer; the low 64 bits hold it
-    low = np.frombuffer(fixed.buffers()[1], dtype=np.int64)[2 * fixed.offset::2][:len(fixed)]
-    if len(low) and np.abs(low).max() > 1_800_000_000:
-        raise OverflowError
-    return low.astype(np.int32)
+    return ref, x, y, count
 
 
 def _label_members(members: Any) -> list[int]:

@@ -1,0 +1,88 @@
+"""The compiled scanner of OPL node lists (geo.io._opl) against the values the lines were
+written from: node ids of both signs, coordinates of every sign and precision libosmium
+writes (up to 7 decimals, trailing zeros dropped), empty locations, empty lists, other
+object lines between the ways, and a last line without its newline. Text it cannot read
+is refused, never read as something else.
+
+``tests/io/test_osm_road_reference.py`` checks the whole road reading against pyosmium on
+real and generated files; this one checks the scanner's own cases directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo.io._opl import NO_LIST, NOT_UNDERSTOOD, OK, UNDEFINED, node_lists
+from tests._depth import REPRODUCIBLE
+
+PROPERTY = REPRODUCIBLE
+
+
+def _decimal(fixed: int) -> str:
+    """A 1e-7 fixed-point value as libosmium writes it: no trailing zeros, no lone dot."""
+    sign = "-" if fixed < 0 else ""
+    whole, frac = divmod(abs(fixed), 10_000_000)
+    decimals = f"{frac:07d}".rstrip("0")
+    return f"{sign}{whole}.{decimals}" if decimals else f"{sign}{whole}"
+
+
+coordinate = st.integers(-1_800_000_000, 1_800_000_000)
+reference = st.tuples(st.integers(-(2**63) + 1, 2**63 - 1), st.one_of(
+    st.none(), st.tuples(coordinate, coordinate)))
+
+
+def _scan(text: str) -> tuple[Any, ...]:
+    return node_lists(np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+@PROPERTY
+@given(st.lists(st.lists(reference, max_size=6), max_size=6), st.booleans(),
+       st.booleans())
+def test_the_numbers_are_those_the_lines_were_written_from(
+        ways: list[list[tuple[int, Any]]], others: bool, last_newline: bool) -> None:
+    lines = []
+    for i, refs in enumerate(ways):
+        if others:  # node lines carry x and y too, but are not ways
+            lines.append(f"n{i} dV t2021-01-01T00:00:00Z Thighway=crossing x1.5 y-2")
+        nodes = ",".join(f"n{node}x{_decimal(loc[0])}y{_decimal(loc[1])}" if loc
+                         else f"n{node}xy" for node, loc in refs)
+        lines.append(f"w{i} dV t2021-01-01T00:00:00Z Thighway=track,name=a%20%b N{nodes}")
+    if others:
+        lines.append("r1 dV t2021-01-01T00:00:00Z Ttype=route Mw1@")
+    text = "\n".join(lines) + ("\n" if last_newline and lines else "")
+    ref, x, y, count, status = _scan(text)
+    assert status == OK
+    flat = [r for refs in ways for r in refs]
+    assert count.tolist() == [len(refs) for refs in ways]
+    assert ref.tolist() == [node for node, _ in flat]
+    assert x.tolist() == [loc[0] if loc else UNDEFINED for _, loc in flat]
+    assert y.tolist() == [loc[1] if loc else UNDEFINED for _, loc in flat]
+
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("w1 dV t Thighway=track\n", NO_LIST),  # no node list
+    ("w1 dV t Thighway=track Nn1x1y2 Nn2x1y2\n", NO_LIST),  # two
+    ("w1 dV t Thighway=track Nnx1y2\n", NOT_UNDERSTOOD),  # a reference without id
+    ("w1 dV t Thighway=track Nn1x1\n", NOT_UNDERSTOOD),  # no y
+    ("w1 dV t Thighway=track Nn1x1.12345678y2\n", NOT_UNDERSTOOD),  # 8 decimals
+    ("w1 dV t Thighway=track Nn1x180.0000001y2\n", NOT_UNDERSTOOD),  # past 180 degrees
+    ("w1 dV t Thighway=track Nn1x-y2\n", NOT_UNDERSTOOD),  # a sign alone
+    ("w1 dV t Thighway=track Nn1x1e5y2\n", NOT_UNDERSTOOD),  # an exponent
+    ("w1 dV t Thighway=track Nn1x1y2,\n", NOT_UNDERSTOOD),  # a comma ending the list
+    ("w1 dV t Thighway=track Nn1x1y2;n2x1y2\n", NOT_UNDERSTOOD),  # another separator
+    ("w1 dV t Thighway=track Nn9223372036854775808x1y2\n", NOT_UNDERSTOOD),  # past int64
+])
+def test_text_it_cannot_read_is_refused(text: str, status: int) -> None:
+    assert _scan(text)[4] == status
+
+
+def test_an_empty_list_and_an_empty_chunk() -> None:
+    ref, _, _, count, status = _scan("w1 dV t Thighway=track N\nw2 dV t T N\n")
+    assert status == OK and count.tolist() == [0, 0] and not len(ref)
+    ref, _, _, count, status = _scan("")
+    assert status == OK and not len(count) and not len(ref)
