@@ -64,6 +64,7 @@ from geo.network import (
     group_parts,
     iter_chunks,
     nearest_of_set,
+    sparse_block,
     through_arcs,
     via_arcs,
 )
@@ -343,22 +344,14 @@ class Reach:
         """Dense (rows x cols) minutes, inf beyond :attr:`limit`; ``cols`` distinct."""
         if self.dense is not None:
             return np.asarray(self.dense[np.ix_(rows, cols)])
-        out = np.full((len(rows), len(cols)), np.inf)
-        lo, hi = self.ptr[rows], self.ptr[np.asarray(rows) + 1]
-        count = hi - lo
-        owner = np.repeat(np.arange(len(rows)), count)
-        idx = np.arange(int(count.sum())) + np.repeat(lo - np.cumsum(count) + count, count)
         # the column of each entry among ``cols``: a map over the set's points (a few
         # bytes each) read once per entry, where a binary search per entry cost ~4x as
         # much; the rows' entries outnumber the points of the set at scale
         slot = self._slots.pop() if self._slots else np.full(self.n_cols, -1, np.int32)
-        slot[cols] = np.arange(len(cols), dtype=np.int32)
-        c = slot[self.col[idx]]
-        slot[cols] = -1
-        self._slots.append(slot)
-        ok = c >= 0
-        out[owner[ok], c[ok]] = self.dist[idx[ok]]
-        return out
+        try:
+            return sparse_block(self.ptr, self.col, self.dist, rows, cols, slot)
+        finally:
+            self._slots.append(slot)
 
 
 def _triples(row: np.ndarray, col: np.ndarray, dist: np.ndarray

@@ -870,6 +870,22 @@ _NO_SOURCES: Final = np.full(1, -9999, dtype=np.int32)
 serves both uses."""
 
 
+def sparse_block(ptr: np.ndarray, col: np.ndarray, val: np.ndarray, rows: np.ndarray,
+                 cols: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """Dense (rows x cols) block of a CSR-like matrix (``ptr``, ``col``, ``val``), inf
+    where it has no entry; ``cols`` distinct. ``slot``: a map of -1 per column (int32),
+    given back as found (the caller keeps it: one made per call would cost every column)."""
+    from geo.network._search import gather_block  # numba: imported on first use
+
+    out = np.full((len(rows), len(cols)), np.inf)
+    slot[cols] = np.arange(len(cols), dtype=slot.dtype)
+    try:
+        gather_block(ptr, col, val, np.asarray(rows, dtype=np.int64), slot, out)
+    finally:
+        slot[cols] = -1
+    return out
+
+
 def accumulate_tree(pred: np.ndarray, values: np.ndarray, *,
                     overwrite: bool = False) -> np.ndarray:
     """Sum ``values`` over the path from the root to every node of a forest.

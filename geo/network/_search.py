@@ -80,3 +80,17 @@ def fallen_search(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
         times[i] = best[nodes[i]]
         sources[i] = origin[nodes[i]]
     return nodes, times, sources
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_block(ptr: np.ndarray, col: np.ndarray, val: np.ndarray, rows: np.ndarray,
+                 slot: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """``out[i, slot[col[k]]] = val[k]`` for the entries ``k`` of each row ``rows[i]`` of a
+    CSR-like matrix (``ptr``, ``col``, ``val``) whose column has a slot (>= 0): one pass
+    over the rows' entries, where numpy made a temporary array of them per step."""
+    for i in range(len(rows)):
+        r = rows[i]
+        for k in range(ptr[r], ptr[r + 1]):
+            c = slot[col[k]]
+            if c >= 0:
+                out[i, c] = val[k]
