@@ -651,6 +651,10 @@ class Change:
     """The destination rows (ascending) the upgrade can move, at least every connected
     one in the components of its arcs and rows; the forms read no other (None: every
     destination)."""
+    to_tails: tuple[np.ndarray, Reach] | None = None
+    """Today's times from every destination to some nodes (ascending), at least the tails
+    of the cheaper arcs, as a scan of the destinations' rows read them (the Scorer's):
+    :meth:`through` reads them there instead of running backward from the tails."""
     _memo: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def destinations(self, ctx: Context) -> np.ndarray:
@@ -682,7 +686,8 @@ class Change:
                 t.csr, t.csr_t, g.arc_tail[arcs], g.arc_head[arcs],
                 np.maximum(self.travel.arc_cost[arcs], EPS_MINUTES), d[at], lim,
                 parts=g.parts(), also=also, core=self.core(ctx),
-                earliest=self._earliest(at, lim), forward=forward)
+                earliest=self._earliest(at, lim), forward=forward,
+                back=self._to_tails(ctx, at, lim))
             times = np.full((len(d), len(heads)), np.inf)
             times[at] = part
             got = self._memo["through"] = (lim, heads, times, also)
@@ -705,6 +710,18 @@ class Change:
             got = self._memo["from_heads"] = (limit, also, fwd)
         fwd = got[2]
         return np.asarray(fwd[:, fwd.shape[1] - len(also):])
+
+    def _to_tails(self, ctx: Context, at: np.ndarray, limit: float) -> np.ndarray | None:
+        """Today's (destinations at ``at`` x distinct tails of the cheaper arcs) times from
+        :attr:`to_tails`, exact up to ``limit``; None where it does not hold them all."""
+        if self.to_tails is None or self.to_tails[1].limit < limit:
+            return None
+        nodes, reach = self.to_tails
+        tails = np.unique(ctx.graph.arc_tail[self.cheaper(ctx)])
+        cols = np.minimum(np.searchsorted(nodes, tails), max(len(nodes) - 1, 0))
+        if not len(nodes) or not np.array_equal(nodes[cols], tails):
+            return None
+        return reach.block(self.destinations(ctx)[at], cols)
 
     def _inside(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         """The nodes of the destinations of :attr:`scope` and the positions of those in
@@ -1156,7 +1173,7 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     """
     rows = [k for k in kinds if k.limit > 0]
     n = len(ctx.travel.d_nodes)
-    limit = max([k.limit for k in rows], default=0.0)
+    limit = scan_limit(kinds)
     accs = [k.start(n, ctx) for k in rows]
     scanning = [(k, a) for k, a in zip(rows, accs, strict=True) if k.scans(ctx)]
     consumers = [_reducer(k, ctx, a) for k, a in scanning]
@@ -1180,6 +1197,12 @@ def indicator_columns(ctx: Context, kinds: Sequence[IndicatorKind] = INDICATORS,
     for k, a in zip(rows, accs, strict=True):
         out.update(k.finish(a))
     return {c: out[c] for k in kinds for c in k.columns}
+
+
+def scan_limit(kinds: Sequence[IndicatorKind] = INDICATORS) -> float:
+    """How far :func:`indicator_columns` scans each destination's row for ``kinds`` (and
+    so how far a reader of that scan, ``also``, sees exact times)."""
+    return max([k.limit for k in kinds if k.limit > 0], default=0.0)
 
 
 def _reducer(kind: IndicatorKind, ctx: Context, acc: np.ndarray) -> RowConsumer:

@@ -1001,7 +1001,8 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
                  cost: np.ndarray, sources: np.ndarray, limit: float, *,
                  budget: int = MEMORY_BUDGET, parts: Parts | None = None,
                  also: np.ndarray | None = None, core: Parts | None = None,
-                 earliest: float = 0.0, forward: np.ndarray | None = None
+                 earliest: float = 0.0, forward: np.ndarray | None = None,
+                 back: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least times from sources to the heads of given arcs through at least one of them.
 
@@ -1028,6 +1029,9 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
 
     ``forward``: the forward runs' times, when the caller made them first
     (:func:`from_heads` with the same arcs, ``also``, ``limit`` and ``earliest``).
+    ``back``: today's (sources x distinct tails) times, exact up to ``limit``, when the
+    caller has them (a scan of the sources' rows read them): the backward runs are not
+    made.
 
     Returns
     -------
@@ -1043,8 +1047,8 @@ def through_arcs(graph: csr_matrix, graph_t: csr_matrix, tail: np.ndarray, head:
     if not len(tails) or not len(sources):
         return (heads, np.full((len(sources), len(heads)), np.inf),
                 np.full((len(heads), len(also)), np.inf))
-    A = many_to_some(graph_t, tails, np.asarray(sources, dtype=np.int64), limit=limit,
-                     budget=budget, parts=parts, core=core).T
+    A = (many_to_some(graph_t, tails, np.asarray(sources, dtype=np.int64), limit=limit,
+                      budget=budget, parts=parts, core=core).T if back is None else back)
     fwd = (from_heads(graph, tail, head, limit, budget=budget, parts=parts, also=also,
                       core=core, earliest=earliest) if forward is None else forward)
     back, ahead = fwd[:, :len(tails)], fwd[:, len(tails):]

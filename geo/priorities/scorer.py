@@ -38,11 +38,13 @@ from geo.access import (
     Context,
     Invariant,
     Patch,
+    Reach,
     RowReader,
     Travel,
     indicator_columns,
     point_sets,
     row_attributes,
+    scan_limit,
     updated_columns,
 )
 from geo.exceptions import SiapError
@@ -244,11 +246,13 @@ class Scorer:
                         built=built, core=self.ctx.travel.points_core) if times else None
         scope = self.reach_of(c)
         bound = self.M.column(c, scope) if times else np.full(len(scope), np.inf)
+        to_tails = self.M.to_tails if times else None
         if not on_route:
-            return Change(travel, fast and times, bound, arcs=cheaper, scope=scope)
+            return Change(travel, fast and times, bound, arcs=cheaper, scope=scope,
+                          to_tails=to_tails)
         return Change(travel, fast and times, bound, rows=rows,
                       row_delta=self.A_new[self.cands.rows_of(c)] - self.A_old[rows],
-                      arcs=cheaper, scope=scope)
+                      arcs=cheaper, scope=scope, to_tails=to_tails)
 
     def _after(self, c: int, fast: bool, upgraded_cost: Callable[[int], np.ndarray]
                ) -> list[Patch] | None:
@@ -389,16 +393,19 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
 
     ``cand_arc[cand_ptr[c]:cand_ptr[c + 1]]`` are candidate ``c``'s arcs and ``cand_cost``
     their upgraded costs. The reader reads the distances at the tails of the arcs an
-    upgrade makes cheaper, and nowhere else."""
+    upgrade makes cheaper, and nowhere else: it also keeps them (those within the scan's
+    limit, :func:`geo.access.scan_limit`) as :attr:`Bounds.to_tails`."""
     k = len(cand_ptr) - 1
-    M = Bounds(len(graph.nodes("destinations")), k)
     owner = np.repeat(np.arange(k), np.diff(cand_ptr))
     w = np.minimum(cand_cost, arc_cost[cand_arc])
     cheaper = w < arc_cost[cand_arc]
     # by component: a chunk looks up the arcs of its own components, not every arc of
     # the region (which would grow with the square of the region)
     tails = Grouped.of(graph.arc_tail[cand_arc[cheaper]], graph.parts())
+    distinct = Grouped.of(np.unique(tails.nodes), graph.parts())
+    M = Bounds(len(graph.nodes("destinations")), k, distinct.nodes)
     w, grp = w[cheaper], owner[cheaper]
+    limit = scan_limit()
 
     def consume(pos: np.ndarray, D: Block) -> None:
         # only the arcs in the chunk's components: the others are out of reach (inf)
@@ -407,6 +414,9 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
             g = grp[at]
             first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
             M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
+        at, vals = D.within(distinct)
+        if len(at):
+            M.add_times(pos, at, vals, limit)
 
     # the gathered (chunk x cheaper arcs) block must fit next to the distance block
     budget = MEMORY_BUDGET // (2 + (len(cand_arc) // max(graph.n_nodes, 1)))
@@ -430,12 +440,21 @@ class Bounds:
     destination reaches a candidate's arcs only within its own component, and the scan
     reads no farther than its limit), not a dense matrix of every pair."""
 
-    def __init__(self, n: int, k: int) -> None:
+    def __init__(self, n: int, k: int, tails: np.ndarray | None = None) -> None:
         self.n, self.k = n, k
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.ptr = np.zeros(k + 1, dtype=np.int64)
         self.rows = np.empty(0, np.int32)
         self.vals = np.empty(0)
+        self.tails = np.empty(0, np.int64) if tails is None else tails
+        self._times: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._limit = 0.0
+        self.to_tails: tuple[np.ndarray, Reach] | None = None
+        """Today's times from every destination to :attr:`tails` (the distinct tails of
+        every candidate's cheaper arcs, ascending) where within the scan's limit, as
+        :attr:`geo.access.Change.to_tails` takes them (None until :meth:`done`, and
+        without a scan): a candidate's least times through its arcs then need no runs
+        backward from its tails."""
 
     def add(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
         """The (rows x cols) values of a chunk of destinations (each pair once)."""
@@ -444,10 +463,21 @@ class Bounds:
         self._parts.append((cols[c].astype(np.int32), rows[r].astype(np.int32),
                             block[r, c]))
 
+    def add_times(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray,
+                  limit: float) -> None:
+        """The (rows x cols) times of a chunk of destinations to the tails at ``cols``
+        (positions into :attr:`tails`), exact up to ``limit`` (each pair once)."""
+        r, c = np.nonzero(block <= limit)
+        self._times.append((rows[r].astype(np.int32), cols[c].astype(np.int32), block[r, c]))
+        self._limit = limit
+
     def done(self) -> Bounds:
         if self._parts:
             self.ptr, (self.rows, self.vals) = group_parts(self._parts, self.k,
                                                            (np.int32, np.float64))
+        if self._times:
+            self.to_tails = (self.tails, Reach.build(self._limit, self.n, len(self.tails),
+                                                     self._times))
         return self
 
     def column(self, c: int, rows: np.ndarray) -> np.ndarray:
