@@ -402,8 +402,8 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
     # by component: a chunk looks up the arcs of its own components, not every arc of
     # the region (which would grow with the square of the region)
     tails = Grouped.of(graph.arc_tail[cand_arc[cheaper]], graph.parts())
-    distinct = Grouped.of(np.unique(tails.nodes), graph.parts())
-    M = Bounds(len(graph.nodes("destinations")), k, distinct.nodes)
+    distinct, tail_of = np.unique(tails.nodes, return_inverse=True)
+    M = Bounds(len(graph.nodes("destinations")), k, distinct)
     w, grp = w[cheaper], owner[cheaper]
     limit = scan_limit()
 
@@ -414,9 +414,9 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
             g = grp[at]
             first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
             M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
-        at, vals = D.within(distinct)
-        if len(at):
-            M.add_times(pos, at, vals, limit)
+            # each distinct tail once (arcs share tails): its column of the same gather
+            cols, one = np.unique(tail_of[at], return_index=True)
+            M.add_times(pos, cols, vals[:, one], limit)
 
     # the gathered (chunk x cheaper arcs) block must fit next to the distance block
     budget = MEMORY_BUDGET // (2 + (len(cand_arc) // max(graph.n_nodes, 1)))
