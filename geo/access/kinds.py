@@ -38,7 +38,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -272,11 +272,6 @@ class PointSet:
     _by_part: dict[str, Grouped] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
-    def sources(self) -> np.ndarray:
-        """The distinct connected nodes (the sources of a multi-source run)."""
-        return np.unique(self.connected)
-
-    @cached_property
     def connected(self) -> np.ndarray:
         """The nodes of the connected points (the columns of :class:`Reach`)."""
         return self.nodes[self.nodes >= 0]
@@ -293,14 +288,12 @@ class PointSet:
         every point."""
         return self.grouped(parts).positions_in(comps)
 
-    def grouped(self, parts: Parts, which: Literal["connected", "sources"] = "connected"
-                ) -> Grouped:
-        """:attr:`connected` (or :attr:`sources`) by their component in ``parts``, made
-        once per set: the candidates and a scan's chunks share it
-        (:meth:`Block.within`)."""
-        got = self._by_part.get(which)
+    def grouped(self, parts: Parts) -> Grouped:
+        """:attr:`connected` by their component in ``parts``, made once per set: the
+        candidates and a scan's chunks share it (:meth:`Block.within`)."""
+        got = self._by_part.get("connected")
         if got is None or got.parts is not parts:
-            got = self._by_part[which] = Grouped.of(getattr(self, which), parts)
+            got = self._by_part["connected"] = Grouped.of(self.connected, parts)
         return got
 
 
