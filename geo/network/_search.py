@@ -52,18 +52,15 @@ def fallen_search(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
         o = np.int64(-9999)
         if has_src:
             o = origin.get(u, np.int64(src[u]))
-        for k in range(indptr[u], indptr[u + 1]):
-            v = np.int64(indices[k])
-            c = d + data[k]
-            if c < best.get(v, dist[v]):
-                best[v] = c
-                origin[v] = o
-                heapq.heappush(heap, (c, v))
+        # the csr's arcs of ``u``, then its extra arcs
+        end = indptr[u + 1]
         lo = np.searchsorted(e_tail, u, side="left")
-        hi = np.searchsorted(e_tail, u, side="right")
-        for k in range(lo, hi):
-            v = np.int64(e_head[k])
-            c = d + e_cost[k]
+        extra = np.searchsorted(e_tail, u, side="right") - lo
+        for k in range(indptr[u], end + extra):
+            if k < end:
+                v, c = np.int64(indices[k]), d + data[k]
+            else:
+                v, c = np.int64(e_head[lo + k - end]), d + e_cost[lo + k - end]
             if c < best.get(v, dist[v]):
                 best[v] = c
                 origin[v] = o
