@@ -346,13 +346,15 @@ class Reach:
         finally:
             self._slots.append(slot)
 
-
-def _triples(row: np.ndarray, col: np.ndarray, dist: np.ndarray
+    @staticmethod
+    def part(rows: np.ndarray, cols: np.ndarray, block: np.ndarray, limit: float
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A part of a :class:`Reach` as a scan holds it until the build: int32 indices
-    (destinations and points of a region are far below 2**31) take 16 bytes an entry
-    instead of 24, and a scan at scale holds ~10**8 entries."""
-    return row.astype(np.int32), col.astype(np.int32), dist
+        """The entries of a chunk's (rows x cols) minutes within ``limit``, as the
+        ``(destination, column, minutes)`` triples :meth:`build` takes: int32 indices
+        (destinations and points of a region are far below 2**31) take 16 bytes an entry
+        instead of 24, and a scan at scale holds ~10**8 entries."""
+        r, c = np.nonzero(block <= limit)
+        return rows[r].astype(np.int32), cols[c].astype(np.int32), block[r, c]
 
 
 @dataclass
@@ -456,8 +458,7 @@ class Travel:
         :meth:`reach` once every destination has been offered."""
         if not self.keep_reach or name in self._reach:
             return
-        r, c = np.nonzero(dp <= limit)
-        self._parts.setdefault(name, []).append(_triples(pos[r], cols[c], dp[r, c]))
+        self._parts.setdefault(name, []).append(Reach.part(pos, cols, dp, limit))
         self._offered[name] = self._offered.get(name, 0) + len(pos)
         # complete once every connected destination was offered (a scan skips the others)
         if self._offered[name] >= int((self.d_nodes >= 0).sum()):
@@ -476,8 +477,7 @@ class Travel:
 
             def keep(pos: np.ndarray, D: Block) -> None:
                 cols, dp = D.within(grouped)
-                r, c = np.nonzero(dp <= limit)
-                parts.append(_triples(pos[r], cols[c], dp[r, c]))
+                parts.append(Reach.part(pos, cols, dp, limit))
 
             scan_destinations(self, np.arange(len(self.d_nodes)), limit, [keep],
                               reads=nodes)
@@ -728,9 +728,9 @@ class Change:
         head of the cheaper arcs sooner: the least of their :attr:`bound`.
 
         The kinds read the through times only where ``bound`` is at most the limit, and
-        ``bound`` is exact there; the through times sum
-        the same costs in another order (backward runs), so the bound is lowered by a
-        rounding margin far above that difference."""
+        ``bound`` is exact there; the through times group the same costs otherwise
+        (times to the tails, then chains of arcs), so the bound is lowered by a rounding
+        margin far above that difference."""
         b = self.bound[at]
         first = float(b.min()) if len(b) else np.inf
         return max(0.0, min(first, limit) - TIE * (1.0 + limit))
@@ -852,8 +852,9 @@ class NearestFrom(IndicatorKind):
         # today's times lowered where they fall: the work follows the nodes that gain,
         # not a run from every point over the upgrade's components per upgrade
         dist, _, src = ctx.travel.from_set(self.points)
-        nodes, new, new_src = fallen_from_set(ctx.travel.csr, dist, src,
-                                              *_cheaper_arcs(ctx, change))
+        tail, head, cost = _cheaper_arcs(ctx, change)
+        nodes, new, new_src = fallen_from_set(ctx.travel.csr, dist, src, tail,
+                                              extra=(tail, head, cost))
         fell, at = _fell(ctx, change.destinations(ctx), nodes)
         return Patch(fell, self._columns(ctx.travel, new[at], new_src[at]))
 
@@ -879,25 +880,25 @@ class NearestTo(IndicatorKind):
     def update(self, ctx: Context, current: Columns, change: Change) -> Patch:
         if change.travel is None or not len(ctx.travel.sets[self.points].connected):
             return Patch.none()
-        tails, (_, heads, cost) = _cheaper_arcs(ctx, change)
-        if not len(tails):
+        tail, head, cost = _cheaper_arcs(ctx, change)
+        if not len(tail):
             return Patch.none()
         # reversed: a path to a point leaves a cheaper arc at its head
         nodes, new, _ = fallen_from_set(ctx.travel.csr_t, ctx.travel.to_set_nodes(self.points),
-                                        None, heads, extra=(heads, tails, cost))
+                                        None, head, extra=(head, tail, cost))
         fell, at = _fell(ctx, change.destinations(ctx), nodes)
         return Patch(fell, {self.column: new[at]})
 
 
 def _cheaper_arcs(ctx: Context, change: Change
-                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The tails of the arcs ``change`` makes cheaper and those arcs as
-    :func:`geo.network.fallen_from_set` takes them beside today's csr (tails, heads, new
-    costs as the csr holds them): no csr of the new costs is built per upgrade."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arcs ``change`` makes cheaper as :func:`geo.network.fallen_from_set` takes them
+    beside today's csr (``extra``: tails, heads, new costs as the csr holds them): no csr
+    of the new costs is built per upgrade."""
     assert change.travel is not None
     arcs = change.cheaper(ctx)
-    tail, head = ctx.graph.arc_tail[arcs], ctx.graph.arc_head[arcs]
-    return tail, (tail, head, np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES))
+    return (ctx.graph.arc_tail[arcs], ctx.graph.arc_head[arcs],
+            np.maximum(change.travel.arc_cost[arcs], EPS_MINUTES))
 
 
 def _fell(ctx: Context, rows: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -403,9 +403,8 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
     # the region (which would grow with the square of the region)
     tails = Grouped.of(graph.arc_tail[cand_arc[cheaper]], graph.parts())
     distinct, tail_of = np.unique(tails.nodes, return_inverse=True)
-    M = Bounds(len(graph.nodes("destinations")), k, distinct)
+    M = Bounds(len(graph.nodes("destinations")), k, distinct, scan_limit())
     w, grp = w[cheaper], owner[cheaper]
-    limit = scan_limit()
 
     def consume(pos: np.ndarray, D: Block) -> None:
         # only the arcs in the chunk's components: the others are out of reach (inf)
@@ -416,7 +415,7 @@ def bound_reader(graph: AccessGraph, arc_cost: np.ndarray, cand_ptr: np.ndarray,
             M.add(pos, g[first], np.minimum.reduceat(vals + w[at][None, :], first, axis=1))
             # each distinct tail once (arcs share tails): its column of the same gather
             cols, one = np.unique(tail_of[at], return_index=True)
-            M.add_times(pos, cols, vals[:, one], limit)
+            M.add_times(pos, cols, vals[:, one])
 
     # the gathered (chunk x cheaper arcs) block must fit next to the distance block
     budget = MEMORY_BUDGET // (2 + (len(cand_arc) // max(graph.n_nodes, 1)))
@@ -440,18 +439,20 @@ class Bounds:
     destination reaches a candidate's arcs only within its own component, and the scan
     reads no farther than its limit), not a dense matrix of every pair."""
 
-    def __init__(self, n: int, k: int, tails: np.ndarray | None = None) -> None:
+    def __init__(self, n: int, k: int, tails: np.ndarray | None = None,
+                 limit: float = 0.0) -> None:
         self.n, self.k = n, k
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.ptr = np.zeros(k + 1, dtype=np.int64)
         self.rows = np.empty(0, np.int32)
         self.vals = np.empty(0)
         self.tails = np.empty(0, np.int64) if tails is None else tails
+        self.limit = limit
         self._times: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._limit = 0.0
         self.to_tails: tuple[np.ndarray, Reach] | None = None
         """Today's times from every destination to :attr:`tails` (the distinct tails of
-        every candidate's cheaper arcs, ascending) where within the scan's limit, as
+        every candidate's cheaper arcs, ascending) where within :attr:`limit` (the
+        scan's), as
         :attr:`geo.access.Change.to_tails` takes them (None until :meth:`done`, and
         without a scan): a candidate's least times through its arcs then need no runs
         backward from its tails."""
@@ -463,20 +464,17 @@ class Bounds:
         self._parts.append((cols[c].astype(np.int32), rows[r].astype(np.int32),
                             block[r, c]))
 
-    def add_times(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray,
-                  limit: float) -> None:
+    def add_times(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
         """The (rows x cols) times of a chunk of destinations to the tails at ``cols``
-        (positions into :attr:`tails`), exact up to ``limit`` (each pair once)."""
-        r, c = np.nonzero(block <= limit)
-        self._times.append((rows[r].astype(np.int32), cols[c].astype(np.int32), block[r, c]))
-        self._limit = limit
+        (positions into :attr:`tails`), exact up to :attr:`limit` (each pair once)."""
+        self._times.append(Reach.part(rows, cols, block, self.limit))
 
     def done(self) -> Bounds:
         if self._parts:
             self.ptr, (self.rows, self.vals) = group_parts(self._parts, self.k,
                                                            (np.int32, np.float64))
         if self._times:
-            self.to_tails = (self.tails, Reach.build(self._limit, self.n, len(self.tails),
+            self.to_tails = (self.tails, Reach.build(self.limit, self.n, len(self.tails),
                                                      self._times))
         return self
 
