@@ -181,20 +181,37 @@ def row_attributes(graph: AccessGraph) -> np.ndarray:
     return np.column_stack([km * np.asarray(c, float) for c in cols])
 
 
+def tree_arcs(graph: AccessGraph, pred: np.ndarray,
+              arc_cost: np.ndarray | None = None) -> np.ndarray:
+    """Per node of a forest: the arc from its predecessor that gives the tree its cost at
+    ``arc_cost`` (the cheapest of parallel arcs), -1 at the roots and off the forest.
+
+    One lookup per node: the access routes' km (:func:`route_attributes`) and their km
+    per road row (:attr:`AccessRoutes.by_row`, one hop up every route per round) read the
+    same arcs, tens of lookups per node at 100 tiles when made per hop."""
+    arc = np.full(len(pred), -1, dtype=np.int64)
+    has = np.flatnonzero(pred >= 0)
+    if len(has):
+        arc[has] = graph.entry_winner(arc_cost)[graph.entries(pred[has], has)]
+    return arc
+
+
 def route_attributes(graph: AccessGraph, pred: np.ndarray,
                      arc_cost: np.ndarray | None = None, *,
-                     attributes: np.ndarray | None = None) -> np.ndarray:
+                     attributes: np.ndarray | None = None,
+                     arcs: np.ndarray | None = None) -> np.ndarray:
     """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of a forest.
 
     ``attributes`` replaces :func:`row_attributes` of the graph's roads (e.g. the rows of
-    a road-works scenario).
+    a road-works scenario). ``arcs``: :func:`tree_arcs` of this forest and ``arc_cost``,
+    when the caller holds them.
     """
     n = graph.n_nodes
     vals = np.zeros((n, len(ROUTE_COLUMNS)))
-    has = np.flatnonzero(pred >= 0)
+    arc = tree_arcs(graph, pred, arc_cost) if arcs is None else arcs
+    has = np.flatnonzero(arc >= 0)
     if len(has):
-        entry = graph.entries(pred[has], has)
-        arc = graph.entry_winner(arc_cost)[entry]
+        arc = arc[has]
         row = graph.arc_row[arc]
         on_row = row >= 0
         attrs = row_attributes(graph) if attributes is None else attributes
@@ -532,7 +549,6 @@ class AccessRoutes:
         and a csr from one concatenation and then its csc copy held ~60 bytes an entry at
         once (the Scorer's set-up, the largest thing a run held then)."""
         g = self.graph
-        winner = g.entry_winner(self.cost)
         d_nodes = g.nodes("destinations")
         keep = d_nodes >= 0
         cur, owner = d_nodes[keep], np.flatnonzero(keep).astype(np.int32)
@@ -546,7 +562,7 @@ class AccessRoutes:
             cur, owner, up = cur[ok], owner[ok], up[ok]
             if not len(cur):
                 break
-            arc = winner[g.entries(up, cur)]
+            arc = self.tree_arcs[cur]
             row, share = g.arc_row[arc], g.arc_share[arc]
             on = (row >= 0) & (share != 0)
             held.append((row[on].astype(np.int32), owner[on], share[on]))
@@ -561,6 +577,11 @@ class AccessRoutes:
         return csc_matrix((share, dest, ptr), shape=(len(d_nodes), n_rows))
 
     @cached_property
+    def tree_arcs(self) -> np.ndarray:
+        """Per node: the arc of its route from its predecessor (:func:`tree_arcs`)."""
+        return tree_arcs(self.graph, self.pred, self.cost)
+
+    @cached_property
     def rows_on_routes(self) -> np.ndarray:
         """Per road row: whether some access route runs over it."""
         return np.asarray(np.diff(self.by_row.indptr) > 0)
@@ -568,7 +589,8 @@ class AccessRoutes:
     def km(self, row_attrs: np.ndarray) -> np.ndarray:
         """(N, K) km per ROUTE_COLUMNS bucket from the root to every node of the forest,
         with the given (rows, K) attributes of the road rows (:func:`row_attributes`)."""
-        return route_attributes(self.graph, self.pred, self.cost, attributes=row_attrs)
+        return route_attributes(self.graph, self.pred, self.cost, attributes=row_attrs,
+                                arcs=self.tree_arcs)
 
 
 _ROUTE_PART: Final = 1 << 22
