@@ -11,6 +11,13 @@ Dijkstra cannot start from labels already known, so it would search the whole co
 vectorised label-correcting rounds cost tens of numpy calls per round whatever the round's
 size (about 1,2 ms per section there). A heap search seeded with today's times does the
 work of those few nodes only.
+
+The bounded runs of the scans and the score gains (:func:`limited_runs`, most of the
+routing time) are here too: scipy's Dijkstra holds its labels in a Fibonacci heap, and a
+4-ary heap whose nodes move up as their times fall settles the tiles' neighbourhoods in two
+thirds of its time (at 10 tiles of Andorra, 320 calls of 8 sources and ~4.000 nodes each:
+1,07 s against 0,72 s; a binary heap taking every fall as a new entry lost, 1,54 s), with
+the same numbers bit for bit.
 """
 
 from __future__ import annotations
@@ -91,3 +98,84 @@ def gather_block(ptr: np.ndarray, col: np.ndarray, val: np.ndarray, rows: np.nda
             c = slot[col[k]]
             if c >= 0:
                 out[i, c] = val[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def limited_runs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                 sources: np.ndarray, limit: float) -> np.ndarray:  # pragma: no cover
+    """(sources x nodes) times of a Dijkstra run from each source on the csr (``indptr``,
+    ``indices``, ``data``), inf beyond ``limit``: scipy's ``dijkstra(graph,
+    indices=sources, limit=limit)``, the same sums bit for bit.
+
+    Each time is the label of the node it is reached from plus the arc's cost, as scipy
+    sums it, and Dijkstra's labels with costs that are not negative are the least such
+    sums whatever the order of equal labels: so the numbers are scipy's. A node joins the
+    heap once and moves up when its time falls (a 4-ary heap keyed by time, with each
+    node's place in it); a time above ``limit`` is never labelled, as scipy's. The heap
+    and the places are the graph's size, made once per call; each run resets only the
+    places it touched."""
+    n = len(indptr) - 1
+    out = np.full((len(sources), n), np.inf)
+    place = np.full(n, -1, dtype=np.int64)  # in the heap; -1: not reached, -2: settled
+    key = np.empty(n, dtype=np.float64)
+    node = np.empty(n, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    for s in range(len(sources)):
+        row = out[s]
+        src = np.int64(sources[s])
+        row[src] = 0.0
+        key[0], node[0], place[src] = 0.0, src, 0
+        size, n_touched = 1, 1
+        touched[0] = src
+        while size:
+            d, u = key[0], node[0]
+            place[u] = -2
+            size -= 1
+            if size:  # the last entry sinks from the root
+                k_last, v_last = key[size], node[size]
+                i = 0
+                while True:
+                    c = 4 * i + 1
+                    if c >= size:
+                        break
+                    best, k_best = c, key[c]
+                    for j in range(c + 1, min(c + 4, size)):
+                        if key[j] < k_best:
+                            best, k_best = j, key[j]
+                    if k_best >= k_last:
+                        break
+                    key[i], node[i] = k_best, node[best]
+                    place[node[i]] = i
+                    i = best
+                key[i], node[i] = k_last, v_last
+                place[v_last] = i
+            for e in range(indptr[u], indptr[u + 1]):
+                v = np.int64(indices[e])
+                at = place[v]
+                if at == -2:
+                    continue
+                t = d + data[e]
+                if t > limit:
+                    continue
+                if at == -1:
+                    i = size
+                    size += 1
+                    touched[n_touched] = v
+                    n_touched += 1
+                elif t < key[at]:
+                    i = at
+                else:
+                    continue
+                row[v] = t
+                while i > 0:  # rises towards the root
+                    up = (i - 1) >> 2
+                    if key[up] <= t:
+                        break
+                    key[i], node[i] = key[up], node[up]
+                    place[node[i]] = i
+                    i = up
+                key[i], node[i] = t, v
+                place[v] = i
+        for i in range(n_touched):
+            place[touched[i]] = -1
+    return out

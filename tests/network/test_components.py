@@ -42,7 +42,7 @@ from geo.network import (
     nearest_of_set,
     reached_pairs,
 )
-from geo.network._csgraph import LIMIT_RATIO, entry_winners
+from geo.network._csgraph import LIMIT_RATIO, entry_winners, limited_runs
 from geo.steps import compute_access
 from tests._depth import REPRODUCIBLE
 
@@ -240,12 +240,13 @@ def test_sources_that_share_a_node_share_one_run(monkeypatch: Any) -> None:
     sources = np.array([0, 3, 0, -1, 1, 3, 0])
     want = _whole(graph, sources, np.inf)
     ran: list[int] = []
+    runs = kernels.limited_runs
 
-    def counted(g: csr_matrix, **kw: Any) -> np.ndarray:
-        ran.append(int(np.size(kw["indices"])))
-        return dijkstra(g, **kw)
+    def counted(g: csr_matrix, indices: np.ndarray, limit: float = np.inf) -> np.ndarray:
+        ran.append(int(np.size(indices)))
+        return runs(g, indices, limit)
 
-    monkeypatch.setattr(kernels, "dijkstra", counted)
+    monkeypatch.setattr(kernels, "limited_runs", counted)
     # by component (parts given), and on the whole graph in one chunk (no parts)
     for parts in (Parts.of(graph), None):
         ran.clear()
@@ -254,6 +255,49 @@ def test_sources_that_share_a_node_share_one_run(monkeypatch: Any) -> None:
             got[rows] = block[:, np.arange(5)]
         assert sum(ran) == 3  # nodes 0, 1 and 3
         assert np.array_equal(got, want)
+
+
+@PROPERTY
+@given(st.data())
+def test_limited_runs_are_scipys_dijkstra_bit_for_bit(data: st.DataObject) -> None:
+    """The compiled runs equal scipy's Dijkstra (the reference) to the last bit: costs
+    on a coarse grid (many ties, zero costs, times equal to the limit) and fractions
+    (sums that round), sources repeated, limits from none to none at all."""
+    n = data.draw(st.integers(1, 40))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    m = int(rng.integers(0, 5 * n))
+    tail, head = rng.integers(0, n, m), rng.integers(0, n, m)
+    cost = rng.integers(0, 6, m) * rng.choice([1.0, 0.1, 1 / 3, 0.7], m)
+    graph = csr_min(tail, head, cost, n)
+    sources = rng.integers(0, n, int(rng.integers(1, 6)))
+    limit = data.draw(st.sampled_from([0.0, 0.7, 1.0, 2.0, 3.5, np.inf]))
+    want = dijkstra(graph, indices=sources, limit=limit)
+    got = limited_runs(graph, sources, limit)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.array_equal(got, want)
+
+
+def test_limited_runs_on_the_real_network_are_scipys(andorra_ws: Path) -> None:
+    """On Andorra's access graph (real costs), both ways, from a few hundred nodes to
+    limits that reach part of the network or all of it: scipy's numbers, bit for bit."""
+    g = compute_access(Workspace(andorra_ws)).graph
+    rng = np.random.default_rng(7)
+    for graph in (g.csr(), g.csr().T.tocsr()):
+        sources = rng.integers(0, g.n_nodes, 300)
+        for limit in (0.0, 5.0, 20.0, np.inf):
+            want = dijkstra(graph, indices=sources, limit=limit)
+            assert np.array_equal(limited_runs(graph, sources, limit), want)
+
+
+def test_limited_runs_refuse_what_scipy_refuses() -> None:
+    graph = csr_min(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0]), 3)
+    with pytest.raises(ValueError):
+        limited_runs(graph, np.array([0]), -1.0)
+    with pytest.raises(ValueError):
+        limited_runs(graph, np.array([3]), 1.0)
+    negative = csr_matrix((np.array([-1.0]), np.array([1]), np.array([0, 1, 1])), shape=(2, 2))
+    with pytest.raises(ValueError):
+        limited_runs(negative, np.array([0]), 1.0)
 
 
 @st.composite
@@ -457,14 +501,15 @@ def test_destination_scan_on_two_andorras_equals_the_whole_graph(
         assert np.array_equal(seen, (sources >= 0).astype(int))
     # the chunks computed in two forked processes while this one reads them
     parent, elsewhere = os.getpid(), multiprocessing.get_context("fork").Value("i", 0)
+    runs = kernels.limited_runs
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() != parent:
             with elsewhere.get_lock():
                 elsewhere.value += 1
-        return dijkstra(*args, **kwargs)
+        return runs(*args, **kwargs)
 
-    monkeypatch.setattr(kernels, "dijkstra", counted)
+    monkeypatch.setattr(kernels, "limited_runs", counted)
     with workers(2):
         got, seen = _by_chunks(two, sources, 30.0, 2**16, parts)
     assert elsewhere.value >= 8  # runs made in the children
