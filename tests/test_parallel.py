@@ -20,6 +20,7 @@ from geo._parallel import (
     fork_beside,
     fork_imap,
     fork_map,
+    load_before_fork,
     slices,
     thread_map,
     workers,
@@ -39,6 +40,30 @@ def test_computations_run_here_unless_told() -> None:
             assert m == parallel.default_workers() >= 1
         assert parallel.current_workers() == 3
     assert parallel.current_workers() == 1
+
+
+def test_what_children_inherit_is_loaded_once_here_before_the_first_fork(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_BEFORE_FORK", [])
+    loaded: list[int] = []
+    load_before_fork(lambda: loaded.append(os.getpid()))
+    fork_map(_where, [[1], [2]])  # one worker: nothing forks, nothing loaded
+    assert loaded == []
+
+    def seen(_: object) -> int:
+        return len(loaded)  # the parent's list, as it was at the fork
+
+    with workers(2):
+        assert fork_map(seen, [0, 1, 2]) == [1, 1, 1]
+        fork_map(_where, [[1], [2]])
+        with fork_beside(lambda: len(loaded)) as beside:
+            assert beside.result() == 1
+    assert loaded == [os.getpid()]  # once, here
+
+    monkeypatch.setattr(parallel, "_BEFORE_FORK", [])
+    load_before_fork(lambda: loaded.append(-1))
+    with workers(2), fork_beside(lambda: len(loaded)) as beside:
+        assert beside.result() == 2  # work beside the caller loads first too
 
 
 def test_results_come_back_in_order_from_other_processes() -> None:

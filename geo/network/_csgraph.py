@@ -13,10 +13,22 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from geo._parallel import fork_imap
+from geo._parallel import fork_imap, load_before_fork
 
 # Dense distance blocks from chunked Dijkstra runs stay below this many bytes.
 MEMORY_BUDGET = 64 * 2**20
+
+
+def _load_compiled() -> None:
+    """numba and the compiled kernels of :mod:`geo.network._search` in this process (one
+    of them called on nothing, which loads it from numba's cache): the forked workers
+    that run them then inherit them."""
+    from geo.network._search import limited_runs as runs
+
+    runs(np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64), 0.0)
+
+
+load_before_fork(_load_compiled)
 
 
 def csr_min(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> csr_matrix:
