@@ -20,15 +20,20 @@ MEMORY_BUDGET = 64 * 2**20
 
 
 def _load_compiled() -> None:
-    """numba and the compiled kernels of :mod:`geo.network._search` in this process (one
-    of them called on nothing, which loads it from numba's cache): the forked workers
-    that run them then inherit them."""
-    from geo.network._search import limited_runs as runs
-
-    runs(np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64), 0.0)
-
-
-load_before_fork(_load_compiled)
+    """The compiled kernels (:mod:`geo.network._search`) in this process, each called on a
+    tiny graph with the array types the steps give it, so that numba loads (or the first
+    time, compiles) each version once, here: the forked workers that run them inherit
+    them. Loaded in each worker, numba's import and cache cost ~0,3 s per worker, and a
+    first compilation ~7 s in each."""
+    graph = csr_min(np.array([0, 1]), np.array([1, 0]), np.array([1.0, 1.0]), 2)
+    limited_runs(graph, np.array([0]), 1.0)
+    dist, _, src = nearest_of_set(graph, np.array([0]), predecessors=True)
+    arcs = (np.array([0]), np.array([1]), np.array([0.5]))
+    fallen_from_set(graph, dist, src, arcs[0], extra=arcs)
+    fallen_from_set(graph, dist, None, arcs[0], extra=arcs)
+    ptr, (col, val) = group_parts([(np.array([0]), np.array([1]), np.array([1.0]))], 1,
+                                  (np.int32, np.float64))
+    sparse_block(ptr, col, val, np.array([0]), np.array([1]), np.full(2, -1, np.int32))
 
 
 def csr_min(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, n: int) -> csr_matrix:
@@ -1144,3 +1149,6 @@ def via_arcs(graph: csr_matrix, heads: np.ndarray, through: np.ndarray, targets:
                               core=core) if ahead is None else ahead)
     cols = np.flatnonzero((to_target <= limit).any(axis=0))
     return rows, cols, min_plus(through[rows], to_target[:, cols])
+
+
+load_before_fork(_load_compiled)
