@@ -31,7 +31,7 @@ from geo import schema
 from geo.exceptions import InputError
 from geo.io.osm import OSM_LICENCE
 from geo.io.workspace import Workspace
-from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, UMKM_RULES, classify
+from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, POI_FILTER_KEYS, UMKM_RULES, classify
 from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import DRIVABLE, read_reference, segments
 
@@ -734,3 +734,27 @@ def test_areas_of_poi_ways_and_multipolygons_place_their_points_inside(tmp_path:
     # the zoo's one member left in the file: placed on that line
     assert shapely.LineString([(x0 + x, y0 + y) for x, y in cut]).distance(
         pts["Kebun Terpotong"]) < 1e-9
+
+
+def test_poi_tag_columns_are_the_objects_tags(andorra_ws: Path, andorra_pbf: Path) -> None:
+    """Every tag column of the ``pois`` layer holds the object's own tag (``contact:``
+    for a missing website or phone), read again here with pyosmium's public
+    ``TagList.get`` in a pass of its own."""
+    pois = pyogrio.read_dataframe(andorra_ws, layer="pois", read_geometry=False)
+    columns = geo.io.osm._POI_TAG_COLUMNS
+    fallback = {"website": "contact:website", "phone": "contact:phone"}
+    kinds = {"n": osmium.osm.NODE, "w": osmium.osm.WAY, "r": osmium.osm.RELATION}
+    want: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for o in osmium.FileProcessor(str(andorra_pbf)).with_filter(
+            osmium.filter.KeyFilter(*POI_FILTER_KEYS)):
+        if o.type_str() not in kinds:
+            continue
+        tags = o.tags
+        want[(o.type_str(), o.id)] = tuple(
+            tags.get(c) if tags.get(c) is not None or c not in fallback
+            else tags.get(fallback[c]) for c in columns)
+    assert len(pois) > 500 and pois["website"].notna().any()
+    for row in pois.itertuples(index=False):
+        got = tuple(None if pd.isna(v) else v for v in (getattr(row, c) for c in columns))
+        assert got == want[(row.osm_type, int(row.osm_id))]
+
