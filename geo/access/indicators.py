@@ -467,7 +467,6 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
          "umkm": umkm.geometry, "kampung": kampung.geometry, "pois": fac_geom},
         config.snap.max_dist_m, config.walking.speed_kmh, origins="gateways",
         min_component_m=config.snap.min_component_m)
-    d_nodes = graph.nodes("destinations")
     gw_ids = gateways["id"].to_numpy(dtype=object)
     dest_ids = destinations["id"].to_numpy(dtype=object)
     type_idx = umkm_type_index(umkm["type"])
@@ -483,15 +482,36 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
         # which they read and so does this function below, is made here once
         travel.from_set("gateways")
         columns = indicator_columns(ctx)
+        kampung_df = _kampung_frame(kampung, travel, dest_ids, net.metric_crs, reporter)
     else:
         scan.prepare(ctx)
         plain = plain_columns(ctx)
+        # the reader's preparation (the candidates, made in a child) outlasts the plain
+        # columns at 100 tiles: the kampung's run, which reads no scan, fills the wait
+        kampung_df = _kampung_frame(kampung, travel, dest_ids, net.metric_crs, reporter)
         consume, budget = scan.start(ctx)
         columns = indicator_columns(ctx, also=consume, budget=budget, plain=plain)
         scan.done(ctx, columns)
     table = pd.DataFrame(columns, index=pd.Index(dest_ids, name="id"))
 
+    _, main_pred, _ = travel.from_set("gateways")
+    return AccessResult(destinations=table, kampung=kampung_df,
+                        graph=graph, config=config, main_pred=main_pred,
+                        _gateway_runs=_GatewayRuns(graph, travel.csr, gateways, gw_ids,
+                                                   dest_ids),
+                        umkm_type=type_idx,
+                        facility_label=np.asarray(fac_label, dtype=object),
+                        routes=routes,
+                        layers={"destinations": destinations, "gateways": gateways})
+
+
+def _kampung_frame(kampung: gpd.GeoDataFrame, travel: Travel, dest_ids: np.ndarray,
+                   metric_crs: CRS | str | int, reporter: Reporter) -> pd.DataFrame:
+    """Per kampung: its snap and its nearest destination (one backward run from every
+    destination)."""
     reporter.step("Kampung ke destinasi terdekat")
+    graph = travel.graph
+    d_nodes = graph.nodes("destinations")
     k_nodes = graph.nodes("kampung")
     d_k, _, s_k = nearest_of_set(travel.csr_t, d_nodes, predecessors=True,
                                  parts=graph.parts())
@@ -499,8 +519,8 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
     nearest_dest = labels_at(dest_ids, d_nodes, node_values(s_k, k_nodes, fill=-9999))
     k_snap = graph.snap("kampung")
     # the point that was snapped (polygons: a point on the surface in the metric CRS)
-    k_ll = kampung.geometry.to_crs(net.metric_crs).representative_point().to_crs(schema.WGS84)
-    kampung_df = pd.DataFrame({
+    k_ll = kampung.geometry.to_crs(metric_crs).representative_point().to_crs(schema.WGS84)
+    return pd.DataFrame({
         "kode": kampung["kode"].to_numpy(dtype=object),
         "nama": kampung["nama"].to_numpy(dtype=object),
         "level": (kampung["level"].to_numpy(dtype=object) if "level" in kampung
@@ -512,15 +532,6 @@ def compute_access_frames(roads: gpd.GeoDataFrame | Network, destinations: gpd.G
         "lon": k_ll.x.to_numpy() if len(k_ll) else np.empty(0),
         "lat": k_ll.y.to_numpy() if len(k_ll) else np.empty(0),
     })
-    _, main_pred, _ = travel.from_set("gateways")
-    return AccessResult(destinations=table, kampung=kampung_df,
-                        graph=graph, config=config, main_pred=main_pred,
-                        _gateway_runs=_GatewayRuns(graph, travel.csr, gateways, gw_ids,
-                                                   dest_ids),
-                        umkm_type=type_idx,
-                        facility_label=np.asarray(fac_label, dtype=object),
-                        routes=routes,
-                        layers={"destinations": destinations, "gateways": gateways})
 
 
 def umkm_type_index(types: pd.Series) -> np.ndarray:
