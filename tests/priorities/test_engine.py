@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import geo._parallel as parallel
 import geo.priorities.engine as engine_mod
@@ -22,6 +24,7 @@ from geo.priorities import load_priorities_config, prepare_priorities
 from geo.priorities.engine import BenefitEngine, Evaluation
 from geo.readiness import load_readiness_config
 from geo.steps import build_inputs, compute_access
+from tests._depth import REPRODUCIBLE
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +142,22 @@ def test_terms_first_or_with_the_evaluation_agree(engine: BenefitEngine) -> None
         with_eval.apply(c)
         alone.apply(c)
         alone.objective()
+
+
+@REPRODUCIBLE
+@given(st.lists(st.tuples(st.integers(0, 12),
+                          st.sampled_from([0.0, 0.5, 1.0, 2.5, 1 / 3, np.inf, np.nan])),
+                max_size=60))
+def test_min_by_key_keeps_each_keys_least_value(pairs: list[tuple[int, float]]) -> None:
+    """Against a dict kept pair by pair: the keys ascending, each with its least value
+    (NaN only when all of its values are NaN)."""
+    least: dict[int, float] = {}
+    for key, value in pairs:
+        old = least.get(key)
+        if old is None or np.isnan(old) or (not np.isnan(value) and value < old):
+            least[key] = value
+    keys = np.array([k for k, _ in pairs], dtype=np.int64)
+    vals = np.array([v for _, v in pairs], dtype=float)
+    got_k, got_v = engine_mod._min_by_key(keys, vals)
+    assert got_k.tolist() == sorted(least)
+    np.testing.assert_array_equal(got_v, np.array([least[k] for k in sorted(least)]))
