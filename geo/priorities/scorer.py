@@ -452,10 +452,9 @@ class Bounds:
         self.to_tails: tuple[np.ndarray, Reach] | None = None
         """Today's times from every destination to :attr:`tails` (the distinct tails of
         every candidate's cheaper arcs, ascending) where within :attr:`limit` (the
-        scan's), as
-        :attr:`geo.access.Change.to_tails` takes them (None until :meth:`done`, and
-        without a scan): a candidate's least times through its arcs then need no runs
-        backward from its tails."""
+        scan's), as :attr:`geo.access.Change.to_tails` takes them (None until
+        :meth:`done`, and without a scan): a candidate's least times through its arcs
+        then need no runs backward from its tails."""
 
     def add(self, rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
         """The (rows x cols) values of a chunk of destinations (each pair once)."""
