@@ -142,6 +142,22 @@ def click_until(driver: Any, element: Any, css: str, tries: int = 3) -> Any:
     pytest.fail(f"clicking did not open {css} after {tries} tries")
 
 
+def close_popup(driver: Any, timeout: float = 10.0) -> None:
+    """Click the open popup's close button as a person would: once it is shown and still.
+
+    Opening a popup near the map's edge pans the map (Leaflet's autoPan, ~0,25 s); until
+    the pan ends the button can sit above the map's top edge, clipped and so "not
+    interactable" for the driver (seen in CI on a loaded machine).
+    """
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button = WebDriverWait(driver, timeout).until(
+        ec.visibility_of_element_located(("css selector", ".leaflet-popup-close-button")))
+    settle(button)
+    WebDriverWait(driver, timeout).until(ec.element_to_be_clickable(button)).click()
+
+
 def settle(element: Any, timeout: float = 10.0) -> None:
     """Wait until the element stops moving (map animations)."""
     last = None

@@ -29,6 +29,7 @@ from geo.steps import import_file
 from tests._browser import (
     ARTIFACTS,
     chromium,
+    close_popup,
     console_errors,
     feature_path,
     leaving_loopback,
@@ -191,7 +192,7 @@ def test_hostile_names_run_nothing_on_the_readiness_map(browser, base_url: str,
     assert "<img src=x" in text  # the manager's payload, inside the actions
     assert popup.find_elements("css selector", "img, script, svg") == []  # <b> is ours
     _nothing_ran(browser)
-    browser.find_element("css selector", ".leaflet-popup-close-button").click()
+    close_popup(browser)
 
     # search: typing "<img" offers the hostile name as text; picking it opens its popup
     box = browser.find_element("css selector", ".leaflet-control-search input.search-input")

@@ -23,6 +23,7 @@ from tests._browser import (
     ARTIFACTS,
     chromium,
     click_until,
+    close_popup,
     console_errors,
     feature_path,
     leaving_loopback,
@@ -98,7 +99,7 @@ def test_readiness_map_in_chromium(browser, base_url: str, served: Path) -> None
     browser.save_screenshot(str(ARTIFACTS / "readiness-popup.png"))
 
     # search by destination name opens its popup
-    browser.find_element("css selector", ".leaflet-popup-close-button").click()
+    close_popup(browser)
     other = scores.sort_values(["rank", "id"]).iloc[-1]
     box = browser.find_element("css selector", ".leaflet-control-search input.search-input")
     # leaflet-search strips regex characters such as "(" from what is typed
