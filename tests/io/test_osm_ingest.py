@@ -634,9 +634,29 @@ def test_pois_found_unsorted_after_the_roads_give_the_sorted_files_layers(
     assert got.boundary().equals(want.boundary())
 
 
+def _cloud(rng: np.random.Generator, n: int, shape: str) -> np.ndarray:
+    """(n, 2) points of one of the shapes the hull tests use (degrees, before placing)."""
+    if shape == "disc":
+        r, a = np.sqrt(rng.random(n)), rng.random(n) * 2 * np.pi
+        return np.column_stack([r * np.cos(a), r * np.sin(a)])
+    if shape == "band":  # a row of tiles: wide and flat
+        return np.column_stack([rng.random(n) * 8, rng.random(n) * 0.3])
+    if shape == "diagonal":  # a thin slanted strip: the box must not be used
+        t = rng.random(n)
+        return np.column_stack([t * 5, t * 5 + rng.random(n) * 0.01])
+    if shape == "grid":  # many ties and collinear points on the edges
+        return rng.integers(0, 6, size=(n, 2)).astype(float)
+    if shape == "line":
+        return np.column_stack([rng.random(n), np.full(n, 0.5)])
+    centres = rng.random((3, 2)) * 4
+    return centres[rng.integers(0, 3, n)] + rng.normal(0, 0.05, size=(n, 2))
+
+
+_SHAPES = st.sampled_from(["disc", "band", "diagonal", "grid", "line", "clusters"])
+
+
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3000),
-       shape=st.sampled_from(["disc", "band", "diagonal", "grid", "line", "clusters"]))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3000), shape=_SHAPES)
 def test_the_hull_candidates_keep_every_vertex_of_the_hull(seed: int, n: int,
                                                              shape: str) -> None:
     """Dropping the points ``_hull_candidates`` rules out changes nothing in the hull
@@ -644,25 +664,41 @@ def test_the_hull_candidates_keep_every_vertex_of_the_hull(seed: int, n: int,
     on fixed-point coordinates as the roads carry them, including flat, degenerate and
     duplicated clouds."""
     rng = np.random.default_rng(seed)
-    if shape == "disc":
-        r, a = np.sqrt(rng.random(n)), rng.random(n) * 2 * np.pi
-        xy = np.column_stack([r * np.cos(a), r * np.sin(a)])
-    elif shape == "band":  # a row of tiles: wide and flat
-        xy = np.column_stack([rng.random(n) * 8, rng.random(n) * 0.3])
-    elif shape == "diagonal":  # a thin slanted strip: the box must not be used
-        t = rng.random(n)
-        xy = np.column_stack([t * 5, t * 5 + rng.random(n) * 0.01])
-    elif shape == "grid":  # many ties and collinear points on the edges
-        xy = rng.integers(0, 6, size=(n, 2)).astype(float)
-    elif shape == "line":
-        xy = np.column_stack([rng.random(n), np.full(n, 0.5)])
-    else:
-        centres = rng.random((3, 2)) * 4
-        xy = centres[rng.integers(0, 3, n)] + rng.normal(0, 0.05, size=(n, 2))
+    xy = _cloud(rng, n, shape)
     pts = np.round((xy + [100.0, -4.0]) * 1e7) * 1e-7  # degrees in 1e-7 steps
     kept = geo.io.osm._hull_candidates(pts)
     assert len(kept) <= len(pts)
     whole = shapely.convex_hull(shapely.multipoints(pts))
+    assert shapely.equals_exact(shapely.convex_hull(shapely.multipoints(kept)), whole, 0.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3000), shape=_SHAPES,
+       sample=st.integers(1, 64), chunk=st.integers(1, 4000))
+def test_road_hull_points_keep_every_vertex_of_the_hull_of_the_located_nodes(
+        seed: int, n: int, shape: str, sample: int, chunk: int) -> None:
+    """The hull of what ``road_hull_points`` keeps equals the hull GEOS computes from
+    every located road node in degrees (``OsmExtract.lonlat``), for any sample size of
+    the extreme points and any slicing, with undefined locations among them."""
+    from unittest import mock
+
+    rng = np.random.default_rng(seed)
+    fixed = np.round((_cloud(rng, n, shape) + [100.0, -4.0]) * 1e7).astype(np.int32)
+    undefined = rng.random(n) < 0.1
+    fixed[undefined] = 2147483647  # libosmium's undefined coordinate
+    ext = geo.io.osm.OsmExtract(x=fixed[:, 0].copy(), y=fixed[:, 1].copy(),
+                                valid=~undefined)
+    with mock.patch.object(geo.io.osm, "_HULL_SAMPLE", sample), \
+            mock.patch.object(geo.io.osm, "_ROAD_CHUNK_REFS", chunk):
+        kept = geo.io.osm.road_hull_points(ext)
+    lon, lat = ext.lonlat()
+    located = np.column_stack([lon, lat])[~undefined]
+    assert kept.shape[1] == 2 and len(kept) <= len(located)
+    assert set(map(tuple, kept)) <= set(map(tuple, located))  # data points, as lonlat gives
+    if not len(located):
+        assert not len(kept)
+        return
+    whole = shapely.convex_hull(shapely.multipoints(located))
     assert shapely.equals_exact(shapely.convex_hull(shapely.multipoints(kept)), whole, 0.0)
 
 
