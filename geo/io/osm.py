@@ -334,6 +334,17 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
     return ext
 
 
+def _frame_column(values: np.ndarray | pa.ChunkedArray) -> Any:
+    """A column of the roads' frame as pandas makes it of Python values (str dtype; object
+    where a tag never occurs), made from Arrow without a Python object per row: at 100
+    tiles of Andorra the frame took 0,68 s from object arrays, 0,08 s from Arrow."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values  # the way ids
+    if values.null_count == len(values):
+        return np.full(len(values), None, dtype=object)
+    return values.to_pandas()
+
+
 def _road_extract(path: Path, name: str, roads: _RoadOpl) -> OsmExtract:
     """The roads read from OPL as an extract (no points of interest); raises
     :class:`_UnsortedError` for an unsorted file, before anything uses its roads."""
@@ -345,8 +356,8 @@ def _road_extract(path: Path, name: str, roads: _RoadOpl) -> OsmExtract:
         ref=roads.ref, x=roads.x, y=roads.y,
         valid=(roads.x != _UNDEFINED) & (roads.y != _UNDEFINED),
         way_nodes=roads.count,
-        # as a frame of records: str columns, object where a tag never occurs
-        ways=(pd.DataFrame(roads.ways, columns=list(_ROAD_FIELDS)) if roads.ways
+        ways=(pd.DataFrame({k: _frame_column(v) for k, v in roads.ways.items()},
+                           columns=list(_ROAD_FIELDS)) if roads.ways
               else pd.DataFrame(columns=list(_ROAD_FIELDS))),
         newest_object=roads.newest,
     )
@@ -520,7 +531,9 @@ class _RoadOpl:
     x: np.ndarray
     y: np.ndarray
     count: np.ndarray
-    ways: dict[str, np.ndarray]
+    ways: dict[str, Any]
+    """The way ids (``osm_way_id``, int64 numpy) and each tag (Arrow strings, null where
+    a way has no such tag)."""
     newest: dt.datetime | None
     unsorted: str = ""
     recheck: dict[int, int] = field(default_factory=dict)
@@ -532,7 +545,7 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
     ``ref``, ``x``, ``y`` hold one entry per node reference of a road way (int64 node
     ids, int32 coordinates in 1e-7 degrees, ``_UNDEFINED`` where the location is
     unknown), ``count`` the references per way, ``ways`` the :data:`_ROAD_FIELDS` columns
-    (one row per way: the id as int64, tag values as ``str`` or None in object arrays).
+    (one row per way: the id as int64, tag values as Arrow strings).
     Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
     count only for the newest edit date. The file is read in chunks of whole lines, parsed
     with numpy and Arrow's kernels (no Python object per way or per node reference), so
@@ -562,8 +575,10 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
     columns = [list(c) for c in zip(*parts, strict=True)]
     del parts
     ref, x, y, count = (_concatenate_freeing(c) for c in columns)
-    ways = {name: _concatenate_freeing([w.pop(name) for w in state.ways])
-            for name in _ROAD_FIELDS}
+    ways: dict[str, Any] = {
+        "osm_way_id": _concatenate_freeing([w.pop("osm_way_id") for w in state.ways]),
+        **{k: pa.chunked_array([w.pop(k) for w in state.ways], type=pa.string())
+           for k in _ROAD_KEYS}}
     return _RoadOpl(ref, x, y, count, ways, newest, state.unsorted, state.recheck)
 
 
@@ -574,17 +589,26 @@ def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _exact_road_rows(path: Path, name: str, ways: dict[str, np.ndarray],
+def _exact_road_rows(path: Path, name: str, ways: dict[str, Any],
                      recheck: dict[int, int]) -> None:
     """Replace the tags of the rows of ``recheck`` (way id -> row) with pyosmium's."""
     fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
           .with_filter(osmium.filter.IdFilter(set(recheck))))
+    exact: dict[int, list[str | None]] = {}
     for way in _guarded(fp, name):  # a few ways: those with rare characters
         tags = way.tags
         row = recheck[way.id]
         assert ways["osm_way_id"][row] == way.id
-        for k in _ROAD_KEYS:
-            ways[k][row] = tags.get(k)
+        exact[row] = [tags.get(k) for k in _ROAD_KEYS]
+    if not exact:
+        return
+    rows = sorted(exact)
+    mask = np.zeros(len(ways["osm_way_id"]), dtype=bool)
+    mask[rows] = True
+    for i, k in enumerate(_ROAD_KEYS):  # Arrow arrays are immutable: each key made anew
+        ways[k] = pa.chunked_array([pc.replace_with_mask(
+            ways[k].combine_chunks(), pa.array(mask),
+            pa.array([exact[r][i] for r in rows], type=pa.string()))])
 
 
 @dataclass
@@ -750,10 +774,15 @@ def _is_road(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def _road_columns(ids: np.ndarray, texts: np.ndarray, codes: np.ndarray
-                  ) -> dict[str, np.ndarray]:
-    """The :data:`_ROAD_FIELDS` columns of ways with these ids and tag codes."""
+                  ) -> dict[str, Any]:
+    """The :data:`_ROAD_FIELDS` columns of ways with these ids and tag codes
+    (:func:`_first_tag_values`): the ids as int64, each tag as Arrow strings taken from
+    the chunk's distinct values (the last one, None, where a way has no such tag)."""
+    values = pa.array(texts, type=pa.string())
+    last = len(texts) - 1
     return {"osm_way_id": ids.astype(np.int64, copy=False),
-            **{k: texts[codes[i]] for i, k in enumerate(_ROAD_KEYS)}}
+            **{k: values.take(pa.array(np.where(codes[i] < 0, last, codes[i])))
+               for i, k in enumerate(_ROAD_KEYS)}}
 
 
 def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
