@@ -955,11 +955,24 @@ def _poi_points(geoms: list[Any]) -> np.ndarray:
         out[kind == 0] = shapely.points(np.array(obj[kind == 0].tolist(), dtype=np.float64))
     shaped = np.full(len(geoms), None, dtype=object)
     if (kind == 1).any():
-        shaped[kind == 1] = shapely.from_wkb(obj[kind == 1], on_invalid="ignore")
+        shaped[kind == 1] = shapely.from_wkb(_hex_to_bytes(obj[kind == 1]),
+                                             on_invalid="ignore")
     shaped[kind == 2] = obj[kind == 2]
     m = (kind == 1) | (kind == 2)
     if m.any():
         out[m] = shapely.point_on_surface(shaped[m])
+    return out
+
+
+def _hex_to_bytes(hexes: np.ndarray) -> np.ndarray:
+    """Hex WKB strings (pyosmium's ``WKBFactory``) as WKB bytes, decoded in one call:
+    GEOS reads hex several times slower than bytes (100.000 lines of 12 vertices: 0,96 s
+    from hex, 0,18 s with this decoding included)."""
+    ends = np.cumsum(np.fromiter(map(len, hexes), dtype=np.int64, count=len(hexes))) // 2
+    starts = np.concatenate([np.zeros(min(len(ends), 1), dtype=np.int64), ends[:-1]])
+    data = bytes.fromhex("".join(hexes))
+    out = np.empty(len(hexes), dtype=object)
+    out[:] = [data[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     return out
 
 

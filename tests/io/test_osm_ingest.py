@@ -702,6 +702,25 @@ def test_road_hull_points_keep_every_vertex_of_the_hull_of_the_located_nodes(
     assert shapely.equals_exact(shapely.convex_hull(shapely.multipoints(kept)), whole, 0.0)
 
 
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90)),
+                         min_size=2, max_size=40), max_size=30))
+def test_hex_wkb_decoded_at_once_reads_as_geos_reads_the_hex(lines: list) -> None:
+    """``_hex_to_bytes`` (one decoding for all) gives the geometries GEOS reads from each
+    hex string, item by item, in order (lines of any length, none at all)."""
+    hexes = np.array([osmium_like_hex(line) for line in lines] + [None], dtype=object)[:-1]
+    got = shapely.from_wkb(geo.io.osm._hex_to_bytes(hexes))
+    want = shapely.from_wkb(hexes)
+    assert len(got) == len(want) == len(lines)
+    assert all(shapely.equals_exact(g, w, 0.0) for g, w in zip(got, want, strict=True))
+
+
+def osmium_like_hex(coords: list[tuple[float, float]]) -> str:
+    """A linestring as hex WKB (upper case, as pyosmium's WKBFactory writes it)."""
+    return shapely.to_wkb(shapely.linestrings(coords), hex=True).upper()
+
+
 def _xml(nodes: list[tuple[int, float, float]], ways: list[tuple[int, list[int], dict[str, str]]],
          rels: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]) -> str:
     """A sorted .osm document of these nodes (id, lon, lat), ways and relations."""
