@@ -433,13 +433,23 @@ def _poi_pass(path: Path, name: str, header_date: str, reporter: Reporter,
     writer = osmium.SimpleWriter(osmium.io.File(str(kept), "opl"))
     try:
         for obj in reporter.track(_guarded(_poi_objects(path, index), name), None, "membaca OSM"):
-            if not obj.is_area():
-                # libosmium checks the order only while assembling areas; a way read before
-                # its nodes would silently lose their locations, so check what passes here
-                key = (_RANK[obj.type_str()], obj.id >= 0, abs(obj.id))
-                if key < last:
-                    raise _UnsortedError(_out_of_order(obj.type_str(), obj.id, last))
-                last = key
+            if obj.is_area():
+                # the area of a closed way just read (relations are assembled later, in
+                # _relation_areas), with that way's tags and time: a point of interest
+                # exactly when the way was one
+                way_id = obj.orig_id()
+                if way_id in poi_way_pos:
+                    try:
+                        way_area[way_id] = wkb.create_multipolygon(obj)
+                    except (RuntimeError, osmium.InvalidLocationError):
+                        pass  # the way keeps its line
+                continue
+            # libosmium checks the order only while assembling areas; a way read before
+            # its nodes would silently lose their locations, so check what passes here
+            key = (_RANK[obj.type_str()], obj.id >= 0, abs(obj.id))
+            if key < last:
+                raise _UnsortedError(_out_of_order(obj.type_str(), obj.id, last))
+            last = key
             ts = obj.timestamp.timestamp()
             if ts > newest:
                 newest = ts
@@ -461,13 +471,6 @@ def _poi_pass(path: Path, name: str, header_date: str, reporter: Reporter,
                     poi_way_pos[obj.id] = len(poi_rows)
                     poi_rows.append(("w", obj.id, *tag_values(tags)))
                     poi_geom.append(geom)
-            elif obj.is_area():
-                if rules.is_poi(tags):
-                    try:
-                        geom = wkb.create_multipolygon(obj)
-                    except (RuntimeError, osmium.InvalidLocationError):
-                        continue  # ways keep their line; relations get the fallback below
-                    way_area[obj.orig_id()] = geom  # of a closed way: relations come below
             elif obj.is_relation():
                 if tags.get("type") in _AREA_RELATIONS and rules.is_poi(tags):
                     relations[obj.id] = (
