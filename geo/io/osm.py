@@ -334,12 +334,12 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
     return ext
 
 
-def _frame_column(values: np.ndarray | pa.ChunkedArray) -> Any:
-    """A column of the roads' frame as pandas makes it of Python values (str dtype; object
-    where a tag never occurs), made from Arrow without a Python object per row: at 100
-    tiles of Andorra the frame took 0,68 s from object arrays, 0,08 s from Arrow."""
-    if not isinstance(values, pa.ChunkedArray):
-        return values  # the way ids
+def _frame_column(values: np.ndarray | pa.Array | pa.ChunkedArray) -> Any:
+    """A column of the roads' or POIs' frame as pandas makes it of Python values (str
+    dtype; object where a tag never occurs), made from Arrow: at 100 tiles of Andorra the
+    roads' frame took 0,68 s from object arrays, 0,08 s from Arrow."""
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        return values  # the ids
     if values.null_count == len(values):
         return np.full(len(values), None, dtype=object)
     return values.to_pandas()
@@ -512,7 +512,7 @@ def _poi_pass(path: Path, name: str, header_date: str, reporter: Reporter,
             poi_geom = [g for i, g in enumerate(poi_geom) if i not in drop]
     del index  # the node locations: the largest part of this pass's memory
 
-    pois = pd.DataFrame.from_records(poi_rows, columns=["osm_type", "osm_id", *_POI_TAG_COLUMNS])
+    pois = _poi_frame(poi_rows)
     geoms = _poi_points(poi_geom)
     located = ~shapely.is_missing(geoms)
     skipped += int((~located).sum())
@@ -524,6 +524,20 @@ def _poi_pass(path: Path, name: str, header_date: str, reporter: Reporter,
         newest_object=(epoch + dt.timedelta(seconds=newest)) if newest > 0 else None,
         skipped_pois=skipped,
     )
+
+
+def _poi_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """``pd.DataFrame.from_records(rows, columns=...)`` of the POI rows (type, id, then
+    :data:`_POI_TAG_COLUMNS`): the same frame, its text columns made by Arrow a column at
+    a time (100 tiles of Andorra, 216.400 rows: 0,52 s -> 0,28-0,32 s)."""
+    names = ["osm_type", "osm_id", *_POI_TAG_COLUMNS]
+    if not rows:
+        return pd.DataFrame.from_records(rows, columns=names)
+    columns = list(zip(*rows, strict=True))
+    return pd.DataFrame({
+        name: (np.array(values, dtype=np.int64) if name == "osm_id"
+               else _frame_column(pa.array(values, type=pa.string())))
+        for name, values in zip(names, columns, strict=True)}, columns=names)
 
 
 @dataclass

@@ -721,6 +721,26 @@ def osmium_like_hex(coords: list[tuple[float, float]]) -> str:
     return shapely.to_wkb(shapely.linestrings(coords), hex=True).upper()
 
 
+
+_TAG_TEXT = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)),
+                                         max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("nwr"), st.integers(-2**62, 2**62),
+                          st.lists(_TAG_TEXT, min_size=len(geo.io.osm._POI_TAG_COLUMNS),
+                                   max_size=len(geo.io.osm._POI_TAG_COLUMNS))),
+                max_size=25))
+def test_the_poi_frame_is_the_frame_pandas_makes_of_the_records(records: list) -> None:
+    """``_poi_frame`` (text columns made by Arrow) equals ``DataFrame.from_records`` of the
+    same rows: values, str and object dtypes (a tag that never occurs), none at all."""
+    rows = [(kind, oid, *tags) for kind, oid, tags in records]
+    names = ["osm_type", "osm_id", *geo.io.osm._POI_TAG_COLUMNS]
+    pd.testing.assert_frame_equal(geo.io.osm._poi_frame(rows),
+                                  pd.DataFrame.from_records(rows, columns=names),
+                                  check_exact=True)
+
+
 def _xml(nodes: list[tuple[int, float, float]], ways: list[tuple[int, list[int], dict[str, str]]],
          rels: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]) -> str:
     """A sorted .osm document of these nodes (id, lon, lat), ways and relations."""
