@@ -918,7 +918,7 @@ def _relation_areas(path: Path, kept: Path, relations: dict[int, tuple[Any, list
     assemble = manager.second_pass_to_buffer(built)
     wkb = osmium.geom.WKBFactory()
     areas: dict[int, str] = {}
-    lines: dict[int, BaseGeometry] = {}
+    lines: dict[int, str | BaseGeometry] = {}  # hex WKB when every node is located
 
     def take_areas() -> None:
         for area in built:  # only areas: the manager's buffer holds nothing else
@@ -937,10 +937,14 @@ def _relation_areas(path: Path, kept: Path, relations: dict[int, tuple[Any, list
     with osmium.io.Reader(osmium.io.File(str(path)), osmium.osm.WAY) as reader:
         for way in _guarded(osmium.OsmFileIterator(reader, members, locations, assemble),
                             name):
-            # the member ways may themselves be cut: keep their located nodes
-            xy = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
-            if len(xy) >= 2:
-                lines[way.id] = shapely.linestrings(xy)
+            try:  # in C++, and read only for a relation left unassembled
+                lines[way.id] = wkb.create_linestring(way, osmium.geom.use_nodes.ALL)
+            except (RuntimeError, osmium.InvalidLocationError):
+                # the member ways may themselves be cut: keep their located nodes
+                xy = [(n.location.lon, n.location.lat) for n in way.nodes
+                      if n.location.valid()]
+                if len(xy) >= 2:
+                    lines[way.id] = shapely.linestrings(xy)
             take_areas()
     take_areas()
     outlines: dict[int, BaseGeometry] = {}
@@ -950,6 +954,8 @@ def _relation_areas(path: Path, kept: Path, relations: dict[int, tuple[Any, list
         parts = np.array([lines[m] for m in ways if m in lines], dtype=object)
         if not len(parts):
             continue
+        hexed = np.array([isinstance(p, str) for p in parts], dtype=bool)
+        parts[hexed] = shapely.from_wkb(parts[hexed])
         polys = shapely.get_parts(shapely.polygonize(parts))
         outlines[rid] = (shapely.multipolygons(polys) if len(polys)
                          else shapely.multilinestrings(parts))
