@@ -24,6 +24,7 @@ import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from geo.io.workspace import Workspace
 from geo.steps.contribute import recompute
 from tests.api._writers import Acting, copy_served, editor, writer_client
@@ -209,6 +210,36 @@ def test_rapor_per_agency_figures(client: TestClient, served: Path) -> None:
     assert section(html, "ringkasan").count('class="titik"') == n_versions
     assert "Tidak ada destinasi yang berubah kelas" in html
     assert "@page { size: A4 landscape" in html
+
+
+def test_rapor_of_synthetic_data_says_so_on_screen_and_on_every_agency_page(
+        client: TestClient, served: Path, tmp_path: Path) -> None:
+    """The demo's rapor carries the synthetic banner above the summary and, for print, on
+    each agency's page (each is handed out alone); the same rapor of data whose every
+    row is marked real (provenance and the workspace's flag rewritten) has neither."""
+    banner = "DATA CONTOH (SINTETIS)"
+    html = client.get("/rapor").text
+    assert html.index('id="sintetis"') < html.index('id="ringkasan"')
+    assert banner in html[html.index('id="sintetis"'):html.index('id="ringkasan"')]
+    for key in _toml()["dimensions"]:
+        part = section(html, f"opd-{key}")
+        assert 'class="synthetic cetak-saja"' in part and banner in part, key
+
+    from geo.report.build import DATA_LAYERS
+
+    ws = Workspace(copy_served(served, tmp_path))
+    with ws.update() as stage:
+        for layer in DATA_LAYERS:
+            gdf = ws.read(layer) if ws.has(layer) else None
+            if gdf is not None and "provenance" in gdf.columns:
+                gdf.loc[gdf["provenance"] == "synthetic", "provenance"] = "agency"
+                stage.write(layer, gdf)
+        stage.set_meta(synthetic="false")
+    path = ws.path
+    with TestClient(create_app(path)) as real:
+        html = real.get("/rapor").text
+    assert 'id="ringkasan"' in html
+    assert banner not in html and "cetak-saja\">" + banner not in html
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30", "kemarin", "2026-1-5",
