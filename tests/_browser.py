@@ -145,9 +145,9 @@ def click_until(driver: Any, element: Any, css: str, tries: int = 3) -> Any:
 def close_popup(driver: Any, timeout: float = 10.0) -> None:
     """Click the open popup's close button as a person would: once it is shown and still.
 
-    Opening a popup near the map's edge pans the map (Leaflet's autoPan, ~0,25 s); until
-    the pan ends the button can sit above the map's top edge, clipped and so "not
-    interactable" for the driver (seen in CI on a loaded machine).
+    Opening a popup taller than the room above its marker pans the map (Leaflet's
+    autoPan, ~0,25 s); until the pan ends the button can sit above the map's top edge,
+    clipped and so "not interactable" for the driver (seen in CI on a loaded machine).
     """
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
