@@ -367,6 +367,13 @@ class WorkspaceStore:
 
         return self.cached(("priorities_config",), lambda: workspace_priorities_config(self.ws))
 
+    def synthetic(self) -> bool:
+        """Whether the workspace holds synthetic data (:meth:`geo.io.workspace.Workspace.holds_synthetic`,
+        the one rule of every page's "DATA CONTOH (SINTETIS)" label); False with no
+        workspace yet."""
+        return self.cached(("synthetic",),
+                           lambda: self.ws.exists and self.ws.holds_synthetic())
+
     # --- derived objects shared by several endpoints ---------------------------------
 
     def access(self) -> AccessResult:

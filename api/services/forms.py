@@ -9,6 +9,7 @@ computes from the finished page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,6 +18,8 @@ from markupsafe import Markup
 from geo import schema
 from geo.accounts import User
 from geo.exceptions import SiapError
+from geo.labels import label
+from geo.report.build import BANNER
 
 from .._util import json_value
 from ..deps import WorkspaceStore
@@ -34,14 +37,17 @@ CONTEXT_TOLERANCE_M = 200.0
 def render(template: str, *, title: str, store: WorkspaceStore, user: User | None,
            csrf_token: str, message: str | None = None, error: str | None = None,
            **context: Any) -> str:
-    """A page of the contribution templates, with header, messages and stale banner."""
+    """A page of the contribution templates, with header, messages, the stale banner and
+    the synthetic label (an editor must know a record was generated before correcting
+    it, and the history and plans are about the same data)."""
     try:
         banner = page_banner(store)
     except SiapError:
         banner = Markup("")
     return templates.get_template(template).render(
         title=title, user=user, csrf_token=csrf_token, message=message, error=error,
-        stale_banner=banner, **context)
+        stale_banner=banner, synthetic_banner=BANNER if store.synthetic() else None,
+        **context)
 
 
 def _config(store: WorkspaceStore) -> ReadinessConfig | None:
@@ -144,7 +150,13 @@ def destination_page(store: WorkspaceStore, user: User | None, csrf_token: str, 
     readonly = [{"name": c, "value": _text(rec[c])} for c in columns if c not in editable]
     return render("destinasi.html", title="Ubah destinasi", store=store, user=user,
                   csrf_token=csrf_token, error=error, record=rec, fields=fields,
-                  readonly=readonly)
+                  readonly=readonly, origin=_origin(rec.get("provenance")))
+
+
+def _origin(provenance: Any) -> str:
+    """Where a record came from, in words ('' when unknown): shown on its form so an
+    editor knows a generated record from a surveyed one."""
+    return label("provenance", json_value(provenance))
 
 
 def changed_fields(store: WorkspaceStore, id: str, form: dict[str, str]) -> dict[str, Any]:
@@ -159,11 +171,11 @@ def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id
     rows = contribute.require_section(store, ruas_id)
     roads = store.ws.read_table("roads").iloc[rows]
 
-    def tally(col: str) -> str:
+    def tally(col: str, words: Callable[[str], str] = str) -> str:
         if col not in roads:
             return "–"
         counts = roads[col].astype("string").fillna("unknown").value_counts()
-        return ", ".join(f"{k} ({v})" for k, v in counts.items())
+        return ", ".join(f"{words(str(k))} ({v})" for k, v in counts.items())
 
     names = roads["name"].dropna().astype(str) if "name" in roads else pd.Series(dtype=str)
     length = (float(pd.to_numeric(roads["length_m"], errors="coerce").sum()) / 1000.0
@@ -174,7 +186,7 @@ def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id
                   csrf_token=csrf_token, error=error, ruas_id=ruas_id.strip().upper(),
                   name=names.iloc[0] if len(names) else "", n_edges=len(roads),
                   length_km=fmt_num(length, 2), conditions=tally("condition"),
-                  surfaces=tally("surface"),
+                  surfaces=tally("surface"), origin=tally("provenance", _origin),
                   condition_choices=[c for c in schema.CONDITIONS if c != "unknown"],
                   surface_choices=[s for s in schema.SURFACE_CLASSES if s != "unknown"])
 
@@ -186,7 +198,8 @@ def umkm_page(store: WorkspaceStore, user: User | None, csrf_token: str, id: str
                            else {"id": None, "name": None, "type": None, "lon": None,
                                  "lat": None})
     return render("umkm.html", title="UMKM", store=store, user=user, csrf_token=csrf_token,
-                  error=error, record=rec, types=list(schema.UMKM_TYPES), leaflet=True,
+                  error=error, record=rec, origin=_origin(rec.get("provenance")),
+                  types=list(schema.UMKM_TYPES), leaflet=True,
                   context=context_outlines(store))
 
 

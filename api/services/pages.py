@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from geo.settings import software_version
 from maps import CLASS_LABELS, CLASS_ORDER, class_color, fmt_num
 
-from .._util import Body, credits, html_body, is_synthetic
+from .._util import Body, credits, html_body
 from ..deps import WorkspaceStore
 from .freshness import page_banner
 
@@ -60,8 +60,7 @@ def context(store: WorkspaceStore) -> dict[str, Any]:
               data.gateways)
     return {
         "region": data.region,
-        "synthetic": any(is_synthetic(x) for x in layers)
-        or any(bool(s.get("synthetic")) for s in sources),
+        "synthetic": store.synthetic(),
         "osm": bool(credits(*layers)),
         "distrik": [{"kode": str(k), "nama": str(n)}
                     for k, n in sorted(zip(dis["kode"], dis["nama"], strict=True),

@@ -23,7 +23,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from geo.exceptions import SiapError, WorkspaceError
-from geo.report.build import BANNER, is_synthetic
+from geo.report.build import BANNER
 from geo.steps import rapor as rp
 from geo.steps.rapor import AgencyReport, Rapor
 from maps import (
@@ -320,10 +320,9 @@ def rapor_context(store: WorkspaceStore, report: Rapor) -> dict[str, Any]:
                      "up": (c.score_low_now or 0) > (c.score_low_before or 0)}
                     for c in report.class_changes],
         "n_destinations": report.n_destinations,
-        # the rule of the PDF reports: synthetic rows in any input layer label the whole
-        # rapor, on screen and on every printed agency page
-        "synthetic": is_synthetic(store.ws.require()),
-        "synthetic_banner": BANNER,
+        # the whole rapor is labelled, on screen and on every printed agency page
+        "synthetic": store.synthetic(),
+        "synthetic_words": BANNER,
         "print_rows": PRINT_ROWS,
         "version": store.version(),
     }

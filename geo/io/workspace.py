@@ -452,6 +452,23 @@ class _Reader:
         return self._synthetic(
             layers, "SELECT EXISTS (SELECT 1 FROM {} WHERE provenance = ?)") > 0
 
+    def holds_synthetic(self) -> bool:
+        """Whether anything the workspace holds is synthetic: a row of any layer, a source
+        marked synthetic, or the workspace itself (metadata ``synthetic``, set by ``demo``).
+
+        The one rule of the "DATA CONTOH (SINTETIS)" label on the pages, reports and
+        ``info``: each shows results derived from the whole workspace, so one synthetic
+        input labels them all; a label shown in doubt costs less than generated data
+        passed off as surveyed.
+        """
+        if self.any_synthetic(*self.layers()):
+            return True
+        if self.metadata().get("synthetic") == "true":
+            return True
+        sources = self.sources()
+        return "synthetic" in sources and bool(
+            sources["synthetic"].astype(str).str.lower().isin(("true", "1")).any())
+
     def _synthetic(self, layers: Iterable[str], query: str) -> int:
         """Sum of ``query`` (``{}``: the table, ``?``: 'synthetic') over those of ``layers``
         that exist and have a ``provenance`` column.
@@ -1030,25 +1047,21 @@ def info(ws: Workspace) -> dict[str, Any]:
     """Summary used by ``siapwisata info`` and the API: layers, counts, sources, synthetic."""
     ws.require()
     layers: list[dict[str, Any]] = []
-    any_synthetic = False
     for name, geom_type in pyogrio.list_layers(ws.path):
         name = str(name)
         n = int(pyogrio.read_info(ws.path, layer=name)["features"])
         synthetic = ws.synthetic_rows(name) if geom_type is not None and n else 0
-        any_synthetic |= synthetic > 0
         layers.append(
             {"layer": name, "geometry": geom_type, "features": n, "synthetic": synthetic}
         )
     srcs = ws.sources()
-    if not srcs.empty and "synthetic" in srcs:
-        any_synthetic |= bool(srcs["synthetic"].astype(bool).any())
     gateways = ws.read_table(schema.GATEWAY_REPORT)
     return {
         "path": str(ws.path),
         "metadata": ws.metadata(),
         "layers": layers,
         "sources": srcs.to_dict("records") if not srcs.empty else [],
-        "synthetic": any_synthetic,
+        "synthetic": ws.holds_synthetic(),
         # written by `score`; empty until the workspace has been scored
         "gateways": gateways.to_dict("records") if not gateways.empty else [],
     }

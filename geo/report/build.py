@@ -43,8 +43,6 @@ from geo.steps.tasks import list_tasks
 
 BANNER: Final = "DATA CONTOH (SINTETIS)"
 """The banner of every report built from synthetic data (as on the web pages)."""
-DATA_LAYERS: Final = ("destinations", "roads", "umkm", "gateways", "pois", "admin_areas")
-"""The input layers whose synthetic rows make every output synthetic."""
 # Readiness classes: the same colours as the maps (maps._style.CLASS_COLORS).
 CLASS_ORDER: Final = ("mandiri", "maju", "berkembang", "rintisan")
 CLASS_COLORS: Final = {"rintisan": "#d7191c", "berkembang": "#fdae61", "maju": "#a6d96a",
@@ -101,11 +99,6 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def is_synthetic(ws: Workspace) -> bool:
-    """Whether the report's data hold synthetic rows (the banner; see :data:`DATA_LAYERS`)."""
-    return ws.any_synthetic(*DATA_LAYERS) or ws.metadata().get("synthetic") == "true"
-
-
 def _sources(ws: Workspace, layers: Sequence[str] | None = None) -> list[dict[str, Any]]:
     s = ws.sources() if ws.has("sources") else pd.DataFrame()
     if s.empty:
@@ -160,7 +153,7 @@ def _header(ws: Workspace, title: str, *, today: date | None) -> dict[str, Any]:
         "report_title": title,
         "date": fmt.date_text(day),
         "version": last_version(ws),
-        "synthetic": is_synthetic(ws),
+        "synthetic": ws.holds_synthetic(),
         "banner": BANNER,
         "synthetic_note": meta.get("synthetic_note", ""),
         "osm_credit": OSM_CREDIT,
@@ -570,7 +563,7 @@ def priorities_context(ws: Workspace, *, budget: float | None = None,
             "served": _served(r),
         })
     config, network, texts = _priorities_configs(ws, prog)
-    synthetic = is_synthetic(ws)
+    synthetic = ws.holds_synthetic()
     from geo.priorities import priorities_assumptions
 
     assumptions = priorities_assumptions(config, network, synthetic=synthetic,

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyogrio
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -63,6 +64,26 @@ def copy_served(served: Path, tmp: Path, name: str = "ws.gpkg") -> Path:
     path = tmp / name
     shutil.copyfile(served, path)
     return path
+
+
+def marked_real(served: Path, tmp: Path) -> Path:
+    """A copy of the served demo whose every row, source and flag says agency data: the
+    pages of real data, to check that a synthetic label is not shown on them."""
+    ws = Workspace(copy_served(served, tmp, "real.gpkg"))
+    with ws.update() as stage:
+        for name, geometry in pyogrio.list_layers(ws.path):
+            spatial = geometry is not None
+            df = ws.read(name) if spatial else ws.read_table(name)
+            if name == "sources":
+                stage.write_table(name, df.assign(synthetic=False))
+            elif "provenance" in df.columns:
+                df.loc[df["provenance"] == "synthetic", "provenance"] = "agency"
+                if spatial:
+                    stage.write(name, df)
+                else:
+                    stage.write_table(name, df)
+        stage.set_meta(synthetic="false")
+    return ws.path
 
 
 def writer_app(path: Path, acting: Acting, *, job: tuple[str, str] = NO_RECOMPUTE

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from geo.io.workspace import Workspace
 from geo.steps.contribute import recompute
-from tests.api._writers import Acting, copy_served, editor, writer_client
+from tests.api._writers import Acting, copy_served, editor, marked_real, writer_client
 
 ROOT = Path(__file__).resolve().parents[2]
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -216,7 +216,8 @@ def test_rapor_of_synthetic_data_says_so_on_screen_and_on_every_agency_page(
         client: TestClient, served: Path, tmp_path: Path) -> None:
     """The demo's rapor carries the synthetic banner above the summary and, for print, on
     each agency's page (each is handed out alone); the same rapor of data whose every
-    row is marked real (provenance and the workspace's flag rewritten) has neither."""
+    row is marked real (provenance, sources and the workspace's flag rewritten) has
+    neither."""
     banner = "DATA CONTOH (SINTETIS)"
     html = client.get("/rapor").text
     assert html.index('id="sintetis"') < html.index('id="ringkasan"')
@@ -225,17 +226,7 @@ def test_rapor_of_synthetic_data_says_so_on_screen_and_on_every_agency_page(
         part = section(html, f"opd-{key}")
         assert 'class="synthetic cetak-saja"' in part and banner in part, key
 
-    from geo.report.build import DATA_LAYERS
-
-    ws = Workspace(copy_served(served, tmp_path))
-    with ws.update() as stage:
-        for layer in DATA_LAYERS:
-            gdf = ws.read(layer) if ws.has(layer) else None
-            if gdf is not None and "provenance" in gdf.columns:
-                gdf.loc[gdf["provenance"] == "synthetic", "provenance"] = "agency"
-                stage.write(layer, gdf)
-        stage.set_meta(synthetic="false")
-    path = ws.path
+    path = marked_real(served, tmp_path)
     with TestClient(create_app(path)) as real:
         html = real.get("/rapor").text
     assert 'id="ringkasan"' in html

@@ -33,7 +33,7 @@ import shapely
 from geo._parallel import workers
 from geo.exceptions import WorkspaceError, WorkspaceLocked
 from geo.io import workspace as workspace_module
-from geo.io.workspace import WkbFrame, Workspace
+from geo.io.workspace import Source, WkbFrame, Workspace, info
 from tests._depth import runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -445,6 +445,43 @@ def test_synthetic_rows_are_counted_as_a_read_of_the_layer_counts_them(tmp_path:
     assert ws.any_synthetic("real", "untagged", "marked")
     assert not ws.any_synthetic("real", "untagged", "empty", "absent")
     assert not ws.any_synthetic()
+
+
+@pytest.mark.parametrize("case", ["real", "row", "table_row", "source", "flag", "flag_false"])
+def test_holds_synthetic_exactly_when_a_row_a_source_or_the_workspace_says_so(
+        tmp_path: Path, case: str) -> None:
+    """The one rule of every "DATA CONTOH (SINTETIS)" label, against the workspace read
+    back by GDAL and checked in Python."""
+    ws = Workspace(tmp_path / f"{case}.gpkg")
+    with ws.update(create=True) as stage:
+        stage.write("real", _points(0, 4).assign(provenance="osm"))
+        stage.write("untagged", _points(0, 2))
+        stage.write_table("notes", pd.DataFrame(
+            {"id": ["a", "b"], "provenance": ["agency", "agency"]}))
+        stage.add_source(Source(name="OSM", layer="real", date="2026-01-01",
+                                licence="ODbL"))
+        if case == "row":
+            stage.write("marked", _points(0, 3).assign(provenance=["osm", "synthetic", None]))
+        if case == "table_row":
+            stage.write_table("notes", pd.DataFrame(
+                {"id": ["a", "b"], "provenance": ["agency", "synthetic"]}))
+        if case == "source":
+            stage.add_source(Source(name="Contoh", layer="marked", date="2026-01-01",
+                                    licence="-", synthetic=True))
+        if case in ("flag", "flag_false"):
+            stage.set_meta(synthetic="true" if case == "flag" else "false")
+
+    rows = any(
+        (pyogrio.read_dataframe(ws.path, layer=name, read_geometry=False)
+         .get("provenance", pd.Series(dtype=object)) == "synthetic").any()
+        for name in pyogrio.list_layers(ws.path)[:, 0])
+    sources = pyogrio.read_dataframe(ws.path, layer="sources", read_geometry=False)
+    meta = pyogrio.read_dataframe(ws.path, layer="metadata", read_geometry=False)
+    flag = "true" in set(meta.loc[meta["key"] == "synthetic", "value"])
+    want = bool(rows or sources["synthetic"].astype(bool).any() or flag)
+    assert want == (case in ("row", "table_row", "source", "flag"))
+    assert ws.holds_synthetic() == want
+    assert info(ws)["synthetic"] == want
 
 
 @pytest.mark.parametrize("change", ["none", "gaps", "shifted", "appended_out_of_order"])

@@ -20,8 +20,10 @@ import httpx
 import numpy as np
 import pytest
 from fastapi import Request
+from fastapi.testclient import TestClient
 
 import api.auth
+from api.main import create_app
 from api.services.writes import Recomputer, WriteQueue
 from geo.exceptions import InputError
 from geo.io import road_sections, ruas_rows
@@ -36,6 +38,7 @@ from tests.api._writers import (
     data_version,
     editor,
     last_version,
+    marked_real,
     writer_app,
     writer_client,
 )
@@ -489,3 +492,39 @@ def test_the_queue_and_the_recompute_work_again_after_a_shutdown(tmp_path: Path)
     queue.shutdown()
     assert asyncio.run(queue.run(lambda: 2)) == 2
     queue.shutdown()
+
+
+def test_every_form_page_labels_synthetic_data_and_each_record_says_where_it_is_from(
+        served: Path, tmp_path: Path) -> None:
+    """An editor correcting a record must know it was generated: the demo's forms, history
+    and plans carry the synthetic banner, and each record's form says where the record
+    came from (its provenance as stored, in words); the same pages of data marked real
+    carry no banner."""
+    ws = Workspace(served)
+    dest = ws.read_table("destinations").set_index("id").loc[DEST]
+    umkm = ws.read_table("umkm").iloc[0]
+    roads = ws.read_table("roads").iloc[_section(served)]
+    assert dest["provenance"] == umkm["provenance"] == "synthetic"
+    n_synthetic = int((roads["provenance"] == "synthetic").sum())
+    assert n_synthetic == len(roads)
+    pages = ["/kontribusi", "/kontribusi/destinasi?id=" + DEST,
+             "/kontribusi/jalan?ruas_id=" + RUAS, "/kontribusi/umkm",
+             "/kontribusi/umkm?id=" + str(umkm["id"]), "/riwayat", "/rencana"]
+    banner = 'id="sw-sintetis"'
+    with TestClient(create_app(served)) as client:
+        html = {url: client.get(url) for url in pages}
+    for url, r in html.items():
+        assert r.status_code == 200, url
+        assert banner in r.text and "DATA CONTOH (SINTETIS)" in r.text, url
+    assert "Asal data: <b>sintetis</b>" in html[pages[1]].text
+    assert f"Asal data (segmen): <b>sintetis ({n_synthetic})</b>" in html[pages[2]].text
+    assert "Asal data" not in html[pages[3]].text  # a new UMKM has no origin yet
+    assert "Asal data: <b>sintetis</b>" in html[pages[4]].text
+
+    with TestClient(create_app(marked_real(served, tmp_path))) as real:
+        for url in pages:
+            r = real.get(url)
+            assert r.status_code == 200 and banner not in r.text, url
+        assert "Asal data: <b>data dinas (OPD)</b>" in real.get(pages[1]).text
+        assert (f"Asal data (segmen): <b>data dinas (OPD) ({n_synthetic})</b>"
+                in real.get(pages[2]).text)
