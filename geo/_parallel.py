@@ -119,8 +119,8 @@ def fork_map(fn: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
     return list(fork_imap(fn, pieces))
 
 
-def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = None
-              ) -> Iterator[R]:
+def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = None,
+              compiled: bool = True) -> Iterator[R]:
     """``fn(p)`` for each piece in order, computed on up to :func:`current_workers`
     forked processes while the caller reads the results.
 
@@ -132,6 +132,10 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
     yet read, which bounds the memory of a fast producer. Pieces go to workers as they
     free up, so pieces of uneven cost balance. A child that dies (killed for memory, say)
     makes the remaining pieces run here instead.
+
+    ``compiled=False``: ``fn`` runs none of the compiled kernels of
+    :func:`load_before_fork`, which are then not loaded for it (a quarter to half a
+    second, numba's import included).
     """
     global _JOB
     n = min(current_workers(), len(pieces))
@@ -139,7 +143,8 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
         yield from (fn(p) for p in pieces)
         return
     ahead = max(1, 2 * n if ahead is None else ahead)
-    _load_before_forking()
+    if compiled:
+        _load_before_forking()
     _JOB = (fn, pieces)
     # a child's collector would otherwise visit (and so copy) every page holding a
     # Python object of the parent; frozen objects are never visited
@@ -169,15 +174,17 @@ def fork_imap(fn: Callable[[P], R], pieces: Sequence[P], *, ahead: int | None = 
 class Beside(Generic[R]):
     """The result of :func:`fork_beside`: ``fn()``, computed in a child or here."""
 
-    def __init__(self, fn: Callable[[], R]):
+    def __init__(self, fn: Callable[[], R], *, compiled: bool = True):
         self._fn = fn
+        self._compiled = compiled
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future[R] | None = None
         self._outcome: tuple[R] | BaseException | None = None
 
     def _start(self) -> None:
         global _JOB
-        _load_before_forking()
+        if self._compiled:
+            _load_before_forking()
         ready, started = os.pipe()
 
         def job(_: object) -> R:
@@ -246,7 +253,8 @@ def can_fork_beside() -> bool:
     return current_workers() >= 2 and can_fork()
 
 
-def fork_beside(fn: Callable[[], R], *, when: bool = True) -> Beside[R]:
+def fork_beside(fn: Callable[[], R], *, when: bool = True, compiled: bool = True
+                ) -> Beside[R]:
     """Start ``fn()`` in one forked process while the caller goes on with other work;
     ``.result()`` waits for it (use it as a context manager, so that an error in the
     caller's own work still waits for the child).
@@ -254,8 +262,8 @@ def fork_beside(fn: Callable[[], R], *, when: bool = True) -> Beside[R]:
     ``fn()`` runs at ``.result()`` instead, with the same result, when ``when`` is false
     or :func:`can_fork_beside` is not. As with :func:`fork_imap`, ``fn`` sees this
     process's state as it is now, must return what it computes, and its result is
-    pickled back."""
-    beside = Beside(fn)
+    pickled back; ``compiled`` as for :func:`fork_imap`."""
+    beside = Beside(fn, compiled=compiled)
     if when and can_fork_beside():
         beside._start()
     return beside

@@ -66,6 +66,23 @@ def test_what_children_inherit_is_loaded_once_here_before_the_first_fork(
         assert beside.result() == 2  # work beside the caller loads first too
 
 
+def test_work_that_runs_no_compiled_kernel_forks_without_loading_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest's workers (road slices, the POI pass) run no kernel of the network
+    search: they fork without loading them, and the first fork that does load them
+    still finds them waiting."""
+    monkeypatch.setattr(parallel, "_BEFORE_FORK", [])
+    loaded: list[int] = []
+    load_before_fork(lambda: loaded.append(os.getpid()))
+    with workers(2):
+        assert list(fork_imap(lambda _: len(loaded), [0, 1, 2], compiled=False)) == [0] * 3
+        with fork_beside(lambda: len(loaded), compiled=False) as beside:
+            assert beside.result() == 0
+        assert loaded == []
+        assert fork_map(lambda _: len(loaded), [0, 1]) == [1, 1]
+    assert loaded == [os.getpid()]
+
+
 def test_results_come_back_in_order_from_other_processes() -> None:
     pieces = [list(range(i, i + 3)) for i in range(0, 60, 3)]
     with workers(2):

@@ -313,7 +313,7 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
         forked = _both_passes_fit(path) and can_fork_beside()
         with fork_beside(functools.partial(_stream, path, name, header_date,
                                            SILENT if forked else reporter),
-                         when=forked) as pois:
+                         when=forked, compiled=False) as pois:
             _write_road_opl(path, opl, name)
             # in one process the POI pass (and its node index) ends before the roads'
             # arrays are made, so the two never add up
@@ -1055,7 +1055,8 @@ def road_chunks(ext: OsmExtract, usable: np.ndarray, metric: CRS) -> Iterator[Wk
 
     first = 0
     # one slice ahead per worker: memory holds a few slices, not the region
-    for i, frame in enumerate(fork_imap(table, pieces, ahead=current_workers())):
+    for i, frame in enumerate(fork_imap(table, pieces, ahead=current_workers(),
+                                        compiled=False)):
         count = len(frame.data)
         if count or (first == 0 and i == len(pieces) - 1):
             frame.data["edge_id"] += first
