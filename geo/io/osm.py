@@ -742,7 +742,12 @@ def _opl_lines(chunk: bytes) -> tuple[pa.LargeStringArray, np.ndarray]:
     """The non-empty lines of a chunk as Arrow strings (each may keep trailing newlines),
     and the first byte of each (its object type)."""
     b = np.frombuffer(chunk, dtype=np.uint8)
-    bol = np.flatnonzero(np.concatenate([[True], b[:-1] == ord("\n")]) & (b != ord("\n")))
+    # a line starts at 0 and after each newline, and is empty when a newline follows:
+    # found from the newlines (one in ~250 bytes), not from masks over every byte
+    # (0,35 -> 0,2 s over the 365 MB of 100 tiles of Andorra)
+    bol = np.concatenate([[0], np.flatnonzero(b == ord("\n")) + 1])
+    bol = bol[bol < len(b)]
+    bol = bol[b[bol] != ord("\n")]
     offsets = np.append(bol, len(b)).astype(np.int64)
     lines = pa.LargeStringArray.from_buffers(len(bol), pa.py_buffer(offsets),
                                              pa.py_buffer(chunk))

@@ -86,3 +86,20 @@ def test_an_empty_list_and_an_empty_chunk() -> None:
     assert status == OK and count.tolist() == [0, 0] and not len(ref)
     ref, _, _, count, status = _scan("")
     assert status == OK and not len(count) and not len(ref)
+
+
+@PROPERTY
+@given(st.lists(st.sampled_from(["", "n1 v1", "w2 v1 Thighway=x Nn1x1y2", "r3", "\r", " "]),
+                max_size=12), st.booleans())
+def test_lines_are_the_non_empty_lines_of_the_chunk(lines: list[str], last_newline: bool
+                                                    ) -> None:
+    """geo.io.osm._opl_lines against Python's own split: every non-empty line, in order,
+    with its first byte; a line keeps its newlines (they are trimmed where read)."""
+    from geo.io.osm import _opl_lines
+
+    text = "\n".join(lines) + ("\n" if last_newline else "")
+    got, first = _opl_lines(text.encode())
+    want = [line for line in text.split("\n") if line]
+    assert [s.rstrip("\n") for s in got.to_pylist()] == want
+    assert "".join(got.to_pylist()) == text.lstrip("\n")  # nothing lost but leading newlines
+    assert bytes(first) == bytes(line.encode()[0] for line in want)
