@@ -86,3 +86,27 @@ def test_classify_takes_the_first_rule_that_holds_and_names_its_tag(
     assert got_value == want_value
     assert got_tag == want_tag
     assert np.array_equal(value.isna().to_numpy(), tag.isna().to_numpy())
+
+
+# The POI rule of the issue, written out: any value but "no" of these keys...
+_ANY = ("tourism", "shop", "amenity", "craft", "leisure", "historic")
+# ...or one of these values
+_NATURAL = {"beach", "waterfall", "cave_entrance", "hot_spring", "geyser", "peak", "volcano",
+            "spring", "bay", "cliff", "arch", "cape", "reef", "glacier", "dune", "gorge",
+            "rock", "stone", "valley", "hill", "isthmus", "peninsula", "sinkhole"}
+_BY_VALUE = {"natural": _NATURAL, "waterway": {"waterfall"}, "aeroway": {"aerodrome"},
+             "place": {"city", "town", "village", "hamlet"}}
+_POI_TAG_VALUES = sorted({"no", "yes", "wood", "stream", "helipad", "suburb", "", "No"}
+                         | set().union(*_BY_VALUE.values()))
+
+
+@given(st.dictionaries(st.sampled_from([*_ANY, *_BY_VALUE, "name", "highway", "building"]),
+                       st.sampled_from(_POI_TAG_VALUES), max_size=6))
+def test_a_point_of_interest_is_what_the_rule_says(tags: dict[str, str]) -> None:
+    """is_poi against the rule written out here: a key of the first kind with any value
+    but "no", or a key of the second kind with one of its values."""
+    from geo.osmtags import is_poi
+
+    want = (any(tags.get(k) not in (None, "no") for k in _ANY)
+            or any(tags.get(k) in values for k, values in _BY_VALUE.items()))
+    assert is_poi(tags) == want
