@@ -833,3 +833,55 @@ def test_poi_tag_columns_are_the_objects_tags(andorra_ws: Path, andorra_pbf: Pat
         got = tuple(None if pd.isna(v) else v for v in (getattr(row, c) for c in columns))
         assert got == want[(row.osm_type, int(row.osm_id))]
 
+
+
+def _libosmium_point(path: Path) -> Any:
+    """The point of the one closed way of an OPL file as libosmium's area would give it:
+    ``point_on_surface`` of the area its assembler makes, else of the way's line."""
+    index = osmium.index.create_map("flex_mem")
+    locations = osmium.NodeLocationsForWays(index)
+    areas = osmium.BufferIterator()
+    manager = osmium.area.AreaManager()  # kept alive: its handler points into it
+    assemble = manager.second_pass_to_buffer(areas)
+    wkb = osmium.geom.WKBFactory()
+    line = area = None
+    with osmium.io.Reader(osmium.io.File(str(path), "opl")) as reader:
+        for obj in osmium.OsmFileIterator(reader, locations, assemble):
+            if obj.is_way():
+                line = wkb.create_linestring(obj, osmium.geom.use_nodes.UNIQUE)
+    for a in areas:
+        try:
+            area = wkb.create_multipolygon(a)
+        except RuntimeError:  # an empty area: the assembler found the outline invalid
+            area = None
+    return shapely.point_on_surface(shapely.from_wkb(area or line))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=3, max_size=9),
+       st.booleans())
+def test_a_closed_poi_way_lies_where_libosmiums_area_puts_it(
+        tmp_path_factory: pytest.TempPathFactory, corners: list[tuple[int, int]],
+        area_no: bool) -> None:
+    """Closed ways on a small grid, so that outlines repeat a node, double back, touch
+    and cross themselves: the ingest's point of the way is that of an independent pass
+    with libosmium's assembler, bit for bit (its area, or the line when it makes none).
+
+    A shortcut that made the polygons with shapely (valid ring -> polygon) matched on
+    every closed POI way of the four shared extracts but not here: libosmium drops
+    spikes and splits outlines that touch themselves."""
+    ids = {c: 10 + 4 * c[0] + c[1] for c in set(corners)}  # one node per grid point
+    nodes = "".join(f"n{i} v1 x{11.5 + x / 1e4:.7f} y{42.5 + y / 1e4:.7f}\n"
+                    for (x, y), i in sorted(ids.items(), key=lambda t: t[1]))
+    refs = ",".join(f"n{ids[c]}" for c in [*corners, corners[0]])
+    tags = "amenity=parking" + (",area=no" if area_no else "")
+    path = tmp_path_factory.mktemp("ring") / "ring.opl"
+    path.write_text(f"{nodes}w1 v1 T{tags} N{refs}\n")
+    from geo._progress import SILENT
+
+    ext = geo.io.osm._stream(path, "ring.opl", "", SILENT)
+    if len(set(corners)) < 2:  # no line at all: nothing to place
+        assert ext.poi_geometry.size == 0
+        return
+    assert ext.poi_geometry.size == 1
+    assert shapely.equals_exact(ext.poi_geometry[0], _libosmium_point(path), 0)
