@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup
 
-from geo import schema
+from geo import fmt, schema
 from geo.accounts import User
 from geo.exceptions import SiapError
 from geo.labels import label
@@ -165,6 +165,13 @@ def changed_fields(store: WorkspaceStore, id: str, form: dict[str, str]) -> dict
     return {k: v for k, v in form.items() if k in rec and _text(rec[k]) != v.strip()}
 
 
+def _tally(values: pd.Series, words: Callable[[str], str] = str) -> str:
+    """The values of a ruas' segments with their counts, most frequent first:
+    ``"baik (1.204), rusak_ringan (3)"`` (counts in Indonesian format)."""
+    counts = values.astype("string").fillna("unknown").value_counts()
+    return ", ".join(f"{words(str(k))} ({fmt.integer(v)})" for k, v in counts.items())
+
+
 def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id: str, *,
               error: str | None = None) -> str:
     """The condition and surface form of one road section (``ruas_id``)."""
@@ -172,10 +179,7 @@ def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id
     roads = store.ws.read_table("roads").iloc[rows]
 
     def tally(col: str, words: Callable[[str], str] = str) -> str:
-        if col not in roads:
-            return "–"
-        counts = roads[col].astype("string").fillna("unknown").value_counts()
-        return ", ".join(f"{words(str(k))} ({v})" for k, v in counts.items())
+        return _tally(roads[col], words) if col in roads else "–"
 
     names = roads["name"].dropna().astype(str) if "name" in roads else pd.Series(dtype=str)
     length = (float(pd.to_numeric(roads["length_m"], errors="coerce").sum()) / 1000.0
@@ -184,7 +188,7 @@ def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id
 
     return render("jalan.html", title="Kondisi ruas jalan", store=store, user=user,
                   csrf_token=csrf_token, error=error, ruas_id=ruas_id.strip().upper(),
-                  name=names.iloc[0] if len(names) else "", n_edges=len(roads),
+                  name=names.iloc[0] if len(names) else "", n_edges=fmt.integer(len(roads)),
                   length_km=fmt_num(length, 2), conditions=tally("condition"),
                   surfaces=tally("surface"), origin=tally("provenance", _origin),
                   condition_choices=[c for c in schema.CONDITIONS if c != "unknown"],

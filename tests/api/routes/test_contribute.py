@@ -528,3 +528,13 @@ def test_every_form_page_labels_synthetic_data_and_each_record_says_where_it_is_
         assert "Asal data: <b>data dinas (OPD)</b>" in real.get(pages[1]).text
         assert (f"Asal data (segmen): <b>data dinas (OPD) ({n_synthetic})</b>"
                 in real.get(pages[2]).text)
+
+
+def test_a_ruas_tally_counts_in_indonesian_format() -> None:
+    import pandas as pd
+
+    from api.services.forms import _tally
+
+    values = pd.Series(["baik"] * 1204 + ["rusak_ringan"] * 3 + [None])
+    assert _tally(values) == "baik (1.204), rusak_ringan (3), unknown (1)"
+    assert _tally(pd.Series(["synthetic"] * 2), str.upper) == "SYNTHETIC (2)"
