@@ -189,10 +189,15 @@ def road_page(store: WorkspaceStore, user: User | None, csrf_token: str, ruas_id
     return render("jalan.html", title="Kondisi ruas jalan", store=store, user=user,
                   csrf_token=csrf_token, error=error, ruas_id=ruas_id.strip().upper(),
                   name=names.iloc[0] if len(names) else "", n_edges=fmt.integer(len(roads)),
-                  length_km=fmt_num(length, 2), conditions=tally("condition"),
-                  surfaces=tally("surface"), origin=tally("provenance", _origin),
-                  condition_choices=[c for c in schema.CONDITIONS if c != "unknown"],
-                  surface_choices=[s for s in schema.SURFACE_CLASSES if s != "unknown"])
+                  length_km=fmt_num(length, 2),
+                  conditions=tally("condition", lambda c: label("condition", c)),
+                  surfaces=tally("surface", lambda c: label("surface", c)),
+                  origin=tally("provenance", _origin),
+                  # (code sent, words shown): the officer picks words, the form posts codes
+                  condition_choices=[(c, label("condition", c)) for c in schema.CONDITIONS
+                                     if c != "unknown"],
+                  surface_choices=[(c, label("surface", c)) for c in schema.SURFACE_CLASSES
+                                   if c != "unknown"])
 
 
 def umkm_page(store: WorkspaceStore, user: User | None, csrf_token: str, id: str | None, *,

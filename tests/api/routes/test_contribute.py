@@ -538,3 +538,26 @@ def test_a_ruas_tally_counts_in_indonesian_format() -> None:
     values = pd.Series(["baik"] * 1204 + ["rusak_ringan"] * 3 + [None])
     assert _tally(values) == "baik (1.204), rusak_ringan (3), unknown (1)"
     assert _tally(pd.Series(["synthetic"] * 2), str.upper) == "SYNTHETIC (2)"
+
+
+def test_the_road_form_shows_words_and_posts_codes(ws_path: Path) -> None:
+    """The ruas form names conditions and surfaces in words (geo.labels, issue 14), as the
+    maps do; its options still post the schema's codes."""
+    import re
+
+    from geo import schema
+    from geo.labels import label
+
+    roads = Workspace(ws_path).read_table("roads").iloc[_section(ws_path)]
+    with writer_client(ws_path, Acting(editor("pu"))) as (client, _):
+        html = client.get("/kontribusi/jalan", params={"ruas_id": RUAS}).text
+    options = dict(re.findall(r'<option value="([a-z_]+)">([^<]+)</option>', html))
+    assert set(options) == ({c for c in schema.CONDITIONS if c != "unknown"}
+                            | {s for s in schema.SURFACE_CLASSES if s != "unknown"})
+    assert all(words == label("condition", c) or words == label("surface", c)
+               for c, words in options.items())
+    assert options["rusak_berat"] == "Rusak berat"  # the issue's example
+    now = html[html.index("Kondisi sekarang"):html.index('id="asal"')]
+    for code in roads["condition"].astype("string").fillna("unknown").unique():
+        assert label("condition", code) in now
+        assert f"{code} (" not in now or label("condition", code) == code
