@@ -208,7 +208,7 @@ def umkm_page(store: WorkspaceStore, user: User | None, csrf_token: str, id: str
                                  "lat": None})
     return render("umkm.html", title="UMKM", store=store, user=user, csrf_token=csrf_token,
                   error=error, record=rec, origin=_origin(rec.get("provenance")),
-                  types=list(schema.UMKM_TYPES), leaflet=True,
+                  types=[(t, label("umkm_type", t)) for t in schema.UMKM_TYPES], leaflet=True,
                   context=context_outlines(store))
 
 

@@ -561,3 +561,19 @@ def test_the_road_form_shows_words_and_posts_codes(ws_path: Path) -> None:
     for code in roads["condition"].astype("string").fillna("unknown").unique():
         assert label("condition", code) in now
         assert f"{code} (" not in now or label("condition", code) == code
+
+
+def test_the_umkm_form_shows_types_in_words_and_posts_codes(ws_path: Path) -> None:
+    import re
+
+    from geo import schema
+    from geo.labels import label
+
+    one = Workspace(ws_path).read_table("umkm").iloc[0]
+    with writer_client(ws_path, Acting(editor("umkm"))) as (client, _):
+        html = client.get("/kontribusi/umkm", params={"id": str(one["id"])}).text
+    options = re.findall(r'<option value="([a-z_]+)"( selected)?>([^<]+)</option>', html)
+    assert [(code, words) for code, _, words in options] == [
+        (t, label("umkm_type", t)) for t in schema.UMKM_TYPES]
+    assert [code for code, selected, _ in options if selected] == [one["type"]]
+    assert ("penginapan", "Penginapan / homestay") in [(c, w) for c, _, w in options]
