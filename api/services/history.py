@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geo.accounts import User
+from geo.labels import KINDS
 
 from .._util import json_value
 from ..deps import WorkspaceStore
@@ -109,6 +110,9 @@ def history_page(store: WorkspaceStore, user: User | None, csrf_token: str, *,
         "riwayat.html", title="Riwayat perubahan", store=store, user=user,
         csrf_token=csrf_token, message=message, error=error,
         agencies=agencies(store), agency=agency, since=since, limit=limit or DEFAULT_LIMIT,
+        # keys and layer codes are what the history stores; the page says them in words
+        agency_names={k: d.agency for k, d in store.dimensions().items()},
+        layer_words=KINDS["layer"],
         versions=version_rows(store, agency, since, limit),
         changes=changes(store, agency, since, limit),
         can_rollback=bool(user and user.is_admin))

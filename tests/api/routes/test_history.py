@@ -68,6 +68,21 @@ def test_changes_are_filtered_and_the_log_has_no_write_endpoint(ws_path: Path) -
         assert len(client.get("/api/changes", params={"limit": 1}).json()["changes"]) == 1
         assert client.get("/api/changes", params={"since": "2999-01-01"}).json()["changes"] == []
         assert client.get("/api/changes", params={"since": "kemarin"}).status_code == 422
+
+        # the page says who and where in words: the agency's name from readiness.toml,
+        # the layer's from geo.labels; the filter still sends the key
+        import tomllib
+
+        from geo.labels import label
+        from tests._paths import PROJECT_ROOT
+
+        names = {k: d["agency"] for k, d in tomllib.loads(
+            (PROJECT_ROOT / "data" / "readiness.toml").read_text())["dimensions"].items()}
+        page = client.get("/riwayat", params={"agency": "kominfo"}).text
+        assert f'<option value="kominfo" selected>{names["kominfo"]}</option>' in page
+        assert f'<td>{names["kominfo"]}</td>' in page
+        assert f'<td>{label("layer", "destinations")}</td>' in page
+        assert "<td>kominfo</td>" not in page and "<td>destinations</td>" not in page
         # append-only: nothing edits or deletes the log
         for method in ("PUT", "PATCH", "DELETE", "POST"):
             assert client.request(method, "/api/changes").status_code == 405
