@@ -238,7 +238,10 @@ def test_pu_upload_then_admin_rollback_in_chromium(served: Path, tmp_path: Path,
         assert "survei jalan PU.csv" in page and EDITOR in page and ruas not in ("",)
         rows = [r.text for r in b.d.find_elements("css selector", "tr")
                 if r.text.startswith(f"{int(upload['version'])} ")]
-        assert any(f"{EDITOR} pu upload" in r for r in rows), rows
+        # the page names the agency as readiness.toml does, not by its key
+        with (ROOT / "data" / "readiness.toml").open("rb") as f:
+            pu_name = tomllib.load(f)["dimensions"]["pu"]["agency"]
+        assert any(f"{EDITOR} {pu_name} upload" in r for r in rows), rows
         assert "Kembalikan ke versi" not in page  # not for an editor
 
         # 5. logs out; the admin logs in and rolls back to the version before the upload
