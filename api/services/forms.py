@@ -154,9 +154,11 @@ def destination_page(store: WorkspaceStore, user: User | None, csrf_token: str, 
 
 
 def _origin(provenance: Any) -> str:
-    """Where a record came from, in words ('' when unknown): shown on its form so an
-    editor knows a generated record from a surveyed one."""
-    return label("provenance", json_value(provenance))
+    """Where a record came from, in words: shown on its form so an editor knows a
+    generated record from a surveyed one. A record without it (or a ruas segment, which
+    :func:`_tally` counts as ``unknown``) is "tidak diketahui"."""
+    words = label("provenance", json_value(provenance))
+    return words if words and words != "unknown" else "tidak diketahui"
 
 
 def changed_fields(store: WorkspaceStore, id: str, form: dict[str, str]) -> dict[str, Any]:

@@ -538,6 +538,11 @@ def test_a_ruas_tally_counts_in_indonesian_format() -> None:
     values = pd.Series(["baik"] * 1204 + ["rusak_ringan"] * 3 + [None])
     assert _tally(values) == "baik (1.204), rusak_ringan (3), unknown (1)"
     assert _tally(pd.Series(["synthetic"] * 2), str.upper) == "SYNTHETIC (2)"
+    # a segment without provenance is said in words too, not as 'unknown'
+    from api.services.forms import _origin
+
+    assert _tally(pd.Series(["osm", None, "synthetic"]), _origin) == (
+        "OpenStreetMap (1), tidak diketahui (1), sintetis (1)")
 
 
 def test_the_road_form_shows_words_and_posts_codes(ws_path: Path) -> None:
