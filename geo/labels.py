@@ -136,6 +136,16 @@ LAYER_LABELS: Final[dict[str, str]] = {
 }
 """Workspace layers, as people name the data they hold."""
 
+CHANGE_LABELS: Final[dict[str, str]] = {
+    "upload": "unggahan dinas",
+    "edit": "suntingan",
+    "rollback": "pengembalian versi",
+    "import": "impor (CLI)",
+    "score": "hitung ulang skor",
+    "task": "rencana aksi",
+}
+"""Kinds of recorded change (:data:`geo.io.history.KINDS`), as the history page names them."""
+
 YESNO_LABELS: Final[dict[str, str]] = {"True": "Ya", "False": "Tidak"}
 """Yes/no cells: ``True`` -> "Ya", ``False`` -> "Tidak"."""
 
@@ -154,6 +164,7 @@ KINDS: Final[Mapping[str, Mapping[str, str]]] = {
     "status": STATUS_LABELS,
     "location_precision": LOCATION_PRECISION_LABELS,
     "layer": LAYER_LABELS,
+    "change": CHANGE_LABELS,
     "yesno": YESNO_LABELS,
 }
 """Every kind of code :func:`label` knows (``road_class`` and ``authority`` are one table)."""

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from geo import schema
+from geo.io import history
 from geo.labels import KINDS, label, labels
 
 
@@ -44,6 +45,7 @@ def test_unknown_codes_come_back_unchanged_and_missing_is_empty() -> None:
     ("umkm_type", schema.UMKM_TYPES), ("gateway_kind", schema.GATEWAY_KINDS),
     ("category", schema.DESTINATION_CATEGORIES), ("mode", schema.MODES),
     ("location_precision", schema.LOCATION_PRECISIONS),
+    ("change", history.KINDS),
 ])
 def test_every_schema_code_has_words(kind: str, codes: tuple[str, ...]) -> None:
     # words, not the code again: a code left untranslated would show as itself

@@ -112,7 +112,7 @@ def history_page(store: WorkspaceStore, user: User | None, csrf_token: str, *,
         agencies=agencies(store), agency=agency, since=since, limit=limit or DEFAULT_LIMIT,
         # keys and layer codes are what the history stores; the page says them in words
         agency_names={k: d.agency for k, d in store.dimensions().items()},
-        layer_words=KINDS["layer"],
+        layer_words=KINDS["layer"], change_words=KINDS["change"],
         versions=version_rows(store, agency, since, limit),
         changes=changes(store, agency, since, limit),
         can_rollback=bool(user and user.is_admin))

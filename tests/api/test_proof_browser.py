@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from geo.io.workspace import Workspace
+from geo.labels import label
 from geo.steps.accounts import add_user
 from tests._browser import (
     chromium,
@@ -238,10 +239,11 @@ def test_pu_upload_then_admin_rollback_in_chromium(served: Path, tmp_path: Path,
         assert "survei jalan PU.csv" in page and EDITOR in page and ruas not in ("",)
         rows = [r.text for r in b.d.find_elements("css selector", "tr")
                 if r.text.startswith(f"{int(upload['version'])} ")]
-        # the page names the agency as readiness.toml does, not by its key
+        # the page names the agency as readiness.toml does and the kind in words, not
+        # by the codes it stores
         with (ROOT / "data" / "readiness.toml").open("rb") as f:
             pu_name = tomllib.load(f)["dimensions"]["pu"]["agency"]
-        assert any(f"{EDITOR} {pu_name} upload" in r for r in rows), rows
+        assert any(f"{EDITOR} {pu_name} {label('change', 'upload')}" in r for r in rows), rows
         assert "Kembalikan ke versi" not in page  # not for an editor
 
         # 5. logs out; the admin logs in and rolls back to the version before the upload

@@ -82,7 +82,9 @@ def test_changes_are_filtered_and_the_log_has_no_write_endpoint(ws_path: Path) -
         assert f'<option value="kominfo" selected>{names["kominfo"]}</option>' in page
         assert f'<td>{names["kominfo"]}</td>' in page
         assert f'<td>{label("layer", "destinations")}</td>' in page
+        assert f'<td>{label("change", "edit")}</td>' in page  # the PATCH: an edit
         assert "<td>kominfo</td>" not in page and "<td>destinations</td>" not in page
+        assert "<td>edit</td>" not in page
         # append-only: nothing edits or deletes the log
         for method in ("PUT", "PATCH", "DELETE", "POST"):
             assert client.request(method, "/api/changes").status_code == 405
