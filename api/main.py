@@ -249,13 +249,13 @@ def _dimension_agencies(store: WorkspaceStore) -> dict[str, str]:
     """Dimension key -> agency of the readiness configuration the app serves (the stored
     scores', :meth:`WorkspaceStore.readiness`); empty when it does not load
     (``/api/score`` then answers 503 with the reason)."""
-    from geo.readiness import dimension_labels
+    from geo.readiness import agency_names, dimension_labels
     from geo.steps import workspace_readiness_config
 
     try:
         # not through the store's cache: the workspace may not exist yet (then the default)
         config = workspace_readiness_config(store.ws)[0]
-        return {k: label.agency for k, label in dimension_labels(config).items()}
+        return agency_names(dimension_labels(config))
     except SiapError as exc:
         log.warning("readiness configuration: %s", exc)
         return {}

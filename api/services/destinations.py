@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo.exceptions import WorkspaceError
+from geo.readiness import agency_names
 from maps import (
     REACH_MINUTES,
     TOL_ROADS_M,
@@ -60,8 +61,7 @@ def destinations(store: WorkspaceStore, distrik: str | None,
         if kelas is not None:
             s = s[s["class"].astype(str) == kelas.value]
         s = simplify(s, data.metric_crs, 0.0)
-        props, model = destination_models(
-            {k: label.agency for k, label in data.dimensions.items()})
+        props, model = destination_models(agency_names(data.dimensions))
         columns = tuple(f.alias or k for k, f in props.model_fields.items())
         fc = collection(model, s, columns,
                         synthetic=is_synthetic(s), attribution=credits(s, data.roads))

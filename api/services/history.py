@@ -13,6 +13,7 @@ from typing import Any
 
 from geo.accounts import User
 from geo.labels import KINDS
+from geo.readiness import agency_names
 
 from .._util import json_value
 from ..deps import WorkspaceStore
@@ -111,7 +112,7 @@ def history_page(store: WorkspaceStore, user: User | None, csrf_token: str, *,
         csrf_token=csrf_token, message=message, error=error,
         agencies=agencies(store), agency=agency, since=since, limit=limit or DEFAULT_LIMIT,
         # keys and layer codes are what the history stores; the page says them in words
-        agency_names={k: d.agency for k, d in store.dimensions().items()},
+        agency_names=agency_names(store.dimensions()),
         layer_words=KINDS["layer"], change_words=KINDS["change"],
         versions=version_rows(store, agency, since, limit),
         changes=changes(store, agency, since, limit),

@@ -37,10 +37,10 @@ async def score(request: ScoreRequest, store: WorkspaceStore) -> Body:
 
 def score_body(store: WorkspaceStore, weights: tuple[float, ...], ranks: bool) -> Body:
     """The ``POST /api/score`` answer for a weight vector (run on the lane)."""
-    from geo.readiness import score_frame
+    from geo.readiness import agency_names, score_frame
 
     cfg = store.readiness_config()
-    row_model = score_row_model({k: label.agency for k, label in store.dimensions().items()})
+    row_model = score_row_model(agency_names(store.dimensions()))
     inputs = store.score_inputs()
     effective = dict(zip(cfg.names, weights, strict=True))
     table = score_frame(inputs, cfg, effective, ranks=ranks)

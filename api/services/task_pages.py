@@ -19,6 +19,7 @@ import pyogrio
 from geo import fmt, labels
 from geo.accounts import User
 from geo.exceptions import SiapError
+from geo.readiness import agency_names
 
 from ..deps import WorkspaceStore
 from ..errors import BadParameter, NotFound
@@ -52,7 +53,7 @@ def _can_edit(user: User | None, agency: str) -> bool:
 
 
 def _agencies(store: WorkspaceStore) -> list[dict[str, str]]:
-    return [{"key": k, "name": v.agency} for k, v in store.dimensions().items()]
+    return [{"key": k, "name": name} for k, name in agency_names(store.dimensions()).items()]
 
 
 def plan_page(store: WorkspaceStore, user: User | None, csrf_token: str, agency: str | None,

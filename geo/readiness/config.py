@@ -412,6 +412,12 @@ def dimension_labels(config: ReadinessConfig) -> dict[str, DimensionLabel]:
     }
 
 
+def agency_names(labels: Mapping[str, DimensionLabel]) -> dict[str, str]:
+    """Each dimension's agency by its key (``"pu"`` -> ``"Dinas PUPR"``), in configuration
+    order: how pages, the API's models and the history name an agency key."""
+    return {key: label.agency for key, label in labels.items()}
+
+
 def read_readiness_config(path: str | os.PathLike[str] | None = None
                           ) -> tuple[ReadinessConfig, ConfigText]:
     """Read and validate a readiness TOML (default: the settings' ``readiness_config``,
