@@ -326,6 +326,14 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _flag(value: object) -> bool:
+    """A yes/no cell as bool: text ``true``/``1`` (any case), else truthiness; a missing
+    value is no."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return not pd.isna(value) and bool(value)  # type: ignore[call-overload]
+
+
 class _Reader:
     """Read access shared by the workspace and its staging copy."""
 
@@ -466,8 +474,7 @@ class _Reader:
         if self.metadata().get("synthetic") == "true":
             return True
         sources = self.sources()
-        return "synthetic" in sources and bool(
-            sources["synthetic"].astype(str).str.lower().isin(("true", "1")).any())
+        return "synthetic" in sources and bool(sources["synthetic"].any())
 
     def _synthetic(self, layers: Iterable[str], query: str) -> int:
         """Sum of ``query`` (``{}``: the table, ``?``: 'synthetic') over those of ``layers``
@@ -519,7 +526,13 @@ class _Reader:
         return dict(zip(df["key"].astype(str), df["value"].astype(str), strict=True))
 
     def sources(self) -> pd.DataFrame:
-        return self.read_table(schema.SOURCES)
+        """The sources table, its ``synthetic`` flag as bool (GDAL gives the stored boolean;
+        a text "true"/"1" from another writer reads the same), so every reader tests it
+        alike: ``info``, the pages, the maps and the reports."""
+        df = self.read_table(schema.SOURCES)
+        if "synthetic" in df:
+            df["synthetic"] = df["synthetic"].map(_flag).astype(bool)
+        return df
 
     def _configs(self) -> dict[str, dict[str, dict[str, str]]]:
         raw = self.metadata().get(CONFIGS_KEY, "")

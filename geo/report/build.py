@@ -107,7 +107,7 @@ def _sources(ws: Workspace, layers: Sequence[str] | None = None) -> list[dict[st
         s = s[s["layer"].astype(str).isin(layers)]
     return [{"name": _text(r.get("name")), "layer": _text(r.get("layer")),
              "date": _text(r.get("date")), "licence": _text(r.get("licence")),
-             "synthetic": str(r.get("synthetic")).lower() in ("true", "1")}
+             "synthetic": bool(r.get("synthetic"))}
             for r in s.to_dict("records")]
 
 

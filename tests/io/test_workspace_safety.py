@@ -484,6 +484,25 @@ def test_holds_synthetic_exactly_when_a_row_a_source_or_the_workspace_says_so(
     assert info(ws)["synthetic"] == want
 
 
+def test_the_sources_synthetic_flag_reads_as_bool_however_it_was_stored(
+        tmp_path: Path) -> None:
+    """Every reader of the sources (info, pages, maps, reports) gets the flag as bool:
+    the stored boolean, or text another writer left ("True", "1", "false")."""
+    ws = Workspace(tmp_path / "sources.gpkg")
+    with ws.update(create=True) as stage:
+        stage.write("real", _points(0, 2).assign(provenance="osm"))
+        stage.add_source(Source(name="OSM", layer="real", date="2026-01-01", licence="ODbL"))
+    assert ws.sources()["synthetic"].tolist() == [False] and not ws.holds_synthetic()
+    text = pd.DataFrame({"name": ["a", "b", "c", "d"], "layer": ["real"] * 4,
+                         "synthetic": ["True", " 1", "false", ""]})
+    # another writer (GDAL itself here), not the workspace's staging, which stores bools
+    pyogrio.write_dataframe(text, ws.path, layer="sources")
+    assert pd.api.types.is_string_dtype(
+        pyogrio.read_dataframe(ws.path, layer="sources")["synthetic"])
+    assert ws.sources()["synthetic"].tolist() == [True, True, False, False]
+    assert ws.holds_synthetic()
+
+
 @pytest.mark.parametrize("change", ["none", "gaps", "shifted", "appended_out_of_order"])
 def test_a_batched_read_of_any_fids_equals_a_whole_read(
         tmp_path: Path, change: str, monkeypatch: pytest.MonkeyPatch) -> None:
