@@ -61,6 +61,7 @@ from geo._parallel import (
 )
 from geo._progress import SILENT, Reporter
 from geo.exceptions import InputError, Problem
+from geo.io._pbf import ways_onward
 from geo.io._topology import Edges, build_edges, shared_nodes, steps
 from geo.io.workspace import WkbFrame
 from geo.roads import authority_from_highway, condition_from_smoothness, surface_class
@@ -959,8 +960,11 @@ def _relation_areas(path: Path, kept: Path, relations: dict[int, tuple[Any, list
             except (RuntimeError, osmium.InvalidLocationError):
                 pass  # placed on its outline, as one libosmium cannot assemble
 
-    # the filter before the locations: only the wanted ways are looked up
-    with osmium.io.Reader(osmium.io.File(str(path)), osmium.osm.WAY) as reader:
+    # the filter before the locations: only the wanted ways are looked up; from a PBF
+    # file, only its blocks from the ways on are read (not its nodes' blocks)
+    tail = kept.with_name("ways.osm.pbf")
+    source = tail if ways_onward(path, tail) else path
+    with osmium.io.Reader(osmium.io.File(str(source)), osmium.osm.WAY) as reader:
         for way in _guarded(osmium.OsmFileIterator(reader, members, locations, assemble),
                             name):
             try:  # in C++, and read only for a relation left unassembled

@@ -757,10 +757,13 @@ def _xml(nodes: list[tuple[int, float, float]], ways: list[tuple[int, list[int],
             + "\n".join(out) + "\n</osm>\n")
 
 
-def test_areas_of_poi_ways_and_multipolygons_place_their_points_inside(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tail", [True, False])
+def test_areas_of_poi_ways_and_multipolygons_place_their_points_inside(
+        tmp_path: Path, tail: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The area manager sees only the ways with a POI key; a multipolygon's untagged
-    member ways reach it in a read of their own. Expected points are checked against
-    the polygons written in the file (shapely), not against the reader."""
+    member ways reach it in a read of their own: of the (sorted PBF copy's) blocks from
+    the ways on, or of the whole file where there is no such tail. Expected points are
+    checked against the polygons written in the file (shapely), not against the reader."""
     x0, y0 = 136.9, -4.5
     outer = [(0.0, 0.0), (0.01, 0.0), (0.01, 0.01), (0.0, 0.01)]
     inner = [(0.001, 0.001), (0.009, 0.001), (0.009, 0.009), (0.001, 0.009)]
@@ -793,7 +796,12 @@ def test_areas_of_poi_ways_and_multipolygons_place_their_points_inside(tmp_path:
     ]
     src = tmp_path / "areas.osm"
     src.write_text(_xml(nodes, ways, rels), encoding="utf-8")
+    tails: list[bool] = []
+    onward = geo.io.osm.ways_onward
+    monkeypatch.setattr(geo.io.osm, "ways_onward",
+                        lambda path, out: tails.append(tail and onward(path, out)) or tails[-1])
     ext = geo.io.osm.read_osm(src)
+    assert tails == [tail]
     rows = list(zip(ext.pois["osm_type"], ext.pois["osm_id"], strict=True))
     assert rows == [("w", 102), ("r", 200), ("r", 201)]  # in file order, ways first
     pts = dict(zip(ext.pois["name"], ext.poi_geometry, strict=True))
