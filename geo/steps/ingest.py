@@ -31,6 +31,7 @@ from geo.io.osm import (
     OsmExtract,
     OsmSource,
     check_osm_file,
+    classes_of,
     derived_boundary,
     destinations_frame,
     gateways_frame,
@@ -124,10 +125,11 @@ def ingest_path(path: Path, ws: Workspace, *, source: OsmSource,
             if len(pts) else np.zeros(0, dtype=bool)
         pois = gpd.GeoDataFrame(ext.pois[inside].reset_index(drop=True), geometry=pts[inside],
                                 crs=schema.WGS84)
+        classes = classes_of(ext.poi_classes, inside) if ext.poi_classes else None
         derived = {
-            "destinations": destinations_frame(pois),
-            "umkm": umkm_frame(pois),
-            "gateways": gateways_frame(pois),
+            "destinations": destinations_frame(pois, classes),
+            "umkm": umkm_frame(pois, classes),
+            "gateways": gateways_frame(pois, classes),
         }
 
         def src(layer: str) -> Source:

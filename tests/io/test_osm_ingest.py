@@ -182,6 +182,32 @@ def test_derived_layers_on_real_data(andorra_ws: Path, menteng_ws: Path) -> None
     assert (mu.loc[ids, "type"] == "kuliner").all()
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_classes_of_a_selection_are_the_selections_classes(andorra_ws: Path,
+                                                          data: st.DataObject) -> None:
+    """The POI pass classifies every POI before the boundary is known; the rows kept
+    later carry the classes they would have been given alone."""
+    pois = _andorra_pois(andorra_ws)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(pois),
+                                       max_size=len(pois))), dtype=bool)
+    got = geo.io.osm.classes_of(geo.io.osm.poi_classes(pois), keep)
+    want = geo.io.osm.poi_classes(pois[keep].reset_index(drop=True))
+    assert got.keys() == want.keys() == set(geo.io.osm.DERIVED_LAYERS)
+    for layer in want:
+        for a, b in zip(got[layer], want[layer], strict=True):
+            pd.testing.assert_series_equal(a, b)
+
+
+_POIS: dict[Path, pd.DataFrame] = {}
+
+
+def _andorra_pois(ws: Path) -> pd.DataFrame:
+    if ws not in _POIS:
+        _POIS[ws] = pyogrio.read_dataframe(ws, layer="pois", read_geometry=False)
+    return _POIS[ws]
+
+
 def test_tag_rules_hand_worked() -> None:
     rows = pd.DataFrame([
         # name, tourism, shop, amenity, craft, leisure, historic, natural, aeroway, place
@@ -267,6 +293,18 @@ def test_clipped_to_the_workspace_boundary(tmp_path: Path, menteng_osm: Path) ->
     want_ids = {i for i, xy in ref.tourism_nodes.items() if inside(*xy)}
     assert set(tour["osm_id"]) == want_ids
     assert 0 < len(want_ids) < len(ref.tourism_nodes)
+    # the derived layers: the kept POIs the rules pick, classified here on the clipped
+    # rows (the ingest classified every POI of the file, before the clip)
+    for layer, table, column in (("destinations", DESTINATION_RULES, "category"),
+                                 ("umkm", UMKM_RULES, "type"),
+                                 ("gateways", GATEWAY_RULES, "kind")):
+        value, _ = classify(pois, table)
+        picked = pois[value.notna().to_numpy()]
+        got = ws.read(layer)
+        assert list(got["id"]) == list("osm-" + picked["osm_type"]
+                                       + picked["osm_id"].astype(str))
+        assert list(got[column]) == list(value.dropna())
+        assert layer == "gateways" or len(got) > 0
     # the region kept its name and boundary: ingest does not replace them
     assert ws.metadata()["region"] == "Menteng tengah"
     assert ws.boundary().equals(inner)
