@@ -273,11 +273,61 @@ def _arrow_table(frame: gpd.GeoDataFrame | WkbFrame) -> pa.Table:
     return table
 
 
+class _FlushBehind:
+    """Sends a file's written pages to disk in a thread while its writer goes on.
+
+    GDAL writes a layer into a new GeoPackage without syncing it, and the next write's
+    commit then waits until all of it is on disk: the roads of 100 tiles of Andorra
+    (460 MB) held the ingest's single-threaded end 0,25 s. Flushed as the frames are
+    written, the disk works while the cores compute. Only an early start: SQLite's
+    commits still sync what they must.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._again = self._running = False
+        self._thread: threading.Thread | None = None
+
+    def kick(self) -> None:
+        """Flush now, or once more after the flush under way."""
+        with self._lock:
+            self._again = True
+            if self._running:
+                return
+            self._running = True
+        self._thread = threading.Thread(target=self._run, name="siapwisata-flush",
+                                        daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Until the flushes asked for are done."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._again:
+                    self._running = False
+                    return
+                self._again = False
+            with contextlib.suppress(OSError):  # gone or unreadable: nothing to hurry
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+
 def _write_stream(held: list[gpd.GeoDataFrame | WkbFrame],
                   rest: Iterator[gpd.GeoDataFrame | WkbFrame],
-                  path: Path, layer: str, geometry_type: str) -> int:
+                  path: Path, layer: str, geometry_type: str,
+                  between: Callable[[], None] | None = None) -> int:
     """Consecutive frames of one layer in one GDAL write, through an Arrow stream whose
-    batches are made as GDAL asks for them (memory follows a frame).
+    batches are made as GDAL asks for them (memory follows a frame); ``between`` is
+    called after each frame has gone to GDAL.
 
     The layer is created once, and GDAL builds its spatial index once at the end;
     appending frame by frame kept the R-tree up to date row by row (the roads of
@@ -300,6 +350,8 @@ def _write_stream(held: list[gpd.GeoDataFrame | WkbFrame],
                 rows += table.num_rows
                 yield from table.to_batches()
                 table = None  # freed before the next frame is made
+                if between is not None:
+                    between()
                 frame = next(rest, None)
                 if frame is not None:
                     table = _arrow_table(frame).select(schema.names).cast(schema)
@@ -936,6 +988,7 @@ class Staging(_Reader):
         self._meta: dict[str, str] = {}
         self._sources: list[Source] = []
         self._replace_sources: set[str] = set()
+        self._flush = _FlushBehind(path)
 
     def write(self, layer: str, gdf: gpd.GeoDataFrame) -> None:
         """Write (replace) one spatial layer, in EPSG:4326, required columns first."""
@@ -977,8 +1030,10 @@ class Staging(_Reader):
             return rows
         geometry_type, held = _geometry_type(first), [first]
         del first  # the stream frees each frame once converted, the first one too
-        return _write_stream(held, (self._prepared_chunk(layer, c) for c in it if len(c)),
-                             self.path, layer, geometry_type)
+        rows = _write_stream(held, (self._prepared_chunk(layer, c) for c in it if len(c)),
+                             self.path, layer, geometry_type, between=self._flush.kick)
+        self._flush.kick()  # the rest, and the spatial index GDAL built at the end
+        return rows
 
     def _prepared_chunk(self, layer: str, chunk: gpd.GeoDataFrame | WkbFrame
                         ) -> gpd.GeoDataFrame | WkbFrame:
@@ -1032,6 +1087,7 @@ class Staging(_Reader):
         self._sources.append(source)
 
     def _finish(self) -> None:
+        self._flush.wait()
         if self._recorder is not None:
             self._recorder.finish(self)
         meta = self.metadata()

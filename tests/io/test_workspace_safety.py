@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -425,6 +426,63 @@ def test_a_chunked_write_that_fails_midway_changes_nothing(tmp_path: Path) -> No
     with pytest.raises(RuntimeError), ws.update() as stage:
         stage.write_chunks("sample", failing())
     assert ws.read("sample")["id"].tolist() == ["p0", "p1"]
+
+
+def test_a_chunked_write_is_sent_to_disk_as_it_goes_and_the_update_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GDAL does not sync a new file's layer: a flush starts while the frames are still
+    written, another once the layer is complete, and the update ends after both."""
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        events.append("flush")
+        time.sleep(0.05)
+        real_fsync(fd)
+
+    monkeypatch.setattr(workspace_module.os, "fsync", slow_fsync)
+
+    def frames() -> Iterator[gpd.GeoDataFrame]:
+        for i in range(4):
+            events.append(f"frame {i}")
+            time.sleep(0.02)
+            yield _points(10 * i, 3)
+
+    ws = Workspace(tmp_path / "flushed.gpkg")
+    with ws.update(create=True) as stage:
+        assert stage.write_chunks("sample", frames()) == 12
+        events.append("written")
+    assert "flush" in events[:events.index("frame 3")]  # during the write
+    assert "flush" in events[events.index("written"):]  # and after it
+    assert not [t for t in threading.enumerate() if t.name == "siapwisata-flush"]
+    assert ws.read("sample")["id"].tolist() == [f"p{10 * i + j}" for i in range(4)
+                                                for j in range(3)]
+
+
+def test_a_flush_asked_for_during_one_runs_once_more_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    release, started = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def held_fsync(fd: int) -> None:
+        calls.append(fd)
+        started.set()
+        release.wait(5)
+
+    monkeypatch.setattr(workspace_module.os, "fsync", held_fsync)
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x")
+    flush = workspace_module._FlushBehind(path)
+    flush.kick()
+    assert started.wait(5)
+    for _ in range(3):  # all while the first one runs: one more flush, not three
+        flush.kick()
+    release.set()
+    flush.wait()
+    assert len(calls) == 2
+    gone = workspace_module._FlushBehind(tmp_path / "hilang.bin")
+    gone.kick()  # a file that is not there: nothing to send, no error
+    gone.wait()
 
 
 def test_synthetic_rows_are_counted_as_a_read_of_the_layer_counts_them(tmp_path: Path) -> None:
