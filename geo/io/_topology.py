@@ -132,6 +132,9 @@ def shared_nodes(ref: IntArray, way: npt.NDArray[np.integer[Any]], usable: BoolA
     before, after = _segments(way, usable)
     part = before | after
     del before, after
+    packed = _shared_packed(ref, part)
+    if packed is not None:
+        return packed
     runs = ref[part]
     runs.sort()
     twice = runs[1:][runs[1:] == runs[:-1]]
@@ -143,6 +146,43 @@ def shared_nodes(ref: IntArray, way: npt.NDArray[np.integer[Any]], usable: BoolA
         r = ref[lo:hi]
         at = np.minimum(np.searchsorted(twice, r), len(twice) - 1)
         out[lo:hi] = part[lo:hi] & (twice[at] == r)
+    return out
+
+
+def _shared_packed(ref: IntArray, part: BoolArray) -> BoolArray | None:
+    """:func:`shared_nodes` by one sort of (node, position) packed into one ``int64``
+    per reference in a run, when both fit in its 63 bits (node ids spanning up to
+    2**34, ~1,7e10, beside 2**29 references): equal nodes end up side by side, each
+    carrying where it came from. None when they do not fit.
+
+    The search of every reference among the repeated nodes it replaces was most of the
+    time (11,1 million references, 100 tiles of Andorra: 0,70 -> 0,3 s) and sat on the
+    ingest's critical path. Memory is the same one array of the references in runs;
+    the steps over it go :data:`_SEARCH_CHUNK` at a time.
+    """
+    at = np.flatnonzero(part)
+    if not len(at):
+        return np.zeros(len(ref), dtype=bool)
+    low = int(ref[at].min())
+    span = int(ref[at].max()) - low
+    shift = max(int(at[-1]).bit_length(), 1)
+    if span.bit_length() + shift > 63:
+        return None
+    key = at  # becomes (node - low) << shift | position, in place
+    for lo, hi in steps(len(key), _SEARCH_CHUNK):
+        node = ref[key[lo:hi]] - low
+        node <<= shift
+        key[lo:hi] |= node
+    del node
+    key.sort()
+    out = np.zeros(len(ref), dtype=bool)
+    mask = (1 << shift) - 1
+    for lo, hi in steps(len(key) - 1, _SEARCH_CHUNK):
+        # a pair of neighbours with the same node: both positions are shared
+        a, b = key[lo:hi], key[lo + 1:hi + 1]
+        same = (a >> shift) == (b >> shift)
+        out[a[same] & mask] = True
+        out[b[same] & mask] = True
     return out
 
 

@@ -18,7 +18,7 @@ from shapely.geometry import Polygon, box
 
 from geo._parallel import workers
 from geo.io import osm as osm_reader
-from geo.io._topology import Edges, build_edges, shared_nodes
+from geo.io._topology import Edges, _shared_packed, build_edges, shared_nodes
 from geo.io.workspace import Workspace
 from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import GEOD, read_reference, reference_edges
@@ -237,6 +237,31 @@ def _naive_shared(ways: list[list[tuple[int, bool]]]) -> list[list[bool]]:
 # (node id, usable): few ids so ways share nodes, repeat them and loop; mostly usable
 _WAYS = st.lists(st.lists(st.tuples(st.integers(1, 12), st.sampled_from([True, True, False])),
                           min_size=1, max_size=7), min_size=1, max_size=9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ways=_WAYS, pool=st.lists(st.integers(-2**62, 2**62), min_size=12, max_size=12,
+                                 unique=True))
+def test_shared_nodes_whatever_the_ids(ways: list[list[tuple[int, bool]]],
+                                       pool: list[int]) -> None:
+    """Ids anywhere in int64 (negative ones as JOSM writes; spans too wide to pack beside
+    a position, where the other way is taken): the rule in plain Python decides."""
+    named = [[(pool[n - 1], u) for n, u in w] for w in ways]
+    ref = np.array([n for w in named for n, _ in w], dtype=np.int64)
+    usable = np.array([u for w in named for _, u in w], dtype=bool)
+    way = np.repeat(np.arange(len(named), dtype=np.int32), [len(w) for w in named])
+    want = [m for ms in _naive_shared(named) for m in ms]
+    assert shared_nodes(ref, way, usable).tolist() == want
+    near = ref - ref.min() + 10**10  # a span that packs, ids as today's OSM ones
+    assert shared_nodes(near, way, usable).tolist() == want
+
+
+def test_node_ids_too_far_apart_to_pack_take_the_other_way() -> None:
+    part = np.ones(3, dtype=bool)  # positions 0..2: two bits beside the node
+    assert _shared_packed(np.array([0, 2**61, 0]), part) is None  # 62 + 2 bits
+    assert _shared_packed(np.array([-2**60, 2**60, 5]), part) is None
+    packed = _shared_packed(np.array([-2**60, 2**60 - 1, -2**60]), part)  # 61 + 2 bits
+    assert packed is not None and packed.tolist() == [True, False, True]
 
 
 @settings(max_examples=200, deadline=None)
