@@ -404,12 +404,23 @@ def _write_road_opl(path: Path, opl: Path, name: str) -> None:
     locations.ignore_errors()  # a node missing from the extract: undefined location
     writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL_WAYS))
     try:
-        osmium.apply(osmium.io.Reader(str(path)), locations,
+        osmium.apply(osmium.io.Reader(str(path)), _ways_with("highway", "route"), locations,
                      osmium.filter.KeyFilter("highway", "route"), writer)
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise InputError([Problem(name, f"file OSM rusak: {exc}")]) from None
     finally:
         writer.close()
+
+
+def _ways_with(*keys: str) -> Any:
+    """A filter of the ways without any of ``keys``, for the head of a handler chain,
+    before the node locations: every node still reaches the location index, but only
+    the ways kept have their nodes looked up in it. After it, the index looked up every
+    node of every way of the file (100 tiles of Andorra, 25 million references, most of
+    them of buildings and streams): 1,3 CPU-s of the POI pass, 0,6-0,9 of the roads'."""
+    ways = osmium.filter.KeyFilter(*keys)
+    ways.enable_for(osmium.osm.WAY)
+    return ways
 
 
 def _stream(path: Path, name: str, header_date: str, reporter: Reporter) -> OsmExtract:
@@ -919,6 +930,7 @@ def _poi_objects(path: Path, index: Any) -> Iterator[Any]:
     which rarely carry one: :func:`_relation_areas` assembles them afterwards.
     """
     # the iterator does not keep its handlers alive: each is named here
+    ways = _ways_with(*rules.POI_FILTER_KEYS)
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()  # a node missing from the extract: undefined location
     keys = osmium.filter.KeyFilter(*rules.POI_FILTER_KEYS)
@@ -926,7 +938,7 @@ def _poi_objects(path: Path, index: Any) -> Iterator[Any]:
     manager = osmium.area.AreaManager()
     assemble = manager.second_pass_to_buffer(areas)
     with osmium.io.Reader(osmium.io.File(str(path))) as reader:
-        for obj in osmium.OsmFileIterator(reader, locations, keys, assemble):
+        for obj in osmium.OsmFileIterator(reader, ways, locations, keys, assemble):
             yield obj
             if areas:
                 yield from areas

@@ -34,6 +34,7 @@ from geo.io.workspace import Workspace
 from geo.osmtags import DESTINATION_RULES, GATEWAY_RULES, POI_FILTER_KEYS, UMKM_RULES, classify
 from geo.steps import ingest_osm, init_workspace
 from tests._osm_reference import DRIVABLE, read_reference, segments
+from tests.conftest import OSM
 
 # UTM point scale k lies in [0.9996, 1.001] inside a zone (k = 0.9996 on the central
 # meridian, about 1.001 at its 3 degree edge at the equator), so projected lengths differ
@@ -931,3 +932,41 @@ def test_a_closed_poi_way_lies_where_libosmiums_area_puts_it(
         return
     assert ext.poi_geometry.size == 1
     assert shapely.equals_exact(ext.poi_geometry[0], _libosmium_point(path), 0)
+
+
+@pytest.mark.parametrize("name", ["andorra-2021-04-14.osm.pbf", "porto-2020-07-20.osm.pbf"])
+def test_road_opl_is_libosmiums_plain_chain(tmp_path: Path, name: str) -> None:
+    """The ways without a road key are dropped before the node locations (only the kept
+    ways are looked up): the file written is byte for byte that of libosmium's plain
+    chain (locations, then the key filter), every node located as before."""
+    src = OSM / name
+    ours = tmp_path / "ours.opl"
+    geo.io.osm._write_road_opl(src, ours, name)
+    plain = tmp_path / "plain.opl"
+    index = osmium.index.create_map("flex_mem")
+    locations = osmium.NodeLocationsForWays(index)
+    locations.ignore_errors()
+    writer = osmium.SimpleWriter(osmium.io.File(str(plain), geo.io.osm._OPL_WAYS))
+    try:
+        osmium.apply(osmium.io.Reader(str(src)), locations,
+                     osmium.filter.KeyFilter("highway", "route"), writer)
+    finally:
+        writer.close()
+    assert ours.read_bytes() == plain.read_bytes()
+    assert ours.read_bytes().count(b"\nw") > 1000  # the roads are there
+
+
+def test_the_early_way_filter_lets_every_node_and_relation_through(tmp_path: Path) -> None:
+    src = tmp_path / "small.osm"
+    src.write_text(_xml(
+        [(1, 110.0, -1.0), (2, 110.001, -1.0), (3, 110.002, -1.0)],
+        [(10, [1, 2], {"highway": "residential"}), (11, [2, 3], {"building": "yes"}),
+         (12, [1, 3], {})],
+        [(20, [("w", 11, "outer")], {"type": "multipolygon", "building": "yes"})]),
+        encoding="utf-8")
+    ways = geo.io.osm._ways_with("highway")
+    seen = []
+    with osmium.io.Reader(str(src)) as reader:
+        for o in osmium.OsmFileIterator(reader, ways):
+            seen.append((o.type_str(), o.id))
+    assert seen == [("n", 1), ("n", 2), ("n", 3), ("w", 10), ("r", 20)]
