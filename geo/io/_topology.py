@@ -160,7 +160,7 @@ def _shared_packed(ref: IntArray, part: BoolArray) -> BoolArray | None:
     ingest's critical path. Memory is the same one array of the references in runs;
     the steps over it go :data:`_SEARCH_CHUNK` at a time.
     """
-    at = np.flatnonzero(part)
+    at = np.flatnonzero(part).astype(np.int64, copy=False)
     if not len(at):
         return np.zeros(len(ref), dtype=bool)
     low = int(ref[at].min())

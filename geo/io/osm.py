@@ -412,7 +412,7 @@ def _write_road_opl(path: Path, opl: Path, name: str) -> None:
         writer.close()
 
 
-def _ways_with(*keys: str) -> Any:
+def _ways_with(*keys: str) -> osmium.filter.KeyFilter:
     """A filter of the ways without any of ``keys``, for the head of a handler chain,
     before the node locations: every node still reaches the location index, but only
     the ways kept have their nodes looked up in it. After it, the index looked up every
@@ -955,9 +955,10 @@ def _relation_areas(path: Path, kept: Path, relations: dict[int, tuple[Any, list
     The area manager reads these relations from ``kept`` (the POI pass wrote them there
     as it met them: a read of the whole file for a few thousand relations cost 1,8 s at
     100 tiles of Andorra), then one read of the member ways only (only these pass the
-    C++ filter), their nodes located from the POI pass's ``index`` (the nodes are not
-    read again). Outline rings that still close become polygons; otherwise the loose
-    member lines are used.
+    C++ filter; of a PBF file, only its blocks from the ways on, :func:`ways_onward`),
+    their nodes located from the POI pass's ``index`` (the nodes are not read again).
+    Outline rings that still close become polygons; otherwise the loose member lines are
+    used.
     """
     if not relations:
         return {}, {}
