@@ -718,37 +718,30 @@ def _unexpected(what: str) -> RuntimeError:
 def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
     """:func:`_parse_road_opl` for one chunk of whole lines: (ref, x, y, count).
 
-    The lines are taken apart by Arrow's string kernels and numpy, never one object (or
-    one tag) at a time in Python: only each distinct tag value of a chunk becomes a
-    ``str``.
+    The lines are taken apart by compiled scans (:mod:`geo.io._opl`: the first fields,
+    the node lists), Arrow's string kernels and numpy, never one object (or one tag) at a
+    time in Python: only each distinct tag value of a chunk becomes a ``str``.
     """
-    lines, kind = _opl_lines(chunk)
+    starts, kind = _opl_lines(chunk)
     if not len(kind):
         state.ways.append(_road_columns(_EMPTY_ARRAY_INT, np.empty(1, dtype=object),
                                         np.empty((len(_TAG_KEYS), 0), dtype=np.int64)))
         empty = np.empty(0, dtype=np.int32)
         return _EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT
-    head = pc.split_pattern(lines, " ", max_splits=4)  # id, visible, timestamp, tags, rest
-    if pc.min(pc.list_value_length(head)).as_py() < 4:
-        raise _unexpected("an object line without timestamp and tags")
-    tok = [pc.list_element(head, i) for i in range(4)]
-    del head, lines
-    for i, marker in ((1, "d"), (2, "t"), (3, "T")):
-        if not pc.all(pc.starts_with(tok[i], marker)).as_py():
-            raise _unexpected(f"field {i + 1} of an object line is not '{marker}'")
-    try:
-        ids = np.asarray(pc.cast(pc.utf8_slice_codeunits(tok[0], 1), pa.int64()))
-    except pa.ArrowInvalid:
-        raise _unexpected("an object id is not a number") from None
+    from geo.io import _opl  # numba: imported on first use
+
+    status, _, ids, t0, t1, tag_offsets, tag_bytes = _opl.object_heads(
+        np.frombuffer(chunk, dtype=np.uint8), starts)
+    if status != _opl.OK:
+        raise _unexpected(_opl.HEAD_PROBLEMS[status])
     _check_order(kind, ids, state)
-    newest = pc.max(pc.utf8_slice_codeunits(tok[2], 1)).as_py() or ""
+    newest = chunk[t0:t1].decode("utf-8", "replace")
     if newest > state.newest:
         state.newest = newest
     way = kind == ord("w")
-    # the tags are a way's fourth field; a line's last field keeps its newline
-    tags = pc.utf8_rtrim(pc.utf8_slice_codeunits(tok[3].filter(pa.array(way)), 1),
-                         characters="\n")
-    del tok
+    # the tags are a way's fourth field
+    tags = pa.LargeStringArray.from_buffers(int(way.sum()), pa.py_buffer(tag_offsets),
+                                            pa.py_buffer(tag_bytes))
     texts, codes = _first_tag_values(tags, state)
     road = _is_road(texts, codes)
     ways = ids[way]
@@ -765,20 +758,17 @@ def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
     return ref[per_ref], x[per_ref], y[per_ref], count[road]
 
 
-def _opl_lines(chunk: bytes) -> tuple[pa.LargeStringArray, np.ndarray]:
-    """The non-empty lines of a chunk as Arrow strings (each may keep trailing newlines),
-    and the first byte of each (its object type)."""
+def _opl_lines(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where the non-empty lines of a chunk start (each runs to the next, trailing
+    newlines included), and the first byte of each (its object type)."""
     b = np.frombuffer(chunk, dtype=np.uint8)
     # a line starts at 0 and after each newline, and is empty when a newline follows:
     # found from the newlines (one in ~250 bytes), not from masks over every byte
     # (0,35 -> 0,2 s over the 365 MB of 100 tiles of Andorra)
     bol = np.concatenate([[0], np.flatnonzero(b == ord("\n")) + 1])
     bol = bol[bol < len(b)]
-    bol = bol[b[bol] != ord("\n")]
-    offsets = np.append(bol, len(b)).astype(np.int64)
-    lines = pa.LargeStringArray.from_buffers(len(bol), pa.py_buffer(offsets),
-                                             pa.py_buffer(chunk))
-    return lines, b[bol]
+    bol = bol[b[bol] != ord("\n")].astype(np.int64)
+    return bol, b[bol]
 
 
 def _check_order(kind: np.ndarray, ids: np.ndarray, state: _OplState) -> None:

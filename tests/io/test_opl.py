@@ -17,7 +17,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.io._opl import NO_LIST, NOT_UNDERSTOOD, OK, UNDEFINED, node_lists
+from geo.io._opl import (
+    BAD_ID,
+    NO_FIELDS,
+    NO_LIST,
+    NOT_D,
+    NOT_T,
+    NOT_TAGS,
+    NOT_UNDERSTOOD,
+    OK,
+    UNDEFINED,
+    node_lists,
+)
 from tests._depth import REPRODUCIBLE
 
 PROPERTY = REPRODUCIBLE
@@ -93,13 +104,66 @@ def test_an_empty_list_and_an_empty_chunk() -> None:
                 max_size=12), st.booleans())
 def test_lines_are_the_non_empty_lines_of_the_chunk(lines: list[str], last_newline: bool
                                                     ) -> None:
-    """geo.io.osm._opl_lines against Python's own split: every non-empty line, in order,
-    with its first byte; a line keeps its newlines (they are trimmed where read)."""
+    """geo.io.osm._opl_lines against Python's own split: where every non-empty line
+    starts, in order, with its first byte; a line runs to the next one."""
     from geo.io.osm import _opl_lines
 
     text = "\n".join(lines) + ("\n" if last_newline else "")
-    got, first = _opl_lines(text.encode())
+    starts, first = _opl_lines(text.encode())
     want = [line for line in text.split("\n") if line]
-    assert [s.rstrip("\n") for s in got.to_pylist()] == want
-    assert "".join(got.to_pylist()) == text.lstrip("\n")  # nothing lost but leading newlines
+    ends = [*starts[1:].tolist(), len(text)][:len(starts)]
+    got = [text[a:b] for a, b in zip(starts.tolist(), ends, strict=True)]
+    assert [s.rstrip("\n") for s in got] == want
+    assert "".join(got) == text.lstrip("\n")  # nothing lost but leading newlines
     assert bytes(first) == bytes(line.encode()[0] for line in want)
+
+
+# --- the first four fields of each object line (object_heads) ---------------------------
+_FIELD = st.text(st.sampled_from("abz09:-=,%TtdN"), max_size=6)
+_LINE = st.tuples(
+    st.sampled_from("nwr"), st.integers(-(2**63) + 1, 2**63 - 1),
+    st.sampled_from(["", "2021-01-01T00:00:00Z", "2024-12-31T23:59:59Z", "2009-05-06T07:08:09Z"]),
+    _FIELD, st.one_of(st.none(), _FIELD), st.integers(0, 2))
+
+
+@PROPERTY
+@given(st.lists(_LINE, max_size=10), st.booleans())
+def test_object_heads_are_the_lines_first_four_fields(
+        lines: list[tuple[str, int, str, str, str | None, int]], last_newline: bool) -> None:
+    """Ids of both signs, the latest timestamp as text, and the ways' tags (a line's last
+    field without its newlines), against Python's own split of each line."""
+    from geo.io._opl import object_heads
+    from geo.io.osm import _opl_lines
+
+    texts = [f"{kind}{oid} dV t{ts} T{tags}" + ("" if rest is None else f" N{rest}")
+             + "\n" * blank for kind, oid, ts, tags, rest, blank in lines]
+    text = "\n".join(texts) + ("\n" if last_newline else "")
+    starts, _ = _opl_lines(text.encode())
+    status, n, ids, t0, t1, offsets, tag_bytes = object_heads(
+        np.frombuffer(text.encode(), dtype=np.uint8), starts)
+    assert status == OK and n == len(lines)
+    fields = [line.split(" ", 4) for line in text.split("\n") if line]
+    assert ids.tolist() == [int(f[0][1:]) for f in fields]
+    assert text.encode()[t0:t1].decode() == max((f[2][1:] for f in fields), default="")
+    tags = bytes(tag_bytes).decode()
+    got = [tags[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+    assert got == [f[3][1:] for f in fields if f[0][0] == "w"]
+
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("w1 dV t\n", NO_FIELDS),
+    ("w1 V t T\n", NOT_D),
+    ("w1 dV x Ta=b\n", NOT_T),
+    ("w1 dV t a=b\n", NOT_TAGS),
+    ("w1 dV t \n", NOT_TAGS),
+    ("w dV t T\n", BAD_ID),
+    ("w1x dV t T\n", BAD_ID),
+    ("w- dV t T\n", BAD_ID),
+    ("w99999999999999999999 dV t T\n", BAD_ID),
+])
+def test_object_heads_refuse_what_libosmium_does_not_write(text: str, status: int) -> None:
+    from geo.io._opl import object_heads
+    from geo.io.osm import _opl_lines
+
+    starts, _ = _opl_lines(text.encode())
+    assert object_heads(np.frombuffer(text.encode(), dtype=np.uint8), starts)[0] == status
