@@ -14,6 +14,7 @@ so that libosmium reads only those.
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,32 +131,11 @@ def ways_onward(path: Path, out: Path) -> bool:
                 return False
             with open(out, "wb") as dst:
                 dst.write(header)
-                _copy_range(fh, dst, data[lo][1], end - data[lo][1])
+                fh.seek(data[lo][1])
+                shutil.copyfileobj(fh, dst, 1 << 20)
+                if dst.tell() != len(header) + end - data[lo][1]:
+                    raise _NotPbf("truncated")  # the file changed while read
     except (_NotPbf, RuntimeError, OSError):
         out.unlink(missing_ok=True)
         return False
     return True
-
-
-def _copy_range(src: BinaryIO, dst: BinaryIO, offset: int, count: int) -> None:
-    """``count`` bytes of ``src`` from ``offset`` appended to ``dst`` (in the kernel where it
-    can)."""
-    dst.flush()
-    out_at = dst.tell()
-    copy = getattr(os, "copy_file_range", None)
-    while count > 0 and copy is not None:
-        try:
-            done = copy(src.fileno(), dst.fileno(), count, offset, out_at)
-        except OSError:
-            break  # not supported between these files: copied below
-        if done == 0:
-            break
-        offset, out_at, count = offset + done, out_at + done, count - done
-    dst.seek(out_at)
-    src.seek(offset)
-    while count > 0:
-        chunk = src.read(min(count, 1 << 20))
-        if not chunk:
-            raise _NotPbf("truncated")
-        dst.write(chunk)
-        count -= len(chunk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import datetime as dt
+import functools
 import pickle
 import random
 import re
@@ -200,13 +201,9 @@ def test_classes_of_a_selection_are_the_selections_classes(andorra_ws: Path,
             pd.testing.assert_series_equal(a, b)
 
 
-_POIS: dict[Path, pd.DataFrame] = {}
-
-
+@functools.cache
 def _andorra_pois(ws: Path) -> pd.DataFrame:
-    if ws not in _POIS:
-        _POIS[ws] = pyogrio.read_dataframe(ws, layer="pois", read_geometry=False)
-    return _POIS[ws]
+    return pyogrio.read_dataframe(ws, layer="pois", read_geometry=False)
 
 
 def test_tag_rules_hand_worked() -> None:
