@@ -14,8 +14,8 @@ libosmium (:class:`osmium.MergeInputReader`) into a temporary ``.pbf``
 unsorted while streaming is refused with advice to sort it (``osmium sort``).
 
 Road ways never reach Python one object at a time: libosmium writes them with their
-node locations as OPL (C++ filters, index and writer), and numpy parses the node lists
-into flat arrays (node id, lon, lat per node reference); :mod:`geo.io._topology` then
+node locations as an uncompressed PBF file (C++ filters, index and writer), and a compiled
+reader (:mod:`geo.io._roadpbf`) turns it into flat arrays (node id, lon, lat per node reference); :mod:`geo.io._topology` then
 splits them into edges with numpy. Python only iterates the points of interest. Points of
 interest become representative points (``shapely.point_on_surface``), and the tag rules
 of :mod:`geo.osmtags` derive ``destinations``, ``umkm`` and ``gateways``.
@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -93,11 +92,10 @@ _POI_TAG_COLUMNS = ("name", *schema.POI_KEYS, *(
 ))
 _EMPTY_ARRAY_INT = np.empty(0, dtype=np.int64)
 _AREA_RELATIONS = frozenset({"multipolygon", "boundary"})  # what libosmium assembles
-_OPL_WAYS = "opl,locations_on_ways=true,add_metadata=timestamp"
-"""Objects as libosmium writes them for :func:`_parse_road_opl`: one line per object,
-a way as ``w<id> dV t<timestamp> T<tags> N<nodes>``, nodes as ``n<ref>x<lon>y<lat>``
-joined by commas, an undefined location as ``n<ref>xy``. Tags are %-escaped, so a line has no other space."""
-_OPL_CHUNK_BYTES = 1 << 24
+_ROADS_PBF = "pbf,locations_on_ways=true,add_metadata=timestamp,pbf_compression=none"
+"""The roads as libosmium writes them for :func:`_parse_road_pbf`: PBF blobs without
+compression, each way with its nodes' locations, each object with its timestamp."""
+_PBF_CHUNK_BYTES = 1 << 24
 
 
 @dataclass
@@ -314,14 +312,14 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
     """Two streamed passes over a file sorted by type and id (``name`` for messages).
 
     Roads never reach Python one object at a time: libosmium itself (C++ filters, node
-    location index, OPL writer with ``locations_on_ways``) writes every object with a
-    ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_opl` reads
-    with numpy and Arrow. The second pass gives Python only the points of interest (and
+    location index, PBF writer with ``locations_on_ways``) writes every object with a
+    ``highway`` or ``route`` key to a temporary file, which :func:`_parse_road_pbf` reads
+    with compiled code and Arrow. The second pass gives Python only the points of interest (and
     assembles their areas).
     """
     reporter.step(f"membaca OSM {Path(name).name}")
     with tempfile.TemporaryDirectory(prefix="siapwisata-ways-") as tmp:
-        opl = Path(tmp) / "roads.opl"
+        roads_pbf = Path(tmp) / "roads.osm.pbf"
         # the POI pass runs in a second process while this one writes and parses the
         # roads and hands them to ``on_roads`` (its result is small; the roads' arrays
         # stay here). It shows no progress of its own: a child must not touch the
@@ -330,12 +328,12 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
         with fork_beside(functools.partial(_stream, path, name, header_date,
                                            SILENT if forked else reporter),
                          when=forked, compiled=False) as pois:
-            _write_road_opl(path, opl, name)
+            _write_roads(path, roads_pbf, name)
             # in one process the POI pass (and its node index) ends before the roads'
             # arrays are made, so the two never add up
             ext = None if forked else pois.result()
-            parsed = _parse_road_opl(opl)
-            opl.unlink()  # gigabytes for a large region, held in memory where /tmp is tmpfs
+            parsed = _parse_road_pbf(roads_pbf, name)
+            roads_pbf.unlink()  # held in memory where /tmp is tmpfs
             roads = _road_extract(path, name, parsed)
             del parsed
             if on_roads is not None:
@@ -361,13 +359,11 @@ def _frame_column(values: np.ndarray | pa.Array | pa.ChunkedArray) -> Any:
     return values.to_pandas()
 
 
-def _road_extract(path: Path, name: str, roads: _RoadOpl) -> OsmExtract:
-    """The roads read from OPL as an extract (no points of interest); raises
+def _road_extract(path: Path, name: str, roads: _RoadArrays) -> OsmExtract:
+    """The roads read as an extract (no points of interest); raises
     :class:`_UnsortedError` for an unsorted file, before anything uses its roads."""
     if roads.unsorted:
         raise _UnsortedError(roads.unsorted)
-    if roads.recheck:
-        _exact_road_rows(path, name, roads.ways, roads.recheck)
     return OsmExtract(
         ref=roads.ref, x=roads.x, y=roads.y,
         valid=(roads.x != _UNDEFINED) & (roads.y != _UNDEFINED),
@@ -397,12 +393,12 @@ def _both_passes_fit(path: Path) -> bool:
     return _FORKED_BYTES_PER_PBF_BYTE * size <= _MEMORY_SHARE * available_bytes()
 
 
-def _write_road_opl(path: Path, opl: Path, name: str) -> None:
+def _write_roads(path: Path, out: Path, name: str) -> None:
     """Write every object with a ``highway`` or ``route`` key, ways with node locations."""
     index = osmium.index.create_map("flex_mem")
     locations = osmium.NodeLocationsForWays(index)
     locations.ignore_errors()  # a node missing from the extract: undefined location
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL_WAYS))
+    writer = osmium.SimpleWriter(osmium.io.File(str(out), _ROADS_PBF))
     try:
         osmium.apply(osmium.io.Reader(str(path)), _ways_with("highway", "route"), locations,
                      osmium.filter.KeyFilter("highway", "route"), writer)
@@ -589,8 +585,8 @@ def _poi_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
 
 
 @dataclass
-class _RoadOpl:
-    """What :func:`_parse_road_opl` read: node arrays and one row per road way."""
+class _RoadArrays:
+    """What :func:`_parse_road_pbf` read: node arrays and one row per road way."""
 
     ref: np.ndarray
     x: np.ndarray
@@ -601,41 +597,57 @@ class _RoadOpl:
     a way has no such tag)."""
     newest: dt.datetime | None
     unsorted: str = ""
-    recheck: dict[int, int] = field(default_factory=dict)
 
 
-def _parse_road_opl(opl: Path) -> _RoadOpl:
-    """Road ways from the OPL file of :func:`_write_road_opl`.
+@dataclass
+class _RoadState:
+    """Carried from chunk to chunk by :func:`_road_chunk`."""
+
+    ways: list[dict[str, Any]] = field(default_factory=list)
+    """Per chunk, the road rows as columns (:data:`_ROAD_FIELDS`)."""
+    newest: int = 0  # seconds since 1970 (0: no timestamp seen)
+    last: tuple[int, bool, int] = (-1, False, 0)
+    unsorted: str = ""
+
+
+def _parse_road_pbf(pbf: Path, name: str) -> _RoadArrays:
+    """Road ways from the PBF file of :func:`_write_roads` (``name`` for messages).
 
     ``ref``, ``x``, ``y`` hold one entry per node reference of a road way (int64 node
     ids, int32 coordinates in 1e-7 degrees, ``_UNDEFINED`` where the location is
     unknown), ``count`` the references per way, ``ways`` the :data:`_ROAD_FIELDS` columns
     (one row per way: the id as int64, tag values as Arrow strings).
     Ways that are not roads (excluded ``highway`` values, areas), nodes and relations
-    count only for the newest edit date. The file is read in chunks of whole lines, parsed
-    with numpy and Arrow's kernels (no Python object per way or per node reference), so
-    memory follows the output (16 bytes per reference).
+    count only for the newest edit date and the order check. The file is read in chunks
+    of whole blobs by compiled code (:mod:`geo.io._roadpbf`), with no Python object per
+    way or per node reference, so memory follows the output (16 bytes per reference).
     """
+    from geo.io import _roadpbf  # numba: imported on first use
+
     parts: list[tuple[np.ndarray, ...]] = []
-    state = _OplState()
+    state = _RoadState()
     rest = b""
-    with opl.open("rb") as fh:
+    with pbf.open("rb") as fh:
         while True:
-            block = fh.read(_OPL_CHUNK_BYTES)
+            block = fh.read(_PBF_CHUNK_BYTES)
             data = rest + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if cut:
-                parts.append(_parse_opl_lines(data[:cut], state))
-            rest = data[cut:]
+            found = _roadpbf.blocks(np.frombuffer(data, dtype=np.uint8), *_TAG_KEY_BYTES)
+            if found[0] != _roadpbf.OK:
+                raise _unexpected(_roadpbf.PROBLEMS[found[0]])
+            if found[1]:
+                parts.append(_road_chunk(data, found, state, name))
+            rest = data[found[1]:]
             if not block:
                 break
+    if rest:
+        raise _unexpected("a blob cut short")
     newest = None
     if state.newest:
-        newest = dt.datetime.fromisoformat(state.newest.replace("Z", "+00:00"))
+        newest = dt.datetime.fromtimestamp(state.newest, tz=dt.UTC)
     if not parts:
         empty = np.empty(0, dtype=np.int32)
-        return _RoadOpl(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, {},
-                        newest, state.unsorted, state.recheck)
+        return _RoadArrays(_EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT, {},
+                           newest, state.unsorted)
     # one array at a time, each freeing its chunks: the peak is the chunks plus one array
     columns = [list(c) for c in zip(*parts, strict=True)]
     del parts
@@ -644,7 +656,7 @@ def _parse_road_opl(opl: Path) -> _RoadOpl:
         "osm_way_id": _concatenate_freeing([w.pop("osm_way_id") for w in state.ways]),
         **{k: pa.chunked_array([w.pop(k) for w in state.ways], type=pa.string())
            for k in _ROAD_KEYS}}
-    return _RoadOpl(ref, x, y, count, ways, newest, state.unsorted, state.recheck)
+    return _RoadArrays(ref, x, y, count, ways, newest, state.unsorted)
 
 
 def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
@@ -654,126 +666,76 @@ def _concatenate_freeing(chunks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _exact_road_rows(path: Path, name: str, ways: dict[str, Any],
-                     recheck: dict[int, int]) -> None:
-    """Replace the tags of the rows of ``recheck`` (way id -> row) with pyosmium's."""
-    fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
-          .with_filter(osmium.filter.IdFilter(set(recheck))))
-    exact: dict[int, list[str | None]] = {}
-    for way in _guarded(fp, name):  # a few ways: those with rare characters
-        tags = way.tags
-        row = recheck[way.id]
-        assert ways["osm_way_id"][row] == way.id
-        exact[row] = [tags.get(k) for k in _ROAD_KEYS]
-    if not exact:
-        return
-    rows = sorted(exact)
-    mask = np.zeros(len(ways["osm_way_id"]), dtype=bool)
-    mask[rows] = True
-    for i, k in enumerate(_ROAD_KEYS):  # Arrow arrays are immutable: each key made anew
-        ways[k] = pa.chunked_array([pc.replace_with_mask(
-            ways[k].combine_chunks(), pa.array(mask),
-            pa.array([exact[r][i] for r in rows], type=pa.string()))])
-
-
-@dataclass
-class _OplState:
-    """Carried from chunk to chunk by :func:`_parse_opl_lines`."""
-
-    ways: list[dict[str, np.ndarray]] = field(default_factory=list)
-    """Per chunk, the road rows as columns (:data:`_ROAD_FIELDS`)."""
-    rows: int = 0
-    newest: str = ""  # ISO timestamps compare as text
-    last: tuple[int, bool, int] = (-1, False, 0)
-    unsorted: str = ""
-    recheck: dict[int, int] = field(default_factory=dict)  # way id -> its row
-    texts: dict[str, str] = field(default_factory=dict)
-    """Decoded tag values by their OPL text: one ``str`` per distinct value, shared by
-    every way that has it (a province has millions of ``residential``)."""
-
-
-_UNESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
-_AMBIGUOUS = r"%1[0-9a-f]{4}%"
-"""libosmium writes code points U+100000 and above with their top bit lost, like
-U+10000..U+1FFFF: such tags are read again from the file (:func:`_exact_road_rows`)."""
-
-
-def _opl_text(text: str) -> str:
-    """An OPL string: libosmium writes unusual characters as ``%<hex code point>%``."""
-    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
-
-
-_TAG_KEYS = pa.array([*_ROAD_KEYS, "area"])
+_TAG_KEYS = (*_ROAD_KEYS, "area")
 """The tag keys read from a way: a road row's (in its order), then ``area``."""
 _AREA = len(_ROAD_KEYS)
+_TAG_KEY_BYTES = (np.frombuffer("".join(_TAG_KEYS).encode(), dtype=np.uint8),
+                  np.cumsum([0, *(len(k.encode()) for k in _TAG_KEYS)]).astype(np.int64))
+""":data:`_TAG_KEYS` as :func:`geo.io._roadpbf.blocks` takes them."""
 _RANK_OF_BYTE = np.full(256, -1, dtype=np.int8)
 for _kind, _rank in _RANK.items():
     _RANK_OF_BYTE[ord(_kind)] = _rank
 
 
 def _unexpected(what: str) -> RuntimeError:
-    return RuntimeError(f"unexpected OPL from libosmium: {what}")
+    return RuntimeError(f"unexpected PBF from libosmium: {what}")
 
 
-def _parse_opl_lines(chunk: bytes, state: _OplState) -> tuple[np.ndarray, ...]:
-    """:func:`_parse_road_opl` for one chunk of whole lines: (ref, x, y, count).
-
-    The lines are taken apart by compiled scans (:mod:`geo.io._opl`: the first fields,
-    the node lists), Arrow's string kernels and numpy, never one object (or one tag) at a
-    time in Python: only each distinct tag value of a chunk becomes a ``str``.
-    """
-    starts, kind = _opl_lines(chunk)
-    if not len(kind):
-        state.ways.append(_road_columns(_EMPTY_ARRAY_INT, np.empty(1, dtype=object),
-                                        np.empty((len(_TAG_KEYS), 0), dtype=np.int64)))
-        empty = np.empty(0, dtype=np.int32)
-        return _EMPTY_ARRAY_INT, empty, empty.copy(), _EMPTY_ARRAY_INT
-    from geo.io import _opl  # numba: imported on first use
-
-    status, _, ids, t0, t1, tag_offsets, tag_bytes = _opl.object_heads(
-        np.frombuffer(chunk, dtype=np.uint8), starts)
-    if status != _opl.OK:
-        raise _unexpected(_opl.HEAD_PROBLEMS[status])
-    _check_order(kind, ids, state)
-    newest = chunk[t0:t1].decode("utf-8", "replace")
-    if newest > state.newest:
-        state.newest = newest
-    way = kind == ord("w")
-    # the tags are a way's fourth field
-    tags = pa.LargeStringArray.from_buffers(int(way.sum()), pa.py_buffer(tag_offsets),
-                                            pa.py_buffer(tag_bytes))
-    texts, codes = _first_tag_values(tags, state)
-    road = _is_road(texts, codes)
-    ways = ids[way]
-    ambiguous = np.flatnonzero(road & np.asarray(pc.match_substring_regex(tags, _AMBIGUOUS)))
-    rows = state.rows + np.cumsum(road) - 1
-    for at in ambiguous.tolist():  # rare: ways with characters above U+FFFFF
-        state.recheck[int(ways[at])] = int(rows[at])
-    state.ways.append(_road_columns(ways[road], texts, codes[:, road]))
-    state.rows += int(road.sum())
-    ref, x, y, count = _opl_node_lists(chunk)
-    if len(count) != len(road):
-        raise _unexpected("one node list per way expected")
+def _road_chunk(data: bytes, found: tuple[Any, ...], state: _RoadState, name: str
+                ) -> tuple[np.ndarray, ...]:
+    """:func:`_parse_road_pbf` for what :func:`geo.io._roadpbf.blocks` found in one
+    chunk of whole blobs: (ref, x, y, count) of its roads; their rows go to ``state``."""
+    _, _, kinds, ids, newest, count, ref, x, y, tag_lo, tag_hi = found
+    _check_order(kinds, ids, state)
+    state.newest = max(state.newest, int(newest))
+    b = np.frombuffer(data, dtype=np.uint8)
+    tags = [_tag_column(b, tag_lo[i], tag_hi[i]) for i in range(len(_TAG_KEYS))]
+    road = _is_road(tags[0], tags[1], tags[_AREA])
+    way_ids = ids[kinds == ord("w")][road]
+    rows = {k: tags[i].filter(pa.array(road)) for i, k in enumerate(_ROAD_KEYS)}
+    for k, column in rows.items():
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            bad = int(way_ids[np.argmax(~_valid_utf8(column))])
+            raise InputError([Problem(name, f"file OSM rusak: nilai tag '{k}' jalan "
+                                            f"w{bad} bukan teks UTF-8 yang sah")]) from None
+    state.ways.append({"osm_way_id": way_ids, **rows})
     per_ref = np.repeat(road, count)
     return ref[per_ref], x[per_ref], y[per_ref], count[road]
 
 
-def _opl_lines(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Where the non-empty lines of a chunk start (each runs to the next, trailing
-    newlines included), and the first byte of each (its object type)."""
-    b = np.frombuffer(chunk, dtype=np.uint8)
-    # a line starts at 0 and after each newline, and is empty when a newline follows:
-    # found from the newlines (one in ~250 bytes), not from masks over every byte
-    # (0,35 -> 0,2 s over the 365 MB of 100 tiles of Andorra)
-    bol = np.concatenate([[0], np.flatnonzero(b == ord("\n")) + 1])
-    bol = bol[bol < len(b)]
-    bol = bol[b[bol] != ord("\n")].astype(np.int64)
-    return bol, b[bol]
+def _tag_column(b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> pa.StringArray:
+    """The values at the spans ``b[lo:hi]`` as Arrow strings (null where ``lo`` is -1),
+    not yet checked as UTF-8."""
+    from geo.io._roadpbf import gather  # numba: imported on first use
+
+    offsets, values = gather(b, lo, hi)
+    present = lo >= 0
+    return pa.StringArray.from_buffers(
+        len(lo), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values),
+        None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little")))
 
 
-def _check_order(kind: np.ndarray, ids: np.ndarray, state: _OplState) -> None:
+def _valid_utf8(column: pa.StringArray) -> np.ndarray:
+    """Per value, whether it is valid UTF-8 (null counts as valid): the rare path of an
+    invalid file, one value at a time."""
+    raw = column.cast(pa.binary()).to_pylist()
+    ok = np.ones(len(raw), dtype=bool)
+    for i, value in enumerate(raw):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            ok[i] = False
+    return ok
+
+
+def _check_order(kind: np.ndarray, ids: np.ndarray, state: _RoadState) -> None:
     """Record the first object out of libosmium's order (type, then id: negative ids after
     positive ones, by absolute value) in ``state.unsorted``; carry the last one on."""
+    if not len(kind):
+        return
     rank = _RANK_OF_BYTE[kind]
     if (rank < 0).any():
         raise _unexpected(f"object type '{chr(int(kind[np.argmax(rank < 0)]))}'")
@@ -789,74 +751,17 @@ def _check_order(kind: np.ndarray, ids: np.ndarray, state: _OplState) -> None:
     state.last = (int(rank[-1]), bool(ids[-1] >= 0), int(abs(ids[-1])))
 
 
-def _first_tag_values(tags: pa.Array, state: _OplState) -> tuple[np.ndarray, np.ndarray]:
-    """Per key of :data:`_TAG_KEYS` and way (row of ``tags``), the value of the key's first
-    occurrence in the way (as pyosmium's lookup finds it).
-
-    Returns ``(texts, codes)``: the distinct values decoded (an object array ending with
-    None) and a (keys, ways) array of positions into it, -1 (the None) where the way has
-    no such tag.
-    """
-    listed = pc.split_pattern(tags, ",")  # "," "=" and "%" within keys and values are escaped
-    parent = np.asarray(pc.list_parent_indices(listed))
-    kv = pc.split_pattern(pc.list_flatten(listed), "=", max_splits=1)
-    del listed
-    key = np.asarray(pc.fill_null(pc.index_in(pc.list_element(kv, 0), value_set=_TAG_KEYS),
-                                  -1))
-    sel = np.flatnonzero((key >= 0) & (np.asarray(pc.list_value_length(kv)) == 2))
-    # the first occurrence of each key in each way: np.unique keeps the first index, and
-    # the tags of a way are in their order
-    _, first = np.unique(parent[sel] * len(_TAG_KEYS) + key[sel], return_index=True)
-    sel = sel[first]
-    coded = pc.dictionary_encode(pc.list_element(kv.take(pa.array(sel)), 1))
-    raw = coded.dictionary.to_pylist()
-    texts = np.empty(len(raw) + 1, dtype=object)  # the last one stays None
-    for i, value in enumerate(raw):  # per distinct value of the chunk, not per way
-        text = state.texts.get(value)
-        if text is None:
-            text = state.texts[value] = _opl_text(value)
-        texts[i] = text
-    codes = np.full((len(_TAG_KEYS), len(tags)), -1, dtype=np.int64)
-    codes[key[sel], parent[sel]] = np.asarray(coded.indices)
-    return texts, codes
-
-
-def _is_road(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def _is_road(highway: pa.Array, route: pa.Array, area: pa.Array) -> np.ndarray:
     """Per way: a road (a kept ``highway`` value and not an area) or a ferry route."""
 
-    def among(values: frozenset[str]) -> np.ndarray:  # per distinct value, then per way
-        return np.fromiter((t in values for t in texts), dtype=bool, count=len(texts))
+    def among(values: pa.Array, wanted: Iterable[str]) -> np.ndarray:
+        found = pc.is_in(values, value_set=pa.array(sorted(wanted), type=pa.string()))
+        return np.asarray(pc.fill_null(found, False))
 
-    highway, route, area = codes[0], codes[1], codes[_AREA]
-    kept = ~among(rules.EXCLUDED_HIGHWAY)[highway] & ~among(frozenset({"yes"}))[area]
-    road: np.ndarray = np.where(highway >= 0, kept, among(frozenset({"ferry"}))[route])
+    kept = ~among(highway, rules.EXCLUDED_HIGHWAY) & ~among(area, {"yes"})
+    road: np.ndarray = np.where(np.asarray(highway.is_valid()), kept,
+                                among(route, {"ferry"}))
     return road
-
-
-def _road_columns(ids: np.ndarray, texts: np.ndarray, codes: np.ndarray
-                  ) -> dict[str, Any]:
-    """The :data:`_ROAD_FIELDS` columns of ways with these ids and tag codes
-    (:func:`_first_tag_values`): the ids as int64, each tag as Arrow strings taken from
-    the chunk's distinct values (the last one, None, where a way has no such tag)."""
-    values = pa.array(texts, type=pa.string())
-    last = len(texts) - 1
-    return {"osm_way_id": ids.astype(np.int64, copy=False),
-            **{k: values.take(pa.array(np.where(codes[i] < 0, last, codes[i])))
-               for i, k in enumerate(_ROAD_KEYS)}}
-
-
-def _opl_node_lists(chunk: bytes) -> tuple[np.ndarray, ...]:
-    """Node lists of the way lines of an OPL chunk: (ref, x, y, count), read in one
-    compiled pass over the bytes (:mod:`geo.io._opl`): every number exactly, the
-    coordinates as the 1e-7 fixed-point integers libosmium wrote in decimal."""
-    from geo.io._opl import NO_LIST, OK, node_lists  # numba: imported on first use
-
-    ref, x, y, count, status = node_lists(np.frombuffer(chunk, dtype=np.uint8))
-    if status == NO_LIST:
-        raise _unexpected("one node list per way expected")
-    if status != OK:
-        raise _unexpected("node list not understood")
-    return ref, x, y, count
 
 
 def _label_members(members: Any) -> list[int]:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from bench.scale import build_tiled
 from geo import osmtags as rules
+from geo.exceptions import InputError
 from geo.io.osm import OsmExtract, read_osm
 from geo.settings import get_settings
 
@@ -181,3 +182,20 @@ def test_tags_opl_cannot_carry_are_read_exactly(tmp_path: Path) -> None:
     assert ext.ways["name"].tolist() == names
     assert ext.valid.tolist() == [True, True, False] * 3
     assert_same_roads(ext, path)
+
+
+def test_a_road_tag_that_is_not_utf8_is_refused_naming_the_way(tmp_path: Path) -> None:
+    # libosmium copies a PBF's strings as they are: the bytes are patched in after writing
+    opl = "n1 v1 x136.8 y-4.5\nn2 v1 x136.9 y-4.6\nw5 v1 Thighway=primary,name=QQQQ Nn1,n2\n"
+    path = tmp_path / "bytes.osm.pbf"
+    writer = osmium.SimpleWriter(osmium.io.File(str(path), "pbf,pbf_compression=none"))
+    try:
+        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
+    finally:
+        writer.close()
+    data = path.read_bytes()
+    assert data.count(b"QQQQ") == 1
+    path.write_bytes(data.replace(b"QQQQ", b"Q\xffQQ"))
+    with pytest.raises(InputError) as err:
+        read_osm(path)
+    assert "'name' jalan w5 bukan teks UTF-8" in str(err.value)
