@@ -1,4 +1,4 @@
-"""The compiled reader of the roads' PBF (geo.io._roadpbf) against libosmium's own PBF
+"""The compiled reader of the roads' PBF (geo.io._osmpbf) against libosmium's own PBF
 reader (pyosmium) over the same files: every object's type and id in file order, the
 newest timestamp, each way's nodes with their locations (undefined where the node is
 missing) and the first value of each key asked for. Files written by libosmium from the
@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import geo.io.osm
-from geo.io._roadpbf import (
+from geo.io._osmpbf import (
     COMPRESSED,
     LOCATIONS,
     NOT_UNDERSTOOD,
@@ -53,30 +53,43 @@ def _decode(data: bytes, keys: list[str] = KEYS) -> tuple[Any, ...]:
     return blocks(np.frombuffer(data, dtype=np.uint8), *_keys(keys))
 
 
-def _reference(path: Path, keys: list[str]) -> dict[str, Any]:
-    """What libosmium reads from the file, in the shapes :func:`blocks` gives."""
-    objects, newest, count, refs, tags = [], 0, [], [], []
+def _reference(path: Path, keys: list[str], *, nodes: bool = False) -> dict[str, Any]:
+    """What libosmium reads from the file, in the shapes :func:`blocks` gives (``nodes``:
+    the file's nodes are not dense ones, read whole like the ways)."""
+    objects, newest, count, refs, tags, tagged = [], 0, [], [], [], []
     with osmium.io.Reader(str(path)) as reader:
         for o in osmium.OsmFileIterator(reader):
             objects.append((o.type_str(), o.id))
             newest = max(newest, int(o.timestamp.timestamp()))  # none: 0
             if o.is_way():
                 count.append(len(o.nodes))
-                refs += [(n.ref, n.location.x, n.location.y) if n.location.valid()
-                         else (n.ref, UNDEFINED, UNDEFINED) for n in o.nodes]
-                tags.append([o.tags.get(k) for k in keys])
-    return {"objects": objects, "newest": newest, "count": count, "refs": refs,
-            "tags": tags}
+                refs += [_located(n.ref, n.location) for n in o.nodes]
+            elif o.is_node() and nodes:
+                count.append(1)
+                refs.append(_located(o.id, o.location))
+            else:
+                continue
+            tagged.append(len(objects) - 1)
+            tags.append([o.tags.get(k) for k in keys])
+    return {"objects": objects, "newest": newest, "tagged": tagged, "count": count,
+            "refs": refs, "tags": tags}
+
+
+def _located(node: int, location: Any) -> tuple[int, int, int]:
+    if location.x == UNDEFINED or location.y == UNDEFINED:
+        return (node, UNDEFINED, UNDEFINED)
+    return (node, location.x, location.y)
 
 
 def _decoded(data: bytes, keys: list[str]) -> dict[str, Any]:
-    status, consumed, kinds, ids, newest, count, ref, x, y, lo, hi = _decode(data, keys)
+    status, consumed, kinds, ids, newest, tagged, count, ref, x, y, lo, hi = _decode(
+        data, keys)
     assert status == OK
     assert consumed == len(data)
     b = np.frombuffer(data, dtype=np.uint8)
     return {
         "objects": [(chr(k), int(i)) for k, i in zip(kinds, ids, strict=True)],
-        "newest": int(newest), "count": count.tolist(),
+        "newest": int(newest), "tagged": tagged.tolist(), "count": count.tolist(),
         "refs": list(zip(ref.tolist(), x.tolist(), y.tolist(), strict=True)),
         "tags": [[None if lo[q, w] < 0 else bytes(b[lo[q, w]:hi[q, w]]).decode()
                   for q in range(len(keys))] for w in range(len(count))]}
@@ -110,7 +123,7 @@ def test_a_chunk_cut_inside_a_blob_keeps_that_blob_for_the_next(tmp_path: Path) 
         assert first[1] == max(e for e in ends if e <= cut)
         rest = _decode(data[first[1]:])
         assert rest[1] == len(data) - first[1]
-        for i in (2, 3, 5, 6, 7, 8):  # kinds, ids, count, ref, x, y
+        for i in (2, 3, 6, 7, 8, 9):  # kinds, ids, count, ref, x, y
             np.testing.assert_array_equal(np.concatenate([first[i], rest[i]]), whole[i])
 
 
@@ -268,17 +281,26 @@ def _way_block(*, lat: list[int] | None = None, extra: bytes = b"") -> bytes:
 
 
 def test_a_hand_built_way_reads_as_written() -> None:
-    status, consumed, kinds, ids, _, count, ref, x, y, lo, hi = _decode(
+    status, consumed, kinds, ids, _, tagged, count, ref, x, y, lo, hi = _decode(
         _blob(b"OSMHeader", b"") + _blob(b"OSMData", _way_block()), ["highway"])
     assert status == OK
-    assert (chr(kinds[0]), ids.tolist(), count.tolist()) == ("w", [7], [2])
+    assert (chr(kinds[0]), ids.tolist(), tagged.tolist(), count.tolist()) == ("w", [7], [0], [2])
     assert (ref.tolist(), x.tolist(), y.tolist()) == ([5, 6], [30, 40], [10, 20])
+
+
+def test_a_way_written_without_locations_has_them_undefined() -> None:
+    strings = _field(1, b"") + _field(1, b"highway") + _field(1, b"primary")
+    way = _field(1, 7) + _field(2, _varint(1)) + _field(3, _varint(2)) + _field(8, _zigzag([5, 6]))
+    found = _decode(_blob(b"OSMData", _field(1, strings) + _field(2, _field(3, way))),
+                    ["highway"])
+    assert found[0] == OK
+    assert (found[7].tolist(), found[8].tolist()) == ([5, 6], [UNDEFINED, UNDEFINED])
 
 
 def test_a_location_with_one_coordinate_undefined_is_undefined() -> None:
     found = _decode(_blob(b"OSMData", _way_block(lat=[UNDEFINED, 20])), ["highway"])
     assert found[0] == OK
-    assert (found[7].tolist(), found[8].tolist()) == ([UNDEFINED, 40], [UNDEFINED, 20])
+    assert (found[8].tolist(), found[9].tolist()) == ([UNDEFINED, 40], [UNDEFINED, 20])
 
 
 @pytest.mark.parametrize(("data", "status"), [
@@ -300,3 +322,40 @@ def test_a_file_cut_short_is_refused(tmp_path: Path) -> None:
     cut.write_bytes(data[:-10])
     with pytest.raises(RuntimeError, match="cut short"):
         geo.io.osm._parse_road_pbf(cut, "cut.osm.pbf")
+
+
+def _sint(value: int) -> int:
+    """A zigzag-coded sint64, to write as a varint."""
+    return ((value << 1) ^ (value >> 63)) & ((1 << 64) - 1)
+
+
+def _node_block(*nodes: tuple[int, int, int]) -> bytes:
+    """Plain nodes (id, lat, lon in 1e-7 degrees), each tagged amenity=cafe."""
+    strings = _field(1, b"") + _field(1, b"amenity") + _field(1, b"cafe")
+    group = b"".join(
+        _field(1, _field(1, _sint(i)) + _field(2, _varint(1)) + _field(3, _varint(2))
+               + _field(8, _sint(lat)) + _field(9, _sint(lon)))
+        for i, lat, lon in nodes)
+    return _field(1, strings) + _field(2, group)
+
+
+def test_plain_nodes_read_with_their_tags_and_locations() -> None:
+    found = _decode(_blob(b"OSMData", _node_block((3, -45_000_000, 1_368_000_000),
+                                                  (-4, 10, -20))), ["amenity"])
+    status, _, kinds, ids, _, tagged, count, ref, x, y, lo, hi = found
+    assert status == OK
+    assert ([chr(k) for k in kinds], ids.tolist(), tagged.tolist()) == (["n", "n"], [3, -4],
+                                                                         [0, 1])
+    assert (count.tolist(), ref.tolist()) == ([1, 1], [3, -4])
+    assert (x.tolist(), y.tolist()) == ([1_368_000_000, -20], [-45_000_000, 10])
+    assert (lo >= 0).all()
+
+
+def test_a_poi_node_out_of_the_world_is_left_out(tmp_path: Path) -> None:
+    # libosmium writes such a location as undefined; a file can still hold one
+    path = tmp_path / "nodes.osm.pbf"
+    path.write_bytes(_blob(b"OSMHeader", b"") + _blob(b"OSMData", _node_block(
+        (1, 950_000_000, 0), (2, 0, 1_850_000_000), (3, -900_000_000, -1_800_000_000))))
+    nodes = geo.io.osm._poi_nodes(path, "nodes.osm.pbf")
+    assert nodes.ids.tolist() == [3]
+    assert (nodes.lon.tolist(), nodes.lat.tolist()) == ([-180.0], [-90.0])

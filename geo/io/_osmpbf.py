@@ -1,5 +1,6 @@
-"""A compiled reader (numba) of the roads' PBF that :mod:`geo.io.osm` has libosmium write:
-uncompressed blobs, node locations on the ways, timestamps only.
+"""A compiled reader (numba) of the PBF files :mod:`geo.io.osm` has libosmium write: the
+roads (uncompressed blobs, node locations on the ways, timestamps only) and the objects
+with a POI key (the same, with nodes written one by one instead of as dense nodes).
 
 Private. Imported on first use only (numba takes a quarter of a second to import).
 
@@ -17,7 +18,8 @@ A group holds 1 nodes, 2 dense nodes, 3 ways or 4 relations. A way: 1 id, 2/3 it
 key and value indexes (packed), 4 ``Info`` (2: timestamp), 8 its node ids (packed,
 zigzag, delta), 9/10 their latitudes and longitudes (the ``LocationsOnWays`` feature,
 coded like the ids). Dense nodes: 1 ids, 5 ``DenseInfo`` (2: timestamps), both packed
-zigzag deltas. Nodes and relations: 1 id, 4 ``Info``.
+zigzag deltas. A node: 1 id (zigzag), 2/3 and 4 as a way's, 8/9 its latitude and
+longitude (zigzag). A relation: 1 id, 4 ``Info``.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ import numpy as np
 OK, COMPRESSED, NOT_UNDERSTOOD, SCALE, LOCATIONS = 0, 1, 2, 3, 4
 """What :func:`blocks` found: everything read; a compressed blob; bytes that do not
 follow the format; a block with other coordinate units than libosmium's (granularity
-100, no offsets); a way without one location per node."""
+100, no offsets); a way whose locations are not one per node (a way without any is read
+with its locations undefined: the POI objects' file is written without them)."""
 
 PROBLEMS = {
     COMPRESSED: "a compressed blob",
     NOT_UNDERSTOOD: "bytes that do not follow the PBF format",
     SCALE: "coordinates in other units than 1e-7 degrees",
-    LOCATIONS: "a way without one location per node",
+    LOCATIONS: "a way whose locations are not one per node",
 }
 """What each status says (in the reader's error)."""
 
@@ -117,15 +120,15 @@ def _timestamp(b: np.ndarray, lo: int, hi: int) -> tuple[np.int64, bool]:  # pra
 
 @numba.njit(cache=True, nogil=True)
 def _walk(b: np.ndarray, keys: np.ndarray, key_offsets: np.ndarray, fill: bool,
-          kinds: np.ndarray, ids: np.ndarray, count: np.ndarray, ref: np.ndarray,
-          x: np.ndarray, y: np.ndarray, tag_lo: np.ndarray, tag_hi: np.ndarray,
-          stamps: np.ndarray) -> tuple[int, int, int, int, int]:  # pragma: no cover
+          kinds: np.ndarray, ids: np.ndarray, tagged_at: np.ndarray, count: np.ndarray,
+          ref: np.ndarray, x: np.ndarray, y: np.ndarray, tag_lo: np.ndarray,
+          tag_hi: np.ndarray, stamps: np.ndarray) -> tuple[int, int, int, int, int]:  # pragma: no cover
     """One walk over the whole blobs at the start of ``b``; with ``fill`` it writes the
-    arrays (sized by a walk without). Returns ``(status, consumed, objects, ways, refs)``.
+    arrays (sized by a walk without). Returns ``(status, consumed, objects, tagged, refs)``.
     ``stamps``: [newest timestamp in seconds (0: none)]."""
     n = len(b)
     n_keys = len(key_offsets) - 1
-    objects = ways = refs = 0
+    objects = tagged = refs = 0
     consumed = 0
     k = 0
     while k + 4 <= n:
@@ -142,13 +145,13 @@ def _walk(b: np.ndarray, keys: np.ndarray, key_offsets: np.ndarray, fill: bool,
         while j < h1:
             number, wire, value, lo, hi, j = _field(b, j, h1)
             if j < 0:
-                return NOT_UNDERSTOOD, consumed, objects, ways, refs
+                return NOT_UNDERSTOOD, consumed, objects, tagged, refs
             if number == 1 and wire == 2:
                 t0, t1 = lo, hi
             elif number == 3 and wire == 0:
                 data_size = int(np.int64(value))
         if data_size < 0:
-            return NOT_UNDERSTOOD, consumed, objects, ways, refs
+            return NOT_UNDERSTOOD, consumed, objects, tagged, refs
         b0 = h1
         b1 = b0 + data_size
         if b1 > n:
@@ -164,28 +167,30 @@ def _walk(b: np.ndarray, keys: np.ndarray, key_offsets: np.ndarray, fill: bool,
             while j < b1:
                 number, wire, value, lo, hi, j = _field(b, j, b1)
                 if j < 0:
-                    return NOT_UNDERSTOOD, consumed, objects, ways, refs
+                    return NOT_UNDERSTOOD, consumed, objects, tagged, refs
                 if number == 1 and wire == 2:
                     r0, r1 = lo, hi
                 elif number == 3:
-                    return COMPRESSED, consumed, objects, ways, refs
+                    return COMPRESSED, consumed, objects, tagged, refs
             if r0 < 0:
-                return NOT_UNDERSTOOD, consumed, objects, ways, refs
-            status, objects, ways, refs = _block(
-                b, r0, r1, keys, key_offsets, n_keys, fill, kinds, ids, count, ref, x, y,
-                tag_lo, tag_hi, stamps, objects, ways, refs)
+                return NOT_UNDERSTOOD, consumed, objects, tagged, refs
+            status, objects, tagged, refs = _block(
+                b, r0, r1, keys, key_offsets, n_keys, fill, kinds, ids, tagged_at, count,
+                ref, x, y,
+                tag_lo, tag_hi, stamps, objects, tagged, refs)
             if status != OK:
-                return status, consumed, objects, ways, refs
+                return status, consumed, objects, tagged, refs
         consumed = b1
         k = b1
-    return OK, consumed, objects, ways, refs
+    return OK, consumed, objects, tagged, refs
 
 
 @numba.njit(cache=True, nogil=True)
 def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.ndarray,
-           n_keys: int, fill: bool, kinds: np.ndarray, ids: np.ndarray, count: np.ndarray,
-           ref: np.ndarray, x: np.ndarray, y: np.ndarray, tag_lo: np.ndarray,
-           tag_hi: np.ndarray, stamps: np.ndarray, objects: int, ways: int, refs: int
+           n_keys: int, fill: bool, kinds: np.ndarray, ids: np.ndarray,
+           tagged_at: np.ndarray, count: np.ndarray, ref: np.ndarray, x: np.ndarray,
+           y: np.ndarray, tag_lo: np.ndarray,
+           tag_hi: np.ndarray, stamps: np.ndarray, objects: int, tagged: int, refs: int
            ) -> tuple[int, int, int, int]:  # pragma: no cover
     """One ``PrimitiveBlock`` at ``b[r0:r1]``."""
     s0 = s1 = -1
@@ -196,7 +201,7 @@ def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.nd
     while j < r1:
         number, wire, value, lo, hi, j = _field(b, j, r1)
         if j < 0:
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         if number == 1 and wire == 2:
             s0, s1 = lo, hi
         elif number == 17 and wire == 0:
@@ -208,14 +213,14 @@ def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.nd
         elif number == 20 and wire == 0:
             lon_offset = int(np.int64(value))
     if granularity != 100 or lat_offset != 0 or lon_offset != 0:
-        return SCALE, objects, ways, refs
+        return SCALE, objects, tagged, refs
     # the string table: each string's span, and which of ``keys`` it is (-1: none)
     n_strings = 0
     j = s0
     while 0 <= j < s1:
         number, wire, value, lo, hi, j = _field(b, j, s1)
         if j < 0:
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         n_strings += 1
     str_lo = np.empty(n_strings, np.int64)
     str_hi = np.empty(n_strings, np.int64)
@@ -247,23 +252,23 @@ def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.nd
         while q < g1:
             kind, wire, value, lo, hi, q = _field(b, q, g1)
             if q < 0 or wire != 2:
-                return NOT_UNDERSTOOD, objects, ways, refs
+                return NOT_UNDERSTOOD, objects, tagged, refs
             if kind == 2:
                 status, objects = _dense(b, lo, hi, fill, kinds, ids, stamps,
                                          date_granularity, objects)
-            elif kind == 3:
-                status, objects, ways, refs = _way(
-                    b, lo, hi, str_lo, str_hi, str_key, n_keys, fill, kinds, ids, count,
-                    ref, x, y, tag_lo, tag_hi, stamps, date_granularity, objects, ways, refs)
-            elif kind == 1 or kind == 4:
-                status, objects = _simple(b, lo, hi, _NODE if kind == 1 else _RELATION,
-                                          kind == 1, fill, kinds, ids, stamps,
-                                          date_granularity, objects)
+            elif kind == 1 or kind == 3:
+                status, objects, tagged, refs = _tagged(
+                    b, lo, hi, kind == 3, str_lo, str_hi, str_key, n_keys, fill, kinds,
+                    ids, tagged_at, count, ref, x, y, tag_lo, tag_hi, stamps,
+                    date_granularity, objects, tagged, refs)
+            elif kind == 4:
+                status, objects = _relation(b, lo, hi, fill, kinds, ids, stamps,
+                                            date_granularity, objects)
             else:
                 status = OK  # changesets: none in an OSM data file
             if status != OK:
-                return status, objects, ways, refs
-    return OK, objects, ways, refs
+                return status, objects, tagged, refs
+    return OK, objects, tagged, refs
 
 
 @numba.njit(cache=True, nogil=True)
@@ -274,10 +279,10 @@ def _newest(stamps: np.ndarray, stamp: np.int64, date_granularity: int) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
-def _simple(b: np.ndarray, lo: int, hi: int, kind: int, zigzag: bool, fill: bool,
-            kinds: np.ndarray, ids: np.ndarray, stamps: np.ndarray, date_granularity: int,
-            objects: int) -> tuple[int, int]:  # pragma: no cover
-    """A node (its id zigzag-coded) or a relation: its id and timestamp."""
+def _relation(b: np.ndarray, lo: int, hi: int, fill: bool, kinds: np.ndarray,
+              ids: np.ndarray, stamps: np.ndarray, date_granularity: int, objects: int
+              ) -> tuple[int, int]:  # pragma: no cover
+    """A relation: its id and timestamp."""
     if fill:
         j = lo
         oid = np.int64(0)
@@ -286,13 +291,13 @@ def _simple(b: np.ndarray, lo: int, hi: int, kind: int, zigzag: bool, fill: bool
             if j < 0:
                 return NOT_UNDERSTOOD, objects
             if number == 1 and wire == 0:
-                oid = _zigzag(value) if zigzag else np.int64(value)
+                oid = np.int64(value)
             elif number == 4 and wire == 2:
                 stamp, ok = _timestamp(b, f0, f1)
                 if not ok:
                     return NOT_UNDERSTOOD, objects
                 _newest(stamps, stamp, date_granularity)
-        kinds[objects] = kind
+        kinds[objects] = _RELATION
         ids[objects] = oid
     return OK, objects + 1
 
@@ -344,21 +349,29 @@ def _dense(b: np.ndarray, lo: int, hi: int, fill: bool, kinds: np.ndarray, ids: 
 
 
 @numba.njit(cache=True, nogil=True)
-def _way(b: np.ndarray, lo: int, hi: int, str_lo: np.ndarray, str_hi: np.ndarray,
-         str_key: np.ndarray, n_keys: int, fill: bool, kinds: np.ndarray, ids: np.ndarray,
-         count: np.ndarray, ref: np.ndarray, x: np.ndarray, y: np.ndarray,
-         tag_lo: np.ndarray, tag_hi: np.ndarray, stamps: np.ndarray, date_granularity: int,
-         objects: int, ways: int, refs: int) -> tuple[int, int, int, int]:  # pragma: no cover
-    """A way: its id, timestamp, the values of ``keys`` (first occurrence) and its nodes."""
+def _tagged(b: np.ndarray, lo: int, hi: int, is_way: bool, str_lo: np.ndarray,
+            str_hi: np.ndarray, str_key: np.ndarray, n_keys: int, fill: bool,
+            kinds: np.ndarray, ids: np.ndarray, tagged_at: np.ndarray, count: np.ndarray,
+            ref: np.ndarray, x: np.ndarray, y: np.ndarray, tag_lo: np.ndarray,
+            tag_hi: np.ndarray, stamps: np.ndarray, date_granularity: int, objects: int,
+            tagged: int, refs: int) -> tuple[int, int, int, int]:  # pragma: no cover
+    """A way (``is_way``) or a node that is not a dense one: its id, timestamp, the values
+    of ``keys`` (first occurrence) and its nodes with their locations (a node: itself)."""
     oid = np.int64(0)
     k0 = k1 = v0 = v1 = n0 = n1 = la0 = la1 = lo0 = lo1 = -1
+    node_lat = node_lon = np.int64(UNDEFINED)
     j = lo
     while j < hi:
         number, wire, value, f0, f1, j = _field(b, j, hi)
         if j < 0:
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         if number == 1 and wire == 0:
-            oid = np.int64(value)
+            oid = np.int64(value) if is_way else _zigzag(value)
+        elif not is_way and wire == 0 and (number == 8 or number == 9):
+            if number == 8:
+                node_lat = _zigzag(value)
+            else:
+                node_lon = _zigzag(value)
         elif wire == 2:
             if number == 2:
                 k0, k1 = f0, f1
@@ -367,118 +380,138 @@ def _way(b: np.ndarray, lo: int, hi: int, str_lo: np.ndarray, str_hi: np.ndarray
             elif number == 4 and fill:
                 stamp, ok = _timestamp(b, f0, f1)
                 if not ok:
-                    return NOT_UNDERSTOOD, objects, ways, refs
+                    return NOT_UNDERSTOOD, objects, tagged, refs
                 _newest(stamps, stamp, date_granularity)
-            elif number == 8:
+            elif number == 8 and is_way:
                 n0, n1 = f0, f1
-            elif number == 9:
+            elif number == 9 and is_way:
                 la0, la1 = f0, f1
-            elif number == 10:
+            elif number == 10 and is_way:
                 lo0, lo1 = f0, f1
     if not fill:
-        return OK, objects + 1, ways + 1, refs + (_count_varints(b, n0, n1) if n0 >= 0 else 0)
-    kinds[objects] = _WAY
+        n_refs = (_count_varints(b, n0, n1) if n0 >= 0 else 0) if is_way else 1
+        return OK, objects + 1, tagged + 1, refs + n_refs
+    kinds[objects] = _WAY if is_way else _NODE
     ids[objects] = oid
+    tagged_at[tagged] = objects
     for q in range(n_keys):
-        tag_lo[q, ways] = -1
-        tag_hi[q, ways] = -1
+        tag_lo[q, tagged] = -1
+        tag_hi[q, tagged] = -1
     # the tags: the value of each key's first occurrence
     a, c = k0, v0
     while 0 <= a < k1:
         key, a = _varint(b, a, k1)
         if c < 0 or c >= v1:
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         val, c = _varint(b, c, v1)
         if a < 0 or c < 0 or key >= np.uint64(len(str_key)) or val >= np.uint64(len(str_key)):
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         q = str_key[int(np.int64(key))]
-        if q >= 0 and tag_lo[q, ways] < 0:
-            tag_lo[q, ways] = str_lo[int(np.int64(val))]
-            tag_hi[q, ways] = str_hi[int(np.int64(val))]
+        if q >= 0 and tag_lo[q, tagged] < 0:
+            tag_lo[q, tagged] = str_lo[int(np.int64(val))]
+            tag_hi[q, tagged] = str_hi[int(np.int64(val))]
     if 0 <= c < v1:
-        return NOT_UNDERSTOOD, objects, ways, refs
-    # the nodes and their locations, three delta-coded lists of one length
+        return NOT_UNDERSTOOD, objects, tagged, refs
     start = refs
+    if not is_way:
+        if refs >= len(ref):
+            return NOT_UNDERSTOOD, objects, tagged, refs
+        ref[refs] = oid
+        x[refs] = node_lon
+        y[refs] = node_lat
+        refs += 1
+    # a way's nodes and their locations, three delta-coded lists of one length
     node = np.int64(0)
     j = n0
     while 0 <= j < n1:
         value, j = _varint(b, j, n1)
         if j < 0 or refs >= len(ref):
-            return NOT_UNDERSTOOD, objects, ways, refs
+            return NOT_UNDERSTOOD, objects, tagged, refs
         node += _zigzag(value)
         ref[refs] = node
         refs += 1
+    if is_way and la0 < 0 and lo0 < 0:  # written without locations (the POI objects)
+        for r in range(start, refs):
+            x[r] = UNDEFINED
+            y[r] = UNDEFINED
+        count[tagged] = refs - start
+        return OK, objects + 1, tagged + 1, refs
     lat = np.int64(0)
     r = start
     j = la0
     while 0 <= j < la1:
         value, j = _varint(b, j, la1)
         if j < 0 or r >= refs:
-            return LOCATIONS, objects, ways, refs
+            return LOCATIONS, objects, tagged, refs
         lat += _zigzag(value)
         y[r] = lat
         r += 1
-    if r != refs:
-        return LOCATIONS, objects, ways, refs
+    if is_way and r != refs:
+        return LOCATIONS, objects, tagged, refs
     lon = np.int64(0)
     r = start
     j = lo0
     while 0 <= j < lo1:
         value, j = _varint(b, j, lo1)
         if j < 0 or r >= refs:
-            return LOCATIONS, objects, ways, refs
+            return LOCATIONS, objects, tagged, refs
         lon += _zigzag(value)
         x[r] = lon
         r += 1
-    if r != refs:
-        return LOCATIONS, objects, ways, refs
+    if is_way and r != refs:
+        return LOCATIONS, objects, tagged, refs
     for r in range(start, refs):
         if x[r] == UNDEFINED or y[r] == UNDEFINED:
             x[r] = UNDEFINED
             y[r] = UNDEFINED
-    count[ways] = refs - start
-    return OK, objects + 1, ways + 1, refs
+    count[tagged] = refs - start
+    return OK, objects + 1, tagged + 1, refs
 
 
 @numba.njit(cache=True, nogil=True)
 def blocks(b: np.ndarray, keys: np.ndarray, key_offsets: np.ndarray
            ) -> tuple[int, int, np.ndarray, np.ndarray, np.int64, np.ndarray, np.ndarray,
-                      np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+                      np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """The whole blobs at the start of ``b`` (the bytes of a PBF file from a blob's start):
-    ``(status, consumed, kinds, ids, newest, count, ref, x, y, tag_lo, tag_hi)``.
+    ``(status, consumed, kinds, ids, newest, tagged_at, count, ref, x, y, tag_lo,
+    tag_hi)``.
 
     ``consumed``: the bytes of the whole blobs read (a blob cut by the end of ``b`` is
     left for the next call); per object in file order its type (``n``/``w``/``r`` as a
-    byte) and id; the newest timestamp in seconds (0: none); per way the number of its
-    nodes, and per key of ``keys`` (UTF-8, one after the other, split at
-    ``key_offsets``) the span of its value in ``b`` (-1 where the way has no such key:
-    ``tag_lo``/``tag_hi``, keys by ways); per node of a way its id and coordinates in
-    1e-7 degrees (:data:`UNDEFINED` both where either is).
+    byte) and id; the newest timestamp in seconds (0: none).
+
+    Ways and nodes that are not dense nodes are read whole ("tagged" objects, in file
+    order): their positions among the objects, the number of their nodes (a node: one, itself), per key of
+    ``keys`` (UTF-8, one after the other, split at ``key_offsets``) the span of its value
+    in ``b`` (-1 where the object has no such key: ``tag_lo``/``tag_hi``, keys by
+    objects), and per node its id and coordinates in 1e-7 degrees (:data:`UNDEFINED`
+    both where either is). Dense nodes give only their ids and timestamps.
     """
     n_keys = len(key_offsets) - 1
+    u8 = np.empty(0, np.uint8)
     i64 = np.empty(0, np.int64)
     i32 = np.empty(0, np.int32)
     spans = np.empty((n_keys, 0), np.int64)
     stamps = np.zeros(1, np.int64)
-    status, consumed, objects, ways, refs = _walk(
-        b, keys, key_offsets, False, np.empty(0, np.uint8), i64, i64, i64, i32, i32,
-        spans, spans, stamps)
+    status, consumed, objects, tagged, refs = _walk(
+        b, keys, key_offsets, False, u8, i64, i64, i64, i64, i32, i32, spans, spans, stamps)
     kinds = np.empty(objects, np.uint8)
     ids = np.empty(objects, np.int64)
-    count = np.empty(ways, np.int64)
+    tagged_at = np.empty(tagged, np.int64)
+    count = np.empty(tagged, np.int64)
     ref = np.empty(refs, np.int64)
     x = np.empty(refs, np.int32)
     y = np.empty(refs, np.int32)
-    tag_lo = np.empty((n_keys, ways), np.int64)
-    tag_hi = np.empty((n_keys, ways), np.int64)
+    tag_lo = np.empty((n_keys, tagged), np.int64)
+    tag_hi = np.empty((n_keys, tagged), np.int64)
     if status == OK:
-        b2 = b[:consumed]
-        status, consumed, objects2, ways2, refs2 = _walk(
-            b2, keys, key_offsets, True, kinds, ids, count, ref, x, y, tag_lo, tag_hi,
-            stamps)
-        if status == OK and (objects2, ways2, refs2) != (objects, ways, refs):
+        status, consumed, objects2, tagged2, refs2 = _walk(
+            b[:consumed], keys, key_offsets, True, kinds, ids, tagged_at, count, ref, x,
+            y, tag_lo, tag_hi, stamps)
+        if status == OK and (objects2, tagged2, refs2) != (objects, tagged, refs):
             status = NOT_UNDERSTOOD
-    return (status, consumed, kinds, ids, stamps[0], count, ref, x, y, tag_lo, tag_hi)
+    return (status, consumed, kinds, ids, stamps[0], tagged_at, count, ref, x, y, tag_lo,
+            tag_hi)
 
 
 @numba.njit(cache=True, nogil=True)
