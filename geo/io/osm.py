@@ -336,7 +336,7 @@ def _read_stream(path: Path, name: str, header_date: str, reporter: Reporter,
             ext = None if forked else pois.result()
             parsed = _parse_road_pbf(roads_pbf, name)
             roads_pbf.unlink()  # held in memory where /tmp is tmpfs
-            roads = _road_extract(path, name, parsed)
+            roads = _road_extract(parsed)
             del parsed
             if on_roads is not None:
                 on_roads(roads)
@@ -361,7 +361,7 @@ def _frame_column(values: np.ndarray | pa.Array | pa.ChunkedArray) -> Any:
     return values.to_pandas()
 
 
-def _road_extract(path: Path, name: str, roads: _RoadArrays) -> OsmExtract:
+def _road_extract(roads: _RoadArrays) -> OsmExtract:
     """The roads read as an extract (no points of interest); raises
     :class:`_UnsortedError` for an unsorted file, before anything uses its roads."""
     if roads.unsorted:
@@ -624,6 +624,7 @@ _POI_READ_KEYS = tuple(dict.fromkeys((*_POI_TAG_COLUMNS, *rules.POI_FILTER_KEYS,
                                       *rules.POI_TAG_FALLBACK.values())))
 """The keys read from the nodes: the POI columns, what makes a POI, the fallbacks."""
 _POI_KEY_BYTES = _key_bytes(_POI_READ_KEYS)
+_POI_KEY_INDEX = {k: i for i, k in enumerate(_POI_READ_KEYS)}
 
 
 def _poi_nodes(objects: Path, name: str) -> _PoiNodes:
@@ -639,20 +640,22 @@ def _poi_nodes(objects: Path, name: str) -> _PoiNodes:
         state.newest = max(state.newest, int(newest))
         node = kinds[tagged_at] == ord("n")  # one reference each: the node itself
         b = np.frombuffer(data, dtype=np.uint8)
-        values = {k: _tag_column(b, tag_lo[i][node], tag_hi[i][node])
-                  for i, k in enumerate(_POI_READ_KEYS)}
+        spans = (b, tag_lo[:, node], tag_hi[:, node])
         per_ref = np.repeat(node, count)
         node_ids, x, y = ref[per_ref], x[per_ref], y[per_ref]
-        places.append(node_ids[_among(values["place"], rules.PLACE_POI)])
+        rule_values = _poi_values(spans, rules.POI_FILTER_KEYS, slice(None))
+        places.append(node_ids[_among(rule_values["place"], rules.PLACE_POI)])
         # Location::valid(): defined and within the world
-        keep = (_poi_mask(values) & (np.abs(x.astype(np.int64)) <= 1_800_000_000)
-                & (np.abs(y.astype(np.int64)) <= 900_000_000))
+        keep = np.flatnonzero(_poi_mask(rule_values)
+                              & (np.abs(x.astype(np.int64)) <= 1_800_000_000)
+                              & (np.abs(y.astype(np.int64)) <= 900_000_000))
+        kept = _poi_values(spans, _POI_READ_KEYS, keep)  # the points of interest only
         columns = {}
         for k in _POI_TAG_COLUMNS:
-            column = values[k]
+            column = kept[k]
             if k in rules.POI_TAG_FALLBACK:
-                column = pc.coalesce(column, values[rules.POI_TAG_FALLBACK[k]])
-            columns[k] = column.filter(pa.array(keep))
+                column = pc.coalesce(column, kept[rules.POI_TAG_FALLBACK[k]])
+            columns[k] = column
         _check_utf8(columns, node_ids[keep], "n", name)
         parts.append((node_ids[keep], x[keep], y[keep], columns))
     empty = pa.array([], type=pa.large_string())
@@ -665,6 +668,15 @@ def _poi_nodes(objects: Path, name: str) -> _PoiNodes:
                  for k in _POI_TAG_COLUMNS},
         places=np.concatenate(places or [_EMPTY_ARRAY_INT]),
         newest=state.newest, unsorted=state.unsorted)
+
+
+def _poi_values(spans: tuple[np.ndarray, np.ndarray, np.ndarray], keys: Iterable[str],
+                rows: np.ndarray | slice) -> dict[str, pa.Array]:
+    """The values of ``keys`` of the ``rows`` of a chunk's nodes (``spans``: the chunk's
+    bytes and its nodes' value spans, keys of :data:`_POI_READ_KEYS` by nodes)."""
+    b, lo, hi = spans
+    return {k: _tag_column(b, lo[_POI_KEY_INDEX[k]][rows], hi[_POI_KEY_INDEX[k]][rows])
+            for k in keys}
 
 
 def _poi_mask(values: dict[str, pa.Array]) -> np.ndarray:
