@@ -169,3 +169,20 @@ def reference_edges(ref: Reference, usable: Callable[[float, float], bool] | Non
             piece = piece[::-1]
         out.append((way_id, piece[0], piece[-1], tuple(piece)))
     return out
+
+
+def write_opl(opl: str, path: Path, options: str = "pbf") -> Path:
+    """Write OPL text as an OSM file through libosmium (``options``: its file format
+    string), as the tests' generated files are made."""
+    writer = osmium.SimpleWriter(osmium.io.File(str(path), options))
+    try:
+        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
+    finally:
+        writer.close()
+    return path
+
+
+def opl_escape(text: str) -> str:
+    """OPL escaping: anything outside plain printable ASCII (and the separators)."""
+    return "".join(c if (c.isascii() and c.isprintable() and c not in " ,=%@")
+                   else f"%{ord(c):x}%" for c in text)

@@ -349,6 +349,24 @@ def _dense(b: np.ndarray, lo: int, hi: int, fill: bool, kinds: np.ndarray, ids: 
 
 
 @numba.njit(cache=True, nogil=True)
+def _deltas(b: np.ndarray, lo: int, hi: int, out: np.ndarray, start: int, stop: int
+            ) -> bool:  # pragma: no cover
+    """Write the packed zigzag deltas at ``b[lo:hi]`` to ``out[start:stop]``; whether
+    there were exactly that many."""
+    value = np.int64(0)
+    r = start
+    j = lo
+    while 0 <= j < hi:
+        delta, j = _varint(b, j, hi)
+        if j < 0 or r >= stop:
+            return False
+        value += _zigzag(delta)
+        out[r] = value
+        r += 1
+    return r == stop
+
+
+@numba.njit(cache=True, nogil=True)
 def _tagged(b: np.ndarray, lo: int, hi: int, is_way: bool, str_lo: np.ndarray,
             str_hi: np.ndarray, str_key: np.ndarray, n_keys: int, fill: bool,
             kinds: np.ndarray, ids: np.ndarray, tagged_at: np.ndarray, count: np.ndarray,
@@ -420,45 +438,19 @@ def _tagged(b: np.ndarray, lo: int, hi: int, is_way: bool, str_lo: np.ndarray,
         x[refs] = node_lon
         y[refs] = node_lat
         refs += 1
-    # a way's nodes and their locations, three delta-coded lists of one length
-    node = np.int64(0)
-    j = n0
-    while 0 <= j < n1:
-        value, j = _varint(b, j, n1)
-        if j < 0 or refs >= len(ref):
+    else:  # a way's nodes and their locations: three delta-coded lists of one length
+        n = _count_varints(b, n0, n1) if n0 >= 0 else 0
+        if refs + n > len(ref) or not _deltas(b, n0, n1, ref, refs, refs + n):
             return NOT_UNDERSTOOD, objects, tagged, refs
-        node += _zigzag(value)
-        ref[refs] = node
-        refs += 1
+        refs += n
     if is_way and la0 < 0 and lo0 < 0:  # written without locations (the POI objects)
         for r in range(start, refs):
             x[r] = UNDEFINED
             y[r] = UNDEFINED
         count[tagged] = refs - start
         return OK, objects + 1, tagged + 1, refs
-    lat = np.int64(0)
-    r = start
-    j = la0
-    while 0 <= j < la1:
-        value, j = _varint(b, j, la1)
-        if j < 0 or r >= refs:
-            return LOCATIONS, objects, tagged, refs
-        lat += _zigzag(value)
-        y[r] = lat
-        r += 1
-    if is_way and r != refs:
-        return LOCATIONS, objects, tagged, refs
-    lon = np.int64(0)
-    r = start
-    j = lo0
-    while 0 <= j < lo1:
-        value, j = _varint(b, j, lo1)
-        if j < 0 or r >= refs:
-            return LOCATIONS, objects, tagged, refs
-        lon += _zigzag(value)
-        x[r] = lon
-        r += 1
-    if is_way and r != refs:
+    if is_way and not (_deltas(b, la0, la1, y, start, refs)
+                       and _deltas(b, lo0, lo1, x, start, refs)):
         return LOCATIONS, objects, tagged, refs
     for r in range(start, refs):
         if x[r] == UNDEFINED or y[r] == UNDEFINED:

@@ -26,6 +26,7 @@ import geo.io.osm
 from geo import osmtags as rules
 from geo._progress import SILENT
 from geo.exceptions import InputError
+from tests._osm_reference import opl_escape, write_opl
 
 COLUMNS = geo.io.osm._POI_TAG_COLUMNS
 VALUES = sorted({"no", "yes", "x", *(v for vs in rules.POI_VALUE_KEYS.values() for v in vs)})
@@ -61,19 +62,6 @@ def _ours(path: Path) -> list[tuple[Any, ...]]:
                                  strict=True)]
 
 
-def _write(opl: str, path: Path, options: str = "pbf") -> None:
-    writer = osmium.SimpleWriter(osmium.io.File(str(path), options))
-    try:
-        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
-    finally:
-        writer.close()
-
-
-def _esc(text: str) -> str:
-    return "".join(c if (c.isascii() and c.isprintable() and c not in " ,=%@")
-                   else f"%{ord(c):x}%" for c in text)
-
-
 TEXT = st.one_of(st.sampled_from(VALUES), st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=5))
 
@@ -86,7 +74,7 @@ def node_files(draw: st.DrawFn) -> str:
         lon = draw(st.integers(-1_850_000_000, 1_850_000_000))  # some out of the world
         lat = draw(st.integers(-950_000_000, 950_000_000))
         pairs = draw(st.lists(st.tuples(st.sampled_from(KEYS), TEXT), max_size=6))
-        tags = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in pairs)
+        tags = ",".join(f"{opl_escape(k)}={opl_escape(v)}" for k, v in pairs)
         lines.append(f"n{i} v1 T{tags} x{lon / 1e7:.7f} y{lat / 1e7:.7f}")
     return "\n".join(lines) + "\n"
 
@@ -97,7 +85,7 @@ def node_files(draw: st.DrawFn) -> str:
 def test_generated_poi_nodes_are_pyosmiums(opl: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "nodes.osm.pbf"
-        _write(opl, path)
+        write_opl(opl, path)
         assert _ours(path) == _reference(path)
 
 
@@ -123,7 +111,7 @@ def test_the_columns_form_of_is_poi_is_is_poi(pairs: list[tuple[str, str]]) -> N
 
 def test_a_poi_tag_that_is_not_utf8_is_refused_naming_the_node(tmp_path: Path) -> None:
     path = tmp_path / "bytes.osm.pbf"
-    _write("n7 v1 Tamenity=cafe,name=QQQQ x136.8 y-4.5\n", path, "pbf,pbf_compression=none")
+    write_opl("n7 v1 Tamenity=cafe,name=QQQQ x136.8 y-4.5\n", path, "pbf,pbf_compression=none")
     data = path.read_bytes()
     assert data.count(b"QQQQ") == 1
     path.write_bytes(data.replace(b"QQQQ", b"Q\xffQQ"))
@@ -135,6 +123,6 @@ def test_a_poi_tag_that_is_not_utf8_is_refused_naming_the_node(tmp_path: Path) -
 def test_nodes_out_of_order_are_found(tmp_path: Path) -> None:
     # written as they come: libosmium's writer does not sort
     path = tmp_path / "unsorted.osm.pbf"
-    _write("n9 v1 Tamenity=cafe x1 y1\nn3 v1 Tshop=bakery x1 y1\n", path)
+    write_opl("n9 v1 Tamenity=cafe x1 y1\nn3 v1 Tshop=bakery x1 y1\n", path)
     with pytest.raises(geo.io.osm._UnsortedError, match="n3"):
         geo.io.osm._stream(path, path.name, "", SILENT)

@@ -27,6 +27,7 @@ from geo import osmtags as rules
 from geo.exceptions import InputError
 from geo.io.osm import OsmExtract, read_osm
 from geo.settings import get_settings
+from tests._osm_reference import opl_escape, write_opl
 
 # the shared folder as every test finds it (beside the repository, or SIAPWISATA_DATA_DIR)
 DATA = get_settings().require_data_dir() / "osm"
@@ -141,15 +142,11 @@ def osm_files(draw: st.DrawFn) -> str:
         # both): the reference's pyosmium lookup decides which counts
         for key in draw(st.lists(st.sampled_from(list(tags)), max_size=2)):
             pairs.insert(draw(st.integers(0, len(pairs))), (key, draw(TEXT)))
-        tagtext = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in pairs)
+        tagtext = ",".join(f"{opl_escape(k)}={opl_escape(v)}" for k, v in pairs)
         lines.append(f"w{w} v1 T{tagtext} N" + ",".join(f"n{r}" for r in refs))
     return "\n".join(lines) + "\n"
 
 
-def _esc(text: str) -> str:
-    """OPL escaping: anything outside plain printable ASCII (and the separators)."""
-    return "".join(c if (c.isascii() and c.isprintable() and c not in " ,=%@")
-                   else f"%{ord(c):x}%" for c in text)
 
 
 @settings(max_examples=40, deadline=None,
@@ -157,27 +154,17 @@ def _esc(text: str) -> str:
 @given(osm_files())
 def test_generated_files_give_the_per_reference_arrays(opl: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "generated.osm.pbf"
-        writer = osmium.SimpleWriter(str(path))
-        try:
-            osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
-        finally:
-            writer.close()
+        path = write_opl(opl, Path(tmp) / "generated.osm.pbf")
         assert_same_roads(read_osm(path), path)
 
 
 def test_tags_opl_cannot_carry_are_read_exactly(tmp_path: Path) -> None:
-    # libosmium's OPL writes U+100000.. like U+10000..: such ways are read again
+    # libosmium's OPL wrote U+100000.. like U+10000..; its PBF keeps the bytes as they are
     names = ["a\U00100000b", "\U0001f600 jalan", "Jl. Cendrawasih, Timika = 100%"]
     opl = "n1 v1 x136.8 y-4.5\nn2 v1 x136.9 y-4.6\n" + "".join(
-        f"w{i + 1} v1 Thighway=primary,name={_esc(name)} Nn1,n2,n3\n"
+        f"w{i + 1} v1 Thighway=primary,name={opl_escape(name)} Nn1,n2,n3\n"
         for i, name in enumerate(names))
-    path = tmp_path / "names.osm.pbf"
-    writer = osmium.SimpleWriter(str(path))
-    try:
-        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
-    finally:
-        writer.close()
+    path = write_opl(opl, tmp_path / "names.osm.pbf")
     ext = read_osm(path)
     assert ext.ways["name"].tolist() == names
     assert ext.valid.tolist() == [True, True, False] * 3
@@ -187,12 +174,7 @@ def test_tags_opl_cannot_carry_are_read_exactly(tmp_path: Path) -> None:
 def test_a_road_tag_that_is_not_utf8_is_refused_naming_the_way(tmp_path: Path) -> None:
     # libosmium copies a PBF's strings as they are: the bytes are patched in after writing
     opl = "n1 v1 x136.8 y-4.5\nn2 v1 x136.9 y-4.6\nw5 v1 Thighway=primary,name=QQQQ Nn1,n2\n"
-    path = tmp_path / "bytes.osm.pbf"
-    writer = osmium.SimpleWriter(osmium.io.File(str(path), "pbf,pbf_compression=none"))
-    try:
-        osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
-    finally:
-        writer.close()
+    path = write_opl(opl, tmp_path / "bytes.osm.pbf", "pbf,pbf_compression=none")
     data = path.read_bytes()
     assert data.count(b"QQQQ") == 1
     path.write_bytes(data.replace(b"QQQQ", b"Q\xffQQ"))

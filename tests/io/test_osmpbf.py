@@ -37,6 +37,7 @@ from geo.io._osmpbf import (
 )
 from geo.settings import get_settings
 from tests._depth import REPRODUCIBLE
+from tests._osm_reference import opl_escape, write_opl
 
 DATA = get_settings().require_data_dir() / "osm"
 KEYS = ["highway", "name", "route", "oneway", "área"]
@@ -186,15 +187,12 @@ def osm_files(draw: st.DrawFn) -> str:
         refs = draw(st.lists(st.one_of(st.sampled_from(ids), missing), max_size=10))
         pairs = draw(st.lists(st.tuples(st.sampled_from([*KEYS, "note"]), TEXT),
                               max_size=6))
-        tags = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in [("highway", "x"), *pairs])
+        tags = ",".join(f"{opl_escape(k)}={opl_escape(v)}" for k, v in [("highway", "x"), *pairs])
         lines.append(f"w{w} v1{stamp()} T{tags} N" + ",".join(f"n{r}" for r in refs))
     lines.append(f"r1 v1{stamp()} Troute=ferry Mw{2**36}@")
     return "\n".join(lines) + "\n"
 
 
-def _esc(text: str) -> str:
-    return "".join(c if (c.isascii() and c.isprintable() and c not in " ,=%@")
-                   else f"%{ord(c):x}%" for c in text)
 
 
 @PROPERTY
@@ -203,12 +201,7 @@ def test_generated_files_read_as_libosmium_reads_them(opl: str) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "src.osm.pbf"
-        writer = osmium.SimpleWriter(str(src))
-        try:
-            osmium.apply(osmium.io.FileBuffer(opl.encode(), "opl"), writer)
-        finally:
-            writer.close()
+        src = write_opl(opl, Path(tmp) / "src.osm.pbf")
         out = Path(tmp) / "roads.osm.pbf"
         data = _roads_of(src, out)
         assert _decoded(data, KEYS) == _reference(out, KEYS)
