@@ -214,9 +214,10 @@ def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.nd
             lon_offset = int(np.int64(value))
     if granularity != 100 or lat_offset != 0 or lon_offset != 0:
         return SCALE, objects, tagged, refs
-    # the string table: each string's span, and which of ``keys`` it is (-1: none)
+    # the string table: each string's span, and which of ``keys`` it is (-1: none); a
+    # walk that only counts reads no tag
     n_strings = 0
-    j = s0
+    j = s0 if fill else -1
     while 0 <= j < s1:
         number, wire, value, lo, hi, j = _field(b, j, s1)
         if j < 0:
@@ -226,22 +227,21 @@ def _block(b: np.ndarray, r0: int, r1: int, keys: np.ndarray, key_offsets: np.nd
     str_hi = np.empty(n_strings, np.int64)
     str_key = np.full(n_strings, -1, np.int64)
     i = 0
-    j = s0
+    j = s0 if fill else -1
     while 0 <= j < s1:
         number, wire, value, lo, hi, j = _field(b, j, s1)
         str_lo[i], str_hi[i] = lo, hi
-        if fill:
-            for q in range(n_keys):
-                k0, k1 = key_offsets[q], key_offsets[q + 1]
-                if k1 - k0 == hi - lo:
-                    same = True
-                    for c in range(k1 - k0):
-                        if b[lo + c] != keys[k0 + c]:
-                            same = False
-                            break
-                    if same:
-                        str_key[i] = q
+        for q in range(n_keys):
+            k0, k1 = key_offsets[q], key_offsets[q + 1]
+            if k1 - k0 == hi - lo:
+                same = True
+                for c in range(k1 - k0):
+                    if b[lo + c] != keys[k0 + c]:
+                        same = False
                         break
+                if same:
+                    str_key[i] = q
+                    break
         i += 1
     j = r0
     while 0 <= j < r1:  # fields read once above: well formed

@@ -163,8 +163,10 @@ def _shared_packed(ref: IntArray, part: BoolArray) -> BoolArray | None:
     at = np.flatnonzero(part).astype(np.int64, copy=False)
     if not len(at):
         return np.zeros(len(ref), dtype=bool)
-    low = int(ref[at].min())
-    span = int(ref[at].max()) - low
+    nodes = ref[at]
+    low = int(nodes.min())
+    span = int(nodes.max()) - low
+    del nodes  # the references in runs are held once, as the keys below
     shift = max(int(at[-1]).bit_length(), 1)
     if span.bit_length() + shift > 63:
         return None

@@ -807,11 +807,12 @@ def _road_chunk(data: bytes, found: tuple[Any, ...], state: _PbfState, name: str
     _check_order(kinds, ids, state)
     state.newest = max(state.newest, int(newest))
     b = np.frombuffer(data, dtype=np.uint8)
-    tags = [_tag_column(b, tag_lo[i], tag_hi[i]) for i in range(len(_TAG_KEYS))]
+    highway, route, area = (_tag_column(b, tag_lo[i], tag_hi[i]) for i in (0, 1, _AREA))
     # libosmium writes the nodes as dense nodes, which carry no tags here: all are ways
-    road = (kinds[tagged_at] == ord("w")) & _is_road(tags[0], tags[1], tags[_AREA])
+    road = (kinds[tagged_at] == ord("w")) & _is_road(highway, route, area)
     way_ids = ids[tagged_at[road]]
-    rows = {k: tags[i].filter(pa.array(road)) for i, k in enumerate(_ROAD_KEYS)}
+    at = np.flatnonzero(road)  # the other values are gathered for the roads only
+    rows = {k: _tag_column(b, tag_lo[i][at], tag_hi[i][at]) for i, k in enumerate(_ROAD_KEYS)}
     _check_utf8(rows, way_ids, "w", name)
     state.ways.append({"osm_way_id": way_ids, **rows})
     per_ref = np.repeat(road, count)
